@@ -1,0 +1,54 @@
+"""Every user setting, declared once with its type, default and meaning (Picard-style).
+
+Settings live in the database (`settings` table) so they travel with the data; later features
+add their own `SettingSpec`s here and a page in the Settings dialog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    type: type
+    default: Any
+    description: str
+    choices: tuple[Any, ...] | None = None
+
+    def coerce(self, value: Any) -> Any:
+        """Validate a stored or typed value; raises ValueError with a clear sentence."""
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.key} must be true or false")
+        elif self.type is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{self.key} must be a whole number")
+        elif not isinstance(value, self.type):
+            raise ValueError(f"{self.key} must be a {self.type.__name__}")
+        if self.choices is not None and value not in self.choices:
+            allowed = ", ".join(map(str, self.choices))
+            raise ValueError(f"{self.key} must be one of: {allowed}")
+        return value
+
+
+DEFAULT_REGION = SettingSpec(
+    "general.default_region", str, "US",
+    "Country used to read phone numbers typed without an international prefix (ISO code).",
+)
+OWNER_NAME = SettingSpec("general.owner_name", str, "", "Your name, shown on records you make.")
+CONFIRM_DELETE = SettingSpec(
+    "general.confirm_delete", bool, True, "Ask before deleting a customer."
+)
+
+ALL_SETTINGS: dict[str, SettingSpec] = {
+    spec.key: spec for spec in (DEFAULT_REGION, OWNER_NAME, CONFIRM_DELETE)
+}
+
+
+def register(spec: SettingSpec) -> SettingSpec:
+    """Later features declare their settings through this, so the registry stays complete."""
+    ALL_SETTINGS[spec.key] = spec
+    return spec

@@ -1,0 +1,79 @@
+"""Text folding and search tokens, shared by the search index and the query parser.
+
+The same folding must be applied when a customer is indexed and when a user types, or
+"Müller" would not find "muller". Phone numbers are indexed as digit strings (and their
+suffixes) so "030 1234", "+49 30 1234" and "301234" all find the same customer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_PHONE_QUERY_RE = re.compile(r"^[\d\s()+\-./]+$")
+# Characters that decompose to something unicodedata cannot strip.
+_SPECIAL_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d"})
+MIN_PHONE_SUFFIX = 3
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents: "Ångström" -> "angstrom"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL_FOLDS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def sort_key(text: str) -> str:
+    """The key lists sort on: folded, whitespace collapsed, so "élodie" sorts with "Elodie"."""
+    return " ".join(fold(text).split())
+
+
+def digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, splitting where SQLite's unicode61 tokenizer splits."""
+    return _WORD_RE.findall(fold(text))
+
+
+def phone_tokens(numbers: Iterable[str]) -> list[str]:
+    """Digit suffixes of each number, so any trailing part of a number matches as a prefix.
+
+    `+49 30 1234567` yields 4930123456 7, 930..., 301234567, ... down to the last three digits,
+    and also the national form with its trunk 0 (0301234567) that people type at home.
+    """
+    tokens: list[str] = []
+    for number in numbers:
+        all_digits = digits(number)
+        if not all_digits:
+            continue
+        variants = {all_digits}
+        if number.strip().startswith("+"):
+            # A national rendering with a trunk prefix: +49 30... is dialled as 030... in Germany.
+            for cc_len in (1, 2, 3):
+                variants.add("0" + all_digits[cc_len:])
+        for variant in variants:
+            for start in range(0, max(1, len(variant) - MIN_PHONE_SUFFIX + 1)):
+                tokens.append(variant[start:])
+    return sorted(set(tokens))
+
+
+def is_phone_query(text: str) -> bool:
+    """A query made of digits and phone punctuation only, with at least three digits."""
+    return bool(_PHONE_QUERY_RE.match(text.strip())) and len(digits(text)) >= MIN_PHONE_SUFFIX
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 MATCH expression: every word must match as a prefix (implicit AND).
+
+    Each token is quoted, so user text can never be FTS syntax (NEAR, OR, column filters,
+    stray quotes). Returns None when the text holds nothing searchable.
+    """
+    if is_phone_query(text):
+        return f'"{digits(text)}"*'
+    tokens = words(text)
+    if not tokens:
+        return None
+    return " ".join(f'"{token}"*' for token in tokens)

@@ -1,0 +1,152 @@
+"""Validation and normalisation of what a user types into a customer profile.
+
+Returns a cleaned `CustomerDraft` or raises `ValidationError` naming each bad field, so the
+form can show the message next to the field and save nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import phonenumbers
+
+from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber, SpecialDate
+from crmcompanion.core.errors import ValidationError
+
+# Pragmatic email syntax: one @, a local part without spaces, a dotted domain with a TLD.
+# Full RFC 5322 accepts things no mail client sends; this rejects typos people actually make.
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+"
+    r"@(?:[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\u0080-\uffff-]{0,61}[A-Za-z0-9\u0080-\uffff])?\.)+"
+    r"[A-Za-z\u0080-\uffff]{2,63}$"
+)
+MAX_NAME_LENGTH = 200
+MAX_NOTES_LENGTH = 100_000
+MAX_TAG_LENGTH = 60
+
+
+def normalise_email(address: str) -> str:
+    """Trimmed; the domain lowercased (the local part is case-sensitive by the RFC)."""
+    address = address.strip()
+    if "@" in address:
+        local, _, domain = address.rpartition("@")
+        address = f"{local}@{domain.lower()}"
+    return address
+
+
+def email_problem(address: str) -> str | None:
+    if not address:
+        return "Email address is empty."
+    if " " in address:
+        return f"“{address}” contains a space."
+    if address.count("@") != 1:
+        return f"“{address}” needs exactly one @."
+    local = address.split("@")[0]
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return f"“{address}” has a misplaced dot before the @."
+    if not _EMAIL_RE.match(address):
+        return f"“{address}” is not a valid email address (e.g. name@example.com)."
+    return None
+
+
+def normalise_phone(number: str, default_region: str) -> str:
+    """E.164 (`+4930123456`) when the number parses as possible; raises ValueError if not."""
+    text = number.strip()
+    if not text:
+        raise ValueError("Phone number is empty.")
+    try:
+        parsed = phonenumbers.parse(text, default_region.upper() or None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"“{text}” is not a phone number ({exc._msg})") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(f"“{text}” has the wrong number of digits for a phone number.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """International display form (`+49 30 123456`); anything unparseable shown as stored."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def special_date_problem(special: SpecialDate) -> str | None:
+    from crmcompanion.core.dates import validate_month_day
+
+    try:
+        validate_month_day(special.month, special.day, special.year)
+    except ValueError as exc:
+        return str(exc)
+    if special.kind == "custom" and not special.label.strip():
+        return "A custom date needs a label (e.g. “Shop opening”)."
+    return None
+
+
+def clean_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """Trimmed, inner whitespace collapsed, duplicates (ignoring case) removed, order kept."""
+    seen: set[str] = set()
+    cleaned: list[str] = []
+    for tag in tags:
+        name = " ".join(tag.split())
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            cleaned.append(name)
+    return tuple(cleaned)
+
+
+def validate_customer(draft: CustomerDraft, default_region: str = "US") -> CustomerDraft:
+    """Check and normalise a draft; raise ValidationError naming every bad field."""
+    errors: dict[str, str] = {}
+    draft = replace(
+        draft,
+        first_name=draft.first_name.strip(),
+        last_name=draft.last_name.strip(),
+        display_name=draft.display_name.strip(),
+        company=draft.company.strip(),
+        tags=clean_tags(draft.tags),
+    )
+    if not draft.effective_display_name():
+        errors["name"] = "Enter a first name, last name or company."
+    for field_name in ("first_name", "last_name", "display_name", "company"):
+        if len(getattr(draft, field_name)) > MAX_NAME_LENGTH:
+            errors[field_name] = f"At most {MAX_NAME_LENGTH} characters."
+    if len(draft.notes) > MAX_NOTES_LENGTH:
+        errors["notes"] = f"Notes are limited to {MAX_NOTES_LENGTH:,} characters."
+    for tag in draft.tags:
+        if len(tag) > MAX_TAG_LENGTH:
+            errors["tags"] = f"Tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters."
+
+    emails: list[EmailAddress] = []
+    for index, email in enumerate(draft.emails):
+        address = normalise_email(email.address)
+        if not address:
+            continue
+        problem = email_problem(address)
+        if problem:
+            errors[f"emails.{index}"] = problem
+        emails.append(EmailAddress(address=address, label=email.label.strip() or "home"))
+
+    phones: list[PhoneNumber] = []
+    for index, phone in enumerate(draft.phones):
+        if not phone.number.strip():
+            continue
+        try:
+            number = normalise_phone(phone.number, default_region)
+        except ValueError as exc:
+            errors[f"phones.{index}"] = str(exc)
+            number = phone.number.strip()
+        phones.append(PhoneNumber(number=number, label=phone.label.strip() or "mobile"))
+
+    for index, special in enumerate(draft.special_dates):
+        problem = special_date_problem(special)
+        if problem:
+            errors[f"special_dates.{index}"] = problem
+    if draft.customer_since and draft.customer_since.year < 1900:
+        errors["customer_since"] = "Customer-since date is before 1900."
+
+    if errors:
+        raise ValidationError(errors)
+    return replace(draft, emails=tuple(emails), phones=tuple(phones))

@@ -1,0 +1,29 @@
+"""What a mutating service call changed, so each view refreshes only if it cares (OpChanges)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Changed:
+    customers: frozenset[int] = field(default_factory=frozenset)
+    customer_list: bool = False  # rows added/removed/re-sorted, not only edited in place
+    tags: bool = False
+    settings: frozenset[str] = field(default_factory=frozenset)
+    touchpoints: bool = False
+    interactions: bool = False
+
+    def __or__(self, other: Changed) -> Changed:
+        return Changed(
+            customers=self.customers | other.customers,
+            customer_list=self.customer_list or other.customer_list,
+            tags=self.tags or other.tags,
+            settings=self.settings | other.settings,
+            touchpoints=self.touchpoints or other.touchpoints,
+            interactions=self.interactions or other.interactions,
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Changed()

@@ -1,0 +1,38 @@
+"""The services of one open database, built once and shared by the GUI, the CLI and reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crmcompanion.core.clock import Clock, SystemClock
+from crmcompanion.core.settings import DEFAULT_REGION
+from crmcompanion.services.customers import CustomerService
+from crmcompanion.services.settings import SettingsService
+from crmcompanion.store.database import Database, ensure_local_staff, open_database
+
+
+@dataclass
+class Services:
+    db: Database
+    clock: Clock
+    staff_id: int
+    settings: SettingsService
+    customers: CustomerService
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_services(db: Database, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    staff_id = ensure_local_staff(db)
+    settings = SettingsService(db)
+    customers = CustomerService(db, clock, staff_id, region=lambda: settings.get(DEFAULT_REGION))
+    return Services(db=db, clock=clock, staff_id=staff_id, settings=settings, customers=customers)
+
+
+def open_services(url: str, backups_dir: object = None, clock: Clock | None = None) -> Services:
+    from pathlib import Path
+
+    db = open_database(url, Path(str(backups_dir)) if backups_dir else None)
+    return build_services(db, clock)

@@ -1,0 +1,255 @@
+"""Customer use cases: create, edit, archive, delete with undo, search, list, resolve.
+
+Every call is one unit of work and returns plain frozen dataclasses (never ORM objects), plus
+a `Changed` for calls that write, so the UI can refresh exactly what changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from crmcompanion.core import customer as c
+from crmcompanion.core.clock import Clock, SystemClock
+from crmcompanion.core.errors import ConflictError, DomainError, NotFoundError
+from crmcompanion.core.settings import DEFAULT_REGION
+from crmcompanion.core.text import digits, is_phone_query
+from crmcompanion.core.validation import normalise_email, validate_customer
+from crmcompanion.services.changes import Changed
+from crmcompanion.store import customers as repo
+from crmcompanion.store import models as m
+from crmcompanion.store import snapshots
+from crmcompanion.store.customers import ListQuery
+from crmcompanion.store.database import Database, utcnow
+
+logger = logging.getLogger(__name__)
+
+MAX_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class Saved:
+    customer: c.Customer
+    changed: Changed
+
+
+@dataclass(frozen=True)
+class DeletedCustomer:
+    """What Undo needs to put a deleted customer back exactly (same id, same history)."""
+
+    customer_id: int
+    display_name: str
+    snapshot: snapshots.Snapshot
+    changed: Changed
+
+
+@dataclass(frozen=True)
+class ListPage:
+    rows: list[c.CustomerRow]
+    keys: list[object]  # sort value of each row, for keyset continuation
+
+
+class AmbiguousCustomer(DomainError):
+    def __init__(self, text: str, candidates: list[c.Customer]) -> None:
+        self.candidates = candidates
+        names = "; ".join(f"#{x.id} {x.display_name}" for x in candidates[:MAX_CANDIDATES])
+        super().__init__(f"“{text}” matches several customers: {names}. Use #ID to pick one.")
+
+
+class CustomerService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock | None = None,
+        staff_id: int | None = None,
+        region: Callable[[], str] | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock or SystemClock()
+        self._staff_id = staff_id
+        self._region = region or (lambda: DEFAULT_REGION.default)
+
+    # --- reading ---------------------------------------------------------------------
+    def get(self, customer_id: int) -> c.Customer:
+        with self._db.read() as session:
+            found = repo.load_customers(session, [customer_id])
+        if not found:
+            raise NotFoundError(f"Customer #{customer_id} does not exist.")
+        return found[0]
+
+    def search(
+        self, text: str, limit: int = 50, include_archived: bool = False
+    ) -> list[c.Customer]:
+        """Ranked matches: every word a prefix of some name, company, email, phone, tag, note."""
+        with self._db.read() as session:
+            ids = repo.search_ids(session, text, limit, include_archived)
+            return repo.load_customers(session, ids)
+
+    def count(self, query: ListQuery) -> int:
+        with self._db.read() as session:
+            return repo.count_customers(session, query)
+
+    def page_at(self, query: ListQuery, offset: int, limit: int, total: int) -> ListPage:
+        with self._db.read() as session:
+            pairs = repo.page_at(session, query, offset, limit, total)
+        return ListPage([p[0] for p in pairs], [p[1] for p in pairs])
+
+    def page_after(
+        self, query: ListQuery, after: tuple[object, int] | None, limit: int
+    ) -> ListPage:
+        with self._db.read() as session:
+            pairs = repo.page_after(session, query, after, limit)
+        return ListPage([p[0] for p in pairs], [p[1] for p in pairs])
+
+    def position_of(self, query: ListQuery, customer_id: int) -> int | None:
+        with self._db.read() as session:
+            return repo.position_of(session, query, customer_id)
+
+    def tags(self) -> list[tuple[str, int]]:
+        """Every tag with how many customers carry it, alphabetically."""
+        with self._db.read() as session:
+            return repo.all_tags(session)
+
+    def total(self) -> int:
+        return self.count(ListQuery(archived=None))
+
+    def resolve(self, text: str) -> c.Customer:
+        """`--customer TEXT`: #ID, else exact email or phone, else folded name, else one hit."""
+        text = text.strip()
+        if not text:
+            raise DomainError("No customer given.")
+        with self._db.read() as session:
+            ids = self._resolve_ids(session, text)
+            if len(ids) == 1:
+                return repo.load_customers(session, ids)[0]
+            if not ids:
+                hits = repo.search_ids(session, text, MAX_CANDIDATES + 1, include_archived=True)
+                if len(hits) == 1:
+                    return repo.load_customers(session, hits)[0]
+                if not hits:
+                    raise NotFoundError(f"No customer matches “{text}”.")
+                ids = hits
+            raise AmbiguousCustomer(text, repo.load_customers(session, ids[:MAX_CANDIDATES]))
+
+    def _resolve_ids(self, session: Session, text: str) -> list[int]:
+        if text.startswith("#") and text[1:].isdigit():
+            customer_id = int(text[1:])
+            if not repo.customer_exists(session, customer_id):
+                raise NotFoundError(f"Customer {text} does not exist.")
+            return [customer_id]
+        if "@" in text:
+            ids = repo.find_by_email(session, normalise_email(text))
+            if ids:
+                return ids
+        if is_phone_query(text):
+            from crmcompanion.core.validation import normalise_phone
+
+            candidates = {digits(text)}
+            with contextlib.suppress(ValueError):  # not a full number: match digits as typed
+                candidates.add(digits(normalise_phone(text, self._region())))
+            for phone_digits in candidates:
+                ids = repo.find_by_phone_digits(session, phone_digits)
+                if ids:
+                    return ids
+        return repo.find_by_folded_name(session, text)
+
+    # --- writing ---------------------------------------------------------------------
+    def create(self, draft: c.CustomerDraft) -> Saved:
+        clean = validate_customer(draft, self._region())
+        now = utcnow()
+        with self._db.write() as session:
+            row = m.Customer(
+                created_at=now,
+                updated_at=now,
+                created_by_id=self._staff_id,
+                updated_by_id=self._staff_id,
+            )
+            repo.apply_draft(row, clean)
+            session.add(row)
+            session.flush()
+            repo.set_customer_tags(session, row.id, clean.tags)
+            repo.index_customer(session, row.id, clean)
+            customer_id = row.id
+            session.flush()
+            record = repo.load_customers(session, [customer_id])[0]
+        logger.info("Created customer #%s", customer_id)
+        changed = Changed(
+            customers=frozenset({customer_id}), customer_list=True, tags=bool(clean.tags)
+        )
+        return Saved(record, changed)
+
+    def update(self, customer_id: int, draft: c.CustomerDraft, expected_version: int) -> Saved:
+        """Save an edit; ConflictError if someone saved this customer since it was opened."""
+        clean = validate_customer(draft, self._region())
+        try:
+            with self._db.write() as session:
+                row = self._row_for_update(session, customer_id)
+                if row.version != expected_version:
+                    raise ConflictError(
+                        f"{row.display_name} was changed elsewhere since you opened it; "
+                        "reopen to see the latest version."
+                    )
+                repo.apply_draft(row, clean)
+                repo.touch(row, self._staff_id, utcnow())
+                session.flush()
+                repo.set_customer_tags(session, customer_id, clean.tags)
+                repo.index_customer(session, customer_id, clean)
+                session.flush()
+                record = repo.load_customers(session, [customer_id])[0]
+        except StaleDataError as exc:
+            raise ConflictError("This customer was changed elsewhere; reopen it.") from exc
+        changed = Changed(customers=frozenset({customer_id}), customer_list=True, tags=True)
+        return Saved(record, changed)
+
+    def set_archived(self, customer_id: int, archived: bool) -> Saved:
+        with self._db.write() as session:
+            row = self._row_for_update(session, customer_id)
+            row.archived_at = utcnow() if archived else None
+            repo.touch(row, self._staff_id, utcnow())
+            session.flush()
+            record = repo.load_customers(session, [customer_id])[0]
+        return Saved(record, Changed(customers=frozenset({customer_id}), customer_list=True))
+
+    def delete(self, customer_id: int) -> DeletedCustomer:
+        with self._db.write() as session:
+            row = self._row_for_update(session, customer_id)
+            name = row.display_name
+            snapshot = snapshots.snapshot_customer(session, customer_id)
+            session.expunge(row)
+            snapshots.delete_customer_rows(session, customer_id)
+            repo.index_customer(session, customer_id, None)
+        logger.info("Deleted customer #%s", customer_id)
+        changed = Changed(customers=frozenset({customer_id}), customer_list=True, tags=True)
+        return DeletedCustomer(customer_id, name, snapshot, changed)
+
+    def undo_delete(self, deleted: DeletedCustomer) -> Saved:
+        with self._db.write() as session:
+            if repo.customer_exists(session, deleted.customer_id):
+                raise DomainError(f"{deleted.display_name} is already back.")
+            snapshots.restore_snapshot(session, deleted.snapshot)
+            session.flush()
+            record = repo.load_customers(session, [deleted.customer_id])[0]
+            repo.index_customer(session, record.id, record.to_draft())
+        return Saved(record, deleted.changed)
+
+    def _row_for_update(self, session: Session, customer_id: int) -> m.Customer:
+        row = session.scalar(
+            select(m.Customer)
+            .where(m.Customer.id == customer_id)
+            .options(
+                selectinload(m.Customer.emails),
+                selectinload(m.Customer.phones),
+                selectinload(m.Customer.special_dates),
+            )
+        )
+        if row is None:
+            raise NotFoundError(
+                f"Customer #{customer_id} does not exist (it may have been deleted)."
+            )
+        return row

@@ -1,0 +1,423 @@
+"""Customer persistence: ORM mapping to plain records, the search index, tags and paging.
+
+Everything here runs inside a session given by a unit of work; nothing commits on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, delete, exists, func, select, text, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from crmcompanion.core import customer as c
+from crmcompanion.core.dates import month_day_key
+from crmcompanion.core.text import digits, fts_query, phone_tokens, sort_key
+from crmcompanion.store import models as m
+
+
+def to_record(row: m.Customer, tags: Sequence[str]) -> c.Customer:
+    return c.Customer(
+        id=row.id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        display_name=row.display_name,
+        company=row.company,
+        emails=tuple(c.EmailAddress(e.address, e.label) for e in row.emails),
+        phones=tuple(c.PhoneNumber(p.number, p.label) for p in row.phones),
+        address=c.PostalAddress(row.street, row.city, row.region, row.postcode, row.country),
+        tags=tuple(tags),
+        status=c.Status(row.status),
+        kind=c.Kind(row.kind),
+        key_account=row.key_account,
+        preferred_channel=c.Channel(row.preferred_channel) if row.preferred_channel else None,
+        customer_since=row.customer_since,
+        notes=row.notes,
+        special_dates=tuple(
+            c.SpecialDate(c.SpecialDateKind(s.kind), s.month, s.day, s.year, s.label)
+            for s in row.special_dates
+        ),
+        archived_at=row.archived_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        source_uid=row.source_uid,
+    )
+
+
+def tags_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, list[str]]:
+    ids = list(customer_ids)
+    result: dict[int, list[str]] = {cid: [] for cid in ids}
+    if not ids:
+        return result
+    rows = session.execute(
+        select(m.CustomerTag.customer_id, m.Tag.name)
+        .join(m.Tag, m.Tag.id == m.CustomerTag.tag_id)
+        .where(m.CustomerTag.customer_id.in_(ids))
+        .order_by(m.Tag.name_key)
+    )
+    for customer_id, name in rows:
+        result[customer_id].append(name)
+    return result
+
+
+def load_customers(session: Session, ids: Sequence[int]) -> list[c.Customer]:
+    """Records for ids, in the order given; unknown ids are left out."""
+    if not ids:
+        return []
+    rows = session.scalars(
+        select(m.Customer)
+        .where(m.Customer.id.in_(ids))
+        .options(
+            selectinload(m.Customer.emails),
+            selectinload(m.Customer.phones),
+            selectinload(m.Customer.special_dates),
+        )
+    ).all()
+    by_id = {row.id: row for row in rows}
+    tags = tags_by_customer(session, by_id)
+    return [to_record(by_id[i], tags[i]) for i in ids if i in by_id]
+
+
+def ensure_tags(session: Session, names: Iterable[str]) -> dict[str, int]:
+    """Tag ids by folded name, creating missing tags (first spelling wins)."""
+    wanted = {name.casefold(): name for name in names}
+    if not wanted:
+        return {}
+    existing = dict(
+        session.execute(select(m.Tag.name_key, m.Tag.id).where(m.Tag.name_key.in_(wanted)))
+        .tuples()
+        .all()
+    )
+    for key, name in wanted.items():
+        if key not in existing:
+            tag = m.Tag(name=name, name_key=key)
+            session.add(tag)
+            session.flush()
+            existing[key] = tag.id
+    return existing
+
+
+def apply_draft(row: m.Customer, draft: c.CustomerDraft) -> None:
+    """Copy a validated draft onto an ORM row, including the denormalised list columns."""
+    row.first_name = draft.first_name
+    row.last_name = draft.last_name
+    row.display_name = draft.effective_display_name()
+    row.company = draft.company
+    row.sort_name = sort_key(row.display_name)
+    row.sort_company = sort_key(draft.company)
+    row.primary_email = draft.emails[0].address if draft.emails else ""
+    row.primary_phone = draft.phones[0].number if draft.phones else ""
+    row.tags_text = ", ".join(draft.tags)
+    row.street = draft.address.street
+    row.city = draft.address.city
+    row.region = draft.address.region
+    row.postcode = draft.address.postcode
+    row.country = draft.address.country
+    row.status = draft.status.value
+    row.kind = draft.kind.value
+    row.key_account = draft.key_account
+    row.preferred_channel = draft.preferred_channel.value if draft.preferred_channel else None
+    row.customer_since = draft.customer_since
+    row.notes = draft.notes
+    row.source_uid = draft.source_uid
+    row.emails = [
+        m.CustomerEmail(position=i, label=e.label, address=e.address, address_key=e.address.lower())
+        for i, e in enumerate(draft.emails)
+    ]
+    row.phones = [
+        m.CustomerPhone(position=i, label=p.label, number=p.number, digits=digits(p.number))
+        for i, p in enumerate(draft.phones)
+    ]
+    row.special_dates = [
+        m.SpecialDate(
+            kind=s.kind.value,
+            label=s.label,
+            month=s.month,
+            day=s.day,
+            year=s.year,
+            md_key=month_day_key(s.month, s.day),
+        )
+        for s in draft.special_dates
+    ]
+
+
+def set_customer_tags(session: Session, customer_id: int, tags: Sequence[str]) -> None:
+    session.execute(delete(m.CustomerTag).where(m.CustomerTag.customer_id == customer_id))
+    ids = ensure_tags(session, tags)
+    for tag_id in dict.fromkeys(ids[name.casefold()] for name in tags):
+        session.add(m.CustomerTag(customer_id=customer_id, tag_id=tag_id))
+
+
+def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, str]:
+    """The FTS row: phones as digit suffixes so any part of a number matches."""
+    name = " ".join(
+        dict.fromkeys(
+            p for p in (draft.effective_display_name(), draft.first_name, draft.last_name) if p
+        )
+    )
+    return (
+        name,
+        draft.company,
+        " ".join(e.address for e in draft.emails),
+        " ".join(phone_tokens(p.number for p in draft.phones)),
+        " ".join(draft.tags),
+        draft.notes,
+    )
+
+
+def index_customer(session: Session, customer_id: int, draft: c.CustomerDraft | None) -> None:
+    """Replace the customer's search row (None removes it)."""
+    session.execute(text("DELETE FROM customer_search WHERE rowid = :id"), {"id": customer_id})
+    if draft is not None:
+        session.execute(
+            text(
+                "INSERT INTO customer_search(rowid, name, company, emails, phones, tags, notes) "
+                "VALUES (:id, :name, :company, :emails, :phones, :tags, :notes)"
+            ),
+            dict(
+                zip(
+                    ("name", "company", "emails", "phones", "tags", "notes"),
+                    search_document(draft),
+                    strict=True,
+                ),
+                id=customer_id,
+            ),
+        )
+
+
+def search_ids(session: Session, query: str, limit: int, include_archived: bool) -> list[int]:
+    """Customer ids matching every word as a prefix, best match first (bm25, name weighted)."""
+    expression = fts_query(query)
+    if expression is None:
+        return []
+    archived_filter = "" if include_archived else "AND c.archived_at IS NULL"
+    rows = session.execute(
+        text(
+            "SELECT c.id FROM customer_search s JOIN customers c ON c.id = s.rowid "
+            f"WHERE customer_search MATCH :q {archived_filter} "
+            "ORDER BY bm25(customer_search, 10.0, 5.0, 3.0, 3.0, 2.0, 1.0), c.sort_name "
+            "LIMIT :limit"
+        ),
+        {"q": expression, "limit": limit},
+    )
+    return [r[0] for r in rows]
+
+
+# --- The customer list: filters, sorting through indexes, keyset paging ------------------
+
+
+class SortColumn:
+    """List columns that can be sorted, each backed by an (column, id) index."""
+
+    NAME = "name"
+    COMPANY = "company"
+    EMAIL = "email"
+    STATUS = "status"
+    KIND = "kind"
+    UPDATED = "updated"
+    CREATED = "created"
+
+
+SORT_COLUMNS = {
+    SortColumn.NAME: m.Customer.sort_name,
+    SortColumn.COMPANY: m.Customer.sort_company,
+    SortColumn.EMAIL: m.Customer.primary_email,
+    SortColumn.STATUS: m.Customer.status,
+    SortColumn.KIND: m.Customer.kind,
+    SortColumn.UPDATED: m.Customer.updated_at,
+    SortColumn.CREATED: m.Customer.created_at,
+}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What the customer list shows: a search, filters and one sort order."""
+
+    search: str = ""
+    tag: str | None = None
+    status: c.Status | None = None
+    kind: c.Kind | None = None
+    archived: bool | None = False  # False: hide archived; True: only archived; None: all
+    sort: str = SortColumn.NAME
+    descending: bool = False
+
+
+LIST_COLUMNS = (
+    m.Customer.id,
+    m.Customer.display_name,
+    m.Customer.company,
+    m.Customer.primary_email,
+    m.Customer.primary_phone,
+    m.Customer.tags_text,
+    m.Customer.status,
+    m.Customer.kind,
+    m.Customer.key_account,
+    m.Customer.archived_at,
+    m.Customer.updated_at,
+)
+
+
+def _filters(query: ListQuery) -> list:
+    conditions: list = []
+    if query.archived is False:
+        conditions.append(m.Customer.archived_at.is_(None))
+    elif query.archived is True:
+        conditions.append(m.Customer.archived_at.is_not(None))
+    if query.status is not None:
+        conditions.append(m.Customer.status == query.status.value)
+    if query.kind is not None:
+        conditions.append(m.Customer.kind == query.kind.value)
+    if query.tag:
+        conditions.append(
+            exists().where(
+                m.CustomerTag.customer_id == m.Customer.id,
+                m.CustomerTag.tag_id
+                == select(m.Tag.id).where(m.Tag.name_key == query.tag.casefold()).scalar_subquery(),
+            )
+        )
+    expression = fts_query(query.search) if query.search.strip() else None
+    if query.search.strip():
+        if expression is None:
+            conditions.append(text("0"))
+        else:
+            conditions.append(
+                m.Customer.id.in_(
+                    select(text("rowid"))
+                    .select_from(text("customer_search"))
+                    .where(text("customer_search MATCH :fts_q").bindparams(fts_q=expression))
+                )
+            )
+    return conditions
+
+
+def count_customers(session: Session, query: ListQuery) -> int:
+    return session.scalar(select(func.count()).select_from(m.Customer).where(*_filters(query))) or 0
+
+
+def _ordered(query: ListQuery, reverse: bool) -> Select:
+    column = SORT_COLUMNS[query.sort]
+    descending = query.descending != reverse
+    order = (column.desc(), m.Customer.id.desc()) if descending else (column, m.Customer.id)
+    return select(*LIST_COLUMNS).where(*_filters(query)).order_by(*order)
+
+
+def _to_row(r: Sequence) -> c.CustomerRow:
+    return c.CustomerRow(
+        id=r[0],
+        display_name=r[1],
+        company=r[2],
+        email=r[3],
+        phone=r[4],
+        tags=r[5],
+        status=c.Status(r[6]),
+        kind=c.Kind(r[7]),
+        key_account=bool(r[8]),
+        archived=r[9] is not None,
+        updated_at=r[10],
+    )
+
+
+def sort_value(row: c.CustomerRow, sort: str, session: Session) -> object:
+    """The sort key of a row already fetched, for keyset continuation."""
+    column = SORT_COLUMNS[sort]
+    return session.scalar(select(column).where(m.Customer.id == row.id))
+
+
+def page_after(
+    session: Session, query: ListQuery, after: tuple[object, int] | None, limit: int
+) -> list[tuple[c.CustomerRow, object]]:
+    """Keyset page: the `limit` rows following the (sort value, id) key, or the first rows."""
+    column = SORT_COLUMNS[query.sort]
+    statement = _ordered(query, reverse=False).add_columns(column)
+    if after is not None:
+        key = tuple_(column, m.Customer.id)
+        statement = statement.where(key < after if query.descending else key > after)
+    return [(_to_row(r), r[-1]) for r in session.execute(statement.limit(limit))]
+
+
+def page_at(
+    session: Session, query: ListQuery, offset: int, limit: int, total: int
+) -> list[tuple[c.CustomerRow, object]]:
+    """Rows [offset, offset+limit): walks the index from whichever end is nearer.
+
+    Jumping to the end of 100,000 rows reads the last page backwards from the end of the
+    index, so it costs the same as reading the first page.
+    """
+    column = SORT_COLUMNS[query.sort]
+    from_end = total - (offset + limit)
+    if offset > from_end and total > 0:
+        start = max(0, from_end)
+        size = min(limit, total - offset)
+        statement = _ordered(query, reverse=True).add_columns(column).offset(start).limit(size)
+        rows = [(_to_row(r), r[-1]) for r in session.execute(statement)]
+        rows.reverse()
+        return rows
+    statement = _ordered(query, reverse=False).add_columns(column).offset(offset).limit(limit)
+    return [(_to_row(r), r[-1]) for r in session.execute(statement)]
+
+
+def position_of(session: Session, query: ListQuery, customer_id: int) -> int | None:
+    """Row index of a customer in the list (to select it after save), via the index."""
+    column = SORT_COLUMNS[query.sort]
+    value = session.scalar(select(column).where(m.Customer.id == customer_id))
+    if value is None and query.sort not in (SortColumn.NAME,):
+        return None
+    key = tuple_(column, m.Customer.id)
+    before = key > (value, customer_id) if query.descending else key < (value, customer_id)
+    present = session.scalar(
+        select(func.count())
+        .select_from(m.Customer)
+        .where(*_filters(query), m.Customer.id == customer_id)
+    )
+    if not present:
+        return None
+    return session.scalar(
+        select(func.count()).select_from(m.Customer).where(*_filters(query), before)
+    )
+
+
+def find_by_email(session: Session, address: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(m.CustomerEmail.customer_id).where(
+                m.CustomerEmail.address_key == address.lower()
+            )
+        ).unique()
+    )
+
+
+def find_by_phone_digits(session: Session, phone_digits: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(m.CustomerPhone.customer_id).where(m.CustomerPhone.digits == phone_digits)
+        ).unique()
+    )
+
+
+def find_by_folded_name(session: Session, name: str) -> list[int]:
+    """Exact name match ignoring case, accents and spacing (via the indexed sort_name)."""
+    return list(
+        session.scalars(select(m.Customer.id).where(m.Customer.sort_name == sort_key(name)))
+    )
+
+
+def all_tags(session: Session) -> list[tuple[str, int]]:
+    rows = session.execute(
+        select(m.Tag.name, func.count(m.CustomerTag.customer_id))
+        .outerjoin(m.CustomerTag, m.CustomerTag.tag_id == m.Tag.id)
+        .group_by(m.Tag.id)
+        .order_by(m.Tag.name_key)
+    )
+    return [(name, count) for name, count in rows]
+
+
+def customer_exists(session: Session, customer_id: int) -> bool:
+    return session.get(m.Customer, customer_id) is not None
+
+
+def touch(row: m.Customer, staff_id: int | None, now: datetime) -> None:
+    row.updated_at = now
+    row.updated_by_id = staff_id

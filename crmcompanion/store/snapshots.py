@@ -1,0 +1,67 @@
+"""Everything stored about one customer, found by following every foreign key to customers.
+
+Used to undo a delete (restore the exact rows, same ids) and, later, for merges and the
+personal-data export. Walking the schema's foreign keys, rather than listing tables by hand,
+means a table added by a later feature is included without anyone remembering to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.orm import Session
+
+from crmcompanion.store.models import Base
+
+Snapshot = dict[str, list[dict[str, Any]]]
+
+
+def dependent_tables(root: str = "customers") -> list[tuple[Table, str, str]]:
+    """(table, fk column, referenced table) for every table reaching `root` through FKs.
+
+    Listed parents first, in the metadata's dependency order.
+    """
+    reached = {root}
+    found: list[tuple[Table, str, str]] = []
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            target = fk.column.table.name
+            if target in reached and table.name != target and fk.ondelete == "CASCADE":
+                found.append((table, fk.parent.name, target))
+                reached.add(table.name)
+                break
+    return found
+
+
+def snapshot_customer(session: Session, customer_id: int) -> Snapshot:
+    customers = Base.metadata.tables["customers"]
+    rows = session.execute(select(customers).where(customers.c.id == customer_id)).mappings().all()
+    snapshot: Snapshot = {"customers": [dict(r) for r in rows]}
+    ids: dict[str, set[Any]] = {"customers": {customer_id}}
+    for table, column, target in dependent_tables():
+        parent_ids = ids.get(target, set())
+        if not parent_ids:
+            continue
+        found = (
+            session.execute(select(table).where(table.c[column].in_(parent_ids))).mappings().all()
+        )
+        snapshot.setdefault(table.name, []).extend(dict(r) for r in found)
+        if "id" in table.c:
+            ids.setdefault(table.name, set()).update(r["id"] for r in found)
+    return snapshot
+
+
+def delete_customer_rows(session: Session, customer_id: int) -> None:
+    """Delete a customer; ON DELETE CASCADE removes what depends on it."""
+    customers = Base.metadata.tables["customers"]
+    session.execute(delete(customers).where(customers.c.id == customer_id))
+
+
+def restore_snapshot(session: Session, snapshot: Snapshot) -> None:
+    """Insert the rows back, parents first, with their original primary keys."""
+    order = [t.name for t in Base.metadata.sorted_tables]
+    for name in sorted(snapshot, key=order.index):
+        rows = snapshot[name]
+        if rows:
+            session.execute(insert(Base.metadata.tables[name]), rows)
