@@ -1,0 +1,829 @@
+"""Read customer lists from CSV files made by Google Contacts, Outlook, or this app.
+
+Why it works in two passes over the file:
+- Errors must be reported before anything is saved, and the day/month order of slash dates is
+  decided by the *whole* file (one `3/14/1971` anywhere settles "month first"). So
+  `inspect_csv` reads the file once, keeping only counters and the issue list, and returns an
+  `ImportReport` (encoding, delimiter, recognised format, column mapping, date order, issues).
+- `iter_parsed_batches` then reads it again and yields `ParsedRow`s in batches, so a
+  1,000,000-row file never sits in memory and the caller can save batch by batch.
+
+Line numbers in issues are 1-based physical lines: a quoted cell holding newlines spans several
+lines, and a cell's error points at the line where that cell starts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Final, NamedTuple, TextIO
+
+import phonenumbers
+
+from crmcompanion.core.csv_codec import (
+    MULTI_VALUE_SEPARATOR,
+    OWN_COLUMNS,
+    strip_neutralisation,
+)
+from crmcompanion.core.customer import (
+    Channel,
+    CustomerDraft,
+    EmailAddress,
+    Kind,
+    PhoneNumber,
+    PostalAddress,
+    SpecialDate,
+    SpecialDateKind,
+    Status,
+)
+from crmcompanion.core.date_parsing import (
+    DateOrder,
+    DateProblem,
+    PartialDate,
+    SlashDate,
+    parse_date_cell,
+)
+from crmcompanion.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+SEP: Final = MULTI_VALUE_SEPARATOR
+MAX_KEPT_ISSUES: Final = 1000
+
+
+class Format:
+    """Names of the recognised file formats (ImportReport.format)."""
+
+    OWN = "crmcompanion"
+    GOOGLE_CLASSIC = "google_classic"
+    GOOGLE_2023 = "google_2023"
+    OUTLOOK = "outlook"
+    MAPPED = "mapped"  # only the caller's mapping was used
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """One problem: 1-based physical `line`, the `column` header ("" for the whole row)."""
+
+    line: int
+    column: str
+    reason: str
+    code: str
+
+
+class CsvImportError(DomainError):
+    """The file cannot be imported as it is; `issues` says where and why."""
+
+    def __init__(self, issues: tuple[ImportIssue, ...]) -> None:
+        self.issues = issues
+        first = issues[0] if issues else None
+        message = (f"line {first.line}, {first.column or 'row'}: {first.reason}" if first
+                   else "the file cannot be imported")
+        super().__init__(message)
+
+
+class _T(NamedTuple):
+    """Where a column goes: a scalar field (slot == "") or a part of a numbered group."""
+
+    group: str
+    slot: str = ""
+    part: str = ""
+    label: str = ""  # default label; non-empty marks a foreign format (labels normalised)
+
+    def describe(self) -> str:
+        if not self.slot:
+            return self.group
+        return f"{self.group} {self.slot} {self.part}".strip()
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What `inspect_csv` found. Import only when `ok`; show `issues` otherwise."""
+
+    path: str
+    encoding: str
+    delimiter: str
+    format: str
+    headers: tuple[str, ...]
+    mapped_columns: tuple[tuple[str, str], ...]  # (header, target) for each used column
+    ignored_headers: tuple[str, ...]  # unknown headers, ignored
+    date_order: DateOrder | None
+    date_order_ambiguous: bool
+    row_count: int
+    issues: tuple[ImportIssue, ...]
+    issue_count: int  # all issues, even beyond the MAX_KEPT_ISSUES kept in `issues`
+    default_region: str
+    header_line: int = 1
+    _targets: tuple[_T | None, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.issue_count == 0
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    """One customer read from the file, with the keys a caller matches duplicates on."""
+
+    line: int
+    draft: CustomerDraft
+    emails: tuple[str, ...]  # lowercased, stripped
+    phones: tuple[str, ...]  # E.164, only the numbers that parse as valid
+
+    @property
+    def source_uid(self) -> str:
+        return self.draft.source_uid
+
+
+# --- header tables ---------------------------------------------------------------------------
+
+_SCALARS: Final = frozenset({
+    "first_name", "middle_name", "last_name", "display_name", "full_name", "company", "notes",
+    "source_uid", "status", "kind", "key_account", "preferred_channel", "birthday",
+    "wedding_anniversary", "customer_since", "tags", "google_labels", "categories",
+    "special_dates", "last_contact",
+})
+_ADDRESS_PARTS: Final = ("street", "city", "region", "postcode", "country")
+
+_OWN_TARGETS: Final[dict[str, _T]] = {}
+for _key, _header in OWN_COLUMNS:
+    if _key in ("emails", "email_labels"):
+        _OWN_TARGETS[_header.lower()] = _T("email", "own", "value" if _key == "emails" else "label")
+    elif _key in ("phones", "phone_labels"):
+        _OWN_TARGETS[_header.lower()] = _T("phone", "own", "value" if _key == "phones" else "label")
+    elif _key in _ADDRESS_PARTS:
+        _OWN_TARGETS[_header.lower()] = _T("address", "own", _key)
+    else:
+        _OWN_TARGETS[_header.lower()] = _T(_key)
+
+_GOOGLE_ADDRESS_PARTS: Final = {
+    "street": "street", "city": "city", "region": "region", "postal code": "postcode",
+    "country": "country", "po box": "pobox", "extended address": "extended",
+    "type": "label", "label": "label",
+}
+_GOOGLE_SLOTTED: Final = re.compile(r"(e-mail|phone|address|event|organization) (\d+) - (.+)")
+_GOOGLE_GROUPS: Final = {"e-mail": "email", "phone": "phone", "address": "address",
+                         "event": "event"}
+_GOOGLE_DEFAULT_LABEL: Final = {"email": "other", "phone": "other", "address": "other",
+                                "event": "custom"}
+
+_GOOGLE_CLASSIC_SCALARS: Final = {
+    "name": _T("full_name"), "given name": _T("first_name"), "additional name": _T("middle_name"),
+    "family name": _T("last_name"), "birthday": _T("birthday"), "notes": _T("notes"),
+    "group membership": _T("google_labels"),
+}
+_GOOGLE_2023_SCALARS: Final = {
+    "first name": _T("first_name"), "middle name": _T("middle_name"),
+    "last name": _T("last_name"), "organization name": _T("company"),
+    "birthday": _T("birthday"), "notes": _T("notes"), "labels": _T("google_labels"),
+}
+
+
+def _google_target(header: str, scalars: Mapping[str, _T], label_word: str) -> _T | None:
+    if header in scalars:
+        return scalars[header]
+    m = _GOOGLE_SLOTTED.fullmatch(header)
+    if not m:
+        return None
+    kind, slot, part = m[1], m[2], m[3]
+    if kind == "organization":
+        return _T("company") if slot == "1" and part == "name" else None
+    group = _GOOGLE_GROUPS[kind]
+    if group == "address":
+        mapped = _GOOGLE_ADDRESS_PARTS.get(part)
+        if mapped is None or (mapped == "label" and part != label_word):
+            return None
+        return _T("address", slot, mapped, "other")
+    if part == label_word:
+        return _T(group, slot, "label", _GOOGLE_DEFAULT_LABEL[group])
+    if part == "value":
+        return _T(group, slot, "value", _GOOGLE_DEFAULT_LABEL[group])
+    return None
+
+
+def _outlook_table() -> dict[str, _T]:
+    table: dict[str, _T] = {
+        "first name": _T("first_name"), "middle name": _T("middle_name"),
+        "last name": _T("last_name"), "company": _T("company"), "birthday": _T("birthday"),
+        "anniversary": _T("wedding_anniversary"), "categories": _T("categories"),
+        "notes": _T("notes"),
+        "e-mail address": _T("email", "1", "value", "home"),
+        "e-mail 2 address": _T("email", "2", "value", "home"),
+        "e-mail 3 address": _T("email", "3", "value", "home"),
+    }
+    phones = {"mobile phone": "mobile", "home phone": "home", "home phone 2": "home",
+              "business phone": "work", "business phone 2": "work",
+              "company main phone": "work", "primary phone": "main", "other phone": "other",
+              "car phone": "car", "pager": "pager"}
+    for i, (header, label) in enumerate(phones.items()):
+        table[header] = _T("phone", str(i), "value", label)
+    # The first address group with any part filled in becomes the customer's address.
+    for slot, prefix in (("1", "home"), ("2", "business"), ("3", "other")):
+        table[f"{prefix} street"] = _T("address", slot, "street", prefix)
+        table[f"{prefix} street 2"] = _T("address", slot, "street2", prefix)
+        table[f"{prefix} street 3"] = _T("address", slot, "street3", prefix)
+        table[f"{prefix} city"] = _T("address", slot, "city", prefix)
+        table[f"{prefix} state"] = _T("address", slot, "region", prefix)
+        table[f"{prefix} postal code"] = _T("address", slot, "postcode", prefix)
+        table[f"{prefix} country/region"] = _T("address", slot, "country", prefix)
+    return table
+
+
+_OUTLOOK_TARGETS: Final = _outlook_table()
+
+
+def _resolve_header(fmt: str, header: str) -> _T | None:
+    if fmt == Format.OWN:
+        return _OWN_TARGETS.get(header)
+    if fmt == Format.GOOGLE_CLASSIC:
+        return _google_target(header, _GOOGLE_CLASSIC_SCALARS, "type")
+    if fmt == Format.GOOGLE_2023:
+        return _google_target(header, _GOOGLE_2023_SCALARS, "label")
+    if fmt == Format.OUTLOOK:
+        return _OUTLOOK_TARGETS.get(header)
+    return None
+
+
+_FORMATS: Final = (Format.OWN, Format.GOOGLE_2023, Format.GOOGLE_CLASSIC, Format.OUTLOOK)
+
+MAPPING_FIELDS: Final = frozenset(
+    (_SCALARS - {"full_name", "google_labels", "categories", "last_contact"})
+    | {"email", "phone", *_ADDRESS_PARTS}
+)
+
+
+def _mapping_target(index: int, spec: str | None) -> _T | None:
+    """A caller's field name: a scalar, an address part, or "email"/"phone" (":label")."""
+    if spec is None or spec == "ignore":
+        return None
+    name, _, label = spec.partition(":")
+    if name not in MAPPING_FIELDS or (label and name not in ("email", "phone")):
+        raise ValueError(f"unknown import field {spec!r}; use one of {sorted(MAPPING_FIELDS)}")
+    if name in ("email", "phone"):
+        return _T(name, f"m{index}", "value", label or ("home" if name == "email" else "mobile"))
+    if name in _ADDRESS_PARTS:
+        return _T("address", "m", name, "other")
+    return _T(name)
+
+
+def _detect_format(headers: list[str]) -> tuple[str, int]:
+    best, best_score = Format.MAPPED, 0
+    for fmt in _FORMATS:
+        score = sum(1 for h in headers if _resolve_header(fmt, h) is not None)
+        if score > best_score:
+            best, best_score = fmt, score
+    return best, best_score
+
+
+# --- bytes and text ----------------------------------------------------------------------------
+
+_CHUNK: Final = 1 << 20
+
+
+def detect_encoding(path: str | os.PathLike[str]) -> str:
+    """utf-8-sig / utf-16 by BOM, utf-16-le/be by NUL bytes, utf-8 if it decodes, else cp1252."""
+    with open(path, "rb") as raw:
+        head = raw.read(4096)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        if head and head.count(b"\x00") * 4 >= len(head):
+            # ASCII text in UTF-16 without a BOM: every other byte is NUL.
+            return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        chunk = head
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = raw.read(_CHUNK)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def detect_delimiter(first_line: str) -> str:
+    """The most frequent of comma, semicolon and tab outside quotes in the header line."""
+    counts = {",": 0, ";": 0, "\t": 0}
+    quoted = False
+    for ch in first_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _open_text(path: str | os.PathLike[str], encoding: str) -> TextIO:
+    # cp1252 leaves five bytes undefined; replace them rather than refuse the file.
+    errors = "replace" if encoding == "cp1252" else "strict"
+    return open(path, encoding=encoding, errors=errors, newline="")
+
+
+class _Record(NamedTuple):
+    line: int  # physical line where the record starts
+    cells: list[str] | None  # None when the csv parser failed on it
+    error: str
+
+
+def _records(stream: TextIO, delimiter: str) -> Iterator[_Record]:
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    consumed = 0
+    while True:
+        start = consumed + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            consumed = reader.line_num
+            yield _Record(start, None, str(exc))
+            continue
+        # Blank lines come back as [] and count as lines; skip them.
+        while not cells:
+            consumed = reader.line_num
+            start = consumed + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                consumed = reader.line_num
+                yield _Record(start, None, str(exc))
+                cells = None
+                break
+        if cells is None:
+            continue
+        consumed = reader.line_num
+        yield _Record(start, cells, "")
+
+
+def _newlines(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+# --- values ------------------------------------------------------------------------------------
+
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+_YES: Final = frozenset({"yes", "true", "1", "y", "x"})
+_NO: Final = frozenset({"no", "false", "0", "n", ""})
+
+
+class _CellError(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class _DateContext:
+    """The file's day/month order: fixed by the caller, or settled by the first value that
+    proves it; later values that prove the other order are errors."""
+
+    def __init__(self, order: DateOrder | None) -> None:
+        self.order = order
+        self.first_ambiguous: tuple[int, str] | None = None
+
+    def parse(self, text: str, where: tuple[int, str]) -> PartialDate | None:
+        value = parse_date_cell(text)
+        if not isinstance(value, SlashDate):
+            return value
+        evidence = value.evidence()
+        if self.order is None:
+            if evidence is not None:
+                self.order = evidence
+            else:
+                if self.first_ambiguous is None:
+                    self.first_ambiguous = where
+                return value.resolve(DateOrder.DMY)  # provisional: pass 1 only checks
+        return value.resolve(self.order)
+
+
+def _label(text: str, default: str) -> str:
+    """Foreign formats (default non-empty): Google's "* Home" -> "home"; own labels as-is."""
+    if not default:
+        return text
+    text = text.strip().removeprefix("* ").strip().lower()
+    return text or default
+
+
+def _choice(value: str, enum: type[Status] | type[Kind] | type[Channel], name: str) -> str:
+    folded = value.strip().lower().replace(" ", "_").replace("-", "_")
+    valid = {m.value for m in enum}
+    if folded not in valid:
+        raise _CellError("bad_value", f"“{value}” is not a {name} ({', '.join(sorted(valid))})")
+    return folded
+
+
+class _RowParser:
+    """Turns the cells of one record into a CustomerDraft, or cell errors."""
+
+    def __init__(self, targets: tuple[_T | None, ...], headers: list[str],
+                 dates: _DateContext, default_region: str, normalise_phones: bool) -> None:
+        self.targets = targets
+        self.headers = headers
+        self.dates = dates
+        self.region = default_region.upper() or None
+        self.normalise_phones = normalise_phones
+
+    def column_name(self, index: int) -> str:
+        header = self.headers[index] if index < len(self.headers) else ""
+        return header or f"column {index + 1}"
+
+    def parse(self, line: int, cells: list[str]
+              ) -> tuple[ParsedRow | None, list[ImportIssue]]:
+        issues: list[ImportIssue] = []
+
+        def line_of(index: int) -> int:
+            return line + sum(_newlines(c) for c in cells[:index])
+
+        def fail(index: int, code: str, reason: str) -> None:
+            issues.append(ImportIssue(line_of(index), self.column_name(index), reason, code))
+
+        if len(cells) != len(self.targets):
+            issues.append(ImportIssue(
+                line, "", f"expected {len(self.targets)} cells, found {len(cells)}",
+                "column_count"))
+            return None, issues
+
+        scalars: dict[str, tuple[int, str]] = {}
+        groups: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
+        group_defaults: dict[tuple[str, str], str] = {}
+        for index, (target, cell) in enumerate(zip(self.targets, cells, strict=True)):
+            if target is None:
+                if cell.strip() and not self.headers[index].strip():
+                    fail(index, "missing_header", "a value in a column without a header")
+                continue
+            if not cell:
+                continue
+            if target.slot:
+                key = (target.group, target.slot)
+                groups.setdefault(key, {})[target.part] = (index, cell)
+                group_defaults[key] = target.label
+            elif target.group not in scalars or not scalars[target.group][1].strip():
+                scalars[target.group] = (index, cell)
+
+        def text(name: str, keep_lines: bool = False) -> str:
+            found = scalars.get(name)
+            if found is None:
+                return ""
+            value = found[1] if keep_lines else found[1].strip()
+            return strip_neutralisation(value)
+
+        def date_of(name: str) -> PartialDate | None:
+            found = scalars.get(name)
+            if found is None:
+                return None
+            index, cell = found
+            try:
+                return self.dates.parse(strip_neutralisation(cell.strip()),
+                                        (line_of(index), self.column_name(index)))
+            except DateProblem as exc:
+                fail(index, exc.code, exc.reason)
+                return None
+
+        first = " ".join(p for p in (text("first_name"), text("middle_name")) if p)
+        last = text("last_name")
+        display = text("display_name")
+        full = text("full_name")
+        if full and not display and full != " ".join(p for p in (first, last) if p):
+            display = full
+        company = text("company")
+
+        emails: list[EmailAddress] = []
+        phones: list[PhoneNumber] = []
+        address = PostalAddress()
+        specials_custom: list[SpecialDate] = []
+        anniversary: PartialDate | None = None
+        for (group, _slot), parts in groups.items():
+            default = group_defaults[(group, _slot)]
+            if group in ("email", "phone", "event"):
+                value_at = parts.get("value")
+                if value_at is None:
+                    continue
+                index, raw = value_at
+                values = strip_neutralisation(raw).split(SEP)
+                label_cell = parts.get("label", (0, ""))[1]
+                labels = strip_neutralisation(label_cell).split(SEP) if label_cell else []
+                for i, item in enumerate(values):
+                    item = item.strip()
+                    if not item:
+                        continue
+                    label = _label(labels[i] if i < len(labels) else
+                                   (labels[0] if labels and default else ""), default)
+                    if group == "email":
+                        if not _EMAIL.fullmatch(item):
+                            fail(index, "invalid_email", f"“{item}” is not an email address")
+                        emails.append(EmailAddress(item, label))
+                    elif group == "phone":
+                        phones.append(PhoneNumber(self._phone(item), label))
+                    else:
+                        try:
+                            when = self.dates.parse(item, (line_of(index),
+                                                           self.column_name(index)))
+                        except DateProblem as exc:
+                            fail(index, exc.code, exc.reason)
+                            continue
+                        if when is None:
+                            continue
+                        raw_label = labels[i] if i < len(labels) else ""
+                        if raw_label.strip().removeprefix("* ").lower() == "anniversary":
+                            anniversary = anniversary or when
+                        else:
+                            specials_custom.append(SpecialDate(
+                                SpecialDateKind.CUSTOM, when.month, when.day, when.year,
+                                raw_label.strip().removeprefix("* ")))
+            elif group == "address" and address.is_empty():
+                address = self._address(parts, bool(default))
+
+        birthday = date_of("birthday")
+        anniversary_cell = date_of("wedding_anniversary")
+        anniversary = anniversary_cell or anniversary
+        since = date_of("customer_since")
+        if since is not None and since.year is None:
+            index = scalars["customer_since"][0]
+            fail(index, "bad_date", "customer since needs a year")
+            since = None
+
+        specials: list[SpecialDate] = []
+        if birthday is not None:
+            specials.append(SpecialDate(SpecialDateKind.BIRTHDAY, birthday.month, birthday.day,
+                                        birthday.year))
+        if anniversary is not None:
+            specials.append(SpecialDate(SpecialDateKind.WEDDING_ANNIVERSARY, anniversary.month,
+                                        anniversary.day, anniversary.year))
+        if "special_dates" in scalars:
+            # The app's own "YYYY-MM-DD label ::: --MM-DD label" cell of custom dates.
+            index, cell = scalars["special_dates"]
+            for item in strip_neutralisation(cell).split(SEP):
+                if not item.strip():
+                    continue
+                when_text, _, custom_label = item.partition(" ")
+                try:
+                    when = self.dates.parse(when_text, (line_of(index), self.column_name(index)))
+                except DateProblem as exc:
+                    fail(index, exc.code, exc.reason)
+                    continue
+                if when is not None:
+                    specials.append(SpecialDate(SpecialDateKind.CUSTOM, when.month, when.day,
+                                                when.year, custom_label))
+        specials.extend(specials_custom)
+
+        tags: list[str] = []
+        if "tags" in scalars:
+            tags += [t.strip() for t in text("tags").split(SEP)]
+        if "google_labels" in scalars:
+            tags += [t.strip() for t in text("google_labels").split(SEP)
+                     if not t.strip().startswith("* ")]
+        if "categories" in scalars:
+            tags += [t.strip() for t in text("categories").split(";")]
+        tags = list(dict.fromkeys(t for t in tags if t))
+
+        status, kind, channel, key_account = Status.ACTIVE, Kind.EXTERNAL, None, False
+        for name, enum, label in (("status", Status, "status"), ("kind", Kind, "kind"),
+                                  ("preferred_channel", Channel, "channel")):
+            value = text(name)
+            if not value:
+                continue
+            try:
+                chosen = _choice(value, enum, label)
+            except _CellError as exc:
+                fail(scalars[name][0], exc.code, exc.reason)
+                continue
+            if name == "status":
+                status = Status(chosen)
+            elif name == "kind":
+                kind = Kind(chosen)
+            else:
+                channel = Channel(chosen)
+        flag = text("key_account").lower()
+        if flag in _YES:
+            key_account = True
+        elif flag not in _NO:
+            fail(scalars["key_account"][0], "bad_value", f"“{flag}” is not yes or no")
+
+        if not (first or last or display or company or emails or full):
+            issues.append(ImportIssue(line, "", "row has no name, company or email", "no_name"))
+        if issues:
+            return None, issues
+        draft = CustomerDraft(
+            first_name=first, last_name=last, display_name=display, company=company,
+            emails=tuple(emails), phones=tuple(phones), address=address, tags=tuple(tags),
+            status=status, kind=kind, key_account=key_account, preferred_channel=channel,
+            customer_since=since.to_date() if since is not None else None,
+            notes=text("notes", keep_lines=True), special_dates=tuple(specials),
+            source_uid=text("source_uid"),
+        )
+        return ParsedRow(
+            line, draft,
+            emails=tuple(dict.fromkeys(e.address.strip().lower() for e in emails)),
+            phones=tuple(dict.fromkeys(p.number for p in phones if p.number.startswith("+")
+                                       and p.number[1:].isdigit())),
+        ), issues
+
+    def _phone(self, typed: str) -> str:
+        if not self.normalise_phones:
+            return typed
+        try:
+            parsed = phonenumbers.parse(typed, self.region)
+        except phonenumbers.NumberParseException:
+            return typed
+        if not phonenumbers.is_valid_number(parsed):
+            return typed
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+    @staticmethod
+    def _address(parts: dict[str, tuple[int, str]], foreign: bool) -> PostalAddress:
+        def get(name: str) -> str:
+            raw = strip_neutralisation(parts.get(name, (0, ""))[1])
+            return raw.strip() if foreign else raw
+
+        street = "\n".join(p for p in (get("street"), get("street2"), get("street3"),
+                                       get("extended"), get("pobox")) if p)
+        return PostalAddress(street=street, city=get("city"), region=get("region"),
+                             postcode=get("postcode"), country=get("country"))
+
+
+# --- the two passes --------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    encoding: str
+    delimiter: str
+    header_line: int
+    headers: list[str]
+    format: str
+    targets: tuple[_T | None, ...]
+    issues: list[ImportIssue]
+
+
+def _plan(path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None,
+          encoding: str | None, delimiter: str | None) -> tuple[_Plan, TextIO,
+                                                                 Iterator[_Record]]:
+    encoding = encoding or detect_encoding(path)
+    stream = _open_text(path, encoding)
+    issues: list[ImportIssue] = []
+    try:
+        if delimiter is None:
+            first_line = stream.readline()
+            stream.seek(0)
+            delimiter = detect_delimiter(first_line)
+        records = _records(stream, delimiter)
+        header_record = next(records, None)
+    except UnicodeDecodeError as exc:
+        stream.close()
+        raise CsvImportError((ImportIssue(1, "", f"cannot decode as {encoding}: {exc}",
+                                          "encoding"),)) from exc
+    if header_record is None or header_record.cells is None:
+        reason = "the file is empty" if header_record is None else header_record.error
+        issues.append(ImportIssue(1 if header_record is None else header_record.line, "",
+                                  reason, "empty_file" if header_record is None
+                                  else "bad_quoting"))
+        return _Plan(encoding, delimiter, 1, [], Format.MAPPED, (), issues), stream, records
+    line = header_record.line
+    headers = [h.strip() for h in header_record.cells]
+    if headers:
+        headers[0] = headers[0].removeprefix("\ufeff")
+    folded = [h.lower() for h in headers]
+    fmt, score = _detect_format(folded)
+    seen: set[str] = set()
+    targets: list[_T | None] = []
+    mapping_folded = {k.strip().lower(): v for k, v in (mapping or {}).items()}
+    for index, (header, key) in enumerate(zip(headers, folded, strict=True)):
+        if key and key in seen:
+            issues.append(ImportIssue(line, header, f"the header “{header}” appears twice",
+                                      "duplicate_header"))
+            targets.append(None)
+            continue
+        seen.add(key)
+        if key in mapping_folded:
+            targets.append(_mapping_target(index, mapping_folded[key]))
+        elif score >= 2:
+            targets.append(_resolve_header(fmt, key))
+        else:
+            targets.append(None)
+    for key, spec in (mapping or {}).items():
+        if key.strip().lower() not in seen and spec not in (None, "ignore"):
+            issues.append(ImportIssue(line, key, f"the mapped header “{key}” is not in the file",
+                                      "missing_header"))
+    if score < 2 and not mapping:
+        fmt = Format.MAPPED
+        issues.append(ImportIssue(line, "", "the headers match no known format (Google, "
+                                  "Outlook, CRM Companion); map the columns", "unknown_format"))
+    elif score < 2:
+        fmt = Format.MAPPED
+    groups = {t.group for t in targets if t is not None}
+    identifying = {"first_name", "last_name", "display_name", "full_name", "company", "email"}
+    if (fmt != Format.MAPPED or mapping) and not groups & identifying:
+        issues.append(ImportIssue(line, "", "no name, company or email column",
+                                      "missing_header"))
+    plan = _Plan(encoding, delimiter, line, headers, fmt, tuple(targets), issues)
+    return plan, stream, records
+
+
+def inspect_csv(path: str | os.PathLike[str], *,
+                mapping: Mapping[str, str | None] | None = None,
+                date_order: DateOrder | str | None = None,
+                default_region: str = "US",
+                encoding: str | None = None,
+                delimiter: str | None = None) -> ImportReport:
+    """Pass 1: read the whole file, decide encoding, delimiter, format and date order, and
+    collect every issue. Nothing is kept per row, so any file size works.
+
+    `mapping` maps a header to an import field (see MAPPING_FIELDS; "email:work" sets a label;
+    None ignores the column); it overrides the recognised format for those headers.
+    """
+    order = DateOrder(date_order) if date_order is not None else None
+    plan, stream, records = _plan(path, mapping, encoding, delimiter)
+    issues = plan.issues
+    issue_count = len(issues)
+    rows = 0
+    dates = _DateContext(order)
+    with stream:
+        if plan.targets:
+            parser = _RowParser(plan.targets, plan.headers, dates, default_region,
+                                normalise_phones=False)
+            try:
+                for record in records:
+                    if record.cells is None:
+                        found = [ImportIssue(record.line, "", record.error, "bad_quoting")]
+                    else:
+                        if not any(c.strip() for c in record.cells):
+                            continue
+                        rows += 1
+                        _, found = parser.parse(record.line, record.cells)
+                    issue_count += len(found)
+                    room = MAX_KEPT_ISSUES - len(issues)
+                    if room > 0:
+                        issues.extend(found[:room])
+            except UnicodeDecodeError as exc:
+                issue_count += 1
+                issues.append(ImportIssue(0, "", f"cannot decode as {plan.encoding}: {exc}",
+                                          "encoding"))
+    ambiguous = dates.order is None and dates.first_ambiguous is not None
+    if ambiguous:
+        where = dates.first_ambiguous or (0, "")
+        issues.append(ImportIssue(
+            where[0], where[1], "day/month order is ambiguous (no date in the file settles "
+            "it); choose day-first or month-first", "ambiguous_date_order"))
+        issue_count += 1
+    headers = tuple(plan.headers)
+    mapped = tuple((h, t.describe()) for h, t in zip(headers, plan.targets, strict=False)
+                   if t is not None)
+    ignored = tuple(h for h, t in zip(headers, plan.targets, strict=False) if t is None and h)
+    if ignored:
+        logger.info("CSV import ignores columns: %s", ", ".join(ignored))
+    return ImportReport(
+        path=os.fspath(path), encoding=plan.encoding, delimiter=plan.delimiter,
+        format=plan.format, headers=headers, mapped_columns=mapped, ignored_headers=ignored,
+        date_order=dates.order, date_order_ambiguous=ambiguous, row_count=rows,
+        issues=tuple(issues), issue_count=issue_count, default_region=default_region,
+        header_line=plan.header_line, _targets=plan.targets,
+    )
+
+
+def iter_parsed_batches(report: ImportReport, batch_size: int = 500
+                        ) -> Iterator[list[ParsedRow]]:
+    """Pass 2: yield the file's customers in lists of at most `batch_size`.
+
+    Raises CsvImportError if the report has issues: fix the file (or pass `date_order` /
+    `mapping` to `inspect_csv`) first, so that nothing is imported from a broken file.
+    """
+    if not report.ok:
+        raise CsvImportError(report.issues)
+    plan, stream, records = _plan(report.path, None, report.encoding, report.delimiter)
+    plan = replace(plan, targets=report._targets)
+    parser = _RowParser(plan.targets, plan.headers, _DateContext(report.date_order),
+                        report.default_region, normalise_phones=True)
+    batch: list[ParsedRow] = []
+    with stream:
+        for record in records:
+            if record.cells is None:
+                raise CsvImportError((ImportIssue(record.line, "", record.error,
+                                                  "bad_quoting"),))
+            if not any(c.strip() for c in record.cells):
+                continue
+            parsed, issues = parser.parse(record.line, record.cells)
+            if parsed is None:
+                # The file changed since inspect_csv: refuse rather than import half of it.
+                raise CsvImportError(tuple(issues))
+            batch.append(parsed)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def read_customers(path: str | os.PathLike[str], **options: object) -> list[ParsedRow]:
+    """Both passes at once for small files and tests; raises CsvImportError on any issue."""
+    report = inspect_csv(path, **options)  # type: ignore[arg-type]
+    return [row for batch in iter_parsed_batches(report) for row in batch]
