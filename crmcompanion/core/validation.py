@@ -24,6 +24,7 @@ _EMAIL_RE = re.compile(
 MAX_NAME_LENGTH = 200
 MAX_NOTES_LENGTH = 100_000
 MAX_TAG_LENGTH = 60
+MIN_NATIONAL_DIGITS = 4
 
 
 def normalise_email(address: str) -> str:
@@ -59,6 +60,9 @@ def normalise_phone(number: str, default_region: str) -> str:
         parsed = phonenumbers.parse(text, default_region.upper() or None)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"“{text}” is not a phone number ({exc._msg})") from exc
+    # Some numbering plans call 2-digit numbers "possible"; nobody stores a customer's that way.
+    if len(str(parsed.national_number)) < MIN_NATIONAL_DIGITS:
+        raise ValueError(f"“{text}” is too short for a phone number.")
     if not phonenumbers.is_possible_number(parsed):
         raise ValueError(f"“{text}” has the wrong number of digits for a phone number.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

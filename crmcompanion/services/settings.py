@@ -34,7 +34,7 @@ class SettingsService:
 
     def all(self) -> dict[str, Any]:
         with self._db.read() as session:
-            stored = dict(session.execute(select(m.Setting.key, m.Setting.value)).tuples().all())
+            stored = dict(session.execute(select(m.Setting.key, m.Setting.value)).all())
         values: dict[str, Any] = {}
         for key, spec in ALL_SETTINGS.items():
             values[key] = spec.default

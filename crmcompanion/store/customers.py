@@ -88,7 +88,6 @@ def ensure_tags(session: Session, names: Iterable[str]) -> dict[str, int]:
         return {}
     existing = dict(
         session.execute(select(m.Tag.name_key, m.Tag.id).where(m.Tag.name_key.in_(wanted)))
-        .tuples()
         .all()
     )
     for key, name in wanted.items():
