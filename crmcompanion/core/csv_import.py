@@ -19,7 +19,7 @@ import csv
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final, NamedTuple, TextIO
 
@@ -329,6 +329,7 @@ def _open_text(path: str | os.PathLike[str], encoding: str) -> TextIO:
 
 class _Record(NamedTuple):
     line: int  # physical line where the record starts
+    last_line: int  # physical line where it ends
     cells: list[str] | None  # None when the csv parser failed on it
     error: str
 
@@ -344,7 +345,7 @@ def _records(stream: TextIO, delimiter: str) -> Iterator[_Record]:
             return
         except csv.Error as exc:
             consumed = reader.line_num
-            yield _Record(start, None, str(exc))
+            yield _Record(start, consumed, None, str(exc))
             continue
         # Blank lines come back as [] and count as lines; skip them.
         while not cells:
@@ -356,13 +357,13 @@ def _records(stream: TextIO, delimiter: str) -> Iterator[_Record]:
                 return
             except csv.Error as exc:
                 consumed = reader.line_num
-                yield _Record(start, None, str(exc))
+                yield _Record(start, consumed, None, str(exc))
                 cells = None
                 break
         if cells is None:
             continue
         consumed = reader.line_num
-        yield _Record(start, cells, "")
+        yield _Record(start, consumed, cells, "")
 
 
 def _newlines(text: str) -> int:
@@ -391,7 +392,8 @@ class _DateContext:
         self.order = order
         self.first_ambiguous: tuple[int, str] | None = None
 
-    def parse(self, text: str, where: tuple[int, str]) -> PartialDate | None:
+    def parse(self, text: str, where: Callable[[], tuple[int, str]]) -> PartialDate | None:
+        """`where` is called (line, column) only when the value is the first ambiguous one."""
         value = parse_date_cell(text)
         if not isinstance(value, SlashDate):
             return value
@@ -401,7 +403,7 @@ class _DateContext:
                 self.order = evidence
             else:
                 if self.first_ambiguous is None:
-                    self.first_ambiguous = where
+                    self.first_ambiguous = where()
                 return value.resolve(DateOrder.DMY)  # provisional: pass 1 only checks
         return value.resolve(self.order)
 
@@ -437,12 +439,19 @@ class _RowParser:
         header = self.headers[index] if index < len(self.headers) else ""
         return header or f"column {index + 1}"
 
-    def parse(self, line: int, cells: list[str]
+    def parse(self, line: int, cells: list[str], multiline: bool = True
               ) -> tuple[ParsedRow | None, list[ImportIssue]]:
+        """`multiline`: False when the record is known to sit on one physical line."""
         issues: list[ImportIssue] = []
 
         def line_of(index: int) -> int:
+            # Counting newlines is only needed when the record spans several lines.
+            if index == 0 or not multiline:
+                return line
             return line + sum(_newlines(c) for c in cells[:index])
+
+        def where(index: int) -> Callable[[], tuple[int, str]]:
+            return lambda: (line_of(index), self.column_name(index))
 
         def fail(index: int, code: str, reason: str) -> None:
             issues.append(ImportIssue(line_of(index), self.column_name(index), reason, code))
@@ -484,7 +493,7 @@ class _RowParser:
             index, cell = found
             try:
                 return self.dates.parse(strip_neutralisation(cell.strip()),
-                                        (line_of(index), self.column_name(index)))
+                                        where(index))
             except DateProblem as exc:
                 fail(index, exc.code, exc.reason)
                 return None
@@ -526,8 +535,7 @@ class _RowParser:
                         phones.append(PhoneNumber(self._phone(item), label))
                     else:
                         try:
-                            when = self.dates.parse(item, (line_of(index),
-                                                           self.column_name(index)))
+                            when = self.dates.parse(item, where(index))
                         except DateProblem as exc:
                             fail(index, exc.code, exc.reason)
                             continue
@@ -567,7 +575,7 @@ class _RowParser:
                     continue
                 when_text, _, custom_label = item.partition(" ")
                 try:
-                    when = self.dates.parse(when_text, (line_of(index), self.column_name(index)))
+                    when = self.dates.parse(when_text, where(index))
                 except DateProblem as exc:
                     fail(index, exc.code, exc.reason)
                     continue
@@ -759,7 +767,8 @@ def inspect_csv(path: str | os.PathLike[str], *,
                         if not any(c.strip() for c in record.cells):
                             continue
                         rows += 1
-                        _, found = parser.parse(record.line, record.cells)
+                        _, found = parser.parse(record.line, record.cells,
+                                                record.last_line > record.line)
                     issue_count += len(found)
                     room = MAX_KEPT_ISSUES - len(issues)
                     if room > 0:
@@ -811,7 +820,8 @@ def iter_parsed_batches(report: ImportReport, batch_size: int = 500
                                                   "bad_quoting"),))
             if not any(c.strip() for c in record.cells):
                 continue
-            parsed, issues = parser.parse(record.line, record.cells)
+            parsed, issues = parser.parse(record.line, record.cells,
+                                          record.last_line > record.line)
             if parsed is None:
                 # The file changed since inspect_csv: refuse rather than import half of it.
                 raise CsvImportError(tuple(issues))
