@@ -1,0 +1,87 @@
+"""Composition root: paths, log file, database, services, QApplication and the main window.
+
+The only module that knows every layer. Opening the database comes before any window: when it
+cannot be used (`DatabaseProblem`), the user sees one clear message box, the database is left
+untouched and the process exits with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from crmcompanion import APP_ID, APP_NAME, APP_SLUG, __version__
+from crmcompanion.core.clock import SystemClock
+from crmcompanion.core.errors import DatabaseProblem
+from crmcompanion.paths import AppPaths, resolve_paths
+from crmcompanion.services.container import build_services
+from crmcompanion.store.database import open_database
+from crmcompanion.ui.main_window import MainWindow, app_icon
+from crmcompanion.ui.style import apply_look
+
+logger = logging.getLogger(__name__)
+
+LOG_FILE = f"{APP_SLUG}.log"
+
+
+def setup_file_logging(paths: AppPaths) -> logging.Handler:
+    """Log INFO and above to a rotating file in the logs folder (kept small)."""
+    handler = logging.handlers.RotatingFileHandler(
+        paths.logs_dir / LOG_FILE, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+        # Keep the console as quiet as it was configured: only the file gets INFO.
+        for other in root.handlers:
+            if other is not handler and other.level == logging.NOTSET:
+                other.setLevel(logging.WARNING)
+    return handler
+
+
+def make_application() -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    apply_look(app)
+    return app
+
+
+def run_gui(args: argparse.Namespace | None = None) -> int:
+    paths = resolve_paths()
+    paths.ensure()
+    handler = setup_file_logging(paths)
+    logger.info("Starting %s %s with %s", APP_NAME, __version__, paths.database_url)
+    try:
+        try:
+            db = open_database(paths.database_url, paths.backups_dir)
+        except DatabaseProblem as exc:
+            logger.error("Cannot open the database: %s", exc)
+            make_application()
+            QMessageBox.critical(None, f"{APP_NAME}: cannot open the database", str(exc))
+            return 1
+        services = build_services(db, SystemClock())
+        try:
+            app = make_application()
+            window = MainWindow(services)
+            window.show()
+            return app.exec()
+        finally:
+            services.close()
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()

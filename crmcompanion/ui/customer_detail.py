@@ -1,0 +1,164 @@
+"""The read-only profile panel beside the customer list, with Edit, Archive and Delete.
+
+User text is always shown as plain text (never rich text), so a note containing markup is
+displayed, not interpreted.
+"""
+
+from __future__ import annotations
+
+import calendar
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion.core.customer import Customer, Kind, SpecialDate
+from crmcompanion.core.validation import format_phone
+from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
+
+
+def describe_special_date(special: SpecialDate) -> str:
+    text = f"{special.day} {calendar.month_name[special.month]}"
+    if special.year is not None:
+        text += f" {special.year}"
+    return f"{special.title}: {text}"
+
+
+def plain_label(text: str, object_name: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if object_name:
+        label.setObjectName(object_name)
+    return label
+
+
+class CustomerDetail(QFrame):
+    """Shows one customer; emits what the user asks for, the view does the work."""
+
+    edit_requested = Signal(int)
+    archive_requested = Signal(int, bool)
+    delete_requested = Signal(int)
+    close_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setMinimumWidth(300)
+        self.customer: Customer | None = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(18, 14, 18, 14)
+        top = QHBoxLayout()
+        top.addStretch(1)
+        self.close_button = QPushButton("✕")
+        self.close_button.setObjectName("iconButton")
+        self.close_button.setToolTip("Close the profile (Esc)")
+        self.close_button.clicked.connect(self.close_requested)
+        top.addWidget(self.close_button)
+        outer.addLayout(top)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        self._body = QWidget()
+        self._body_layout = QVBoxLayout(self._body)
+        self._body_layout.setContentsMargins(0, 0, 0, 0)
+        self._body_layout.setSpacing(4)
+        scroll.setWidget(self._body)
+        outer.addWidget(scroll, 1)
+        buttons = QHBoxLayout()
+        self.edit_button = QPushButton("Edit")
+        self.edit_button.setObjectName("primary")
+        self.archive_button = QPushButton("Archive")
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setObjectName("danger")
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.archive_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.delete_button)
+        outer.addLayout(buttons)
+        self.edit_button.clicked.connect(lambda: self._emit_for(self.edit_requested))
+        self.delete_button.clicked.connect(lambda: self._emit_for(self.delete_requested))
+        self.archive_button.clicked.connect(self._archive_clicked)
+
+    def _emit_for(self, signal: Signal) -> None:
+        if self.customer is not None:
+            signal.emit(self.customer.id)  # type: ignore[attr-defined]
+
+    def _archive_clicked(self) -> None:
+        if self.customer is not None:
+            self.archive_requested.emit(self.customer.id, not self.customer.is_archived)
+
+    def show_customer(self, customer: Customer) -> None:
+        self.customer = customer
+        self.archive_button.setText("Unarchive" if customer.is_archived else "Archive")
+        while self._body_layout.count():
+            item = self._body_layout.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.deleteLater()
+        add = self._body_layout.addWidget
+        add(plain_label(customer.display_name, "detailName"))
+        subtitle = [customer.company] if customer.company else []
+        if customer.kind is Kind.INTERNAL:
+            subtitle.append("Internal customer")
+        if subtitle:
+            add(plain_label(" · ".join(subtitle), "muted"))
+        add(self._badges(customer))
+        self._section("CONTACT")
+        for email in customer.emails:
+            add(plain_label(f"{email.address}  ({email.label})"))
+        for phone in customer.phones:
+            add(plain_label(f"{format_phone(phone.number)}  ({phone.label})"))
+        if not customer.address.is_empty():
+            add(plain_label(customer.address.one_line()))
+        if customer.preferred_channel is not None:
+            add(plain_label(f"Prefers: {CHANNEL_TITLES[customer.preferred_channel]}", "muted"))
+        if not (customer.emails or customer.phones or not customer.address.is_empty()):
+            add(plain_label("No contact details yet.", "muted"))
+        if customer.tags:
+            self._section("TAGS")
+            add(plain_label(", ".join(customer.tags)))
+        if customer.special_dates or customer.customer_since:
+            self._section("DATES")
+            if customer.customer_since:
+                add(plain_label(f"Customer since {customer.customer_since:%d %B %Y}"))
+            for special in customer.special_dates:
+                add(plain_label(describe_special_date(special)))
+        if customer.notes.strip():
+            self._section("NOTES")
+            add(plain_label(customer.notes))
+        self._body_layout.addStretch(1)
+
+    def _section(self, title: str) -> None:
+        label = QLabel(title)
+        label.setObjectName("sectionLabel")
+        self._body_layout.addWidget(label)
+
+    def _badges(self, customer: Customer) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 4, 0, 4)
+        layout.setSpacing(6)
+        background, foreground = STATUS_COLOURS[customer.status]
+        badges = [(STATUS_TITLES[customer.status], background, foreground)]
+        if customer.key_account:
+            badges.append(("★ Key account", "#e6eefc", "#2459b8"))
+        if customer.is_archived:
+            badges.append(("Archived", "#eceff3", "#555e6b"))
+        for text, bg, fg in badges:
+            badge = QLabel(text)
+            badge.setStyleSheet(
+                f"background: {bg}; color: {fg}; border-radius: 9px; padding: 2px 10px;"
+                "font-weight: 600;"
+            )
+            layout.addWidget(badge)
+        layout.addStretch(1)
+        return row

@@ -1,0 +1,194 @@
+"""The customer list as a lazily fetched Qt table model.
+
+Only the row count is asked up front; rows arrive in pages of `PAGE_SIZE` through
+`CustomerService.page_at`, and an LRU of `MAX_PAGES` pages bounds memory. Sorting and
+filtering are part of the `ListQuery` and run in SQLite through indexes, never in Python, so
+jumping to the end of 100,000 customers or re-sorting costs one small query.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import OrderedDict
+from datetime import UTC
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont
+
+from crmcompanion.core.customer import CustomerRow, Kind
+from crmcompanion.core.validation import format_phone
+from crmcompanion.services.customers import CustomerService
+from crmcompanion.store.customers import ListQuery, SortColumn
+from crmcompanion.ui.style import MUTED, STATUS_TITLES
+from crmcompanion.ui.widgets import STATUS_ROLE
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 200
+MAX_PAGES = 40
+
+ROW_ROLE = Qt.ItemDataRole.UserRole
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
+
+COLUMNS: tuple[str, ...] = (
+    "Name", "Company", "Email", "Phone", "Tags", "Status", "Kind", "Updated",
+)
+NAME, COMPANY, EMAIL, PHONE, TAGS, STATUS, KIND, UPDATED = range(len(COLUMNS))
+
+# Which list column sorts by which indexed database column; Phone and Tags have no index.
+SORT_BY_COLUMN: dict[int, str] = {
+    NAME: SortColumn.NAME,
+    COMPANY: SortColumn.COMPANY,
+    EMAIL: SortColumn.EMAIL,
+    STATUS: SortColumn.STATUS,
+    KIND: SortColumn.KIND,
+    UPDATED: SortColumn.UPDATED,
+}
+COLUMN_BY_SORT: dict[str, int] = {sort: column for column, sort in SORT_BY_COLUMN.items()}
+
+KIND_TITLES = {Kind.EXTERNAL: "External", Kind.INTERNAL: "Internal"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _phone_text(number: str) -> str:
+    return format_phone(number) if number else ""
+
+
+class CustomerTableModel(QAbstractTableModel):
+    def __init__(self, customers: CustomerService, query: ListQuery | None = None) -> None:
+        super().__init__()
+        self._customers = customers
+        self._query = query or ListQuery()
+        self._total = 0
+        self._pages: OrderedDict[int, list[CustomerRow]] = OrderedDict()
+        self.fetches = 0  # pages read from the database, for tests and diagnostics
+        self._total = self._customers.count(self._query)
+
+    # --- what is shown ------------------------------------------------------------------
+    @property
+    def query(self) -> ListQuery:
+        return self._query
+
+    def set_query(self, query: ListQuery) -> None:
+        """Show a new search/filter/sort: one count now, rows only when painted."""
+        self.beginResetModel()
+        self._query = query
+        self._pages.clear()
+        self._total = self._customers.count(query)
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        self.set_query(self._query)
+
+    def row_at(self, row: int) -> CustomerRow | None:
+        if not 0 <= row < self._total:
+            return None
+        page_number = row // PAGE_SIZE
+        page = self._pages.get(page_number)
+        if page is None:
+            page = self._fetch(page_number)
+        else:
+            self._pages.move_to_end(page_number)
+        offset = row - page_number * PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def position_of(self, customer_id: int) -> int | None:
+        return self._customers.position_of(self._query, customer_id)
+
+    def _fetch(self, page_number: int) -> list[CustomerRow]:
+        page = self._customers.page_at(
+            self._query, page_number * PAGE_SIZE, PAGE_SIZE, self._total
+        ).rows
+        self.fetches += 1
+        self._pages[page_number] = page
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        return page
+
+    # --- QAbstractTableModel ------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._total
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.InitialSortOrderRole:
+            # Most recently updated first is what someone clicking "Updated" wants.
+            descending = section == UPDATED
+            return Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        if role == Qt.ItemDataRole.ToolTipRole and section not in SORT_BY_COLUMN:
+            return "This column cannot be sorted"
+        return None
+
+    def data(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if not index.isValid():
+            return None
+        row = self.row_at(index.row())
+        if row is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column in (NAME, COMPANY, EMAIL, TAGS):
+            return self._display(row, column) or None
+        if role == STATUS_ROLE and column == STATUS:
+            return row.status
+        if role == ROW_ROLE:
+            return row
+        if role == ID_ROLE:
+            return row.id
+        if role == Qt.ItemDataRole.ForegroundRole and (row.archived or column == UPDATED):
+            return QColor(MUTED)
+        if role == Qt.ItemDataRole.FontRole and column == NAME and row.key_account:
+            font = QFont()
+            font.setWeight(QFont.Weight.DemiBold)
+            return font
+        return None
+
+    def _display(self, row: CustomerRow, column: int) -> str:
+        if column == NAME:
+            name = row.display_name
+            if row.key_account:
+                name = f"★ {name}"
+            return f"{name} (archived)" if row.archived else name
+        if column == COMPANY:
+            return row.company
+        if column == EMAIL:
+            return row.email
+        if column == PHONE:
+            return _phone_text(row.phone)
+        if column == TAGS:
+            return row.tags
+        if column == STATUS:
+            return STATUS_TITLES[row.status]
+        if column == KIND:
+            return KIND_TITLES[row.kind]
+        if column == UPDATED:
+            return row.updated_at.replace(tzinfo=UTC).astimezone().strftime("%d %b %Y")
+        return ""
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

@@ -1,0 +1,519 @@
+"""The Customers section: instant search, filters, the lazy list, the profile panel, undo.
+
+Every change goes through a service call whose `Changed` is published on the bus; this view
+(like every other) refreshes from the bus, so edits made anywhere show up here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion.core.customer import Kind, Status
+from crmcompanion.core.errors import DomainError, NotFoundError
+from crmcompanion.core.settings import CONFIRM_DELETE
+from crmcompanion.services.changes import Changed
+from crmcompanion.services.container import Services
+from crmcompanion.services.customers import DeletedCustomer
+from crmcompanion.services.demo import fill_demo
+from crmcompanion.store.customers import ListQuery, SortColumn
+from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.customer_detail import CustomerDetail
+from crmcompanion.ui.customer_editor import CustomerEditor
+from crmcompanion.ui.customer_model import (
+    COLUMN_BY_SORT,
+    COMPANY,
+    EMAIL,
+    ID_ROLE,
+    KIND,
+    NAME,
+    PHONE,
+    SORT_BY_COLUMN,
+    STATUS,
+    TAGS,
+    UPDATED,
+    CustomerTableModel,
+)
+from crmcompanion.ui.style import STATUS_TITLES
+from crmcompanion.ui.widgets import EmptyState, PageHeader, StatusPillDelegate
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_CUSTOMERS = 200
+UNDO_SECONDS = 20
+COLUMN_WIDTHS = {
+    NAME: 200, COMPANY: 160, EMAIL: 220, PHONE: 140, TAGS: 160, STATUS: 90, KIND: 80,
+    UPDATED: 100,
+}
+# Shown in the profile panel anyway: hidden while it is open, so the list needs no scrolling.
+HIDDEN_WITH_DETAIL = (PHONE, KIND, UPDATED)
+ARCHIVED_CHOICES = (("Hide archived", False), ("Only archived", True), ("Include archived", None))
+LIST_PAGE, NO_MATCH_PAGE, EMPTY_PAGE = range(3)
+
+
+class UndoBar(QFrame):
+    """A non-modal "Deleted X. Undo" bar; Ctrl+Z works while it is shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("undoBar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 6, 8, 6)
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Undo (Ctrl+Z)")
+        self.dismiss_button = QPushButton("✕")
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.undo_button)
+        layout.addWidget(self.dismiss_button)
+        self.setVisible(False)
+
+
+class CustomersView(QWidget):
+    message = Signal(str)  # a short status line for the main window
+
+    def __init__(
+        self, services: Services, bus: AppState, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._customers = services.customers
+        self._bus = bus
+        self._deleted: DeletedCustomer | None = None
+        self.editor: CustomerEditor | None = None
+        self._total = self._customers.total()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 22, 28, 18)
+        layout.setSpacing(14)
+        self.header = PageHeader("Customers")
+        self.add_button = QPushButton("Add customer")
+        self.add_button.setObjectName("primary")
+        self.add_button.setToolTip("Add a customer (Ctrl+N)")
+        self.add_button.clicked.connect(self.new_customer)
+        self.header.add_action(self.add_button)
+        layout.addWidget(self.header)
+
+        # --- search and filters ---
+        self.filter_bar = QWidget()
+        filters = QHBoxLayout(self.filter_bar)
+        filters.setContentsMargins(0, 0, 0, 0)
+        filters.setSpacing(8)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search names, companies, emails, phones, tags, notes…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(280)
+        filters.addWidget(self.search, 1)
+        self.tag_filter = QComboBox()
+        self.tag_filter.setMinimumWidth(150)
+        self.tag_filter.setMaxVisibleItems(20)
+        self.status_filter = QComboBox()
+        self.status_filter.addItem("All statuses", "")
+        for status in Status:
+            self.status_filter.addItem(STATUS_TITLES[status], status.value)
+        self.kind_filter = QComboBox()
+        self.kind_filter.addItem("All kinds", "")
+        self.kind_filter.addItem("External", Kind.EXTERNAL.value)
+        self.kind_filter.addItem("Internal", Kind.INTERNAL.value)
+        self.archived_filter = QComboBox()
+        for title, _ in ARCHIVED_CHOICES:
+            self.archived_filter.addItem(title)
+        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
+                      self.archived_filter):
+            filters.addWidget(combo)
+        layout.addWidget(self.filter_bar)
+
+        # --- list, no-match and empty pages ---
+        self.stack = QStackedWidget()
+        self.model = CustomerTableModel(self._customers, ListQuery())
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(34)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setItemDelegateForColumn(STATUS, StatusPillDelegate(self.table))
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(NAME, Qt.SortOrder.AscendingOrder)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for column, width in COLUMN_WIDTHS.items():
+            header.resizeSection(column, width)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(TAGS, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(60)
+        header.sortIndicatorChanged.connect(self._sort_changed)
+
+        self.detail = CustomerDetail()
+        self.detail.setVisible(False)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.stack.addWidget(self.splitter)
+
+        self.no_match = EmptyState(
+            "⌕", "No customers match",
+            "Nobody matches this search and these filters. Try fewer words or clear the filters.",
+        )
+        self.clear_filters_button = self.no_match.add_button("Clear search and filters")
+        self.clear_filters_button.clicked.connect(self.clear_filters)
+        self.stack.addWidget(self.no_match)
+
+        self.empty = EmptyState(
+            "☺", "No customers yet",
+            "Add your first customer, or add some sample customers to look around: you can "
+            "delete them all later.",
+        )
+        self.empty_add_button = self.empty.add_button("Add customer", primary=True)
+        self.empty_add_button.clicked.connect(self.new_customer)
+        self.sample_button = self.empty.add_button("Add sample customers")
+        self.sample_button.clicked.connect(self.add_sample_customers)
+        self.stack.addWidget(self.empty)
+        layout.addWidget(self.stack, 1)
+
+        self.undo_bar = UndoBar()
+        self.undo_bar.undo_button.clicked.connect(self.undo_delete)
+        self.undo_bar.dismiss_button.clicked.connect(self._hide_undo)
+        layout.addWidget(self.undo_bar)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(self._hide_undo)
+
+        # --- keyboard ---
+        self.undo_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), self)
+        self.undo_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.undo_shortcut.setEnabled(False)
+        self.undo_shortcut.activated.connect(self.undo_delete)
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.activated.connect(self.delete_selected)
+        close = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        close.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        close.activated.connect(self.close_detail)
+
+        # --- wiring ---
+        self.table.activated.connect(self._row_activated)
+        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.search.textChanged.connect(self._apply_query)
+        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
+                      self.archived_filter):
+            combo.currentIndexChanged.connect(self._apply_query)
+        self.detail.edit_requested.connect(self.edit_customer)
+        self.detail.archive_requested.connect(self.set_archived)
+        self.detail.delete_requested.connect(self.delete_customer)
+        self.detail.close_requested.connect(self.close_detail)
+        bus.changed.connect(self._on_changed)
+
+        self._reload_tags()
+        self._show_state()
+
+    # --- the query ----------------------------------------------------------------------
+    def current_query(self) -> ListQuery:
+        status = self.status_filter.currentData()
+        kind = self.kind_filter.currentData()
+        header = self.table.horizontalHeader()
+        sort = SORT_BY_COLUMN.get(header.sortIndicatorSection(), SortColumn.NAME)
+        return ListQuery(
+            search=self.search.text(),
+            tag=self.tag_filter.currentData() or None,
+            status=Status(status) if status else None,
+            kind=Kind(kind) if kind else None,
+            archived=ARCHIVED_CHOICES[max(0, self.archived_filter.currentIndex())][1],
+            sort=sort,
+            descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
+        )
+
+    def _apply_query(self) -> None:
+        keep = self.selected_id()
+        self.model.set_query(self.current_query())
+        self._show_state()
+        if keep is not None:
+            self.select_customer(keep, scroll=False)
+
+    def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        if column not in SORT_BY_COLUMN:
+            # Phone and Tags have no index to sort by: put the indicator back.
+            query = self.model.query
+            header = self.table.horizontalHeader()
+            header.blockSignals(True)
+            previous = (
+                Qt.SortOrder.DescendingOrder if query.descending else Qt.SortOrder.AscendingOrder
+            )
+            header.setSortIndicator(COLUMN_BY_SORT.get(query.sort, NAME), previous)
+            header.blockSignals(False)
+            self.message.emit(f"The {self.model.headerData(column, Qt.Orientation.Horizontal)} "
+                              "column cannot be sorted.")
+            return
+        self._apply_query()
+
+    def clear_filters(self) -> None:
+        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
+                      self.archived_filter):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.search.clear()  # re-queries through textChanged
+        self._apply_query()
+
+    def _show_state(self) -> None:
+        shown = self.model.rowCount()
+        self.filter_bar.setVisible(self._total > 0)  # nothing to search in an empty database
+        if self._total == 0:
+            self.stack.setCurrentIndex(EMPTY_PAGE)
+        elif shown == 0:
+            self.stack.setCurrentIndex(NO_MATCH_PAGE)
+        else:
+            self.stack.setCurrentIndex(LIST_PAGE)
+        if self._total == 0:
+            self.header.set_subtitle("")
+        elif shown == self._total:
+            self.header.set_subtitle(f"{self._total:,} customers")
+        else:
+            self.header.set_subtitle(f"{shown:,} of {self._total:,} customers")
+
+    def _reload_tags(self) -> None:
+        current = self.tag_filter.currentData()
+        self.tag_filter.blockSignals(True)
+        self.tag_filter.clear()
+        self.tag_filter.addItem("All tags", "")
+        for name, count in self._customers.tags():
+            self.tag_filter.addItem(f"{name} ({count:,})", name)
+        index = self.tag_filter.findData(current) if current else 0
+        self.tag_filter.setCurrentIndex(max(0, index))
+        self.tag_filter.blockSignals(False)
+        if current and index < 0:
+            self._apply_query()  # the chosen tag no longer exists
+
+    # --- selection ----------------------------------------------------------------------
+    def selected_id(self) -> int | None:
+        index = self.table.currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row()):
+            return None
+        value = index.siblingAtColumn(NAME).data(ID_ROLE)
+        return int(value) if value is not None else None
+
+    def select_customer(self, customer_id: int, scroll: bool = True) -> bool:
+        row = self.model.position_of(customer_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        if scroll:
+            self.table.scrollTo(
+                self.model.index(row, NAME), QAbstractItemView.ScrollHint.PositionAtCenter
+            )
+        return True
+
+    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.detail.isVisible() and current.isValid():
+            self.open_customer(int(current.siblingAtColumn(NAME).data(ID_ROLE)))
+
+    def _row_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_customer(int(index.siblingAtColumn(NAME).data(ID_ROLE)))
+
+    def open_selected(self) -> None:
+        customer_id = self.selected_id()
+        if customer_id is not None:
+            self.open_customer(customer_id)
+
+    def open_customer(self, customer_id: int) -> None:
+        try:
+            customer = self._customers.get(customer_id)
+        except NotFoundError as exc:
+            self.message.emit(str(exc))
+            self.close_detail()
+            return
+        self.detail.show_customer(customer)
+        if not self.detail.isVisible():
+            self.detail.setVisible(True)
+            for column in HIDDEN_WITH_DETAIL:
+                self.table.setColumnHidden(column, True)
+            width = max(self.splitter.width(), 900)
+            self.splitter.setSizes([width - 340, 340])
+
+    def close_detail(self) -> None:
+        self.detail.setVisible(False)
+        self.detail.customer = None
+        for column in HIDDEN_WITH_DETAIL:
+            self.table.setColumnHidden(column, False)
+        self.table.setFocus()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # --- editing ------------------------------------------------------------------------
+    def new_customer(self) -> CustomerEditor:
+        return self._open_editor(None)
+
+    def edit_customer(self, customer_id: int) -> CustomerEditor | None:
+        try:
+            customer = self._customers.get(customer_id)
+        except NotFoundError as exc:
+            self.message.emit(str(exc))
+            return None
+        return self._open_editor(customer)
+
+    def edit_selected(self) -> None:
+        customer_id = self.selected_id()
+        if customer_id is not None:
+            self.edit_customer(customer_id)
+
+    def _open_editor(self, customer: object) -> CustomerEditor:
+        tags = [name for name, _ in self._customers.tags()]
+        editor = CustomerEditor(
+            self._customers, self._services.clock.today(), customer,  # type: ignore[arg-type]
+            tags, self.window(),
+        )
+        editor.accepted.connect(lambda: self._editor_saved(editor))
+        editor.finished.connect(lambda _result: self._editor_closed(editor))
+        self.editor = editor
+        editor.open()  # window-modal, non-blocking: the event loop keeps running
+        return editor
+
+    def _editor_saved(self, editor: CustomerEditor) -> None:
+        saved = editor.saved
+        if saved is None:
+            return
+        self._bus.publish(saved.changed)
+        if not self.select_customer(saved.customer.id):
+            self.message.emit(
+                f"Saved {saved.customer.display_name} (hidden by the current search or filters)."
+            )
+        else:
+            self.message.emit(f"Saved {saved.customer.display_name}.")
+        if self.detail.isVisible() or editor.windowTitle() == "New customer":
+            self.open_customer(saved.customer.id)
+
+    def _editor_closed(self, editor: CustomerEditor) -> None:
+        if self.editor is editor:
+            self.editor = None
+        editor.deleteLater()
+
+    def set_archived(self, customer_id: int, archived: bool) -> None:
+        try:
+            saved = self._customers.set_archived(customer_id, archived)
+        except DomainError as exc:
+            QMessageBox.warning(self, "Could not archive", str(exc))
+            return
+        self._bus.publish(saved.changed)
+        verb = "Archived" if archived else "Unarchived"
+        self.message.emit(f"{verb} {saved.customer.display_name}.")
+
+    def delete_selected(self) -> None:
+        customer_id = self.selected_id()
+        if customer_id is not None:
+            self.delete_customer(customer_id)
+
+    def delete_customer(self, customer_id: int) -> None:
+        try:
+            name = self._customers.get(customer_id).display_name
+        except NotFoundError as exc:
+            self.message.emit(str(exc))
+            return
+        if self._services.settings.get(CONFIRM_DELETE):
+            answer = QMessageBox.question(
+                self,
+                "Delete customer",
+                f"Delete {name}? You can undo this right afterwards.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        next_row = self.table.currentIndex().row()
+        try:
+            deleted = self._customers.delete(customer_id)
+        except DomainError as exc:
+            QMessageBox.warning(self, "Could not delete", str(exc))
+            return
+        if self.detail.customer is not None and self.detail.customer.id == customer_id:
+            self.close_detail()
+        self._bus.publish(deleted.changed)
+        if self.model.rowCount() and next_row >= 0:
+            self.table.selectRow(min(next_row, self.model.rowCount() - 1))
+        self._offer_undo(deleted)
+
+    def _offer_undo(self, deleted: DeletedCustomer) -> None:
+        self._deleted = deleted
+        self.undo_bar.label.setText(f"Deleted {deleted.display_name}.")
+        self.undo_bar.setVisible(True)
+        self.undo_shortcut.setEnabled(True)
+        self._undo_timer.start(UNDO_SECONDS * 1000)
+
+    def _hide_undo(self) -> None:
+        self._deleted = None
+        self.undo_bar.setVisible(False)
+        self.undo_shortcut.setEnabled(False)
+        self._undo_timer.stop()
+
+    @property
+    def undo_offered(self) -> bool:
+        return self._deleted is not None
+
+    def undo_delete(self) -> None:
+        deleted = self._deleted
+        if deleted is None:
+            return
+        self._hide_undo()
+        try:
+            saved = self._customers.undo_delete(deleted)
+        except DomainError as exc:
+            self.message.emit(str(exc))
+            return
+        self._bus.publish(saved.changed)
+        self.select_customer(saved.customer.id)
+        self.message.emit(f"Restored {saved.customer.display_name}.")
+
+    def add_sample_customers(self) -> None:
+        try:
+            changed = fill_demo(
+                self._services.db, self._services.clock, SAMPLE_CUSTOMERS,
+                staff_id=self._services.staff_id,
+            )
+        except DomainError as exc:
+            QMessageBox.warning(self, "Sample customers", str(exc))
+            return
+        self._bus.publish(changed)
+        self.message.emit(f"Added {SAMPLE_CUSTOMERS} sample customers.")
+
+    # --- refreshing from the bus --------------------------------------------------------
+    def _on_changed(self, changed: Changed) -> None:
+        if changed.tags:
+            self._reload_tags()
+        if changed.customer_list or changed.customers:
+            self._total = self._customers.total()
+            self._apply_query()
+        shown = self.detail.customer
+        if shown is not None and shown.id in changed.customers and self.detail.isVisible():
+            self.open_customer(shown.id)

@@ -1,0 +1,155 @@
+"""The main window: a sidebar of sections, one page per section, app-wide shortcuts.
+
+Sections that a later feature fills show a friendly empty state until then. The window owns
+the change bus wiring only through the views; it never refreshes a view itself.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion import APP_NAME
+from crmcompanion.services.container import Services
+from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.customers_view import CustomersView
+from crmcompanion.ui.resources import APP_ICON, icon_path
+from crmcompanion.ui.settings_dialog import SettingsDialog
+from crmcompanion.ui.today_view import TodayView
+from crmcompanion.ui.widgets import EmptyState, PageHeader
+
+logger = logging.getLogger(__name__)
+
+TODAY, CUSTOMERS, FEEDBACK, INSIGHTS = range(4)
+SECTIONS = ("Today", "Customers", "Feedback & ideas", "Insights")
+SECTION_SYMBOLS = ("☀", "☺", "✎", "◔")
+
+
+def app_icon() -> QIcon:
+    path = icon_path(APP_ICON)
+    return QIcon(str(path)) if path else QIcon()
+
+
+class PlaceholderPage(QWidget):
+    """A section a later feature will fill: its title and a friendly explanation."""
+
+    def __init__(self, title: str, symbol: str, heading: str, text: str) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 22, 28, 18)
+        layout.addWidget(PageHeader(title))
+        self.empty = EmptyState(symbol, heading, text)
+        layout.addWidget(self.empty, 1)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: Services, bus: AppState | None = None) -> None:
+        super().__init__()
+        self.services = services
+        self.bus = bus or AppState(self)
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 780)
+        self.setMinimumSize(900, 560)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.setCentralWidget(central)
+
+        sidebar = QWidget()
+        sidebar.setObjectName("sidebarPanel")
+        sidebar.setFixedWidth(210)
+        side = QVBoxLayout(sidebar)
+        side.setContentsMargins(10, 16, 10, 12)
+        brand = QHBoxLayout()
+        icon_label = QLabel()
+        icon_label.setPixmap(app_icon().pixmap(QSize(26, 26)))
+        brand.addWidget(icon_label)
+        name = QLabel(APP_NAME)
+        name.setObjectName("appName")
+        brand.addWidget(name, 1)
+        side.addLayout(brand)
+        self.nav = QListWidget()
+        self.nav.setObjectName("sidebar")
+        self.nav.setStyleSheet("QListWidget#sidebar { border: none; padding: 0; }")
+        for symbol, section in zip(SECTION_SYMBOLS, SECTIONS, strict=True):
+            item = QListWidgetItem(f"{symbol}   {section}")
+            item.setData(Qt.ItemDataRole.UserRole, section)
+            self.nav.addItem(item)
+        side.addWidget(self.nav, 1)
+        self.settings_button = QPushButton("⚙  Settings")
+        self.settings_button.setObjectName("link")
+        self.settings_button.setToolTip("Settings (Ctrl+,)")
+        self.settings_button.clicked.connect(self.open_settings)
+        side.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(sidebar)
+
+        self.pages = QStackedWidget()
+        self.today = TodayView(services)
+        self.customers = CustomersView(services, self.bus)
+        self.feedback = PlaceholderPage(
+            "Feedback & ideas", "✎", "No feedback collected yet",
+            "Complaints, praise and ideas your customers share will be collected here, so "
+            "you can follow up and tell them when an idea ships.",
+        )
+        self.insights = PlaceholderPage(
+            "Insights", "◔", "Insights will appear here",
+            "Once you record conversations and purchases, this page shows who is drifting "
+            "away, who your best customers are and how your relationships are doing.",
+        )
+        for page in (self.today, self.customers, self.feedback, self.insights):
+            self.pages.addWidget(page)
+        layout.addWidget(self.pages, 1)
+        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.nav.setCurrentRow(TODAY)
+
+        self.customers.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.settings_dialog: SettingsDialog | None = None
+        self._add_action("New customer", QKeySequence.StandardKey.New, self.new_customer)
+        self._add_action("Find", QKeySequence.StandardKey.Find, self.find_customer)
+        self._add_action("Settings", QKeySequence("Ctrl+,"), self.open_settings)
+        self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.statusBar().setSizeGripEnabled(False)
+
+    def _add_action(
+        self, text: str, key: QKeySequence | QKeySequence.StandardKey, slot: object
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(key if isinstance(key, QKeySequence) else QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def show_section(self, section: int) -> None:
+        self.nav.setCurrentRow(section)
+
+    def new_customer(self) -> None:
+        self.show_section(CUSTOMERS)
+        self.customers.new_customer()
+
+    def find_customer(self) -> None:
+        self.show_section(CUSTOMERS)
+        self.customers.focus_search()
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.services.settings, self.bus, self)
+        dialog.finished.connect(dialog.deleteLater)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
