@@ -234,6 +234,7 @@ class RowList(QWidget):
         row.remove.clicked.connect(lambda: self.remove_row(row))
         self.rows.append(row)
         self._rows_layout.addWidget(row)
+        row.show()  # at once, not on the next event loop pass (the layout would queue it)
         return row
 
     def remove_row(self, row: QWidget) -> None:
