@@ -1,0 +1,143 @@
+"""`crmcompanion import` and `crmcompanion export`: the import/export services from a terminal.
+
+Kept out of cli.py so that file stays a short table of commands; the conventions are the same:
+data on stdout, messages on stderr, exit 0 success, 1 a domain error, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crmcompanion.cli import Cli
+
+EXIT_OK = 0
+EXIT_DOMAIN_ERROR = 1
+
+
+def add_parsers(commands: Any) -> None:
+    """Add the import and export sub-commands to the main parser's subparsers."""
+    imp = commands.add_parser("import", help="import customers from a CSV or vCard file")
+    imp.add_argument("file")
+    imp.add_argument("--format", choices=("csv", "vcard"), default=None,
+                     help="file format (default: from the file name and content)")
+    imp.add_argument("--map", action="append", default=[], metavar="HEADER=FIELD",
+                     help="map a CSV header to a field (repeatable); FIELD 'ignore' skips it")
+    imp.add_argument("--date-order", choices=("dmy", "mdy"), default=None,
+                     help="day/month order of slash dates like 3/4/1980")
+    imp.add_argument("--skip-invalid", action="store_true",
+                     help="import the valid rows and skip the rejected ones")
+    imp.add_argument("--merge-duplicates", action="store_true",
+                     help="fill matching customers from the file instead of skipping rows")
+    imp.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    imp.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    exp = commands.add_parser("export", help="export customers as CSV, vCard or iCalendar")
+    exp.add_argument("--format", choices=("csv", "vcard", "ics"), required=True)
+    exp.add_argument("-o", "--output", required=True, metavar="FILE")
+    exp.add_argument("--search", default="", metavar="TEXT")
+    exp.add_argument("--tag", default=None, metavar="T")
+    exp.add_argument("--columns", nargs="+", default=None, metavar="COLUMN",
+                     help="CSV columns (space or comma separated); default: all")
+    exp.add_argument("--days", type=int, default=None, metavar="N",
+                     help="iCalendar: also upcoming touchpoints in the next N days")
+    exp.add_argument("--delimiter", choices=(",", ";"), default=",")
+    exp.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 BOM")
+    exp.add_argument("--vcard-version", choices=("3.0", "4.0"), default="4.0")
+
+
+def _service(cli: Cli) -> Any:
+    from crmcompanion.services.import_export import ImportExportService
+
+    services = cli.services
+    return ImportExportService(services.db, services.settings, services.staff_id)
+
+
+def _mapping(pairs: list[str]) -> dict[str, str | None]:
+    from crmcompanion.cli import UsageError
+
+    mapping: dict[str, str | None] = {}
+    for pair in pairs:
+        header, sep, target = pair.partition("=")
+        if not sep or not header.strip():
+            raise UsageError(f"crmcompanion import: --map expects HEADER=FIELD, not {pair!r}")
+        mapping[header.strip()] = None if target.strip() in ("", "ignore") else target.strip()
+    return mapping
+
+
+def run_import(cli: Cli) -> int:
+    from crmcompanion.services.import_export import ImportRejected, ImportResult
+
+    args = cli.args
+    service = _service(cli)
+    preview = service.preview(args.file, _mapping(args.map), args.date_order,
+                              format=args.format, find_duplicates=False)
+    for header in preview.unknown_headers:
+        cli.err.write(f"Ignored column “{header}” (map it with --map \"{header}=FIELD\").\n")
+    if preview.date_order_ambiguous:
+        if args.json:
+            cli.print_json({"rows": preview.row_count, "created": 0, "skipped_duplicates": 0,
+                            "rejected": [p.as_json() for p in preview.problems],
+                            "written": False})
+        cli.err.write("crmcompanion: the day/month order of the dates is ambiguous; pass "
+                      "--date-order dmy or --date-order mdy.\n")
+        return EXIT_DOMAIN_ERROR
+    try:
+        result: ImportResult = service.run(preview.plan, skip_invalid=args.skip_invalid,
+                                           merge_duplicates=args.merge_duplicates,
+                                           dry_run=args.dry_run)
+        code = EXIT_OK
+    except ImportRejected as exc:
+        result = exc.result
+        code = EXIT_DOMAIN_ERROR
+    if args.json:
+        cli.print_json(result.as_json())
+    for problem in result.rejected[:20]:
+        cli.err.write(f"line {problem.line}, {problem.column or 'row'}: {problem.reason}\n")
+    if result.rejected_count > 20:
+        cli.err.write(f"... and {result.rejected_count - 20} more problems.\n")
+    if code != EXIT_OK:
+        cli.err.write("crmcompanion: nothing was imported; fix the rows above or pass "
+                      "--skip-invalid.\n")
+        return code
+    verb = "Would import" if args.dry_run else "Imported"
+    cli.err.write(f"{verb} {result.created:,} customers; {result.skipped_duplicates:,} "
+                  f"duplicates skipped, {result.merged:,} merged, {result.rejected_count:,} "
+                  "rows rejected.\n")
+    return EXIT_OK
+
+
+def run_export(cli: Cli) -> int:
+    from crmcompanion.cli import UsageError
+    from crmcompanion.core.csv_export import ExportOptions
+    from crmcompanion.store.customers import ListQuery
+
+    args = cli.args
+    query = ListQuery(search=args.search or "", tag=args.tag, archived=None)
+    service = _service(cli)
+    if args.format == "csv":
+        columns = None
+        if args.columns:
+            columns = tuple(c.strip() for item in args.columns for c in item.split(",")
+                            if c.strip())
+        try:
+            options = ExportOptions(delimiter=args.delimiter, bom=not args.no_bom,
+                                    **({"columns": columns} if columns else {}))
+            options.resolved_columns()
+        except ValueError as exc:
+            raise UsageError(f"crmcompanion export: {exc}") from exc
+        result = service.export_csv(args.output, query, options)
+    elif args.format == "vcard":
+        result = service.export_vcard(args.output, query, version=args.vcard_version)
+    else:
+        if args.days is not None and args.days < 0:
+            raise UsageError("crmcompanion export: --days must be 0 or more")
+        result = service.export_ics(args.output, query, now=cli.clock.now(), days=args.days)
+        if args.days:
+            cli.err.write("Note: upcoming touchpoints are not exported yet; birthdays and "
+                          "anniversaries were.\n")
+    cli.err.write(f"Exported {result.count:,} {'events' if args.format == 'ics' else 'customers'}"
+                  f" to {result.path}.\n")
+    return EXIT_OK
+
+

@@ -1,0 +1,790 @@
+"""Import and export use cases: CSV and vCard import with a preview step, CSV/vCard/iCalendar
+export, and undo of the last import.
+
+The flow the import wizard (and `crmcompanion import`) follows:
+
+1. `preview(path, mapping, date_order)` reads the whole file without writing anything and
+   returns an `ImportPreview`: format, headers, the mapping used, unknown headers, the first
+   rows, every per-row problem (line, column, reason), whether the date order is ambiguous,
+   and the customers already in the database that rows match. Its `plan` is what `run` takes.
+2. `run(plan, skip_invalid, merge_duplicates, progress, cancel)` imports in ONE transaction:
+   all valid rows or nothing. A rejected row writes nothing unless `skip_invalid`; a cancel
+   (the `CancelToken`) or any error rolls everything back, so the database is as it was.
+   Rows matching an existing customer (same source UID, else email, else E.164 phone) are
+   skipped and reported, or merged into that customer when `merge_duplicates` is chosen.
+3. The customers an import created are remembered (`import_batches`), so `undo_last_import`
+   removes exactly them.
+
+Both `progress(done, total)` and `cancel` are plain callables/objects with no Qt in them: the
+GUI runs `run` on a worker thread, forwards progress by signal and sets the token on Cancel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy.orm import Session
+
+from crmcompanion.core import csv_import
+from crmcompanion.core.csv_codec import OWN_HEADERS
+from crmcompanion.core.csv_export import ExportOptions, ExportRow, export_csv
+from crmcompanion.core.customer import CustomerDraft, PhoneNumber
+from crmcompanion.core.date_parsing import DateOrder
+from crmcompanion.core.errors import DomainError, ValidationError
+from crmcompanion.core.icalendar_export import export_icalendar, yearly_events_for_customer
+from crmcompanion.core.settings import ALL_SETTINGS, DEFAULT_REGION
+from crmcompanion.core.text import digits
+from crmcompanion.core.validation import normalise_phone, validate_customer
+from crmcompanion.core.vcard import VCardVersion, customer_vcard_uid, read_vcard_file, vcard_for
+from crmcompanion.services.changes import Changed
+from crmcompanion.services.settings import SettingsService
+from crmcompanion.store import customers as repo
+from crmcompanion.store import models as m
+from crmcompanion.store import transfer
+from crmcompanion.store.bulk import insert_customers
+from crmcompanion.store.customers import ListQuery
+from crmcompanion.store.database import Database, utcnow
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE: Final = 2000
+PREVIEW_ROWS: Final = 20
+MAX_REPORTED: Final = 1000  # problems and duplicates kept in a preview/result (counts are exact)
+LEAP_DAY_SETTING: Final = "touchpoints.leap_day_policy"
+
+ProgressCallback = Callable[[int, int], None]
+_ALL: Final = ListQuery(archived=None)
+_DEFAULT_OPTIONS: Final = ExportOptions()
+
+
+class CsvFormat:
+    CSV = "csv"
+    VCARD = "vcard"
+
+
+class ImportCancelled(DomainError):
+    """The user cancelled; nothing was written."""
+
+
+class ImportRejected(DomainError):
+    """Rows were rejected and `skip_invalid` was not chosen; nothing was written."""
+
+    def __init__(self, result: ImportResult) -> None:
+        self.result = result
+        first = result.rejected[0] if result.rejected else None
+        where = f" (first: line {first.line}, {first.column or 'row'}: {first.reason})" if first \
+            else ""
+        super().__init__(
+            f"{result.rejected_count} row(s) cannot be imported{where}; nothing was written. "
+            "Fix the file or skip invalid rows.")
+
+
+class CancelToken:
+    """Set from any thread (the GUI's Cancel button); the import checks it between batches."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem: 1-based `line` of the file, `column` header ("" = whole row), `reason`.
+
+    `fatal` problems concern the whole file (no usable header, ambiguous date order): even
+    `skip_invalid` cannot import around them.
+    """
+
+    line: int
+    column: str
+    reason: str
+    code: str = ""
+    fatal: bool = False
+
+    def as_json(self) -> dict[str, object]:
+        return {"line": self.line, "column": self.column, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """A row that matches a customer already stored (or an earlier row of the same file)."""
+
+    line: int
+    customer_id: int | None  # None: an earlier row of the file (not yet stored)
+    customer_name: str
+    matched_on: str  # "uid", "email", "phone"
+    value: str
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """Everything `run` needs; made by `preview` (the wizard may change nothing in it)."""
+
+    path: str
+    format: str  # CsvFormat
+    mapping: tuple[tuple[str, str | None], ...] = ()
+    date_order: DateOrder | None = None
+    region: str = "US"
+    row_count: int = 0
+    report: csv_import.ImportReport | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    plan: ImportPlan
+    format: str  # "csv" or "vcard"
+    recognised: str  # csv_import.Format value, or "vcard"
+    headers: tuple[str, ...]
+    mapping: tuple[tuple[str, str], ...]  # (header, target) actually used
+    unknown_headers: tuple[str, ...]  # ignored unless mapped
+    first_rows: tuple[CustomerDraft, ...]
+    problems: tuple[RowProblem, ...]
+    problem_count: int
+    date_order: DateOrder | None
+    date_order_ambiguous: bool
+    row_count: int
+    duplicates: tuple[DuplicateMatch, ...]
+    duplicate_count: int
+
+    @property
+    def ok(self) -> bool:
+        """Importable without skipping anything."""
+        return self.problem_count == 0
+
+    @property
+    def fatal(self) -> bool:
+        return self.date_order_ambiguous or any(p.fatal for p in self.problems)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    rows: int
+    created: int
+    skipped_duplicates: int
+    merged: int
+    rejected: tuple[RowProblem, ...]
+    rejected_count: int
+    duplicates: tuple[DuplicateMatch, ...]
+    written: bool
+    batch_id: int | None
+    changed: Changed
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "skipped_duplicates": self.skipped_duplicates,
+            "rejected": [p.as_json() for p in self.rejected],
+            "written": self.written,
+        }
+
+
+@dataclass(frozen=True)
+class UndoneImport:
+    batch_id: int
+    source: str
+    removed: int
+    changed: Changed
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    count: int
+
+
+# Header for a validation field, for the own format ("emails.0" -> "Emails").
+_FIELD_HEADERS: Final = {
+    "emails": OWN_HEADERS["emails"], "phones": OWN_HEADERS["phones"],
+    "special_dates": OWN_HEADERS["special_dates"], "tags": OWN_HEADERS["tags"],
+    "notes": OWN_HEADERS["notes"], "first_name": OWN_HEADERS["first_name"],
+    "last_name": OWN_HEADERS["last_name"], "display_name": OWN_HEADERS["display_name"],
+    "company": OWN_HEADERS["company"], "customer_since": OWN_HEADERS["customer_since"],
+}
+_FATAL_CODES: Final = frozenset({"empty_file", "unknown_format", "missing_header",
+                                 "duplicate_header", "encoding", "ambiguous_date_order"})
+
+
+class _Aborted(Exception):
+    """Internal: roll the transaction back (dry run, or rejected rows)."""
+
+
+@dataclass
+class _Row:
+    line: int
+    draft: CustomerDraft
+
+
+class ImportExportService:
+    def __init__(self, db: Database, settings: SettingsService, staff_id: int | None,
+                 clock_now: Callable[[], datetime] = utcnow) -> None:
+        self._db = db
+        self._settings = settings
+        self._staff_id = staff_id
+        self._now = clock_now
+
+    # --- preview ----------------------------------------------------------------------
+    def preview(self, path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None = None,
+                date_order: DateOrder | str | None = None, *, format: str | None = None,
+                find_duplicates: bool = True) -> ImportPreview:
+        """Read the file (nothing is written) and report what an import would do."""
+        path = os.fspath(path)
+        if not Path(path).is_file():
+            raise DomainError(f"{path} is not a file.")
+        fmt = format or _guess_format(path)
+        region = self._settings.get(DEFAULT_REGION)
+        order = DateOrder(date_order) if date_order else None
+        if fmt == CsvFormat.VCARD:
+            plan = ImportPlan(path, fmt, (), None, region)
+            headers: tuple[str, ...] = ()
+            used: tuple[tuple[str, str], ...] = ()
+            unknown: tuple[str, ...] = ()
+            recognised = "vcard"
+            ambiguous = False
+        elif fmt == CsvFormat.CSV:
+            try:
+                report = csv_import.inspect_csv(path, mapping=mapping, date_order=order,
+                                                default_region=region)
+            except ValueError as exc:  # an unknown field name in the mapping
+                raise DomainError(str(exc)) from exc
+            plan = ImportPlan(path, fmt, tuple((mapping or {}).items()), report.date_order,
+                              region, report.row_count, report)
+            headers, used, unknown = report.headers, report.mapped_columns, report.ignored_headers
+            recognised = report.format
+            ambiguous = report.date_order_ambiguous
+            order = report.date_order
+        else:
+            raise DomainError(f"Unknown import format “{fmt}”: use csv or vcard.")
+
+        problems: list[RowProblem] = []
+        problem_count = 0
+        first_rows: list[CustomerDraft] = []
+        duplicates: list[DuplicateMatch] = []
+        duplicate_count = 0
+        rows = 0
+        rejected: list[RowProblem] = []
+        fatal = False
+        matcher = _Matcher()
+        with self._db.read() as session:
+            try:
+                for batch in self._rows(plan, rejected):
+                    rows += len(batch)
+                    for row in batch:
+                        if len(first_rows) < PREVIEW_ROWS:
+                            first_rows.append(row.draft)
+                    if find_duplicates:
+                        _, found = matcher.split(session, batch)
+                        duplicate_count += len(found)
+                        duplicates.extend(found[:MAX_REPORTED - len(duplicates)])
+            except csv_import.CsvImportError as exc:
+                fatal = True
+                rejected.extend(_problem(i) for i in exc.issues)
+        problem_count = len(rejected)
+        if plan.report is not None and fatal:
+            problem_count = max(problem_count, plan.report.issue_count)
+        problems = rejected[:MAX_REPORTED]
+        if plan.format == CsvFormat.VCARD:
+            rows += len(rejected)
+            plan = replace(plan, row_count=rows)
+        return ImportPreview(
+            plan=plan, format=fmt, recognised=recognised, headers=headers, mapping=used,
+            unknown_headers=unknown, first_rows=tuple(first_rows), problems=tuple(problems),
+            problem_count=problem_count, date_order=order, date_order_ambiguous=ambiguous,
+            row_count=plan.row_count or rows, duplicates=tuple(duplicates),
+            duplicate_count=duplicate_count,
+        )
+
+    # --- run ---------------------------------------------------------------------------
+    def run(self, plan: ImportPlan, skip_invalid: bool = False, merge_duplicates: bool = False,
+            progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+            dry_run: bool = False) -> ImportResult:
+        """Import in one transaction: every valid row, or nothing.
+
+        Raises ImportRejected (nothing written) when a row is rejected and not `skip_invalid`,
+        ImportCancelled when `cancel` is set. With `dry_run` everything is computed, then
+        rolled back; the result says `written=False`.
+        """
+        if plan.report is not None and plan.report.date_order_ambiguous:
+            raise DomainError("The day/month order of the dates is ambiguous: choose day-first "
+                              "(dmy) or month-first (mdy).")
+        total = plan.row_count
+        rejected: list[RowProblem] = []
+        duplicates: list[DuplicateMatch] = []
+        counts = {"rows": 0, "created": 0, "dups": 0, "merged": 0}
+        created_ids: list[int] = []
+        merged_ids: set[int] = set()
+        batch_id: int | None = None
+        outcome: ImportResult | None = None
+        now = self._now()
+        try:
+            with self._db.write() as session:
+                batch_id = transfer.create_batch(session, now=now, source=plan.path,
+                                                 fmt=plan.format, staff_id=self._staff_id)
+                matcher = _Matcher()
+                try:
+                    for batch in self._rows(plan, rejected, skip_invalid=skip_invalid):
+                        if cancel is not None and cancel.cancelled:
+                            raise ImportCancelled("Import cancelled; nothing was written.")
+                        counts["rows"] += len(batch)
+                        fresh, found = matcher.split(session, batch)
+                        counts["dups"] += len(found)
+                        duplicates.extend(found[:MAX_REPORTED - len(duplicates)])
+                        if merge_duplicates:
+                            for match, row in zip(found, matcher.last_matched_rows, strict=True):
+                                if match.customer_id is not None:
+                                    _merge_into(session, match.customer_id, row.draft,
+                                                self._staff_id, now)
+                                    merged_ids.add(match.customer_id)
+                        if rejected and not skip_invalid:
+                            continue  # keep reading to report every problem; write nothing
+                        ids = insert_customers(session, [r.draft for r in fresh], now,
+                                               self._staff_id)
+                        matcher.stored(fresh, ids)
+                        transfer.link_batch(session, batch_id, ids)
+                        created_ids.extend(ids)
+                        if progress is not None:
+                            progress(counts["rows"] + len(rejected), total)
+                except csv_import.CsvImportError as exc:
+                    rejected.extend(_problem(i) for i in exc.issues)
+                    skip_invalid = False  # a file-level problem: nothing can be imported
+                if cancel is not None and cancel.cancelled:
+                    raise ImportCancelled("Import cancelled; nothing was written.")
+                counts["merged"] = len(merged_ids)
+                transfer.finish_batch(session, batch_id, counts["rows"], len(created_ids))
+                rejected_fatal = bool(rejected) and not skip_invalid
+                written = not (rejected_fatal or dry_run)
+                outcome = ImportResult(
+                    rows=counts["rows"] + len(rejected), created=len(created_ids)
+                    if written or dry_run else 0,
+                    skipped_duplicates=counts["dups"] if not merge_duplicates else 0,
+                    merged=counts["merged"], rejected=tuple(rejected[:MAX_REPORTED]),
+                    rejected_count=len(rejected), duplicates=tuple(duplicates),
+                    written=written, batch_id=batch_id if written else None,
+                    changed=Changed(customers=frozenset(merged_ids), customer_list=True,
+                                    tags=True) if written else Changed(),
+                )
+                if not written:
+                    raise _Aborted
+        except _Aborted:
+            assert outcome is not None
+            if outcome.rejected and not skip_invalid:
+                raise ImportRejected(replace(outcome, created=0)) from None
+            return outcome
+        assert outcome is not None
+        logger.info("Imported %d customers from %s (batch %s)", outcome.created, plan.path,
+                    batch_id)
+        if progress is not None:
+            progress(total, total)
+        return outcome
+
+    def _rows(self, plan: ImportPlan, rejected: list[RowProblem],
+              skip_invalid: bool = True) -> Iterator[list[_Row]]:
+        """Validated rows in batches; invalid ones go to `rejected` (CsvImportError if the
+        file as a whole cannot be read)."""
+        region = plan.region
+        if plan.format == CsvFormat.VCARD:
+            yield from _vcard_rows(plan.path, region, rejected)
+            return
+        report = plan.report
+        if report is None:
+            report = csv_import.inspect_csv(plan.path, mapping=dict(plan.mapping),
+                                            date_order=plan.date_order, default_region=region)
+        fatal = [i for i in report.issues if i.code in _FATAL_CODES]
+        if fatal:
+            raise csv_import.CsvImportError(tuple(fatal))
+        for parsed_batch in _csv_batches(report, rejected):
+            out: list[_Row] = []
+            for parsed in parsed_batch:
+                row = _validated(parsed.line, parsed.draft, region, rejected, report.format)
+                if row is not None:
+                    out.append(row)
+            yield out
+
+    # --- undo ------------------------------------------------------------------------
+    def undo_last_import(self) -> UndoneImport:
+        """Remove the customers the newest not-yet-undone import created."""
+        with self._db.write() as session:
+            batch = transfer.last_open_batch(session)
+            if batch is None:
+                raise DomainError("There is no import to undo.")
+            ids = transfer.batch_customer_ids(session, batch.id)
+            transfer.delete_customers(session, ids)
+            batch.undone_at = utcnow()
+            result = UndoneImport(batch.id, batch.source, len(ids),
+                                  Changed(customers=frozenset(ids), customer_list=True,
+                                          tags=True))
+        logger.info("Undid import %s: removed %d customers", result.batch_id, result.removed)
+        return result
+
+    # --- export ----------------------------------------------------------------------
+    def export_csv(self, path: str | os.PathLike[str], query: ListQuery = _ALL,
+                   options: ExportOptions = _DEFAULT_OPTIONS,
+                   progress: ProgressCallback | None = None,
+                   cancel: CancelToken | None = None,
+                   ids: Sequence[int] | None = None) -> ExportResult:
+        """The customer list as filtered/sorted by `query` (or exactly `ids`), streamed to a
+        temporary file renamed over `path` (a cancel leaves no file behind)."""
+        with self._db.read() as session:
+            total = len(ids) if ids is not None else repo.count_customers(session, query)
+            records = transfer.iter_export_records(
+                session, ids if ids is not None else transfer.export_ids(session, query))
+
+            def rows() -> Iterator[ExportRow]:
+                for done, (cid, draft, last_contact) in enumerate(records, 1):
+                    if not draft.source_uid:
+                        draft = replace(draft, source_uid=customer_vcard_uid(cid))
+                    yield ExportRow(draft, last_contact)
+                    if done % 5000 == 0:
+                        if cancel is not None and cancel.cancelled:
+                            raise ImportCancelled("Export cancelled; no file was written.")
+                        if progress is not None:
+                            progress(done, total)
+
+            try:
+                count = export_csv(rows(), path, options)
+            except ValueError as exc:
+                raise DomainError(str(exc)) from exc
+        if progress is not None:
+            progress(count, total)
+        return ExportResult(Path(path), count)
+
+    def export_vcard(self, path: str | os.PathLike[str], query: ListQuery = _ALL,
+                     version: VCardVersion | str = VCardVersion.V4_0,
+                     ids: Sequence[int] | None = None) -> ExportResult:
+        """All (or the selected `ids`) customers as one .vcf, written atomically."""
+        version = VCardVersion(version)
+        with self._db.read() as session:
+            chosen = ids if ids is not None else transfer.export_ids(session, query)
+            count = 0
+
+            def cards() -> Iterator[str]:
+                nonlocal count
+                for cid, draft, _ in transfer.iter_export_records(session, chosen):
+                    count += 1
+                    yield vcard_for(draft, uid=draft.source_uid or customer_vcard_uid(cid),
+                                    version=version)
+
+            _write_atomically(Path(path), cards())
+        return ExportResult(Path(path), count)
+
+    def export_ics(self, path: str | os.PathLike[str], query: ListQuery = _ALL,
+                   now: datetime | None = None, days: int | None = None,
+                   ids: Sequence[int] | None = None) -> ExportResult:
+        """Birthdays and anniversaries (yearly events, the app's leap-day rule) and, with
+        `days`, upcoming touchpoints (when the touchpoint service exists)."""
+        now = now or datetime.now().astimezone()
+        policy = self.leap_day_policy()
+        events = []
+        with self._db.read() as session:
+            chosen = ids if ids is not None else transfer.export_ids(session, query)
+            for cid, draft, _ in transfer.iter_export_records(session, chosen):
+                events += yearly_events_for_customer(
+                    draft.source_uid or customer_vcard_uid(cid), draft.effective_display_name(),
+                    draft.special_dates, customer_since=draft.customer_since)
+        touchpoints = self._touchpoint_events(now.date(), days) if days else []
+        text = export_icalendar(now=now, yearly=events, touchpoints=touchpoints,
+                                leap_day_policy=policy)
+        _write_atomically(Path(path), iter([text]))
+        return ExportResult(Path(path), len(events) + len(touchpoints))
+
+    def leap_day_policy(self) -> str:
+        spec = ALL_SETTINGS.get(LEAP_DAY_SETTING)
+        return str(self._settings.get(spec)) if spec is not None else "feb28"
+
+    def _touchpoint_events(self, today: date, days: int) -> list:
+        # TODO(touchpoints): crmcompanion/services/touchpoints.py does not exist yet; when it
+        # does, turn its upcoming touchpoints for [today, today + days] into TouchpointEvents.
+        logger.warning("Upcoming touchpoints are not exported yet (no touchpoint service); "
+                       "window %s..%s", today, today + timedelta(days=days))
+        return []
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _guess_format(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in (".vcf", ".vcard"):
+        return CsvFormat.VCARD
+    with open(path, "rb") as handle:
+        head = handle.read(2048).lstrip(b"\xef\xbb\xbf").lstrip()
+    if head[:11].upper() == b"BEGIN:VCARD":
+        return CsvFormat.VCARD
+    return CsvFormat.CSV
+
+
+def _problem(issue: csv_import.ImportIssue) -> RowProblem:
+    return RowProblem(issue.line, issue.column, issue.reason, issue.code,
+                      fatal=issue.code in _FATAL_CODES)
+
+
+def _validated(line: int, draft: CustomerDraft, region: str, rejected: list[RowProblem],
+               recognised: str) -> _Row | None:
+    # Phones are checked apart: one odd number must not refuse a whole address book, so a
+    # number that cannot be read as E.164 is kept as typed (as the CSV codec does).
+    phones = tuple(p if _is_e164(p.number) else PhoneNumber(_phone_or_typed(p.number, region),
+                                                            p.label.strip() or "mobile")
+                   for p in draft.phones if p.number.strip())
+    try:
+        clean = replace(validate_customer(replace(draft, phones=()), region), phones=phones)
+    except ValidationError as exc:
+        for key, message in exc.field_errors.items():
+            name = key.split(".")[0]
+            column = _FIELD_HEADERS.get(name, "") if recognised == csv_import.Format.OWN else \
+                name.replace("_", " ")
+            rejected.append(RowProblem(line, column, message, "invalid"))
+        return None
+    return _Row(line, clean)
+
+
+def _is_e164(number: str) -> bool:
+    return number[:1] == "+" and number[1:].isdigit() and 7 <= len(number) <= 16
+
+
+def _phone_or_typed(number: str, region: str) -> str:
+    try:
+        return normalise_phone(number, region)
+    except ValueError:
+        return number.strip()
+
+
+def _csv_batches(report: csv_import.ImportReport, rejected: list[RowProblem]
+                 ) -> Iterator[list[csv_import.ParsedRow]]:
+    """Pass 2 that leaves out rows with issues (adding them to `rejected`) instead of refusing
+    the file, so "skip invalid rows" can import the rest. Same parser as iter_parsed_batches."""
+    if report.ok:
+        yield from csv_import.iter_parsed_batches(report, BATCH_SIZE)
+        return
+    # csv_import only offers the strict pass 2; its parts are reused so both passes agree.
+    plan, stream, records = csv_import._plan(report.path, None, report.encoding,
+                                             report.delimiter)
+    parser = csv_import._RowParser(report._targets, plan.headers,
+                                   csv_import._DateContext(report.date_order),
+                                   report.default_region, normalise_phones=True)
+    batch: list[csv_import.ParsedRow] = []
+    with stream:
+        for record in records:
+            if record.cells is None:
+                rejected.append(RowProblem(record.line, "", record.error, "bad_quoting"))
+                continue
+            if not any(cell.strip() for cell in record.cells):
+                continue
+            parsed, issues = parser.parse(record.line, record.cells)
+            if parsed is None:
+                rejected.extend(_problem(i) for i in issues)
+                continue
+            batch.append(parsed)
+            if len(batch) >= BATCH_SIZE:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _vcard_rows(path: str, region: str, rejected: list[RowProblem]) -> Iterator[list[_Row]]:
+    parsed = read_vcard_file(path, default_region=region)
+    begins = _card_lines(path)
+    skipped = {p.card_line for p in parsed.problems if p.skipped_card}
+    kept_lines = [line for line in begins if line not in skipped]
+    for problem in parsed.problems:
+        if problem.skipped_card:
+            rejected.append(RowProblem(problem.line, "", problem.message, "bad_card"))
+        elif problem.card_line is None and "not a vCard file" in problem.message:
+            rejected.append(RowProblem(problem.line, "", problem.message, "empty_file",
+                                       fatal=True))
+    out: list[_Row] = []
+    for index, draft in enumerate(parsed.drafts):
+        line = kept_lines[index] if index < len(kept_lines) else 0
+        row = _validated(line, draft, region, rejected, "vcard")
+        if row is not None:
+            out.append(row)
+        if len(out) >= BATCH_SIZE:
+            yield out
+            out = []
+    if out:
+        yield out
+
+
+def _card_lines(path: str) -> list[int]:
+    lines: list[int] = []
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if raw.strip().lstrip(b"\xef\xbb\xbf").upper() == b"BEGIN:VCARD":
+                lines.append(number)
+    return lines
+
+
+class _Matcher:
+    """Finds rows matching a stored customer (or an earlier row): UID, then email, then phone."""
+
+    def __init__(self) -> None:
+        # Keys of rows already seen in this file -> the customer id they became (0: not yet).
+        self.uids: dict[str, int] = {}
+        self.emails: dict[str, int] = {}
+        self.phones: dict[str, int] = {}
+        self.vcard_uids: dict[str, int] | None = None
+        self.last_matched_rows: list[_Row] = []
+
+    @staticmethod
+    def keys(draft: CustomerDraft) -> tuple[list[str], list[str]]:
+        emails = [e.address.lower() for e in draft.emails]
+        phones = [digits(p.number) for p in draft.phones if p.number.startswith("+")]
+        return emails, phones
+
+    def split(self, session: Session, batch: list[_Row]
+              ) -> tuple[list[_Row], list[DuplicateMatch]]:
+        uids = [r.draft.source_uid for r in batch if r.draft.source_uid]
+        all_emails: list[str] = []
+        all_phones: list[str] = []
+        for r in batch:
+            e, p = self.keys(r.draft)
+            all_emails += e
+            all_phones += p
+        by_uid = transfer.ids_by_source_uid(session, uids)
+        missing_urns = [u for u in uids if u not in by_uid and u.startswith("urn:uuid:")]
+        if missing_urns:
+            by_uid.update(self._generated_uids(session, missing_urns))
+        by_email = transfer.ids_by_email_key(session, all_emails)
+        by_phone = transfer.ids_by_phone_digits(session, all_phones)
+        fresh: list[_Row] = []
+        found: list[tuple[_Row, str, str, int | None]] = []
+        for row in batch:
+            match = self._match(row, by_uid, by_email, by_phone)
+            if match is None:
+                fresh.append(row)
+                self._remember(row, 0)
+            else:
+                found.append((row, *match))
+        names = transfer.display_names(session, [cid for *_, cid in found if cid])
+        self.last_matched_rows = [row for row, *_ in found]
+        return fresh, [
+            DuplicateMatch(row.line, cid or None, names.get(cid or 0, ""), how, value)
+            for row, how, value, cid in found
+        ]
+
+    def _generated_uids(self, session: Session, wanted: list[str]) -> dict[str, int]:
+        # An export writes `customer_vcard_uid(id)` for customers without a source UID; map
+        # those back so re-importing an export into the same database matches every row.
+        if self.vcard_uids is None:
+            ids = session.scalars(m.Customer.__table__.select().with_only_columns(
+                m.Customer.id)).all()
+            self.vcard_uids = {customer_vcard_uid(cid): cid for cid in ids}
+        return {u: self.vcard_uids[u] for u in wanted if u in self.vcard_uids}
+
+    def _match(self, row: _Row, by_uid: dict[str, int], by_email: dict[str, int],
+               by_phone: dict[str, int]) -> tuple[str, str, int | None] | None:
+        uid = row.draft.source_uid
+        emails, phones = self.keys(row.draft)
+        if uid:
+            if uid in by_uid:
+                return "uid", uid, by_uid[uid]
+            if uid in self.uids:
+                return "uid", uid, self.uids[uid] or None
+        for email in emails:
+            if email in by_email:
+                return "email", email, by_email[email]
+            if email in self.emails:
+                return "email", email, self.emails[email] or None
+        for phone in phones:
+            if phone in by_phone:
+                return "phone", "+" + phone, by_phone[phone]
+            if phone in self.phones:
+                return "phone", "+" + phone, self.phones[phone] or None
+        return None
+
+    def _remember(self, row: _Row, customer_id: int) -> None:
+        emails, phones = self.keys(row.draft)
+        if row.draft.source_uid:
+            self.uids[row.draft.source_uid] = customer_id
+        for e in emails:
+            self.emails.setdefault(e, customer_id)
+        for p in phones:
+            self.phones.setdefault(p, customer_id)
+
+    def stored(self, rows: list[_Row], ids: list[int]) -> None:
+        for row, cid in zip(rows, ids, strict=True):
+            self._remember_id(row, cid)
+
+    def _remember_id(self, row: _Row, customer_id: int) -> None:
+        emails, phones = self.keys(row.draft)
+        if row.draft.source_uid:
+            self.uids[row.draft.source_uid] = customer_id
+        for e in emails:
+            if not self.emails.get(e):
+                self.emails[e] = customer_id
+        for p in phones:
+            if not self.phones.get(p):
+                self.phones[p] = customer_id
+
+
+def _merge_into(session: Session, customer_id: int, incoming: CustomerDraft,
+                staff_id: int | None, now: datetime) -> None:
+    """Fill what the stored customer lacks from the row: empty text fields, extra emails,
+    phones, tags and special dates. Nothing already stored is overwritten."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    row = session.scalar(select(m.Customer).where(m.Customer.id == customer_id).options(
+        selectinload(m.Customer.emails), selectinload(m.Customer.phones),
+        selectinload(m.Customer.special_dates)))
+    if row is None:
+        return
+    current = repo.load_customers(session, [customer_id])[0].to_draft()
+    changes: dict[str, object] = {}
+    for name in ("first_name", "last_name", "company", "notes", "source_uid"):
+        if not getattr(current, name) and getattr(incoming, name):
+            changes[name] = getattr(incoming, name)
+    if current.address.is_empty() and not incoming.address.is_empty():
+        changes["address"] = incoming.address
+    if current.customer_since is None and incoming.customer_since is not None:
+        changes["customer_since"] = incoming.customer_since
+    known_emails = {e.address.lower() for e in current.emails}
+    emails = current.emails + tuple(e for e in incoming.emails
+                                    if e.address.lower() not in known_emails)
+    known_phones = {digits(p.number) for p in current.phones}
+    phones = current.phones + tuple(p for p in incoming.phones
+                                    if digits(p.number) not in known_phones)
+    tags = tuple(dict.fromkeys(current.tags + incoming.tags))
+    specials = current.special_dates + tuple(
+        s for s in incoming.special_dates if s not in current.special_dates)
+    merged = replace(current, emails=emails, phones=phones, tags=tags, special_dates=specials,
+                     **changes)  # type: ignore[arg-type]
+    if merged == current:
+        return
+    repo.apply_draft(row, merged)
+    repo.touch(row, staff_id, now)
+    session.flush()
+    repo.set_customer_tags(session, customer_id, merged.tags)
+    repo.index_customer(session, customer_id, merged)
+
+
+def _write_atomically(target: Path, chunks: Iterator[str]) -> None:
+    """UTF-8 bytes (CRLFs kept as written) to a temp file in the folder, then os.replace."""
+    import tempfile
+    from contextlib import suppress
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with open(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
