@@ -352,6 +352,7 @@ class CustomerEditor(QDialog):
         self.status = QComboBox()
         for status in Status:
             self.status.addItem(STATUS_TITLES[status], status)
+        self.status.setCurrentIndex(self.status.findData(CustomerDraft().status))
         self.kind = QComboBox()
         self.kind.addItem("External customer", Kind.EXTERNAL)
         self.kind.addItem("Internal (colleague or department)", Kind.INTERNAL)

@@ -110,10 +110,12 @@ class StatusPillDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        status = index.data(STATUS_ROLE)
-        if not isinstance(status, Status):
+        # Qt hands a StrEnum back as a plain str, so map it back to the enum.
+        value = index.data(STATUS_ROLE)
+        if value not in {s.value for s in Status}:
             super().paint(painter, option, index)
             return
+        status = Status(value)
         # Draw the selection/hover background the style would, but not the text.
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)

@@ -296,3 +296,16 @@ def test_sort_by_updated_puts_the_newest_first(qtbot, window, services):
     assert view.model.query.sort == SortColumn.UPDATED and view.model.query.descending
     assert shown_names(view)[0] == "Old"
     assert isinstance(services.customers, CustomerService)
+
+
+def test_status_column_paints_a_pill_and_new_customers_default_to_active(qtbot, window, services):
+    from crmcompanion.ui.customer_model import STATUS
+    from crmcompanion.ui.widgets import STATUS_ROLE
+
+    add_customer(services, "Anna")
+    view = window.customers
+    view.clear_filters()
+    assert Status(view.model.index(0, STATUS).data(STATUS_ROLE)) is Status.ACTIVE
+    editor = open_new_customer(qtbot, window)
+    assert editor.status.currentData() == Status.ACTIVE
+    editor.reject()
