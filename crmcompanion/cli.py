@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from crmcompanion.core.clock import Clock, clock_from_environment
-from crmcompanion.core.customer import Customer
+from crmcompanion.core.customer import Channel, Customer
 from crmcompanion.core.errors import DomainError
 from crmcompanion.paths import AppPaths, resolve_paths
 from crmcompanion.services.container import Services, build_services
+from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.store.database import open_database
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,19 @@ def build_parser() -> ArgumentParser:
     search.add_argument("--limit", type=int, default=50)
     search.add_argument("--json", action="store_true", help="print JSON")
     search.add_argument("--archived", action="store_true", help="include archived customers")
+
+    due = commands.add_parser(
+        "due", help="list overdue touchpoints and those due in the next N days"
+    )
+    due.add_argument("--days", type=int, default=7, metavar="N", help="days ahead (default 7)")
+    due.add_argument("--json", action="store_true", help="print JSON")
+
+    log = commands.add_parser("log", help="log a conversation with a customer")
+    log.add_argument("--customer", required=True, metavar="TEXT", help="#ID, email, phone, name")
+    log.add_argument(
+        "--channel", choices=[c.value for c in Channel], default=None, help="how you talked"
+    )
+    log.add_argument("summary", help="what was said")
     return parser
 
 
@@ -150,9 +164,57 @@ class Cli:
         return EXIT_OK
 
 
+    def due(self) -> int:
+        if self.args.days < 0:
+            raise UsageError("crmcompanion due: --days must be 0 or more")
+        items = self.services.touchpoints.due(self.args.days)
+        today = self.clock.today()
+
+        def state(item: Touchpoint) -> str:
+            return "overdue" if item.overdue else item.state.value
+
+        if self.args.json:
+            self.print_json(
+                {
+                    "today": today.isoformat(),
+                    "items": [
+                        {
+                            "customer_id": t.customer_id,
+                            "customer": t.customer,
+                            "occasion": t.occasion.value,
+                            "label": t.label,
+                            "date": t.date.isoformat(),
+                            "remind_on": t.remind_on.isoformat(),
+                            "state": state(t),
+                        }
+                        for t in items
+                    ],
+                }
+            )
+            return EXIT_OK
+        if not items:
+            self.err.write("Nothing due.\n")
+        for t in items:
+            self.out.write(
+                f"{t.date.isoformat()}\t{state(t)}\t#{t.customer_id}\t{t.customer}\t"
+                f"{t.occasion.title}\t{t.label}\n"
+            )
+        return EXIT_OK
+
+    def log(self) -> int:
+        services = self.services
+        customer = services.customers.resolve(self.args.customer)
+        logged = services.interactions.log(customer.id, self.args.summary, self.args.channel)
+        self.err.write(f"Logged a conversation with #{customer.id} {customer.display_name}.\n")
+        self.out.write(f"{logged.interaction.id}\n")
+        return EXIT_OK
+
+
 COMMANDS: dict[tuple[str, str | None], Callable[[Cli], int]] = {
     ("demo", None): Cli.demo,
     ("customers", "search"): Cli.customers_search,
+    ("due", None): Cli.due,
+    ("log", None): Cli.log,
 }
 
 

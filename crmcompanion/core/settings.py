@@ -52,3 +52,53 @@ def register(spec: SettingSpec) -> SettingSpec:
     """Later features declare their settings through this, so the registry stays complete."""
     ALL_SETTINGS[spec.key] = spec
     return spec
+
+
+# --- Touchpoints (special dates, keep in touch, follow-ups) ----------------------------------
+# Declared here with the defaults of `core.touchpoints`, so the Settings dialog and the
+# touchpoint service read the same values. Keys under "touchpoints.cadence." also mark every
+# customer's derived keep-in-touch row for recomputation (a trigger in migration 0002).
+
+
+def _touchpoint_settings() -> tuple[SettingSpec, ...]:
+    from crmcompanion.core.dates import LeapDayPolicy
+    from crmcompanion.core.occasions import Occasion
+    from crmcompanion.core.touchpoints import DEFAULT_LEAD_DAYS, CadenceDefaults
+
+    cadence = CadenceDefaults()
+    specs = [
+        SettingSpec(
+            "touchpoints.leap_day_policy", str, LeapDayPolicy.FEB28.value,
+            "Where a 29 February date is celebrated in other years: feb28 or mar1.",
+            choices=tuple(p.value for p in LeapDayPolicy),
+        ),
+        SettingSpec(
+            "touchpoints.overdue_lookback_days", int, 30,
+            "How many days a missed birthday or anniversary stays in Overdue.",
+        ),
+    ]
+    specs += [
+        SettingSpec(
+            f"touchpoints.lead_days.{occasion.value}", int, DEFAULT_LEAD_DAYS.get(occasion, 0),
+            f"Days before a {occasion.title.lower()} to remind you of it.",
+        )
+        for occasion in Occasion
+    ]
+    specs += [
+        SettingSpec(
+            f"touchpoints.cadence.{name}", int, getattr(cadence, name),
+            f"Keep-in-touch cadence in days for {label} (unless the customer or a tag sets one).",
+        )
+        for name, label in (
+            ("key_account", "key accounts"),
+            ("active", "active customers"),
+            ("lead", "leads"),
+            ("internal", "internal customers"),
+        )
+    ]
+    return tuple(specs)
+
+
+TOUCHPOINT_SETTINGS: dict[str, SettingSpec] = {
+    spec.key: register(spec) for spec in _touchpoint_settings()
+}

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.settings import DEFAULT_REGION
 from crmcompanion.services.customers import CustomerService
+from crmcompanion.services.interactions import InteractionService
 from crmcompanion.services.settings import SettingsService
+from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store.database import Database, ensure_local_staff, open_database
 
 
@@ -18,6 +20,8 @@ class Services:
     staff_id: int
     settings: SettingsService
     customers: CustomerService
+    touchpoints: TouchpointService
+    interactions: InteractionService
 
     def close(self) -> None:
         self.db.dispose()
@@ -28,7 +32,12 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
     staff_id = ensure_local_staff(db)
     settings = SettingsService(db)
     customers = CustomerService(db, clock, staff_id, region=lambda: settings.get(DEFAULT_REGION))
-    return Services(db=db, clock=clock, staff_id=staff_id, settings=settings, customers=customers)
+    touchpoints = TouchpointService(db, clock, staff_id, values=settings.all)
+    interactions = InteractionService(db, clock, staff_id, settings=touchpoints.settings)
+    return Services(
+        db=db, clock=clock, staff_id=staff_id, settings=settings, customers=customers,
+        touchpoints=touchpoints, interactions=interactions,
+    )
 
 
 def open_services(url: str, backups_dir: object = None, clock: Clock | None = None) -> Services:

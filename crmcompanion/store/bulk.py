@@ -8,7 +8,9 @@ SQLite's write lock until commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -56,6 +58,29 @@ _INSERT_CUSTOMER = (
     f"INSERT INTO customers ({', '.join(_CUSTOMER_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _CUSTOMER_COLUMNS)})"
 )
+
+
+# FTS5 merges its segments as it goes (automerge 4, crisismerge 16). Merging less often during
+# a bulk insert saved ~0.5 s of 2.1 s on 100k customers; the defaults are restored after.
+_FTS_BULK_MERGE = (("automerge", 16), ("crisismerge", 64))
+_FTS_DEFAULT_MERGE = (("automerge", 4), ("crisismerge", 16))
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects.
+
+    Bulk work allocates hundreds of thousands of tuples and dataclasses that are never cyclic
+    garbage; the collector still re-scans them all, which cost ~0.75 s of generating 100,000
+    demo customers.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _iso(value: datetime) -> str:
@@ -123,9 +148,14 @@ def insert_customers(
             dates.append(
                 (cid, s.kind.value, s.label, s.month, s.day, s.year, month_day_key(s.month, s.day))
             )
-        search.append((cid, *repo.search_document(d)))
+        flags = repo.search_flags(d.status.value, d.kind.value, archived=False)
+        search.append((cid, *repo.search_document(d), flags))
     cursor = session.connection().connection.cursor()
     try:
+        for key, value in _FTS_BULK_MERGE:
+            cursor.execute(
+                "INSERT INTO customer_search(customer_search, rank) VALUES (?, ?)", (key, value)
+            )
         cursor.executemany(_INSERT_CUSTOMER, customers)
         cursor.executemany(
             "INSERT INTO customer_emails (customer_id, position, label, address, address_key) "
@@ -144,10 +174,15 @@ def insert_customers(
             dates,
         )
         cursor.executemany(
-            "INSERT INTO customer_search (rowid, name, company, emails, phones, tags, notes) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO customer_search "
+            "(rowid, name, company, emails, phones, tags, notes, flags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             search,
         )
+        for key, value in _FTS_DEFAULT_MERGE:
+            cursor.execute(
+                "INSERT INTO customer_search(customer_search, rank) VALUES (?, ?)", (key, value)
+            )
     finally:
         cursor.close()
     return list(range(first_id, first_id + len(drafts)))

@@ -152,29 +152,49 @@ def set_customer_tags(session: Session, customer_id: int, tags: Sequence[str]) -
 
 def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, str]:
     """The FTS row: phones as digit suffixes so any part of a number matches."""
+    display = draft.effective_display_name()
     name = " ".join(
-        dict.fromkeys(
-            p for p in (draft.effective_display_name(), draft.first_name, draft.last_name) if p
-        )
+        dict.fromkeys(p for p in (display, draft.first_name, draft.last_name) if p)
     )
+    phones = draft.phones
     return (
         name,
         draft.company,
-        " ".join(e.address for e in draft.emails),
-        " ".join(phone_tokens(p.number for p in draft.phones)),
+        " ".join([e.address for e in draft.emails]),
+        " ".join(phone_tokens([p.number for p in phones])) if phones else "",
         " ".join(draft.tags),
         draft.notes,
     )
+
+
+# The hidden `flags` column of the search index holds one token per list filter ("statuslead",
+# "kindinternal", "archived"), so a filtered search count stays inside FTS5 (0.5 ms for 17k
+# matches) instead of probing the customers table once per match (6-10 ms). User words are
+# confined to USER_COLUMNS, so typing "archived" never matches a flag. A trigger in the
+# migration keeps the flags in step when status, kind or archived_at change.
+USER_COLUMNS = "{name company emails phones tags notes}"
+SEARCH_FLAGS_SQL = (
+    "'status' || {t}.status || ' kind' || {t}.kind"
+    " || CASE WHEN {t}.archived_at IS NULL THEN '' ELSE ' archived' END"
+)
+
+
+def search_flags(status: str, kind: str, archived: bool) -> str:
+    """The flags column for one customer; must equal SEARCH_FLAGS_SQL (a test checks)."""
+    return f"status{status} kind{kind}" + (" archived" if archived else "")
 
 
 def index_customer(session: Session, customer_id: int, draft: c.CustomerDraft | None) -> None:
     """Replace the customer's search row (None removes it)."""
     session.execute(text("DELETE FROM customer_search WHERE rowid = :id"), {"id": customer_id})
     if draft is not None:
+        flags = SEARCH_FLAGS_SQL.format(t="customers")
         session.execute(
             text(
-                "INSERT INTO customer_search(rowid, name, company, emails, phones, tags, notes) "
-                "VALUES (:id, :name, :company, :emails, :phones, :tags, :notes)"
+                "INSERT INTO customer_search"
+                "(rowid, name, company, emails, phones, tags, notes, flags) "
+                f"SELECT :id, :name, :company, :emails, :phones, :tags, :notes, {flags} "
+                "FROM customers WHERE customers.id = :id"
             ),
             dict(
                 zip(
@@ -187,17 +207,38 @@ def index_customer(session: Session, customer_id: int, draft: c.CustomerDraft | 
         )
 
 
+def match_expression(
+    search: str,
+    archived: bool | None = False,
+    status: c.Status | None = None,
+    kind: c.Kind | None = None,
+) -> str | None:
+    """The FTS5 MATCH for a typed search plus list filters; None if nothing is searchable."""
+    words = fts_query(search)
+    if words is None:
+        return None
+    expression = f"({USER_COLUMNS} : ({words}))"
+    if status is not None:
+        expression += f' AND (flags : "status{status.value}")'
+    if kind is not None:
+        expression += f' AND (flags : "kind{kind.value}")'
+    if archived is True:
+        expression += ' AND (flags : "archived")'
+    elif archived is False:
+        expression = f'({expression} NOT (flags : "archived"))'
+    return expression
+
+
 def search_ids(session: Session, query: str, limit: int, include_archived: bool) -> list[int]:
     """Customer ids matching every word as a prefix, best match first (bm25, name weighted)."""
-    expression = fts_query(query)
+    expression = match_expression(query, archived=None if include_archived else False)
     if expression is None:
         return []
-    archived_filter = "" if include_archived else "AND c.archived_at IS NULL"
     rows = session.execute(
         text(
             "SELECT c.id FROM customer_search s JOIN customers c ON c.id = s.rowid "
-            f"WHERE customer_search MATCH :q {archived_filter} "
-            "ORDER BY bm25(customer_search, 10.0, 5.0, 3.0, 3.0, 2.0, 1.0), c.sort_name "
+            "WHERE customer_search MATCH :q "
+            "ORDER BY bm25(customer_search, 10.0, 5.0, 3.0, 3.0, 2.0, 1.0, 0.0), c.sort_name "
             "LIMIT :limit"
         ),
         {"q": expression, "limit": limit},
@@ -259,7 +300,18 @@ LIST_COLUMNS = (
 )
 
 
-def _filters(query: ListQuery) -> list:
+# Walking the sort index costs ~60 ns per index entry read and sorting the matches ~1.5 µs per
+# match (measured on 100k customers), so the walk wins unless matches are rare.
+_WALK_FACTOR = 20
+_MATCH_SUBQUERY = "SELECT rowid FROM customer_search WHERE customer_search MATCH :fts_q"
+
+
+def _list_match(query: ListQuery) -> str | None:
+    return match_expression(query.search, query.archived, query.status, query.kind)
+
+
+def _filters(query: ListQuery, walk: bool = False) -> list:
+    """WHERE conditions for the list; `walk` makes SQLite follow the sort index (see below)."""
     conditions: list = []
     if query.archived is False:
         conditions.append(m.Customer.archived_at.is_(None))
@@ -277,30 +329,70 @@ def _filters(query: ListQuery) -> list:
                 == select(m.Tag.id).where(m.Tag.name_key == query.tag.casefold()).scalar_subquery(),
             )
         )
-    expression = fts_query(query.search) if query.search.strip() else None
     if query.search.strip():
+        expression = _list_match(query)
         if expression is None:
             conditions.append(text("0"))
         else:
+            # The unary plus stops SQLite from driving the query by the FTS rowids (then
+            # sorting all of them); it walks the sort index instead, probing the materialised
+            # match set, and stops as soon as the page is full.
+            prefix = "+" if walk else ""
             conditions.append(
-                m.Customer.id.in_(
-                    select(text("rowid"))
-                    .select_from(text("customer_search"))
-                    .where(text("customer_search MATCH :fts_q").bindparams(fts_q=expression))
-                )
+                text(f"{prefix}customers.id IN ({_MATCH_SUBQUERY})").bindparams(fts_q=expression)
             )
     return conditions
 
 
+def _match_count(session: Session, expression: str) -> int:
+    return (
+        session.scalar(
+            text("SELECT count(*) FROM customer_search WHERE customer_search MATCH :q"),
+            {"q": expression},
+        )
+        or 0
+    )
+
+
 def count_customers(session: Session, query: ListQuery) -> int:
+    if query.search.strip():
+        expression = _list_match(query)
+        if expression is None:
+            return 0
+        if not query.tag:
+            # Every other filter is a flag token: the count never leaves the FTS index.
+            return _match_count(session, expression)
+    elif query.archived is False and not (query.status or query.kind or query.tag):
+        # All minus archived: both counted from indexes (the archived one is partial and
+        # small), instead of reading archived_at from every wide customer row.
+        everyone = session.scalar(select(func.count()).select_from(m.Customer)) or 0
+        archived = session.scalar(
+            select(func.count()).select_from(m.Customer).where(m.Customer.archived_at.is_not(None))
+        )
+        return everyone - (archived or 0)
     return session.scalar(select(func.count()).select_from(m.Customer).where(*_filters(query))) or 0
 
 
-def _ordered(query: ListQuery, reverse: bool) -> Select:
+def _should_walk(session: Session, query: ListQuery, rows_needed: int, matches: int | None) -> bool:
+    """For a search: walk the sort index (many matches) or sort the matches (few)?"""
+    if not query.search.strip():
+        return False
+    if matches is None:
+        expression = _list_match(query)
+        if expression is None:
+            return False
+        matches = _match_count(session, expression)
+    if matches <= 0:
+        return False
+    population = session.scalar(select(func.max(m.Customer.id))) or 0  # ids are dense enough
+    return rows_needed * population < _WALK_FACTOR * matches * matches
+
+
+def _ordered(query: ListQuery, reverse: bool, walk: bool = False) -> Select:
     column = SORT_COLUMNS[query.sort]
     descending = query.descending != reverse
     order = (column.desc(), m.Customer.id.desc()) if descending else (column, m.Customer.id)
-    return select(*LIST_COLUMNS).where(*_filters(query)).order_by(*order)
+    return select(*LIST_COLUMNS).where(*_filters(query, walk)).order_by(*order)
 
 
 def _to_row(r: Sequence) -> c.CustomerRow:
@@ -330,7 +422,8 @@ def page_after(
 ) -> list[tuple[c.CustomerRow, object]]:
     """Keyset page: the `limit` rows following the (sort value, id) key, or the first rows."""
     column = SORT_COLUMNS[query.sort]
-    statement = _ordered(query, reverse=False).add_columns(column)
+    walk = _should_walk(session, query, limit, None)
+    statement = _ordered(query, reverse=False, walk=walk).add_columns(column)
     if after is not None:
         key = tuple_(column, m.Customer.id)
         statement = statement.where(key < after if query.descending else key > after)
@@ -343,18 +436,24 @@ def page_at(
     """Rows [offset, offset+limit): walks the index from whichever end is nearer.
 
     Jumping to the end of 100,000 rows reads the last page backwards from the end of the
-    index, so it costs the same as reading the first page.
+    index, so it costs the same as reading the first page. `total` is the list's count (as
+    from count_customers); it also tells a search whether walking the sort index pays.
     """
     column = SORT_COLUMNS[query.sort]
     from_end = total - (offset + limit)
+    walk = _should_walk(session, query, min(offset, max(0, from_end)) + limit, total)
     if offset > from_end and total > 0:
         start = max(0, from_end)
         size = min(limit, total - offset)
-        statement = _ordered(query, reverse=True).add_columns(column).offset(start).limit(size)
+        statement = (
+            _ordered(query, reverse=True, walk=walk).add_columns(column).offset(start).limit(size)
+        )
         rows = [(_to_row(r), r[-1]) for r in session.execute(statement)]
         rows.reverse()
         return rows
-    statement = _ordered(query, reverse=False).add_columns(column).offset(offset).limit(limit)
+    statement = (
+        _ordered(query, reverse=False, walk=walk).add_columns(column).offset(offset).limit(limit)
+    )
     return [(_to_row(r), r[-1]) for r in session.execute(statement)]
 
 

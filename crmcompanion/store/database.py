@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 # The newest migration this build knows; a test checks it equals Alembic's head. Knowing it
 # without importing Alembic keeps start-up fast when no migration is needed.
-HEAD_REVISION = "0001_initial"
-KNOWN_REVISIONS = frozenset({"0001_initial"})
+HEAD_REVISION = "0002_touchpoints"
+KNOWN_REVISIONS = frozenset({"0001_initial", "0002_touchpoints"})
 BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

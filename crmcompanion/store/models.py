@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -93,6 +94,13 @@ class Customer(Base):
         Index("ix_customers_updated_at", "updated_at", "id"),
         Index("ix_customers_created_at", "created_at", "id"),
         Index("ix_customers_source_uid", "source_uid"),
+        # Partial (archived rows only): see migration 0001.
+        Index(
+            "ix_customers_archived_at",
+            "archived_at",
+            sqlite_where=text("archived_at IS NOT NULL"),
+            postgresql_where=text("archived_at IS NOT NULL"),
+        ),
     )
 
 

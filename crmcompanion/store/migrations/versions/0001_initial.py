@@ -16,11 +16,21 @@ branch_labels = None
 depends_on = None
 
 # unicode61 with remove_diacritics folds case and accents; prefix indexes keep one- to
-# three-letter prefix queries (typing "j", "jo", "joh") fast on 100k customers.
+# three-letter prefix queries (typing "j", "jo", "joh") fast on 100k customers. `flags` holds
+# one token per list filter (statusX, kindY, archived) so filtered search counts stay inside
+# FTS5; the trigger keeps it in step with the customers row (store/customers.py writes the
+# same tokens, SEARCH_FLAGS_SQL, and a test checks both agree).
 FTS_CREATE = (
     "CREATE VIRTUAL TABLE customer_search USING fts5("
-    "name, company, emails, phones, tags, notes, "
+    "name, company, emails, phones, tags, notes, flags, "
     "tokenize = \"unicode61 remove_diacritics 2\", prefix = '1 2 3')"
+)
+FLAGS_TRIGGER_CREATE = (
+    "CREATE TRIGGER customers_search_flags AFTER UPDATE OF status, kind, archived_at "
+    "ON customers BEGIN "
+    "UPDATE customer_search SET flags = 'status' || NEW.status || ' kind' || NEW.kind "
+    "|| CASE WHEN NEW.archived_at IS NULL THEN '' ELSE ' archived' END "
+    "WHERE rowid = NEW.id; END"
 )
 
 
@@ -157,12 +167,24 @@ def upgrade() -> None:
     op.create_index(
         "ix_special_dates_md_key", "special_dates", ["md_key", "customer_id"], unique=False
     )
+    # Partial: only archived rows, so it stays tiny and the planner never prefers it to a
+    # sort index for the usual "not archived" list; counts "all minus archived" instantly.
+    op.create_index(
+        "ix_customers_archived_at",
+        "customers",
+        ["archived_at"],
+        unique=False,
+        sqlite_where=sa.text("archived_at IS NOT NULL"),
+        postgresql_where=sa.text("archived_at IS NOT NULL"),
+    )
     if op.get_bind().dialect.name == "sqlite":
         op.execute(FTS_CREATE)
+        op.execute(FLAGS_TRIGGER_CREATE)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER customers_search_flags")
         op.execute("DROP TABLE customer_search")
     for table in (
         "customer_tags",

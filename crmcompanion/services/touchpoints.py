@@ -1,0 +1,567 @@
+"""Touchpoint use cases: the Today view, due lists, losing touch, and the touchpoint lifecycle.
+
+Occurrences are computed in SQL from indexed derived columns (see `store.touchpoints`), never
+by loading every customer. States: upcoming -> due -> done / snoozed (until a date) /
+skipped (with a reason). Done and skipped occurrences never come back; the next one does.
+
+Overdue semantics (decided here):
+* Yearly occasions (birthday, wedding and customer anniversaries, custom dates) stay in
+  Overdue for `touchpoints.overdue_lookback_days` (30) after their date, then drop off, so the
+  list never fills with years of missed birthdays. A snooze of a yearly occasion may therefore
+  last at most until the end of that look-back (skip it instead).
+* Keep-in-touch is overdue from its due date until an interaction is logged (any logged
+  conversation resets it) or it is skipped (which restarts the cadence from that day).
+* One-off follow-ups (and complaint check-backs, shipped ideas) are explicit tasks: they stay
+  overdue until done or skipped.
+
+Recorded states of birthdays and anniversaries are matched by (customer, occasion, date), not
+by the special-date row id, because editing a customer rewrites its special-date rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crmcompanion.core.clock import Clock, SystemClock
+from crmcompanion.core.customer import Channel
+from crmcompanion.core.dates import LeapDayPolicy, occurrence_in_window
+from crmcompanion.core.errors import DomainError, NotFoundError, ValidationError
+from crmcompanion.core.occasions import Occasion
+from crmcompanion.core.settings import TOUCHPOINT_SETTINGS
+from crmcompanion.core.touchpoints import (
+    MAX_CADENCE_DAYS,
+    CadenceDefaults,
+    Section,
+    TouchpointSettings,
+    TouchpointState,
+    describe,
+    displayed_state,
+    occurrence_key,
+    parse_occurrence_key,
+    remind_on,
+    section_for,
+)
+from crmcompanion.services.changes import Changed
+from crmcompanion.services.interactions import InteractionRecord, add_interaction, to_record
+from crmcompanion.store import models as m
+from crmcompanion.store import touchpoints as repo
+from crmcompanion.store.database import Database, utcnow
+
+logger = logging.getLogger(__name__)
+
+TODAY_SECTIONS = (Section.OVERDUE, Section.TODAY, Section.NEXT_7_DAYS, Section.DAYS_8_30)
+DEFAULT_SECTION_LIMIT = 200
+# Identity of an occurrence hidden by a recorded state -> (customer id, occurrence date).
+Hidden = dict[tuple, tuple[int, date]]
+
+
+@dataclass(frozen=True)
+class Touchpoint:
+    """One occurrence as the Today view, the customer detail and the CLI show it."""
+
+    customer_id: int
+    customer: str
+    occasion: Occasion
+    label: str
+    date: date
+    remind_on: date
+    state: TouchpointState
+    section: Section
+    key: str
+
+    @property
+    def overdue(self) -> bool:
+        return self.section is Section.OVERDUE
+
+
+@dataclass(frozen=True)
+class TodaySection:
+    section: Section
+    items: tuple[Touchpoint, ...]
+    total: int  # may exceed len(items) when the list was limited
+
+    @property
+    def groups(self) -> tuple[tuple[Occasion, tuple[Touchpoint, ...]], ...]:
+        """The items grouped by occasion, in occasion order, each group in date order."""
+        order = list(Occasion)
+        found: dict[Occasion, list[Touchpoint]] = {}
+        for item in self.items:
+            found.setdefault(item.occasion, []).append(item)
+        return tuple((o, tuple(found[o])) for o in sorted(found, key=order.index))
+
+
+@dataclass(frozen=True)
+class TodayView:
+    today: date
+    sections: tuple[TodaySection, ...]
+
+    def section(self, section: Section) -> TodaySection:
+        return next(s for s in self.sections if s.section is section)
+
+
+@dataclass(frozen=True)
+class LosingTouch:
+    customer_id: int
+    customer: str
+    last_contact: date
+    days_without_contact: int
+    cadence_days: int
+    due: date
+
+
+@dataclass(frozen=True)
+class FollowUpRecord:
+    id: int
+    customer_id: int
+    occasion: Occasion
+    due_on: date
+    note: str
+    key: str
+    changed: Changed
+
+
+@dataclass(frozen=True)
+class Recorded:
+    key: str
+    state: TouchpointState
+    interaction: InteractionRecord | None
+    changed: Changed = field(default_factory=Changed)
+
+
+def _section_windows(today: date, lookback: int) -> dict[Section, tuple[date, date]]:
+    return {
+        Section.OVERDUE: (today - timedelta(days=lookback), today - timedelta(days=1)),
+        Section.TODAY: (today, today),
+        Section.NEXT_7_DAYS: (today + timedelta(days=1), today + timedelta(days=7)),
+        Section.DAYS_8_30: (today + timedelta(days=8), today + timedelta(days=30)),
+    }
+
+
+class TouchpointService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock | None = None,
+        staff_id: int | None = None,
+        values: Callable[[], dict[str, object]] | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock or SystemClock()
+        self._staff_id = staff_id
+        self._values = values or (lambda: {})
+
+    # --- settings --------------------------------------------------------------------
+    def settings(self) -> TouchpointSettings:
+        """The touchpoint settings; an invalid stored part falls back to its default."""
+        values = {k: spec.default for k, spec in TOUCHPOINT_SETTINGS.items()}
+        values.update({k: v for k, v in self._values().items() if k in TOUCHPOINT_SETTINGS})
+        lead = {o: values[f"touchpoints.lead_days.{o.value}"] for o in Occasion}
+        try:
+            cadence = CadenceDefaults(
+                **{n: values[f"touchpoints.cadence.{n}"]
+                   for n in ("key_account", "active", "lead", "internal")}
+            )
+        except ValueError:
+            logger.warning("Ignoring invalid keep-in-touch cadence settings")
+            cadence = CadenceDefaults()
+        try:
+            return TouchpointSettings(
+                lead_days=lead,
+                leap_day_policy=LeapDayPolicy(values["touchpoints.leap_day_policy"]),
+                cadence=cadence,
+            )
+        except ValueError:
+            logger.warning("Ignoring invalid touchpoint lead-time settings")
+            return TouchpointSettings(cadence=cadence)
+
+    def _lookback(self) -> int:
+        value = self._values().get("touchpoints.overdue_lookback_days", 30)
+        return value if isinstance(value, int) and 0 <= value <= 366 else 30
+
+    def sync(self) -> int:
+        """Recompute stale derived rows (cheap when nothing changed); returns how many."""
+        with self._db.read() as session:
+            if not repo.has_dirty(session):
+                return 0
+        settings = self.settings()
+        with self._db.write() as session:
+            return repo.sync_dirty(session, settings)
+
+    # --- reading ---------------------------------------------------------------------
+    def today_view(self, limit_per_section: int | None = DEFAULT_SECTION_LIMIT) -> TodayView:
+        """Overdue, Today, Next 7 days and Days 8-30, each in date order with its total."""
+        self.sync()
+        today = self._clock.today()
+        settings = self.settings()
+        lookback = self._lookback()
+        windows = _section_windows(today, lookback)
+        with self._db.read() as session:
+            hidden = self._hidden(session, today, lookback)
+            sections = []
+            for section in TODAY_SECTIONS:
+                start, end = windows[section]
+                open_start = None if section is Section.OVERDUE else start
+                items = self._collect(session, today, settings, hidden, start, end, open_start,
+                                      limit_per_section)
+                total = self._count(session, settings, hidden, start, end, open_start, today)
+                sections.append(TodaySection(section, tuple(items), total))
+        return TodayView(today, tuple(sections))
+
+    def counts(self) -> dict[Section, int]:
+        """How many touchpoints each Today section holds (index range counts)."""
+        self.sync()
+        today = self._clock.today()
+        settings = self.settings()
+        lookback = self._lookback()
+        with self._db.read() as session:
+            hidden = self._hidden(session, today, lookback)
+            return {
+                section: self._count(
+                    session, settings, hidden, start, end,
+                    None if section is Section.OVERDUE else start, today,
+                )
+                for section, (start, end) in _section_windows(today, lookback).items()
+            }
+
+    def due(self, days: int = 7) -> list[Touchpoint]:
+        """Every overdue touchpoint and those dated today..today+days, snoozed ones hidden."""
+        if days < 0:
+            raise ValidationError({"days": "--days must be 0 or more."})
+        self.sync()
+        today = self._clock.today()
+        settings = self.settings()
+        lookback = self._lookback()
+        with self._db.read() as session:
+            hidden = self._hidden(session, today, lookback)
+            return self._collect(
+                session, today, settings, hidden, today - timedelta(days=lookback),
+                today + timedelta(days=days), None, None,
+            )
+
+    def for_customer(self, customer_id: int, days: int = 365) -> list[Touchpoint]:
+        """The customer's overdue and upcoming touchpoints for the next `days` days."""
+        self.sync()
+        today = self._clock.today()
+        settings = self.settings()
+        lookback = self._lookback()
+        with self._db.read() as session:
+            if session.get(m.Customer, customer_id) is None:
+                raise NotFoundError(f"Customer #{customer_id} does not exist.")
+            hidden = self._hidden(session, today, lookback)
+            return self._collect(
+                session, today, settings, hidden, today - timedelta(days=lookback),
+                today + timedelta(days=days), None, None, customer_id=customer_id,
+            )
+
+    def losing_touch(self, limit: int = 100) -> list[LosingTouch]:
+        """Customers past their keep-in-touch cadence, the longest overdue first."""
+        self.sync()
+        today = self._clock.today()
+        with self._db.read() as session:
+            hits = repo.keep_in_touch_hits(session, None, today - timedelta(days=1), limit)
+        return [
+            LosingTouch(h.customer_id, h.display_name, h.contact_base_on,
+                        max(0, (today - h.contact_base_on).days), h.cadence_days, h.next_due_on)
+            for h in hits
+        ]
+
+    # --- the rows behind the lists -----------------------------------------------------
+    def _hidden(self, session: Session, today: date, lookback: int) -> Hidden:
+        """Occurrences hidden today by a recorded state: identity -> (customer, date)."""
+        return {
+            self._identity_of_state(row): (row.customer_id, row.occurrence_on)
+            for row in repo.hiding_states(session, today, today - timedelta(days=lookback))
+        }
+
+    @staticmethod
+    def _identity(customer_id: int, occasion: Occasion, when: date, key: str) -> tuple:
+        if occasion in repo.YEARLY_OCCASIONS:
+            return (customer_id, occasion.value, when)
+        return (key,)
+
+    def _identity_of_state(self, row: m.TouchpointRecord) -> tuple:
+        return self._identity(row.customer_id, Occasion(row.occasion), row.occurrence_on,
+                              row.occurrence_key)
+
+    def _collect(
+        self,
+        session: Session,
+        today: date,
+        settings: TouchpointSettings,
+        hidden: Hidden,
+        start: date,
+        end: date,
+        open_start: date | None,
+        limit: int | None,
+        customer_id: int | None = None,
+    ) -> list[Touchpoint]:
+        """Touchpoints dated in [start, end] (keep-in-touch and follow-ups from `open_start`,
+        None meaning any earlier date), sorted by date, at most `limit`."""
+        fetch = None if limit is None else limit + len(hidden)
+        policy = settings.leap_day_policy
+        items: list[Touchpoint] = []
+
+        def add(cid: int, name: str, occasion: Occasion, label: str, when: date, key: str,
+                ) -> None:
+            if self._identity(cid, occasion, when, key) in hidden:
+                return
+            reminder = remind_on(when, settings.lead_for(occasion))
+            state = displayed_state(today, reminder) or TouchpointState.DUE
+            items.append(Touchpoint(cid, name, occasion, label, when, reminder, state,
+                                    section_for(when, today), key))
+
+        for hit in repo.yearly_hits(session, start, end, policy, fetch, customer_id):
+            when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
+            if when is None:  # cannot happen for keys from the ranges; be safe
+                continue
+            text = describe(hit.occasion, when, hit.year, hit.label)
+            add(hit.customer_id, hit.display_name, hit.occasion, text, when,
+                occurrence_key(hit.customer_id, hit.occasion, hit.source_id, when))
+        for rh in repo.keep_in_touch_hits(session, open_start, end, fetch, customer_id):
+            since = max(0, (today - rh.contact_base_on).days)
+            text = describe(Occasion.KEEP_IN_TOUCH, rh.next_due_on, None,
+                            days_without_contact=since)
+            add(rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, text, rh.next_due_on,
+                occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None, rh.next_due_on))
+        for row, name in repo.follow_up_hits(session, open_start, end, fetch, customer_id):
+            occasion = Occasion(row.occasion)
+            source = row.source_id if row.source_id is not None else row.id
+            add(row.customer_id, name, occasion, describe(occasion, row.due_on, None, row.note),
+                row.due_on, occurrence_key(row.customer_id, occasion, source, row.due_on))
+        order = list(Occasion)
+        items.sort(key=lambda t: (t.date, order.index(t.occasion), t.customer.casefold(),
+                                  t.key))
+        return items if limit is None else items[:limit]
+
+    def _count(
+        self,
+        session: Session,
+        settings: TouchpointSettings,
+        hidden: Hidden,
+        start: date,
+        end: date,
+        open_start: date | None,
+        today: date,
+    ) -> int:
+        total = repo.count_yearly(session, start, end, settings.leap_day_policy)
+        total += repo.count_keep_in_touch(session, open_start, end)
+        total += repo.count_follow_ups(session, open_start, end)
+        if not hidden:
+            return total
+        # Few recorded states: subtract those hiding a real occurrence in this window,
+        # checked customer by customer with the same queries the list uses.
+        customers = {
+            cid for cid, when in hidden.values()
+            if when <= end and (open_start is None or when >= start)
+        }
+        for cid in customers:
+            for item in self._collect(session, today, settings, {}, start, end, open_start,
+                                      None, customer_id=cid):
+                if self._identity(cid, item.occasion, item.date, item.key) in hidden:
+                    total -= 1
+        return total
+
+    # --- the lifecycle -----------------------------------------------------------------
+    def _check_key(self, key: str) -> tuple[Occasion, int, date]:
+        try:
+            parsed = parse_occurrence_key(key)
+        except ValueError as exc:
+            raise DomainError(str(exc)) from exc
+        return parsed.occasion, parsed.customer_id, parsed.occurrence
+
+    def _record(
+        self,
+        session: Session,
+        key: str,
+        state: TouchpointState,
+        snoozed_until: date | None = None,
+        reason: str = "",
+        interaction_id: int | None = None,
+    ) -> None:
+        occasion, customer_id, when = self._check_key(key)
+        if session.get(m.Customer, customer_id) is None:
+            raise NotFoundError(f"Customer #{customer_id} does not exist.")
+        existing = session.get(m.TouchpointRecord, key)
+        if existing is not None and existing.state in ("done", "skipped"):
+            raise DomainError(f"This touchpoint is already {existing.state}.")
+        row = existing or m.TouchpointRecord(occurrence_key=key)
+        row.customer_id = customer_id
+        row.occasion = occasion.value
+        row.occurrence_on = when
+        row.state = state.value
+        row.snoozed_until = snoozed_until
+        row.reason = reason.strip()
+        row.interaction_id = interaction_id
+        row.recorded_at = utcnow()
+        row.recorded_by_id = self._staff_id
+        session.add(row)
+        if state in (TouchpointState.DONE, TouchpointState.SKIPPED):
+            parsed = parse_occurrence_key(key)
+            if occasion in repo.ONE_OFF_OCCASIONS:
+                f = m.FollowUp
+                match = f.id == parsed.source_id if occasion is Occasion.FOLLOW_UP else (
+                    f.source_id == parsed.source_id
+                )
+                session.execute(
+                    update(f)
+                    .where(match, f.customer_id == customer_id, f.occasion == occasion.value,
+                           f.due_on == when)
+                    .values(open=False)
+                    .execution_options(synchronize_session=False)
+                )
+        session.flush()
+
+    def mark_done(
+        self, key: str, summary: str = "", channel: Channel | str | None = None
+    ) -> Recorded:
+        """Done: records an interaction on the customer's history; never shown again."""
+        occasion, customer_id, when = self._check_key(key)
+        text = summary.strip() or f"{occasion.title} ({when.isoformat()})"
+        settings = self.settings()
+        with self._db.write() as session:
+            interaction = add_interaction(
+                session, customer_id=customer_id, summary=text, when=self._clock.now(),
+                channel=channel, staff_id=self._staff_id, occasion=occasion,
+                occurrence_key=key,
+            )
+            self._record(session, key, TouchpointState.DONE, interaction_id=interaction.id)
+            repo.sync_dirty(session, settings)
+            record = to_record(interaction)
+        changed = Changed(customers=frozenset({customer_id}), touchpoints=True,
+                          interactions=True)
+        return Recorded(key, TouchpointState.DONE, record, changed)
+
+    def skip(self, key: str, reason: str = "") -> Recorded:
+        """Skipped (with a reason): never shown again. Skipping keep-in-touch restarts the
+        cadence from today without counting as contact."""
+        occasion, customer_id, _ = self._check_key(key)
+        settings = self.settings()
+        with self._db.write() as session:
+            self._record(session, key, TouchpointState.SKIPPED, reason=reason)
+            if occasion is Occasion.KEEP_IN_TOUCH:
+                session.execute(
+                    update(m.ContactRhythm)
+                    .where(m.ContactRhythm.customer_id == customer_id)
+                    .values(reset_on=self._clock.today(), dirty=True)
+                    .execution_options(synchronize_session=False)
+                )
+                repo.sync_dirty(session, settings)
+        changed = Changed(customers=frozenset({customer_id}), touchpoints=True)
+        return Recorded(key, TouchpointState.SKIPPED, None, changed)
+
+    def snooze(self, key: str, until: date) -> Recorded:
+        """Hidden until `until`, due from that day on."""
+        occasion, customer_id, when = self._check_key(key)
+        today = self._clock.today()
+        if until <= today:
+            raise ValidationError({"until": "Snooze until a day after today."})
+        if occasion in repo.YEARLY_OCCASIONS:
+            last = when + timedelta(days=self._lookback())
+            if until > last:
+                raise ValidationError({
+                    "until": f"This {occasion.title.lower()} leaves the overdue list after "
+                    f"{last.isoformat()}; snooze until then at the latest, or skip it."
+                })
+        with self._db.write() as session:
+            self._record(session, key, TouchpointState.SNOOZED, snoozed_until=until)
+        changed = Changed(customers=frozenset({customer_id}), touchpoints=True)
+        return Recorded(key, TouchpointState.SNOOZED, None, changed)
+
+    # --- follow-ups, preferences, cadences ---------------------------------------------
+    def add_follow_up(
+        self,
+        customer_id: int,
+        due_on: date,
+        note: str = "",
+        occasion: Occasion = Occasion.FOLLOW_UP,
+        source_id: int | None = None,
+    ) -> FollowUpRecord:
+        """A one-off touchpoint ("call back on Tuesday"); other features pass their own
+        occasion (complaint check-back, idea shipped) and source id."""
+        occasion = Occasion(occasion)
+        if occasion not in repo.ONE_OFF_OCCASIONS:
+            raise ValidationError({"occasion": f"{occasion.title} is not a one-off touchpoint."})
+        if occasion is not Occasion.FOLLOW_UP and source_id is None:
+            raise ValidationError({"source_id": f"A {occasion.title.lower()} needs its source."})
+        with self._db.write() as session:
+            if session.get(m.Customer, customer_id) is None:
+                raise NotFoundError(f"Customer #{customer_id} does not exist.")
+            row = m.FollowUp(customer_id=customer_id, occasion=occasion.value, due_on=due_on,
+                             note=note.strip(), source_id=source_id, open=True,
+                             created_at=utcnow(), created_by_id=self._staff_id)
+            session.add(row)
+            session.flush()
+            key = occurrence_key(customer_id, occasion,
+                                 source_id if source_id is not None else row.id, due_on)
+            follow_up_id = row.id
+        changed = Changed(customers=frozenset({customer_id}), touchpoints=True)
+        return FollowUpRecord(follow_up_id, customer_id, occasion, due_on, note.strip(), key,
+                              changed)
+
+    def set_opt_out(self, customer_id: int, occasion: Occasion, opted_out: bool = True) -> Changed:
+        """Opt a customer out of (or back into) one occasion."""
+        occasion = Occasion(occasion)
+        with self._db.write() as session:
+            if session.get(m.Customer, customer_id) is None:
+                raise NotFoundError(f"Customer #{customer_id} does not exist.")
+            existing = session.get(m.TouchpointOptOut, (customer_id, occasion.value))
+            if opted_out and existing is None:
+                session.add(m.TouchpointOptOut(customer_id=customer_id,
+                                               occasion=occasion.value, created_at=utcnow()))
+            elif not opted_out and existing is not None:
+                session.delete(existing)
+            session.flush()
+            repo.mark_dirty(session, [customer_id])
+            repo.sync_dirty(session, self.settings())
+        return Changed(customers=frozenset({customer_id}), touchpoints=True)
+
+    def opt_outs(self, customer_id: int) -> frozenset[Occasion]:
+        with self._db.read() as session:
+            rows = session.scalars(
+                select(m.TouchpointOptOut.occasion).where(
+                    m.TouchpointOptOut.customer_id == customer_id
+                )
+            )
+            return frozenset(Occasion(o) for o in rows)
+
+    def set_do_not_contact(self, customer_id: int, do_not_contact: bool) -> Changed:
+        """Do not contact: no touchpoints at all for this customer."""
+        return self._set_customer_column(customer_id, do_not_contact=bool(do_not_contact))
+
+    def set_cadence(self, customer_id: int, days: int | None) -> Changed:
+        """The customer's own keep-in-touch cadence (None: by tag or default)."""
+        if days is not None and not 1 <= days <= MAX_CADENCE_DAYS:
+            raise ValidationError({"cadence_days": f"From 1 to {MAX_CADENCE_DAYS} days."})
+        return self._set_customer_column(customer_id, cadence_days=days)
+
+    def _set_customer_column(self, customer_id: int, **values: object) -> Changed:
+        with self._db.write() as session:
+            row = session.get(m.Customer, customer_id)
+            if row is None:
+                raise NotFoundError(f"Customer #{customer_id} does not exist.")
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = utcnow()
+            row.updated_by_id = self._staff_id
+            session.flush()  # the update trigger marks the rhythm row dirty
+            repo.sync_dirty(session, self.settings())
+        return Changed(customers=frozenset({customer_id}), touchpoints=True)
+
+    def set_tag_cadence(self, tag: str, days: int | None) -> Changed:
+        """A keep-in-touch cadence for everyone with `tag` (the shortest tag cadence wins)."""
+        if days is not None and not 1 <= days <= MAX_CADENCE_DAYS:
+            raise ValidationError({"cadence_days": f"From 1 to {MAX_CADENCE_DAYS} days."})
+        with self._db.write() as session:
+            row = session.scalar(select(m.Tag).where(m.Tag.name_key == tag.strip().casefold()))
+            if row is None:
+                raise NotFoundError(f"There is no tag “{tag.strip()}”.")
+            row.cadence_days = days
+            session.flush()  # the tag trigger marks its customers dirty
+            repo.sync_dirty(session, self.settings())
+        return Changed(touchpoints=True)

@@ -1,0 +1,195 @@
+"""Touchpoints: interactions, follow-ups, recorded states, opt-outs and derived rhythm data.
+
+`contact_rhythm` and `touchpoint_sources` are derived tables the touchpoint service keeps in
+step; the SQLite triggers below mark a customer's rhythm row dirty whenever something they
+are derived from changes (the customer, its tags and special dates, tag cadences, cadence
+settings), so the service never needs to scan every customer to find what is stale.
+
+Revision ID: 0002_touchpoints
+Revises: 0001_initial
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_touchpoints"
+down_revision = "0001_initial"
+branch_labels = None
+depends_on = None
+
+_MARK = "UPDATE contact_rhythm SET dirty = 1 WHERE customer_id = {ref}.customer_id;"
+
+TRIGGERS: dict[str, str] = {
+    # A new (or restored) customer gets a dirty rhythm row; the primary key replaces on
+    # conflict, so a restored snapshot row simply overwrites it.
+    "trg_customers_rhythm_insert": (
+        "AFTER INSERT ON customers BEGIN "
+        "INSERT INTO contact_rhythm (customer_id, dirty) VALUES (NEW.id, 1); END"
+    ),
+    "trg_customers_rhythm_update": (
+        "AFTER UPDATE OF status, kind, key_account, customer_since, do_not_contact, "
+        "cadence_days, archived_at, created_at ON customers BEGIN "
+        "UPDATE contact_rhythm SET dirty = 1 WHERE customer_id = NEW.id; END"
+    ),
+    "trg_special_dates_rhythm_insert": (
+        f"AFTER INSERT ON special_dates BEGIN {_MARK.format(ref='NEW')} END"
+    ),
+    "trg_special_dates_rhythm_delete": (
+        f"AFTER DELETE ON special_dates BEGIN {_MARK.format(ref='OLD')} END"
+    ),
+    "trg_special_dates_rhythm_update": (
+        f"AFTER UPDATE ON special_dates BEGIN {_MARK.format(ref='NEW')} "
+        f"{_MARK.format(ref='OLD')} END"
+    ),
+    "trg_customer_tags_rhythm_insert": (
+        f"AFTER INSERT ON customer_tags BEGIN {_MARK.format(ref='NEW')} END"
+    ),
+    "trg_customer_tags_rhythm_delete": (
+        f"AFTER DELETE ON customer_tags BEGIN {_MARK.format(ref='OLD')} END"
+    ),
+    "trg_tags_rhythm_cadence": (
+        "AFTER UPDATE OF cadence_days ON tags BEGIN "
+        "UPDATE contact_rhythm SET dirty = 1 WHERE customer_id IN "
+        "(SELECT customer_id FROM customer_tags WHERE tag_id = NEW.id); END"
+    ),
+    "trg_settings_rhythm_insert": (
+        "AFTER INSERT ON settings WHEN NEW.key LIKE 'touchpoints.cadence.%' BEGIN "
+        "UPDATE contact_rhythm SET dirty = 1; END"
+    ),
+    "trg_settings_rhythm_update": (
+        "AFTER UPDATE ON settings WHEN NEW.key LIKE 'touchpoints.cadence.%' BEGIN "
+        "UPDATE contact_rhythm SET dirty = 1; END"
+    ),
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "interactions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=True),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("occasion", sa.String(length=32), nullable=True),
+        sa.Column("occurrence_key", sa.String(length=120), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_interactions_customer", "interactions", ["customer_id", "occurred_at", "id"]
+    )
+    op.create_index("ix_interactions_occurrence_key", "interactions", ["occurrence_key"])
+    op.create_table(
+        "follow_ups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("occasion", sa.String(length=32), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=True),
+        sa.Column("open", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["created_by_id"], ["staff.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_follow_ups_open_due", "follow_ups", ["open", "due_on", "id"])
+    op.create_index("ix_follow_ups_customer", "follow_ups", ["customer_id"])
+    op.create_table(
+        "touchpoint_states",
+        sa.Column("occurrence_key", sa.String(length=120), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("occasion", sa.String(length=32), nullable=False),
+        sa.Column("occurrence_on", sa.Date(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("snoozed_until", sa.Date(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("interaction_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["interaction_id"], ["interactions.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["recorded_by_id"], ["staff.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("occurrence_key"),
+    )
+    op.create_index(
+        "ix_touchpoint_states_occurrence",
+        "touchpoint_states",
+        ["occurrence_on", "customer_id"],
+    )
+    op.create_index("ix_touchpoint_states_state", "touchpoint_states", ["state", "occasion"])
+    op.create_index("ix_touchpoint_states_customer", "touchpoint_states", ["customer_id"])
+    op.create_table(
+        "touchpoint_opt_outs",
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("occasion", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("customer_id", "occasion"),
+    )
+    op.create_table(
+        "contact_rhythm",
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("dirty", sa.Boolean(), nullable=False),
+        sa.Column("last_interaction_on", sa.Date(), nullable=True),
+        sa.Column("reset_on", sa.Date(), nullable=True),
+        sa.Column("contact_base_on", sa.Date(), nullable=True),
+        sa.Column("cadence_days", sa.Integer(), nullable=True),
+        sa.Column("next_due_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("customer_id", sqlite_on_conflict="REPLACE"),
+    )
+    op.create_index(
+        "ix_contact_rhythm_next_due", "contact_rhythm", ["next_due_on", "customer_id"]
+    )
+    op.create_index(
+        "ix_contact_rhythm_dirty",
+        "contact_rhythm",
+        ["customer_id"],
+        sqlite_where=sa.text("dirty IS 1"),
+    )
+    op.create_table(
+        "touchpoint_sources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("occasion", sa.String(length=32), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=True),
+        sa.Column("md_key", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=True),
+        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_touchpoint_sources_md_key", "touchpoint_sources", ["md_key", "year", "occasion"]
+    )
+    op.create_index("ix_touchpoint_sources_customer", "touchpoint_sources", ["customer_id"])
+    # Existing customers start dirty: the service derives their rows on first read.
+    op.execute("INSERT INTO contact_rhythm (customer_id, dirty) SELECT id, 1 FROM customers")
+    if op.get_bind().dialect.name == "sqlite":
+        for name, body in TRIGGERS.items():
+            op.execute(f"CREATE TRIGGER {name} {body}")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for table in (
+        "touchpoint_sources",
+        "contact_rhythm",
+        "touchpoint_opt_outs",
+        "touchpoint_states",
+        "follow_ups",
+        "interactions",
+    ):
+        op.drop_table(table)

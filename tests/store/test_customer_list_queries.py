@@ -1,0 +1,285 @@
+"""The fast customer-list queries give exactly what the plain SQL definition gives.
+
+The optimised paths (filter flags inside the FTS index, counting "all minus archived", walking
+the sort index for big result sets) are checked against a deliberately naive reference: SQL
+filters on the customers columns and a MATCH restricted to the user columns, sorted in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from crmcompanion.core.customer import (
+    CustomerDraft,
+    EmailAddress,
+    Kind,
+    PhoneNumber,
+    Status,
+)
+from crmcompanion.core.text import fold, fts_query
+from crmcompanion.services.container import Services
+from crmcompanion.services.demo import fill_demo
+from crmcompanion.store import customers as repo
+from crmcompanion.store.customers import ListQuery, SortColumn
+
+N = 600
+QUERIES = [
+    "",
+    "j",
+    "an",
+    "mül",
+    "MULLER",
+    "anna mul",
+    "café",
+    "vip",
+    "example",
+    "zzz",
+    "4930",
+    "o'brien",
+    "trade fair",
+    "12",
+    "lilies",
+]
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """A demo database with some archived customers and edited status/kind (via the ORM)."""
+    from crmcompanion.core.clock import FixedClock
+    from crmcompanion.services.container import open_services
+    from tests.conftest import FIXED_NOW
+
+    folder = tmp_path_factory.mktemp("list")
+    services = open_services(
+        f"sqlite:///{folder / 'db.sqlite3'}", folder / "b", FixedClock(FIXED_NOW)
+    )
+    fill_demo(services.db, services.clock, N, seed=7, staff_id=services.staff_id)
+    for customer_id in range(3, N, 9):
+        services.customers.set_archived(customer_id, True)
+    for customer_id in range(12, N, 45):
+        services.customers.set_archived(customer_id, False)  # archived then restored
+    with services.db.write() as session:  # status/kind edits that bypass index_customer
+        session.execute(text("UPDATE customers SET status = 'lost' WHERE id % 11 = 0"))
+        session.execute(text("UPDATE customers SET kind = 'internal' WHERE id % 13 = 0"))
+    yield services
+    services.close()
+
+
+def reference(services: Services, query: ListQuery) -> list[int]:
+    """Ids in list order, computed the slow obvious way."""
+    conditions = ["1"]
+    params: dict[str, object] = {}
+    if query.archived is False:
+        conditions.append("c.archived_at IS NULL")
+    elif query.archived is True:
+        conditions.append("c.archived_at IS NOT NULL")
+    if query.status is not None:
+        conditions.append("c.status = :status")
+        params["status"] = query.status.value
+    if query.kind is not None:
+        conditions.append("c.kind = :kind")
+        params["kind"] = query.kind.value
+    if query.tag:
+        conditions.append(
+            "c.id IN (SELECT ct.customer_id FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id"
+            " WHERE t.name_key = :tag)"
+        )
+        params["tag"] = query.tag.casefold()
+    if query.search.strip():
+        words = fts_query(query.search)
+        if words is None:
+            return []
+        conditions.append(
+            "c.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH :q)"
+        )
+        params["q"] = f"{repo.USER_COLUMNS} : ({words})"
+    column = repo.SORT_COLUMNS[query.sort].key
+    with services.db.read() as session:
+        rows = session.execute(
+            text(f"SELECT c.id, c.{column} FROM customers c WHERE {' AND '.join(conditions)}"),
+            params,
+        ).all()
+    rows.sort(key=lambda r: (r[1], r[0]), reverse=query.descending)
+    return [r[0] for r in rows]
+
+
+def all_by_offset(services: Services, query: ListQuery, total: int, size: int) -> list[int]:
+    ids: list[int] = []
+    for offset in range(0, total, size):
+        ids += [r.id for r in services.customers.page_at(query, offset, size, total).rows]
+    return ids
+
+
+def all_by_keyset(services: Services, query: ListQuery, size: int) -> list[int]:
+    ids: list[int] = []
+    after = None
+    while True:
+        page = services.customers.page_after(query, after, size)
+        ids += [r.id for r in page.rows]
+        if len(page.rows) < size:
+            return ids
+        after = (page.keys[-1], page.rows[-1].id)
+
+
+def list_queries() -> list[ListQuery]:
+    queries = [ListQuery(search=q) for q in QUERIES]
+    queries += [
+        ListQuery(archived=None),
+        ListQuery(archived=True),
+        ListQuery(search="a", archived=True),
+        ListQuery(search="a", archived=None, sort=SortColumn.COMPANY, descending=True),
+        ListQuery(status=Status.LEAD),
+        ListQuery(search="e", status=Status.LOST),
+        ListQuery(search="e", kind=Kind.INTERNAL, archived=None),
+        ListQuery(search="s", status=Status.ACTIVE, kind=Kind.EXTERNAL, sort=SortColumn.EMAIL),
+        ListQuery(tag="VIP"),
+        ListQuery(search="a", tag="vip", sort=SortColumn.UPDATED, descending=True),
+        ListQuery(search="j", sort=SortColumn.STATUS),
+        ListQuery(search="j", sort=SortColumn.KIND, descending=True),
+        ListQuery(search="j", sort=SortColumn.CREATED),
+        ListQuery(search="   "),
+        ListQuery(search="'\"*"),
+    ]
+    return queries
+
+
+@pytest.mark.parametrize("walk_factor", [0, 20, 10**9], ids=["always-sort", "auto", "always-walk"])
+@pytest.mark.parametrize("query", list_queries(), ids=repr)
+def test_count_and_pages_equal_the_reference(
+    filled: Services, query: ListQuery, walk_factor: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repo, "_WALK_FACTOR", walk_factor)
+    expected = reference(filled, query)
+    total = filled.customers.count(query)
+    assert total == len(expected)
+    assert all_by_offset(filled, query, total, 37) == expected
+    assert all_by_keyset(filled, query, 41) == expected
+    if total:
+        # Jumping to the end reads backwards from the end of the index: same rows, same order.
+        last = filled.customers.page_at(query, max(0, total - 25), 25, total)
+        assert [r.id for r in last.rows] == expected[-25:]
+        middle = total // 2
+        assert [r.id for r in filled.customers.page_at(query, middle, 10, total).rows] == (
+            expected[middle : middle + 10]
+        )
+
+
+def test_reference_is_not_trivial(filled: Services) -> None:
+    # Guards the test above: the data really has archived, lost, internal rows and matches.
+    assert 0 < len(reference(filled, ListQuery(archived=True))) < N
+    assert len(reference(filled, ListQuery(search="j"))) > 20
+    assert len(reference(filled, ListQuery(search="e", status=Status.LOST))) > 3
+    assert reference(filled, ListQuery(search="zzz")) == []
+
+
+def test_flags_written_by_python_and_by_the_trigger_agree(filled: Services) -> None:
+    flags_sql = repo.SEARCH_FLAGS_SQL.format(t="c")
+    with filled.db.read() as session:
+        rows = session.execute(
+            text(
+                f"SELECT c.status, c.kind, c.archived_at IS NOT NULL, s.flags, {flags_sql} "
+                "FROM customers c JOIN customer_search s ON s.rowid = c.id"
+            )
+        ).all()
+        indexed = session.scalar(text("SELECT count(*) FROM customer_search"))
+    assert len(rows) == N == indexed
+    assert {r[3] for r in rows} >= {"statuslost kindexternal archived", "statusactive kindinternal"}
+    for status, kind, archived, stored, from_sql in rows:
+        assert stored == from_sql == repo.search_flags(status, kind, bool(archived))
+
+
+def test_user_words_never_match_the_flags(filled: Services) -> None:
+    for word in ("archived", "statuslost", "kindinternal", "status"):
+        assert filled.customers.count(ListQuery(search=word, archived=None)) == 0
+        assert filled.customers.search(word, include_archived=True) == []
+
+
+def test_search_respects_archived_and_ranks_names_first(filled: Services) -> None:
+    archived_id = 3
+    name = filled.customers.get(archived_id).display_name
+    assert archived_id not in [c.id for c in filled.customers.search(name, limit=500)]
+    assert archived_id in [c.id for c in filled.customers.search(name, 500, include_archived=True)]
+
+
+@pytest.fixture
+def phones(services: Services) -> Services:
+    services.settings.update({"general.default_region": "DE"})
+    for first, number in (
+        ("Anna", "+49 30 1234567"),
+        ("Bernd", "030 7654321"),
+        ("Cleo", "+1 503 555 0101"),
+    ):
+        services.customers.create(
+            CustomerDraft(
+                first_name=first,
+                last_name="Émile-Ångström",
+                emails=(EmailAddress(f"{first.lower()}@example.com"),),
+                phones=(PhoneNumber(number),),
+                customer_since=date(2020, 1, 1),
+            )
+        )
+    return services
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("+49 30 1234567", {"Anna"}),
+        ("030 1234567", {"Anna"}),
+        ("1234567", {"Anna"}),
+        ("123", {"Anna"}),
+        ("4567", {"Anna"}),
+        ("(030) 765-4321", {"Bernd"}),
+        ("0049 30 765", set()),  # 00 international prefix is not a stored form
+        ("503 555", {"Cleo"}),
+        ("5550101", {"Cleo"}),
+        ("angstrom", {"Anna", "Bernd", "Cleo"}),
+        ("ÉMILE ång", {"Anna", "Bernd", "Cleo"}),
+        ("emi ann", {"Anna"}),
+        ("ann emi", {"Anna"}),
+        ("anna bernd", set()),
+        ("example.com cle", {"Cleo"}),
+    ],
+)
+def test_search_semantics(phones: Services, typed: str, expected: set[str]) -> None:
+    list_ids = {
+        r.display_name.split()[0]
+        for r in phones.customers.page_at(ListQuery(search=typed), 0, 50, 50).rows
+    }
+    found = {c.first_name for c in phones.customers.search(typed)}
+    assert found == expected
+    assert list_ids == expected
+    assert phones.customers.count(ListQuery(search=typed)) == len(expected)
+
+
+def test_archived_and_status_changes_move_customers_between_filtered_counts(
+    phones: Services,
+) -> None:
+    anna = phones.customers.search("anna")[0]
+    lead = ListQuery(search="angstrom", status=Status.LEAD)
+    assert phones.customers.count(lead) == 0
+    draft = anna.to_draft()
+    phones.customers.update(
+        anna.id, CustomerDraft(**{**draft.__dict__, "status": Status.LEAD}), anna.version
+    )
+    assert phones.customers.count(lead) == 1
+    phones.customers.set_archived(anna.id, True)
+    assert phones.customers.count(lead) == 0
+    assert phones.customers.count(ListQuery(search="angstrom", archived=True)) == 1
+    assert phones.customers.count(ListQuery(archived=False)) == 2
+    assert phones.customers.count(ListQuery(archived=None)) == 3
+    deleted = phones.customers.delete(anna.id)
+    assert phones.customers.count(ListQuery(search="angstrom", archived=None)) == 2
+    phones.customers.undo_delete(deleted)
+    assert (
+        phones.customers.count(ListQuery(search="angstrom", archived=True, status=Status.LEAD)) == 1
+    )
+
+
+def test_fold_is_used_for_list_sorting(phones: Services) -> None:
+    rows = phones.customers.page_at(ListQuery(), 0, 10, 3).rows
+    assert [fold(r.display_name) for r in rows] == sorted(fold(r.display_name) for r in rows)
