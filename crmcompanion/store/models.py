@@ -185,3 +185,163 @@ class Setting(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- Touchpoints and interactions (special dates, keep in touch, follow-ups) ----------------
+
+
+class Interaction(Base):
+    """One logged contact with a customer: the history list and the keep-in-touch clock.
+
+    Later features (complaints, ideas, greetings sent) add columns to this table; there is
+    never a second history table. `occurred_on` is the local calendar day of `occurred_at`,
+    kept so cadence rules work on dates, never on UTC timestamps.
+    """
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+    summary: Mapped[str] = mapped_column(Text, default="")
+    occasion: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    occurrence_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_interactions_customer", "customer_id", "occurred_at", "id"),
+        Index("ix_interactions_occurrence_key", "occurrence_key"),
+    )
+
+
+class FollowUp(Base):
+    """A one-off dated touchpoint: "call back on Tuesday", or a complaint check-back.
+
+    `source_id` is the id shown in the occurrence key when another feature owns the source
+    (a feedback item); None means the follow-up's own id. `open` turns False once the
+    occurrence is done or skipped, so open follow-ups are an index range.
+    """
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    occasion: Mapped[str] = mapped_column(String(32), default="follow_up")
+    due_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    source_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+
+    __table_args__ = (
+        Index("ix_follow_ups_open_due", "open", "due_on", "id"),
+        Index("ix_follow_ups_customer", "customer_id"),
+    )
+
+
+class TouchpointRecord(Base):
+    """What the owner recorded about one occurrence: done, skipped (with a reason) or snoozed.
+
+    Upcoming and due are computed, never stored. A done or skipped occurrence never comes back.
+    """
+
+    __tablename__ = "touchpoint_states"
+
+    occurrence_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    occasion: Mapped[str] = mapped_column(String(32))
+    occurrence_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    snoozed_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL"), nullable=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+
+    __table_args__ = (
+        Index("ix_touchpoint_states_occurrence", "occurrence_on", "customer_id"),
+        Index("ix_touchpoint_states_state", "state", "occasion"),
+        Index("ix_touchpoint_states_customer", "customer_id"),
+    )
+
+
+class TouchpointOptOut(Base):
+    """A customer who wants no touchpoint of one occasion (no anniversary after a divorce)."""
+
+    __tablename__ = "touchpoint_opt_outs"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    occasion: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ContactRhythm(Base):
+    """Per-customer derived touchpoint data, kept in step by the touchpoint service.
+
+    `next_due_on` (NULL when the customer gets no keep-in-touch) makes "who is past their
+    cadence" an index range scan. SQLite triggers (migration 0002) set `dirty` whenever a
+    customer, its tags, special dates, tag cadences or cadence settings change; the service
+    recomputes dirty rows before it reads. The primary key replaces on conflict so restoring a
+    deleted customer's snapshot overwrites the row the insert trigger made.
+    """
+
+    __tablename__ = "contact_rhythm"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        primary_key=True,
+        sqlite_on_conflict_primary_key="REPLACE",
+    )
+    dirty: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_interaction_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reset_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    contact_base_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    next_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    __table_args__ = (Index("ix_contact_rhythm_next_due", "next_due_on", "customer_id"),)
+
+
+Index(
+    "ix_contact_rhythm_dirty",
+    ContactRhythm.customer_id,
+    sqlite_where=ContactRhythm.dirty.is_(True),
+)
+
+
+class TouchpointSource(Base):
+    """One yearly date that may produce touchpoints, only for customers who allow it.
+
+    Derived from special_dates and customers.customer_since (customer anniversaries) so that
+    counting a section is a plain range count on `md_key`, with no join.
+    """
+
+    __tablename__ = "touchpoint_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    occasion: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    md_key: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (
+        # Covering for section counts: the range on md_key and the year test need no row.
+        Index("ix_touchpoint_sources_md_key", "md_key", "year", "occasion"),
+        Index("ix_touchpoint_sources_customer", "customer_id"),
+    )
