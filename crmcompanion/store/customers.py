@@ -6,7 +6,7 @@ Everything here runs inside a session given by a unit of work; nothing commits o
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Select, delete, exists, func, select, text, tuple_
@@ -167,21 +167,29 @@ def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, st
     )
 
 
-# The hidden `flags` column of the search index holds one token per list filter ("statuslead",
-# "kindinternal", "archived"), so a filtered search count stays inside FTS5 (0.5 ms for 17k
-# matches) instead of probing the customers table once per match (6-10 ms). User words are
-# confined to USER_COLUMNS, so typing "archived" never matches a flag. A trigger in the
-# migration keeps the flags in step when status, kind or archived_at change.
-USER_COLUMNS = "{name company emails phones tags notes}"
+# The hidden `flags` column of the search index holds one token per list filter (status,
+# kind, archived), so a filtered search count stays inside FTS5 (0.5 ms for 17k matches)
+# instead of probing the customers table once per match (6-10 ms). Each flag token starts
+# with a private-use character: unicode61 keeps it inside the token, while a typed query is
+# made of \w words only (core.text.fts_query), so no typed word can ever match a flag and the
+# user's words need no column filter (a column filter cost ~30% on big result sets). The flag
+# phrases themselves are confined to the flags column. A trigger in migration 0001 keeps the
+# flags in step when status, kind or archived_at change.
+FLAG_MARK = "\ue000"
 SEARCH_FLAGS_SQL = (
-    "'status' || {t}.status || ' kind' || {t}.kind"
-    " || CASE WHEN {t}.archived_at IS NULL THEN '' ELSE ' archived' END"
+    "char(57344) || 'status' || {t}.status || ' ' || char(57344) || 'kind' || {t}.kind"
+    " || CASE WHEN {t}.archived_at IS NULL THEN '' ELSE ' ' || char(57344) || 'archived' END"
 )
 
 
 def search_flags(status: str, kind: str, archived: bool) -> str:
     """The flags column for one customer; must equal SEARCH_FLAGS_SQL (a test checks)."""
-    return f"status{status} kind{kind}" + (" archived" if archived else "")
+    flags = f"{FLAG_MARK}status{status} {FLAG_MARK}kind{kind}"
+    return flags + f" {FLAG_MARK}archived" if archived else flags
+
+
+def _flag(name: str) -> str:
+    return f'(flags : "{FLAG_MARK}{name}")'
 
 
 def index_customer(session: Session, customer_id: int, draft: c.CustomerDraft | None) -> None:
@@ -217,15 +225,15 @@ def match_expression(
     words = fts_query(search)
     if words is None:
         return None
-    expression = f"({USER_COLUMNS} : ({words}))"
+    expression = f"({words})"
     if status is not None:
-        expression += f' AND (flags : "status{status.value}")'
+        expression += f" AND {_flag('status' + status.value)}"
     if kind is not None:
-        expression += f' AND (flags : "kind{kind.value}")'
+        expression += f" AND {_flag('kind' + kind.value)}"
     if archived is True:
-        expression += ' AND (flags : "archived")'
+        expression += f" AND {_flag('archived')}"
     elif archived is False:
-        expression = f'({expression} NOT (flags : "archived"))'
+        expression = f"({expression} NOT {_flag('archived')})"
     return expression
 
 
@@ -373,19 +381,29 @@ def count_customers(session: Session, query: ListQuery) -> int:
     return session.scalar(select(func.count()).select_from(m.Customer).where(*_filters(query))) or 0
 
 
-def _should_walk(session: Session, query: ListQuery, rows_needed: int, matches: int | None) -> bool:
-    """For a search: walk the sort index (many matches) or sort the matches (few)?"""
+def _plan(
+    session: Session, query: ListQuery, rows_needed: int, matches: int | None
+) -> tuple[ListQuery, bool]:
+    """How to read a page: (the query to run, walk the sort index?).
+
+    Without a search: as asked. With one, three cases (measured on 100k customers):
+    every listed customer matches (typing "e" or a shared e-mail domain): drop the search,
+    0.2 ms instead of 13 ms materialising 100k matches; many matches: walk the sort index
+    probing the match set and stop when the page is full; few matches: sort the matches.
+    """
     if not query.search.strip():
-        return False
+        return query, False
     if matches is None:
-        expression = _list_match(query)
-        if expression is None:
-            return False
-        matches = _match_count(session, expression)
+        matches = count_customers(session, query)
     if matches <= 0:
-        return False
+        return query, False
     population = session.scalar(select(func.max(m.Customer.id))) or 0  # ids are dense enough
-    return rows_needed * population < _WALK_FACTOR * matches * matches
+    if 10 * matches > 9 * population:
+        # `matches` is the caller's count of this very query (page_at's documented `total`).
+        unsearched = replace(query, search="")
+        if count_customers(session, unsearched) == matches:
+            return unsearched, False
+    return query, rows_needed * population < _WALK_FACTOR * matches * matches
 
 
 def _ordered(query: ListQuery, reverse: bool, walk: bool = False) -> Select:
@@ -422,7 +440,7 @@ def page_after(
 ) -> list[tuple[c.CustomerRow, object]]:
     """Keyset page: the `limit` rows following the (sort value, id) key, or the first rows."""
     column = SORT_COLUMNS[query.sort]
-    walk = _should_walk(session, query, limit, None)
+    query, walk = _plan(session, query, limit, None)
     statement = _ordered(query, reverse=False, walk=walk).add_columns(column)
     if after is not None:
         key = tuple_(column, m.Customer.id)
@@ -441,7 +459,7 @@ def page_at(
     """
     column = SORT_COLUMNS[query.sort]
     from_end = total - (offset + limit)
-    walk = _should_walk(session, query, min(offset, max(0, from_end)) + limit, total)
+    query, walk = _plan(session, query, min(offset, max(0, from_end)) + limit, total)
     if offset > from_end and total > 0:
         start = max(0, from_end)
         size = min(limit, total - offset)

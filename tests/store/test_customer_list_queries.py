@@ -96,7 +96,7 @@ def reference(services: Services, query: ListQuery) -> list[int]:
         conditions.append(
             "c.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH :q)"
         )
-        params["q"] = f"{repo.USER_COLUMNS} : ({words})"
+        params["q"] = words  # no column filter: typed words must never match a flag
     column = repo.SORT_COLUMNS[query.sort].key
     with services.db.read() as session:
         rows = session.execute(
@@ -187,13 +187,16 @@ def test_flags_written_by_python_and_by_the_trigger_agree(filled: Services) -> N
         ).all()
         indexed = session.scalar(text("SELECT count(*) FROM customer_search"))
     assert len(rows) == N == indexed
-    assert {r[3] for r in rows} >= {"statuslost kindexternal archived", "statusactive kindinternal"}
+    assert {r[3] for r in rows} >= {
+        repo.search_flags("lost", "external", True),
+        repo.search_flags("active", "internal", False),
+    }
     for status, kind, archived, stored, from_sql in rows:
         assert stored == from_sql == repo.search_flags(status, kind, bool(archived))
 
 
 def test_user_words_never_match_the_flags(filled: Services) -> None:
-    for word in ("archived", "statuslost", "kindinternal", "status"):
+    for word in ("archived", "statuslost", "kindinternal", "status", repo.FLAG_MARK + "kind"):
         assert filled.customers.count(ListQuery(search=word, archived=None)) == 0
         assert filled.customers.search(word, include_archived=True) == []
 
@@ -283,3 +286,13 @@ def test_archived_and_status_changes_move_customers_between_filtered_counts(
 def test_fold_is_used_for_list_sorting(phones: Services) -> None:
     rows = phones.customers.page_at(ListQuery(), 0, 10, 3).rows
     assert [fold(r.display_name) for r in rows] == sorted(fold(r.display_name) for r in rows)
+
+
+def test_flag_text_typed_into_notes_does_not_act_as_a_flag(phones: Services) -> None:
+    anna = phones.customers.search("anna")[0]
+    fake = f"{repo.FLAG_MARK}archived {repo.FLAG_MARK}statuslead"
+    draft = CustomerDraft(**{**anna.to_draft().__dict__, "notes": fake})
+    phones.customers.update(anna.id, draft, anna.version)
+    assert phones.customers.count(ListQuery(search="anna")) == 1
+    assert phones.customers.count(ListQuery(search="anna", archived=True)) == 0
+    assert phones.customers.count(ListQuery(search="anna", status=Status.LEAD)) == 0

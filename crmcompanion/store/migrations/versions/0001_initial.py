@@ -17,9 +17,10 @@ depends_on = None
 
 # unicode61 with remove_diacritics folds case and accents; prefix indexes keep one- to
 # three-letter prefix queries (typing "j", "jo", "joh") fast on 100k customers. `flags` holds
-# one token per list filter (statusX, kindY, archived) so filtered search counts stay inside
-# FTS5; the trigger keeps it in step with the customers row (store/customers.py writes the
-# same tokens, SEARCH_FLAGS_SQL, and a test checks both agree).
+# one token per list filter (status, kind, archived; each starts with U+E000, a private-use
+# character no typed word can contain) so filtered search counts stay inside FTS5; the
+# trigger keeps it in step with the customers row (store/customers.py writes the same tokens,
+# SEARCH_FLAGS_SQL, and a test checks both agree).
 FTS_CREATE = (
     "CREATE VIRTUAL TABLE customer_search USING fts5("
     "name, company, emails, phones, tags, notes, flags, "
@@ -28,8 +29,9 @@ FTS_CREATE = (
 FLAGS_TRIGGER_CREATE = (
     "CREATE TRIGGER customers_search_flags AFTER UPDATE OF status, kind, archived_at "
     "ON customers BEGIN "
-    "UPDATE customer_search SET flags = 'status' || NEW.status || ' kind' || NEW.kind "
-    "|| CASE WHEN NEW.archived_at IS NULL THEN '' ELSE ' archived' END "
+    "UPDATE customer_search SET flags = "
+    "char(57344) || 'status' || NEW.status || ' ' || char(57344) || 'kind' || NEW.kind "
+    "|| CASE WHEN NEW.archived_at IS NULL THEN '' ELSE ' ' || char(57344) || 'archived' END "
     "WHERE rowid = NEW.id; END"
 )
 
