@@ -147,12 +147,12 @@ def list_queries() -> list[ListQuery]:
     return queries
 
 
-@pytest.mark.parametrize("walk_factor", [0, 20, 10**9], ids=["always-sort", "auto", "always-walk"])
+@pytest.mark.parametrize("walk_ratio", [0, 7, 10**9], ids=["always-sort", "auto", "always-walk"])
 @pytest.mark.parametrize("query", list_queries(), ids=repr)
 def test_count_and_pages_equal_the_reference(
-    filled: Services, query: ListQuery, walk_factor: int, monkeypatch: pytest.MonkeyPatch
+    filled: Services, query: ListQuery, walk_ratio: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(repo, "_WALK_FACTOR", walk_factor)
+    monkeypatch.setattr(repo, "_WALK_RATIO", walk_ratio)
     expected = reference(filled, query)
     total = filled.customers.count(query)
     assert total == len(expected)
