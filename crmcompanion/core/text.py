@@ -63,13 +63,13 @@ def phone_tokens(numbers: Iterable[str]) -> list[str]:
         all_digits = digits(number)
         if not all_digits:
             continue
-        variants = [all_digits]
+        last_start = max(1, len(all_digits) - MIN_PHONE_SUFFIX + 1)
+        tokens.update([all_digits[start:] for start in range(last_start)])
         if number.lstrip().startswith("+"):
-            # A national rendering with a trunk prefix: +49 30... is dialled as 030... in Germany.
-            variants += ["0" + all_digits[1:], "0" + all_digits[2:], "0" + all_digits[3:]]
-        for variant in variants:
-            last_start = max(1, len(variant) - MIN_PHONE_SUFFIX + 1)
-            tokens.update([variant[start:] for start in range(last_start)])
+            # A national rendering with a trunk prefix: +49 30... is dialled as 030... in
+            # Germany. Only the whole national forms are new: their shorter suffixes are
+            # suffixes of the international digits already.
+            tokens.update(("0" + all_digits[1:], "0" + all_digits[2:], "0" + all_digits[3:]))
     return sorted(tokens)
 
 
