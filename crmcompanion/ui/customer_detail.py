@@ -55,6 +55,8 @@ class CustomerDetail(QFrame):
         self.setObjectName("card")
         self.setMinimumWidth(300)
         self.customer: Customer | None = None
+        # Upcoming touchpoints and history (ui.customer_activity), kept across customers.
+        self.activity: QWidget | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(18, 14, 18, 14)
         top = QHBoxLayout()
@@ -96,13 +98,17 @@ class CustomerDetail(QFrame):
         if self.customer is not None:
             self.archive_requested.emit(self.customer.id, not self.customer.is_archived)
 
+    def set_activity(self, activity: QWidget) -> None:
+        """A widget shown under the profile with a `load(customer_id, name)` method."""
+        self.activity = activity
+
     def show_customer(self, customer: Customer) -> None:
         self.customer = customer
         self.archive_button.setText("Unarchive" if customer.is_archived else "Archive")
         while self._body_layout.count():
             item = self._body_layout.takeAt(0)
             widget = item.widget()
-            if widget is not None:
+            if widget is not None and widget is not self.activity:
                 widget.deleteLater()
         add = self._body_layout.addWidget
         add(plain_label(customer.display_name, "detailName"))
@@ -135,6 +141,9 @@ class CustomerDetail(QFrame):
         if customer.notes.strip():
             self._section("NOTES")
             add(plain_label(customer.notes))
+        if self.activity is not None:
+            self.activity.load(customer.id, customer.display_name)  # type: ignore[attr-defined]
+            add(self.activity)
         self._body_layout.addStretch(1)
 
     def _section(self, title: str) -> None:

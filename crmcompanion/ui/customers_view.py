@@ -36,6 +36,7 @@ from crmcompanion.services.customers import DeletedCustomer
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.store.customers import ListQuery, SortColumn
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.customer_activity import CustomerActivity
 from crmcompanion.ui.customer_detail import CustomerDetail
 from crmcompanion.ui.customer_editor import CustomerEditor
 from crmcompanion.ui.customer_model import (
@@ -172,6 +173,7 @@ class CustomersView(QWidget):
         header.sortIndicatorChanged.connect(self._sort_changed)
 
         self.detail = CustomerDetail()
+        self.detail.set_activity(CustomerActivity(services, bus))
         self.detail.setVisible(False)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table)

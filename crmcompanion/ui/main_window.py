@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(sidebar)
 
         self.pages = QStackedWidget()
-        self.today = TodayView(services)
+        self.today = TodayView(services, self.bus)
         self.customers = CustomersView(services, self.bus)
         self.feedback = PlaceholderPage(
             "Feedback & ideas", "✎", "No feedback collected yet",
@@ -119,6 +119,8 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(TODAY)
 
         self.customers.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.today.customer_requested.connect(self.open_customer)
         self.settings_dialog: SettingsDialog | None = None
         self._add_action("New customer", QKeySequence.StandardKey.New, self.new_customer)
         self._add_action("Find", QKeySequence.StandardKey.Find, self.find_customer)
@@ -138,6 +140,12 @@ class MainWindow(QMainWindow):
 
     def show_section(self, section: int) -> None:
         self.nav.setCurrentRow(section)
+
+    def open_customer(self, customer_id: int) -> None:
+        """Show one customer's page (from the Today view, a reminder, ...)."""
+        self.show_section(CUSTOMERS)
+        self.customers.select_customer(customer_id)
+        self.customers.open_customer(customer_id)
 
     def new_customer(self) -> None:
         self.show_section(CUSTOMERS)

@@ -1,0 +1,282 @@
+"""The touchpoint part of a customer's page: upcoming touchpoints, history, Log conversation.
+
+It lives inside the profile panel (`CustomerDetail.set_activity`) and reads only through
+services: `TouchpointService.for_customer` for what is coming up and
+`InteractionService.history` for what happened, newest first. The "Reach-out settings"
+dialog edits do-not-contact, per-occasion opt-outs and the customer's own keep-in-touch
+cadence through the touchpoint service (those are not part of the customer draft, so they
+are saved on their own rather than in the profile editor).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion.core.errors import DomainError
+from crmcompanion.core.occasions import Occasion
+from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS
+from crmcompanion.services.changes import Changed
+from crmcompanion.services.container import Services
+from crmcompanion.services.interactions import InteractionRecord
+from crmcompanion.services.today_support import TouchpointPreferences, preferences
+from crmcompanion.services.touchpoints import Touchpoint
+from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.log_conversation import LogConversationDialog
+
+logger = logging.getLogger(__name__)
+
+UPCOMING_SHOWN = 6
+HISTORY_SHOWN = 30
+# Occasions a customer can opt out of one by one (keep in touch is the cadence).
+OPT_OUT_OCCASIONS = (
+    Occasion.BIRTHDAY, Occasion.WEDDING_ANNIVERSARY, Occasion.CUSTOMER_ANNIVERSARY,
+    Occasion.CUSTOM, Occasion.KEEP_IN_TOUCH,
+)
+
+
+def _label(text: str, object_name: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # user text is never markup
+    label.setWordWrap(True)
+    if object_name:
+        label.setObjectName(object_name)
+    return label
+
+
+def history_heading(record: InteractionRecord) -> str:
+    parts = [f"{record.occurred_at:%a %d %b %Y, %H:%M}"]
+    if record.channel is not None:
+        parts.append(CHANNEL_TITLES[record.channel])
+    if record.occasion is not None:
+        parts.append(f"{record.occasion.title} ✓")
+    return "  ·  ".join(parts)
+
+
+def upcoming_text(item: Touchpoint, today: object) -> str:
+    days = (item.date - today).days  # type: ignore[operator]
+    if days < 0:
+        when = f"{-days} days overdue"
+    elif days == 0:
+        when = "today"
+    elif days == 1:
+        when = "tomorrow"
+    else:
+        when = f"{item.date:%a %d %b}"
+    label = item.label
+    if item.occasion is Occasion.KEEP_IN_TOUCH and days > 0:
+        label = "keep-in-touch check-in"  # "no contact for 0 days" says nothing ahead of time
+    return f"{when}: {label}"
+
+
+class CustomerActivity(QWidget):
+    """Upcoming touchpoints and history of the customer shown in the profile panel."""
+
+    def __init__(
+        self, services: Services, bus: AppState, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._bus = bus
+        self.customer_id: int | None = None
+        self.customer_name = ""
+        self.dialog: QDialog | None = None
+        self.history: list[InteractionRecord] = []
+        self.upcoming: list[Touchpoint] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.setSpacing(4)
+        buttons = QHBoxLayout()
+        self.log_button = QPushButton("Log conversation")
+        self.log_button.setToolTip("Record a call, visit or message with this customer")
+        self.log_button.clicked.connect(self.log_conversation)
+        self.settings_button = QPushButton("Reach-out settings…")
+        self.settings_button.setObjectName("link")
+        self.settings_button.setToolTip("Do not contact, occasions to skip, keep-in-touch rhythm")
+        self.settings_button.clicked.connect(self.edit_preferences)
+        buttons.addWidget(self.log_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.settings_button)
+        layout.addLayout(buttons)
+        self._body = QVBoxLayout()
+        self._body.setSpacing(4)
+        layout.addLayout(self._body)
+        # The profile panel only reloads while it is on screen; a Done clicked on the Today
+        # page must still be in this history when the user comes back.
+        bus.changed.connect(self._on_changed)
+
+    def _on_changed(self, changed: Changed) -> None:
+        if self.customer_id is not None and self.customer_id in changed.customers and (
+            changed.interactions or changed.touchpoints
+        ):
+            self.load(self.customer_id)
+
+    def load(self, customer_id: int, name: str = "") -> None:
+        """Show `customer_id`'s touchpoints and history (called by the profile panel)."""
+        self.customer_id = customer_id
+        self.customer_name = name or self.customer_name
+        while self._body.count():
+            entry = self._body.takeAt(0)
+            widget = entry.widget()
+            if widget is not None:
+                widget.setParent(None)
+                widget.deleteLater()
+        try:
+            self.upcoming = self._services.touchpoints.for_customer(customer_id)
+            self.history = self._services.interactions.history(customer_id, HISTORY_SHOWN)
+            prefs = preferences(self._services.db, customer_id)
+        except DomainError as exc:
+            logger.warning("Cannot load the activity of customer #%s: %s", customer_id, exc)
+            self._body.addWidget(_label(str(exc), "muted"))
+            return
+        add = self._body.addWidget
+        add(_label("COMING UP", "sectionLabel"))
+        if prefs.do_not_contact:
+            add(_label("Do not contact: no reminders for this customer.", "muted"))
+        today = self._services.clock.today()
+        for item in self.upcoming[:UPCOMING_SHOWN]:
+            add(_label(upcoming_text(item, today)))
+        if len(self.upcoming) > UPCOMING_SHOWN:
+            add(_label(f"and {len(self.upcoming) - UPCOMING_SHOWN} more this year", "muted"))
+        if not self.upcoming and not prefs.do_not_contact:
+            add(_label("Nothing in the next year.", "muted"))
+        add(_label("HISTORY", "sectionLabel"))
+        if not self.history:
+            add(_label("No conversations logged yet.", "muted"))
+        for record in self.history:
+            add(_label(history_heading(record), "muted"))
+            if record.summary:
+                summary = _label(record.summary)
+                summary.setContentsMargins(0, 0, 0, 4)
+                add(summary)
+
+    def history_summaries(self) -> list[str]:
+        return [r.summary for r in self.history]
+
+    def log_conversation(self) -> LogConversationDialog | None:
+        if self.customer_id is None:
+            return None
+        dialog = LogConversationDialog(
+            self._services.interactions, self._services.clock, self.customer_id,
+            self.customer_name or "this customer", self.window(),
+        )
+        dialog.accepted.connect(lambda: self._publish(dialog.logged.changed
+                                                      if dialog.logged else Changed()))
+        self._open(dialog)
+        return dialog
+
+    def edit_preferences(self) -> PreferencesDialog | None:
+        if self.customer_id is None:
+            return None
+        try:
+            prefs = preferences(self._services.db, self.customer_id)
+        except DomainError as exc:
+            logger.warning("%s", exc)
+            return None
+        dialog = PreferencesDialog(self._services, prefs, self.customer_name, self.window())
+        dialog.accepted.connect(lambda: self._publish(dialog.changed))
+        self._open(dialog)
+        return dialog
+
+    def _publish(self, changed: Changed) -> None:
+        self._bus.publish(changed)
+
+    def _open(self, dialog: QDialog) -> None:
+        self.dialog = dialog
+        dialog.finished.connect(lambda _r: self._closed(dialog))
+        dialog.open()
+
+    def _closed(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+
+class PreferencesDialog(QDialog):
+    """Do not contact, per-occasion opt-outs and the customer's own keep-in-touch cadence."""
+
+    def __init__(
+        self, services: Services, prefs: TouchpointPreferences, name: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._prefs = prefs
+        self.changed = Changed()
+        self.setWindowTitle(f"Reach-out settings for {name}")
+        self.setMinimumWidth(420)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        layout.setSpacing(8)
+        self.do_not_contact = QCheckBox("Do not contact (no reminders at all)")
+        self.do_not_contact.setChecked(prefs.do_not_contact)
+        layout.addWidget(self.do_not_contact)
+        layout.addWidget(_label("REMIND ME OF", "sectionLabel"))
+        self.occasion_boxes: dict[Occasion, QCheckBox] = {}
+        for occasion in OPT_OUT_OCCASIONS:
+            box = QCheckBox(occasion.title)
+            box.setChecked(occasion not in prefs.opt_outs)
+            self.occasion_boxes[occasion] = box
+            layout.addWidget(box)
+        row = QHBoxLayout()
+        self.own_cadence = QCheckBox("Keep in touch every")
+        self.cadence = QSpinBox()
+        self.cadence.setRange(1, MAX_CADENCE_DAYS)
+        self.cadence.setSuffix(" days")
+        self.cadence.setValue(prefs.cadence_days or 30)
+        self.own_cadence.setChecked(prefs.cadence_days is not None)
+        self.cadence.setEnabled(prefs.cadence_days is not None)
+        self.own_cadence.toggled.connect(self.cadence.setEnabled)
+        row.addWidget(self.own_cadence)
+        row.addWidget(self.cadence)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(_label("Unticked: the rhythm of their tags or the default.", "muted"))
+        self.error = _label("", "formBanner")
+        self.error.setVisible(False)
+        layout.addWidget(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.reject)
+        self.save_button = QPushButton("Save")
+        self.save_button.setObjectName("primary")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.save_button)
+        layout.addLayout(buttons)
+
+    def save(self) -> None:
+        tp = self._services.touchpoints
+        cid = self._prefs.customer_id
+        changed = Changed()
+        try:
+            if self.do_not_contact.isChecked() != self._prefs.do_not_contact:
+                changed |= tp.set_do_not_contact(cid, self.do_not_contact.isChecked())
+            for occasion, box in self.occasion_boxes.items():
+                opted_out = not box.isChecked()
+                if opted_out != (occasion in self._prefs.opt_outs):
+                    changed |= tp.set_opt_out(cid, occasion, opted_out)
+            cadence = self.cadence.value() if self.own_cadence.isChecked() else None
+            if cadence != self._prefs.cadence_days:
+                changed |= tp.set_cadence(cid, cadence)
+        except DomainError as exc:
+            self.changed = changed
+            self.error.setText(str(exc))
+            self.error.setVisible(True)
+            return
+        self.changed = changed
+        self.accept()
