@@ -13,6 +13,8 @@ class Changed:
     settings: frozenset[str] = field(default_factory=frozenset)
     touchpoints: bool = False
     interactions: bool = False
+    reminders: bool = False  # the delivered-reminder list or its badge count
+    greetings: bool = False  # the greeting template library
 
     def __or__(self, other: Changed) -> Changed:
         return Changed(
@@ -22,6 +24,8 @@ class Changed:
             settings=self.settings | other.settings,
             touchpoints=self.touchpoints or other.touchpoints,
             interactions=self.interactions or other.interactions,
+            reminders=self.reminders or other.reminders,
+            greetings=self.greetings or other.greetings,
         )
 
     @property

@@ -8,6 +8,7 @@ from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.settings import DEFAULT_REGION
 from crmcompanion.services.customers import CustomerService
 from crmcompanion.services.interactions import InteractionService
+from crmcompanion.services.reminders import ReminderService, TouchpointDueSource
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store.database import Database, ensure_local_staff, open_database
@@ -20,6 +21,7 @@ class Services:
     staff_id: int
     settings: SettingsService
     customers: CustomerService
+    reminders: ReminderService
     touchpoints: TouchpointService
     interactions: InteractionService
 
@@ -33,10 +35,13 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
     settings = SettingsService(db)
     customers = CustomerService(db, clock, staff_id, region=lambda: settings.get(DEFAULT_REGION))
     touchpoints = TouchpointService(db, clock, staff_id, values=settings.all)
+    reminders = ReminderService(
+        db, clock, staff_id, TouchpointDueSource(touchpoints), settings.get
+    )
     interactions = InteractionService(db, clock, staff_id, settings=touchpoints.settings)
     return Services(
         db=db, clock=clock, staff_id=staff_id, settings=settings, customers=customers,
-        touchpoints=touchpoints, interactions=interactions,
+        reminders=reminders, touchpoints=touchpoints, interactions=interactions,
     )
 
 

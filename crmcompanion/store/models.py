@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -345,3 +346,51 @@ class TouchpointSource(Base):
         Index("ix_touchpoint_sources_md_key", "md_key", "year", "occasion"),
         Index("ix_touchpoint_sources_customer", "customer_id"),
     )
+
+
+# --- Reminders: the fired-reminder log (exactly-once delivery) ------------------------------
+
+
+class FiredReminder(Base):
+    """One reminder delivered to one staff user: the exactly-once log and the in-app list.
+
+    The unique (occurrence_key, staff_id) pair is the delivery guarantee: a pass INSERTs the
+    row first and notifies only when its insert won, so two processes (the GUI and a
+    `remind --once` cron job) never notify the same occurrence twice. The key names the
+    occurrence, never a timestamp, so clock changes cannot create a second row. Name, occasion
+    and text are copied in so the list still reads well after the customer is edited.
+    """
+
+    __tablename__ = "fired_reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrence_key: Mapped[str] = mapped_column(String(120))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    occasion: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text, default="")
+    remind_on: Mapped[date] = mapped_column(Date)
+    fired_at: Mapped[datetime] = mapped_column(DateTime)
+    # Which backend showed it ("desktop", "tray"), or "app" when only the in-app list has it.
+    channel: Mapped[str] = mapped_column(String(40), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("occurrence_key", "staff_id", name="uq_fired_reminders_key_staff"),
+        Index("ix_fired_reminders_unacknowledged", "staff_id", "acknowledged_at", "id"),
+        Index("ix_fired_reminders_customer", "customer_id"),
+    )
+
+
+class ReminderCheck(Base):
+    """The last remind_on day a delivery pass covered, per staff user (None: never ran)."""
+
+    __tablename__ = "reminder_checks"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    checked_until: Mapped[date] = mapped_column(Date)
+    checked_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,119 @@
+"""The timing engine: APScheduler wakes the app at the next reminder instant and resyncs.
+
+Two jobs only, never one per customer: "next-due" (a date job at the next daily reminder
+instant, re-armed after each run) and "resync" (an interval job, every few minutes). Both use
+`misfire_grace_time=None` and `coalesce=True`: APScheduler 3's default grace of 1 second
+*drops* a run missed while the machine slept; with None a late run still happens, once.
+
+Each tick compares the wall clock with the time of the previous tick. A gap much larger than
+the interval means the machine slept (or the clock jumped): the tick logs it and re-arms
+"next-due", whose date may now be in the past or computed in an old time zone. Whatever the
+cause, the pass itself catches up: it delivers everything that came due since the last
+covered day, and the occurrence-keyed log makes repeats impossible.
+
+BackgroundScheduler runs jobs on its own worker thread, never the GUI thread; listeners that
+touch Qt must hop to the GUI thread (a queued signal does that).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from crmcompanion.core.clock import Clock
+from crmcompanion.reminders.engine import PassReport, ReminderEngine
+
+logger = logging.getLogger(__name__)
+
+RESYNC_INTERVAL = timedelta(minutes=5)
+# A tick later than the interval by more than this is taken as a wake from sleep.
+GAP_TOLERANCE = timedelta(minutes=2)
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+class ReminderRunner:
+    def __init__(
+        self,
+        engine: ReminderEngine,
+        clock: Clock,
+        interval: timedelta = RESYNC_INTERVAL,
+        scheduler: BackgroundScheduler | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.interval = interval
+        self.scheduler = scheduler or BackgroundScheduler(job_defaults=dict(JOB_DEFAULTS))
+        self._last_tick: datetime | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the scheduler: a pass right away, the resync, and the next-due wake-up."""
+        self.scheduler.add_job(
+            self.tick, "interval", seconds=self.interval.total_seconds(), id="resync",
+            kwargs={"reason": "resync"}, replace_existing=True, **JOB_DEFAULTS,
+        )
+        # No run_date: runs as soon as the scheduler starts (the "on start" catch-up).
+        self.scheduler.add_job(
+            self.tick, "date", id="start", kwargs={"reason": "start"},
+            replace_existing=True, **JOB_DEFAULTS,
+        )
+        self._arm_next_due()
+        self.scheduler.start()
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop; by default wait for a running pass, so nothing outlives the window."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+
+    def check_now(self) -> None:
+        """Ask for a pass soon, on the scheduler's thread (e.g. after a settings change)."""
+        self.scheduler.add_job(
+            self.tick, "date", id="check-now", kwargs={"reason": "requested"},
+            replace_existing=True, **JOB_DEFAULTS,
+        )
+
+    # --- the work ------------------------------------------------------------------------
+    def detect_gap(self, now: datetime) -> timedelta | None:
+        """How much later than expected this tick is (sleep, clock jump), or None if on time.
+
+        Remembers `now` for the next call. A clock set back gives a negative gap.
+        """
+        previous, self._last_tick = self._last_tick, now
+        if previous is None:
+            return None
+        gap = (now - previous) - self.interval
+        if gap > GAP_TOLERANCE or now < previous:
+            return gap
+        return None
+
+    def tick(self, reason: str = "resync") -> PassReport | None:
+        """One scheduled wake-up: detect a clock gap, deliver, re-arm. Never raises."""
+        try:
+            now = self.clock.now()
+            gap = self.detect_gap(now)
+            if gap is not None:
+                logger.info("Clock gap of %s before this %s tick (sleep or clock change): "
+                            "catching up", gap, reason)
+                self._arm_next_due(now)
+            report = self.engine.run_pass(now)
+            if reason == "next-due":
+                self._arm_next_due(now)
+            return report
+        except Exception:
+            # A broken pass must not kill the scheduler: the next resync tries again.
+            logger.exception("Reminder pass (%s) failed", reason)
+            return None
+
+    def _arm_next_due(self, now: datetime | None = None) -> None:
+        try:
+            when = self.engine.service.next_instant(now or self.clock.now())
+        except Exception:
+            logger.exception("Could not compute the next reminder time")
+            return
+        self.scheduler.add_job(
+            self.tick, "date", run_date=when, id="next-due", kwargs={"reason": "next-due"},
+            replace_existing=True, **JOB_DEFAULTS,
+        )
+        logger.debug("Next reminder instant: %s", when)

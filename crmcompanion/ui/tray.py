@@ -1,0 +1,233 @@
+"""The system tray: icon and menu, the tray-message notifier, and close-to-tray behaviour.
+
+Where a system tray exists, closing the window hides it and reminders keep running (a
+setting, on by default; the user is told once). Where none exists (offscreen, some Wayland
+desktops) closing quits, and `--minimized` shows a minimised window instead.
+
+`TrayNotifier` is the fallback notification backend: it is called on the scheduler's worker
+thread, so it only emits a signal; the queued connection shows the message on the GUI thread.
+Clicking a message that names one customer asks the main window to open that customer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
+
+from crmcompanion import APP_NAME
+from crmcompanion.reminders.engine import PassReport, ReminderEngine
+from crmcompanion.reminders.notifier import (
+    Notification,
+    NotificationFailed,
+    NotifierChain,
+    PlyerNotifier,
+)
+from crmcompanion.reminders.runner import ReminderRunner
+from crmcompanion.services.changes import Changed
+from crmcompanion.services.container import Services
+from crmcompanion.services.reminders import KEEP_RUNNING_IN_TRAY, TRAY_HINT_SHOWN
+from crmcompanion.ui.reminder_list import badge_text
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_MS = 10_000
+
+
+def tray_available() -> bool:
+    return QSystemTrayIcon.isSystemTrayAvailable()
+
+
+class TrayController(QObject):
+    """The tray icon and its menu. The actions are plain QActions so tests can trigger them."""
+
+    open_requested = Signal()
+    reminders_requested = Signal()
+    quit_requested = Signal()
+    customer_requested = Signal(int)
+
+    def __init__(self, icon: QIcon, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.menu = QMenu()
+        self.open_action = self.menu.addAction("Open " + APP_NAME)
+        self.reminders_action = self.menu.addAction("Today's reminders")
+        self.menu.addSeparator()
+        self.quit_action = self.menu.addAction("Quit")
+        self.open_action.triggered.connect(self.open_requested)
+        self.reminders_action.triggered.connect(self.reminders_requested)
+        self.quit_action.triggered.connect(self.quit_requested)
+        self.icon = QSystemTrayIcon(icon, self)
+        self.icon.setToolTip(APP_NAME)
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self.icon.messageClicked.connect(self._message_clicked)
+        self._last_customer: int | None = None
+
+    @property
+    def available(self) -> bool:
+        return tray_available()
+
+    def show(self) -> bool:
+        """Show the icon where a tray exists; False (and nothing shown) otherwise."""
+        if not self.available:
+            return False
+        self.icon.show()
+        return True
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def set_count(self, count: int) -> None:
+        badge = badge_text(count)
+        self.icon.setToolTip(f"{APP_NAME} - {badge} new reminders" if badge else APP_NAME)
+        self.reminders_action.setText(
+            f"Today's reminders ({badge})" if badge else "Today's reminders"
+        )
+
+    def show_message(self, notification: Notification) -> None:
+        self._last_customer = notification.customer_id
+        self.icon.showMessage(
+            notification.title, notification.body,
+            QSystemTrayIcon.MessageIcon.Information, MESSAGE_MS,
+        )
+
+    def _message_clicked(self) -> None:
+        if self._last_customer is not None:
+            self.customer_requested.emit(self._last_customer)
+        else:
+            self.reminders_requested.emit()
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self.open_requested.emit()
+
+
+class TrayNotifier(QObject):
+    """The `Notifier` that shows a tray balloon; safe to call from any thread."""
+
+    name = "tray"
+    _show = Signal(object)
+
+    def __init__(self, tray: TrayController) -> None:
+        super().__init__()
+        self._tray = tray
+        # Queued when emitted from the scheduler's thread: shown on the GUI thread.
+        self._show.connect(tray.show_message)
+
+    def notify(self, notification: Notification) -> None:
+        if not self._tray.available or not self._tray.icon.isVisible():
+            raise NotificationFailed("there is no system tray to show a message in")
+        if not QSystemTrayIcon.supportsMessages():
+            raise NotificationFailed("the system tray cannot show messages")
+        self._show.emit(notification)
+
+
+class _PassRelay(QObject):
+    """Carries a finished pass from the scheduler thread to the GUI thread."""
+
+    finished = Signal(object)
+
+
+class ReminderTray(QObject):
+    """Wires reminders into the GUI: engine + scheduler + tray + close-to-tray behaviour.
+
+    Built by the composition root after the main window. `publish` receives a `Changed`
+    whenever a pass delivered something (the app's change bus), so the list and badge refresh.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        window: QWidget,
+        icon: QIcon,
+        publish: Callable[[Changed], None],
+        open_customer: Callable[[int], None] | None = None,
+        show_reminders: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(window)
+        self.services = services
+        self.window = window
+        self.tray = TrayController(icon, self)
+        self.notifiers = NotifierChain([PlyerNotifier(), TrayNotifier(self.tray)])
+        self.engine = ReminderEngine(services.reminders, self.notifiers)
+        self.runner = ReminderRunner(self.engine, services.clock)
+        self._relay = _PassRelay()
+        self._relay.finished.connect(self._on_pass)
+        self.engine.add_listener(self._relay.finished.emit)
+        self._publish = publish
+        self._quitting = False
+        self.tray.open_requested.connect(self.bring_to_front)
+        self.tray.quit_requested.connect(self.quit)
+        if show_reminders is not None:
+            self.tray.reminders_requested.connect(self.bring_to_front)
+            self.tray.reminders_requested.connect(show_reminders)
+        if open_customer is not None:
+            self.tray.customer_requested.connect(self.bring_to_front)
+            self.tray.customer_requested.connect(open_customer)
+        self.tray.show()
+        self.tray.set_count(services.reminders.unacknowledged_count())
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def start(self, minimized: bool = False) -> None:
+        """Show the window (or not: tray only / minimised) and start the scheduler."""
+        if minimized and self.tray.available:
+            logger.info("Starting in the tray")
+        elif minimized:
+            self.window.showMinimized()
+        else:
+            self.window.show()
+        self.runner.start()
+
+    def stop(self) -> None:
+        self.runner.stop()
+        self.tray.hide()
+
+    def quit(self) -> None:
+        self._quitting = True
+        self.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def bring_to_front(self) -> None:
+        if self.window.isMinimized():
+            self.window.showNormal()
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    # --- close-to-tray -------------------------------------------------------------------
+    def keeps_running_on_close(self) -> bool:
+        return (
+            not self._quitting
+            and self.tray.available
+            and self.tray.icon.isVisible()
+            and bool(self.services.settings.get(KEEP_RUNNING_IN_TRAY))
+        )
+
+    def handle_close(self) -> bool:
+        """Call from the window's closeEvent: True means "hide, don't quit" (event ignored)."""
+        if not self.keeps_running_on_close():
+            self.stop()
+            return False
+        self.window.hide()
+        if not self.services.settings.get(TRAY_HINT_SHOWN):
+            self.tray.show_message(
+                Notification(
+                    f"{APP_NAME} keeps running",
+                    "Reminders keep arriving while the window is closed. Use Quit in the tray "
+                    "menu to stop them; Settings can turn this off.",
+                )
+            )
+            self.services.settings.update({TRAY_HINT_SHOWN.key: True})
+        return True
+
+    def _on_pass(self, report: PassReport) -> None:
+        self.tray.set_count(self.services.reminders.unacknowledged_count())
+        self._publish(report.changed)
