@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from crmcompanion import cli_draft
 from crmcompanion.core.clock import Clock, clock_from_environment
 from crmcompanion.core.customer import Channel, Customer
 from crmcompanion.core.errors import DomainError
@@ -86,6 +87,7 @@ def build_parser() -> ArgumentParser:
         "--once", action="store_true", required=True, help="run one delivery pass and exit"
     )
     remind.add_argument("--json", action="store_true", help="print JSON")
+    cli_draft.add_parser(commands)
     return parser
 
 
@@ -265,6 +267,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[Cli], int]] = {
     ("remind", None): Cli.remind_once,
     ("due", None): Cli.due,
     ("log", None): Cli.log,
+    ("draft", None): cli_draft.run_draft,
 }
 
 

@@ -102,3 +102,23 @@ def _touchpoint_settings() -> tuple[SettingSpec, ...]:
 TOUCHPOINT_SETTINGS: dict[str, SettingSpec] = {
     spec.key: register(spec) for spec in _touchpoint_settings()
 }
+
+
+# --- Greetings (the business profile used by greeting drafts) --------------------------------
+
+GREETING_CHANNELS: tuple[str, ...] = ("email", "sms", "phone", "in_person")
+"""How a drafted greeting can go out; phone and in person only copy the text."""
+
+BUSINESS_NAME = register(SettingSpec(
+    "greetings.business_name", str, "",
+    "Your business name, for $business_name in greetings.",
+))
+SIGNATURE = register(SettingSpec(
+    "greetings.signature", str, "",
+    "Your sign-off for $signature; empty signs with your name and business name.",
+))
+DEFAULT_GREETING_CHANNEL = register(SettingSpec(
+    "greetings.default_channel", str, "email",
+    "How you usually send greetings, when the customer has no preferred channel.",
+    choices=GREETING_CHANNELS,
+))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.settings import DEFAULT_REGION
 from crmcompanion.services.customers import CustomerService
+from crmcompanion.services.greetings import GreetingService
 from crmcompanion.services.interactions import InteractionService
 from crmcompanion.services.reminders import ReminderService, TouchpointDueSource
 from crmcompanion.services.settings import SettingsService
@@ -24,6 +25,7 @@ class Services:
     reminders: ReminderService
     touchpoints: TouchpointService
     interactions: InteractionService
+    greetings: GreetingService
 
     def close(self) -> None:
         self.db.dispose()
@@ -39,9 +41,13 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
         db, clock, staff_id, TouchpointDueSource(touchpoints), settings.get
     )
     interactions = InteractionService(db, clock, staff_id, settings=touchpoints.settings)
+    greetings = GreetingService(
+        db, customers, touchpoints, interactions, settings.get, clock, staff_id
+    )
     return Services(
         db=db, clock=clock, staff_id=staff_id, settings=settings, customers=customers,
         reminders=reminders, touchpoints=touchpoints, interactions=interactions,
+        greetings=greetings,
     )
 
 

@@ -394,3 +394,30 @@ class ReminderCheck(Base):
     )
     checked_until: Mapped[date] = mapped_column(Date)
     checked_at: Mapped[datetime] = mapped_column(DateTime)
+
+# --- Greetings (the owner's template library) ----------------------------------------------
+
+
+class GreetingTemplateRow(Base):
+    """One editable greeting template; the shipped library is copied in on first use.
+
+    `is_default` marks the template a new draft for its occasion starts with (one per
+    occasion); `key` is the shipped library's key for seeded rows, `custom-<n>` for new ones.
+    """
+
+    __tablename__ = "greeting_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    occasion: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    tone: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_greeting_templates_key"),
+        Index("ix_greeting_templates_occasion", "occasion", "id"),
+    )

@@ -26,6 +26,7 @@ from crmcompanion import APP_NAME
 from crmcompanion.services.container import Services
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customers_view import CustomersView
+from crmcompanion.ui.draft_dialog import GreetingsHook
 from crmcompanion.ui.resources import APP_ICON, icon_path
 from crmcompanion.ui.settings_dialog import SettingsDialog
 from crmcompanion.ui.today_view import TodayView
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         self.customers.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.today.customer_requested.connect(self.open_customer)
+        self.greetings = GreetingsHook(self)  # "Draft greeting" and "Draft all for today"
         self.settings_dialog: SettingsDialog | None = None
         self._add_action("New customer", QKeySequence.StandardKey.New, self.new_customer)
         self._add_action("Find", QKeySequence.StandardKey.Find, self.find_customer)

@@ -1,0 +1,61 @@
+"""`crmcompanion draft`: a greeting for one customer and occasion, printed to the terminal.
+
+Kept out of cli.py (like cli_transfer.py) so that file stays a short table of commands. Data
+goes to stdout (`Subject: ...`, a blank line, the body; or JSON), notes to stderr. Exit 0 on
+success, 1 for an ambiguous or unknown customer or template, 2 for an unknown occasion.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from crmcompanion.core.occasions import Occasion
+
+if TYPE_CHECKING:
+    from crmcompanion.cli import Cli
+
+EXIT_OK = 0
+
+
+def add_parser(commands: Any) -> None:
+    """Add the `draft` sub-command to the main parser's subparsers."""
+    draft = commands.add_parser("draft", help="draft a greeting for a customer and occasion")
+    draft.add_argument("--customer", required=True, metavar="TEXT",
+                       help="#ID, email, phone or name")
+    draft.add_argument("--occasion", required=True, metavar="OCCASION",
+                       help="one of: " + ", ".join(o.value for o in Occasion))
+    draft.add_argument("--template", default=None, metavar="NAME",
+                       help="template name or key (default: the occasion's default template)")
+    draft.add_argument("--json", action="store_true",
+                       help='print {"subject", "body", "missing_placeholders"}')
+
+
+def run_draft(cli: Cli) -> int:
+    from crmcompanion.cli import UsageError
+
+    args = cli.args
+    try:
+        occasion = Occasion(args.occasion.strip().lower().replace("-", "_"))
+    except ValueError:
+        valid = ", ".join(o.value for o in Occasion)
+        raise UsageError(
+            f"crmcompanion draft: unknown occasion “{args.occasion}”; valid occasions: {valid}"
+        ) from None
+    services = cli.services
+    customer = services.customers.resolve(args.customer)
+    template_key = None
+    if args.template is not None:
+        template_key = services.greetings.find_template(occasion, args.template).key
+    draft = services.greetings.draft(customer.id, occasion, template_key)
+    if args.json:
+        cli.print_json({
+            "subject": draft.subject,
+            "body": draft.body,
+            "missing_placeholders": list(draft.missing_placeholders),
+        })
+        return EXIT_OK
+    cli.out.write(f"Subject: {draft.subject}\n\n{draft.body}\n")
+    if draft.missing_placeholders:
+        names = ", ".join(f"${name}" for name in draft.missing_placeholders)
+        cli.err.write(f"Note: no value for {names}; edit the marked parts before sending.\n")
+    return EXIT_OK

@@ -1,0 +1,514 @@
+"""The greeting draft dialog and the "Draft all for today" window.
+
+Why this module exists: turning a reminder into a personal message is the moment the app
+earns its keep, so it must take seconds: pick a template, read the live preview filled with
+the customer's data, edit freely, then hand the text to the owner's own mail or SMS app (the
+app never sends anything itself) and mark it sent, which logs it on the customer's history
+and completes the touchpoint.
+
+The editors hold *template text* (with `$placeholders`); the preview below them is that text
+rendered for this customer on every keystroke, so the owner can type `$first_name` or plain
+words alike. A bad placeholder is named inline (as when saving a template), and a value the
+app does not know is listed above the preview and blocks sending until it is edited out.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion.core.customer import Channel
+from crmcompanion.core.errors import DomainError
+from crmcompanion.core.message_urls import mailto_too_long, mailto_url, sms_url
+from crmcompanion.core.occasions import Occasion
+from crmcompanion.core.templates import RenderedMessage, TemplateError
+from crmcompanion.services.container import Services
+from crmcompanion.services.greetings import Draft
+from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.customer_editor import error_label, set_invalid
+from crmcompanion.ui.template_library import TemplateLibraryDialog
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_CHOICES: tuple[tuple[Channel, str], ...] = (
+    (Channel.EMAIL, "Email"),
+    (Channel.SMS, "SMS"),
+    (Channel.PHONE, "Phone call"),
+    (Channel.IN_PERSON, "In person"),
+)
+
+
+def _label(text: str = "", object_name: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    if object_name:
+        label.setObjectName(object_name)
+    return label
+
+
+class DraftEditor(QWidget):
+    """One draft: template choice, subject and body editors, live preview and the actions.
+
+    `sent` carries the customer id after "Mark as sent" succeeded.
+    """
+
+    sent = Signal(int)
+
+    def __init__(self, services: Services, bus: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._bus = bus
+        self.draft: Draft | None = None
+        self.rendered: RenderedMessage | None = None
+        self._loading = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+
+        self.heading = _label("", "detailName")
+        self.context_label = _label("", "muted")
+        layout.addWidget(self.heading)
+        layout.addWidget(self.context_label)
+
+        choose = QHBoxLayout()
+        choose.addWidget(QLabel("Template"))
+        self.template_combo = QComboBox()
+        self.template_combo.setMinimumWidth(240)
+        choose.addWidget(self.template_combo, 1)
+        self.templates_button = QPushButton("Edit templates…")
+        self.templates_button.setObjectName("link")
+        self.templates_button.clicked.connect(self.edit_templates)
+        choose.addWidget(self.templates_button)
+        choose.addSpacing(16)
+        choose.addWidget(QLabel("Send by"))
+        self.channel_combo = QComboBox()
+        for channel, title in CHANNEL_CHOICES:
+            self.channel_combo.addItem(title, channel)
+        choose.addWidget(self.channel_combo)
+        layout.addLayout(choose)
+
+        layout.addWidget(_label("Subject", "sectionLabel"))
+        self.subject_edit = QLineEdit()
+        self.subject_edit.setAccessibleName("Subject")
+        layout.addWidget(self.subject_edit)
+        layout.addWidget(_label("Message (placeholders such as $first_name are filled in)",
+                                "sectionLabel"))
+        self.body_edit = QPlainTextEdit()
+        self.body_edit.setAccessibleName("Message")
+        self.body_edit.setMinimumHeight(130)
+        layout.addWidget(self.body_edit, 2)
+        self.problem_label = error_label()
+        layout.addWidget(self.problem_label)
+
+        layout.addWidget(_label("Preview", "sectionLabel"))
+        self.missing_label = error_label()
+        layout.addWidget(self.missing_label)
+        self.preview = QPlainTextEdit()
+        self.preview.setReadOnly(True)
+        self.preview.setAccessibleName("Preview")
+        self.preview.setMinimumHeight(130)
+        layout.addWidget(self.preview, 2)
+
+        self.note_label = _label("", "muted")
+        self.note_label.setVisible(False)
+        layout.addWidget(self.note_label)
+
+        actions = QHBoxLayout()
+        self.copy_button = QPushButton("Copy to clipboard")
+        self.mail_button = QPushButton("Open in mail app")
+        self.sms_button = QPushButton("Send as SMS")
+        self.sent_button = QPushButton("Mark as sent")
+        self.sent_button.setObjectName("primary")
+        for button in (self.copy_button, self.mail_button, self.sms_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(self.sent_button)
+        layout.addLayout(actions)
+
+        self.template_combo.currentIndexChanged.connect(self._template_chosen)
+        self.channel_combo.currentIndexChanged.connect(self._update_actions)
+        self.subject_edit.textChanged.connect(self.refresh_preview)
+        self.body_edit.textChanged.connect(self.refresh_preview)
+        self.copy_button.clicked.connect(self.copy_to_clipboard)
+        self.mail_button.clicked.connect(self.open_in_mail_app)
+        self.sms_button.clicked.connect(self.send_as_sms)
+        self.sent_button.clicked.connect(self.mark_sent)
+
+    # --- loading ------------------------------------------------------------------------
+    def set_draft(self, draft: Draft) -> None:
+        """Show `draft`: its template's text in the editors, its templates in the combo."""
+        self._loading = True
+        try:
+            self.draft = draft
+            self.heading.setText(f"{draft.occasion_title} · {draft.customer_name}")
+            where = [f"{draft.occasion_date:%d %B %Y}".lstrip("0")]
+            if draft.email:
+                where.append(draft.email)
+            if draft.mobile:
+                where.append(f"mobile {draft.mobile}")
+            self.context_label.setText("   ·   ".join(where))
+            self.template_combo.clear()
+            for template in self._services.greetings.templates(draft.occasion):
+                title = f"{template.name}  ({template.tone.value})"
+                self.template_combo.addItem(title, template.key)
+            self.template_combo.setCurrentIndex(
+                max(0, self.template_combo.findData(draft.template_key)))
+            self.channel_combo.setCurrentIndex(max(0, self.channel_combo.findData(draft.channel)))
+            self.subject_edit.setText(draft.template_subject)
+            self.body_edit.setPlainText(draft.template_body)
+            self.note_label.setVisible(False)
+        finally:
+            self._loading = False
+        self.refresh_preview()
+
+    def edit_templates(self) -> TemplateLibraryDialog:
+        """The template library for this occasion; the combo picks up edits when it closes."""
+        occasion = self.draft.occasion if self.draft else None
+        dialog = TemplateLibraryDialog(self._services, self._bus, occasion, self)
+        dialog.finished.connect(lambda _result: self._reload_templates())
+        dialog.finished.connect(dialog.deleteLater)
+        self.library = dialog
+        dialog.open()
+        return dialog
+
+    def _reload_templates(self) -> None:
+        if self.draft is None:
+            return
+        key = self.template_combo.currentData()
+        self._loading = True
+        try:
+            self.template_combo.clear()
+            for template in self._services.greetings.templates(self.draft.occasion):
+                self.template_combo.addItem(f"{template.name}  ({template.tone.value})",
+                                            template.key)
+            self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(key)))
+        finally:
+            self._loading = False
+
+    def _template_chosen(self, index: int) -> None:
+        if self._loading or self.draft is None or index < 0:
+            return
+        key = self.template_combo.itemData(index)
+        template = self._services.greetings.template(key)
+        self.subject_edit.setText(template.subject)
+        self.body_edit.setPlainText(template.body)
+
+    # --- the live preview -----------------------------------------------------------------
+    def refresh_preview(self) -> None:
+        if self._loading or self.draft is None:
+            return
+        subject, body = self.subject_edit.text(), self.body_edit.toPlainText()
+        try:
+            self.rendered = self.draft.render(subject, body)
+        except TemplateError as exc:
+            self.rendered = None
+            where = "Subject" if exc.field_name == "subject" else "Message"
+            lines = []
+            for problem in exc.problems[:3]:
+                fix = f" → {problem.suggestion}" if problem.suggestion else ""
+                lines.append(f"{where}, “{problem.fragment}” ({problem.line}:{problem.column}): "
+                             f"{problem.message}{fix}")
+            self.problem_label.setText("\n".join(lines))
+            self.problem_label.setVisible(True)
+            set_invalid(self.subject_edit, exc.field_name == "subject")
+            set_invalid(self.body_edit, exc.field_name != "subject")
+            self.missing_label.setVisible(False)
+            self.preview.setPlainText("")
+            self.preview.setPlaceholderText("Fix the part marked in red to see the message.")
+            self._update_actions()
+            return
+        self.problem_label.setVisible(False)
+        set_invalid(self.subject_edit, False)
+        set_invalid(self.body_edit, False)
+        message = self.rendered
+        self.preview.setPlainText(f"Subject: {message.subject}\n\n{message.body}")
+        missing = self.missing_placeholders()
+        if missing:
+            names = ", ".join(f"${name}" for name in missing)
+            self.missing_label.setText(
+                f"No value for {names}: the preview shows it as [name?]. Edit it out, or add "
+                "the missing details to the customer (or Settings › Greetings), before sending."
+            )
+        self.missing_label.setVisible(bool(missing))
+        self._update_actions()
+
+    def missing_placeholders(self) -> tuple[str, ...]:
+        return self.rendered.missing_placeholders if self.rendered is not None else ()
+
+    def channel(self) -> Channel:
+        return Channel(self.channel_combo.currentData())
+
+    def _update_actions(self) -> None:
+        ready = self.rendered is not None and self.draft is not None
+        sendable = ready and not self.missing_placeholders()
+        channel = self.channel()
+        self.copy_button.setEnabled(ready)
+        self.mail_button.setVisible(channel is Channel.EMAIL)
+        self.sms_button.setVisible(channel is Channel.SMS)
+        self.mail_button.setEnabled(sendable)
+        has_mobile = self.draft is not None and bool(self.draft.mobile)
+        self.sms_button.setEnabled(sendable and has_mobile)
+        self.sms_button.setToolTip("" if has_mobile else "This customer has no mobile number.")
+        self.sent_button.setEnabled(sendable)
+
+    # --- actions --------------------------------------------------------------------------
+    def text_to_copy(self) -> str:
+        """Email: subject line, blank line, body; SMS, calls and visits: the body alone."""
+        if self.rendered is None:
+            return ""
+        if self.channel() is Channel.EMAIL and self.rendered.subject:
+            return f"{self.rendered.subject}\n\n{self.rendered.body}"
+        return self.rendered.body
+
+    def _note(self, text: str) -> None:
+        self.note_label.setText(text)
+        self.note_label.setVisible(True)
+
+    def copy_to_clipboard(self) -> None:
+        if self.rendered is None:
+            return
+        QGuiApplication.clipboard().setText(self.text_to_copy())
+        if self.channel() in (Channel.PHONE, Channel.IN_PERSON):
+            self._note("Copied. Use it as your notes for the conversation, then mark it sent.")
+        else:
+            self._note("Copied to the clipboard.")
+
+    def open_in_mail_app(self) -> None:
+        if self.rendered is None or self.draft is None:
+            return
+        url = mailto_url(self.draft.email or [], self.rendered.subject, self.rendered.body)
+        if mailto_too_long(url):
+            QGuiApplication.clipboard().setText(self.text_to_copy())
+            self._note("This message is too long to hand to a mail app reliably, so it was "
+                       "copied instead: paste it into a new email.")
+            return
+        # fromEncoded keeps our RFC 6068 percent-encoding exactly as built.
+        if not QDesktopServices.openUrl(QUrl.fromEncoded(url.encode("ascii"))):
+            QGuiApplication.clipboard().setText(self.text_to_copy())
+            self._note("No mail app answered, so the message was copied to the clipboard.")
+            return
+        self._note("Opened in your mail app. Send it there, then mark it sent here.")
+
+    def send_as_sms(self) -> None:
+        if self.rendered is None or self.draft is None or not self.draft.mobile:
+            return
+        try:
+            url = sms_url(self.draft.mobile, self.rendered.body)
+        except DomainError as exc:
+            self._note(str(exc))
+            return
+        if not QDesktopServices.openUrl(QUrl.fromEncoded(url.encode("ascii"))):
+            QGuiApplication.clipboard().setText(self.rendered.body)
+            self._note("No SMS app answered, so the text was copied to the clipboard.")
+            return
+        self._note("Opened in your messaging app. Send it there, then mark it sent here.")
+
+    def mark_sent(self) -> bool:
+        if self.rendered is None or self.draft is None or self.missing_placeholders():
+            return False
+        try:
+            changed = self._services.greetings.mark_sent(
+                self.draft.customer_id, self.channel(), self.rendered.subject,
+                self.rendered.body, self.draft.occurrence_key, occasion=self.draft.occasion,
+            )
+        except DomainError as exc:
+            self._note(str(exc))
+            return False
+        self._bus.publish(changed)
+        self.sent.emit(self.draft.customer_id)
+        return True
+
+
+class DraftDialog(QDialog):
+    """Draft a greeting for one customer: from a Today row (occasion and date known) or from
+    the customer's page (pick the occasion)."""
+
+    def __init__(
+        self,
+        services: Services,
+        bus: AppState,
+        customer_id: int,
+        occasion: Occasion | None = None,
+        occurrence_date: date | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self.customer_id = customer_id
+        self._occurrence_date = occurrence_date
+        self.setWindowTitle("Write a greeting")
+        self.resize(720, 720)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 16)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Occasion"))
+        self.occasion_combo = QComboBox()
+        for item in Occasion:
+            self.occasion_combo.addItem(item.title, item)
+        top.addWidget(self.occasion_combo)
+        top.addStretch(1)
+        layout.addLayout(top)
+        self.editor = DraftEditor(services, bus, self)
+        layout.addWidget(self.editor, 1)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.reject)
+        bottom.addWidget(self.close_button)
+        layout.addLayout(bottom)
+        chosen = occasion or self._suggested_occasion()
+        self.occasion_combo.setCurrentIndex(self.occasion_combo.findData(chosen))
+        self.occasion_combo.currentIndexChanged.connect(self._occasion_changed)
+        self.editor.sent.connect(lambda _cid: self.accept())
+        self._load(chosen, occurrence_date)
+
+    def _suggested_occasion(self) -> Occasion:
+        """The customer's nearest touchpoint's occasion, else keep in touch."""
+        upcoming = self._services.touchpoints.for_customer(self.customer_id, days=31)
+        today = self._services.clock.today()
+        upcoming.sort(key=lambda t: abs((t.date - today).days))
+        return upcoming[0].occasion if upcoming else Occasion.KEEP_IN_TOUCH
+
+    def _occasion_changed(self, index: int) -> None:
+        self._load(Occasion(self.occasion_combo.itemData(index)), None)
+
+    def _load(self, occasion: Occasion, occurrence_date: date | None) -> None:
+        draft = self._services.greetings.draft(self.customer_id, occasion,
+                                               occurrence_date=occurrence_date)
+        self.editor.set_draft(draft)
+
+
+class BatchDraftWindow(QDialog):
+    """ "Draft all for today": today's (and overdue) occasions on the left, the selected
+    draft on the right; each is edited and sent on its own."""
+
+    def __init__(self, services: Services, bus: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self.setWindowTitle("Draft all for today")
+        self.resize(1100, 740)
+        self.drafts: list[Draft] = services.greetings.today_drafts()
+        self.sent_keys: set[int] = set()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 14)
+        count = len(self.drafts)
+        self.summary = _label(
+            f"{count} greeting{'s' if count != 1 else ''} to send today" if count
+            else "Nothing to send today.", "pageTitle")
+        layout.addWidget(self.summary)
+        split = QSplitter()
+        self.list = QListWidget()
+        self.list.setObjectName("sidebar")  # roomy rows, accent selection
+        self.list.setMinimumWidth(320)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        today = services.clock.today()
+        for draft in self.drafts:
+            when = draft.occasion_date
+            shown = f"{when:%d %b}" if when.year == today.year else f"{when:%d %b %Y}"
+            overdue = " (overdue)" if when < today else ""
+            item = QListWidgetItem(f"{draft.customer_name}\n{draft.occasion_title} · "
+                                   f"{shown}{overdue}")
+            self.list.addItem(item)
+        split.addWidget(self.list)
+        self.editor = DraftEditor(services, bus, self)
+        holder = QWidget()
+        holder_layout = QVBoxLayout(holder)
+        holder_layout.setContentsMargins(14, 0, 0, 0)
+        holder_layout.addWidget(self.editor)
+        split.addWidget(holder)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 1)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.accept)
+        bottom.addWidget(self.close_button)
+        layout.addLayout(bottom)
+        self.list.currentRowChanged.connect(self._show)
+        self.editor.sent.connect(self._sent)
+        self.editor.setEnabled(bool(self.drafts))
+        if self.drafts:
+            self.list.setCurrentRow(0)
+
+    def _show(self, row: int) -> None:
+        if 0 <= row < len(self.drafts):
+            self.editor.set_draft(self.drafts[row])
+            self.editor.setEnabled(row not in self.sent_keys)
+
+    def _sent(self, _customer_id: int) -> None:
+        row = self.list.currentRow()
+        self.sent_keys.add(row)
+        item = self.list.item(row)
+        item.setText("✓ " + item.text().replace("\n", "  (sent)\n", 1))
+        self.editor.setEnabled(False)
+        remaining = [r for r in range(len(self.drafts)) if r not in self.sent_keys]
+        self.summary.setText(f"{len(remaining)} left to send" if remaining
+                             else "All sent. Well done!")
+        if remaining:
+            later = [r for r in remaining if r > row]
+            self.list.setCurrentRow(later[0] if later else remaining[0])
+
+
+class GreetingsHook(QObject):
+    """Plugs drafting into the main window: the Today rows' "Draft greeting" button, a
+    "Draft all for today" button in the Today header (Ctrl+Shift+D) and customer pages.
+
+    Lives here so the main window needs one line (`GreetingsHook(self)`), not the details.
+    """
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        self._services: Services = window.services  # type: ignore[attr-defined]
+        self._bus: AppState = window.bus  # type: ignore[attr-defined]
+        self.dialog: QDialog | None = None
+        today = getattr(window, "today", None)
+        if today is not None and hasattr(today, "draft_requested"):
+            today.draft_requested.connect(self.draft_for_touchpoint)
+            today.enable_drafts(True)
+            self.batch_button = QPushButton("Draft all for today…")
+            self.batch_button.setToolTip("Write today's greetings one after another "
+                                         "(Ctrl+Shift+D)")
+            self.batch_button.clicked.connect(self.draft_all)
+            today.header.add_action(self.batch_button)
+        action = QAction("Draft all for today", window)
+        action.setShortcut(QKeySequence("Ctrl+Shift+D"))
+        action.triggered.connect(self.draft_all)
+        window.addAction(action)
+
+    def _open(self, dialog: QDialog) -> QDialog:
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def draft_for_touchpoint(self, item: object) -> QDialog:
+        """A Today row's "Draft greeting": that customer, occasion and date."""
+        return self._open(DraftDialog(
+            self._services, self._bus, item.customer_id,  # type: ignore[attr-defined]
+            item.occasion, item.date, self._window,  # type: ignore[attr-defined]
+        ))
+
+    def draft_for_customer(self, customer_id: int) -> QDialog:
+        return self._open(DraftDialog(self._services, self._bus, customer_id,
+                                      parent=self._window))
+
+    def draft_all(self) -> QDialog:
+        return self._open(BatchDraftWindow(self._services, self._bus, self._window))
