@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from crmcompanion import cli_draft
+from crmcompanion import cli_draft, cli_transfer
 from crmcompanion.core.clock import Clock, clock_from_environment
 from crmcompanion.core.customer import Channel, Customer
 from crmcompanion.core.errors import DomainError
@@ -67,6 +67,14 @@ def build_parser() -> ArgumentParser:
     search.add_argument("--json", action="store_true", help="print JSON")
     search.add_argument("--archived", action="store_true", help="include archived customers")
 
+    remind = commands.add_parser(
+        "remind", help="deliver due reminders once (safe while the app is open), e.g. from cron"
+    )
+    remind.add_argument(
+        "--once", action="store_true", required=True, help="run one delivery pass and exit"
+    )
+    remind.add_argument("--json", action="store_true", help="print JSON")
+
     due = commands.add_parser(
         "due", help="list overdue touchpoints and those due in the next N days"
     )
@@ -79,14 +87,7 @@ def build_parser() -> ArgumentParser:
         "--channel", choices=[c.value for c in Channel], default=None, help="how you talked"
     )
     log.add_argument("summary", help="what was said")
-
-    remind = commands.add_parser(
-        "remind", help="deliver due reminders once (safe while the app is open), e.g. from cron"
-    )
-    remind.add_argument(
-        "--once", action="store_true", required=True, help="run one delivery pass and exit"
-    )
-    remind.add_argument("--json", action="store_true", help="print JSON")
+    cli_transfer.add_parsers(commands)
     cli_draft.add_parser(commands)
     return parser
 
@@ -173,6 +174,46 @@ class Cli:
             self.out.write(f"#{c.id}\t{c.display_name}{company}\t{contact}\n")
         return EXIT_OK
 
+    def remind_once(self) -> int:
+        # Imported here so other commands stay as light as before.
+        from crmcompanion.reminders.engine import ReminderEngine
+        from crmcompanion.reminders.notifier import NotifierChain, PlyerNotifier
+
+        engine = ReminderEngine(self.services.reminders, NotifierChain([PlyerNotifier()]))
+        report = engine.run_pass()
+        shown = {}
+        for notification, channel in zip(report.notifications, report.channels, strict=True):
+            shown[notification.title] = channel
+        if self.args.json:
+            self.print_json(
+                [
+                    {
+                        "id": r.id,
+                        "occurrence_key": r.occurrence_key,
+                        "customer_id": r.customer_id,
+                        "customer": r.customer_name,
+                        "occasion": r.occasion.value,
+                        "description": r.description,
+                        "remind_on": r.remind_on.isoformat(),
+                    }
+                    for r in report.delivered
+                ]
+            )
+            return EXIT_OK
+        if not report.delivered:
+            self.out.write("0 reminders\n")
+        for r in report.delivered:
+            self.out.write(
+                f"{r.remind_on.isoformat()}\t#{r.customer_id}\t{r.customer_name}\t"
+                f"{r.occasion.title}\t{r.description}\n"
+            )
+        for title, channel in shown.items():
+            if channel == "app":
+                self.err.write(
+                    f"Could not show a desktop notification for “{title}”; "
+                    "it is in the app's reminder list.\n"
+                )
+        return EXIT_OK
 
     def due(self) -> int:
         if self.args.days < 0:
@@ -220,53 +261,14 @@ class Cli:
         return EXIT_OK
 
 
-    def remind_once(self) -> int:
-        # Imported here so other commands stay as light as before.
-        from crmcompanion.reminders.engine import ReminderEngine
-        from crmcompanion.reminders.notifier import NotifierChain, PlyerNotifier
-
-        engine = ReminderEngine(self.services.reminders, NotifierChain([PlyerNotifier()]))
-        report = engine.run_pass()
-        shown = {}
-        for notification, channel in zip(report.notifications, report.channels, strict=True):
-            shown[notification.title] = channel
-        if self.args.json:
-            self.print_json(
-                [
-                    {
-                        "id": r.id,
-                        "occurrence_key": r.occurrence_key,
-                        "customer_id": r.customer_id,
-                        "customer": r.customer_name,
-                        "occasion": r.occasion.value,
-                        "description": r.description,
-                        "remind_on": r.remind_on.isoformat(),
-                    }
-                    for r in report.delivered
-                ]
-            )
-            return EXIT_OK
-        if not report.delivered:
-            self.out.write("0 reminders\n")
-        for r in report.delivered:
-            self.out.write(
-                f"{r.remind_on.isoformat()}\t#{r.customer_id}\t{r.customer_name}\t"
-                f"{r.occasion.title}\t{r.description}\n"
-            )
-        for title, channel in shown.items():
-            if channel == "app":
-                self.err.write(
-                    f"Could not show a desktop notification for “{title}”; "
-                    "it is in the app's reminder list.\n"
-                )
-        return EXIT_OK
-
 COMMANDS: dict[tuple[str, str | None], Callable[[Cli], int]] = {
     ("demo", None): Cli.demo,
     ("customers", "search"): Cli.customers_search,
     ("remind", None): Cli.remind_once,
     ("due", None): Cli.due,
     ("log", None): Cli.log,
+    ("import", None): cli_transfer.run_import,
+    ("export", None): cli_transfer.run_export,
     ("draft", None): cli_draft.run_draft,
 }
 

@@ -395,6 +395,42 @@ class ReminderCheck(Base):
     checked_until: Mapped[date] = mapped_column(Date)
     checked_at: Mapped[datetime] = mapped_column(DateTime)
 
+
+# --- Imports (undo of the last import) -----------------------------------------------------
+
+
+class ImportBatch(Base):
+    """One import run: where customers came from, and what "Undo last import" removes."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(500), default="")
+    format: Mapped[str] = mapped_column(String(32), default="")
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ImportBatchCustomer(Base):
+    """A customer created by an import batch (a link table, so customers stay untouched)."""
+
+    __tablename__ = "import_batch_customers"
+
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_import_batch_customers_customer", "customer_id"),)
+
+
 # --- Greetings (the owner's template library) ----------------------------------------------
 
 
