@@ -76,6 +76,9 @@ class CadenceDefaults:
             _check_cadence(getattr(self, name), f"The {name.replace('_', ' ')} cadence")
 
 
+# Silences of two years or more are described in whole years.
+DAYS_SHOWN_AS_YEARS = 730
+
 def _check_cadence(value: int, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CADENCE_DAYS:
         raise ValueError(f"{what} must be a whole number of days from 1 to {MAX_CADENCE_DAYS}.")
@@ -325,6 +328,9 @@ def describe(
     if occasion is Occasion.KEEP_IN_TOUCH:
         if days_without_contact is None:
             return "keep in touch"
+        if days_without_contact >= DAYS_SHOWN_AS_YEARS:
+            # "no contact for 2525 days" makes the reader do arithmetic; whole years do not.
+            return f"no contact for {_plural(days_without_contact // 365, 'year')}"
         return f"no contact for {_plural(days_without_contact, 'day')}"
     if occasion is Occasion.CUSTOM:
         text = label or Occasion.CUSTOM.title.lower()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -65,10 +65,16 @@ def history_heading(record: InteractionRecord) -> str:
     return "  ·  ".join(parts)
 
 
+# Past two months, a date reads better than a count of days.
+OVERDUE_SHOWN_AS_DATE = 60
+
+
 def upcoming_text(item: Touchpoint, today: object) -> str:
     days = (item.date - today).days  # type: ignore[operator]
-    if days < 0:
-        when = f"{-days} days overdue"
+    if days < -OVERDUE_SHOWN_AS_DATE:
+        when = f"overdue since {item.date:%d %b %Y}"
+    elif days < 0:
+        when = f"{-days} day{'s' if days < -1 else ''} overdue"
     elif days == 0:
         when = "today"
     elif days == 1:
@@ -83,6 +89,8 @@ def upcoming_text(item: Touchpoint, today: object) -> str:
 
 class CustomerActivity(QWidget):
     """Upcoming touchpoints and history of the customer shown in the profile panel."""
+
+    draft_requested = Signal(int)  # customer id: "Write greeting…" clicked
 
     def __init__(
         self, services: Services, bus: AppState, parent: QWidget | None = None
@@ -106,16 +114,29 @@ class CustomerActivity(QWidget):
         self.settings_button.setObjectName("link")
         self.settings_button.setToolTip("Do not contact, occasions to skip, keep-in-touch rhythm")
         self.settings_button.clicked.connect(self.edit_preferences)
+        self.draft_button = QPushButton("Write greeting…")
+        self.draft_button.setToolTip("Draft a message for this customer from a template")
+        self.draft_button.clicked.connect(self._request_draft)
+        self.draft_button.setEnabled(False)  # until the greetings feature connects to it
         buttons.addWidget(self.log_button)
+        buttons.addWidget(self.draft_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.settings_button)
         layout.addLayout(buttons)
+        # On its own line: three controls side by side overflow the narrow profile panel.
+        settings_row = QHBoxLayout()
+        settings_row.addWidget(self.settings_button)
+        settings_row.addStretch(1)
+        layout.addLayout(settings_row)
         self._body = QVBoxLayout()
         self._body.setSpacing(4)
         layout.addLayout(self._body)
         # The profile panel only reloads while it is on screen; a Done clicked on the Today
         # page must still be in this history when the user comes back.
         bus.changed.connect(self._on_changed)
+
+    def _request_draft(self) -> None:
+        if self.customer_id is not None:
+            self.draft_requested.emit(self.customer_id)
 
     def _on_changed(self, changed: Changed) -> None:
         if self.customer_id is not None and self.customer_id in changed.customers and (

@@ -488,6 +488,12 @@ class GreetingsHook(QObject):
                                          "(Ctrl+Shift+D)")
             self.batch_button.clicked.connect(self.draft_all)
             today.header.add_action(self.batch_button)
+        # The customer page's "Write greeting…" button.
+        customers = getattr(window, "customers", None)
+        activity = getattr(getattr(customers, "detail", None), "activity", None)
+        if activity is not None and hasattr(activity, "draft_requested"):
+            activity.draft_requested.connect(self.draft_for_customer)
+            activity.draft_button.setEnabled(True)
         action = QAction("Draft all for today", window)
         action.setShortcut(QKeySequence("Ctrl+Shift+D"))
         action.triggered.connect(self.draft_all)

@@ -309,6 +309,13 @@ def test_describe_keep_in_touch():
         "no contact for 1 day"
     )
     assert describe(Occasion.KEEP_IN_TOUCH, TODAY, None) == "keep in touch"
+    # Two years and more read as whole years.
+    assert describe(Occasion.KEEP_IN_TOUCH, TODAY, None, days_without_contact=729) == (
+        "no contact for 729 days"
+    )
+    assert describe(Occasion.KEEP_IN_TOUCH, TODAY, None, days_without_contact=2525) == (
+        "no contact for 6 years"
+    )
 
 
 def test_describe_custom_and_follow_up():

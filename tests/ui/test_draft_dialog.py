@@ -274,3 +274,17 @@ def test_greetings_settings_page_fills_the_draft(qtbot, services, ada):
     editor = dialog.editor
     assert editor.channel() is Channel.SMS
     assert editor.preview.toPlainText().endswith("Warm wishes,\nSam at Petal Shop")
+
+
+def test_write_greeting_from_the_customer_page_opens_a_draft_for_them(qtbot, services, ada,
+                                                                     make_window):
+    window = make_window()
+    window.open_customer(ada.id)
+    activity = window.customers.detail.activity
+    qtbot.waitUntil(lambda: activity.isVisible() and activity.customer_id == ada.id)
+    click(qtbot, activity.draft_button)
+    dialog = window.greetings.dialog
+    assert isinstance(dialog, DraftDialog)
+    qtbot.waitExposed(dialog)
+    assert "Ada" in dialog.editor.preview.toPlainText()
+    dialog.reject()
