@@ -35,6 +35,7 @@ from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.log_conversation import LogConversationDialog
+from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
 
@@ -268,16 +269,8 @@ class PreferencesDialog(QDialog):
         self.error = _label("", "formBanner")
         self.error.setVisible(False)
         layout.addWidget(self.error)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = QPushButton("Save")
-        self.save_button.setObjectName("primary")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons = DialogButtons(self, self.save)
+        self.cancel_button, self.save_button = buttons.cancel_button, buttons.accept_button
         layout.addLayout(buttons)
 
     def save(self) -> None:

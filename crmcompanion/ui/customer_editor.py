@@ -56,6 +56,7 @@ from crmcompanion.core.errors import ConflictError, DomainError, ValidationError
 from crmcompanion.core.validation import format_phone
 from crmcompanion.services.customers import CustomerService, Saved
 from crmcompanion.ui.style import STATUS_TITLES, repolish
+from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
 
@@ -398,17 +399,8 @@ class CustomerEditor(QDialog):
         content.addStretch(1)
 
         # --- buttons ---
-        bar = QHBoxLayout()
-        bar.setContentsMargins(24, 10, 24, 16)
-        bar.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = QPushButton("Save")
-        self.save_button.setObjectName("primary")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        bar.addWidget(self.cancel_button)
-        bar.addWidget(self.save_button)
+        bar = DialogButtons(self, self.save, margins=(24, 10, 24, 16))
+        self.cancel_button, self.save_button = bar.cancel_button, bar.accept_button
         outer.addLayout(bar)
 
         if customer is not None:

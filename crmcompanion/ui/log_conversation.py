@@ -16,10 +16,8 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +27,7 @@ from crmcompanion.core.customer import Channel
 from crmcompanion.core.errors import DomainError, ValidationError
 from crmcompanion.services.interactions import InteractionService, Logged
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
 
@@ -93,16 +92,8 @@ class LogConversationDialog(QDialog):
         self.error.setVisible(False)
         layout.addWidget(self.error)
 
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = QPushButton("Save")
-        self.save_button.setObjectName("primary")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons = DialogButtons(self, self.save)
+        self.cancel_button, self.save_button = buttons.cancel_button, buttons.accept_button
         layout.addLayout(buttons)
         self.summary.setFocus()
 

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QPushButton,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -37,6 +36,7 @@ from crmcompanion.core.settings import CONFIRM_DELETE, DEFAULT_REGION, OWNER_NAM
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
+from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
 
@@ -224,17 +224,8 @@ class SettingsDialog(QDialog):
         holder_layout.addWidget(self.stack)
         body.addWidget(holder, 1)
         outer.addLayout(body, 1)
-        buttons = QHBoxLayout()
-        buttons.setContentsMargins(24, 10, 24, 16)
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.save_button = QPushButton("Save")
-        self.save_button.setObjectName("primary")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
+        buttons = DialogButtons(self, self.save, margins=(24, 10, 24, 16))
+        self.cancel_button, self.save_button = buttons.cancel_button, buttons.accept_button
         outer.addLayout(buttons)
 
     def page(self, title: str) -> SettingsPage:

@@ -6,9 +6,12 @@ gets a friendly empty state with one line instead of a blank page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -21,6 +24,33 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.customer import Status
 from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
+
+
+class DialogButtons(QHBoxLayout):
+    """The Cancel / primary-action row every form dialog ends with, right-aligned.
+
+    One definition so every dialog has the same order, default button and look.
+    """
+
+    def __init__(
+        self,
+        dialog: QDialog,
+        on_accept: Callable[[], object],
+        accept_text: str = "Save",
+        margins: tuple[int, int, int, int] | None = None,
+    ) -> None:
+        super().__init__()
+        if margins is not None:
+            self.setContentsMargins(*margins)
+        self.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(dialog.reject)
+        self.accept_button = QPushButton(accept_text)
+        self.accept_button.setObjectName("primary")
+        self.accept_button.setDefault(True)
+        self.accept_button.clicked.connect(on_accept)
+        self.addWidget(self.cancel_button)
+        self.addWidget(self.accept_button)
 
 
 class PageHeader(QWidget):
