@@ -47,10 +47,7 @@ def add_parsers(commands: Any) -> None:
 
 
 def _service(cli: Cli) -> Any:
-    from crmcompanion.services.import_export import ImportExportService
-
-    services = cli.services
-    return ImportExportService(services.db, services.settings, services.staff_id)
+    return cli.services.import_export
 
 
 def _mapping(pairs: list[str]) -> dict[str, str | None]:

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.settings import DEFAULT_REGION
 from crmcompanion.services.customers import CustomerService
+from crmcompanion.services.duplicates import DuplicateService
 from crmcompanion.services.greetings import GreetingService
+from crmcompanion.services.import_export import ImportExportService
 from crmcompanion.services.interactions import InteractionService
+from crmcompanion.services.personal_data import PersonalDataService
 from crmcompanion.services.reminders import ReminderService, TouchpointDueSource
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService
@@ -26,6 +29,9 @@ class Services:
     touchpoints: TouchpointService
     interactions: InteractionService
     greetings: GreetingService
+    import_export: ImportExportService
+    duplicates: DuplicateService
+    personal_data: PersonalDataService
 
     def close(self) -> None:
         self.db.dispose()
@@ -44,10 +50,15 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
     greetings = GreetingService(
         db, customers, touchpoints, interactions, settings.get, clock, staff_id
     )
+    region = lambda: settings.get(DEFAULT_REGION)  # noqa: E731 - read at call time
+    import_export = ImportExportService(db, settings, staff_id, touchpoints=touchpoints)
+    duplicates = DuplicateService(db, clock, staff_id, region=region)
+    personal_data = PersonalDataService(db, clock, staff_id)
     return Services(
         db=db, clock=clock, staff_id=staff_id, settings=settings, customers=customers,
         reminders=reminders, touchpoints=touchpoints, interactions=interactions,
-        greetings=greetings,
+        greetings=greetings, import_export=import_export, duplicates=duplicates,
+        personal_data=personal_data,
     )
 
 

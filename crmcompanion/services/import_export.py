@@ -45,6 +45,7 @@ from crmcompanion.core.validation import normalise_phone, validate_customer
 from crmcompanion.core.vcard import VCardVersion, customer_vcard_uid, read_vcard_file, vcard_for
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.settings import SettingsService
+from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import transfer
@@ -198,6 +199,8 @@ class UndoneImport:
     source: str
     removed: int
     changed: Changed
+    restored: int = 0  # customers the import had merged rows into, put back as they were
+    kept_edited: int = 0  # merged customers edited since the import: left as they are
 
 
 @dataclass(frozen=True)
@@ -230,11 +233,14 @@ class _Row:
 
 class ImportExportService:
     def __init__(self, db: Database, settings: SettingsService, staff_id: int | None,
-                 clock_now: Callable[[], datetime] = utcnow) -> None:
+                 clock_now: Callable[[], datetime] = utcnow,
+                 touchpoints: TouchpointService | None = None) -> None:
         self._db = db
         self._settings = settings
         self._staff_id = staff_id
         self._now = clock_now
+        # Upcoming touchpoints for `export_ics(days=...)`; None exports only yearly dates.
+        self._touchpoints = touchpoints
 
     # --- preview ----------------------------------------------------------------------
     def preview(self, path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None = None,

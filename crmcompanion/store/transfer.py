@@ -8,6 +8,7 @@ write plain tuples through the DBAPI cursor, in chunks, and never build ORM obje
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -267,3 +268,216 @@ def delete_customers(session: Session, ids: Sequence[int]) -> None:
             cursor.execute(f"DELETE FROM customers WHERE id IN ({marks})", part)
     finally:
         cursor.close()
+
+
+# --- duplicates and merges ----------------------------------------------------------------
+
+# The source_uid of the shared "Erased customer" placeholder (see services.personal_data): it
+# is never offered as a duplicate.
+PLACEHOLDER_UID = "crmcompanion:erased-customer"
+# A key shared by more customers than this is linked as a chain, not all pairs (a shared
+# office phone must not make 10,000 pairs).
+_ALL_PAIRS_UP_TO = 12
+# "Same first three letters at the same company" blocks larger than this are skipped: a block
+# that big is a big company, not a typo.
+_COMPANY_BLOCK_MAX = 40
+
+PairReasons = dict[tuple[int, int], list[tuple[str, str]]]
+
+
+def _add_pair(pairs: PairReasons, a: int, b: int, kind: str, value: str) -> None:
+    if a == b:
+        return
+    key = (a, b) if a < b else (b, a)
+    reasons = pairs.setdefault(key, [])
+    if (kind, value) not in reasons:
+        reasons.append((kind, value))
+
+
+def _link(pairs: PairReasons, ids: Sequence[int], kind: str, value: str) -> None:
+    ids = sorted(set(ids))
+    if len(ids) <= _ALL_PAIRS_UP_TO:
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                _add_pair(pairs, a, b, kind, value)
+    else:
+        for a, b in itertools.pairwise(ids):
+            _add_pair(pairs, a, b, kind, value)
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """Levenshtein distance <= 1, or one swap of neighbours ("jonh"/"john")."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] \
+            and a[diff[1]] == b[diff[0]]
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
+
+
+def _edit_distance(a: str, b: str, cap: int) -> int:
+    """Levenshtein distance, giving up (returning cap + 1) once it must exceed `cap`."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ca != cb)))
+        if min(current) > cap:
+            return cap + 1
+        previous = current
+    return previous[-1]
+
+
+def duplicate_pairs(session: Session, excluded_uid: str = PLACEHOLDER_UID) -> PairReasons:
+    """Pairs of customer ids that look like the same person, each with its reasons.
+
+    Exact keys are grouped in SQL; names are compared only inside blocks (same folded last
+    name with first names one edit apart, found through deletion-neighbourhood keys; same first
+    three letters of the folded name at the same company), so the cost grows with the number
+    of customers, never with its square.
+    """
+    from crmcompanion.core.text import fold
+
+    pairs: PairReasons = {}
+    cursor = session.connection().connection.cursor()
+    try:
+        excluded = {cid for (cid,) in cursor.execute(
+            "SELECT id FROM customers WHERE source_uid = ?", (excluded_uid,))}
+        for key, ids in cursor.execute(
+            "SELECT address_key, group_concat(DISTINCT customer_id) FROM customer_emails "
+            "WHERE address_key <> '' GROUP BY address_key "
+            "HAVING count(DISTINCT customer_id) > 1"
+        ).fetchall():
+            _link(pairs, [int(x) for x in ids.split(",") if int(x) not in excluded],
+                  "email", key)
+        for key, ids in cursor.execute(
+            "SELECT digits, group_concat(DISTINCT customer_id) FROM customer_phones "
+            "WHERE number LIKE '+%' AND digits <> '' GROUP BY digits "
+            "HAVING count(DISTINCT customer_id) > 1"
+        ).fetchall():
+            _link(pairs, [int(x) for x in ids.split(",") if int(x) not in excluded],
+                  "phone", "+" + key)
+        by_name: dict[str, list[int]] = {}
+        by_neighbour: dict[tuple[str, str], dict[str, int]] = {}
+        by_company: dict[tuple[str, str], dict[str, int]] = {}
+        for cid, sort_name, first, last, sort_company in cursor.execute(
+            "SELECT id, sort_name, first_name, last_name, sort_company FROM customers "
+            "WHERE source_uid <> ? ORDER BY id", (excluded_uid,)
+        ):
+            if not (first or last) or not sort_name:
+                continue  # a company-only record: its name is the company, not a person
+            by_name.setdefault(sort_name, []).append(cid)
+            folded_first = " ".join(fold(first).split())
+            folded_last = " ".join(fold(last).split())
+            if folded_last and len(folded_first) >= 2:
+                variants = {folded_first} | {
+                    folded_first[:i] + folded_first[i + 1:] for i in range(len(folded_first))}
+                for variant in variants:
+                    # First id per distinct first name: equal names are linked by same_name.
+                    by_neighbour.setdefault((folded_last, variant), {}).setdefault(
+                        folded_first, cid)
+            if sort_company and len(sort_name) >= 3:
+                by_company.setdefault((sort_name[:3], sort_company), {}).setdefault(
+                    sort_name, cid)
+        for name, ids in by_name.items():
+            if len(ids) > 1:
+                _link(pairs, ids, "same_name", name)
+        for (last, _), firsts in by_neighbour.items():
+            if len(firsts) < 2:
+                continue
+            items = sorted(firsts.items())
+            for i, (name_a, id_a) in enumerate(items):
+                for name_b, id_b in items[i + 1:]:
+                    if _within_one_edit(name_a, name_b):
+                        _add_pair(pairs, id_a, id_b, "similar_name",
+                                  f"{name_a} {last} ~ {name_b} {last}")
+        for (_, company), names in by_company.items():
+            if len(names) < 2 or len(names) > _COMPANY_BLOCK_MAX:
+                continue
+            items = sorted(names.items())
+            for i, (name_a, id_a) in enumerate(items):
+                for name_b, id_b in items[i + 1:]:
+                    if _edit_distance(name_a, name_b, 2) <= 2:
+                        _add_pair(pairs, id_a, id_b, "similar_name",
+                                  f"{name_a} ~ {name_b} ({company})")
+    finally:
+        cursor.close()
+    return pairs
+
+
+def duplicate_candidates(session: Session, ids: Sequence[int]
+                         ) -> dict[int, tuple[int, str, str, str, str, bool]]:
+    """(id, display name, company, primary email, primary phone, archived) by id."""
+    found: dict[int, tuple[int, str, str, str, str, bool]] = {}
+    cursor = session.connection().connection.cursor()
+    try:
+        for part in _chunks(list(ids)):
+            for cid, name, company, email, phone, archived in cursor.execute(
+                "SELECT id, display_name, company, primary_email, primary_phone, "
+                f"archived_at IS NOT NULL FROM customers WHERE id IN ({_marks(len(part))})",
+                part,
+            ):
+                found[cid] = (cid, name, company, email, phone, bool(archived))
+    finally:
+        cursor.close()
+    return found
+
+
+def _customer_key_pattern(customer_id: int) -> str:
+    return f"/c{customer_id}/"
+
+
+def move_customer_rows(session: Session, from_id: int, to_id: int,
+                       policy: dict[str, str] | Any) -> dict[str, int]:
+    """Re-point the rows of `from_id` to `to_id` as `policy` says per table (see
+    services.duplicates.MERGE_POLICY); returns the rows moved per table. Rows the policy
+    leaves behind go when `from_id` is deleted (ON DELETE CASCADE)."""
+    moved: dict[str, int] = {}
+    conn = session.connection()
+    old_part, new_part = _customer_key_pattern(from_id), _customer_key_pattern(to_id)
+    for table, column in customer_references():
+        action = policy[table.name]
+        name, col = table.name, column.name
+        if action == "repoint":
+            result = conn.execute(text(f"UPDATE {name} SET {col} = :to WHERE {col} = :from"),
+                                  {"to": to_id, "from": from_id})
+            moved[name] = result.rowcount
+        elif action == "union":
+            # Rows whose key the kept customer already has stay behind (and are deleted).
+            result = conn.execute(
+                text(f"UPDATE OR IGNORE {name} SET {col} = :to WHERE {col} = :from"),
+                {"to": to_id, "from": from_id})
+            moved[name] = result.rowcount
+        elif action == "rekey":
+            # The occurrence key names the customer ("birthday/c12/d34/..."): rewrite it so
+            # a done or skipped occurrence stays done for the kept customer. A key the kept
+            # customer already has wins; the other's row stays behind.
+            result = conn.execute(
+                text(f"UPDATE OR IGNORE {name} SET {col} = :to, "
+                     "occurrence_key = replace(occurrence_key, :old, :new) "
+                     f"WHERE {col} = :from"),
+                {"to": to_id, "from": from_id, "old": old_part, "new": new_part})
+            moved[name] = result.rowcount
+        elif action not in ("profile", "derived", "drop"):
+            raise ValueError(f"unknown merge action {action!r} for {name}")
+    # Interactions keep their own occurrence keys in step with the re-keyed states.
+    if "interactions" in Base.metadata.tables and policy.get("touchpoint_states") == "rekey":
+        conn.execute(
+            text("UPDATE interactions SET occurrence_key = replace(occurrence_key, :old, :new) "
+                 "WHERE customer_id = :to AND occurrence_key LIKE :like"),
+            {"old": old_part, "new": new_part, "to": to_id, "like": f"%{old_part}%"})
+    return moved
