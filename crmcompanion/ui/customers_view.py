@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -34,6 +35,7 @@ from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.customers import DeletedCustomer
 from crmcompanion.services.demo import fill_demo
+from crmcompanion.services.import_export import ImportExportService, ImportResult, UndoneImport
 from crmcompanion.store.customers import ListQuery, SortColumn
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_activity import CustomerActivity
@@ -111,6 +113,32 @@ class CustomersView(QWidget):
         self.add_button.setObjectName("primary")
         self.add_button.setToolTip("Add a customer (Ctrl+N)")
         self.add_button.clicked.connect(self.new_customer)
+        # Import/export (issue 6): buttons beside "Add customer", the rest in the More menu.
+        self.transfer: ImportExportService = services.import_export
+        self.import_wizard: QWidget | None = None
+        self.export_dialog: QWidget | None = None
+        self.merge_dialog: QWidget | None = None
+        self._import_undo_offered = False
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip("Import customers from a CSV or vCard file")
+        self.import_button.clicked.connect(self.open_import)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Export the customers listed (or selected) as CSV, "
+                                      "vCard or calendar")
+        self.export_button.clicked.connect(self.open_export)
+        self.more_button = QPushButton("More")
+        self.more_button.setToolTip("Undo last import, find duplicates, …")
+        self.more_menu = QMenu(self.more_button)
+        self.import_action = self.more_menu.addAction("Import…", self.open_import)
+        self.export_action = self.more_menu.addAction("Export…", self.open_export)
+        self.undo_import_action: QAction = self.more_menu.addAction(
+            "Undo last import", self.undo_last_import)
+        self.more_menu.addSeparator()
+        self.duplicates_action: QAction = self.more_menu.addAction(
+            "Find duplicates…", self.find_duplicates)
+        self.more_button.setMenu(self.more_menu)
+        for button in (self.import_button, self.export_button, self.more_button):
+            self.header.add_action(button)
         self.header.add_action(self.add_button)
         layout.addWidget(self.header)
 
@@ -204,7 +232,7 @@ class CustomersView(QWidget):
         layout.addWidget(self.stack, 1)
 
         self.undo_bar = UndoBar()
-        self.undo_bar.undo_button.clicked.connect(self.undo_delete)
+        self.undo_bar.undo_button.clicked.connect(self._undo_clicked)
         self.undo_bar.dismiss_button.clicked.connect(self._hide_undo)
         layout.addWidget(self.undo_bar)
         self._undo_timer = QTimer(self)
@@ -215,7 +243,7 @@ class CustomersView(QWidget):
         self.undo_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), self)
         self.undo_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.undo_shortcut.setEnabled(False)
-        self.undo_shortcut.activated.connect(self.undo_delete)
+        self.undo_shortcut.activated.connect(self._undo_clicked)
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.delete_selected)
@@ -475,13 +503,20 @@ class CustomersView(QWidget):
 
     def _hide_undo(self) -> None:
         self._deleted = None
+        self._import_undo_offered = False
         self.undo_bar.setVisible(False)
         self.undo_shortcut.setEnabled(False)
         self._undo_timer.stop()
 
     @property
     def undo_offered(self) -> bool:
-        return self._deleted is not None
+        return self._deleted is not None or self._import_undo_offered
+
+    def _undo_clicked(self) -> None:
+        if self._import_undo_offered:
+            self.undo_last_import()
+        else:
+            self.undo_delete()
 
     def undo_delete(self) -> None:
         deleted = self._deleted
@@ -508,6 +543,71 @@ class CustomersView(QWidget):
             return
         self._bus.publish(changed)
         self.message.emit(f"Added {SAMPLE_CUSTOMERS} sample customers.")
+
+    # --- import, export, duplicates (issue 6) ------------------------------------------------
+    def selected_ids(self) -> list[int]:
+        """The selected customers, in list order."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows(NAME))
+        ids = [self.model.index(row, NAME).data(ID_ROLE) for row in rows]
+        return [int(value) for value in ids if value is not None]
+
+    def open_import(self) -> QWidget:
+        from crmcompanion.ui.import_wizard import ImportWizard
+
+        wizard = ImportWizard(self.transfer, self._bus, self.window())
+        wizard.imported.connect(self._offer_import_undo)
+        wizard.undone.connect(lambda _undone: self._hide_undo())
+        wizard.finished.connect(wizard.deleteLater)
+        self.import_wizard = wizard
+        wizard.open()
+        return wizard
+
+    def open_export(self) -> QWidget:
+        from crmcompanion.ui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.transfer, self.current_query(), self.model.rowCount(),
+                              self.selected_ids(), self._services.clock, self.window())
+        dialog.exported.connect(lambda result: self.message.emit(
+            f"Exported {result.count:,} to {result.path}."))
+        dialog.finished.connect(dialog.deleteLater)
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _offer_import_undo(self, result: ImportResult) -> None:
+        if not result.created:
+            return
+        self._deleted = None
+        self._import_undo_offered = True
+        noun = "customer" if result.created == 1 else "customers"
+        self.undo_bar.label.setText(f"Imported {result.created:,} {noun}.")
+        self.undo_bar.setVisible(True)
+        self.undo_shortcut.setEnabled(True)
+        self._undo_timer.start(UNDO_SECONDS * 3000)
+        self.message.emit(f"Imported {result.created:,} {noun}. Undo: More → Undo last import.")
+
+    def undo_last_import(self) -> UndoneImport | None:
+        self._hide_undo()
+        try:
+            undone = self.transfer.undo_last_import()
+        except DomainError as exc:
+            self.message.emit(str(exc))
+            return None
+        self._bus.publish(undone.changed)
+        self.message.emit(f"Undid the last import: removed {undone.removed:,} customers.")
+        return undone
+
+    def find_duplicates(self) -> QWidget | None:
+        try:
+            from crmcompanion.ui.merge_dialog import MergeDialog
+        except ImportError:  # the duplicates service is not there yet
+            self.message.emit("Finding duplicates is not available yet.")
+            return None
+        dialog = MergeDialog(self._services, self._bus, self.window())
+        dialog.finished.connect(dialog.deleteLater)
+        self.merge_dialog = dialog
+        dialog.open()
+        return dialog
 
     # --- refreshing from the bus --------------------------------------------------------
     def _on_changed(self, changed: Changed) -> None:
