@@ -269,6 +269,7 @@ COMMANDS: dict[tuple[str, str | None], Callable[[Cli], int]] = {
     ("log", None): Cli.log,
     ("import", None): cli_transfer.run_import,
     ("export", None): cli_transfer.run_export,
+    ("duplicates", None): cli_transfer.run_duplicates,
     ("draft", None): cli_draft.run_draft,
 }
 

@@ -1,4 +1,4 @@
-"""`crmcompanion import` and `crmcompanion export`: the import/export services from a terminal.
+"""`crmcompanion import`, `export` and `duplicates`: the transfer services from a terminal.
 
 Kept out of cli.py so that file stays a short table of commands; the conventions are the same:
 data on stdout, messages on stderr, exit 0 success, 1 a domain error, 2 a usage error.
@@ -44,6 +44,10 @@ def add_parsers(commands: Any) -> None:
     exp.add_argument("--delimiter", choices=(",", ";"), default=",")
     exp.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 BOM")
     exp.add_argument("--vcard-version", choices=("3.0", "4.0"), default="4.0")
+
+    dup = commands.add_parser("duplicates", help="list groups of likely duplicate customers")
+    dup.add_argument("--limit", type=int, default=100, metavar="N", help="at most N groups")
+    dup.add_argument("--json", action="store_true", help="print the groups as JSON")
 
 
 def _service(cli: Cli) -> Any:
@@ -130,11 +134,33 @@ def run_export(cli: Cli) -> int:
         if args.days is not None and args.days < 0:
             raise UsageError("crmcompanion export: --days must be 0 or more")
         result = service.export_ics(args.output, query, now=cli.clock.now(), days=args.days)
-        if args.days:
-            cli.err.write("Note: upcoming touchpoints are not exported yet; birthdays and "
-                          "anniversaries were.\n")
     cli.err.write(f"Exported {result.count:,} {'events' if args.format == 'ics' else 'customers'}"
                   f" to {result.path}.\n")
     return EXIT_OK
 
 
+
+
+def run_duplicates(cli: Cli) -> int:
+    """One group per paragraph (or a JSON list): its customers, then each pair's reasons."""
+    groups = cli.services.duplicates.find_duplicates(limit=max(0, cli.args.limit))
+    if cli.args.json:
+        cli.print_json([
+            {"customers": [{"id": x.id, "name": x.display_name, "company": x.company,
+                            "email": x.email, "phone": x.phone} for x in g.customers],
+             "pairs": [{"ids": [p.first_id, p.second_id],
+                        "reasons": [{"kind": r.kind, "value": r.value} for r in p.reasons]}
+                       for p in g.pairs]}
+            for g in groups])
+    else:
+        for group in groups:
+            for x in group.customers:
+                extra = ", ".join(v for v in (x.company, x.email, x.phone) if v)
+                cli.out.write(f"#{x.id} {x.display_name}" + (f" ({extra})" if extra else "")
+                              + "\n")
+            for p in group.pairs:
+                reasons = "; ".join(f"{r.kind} {r.value}" for r in p.reasons)
+                cli.out.write(f"  #{p.first_id} ~ #{p.second_id}: {reasons}\n")
+            cli.out.write("\n")
+    cli.err.write(f"{len(groups)} group(s) of likely duplicates.\n")
+    return EXIT_OK

@@ -799,13 +799,19 @@ def inspect_csv(path: str | os.PathLike[str], *,
     )
 
 
-def iter_parsed_batches(report: ImportReport, batch_size: int = 500
+def iter_parsed_batches(report: ImportReport, batch_size: int = 500,
+                        skipped: list[ImportIssue] | None = None
                         ) -> Iterator[list[ParsedRow]]:
     """Pass 2: yield the file's customers in lists of at most `batch_size`.
 
     Raises CsvImportError if the report has issues: fix the file (or pass `date_order` /
-    `mapping` to `inspect_csv`) first, so that nothing is imported from a broken file.
+    `mapping` to `inspect_csv`) first, so that nothing is imported from a broken file. With a
+    `skipped` list ("skip invalid rows"), rows with issues are left out and their issues
+    appended to it instead.
     """
+    if skipped is not None:
+        yield from _lenient_batches(report, batch_size, skipped)
+        return
     if not report.ok:
         raise CsvImportError(report.issues)
     plan, stream, records = _plan(report.path, None, report.encoding, report.delimiter)
@@ -825,6 +831,33 @@ def iter_parsed_batches(report: ImportReport, batch_size: int = 500
             if parsed is None:
                 # The file changed since inspect_csv: refuse rather than import half of it.
                 raise CsvImportError(tuple(issues))
+            batch.append(parsed)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _lenient_batches(report: ImportReport, batch_size: int, skipped: list[ImportIssue]
+                     ) -> Iterator[list[ParsedRow]]:
+    plan, stream, records = _plan(report.path, None, report.encoding, report.delimiter)
+    plan = replace(plan, targets=report._targets)
+    parser = _RowParser(plan.targets, plan.headers, _DateContext(report.date_order),
+                        report.default_region, normalise_phones=True)
+    batch: list[ParsedRow] = []
+    with stream:
+        for record in records:
+            if record.cells is None:
+                skipped.append(ImportIssue(record.line, "", record.error, "bad_quoting"))
+                continue
+            if not any(c.strip() for c in record.cells):
+                continue
+            parsed, issues = parser.parse(record.line, record.cells,
+                                          record.last_line > record.line)
+            if parsed is None:
+                skipped.extend(issues)
+                continue
             batch.append(parsed)
             if len(batch) >= batch_size:
                 yield batch

@@ -38,7 +38,12 @@ from crmcompanion.core.csv_export import ExportOptions, ExportRow, export_csv
 from crmcompanion.core.customer import CustomerDraft, PhoneNumber
 from crmcompanion.core.date_parsing import DateOrder
 from crmcompanion.core.errors import DomainError, ValidationError
-from crmcompanion.core.icalendar_export import export_icalendar, yearly_events_for_customer
+from crmcompanion.core.icalendar_export import (
+    TouchpointEvent,
+    export_icalendar,
+    yearly_events_for_customer,
+)
+from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import ALL_SETTINGS, DEFAULT_REGION
 from crmcompanion.core.text import digits
 from crmcompanion.core.validation import normalise_phone, validate_customer
@@ -490,17 +495,18 @@ class ImportExportService:
                    now: datetime | None = None, days: int | None = None,
                    ids: Sequence[int] | None = None) -> ExportResult:
         """Birthdays and anniversaries (yearly events, the app's leap-day rule) and, with
-        `days`, upcoming touchpoints (when the touchpoint service exists)."""
+        `days`, the upcoming one-off touchpoints of the same customers (single all-day
+        events dated today..today+days)."""
         now = now or datetime.now().astimezone()
         policy = self.leap_day_policy()
         events = []
         with self._db.read() as session:
-            chosen = ids if ids is not None else transfer.export_ids(session, query)
+            chosen = list(ids if ids is not None else transfer.export_ids(session, query))
             for cid, draft, _ in transfer.iter_export_records(session, chosen):
                 events += yearly_events_for_customer(
                     draft.source_uid or customer_vcard_uid(cid), draft.effective_display_name(),
                     draft.special_dates, customer_since=draft.customer_since)
-        touchpoints = self._touchpoint_events(now.date(), days) if days else []
+        touchpoints = self._touchpoint_events(now.date(), days, set(chosen)) if days else []
         text = export_icalendar(now=now, yearly=events, touchpoints=touchpoints,
                                 leap_day_policy=policy)
         _write_atomically(Path(path), iter([text]))
@@ -510,12 +516,34 @@ class ImportExportService:
         spec = ALL_SETTINGS.get(LEAP_DAY_SETTING)
         return str(self._settings.get(spec)) if spec is not None else "feb28"
 
-    def _touchpoint_events(self, today: date, days: int) -> list:
-        # TODO(touchpoints): crmcompanion/services/touchpoints.py does not exist yet; when it
-        # does, turn its upcoming touchpoints for [today, today + days] into TouchpointEvents.
-        logger.warning("Upcoming touchpoints are not exported yet (no touchpoint service); "
-                       "window %s..%s", today, today + timedelta(days=days))
-        return []
+    def _touchpoint_events(self, today: date, days: int,
+                           customer_ids: set[int]) -> list[TouchpointEvent]:
+        """Upcoming touchpoints as single all-day events on their date.
+
+        Yearly occasions (birthdays, anniversaries, custom dates) are left out: the yearly
+        events already put them in the calendar, and a second copy would double them.
+        Overdue ones are left out too: a calendar event in the past helps nobody. The UID is
+        the occurrence key, so a newer export updates the event instead of adding a copy.
+        """
+        if self._touchpoints is None:
+            logger.warning("No touchpoint service: upcoming touchpoints are not exported")
+            return []
+        end = today + timedelta(days=days)
+        out: list[TouchpointEvent] = []
+        for t in self._touchpoints.due(days):
+            if t.occasion in _YEARLY_OCCASIONS or not today <= t.date <= end \
+                    or t.customer_id not in customer_ids:
+                continue
+            title = t.occasion.title if t.label.casefold() in ("", t.occasion.title.casefold()) \
+                else f"{t.occasion.title} ({t.label})"
+            out.append(TouchpointEvent(
+                uid=f"{t.key}@crmcompanion", date=t.date, summary=f"{title}: {t.customer}",
+                description=t.label))
+        return out
+
+
+_YEARLY_OCCASIONS: Final = frozenset({Occasion.BIRTHDAY, Occasion.WEDDING_ANNIVERSARY,
+                                      Occasion.CUSTOMER_ANNIVERSARY, Occasion.CUSTOM})
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -574,30 +602,12 @@ def _csv_batches(report: csv_import.ImportReport, rejected: list[RowProblem]
     if report.ok:
         yield from csv_import.iter_parsed_batches(report, BATCH_SIZE)
         return
-    # csv_import only offers the strict pass 2; its parts are reused so both passes agree.
-    plan, stream, records = csv_import._plan(report.path, None, report.encoding,
-                                             report.delimiter)
-    parser = csv_import._RowParser(report._targets, plan.headers,
-                                   csv_import._DateContext(report.date_order),
-                                   report.default_region, normalise_phones=True)
-    batch: list[csv_import.ParsedRow] = []
-    with stream:
-        for record in records:
-            if record.cells is None:
-                rejected.append(RowProblem(record.line, "", record.error, "bad_quoting"))
-                continue
-            if not any(cell.strip() for cell in record.cells):
-                continue
-            parsed, issues = parser.parse(record.line, record.cells)
-            if parsed is None:
-                rejected.extend(_problem(i) for i in issues)
-                continue
-            batch.append(parsed)
-            if len(batch) >= BATCH_SIZE:
-                yield batch
-                batch = []
-    if batch:
+    skipped: list[csv_import.ImportIssue] = []
+    for batch in csv_import.iter_parsed_batches(report, BATCH_SIZE, skipped=skipped):
+        rejected.extend(_problem(i) for i in skipped)
+        skipped.clear()
         yield batch
+    rejected.extend(_problem(i) for i in skipped)
 
 
 def _vcard_rows(path: str, region: str, rejected: list[RowProblem]) -> Iterator[list[_Row]]:

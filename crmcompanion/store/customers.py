@@ -320,7 +320,7 @@ def _list_match(query: ListQuery) -> str | None:
     return match_expression(query.search, query.archived, query.status, query.kind)
 
 
-def _filters(query: ListQuery, walk: bool = False) -> list:
+def list_filters(query: ListQuery, walk: bool = False) -> list:
     """WHERE conditions for the list; `walk` makes SQLite follow the sort index (see below)."""
     conditions: list = []
     if query.archived is False:
@@ -380,7 +380,10 @@ def count_customers(session: Session, query: ListQuery) -> int:
             select(func.count()).select_from(m.Customer).where(m.Customer.archived_at.is_not(None))
         )
         return everyone - (archived or 0)
-    return session.scalar(select(func.count()).select_from(m.Customer).where(*_filters(query))) or 0
+    return (
+        session.scalar(select(func.count()).select_from(m.Customer).where(*list_filters(query)))
+        or 0
+    )
 
 
 def _plan(session: Session, query: ListQuery, matches: int | None) -> tuple[ListQuery, bool]:
@@ -410,7 +413,7 @@ def _ordered(query: ListQuery, reverse: bool, walk: bool = False) -> Select:
     column = SORT_COLUMNS[query.sort]
     descending = query.descending != reverse
     order = (column.desc(), m.Customer.id.desc()) if descending else (column, m.Customer.id)
-    return select(*LIST_COLUMNS).where(*_filters(query, walk)).order_by(*order)
+    return select(*LIST_COLUMNS).where(*list_filters(query, walk)).order_by(*order)
 
 
 def _to_row(r: Sequence) -> c.CustomerRow:
@@ -486,12 +489,12 @@ def position_of(session: Session, query: ListQuery, customer_id: int) -> int | N
     present = session.scalar(
         select(func.count())
         .select_from(m.Customer)
-        .where(*_filters(query), m.Customer.id == customer_id)
+        .where(*list_filters(query), m.Customer.id == customer_id)
     )
     if not present:
         return None
     return session.scalar(
-        select(func.count()).select_from(m.Customer).where(*_filters(query), before)
+        select(func.count()).select_from(m.Customer).where(*list_filters(query), before)
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Table, select, text
+from sqlalchemy import Column, Table, or_, select, text
 from sqlalchemy.orm import Session
 
 from crmcompanion.core import customer as c
@@ -82,8 +82,8 @@ def export_ids(session: Session, query: repo.ListQuery) -> Iterator[int]:
     """Customer ids of the list as filtered and sorted, streamed from one cursor."""
     column = repo.SORT_COLUMNS[query.sort]
     order = (column.desc(), m.Customer.id.desc()) if query.descending else (column, m.Customer.id)
-    # _filters is the list's own filter builder: the export must match the list exactly.
-    statement = select(m.Customer.id).where(*repo._filters(query)).order_by(*order)
+    # list_filters is the list's own filter builder: the export must match the list exactly.
+    statement = select(m.Customer.id).where(*repo.list_filters(query)).order_by(*order)
     for (customer_id,) in session.execute(statement).yield_per(EXPORT_CHUNK):
         yield customer_id
 
@@ -481,3 +481,52 @@ def move_customer_rows(session: Session, from_id: int, to_id: int,
                  "WHERE customer_id = :to AND occurrence_key LIKE :like"),
             {"old": old_part, "new": new_part, "to": to_id, "like": f"%{old_part}%"})
     return moved
+
+
+# --- personal data --------------------------------------------------------------------------
+
+# Tables a personal-data export never follows into: staff rows are the business's people.
+_NOT_PERSONAL = frozenset({"staff"})
+
+
+def customer_rows(session: Session, customer_id: int
+                  ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """Every row that reaches the customer through foreign keys (any ON DELETE rule), by
+    table, plus the rows those rows point at in other tables (tag names, import batches).
+
+    Walked in the metadata's dependency order, so a table referring to a table that refers to
+    the customer (a state pointing at an interaction) is reached too.
+    """
+    customers = Base.metadata.tables["customers"]
+    found: dict[str, list[dict[str, Any]]] = {
+        "customers": [dict(r) for r in session.execute(
+            select(customers).where(customers.c.id == customer_id)).mappings()]}
+    keys: dict[str, set[Any]] = {"customers": {customer_id}}
+    for table in Base.metadata.sorted_tables:
+        if table.name == "customers":
+            continue
+        # Foreign keys into a reached table's ids (customers, interactions, ...).
+        conditions = [fk.parent.in_(sorted(keys[fk.column.table.name]))
+                      for fk in table.foreign_keys
+                      if keys.get(fk.column.table.name) and fk.column.name == "id"]
+        if not conditions:
+            continue
+        rows = [dict(r) for r in session.execute(
+            select(table).where(or_(*conditions))).mappings()]
+        found[table.name] = rows
+        if "id" in table.c:
+            keys[table.name] = {r["id"] for r in rows}
+    referenced: dict[str, list[dict[str, Any]]] = {}
+    for name, rows in found.items():
+        table = Base.metadata.tables[name]
+        for fk in table.foreign_keys:
+            target = fk.column.table
+            if target.name in found or target.name in _NOT_PERSONAL or not rows:
+                continue
+            wanted = {r[fk.parent.name] for r in rows if r[fk.parent.name] is not None}
+            if not wanted:
+                continue
+            got = [dict(r) for r in session.execute(
+                select(target).where(fk.column.in_(sorted(wanted)))).mappings()]
+            referenced.setdefault(target.name, []).extend(got)
+    return found, referenced
