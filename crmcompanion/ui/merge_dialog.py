@@ -1,0 +1,327 @@
+"""The duplicates window: likely duplicate customers with the reasons, and a field-by-field
+merge of a pair that can be undone.
+
+Why field by field: two records of the same person rarely agree, and only the owner knows
+which phone or company is current. So the dialog shows the pair side by side, only the fields
+that differ, each with a radio per side (lists default to "both", the union), and the
+`DuplicateService` does the merge in one unit of work that follows every table pointing to
+customers. The last merge can be undone from the same window.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion.core.customer import Customer
+from crmcompanion.core.errors import DomainError
+from crmcompanion.services.container import Services
+from crmcompanion.services.duplicates import (
+    LIST_FIELDS,
+    MERGE_FIELDS,
+    DuplicateGroup,
+    MergeChoice,
+    MergePreview,
+    MergeResult,
+)
+from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.customer_detail import describe_special_date
+
+logger = logging.getLogger(__name__)
+
+REASON_TITLES = {"email": "same email", "phone": "same phone", "same_name": "same name",
+                 "similar_name": "similar name"}
+FIELD_TITLES = {
+    "first_name": "First name", "last_name": "Last name", "display_name": "Display name",
+    "company": "Company", "address": "Address", "status": "Status", "kind": "Kind",
+    "key_account": "Key account", "preferred_channel": "Preferred channel",
+    "customer_since": "Customer since", "notes": "Notes", "source_uid": "Source ID",
+    "do_not_contact": "Do not contact", "cadence_days": "Reach out every",
+    "emails": "Emails", "phones": "Phones", "tags": "Tags", "special_dates": "Special dates",
+}
+
+
+def group_text(group: DuplicateGroup) -> str:
+    names = " · ".join(c.display_name for c in group.customers)
+    reasons = ", ".join(dict.fromkeys(
+        f"{REASON_TITLES.get(r.kind, r.kind)} {r.value}".strip()
+        if r.kind in ("email", "phone") else REASON_TITLES.get(r.kind, r.kind)
+        for p in group.pairs for r in p.reasons))
+    return f"{names}\n{reasons}"
+
+
+def field_value(preview: MergePreview, field: str, side: str) -> str:
+    """A field's value of one side ("keep" or "other") as the user reads it."""
+    customer: Customer = preview.keep if side == "keep" else preview.other
+    if field == "do_not_contact":
+        flag = preview.keep_do_not_contact if side == "keep" else preview.other_do_not_contact
+        return "yes" if flag else "no"
+    if field == "cadence_days":
+        days = preview.keep_cadence_days if side == "keep" else preview.other_cadence_days
+        return f"{days} days" if days else "(default)"
+    value = getattr(customer, field, "")
+    if field == "address":
+        return "" if customer.address.is_empty() else customer.address.one_line()
+    if field == "emails":
+        return "\n".join(e.address for e in customer.emails)
+    if field == "phones":
+        return "\n".join(p.number for p in customer.phones)
+    if field == "tags":
+        return ", ".join(customer.tags)
+    if field == "special_dates":
+        return "\n".join(describe_special_date(s) for s in customer.special_dates)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
+
+
+class MergeDialog(QDialog):
+    merged = Signal(object)  # MergeResult
+    undone = Signal(object)  # Changed
+
+    def __init__(self, services: Services, bus: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._duplicates = services.duplicates
+        self._bus = bus
+        self.groups: list[DuplicateGroup] = []
+        self.preview: MergePreview | None = None
+        self.last_merge: MergeResult | None = None
+        self._choices: dict[str, QButtonGroup] = {}
+        self.setWindowTitle("Duplicate customers")
+        self.resize(1000, 640)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(22, 18, 22, 16)
+        title = QLabel("Duplicate customers")
+        title.setObjectName("pageTitle")
+        layout.addWidget(title)
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("pageSubtitle")
+        layout.addWidget(self.subtitle)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.group_list = QListWidget()
+        self.group_list.setWordWrap(True)
+        self.group_list.setStyleSheet("QListWidget::item { padding: 8px 6px; }")
+        self.group_list.currentRowChanged.connect(self._group_chosen)
+        split.addWidget(self.group_list)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(12, 0, 0, 0)
+        pair_row = QHBoxLayout()
+        self.pair_label = QLabel()
+        self.pair_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.pair_label.setWordWrap(True)
+        pair_row.addWidget(self.pair_label, 1)
+        self.swap_button = QPushButton("⇄ Keep the other")
+        self.swap_button.setToolTip("Keep the other customer's record and merge this one into it")
+        self.swap_button.clicked.connect(self.swap)
+        pair_row.addWidget(self.swap_button)
+        right_layout.addLayout(pair_row)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        self.fields = QFrame()
+        self.fields.setObjectName("card")
+        self.grid = QGridLayout(self.fields)
+        self.grid.setContentsMargins(14, 10, 14, 10)
+        self.grid.setHorizontalSpacing(14)
+        scroll.setWidget(self.fields)
+        right_layout.addWidget(scroll, 1)
+        split.addWidget(right)
+        split.setSizes([300, 700])
+        split.setChildrenCollapsible(False)
+        layout.addWidget(split, 1)
+
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        self.undo_button = QPushButton("Undo merge")
+        self.undo_button.setVisible(False)
+        self.undo_button.clicked.connect(self.undo)
+        buttons.addWidget(self.undo_button)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.accept)
+        buttons.addWidget(self.close_button)
+        self.merge_button = QPushButton("Merge")
+        self.merge_button.setObjectName("primary")
+        self.merge_button.clicked.connect(self.merge)
+        buttons.addWidget(self.merge_button)
+        layout.addLayout(buttons)
+        self._pair: tuple[int, int] | None = None
+        self.reload()
+
+    # --- groups -------------------------------------------------------------------------
+    def reload(self) -> None:
+        try:
+            self.groups = self._duplicates.find_duplicates()
+        except DomainError as exc:
+            self.groups = []
+            self.status.setText(str(exc))
+        self.group_list.blockSignals(True)
+        self.group_list.clear()
+        for group in self.groups:
+            item = QListWidgetItem(group_text(group))
+            self.group_list.addItem(item)
+        self.group_list.blockSignals(False)
+        count = len(self.groups)
+        self.subtitle.setText(
+            "No likely duplicates: every customer looks like a different person."
+            if not count else f"{count:,} group{'s' if count != 1 else ''} of customers that "
+            "look like the same person. Pick the values to keep, then Merge.")
+        if count:
+            self.group_list.setCurrentRow(0)
+        else:
+            self._show_pair(None)
+
+    def _group_chosen(self, row: int) -> None:
+        if 0 <= row < len(self.groups):
+            pair = self.groups[row].pairs[0]
+            self._show_pair((pair.first_id, pair.second_id))
+
+    def swap(self) -> None:
+        if self._pair is not None:
+            self._show_pair((self._pair[1], self._pair[0]))
+
+    # --- the pair -----------------------------------------------------------------------
+    def _clear_grid(self) -> None:
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()  # deleteLater waits for the event loop; hide it now
+                widget.deleteLater()
+        self._choices = {}
+
+    def _show_pair(self, pair: tuple[int, int] | None) -> None:
+        self._clear_grid()
+        self._pair = pair
+        self.preview = None
+        self.merge_button.setEnabled(False)
+        self.swap_button.setEnabled(pair is not None)
+        if pair is None:
+            self.pair_label.setText("")
+            self.grid.addWidget(QLabel("Nothing to merge."), 0, 0)
+            return
+        try:
+            preview = self._duplicates.merge_preview(*pair)
+        except DomainError as exc:
+            self.pair_label.setText(str(exc))
+            return
+        self.preview = preview
+        keep, other = preview.keep, preview.other
+        self.pair_label.setText(f"Keep {keep.display_name} (#{keep.id}) and merge "
+                                f"{other.display_name} (#{other.id}) into it.")
+        for column, text in enumerate(("", f"{keep.display_name}  #{keep.id}",
+                                       f"{other.display_name}  #{other.id}", "")):
+            label = QLabel(text)
+            label.setObjectName("sectionLabel")
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            self.grid.addWidget(label, 0, column)
+        differing = [f for f in MERGE_FIELDS if f in preview.differing]
+        for row, field in enumerate(differing, 1):
+            self._add_field_row(row, field, preview)
+        if not differing:
+            self.grid.addWidget(QLabel("The two records hold the same values."), 1, 0, 1, 4)
+        self.grid.setColumnStretch(1, 1)
+        self.grid.setColumnStretch(2, 1)
+        self.grid.setRowStretch(len(differing) + 1, 1)
+        self.merge_button.setEnabled(True)
+
+    def _add_field_row(self, row: int, field: str, preview: MergePreview) -> None:
+        name = QLabel(FIELD_TITLES.get(field, field.replace("_", " ").capitalize()))
+        name.setStyleSheet("font-weight: 600;")
+        self.grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignTop)
+        group = QButtonGroup(self)
+        keep_value = field_value(preview, field, "keep")
+        other_value = field_value(preview, field, "other")
+        for column, (side, value) in enumerate((("keep", keep_value), ("other", other_value)), 1):
+            # "&" would become a keyboard mnemonic in a button's text: double it.
+            radio = QRadioButton((value or "(empty)").replace("&", "&&"))
+            radio.setObjectName(f"{field}:{side}")
+            radio.setProperty("choice", side)
+            group.addButton(radio)
+            self.grid.addWidget(radio, row, column, Qt.AlignmentFlag.AlignTop)
+        if field in LIST_FIELDS:
+            both = QRadioButton("Both")
+            both.setObjectName(f"{field}:union")
+            both.setProperty("choice", "union")
+            group.addButton(both)
+            self.grid.addWidget(both, row, 3, Qt.AlignmentFlag.AlignTop)
+            both.setChecked(True)
+        else:
+            # The service's default: the kept value, filled from the other when empty.
+            default = "keep" if keep_value or not other_value else "other"
+            for button in group.buttons():
+                button.setChecked(button.property("choice") == default)
+        self._choices[field] = group
+
+    def choice_button(self, field: str, side: str) -> QRadioButton:
+        button = self.fields.findChild(QRadioButton, f"{field}:{side}")
+        if button is None:
+            raise KeyError(f"{field}:{side}")
+        return button
+
+    def choices(self) -> dict[str, MergeChoice]:
+        out: dict[str, MergeChoice] = {}
+        for field, group in self._choices.items():
+            checked = group.checkedButton()
+            if checked is not None:
+                out[field] = checked.property("choice")
+        return out
+
+    # --- merge and undo -----------------------------------------------------------------
+    def merge(self) -> MergeResult | None:
+        if self._pair is None:
+            return None
+        keep_id, other_id = self._pair
+        try:
+            result = self._duplicates.merge(keep_id, other_id, self.choices())
+        except DomainError as exc:
+            self.status.setText(f"Could not merge: {exc}")
+            return None
+        self.last_merge = result
+        self._bus.publish(result.changed)
+        self.status.setText(f"Merged into {result.customer.display_name} (#{result.kept_id}).")
+        self.undo_button.setVisible(True)
+        self.undo_button.setEnabled(True)
+        self.merged.emit(result)
+        self.reload()
+        return result
+
+    def undo(self) -> None:
+        result = self.last_merge
+        if result is None:
+            return
+        try:
+            changed = self._duplicates.undo_merge(result)
+        except DomainError as exc:
+            self.status.setText(str(exc))
+            return
+        self.last_merge = None
+        self._bus.publish(changed)
+        self.status.setText("Merge undone: both customers are back as they were.")
+        self.undo_button.setVisible(False)
+        self.undone.emit(changed)
+        self.reload()

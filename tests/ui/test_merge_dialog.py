@@ -1,0 +1,87 @@
+"""The duplicates window through the user's path: Find duplicates… lists the pair with its
+reason, the user takes one field from the other customer, merges, sees one customer, undoes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+
+from crmcompanion.core.customer import CustomerDraft, EmailAddress
+from crmcompanion.ui.main_window import CUSTOMERS
+from tests.ui.helpers import add_customer, shown_names
+
+SHOTS = Path("/tmp/shots-io")
+
+
+def click_radio(qtbot, radio) -> None:
+    qtbot.mouseClick(radio, Qt.MouseButton.LeftButton, pos=QPoint(8, radio.height() // 2))
+
+
+def test_merge_takes_a_field_from_the_other_customer_and_undo_restores(
+        qtbot, make_window, services):
+    keep = services.customers.create(CustomerDraft(
+        first_name="Anna", last_name="Weber", company="Weber GmbH", tags=("Bakery",),
+        emails=(EmailAddress("anna@weber.example"),))).customer
+    other = services.customers.create(CustomerDraft(
+        first_name="Anna", last_name="Webber", company="Weber & Söhne", tags=("VIP",),
+        emails=(EmailAddress("ANNA@weber.example"), EmailAddress("a.w@home.example")))).customer
+    add_customer(services, "Carl", "Stone", email="carl@stone.example")
+    window = make_window()
+    window.show_section(CUSTOMERS)
+    view = window.customers
+    assert shown_names(view) == ["Anna Webber", "Anna Weber", "Carl Stone"]
+
+    view.more_menu.actions()  # the action lives in the page's More menu
+    view.duplicates_action.trigger()
+    dialog = view.merge_dialog
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    assert dialog.group_list.count() == 1
+    assert dialog.group_list.item(0).text() == ("Anna Weber · Anna Webber\n"
+                                                "same email anna@weber.example")
+    assert dialog.pair_label.text() == (f"Keep Anna Weber (#{keep.id}) and merge Anna Webber "
+                                        f"(#{other.id}) into it.")
+    # Defaults: the kept customer's values, lists joined.
+    assert dialog.choice_button("company", "keep").isChecked()
+    assert dialog.choice_button("tags", "union").isChecked()
+
+    click_radio(qtbot, dialog.choice_button("company", "other"))
+    assert dialog.choices()["company"] == "other"
+    SHOTS.mkdir(exist_ok=True)
+    dialog.grab().save(str(SHOTS / "merge_1_pair.png"))
+    with qtbot.waitSignal(dialog.merged):
+        qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
+
+    merged = services.customers.get(keep.id)
+    assert merged.company == "Weber & Söhne"
+    assert merged.last_name == "Weber"
+    assert set(merged.tags) == {"Bakery", "VIP"}
+    assert [e.address for e in merged.emails] == ["anna@weber.example", "a.w@home.example"]
+    assert shown_names(view) == ["Anna Weber", "Carl Stone"]
+    assert dialog.group_list.count() == 0
+    assert dialog.undo_button.isVisible()
+    dialog.grab().save(str(SHOTS / "merge_2_done.png"))
+
+    with qtbot.waitSignal(dialog.undone):
+        qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
+    assert services.customers.get(keep.id).company == "Weber GmbH"
+    assert services.customers.get(other.id).company == "Weber & Söhne"
+    assert shown_names(view) == ["Anna Webber", "Anna Weber", "Carl Stone"]
+    assert dialog.group_list.count() == 1
+    assert dialog.status.text() == "Merge undone: both customers are back as they were."
+
+
+def test_swap_keeps_the_other_record(qtbot, make_window, services):
+    first = add_customer(services, "Bob", "Stone", email="bob@stone.example")
+    second = add_customer(services, "Robert", "Stone", email="BOB@stone.example")
+    window = make_window()
+    dialog = window.customers.find_duplicates()
+    qtbot.waitExposed(dialog)
+    qtbot.mouseClick(dialog.swap_button, Qt.MouseButton.LeftButton)
+    assert dialog.preview.keep.id == second.id
+    with qtbot.waitSignal(dialog.merged):
+        qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
+    assert services.customers.get(second.id).first_name == "Robert"
+    assert shown_names(window.customers) == ["Robert Stone"]
+    assert first.id not in [c.id for c in services.customers.search("stone")]
