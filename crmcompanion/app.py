@@ -8,11 +8,13 @@ untouched and the process exits with 1.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import logging.handlers
 import os
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from crmcompanion import APP_ID, APP_NAME, APP_SLUG, __version__
@@ -47,6 +49,14 @@ def setup_file_logging(paths: AppPaths) -> logging.Handler:
             if other is not handler and other.level == logging.NOTSET:
                 other.setLevel(logging.WARNING)
     return handler
+
+
+def _resume_gc() -> None:
+    """Collect again (paused by crmcompanion.__main__ during start-up), with the start-up
+    objects frozen out of later collections."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def make_application() -> QApplication:
@@ -93,7 +103,10 @@ def _benchmark_report_after_first_paint(window: MainWindow) -> None:
     from crmcompanion.ui.main_window import CUSTOMERS
 
     def report() -> None:
-        result: dict[str, object] = {"painted_at": time.time()}
+        # CPU time too: on a busy machine it shows our own cost when wall time cannot.
+        result: dict[str, object] = {
+            "painted_at": time.time(), "cpu_ms": round(time.process_time() * 1000, 1)
+        }
         if BENCHMARK_JUMP_TO_END in os.environ:
             window.show_section(CUSTOMERS)
             window.customers.table.scrollToBottom()
@@ -134,6 +147,9 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
             app = make_application()
             window = MainWindow(services)
             window.show()
+            # crmcompanion.__main__ paused the garbage collector for the start-up imports;
+            # resume it once the first events (the first paint) have been handled.
+            QTimer.singleShot(0, _resume_gc)
             if BENCHMARK_EXIT_AFTER_PAINT in os.environ:
                 _benchmark_report_after_first_paint(window)
             return app.exec()

@@ -488,16 +488,23 @@ class GreetingsHook(QObject):
                                          "(Ctrl+Shift+D)")
             self.batch_button.clicked.connect(self.draft_all)
             today.header.add_action(self.batch_button)
-        # The customer page's "Write greeting…" button.
-        customers = getattr(window, "customers", None)
-        activity = getattr(getattr(customers, "detail", None), "activity", None)
-        if activity is not None and hasattr(activity, "draft_requested"):
-            activity.draft_requested.connect(self.draft_for_customer)
-            activity.draft_button.setEnabled(True)
+        # The customer page's "Write greeting…" button. The main window builds that page on
+        # first use (after the first paint): wire it then, without building it now.
+        built = getattr(window, "customers_built", None)
+        if built is not None:
+            built.connect(self._attach_customer_page)
+        else:
+            self._attach_customer_page(getattr(window, "customers", None))
         action = QAction("Draft all for today", window)
         action.setShortcut(QKeySequence("Ctrl+Shift+D"))
         action.triggered.connect(self.draft_all)
         window.addAction(action)
+
+    def _attach_customer_page(self, customers: object) -> None:
+        activity = getattr(getattr(customers, "detail", None), "activity", None)
+        if activity is not None and hasattr(activity, "draft_requested"):
+            activity.draft_requested.connect(self.draft_for_customer)
+            activity.draft_button.setEnabled(True)
 
     def _open(self, dialog: QDialog) -> QDialog:
         dialog.finished.connect(dialog.deleteLater)

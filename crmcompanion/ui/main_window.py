@@ -7,9 +7,10 @@ the change bus wiring only through the views; it never refreshes a view itself.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -25,12 +26,14 @@ from PySide6.QtWidgets import (
 from crmcompanion import APP_NAME
 from crmcompanion.services.container import Services
 from crmcompanion.ui.bus import AppState
-from crmcompanion.ui.customers_view import CustomersView
 from crmcompanion.ui.draft_dialog import GreetingsHook
 from crmcompanion.ui.resources import APP_ICON, icon_path
 from crmcompanion.ui.settings_dialog import SettingsDialog
 from crmcompanion.ui.today_view import TodayView
 from crmcompanion.ui.widgets import EmptyState, PageHeader
+
+if TYPE_CHECKING:  # imported when the Customers page is first built
+    from crmcompanion.ui.customers_view import CustomersView
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +60,14 @@ class PlaceholderPage(QWidget):
 
 
 class MainWindow(QMainWindow):
+    # Once, right after the window's first paint pass: background work that would compete
+    # with that paint for the interpreter (the reminder runner) starts from here.
+    first_painted = Signal()
+    customers_built = Signal(object)  # the Customers page, built on first use (see customers)
+
     def __init__(self, services: Services, bus: AppState | None = None) -> None:
         super().__init__()
+        self.painted = False
         self.services = services
         self.bus = bus or AppState(self)
         self.setWindowTitle(APP_NAME)
@@ -102,7 +111,11 @@ class MainWindow(QMainWindow):
 
         self.pages = QStackedWidget()
         self.today = TodayView(services, self.bus)
-        self.customers = CustomersView(services, self.bus)
+        # The Customers page is built the first time it is needed (shown, or asked for by
+        # `customers`): it is not the first page, and its model, filters and queries would
+        # otherwise delay the first paint. Until then an empty stand-in holds its place.
+        self._customers: CustomersView | None = None
+        self._customers_slot = QWidget()
         self.feedback = PlaceholderPage(
             "Feedback & ideas", "✎", "No feedback collected yet",
             "Complaints, praise and ideas your customers share will be collected here, so "
@@ -113,13 +126,12 @@ class MainWindow(QMainWindow):
             "Once you record conversations and purchases, this page shows who is drifting "
             "away, who your best customers are and how your relationships are doing.",
         )
-        for page in (self.today, self.customers, self.feedback, self.insights):
+        for page in (self.today, self._customers_slot, self.feedback, self.insights):
             self.pages.addWidget(page)
         layout.addWidget(self.pages, 1)
-        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._show_page)
         self.nav.setCurrentRow(TODAY)
 
-        self.customers.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.today.customer_requested.connect(self.open_customer)
         self.greetings = GreetingsHook(self)  # "Draft greeting" and "Draft all for today"
@@ -139,6 +151,34 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         self.addAction(action)
         return action
+
+    @property
+    def customers(self) -> CustomersView:
+        """The Customers page, built on first use in place of its stand-in."""
+        if self._customers is None:
+            from crmcompanion.ui.customers_view import CustomersView
+
+            view = CustomersView(self.services, self.bus)
+            view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            showing = self.pages.currentIndex()
+            self.pages.insertWidget(CUSTOMERS, view)
+            self.pages.removeWidget(self._customers_slot)
+            self._customers_slot.deleteLater()
+            self.pages.setCurrentIndex(showing)
+            self._customers = view
+            self.customers_built.emit(view)
+        return self._customers
+
+    def _show_page(self, row: int) -> None:
+        if row == CUSTOMERS:
+            _ = self.customers  # build it before it is shown
+        self.pages.setCurrentIndex(row)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self.painted:
+            self.painted = True
+            QTimer.singleShot(0, self.first_painted.emit)  # after the whole paint pass
 
     def show_section(self, section: int) -> None:
         self.nav.setCurrentRow(section)

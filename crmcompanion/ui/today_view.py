@@ -6,15 +6,22 @@ Log conversation, Draft greeting (a hook another feature fills: `draft_requested
 Skip and Done. Beside them, "Losing touch": customers past their keep-in-touch cadence, the
 longest silence first. Everything comes from `TouchpointService`; every action publishes its
 `Changed` on the bus and the view refreshes from the bus like every other view.
+
+The first load runs on a worker thread after the page's first paint (ARCHITECTURE convention
+10): it is the app's first page, and its first read may recompute the derived touchpoint tables
+after a bulk load (seconds at 100,000 customers). Until it arrives the page says "Loading…";
+later refreshes (one action's few changed rows) stay synchronous.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QDate, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -40,6 +47,7 @@ from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.today_support import latest_snooze
 from crmcompanion.services.touchpoints import TODAY_SECTIONS, LosingTouch, Touchpoint
+from crmcompanion.services.touchpoints import TodayView as TodayData
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.style import ACCENT, BORDER, ERROR, MUTED, SURFACE
@@ -114,6 +122,28 @@ def silence(days: int) -> str:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@dataclass(frozen=True)
+class TodayLoad:
+    """Everything one refresh shows, read in one go (on the worker thread for the first)."""
+
+    view: TodayData
+    losing: tuple[LosingTouch, ...]
+    values: dict[str, object]
+
+
+def read_today(services: Services) -> TodayLoad:
+    """The service calls behind the page; plain frozen data, safe to hand between threads."""
+    view = services.touchpoints.today_view()
+    losing = tuple(services.touchpoints.losing_touch(LOSING_TOUCH_LIMIT))
+    return TodayLoad(view, losing, services.settings.all())
+
+
+class _LoadRelay(QObject):
+    """Carries the worker's result to the GUI thread (a queued connection)."""
+
+    done = Signal(int, bool, object)  # generation, ok, TodayLoad or the exception
 
 
 class TouchpointRow(QFrame):
@@ -311,6 +341,7 @@ class TodayView(QWidget):
     customer_requested = Signal(int)
     draft_requested = Signal(object)
     message = Signal(str)
+    loaded = Signal()  # the first data is on the page (tests and the app wait for it)
 
     def __init__(
         self, services: Services, bus: AppState | None = None, parent: QWidget | None = None
@@ -324,6 +355,15 @@ class TodayView(QWidget):
         self.dialog: QDialog | None = None
         self.sections: dict[Section, SectionBlock] = {}
         self.losing: list[LosingTouch] = []
+        # Loading state: `ready` once data is shown; `_generation` lets a newer synchronous
+        # refresh win over a slower background load that started before it.
+        self.ready = False
+        self.loading = False
+        self._needs_load = True
+        self._reload_after = False
+        self._generation = 0
+        self._relay = _LoadRelay(self)
+        self._relay.done.connect(self._load_finished, Qt.ConnectionType.QueuedConnection)
         self.setStyleSheet(TODAY_STYLE)
 
         layout = QVBoxLayout(self)
@@ -390,6 +430,12 @@ class TodayView(QWidget):
             "while will show up here, so you can reach out at the right moment.",
         )
         self.stack.addWidget(self.empty)
+        self.loading_label = QLabel("Loading what needs you today…")
+        self.loading_label.setObjectName("muted")
+        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading_label.setWordWrap(True)
+        self.stack.addWidget(self.loading_label)
+        self.stack.setCurrentWidget(self.loading_label)
         layout.addWidget(self.stack, 1)
 
         self._bus.changed.connect(self._on_changed)
@@ -398,7 +444,13 @@ class TodayView(QWidget):
         self._day_timer.setInterval(60_000)
         self._day_timer.timeout.connect(self._check_day)
         self._day_timer.start()
-        self.refresh()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._needs_load:
+            # After the first paint of the page (the window is on screen), never before it.
+            self._needs_load = False
+            QTimer.singleShot(0, self.load)
 
     # --- the hook for greetings ----------------------------------------------------------
     def enable_drafts(self, enabled: bool = True) -> None:
@@ -421,17 +473,73 @@ class TodayView(QWidget):
     def row_for(self, customer_id: int, section: Section | None = None) -> TouchpointRow | None:
         return next((r for r in self.rows(section) if r.item.customer_id == customer_id), None)
 
-    def refresh(self) -> None:
-        self.today = self._services.clock.today()
-        self.header.set_subtitle(f"{self.today:%A, %d %B %Y}")
-        try:
-            view = self._services.touchpoints.today_view()
-            self.losing = self._services.touchpoints.losing_touch(LOSING_TOUCH_LIMIT)
-        except DomainError as exc:
-            logger.warning("Cannot load the Today view: %s", exc)
-            self.message.emit(str(exc))
+    def load(self) -> None:
+        """Read the page's data on a worker thread; `loaded` is emitted once it is shown."""
+        if self.loading:
+            self._reload_after = True
             return
-        values = self._services.settings.all()
+        self._needs_load = False
+        self.loading = True
+        self._reload_after = False
+        self._generation += 1
+        generation = self._generation
+        services = self._services
+        relay = self._relay
+
+        def work() -> None:
+            try:
+                result: object = read_today(services)
+                ok = True
+            except Exception as exc:  # shown on the page; never lost on the thread
+                result, ok = exc, False
+            try:
+                relay.done.emit(generation, ok, result)
+            except RuntimeError:  # the view was closed meanwhile: nobody to tell
+                logger.debug("Today view gone before its data arrived")
+
+        threading.Thread(target=work, name="today-load", daemon=True).start()
+
+    def _load_finished(self, generation: int, ok: bool, result: object) -> None:
+        self.loading = False
+        if generation == self._generation:
+            if ok:
+                self._show(result)  # type: ignore[arg-type]
+            else:
+                self._load_failed(result)  # type: ignore[arg-type]
+        if self._reload_after:
+            # Something changed while the load ran: its data may predate the change.
+            self._reload_after = False
+            self.load()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, DomainError):
+            logger.warning("Cannot load the Today view: %s", exc)
+        else:
+            logger.error("Cannot load the Today view", exc_info=exc)
+        text = f"Could not load the Today page: {exc}"
+        self.loading_label.setText(text)
+        self.message.emit(text)
+
+    def refresh(self) -> None:
+        """Re-read and show now (after an action: a few changed rows, fast). While the first
+        load still runs, it is redone when it finishes instead of racing it on this thread."""
+        if self.loading:
+            self._reload_after = True
+            return
+        self._needs_load = False
+        self._generation += 1
+        try:
+            data = read_today(self._services)
+        except DomainError as exc:
+            self._load_failed(exc)
+            return
+        self._show(data)
+
+    def _show(self, data: TodayLoad) -> None:
+        self.today = data.view.today
+        view = data.view
+        self.losing = list(data.losing)
+        values = data.values
         for today_section in view.sections:
             self._fill_section(today_section.section, today_section.items, today_section.total,
                                values)
@@ -439,6 +547,9 @@ class TodayView(QWidget):
         total = sum(s.total for s in view.sections)
         self.stack.setCurrentIndex(0 if total or self.losing else 1)
         self.header.set_subtitle(self._subtitle(view.sections))
+        if not self.ready:
+            self.ready = True
+            self.loaded.emit()
 
     def _subtitle(self, sections: tuple) -> str:
         parts = [f"{self.today:%A, %d %B %Y}"]

@@ -146,3 +146,73 @@ def test_older_schema_is_backed_up_with_vacuum_into_before_migrating(
     copy = sqlite3.connect(copies[0])
     assert copy.execute("SELECT value FROM settings WHERE key = 'x'").fetchone() == ("1",)
     assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == ("older",)
+
+
+def smash_page_of(path: Path, name: str) -> None:
+    """Overwrite the root page of table or index `name` with garbage (a checkpointed file)."""
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+    conn.close()
+    data = bytearray(path.read_bytes())
+    start = (root - 1) * page_size
+    data[start:start + page_size] = b"\xa5" * page_size
+    path.write_bytes(bytes(data))
+
+
+def seeded_database(path: Path, customers: int = 20) -> None:
+    """A real database with `customers` tagged customers, checkpointed and closed."""
+    from crmcompanion.core.customer import CustomerDraft
+    from crmcompanion.services.container import open_services
+
+    services = open_services(f"sqlite:///{path}")
+    try:
+        for i in range(customers):
+            services.customers.create(
+                CustomerDraft(first_name=f"Customer {i}", tags=("vip", f"tag{i}"))
+            )
+    finally:
+        services.close()
+
+
+def test_damage_deep_inside_is_refused_before_a_migration_untouched_and_not_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "crmcompanion.sqlite3"
+    seeded_database(path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE alembic_version SET version_num = 'older'")
+    conn.commit()
+    conn.close()
+    smash_page_of(path, "tags")  # a table no start-up read touches
+    before = digest(path)
+    monkeypatch.setattr(database, "KNOWN_REVISIONS", database.KNOWN_REVISIONS | {"older"})
+    migrated: list[str] = []
+    monkeypatch.setattr(database, "_run_migrations", lambda db: migrated.append(db.url))
+    backups = tmp_path / "backups"
+    with pytest.raises(DatabaseProblem, match=r"is damaged .*left untouched"):
+        open_database(f"sqlite:///{path}", backups)
+    assert digest(path) == before
+    assert migrated == [] and not list(backups.glob("*"))
+
+
+def test_ordinary_start_skips_the_full_check_so_deep_damage_opens(tmp_path: Path) -> None:
+    """The trade documented in store/database.py: no page-by-page check at every start."""
+    path = tmp_path / "crmcompanion.sqlite3"
+    seeded_database(path)
+    smash_page_of(path, "tags")
+    db = open_database(f"sqlite:///{path}")
+    db.dispose()
+    assert db.info.revision == HEAD_REVISION
+
+
+def test_damage_in_the_first_list_page_is_reported_at_open_and_left_untouched(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "crmcompanion.sqlite3"
+    seeded_database(path)
+    smash_page_of(path, "customers")
+    before = digest(path)
+    with pytest.raises(DatabaseProblem, match=r"cannot be read .*left untouched"):
+        open_database(f"sqlite:///{path}")
+    assert digest(path) == before

@@ -40,6 +40,8 @@ def make_window(qtbot, qapp, services):
         main.show()
         qtbot.waitExposed(main)
         main.activateWindow()
+        # Today, the first page, loads its data off the GUI thread after the first paint.
+        qtbot.waitUntil(lambda: main.today.ready)
         return main
 
     return make

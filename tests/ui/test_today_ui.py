@@ -8,7 +8,7 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QPoint, Qt
+from PySide6.QtCore import QDate, QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
@@ -52,6 +52,7 @@ def make_view(qtbot, services) -> TodayView:
     view.resize(1100, 760)
     view.show()
     qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.ready)  # the first load runs off the GUI thread
     QApplication.processEvents()  # lay the rows out before clicking them
     return view
 
@@ -308,3 +309,42 @@ def test_screenshots_today_and_customer_page_with_demo_data(qtbot, make_window, 
     window.customers.detail.activity.load(first.item.customer_id)
     assert window.customers.detail.activity.history
     assert _save(window, "customer-page.png", tmp_path).stat().st_size > 20_000
+
+
+def test_first_load_runs_off_the_gui_thread_with_a_loading_state(qtbot, services, tmp_path):
+    """Today is the first page: its first read (which may recompute the derived touchpoint
+    tables after a bulk load) must neither delay the first paint nor freeze the window.
+    Here a second program holds the write lock, so the load's recompute has to wait."""
+    import sqlite3
+
+    ada = birthday_person(services, "Ada")  # leaves the derived rows stale until read
+    lock = sqlite3.connect(services.db.info.path, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    try:
+        view = TodayView(services, AppState())
+        qtbot.addWidget(view)
+        # Nothing was read while building the page: it starts in its loading state.
+        assert not view.ready and view.stack.currentWidget() is view.loading_label
+        view.resize(1100, 760)
+        view.show()
+        qtbot.waitExposed(view)
+        qtbot.waitUntil(lambda: view.loading)
+        ticks: list[int] = []
+        timer = QTimer(view)
+        timer.timeout.connect(lambda: ticks.append(1))
+        timer.start(20)
+        qtbot.wait(400)  # the GUI thread keeps running while the load waits for the lock
+        assert len(ticks) >= 5 and view.loading and not view.ready
+        assert view.loading_label.isVisible()
+        os.makedirs("/tmp/shots-today", exist_ok=True)
+        view.grab().save("/tmp/shots-today/today-loading.png")
+        view.refresh()  # a change published meanwhile is redone after the load, not raced
+        assert view.loading and not view.ready
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    with qtbot.waitSignal(view.loaded, timeout=15_000):
+        pass
+    qtbot.waitUntil(lambda: not view.loading)
+    assert view.row_for(ada, Section.TODAY) is not None
+    assert view.stack.currentIndex() == 0
