@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -48,6 +49,8 @@ class CustomerDetail(QFrame):
     edit_requested = Signal(int)
     archive_requested = Signal(int, bool)
     delete_requested = Signal(int)
+    export_data_requested = Signal(int)
+    erase_requested = Signal(int)
     close_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -81,14 +84,25 @@ class CustomerDetail(QFrame):
         self.archive_button = QPushButton("Archive")
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("danger")
+        # Rare, weighty actions live behind "More" so they are never clicked by accident.
+        self.more_button = QPushButton("More ▾")
+        self.more_menu = QMenu(self.more_button)
+        self.export_data_action = self.more_menu.addAction("Export personal data…")
+        self.erase_action = self.more_menu.addAction("Erase personal data…")
+        self.more_button.setMenu(self.more_menu)
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.archive_button)
+        buttons.addWidget(self.more_button)
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
         outer.addLayout(buttons)
         self.edit_button.clicked.connect(lambda: self._emit_for(self.edit_requested))
         self.delete_button.clicked.connect(lambda: self._emit_for(self.delete_requested))
         self.archive_button.clicked.connect(self._archive_clicked)
+        self.export_data_action.triggered.connect(
+            lambda: self._emit_for(self.export_data_requested)
+        )
+        self.erase_action.triggered.connect(lambda: self._emit_for(self.erase_requested))
 
     def _emit_for(self, signal: Signal) -> None:
         if self.customer is not None:

@@ -55,6 +55,7 @@ from crmcompanion.ui.customer_model import (
     UPDATED,
     CustomerTableModel,
 )
+from crmcompanion.ui.personal_data import PersonalDataActions
 from crmcompanion.ui.style import STATUS_TITLES
 from crmcompanion.ui.widgets import EmptyState, PageHeader, StatusPillDelegate
 
@@ -261,6 +262,9 @@ class CustomersView(QWidget):
         self.detail.edit_requested.connect(self.edit_customer)
         self.detail.archive_requested.connect(self.set_archived)
         self.detail.delete_requested.connect(self.delete_customer)
+        self.personal_data = PersonalDataActions(services, bus, self)
+        self.detail.export_data_requested.connect(self.personal_data.export)
+        self.detail.erase_requested.connect(self.personal_data.erase)
         self.detail.close_requested.connect(self.close_detail)
         bus.changed.connect(self._on_changed)
 
