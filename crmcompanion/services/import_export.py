@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from crmcompanion.core import csv_import
 from crmcompanion.core.csv_codec import OWN_HEADERS
 from crmcompanion.core.csv_export import ExportOptions, ExportRow, export_csv
-from crmcompanion.core.customer import CustomerDraft, PhoneNumber
+from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber
 from crmcompanion.core.date_parsing import DateOrder
 from crmcompanion.core.errors import DomainError, ValidationError
 from crmcompanion.core.icalendar_export import (
@@ -46,7 +47,17 @@ from crmcompanion.core.icalendar_export import (
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import ALL_SETTINGS, DEFAULT_REGION
 from crmcompanion.core.text import digits
-from crmcompanion.core.validation import normalise_phone, validate_customer
+from crmcompanion.core.validation import (
+    MAX_NAME_LENGTH,
+    MAX_NOTES_LENGTH,
+    MAX_TAG_LENGTH,
+    clean_tags,
+    email_problem,
+    normalise_email,
+    normalise_phone,
+    special_date_problem,
+    validate_customer,
+)
 from crmcompanion.core.vcard import VCardVersion, customer_vcard_uid, read_vcard_file, vcard_for
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.settings import SettingsService
@@ -60,7 +71,7 @@ from crmcompanion.store.database import Database, utcnow
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE: Final = 2000
+BATCH_SIZE: Final = 5000  # rows per bulk insert and duplicate query
 PREVIEW_ROWS: Final = 20
 MAX_REPORTED: Final = 1000  # problems and duplicates kept in a preview/result (counts are exact)
 LEAP_DAY_SETTING: Final = "touchpoints.leap_day_policy"
@@ -572,6 +583,9 @@ def _validated(line: int, draft: CustomerDraft, region: str, rejected: list[RowP
     phones = tuple(p if _is_e164(p.number) else PhoneNumber(_phone_or_typed(p.number, region),
                                                             p.label.strip() or "mobile")
                    for p in draft.phones if p.number.strip())
+    clean = _clean_fast(draft, phones)
+    if clean is not None:
+        return _Row(line, clean)
     try:
         clean = replace(validate_customer(replace(draft, phones=()), region), phones=phones)
     except ValidationError as exc:
@@ -584,10 +598,45 @@ def _validated(line: int, draft: CustomerDraft, region: str, rejected: list[RowP
     return _Row(line, clean)
 
 
+def _clean_fast(draft: CustomerDraft, phones: tuple[PhoneNumber, ...]) -> CustomerDraft | None:
+    """What `validate_customer` returns for a draft it accepts, in one `replace` instead of
+    four, or None when any check fails (the caller then runs `validate_customer` for its exact
+    messages). At 100,000 rows the four replaces alone cost seconds. Phones are done by the
+    caller; tests/services/test_import_export_equivalence.py compares both ways."""
+    emails: list[EmailAddress] = []
+    for email in draft.emails:
+        address = normalise_email(email.address)
+        if not address:
+            continue
+        if email_problem(address) is not None:
+            return None
+        emails.append(EmailAddress(address=address, label=email.label.strip() or "home"))
+    for special in draft.special_dates:
+        if special_date_problem(special) is not None:
+            return None
+    if draft.customer_since and draft.customer_since.year < 1900:
+        return None
+    if len(draft.notes) > MAX_NOTES_LENGTH:
+        return None
+    tags = clean_tags(draft.tags)
+    if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
+        return None
+    clean = replace(draft, first_name=draft.first_name.strip(),
+                    last_name=draft.last_name.strip(),
+                    display_name=draft.display_name.strip(), company=draft.company.strip(),
+                    tags=tags, emails=tuple(emails), phones=phones)
+    if not clean.effective_display_name() or any(
+            len(v) > MAX_NAME_LENGTH for v in (clean.first_name, clean.last_name,
+                                               clean.display_name, clean.company)):
+        return None
+    return clean
+
+
 def _is_e164(number: str) -> bool:
     return number[:1] == "+" and number[1:].isdigit() and 7 <= len(number) <= 16
 
 
+@lru_cache(maxsize=65536)  # national numbers repeat (switchboards); parsing costs ~80 µs
 def _phone_or_typed(number: str, region: str) -> str:
     try:
         return normalise_phone(number, region)
