@@ -356,6 +356,17 @@ def list_figures(database: Path, report: Report, service_only: bool) -> None:
     driver.close()
 
 
+def import_export_figures(report: Report) -> None:
+    """Issue 6's three figures (import_export_bench.py, its own databases in a temp folder)."""
+    sys.path.insert(0, str(HERE))
+    import import_export_bench
+
+    figures = import_export_bench.measure(report.customers)
+    report.add("export_csv_s", figures["export_csv_s"], "s", figures["export_csv_raw_s"])
+    report.add("import_csv_s", figures["import_csv_s"], "s", figures["import_csv_raw_s"])
+    report.add("import_csv_peak_rss_mb", figures["import_csv_peak_rss_mb"], "MB", None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -381,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.service_only:
             startup(source, home, report)
         list_figures(database, report, args.service_only)
+        import_export_figures(report)
     finally:
         if args.keep:
             print(f"kept {folder}")

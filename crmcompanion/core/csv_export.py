@@ -76,6 +76,7 @@ class ExportRow:
 
     customer: CustomerDraft | Customer
     last_contact: date | datetime | None = None
+    uid: str = ""  # written in the UID column when the customer has no source UID
 
 
 # A row is an ExportRow, a draft, a stored customer, or a plain dict keyed by column key.
@@ -221,6 +222,8 @@ def write_csv(rows: Iterable[ExportInput], stream: TextIO,
     for row in rows:
         if isinstance(row, ExportRow):
             values = _draft_values(row.customer, row.last_contact)
+            if row.uid and not values[-1]:
+                values[-1] = row.uid
         elif isinstance(row, CustomerDraft | Customer):
             values = _draft_values(row, None)
         else:
