@@ -7,7 +7,7 @@ week; non-ASCII names, yearless birthdays and a 29 February birthday are always 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -24,9 +24,10 @@ from crmcompanion.core.customer import (
     Status,
 )
 from crmcompanion.core.errors import DomainError
-from crmcompanion.core.text import fold
+from crmcompanion.core.text import digits, fold, phone_tokens, sort_key
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import bulk
+from crmcompanion.store import customers as customer_repo
 from crmcompanion.store import models as m
 from crmcompanion.store.database import Database, utcnow
 
@@ -217,19 +218,26 @@ def _email_base(first: str, last: str) -> str:
     return "".join(ch for ch in fold(f"{first}.{last}") if ch.isalnum() or ch == ".")
 
 
-def generate_drafts(count: int, today: date, seed: int = 1) -> list[CustomerDraft]:
+# A plain tuple per sample customer, the one source both `generate_drafts` and the fast
+# insert path read: (first, last, company, kind, status, emails ((address, label), ...),
+# phone, street, city, postcode, country, tags, key_account, channel, since, notes,
+# special dates ((kind, month, day, year, label), ...)).
+_Spec = tuple
+
+
+def _specs(count: int, today: date, seed: int) -> list[_Spec]:
     """`count` plausible customers, the same ones for the same seed and day.
 
-    Written for speed (100,000 drafts are part of `demo --customers 100000`, budget 4 s): one
+    Written for speed (100,000 are part of `demo --customers 100000`, budget 4 s): one
     `random()` call per decision instead of `choice`/`randint` (which cost ~3 calls each),
-    folded e-mail bases computed once per name pair, and shared value objects reused.
+    folded e-mail bases computed once per name pair, plain tuples instead of dataclasses.
     """
     rng = random.Random(seed)
     r = rng.random
     n_first, n_last, n_city = len(FIRST_NAMES), len(LAST_NAMES), len(CITIES)
     n_words, n_domains, n_streets = len(COMPANY_WORDS), len(DOMAINS), len(STREETS)
     n_notes, n_tags = len(NOTES), len(TAGS)
-    channels = (None, Channel.EMAIL, Channel.PHONE, Channel.SMS)
+    channels = (None, Channel.EMAIL.value, Channel.PHONE.value, Channel.SMS.value)
     tag_counts = (0, 1, 1, 2, 3)
     bases: dict[tuple[str, str], str] = {}
     initials = {first: fold(first)[:1] for first in FIRST_NAMES}
@@ -237,8 +245,13 @@ def generate_drafts(count: int, today: date, seed: int = 1) -> list[CustomerDraf
     offsets = {d: today + timedelta(days=d) for d in range(-40, 341)}
     birthday_years = range(1945, 2007)
     anniversary_years = range(1975, 2025)
-    drafts: list[CustomerDraft] = []
-    append = drafts.append
+    internal, external = Kind.INTERNAL.value, Kind.EXTERNAL.value
+    active, lead, lost = Status.ACTIVE.value, Status.LEAD.value, Status.LOST.value
+    birthday = SpecialDateKind.BIRTHDAY.value
+    wedding = SpecialDateKind.WEDDING_ANNIVERSARY.value
+    custom = SpecialDateKind.CUSTOM.value
+    specs: list[_Spec] = []
+    append = specs.append
     for index in range(count):
         first = FIRST_NAMES[int(r() * n_first)]
         last = LAST_NAMES[int(r() * n_last)]
@@ -249,85 +262,208 @@ def generate_drafts(count: int, today: date, seed: int = 1) -> list[CustomerDraf
             if is_company_contact
             else ""
         )
-        kind = Kind.INTERNAL if r() < 0.04 else Kind.EXTERNAL
+        kind = internal if r() < 0.04 else external
         roll = r()
-        status = Status.ACTIVE if roll < 0.8 else (Status.LEAD if roll < 0.92 else Status.LOST)
+        status = active if roll < 0.8 else (lead if roll < 0.92 else lost)
         base = bases.get((first, last))
         if base is None:
             base = bases[(first, last)] = _email_base(first, last)
         local = base if r() < 0.7 else f"{base}{1 + int(r() * 99)}"
-        emails: tuple[EmailAddress, ...] = (
-            EmailAddress(f"{local}@{DOMAINS[int(r() * n_domains)]}", "home"),
-        )
+        home = f"{local}@{DOMAINS[int(r() * n_domains)]}"
+        emails: tuple[tuple[str, str], ...] = ((home, "home"),)
         if is_company_contact and r() < 0.5:
             work = f"{initials[first]}.{index}@{DOMAINS[int(r() * n_domains)]}"
-            emails = (*emails, EmailAddress(work, "work"))
-        phones = (PhoneNumber(f"{prefix}{1000000 + int(r() * 9000000)}", "mobile"),)
-        specials: list[SpecialDate] = []
+            emails = (*emails, (work, "work"))
+        phone = f"{prefix}{1000000 + int(r() * 9000000)}"
+        specials: list[tuple[str, int, int, int | None, str]] = []
         if r() < 0.85:
             # Spread birthdays around today so the Today view is never empty.
             when = offsets[-40 + int(r() * 371)]
             year = birthday_years[int(r() * 62)] if r() < 0.7 else None
-            specials.append(SpecialDate(SpecialDateKind.BIRTHDAY, when.month, when.day, year))
+            specials.append((birthday, when.month, when.day, year, ""))
         if r() < 0.25:
             when = offsets[-20 + int(r() * 361)]
             year = anniversary_years[int(r() * 50)] if r() < 0.8 else None
-            specials.append(
-                SpecialDate(SpecialDateKind.WEDDING_ANNIVERSARY, when.month, when.day, year)
-            )
+            specials.append((wedding, when.month, when.day, year, ""))
         if r() < 0.05:
             when = offsets[int(r() * 201)]
-            specials.append(
-                SpecialDate(SpecialDateKind.CUSTOM, when.month, when.day, None, "Shop opening")
-            )
+            specials.append((custom, when.month, when.day, None, "Shop opening"))
         since = today - timedelta(days=30 + int(r() * (365 * 15 - 29)))
         how_many = tag_counts[int(r() * 5)]
         tags: tuple[str, ...] = ()
         if how_many:
             tags = tuple(sorted({TAGS[int(r() * n_tags)] for _ in range(how_many)}))
+        street = f"{STREETS[int(r() * n_streets)]} {1 + int(r() * 120)}"
         append(
-            CustomerDraft(
-                first_name=first,
-                last_name=last,
-                company=company,
-                emails=emails,
-                phones=phones,
-                address=PostalAddress(
-                    f"{STREETS[int(r() * n_streets)]} {1 + int(r() * 120)}",
-                    city,
-                    "",
-                    postcode,
-                    country,
-                ),
-                tags=tags,
-                status=status,
-                kind=kind,
-                key_account=r() < 0.05,
-                preferred_channel=channels[int(r() * 4)],
-                customer_since=since,
-                notes=NOTES[int(r() * n_notes)],
-                special_dates=tuple(specials),
-            )
+            (first, last, company, kind, status, emails, phone, street, city, postcode, country,
+             tags, r() < 0.05, channels[int(r() * 4)], since, NOTES[int(r() * n_notes)],
+             tuple(specials))
         )
-    return _guarantee_interesting_cases(drafts, today)
+    _guarantee_interesting_cases(specs, today)
+    return specs
 
 
-def _guarantee_interesting_cases(drafts: list[CustomerDraft], today: date) -> list[CustomerDraft]:
+def _guarantee_interesting_cases(specs: list[_Spec], today: date) -> None:
     """Whatever the seed: a birthday today and this week, a yearless one, a 29 February."""
-    from dataclasses import replace
-
-    fixed = [
-        SpecialDate(SpecialDateKind.BIRTHDAY, today.month, today.day, today.year - 40),
-        SpecialDate(SpecialDateKind.BIRTHDAY, 2, 29, 1988),
-    ]
+    birthday = SpecialDateKind.BIRTHDAY.value
     soon = today + timedelta(days=3)
-    fixed.append(SpecialDate(SpecialDateKind.BIRTHDAY, soon.month, soon.day, None))
-    for index, special in enumerate(fixed[: len(drafts)]):
-        others = tuple(s for s in drafts[index].special_dates if s.kind != special.kind)
-        drafts[index] = replace(
-            drafts[index], status=Status.ACTIVE, special_dates=(special, *others)
+    fixed = [
+        (birthday, today.month, today.day, today.year - 40, ""),
+        (birthday, 2, 29, 1988, ""),
+        (birthday, soon.month, soon.day, None, ""),
+    ]
+    for index, special in enumerate(fixed[: len(specs)]):
+        spec = list(specs[index])
+        spec[4] = Status.ACTIVE.value
+        spec[16] = (special, *(s for s in spec[16] if s[0] != special[0]))
+        specs[index] = tuple(spec)
+
+
+def _draft(spec: _Spec) -> CustomerDraft:
+    (first, last, company, kind, status, emails, phone, street, city, postcode, country, tags,
+     key_account, channel, since, notes, specials) = spec
+    return CustomerDraft(
+        first_name=first,
+        last_name=last,
+        company=company,
+        emails=tuple(EmailAddress(address, label) for address, label in emails),
+        phones=(PhoneNumber(phone, "mobile"),),
+        address=PostalAddress(street, city, "", postcode, country),
+        tags=tags,
+        status=Status(status),
+        kind=Kind(kind),
+        key_account=key_account,
+        preferred_channel=Channel(channel) if channel else None,
+        customer_since=since,
+        notes=notes,
+        special_dates=tuple(
+            SpecialDate(SpecialDateKind(k), month, day, year, label)
+            for k, month, day, year, label in specials
+        ),
+    )
+
+
+def generate_drafts(count: int, today: date, seed: int = 1) -> list[CustomerDraft]:
+    """`count` plausible customers as drafts, the same ones for the same seed and day."""
+    return [_draft(spec) for spec in _specs(count, today, seed)]
+
+
+def _rows(
+    specs: list[_Spec], first_id: int, stamp: str, staff_id: int | None, tag_ids: dict[str, int]
+) -> bulk.BulkRows:
+    """The rows `bulk.rows_from_drafts` makes of these customers' drafts (a test checks),
+    without building drafts: names, sort keys and flags are computed once per distinct value."""
+    rows = bulk.BulkRows()
+    customers, emails, phones = rows.customers, rows.emails, rows.phones
+    tag_rows, dates, search = rows.tags, rows.dates, rows.search
+    names: dict[tuple[str, str], tuple[str, str, str]] = {}
+    companies: dict[str, str] = {"": ""}
+    flag_cache: dict[tuple[str, str], str] = {}
+    tag_keys = {name: tag_ids[name.casefold()] for name in TAGS if name.casefold() in tag_ids}
+    for offset, spec in enumerate(specs):
+        (first, last, company, kind, status, mails, phone, street, city, postcode, country,
+         tags, key_account, channel, since, notes, specials) = spec
+        cid = first_id + offset
+        named = names.get((first, last))
+        if named is None:
+            display = f"{first} {last}"
+            named = names[(first, last)] = (
+                display, sort_key(display), " ".join(dict.fromkeys((display, first, last)))
+            )
+        display, sort_name, search_name = named
+        sort_company = companies.get(company)
+        if sort_company is None:
+            sort_company = companies[company] = sort_key(company)
+        flags = flag_cache.get((status, kind))
+        if flags is None:
+            flags = flag_cache[(status, kind)] = customer_repo.search_flags(status, kind, False)
+        tags_text = ", ".join(tags)
+        customers.append(
+            (cid, first, last, display, company, sort_name, sort_company, mails[0][0], phone,
+             tags_text, street, city, "", postcode, country, status, kind, int(key_account),
+             channel, since.isoformat(), notes, "", 0, None, None, stamp, stamp, staff_id,
+             staff_id, 1)
         )
-    return drafts
+        for pos, (address, label) in enumerate(mails):
+            emails.append((cid, pos, label, address, address.lower()))
+        phones.append((cid, 0, "mobile", phone, digits(phone)))
+        for tag in tags:
+            tag_rows.append((cid, tag_keys[tag]))
+        for k, month, day, year, label in specials:
+            dates.append((cid, k, label, month, day, year, month * 100 + day))
+        search.append(
+            (cid, search_name, company, " ".join([a for a, _ in mails]),
+             " ".join(phone_tokens((phone,))), " ".join(tags), notes, flags)
+        )
+    return rows
+
+
+SUMMARIES: dict[str, tuple[str, ...]] = {
+    Channel.PHONE.value: (
+        "Called about the next order; wants a quote by Friday.",
+        "Quick call: happy with the delivery, asked about gift cards.",
+        "Phoned to confirm the appointment.",
+        "Returned their call about an invoice question.",
+        "Talked through the new seasonal range.",
+    ),
+    Channel.EMAIL.value: (
+        "Sent the catalogue and price list.",
+        "Answered a question about opening hours.",
+        "Emailed the order confirmation and delivery date.",
+        "Thanked them for the referral.",
+    ),
+    Channel.SMS.value: (
+        "Texted that the order is ready for pick-up.",
+        "Reminder sent for tomorrow's appointment.",
+    ),
+    Channel.IN_PERSON.value: (
+        "Came by the shop; picked up the order and chatted about the family.",
+        "Met at the trade fair stand.",
+        "Visit to discuss a larger order for the autumn.",
+        "Dropped off a thank-you card.",
+    ),
+}
+
+
+def _history(
+    today: date, first_id: int, count: int, seed: int, staff_id: int | None, stamp: str
+) -> list[bulk.Row]:
+    """A year of past conversations: ~80% of customers have 1-5 (mostly 1-2), on weekdays
+    in business hours, so the Today view shows a living business, not everyone losing touch.
+    """
+    rng = random.Random(seed * 7919 + 1)
+    r = rng.random
+    # (occurred_at as stored UTC, occurred_on local) for every day and quarter hour 8:00-17:45,
+    # computed once: per-row datetime arithmetic would cost more than the inserts.
+    slots: list[list[tuple[str, str]]] = []
+    for back in range(1, 366):
+        day = today - timedelta(days=back)
+        if day.weekday() >= 5 and back > 2:
+            day = day - timedelta(days=day.weekday() - 4)  # weekends move to Friday
+        local_noon = datetime(day.year, day.month, day.day, 12).astimezone()
+        offset = local_noon.utcoffset() or timedelta(0)
+        on = day.isoformat()
+        slots.append([
+            (bulk.iso_timestamp(datetime(day.year, day.month, day.day, 8 + q // 4,
+                                         15 * (q % 4)) - offset), on)
+            for q in range(40)
+        ])
+    per_customer = (1, 1, 1, 2, 2, 3, 4, 5)
+    channels = tuple(SUMMARIES)
+    channel_weights = (0, 0, 0, 0, 1, 1, 2, 3)  # phone and e-mail most, then SMS, visits
+    rows: list[bulk.Row] = []
+    append = rows.append
+    for cid in range(first_id, first_id + count):
+        if r() >= 0.8:
+            continue
+        for _ in range(per_customer[int(r() * 8)]):
+            # Recent conversations are likelier: the square biases days towards today.
+            back = int(r() * r() * 365)
+            at, on = slots[back][int(r() * 40)]
+            channel = channels[channel_weights[int(r() * 8)]]
+            texts = SUMMARIES[channel]
+            append((cid, at, on, channel, staff_id, texts[int(r() * len(texts))], stamp))
+    return rows
 
 
 def fill_demo(
@@ -338,21 +474,24 @@ def fill_demo(
     append: bool = False,
     staff_id: int | None = None,
 ) -> Changed:
-    """Insert `count` sample customers in one transaction; refuses a non-empty database."""
+    """Insert `count` sample customers with a year of conversations in one transaction;
+    refuses a non-empty database unless `append`."""
     if count < 1:
         raise DomainError("--customers must be at least 1.")
+    today = clock.today()
     with bulk.paused_gc():
-        drafts = generate_drafts(count, clock.today(), seed)
-        _insert(db, drafts, append, staff_id)
-    return Changed(customer_list=True, tags=True)
-
-
-def _insert(db: Database, drafts: list[CustomerDraft], append: bool, staff_id: int | None) -> None:
-    with db.write() as session:
-        existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
-        if existing and not append:
-            raise DomainError(
-                f"The database already holds {existing:,} customers; use --append to add "
-                "sample customers anyway."
-            )
-        bulk.insert_customers(session, drafts, utcnow(), staff_id)
+        specs = _specs(count, today, seed)
+        with db.write() as session:
+            existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
+            if existing and not append:
+                raise DomainError(
+                    f"The database already holds {existing:,} customers; use --append to add "
+                    "sample customers anyway."
+                )
+            first_id = bulk.next_customer_id(session)
+            tag_ids = customer_repo.ensure_tags(session, {t for spec in specs for t in spec[11]})
+            stamp = bulk.iso_timestamp(utcnow())
+            rows = _rows(specs, first_id, stamp, staff_id, tag_ids)
+            rows.interactions = _history(today, first_id, count, seed, staff_id, stamp)
+            bulk.insert_rows(session, rows)
+    return Changed(customer_list=True, tags=True, touchpoints=True, interactions=True)

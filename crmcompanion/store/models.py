@@ -349,6 +349,19 @@ class TouchpointSource(Base):
     )
 
 
+class KeepInTouchDueCount(Base):
+    """How many customers are due for a keep-in-touch check-in on each day.
+
+    Kept by triggers on `contact_rhythm` (migration 0002) and rebuilt after a bulk recompute,
+    so counting everyone overdue is a sum over days, not a walk over every overdue customer.
+    """
+
+    __tablename__ = "keep_in_touch_due_counts"
+
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    customers: Mapped[int] = mapped_column(Integer)
+
+
 # --- Reminders: the fired-reminder log (exactly-once delivery) ------------------------------
 
 

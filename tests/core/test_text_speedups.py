@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import unicodedata
 
 import pytest
 
-from crmcompanion.core.text import digits, fold, fts_query, phone_tokens, sort_key
+from crmcompanion.core.text import (
+    country_code_length,
+    digits,
+    fold,
+    fts_query,
+    phone_forms,
+    phone_tokens,
+    sort_key,
+)
 
 _SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d"})
 
@@ -19,22 +28,6 @@ def slow_fold(text: str) -> str:
 
 def slow_digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
-
-
-def slow_phone_tokens(numbers: list[str]) -> list[str]:
-    tokens: list[str] = []
-    for number in numbers:
-        all_digits = slow_digits(number)
-        if not all_digits:
-            continue
-        variants = {all_digits}
-        if number.strip().startswith("+"):
-            for cc_len in (1, 2, 3):
-                variants.add("0" + all_digits[cc_len:])
-        for variant in variants:
-            for start in range(0, max(1, len(variant) - 2)):
-                tokens.append(variant[start:])
-    return sorted(set(tokens))
 
 
 def random_texts(count: int) -> list[str]:
@@ -55,17 +48,85 @@ def test_fold_digits_and_tokens_equal_the_slow_definitions() -> None:
     for text in random_texts(5000):
         assert fold(text) == slow_fold(text), text
         assert digits(text) == slow_digits(text), text
-        assert phone_tokens([text, "+" + text]) == slow_phone_tokens([text, "+" + text]), text
 
 
-def test_phone_tokens_cover_international_national_and_local_forms() -> None:
-    tokens = set(phone_tokens(["+49 30 1234567"]))
-    assert {"49301234567", "0301234567", "1234567", "567"} <= tokens
-    assert "67" not in tokens
+def test_country_code_lengths_match_the_phonenumbers_table() -> None:
+    from phonenumbers.data import _COUNTRY_CODE_TO_REGION_CODE as codes
+
+    for code in codes:
+        assert country_code_length(f"{code}1234567") == len(str(code)), code
+
+
+def test_phone_forms_are_the_digits_and_the_national_form_with_trunk_zero() -> None:
+    assert phone_forms("+49 30 1234567") == ["49301234567", "0301234567"]
+    assert phone_forms("+1 503 555 0101") == ["15035550101", "05035550101"]
+    assert phone_forms("+353 1 234 5678") == ["35312345678", "012345678"]
+    assert phone_forms("030 1234567") == ["0301234567"]
+    assert phone_forms("no digits") == []
+
+
+def _phone_index(numbers: list[str]) -> sqlite3.Connection:
+    # The very tokenizer of the customer search index (migration 0001).
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE VIRTUAL TABLE s USING fts5(phones, tokenize = \"unicode61 remove_diacritics 2\","
+        " prefix = '1 2 3')"
+    )
+    conn.executemany(
+        "INSERT INTO s (rowid, phones) VALUES (?, ?)",
+        [(i, " ".join(phone_tokens([n]))) for i, n in enumerate(numbers)],
+    )
+    return conn
+
+
+def test_a_typed_number_finds_exactly_the_numbers_holding_its_digits_in_one_form() -> None:
+    """The definition: three or more typed digits match where they occur, in a row, in one
+    form of a number (its digits, or its national form); formatting never matters."""
+    rng = random.Random(11)
+    numbers = [
+        rng.choice(("+49 30 ", "+1 503 ", "+353 1 ", "030 ", "+44 20 ", "(0)"))
+        + "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 9)))
+        for _ in range(400)
+    ]
+    conn = _phone_index(numbers)
+    queries = ["0049 30 765", "030 1234", "+49 30", "4567", "503 555", "000", "12"]
+    for _ in range(300):
+        number = rng.choice(numbers)
+        form = rng.choice(phone_forms(number))
+        start = rng.randrange(len(form))
+        piece = form[start : start + rng.randint(3, 8)]
+        queries.append(" ".join(piece[i : i + 2] for i in range(0, len(piece), 2)))
+    for typed in queries:
+        expression = fts_query(typed)
+        assert expression is not None
+        found = {r[0] for r in conn.execute("SELECT rowid FROM s WHERE s MATCH ?", (expression,))}
+        wanted = digits(typed)
+        if len(wanted) < 3:  # not a phone query: a word prefix (matches trigrams by prefix)
+            expected = {
+                i for i, n in enumerate(numbers)
+                if any(t.startswith(wanted) for t in phone_tokens([n]))
+            }
+        else:
+            expected = {
+                i for i, n in enumerate(numbers) if any(wanted in f for f in phone_forms(n))
+            }
+        assert found == expected, typed
+
+
+def test_phone_runs_never_join_two_numbers() -> None:
+    # "...4567" followed by "6789..." must not make "5678" a match.
+    conn = _phone_index(["+49 30 1234567 ", "", ""])
+    conn.execute(
+        "INSERT INTO s (rowid, phones) VALUES (9, ?)",
+        (" ".join(phone_tokens(["0301234567", "6789000"])),),
+    )
+    hits = conn.execute("SELECT rowid FROM s WHERE s MATCH ?", (fts_query("5678"),)).fetchall()
+    assert hits == []
 
 
 def test_sort_key_and_query() -> None:
     assert sort_key("  Élodie   MÜLLER ") == "elodie muller"
-    assert fts_query("+49 (30) 12") == '"493012"*'
+    assert fts_query("+49 (30) 12") == '("493 930 301 012" OR "493012"*)'
+    assert fts_query("(030)") == '"030"*'
     assert fts_query("Jo Mü") == '"jo"* "mu"*'
     assert fts_query("  '*") is None
