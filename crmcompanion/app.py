@@ -3,6 +3,10 @@
 The only module that knows every layer. Opening the database comes before any window: when it
 cannot be used (`DatabaseProblem`), the user sees one clear message box, the database is left
 untouched and the process exits with 1.
+
+One GUI per database: a second launch only asks the running one to come to the front and
+exits 0 (`SingleInstance`). Reminders (`ReminderTray`) decide what closing the window means
+and start their scheduler once the window is up.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -21,10 +26,14 @@ from crmcompanion import APP_ID, APP_NAME, APP_SLUG, __version__
 from crmcompanion.core.clock import SystemClock
 from crmcompanion.core.errors import DatabaseProblem
 from crmcompanion.paths import AppPaths, resolve_paths
-from crmcompanion.services.container import build_services
+from crmcompanion.services.container import Services, build_services
 from crmcompanion.store.database import open_database
 from crmcompanion.ui.main_window import MainWindow, app_icon
 from crmcompanion.ui.style import apply_look
+
+if TYPE_CHECKING:  # imported inside run_gui: off the module-import path
+    from crmcompanion.ui.single_instance import SingleInstance
+    from crmcompanion.ui.tray import ReminderTray
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +79,39 @@ def make_application() -> QApplication:
     app.setWindowIcon(app_icon())
     apply_look(app)
     return app
+
+
+def claim_single_instance(paths: AppPaths) -> SingleInstance | None:
+    """This process's claim on the database, or None when another instance already runs on
+    it (that instance was asked to bring its window to the front)."""
+    from crmcompanion.ui.single_instance import SingleInstance
+
+    instance = SingleInstance(paths.database_url, paths.lock_file)
+    if instance.acquire():
+        return instance
+    logger.info("%s already runs on %s: brought it to the front", APP_NAME, paths.database_url)
+    return None
+
+
+def attach_reminders(
+    app: QApplication, services: Services, window: MainWindow, instance: SingleInstance
+) -> ReminderTray:
+    """Plug reminders into the window: tray (where there is one, else closing quits),
+    the tray-message fallback notifier, close-to-tray, a second launch's activation, and the
+    settings that take effect at once. The scheduler itself starts after the window shows."""
+    from crmcompanion.ui.tray import ReminderTray
+
+    reminders = ReminderTray(
+        services, window, app_icon(), window.bus.publish,
+        open_customer=window.open_customer, show_reminders=window.show_reminders,
+    )
+    window.close_handler = reminders.handle_close
+    window.bus.changed.connect(reminders.on_changed)
+    instance.activation_requested.connect(reminders.bring_to_front)
+    # With a tray, closing the window only hides it: Quit (menu, tray) ends the app.
+    app.setQuitOnLastWindowClosed(not reminders.in_tray)
+    app.aboutToQuit.connect(reminders.stop)
+    return reminders
 
 
 # benchmarks/run.py sets these: print one JSON line after the first paint, then quit.
@@ -145,14 +187,22 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         services = build_services(db, SystemClock())
         try:
             app = make_application()
+            instance = claim_single_instance(paths)
+            if instance is None:
+                return 0  # the running instance was asked to come to the front
             window = MainWindow(services)
-            window.show()
+            reminders = attach_reminders(app, services, window, instance)
+            reminders.start(minimized=bool(getattr(args, "minimized", False)))  # shows it
             # crmcompanion.__main__ paused the garbage collector for the start-up imports;
             # resume it once the first events (the first paint) have been handled.
             QTimer.singleShot(0, _resume_gc)
             if BENCHMARK_EXIT_AFTER_PAINT in os.environ:
                 _benchmark_report_after_first_paint(window)
-            return app.exec()
+            try:
+                return app.exec()
+            finally:
+                reminders.stop()  # the runner's thread ends before the database closes
+                instance.release()
         finally:
             services.close()
     finally:

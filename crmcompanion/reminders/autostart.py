@@ -30,7 +30,10 @@ def autostart_file(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def default_command() -> list[str]:
-    """How to start this installation minimised: the running interpreter and module."""
+    """How to start this installation minimised: the running interpreter and module, or the
+    bundled executable itself in a frozen (PyInstaller) build."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--minimized"]
     return [sys.executable, "-m", "crmcompanion", "--minimized"]
 
 

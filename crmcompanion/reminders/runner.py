@@ -13,11 +13,18 @@ covered day, and the occurrence-keyed log makes repeats impossible.
 
 BackgroundScheduler runs jobs on its own worker thread, never the GUI thread; listeners that
 touch Qt must hop to the GUI thread (a queued signal does that).
+
+Stopping: APScheduler 3's `shutdown(wait=True)` joins the worker threads while holding the
+scheduler's job-store lock, and a running tick re-arms "next-due" with `add_job`, which needs
+that same lock: quitting during a pass deadlocked (the hang seen in the tray test). So `stop()`
+shuts the scheduler down without waiting, then waits on our own tick lock, with a time limit,
+and a stopping runner never touches the scheduler again.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -31,6 +38,8 @@ RESYNC_INTERVAL = timedelta(minutes=5)
 # A tick later than the interval by more than this is taken as a wake from sleep.
 GAP_TOLERANCE = timedelta(minutes=2)
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+# How long quitting waits for a running pass (a notifier may wait a few seconds on D-Bus).
+STOP_TIMEOUT_S = 10.0
 
 
 class ReminderRunner:
@@ -46,6 +55,10 @@ class ReminderRunner:
         self.interval = interval
         self.scheduler = scheduler or BackgroundScheduler(job_defaults=dict(JOB_DEFAULTS))
         self._last_tick: datetime | None = None
+        self._armed_for: datetime | None = None
+        # Held for the whole of a tick: ticks never overlap, and stop() can wait for one.
+        self._tick_lock = threading.Lock()
+        self._stopping = False
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -62,17 +75,48 @@ class ReminderRunner:
         self._arm_next_due()
         self.scheduler.start()
 
-    def stop(self, wait: bool = True) -> None:
-        """Stop; by default wait for a running pass, so nothing outlives the window."""
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running) and not self._stopping
+
+    def stop(self, wait: bool = True, timeout: float = STOP_TIMEOUT_S) -> bool:
+        """Stop; by default wait (at most `timeout` seconds) for a running pass, so nothing
+        outlives the window. True when no pass is running any more."""
+        self._stopping = True
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=wait)
+            # Empty the job store first: shutdown() marks the scheduler stopped *before* it
+            # takes the job-store lock, and a due date job being processed meanwhile then
+            # fails to remove itself (JobLookupError kills APScheduler's thread noisily).
+            # remove_all_jobs() waits for that processing to finish; _stopping keeps our own
+            # add_job calls from putting jobs back.
+            self.scheduler.pause()
+            self.scheduler.remove_all_jobs()
+            # Never shutdown(wait=True): see the module docstring (it deadlocks with a tick).
+            self.scheduler.shutdown(wait=False)
+        if not wait:
+            return not self._tick_lock.locked()
+        if self._tick_lock.acquire(timeout=timeout):
+            self._tick_lock.release()
+            return True
+        logger.warning("A reminder pass was still running after %.0f s; quitting anyway", timeout)
+        return False
 
     def check_now(self) -> None:
         """Ask for a pass soon, on the scheduler's thread (e.g. after a settings change)."""
+        if self._stopping:
+            return
         self.scheduler.add_job(
             self.tick, "date", id="check-now", kwargs={"reason": "requested"},
             replace_existing=True, **JOB_DEFAULTS,
         )
+
+    def reschedule(self) -> None:
+        """The reminder time (or digest choice) changed: re-arm "next-due" and pass soon."""
+        if self._stopping:
+            return
+        self._armed_for = None
+        self._arm_next_due()
+        self.check_now()
 
     # --- the work ------------------------------------------------------------------------
     def detect_gap(self, now: datetime) -> timedelta | None:
@@ -90,6 +134,12 @@ class ReminderRunner:
 
     def tick(self, reason: str = "resync") -> PassReport | None:
         """One scheduled wake-up: detect a clock gap, deliver, re-arm. Never raises."""
+        with self._tick_lock:
+            if self._stopping:
+                return None
+            return self._tick(reason)
+
+    def _tick(self, reason: str) -> PassReport | None:
         try:
             now = self.clock.now()
             gap = self.detect_gap(now)
@@ -99,19 +149,28 @@ class ReminderRunner:
                 self._arm_next_due(now)
             report = self.engine.run_pass(now)
             if reason == "next-due":
-                self._arm_next_due(now)
+                self._arm_next_due(now, after_firing=True)
             return report
         except Exception:
             # A broken pass must not kill the scheduler: the next resync tries again.
             logger.exception("Reminder pass (%s) failed", reason)
             return None
 
-    def _arm_next_due(self, now: datetime | None = None) -> None:
+    def _arm_next_due(self, now: datetime | None = None, after_firing: bool = False) -> None:
+        if self._stopping:
+            return
         try:
             when = self.engine.service.next_instant(now or self.clock.now())
         except Exception:
             logger.exception("Could not compute the next reminder time")
             return
+        if after_firing and self._armed_for is not None and when <= self._armed_for:
+            # The clock has not moved past the instant that just fired (a fixed clock, or a
+            # clock behind the scheduler's): re-arming it would fire again at once, forever.
+            # The resync keeps delivering; the next gap or resync-time re-arm fixes it.
+            logger.debug("Next reminder instant %s not after the last one; not re-armed", when)
+            return
+        self._armed_for = when
         self.scheduler.add_job(
             self.tick, "date", run_date=when, id="next-due", kwargs={"reason": "next-due"},
             replace_existing=True, **JOB_DEFAULTS,

@@ -44,7 +44,7 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
     customers = CustomerService(db, clock, staff_id, region=lambda: settings.get(DEFAULT_REGION))
     touchpoints = TouchpointService(db, clock, staff_id, values=settings.all)
     reminders = ReminderService(
-        db, clock, staff_id, TouchpointDueSource(touchpoints), settings.get
+        db, clock, staff_id, TouchpointDueSource(touchpoints, db), settings.get
     )
     interactions = InteractionService(db, clock, staff_id, settings=touchpoints.settings)
     greetings = GreetingService(

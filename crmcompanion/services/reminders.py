@@ -35,6 +35,7 @@ from crmcompanion.core.touchpoints import (
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import models as m
 from crmcompanion.store.database import Database, utcnow
+from crmcompanion.store.touchpoints import YEARLY_OCCASIONS
 
 logger = logging.getLogger(__name__)
 
@@ -327,6 +328,16 @@ class _TouchpointLike(Protocol):
     def settings(self) -> TouchpointSettings: ...
 
 
+def snoozed_delivery_key(key: str, until: date) -> str:
+    """The log key of an occurrence coming back from a snooze on `until`.
+
+    The occurrence key alone is already in the log when the item was notified before it was
+    snoozed, so its return would never be notified: the return is a delivery of its own,
+    exactly once per snooze date (snoozing again to a later day gives a new one).
+    """
+    return f"{key}/snoozed-{until.isoformat()}"
+
+
 class TouchpointDueSource:
     """Due reminders from the touchpoint service: every occasion (yearly dates, keep in touch,
     follow-ups, check-backs) with the owner's lead times, done/skipped/snoozed ones hidden.
@@ -334,30 +345,71 @@ class TouchpointDueSource:
     Asks `due()` for overdue items plus the longest lead time ahead, then keeps those whose
     remind_on falls in the window. Its overdue lookback (30 days by default) bounds how far
     back a catch-up can reach.
+
+    A snoozed item that has come back (its snooze date reached, shown as due again) is
+    deliverable on its snooze date, under `snoozed_delivery_key`, so it is reminded of again,
+    once. That needs the recorded snoozes: pass `db` (without it, returns are not notified).
     """
 
-    def __init__(self, touchpoints: _TouchpointLike) -> None:
+    def __init__(self, touchpoints: _TouchpointLike, db: Database | None = None) -> None:
         self._touchpoints = touchpoints
+        self._db = db
 
     def deliverable(self, since: date, until: date) -> list[DueReminder]:
         settings = self._touchpoints.settings()
         longest_lead = max(settings.lead_for(o) for o in Occasion)
+        returned = self._snoozes_ended(since, until)
         found = []
         for tp in self._touchpoints.due(days=longest_lead):
-            if since <= tp.remind_on <= until and tp.state is TouchpointState.DUE:
-                found.append(
-                    DueReminder(
-                        occurrence_key=tp.key,
-                        customer_id=tp.customer_id,
-                        customer_name=tp.customer,
-                        occasion=Occasion(tp.occasion),
-                        description=tp.label,
-                        remind_on=tp.remind_on,
-                    )
+            if tp.state is not TouchpointState.DUE:
+                continue
+            snoozed_until = returned.get(_identity(tp.customer_id, tp.occasion, tp.date, tp.key))
+            if snoozed_until is not None:
+                key = snoozed_delivery_key(tp.key, snoozed_until)
+                remind_on = snoozed_until
+                description = f"{tp.label} (snoozed until {snoozed_until:%d %b})"
+            elif since <= tp.remind_on <= until:
+                key, remind_on, description = tp.key, tp.remind_on, tp.label
+            else:
+                continue
+            found.append(
+                DueReminder(
+                    occurrence_key=key,
+                    customer_id=tp.customer_id,
+                    customer_name=tp.customer,
+                    occasion=Occasion(tp.occasion),
+                    description=description,
+                    remind_on=remind_on,
                 )
+            )
         return found
 
+    def _snoozes_ended(self, since: date, until: date) -> dict[tuple, date]:
+        """Snoozes whose date falls in [since, until]: occurrence identity -> snooze date."""
+        if self._db is None:
+            return {}
+        t = m.TouchpointRecord
+        with self._db.read() as session:
+            rows = session.execute(
+                select(t.occurrence_key, t.customer_id, t.occasion, t.occurrence_on,
+                       t.snoozed_until)
+                .where(t.state == TouchpointState.SNOOZED.value,
+                       t.snoozed_until >= since, t.snoozed_until <= until)
+            ).all()
+        return {
+            _identity(row.customer_id, Occasion(row.occasion), row.occurrence_on,
+                      row.occurrence_key): row.snoozed_until
+            for row in rows
+        }
 
+
+def _identity(customer_id: int, occasion: Occasion, when: date, key: str) -> tuple:
+    """How a recorded state finds its occurrence, as the touchpoint service matches them:
+    yearly dates by (customer, occasion, date), because editing a customer rewrites its
+    special-date rows (and so the key); everything else by key."""
+    if Occasion(occasion) in YEARLY_OCCASIONS:
+        return (customer_id, Occasion(occasion).value, when)
+    return (key,)
 
 
 class SpecialDateDueSource:

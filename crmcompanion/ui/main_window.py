@@ -7,10 +7,11 @@ the change bus wiring only through the views; it never refreshes a view itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QPaintEvent
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,6 +28,7 @@ from crmcompanion import APP_NAME
 from crmcompanion.services.container import Services
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.draft_dialog import GreetingsHook
+from crmcompanion.ui.reminder_list import BadgeDelegate, BadgeRole, badge_text
 from crmcompanion.ui.resources import APP_ICON, icon_path
 from crmcompanion.ui.settings_dialog import SettingsDialog
 from crmcompanion.ui.today_view import TodayView
@@ -131,6 +133,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         self.nav.currentRowChanged.connect(self._show_page)
         self.nav.setCurrentRow(TODAY)
+        # The unseen-reminder count as a badge on Today (kept by the Today page's list).
+        self.nav.setItemDelegate(BadgeDelegate(self.nav))
+        self.today.reminders.count_changed.connect(self.set_today_badge)
+        # The app's reminder glue decides what closing means (hide to the tray or quit):
+        # it returns True to keep running with the window hidden.
+        self.close_handler: Callable[[], bool] | None = None
 
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.today.customer_requested.connect(self.open_customer)
@@ -182,6 +190,27 @@ class MainWindow(QMainWindow):
 
     def show_section(self, section: int) -> None:
         self.nav.setCurrentRow(section)
+
+    def set_today_badge(self, count: int) -> None:
+        item = self.nav.item(TODAY)
+        badge = badge_text(count)
+        item.setData(BadgeRole, badge)
+        item.setToolTip(f"{count} new reminder{'s' if count != 1 else ''}" if badge else "")
+
+    def today_badge(self) -> str:
+        return str(self.nav.item(TODAY).data(BadgeRole) or "")
+
+    def show_reminders(self) -> None:
+        """The tray's "Today's reminders": Today, with the reminder list focused."""
+        self.show_section(TODAY)
+        self.today.reminders.refresh()
+        self.today.reminders.list.setFocus()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.close_handler is not None and self.close_handler():
+            event.ignore()  # hidden to the tray; reminders keep running
+            return
+        super().closeEvent(event)
 
     def open_customer(self, customer_id: int) -> None:
         """Show one customer's page (from the Today view, a reminder, ...)."""

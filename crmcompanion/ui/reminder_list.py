@@ -2,20 +2,27 @@
 
 Every delivered reminder lands here whatever the notification backends did, so a reminder
 is never lost even where no desktop notification or tray exists. The Today view embeds
-`ReminderListWidget` and shows `badge_text(count)` on its navigation entry.
+`ReminderListWidget`; the main window shows `badge_text(count)` on the sidebar's Today entry
+with `BadgeDelegate`. The list reads the database only once it is first shown (or asked to),
+never while the window is being built, so it costs nothing before the first paint.
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +35,17 @@ logger = logging.getLogger(__name__)
 
 BADGE_MAX = 99
 ReminderRole = Qt.ItemDataRole.UserRole + 1
+BadgeRole = Qt.ItemDataRole.UserRole + 2  # on a sidebar item: the badge text ("" for none)
+BADGE_COLOUR = "#d92d20"
+LIST_LIMIT = 500
+LIST_MAX_HEIGHT = 260  # about five reminders; more scroll, so "Losing touch" keeps its room
+
+LIST_STYLE = """
+QListWidget#reminderList { background: transparent; border: none; outline: 0; }
+QListWidget#reminderList::item { padding: 6px 4px; border-bottom: 1px solid #eef1f5; }
+QListWidget#reminderList::item:selected { background: #dbe7fb; color: #1f2328; }
+QLabel#reminderHeading { font-size: 16px; font-weight: 600; }
+"""
 
 
 def badge_text(count: int) -> str:
@@ -38,8 +56,43 @@ def badge_text(count: int) -> str:
 
 
 def item_text(reminder: DeliveredReminder) -> str:
+    """Two lines for the narrow Today column: who and what, then when it was due."""
     when = reminder.remind_on.strftime("%d %b").lstrip("0")
-    return f"{reminder.title} - {reminder.description} (from {when})"
+    return f"{reminder.title}\n{reminder.description} · from {when}"
+
+
+class BadgeDelegate(QStyledItemDelegate):
+    """Paints an item as usual plus a small red count pill at its right edge (the sidebar's
+    Today entry). The count is the item's `BadgeRole` text; nothing is drawn for ""."""
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().paint(painter, option, index)
+        text = index.data(BadgeRole)
+        if not text:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = painter.font()
+        font.setBold(True)
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        height = metrics.height() + 2
+        width = max(height, metrics.horizontalAdvance(str(text)) + 12)
+        rect = option.rect  # type: ignore[attr-defined]
+        pill = QRectF(
+            rect.right() - width - 10, rect.center().y() - height / 2 + 0.5, width, height
+        )
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("white") if selected else QColor(BADGE_COLOUR))
+        painter.drawRoundedRect(pill, height / 2, height / 2)
+        painter.setPen(QColor(BADGE_COLOUR) if selected else QColor("white"))
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, str(text))
+        painter.restore()
 
 
 class ReminderListWidget(QWidget):
@@ -50,29 +103,50 @@ class ReminderListWidget(QWidget):
 
     def __init__(
         self, reminders: ReminderService, bus: AppState | None = None,
-        parent: QWidget | None = None,
+        parent: QWidget | None = None, load_now: bool = True,
     ) -> None:
         super().__init__(parent)
         self._reminders = reminders
         self._bus = bus
+        self.loaded = False
+        self.setStyleSheet(LIST_STYLE)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
         header = QHBoxLayout()
         self.heading = QLabel("Reminders")
-        self.heading.setObjectName("sectionHeading")
+        self.heading.setObjectName("reminderHeading")
         header.addWidget(self.heading, 1)
         self.mark_seen = QPushButton("Mark all as seen")
+        self.mark_seen.setObjectName("link")
+        self.mark_seen.setToolTip("Clear the list and the badge on Today")
         self.mark_seen.clicked.connect(self.acknowledge_all)
         header.addWidget(self.mark_seen)
         layout.addLayout(header)
         self.list = QListWidget()
+        self.list.setObjectName("reminderList")
+        self.list.setWordWrap(True)
+        self.list.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.list.setToolTip("Double-click a reminder to open the customer")
         self.list.itemActivated.connect(self._activated)
         layout.addWidget(self.list, 1)
         self.empty = QLabel("No new reminders.")
+        self.empty.setObjectName("muted")
         layout.addWidget(self.empty)
         if bus is not None:
             bus.changed.connect(self._on_changed)
-        self.refresh()
+        if load_now:
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.loaded:
+            # First shown: read from the event loop, after this paint, not while building.
+            QTimer.singleShot(0, self, self._first_load)
+
+    def _first_load(self) -> None:
+        if not self.loaded:
+            self.refresh()
 
     @property
     def count(self) -> int:
@@ -80,10 +154,11 @@ class ReminderListWidget(QWidget):
 
     def refresh(self) -> None:
         try:
-            pending = self._reminders.unacknowledged()
+            pending = self._reminders.unacknowledged(LIST_LIMIT)
         except Exception:  # a locked or closing database must not break the window
             logger.exception("Could not read the reminder list")
             return
+        self.loaded = True
         self.list.clear()
         for reminder in pending:
             item = QListWidgetItem(item_text(reminder))
@@ -93,11 +168,21 @@ class ReminderListWidget(QWidget):
                 else f"Only here: {reminder.error or 'no notification service'}"
             )
             self.list.addItem(item)
+        # As tall as its rows, up to about five: the card never pushes the page around.
+        rows = sum(self.list.sizeHintForRow(i) for i in range(self.list.count()))
+        self.list.setFixedHeight(min(LIST_MAX_HEIGHT, rows + 2 * self.list.frameWidth() + 2))
+        count = len(pending)
+        if count >= LIST_LIMIT:  # the list is capped; the badge counts them all
+            try:
+                count = self._reminders.unacknowledged_count()
+            except Exception:
+                logger.exception("Could not count the reminders")
+        self.list.setVisible(bool(pending))
         self.empty.setVisible(not pending)
         self.mark_seen.setEnabled(bool(pending))
-        badge = badge_text(len(pending))
+        badge = badge_text(count)
         self.heading.setText(f"Reminders ({badge})" if badge else "Reminders")
-        self.count_changed.emit(len(pending))
+        self.count_changed.emit(count)
 
     def acknowledge_all(self) -> None:
         changed = self._reminders.acknowledge()

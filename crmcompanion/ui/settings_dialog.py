@@ -32,7 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 from crmcompanion.core.errors import ValidationError
+from crmcompanion.core.reminders import parse_reminder_time
 from crmcompanion.core.settings import CONFIRM_DELETE, DEFAULT_REGION, OWNER_NAME, SettingSpec
+from crmcompanion.services.reminders import (
+    AUTOSTART,
+    DAILY_DIGEST,
+    KEEP_RUNNING_IN_TRAY,
+    REMINDER_TIME,
+)
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
@@ -83,6 +90,34 @@ add_settings_page(
     ),
     SettingField(OWNER_NAME, "Your name", normalise=lambda text: str(text).strip()),
     SettingField(CONFIRM_DELETE, "Confirm before deleting a customer"),
+)
+
+
+def reminder_time_text(value: Any) -> str:
+    """Typed "9:00" or " 09:00 " stored as "09:00"; left as typed when it cannot be read
+    (then `reminder_time_problem` says why)."""
+    try:
+        return parse_reminder_time(str(value)).strftime("%H:%M")
+    except ValueError:
+        return str(value).strip()
+
+
+def reminder_time_problem(value: Any) -> str | None:
+    try:
+        parse_reminder_time(str(value))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+add_settings_page(
+    "Reminders",
+    SettingField(REMINDER_TIME, "Reminder time", normalise=reminder_time_text,
+                 check=reminder_time_problem),
+    SettingField(DAILY_DIGEST, "One daily digest instead of one notification per reminder"),
+    SettingField(KEEP_RUNNING_IN_TRAY, "Keep reminders running in the tray when the window "
+                 "is closed"),
+    SettingField(AUTOSTART, "Start at login (minimised), so reminders arrive on time"),
 )
 
 
@@ -144,6 +179,10 @@ class SettingsPage(QWidget):
             spin.setValue(int(value))
             return spin
         line = QLineEdit(str(value))
+        if spec is REMINDER_TIME:
+            line.setMaxLength(5)
+            line.setMaximumWidth(80)
+            line.setPlaceholderText("09:00")
         if spec is DEFAULT_REGION:
             line.setMaxLength(2)
             line.setMaximumWidth(80)

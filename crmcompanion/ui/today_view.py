@@ -50,6 +50,7 @@ from crmcompanion.services.touchpoints import TODAY_SECTIONS, LosingTouch, Touch
 from crmcompanion.services.touchpoints import TodayView as TodayData
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.log_conversation import LogConversationDialog
+from crmcompanion.ui.reminder_list import ReminderListWidget
 from crmcompanion.ui.style import ACCENT, BORDER, ERROR, MUTED, SURFACE
 from crmcompanion.ui.widgets import EmptyState, PageHeader
 
@@ -420,7 +421,21 @@ class TodayView(QWidget):
         self.losing_empty.setObjectName("sectionEmpty")
         self.losing_empty.setWordWrap(True)
         card.addWidget(self.losing_empty)
-        columns.addWidget(self.losing_card)
+        # The right column: delivered reminders not seen yet (the sidebar badge counts them),
+        # then "Losing touch". The list reads its data once shown, after the first paint.
+        side = QVBoxLayout()
+        side.setSpacing(12)
+        self.reminders_card = QFrame()
+        self.reminders_card.setObjectName("card")
+        self.reminders_card.setFixedWidth(270)
+        reminders_layout = QVBoxLayout(self.reminders_card)
+        reminders_layout.setContentsMargins(14, 12, 14, 12)
+        self.reminders = ReminderListWidget(services.reminders, self._bus, load_now=False)
+        self.reminders.customer_activated.connect(self.customer_requested)
+        reminders_layout.addWidget(self.reminders)
+        side.addWidget(self.reminders_card)
+        side.addWidget(self.losing_card, 1)
+        columns.addLayout(side)
         self.stack.addWidget(content)
 
         self.empty = EmptyState(

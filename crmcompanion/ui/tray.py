@@ -7,34 +7,52 @@ desktops) closing quits, and `--minimized` shows a minimised window instead.
 `TrayNotifier` is the fallback notification backend: it is called on the scheduler's worker
 thread, so it only emits a signal; the queued connection shows the message on the GUI thread.
 Clicking a message that names one customer asks the main window to open that customer.
+
+`ReminderTray` is the glue the composition root builds: it shows the window (or not), starts
+the reminder runner only once the window is up (APScheduler is imported then, off the start-up
+path), keeps the tray count and the change bus in step with delivered reminders, applies the
+reminder settings (autostart file, reminder time) when they change, and stops the runner
+before the app quits.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from crmcompanion import APP_NAME
+from crmcompanion.reminders.autostart import set_autostart
 from crmcompanion.reminders.engine import PassReport, ReminderEngine
 from crmcompanion.reminders.notifier import (
     Notification,
     NotificationFailed,
+    Notifier,
     NotifierChain,
     PlyerNotifier,
 )
-from crmcompanion.reminders.runner import ReminderRunner
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
-from crmcompanion.services.reminders import KEEP_RUNNING_IN_TRAY, TRAY_HINT_SHOWN
+from crmcompanion.services.reminders import (
+    AUTOSTART,
+    DAILY_DIGEST,
+    KEEP_RUNNING_IN_TRAY,
+    REMINDER_TIME,
+    TRAY_HINT_SHOWN,
+)
 from crmcompanion.ui.reminder_list import badge_text
+
+if TYPE_CHECKING:  # imported for real only when the runner starts (APScheduler is heavy)
+    from crmcompanion.reminders.runner import ReminderRunner
 
 logger = logging.getLogger(__name__)
 
 MESSAGE_MS = 10_000
+RUNNER_FALLBACK_MS = 1500
 
 
 def tray_available() -> bool:
@@ -133,13 +151,20 @@ class _PassRelay(QObject):
 
     finished = Signal(object)
 
+    def report(self, report: PassReport) -> None:
+        self.finished.emit(report)  # emitted on the worker thread: a queued connection
+
 
 class ReminderTray(QObject):
     """Wires reminders into the GUI: engine + scheduler + tray + close-to-tray behaviour.
 
     Built by the composition root after the main window. `publish` receives a `Changed`
     whenever a pass delivered something (the app's change bus), so the list and badge refresh.
+    Call `handle_close()` from the window's closeEvent and `on_changed` from the change bus.
     """
+
+    runner_started = Signal()
+    pass_finished = Signal(object)  # a PassReport, on the GUI thread
 
     def __init__(
         self,
@@ -149,19 +174,25 @@ class ReminderTray(QObject):
         publish: Callable[[Changed], None],
         open_customer: Callable[[int], None] | None = None,
         show_reminders: Callable[[], None] | None = None,
+        notifiers: Sequence[Notifier] | None = None,
     ) -> None:
         super().__init__(window)
         self.services = services
         self.window = window
         self.tray = TrayController(icon, self)
-        self.notifiers = NotifierChain([PlyerNotifier(), TrayNotifier(self.tray)])
+        self.tray_notifier = TrayNotifier(self.tray)
+        # Desktop notification first (plyer), the tray balloon when it fails; the in-app list
+        # has every reminder whatever these do.
+        chain = [PlyerNotifier(), self.tray_notifier] if notifiers is None else list(notifiers)
+        self.notifiers = NotifierChain(chain)
         self.engine = ReminderEngine(services.reminders, self.notifiers)
-        self.runner = ReminderRunner(self.engine, services.clock)
+        self.runner: ReminderRunner | None = None  # built by start_runner()
         self._relay = _PassRelay()
         self._relay.finished.connect(self._on_pass)
-        self.engine.add_listener(self._relay.finished.emit)
+        self.engine.add_listener(self._relay.report)
         self._publish = publish
         self._quitting = False
+        self._stopped = False
         self.tray.open_requested.connect(self.bring_to_front)
         self.tray.quit_requested.connect(self.quit)
         if show_reminders is not None:
@@ -170,22 +201,49 @@ class ReminderTray(QObject):
         if open_customer is not None:
             self.tray.customer_requested.connect(self.bring_to_front)
             self.tray.customer_requested.connect(open_customer)
-        self.tray.show()
-        self.tray.set_count(services.reminders.unacknowledged_count())
+        self.in_tray = self.tray.show()
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self, minimized: bool = False) -> None:
-        """Show the window (or not: tray only / minimised) and start the scheduler."""
-        if minimized and self.tray.available:
+        """Show the window (or not: tray only / minimised), then start the scheduler from
+        the event loop, once the window is up."""
+        if minimized and self.in_tray:
             logger.info("Starting in the tray")
         elif minimized:
+            # No tray to come back from: a minimised window the user can find in the taskbar.
             self.window.showMinimized()
         else:
             self.window.show()
+        painted = getattr(self.window, "first_painted", None)
+        if painted is not None and self.window.isVisible() and not self.window.painted:
+            # Its first pass reads the database on its thread and would compete with the
+            # window's first paint for the interpreter: start it once the window is painted.
+            painted.connect(self.start_runner)
+            # A window that never paints (minimised on some platforms) must not keep the
+            # reminders waiting: start anyway a moment later (start_runner runs once).
+            QTimer.singleShot(RUNNER_FALLBACK_MS, self, self.start_runner)
+        else:
+            QTimer.singleShot(0, self, self.start_runner)
+        if self.services.settings.get(AUTOSTART):
+            self.apply_autostart()  # refresh the entry (the install may have moved)
+
+    def start_runner(self) -> None:
+        """Import APScheduler and start the runner (its first pass catches up at once)."""
+        if self._stopped or self.runner is not None:
+            return
+        from crmcompanion.reminders.runner import ReminderRunner
+
+        self.runner = ReminderRunner(self.engine, self.services.clock)
         self.runner.start()
+        self.refresh_count()
+        logger.info("Reminder runner started")
+        self.runner_started.emit()
 
     def stop(self) -> None:
-        self.runner.stop()
+        """Stop the runner (waiting briefly for a running pass) and hide the icon. Idempotent."""
+        self._stopped = True
+        if self.runner is not None:
+            self.runner.stop()
         self.tray.hide()
 
     def quit(self) -> None:
@@ -206,15 +264,21 @@ class ReminderTray(QObject):
     def keeps_running_on_close(self) -> bool:
         return (
             not self._quitting
+            and self.in_tray
             and self.tray.available
             and self.tray.icon.isVisible()
             and bool(self.services.settings.get(KEEP_RUNNING_IN_TRAY))
         )
 
     def handle_close(self) -> bool:
-        """Call from the window's closeEvent: True means "hide, don't quit" (event ignored)."""
+        """Call from the window's closeEvent: True means "hide, don't quit" (event ignored).
+
+        False: the app quits (no tray, the setting is off, or Quit was chosen); the runner is
+        stopped before the window goes.
+        """
         if not self.keeps_running_on_close():
-            self.stop()
+            if not self._quitting:
+                self.quit()
             return False
         self.window.hide()
         if not self.services.settings.get(TRAY_HINT_SHOWN):
@@ -228,6 +292,34 @@ class ReminderTray(QObject):
             self.services.settings.update({TRAY_HINT_SHOWN.key: True})
         return True
 
+    # --- settings and the change bus ---------------------------------------------------------
+    def on_changed(self, changed: Changed) -> None:
+        """Connect to the app's change bus."""
+        if changed.reminders:
+            self.refresh_count()
+        if AUTOSTART.key in changed.settings:
+            self.apply_autostart()
+        if self.runner is not None and (
+            REMINDER_TIME.key in changed.settings or DAILY_DIGEST.key in changed.settings
+        ):
+            self.runner.reschedule()  # a new reminder time may make items due right now
+
+    def apply_autostart(self) -> None:
+        """Write or remove the login autostart entry to match the setting."""
+        enabled = bool(self.services.settings.get(AUTOSTART))
+        try:
+            set_autostart(enabled)
+        except OSError as exc:
+            logger.warning("Could not %s the autostart entry: %s",
+                           "write" if enabled else "remove", exc)
+
+    def refresh_count(self) -> None:
+        try:
+            self.tray.set_count(self.services.reminders.unacknowledged_count())
+        except Exception:  # a closing database must not break the tray
+            logger.exception("Could not count the unseen reminders")
+
     def _on_pass(self, report: PassReport) -> None:
-        self.tray.set_count(self.services.reminders.unacknowledged_count())
+        self.refresh_count()
         self._publish(report.changed)
+        self.pass_finished.emit(report)
