@@ -21,7 +21,8 @@ by the special-date row id, because editing a customer rewrites its special-date
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -143,6 +144,15 @@ def _section_windows(today: date, lookback: int) -> dict[Section, tuple[date, da
     }
 
 
+def _section_spans(today: date, lookback: int) -> dict[Section, tuple[date, date, date | None]]:
+    """Each section's (start, end, open_start): keep-in-touch and follow-ups in Overdue have
+    no start (open_start None), everything else is dated in [start, end]."""
+    return {
+        section: (start, end, None if section is Section.OVERDUE else start)
+        for section, (start, end) in _section_windows(today, lookback).items()
+    }
+
+
 class TouchpointService:
     def __init__(
         self,
@@ -159,8 +169,17 @@ class TouchpointService:
     # --- settings --------------------------------------------------------------------
     def settings(self) -> TouchpointSettings:
         """The touchpoint settings; an invalid stored part falls back to its default."""
+        return self._settings_from(self._values())
+
+    def _rules(self) -> tuple[TouchpointSettings, int]:
+        """The settings and the overdue look-back from ONE read of the stored settings."""
+        values = self._values()
+        return self._settings_from(values), self._lookback_from(values)
+
+    @staticmethod
+    def _settings_from(stored: dict[str, object]) -> TouchpointSettings:
         values = {k: spec.default for k, spec in TOUCHPOINT_SETTINGS.items()}
-        values.update({k: v for k, v in self._values().items() if k in TOUCHPOINT_SETTINGS})
+        values.update({k: v for k, v in stored.items() if k in TOUCHPOINT_SETTINGS})
         lead = {o: values[f"touchpoints.lead_days.{o.value}"] for o in Occasion}
         try:
             cadence = CadenceDefaults(
@@ -181,7 +200,11 @@ class TouchpointService:
             return TouchpointSettings(cadence=cadence)
 
     def _lookback(self) -> int:
-        value = self._values().get("touchpoints.overdue_lookback_days", 30)
+        return self._lookback_from(self._values())
+
+    @staticmethod
+    def _lookback_from(stored: dict[str, object]) -> int:
+        value = stored.get("touchpoints.overdue_lookback_days", 30)
         return value if isinstance(value, int) and 0 <= value <= 366 else 30
 
     def sync(self) -> int:
@@ -193,41 +216,47 @@ class TouchpointService:
         with self._db.write() as session:
             return repo.sync_dirty(session, settings)
 
+    @contextmanager
+    def _synced_read(self) -> Iterator[Session]:
+        """A read session over up-to-date derived rows. When nothing is stale (the usual
+        case) the staleness check and the reads share one session: one BEGIN, one snapshot."""
+        with self._db.read() as session:
+            if not repo.has_dirty(session):
+                yield session
+                return
+        self.sync()
+        with self._db.read() as session:
+            yield session
+
     # --- reading ---------------------------------------------------------------------
     def today_view(self, limit_per_section: int | None = DEFAULT_SECTION_LIMIT) -> TodayView:
         """Overdue, Today, Next 7 days and Days 8-30, each in date order with its total."""
-        self.sync()
         today = self._clock.today()
-        settings = self.settings()
-        lookback = self._lookback()
-        windows = _section_windows(today, lookback)
-        with self._db.read() as session:
+        settings, lookback = self._rules()
+        spans = _section_spans(today, lookback)
+        with self._synced_read() as session:
             hidden = self._hidden(session, today, lookback)
+            totals = self._totals(session, settings, hidden, spans, today)
             sections = []
-            for section in TODAY_SECTIONS:
-                start, end = windows[section]
-                open_start = None if section is Section.OVERDUE else start
-                items = self._collect(session, today, settings, hidden, start, end, open_start,
+            for section, total in zip(TODAY_SECTIONS, totals, strict=True):
+                items = self._collect(session, today, settings, hidden, *spans[section],
                                       limit_per_section)
-                total = self._count(session, settings, hidden, start, end, open_start, today)
                 sections.append(TodaySection(section, tuple(items), total))
         return TodayView(today, tuple(sections))
 
     def counts(self) -> dict[Section, int]:
-        """How many touchpoints each Today section holds (index range counts)."""
-        self.sync()
+        """How many touchpoints each Today section holds (index range counts).
+
+        Three statements when nothing is stale and nothing recorded: the staleness check,
+        the recorded states, and one statement counting every section (see
+        `store.touchpoints.window_totals`); the settings are read once."""
         today = self._clock.today()
-        settings = self.settings()
-        lookback = self._lookback()
-        with self._db.read() as session:
+        settings, lookback = self._rules()
+        spans = _section_spans(today, lookback)
+        with self._synced_read() as session:
             hidden = self._hidden(session, today, lookback)
-            return {
-                section: self._count(
-                    session, settings, hidden, start, end,
-                    None if section is Section.OVERDUE else start, today,
-                )
-                for section, (start, end) in _section_windows(today, lookback).items()
-            }
+            totals = self._totals(session, settings, hidden, spans, today)
+        return dict(zip(TODAY_SECTIONS, totals, strict=True))
 
     def due(self, days: int = 7) -> list[Touchpoint]:
         """Every overdue touchpoint and those dated today..today+days, snoozed ones hidden."""
@@ -275,8 +304,10 @@ class TouchpointService:
     def _hidden(self, session: Session, today: date, lookback: int) -> Hidden:
         """Occurrences hidden today by a recorded state: identity -> (customer, date)."""
         return {
-            self._identity_of_state(row): (row.customer_id, row.occurrence_on)
-            for row in repo.hiding_states(session, today, today - timedelta(days=lookback))
+            self._identity(cid, Occasion(occasion), on, key): (cid, on)
+            for cid, occasion, on, key in repo.hiding_state_rows(
+                session, today, today - timedelta(days=lookback)
+            )
         }
 
     @staticmethod
@@ -284,10 +315,6 @@ class TouchpointService:
         if occasion in repo.YEARLY_OCCASIONS:
             return (customer_id, occasion.value, when)
         return (key,)
-
-    def _identity_of_state(self, row: m.TouchpointRecord) -> tuple:
-        return self._identity(row.customer_id, Occasion(row.occasion), row.occurrence_on,
-                              row.occurrence_key)
 
     def _collect(
         self,
@@ -339,33 +366,33 @@ class TouchpointService:
                                   t.key))
         return items if limit is None else items[:limit]
 
-    def _count(
+    def _totals(
         self,
         session: Session,
         settings: TouchpointSettings,
         hidden: Hidden,
-        start: date,
-        end: date,
-        open_start: date | None,
+        spans: dict[Section, tuple[date, date, date | None]],
         today: date,
-    ) -> int:
-        total = repo.count_yearly(session, start, end, settings.leap_day_policy)
-        total += repo.count_keep_in_touch(session, open_start, end)
-        total += repo.count_follow_ups(session, open_start, end)
+    ) -> list[int]:
+        """Each section's total, in TODAY_SECTIONS order: one counting statement for all
+        sections, then the recorded states hiding a real occurrence taken off."""
+        windows = [spans[section] for section in TODAY_SECTIONS]
+        totals = repo.window_totals(session, windows, settings.leap_day_policy)
         if not hidden:
-            return total
-        # Few recorded states: subtract those hiding a real occurrence in this window,
+            return totals
+        # Few recorded states: subtract those hiding a real occurrence in each window,
         # checked customer by customer with the same queries the list uses.
-        customers = {
-            cid for cid, when in hidden.values()
-            if when <= end and (open_start is None or when >= start)
-        }
-        for cid in customers:
-            for item in self._collect(session, today, settings, {}, start, end, open_start,
-                                      None, customer_id=cid):
-                if self._identity(cid, item.occasion, item.date, item.key) in hidden:
-                    total -= 1
-        return total
+        for index, (start, end, open_start) in enumerate(windows):
+            customers = {
+                cid for cid, when in hidden.values()
+                if when <= end and (open_start is None or when >= start)
+            }
+            for cid in customers:
+                for item in self._collect(session, today, settings, {}, start, end,
+                                          open_start, None, customer_id=cid):
+                    if self._identity(cid, item.occasion, item.date, item.key) in hidden:
+                        totals[index] -= 1
+        return totals
 
     # --- the lifecycle -----------------------------------------------------------------
     def _check_key(self, key: str) -> tuple[Occasion, int, date]:

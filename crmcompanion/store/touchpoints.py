@@ -64,9 +64,10 @@ def local_date(utc_naive: datetime) -> date:
 
 def has_dirty(session: Session) -> bool:
     """Whether any customer's derived rows are stale (a lookup in a partial index)."""
-    found = session.scalar(
-        select(m.ContactRhythm.customer_id).where(m.ContactRhythm.dirty.is_(True)).limit(1)
-    )
+    # Plain SQL: this runs before every Today read, where ORM statement overhead adds up.
+    found = session.execute(
+        text("SELECT 1 FROM contact_rhythm WHERE dirty IS 1 LIMIT 1")
+    ).first()
     return found is not None
 
 
@@ -323,6 +324,71 @@ def count_yearly(session: Session, start: date, end: date, policy: LeapDayPolicy
     return total
 
 
+def _yearly_count_sql(
+    seg_start: date, seg_end: date, policy: LeapDayPolicy, params: dict[str, object], tag: str
+) -> str | None:
+    """`_segment_condition` as a plain-SQL count (binding its values into `params`)."""
+    ranges = month_day_key_ranges(seg_start, seg_end, policy)
+    if not ranges:
+        return None
+    in_range = []
+    for i, (lo, hi) in enumerate(ranges):
+        params[f"{tag}lo{i}"], params[f"{tag}hi{i}"] = lo, hi
+        in_range.append(f"md_key BETWEEN :{tag}lo{i} AND :{tag}hi{i}")
+    params[f"{tag}y"] = seg_start.year
+    return (
+        f"(SELECT count(*) FROM touchpoint_sources WHERE ({' OR '.join(in_range)}) "
+        f"AND (year IS NULL OR year < :{tag}y OR (year = :{tag}y AND occasion NOT IN "
+        f"('{_ANNIVERSARIES[0]}', '{_ANNIVERSARIES[1]}'))))"
+    )
+
+
+def window_totals(
+    session: Session,
+    windows: Sequence[tuple[date, date, date | None]],
+    policy: LeapDayPolicy,
+) -> list[int]:
+    """For each window (start, end, open_start): yearly occurrences in [start, end] plus
+    keep-in-touch check-ins and open follow-ups due in [open_start, end] (open_start None:
+    any time before), before recorded states are taken off.
+
+    The sum of `count_yearly`, `count_keep_in_touch` and `count_follow_ups`, with the same
+    conditions and index range scans, as ONE statement of scalar sub-queries: the Today
+    counts were ~12 small statements whose per-statement overhead (ORM compile, execute,
+    result objects) cost several times the scans themselves.
+    """
+    params: dict[str, object] = {}
+    columns = []
+    for w, (start, end, open_start) in enumerate(windows):
+        tag = f"w{w}"
+        parts = [
+            sql
+            for s, (seg_start, seg_end) in enumerate(year_segments(start, end))
+            if (sql := _yearly_count_sql(seg_start, seg_end, policy, params, f"{tag}s{s}"))
+        ]
+        params[f"{tag}end"] = end.isoformat()
+        if open_start is None:
+            due = f"<= :{tag}end"
+        else:
+            params[f"{tag}start"] = open_start.isoformat()
+            due = f"BETWEEN :{tag}start AND :{tag}end"
+        parts.append(
+            f"(SELECT coalesce(sum(customers), 0) FROM keep_in_touch_due_counts "
+            f"WHERE due_on {due})"
+        )
+        # count_follow_ups: open, due, an eligible customer who has not opted out.
+        parts.append(
+            "(SELECT count(*) FROM follow_ups f JOIN customers c ON c.id = f.customer_id "
+            f"WHERE f.open IS 1 AND f.due_on {due} AND c.do_not_contact IS 0 "
+            "AND c.archived_at IS NULL AND c.status != 'lost' AND NOT EXISTS "
+            "(SELECT 1 FROM touchpoint_opt_outs o WHERE o.customer_id = f.customer_id "
+            "AND o.occasion = f.occasion))"
+        )
+        columns.append(" + ".join(parts))
+    row = session.execute(text("SELECT " + ", ".join(columns)), params).one()
+    return [int(value) for value in row]
+
+
 @dataclass(frozen=True)
 class YearlyHit:
     customer_id: int
@@ -484,6 +550,22 @@ def hiding_states(session: Session, today: date, since: date) -> list[m.Touchpoi
             )
         )
     )
+
+
+def hiding_state_rows(
+    session: Session, today: date, since: date
+) -> list[tuple[int, str, date, str]]:
+    """`hiding_states` as plain rows (customer_id, occasion, occurrence_on, occurrence_key),
+    without building ORM objects: the Today counts read these on every refresh."""
+    rows = session.execute(
+        text(
+            "SELECT customer_id, occasion, occurrence_on, occurrence_key FROM touchpoint_states "
+            "WHERE (occurrence_on >= :since AND state IN ('done', 'skipped')) "
+            "OR (state = 'snoozed' AND snoozed_until > :today)"
+        ),
+        {"since": since.isoformat(), "today": today.isoformat()},
+    )
+    return [(cid, occasion, date.fromisoformat(on), key) for cid, occasion, on, key in rows]
 
 
 def customer_states(session: Session, customer_id: int) -> list[m.TouchpointRecord]:

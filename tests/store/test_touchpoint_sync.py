@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from crmcompanion.core.customer import Kind, Status
+from crmcompanion.core.dates import LeapDayPolicy
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.touchpoints import (
     CadenceDefaults,
@@ -238,3 +239,39 @@ def test_cadence_defaults_used_are_the_settings() -> None:
     # need the SQL changed too.
     assert set(CadenceDefaults.__dataclass_fields__) == {"key_account", "active", "lead",
                                                           "internal"}
+
+
+@pytest.mark.parametrize("policy", list(LeapDayPolicy))
+def test_window_totals_equal_the_per_source_counts(services: Services, policy: LeapDayPolicy,
+                                                    ) -> None:
+    # The Today counts' one-statement form must count exactly what the three per-source
+    # counts (the list queries' conditions) count, window by window: year wrap, leap day,
+    # open-start windows, closed follow-ups and customers who may not be contacted.
+    demo.fill_demo(services.db, services.clock, 800, seed=7, staff_id=services.staff_id)
+    vary(services)
+    tp = services.touchpoints
+    today = services.clock.today()
+    for cid in range(20, 120, 3):
+        tp.add_follow_up(cid, today + timedelta(days=cid % 45 - 15), "call back")
+    tp.set_opt_out(23, Occasion.FOLLOW_UP)
+    done = tp.add_follow_up(26, today, "done already")
+    tp.mark_done(done.key)
+    tp.sync()
+    windows = [
+        (today - timedelta(days=30), today - timedelta(days=1), None),
+        (today, today, today),
+        (date(2026, 12, 20), date(2027, 1, 20), date(2026, 12, 20)),  # year wrap
+        (date(2027, 2, 20), date(2027, 3, 5), None),  # leap day in a common year
+        (date(2028, 2, 28), date(2028, 3, 1), date(2028, 2, 28)),  # and in a leap year
+        (date(2025, 12, 1), date(2027, 1, 2), None),  # three year segments
+    ]
+    with services.db.read() as session:
+        expected = [
+            repo.count_yearly(session, start, end, policy)
+            + repo.count_keep_in_touch(session, open_start, end)
+            + repo.count_follow_ups(session, open_start, end)
+            for start, end, open_start in windows
+        ]
+        got = repo.window_totals(session, windows, policy)
+    assert got == expected
+    assert all(expected[:3]) and expected[2] != expected[3]  # the windows hold real rows
