@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import phonenumbers
-
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber, SpecialDate
 from crmcompanion.core.errors import ValidationError
 
@@ -53,6 +51,8 @@ def email_problem(address: str) -> str | None:
 
 def normalise_phone(number: str, default_region: str) -> str:
     """E.164 (`+4930123456`) when the number parses as possible; raises ValueError if not."""
+    import phonenumbers  # imported on first use: ~10 ms the app's start does not need
+
     text = number.strip()
     if not text:
         raise ValueError("Phone number is empty.")
@@ -70,6 +70,8 @@ def normalise_phone(number: str, default_region: str) -> str:
 
 def format_phone(e164: str) -> str:
     """International display form (`+49 30 123456`); anything unparseable shown as stored."""
+    import phonenumbers  # imported on first use (see normalise_phone)
+
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

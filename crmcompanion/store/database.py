@@ -141,9 +141,11 @@ def _probe_first_reads(db: Database) -> None:
     with db.read() as session:
         connection = session.connection()
         for direction in ("", "DESC"):
+            # SQLite reads each row to measure it; one number comes back, not 200 tuples.
             connection.exec_driver_sql(
-                "SELECT * FROM customers WHERE archived_at IS NULL "
-                f"ORDER BY sort_name {direction}, id {direction} LIMIT 200"
+                "SELECT max(length(display_name) + length(company) + length(notes)) FROM "
+                "(SELECT display_name, company, notes FROM customers WHERE archived_at IS NULL "
+                f"ORDER BY sort_name {direction}, id {direction} LIMIT 200)"
             ).fetchall()
 
 

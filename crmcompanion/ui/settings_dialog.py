@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
 from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -75,6 +74,8 @@ def add_settings_page(title: str, *fields: SettingField) -> SettingsPageSpec:
 
 
 def region_problem(value: Any) -> str | None:
+    import phonenumbers  # imported when a region is checked, not at every start
+
     if value not in phonenumbers.SUPPORTED_REGIONS:
         return f"“{value}” is not a country code phone numbers know (e.g. US, GB, DE, FR)."
     return None
