@@ -24,7 +24,12 @@ from crmcompanion.core.customer import (
     Status,
 )
 from crmcompanion.core.errors import DomainError
-from crmcompanion.core.text import digits, fold, phone_tokens, sort_key
+from crmcompanion.core.text import (
+    PHONE_RUN_END,
+    country_code_length,
+    fold,
+    sort_key,
+)
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import bulk
 from crmcompanion.store import customers as customer_repo
@@ -360,6 +365,16 @@ def _rows(
     companies: dict[str, str] = {"": ""}
     flag_cache: dict[tuple[str, str], str] = {}
     tag_keys = {name: tag_ids[name.casefold()] for name in TAGS if name.casefold() in tag_ids}
+    # A demo phone is its city's "+<digits>" prefix and seven digits, so its two searchable
+    # forms (`core.text.phone_forms`: all digits, and the national one with a trunk 0) are
+    # the city's fixed parts plus those digits: phone_tokens() re-derived them per row
+    # (~0.25 s of 100,000). The test comparing with `bulk.rows_from_drafts` checks equality.
+    city_phone: dict[str, tuple[int, str, str]] = {}
+    for city_name, _, _, prefix in CITIES:
+        international = prefix[1:]
+        city_phone[city_name] = (
+            len(prefix), international, "0" + international[country_code_length(international):]
+        )
     for offset, spec in enumerate(specs):
         (first, last, company, kind, status, mails, phone, street, city, postcode, country,
          tags, key_account, channel, since, notes, specials) = spec
@@ -386,14 +401,21 @@ def _rows(
         )
         for pos, (address, label) in enumerate(mails):
             emails.append((cid, pos, label, address, address.lower()))
-        phones.append((cid, 0, "mobile", phone, digits(phone)))
+        cut, international, national = city_phone[city]
+        all_digits = international + phone[cut:]
+        national_digits = national + phone[cut:]
+        phones.append((cid, 0, "mobile", phone, all_digits))
         for tag in tags:
             tag_rows.append((cid, tag_keys[tag]))
         for k, month, day, year, label in specials:
             dates.append((cid, k, label, month, day, year, month * 100 + day))
         search.append(
             (cid, search_name, company, " ".join([a for a, _ in mails]),
-             " ".join(phone_tokens((phone,))), " ".join(tags), notes, flags)
+             " ".join([*[all_digits[i : i + 3] for i in range(len(all_digits) - 2)],
+                       PHONE_RUN_END,
+                       *[national_digits[i : i + 3] for i in range(len(national_digits) - 2)],
+                       PHONE_RUN_END]),
+             " ".join(tags), notes, flags)
         )
     return rows
 
