@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -433,8 +434,12 @@ class TodayView(QWidget):
         self.reminders = ReminderListWidget(services.reminders, self._bus, load_now=False)
         self.reminders.customer_activated.connect(self.customer_requested)
         reminders_layout.addWidget(self.reminders)
+        # Cards keep their natural height; only a non-empty "Losing touch" list grows, and
+        # the trailing stretch takes what is left so nothing spreads out when lists are short.
+        self.reminders_card.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Maximum)
         side.addWidget(self.reminders_card)
         side.addWidget(self.losing_card, 1)
+        side.addStretch(0)
         columns.addLayout(side)
         self.stack.addWidget(content)
 
@@ -634,6 +639,11 @@ class TodayView(QWidget):
         self.losing_count.setText(f"{len(self.losing)}+" if full else str(len(self.losing)))
         self.losing_list.setVisible(bool(self.losing))
         self.losing_empty.setVisible(not self.losing)
+        # Empty, the card shrinks to its text instead of spreading it down the column.
+        self.losing_card.setSizePolicy(
+            QSizePolicy.Policy.Fixed,
+            QSizePolicy.Policy.Preferred if self.losing else QSizePolicy.Policy.Maximum,
+        )
 
     def losing_names(self) -> list[str]:
         return [self.losing_list.item(i).text().split("\n")[0]
