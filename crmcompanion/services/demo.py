@@ -383,7 +383,7 @@ def _rows(
         if named is None:
             display = f"{first} {last}"
             named = names[(first, last)] = (
-                display, sort_key(display), " ".join(dict.fromkeys((display, first, last)))
+                display, sort_key(display), customer_repo.search_name(display, first, last)
             )
         display, sort_name, search_name = named
         sort_company = companies.get(company)

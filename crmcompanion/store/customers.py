@@ -150,12 +150,16 @@ def set_customer_tags(session: Session, customer_id: int, tags: Sequence[str]) -
         session.add(m.CustomerTag(customer_id=customer_id, tag_id=tag_id))
 
 
+def search_name(display: str, first: str, last: str) -> str:
+    """Each name word once: "Anna Müller" + "Anna" + "Müller" indexes two words, not four,
+    while a display name like "Bob" for Robert Smith still finds "robert" and "smith"."""
+    return " ".join(dict.fromkeys(" ".join((display, first, last)).split()))
+
+
 def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, str]:
     """The FTS row: phones as digit suffixes so any part of a number matches."""
     display = draft.effective_display_name()
-    name = " ".join(
-        dict.fromkeys(p for p in (display, draft.first_name, draft.last_name) if p)
-    )
+    name = search_name(display, draft.first_name, draft.last_name)
     phones = draft.phones
     return (
         name,
