@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.reminders import DeliveredReminder, ReminderService
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.style import SURFACE
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +41,12 @@ BADGE_COLOUR = "#d92d20"
 LIST_LIMIT = 500
 LIST_MAX_HEIGHT = 260  # about five reminders; more scroll, so "Losing touch" keeps its room
 
-LIST_STYLE = """
-QListWidget#reminderList { background: transparent; border: none; outline: 0; }
-QListWidget#reminderList::item { padding: 6px 4px; border-bottom: 1px solid #eef1f5; }
-QListWidget#reminderList::item:selected { background: #dbe7fb; color: #1f2328; }
-QLabel#reminderHeading { font-size: 16px; font-weight: 600; }
+# A transparent list paints its scroll bar black under Fusion: give it the card's colour.
+LIST_STYLE = f"""
+QListWidget#reminderList {{ background: {SURFACE}; border: none; outline: 0; }}
+QListWidget#reminderList::item {{ padding: 6px 4px; border-bottom: 1px solid #eef1f5; }}
+QListWidget#reminderList::item:selected {{ background: #dbe7fb; color: #1f2328; }}
+QLabel#reminderHeading {{ font-size: 16px; font-weight: 600; }}
 """
 
 
@@ -116,8 +118,15 @@ class ReminderListWidget(QWidget):
         header = QHBoxLayout()
         self.heading = QLabel("Reminders")
         self.heading.setObjectName("reminderHeading")
-        header.addWidget(self.heading, 1)
-        self.mark_seen = QPushButton("Mark all as seen")
+        header.addWidget(self.heading)
+        # The count as a pill beside the title, as the Today sections show theirs: inside the
+        # title, "Reminders (99+)" did not fit the side card.
+        self.count_pill = QLabel("")
+        self.count_pill.setObjectName("countPill")
+        self.count_pill.setVisible(False)
+        header.addWidget(self.count_pill, 0, Qt.AlignmentFlag.AlignBottom)
+        header.addStretch(1)
+        self.mark_seen = QPushButton("Mark seen")
         self.mark_seen.setObjectName("link")
         self.mark_seen.setToolTip("Clear the list and the badge on Today")
         self.mark_seen.clicked.connect(self.acknowledge_all)
@@ -126,6 +135,8 @@ class ReminderListWidget(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("reminderList")
         self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.list.setToolTip("Double-click a reminder to open the customer")
         self.list.itemActivated.connect(self._activated)
@@ -181,7 +192,8 @@ class ReminderListWidget(QWidget):
         self.empty.setVisible(not pending)
         self.mark_seen.setEnabled(bool(pending))
         badge = badge_text(count)
-        self.heading.setText(f"Reminders ({badge})" if badge else "Reminders")
+        self.count_pill.setText(badge)
+        self.count_pill.setVisible(bool(badge))
         self.count_changed.emit(count)
 
     def acknowledge_all(self) -> None:

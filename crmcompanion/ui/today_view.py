@@ -98,6 +98,10 @@ QListWidget#losingTouch::item:selected {{ background: #dbe7fb; color: #1f2328; }
 """
 
 
+# Past two months overdue, the date says more than a count of days.
+LONG_OVERDUE_DAYS = 60
+
+
 def when_text(day: date, today: date) -> str:
     """"today", "yesterday (Sat 28 Feb)", "3 days ago (Thu 26 Feb)", "in 12 days (13 Mar)":
     the weekday within a week, the year when more than half a year away."""
@@ -112,6 +116,8 @@ def when_text(day: date, today: date) -> str:
         return f"yesterday ({shown})"
     if days == 1:
         return f"tomorrow ({shown})"
+    if days < -LONG_OVERDUE_DAYS:
+        return f"due since {shown}"  # "5401 days ago" makes the reader do arithmetic
     if days < 0:
         return f"{-days} days ago ({shown})"
     return f"in {days} days ({shown})"

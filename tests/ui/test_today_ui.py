@@ -348,3 +348,12 @@ def test_first_load_runs_off_the_gui_thread_with_a_loading_state(qtbot, services
     qtbot.waitUntil(lambda: not view.loading)
     assert view.row_for(ada, Section.TODAY) is not None
     assert view.stack.currentIndex() == 0
+
+
+def test_long_overdue_rows_show_the_date_not_a_count_of_days():
+    from crmcompanion.ui.today_view import when_text
+
+    today = date(2026, 11, 22)
+    assert when_text(date(2026, 11, 18), today) == "4 days ago (Wed 18 Nov)"
+    assert when_text(date(2026, 9, 23), today) == "60 days ago (23 Sep)"
+    assert when_text(date(2012, 2, 8), today) == "due since 08 Feb 2012"
