@@ -361,6 +361,22 @@ def list_figures(database: Path, report: Report, service_only: bool) -> None:
     driver.close()
 
 
+def touchpoint_figures(database: Path, report: Report) -> None:
+    """Issue 3's two figures on the benchmark database (touchpoints_bench.py)."""
+    sys.path.insert(0, str(HERE))
+    import touchpoints_bench
+
+    figures = touchpoints_bench.measure(database)
+    report.add(
+        "upcoming_touchpoints_ms", round(figures["upcoming_touchpoints_ms"], 2), "ms",
+        round(figures["raw_sql_upcoming_ms"], 2),
+    )
+    report.add(
+        "today_counts_ms", round(figures["today_counts_ms"], 2), "ms",
+        round(figures["raw_sql_counts_ms"], 2),
+    )
+
+
 def import_export_figures(report: Report) -> None:
     """Issue 6's three figures (import_export_bench.py, its own databases in a temp folder)."""
     sys.path.insert(0, str(HERE))
@@ -397,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.service_only:
             startup(source, home, report)
         list_figures(database, report, args.service_only)
+        touchpoint_figures(database, report)
         import_export_figures(report)
     finally:
         if args.keep:
