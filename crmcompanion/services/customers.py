@@ -25,8 +25,20 @@ from crmcompanion.services.changes import Changed
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import snapshots
-from crmcompanion.store.customers import ListQuery
+
+# The list's query types are plain values; the UI takes them from here, never from the store.
+from crmcompanion.store.customers import ListQuery, SortColumn
 from crmcompanion.store.database import Database, utcnow
+
+__all__ = [
+    "AmbiguousCustomer",
+    "CustomerService",
+    "DeletedCustomer",
+    "ListPage",
+    "ListQuery",
+    "Saved",
+    "SortColumn",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -24,8 +24,7 @@ from PySide6.QtGui import QColor, QFont
 
 from crmcompanion.core.customer import CustomerRow, Kind
 from crmcompanion.core.validation import format_phone
-from crmcompanion.services.customers import CustomerService
-from crmcompanion.store.customers import ListQuery, SortColumn
+from crmcompanion.services.customers import CustomerService, ListQuery, SortColumn
 from crmcompanion.ui.style import MUTED, STATUS_TITLES
 from crmcompanion.ui.widgets import STATUS_ROLE
 

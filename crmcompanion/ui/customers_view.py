@@ -33,10 +33,9 @@ from crmcompanion.core.errors import DomainError, NotFoundError
 from crmcompanion.core.settings import CONFIRM_DELETE
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
-from crmcompanion.services.customers import DeletedCustomer
+from crmcompanion.services.customers import DeletedCustomer, ListQuery, SortColumn
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.import_export import ImportExportService, ImportResult, UndoneImport
-from crmcompanion.store.customers import ListQuery, SortColumn
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_activity import CustomerActivity
 from crmcompanion.ui.customer_detail import CustomerDetail

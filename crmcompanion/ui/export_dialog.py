@@ -40,12 +40,12 @@ from crmcompanion.core.clock import Clock
 from crmcompanion.core.csv_export import COLUMNS, DEFAULT_COLUMNS, ExportOptions
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.vcard import VCardVersion
+from crmcompanion.services.customers import ListQuery
 from crmcompanion.services.import_export import (
     ExportResult,
     ImportCancelled,
     ImportExportService,
 )
-from crmcompanion.store.customers import ListQuery
 from crmcompanion.ui.workers import BackgroundTask, TaskProgressDialog
 
 logger = logging.getLogger(__name__)
