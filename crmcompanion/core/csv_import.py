@@ -19,7 +19,7 @@ import csv
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Final, NamedTuple, TextIO
@@ -715,6 +715,8 @@ class _RowParser:
                              postcode=get("postcode"), country=get("country"))
 
 
+BatchHook = Callable[[list[ParsedRow], list[ImportIssue]], None]
+
 # --- the two passes --------------------------------------------------------------------------
 
 
@@ -793,17 +795,35 @@ def _plan(path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None
     return plan, stream, records
 
 
+def inspect_header(path: str | os.PathLike[str], *,
+                   mapping: Mapping[str, str | None] | None = None) -> str:
+    """The format `inspect_csv` will recognise (a Format value), from the header line only."""
+    plan, stream, _ = _plan(path, mapping, None, None)
+    stream.close()
+    return plan.format
+
+
 def inspect_csv(path: str | os.PathLike[str], *,
                 mapping: Mapping[str, str | None] | None = None,
                 date_order: DateOrder | str | None = None,
                 default_region: str = "US",
                 encoding: str | None = None,
-                delimiter: str | None = None) -> ImportReport:
+                delimiter: str | None = None,
+                on_batch: BatchHook | None = None,
+                batch_size: int = 500) -> ImportReport:
     """Pass 1: read the whole file, decide encoding, delimiter, format and date order, and
     collect every issue. Nothing is kept per row, so any file size works.
 
     `mapping` maps a header to an import field (see MAPPING_FIELDS; "email:work" sets a label;
     None ignores the column); it overrides the recognised format for those headers.
+
+    `on_batch(rows, issues)` lets a preview use this same pass instead of reading the file a
+    second time: it is called with every `batch_size` rows that parsed (phones normalised as
+    pass 2 does) and the issues of the rows left out before them, exactly the batches
+    `iter_parsed_batches(..., skipped=...)` yields. Caveat: while the date order is still
+    unsettled, ambiguous slash dates are resolved day-first, so a caller that shows drafts
+    re-parses them with `reparse` once the order is known (the issues are the same either
+    way: a date with both parts <= 12 is valid in both orders).
     """
     order = DateOrder(date_order) if date_order is not None else None
     plan, stream, records = _plan(path, mapping, encoding, delimiter)
@@ -811,10 +831,12 @@ def inspect_csv(path: str | os.PathLike[str], *,
     issue_count = len(issues)
     rows = 0
     dates = _DateContext(order)
+    batch: list[ParsedRow] = []
+    skipped: list[ImportIssue] = []
     with stream:
         if plan.targets:
             parser = _RowParser(plan.targets, plan.headers, dates, default_region,
-                                normalise_phones=False)
+                                normalise_phones=on_batch is not None)
             try:
                 for record in records:
                     if record.cells is None:
@@ -823,16 +845,26 @@ def inspect_csv(path: str | os.PathLike[str], *,
                         if not any(c.strip() for c in record.cells):
                             continue
                         rows += 1
-                        _, found = parser.parse(record.line, record.cells,
-                                                record.last_line > record.line)
-                    issue_count += len(found)
-                    room = MAX_KEPT_ISSUES - len(issues)
-                    if room > 0:
-                        issues.extend(found[:room])
+                        parsed, found = parser.parse(record.line, record.cells,
+                                                     record.last_line > record.line)
+                        if on_batch is not None and parsed is not None:
+                            batch.append(parsed)
+                            if len(batch) >= batch_size:
+                                on_batch(batch, skipped)
+                                batch, skipped = [], []
+                    if found:
+                        issue_count += len(found)
+                        if on_batch is not None:
+                            skipped.extend(found)
+                        room = MAX_KEPT_ISSUES - len(issues)
+                        if room > 0:
+                            issues.extend(found[:room])
             except UnicodeDecodeError as exc:
                 issue_count += 1
                 issues.append(ImportIssue(0, "", f"cannot decode as {plan.encoding}: {exc}",
                                           "encoding"))
+    if on_batch is not None and (batch or skipped):
+        on_batch(batch, skipped)
     ambiguous = dates.order is None and dates.first_ambiguous is not None
     if ambiguous:
         where = dates.first_ambiguous or (0, "")
@@ -853,6 +885,28 @@ def inspect_csv(path: str | os.PathLike[str], *,
         issues=tuple(issues), issue_count=issue_count, default_region=default_region,
         header_line=plan.header_line, _targets=plan.targets,
     )
+
+
+def reparse(report: ImportReport, lines: Set[int]) -> list[ParsedRow]:
+    """The rows starting on `lines`, parsed again with the report's final date order (the
+    file is read up to the last of them only). Rows that no longer parse are left out."""
+    if not lines or not report._targets:
+        return []
+    last = max(lines)
+    plan, stream, records = _plan(report.path, None, report.encoding, report.delimiter)
+    parser = _RowParser(report._targets, plan.headers, _DateContext(report.date_order),
+                        report.default_region, normalise_phones=True)
+    out: list[ParsedRow] = []
+    with stream:
+        for record in records:
+            if record.line > last:
+                break
+            if record.line in lines and record.cells is not None:
+                parsed, _ = parser.parse(record.line, record.cells,
+                                         record.last_line > record.line)
+                if parsed is not None:
+                    out.append(parsed)
+    return out
 
 
 def iter_parsed_batches(report: ImportReport, batch_size: int = 500,

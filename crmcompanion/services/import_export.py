@@ -239,6 +239,19 @@ _FATAL_CODES: Final = frozenset({"empty_file", "unknown_format", "missing_header
                                  "duplicate_header", "encoding", "ambiguous_date_order"})
 
 
+@dataclass
+class _StreamedPreview:
+    """What `_preview_csv` gathered while pass 1 read the file."""
+
+    report: csv_import.ImportReport = field(default=None)  # type: ignore[assignment]
+    complete: bool = False  # False: pass 1 parsed no rows (no usable header): old path
+    problems: list[RowProblem] = field(default_factory=list)
+    first_rows: list[CustomerDraft] = field(default_factory=list)
+    first_lines: set[int] = field(default_factory=set)
+    duplicates: list[DuplicateMatch] = field(default_factory=list)
+    duplicate_count: int = 0
+
+
 class _Aborted(Exception):
     """Internal: roll the transaction back (dry run, or rejected rows)."""
 
@@ -279,11 +292,28 @@ class ImportExportService:
             recognised = "vcard"
             ambiguous = False
         elif fmt == CsvFormat.CSV:
-            try:
-                report = csv_import.inspect_csv(path, mapping=mapping, date_order=order,
-                                                default_region=region)
-            except ValueError as exc:  # an unknown field name in the mapping
-                raise DomainError(str(exc)) from exc
+            streamed = self._preview_csv(path, mapping, order, region, find_duplicates)
+            report = streamed.report
+            if streamed.complete:
+                # Pass 1 already validated every row: no second read of the file.
+                plan = ImportPlan(path, fmt, tuple((mapping or {}).items()), report.date_order,
+                                  region, report.row_count, report)
+                fatal_issues = [i for i in report.issues if i.code in _FATAL_CODES]
+                problems = [_problem(i) for i in fatal_issues] if fatal_issues \
+                    else streamed.problems
+                problem_count = max(len(problems), report.issue_count) if fatal_issues \
+                    else len(problems)
+                return ImportPreview(
+                    plan=plan, format=fmt, recognised=report.format, headers=report.headers,
+                    mapping=report.mapped_columns, unknown_headers=report.ignored_headers,
+                    first_rows=() if fatal_issues else tuple(streamed.first_rows),
+                    problems=tuple(problems[:MAX_REPORTED]), problem_count=problem_count,
+                    date_order=report.date_order,
+                    date_order_ambiguous=report.date_order_ambiguous,
+                    row_count=report.row_count,
+                    duplicates=() if fatal_issues else tuple(streamed.duplicates),
+                    duplicate_count=0 if fatal_issues else streamed.duplicate_count,
+                )
             plan = ImportPlan(path, fmt, tuple((mapping or {}).items()), report.date_order,
                               region, report.row_count, report)
             headers, used, unknown = report.headers, report.mapped_columns, report.ignored_headers
@@ -330,6 +360,60 @@ class ImportExportService:
             row_count=plan.row_count or rows, duplicates=tuple(duplicates),
             duplicate_count=duplicate_count,
         )
+
+    def _preview_csv(self, path: str, mapping: Mapping[str, str | None] | None,
+                     order: DateOrder | None, region: str, find_duplicates: bool
+                     ) -> _StreamedPreview:
+        """Pass 1 (`inspect_csv`) with the preview's work done per batch as it reads: the
+        rows' validation problems, duplicates and first rows, in the order a separate pass
+        over `_csv_batches` would give them."""
+        out = _StreamedPreview()
+        matcher = _Matcher()
+        format_seen: list[str] = []
+
+        with self._db.read() as session:
+            def on_batch(parsed: list[csv_import.ParsedRow],
+                         skipped: list[csv_import.ImportIssue]) -> None:
+                out.problems.extend(_problem(i) for i in skipped)
+                recognised = format_seen[0] if format_seen else ""
+                batch: list[_Row] = []
+                for row in parsed:
+                    valid = _validated(row.line, row.draft, region, out.problems, recognised)
+                    if valid is not None:
+                        batch.append(valid)
+                for row in batch[:PREVIEW_ROWS - len(out.first_rows)]:
+                    out.first_rows.append(row.draft)
+                    out.first_lines.add(row.line)
+                if find_duplicates:
+                    _, found = matcher.split(session, batch)
+                    out.duplicate_count += len(found)
+                    out.duplicates.extend(found[:MAX_REPORTED - len(out.duplicates)])
+
+            # The recognised format (for problem column names) is known from the header,
+            # before any batch: read it first from the header alone.
+            try:
+                header = csv_import.inspect_header(path, mapping=mapping)
+                format_seen.append(header)
+                out.report = csv_import.inspect_csv(
+                    path, mapping=mapping, date_order=order, default_region=region,
+                    on_batch=on_batch, batch_size=BATCH_SIZE)
+            except ValueError as exc:  # an unknown field name in the mapping
+                raise DomainError(str(exc)) from exc
+        report = out.report
+        out.complete = bool(report._targets)
+        if out.complete and order is None and report.date_order not in (None, DateOrder.DMY) \
+                and out.first_lines:
+            # Rows read before the date order was settled were resolved day-first: show
+            # them as the import will store them.
+            again = {r.line: r for r in csv_import.reparse(report, out.first_lines)}
+            shown: list[CustomerDraft] = []
+            for line, draft in zip(sorted(out.first_lines), out.first_rows, strict=True):
+                fixed = again.get(line)
+                valid = _validated(line, fixed.draft, region, [], report.format) \
+                    if fixed is not None else None
+                shown.append(valid.draft if valid is not None else draft)
+            out.first_rows = shown
+        return out
 
     # --- run ---------------------------------------------------------------------------
     def run(self, plan: ImportPlan, skip_invalid: bool = False, merge_duplicates: bool = False,
