@@ -7,6 +7,7 @@ week; non-ASCII names, yearless birthdays and a 29 February birthday are always 
 from __future__ import annotations
 
 import random
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -501,7 +502,11 @@ def fill_demo(
     if count < 1:
         raise DomainError("--customers must be at least 1.")
     today = clock.today()
-    with bulk.paused_gc():
+    with db.read() as session:
+        empty = not session.scalar(select(func.count()).select_from(m.Customer))
+    with bulk.paused_gc(), ExitStack() as stack:
+        if empty:
+            stack.enter_context(bulk.rollback_journal_if_alone(db))
         specs = _specs(count, today, seed)
         with db.write() as session:
             existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0

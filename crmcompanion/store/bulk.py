@@ -16,6 +16,8 @@ less often during the load (~0.25 s).
 from __future__ import annotations
 
 import gc
+import logging
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +32,9 @@ from crmcompanion.core.text import digits, sort_key
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as tp_repo
+from crmcompanion.store.database import Database
+
+logger = logging.getLogger(__name__)
 
 _CUSTOMER_COLUMNS = (
     "id",
@@ -97,6 +102,47 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def rollback_journal_if_alone(db: Database) -> Iterator[bool]:
+    """Around a bulk load into an EMPTY database: the rollback journal instead of the WAL
+    while no other connection is open; yields whether it switched.
+
+    In WAL mode every page of the load is written twice, into the WAL at commit and into the
+    database by the checkpoint after (~200 MB for 100,000 demo customers; switching saved
+    ~0.45 s of ~4.9 s). With the rollback journal an empty database's load writes its pages
+    once and journals only the few it had. SQLite refuses to leave WAL mode at once ("database
+    is locked", no busy wait) while any other connection is open, e.g. the running app in
+    another process; the load then simply runs in WAL mode as always. The WAL is restored
+    after (and every new connection asks for it anyway, see `database._configure_sqlite`).
+    Only SQLite databases; the caller checks emptiness (a full one would journal every page).
+    """
+    if not db.is_sqlite:
+        yield False
+        return
+    # Idle pooled connections of this process count as "other connections": close them
+    # (checked-out ones stay, and then SQLite refuses the switch).
+    db.read_engine.dispose()
+    switched = False
+    with db.write_engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        try:
+            mode = raw.execute("PRAGMA journal_mode = DELETE").fetchone()
+            switched = bool(mode) and str(mode[0]).lower() == "delete"
+        except sqlite3.OperationalError as error:
+            logger.info("Bulk load keeps the WAL (another connection is open): %s", error)
+    try:
+        yield switched
+    finally:
+        if switched:
+            with db.write_engine.connect() as connection:
+                raw = connection.connection.driver_connection
+                try:
+                    raw.execute("PRAGMA journal_mode = WAL").fetchone()
+                except sqlite3.OperationalError as error:
+                    # The next connection opened sets WAL again (database._configure_sqlite).
+                    logger.warning("Could not switch back to WAL after a bulk load: %s", error)
 
 
 def iso_timestamp(value: datetime) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import text
 
 from crmcompanion.core.customer import SpecialDateKind
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo, generate_drafts
+from crmcompanion.store.bulk import rollback_journal_if_alone
 from crmcompanion.store.customers import ListQuery
 
 TODAY = date(2026, 11, 22)
@@ -44,3 +47,41 @@ def test_fill_demo_inserts_every_row_and_its_search_entry(services: Services) ->
     found = services.customers.search(f"{first.first_name} {first.last_name}", limit=500)
     assert first.id in [c.id for c in found]
     assert services.customers.count(ListQuery(search=first.phones[0].number[-7:])) >= 1
+
+
+def _journal_mode(path: str) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_empty_database_is_loaded_through_the_rollback_journal_then_back_to_wal(
+    services: Services, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "crmcompanion.sqlite3")
+    with rollback_journal_if_alone(services.db) as switched:
+        assert switched
+        assert _journal_mode(path) == "delete"
+    assert _journal_mode(path) == "wal"
+    fill_demo(services.db, services.clock, 200, staff_id=services.staff_id)
+    assert _journal_mode(path) == "wal"
+    assert services.customers.total() == 200
+
+
+def test_bulk_load_keeps_the_wal_while_another_connection_is_open(
+    services: Services, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "crmcompanion.sqlite3")
+    other = sqlite3.connect(path)  # like the app running in another process
+    try:
+        other.execute("SELECT count(*) FROM customers").fetchone()
+        with rollback_journal_if_alone(services.db) as switched:
+            assert not switched
+            assert _journal_mode(path) == "wal"
+        fill_demo(services.db, services.clock, 200, staff_id=services.staff_id)
+        assert other.execute("SELECT count(*) FROM customers").fetchone()[0] == 200
+    finally:
+        other.close()
+    assert _journal_mode(path) == "wal"
