@@ -385,6 +385,16 @@ class _CellError(Exception):
         self.reason = reason
 
 
+@lru_cache(maxsize=8192)
+def _date_cell(text: str) -> PartialDate | SlashDate | DateProblem | None:
+    """parse_date_cell, cached: birthdays and "customer since" dates repeat across a file.
+    A problem is returned (not raised) so it is cached too; the values are frozen."""
+    try:
+        return parse_date_cell(text)
+    except DateProblem as exc:
+        return exc
+
+
 class _DateContext:
     """The file's day/month order: fixed by the caller, or settled by the first value that
     proves it; later values that prove the other order are errors."""
@@ -395,7 +405,9 @@ class _DateContext:
 
     def parse(self, text: str, where: Callable[[], tuple[int, str]]) -> PartialDate | None:
         """`where` is called (line, column) only when the value is the first ambiguous one."""
-        value = parse_date_cell(text)
+        value = _date_cell(text)
+        if isinstance(value, DateProblem):
+            raise DateProblem(value.code, value.reason)  # a fresh one: no shared traceback
         if not isinstance(value, SlashDate):
             return value
         evidence = value.evidence()
@@ -546,7 +558,8 @@ class _RowParser:
             if found is None:
                 return ""
             value = found[1] if keep_lines else found[1].strip()
-            return strip_neutralisation(value)
+            # Only a cell starting with ' can carry the export's neutralisation quote.
+            return strip_neutralisation(value) if value[:1] == "'" else value
 
         def date_of(name: str) -> PartialDate | None:
             found = scalars.get(name)
@@ -554,8 +567,9 @@ class _RowParser:
                 return None
             index, cell = found
             try:
-                return self.dates.parse(strip_neutralisation(cell.strip()),
-                                        where(index))
+                cell = cell.strip()
+                return self.dates.parse(
+                    strip_neutralisation(cell) if cell[:1] == "'" else cell, where(index))
             except DateProblem as exc:
                 fail(index, exc.code, exc.reason)
                 return None
@@ -706,7 +720,12 @@ class _RowParser:
     @staticmethod
     def _address(parts: dict[str, tuple[int, str]], foreign: bool) -> PostalAddress:
         def get(name: str) -> str:
-            raw = strip_neutralisation(parts.get(name, (0, ""))[1])
+            found = parts.get(name)
+            if found is None:
+                return ""
+            raw = found[1]
+            if raw[:1] == "'":
+                raw = strip_neutralisation(raw)
             return raw.strip() if foreign else raw
 
         street = "\n".join(p for p in (get("street"), get("street2"), get("street3"),

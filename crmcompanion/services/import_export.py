@@ -260,6 +260,14 @@ class _Aborted(Exception):
 class _Row:
     line: int
     draft: CustomerDraft
+    # The duplicate keys (lowercased emails, E.164 phone digits), computed once: the matcher
+    # needs them up to four times per row.
+    match_keys: tuple[list[str], list[str]] | None = None
+
+    def keys(self) -> tuple[list[str], list[str]]:
+        if self.match_keys is None:
+            self.match_keys = _Matcher.keys(self.draft)
+        return self.match_keys
 
 
 class ImportExportService:
@@ -697,6 +705,23 @@ def _validated(line: int, draft: CustomerDraft, region: str, rejected: list[RowP
     return _Row(line, clean)
 
 
+def _evolve(draft: CustomerDraft, **changes: object) -> CustomerDraft:
+    """`dataclasses.replace` for CustomerDraft without its generic machinery (a quarter of
+    the validation's cost at 100,000 rows): copy the field dict, then set the changes. Only
+    valid while CustomerDraft has no __post_init__ (checked below; otherwise replace)."""
+    if _DRAFT_HAS_POST_INIT:
+        return replace(draft, **changes)  # type: ignore[arg-type]
+    new = object.__new__(CustomerDraft)
+    fields = new.__dict__
+    fields.update(draft.__dict__)
+    fields.update(changes)
+    return new
+
+
+_DRAFT_HAS_POST_INIT: Final = hasattr(CustomerDraft, "__post_init__") or hasattr(
+    CustomerDraft, "__slots__")
+
+
 def _clean_fast(draft: CustomerDraft, phones: tuple[PhoneNumber, ...]) -> CustomerDraft | None:
     """What `validate_customer` returns for a draft it accepts, in one `replace` instead of
     four, or None when any check fails (the caller then runs `validate_customer` for its exact
@@ -720,7 +745,7 @@ def _clean_fast(draft: CustomerDraft, phones: tuple[PhoneNumber, ...]) -> Custom
     tags = clean_tags(draft.tags)
     if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
         return None
-    clean = replace(draft, first_name=draft.first_name.strip(),
+    clean = _evolve(draft, first_name=draft.first_name.strip(),
                     last_name=draft.last_name.strip(),
                     display_name=draft.display_name.strip(), company=draft.company.strip(),
                     tags=tags, emails=tuple(emails), phones=phones)
@@ -814,7 +839,7 @@ class _Matcher:
         all_emails: list[str] = []
         all_phones: list[str] = []
         for r in batch:
-            e, p = self.keys(r.draft)
+            e, p = r.keys()
             all_emails += e
             all_phones += p
         by_uid = transfer.ids_by_source_uid(session, uids)
@@ -851,7 +876,7 @@ class _Matcher:
     def _match(self, row: _Row, by_uid: dict[str, int], by_email: dict[str, int],
                by_phone: dict[str, int]) -> tuple[str, str, int | None] | None:
         uid = row.draft.source_uid
-        emails, phones = self.keys(row.draft)
+        emails, phones = row.keys()
         if uid:
             if uid in by_uid:
                 return "uid", uid, by_uid[uid]
@@ -870,7 +895,7 @@ class _Matcher:
         return None
 
     def _remember(self, row: _Row, customer_id: int) -> None:
-        emails, phones = self.keys(row.draft)
+        emails, phones = row.keys()
         if row.draft.source_uid:
             self.uids[row.draft.source_uid] = customer_id
         for e in emails:
@@ -883,7 +908,7 @@ class _Matcher:
             self._remember_id(row, cid)
 
     def _remember_id(self, row: _Row, customer_id: int) -> None:
-        emails, phones = self.keys(row.draft)
+        emails, phones = row.keys()
         if row.draft.source_uid:
             self.uids[row.draft.source_uid] = customer_id
         for e in emails:
