@@ -359,23 +359,73 @@ def _rows(
 ) -> bulk.BulkRows:
     """The rows `bulk.rows_from_drafts` makes of these customers' drafts (a test checks),
     without building drafts: names, sort keys and flags are computed once per distinct value."""
-    rows = bulk.BulkRows()
-    customers, emails, phones = rows.customers, rows.emails, rows.phones
-    tag_rows, dates, search = rows.tags, rows.dates, rows.search
-    names: dict[tuple[str, str], tuple[str, str, str]] = {}
-    companies: dict[str, str] = {"": ""}
-    flag_cache: dict[tuple[str, str], str] = {}
-    tag_keys = {name: tag_ids[name.casefold()] for name in TAGS if name.casefold() in tag_ids}
-    # A demo phone is its city's "+<digits>" prefix and seven digits, so its two searchable
-    # forms (`core.text.phone_forms`: all digits, and the national one with a trunk 0) are
-    # the city's fixed parts plus those digits: phone_tokens() re-derived them per row
-    # (~0.25 s of 100,000). The test comparing with `bulk.rows_from_drafts` checks equality.
+    rows = _table_rows(specs, first_id, stamp, staff_id, tag_ids)
+    rows.search = _search_rows(specs, first_id)
+    return rows
+
+
+def _city_phones() -> dict[str, tuple[int, str, str]]:
+    """Per city: (length of its "+<digits>" phone prefix, international digits, national
+    digits with the trunk 0).
+
+    A demo phone is its city's prefix and seven digits, so its two searchable forms
+    (`core.text.phone_forms`: all digits, and the national one) are the city's fixed parts
+    plus those digits: phone_tokens() re-derived them per row (~0.25 s of 100,000). The test
+    comparing with `bulk.rows_from_drafts` checks equality.
+    """
     city_phone: dict[str, tuple[int, str, str]] = {}
     for city_name, _, _, prefix in CITIES:
         international = prefix[1:]
         city_phone[city_name] = (
             len(prefix), international, "0" + international[country_code_length(international):]
         )
+    return city_phone
+
+
+def _search_rows(specs: list[_Spec], first_id: int) -> list[bulk.Row]:
+    """The search-index rows (bulk.BulkRows.search) of these customers."""
+    search: list[bulk.Row] = []
+    append = search.append
+    names: dict[tuple[str, str], str] = {}
+    flag_cache: dict[tuple[str, str], str] = {}
+    city_phone = _city_phones()
+    for offset, spec in enumerate(specs):
+        first, last, company, kind, status, mails, phone, city = (
+            spec[0], spec[1], spec[2], spec[3], spec[4], spec[5], spec[6], spec[8]
+        )
+        search_name = names.get((first, last))
+        if search_name is None:
+            search_name = names[(first, last)] = customer_repo.search_name(
+                f"{first} {last}", first, last
+            )
+        flags = flag_cache.get((status, kind))
+        if flags is None:
+            flags = flag_cache[(status, kind)] = customer_repo.search_flags(status, kind, False)
+        cut, international, national = city_phone[city]
+        all_digits = international + phone[cut:]
+        national_digits = national + phone[cut:]
+        append(
+            (first_id + offset, search_name, company, " ".join([a for a, _ in mails]),
+             " ".join([*[all_digits[i : i + 3] for i in range(len(all_digits) - 2)],
+                       PHONE_RUN_END,
+                       *[national_digits[i : i + 3] for i in range(len(national_digits) - 2)],
+                       PHONE_RUN_END]),
+             " ".join(spec[11]), spec[15], flags)
+        )
+    return search
+
+
+def _table_rows(
+    specs: list[_Spec], first_id: int, stamp: str, staff_id: int | None, tag_ids: dict[str, int]
+) -> bulk.BulkRows:
+    """Every row but the search index's (`search` stays empty)."""
+    rows = bulk.BulkRows()
+    customers, emails, phones = rows.customers, rows.emails, rows.phones
+    tag_rows, dates = rows.tags, rows.dates
+    names: dict[tuple[str, str], tuple[str, str]] = {}
+    companies: dict[str, str] = {"": ""}
+    tag_keys = {name: tag_ids[name.casefold()] for name in TAGS if name.casefold() in tag_ids}
+    city_phone = _city_phones()
     for offset, spec in enumerate(specs):
         (first, last, company, kind, status, mails, phone, street, city, postcode, country,
          tags, key_account, channel, since, notes, specials) = spec
@@ -383,41 +433,25 @@ def _rows(
         named = names.get((first, last))
         if named is None:
             display = f"{first} {last}"
-            named = names[(first, last)] = (
-                display, sort_key(display), customer_repo.search_name(display, first, last)
-            )
-        display, sort_name, search_name = named
+            named = names[(first, last)] = (display, sort_key(display))
+        display, sort_name = named
         sort_company = companies.get(company)
         if sort_company is None:
             sort_company = companies[company] = sort_key(company)
-        flags = flag_cache.get((status, kind))
-        if flags is None:
-            flags = flag_cache[(status, kind)] = customer_repo.search_flags(status, kind, False)
-        tags_text = ", ".join(tags)
         customers.append(
             (cid, first, last, display, company, sort_name, sort_company, mails[0][0], phone,
-             tags_text, street, city, "", postcode, country, status, kind, int(key_account),
-             channel, since.isoformat(), notes, "", 0, None, None, stamp, stamp, staff_id,
-             staff_id, 1)
+             ", ".join(tags), street, city, "", postcode, country, status, kind,
+             int(key_account), channel, since.isoformat(), notes, "", 0, None, None, stamp,
+             stamp, staff_id, staff_id, 1)
         )
         for pos, (address, label) in enumerate(mails):
             emails.append((cid, pos, label, address, address.lower()))
-        cut, international, national = city_phone[city]
-        all_digits = international + phone[cut:]
-        national_digits = national + phone[cut:]
-        phones.append((cid, 0, "mobile", phone, all_digits))
+        cut, international, _ = city_phone[city]
+        phones.append((cid, 0, "mobile", phone, international + phone[cut:]))
         for tag in tags:
             tag_rows.append((cid, tag_keys[tag]))
         for k, month, day, year, label in specials:
             dates.append((cid, k, label, month, day, year, month * 100 + day))
-        search.append(
-            (cid, search_name, company, " ".join([a for a, _ in mails]),
-             " ".join([*[all_digits[i : i + 3] for i in range(len(all_digits) - 2)],
-                       PHONE_RUN_END,
-                       *[national_digits[i : i + 3] for i in range(len(national_digits) - 2)],
-                       PHONE_RUN_END]),
-             " ".join(tags), notes, flags)
-        )
     return rows
 
 
@@ -518,7 +552,12 @@ def fill_demo(
             first_id = bulk.next_customer_id(session)
             tag_ids = customer_repo.ensure_tags(session, {t for spec in specs for t in spec[11]})
             stamp = bulk.iso_timestamp(utcnow())
-            rows = _rows(specs, first_id, stamp, staff_id, tag_ids)
-            rows.interactions = _history(today, first_id, count, seed, staff_id, stamp)
-            bulk.insert_rows(session, rows)
+            def build() -> bulk.BulkRows:
+                # Runs in a worker thread while SQLite indexes the search rows (see
+                # bulk.insert_rows_while_building); plain data in, plain rows out.
+                rows = _table_rows(specs, first_id, stamp, staff_id, tag_ids)
+                rows.interactions = _history(today, first_id, count, seed, staff_id, stamp)
+                return rows
+
+            bulk.insert_rows_while_building(session, _search_rows(specs, first_id), build)
     return Changed(customer_list=True, tags=True, touchpoints=True, interactions=True)

@@ -18,7 +18,8 @@ from __future__ import annotations
 import gc
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -282,15 +283,43 @@ def _indexes_rebuilt_after(session: Session, rebuild: bool) -> Iterator[None]:
         session.execute(text(sql))
 
 
+_INSERT_SEARCH = (
+    "INSERT INTO customer_search (rowid, name, company, emails, phones, tags, notes, flags) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def insert_rows(session: Session, rows: BulkRows) -> None:
     """Insert prepared rows in the session's (write) transaction.
 
     Customer ids must be consecutive (from `next_customer_id`); interactions, if any, must
     belong to these customers.
     """
-    if not rows.customers:
-        return
-    first_id, last_id = rows.customers[0][0], rows.customers[-1][0]
+    if rows.customers:
+        _load(session, rows.search, lambda: rows, overlap=False)
+
+
+def insert_rows_while_building(
+    session: Session, search: list[Row], build: Callable[[], BulkRows]
+) -> None:
+    """Like `insert_rows`, but only the search rows are ready: `build()` makes the others
+    (its `search` is ignored) in a worker thread while SQLite indexes the search rows.
+
+    Indexing 100,000 search documents is ~0.8 s inside ONE statement (INSERT ... SELECT from
+    a staging table), during which sqlite3 releases the GIL, so building the other rows
+    there costs no wall time on a machine with two cores. (Fed row by row through
+    executemany the statements are microseconds long and the two threads mostly wait for the
+    GIL: measured, a worker saved only a third of its own time.) Staging the rows first costs
+    ~0.03 s more than inserting them directly. `build` must not touch the session.
+    """
+    if search:
+        _load(session, search, build, overlap=True)
+
+
+def _load(
+    session: Session, search: list[Row], build: Callable[[], BulkRows], overlap: bool
+) -> None:
+    first_id, last_id = search[0][0], search[-1][0]
     existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
     cursor = session.connection().connection.cursor()
     try:
@@ -298,54 +327,78 @@ def insert_rows(session: Session, rows: BulkRows) -> None:
         with tp_repo.triggers_set_aside(
             session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS
         ):
-            with _indexes_rebuilt_after(
-                session, rebuild=len(rows.customers) >= max(existing, 1000)
-            ):
+            with _indexes_rebuilt_after(session, rebuild=len(search) >= max(existing, 1000)):
                 for key, value in _FTS_BULK_CONFIG:
                     cursor.execute(
                         "INSERT INTO customer_search(customer_search, rank) VALUES (?, ?)",
                         (key, value),
                     )
-                cursor.executemany(_INSERT_CUSTOMER, rows.customers)
-                cursor.executemany(
-                    "INSERT INTO customer_emails (customer_id, position, label, address, "
-                    "address_key) VALUES (?, ?, ?, ?, ?)",
-                    rows.emails,
-                )
-                cursor.executemany(
-                    "INSERT INTO customer_phones (customer_id, position, label, number, digits) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    rows.phones,
-                )
-                cursor.executemany(
-                    "INSERT INTO customer_tags (customer_id, tag_id) VALUES (?, ?)", rows.tags
-                )
-                cursor.executemany(
-                    "INSERT INTO special_dates "
-                    "(customer_id, kind, label, month, day, year, md_key) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    rows.dates,
-                )
-                cursor.executemany(
-                    "INSERT INTO customer_search "
-                    "(rowid, name, company, emails, phones, tags, notes, flags) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows.search,
-                )
+                if overlap:
+                    rows = _index_search_while(cursor, search, build)
+                else:
+                    cursor.executemany(_INSERT_SEARCH, search)
+                    rows = build()
                 for key, value in _FTS_DEFAULT_CONFIG:
                     cursor.execute(
                         "INSERT INTO customer_search(customer_search, rank) VALUES (?, ?)",
                         (key, value),
                     )
-                if rows.interactions:
-                    cursor.executemany(
-                        f"INSERT INTO interactions ({', '.join(_INTERACTION_COLUMNS)}) "
-                        f"VALUES ({', '.join('?' for _ in _INTERACTION_COLUMNS)})",
-                        rows.interactions,
-                    )
+                _insert_tables(cursor, rows)
             # After the index rebuild: the last-interaction lookup uses the interactions index.
             tp_repo.mark_customers_dirty(
                 session, first_id, last_id, with_interactions=bool(rows.interactions)
             )
     finally:
         cursor.close()
+
+
+def _index_search_while(
+    cursor: sqlite3.Cursor, search: list[Row], build: Callable[[], BulkRows]
+) -> BulkRows:
+    """Index the search rows in one statement while `build` runs in a worker thread."""
+    cursor.execute(
+        "CREATE TEMP TABLE bulk_search_stage (id INTEGER PRIMARY KEY, name, company, emails, "
+        "phones, tags, notes, flags)"
+    )
+    try:
+        cursor.executemany(
+            "INSERT INTO bulk_search_stage VALUES (?, ?, ?, ?, ?, ?, ?, ?)", search
+        )
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-build") as pool:
+            built = pool.submit(build)
+            cursor.execute(
+                "INSERT INTO customer_search "
+                "(rowid, name, company, emails, phones, tags, notes, flags) "
+                "SELECT id, name, company, emails, phones, tags, notes, flags "
+                "FROM bulk_search_stage ORDER BY id"
+            )
+            rows = built.result()
+    finally:
+        cursor.execute("DROP TABLE temp.bulk_search_stage")
+    return rows
+
+
+def _insert_tables(cursor: sqlite3.Cursor, rows: BulkRows) -> None:
+    cursor.executemany(_INSERT_CUSTOMER, rows.customers)
+    cursor.executemany(
+        "INSERT INTO customer_emails (customer_id, position, label, address, address_key) "
+        "VALUES (?, ?, ?, ?, ?)",
+        rows.emails,
+    )
+    cursor.executemany(
+        "INSERT INTO customer_phones (customer_id, position, label, number, digits) "
+        "VALUES (?, ?, ?, ?, ?)",
+        rows.phones,
+    )
+    cursor.executemany("INSERT INTO customer_tags (customer_id, tag_id) VALUES (?, ?)", rows.tags)
+    cursor.executemany(
+        "INSERT INTO special_dates (customer_id, kind, label, month, day, year, md_key) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows.dates,
+    )
+    if rows.interactions:
+        cursor.executemany(
+            f"INSERT INTO interactions ({', '.join(_INTERACTION_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in _INTERACTION_COLUMNS)})",
+            rows.interactions,
+        )
