@@ -508,6 +508,22 @@ class _RowParser:
         self.dates = dates
         self.region = default_region.upper() or None
         self.normalise_phones = normalise_phones
+        # Compiled once per file from the header mapping, so a row is distributed by walking
+        # short lists instead of testing all targets per cell: headerless columns (a value
+        # there is an issue), scalars mapped by exactly one column, scalars mapped by several
+        # (the first non-blank wins) and group parts, each in column order.
+        counts: dict[str, int] = {}
+        for t in targets:
+            if t is not None and not t.slot:
+                counts[t.group] = counts.get(t.group, 0) + 1
+        self._headerless = [i for i, t in enumerate(targets)
+                            if t is None and not headers[i].strip()]
+        self._single = [(i, t.group) for i, t in enumerate(targets)
+                        if t is not None and not t.slot and counts[t.group] == 1]
+        self._multi = [(i, t.group) for i, t in enumerate(targets)
+                       if t is not None and not t.slot and counts[t.group] > 1]
+        self._parts = [(i, (t.group, t.slot), t.part, t.label) for i, t in enumerate(targets)
+                       if t is not None and t.slot]
 
     def column_name(self, index: int) -> str:
         header = self.headers[index] if index < len(self.headers) else ""
@@ -539,19 +555,26 @@ class _RowParser:
         scalars: dict[str, tuple[int, str]] = {}
         groups: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
         group_defaults: dict[tuple[str, str], str] = {}
-        for index, (target, cell) in enumerate(zip(self.targets, cells, strict=True)):
-            if target is None:
-                if cell.strip() and not self.headers[index].strip():
-                    fail(index, "missing_header", "a value in a column without a header")
-                continue
-            if not cell:
-                continue
-            if target.slot:
-                key = (target.group, target.slot)
-                groups.setdefault(key, {})[target.part] = (index, cell)
-                group_defaults[key] = target.label
-            elif target.group not in scalars or not scalars[target.group][1].strip():
-                scalars[target.group] = (index, cell)
+        for index in self._headerless:
+            if cells[index].strip():
+                fail(index, "missing_header", "a value in a column without a header")
+        for index, name in self._single:
+            cell = cells[index]
+            if cell:
+                scalars[name] = (index, cell)
+        for index, name in self._multi:
+            cell = cells[index]
+            if cell and (name not in scalars or not scalars[name][1].strip()):
+                scalars[name] = (index, cell)
+        for index, key, part, label in self._parts:
+            cell = cells[index]
+            if cell:
+                found_parts = groups.get(key)
+                if found_parts is None:
+                    groups[key] = {part: (index, cell)}
+                else:
+                    found_parts[part] = (index, cell)
+                group_defaults[key] = label
 
         def text(name: str, keep_lines: bool = False) -> str:
             found = scalars.get(name)

@@ -67,7 +67,7 @@ from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import transfer
-from crmcompanion.store.bulk import insert_customers
+from crmcompanion.store.bulk import insert_customers, paused_gc
 from crmcompanion.store.customers import ListQuery
 from crmcompanion.store.database import Database, utcnow
 
@@ -402,9 +402,10 @@ class ImportExportService:
             try:
                 header = csv_import.inspect_header(path, mapping=mapping)
                 format_seen.append(header)
-                out.report = csv_import.inspect_csv(
-                    path, mapping=mapping, date_order=order, default_region=region,
-                    on_batch=on_batch, batch_size=BATCH_SIZE)
+                with paused_gc():  # a batch of 5,000 drafts alive: the collector rescans them
+                    out.report = csv_import.inspect_csv(
+                        path, mapping=mapping, date_order=order, default_region=region,
+                        on_batch=on_batch, batch_size=BATCH_SIZE)
             except ValueError as exc:  # an unknown field name in the mapping
                 raise DomainError(str(exc)) from exc
         report = out.report
@@ -446,7 +447,9 @@ class ImportExportService:
         outcome: ImportResult | None = None
         now = self._now()
         try:
-            with self._db.write() as session:
+            # The cyclic collector would rescan every live draft of a batch again and again
+            # (~0.5 s of 100,000 rows); nothing built here is cyclic.
+            with paused_gc(), self._db.write() as session:
                 batch_id = transfer.create_batch(session, now=now, source=plan.path,
                                                  fmt=plan.format, staff_id=self._staff_id)
                 matcher = _Matcher()
