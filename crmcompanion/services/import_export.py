@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from crmcompanion.core import csv_import
 from crmcompanion.core.csv_codec import OWN_HEADERS
-from crmcompanion.core.csv_export import ExportOptions, ExportRow, export_csv
+from crmcompanion.core.csv_export import ExportOptions, OwnCells, export_csv
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber
 from crmcompanion.core.date_parsing import DateOrder
 from crmcompanion.core.errors import DomainError, ValidationError
@@ -558,13 +558,14 @@ class ImportExportService:
         temporary file renamed over `path` (a cancel leaves no file behind)."""
         with self._db.read() as session:
             total = len(ids) if ids is not None else repo.count_customers(session, query)
-            records = transfer.iter_export_records(
+            records = transfer.iter_export_cells(
                 session, ids if ids is not None else transfer.export_ids(session, query))
 
-            def rows() -> Iterator[ExportRow]:
-                for done, (cid, draft, last_contact) in enumerate(records, 1):
-                    yield ExportRow(draft, last_contact,
-                                    "" if draft.source_uid else export_uid(cid))
+            def rows() -> Iterator[OwnCells]:
+                for done, (cid, cells) in enumerate(records, 1):
+                    if not cells[-1]:  # no source UID: the stable one made from the id
+                        cells[-1] = export_uid(cid)
+                    yield cells
                     if done % 5000 == 0:
                         if cancel is not None and cancel.cancelled:
                             raise ImportCancelled("Export cancelled; no file was written.")

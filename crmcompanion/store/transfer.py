@@ -17,6 +17,9 @@ from sqlalchemy import Column, Table, or_, select, text
 from sqlalchemy.orm import Session
 
 from crmcompanion.core import customer as c
+from crmcompanion.core.csv_codec import MULTI_VALUE_SEPARATOR
+from crmcompanion.core.csv_export import OwnCells, last_contact_text
+from crmcompanion.core.date_parsing import format_date_parts
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store.models import Base
@@ -168,6 +171,96 @@ def iter_export_records(
                 )
                 stamp = contacts.get(cid)
                 yield cid, draft, _parse_stamp(stamp) if stamp is not None else None
+    finally:
+        cursor.close()
+
+
+def iter_export_cells(session: Session, ids: Iterable[int], chunk: int = EXPORT_CHUNK
+                      ) -> Iterator[tuple[int, OwnCells]]:
+    """(id, own-format cells) for each id, in the given order, chunk by chunk: what
+    `iter_export_records` + `csv_export.own_cells` give, built from the rows directly (no
+    CustomerDraft, no enums), a third of the CSV export's cost at 100,000 customers.
+    tests/services/test_export_cells.py compares the bytes of both ways."""
+    cursor = session.connection().connection.cursor()
+    last_contact_sql = _last_contact_sql()
+    sep = MULTI_VALUE_SEPARATOR
+    birthday_kind, custom_kind = c.SpecialDateKind.BIRTHDAY.value, c.SpecialDateKind.CUSTOM.value
+    from_iso = date.fromisoformat
+    try:
+        iterator = iter(ids)
+        while True:
+            pending = [cid for _, cid in zip(range(chunk), iterator, strict=False)]
+            if not pending:
+                return
+            emails: dict[int, list[tuple[str, str]]] = {}
+            phones: dict[int, list[tuple[str, str]]] = {}
+            tags: dict[int, list[str]] = {}
+            specials: dict[int, list[tuple[str, str, int, int, int | None]]] = {}
+            rows: dict[int, tuple[Any, ...]] = {}
+            contacts: dict[int, Any] = {}
+            for part in _chunks(sorted(pending)):  # ascending ids: SQLite reads pages in order
+                marks = _marks(len(part))
+                for row in cursor.execute(
+                    f"SELECT {_EXPORT_COLUMNS} FROM customers WHERE id IN ({marks})", part
+                ):
+                    rows[row[0]] = row
+                for cid, address, label in cursor.execute(
+                    "SELECT customer_id, address, label FROM customer_emails "
+                    f"WHERE customer_id IN ({marks}) ORDER BY customer_id, position", part
+                ):
+                    emails.setdefault(cid, []).append((address, label))
+                for cid, number, label in cursor.execute(
+                    "SELECT customer_id, number, label FROM customer_phones "
+                    f"WHERE customer_id IN ({marks}) ORDER BY customer_id, position", part
+                ):
+                    phones.setdefault(cid, []).append((number, label))
+                for cid, name in cursor.execute(
+                    "SELECT ct.customer_id, t.name FROM customer_tags ct "
+                    f"JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id IN ({marks}) "
+                    "ORDER BY ct.customer_id, t.name_key", part
+                ):
+                    tags.setdefault(cid, []).append(name)
+                for cid, kind, label, month, day, year in cursor.execute(
+                    "SELECT customer_id, kind, label, month, day, year FROM special_dates "
+                    f"WHERE customer_id IN ({marks}) ORDER BY customer_id, id", part
+                ):
+                    specials.setdefault(cid, []).append((kind, label, month, day, year))
+                if last_contact_sql is not None:
+                    for cid, stamp in cursor.execute(
+                        f"{last_contact_sql} ({marks}) GROUP BY customer_id", part
+                    ):
+                        contacts[cid] = stamp
+            for cid in pending:
+                r = rows.get(cid)
+                if r is None:
+                    continue
+                birthday = anniversary = ""
+                customs: list[str] = []
+                for kind, label, month, day, year in specials.get(cid, ()):
+                    if kind == custom_kind:
+                        when = format_date_parts(year, month, day)
+                        customs.append(f"{when} {label}" if label else when)
+                    elif kind == birthday_kind:
+                        if not birthday:
+                            birthday = format_date_parts(year, month, day)
+                    elif not anniversary:
+                        anniversary = format_date_parts(year, month, day)
+                e = emails.get(cid, ())
+                p = phones.get(cid, ())
+                since = r[14]
+                stamp = contacts.get(cid)
+                yield cid, OwnCells((
+                    r[1], r[2], r[3], r[4],
+                    sep.join([a for a, _ in e]), sep.join([lb for _, lb in e]),
+                    sep.join([n for n, _ in p]), sep.join([lb for _, lb in p]),
+                    r[5], r[6], r[7], r[8], r[9],
+                    sep.join(tags.get(cid, ())),
+                    r[10], r[11], "yes" if r[12] else "no", r[13] or "",
+                    birthday, anniversary, sep.join(customs),
+                    from_iso(since).isoformat() if since else "",
+                    last_contact_text(_parse_stamp(stamp)) if stamp is not None else "",
+                    r[15], r[16],
+                ))
     finally:
         cursor.close()
 
