@@ -45,7 +45,8 @@ def varied(services: Services) -> Services:
                       notes="-minus\nsecond line, with \"quotes\"",
                       emails=(EmailAddress("a@example.org", "work"),
                               EmailAddress("b@example.org", "home")),
-                      phones=(PhoneNumber("+4930123456", "work"), PhoneNumber("+15035550100", "fax")),
+                      phones=(PhoneNumber("+4930123456", "work"),
+                              PhoneNumber("+15035550100", "fax")),
                       tags=("'quoted", "zeta", "Alpha"),
                       address=PostalAddress("Street 1\nBack house", "Köln", "NRW", "50667", "DE"),
                       special_dates=(
