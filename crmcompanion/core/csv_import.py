@@ -133,8 +133,19 @@ class ParsedRow:
 
     line: int
     draft: CustomerDraft
-    emails: tuple[str, ...]  # lowercased, stripped
-    phones: tuple[str, ...]  # E.164, only the numbers that parse as valid
+
+    # Computed on demand: the service matches on its validated drafts, so building these for
+    # every row of a 100,000-row file was wasted.
+    @property
+    def emails(self) -> tuple[str, ...]:
+        """Lowercased, stripped."""
+        return tuple(dict.fromkeys(e.address.strip().lower() for e in self.draft.emails))
+
+    @property
+    def phones(self) -> tuple[str, ...]:
+        """E.164, only the numbers that parse as valid."""
+        return tuple(dict.fromkeys(p.number for p in self.draft.phones
+                                   if p.number.startswith("+") and p.number[1:].isdigit()))
 
     @property
     def source_uid(self) -> str:
@@ -441,6 +452,23 @@ def _choice(value: str, enum: type[Status] | type[Kind] | type[Channel], name: s
     return folded
 
 
+_ENUM_CELLS: Final = (("status", Status, "status"), ("kind", Kind, "kind"),
+                      ("preferred_channel", Channel, "channel"))
+_MEMBERS: dict[tuple[type, str], Status | Kind | Channel] = {}
+
+
+def _member(value: str, enum: type[Status] | type[Kind] | type[Channel],
+            name: str) -> Status | Kind | Channel:
+    """`enum(_choice(value, ...))`, remembered per cell text (a file spells them a few ways)."""
+    key = (enum, value)
+    found = _MEMBERS.get(key)
+    if found is None:
+        found = enum(_choice(value, enum, name))
+        if len(_MEMBERS) < 4096:
+            _MEMBERS[key] = found
+    return found
+
+
 # --- phone numbers ------------------------------------------------------------------------------
 # phonenumbers' parse + is_valid_number cost ~80 µs a number: 8 s for 100,000 rows. Two short
 # cuts give exactly the same answers (tests/core/test_csv_phone_fast_path.py compares them):
@@ -694,22 +722,21 @@ class _RowParser:
         tags = list(dict.fromkeys(t for t in tags if t))
 
         status, kind, channel, key_account = Status.ACTIVE, Kind.EXTERNAL, None, False
-        for name, enum, label in (("status", Status, "status"), ("kind", Kind, "kind"),
-                                  ("preferred_channel", Channel, "channel")):
+        for name, enum, label in _ENUM_CELLS:
             value = text(name)
             if not value:
                 continue
             try:
-                chosen = _choice(value, enum, label)
+                chosen = _member(value, enum, label)
             except _CellError as exc:
                 fail(scalars[name][0], exc.code, exc.reason)
                 continue
-            if name == "status":
-                status = Status(chosen)
-            elif name == "kind":
-                kind = Kind(chosen)
+            if enum is Status:
+                status = chosen  # type: ignore[assignment]
+            elif enum is Kind:
+                kind = chosen  # type: ignore[assignment]
             else:
-                channel = Channel(chosen)
+                channel = chosen  # type: ignore[assignment]
         flag = text("key_account").lower()
         if flag in _YES:
             key_account = True
@@ -728,12 +755,7 @@ class _RowParser:
             notes=text("notes", keep_lines=True), special_dates=tuple(specials),
             source_uid=text("source_uid"),
         )
-        return ParsedRow(
-            line, draft,
-            emails=tuple(dict.fromkeys(e.address.strip().lower() for e in emails)),
-            phones=tuple(dict.fromkeys(p.number for p in phones if p.number.startswith("+")
-                                       and p.number[1:].isdigit())),
-        ), issues
+        return ParsedRow(line, draft), issues
 
     def _phone(self, typed: str) -> str:
         if not self.normalise_phones:
