@@ -407,9 +407,7 @@ def _search_rows(specs: list[_Spec], first_id: int) -> list[bulk.Row]:
         append(
             (first_id + offset, search_name, company, " ".join([a for a, _ in mails]),
              " ".join([*[all_digits[i : i + 3] for i in range(len(all_digits) - 2)],
-                       PHONE_RUN_END,
-                       *[national_digits[i : i + 3] for i in range(len(national_digits) - 2)],
-                       PHONE_RUN_END]),
+                       PHONE_RUN_END, national_digits, PHONE_RUN_END]),
              " ".join(spec[11]), spec[15], flags)
         )
     return search
