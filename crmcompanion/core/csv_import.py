@@ -120,6 +120,9 @@ class ImportReport:
     issue_count: int  # all issues, even beyond the MAX_KEPT_ISSUES kept in `issues`
     default_region: str
     header_line: int = 1
+    # (size, mtime_ns) of the file when it was read: a report of an unchanged file can be
+    # imported without reading it twice more (see `file_unchanged`).
+    file_stamp: tuple[int, int] = (-1, -1)
     _targets: tuple[_T | None, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -859,6 +862,19 @@ def _plan(path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None
     return plan, stream, records
 
 
+def _file_stamp(path: str | os.PathLike[str]) -> tuple[int, int]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (info.st_size, info.st_mtime_ns)
+
+
+def file_unchanged(report: ImportReport) -> bool:
+    """True when the file still has the size and modification time `inspect_csv` saw."""
+    return report.file_stamp != (-1, -1) and _file_stamp(report.path) == report.file_stamp
+
+
 def inspect_header(path: str | os.PathLike[str], *,
                    mapping: Mapping[str, str | None] | None = None) -> str:
     """The format `inspect_csv` will recognise (a Format value), from the header line only."""
@@ -890,6 +906,7 @@ def inspect_csv(path: str | os.PathLike[str], *,
     way: a date with both parts <= 12 is valid in both orders).
     """
     order = DateOrder(date_order) if date_order is not None else None
+    stamp = _file_stamp(path)  # before reading: a change while reading makes it stale
     plan, stream, records = _plan(path, mapping, encoding, delimiter)
     issues = plan.issues
     issue_count = len(issues)
@@ -947,7 +964,7 @@ def inspect_csv(path: str | os.PathLike[str], *,
         format=plan.format, headers=headers, mapped_columns=mapped, ignored_headers=ignored,
         date_order=dates.order, date_order_ambiguous=ambiguous, row_count=rows,
         issues=tuple(issues), issue_count=issue_count, default_region=default_region,
-        header_line=plan.header_line, _targets=plan.targets,
+        header_line=plan.header_line, _targets=plan.targets, file_stamp=stamp,
     )
 
 

@@ -518,6 +518,11 @@ class ImportExportService:
             yield from _vcard_rows(plan.path, region, rejected)
             return
         report = plan.report
+        if report is not None and not csv_import.file_unchanged(report):
+            # The file changed since the preview: its date order, columns and problems may
+            # have too, so check it again instead of trusting the preview.
+            logger.info("%s changed since the preview: checking it again", plan.path)
+            report = None
         if report is None:
             report = csv_import.inspect_csv(plan.path, mapping=dict(plan.mapping),
                                             date_order=plan.date_order, default_region=region)

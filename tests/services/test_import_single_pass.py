@@ -114,3 +114,20 @@ def test_fatal_file_reports_only_the_file_problem(services: Services, tmp_path: 
     new = services.import_export.preview(path)
     assert new.date_order_ambiguous and new.fatal and new.first_rows == ()
     assert _new(new) == _old_preview(services, path)
+
+
+def test_run_reads_a_file_changed_since_the_preview_again(services: Services,
+                                                         tmp_path: Path) -> None:
+    path = tmp_path / "changed.csv"
+    path.write_text("First name,Last name,Emails\r\nAnna,Berg,anna@example.org\r\n",
+                    encoding="utf-8")
+    preview = services.import_export.preview(path)
+    # Columns swapped and one added: the preview's column mapping no longer fits the file.
+    path.write_text("Company,Last name,First name,Emails\r\n"
+                    "Fjord AS,Berg,Anna,anna@example.org\r\n", encoding="utf-8")
+    result = services.import_export.run(preview.plan)
+    assert result.created == 1 and result.rejected_count == 0
+    out = tmp_path / "out.csv"
+    services.import_export.export_csv(out)
+    exported = out.read_text(encoding="utf-8-sig")
+    assert "\nAnna,Berg," in exported and ",Fjord AS," in exported
