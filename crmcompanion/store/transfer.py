@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Table, or_, select, text
 from sqlalchemy.orm import Session
@@ -91,6 +91,62 @@ def export_ids(session: Session, query: repo.ListQuery) -> Iterator[int]:
         yield customer_id
 
 
+class _ExportChunk(NamedTuple):
+    """One chunk of customers with their child rows as plain tuples, keyed by customer id."""
+
+    rows: dict[int, tuple[Any, ...]]
+    emails: dict[int, list[tuple[str, str]]]  # (address, label), by position
+    phones: dict[int, list[tuple[str, str]]]  # (number, label), by position
+    tags: dict[int, list[str]]  # by name
+    specials: dict[int, list[tuple[str, str, int, int, int | None]]]  # (kind, label, m, d, y)
+    contacts: dict[int, Any]  # last interaction timestamp as stored
+
+
+def _id_batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    iterator = iter(ids)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _read_export_chunk(cursor: Any, ids: Sequence[int], last_contact_sql: str | None
+                       ) -> _ExportChunk:
+    """Everything the exports need about `ids`, in one indexed IN query per table."""
+    chunk = _ExportChunk({}, {}, {}, {}, {}, {})
+    for part in _chunks(sorted(ids)):  # ascending ids: SQLite reads pages in order
+        marks = _marks(len(part))
+        for row in cursor.execute(
+            f"SELECT {_EXPORT_COLUMNS} FROM customers WHERE id IN ({marks})", part
+        ):
+            chunk.rows[row[0]] = row
+        for cid, address, label in cursor.execute(
+            "SELECT customer_id, address, label FROM customer_emails "
+            f"WHERE customer_id IN ({marks}) ORDER BY customer_id, position", part
+        ):
+            chunk.emails.setdefault(cid, []).append((address, label))
+        for cid, number, label in cursor.execute(
+            "SELECT customer_id, number, label FROM customer_phones "
+            f"WHERE customer_id IN ({marks}) ORDER BY customer_id, position", part
+        ):
+            chunk.phones.setdefault(cid, []).append((number, label))
+        for cid, name in cursor.execute(
+            "SELECT ct.customer_id, t.name FROM customer_tags ct "
+            f"JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id IN ({marks}) "
+            "ORDER BY ct.customer_id, t.name_key", part
+        ):
+            chunk.tags.setdefault(cid, []).append(name)
+        for cid, kind, label, month, day, year in cursor.execute(
+            "SELECT customer_id, kind, label, month, day, year FROM special_dates "
+            f"WHERE customer_id IN ({marks}) ORDER BY customer_id, id", part
+        ):
+            chunk.specials.setdefault(cid, []).append((kind, label, month, day, year))
+        if last_contact_sql is not None:
+            for cid, stamp in cursor.execute(
+                f"{last_contact_sql} ({marks}) GROUP BY customer_id", part
+            ):
+                chunk.contacts[cid] = stamp
+    return chunk
+
+
 def iter_export_records(
     session: Session, ids: Iterable[int], chunk: int = EXPORT_CHUNK
 ) -> Iterator[tuple[int, c.CustomerDraft, datetime | date | None]]:
@@ -101,75 +157,36 @@ def iter_export_records(
     cursor = session.connection().connection.cursor()
     last_contact_sql = _last_contact_sql()
     Draft, Email, Phone, Special = c.CustomerDraft, c.EmailAddress, c.PhoneNumber, c.SpecialDate
-    Address, Status, Kind, Channel, SKind = (
-        c.PostalAddress, c.Status, c.Kind, c.Channel, c.SpecialDateKind)
-    statuses = {s.value: s for s in Status}
-    kinds = {k.value: k for k in Kind}
-    channels = {ch.value: ch for ch in Channel}
-    skinds = {k.value: k for k in SKind}
+    Address = c.PostalAddress
+    statuses = {s.value: s for s in c.Status}
+    kinds = {k.value: k for k in c.Kind}
+    channels = {ch.value: ch for ch in c.Channel}
+    skinds = {k.value: k for k in c.SpecialDateKind}
     try:
-        pending: list[int] = []
-        iterator = iter(ids)
-        while True:
-            pending = [cid for _, cid in zip(range(chunk), iterator, strict=False)]
-            if not pending:
-                return
-            emails: dict[int, list[c.EmailAddress]] = {}
-            phones: dict[int, list[c.PhoneNumber]] = {}
-            tags: dict[int, list[str]] = {}
-            specials: dict[int, list[c.SpecialDate]] = {}
-            rows: dict[int, tuple[Any, ...]] = {}
-            contacts: dict[int, Any] = {}
-            for part in _chunks(pending):
-                marks = _marks(len(part))
-                for row in cursor.execute(
-                    f"SELECT {_EXPORT_COLUMNS} FROM customers WHERE id IN ({marks})", part
-                ):
-                    rows[row[0]] = row
-                for cid, address, label in cursor.execute(
-                    "SELECT customer_id, address, label FROM customer_emails "
-                    f"WHERE customer_id IN ({marks}) ORDER BY customer_id, position", part
-                ):
-                    emails.setdefault(cid, []).append(Email(address, label))
-                for cid, number, label in cursor.execute(
-                    "SELECT customer_id, number, label FROM customer_phones "
-                    f"WHERE customer_id IN ({marks}) ORDER BY customer_id, position", part
-                ):
-                    phones.setdefault(cid, []).append(Phone(number, label))
-                for cid, name in cursor.execute(
-                    "SELECT ct.customer_id, t.name FROM customer_tags ct "
-                    f"JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id IN ({marks}) "
-                    "ORDER BY ct.customer_id, t.name_key", part
-                ):
-                    tags.setdefault(cid, []).append(name)
-                for cid, kind, label, month, day, year in cursor.execute(
-                    "SELECT customer_id, kind, label, month, day, year FROM special_dates "
-                    f"WHERE customer_id IN ({marks}) ORDER BY customer_id, id", part
-                ):
-                    specials.setdefault(cid, []).append(
-                        Special(skinds[kind], month, day, year, label))
-                if last_contact_sql is not None:
-                    for cid, stamp in cursor.execute(
-                        f"{last_contact_sql} ({marks}) GROUP BY customer_id", part
-                    ):
-                        contacts[cid] = stamp
+        for pending in _id_batches(ids, chunk):
+            data = _read_export_chunk(cursor, pending, last_contact_sql)
             for cid in pending:
-                r = rows.get(cid)
+                r = data.rows.get(cid)
                 if r is None:
                     continue
                 since = r[14]
                 draft = Draft(
                     first_name=r[1], last_name=r[2], display_name=r[3], company=r[4],
-                    emails=tuple(emails.get(cid, ())), phones=tuple(phones.get(cid, ())),
+                    emails=tuple(Email(a, lb) for a, lb in data.emails.get(cid, ())),
+                    phones=tuple(Phone(n, lb) for n, lb in data.phones.get(cid, ())),
                     address=Address(r[5], r[6], r[7], r[8], r[9]),
-                    tags=tuple(tags.get(cid, ())), status=statuses[r[10]], kind=kinds[r[11]],
-                    key_account=bool(r[12]),
+                    tags=tuple(data.tags.get(cid, ())), status=statuses[r[10]],
+                    kind=kinds[r[11]], key_account=bool(r[12]),
                     preferred_channel=channels[r[13]] if r[13] else None,
                     customer_since=date.fromisoformat(since) if since else None,
-                    notes=r[15], special_dates=tuple(specials.get(cid, ())),
+                    notes=r[15],
+                    special_dates=tuple(
+                        Special(skinds[kind], month, day, year, label)
+                        for kind, label, month, day, year in data.specials.get(cid, ())
+                    ),
                     source_uid=r[16],
                 )
-                stamp = contacts.get(cid)
+                stamp = data.contacts.get(cid)
                 yield cid, draft, _parse_stamp(stamp) if stamp is not None else None
     finally:
         cursor.close()
@@ -187,56 +204,15 @@ def iter_export_cells(session: Session, ids: Iterable[int], chunk: int = EXPORT_
     birthday_kind, custom_kind = c.SpecialDateKind.BIRTHDAY.value, c.SpecialDateKind.CUSTOM.value
     from_iso = date.fromisoformat
     try:
-        iterator = iter(ids)
-        while True:
-            pending = [cid for _, cid in zip(range(chunk), iterator, strict=False)]
-            if not pending:
-                return
-            emails: dict[int, list[tuple[str, str]]] = {}
-            phones: dict[int, list[tuple[str, str]]] = {}
-            tags: dict[int, list[str]] = {}
-            specials: dict[int, list[tuple[str, str, int, int, int | None]]] = {}
-            rows: dict[int, tuple[Any, ...]] = {}
-            contacts: dict[int, Any] = {}
-            for part in _chunks(sorted(pending)):  # ascending ids: SQLite reads pages in order
-                marks = _marks(len(part))
-                for row in cursor.execute(
-                    f"SELECT {_EXPORT_COLUMNS} FROM customers WHERE id IN ({marks})", part
-                ):
-                    rows[row[0]] = row
-                for cid, address, label in cursor.execute(
-                    "SELECT customer_id, address, label FROM customer_emails "
-                    f"WHERE customer_id IN ({marks}) ORDER BY customer_id, position", part
-                ):
-                    emails.setdefault(cid, []).append((address, label))
-                for cid, number, label in cursor.execute(
-                    "SELECT customer_id, number, label FROM customer_phones "
-                    f"WHERE customer_id IN ({marks}) ORDER BY customer_id, position", part
-                ):
-                    phones.setdefault(cid, []).append((number, label))
-                for cid, name in cursor.execute(
-                    "SELECT ct.customer_id, t.name FROM customer_tags ct "
-                    f"JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id IN ({marks}) "
-                    "ORDER BY ct.customer_id, t.name_key", part
-                ):
-                    tags.setdefault(cid, []).append(name)
-                for cid, kind, label, month, day, year in cursor.execute(
-                    "SELECT customer_id, kind, label, month, day, year FROM special_dates "
-                    f"WHERE customer_id IN ({marks}) ORDER BY customer_id, id", part
-                ):
-                    specials.setdefault(cid, []).append((kind, label, month, day, year))
-                if last_contact_sql is not None:
-                    for cid, stamp in cursor.execute(
-                        f"{last_contact_sql} ({marks}) GROUP BY customer_id", part
-                    ):
-                        contacts[cid] = stamp
+        for pending in _id_batches(ids, chunk):
+            data = _read_export_chunk(cursor, pending, last_contact_sql)
             for cid in pending:
-                r = rows.get(cid)
+                r = data.rows.get(cid)
                 if r is None:
                     continue
                 birthday = anniversary = ""
                 customs: list[str] = []
-                for kind, label, month, day, year in specials.get(cid, ()):
+                for kind, label, month, day, year in data.specials.get(cid, ()):
                     if kind == custom_kind:
                         when = format_date_parts(year, month, day)
                         customs.append(f"{when} {label}" if label else when)
@@ -245,16 +221,16 @@ def iter_export_cells(session: Session, ids: Iterable[int], chunk: int = EXPORT_
                             birthday = format_date_parts(year, month, day)
                     elif not anniversary:
                         anniversary = format_date_parts(year, month, day)
-                e = emails.get(cid, ())
-                p = phones.get(cid, ())
+                e = data.emails.get(cid, ())
+                p = data.phones.get(cid, ())
                 since = r[14]
-                stamp = contacts.get(cid)
+                stamp = data.contacts.get(cid)
                 yield cid, OwnCells((
                     r[1], r[2], r[3], r[4],
                     sep.join([a for a, _ in e]), sep.join([lb for _, lb in e]),
                     sep.join([n for n, _ in p]), sep.join([lb for _, lb in p]),
                     r[5], r[6], r[7], r[8], r[9],
-                    sep.join(tags.get(cid, ())),
+                    sep.join(data.tags.get(cid, ())),
                     r[10], r[11], "yes" if r[12] else "no", r[13] or "",
                     birthday, anniversary, sep.join(customs),
                     from_iso(since).isoformat() if since else "",
