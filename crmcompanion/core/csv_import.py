@@ -362,23 +362,10 @@ def _records(stream: TextIO, delimiter: str) -> Iterator[_Record]:
             consumed = reader.line_num
             yield _Record(start, consumed, None, str(exc))
             continue
-        # Blank lines come back as [] and count as lines; skip them.
-        while not cells:
-            consumed = reader.line_num
-            start = consumed + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                consumed = reader.line_num
-                yield _Record(start, consumed, None, str(exc))
-                cells = None
-                break
-        if cells is None:
-            continue
         consumed = reader.line_num
-        yield _Record(start, consumed, cells, "")
+        # Blank lines come back as [] and count as lines; skip them.
+        if cells:
+            yield _Record(start, consumed, cells, "")
 
 
 def _newlines(text: str) -> int:
