@@ -78,6 +78,9 @@ class CadenceDefaults:
 
 # Silences of two years or more are described in whole years.
 DAYS_SHOWN_AS_YEARS = 730
+# Overdue by more than two months, a date says more than a count of days ("5401 days ago").
+OVERDUE_SHOWN_AS_DATE_DAYS = 60
+
 
 def _check_cadence(value: int, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CADENCE_DAYS:
@@ -299,8 +302,15 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def silence(days: int) -> str:
+    """"97 days", and whole years from two years on ("6 years"): no arithmetic for the reader."""
+    if days >= DAYS_SHOWN_AS_YEARS:
+        return plural(days // 365, "year")
+    return plural(days, "day")
 
 
 def describe(
@@ -324,17 +334,14 @@ def describe(
     if occasion is Occasion.WEDDING_ANNIVERSARY:
         return f"{ordinal(years)} wedding anniversary" if known else "wedding anniversary"
     if occasion is Occasion.CUSTOMER_ANNIVERSARY:
-        return f"{_plural(years, 'year')} as a customer" if known else "customer anniversary"
+        return f"{plural(years, 'year')} as a customer" if known else "customer anniversary"
     if occasion is Occasion.KEEP_IN_TOUCH:
         if days_without_contact is None:
             return "keep in touch"
-        if days_without_contact >= DAYS_SHOWN_AS_YEARS:
-            # "no contact for 2525 days" makes the reader do arithmetic; whole years do not.
-            return f"no contact for {_plural(days_without_contact // 365, 'year')}"
-        return f"no contact for {_plural(days_without_contact, 'day')}"
+        return f"no contact for {silence(days_without_contact)}"
     if occasion is Occasion.CUSTOM:
         text = label or Occasion.CUSTOM.title.lower()
-        return f"{text} ({_plural(years, 'year')})" if known else text
+        return f"{text} ({plural(years, 'year')})" if known else text
     # Follow-ups, complaint check-backs, shipped ideas: the note says what to do.
     return label or occasion.title.lower()
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.occasions import Occasion
-from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS
+from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, OVERDUE_SHOWN_AS_DATE_DAYS
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.interactions import InteractionRecord
@@ -66,13 +66,9 @@ def history_heading(record: InteractionRecord) -> str:
     return "  ·  ".join(parts)
 
 
-# Past two months, a date reads better than a count of days.
-OVERDUE_SHOWN_AS_DATE = 60
-
-
 def upcoming_text(item: Touchpoint, today: object) -> str:
     days = (item.date - today).days  # type: ignore[operator]
-    if days < -OVERDUE_SHOWN_AS_DATE:
+    if days < -OVERDUE_SHOWN_AS_DATE_DAYS:
         when = f"overdue since {item.date:%d %b %Y}"
     elif days < 0:
         when = f"{-days} day{'s' if days < -1 else ''} overdue"

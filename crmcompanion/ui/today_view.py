@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.occasions import Occasion
-from crmcompanion.core.touchpoints import Section
+from crmcompanion.core.touchpoints import OVERDUE_SHOWN_AS_DATE_DAYS, Section, plural, silence
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.today_support import latest_snooze
@@ -98,10 +98,6 @@ QListWidget#losingTouch::item:selected {{ background: #dbe7fb; color: #1f2328; }
 """
 
 
-# Past two months overdue, the date says more than a count of days.
-LONG_OVERDUE_DAYS = 60
-
-
 def when_text(day: date, today: date) -> str:
     """"today", "yesterday (Sat 28 Feb)", "3 days ago (Thu 26 Feb)", "in 12 days (13 Mar)":
     the weekday within a week, the year when more than half a year away."""
@@ -116,20 +112,11 @@ def when_text(day: date, today: date) -> str:
         return f"yesterday ({shown})"
     if days == 1:
         return f"tomorrow ({shown})"
-    if days < -LONG_OVERDUE_DAYS:
+    if days < -OVERDUE_SHOWN_AS_DATE_DAYS:
         return f"due since {shown}"  # "5401 days ago" makes the reader do arithmetic
     if days < 0:
         return f"{-days} days ago ({shown})"
     return f"in {days} days ({shown})"
-
-
-def silence(days: int) -> str:
-    """"97 days", and whole years once it is two years or more ("13 years")."""
-    return plural(days, "day") if days < 730 else f"{days // 365} years"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @dataclass(frozen=True)
