@@ -18,15 +18,14 @@ import csv
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Final, TextIO
 
+from crmcompanion.core.atomic_file import replaced_atomically
 from crmcompanion.core.csv_codec import (
     MULTI_VALUE_SEPARATOR,
     OWN_COLUMNS,
@@ -278,18 +277,8 @@ def export_csv(rows: Iterable[ExportInput], path: str | os.PathLike[str],
     """
     target = Path(path)
     options.resolved_columns()  # fail on bad options before creating anything
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                    dir=target.parent)
-    try:
-        encoding = "utf-8-sig" if options.bom else "utf-8"
-        with open(fd, "w", encoding=encoding, newline="") as stream:
-            count = write_csv(rows, stream, options)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    encoding = "utf-8-sig" if options.bom else "utf-8"
+    with replaced_atomically(target, "w", encoding=encoding, newline="") as stream:
+        count = write_csv(rows, stream, options)
     logger.info("exported %d customers to %s", count, target)
     return count

@@ -36,6 +36,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from crmcompanion.core import csv_import
+from crmcompanion.core.atomic_file import replaced_atomically
 from crmcompanion.core.csv_codec import OWN_HEADERS
 from crmcompanion.core.csv_export import ExportOptions, OwnCells, export_csv
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber
@@ -970,19 +971,7 @@ def _merge_into(session: Session, customer_id: int, incoming: CustomerDraft,
 
 
 def _write_atomically(target: Path, chunks: Iterator[str]) -> None:
-    """UTF-8 bytes (CRLFs kept as written) to a temp file in the folder, then os.replace."""
-    import tempfile
-    from contextlib import suppress
-
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with open(fd, "wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    """UTF-8 bytes (CRLFs kept as written), replacing `target` only once all are written."""
+    with replaced_atomically(target) as handle:
+        for chunk in chunks:
+            handle.write(chunk.encode("utf-8"))

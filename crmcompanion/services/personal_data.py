@@ -15,13 +15,11 @@ counts, never the person.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import logging
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from typing import Any, Final
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from crmcompanion.core.atomic_file import replaced_atomically
 from crmcompanion.core.clock import Clock
 from crmcompanion.core.csv_codec import neutralise
 from crmcompanion.core.customer import CustomerDraft, Status
@@ -107,20 +106,14 @@ class PersonalDataService:
             "referenced": referenced,
         }
         target = Path(path)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=target.parent)
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp_name, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr("customer.json", json.dumps(
-                    document, ensure_ascii=False, indent=2, default=_json_value))
-                for name, rows in {**tables, **referenced}.items():
-                    archive.writestr(f"{name}.csv", _csv_text(name, rows))
-            os.replace(tmp_name, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)
-            raise
+        with (
+            replaced_atomically(target) as handle,
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
+            archive.writestr("customer.json", json.dumps(
+                document, ensure_ascii=False, indent=2, default=_json_value))
+            for name, rows in {**tables, **referenced}.items():
+                archive.writestr(f"{name}.csv", _csv_text(name, rows))
         counts = {name: len(rows) for name, rows in tables.items()}
         logger.info("Exported personal data of customer #%s (%d rows)", customer_id,
                     sum(counts.values()))
