@@ -246,6 +246,7 @@ def _specs(count: int, today: date, seed: int) -> list[_Spec]:
     channels = (None, Channel.EMAIL.value, Channel.PHONE.value, Channel.SMS.value)
     tag_counts = (0, 1, 1, 2, 3)
     bases: dict[tuple[str, str], str] = {}
+    taken: set[str] = set()
     initials = {first: fold(first)[:1] for first in FIRST_NAMES}
     # Precomputed (month, day) for every day offset used below, instead of timedelta per row.
     offsets = {d: today + timedelta(days=d) for d in range(-40, 341)}
@@ -276,6 +277,13 @@ def _specs(count: int, today: date, seed: int) -> list[_Spec]:
             base = bases[(first, last)] = _email_base(first, last)
         local = base if r() < 0.7 else f"{base}{1 + int(r() * 99)}"
         home = f"{local}@{DOMAINS[int(r() * n_domains)]}"
+        if home in taken:
+            # Real customer bases rarely share an address: a taken one gets the customer's
+            # number, except one in 200 kept as the duplicate the duplicates finder exists for.
+            if r() >= 0.005:
+                home = f"{local}.{index}@{home.partition('@')[2]}"
+        else:
+            taken.add(home)
         emails: tuple[tuple[str, str], ...] = ((home, "home"),)
         if is_company_contact and r() < 0.5:
             work = f"{initials[first]}.{index}@{DOMAINS[int(r() * n_domains)]}"
