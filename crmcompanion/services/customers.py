@@ -10,8 +10,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -24,7 +25,7 @@ from crmcompanion.core.validation import normalise_email, validate_customer
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
-from crmcompanion.store import snapshots
+from crmcompanion.store import snapshots, transfer
 
 # The list's query types are plain values; the UI takes them from here, never from the store.
 from crmcompanion.store.customers import ListQuery, SortColumn
@@ -32,8 +33,10 @@ from crmcompanion.store.database import Database, utcnow
 
 __all__ = [
     "AmbiguousCustomer",
+    "ArchivedCustomers",
     "CustomerService",
     "DeletedCustomer",
+    "DeletedCustomers",
     "ListPage",
     "ListQuery",
     "Saved",
@@ -59,6 +62,34 @@ class DeletedCustomer:
     display_name: str
     snapshot: snapshots.Snapshot
     changed: Changed
+
+
+@dataclass(frozen=True)
+class DeletedCustomers:
+    """What Undo needs to put several deleted customers back exactly, all at once."""
+
+    customer_ids: tuple[int, ...]
+    display_names: tuple[str, ...]  # in the order deleted, for messages
+    snapshot: snapshots.Snapshot
+    search_rows: list[dict[str, object]]
+    changed: Changed
+
+    @property
+    def count(self) -> int:
+        return len(self.customer_ids)
+
+
+@dataclass(frozen=True)
+class ArchivedCustomers:
+    """A bulk archive (or unarchive) and each changed customer's archived_at before it."""
+
+    archived: bool
+    previous: dict[int, datetime | None]
+    changed: Changed
+
+    @property
+    def count(self) -> int:
+        return len(self.previous)
 
 
 @dataclass(frozen=True)
@@ -122,6 +153,20 @@ class CustomerService:
     def position_of(self, query: ListQuery, customer_id: int) -> int | None:
         with self._db.read() as session:
             return repo.position_of(session, query, customer_id)
+
+    def positions_of(self, query: ListQuery, ids: list[int]) -> dict[int, int]:
+        """Row index of each of `ids` still listed (one pass over the list's index)."""
+        with self._db.read() as session:
+            return repo.positions_of(session, query, ids)
+
+    def ids_in_rows(self, query: ListQuery, rows: list[tuple[int, int]], total: int) -> list[int]:
+        """Customer ids of the list rows in each [first, last] range, in list order: a range
+        selected over rows the list never fetched, resolved from the sort index alone."""
+        out: list[int] = []
+        with self._db.read() as session:
+            for first, last in sorted(rows):
+                out += repo.ids_at(session, query, first, last - first + 1, total)
+        return list(dict.fromkeys(out))  # overlapping ranges name a customer once
 
     def tags(self) -> list[tuple[str, int]]:
         """Every tag with how many customers carry it, alphabetically."""
@@ -249,6 +294,75 @@ class CustomerService:
             record = repo.load_customers(session, [deleted.customer_id])[0]
             repo.index_customer(session, record.id, record.to_draft())
         return Saved(record, deleted.changed)
+
+    # --- several at once (a multi-selection in the list) ----------------------------------
+    def delete_many(self, customer_ids: list[int]) -> DeletedCustomers:
+        """Delete these customers in one unit of work; Undo puts every row back."""
+        ids = list(dict.fromkeys(customer_ids))
+        with self._db.write() as session:
+            names = transfer.display_names(session, ids)
+            missing = [cid for cid in ids if cid not in names]
+            if missing:
+                raise NotFoundError(
+                    f"Customer #{missing[0]} does not exist (it may have been deleted)."
+                )
+            snapshot = snapshots.snapshot_customers(session, ids)
+            search = repo.search_rows(session, ids)
+            transfer.delete_customers(session, ids)  # their search rows too
+        logger.info("Deleted %d customers", len(ids))
+        changed = Changed(customers=frozenset(ids), customer_list=True, tags=True)
+        return DeletedCustomers(tuple(ids), tuple(names[cid] for cid in ids), snapshot, search,
+                                changed)
+
+    def undo_delete_many(self, deleted: DeletedCustomers) -> Changed:
+        ids = list(deleted.customer_ids)
+        with self._db.write() as session:
+            if transfer.display_names(session, ids):
+                raise DomainError("These customers are already back.")
+            snapshots.restore_snapshot(session, deleted.snapshot)
+            repo.restore_search_rows(session, deleted.search_rows)
+        logger.info("Restored %d deleted customers", len(ids))
+        return deleted.changed
+
+    def set_archived_many(self, customer_ids: list[int], archived: bool) -> ArchivedCustomers:
+        """Archive (or unarchive) these customers; those already so are left untouched."""
+        ids = list(dict.fromkeys(customer_ids))
+        now = utcnow()
+        previous: dict[int, datetime | None] = {}
+        with self._db.write() as session:
+            for start in range(0, len(ids), snapshots.IN_CHUNK):
+                part = ids[start:start + snapshots.IN_CHUNK]
+                already = (m.Customer.archived_at.is_not(None) if archived
+                           else m.Customer.archived_at.is_(None))
+                rows = session.execute(select(m.Customer.id, m.Customer.archived_at)
+                                       .where(m.Customer.id.in_(part), ~already))
+                previous.update((cid, archived_at) for cid, archived_at in rows)
+            self._set_archived_at(session, {cid: now if archived else None for cid in previous},
+                                  now)
+        changed = Changed(customers=frozenset(previous), customer_list=True)
+        return ArchivedCustomers(archived, previous, changed)
+
+    def undo_archive_many(self, done: ArchivedCustomers) -> Changed:
+        with self._db.write() as session:
+            self._set_archived_at(session, done.previous, utcnow())
+        return done.changed
+
+    def _set_archived_at(self, session: Session, values: dict[int, datetime | None],
+                         now: datetime) -> None:
+        # A Core UPDATE (no ORM rows): the version bump keeps an editor opened before this
+        # from saving over it, as set_archived's ORM flush does.
+        by_value: dict[datetime | None, list[int]] = {}
+        for cid, value in values.items():
+            by_value.setdefault(value, []).append(cid)
+        for value, ids in by_value.items():
+            for start in range(0, len(ids), snapshots.IN_CHUNK):
+                session.execute(
+                    update(m.Customer)
+                    .where(m.Customer.id.in_(ids[start:start + snapshots.IN_CHUNK]))
+                    .values(archived_at=value, updated_at=now, updated_by_id=self._staff_id,
+                            version=m.Customer.version + 1)
+                    .execution_options(synchronize_session=False)
+                )
 
     def _row_for_update(self, session: Session, customer_id: int) -> m.Customer:
         row = session.scalar(

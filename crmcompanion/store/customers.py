@@ -9,13 +9,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Select, delete, exists, func, select, text, tuple_
+from sqlalchemy import Select, bindparam, delete, exists, func, select, text, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from crmcompanion.core import customer as c
 from crmcompanion.core.dates import month_day_key
 from crmcompanion.core.text import digits, fts_query, phone_tokens, sort_key
 from crmcompanion.store import models as m
+
+# Bound parameters per IN (...) list: far below SQLite's 32,766 variables.
+_IN_CHUNK = 5000
 
 
 def to_record(row: m.Customer, tags: Sequence[str]) -> c.Customer:
@@ -219,6 +222,31 @@ def index_customer(session: Session, customer_id: int, draft: c.CustomerDraft | 
         )
 
 
+_SEARCH_COLUMNS = ("name", "company", "emails", "phones", "tags", "notes", "flags")
+
+
+def search_rows(session: Session, customer_ids: Sequence[int]) -> list[dict[str, object]]:
+    """The customers' search rows as stored, so an undone delete puts them back as they were
+    (one insert per row instead of rebuilding each from the loaded customer)."""
+    statement = text(
+        f"SELECT rowid AS id, {', '.join(_SEARCH_COLUMNS)} FROM customer_search "
+        "WHERE rowid IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    ids = list(customer_ids)
+    out: list[dict[str, object]] = []
+    for start in range(0, len(ids), _IN_CHUNK):
+        out += (dict(r) for r in session.execute(
+            statement, {"ids": ids[start:start + _IN_CHUNK]}).mappings())
+    return out
+
+
+def restore_search_rows(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    if rows:
+        session.execute(text(
+            f"INSERT INTO customer_search(rowid, {', '.join(_SEARCH_COLUMNS)}) "
+            f"VALUES (:id, {', '.join(':' + c for c in _SEARCH_COLUMNS)})"), list(rows))
+
+
 def match_expression(
     search: str,
     archived: bool | None = False,
@@ -413,11 +441,13 @@ def _plan(session: Session, query: ListQuery, matches: int | None) -> tuple[List
     return query, matches * _WALK_RATIO > population
 
 
-def _ordered(query: ListQuery, reverse: bool, walk: bool = False) -> Select:
+def _ordered(
+    query: ListQuery, reverse: bool, walk: bool = False, columns: Sequence = LIST_COLUMNS
+) -> Select:
     column = SORT_COLUMNS[query.sort]
     descending = query.descending != reverse
     order = (column.desc(), m.Customer.id.desc()) if descending else (column, m.Customer.id)
-    return select(*LIST_COLUMNS).where(*list_filters(query, walk)).order_by(*order)
+    return select(*columns).where(*list_filters(query, walk)).order_by(*order)
 
 
 def _to_row(r: Sequence) -> c.CustomerRow:
@@ -455,6 +485,23 @@ def page_after(
     return [(_to_row(r), r[-1]) for r in session.execute(statement.limit(limit))]
 
 
+def _window(
+    session: Session, query: ListQuery, offset: int, limit: int, total: int, columns: Sequence
+) -> list[Sequence]:
+    """Rows [offset, offset+limit) of `columns`: walks the index from whichever end is nearer."""
+    from_end = total - (offset + limit)
+    query, walk = _plan(session, query, total)
+    if offset > from_end and total > 0:
+        start = max(0, from_end)
+        size = min(limit, total - offset)
+        statement = _ordered(query, reverse=True, walk=walk, columns=columns)
+        rows = list(session.execute(statement.offset(start).limit(size)))
+        rows.reverse()
+        return rows
+    statement = _ordered(query, reverse=False, walk=walk, columns=columns)
+    return list(session.execute(statement.offset(offset).limit(limit)))
+
+
 def page_at(
     session: Session, query: ListQuery, offset: int, limit: int, total: int
 ) -> list[tuple[c.CustomerRow, object]]:
@@ -464,22 +511,38 @@ def page_at(
     index, so it costs the same as reading the first page. `total` is the list's count (as
     from count_customers); it also tells a search whether walking the sort index pays.
     """
+    columns = (*LIST_COLUMNS, SORT_COLUMNS[query.sort])
+    return [(_to_row(r), r[-1]) for r in _window(session, query, offset, limit, total, columns)]
+
+
+def ids_at(session: Session, query: ListQuery, offset: int, limit: int, total: int) -> list[int]:
+    """Customer ids of rows [offset, offset+limit) in list order: a range selected in the list
+    resolved without reading its rows (the (sort column, id) index covers it)."""
+    return [r[0] for r in _window(session, query, offset, limit, total, (m.Customer.id,))]
+
+
+def positions_of(session: Session, query: ListQuery, ids: Sequence[int]) -> dict[int, int]:
+    """Row index of each of `ids` still in the list (to keep a selection across a refresh).
+
+    One pass numbering the list in order (~30 ms for 100k rows) instead of two counts per id.
+    """
+    if not ids:
+        return {}
     column = SORT_COLUMNS[query.sort]
-    from_end = total - (offset + limit)
-    query, walk = _plan(session, query, total)
-    if offset > from_end and total > 0:
-        start = max(0, from_end)
-        size = min(limit, total - offset)
-        statement = (
-            _ordered(query, reverse=True, walk=walk).add_columns(column).offset(start).limit(size)
-        )
-        rows = [(_to_row(r), r[-1]) for r in session.execute(statement)]
-        rows.reverse()
-        return rows
-    statement = (
-        _ordered(query, reverse=False, walk=walk).add_columns(column).offset(offset).limit(limit)
+    order = (column.desc(), m.Customer.id.desc()) if query.descending else (column, m.Customer.id)
+    numbered = (
+        select(m.Customer.id, (func.row_number().over(order_by=order) - 1).label("position"))
+        .where(*list_filters(query))
+        .subquery()
     )
-    return [(_to_row(r), r[-1]) for r in session.execute(statement)]
+    wanted = sorted(set(ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):  # each chunk is one pass: keep them few
+        part = wanted[start:start + _IN_CHUNK]
+        rows = session.execute(
+            select(numbered.c.id, numbered.c.position).where(numbered.c.id.in_(part)))
+        found.update((customer_id, position) for customer_id, position in rows)
+    return found
 
 
 def position_of(session: Session, query: ListQuery, customer_id: int) -> int | None:

@@ -7,6 +7,7 @@ means a table added by a later feature is included without anyone remembering to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from crmcompanion.store.models import Base
 
 Snapshot = dict[str, list[dict[str, Any]]]
+IN_CHUNK = 5000  # ids per IN (...) list, far below SQLite's 32,766 variables
 
 
 def dependent_tables(root: str = "customers") -> list[tuple[Table, str, str]]:
@@ -35,18 +37,23 @@ def dependent_tables(root: str = "customers") -> list[tuple[Table, str, str]]:
 
 
 def snapshot_customer(session: Session, customer_id: int) -> Snapshot:
-    customers = Base.metadata.tables["customers"]
-    rows = session.execute(select(customers).where(customers.c.id == customer_id)).mappings().all()
-    snapshot: Snapshot = {"customers": [dict(r) for r in rows]}
-    ids: dict[str, set[Any]] = {"customers": {customer_id}}
-    for table, column, target in dependent_tables():
-        parent_ids = ids.get(target, set())
-        if not parent_ids:
-            continue
-        found = (
-            session.execute(select(table).where(table.c[column].in_(parent_ids))).mappings().all()
-        )
-        snapshot.setdefault(table.name, []).extend(dict(r) for r in found)
+    return snapshot_customers(session, [customer_id])
+
+
+def snapshot_customers(session: Session, customer_ids: Sequence[int]) -> Snapshot:
+    """Every row of these customers and of what depends on them, a few IN queries per table."""
+    snapshot: Snapshot = {}
+    ids: dict[str, set[Any]] = {}
+    for table, column, target in [(Base.metadata.tables["customers"], "id", ""),
+                                  *dependent_tables()]:
+        parent_ids = sorted(ids.get(target, ())) if target else list(customer_ids)
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(parent_ids), IN_CHUNK):
+            part = parent_ids[start:start + IN_CHUNK]
+            found += (dict(r) for r in session.execute(
+                select(table).where(table.c[column].in_(part))).mappings())
+        if parent_ids:
+            snapshot.setdefault(table.name, []).extend(found)
         if "id" in table.c:
             ids.setdefault(table.name, set()).update(r["id"] for r in found)
     return snapshot
