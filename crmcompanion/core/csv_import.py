@@ -136,6 +136,9 @@ class ParsedRow:
 
     line: int
     draft: CustomerDraft
+    # True when a slash date of the row was read day-first only because the file's day/month
+    # order was not known yet (see `inspect_csv`): read it again once the order is known.
+    provisional: bool = False
 
     # Computed on demand: the service matches on its validated drafts, so building these for
     # every row of a 100,000-row file was wasted.
@@ -403,6 +406,7 @@ class _DateContext:
     def __init__(self, order: DateOrder | None) -> None:
         self.order = order
         self.first_ambiguous: tuple[int, str] | None = None
+        self.provisional = False  # a value was resolved day-first for now (reset per row)
 
     def parse(self, text: str, where: Callable[[], tuple[int, str]]) -> PartialDate | None:
         """`where` is called (line, column) only when the value is the first ambiguous one."""
@@ -418,6 +422,7 @@ class _DateContext:
             else:
                 if self.first_ambiguous is None:
                     self.first_ambiguous = where()
+                self.provisional = True
                 return value.resolve(DateOrder.DMY)  # provisional: pass 1 only checks
         return value.resolve(self.order)
 
@@ -564,6 +569,7 @@ class _RowParser:
         def fail(index: int, code: str, reason: str) -> None:
             issues.append(ImportIssue(line_of(index), self.column_name(index), reason, code))
 
+        self.dates.provisional = False
         if len(cells) != len(self.targets):
             issues.append(ImportIssue(
                 line, "", f"expected {len(self.targets)} cells, found {len(cells)}",
@@ -745,7 +751,7 @@ class _RowParser:
             notes=text("notes", keep_lines=True), special_dates=tuple(specials),
             source_uid=text("source_uid"),
         )
-        return ParsedRow(line, draft), issues
+        return ParsedRow(line, draft, self.dates.provisional), issues
 
     def _phone(self, typed: str) -> str:
         if not self.normalise_phones:
@@ -849,7 +855,9 @@ def _plan(path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None
     return plan, stream, records
 
 
-def _file_stamp(path: str | os.PathLike[str]) -> tuple[int, int]:
+def file_stamp(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(size, mtime_ns) of the file, (-1, -1) if it cannot be read: a changed stamp means a
+    changed file."""
     try:
         info = os.stat(path)
     except OSError:
@@ -859,7 +867,7 @@ def _file_stamp(path: str | os.PathLike[str]) -> tuple[int, int]:
 
 def file_unchanged(report: ImportReport) -> bool:
     """True when the file still has the size and modification time `inspect_csv` saw."""
-    return report.file_stamp != (-1, -1) and _file_stamp(report.path) == report.file_stamp
+    return report.file_stamp != (-1, -1) and file_stamp(report.path) == report.file_stamp
 
 
 def inspect_header(path: str | os.PathLike[str], *,
@@ -893,7 +901,7 @@ def inspect_csv(path: str | os.PathLike[str], *,
     way: a date with both parts <= 12 is valid in both orders).
     """
     order = DateOrder(date_order) if date_order is not None else None
-    stamp = _file_stamp(path)  # before reading: a change while reading makes it stale
+    stamp = file_stamp(path)  # before reading: a change while reading makes it stale
     plan, stream, records = _plan(path, mapping, encoding, delimiter)
     issues = plan.issues
     issue_count = len(issues)
@@ -958,8 +966,14 @@ def inspect_csv(path: str | os.PathLike[str], *,
 def reparse(report: ImportReport, lines: Set[int]) -> list[ParsedRow]:
     """The rows starting on `lines`, parsed again with the report's final date order (the
     file is read up to the last of them only). Rows that no longer parse are left out."""
+    return [row for batch in iter_reparsed(report, lines) for row in batch]
+
+
+def iter_reparsed(report: ImportReport, lines: Set[int], batch_size: int = 500
+                  ) -> Iterator[list[ParsedRow]]:
+    """`reparse`, in lists of at most `batch_size` rows (any number of lines)."""
     if not lines or not report._targets:
-        return []
+        return
     last = max(lines)
     plan, stream, records = _plan(report.path, None, report.encoding, report.delimiter)
     parser = _RowParser(report._targets, plan.headers, _DateContext(report.date_order),
@@ -974,7 +988,11 @@ def reparse(report: ImportReport, lines: Set[int]) -> list[ParsedRow]:
                                          record.last_line > record.line)
                 if parsed is not None:
                     out.append(parsed)
-    return out
+                    if len(out) >= batch_size:
+                        yield out
+                        out = []
+    if out:
+        yield out
 
 
 def iter_parsed_batches(report: ImportReport, batch_size: int = 500,

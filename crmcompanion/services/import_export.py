@@ -6,12 +6,15 @@ The flow the import wizard (and `crmcompanion import`) follows:
 1. `preview(path, mapping, date_order)` reads the whole file without writing anything and
    returns an `ImportPreview`: format, headers, the mapping used, unknown headers, the first
    rows, every per-row problem (line, column, reason), whether the date order is ambiguous,
-   and the customers already in the database that rows match. Its `plan` is what `run` takes.
+   and the customers already in the database that rows match. Its `plan` is what `run` takes:
+   it holds the valid rows, parsed and checked once, in a staging file (`store.staging`).
 2. `run(plan, skip_invalid, merge_duplicates, progress, cancel)` imports in ONE transaction:
    all valid rows or nothing. A rejected row writes nothing unless `skip_invalid`; a cancel
    (the `CancelToken`) or any error rolls everything back, so the database is as it was.
    Rows matching an existing customer (same source UID, else email, else E.164 phone) are
-   skipped and reported, or merged into that customer when `merge_duplicates` is chosen.
+   skipped and reported, or merged into that customer when `merge_duplicates` is chosen; the
+   match is made against the database as it is at the run. Rows repeating an earlier row of
+   the file are skipped (never merged). A file changed since the preview is read again.
 3. The customers an import created are remembered (`import_batches`), so `undo_last_import`
    removes exactly them.
 
@@ -26,7 +29,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -65,12 +68,13 @@ from crmcompanion.core.vcard import VCardVersion, customer_vcard_uid, read_vcard
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService
+from crmcompanion.store import bulk, staging, transfer
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
-from crmcompanion.store import transfer
-from crmcompanion.store.bulk import insert_customers, paused_gc
+from crmcompanion.store.bulk import paused_gc
 from crmcompanion.store.customers import ListQuery
 from crmcompanion.store.database import Database, utcnow
+from crmcompanion.store.staging import StagingFile
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +164,9 @@ class ImportPlan:
     region: str = "US"
     row_count: int = 0
     report: csv_import.ImportReport | None = field(default=None, repr=False, compare=False)
+    # The rows the preview parsed and checked, staged for `run` (read again if the file
+    # changed since, or when there are none).
+    staged: _Staged | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -240,15 +247,53 @@ _FATAL_CODES: Final = frozenset({"empty_file", "unknown_format", "missing_header
                                  "duplicate_header", "encoding", "ambiguous_date_order"})
 
 
+class _Problems(list[RowProblem]):
+    """The first MAX_REPORTED problems, and `count` of them all: a file of a million bad rows
+    must not keep a million problems in memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def append(self, problem: RowProblem) -> None:
+        self.count += 1
+        if len(self) < MAX_REPORTED:
+            super().append(problem)
+
+    def extend(self, problems: Iterable[RowProblem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+
+@dataclass
+class _Staged:
+    """An import's rows, read and checked once, waiting in a staging file for `run`."""
+
+    file: StagingFile
+    stamp: tuple[int, int]  # the source file's (size, mtime_ns) before it was read
+    rows: int = 0  # valid rows staged (row numbers 1..rows)
+    problems: _Problems = field(default_factory=_Problems)  # rows left out, and why
+    fatal: tuple[RowProblem, ...] = ()  # the file as a whole cannot be imported
+
+    def add(self, batch: Sequence[_Row]) -> None:
+        self.file.add([(row.line, row.draft) for row in batch])  # type: ignore[misc]
+        self.rows += len(batch)
+
+    def usable(self, path: str) -> bool:
+        """The source file is as it was when staged (and the staging file is still there)."""
+        return self.stamp != (-1, -1) and csv_import.file_stamp(path) == self.stamp \
+            and self.file.exists
+
+
 @dataclass
 class _StreamedPreview:
     """What `_preview_csv` gathered while pass 1 read the file."""
 
+    staged: _Staged
     report: csv_import.ImportReport = field(default=None)  # type: ignore[assignment]
     complete: bool = False  # False: pass 1 parsed no rows (no usable header): old path
-    problems: list[RowProblem] = field(default_factory=list)
     first_rows: list[CustomerDraft] = field(default_factory=list)
-    first_lines: set[int] = field(default_factory=set)
+    first_lines: list[int] = field(default_factory=list)
     duplicates: list[DuplicateMatch] = field(default_factory=list)
     duplicate_count: int = 0
 
@@ -260,13 +305,15 @@ class _Aborted(Exception):
 @dataclass
 class _Row:
     line: int
-    draft: CustomerDraft
-    # The duplicate keys (lowercased emails, E.164 phone digits), computed once: the matcher
-    # needs them up to four times per row.
-    match_keys: tuple[list[str], list[str]] | None = None
+    draft: CustomerDraft | None  # None: a staged row, known by its keys only
+    # The duplicate keys (source UID, lowercased emails, E.164 phone digits), computed once:
+    # the matcher needs them up to four times per row.
+    match_keys: tuple[str, list[str], list[str]] | None = None
+    staged_row: int = 0  # its row number in the staging file
 
-    def keys(self) -> tuple[list[str], list[str]]:
+    def keys(self) -> tuple[str, list[str], list[str]]:
         if self.match_keys is None:
+            assert self.draft is not None
             self.match_keys = _Matcher.keys(self.draft)
         return self.match_keys
 
@@ -304,24 +351,23 @@ class ImportExportService:
             streamed = self._preview_csv(path, mapping, order, region, find_duplicates)
             report = streamed.report
             if streamed.complete:
-                # Pass 1 already validated every row: no second read of the file.
+                # Pass 1 already validated and staged every row: no second read of the file.
+                staged = streamed.staged
                 plan = ImportPlan(path, fmt, tuple((mapping or {}).items()), report.date_order,
-                                  region, report.row_count, report)
-                fatal_issues = [i for i in report.issues if i.code in _FATAL_CODES]
-                problems = [_problem(i) for i in fatal_issues] if fatal_issues \
-                    else streamed.problems
-                problem_count = max(len(problems), report.issue_count) if fatal_issues \
-                    else len(problems)
+                                  region, report.row_count, report, staged)
+                problems = [*staged.fatal] if staged.fatal else staged.problems
+                problem_count = max(len(problems), report.issue_count) if staged.fatal \
+                    else staged.problems.count
                 return ImportPreview(
                     plan=plan, format=fmt, recognised=report.format, headers=report.headers,
                     mapping=report.mapped_columns, unknown_headers=report.ignored_headers,
-                    first_rows=() if fatal_issues else tuple(streamed.first_rows),
+                    first_rows=() if staged.fatal else tuple(streamed.first_rows),
                     problems=tuple(problems[:MAX_REPORTED]), problem_count=problem_count,
                     date_order=report.date_order,
                     date_order_ambiguous=report.date_order_ambiguous,
                     row_count=report.row_count,
-                    duplicates=() if fatal_issues else tuple(streamed.duplicates),
-                    duplicate_count=0 if fatal_issues else streamed.duplicate_count,
+                    duplicates=() if staged.fatal else tuple(streamed.duplicates),
+                    duplicate_count=0 if staged.fatal else streamed.duplicate_count,
                 )
             plan = ImportPlan(path, fmt, tuple((mapping or {}).items()), report.date_order,
                               region, report.row_count, report)
@@ -332,98 +378,144 @@ class ImportExportService:
         else:
             raise DomainError(f"Unknown import format “{fmt}”: use csv or vcard.")
 
-        problems: list[RowProblem] = []
-        problem_count = 0
         first_rows: list[CustomerDraft] = []
         duplicates: list[DuplicateMatch] = []
         duplicate_count = 0
-        rows = 0
-        rejected: list[RowProblem] = []
-        fatal = False
         matcher = _Matcher()
         with self._db.read() as session:
-            try:
-                for batch in self._rows(plan, rejected):
-                    rows += len(batch)
-                    for row in batch:
-                        if len(first_rows) < PREVIEW_ROWS:
-                            first_rows.append(row.draft)
-                    if find_duplicates:
-                        _, found = matcher.split(session, batch)
-                        duplicate_count += len(found)
-                        duplicates.extend(found[:MAX_REPORTED - len(duplicates)])
-            except csv_import.CsvImportError as exc:
-                fatal = True
-                rejected.extend(_problem(i) for i in exc.issues)
-        problem_count = len(rejected)
-        if plan.report is not None and fatal:
+            def on_batch(batch: list[_Row]) -> None:
+                nonlocal duplicate_count
+                for row in batch[:PREVIEW_ROWS - len(first_rows)]:
+                    first_rows.append(row.draft)  # type: ignore[arg-type]
+                if find_duplicates:
+                    _, found = matcher.split(session, batch)
+                    duplicate_count += len(found)
+                    duplicates.extend(found[:MAX_REPORTED - len(duplicates)])
+
+            staged = self._stage(plan, on_batch)
+        rejected = [*staged.problems, *staged.fatal]
+        problem_count = staged.problems.count + len(staged.fatal)
+        if plan.report is not None and staged.fatal:
             problem_count = max(problem_count, plan.report.issue_count)
-        problems = rejected[:MAX_REPORTED]
+        rows = staged.rows
         if plan.format == CsvFormat.VCARD:
-            rows += len(rejected)
+            rows += problem_count
             plan = replace(plan, row_count=rows)
+        plan = replace(plan, staged=staged)
         return ImportPreview(
             plan=plan, format=fmt, recognised=recognised, headers=headers, mapping=used,
-            unknown_headers=unknown, first_rows=tuple(first_rows), problems=tuple(problems),
-            problem_count=problem_count, date_order=order, date_order_ambiguous=ambiguous,
+            unknown_headers=unknown, first_rows=tuple(first_rows),
+            problems=tuple(rejected[:MAX_REPORTED]), problem_count=problem_count,
+            date_order=order, date_order_ambiguous=ambiguous,
             row_count=plan.row_count or rows, duplicates=tuple(duplicates),
             duplicate_count=duplicate_count,
         )
+
+    def _staging_folder(self) -> Path | None:
+        # Next to the database: the folder that will hold these rows anyway (the system's
+        # temporary folder may be a small RAM disk).
+        path = self._db.info.path
+        return path.parent if path is not None else None
+
+    def _stage(self, plan: ImportPlan, on_batch: Callable[[list[_Row]], None] | None = None,
+               cancel: CancelToken | None = None) -> _Staged:
+        """Read, check and stage the plan's file (vCard, or CSV in two passes)."""
+        staged = _Staged(StagingFile(self._staging_folder()), csv_import.file_stamp(plan.path))
+        try:
+            try:
+                with paused_gc():
+                    for batch in self._rows(plan, staged.problems):
+                        if cancel is not None and cancel.cancelled:
+                            raise ImportCancelled("Import cancelled; nothing was written.")
+                        staged.add(batch)
+                        if on_batch is not None:
+                            on_batch(batch)
+            except csv_import.CsvImportError as exc:
+                staged.fatal = tuple(_problem(i) for i in exc.issues)
+            staged.file.finish()
+        except BaseException:
+            staged.file.discard()
+            raise
+        return staged
 
     def _preview_csv(self, path: str, mapping: Mapping[str, str | None] | None,
                      order: DateOrder | None, region: str, find_duplicates: bool
                      ) -> _StreamedPreview:
         """Pass 1 (`inspect_csv`) with the preview's work done per batch as it reads: the
         rows' validation problems, duplicates and first rows, in the order a separate pass
-        over `_csv_batches` would give them."""
-        out = _StreamedPreview()
+        over `_csv_batches` would give them, and the valid rows staged for `run`."""
+        out = _StreamedPreview(_Staged(StagingFile(self._staging_folder()), (-1, -1)))
+        staged = out.staged
         matcher = _Matcher()
         format_seen: list[str] = []
+        provisional: set[int] = set()  # lines of rows with dates read day-first for now
 
-        with self._db.read() as session:
-            def on_batch(parsed: list[csv_import.ParsedRow],
-                         skipped: list[csv_import.ImportIssue]) -> None:
-                out.problems.extend(_problem(i) for i in skipped)
-                recognised = format_seen[0] if format_seen else ""
-                batch: list[_Row] = []
-                for row in parsed:
-                    valid = _validated(row.line, row.draft, region, out.problems, recognised)
-                    if valid is not None:
-                        batch.append(valid)
-                for row in batch[:PREVIEW_ROWS - len(out.first_rows)]:
-                    out.first_rows.append(row.draft)
-                    out.first_lines.add(row.line)
-                if find_duplicates:
-                    _, found = matcher.split(session, batch)
-                    out.duplicate_count += len(found)
-                    out.duplicates.extend(found[:MAX_REPORTED - len(out.duplicates)])
+        def on_batch(parsed: list[csv_import.ParsedRow],
+                     skipped: list[csv_import.ImportIssue]) -> None:
+            staged.problems.extend(_problem(i) for i in skipped)
+            recognised = format_seen[0] if format_seen else ""
+            batch: list[_Row] = []
+            for row in parsed:
+                if row.provisional:
+                    provisional.add(row.line)
+                valid = _validated(row.line, row.draft, region, staged.problems, recognised)
+                if valid is not None:
+                    batch.append(valid)
+            staged.add(batch)
+            for row in batch[:PREVIEW_ROWS - len(out.first_rows)]:
+                out.first_rows.append(row.draft)  # type: ignore[arg-type]
+                out.first_lines.append(row.line)
+            if find_duplicates:
+                _, found = matcher.split(session, batch)
+                out.duplicate_count += len(found)
+                out.duplicates.extend(found[:MAX_REPORTED - len(out.duplicates)])
 
-            # The recognised format (for problem column names) is known from the header,
-            # before any batch: read it first from the header alone.
-            try:
-                header = csv_import.inspect_header(path, mapping=mapping)
-                format_seen.append(header)
-                with paused_gc():  # a batch of 5,000 drafts alive: the collector rescans them
-                    out.report = csv_import.inspect_csv(
-                        path, mapping=mapping, date_order=order, default_region=region,
-                        on_batch=on_batch, batch_size=BATCH_SIZE)
-            except ValueError as exc:  # an unknown field name in the mapping
-                raise DomainError(str(exc)) from exc
-        report = out.report
-        out.complete = bool(report._targets)
-        if out.complete and order is None and report.date_order not in (None, DateOrder.DMY) \
-                and out.first_lines:
-            # Rows read before the date order was settled were resolved day-first: show
-            # them as the import will store them.
-            again = {r.line: r for r in csv_import.reparse(report, out.first_lines)}
-            shown: list[CustomerDraft] = []
-            for line, draft in zip(sorted(out.first_lines), out.first_rows, strict=True):
-                fixed = again.get(line)
-                valid = _validated(line, fixed.draft, region, [], report.format) \
-                    if fixed is not None else None
-                shown.append(valid.draft if valid is not None else draft)
-            out.first_rows = shown
+        try:
+            with self._db.read() as session:
+                # The recognised format (for problem column names) is known from the header,
+                # before any batch: read it first from the header alone.
+                try:
+                    header = csv_import.inspect_header(path, mapping=mapping)
+                    format_seen.append(header)
+                    with paused_gc():  # 5,000 drafts alive: the collector would rescan them
+                        out.report = csv_import.inspect_csv(
+                            path, mapping=mapping, date_order=order, default_region=region,
+                            on_batch=on_batch, batch_size=BATCH_SIZE)
+                except ValueError as exc:  # an unknown field name in the mapping
+                    raise DomainError(str(exc)) from exc
+            report = out.report
+            staged.stamp = report.file_stamp
+            out.complete = bool(report._targets)
+            fatal = [i for i in report.issues if i.code in _FATAL_CODES]
+            if fatal:
+                staged.fatal = tuple(_problem(i) for i in fatal)
+            elif out.complete and order is None and report.date_order not in (None,
+                                                                               DateOrder.DMY):
+                self._restage_provisional(report, provisional, region, out)
+            staged.file.finish()
+        except BaseException:
+            staged.file.discard()
+            raise
+        if not out.complete:
+            staged.file.discard()
         return out
+
+    @staticmethod
+    def _restage_provisional(report: csv_import.ImportReport, lines: set[int], region: str,
+                             out: _StreamedPreview) -> None:
+        """Rows read before the date order was settled had their slash dates read day-first:
+        read them again month-first, and stage and show them as the import will store them."""
+        shown = dict(zip(out.first_lines, out.first_rows, strict=True))
+        for batch in csv_import.iter_reparsed(report, lines, BATCH_SIZE):
+            items: list[tuple[int, CustomerDraft]] = []
+            for parsed in batch:
+                valid = _validated(parsed.line, parsed.draft, region, [], report.format)
+                if valid is not None:
+                    items.append((parsed.line, valid.draft))  # type: ignore[arg-type]
+                    if parsed.line in shown:
+                        shown[parsed.line] = valid.draft  # type: ignore[assignment]
+            out.staged.file.replace(items)
+        out.first_rows = list(shown.values())
 
     # --- run ---------------------------------------------------------------------------
     def run(self, plan: ImportPlan, skip_invalid: bool = False, merge_duplicates: bool = False,
@@ -434,64 +526,91 @@ class ImportExportService:
         Raises ImportRejected (nothing written) when a row is rejected and not `skip_invalid`,
         ImportCancelled when `cancel` is set. With `dry_run` everything is computed, then
         rolled back; the result says `written=False`.
+
+        The rows come from the preview's staging file; the file is read (and staged) again
+        only when it changed since the preview. Duplicates are matched against the database
+        as it is now, not as it was at the preview.
         """
         if plan.report is not None and plan.report.date_order_ambiguous:
             raise DomainError("The day/month order of the dates is ambiguous: choose day-first "
                               "(dmy) or month-first (mdy).")
+        staged = plan.staged
+        own = staged is None or not staged.usable(plan.path)
+        if own:
+            if staged is not None:
+                # The file changed since the preview: its date order, columns and problems
+                # may have too, so check it again instead of trusting the preview.
+                logger.info("%s changed since the preview: checking it again", plan.path)
+                plan = replace(plan, report=None)
+            staged = self._stage(plan, cancel=cancel)
+        assert staged is not None
+        try:
+            return self._run_staged(plan, staged, skip_invalid, merge_duplicates, progress,
+                                    cancel, dry_run)
+        finally:
+            if own:
+                staged.file.discard()
+
+    def _run_staged(self, plan: ImportPlan, staged: _Staged, skip_invalid: bool,
+                    merge_duplicates: bool, progress: ProgressCallback | None,
+                    cancel: CancelToken | None, dry_run: bool) -> ImportResult:
         total = plan.row_count
-        rejected: list[RowProblem] = []
+        rejected = [*staged.problems, *staged.fatal]
+        rejected_count = staged.problems.count + len(staged.fatal)
+        if staged.fatal:
+            skip_invalid = False  # a file-level problem: nothing can be imported
+        written = not (rejected and not skip_invalid) and not dry_run
         duplicates: list[DuplicateMatch] = []
-        counts = {"rows": 0, "created": 0, "dups": 0, "merged": 0}
-        created_ids: list[int] = []
+        duplicate_count = 0
+        fresh = 0
         merged_ids: set[int] = set()
-        batch_id: int | None = None
         outcome: ImportResult | None = None
         now = self._now()
+
+        def cancelled() -> None:
+            if cancel is not None and cancel.cancelled:
+                raise ImportCancelled("Import cancelled; nothing was written.")
+
+        def after_chunk(done: int) -> None:
+            if progress is not None:
+                progress(done, total)
+            cancelled()
+
         try:
-            # The cyclic collector would rescan every live draft of a batch again and again
-            # (~0.5 s of 100,000 rows); nothing built here is cyclic.
-            with paused_gc(), self._db.write() as session:
+            # The cyclic collector would rescan every live draft of a batch again and again;
+            # nothing built here is cyclic.
+            with paused_gc(), bulk.write_attached(self._db, staged.file.path,
+                                                  staging.SCHEMA) as session:
+                cancelled()
                 batch_id = transfer.create_batch(session, now=now, source=plan.path,
                                                  fmt=plan.format, staff_id=self._staff_id)
+                first_id = bulk.next_customer_id(session)
+                lookup = first_id > 1  # an empty database has nothing to match
                 matcher = _Matcher()
-                try:
-                    for batch in self._rows(plan, rejected, skip_invalid=skip_invalid):
-                        if cancel is not None and cancel.cancelled:
-                            raise ImportCancelled("Import cancelled; nothing was written.")
-                        counts["rows"] += len(batch)
-                        fresh, found = matcher.split(session, batch)
-                        counts["dups"] += len(found)
+                cursor = session.connection().connection.cursor()
+                with bulk.staged_ids(session) as add_ids:
+                    for keys in staging.iter_keys(cursor, BATCH_SIZE):
+                        batch = [_Row(line, None, (uid, emails, phones), row)
+                                 for row, line, uid, emails, phones in keys]
+                        new, found = matcher.split(session, batch, lookup)
+                        duplicate_count += len(found)
                         duplicates.extend(found[:MAX_REPORTED - len(duplicates)])
                         if merge_duplicates:
-                            for match, row in zip(found, matcher.last_matched_rows, strict=True):
-                                if match.customer_id is not None:
-                                    _merge_into(session, match.customer_id, row.draft,
-                                                self._staff_id, now)
-                                    merged_ids.add(match.customer_id)
-                        if rejected and not skip_invalid:
-                            continue  # keep reading to report every problem; write nothing
-                        ids = insert_customers(session, [r.draft for r in fresh], now,
-                                               self._staff_id)
-                        matcher.stored(fresh, ids)
-                        transfer.link_batch(session, batch_id, ids)
-                        created_ids.extend(ids)
-                        if progress is not None:
-                            progress(counts["rows"] + len(rejected), total)
-                except csv_import.CsvImportError as exc:
-                    rejected.extend(_problem(i) for i in exc.issues)
-                    skip_invalid = False  # a file-level problem: nothing can be imported
-                if cancel is not None and cancel.cancelled:
-                    raise ImportCancelled("Import cancelled; nothing was written.")
-                counts["merged"] = len(merged_ids)
-                transfer.finish_batch(session, batch_id, counts["rows"], len(created_ids))
-                rejected_fatal = bool(rejected) and not skip_invalid
-                written = not (rejected_fatal or dry_run)
+                            self._merge(session, cursor, found, matcher.last_matched_rows, now)
+                            merged_ids.update(m.customer_id for m in found if m.customer_id)
+                        add_ids([(first_id + fresh + i, r.staged_row) for i, r in enumerate(new)])
+                        fresh += len(new)
+                    if written:
+                        bulk.insert_staged(session, staging.SCHEMA, first_id, first_id + fresh - 1,
+                                           now, self._staff_id, batch_id, BATCH_SIZE, after_chunk)
+                cancelled()
+                transfer.finish_batch(session, batch_id, staged.rows, fresh)
                 outcome = ImportResult(
-                    rows=counts["rows"] + len(rejected), created=len(created_ids)
-                    if written or dry_run else 0,
-                    skipped_duplicates=counts["dups"] if not merge_duplicates else 0,
-                    merged=counts["merged"], rejected=tuple(rejected[:MAX_REPORTED]),
-                    rejected_count=len(rejected), duplicates=tuple(duplicates),
+                    rows=staged.rows + rejected_count,
+                    created=fresh if written or dry_run else 0,
+                    skipped_duplicates=duplicate_count if not merge_duplicates else 0,
+                    merged=len(merged_ids), rejected=tuple(rejected[:MAX_REPORTED]),
+                    rejected_count=rejected_count, duplicates=tuple(duplicates),
                     written=written, batch_id=batch_id if written else None,
                     changed=Changed(customers=frozenset(merged_ids), customer_list=True,
                                     tags=True) if written else Changed(),
@@ -505,10 +624,21 @@ class ImportExportService:
             return outcome
         assert outcome is not None
         logger.info("Imported %d customers from %s (batch %s)", outcome.created, plan.path,
-                    batch_id)
+                    outcome.batch_id)
         if progress is not None:
             progress(total, total)
         return outcome
+
+    def _merge(self, session: Session, cursor: object, found: list[DuplicateMatch],
+               rows: list[_Row], now: datetime) -> None:
+        """Merge rows matching a stored customer into it (`_merge_into`)."""
+        targets = [(match.customer_id, row) for match, row in zip(found, rows, strict=True)
+                   if match.customer_id is not None]
+        if not targets:
+            return
+        drafts = staging.drafts(cursor, [row.staged_row for _, row in targets])  # type: ignore[arg-type]
+        for customer_id, row in targets:
+            _merge_into(session, customer_id, drafts[row.staged_row], self._staff_id, now)
 
     def _rows(self, plan: ImportPlan, rejected: list[RowProblem],
               skip_invalid: bool = True) -> Iterator[list[_Row]]:
@@ -830,41 +960,50 @@ class _Matcher:
     """Finds rows matching a stored customer (or an earlier row): UID, then email, then phone."""
 
     def __init__(self) -> None:
-        # Keys of rows already seen in this file -> the customer id they became (0: not yet).
-        self.uids: dict[str, int] = {}
-        self.emails: dict[str, int] = {}
-        self.phones: dict[str, int] = {}
+        # Keys of the rows of this file that matched nothing earlier: a later row with one of
+        # them duplicates "an earlier row of the file" (customer_id None, never merged).
+        self.uids: set[str] = set()
+        self.emails: set[str] = set()
+        self.phones: set[str] = set()
         self.vcard_uids: dict[str, int] | None = None
         self.last_matched_rows: list[_Row] = []
 
     @staticmethod
-    def keys(draft: CustomerDraft) -> tuple[list[str], list[str]]:
+    def keys(draft: CustomerDraft) -> tuple[str, list[str], list[str]]:
         emails = [e.address.lower() for e in draft.emails]
         phones = [digits(p.number) for p in draft.phones if p.number.startswith("+")]
-        return emails, phones
+        return draft.source_uid, emails, phones
 
-    def split(self, session: Session, batch: list[_Row]
+    def split(self, session: Session, batch: list[_Row], lookup: bool = True
               ) -> tuple[list[_Row], list[DuplicateMatch]]:
-        uids = [r.draft.source_uid for r in batch if r.draft.source_uid]
-        all_emails: list[str] = []
-        all_phones: list[str] = []
-        for r in batch:
-            e, p = r.keys()
-            all_emails += e
-            all_phones += p
-        by_uid = transfer.ids_by_source_uid(session, uids)
-        missing_urns = [u for u in uids if u not in by_uid and u.startswith("urn:uuid:")]
-        if missing_urns:
-            by_uid.update(self._generated_uids(session, missing_urns))
-        by_email = transfer.ids_by_email_key(session, all_emails)
-        by_phone = transfer.ids_by_phone_digits(session, all_phones)
+        """The batch's rows that match nothing yet, and the matches of the others. `lookup`
+        False: the database holds no customers, so only earlier rows can match."""
+        by_uid: dict[str, int] = {}
+        by_email: dict[str, int] = {}
+        by_phone: dict[str, int] = {}
+        if lookup:
+            uids: list[str] = []
+            all_emails: list[str] = []
+            all_phones: list[str] = []
+            for r in batch:
+                u, e, p = r.keys()
+                if u:
+                    uids.append(u)
+                all_emails += e
+                all_phones += p
+            by_uid = transfer.ids_by_source_uid(session, uids)
+            missing_urns = [u for u in uids if u not in by_uid and u.startswith("urn:uuid:")]
+            if missing_urns:
+                by_uid.update(self._generated_uids(session, missing_urns))
+            by_email = transfer.ids_by_email_key(session, all_emails)
+            by_phone = transfer.ids_by_phone_digits(session, all_phones)
         fresh: list[_Row] = []
         found: list[tuple[_Row, str, str, int | None]] = []
         for row in batch:
             match = self._match(row, by_uid, by_email, by_phone)
             if match is None:
                 fresh.append(row)
-                self._remember(row, 0)
+                self._remember(row)
             else:
                 found.append((row, *match))
         names = transfer.display_names(session, [cid for *_, cid in found if cid])
@@ -880,53 +1019,35 @@ class _Matcher:
         if self.vcard_uids is None:
             ids = session.scalars(m.Customer.__table__.select().with_only_columns(
                 m.Customer.id)).all()
-            self.vcard_uids = {customer_vcard_uid(cid): cid for cid in ids}
+            self.vcard_uids = {export_uid(cid): cid for cid in ids}
         return {u: self.vcard_uids[u] for u in wanted if u in self.vcard_uids}
 
     def _match(self, row: _Row, by_uid: dict[str, int], by_email: dict[str, int],
                by_phone: dict[str, int]) -> tuple[str, str, int | None] | None:
-        uid = row.draft.source_uid
-        emails, phones = row.keys()
+        uid, emails, phones = row.keys()
         if uid:
             if uid in by_uid:
                 return "uid", uid, by_uid[uid]
             if uid in self.uids:
-                return "uid", uid, self.uids[uid] or None
+                return "uid", uid, None
         for email in emails:
             if email in by_email:
                 return "email", email, by_email[email]
             if email in self.emails:
-                return "email", email, self.emails[email] or None
+                return "email", email, None
         for phone in phones:
             if phone in by_phone:
                 return "phone", "+" + phone, by_phone[phone]
             if phone in self.phones:
-                return "phone", "+" + phone, self.phones[phone] or None
+                return "phone", "+" + phone, None
         return None
 
-    def _remember(self, row: _Row, customer_id: int) -> None:
-        emails, phones = row.keys()
-        if row.draft.source_uid:
-            self.uids[row.draft.source_uid] = customer_id
-        for e in emails:
-            self.emails.setdefault(e, customer_id)
-        for p in phones:
-            self.phones.setdefault(p, customer_id)
-
-    def stored(self, rows: list[_Row], ids: list[int]) -> None:
-        for row, cid in zip(rows, ids, strict=True):
-            self._remember_id(row, cid)
-
-    def _remember_id(self, row: _Row, customer_id: int) -> None:
-        emails, phones = row.keys()
-        if row.draft.source_uid:
-            self.uids[row.draft.source_uid] = customer_id
-        for e in emails:
-            if not self.emails.get(e):
-                self.emails[e] = customer_id
-        for p in phones:
-            if not self.phones.get(p):
-                self.phones[p] = customer_id
+    def _remember(self, row: _Row) -> None:
+        uid, emails, phones = row.keys()
+        if uid:
+            self.uids.add(uid)
+        self.emails.update(emails)
+        self.phones.update(phones)
 
 
 def _merge_into(session: Session, customer_id: int, incoming: CustomerDraft,

@@ -1,4 +1,4 @@
-"""Fast bulk insertion of many customers (demo data now, imports later).
+"""Fast bulk insertion of many customers: demo data, and imports (from `store.staging`).
 
 The ORM costs ~35 µs per object; a 100,000-customer import must take seconds, not minutes, so
 this path writes plain tuples with the DBAPI's executemany inside the caller's transaction.
@@ -40,7 +40,7 @@ from crmcompanion.store.database import Database
 
 logger = logging.getLogger(__name__)
 
-_CUSTOMER_COLUMNS = (
+CUSTOMER_COLUMNS = (
     "id",
     "first_name",
     "last_name",
@@ -73,8 +73,8 @@ _CUSTOMER_COLUMNS = (
     "version",
 )
 _INSERT_CUSTOMER = (
-    f"INSERT INTO customers ({', '.join(_CUSTOMER_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _CUSTOMER_COLUMNS)})"
+    f"INSERT INTO customers ({', '.join(CUSTOMER_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in CUSTOMER_COLUMNS)})"
 )
 
 
@@ -161,7 +161,7 @@ Row = tuple[object, ...]
 class BulkRows:
     """Plain row tuples for every table a bulk load fills, in the column orders below.
 
-    `customers` follow `_CUSTOMER_COLUMNS`; `search` is (rowid, name, company, emails, phones,
+    `customers` follow `CUSTOMER_COLUMNS`; `search` is (rowid, name, company, emails, phones,
     tags, notes, flags); `interactions` follow `_INTERACTION_COLUMNS`.
     """
 
@@ -189,9 +189,10 @@ def rows_from_drafts(
     first_id: int,
     stamp: str,
     staff_id: int | None,
-    tag_ids: dict[str, int],
+    tag_ids: dict[str, int] | None,
 ) -> BulkRows:
-    """The rows of validated drafts, customer ids from `first_id` (tag ids by folded name)."""
+    """The rows of validated drafts, customer ids from `first_id` (tag ids by folded name;
+    None leaves `tags` empty)."""
     rows = BulkRows()
     customers, emails, phones = rows.customers, rows.emails, rows.phones
     tags, dates, search = rows.tags, rows.dates, rows.search
@@ -236,8 +237,9 @@ def rows_from_drafts(
             emails.append((cid, pos, e.label, e.address, e.address.lower()))
         for pos, p in enumerate(d.phones):
             phones.append((cid, pos, p.label, p.number, digits(p.number)))
-        for tag_id in dict.fromkeys(tag_ids[t.casefold()] for t in d.tags):
-            tags.append((cid, tag_id))
+        if tag_ids is not None:
+            for tag_id in dict.fromkeys(tag_ids[t.casefold()] for t in d.tags):
+                tags.append((cid, tag_id))
         for sd in d.special_dates:
             dates.append(
                 (cid, sd.kind.value, sd.label, sd.month, sd.day, sd.year,
@@ -319,40 +321,56 @@ def insert_rows_while_building(
         _load(session, search, build, overlap=True)
 
 
-def _load(
-    session: Session, search: list[Row], build: Callable[[], BulkRows], overlap: bool
-) -> None:
-    first_id, last_id = search[0][0], search[-1][0]
+@dataclass
+class _Load:
+    cursor: sqlite3.Cursor
+    with_interactions: bool = False
+
+
+@contextmanager
+def _loading(session: Session, first_id: int, last_id: int) -> Iterator[_Load]:
+    """Around inserting customers first_id..last_id (consecutive, new) and their rows: the
+    per-row triggers set aside, the plain indexes rebuilt after a load at least as big as the
+    table, FTS5 tuned for bulk; then the customers' dirty rhythm rows."""
     existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
-    cursor = session.connection().connection.cursor()
+    load = _Load(session.connection().connection.cursor())
+    cursor = load.cursor
     try:
         # New rhythm rows have no due date yet: the due-count triggers have nothing to do.
         with tp_repo.triggers_set_aside(
             session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS
         ):
-            with _indexes_rebuilt_after(session, rebuild=len(search) >= max(existing, 1000)):
-                for key, value in _FTS_BULK_CONFIG:
-                    cursor.execute(
-                        "INSERT INTO customer_search(customer_search, rank) VALUES (?, ?)",
-                        (key, value),
-                    )
-                if overlap:
-                    rows = _index_search_while(cursor, search, build)
-                else:
-                    cursor.executemany(_INSERT_SEARCH, search)
-                    rows = build()
-                for key, value in _FTS_DEFAULT_CONFIG:
-                    cursor.execute(
-                        "INSERT INTO customer_search(customer_search, rank) VALUES (?, ?)",
-                        (key, value),
-                    )
-                _insert_tables(cursor, rows)
+            size = last_id - first_id + 1
+            with _indexes_rebuilt_after(session, rebuild=size >= max(existing, 1000)):
+                _configure_fts(cursor, _FTS_BULK_CONFIG)
+                yield load
+                _configure_fts(cursor, _FTS_DEFAULT_CONFIG)
             # After the index rebuild: the last-interaction lookup uses the interactions index.
             tp_repo.mark_customers_dirty(
-                session, first_id, last_id, with_interactions=bool(rows.interactions)
+                session, first_id, last_id, with_interactions=load.with_interactions
             )
     finally:
         cursor.close()
+
+
+def _configure_fts(cursor: sqlite3.Cursor, settings: tuple[tuple[str, int], ...]) -> None:
+    for key, value in settings:
+        cursor.execute(
+            "INSERT INTO customer_search(customer_search, rank) VALUES (?, ?)", (key, value)
+        )
+
+
+def _load(
+    session: Session, search: list[Row], build: Callable[[], BulkRows], overlap: bool
+) -> None:
+    with _loading(session, search[0][0], search[-1][0]) as load:
+        if overlap:
+            rows = _index_search_while(load.cursor, search, build)
+        else:
+            load.cursor.executemany(_INSERT_SEARCH, search)
+            rows = build()
+        _insert_tables(load.cursor, rows)
+        load.with_interactions = bool(rows.interactions)
 
 
 def _index_search_while(
@@ -405,3 +423,121 @@ def _insert_tables(cursor: sqlite3.Cursor, rows: BulkRows) -> None:
             f"VALUES ({', '.join('?' for _ in _INTERACTION_COLUMNS)})",
             rows.interactions,
         )
+
+
+# --- loading staged rows (store.staging) -------------------------------------------------------
+
+
+@contextmanager
+def write_attached(db: Database, path: str, schema: str) -> Iterator[Session]:
+    """A write unit of work, as `Database.write`, whose connection also sees the SQLite file
+    `path` as `schema` (for INSERT ... SELECT from it); detached again after the commit or
+    rollback (SQLite refuses to detach a file a transaction has read)."""
+    with db.write_engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        raw.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
+        try:
+            # begin(): commit when the block ends, roll back if it raises.
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
+        finally:
+            raw.execute(f"DETACH DATABASE {schema}")
+
+
+@contextmanager
+def staged_ids(session: Session) -> Iterator[Callable[[Sequence[tuple[int, int]]], None]]:
+    """A temporary (customer id, staged row) table for `insert_staged`; yields the function
+    that adds pairs to it. Ids must be consecutive and given in increasing order."""
+    cursor = session.connection().connection.cursor()
+    cursor.execute(
+        "CREATE TEMP TABLE import_ids (id INTEGER PRIMARY KEY, row INTEGER NOT NULL)"
+    )
+    try:
+        yield lambda pairs: cursor.executemany(
+            "INSERT INTO temp.import_ids (id, row) VALUES (?, ?)", pairs
+        )
+    finally:
+        cursor.execute("DROP TABLE temp.import_ids")
+        cursor.close()
+
+
+# (live table, its columns, staging table): the staging table has the same columns, the first
+# (the customer id) replaced by the staged row number.
+_STAGED_COPIES = (
+    ("customer_emails", ("customer_id", "position", "label", "address", "address_key"),
+     "emails"),
+    ("customer_phones", ("customer_id", "position", "label", "number", "digits"), "phones"),
+    ("special_dates", ("customer_id", "kind", "label", "month", "day", "year", "md_key"),
+     "dates"),
+    ("customer_search",
+     ("rowid", "name", "company", "emails", "phones", "tags", "notes", "flags"), "search"),
+)
+
+
+def _staged_statements(stage: str) -> list[str]:
+    """INSERT ... SELECT of the staged rows listed in temp.import_ids with ids in
+    [:first, :last]: customers (stamps and staff from the parameters), their rows, their
+    search rows, and their import batch link."""
+    fixed = {"created_at": ":stamp", "updated_at": ":stamp", "created_by_id": ":staff",
+             "updated_by_id": ":staff", "id": "m.id"}
+    customers = ", ".join(fixed.get(c, f"s.{c}") for c in CUSTOMER_COLUMNS)
+    ids = "FROM temp.import_ids m JOIN {stage}.{table} s ON s.row = m.row{join} " \
+          "WHERE m.id BETWEEN :first AND :last"
+    statements = [
+        f"INSERT INTO customers ({', '.join(CUSTOMER_COLUMNS)}) SELECT {customers} "
+        + ids.format(stage=stage, table="customers", join=""),
+        "INSERT INTO customer_tags (customer_id, tag_id) SELECT m.id, t.tag_id "
+        + ids.format(stage=stage, table="tags",
+                     join=" JOIN temp.import_tag_ids t ON t.key = s.key"),
+    ]
+    for live, columns, staged in _STAGED_COPIES:
+        values = ", ".join(("m.id", *(f"s.{c}" for c in columns[1:])))
+        statements.append(f"INSERT INTO {live} ({', '.join(columns)}) SELECT {values} "
+                          + ids.format(stage=stage, table=staged, join=""))
+    statements.append("INSERT INTO import_batch_customers (batch_id, customer_id) "
+                      "SELECT :batch, m.id FROM temp.import_ids m "
+                      "WHERE m.id BETWEEN :first AND :last")
+    return statements
+
+
+def insert_staged(
+    session: Session,
+    stage: str,
+    first_id: int,
+    last_id: int,
+    now: datetime,
+    staff_id: int | None,
+    batch_id: int,
+    chunk: int,
+    after_chunk: Callable[[int], None] | None = None,
+) -> None:
+    """Insert the staged rows (attached as `stage`, see `store.staging`) listed in
+    temp.import_ids (`staged_ids`) as customers first_id..last_id of import batch `batch_id`,
+    `chunk` customers per statement; `after_chunk(done)` may raise to stop (the caller's
+    transaction then rolls everything back)."""
+    if last_id < first_id:
+        return
+    cursor = session.connection().connection.cursor()
+    try:
+        names = cursor.execute(
+            f"SELECT s.key, min(s.name) FROM temp.import_ids m JOIN {stage}.tags s "
+            "ON s.row = m.row GROUP BY s.key"
+        ).fetchall()
+        tag_ids = repo.ensure_tags(session, [name for _, name in names])
+        cursor.execute("CREATE TEMP TABLE import_tag_ids (key TEXT PRIMARY KEY, tag_id INTEGER)")
+        cursor.executemany(
+            "INSERT INTO temp.import_tag_ids VALUES (?, ?)",
+            [(key, tag_ids[key]) for key, _ in names],
+        )
+        params = {"stamp": iso_timestamp(now), "staff": staff_id, "batch": batch_id}
+        statements = _staged_statements(stage)
+        with _loading(session, first_id, last_id) as load:
+            for start in range(first_id, last_id + 1, chunk):
+                params["first"], params["last"] = start, min(last_id, start + chunk - 1)
+                for statement in statements:
+                    load.cursor.execute(statement, params)
+                if after_chunk is not None:
+                    after_chunk(params["last"] - first_id + 1)  # type: ignore[operator]
+        cursor.execute("DROP TABLE temp.import_tag_ids")
+    finally:
+        cursor.close()

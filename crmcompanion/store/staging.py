@@ -1,0 +1,275 @@
+"""A temporary SQLite file holding an import's validated rows, in the shapes of the live tables.
+
+Why: an import is previewed first (every row parsed and checked, nothing written) and run later,
+maybe after the user looked at the problems for a while. Parsing and checking 100,000 rows is
+most of an import's cost, and doing it twice (once for the preview, once for the run) was most
+of its time. So the preview writes each valid row here as the plain tuples `bulk` inserts, with
+file-relative row numbers instead of customer ids and tag names instead of tag ids, and the run
+copies them into the live database with INSERT ... SELECT (`bulk.insert_staged`), numbering
+them from the live database's next free id. A 1,000,000-row file streams through this file on
+disk: nothing of it is held in memory.
+
+The file is written with the journal and fsync off (it is scratch: a crash loses nothing that
+the CSV file does not still hold) and removed when `discard` is called or the object is
+garbage-collected (the preview's plan is dropped) or the process exits. A file left behind by a
+killed process is removed by the next import after a day.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import tempfile
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+
+from crmcompanion.core.customer import (
+    Channel,
+    CustomerDraft,
+    EmailAddress,
+    Kind,
+    PhoneNumber,
+    PostalAddress,
+    SpecialDate,
+    SpecialDateKind,
+    Status,
+)
+from crmcompanion.store.bulk import CUSTOMER_COLUMNS, BulkRows, rows_from_drafts
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = "import_stage"  # its name while attached to the live connection
+PREFIX = "crmcompanion-import-"
+STALE_AFTER_S = 24 * 3600
+
+# The live tables' columns, the customer id replaced by `row` (1, 2, ... in file order) and
+# tag ids by tag names; `line` is the row's first line in the file.
+_TABLES = (
+    f"CREATE TABLE customers ({', '.join(('row INTEGER PRIMARY KEY', *CUSTOMER_COLUMNS[1:]))},"
+    " line INTEGER NOT NULL)",
+    "CREATE TABLE emails (row INTEGER, position INTEGER, label, address, address_key, "
+    "PRIMARY KEY (row, position)) WITHOUT ROWID",
+    "CREATE TABLE phones (row INTEGER, position INTEGER, label, number, digits, "
+    "PRIMARY KEY (row, position)) WITHOUT ROWID",
+    # seq: the order within a row (the draft's order of tags and dates).
+    "CREATE TABLE tags (row INTEGER, seq INTEGER, name, key, PRIMARY KEY (row, seq)) "
+    "WITHOUT ROWID",
+    "CREATE TABLE dates (row INTEGER, seq INTEGER, kind, label, month, day, year, md_key, "
+    "PRIMARY KEY (row, seq)) WITHOUT ROWID",
+    "CREATE TABLE search (row INTEGER PRIMARY KEY, name, company, emails, phones, tags, notes, "
+    "flags)",
+)
+_CUSTOMER_MARKS = ", ".join("?" * (len(CUSTOMER_COLUMNS) + 1))
+
+
+def _remove(path: str) -> None:
+    for suffix in ("", "-journal"):
+        try:
+            os.remove(path + suffix)
+        except FileNotFoundError:
+            pass
+        except OSError as error:  # still open elsewhere (Windows): the OS temp cleanup's turn
+            logger.warning("Could not remove the import staging file %s: %s", path, error)
+
+
+def remove_stale(folder: str | os.PathLike[str] | None) -> None:
+    """Remove staging files a killed process left in `folder` more than a day ago."""
+    where = Path(folder) if folder is not None else Path(tempfile.gettempdir())
+    cutoff = time.time() - STALE_AFTER_S
+    try:
+        for path in where.glob(f"{PREFIX}*.sqlite3"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    _remove(str(path))
+            except OSError:
+                continue
+    except OSError:
+        return
+
+
+class StagingFile:
+    """The staged rows of one import: written by one thread (`add`, then `finish`), then read
+    by any number of runs through `bulk.attached`."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        remove_stale(folder)
+        handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite3", dir=folder)
+        os.close(handle)
+        self._finalizer = weakref.finalize(self, _remove, self.path)
+        self.rows = 0  # staged so far; row numbers are 1..rows
+        self._conn: sqlite3.Connection | None = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode = OFF")
+        self._conn.execute("PRAGMA synchronous = OFF")
+        self._conn.execute("BEGIN")
+        for statement in _TABLES:
+            self._conn.execute(statement)
+
+    def add(self, items: Sequence[tuple[int, CustomerDraft]]) -> None:
+        """Stage validated drafts, each with the line it starts on, as the next rows."""
+        if not items:
+            return
+        first = self.rows + 1
+        self._write(first, items)
+        self.rows += len(items)
+
+    def replace(self, items: Sequence[tuple[int, CustomerDraft]]) -> None:
+        """Stage these drafts instead of the rows staged earlier from the same lines (dates
+        read before the file's day/month order was known, read again)."""
+        conn = self._open()
+        conn.execute("CREATE INDEX IF NOT EXISTS customers_line ON customers (line)")
+        by_line: dict[int, int] = {}
+        lines = [line for line, _ in items]
+        for start in range(0, len(lines), 500):
+            part = lines[start:start + 500]
+            by_line.update(conn.execute(
+                f"SELECT line, row FROM customers WHERE line IN ({', '.join('?' * len(part))})",
+                part))
+        kept = [(line, draft) for line, draft in items if line in by_line]
+        gone = [(by_line[line],) for line, _ in kept]
+        for table in ("customers", "emails", "phones", "tags", "dates", "search"):
+            conn.executemany(f"DELETE FROM {table} WHERE row = ?", gone)
+        rows = self._rows(0, [draft for _, draft in kept])
+        # Made as rows 0..n-1: give each back its own row number.
+        numbers = [row for (row,) in gone]
+        for table in (rows.customers, rows.emails, rows.phones, rows.tags, rows.dates,
+                      rows.search):
+            table[:] = [(numbers[t[0]], *t[1:]) for t in table]
+        write_rows(conn, rows, [line for line, _ in kept])
+
+    def finish(self) -> None:
+        """Commit and close the writer; the file is then read-only."""
+        if self._conn is not None:
+            self._conn.execute("COMMIT")
+            self._conn.close()
+            self._conn = None
+
+    def discard(self) -> None:
+        """Close (if still writing) and remove the file now."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._finalizer()
+
+    @property
+    def exists(self) -> bool:
+        return self._finalizer.alive and os.path.exists(self.path)
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("the staging file is finished")
+        return self._conn
+
+    def _write(self, first: int, items: Sequence[tuple[int, CustomerDraft]]) -> None:
+        rows = self._rows(first, [draft for _, draft in items])
+        write_rows(self._open(), rows, [line for line, _ in items])
+
+    @staticmethod
+    def _rows(first: int, drafts: Sequence[CustomerDraft]) -> BulkRows:
+        rows = rows_from_drafts(drafts, first, "", None, None)
+        rows.tags = _tag_rows(drafts, first)
+        return rows
+
+
+def _tag_rows(drafts: Sequence[CustomerDraft], first: int) -> list[tuple[int, str, str]]:
+    """(row, name, folded name) of each draft's tags, once per folded name (as
+    `bulk.rows_from_drafts` gives each tag id once): the run looks the ids up by folded name
+    in the live database."""
+    out: list[tuple[int, str, str]] = []
+    for row, draft in enumerate(drafts, first):
+        seen: set[str] = set()
+        for name in draft.tags:
+            key = name.casefold()
+            if key not in seen:
+                seen.add(key)
+                out.append((row, name, key))
+    return out
+
+
+def write_rows(conn: sqlite3.Connection, rows: BulkRows, lines: Sequence[int]) -> None:
+    """Write `rows` (customer ids are the staged row numbers, tags are (row, name, folded
+    name)) to the staging tables; `lines[i]` is the file line of `rows.customers[i]`."""
+    conn.executemany(f"INSERT INTO customers VALUES ({_CUSTOMER_MARKS})",
+                     [(*c, line) for c, line in zip(rows.customers, lines, strict=True)])
+    conn.executemany("INSERT INTO emails VALUES (?, ?, ?, ?, ?)", rows.emails)
+    conn.executemany("INSERT INTO phones VALUES (?, ?, ?, ?, ?)", rows.phones)
+    conn.executemany("INSERT INTO tags VALUES (?, ?, ?, ?)",
+                     [(t[0], i, t[1], t[2]) for i, t in enumerate(rows.tags)])
+    conn.executemany("INSERT INTO dates VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     [(d[0], i, *d[1:]) for i, d in enumerate(rows.dates)])
+    conn.executemany("INSERT INTO search VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows.search)
+
+
+# --- reading, on the live connection with the file attached as SCHEMA -----------------------
+
+
+StagedKeys = tuple[int, int, str, list[str], list[str]]
+
+
+def iter_keys(cursor: sqlite3.Cursor, size: int) -> Iterator[list[StagedKeys]]:
+    """The duplicate keys of every staged row in row order, in lists of `size`: the source
+    UID, the lowercased emails, and the digits of the phones written in E.164 (as
+    `services.import_export._Matcher.keys` takes them from a draft)."""
+    emails = cursor.connection.execute(
+        f"SELECT row, address_key FROM {SCHEMA}.emails ORDER BY row, position")
+    phones = cursor.connection.execute(
+        f"SELECT row, digits FROM {SCHEMA}.phones WHERE substr(number, 1, 1) = '+' "
+        "ORDER BY row, position")
+    next_email = next(emails, None)
+    next_phone = next(phones, None)
+    batch: list[StagedKeys] = []
+    for row, line, uid in cursor.execute(
+            f"SELECT row, line, source_uid FROM {SCHEMA}.customers ORDER BY row"):
+        row_emails: list[str] = []
+        while next_email is not None and next_email[0] == row:
+            row_emails.append(next_email[1])
+            next_email = next(emails, None)
+        row_phones: list[str] = []
+        while next_phone is not None and next_phone[0] == row:
+            row_phones.append(next_phone[1])
+            next_phone = next(phones, None)
+        batch.append((row, line, uid, row_emails, row_phones))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def drafts(cursor: sqlite3.Cursor, rows: Sequence[int]) -> dict[int, CustomerDraft]:
+    """The drafts staged as these rows (for merging them into stored customers)."""
+    out: dict[int, CustomerDraft] = {}
+    for row in rows:
+        found = cursor.execute(
+            f"SELECT first_name, last_name, company, street, city, region, postcode, country, "
+            f"status, kind, key_account, preferred_channel, customer_since, notes, source_uid "
+            f"FROM {SCHEMA}.customers WHERE row = ?", (row,)).fetchone()
+        if found is None:
+            continue
+        (first, last, company, street, city, region, postcode, country, status, kind, key,
+         channel, since, notes, uid) = found
+        emails = tuple(EmailAddress(address, label) for label, address in cursor.execute(
+            f"SELECT label, address FROM {SCHEMA}.emails WHERE row = ? ORDER BY position",
+            (row,)))
+        phones = tuple(PhoneNumber(number, label) for label, number in cursor.execute(
+            f"SELECT label, number FROM {SCHEMA}.phones WHERE row = ? ORDER BY position",
+            (row,)))
+        tags = tuple(name for (name,) in cursor.execute(
+            f"SELECT name FROM {SCHEMA}.tags WHERE row = ? ORDER BY seq", (row,)))
+        specials = tuple(
+            SpecialDate(SpecialDateKind(kind_), month, day, year, label)
+            for kind_, label, month, day, year in cursor.execute(
+                f"SELECT kind, label, month, day, year FROM {SCHEMA}.dates WHERE row = ? "
+                "ORDER BY seq", (row,)))
+        out[row] = CustomerDraft(
+            first_name=first, last_name=last, company=company, emails=emails, phones=phones,
+            address=PostalAddress(street, city, region, postcode, country), tags=tags,
+            status=Status(status), kind=Kind(kind), key_account=bool(key),
+            preferred_channel=Channel(channel) if channel else None,
+            customer_since=date.fromisoformat(since) if since else None, notes=notes,
+            special_dates=specials, source_uid=uid)
+    return out

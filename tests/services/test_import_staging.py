@@ -1,0 +1,135 @@
+"""The preview stages the rows it read and checked; `run` inserts them from there instead of
+reading the file again, unless the file changed. Duplicates are matched against the database as
+it is at the run, not as it was at the preview."""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+
+from crmcompanion.core.customer import (
+    CustomerDraft,
+    EmailAddress,
+    PhoneNumber,
+    SpecialDate,
+    SpecialDateKind,
+)
+from crmcompanion.services.container import Services
+from crmcompanion.store.customers import ListQuery
+
+HEADER = "First name,Last name,Emails,Phones,Tags,Birthday\r\n"
+
+
+def _rows(services: Services) -> list:
+    return services.customers.page_at(ListQuery(archived=None), 0, 1000, 1000).rows
+
+
+def _names(services: Services) -> list[str]:
+    return sorted(r.display_name for r in _rows(services))
+
+
+def test_run_inserts_the_staged_rows_without_reading_the_file_again(
+        services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(HEADER + "Anna,Berg,anna@example.org,,,\r\n", encoding="utf-8")
+    preview = services.import_export.preview(path)
+    stamp = os.stat(path)
+    # Same size, same modification time, other content: only a run that reads the file
+    # again would see "Enna".
+    path.write_text(HEADER + "Enna,Berg,anna@example.org,,,\r\n", encoding="utf-8")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    result = services.import_export.run(preview.plan)
+    assert result.created == 1
+    assert _names(services) == ["Anna Berg"]
+
+
+def test_a_file_changed_since_the_preview_is_read_and_staged_again(
+        services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(HEADER + "Anna,Berg,anna@example.org,,,\r\n", encoding="utf-8")
+    preview = services.import_export.preview(path)
+    path.write_text(HEADER + "Anna,Berg,anna@example.org,,,\r\nBen,Holm,,,,\r\n",
+                    encoding="utf-8")
+    result = services.import_export.run(preview.plan)
+    assert (result.created, result.rows) == (2, 2)
+    assert _names(services) == ["Anna Berg", "Ben Holm"]
+
+
+def test_customers_stored_after_the_preview_are_matched_at_the_run(
+        services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(HEADER + "Anna,Berg,anna@example.org,,,\r\n"
+                    "Ben,Holm,ben@example.org,,,\r\n"
+                    "Cleo,Dahl,,+4930123456,,\r\n", encoding="utf-8")
+    preview = services.import_export.preview(path)
+    assert preview.duplicate_count == 0
+    ben = services.customers.create(CustomerDraft(
+        first_name="Benjamin", emails=(EmailAddress("Ben@example.org", "work"),)))
+    cleo = services.customers.create(CustomerDraft(
+        first_name="C.", phones=(PhoneNumber("+49 30 123456", "mobile"),)))
+    result = services.import_export.run(preview.plan)
+    assert result.created == 1 and result.skipped_duplicates == 2
+    assert {(d.line, d.customer_id, d.matched_on) for d in result.duplicates} == {
+        (3, ben.customer.id, "email"), (4, cleo.customer.id, "phone")}
+    assert _names(services) == ["Anna Berg", "Benjamin", "C."]
+
+
+def test_duplicates_within_the_file_are_skipped_and_never_merged(
+        services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(HEADER + "Anna,Berg,anna@example.org,,,\r\n"
+                    "Anna,B.,ANNA@example.org,,VIP,\r\n", encoding="utf-8")
+    result = services.import_export.run(services.import_export.preview(path).plan,
+                                        merge_duplicates=True)
+    assert (result.created, result.merged) == (1, 0)
+    assert [(d.line, d.customer_id) for d in result.duplicates] == [(3, None)]
+    assert _names(services) == ["Anna Berg"]
+
+
+def test_merge_fills_a_stored_customer_from_the_staged_row(
+        services: Services, tmp_path: Path) -> None:
+    stored = services.customers.create(CustomerDraft(
+        first_name="Anna", emails=(EmailAddress("anna@example.org", "home"),)))
+    path = tmp_path / "people.csv"
+    path.write_text(HEADER + "Anna,Berg,anna@example.org ::: a.berg@example.org,"
+                    "+4930123456,Café ::: vip,1970-02-03\r\n"
+                    "Ben,Holm,ben@example.org,,,\r\n", encoding="utf-8")
+    result = services.import_export.run(services.import_export.preview(path).plan,
+                                        merge_duplicates=True)
+    assert (result.created, result.merged, result.skipped_duplicates) == (1, 1, 0)
+    anna = services.customers.get(stored.customer.id)
+    assert anna.last_name == "Berg"
+    assert [e.address for e in anna.emails] == ["anna@example.org", "a.berg@example.org"]
+    assert [p.number for p in anna.phones] == ["+4930123456"]
+    assert sorted(anna.tags) == ["Café", "vip"]
+    assert anna.special_dates == (SpecialDate(SpecialDateKind.BIRTHDAY, 2, 3, 1970),)
+    assert result.changed.customers == frozenset({stored.customer.id})
+
+
+def test_rows_staged_before_the_date_order_settled_are_stored_month_first(
+        services: Services, tmp_path: Path) -> None:
+    rows = [f"P{i},Row,,,,03/04/1970\r\n" for i in range(30)] + ["Last,Row,,,,3/14/1971\r\n"]
+    path = tmp_path / "dates.csv"
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    preview = services.import_export.preview(path)
+    assert preview.date_order is not None and preview.date_order.value == "mdy"
+    assert services.import_export.run(preview.plan).created == 31
+    birthdays = {(s.month, s.day) for c in _rows(services)
+                 for s in services.customers.get(c.id).special_dates}
+    assert birthdays == {(3, 4), (3, 14)}
+
+
+def test_the_staging_file_goes_with_the_plan(services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(HEADER + "Anna,Berg,anna@example.org,,,\r\n", encoding="utf-8")
+    preview = services.import_export.preview(path)
+    staged = preview.plan.staged
+    assert staged is not None
+    staging_path = Path(staged.file.path)
+    assert staging_path.exists() and staging_path.parent == tmp_path
+    services.import_export.run(preview.plan)
+    assert staging_path.exists()  # the same plan may run again (e.g. after a dry run)
+    del preview, staged
+    gc.collect()
+    assert not staging_path.exists()
