@@ -7,6 +7,7 @@ week; non-ASCII names, yearless birthdays and a 29 February birthday are always 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 
@@ -553,6 +554,9 @@ def fill_demo(
         if empty and count >= _BIG_LOAD:
             stack.enter_context(bulk.rollback_journal_if_alone(db))
         specs = _specs(count, today, seed)
+        stage = None
+        if count >= _BIG_LOAD and bulk.can_stage_in_child():
+            stage = stack.enter_context(bulk.StagedParts(db))
         with db.write() as session:
             existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
             if existing and not append:
@@ -563,12 +567,32 @@ def fill_demo(
             first_id = bulk.next_customer_id(session)
             tag_ids = customer_repo.ensure_tags(session, {t for spec in specs for t in spec[11]})
             stamp = bulk.iso_timestamp(utcnow())
-            def build() -> bulk.BulkRows:
-                # Runs in a worker thread while SQLite indexes the search rows (see
-                # bulk.insert_rows_while_building); plain data in, plain rows out.
-                rows = _table_rows(specs, first_id, stamp, staff_id, tag_ids)
-                rows.interactions = _history(today, first_id, count, seed, staff_id, stamp)
-                return rows
 
-            bulk.insert_rows_while_building(session, _search_rows(specs, first_id), build)
+            def parts() -> Iterator[bulk.BulkRows]:
+                # Made while SQLite indexes the search rows, in a child process or a worker
+                # thread (see bulk.StagedParts, bulk.insert_rows_while_building); plain data
+                # in, plain rows out. The history comes apart, to be copied in while the
+                # customers' indexes are built.
+                yield _table_rows(specs, first_id, stamp, staff_id, tag_ids)
+                yield bulk.BulkRows(
+                    interactions=_history(today, first_id, count, seed, staff_id, stamp)
+                )
+
+            if stage is not None:
+                with stage.running(session, parts):
+                    bulk.insert_rows_staged(session, _search_rows(specs, first_id), stage)
+            else:
+                bulk.insert_rows_while_building(
+                    session, _search_rows(specs, first_id), lambda: _joined(parts())
+                )
     return Changed(customer_list=True, tags=True, touchpoints=True, interactions=True)
+
+
+def _joined(parts: Iterator[bulk.BulkRows]) -> bulk.BulkRows:
+    """The parts' rows as one BulkRows (each table's rows come from one part)."""
+    joined = bulk.BulkRows()
+    for part in parts:
+        for name, rows in vars(part).items():
+            if rows:
+                setattr(joined, name, rows)
+    return joined

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from crmcompanion.core.customer import SpecialDateKind
+from crmcompanion.services import demo as demo_module
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo, generate_drafts
+from crmcompanion.store import bulk
 from crmcompanion.store.bulk import rollback_journal_if_alone
 from crmcompanion.store.customers import ListQuery
 
@@ -85,3 +89,28 @@ def test_bulk_load_keeps_the_wal_while_another_connection_is_open(
     finally:
         other.close()
     assert _journal_mode(path) == "wal"
+
+
+def test_big_demo_is_staged_by_a_child_process_and_leaves_no_scratch_files(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not bulk.can_stage_in_child():
+        pytest.skip("this process has other threads: the demo would not fork here")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    fill_demo(services.db, services.clock, demo_module._BIG_LOAD, staff_id=services.staff_id)
+    assert services.customers.total() == demo_module._BIG_LOAD
+    with services.db.read() as session:
+        counts = session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM customer_search), "
+                "(SELECT count(*) FROM interactions), "
+                "(SELECT count(*) FROM contact_rhythm WHERE last_interaction_on IS NOT NULL), "
+                "(SELECT count(DISTINCT customer_id) FROM interactions)"
+            )
+        ).one()
+    assert counts[0] == demo_module._BIG_LOAD and counts[1] > demo_module._BIG_LOAD / 2
+    assert counts[2] == counts[3]
+    assert _journal_mode(str(tmp_path / "crmcompanion.sqlite3")) == "wal"
+    assert list(scratch.iterdir()) == []

@@ -1,9 +1,13 @@
-"""The overlapped bulk load (rows made in a worker thread while SQLite indexes the search
-rows) writes exactly what the plain one writes, and fails as a whole."""
+"""The overlapped bulk loads (rows made in a worker thread, or written to scratch files by a
+forked child process, while SQLite indexes the search rows) write exactly what the plain one
+writes, and fail as a whole."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -36,35 +40,84 @@ def _dump(services: Services) -> dict[str, list[tuple]]:
     return dumped
 
 
-def _load(services: Services, overlapped: bool) -> None:
-    specs = demo._specs(400, TODAY, 5)
+def _load(services: Services, how: str, count: int = 400) -> None:
+    specs = demo._specs(count, TODAY, 5)
     with services.db.write() as session:
         first_id = bulk.next_customer_id(session)
         tag_ids = customer_repo.ensure_tags(session, demo.TAGS)
         rows = demo._rows(specs, first_id, STAMP, services.staff_id, tag_ids)
-        rows.interactions = demo._history(TODAY, first_id, 400, 5, services.staff_id, STAMP)
-        if overlapped:
+        rows.interactions = demo._history(TODAY, first_id, count, 5, services.staff_id, STAMP)
+        if how == "thread":
             bulk.insert_rows_while_building(session, rows.search, lambda: rows)
+        elif how == "child":
+            customers_part = bulk.BulkRows(
+                customers=rows.customers, emails=rows.emails, phones=rows.phones,
+                tags=rows.tags, dates=rows.dates,
+            )
+            history_part = bulk.BulkRows(interactions=rows.interactions)
+            with bulk.StagedParts(services.db) as stage, stage.running(
+                session, lambda: iter((customers_part, history_part))
+            ):
+                bulk.insert_rows_staged(session, rows.search, stage)
         else:
             bulk.insert_rows(session, rows)
 
 
+def _single_threaded() -> None:
+    if not bulk.can_stage_in_child():
+        pytest.skip("this process has other threads: the staged load would not fork here")
+
+
+@pytest.mark.parametrize("how", ["thread", "child"])
 def test_overlapped_load_writes_what_the_plain_load_writes(
-    services: Services, tmp_path_factory: pytest.TempPathFactory
+    services: Services, tmp_path_factory: pytest.TempPathFactory, how: str
 ) -> None:
     from crmcompanion.services.container import open_services
 
-    _load(services, overlapped=True)
+    if how == "child":
+        _single_threaded()
     other_dir = tmp_path_factory.mktemp("plain")
     plain = open_services(f"sqlite:///{other_dir / 'db.sqlite3'}", other_dir / "b",
                           services.clock)
     try:
-        _load(plain, overlapped=False)
+        # A first load into the empty database (indexes dropped and rebuilt), then a small
+        # one appended (indexes kept; interaction ids carry on from the first load's).
+        for count in (1200, 300):
+            _load(services, how, count)
+            _load(plain, "plain", count)
         overlapped, expected = _dump(services), _dump(plain)
     finally:
         plain.close()
-    assert len(overlapped["customers"]) == 400 and len(overlapped["search"]) == 400
+    assert len(overlapped["customers"]) == 1500 and len(overlapped["search"]) == 1500
     assert overlapped == expected
+
+
+def test_a_failing_child_rolls_the_whole_load_back_and_leaves_no_files(
+    services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _single_threaded()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
+    specs = demo._specs(50, TODAY, 5)
+
+    def parts() -> Iterator[bulk.BulkRows]:
+        yield bulk.BulkRows()
+        raise RuntimeError("made up in the child")
+
+    with (
+        pytest.raises(RuntimeError, match="made up in the child"),
+        bulk.StagedParts(services.db) as stage,
+        services.db.write() as session,
+        stage.running(session, parts),
+    ):
+        search = demo._search_rows(specs, bulk.next_customer_id(session))
+        bulk.insert_rows_staged(session, search, stage)
+    assert services.customers.total() == 0
+    with services.db.read() as session:
+        assert session.scalar(text("SELECT count(*) FROM customer_search")) == 0
+    assert list((tmp_path / "scratch").iterdir()) == []
+    demo.fill_demo(services.db, services.clock, 50, staff_id=services.staff_id)
+    assert services.customers.total() == 50
 
 
 def test_a_failing_build_rolls_the_whole_load_back(services: Services) -> None:
