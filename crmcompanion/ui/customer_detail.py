@@ -1,4 +1,6 @@
-"""The read-only profile panel beside the customer list, with Edit, Archive and Delete.
+"""The read-only profile panel beside the customer list, with Edit, Archive and Delete; with
+several customers selected, a short "N customers selected" summary and the actions that apply
+to all of them (Export…, Archive, Delete) instead of one profile.
 
 User text is always shown as plain text (never rich text), so a note containing markup is
 displayed, not interpreted.
@@ -52,12 +54,17 @@ class CustomerDetail(QFrame):
     export_data_requested = Signal(int)
     erase_requested = Signal(int)
     close_requested = Signal()
+    # Several selected: the view knows which (the list's selection), so no ids travel here.
+    export_selected_requested = Signal()
+    archive_selected_requested = Signal(bool)  # archive (True) or unarchive (False)
+    delete_selected_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
         self.setMinimumWidth(300)
         self.customer: Customer | None = None
+        self.summary_count = 0  # customers summarised when several are selected, else 0
         # Upcoming touchpoints and history (ui.customer_activity), kept across customers.
         self.activity: QWidget | None = None
         outer = QVBoxLayout(self)
@@ -78,7 +85,9 @@ class CustomerDetail(QFrame):
         self._body_layout.setSpacing(4)
         scroll.setWidget(self._body)
         outer.addWidget(scroll, 1)
-        buttons = QHBoxLayout()
+        self.single_actions = QWidget()
+        buttons = QHBoxLayout(self.single_actions)
+        buttons.setContentsMargins(0, 0, 0, 0)
         self.edit_button = QPushButton("Edit")
         self.edit_button.setObjectName("primary")
         self.archive_button = QPushButton("Archive")
@@ -95,7 +104,24 @@ class CustomerDetail(QFrame):
         buttons.addWidget(self.more_button)
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
-        outer.addLayout(buttons)
+        outer.addWidget(self.single_actions)
+        self.several_actions = QWidget()
+        several = QHBoxLayout(self.several_actions)
+        several.setContentsMargins(0, 0, 0, 0)
+        self.export_selected_button = QPushButton("Export…")
+        self.export_selected_button.setObjectName("primary")
+        self.export_selected_button.setToolTip("Export the selected customers as CSV, vCard "
+                                               "or calendar")
+        self.archive_selected_button = QPushButton("Archive")
+        self.delete_selected_button = QPushButton("Delete")
+        self.delete_selected_button.setObjectName("danger")
+        self.delete_selected_button.setToolTip("Delete the selected customers (Del)")
+        several.addWidget(self.export_selected_button)
+        several.addWidget(self.archive_selected_button)
+        several.addStretch(1)
+        several.addWidget(self.delete_selected_button)
+        self.several_actions.setVisible(False)
+        outer.addWidget(self.several_actions)
         self.edit_button.clicked.connect(lambda: self._emit_for(self.edit_requested))
         self.delete_button.clicked.connect(lambda: self._emit_for(self.delete_requested))
         self.archive_button.clicked.connect(self._archive_clicked)
@@ -103,6 +129,11 @@ class CustomerDetail(QFrame):
             lambda: self._emit_for(self.export_data_requested)
         )
         self.erase_action.triggered.connect(lambda: self._emit_for(self.erase_requested))
+        self.export_selected_button.clicked.connect(self.export_selected_requested)
+        self.delete_selected_button.clicked.connect(self.delete_selected_requested)
+        self.archive_selected_button.clicked.connect(
+            lambda: self.archive_selected_requested.emit(self._archive_several))
+        self._archive_several = True
 
     def _emit_for(self, signal: Signal) -> None:
         if self.customer is not None:
@@ -116,14 +147,46 @@ class CustomerDetail(QFrame):
         """A widget shown under the profile with a `load(customer_id, name)` method."""
         self.activity = activity
 
-    def show_customer(self, customer: Customer) -> None:
-        self.customer = customer
-        self.archive_button.setText("Unarchive" if customer.is_archived else "Archive")
+    def _clear_body(self) -> None:
         while self._body_layout.count():
             item = self._body_layout.takeAt(0)
             widget = item.widget()
             if widget is not None and widget is not self.activity:
+                widget.hide()  # gone now, not only once the deferred delete runs
                 widget.deleteLater()
+
+    def show_summary(self, count: int, archive: bool = True) -> None:
+        """Several customers selected: how many, and what can be done to all of them.
+
+        `archive` False offers Unarchive instead (the list shows only archived customers).
+        """
+        self.customer = None
+        self.summary_count = count
+        self._archive_several = archive
+        self.archive_selected_button.setText("Archive" if archive else "Unarchive")
+        self.single_actions.setVisible(False)
+        self.several_actions.setVisible(True)
+        self._clear_body()
+        if self.activity is not None:
+            self.activity.setVisible(False)  # kept for the next profile, not in a summary
+        add = self._body_layout.addWidget
+        add(plain_label(f"{count:,} customers selected", "detailName"))
+        add(plain_label("Export, archive or delete them all at once below.", "muted"))
+        self._section("SELECTING")
+        for hint in ("Ctrl+click adds or removes one customer",
+                     "Shift+click or Shift+arrows select a range",
+                     "Ctrl+A selects everyone listed",
+                     "Esc clears the selection"):
+            add(plain_label(hint, "muted"))
+        self._body_layout.addStretch(1)
+
+    def show_customer(self, customer: Customer) -> None:
+        self.customer = customer
+        self.summary_count = 0
+        self.single_actions.setVisible(True)
+        self.several_actions.setVisible(False)
+        self.archive_button.setText("Unarchive" if customer.is_archived else "Archive")
+        self._clear_body()
         add = self._body_layout.addWidget
         add(plain_label(customer.display_name, "detailName"))
         subtitle = [customer.company] if customer.company else []
@@ -158,6 +221,7 @@ class CustomerDetail(QFrame):
         if self.activity is not None:
             self.activity.load(customer.id, customer.display_name)  # type: ignore[attr-defined]
             add(self.activity)
+            self.activity.setVisible(True)
         self._body_layout.addStretch(1)
 
     def _section(self, title: str) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -53,6 +55,36 @@ SORT_BY_COLUMN: dict[int, str] = {
 COLUMN_BY_SORT: dict[str, int] = {sort: column for column, sort in SORT_BY_COLUMN.items()}
 
 KIND_TITLES = {Kind.EXTERNAL: "External", Kind.INTERNAL: "Internal"}
+
+
+@dataclass(frozen=True)
+class ListSelection:
+    """The selected rows of the list as merged [first, last] ranges, never one object per row:
+    Ctrl+A over 100,000 customers is one range, and `everything` then stands for "all the
+    customers matching the list's query" without reading a single id."""
+
+    query: ListQuery
+    ranges: tuple[tuple[int, int], ...]
+    total: int  # rows listed
+
+    @classmethod
+    def of_rows(cls, query: ListQuery, ranges: Iterable[tuple[int, int]],
+                total: int) -> ListSelection:
+        merged: list[tuple[int, int]] = []
+        for first, last in sorted(ranges):
+            if merged and first <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+            else:
+                merged.append((first, last))
+        return cls(query, tuple(merged), total)
+
+    @property
+    def count(self) -> int:
+        return sum(last - first + 1 for first, last in self.ranges)
+
+    @property
+    def everything(self) -> bool:
+        return self.total > 0 and self.ranges == ((0, self.total - 1),)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -100,6 +132,30 @@ class CustomerTableModel(QAbstractTableModel):
 
     def position_of(self, customer_id: int) -> int | None:
         return self._customers.position_of(self._query, customer_id)
+
+    def positions_of(self, ids: list[int]) -> dict[int, int]:
+        return self._customers.positions_of(self._query, ids)
+
+    def selection_of(self, ranges: Iterable[tuple[int, int]]) -> ListSelection:
+        return ListSelection.of_rows(self._query, ranges, self._total)
+
+    def ids_of(self, selection: ListSelection) -> list[int]:
+        """The customer ids of the selected rows, in list order.
+
+        From the pages already fetched when they cover the selection (a few clicked rows);
+        otherwise one service call reads the ids from the sort index, without fetching rows
+        into the model (a Shift+click range over rows never painted).
+        """
+        ids: list[int] = []
+        for first, last in selection.ranges:
+            for row in range(first, last + 1):
+                page = self._pages.get(row // PAGE_SIZE)
+                offset = row % PAGE_SIZE
+                if page is None or offset >= len(page):
+                    return self._customers.ids_in_rows(
+                        self._query, list(selection.ranges), self._total)
+                ids.append(page[offset].id)
+        return ids
 
     def _fetch(self, page_number: int) -> list[CustomerRow]:
         page = self._customers.page_at(

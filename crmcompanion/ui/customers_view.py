@@ -2,14 +2,31 @@
 
 Every change goes through a service call whose `Changed` is published on the bus; this view
 (like every other) refreshes from the bus, so edits made anywhere show up here.
+
+The list selects like any desktop contact list: click, Ctrl+click, Shift+click or
+Shift+arrows, Ctrl+A. A selection is read as row ranges (`ListSelection`), never row by row,
+so selecting all of 100,000 customers costs nothing; "everything selected" stands for the
+list's query, and ids are resolved through the services only when an action needs them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -33,7 +50,13 @@ from crmcompanion.core.errors import DomainError, NotFoundError
 from crmcompanion.core.settings import CONFIRM_DELETE
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
-from crmcompanion.services.customers import DeletedCustomer, ListQuery, SortColumn
+from crmcompanion.services.customers import (
+    ArchivedCustomers,
+    DeletedCustomer,
+    DeletedCustomers,
+    ListQuery,
+    SortColumn,
+)
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.import_export import ImportExportService, ImportResult, UndoneImport
 from crmcompanion.ui.bus import AppState
@@ -53,10 +76,12 @@ from crmcompanion.ui.customer_model import (
     TAGS,
     UPDATED,
     CustomerTableModel,
+    ListSelection,
 )
 from crmcompanion.ui.personal_data import PersonalDataActions
 from crmcompanion.ui.style import STATUS_TITLES
 from crmcompanion.ui.widgets import EmptyState, PageHeader, StatusPillDelegate
+from crmcompanion.ui.workers import BackgroundTask, TaskProgressDialog
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +95,15 @@ COLUMN_WIDTHS = {
 HIDDEN_WITH_DETAIL = (PHONE, KIND, UPDATED)
 ARCHIVED_CHOICES = (("Hide archived", False), ("Only archived", True), ("Include archived", None))
 LIST_PAGE, NO_MATCH_PAGE, EMPTY_PAGE = range(3)
+# Several selected: a selection up to this size is kept across a refresh of the list (found
+# again by id in one pass); a bigger one, unless it is everything, falls back to the current row.
+KEEP_SELECTION_UP_TO = 2000
+# Bulk actions on up to this many customers run at once (~0.1 s); more run on the worker
+# thread behind a progress window, so the window keeps painting.
+INLINE_UP_TO = 200
+# Undo keeps every deleted row in memory (~6 kB a customer); past this, deleting is refused
+# with a way out rather than holding hundreds of megabytes.
+MAX_DELETE_AT_ONCE = 10_000
 
 
 class UndoBar(QFrame):
@@ -91,6 +125,21 @@ class UndoBar(QFrame):
         self.setVisible(False)
 
 
+class CustomerTable(QTableView):
+    """The list's table: Qt's extended selection, except Ctrl+Home / Ctrl+End, which select the
+    first / last customer (as they did before several could be selected) instead of only moving
+    the focus there the way Ctrl+arrows do."""
+
+    def selectionCommand(
+        self, index: QModelIndex | QPersistentModelIndex, event: QEvent | None = None
+    ) -> QItemSelectionModel.SelectionFlag:
+        if (isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Home, Qt.Key.Key_End)
+                and event.modifiers() == Qt.KeyboardModifier.ControlModifier):
+            flags = QItemSelectionModel.SelectionFlag
+            return flags.ClearAndSelect | flags.Rows
+        return super().selectionCommand(index, event)
+
+
 class CustomersView(QWidget):
     message = Signal(str)  # a short status line for the main window
 
@@ -102,6 +151,8 @@ class CustomersView(QWidget):
         self._customers = services.customers
         self._bus = bus
         self._deleted: DeletedCustomer | None = None
+        self._undo_action: Callable[[], object] | None = None
+        self.bulk_task: BackgroundTask | None = None  # a bulk action on the worker thread
         self.editor: CustomerEditor | None = None
         self._total = self._customers.total()
 
@@ -118,7 +169,6 @@ class CustomersView(QWidget):
         self.import_wizard: QWidget | None = None
         self.export_dialog: QWidget | None = None
         self.merge_dialog: QWidget | None = None
-        self._import_undo_offered = False
         self.import_button = QPushButton("Import…")
         self.import_button.setToolTip("Import customers from a CSV or vCard file")
         self.import_button.clicked.connect(self.open_import)
@@ -174,10 +224,10 @@ class CustomersView(QWidget):
         # --- list, no-match and empty pages ---
         self.stack = QStackedWidget()
         self.model = CustomerTableModel(self._customers, ListQuery())
-        self.table = QTableView()
+        self.table = CustomerTable()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
@@ -249,11 +299,11 @@ class CustomersView(QWidget):
         delete.activated.connect(self.delete_selected)
         close = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         close.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        close.activated.connect(self.close_detail)
+        close.activated.connect(self.escape)
 
         # --- wiring ---
         self.table.activated.connect(self._row_activated)
-        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.search.textChanged.connect(self._apply_query)
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
@@ -265,6 +315,9 @@ class CustomersView(QWidget):
         self.detail.export_data_requested.connect(self.personal_data.export)
         self.detail.erase_requested.connect(self.personal_data.erase)
         self.detail.close_requested.connect(self.close_detail)
+        self.detail.export_selected_requested.connect(self.open_export)
+        self.detail.archive_selected_requested.connect(self.archive_selected)
+        self.detail.delete_selected_requested.connect(self.delete_selected)
         bus.changed.connect(self._on_changed)
 
         self._reload_tags()
@@ -287,11 +340,22 @@ class CustomersView(QWidget):
         )
 
     def _apply_query(self) -> None:
-        keep = self.selected_id()
-        self.model.set_query(self.current_query())
+        before = self.selection()
+        current = self.selected_id()
+        query = self.current_query()
+        keep_all = before.everything and before.count > 1 and _same_rows(before.query, query)
+        keep_ids = (self.model.ids_of(before)
+                    if 1 < before.count <= KEEP_SELECTION_UP_TO and not keep_all else None)
+        self.model.set_query(query)
         self._show_state()
-        if keep is not None:
-            self.select_customer(keep, scroll=False)
+        if keep_all:
+            self.table.selectAll()
+            self._set_current(current)
+        elif keep_ids:
+            self.select_customers(keep_ids, current)
+        elif current is not None:
+            self.select_customer(current, scroll=False)
+        self._selection_changed()  # a reset clears the selection without telling
 
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
         if column not in SORT_BY_COLUMN:
@@ -327,12 +391,20 @@ class CustomersView(QWidget):
             self.stack.setCurrentIndex(NO_MATCH_PAGE)
         else:
             self.stack.setCurrentIndex(LIST_PAGE)
+        self._show_subtitle()
+
+    def _show_subtitle(self) -> None:
+        shown = self.model.rowCount()
         if self._total == 0:
-            self.header.set_subtitle("")
+            text = ""
         elif shown == self._total:
-            self.header.set_subtitle(f"{self._total:,} customers")
+            text = f"{self._total:,} customers"
         else:
-            self.header.set_subtitle(f"{shown:,} of {self._total:,} customers")
+            text = f"{shown:,} of {self._total:,} customers"
+        selected = self.selection().count if text else 0
+        if selected > 1:
+            text += f" · {selected:,} selected"
+        self.header.set_subtitle(text)
 
     def _reload_tags(self) -> None:
         current = self.tag_filter.currentData()
@@ -348,7 +420,13 @@ class CustomersView(QWidget):
             self._apply_query()  # the chosen tag no longer exists
 
     # --- selection ----------------------------------------------------------------------
+    def selection(self) -> ListSelection:
+        """The selected rows as ranges (cheap at any size: Ctrl+A is one range)."""
+        ranges = [(r.top(), r.bottom()) for r in self.table.selectionModel().selection()]
+        return self.model.selection_of(ranges)
+
     def selected_id(self) -> int | None:
+        """The current customer: the current row, when it is selected."""
         index = self.table.currentIndex()
         if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row()):
             return None
@@ -366,12 +444,62 @@ class CustomersView(QWidget):
             )
         return True
 
-    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self.detail.isVisible() and current.isValid():
-            self.open_customer(int(current.siblingAtColumn(NAME).data(ID_ROLE)))
+    def select_customers(self, ids: list[int], current: int | None = None) -> int:
+        """Select these customers (those listed), `current` as the current row; how many."""
+        rows = sorted(self.model.positions_of(ids).values())
+        selection = QItemSelection()
+        last_column = self.model.columnCount() - 1
+        start = 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or rows[i] != rows[i - 1] + 1:  # the end of a run of rows
+                selection.select(self.model.index(rows[start], 0),
+                                 self.model.index(rows[i - 1], last_column))
+                start = i
+        flags = QItemSelectionModel.SelectionFlag
+        self.table.selectionModel().select(selection, flags.ClearAndSelect | flags.Rows)
+        self._set_current(current if current in ids else (ids[0] if ids else None))
+        return len(rows)
+
+    def _set_current(self, customer_id: int | None) -> None:
+        row = self.model.position_of(customer_id) if customer_id is not None else None
+        if row is not None:
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(row, NAME), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def _selection_changed(self) -> None:
+        """One customer: its profile (if the panel is open); several: the summary."""
+        selection = self.selection()
+        self._show_subtitle()
+        if selection.count > 1:
+            self.detail.show_summary(selection.count, archive=selection.query.archived is not True)
+            self._show_detail_panel()
+            return
+        customer_id = self._single_selected_id(selection)
+        if customer_id is None:
+            if self.detail.summary_count:
+                self.close_detail()
+        elif self.detail.isVisible():
+            shown = self.detail.customer
+            if self.detail.summary_count or shown is None or shown.id != customer_id:
+                self.open_customer(customer_id)
+
+    def _single_selected_id(self, selection: ListSelection) -> int | None:
+        if selection.count != 1:
+            return None
+        value = self.model.index(selection.ranges[0][0], NAME).data(ID_ROLE)
+        return int(value) if value is not None else None
+
+    def escape(self) -> None:
+        """Esc: clears a selection of several, else closes the profile, else deselects."""
+        if self.selection().count > 1 or not self.detail.isVisible():
+            self.table.clearSelection()
+        else:
+            self.close_detail()
 
     def _row_activated(self, index: QModelIndex) -> None:
         if index.isValid():
+            if self.selection().count > 1:  # Enter opens the current row, on its own
+                self.table.selectRow(index.row())
             self.open_customer(int(index.siblingAtColumn(NAME).data(ID_ROLE)))
 
     def open_selected(self) -> None:
@@ -387,6 +515,9 @@ class CustomersView(QWidget):
             self.close_detail()
             return
         self.detail.show_customer(customer)
+        self._show_detail_panel()
+
+    def _show_detail_panel(self) -> None:
         if not self.detail.isVisible():
             self.detail.setVisible(True)
             for column in HIDDEN_WITH_DETAIL:
@@ -397,6 +528,7 @@ class CustomersView(QWidget):
     def close_detail(self) -> None:
         self.detail.setVisible(False)
         self.detail.customer = None
+        self.detail.summary_count = 0
         for column in HIDDEN_WITH_DETAIL:
             self.table.setColumnHidden(column, False)
         self.table.setFocus()
@@ -464,7 +596,12 @@ class CustomersView(QWidget):
         self.message.emit(f"{verb} {saved.customer.display_name}.")
 
     def delete_selected(self) -> None:
-        customer_id = self.selected_id()
+        """Delete (the Del key, the panel's Delete): the current customer, or all selected."""
+        selection = self.selection()
+        if selection.count > 1:
+            self.delete_several(selection)
+            return
+        customer_id = self._single_selected_id(selection) or self.selected_id()
         if customer_id is not None:
             self.delete_customer(customer_id)
 
@@ -498,28 +635,32 @@ class CustomersView(QWidget):
         self._offer_undo(deleted)
 
     def _offer_undo(self, deleted: DeletedCustomer) -> None:
+        self._offer(f"Deleted {deleted.display_name}.", self.undo_delete)
         self._deleted = deleted
-        self.undo_bar.label.setText(f"Deleted {deleted.display_name}.")
+
+    def _offer(self, text: str, undo: Callable[[], object], seconds: int = UNDO_SECONDS) -> None:
+        """Show the Undo bar (and Ctrl+Z) for `seconds`; `undo` runs if the user asks."""
+        self._hide_undo()
+        self._undo_action = undo
+        self.undo_bar.label.setText(text)
         self.undo_bar.setVisible(True)
         self.undo_shortcut.setEnabled(True)
-        self._undo_timer.start(UNDO_SECONDS * 1000)
+        self._undo_timer.start(seconds * 1000)
 
     def _hide_undo(self) -> None:
         self._deleted = None
-        self._import_undo_offered = False
+        self._undo_action = None
         self.undo_bar.setVisible(False)
         self.undo_shortcut.setEnabled(False)
         self._undo_timer.stop()
 
     @property
     def undo_offered(self) -> bool:
-        return self._deleted is not None or self._import_undo_offered
+        return self._undo_action is not None
 
     def _undo_clicked(self) -> None:
-        if self._import_undo_offered:
-            self.undo_last_import()
-        else:
-            self.undo_delete()
+        if self._undo_action is not None:
+            self._undo_action()
 
     def undo_delete(self) -> None:
         deleted = self._deleted
@@ -547,12 +688,133 @@ class CustomersView(QWidget):
         self._bus.publish(changed)
         self.message.emit(f"Added {SAMPLE_CUSTOMERS} sample customers.")
 
-    # --- import, export, duplicates (issue 6) ------------------------------------------------
+    # --- several customers at once ------------------------------------------------------
     def selected_ids(self) -> list[int]:
-        """The selected customers, in list order."""
-        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows(NAME))
-        ids = [self.model.index(row, NAME).data(ID_ROLE) for row in rows]
-        return [int(value) for value in ids if value is not None]
+        """The selected customers, in list order (resolved through the services when the
+        selection reaches rows the list never fetched)."""
+        selection = self.selection()
+        return self.model.ids_of(selection) if selection.count else []
+
+    def _ids_work(self, selection: ListSelection) -> Callable[[], list[int]]:
+        """The selection's ids, read where the action runs: from the list's pages for a small
+        selection, from the services (safe on the worker thread) for a big one."""
+        if selection.count <= INLINE_UP_TO:
+            ids = self.model.ids_of(selection)
+            return lambda: ids
+        customers = self._customers
+        return lambda: customers.ids_in_rows(selection.query, list(selection.ranges),
+                                             selection.total)
+
+    def _run_bulk(self, count: int, title: str, label: str, work: Callable[[], Any],
+                  done: Callable[[Any], None]) -> None:
+        """Run `work` now for a few customers, else on the worker thread behind a progress
+        window; `done(result)` on the GUI thread either way, a clear message on failure."""
+        def failed(exc: object) -> None:
+            text = str(exc) if isinstance(exc, DomainError) else (
+                f"Something went wrong ({exc}). Details are in the log.")
+            QMessageBox.warning(self, f"Could not {title.lower()}", text)
+
+        if count <= INLINE_UP_TO:
+            try:
+                result = work()
+            except DomainError as exc:
+                failed(exc)
+                return
+            done(result)
+            return
+        task = BackgroundTask(lambda _state: work(), title.lower(), self)
+        progress = TaskProgressDialog(task, title, label, self, cancellable=False)
+        task.succeeded.connect(done)
+        task.failed.connect(failed)
+        self.bulk_task = task
+        task.start()
+        progress.show()
+
+    def delete_several(self, selection: ListSelection) -> None:
+        count = selection.count
+        if count > MAX_DELETE_AT_ONCE:
+            QMessageBox.information(
+                self, "Too many to delete at once",
+                f"{count:,} customers are selected. Delete at most {MAX_DELETE_AT_ONCE:,} at "
+                "once (Undo keeps each of them until you move on): narrow the list with a "
+                "search or filter. To take back an import, use More → Undo last import.")
+            return
+        if self._services.settings.get(CONFIRM_DELETE):
+            answer = QMessageBox.question(
+                self, "Delete customers",
+                f"Delete these {count:,} customers, with their conversations and dates? "
+                "You can undo this right afterwards.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        ids = self._ids_work(selection)
+        first_row = selection.ranges[0][0]
+        customers = self._customers
+
+        def done(deleted: DeletedCustomers) -> None:
+            self.table.clearSelection()
+            self.close_detail()
+            self._bus.publish(deleted.changed)
+            if self.model.rowCount():
+                self.table.selectRow(min(first_row, self.model.rowCount() - 1))
+            self._offer(f"Deleted {deleted.count:,} customers.",
+                        lambda: self.undo_delete_several(deleted))
+            self.message.emit(f"Deleted {deleted.count:,} customers.")
+
+        self._run_bulk(count, "Delete", f"Deleting {count:,} customers…",
+                       lambda: customers.delete_many(ids()), done)
+
+    def undo_delete_several(self, deleted: DeletedCustomers) -> None:
+        self._hide_undo()
+
+        def done(changed: Changed) -> None:
+            self._bus.publish(changed)
+            self.select_customers(list(deleted.customer_ids))
+            self.message.emit(f"Restored {deleted.count:,} customers.")
+
+        customers = self._customers
+        self._run_bulk(deleted.count, "Undo", f"Restoring {deleted.count:,} customers…",
+                       lambda: customers.undo_delete_many(deleted), done)
+
+    def archive_selected(self, archive: bool = True) -> None:
+        """Archive (or unarchive) every selected customer, with Undo."""
+        selection = self.selection()
+        if selection.count == 0:
+            return
+        if selection.count == 1:
+            customer_id = self._single_selected_id(selection)
+            if customer_id is not None:
+                self.set_archived(customer_id, archive)
+            return
+        ids = self._ids_work(selection)
+        customers = self._customers
+        verb = "Archived" if archive else "Unarchived"
+
+        def done(result: ArchivedCustomers) -> None:
+            self._bus.publish(result.changed)
+            noun = "customer" if result.count == 1 else "customers"
+            text = f"{verb} {result.count:,} {noun}."
+            self.message.emit(text)
+            if result.count:
+                self._offer(text, lambda: self._undo_archive(result))
+
+        self._run_bulk(selection.count, verb[:-1], f"{verb[:-1]}ing {selection.count:,} "
+                       "customers…", lambda: customers.set_archived_many(ids(), archive), done)
+
+    def _undo_archive(self, archived: ArchivedCustomers) -> None:
+        self._hide_undo()
+        customers = self._customers
+
+        def done(changed: Changed) -> None:
+            self._bus.publish(changed)
+            self.message.emit(f"Undid: {archived.count:,} customers are as they were.")
+
+        self._run_bulk(archived.count, "Undo", "Undoing…",
+                       lambda: customers.undo_archive_many(archived), done)
+
+    # --- import, export, duplicates (issue 6) ------------------------------------------------
 
     def open_import(self) -> QWidget:
         from crmcompanion.ui.import_wizard import ImportWizard
@@ -568,8 +830,12 @@ class CustomersView(QWidget):
     def open_export(self) -> QWidget:
         from crmcompanion.ui.export_dialog import ExportDialog
 
-        dialog = ExportDialog(self.transfer, self.current_query(), self.model.rowCount(),
-                              self.selected_ids(), self._services.clock, self.window())
+        selection = self.selection()
+        everything = selection.everything
+        selected = [] if everything else self.selected_ids()
+        dialog = ExportDialog(self.transfer, self.model.query, self.model.rowCount(),
+                              selected, self._services.clock, self.window(),
+                              all_selected=everything)
         dialog.exported.connect(lambda result: self.message.emit(
             f"Exported {result.count:,} to {result.path}."))
         dialog.finished.connect(dialog.deleteLater)
@@ -580,13 +846,9 @@ class CustomersView(QWidget):
     def _offer_import_undo(self, result: ImportResult) -> None:
         if not result.created:
             return
-        self._deleted = None
-        self._import_undo_offered = True
         noun = "customer" if result.created == 1 else "customers"
-        self.undo_bar.label.setText(f"Imported {result.created:,} {noun}.")
-        self.undo_bar.setVisible(True)
-        self.undo_shortcut.setEnabled(True)
-        self._undo_timer.start(UNDO_SECONDS * 3000)
+        self._offer(f"Imported {result.created:,} {noun}.", self.undo_last_import,
+                    UNDO_SECONDS * 3)
         self.message.emit(f"Imported {result.created:,} {noun}. Undo: More → Undo last import.")
 
     def undo_last_import(self) -> UndoneImport | None:
@@ -622,3 +884,8 @@ class CustomersView(QWidget):
         shown = self.detail.customer
         if shown is not None and shown.id in changed.customers and self.detail.isVisible():
             self.open_customer(shown.id)
+
+
+def _same_rows(a: ListQuery, b: ListQuery) -> bool:
+    """Whether two list queries list the same customers (in any order)."""
+    return replace(a, sort=b.sort, descending=b.descending) == b

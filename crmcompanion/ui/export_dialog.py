@@ -2,7 +2,8 @@
 
 Why it takes the Customers page's current `ListQuery`: owners export "what I see" (a search,
 a tag, a status filter) for a mail merge or printing, so the dialog exports exactly the query
-the list shows, or exactly the selected rows. The options are those the services offer:
+the list shows, or exactly the selected rows in list order (everyone selected with Ctrl+A is
+exported through the query, never as 100,000 ids). The options are those the services offer:
 CSV columns (the documented defaults pre-ticked), UTF-8 with BOM for Excel or without, comma or
 semicolon; vCard 4.0 or 3.0; an iCalendar of birthdays and anniversaries, optionally with the
 upcoming touchpoints. Writing runs on the worker thread with progress; a cancelled CSV export
@@ -62,11 +63,13 @@ class ExportDialog(QDialog):
     exported = Signal(object)  # ExportResult
 
     def __init__(self, service: ImportExportService, query: ListQuery, listed: int,
-                 selected_ids: list[int], clock: Clock, parent: QWidget | None = None) -> None:
+                 selected_ids: list[int], clock: Clock, parent: QWidget | None = None,
+                 all_selected: bool = False) -> None:
         super().__init__(parent)
         self._service = service
         self._query = query
         self._selected = list(selected_ids)
+        self._all_selected = all_selected and listed > 0  # everyone listed: the query
         self._clock = clock
         self._path_chosen = False  # typed or picked by the user: keep it when the format changes
         self.task: BackgroundTask | None = None
@@ -85,12 +88,17 @@ class ExportDialog(QDialog):
         which = QGroupBox("Which customers")
         which_layout = QVBoxLayout(which)
         self.listed_radio = QRadioButton(self._listed_text(query, listed))
-        self.selected_radio = QRadioButton(
-            f"The {len(self._selected):,} selected customer"
-            + ("" if len(self._selected) == 1 else "s") if self._selected
-            else "Only the selected customer (none selected)")
-        self.selected_radio.setEnabled(bool(self._selected))
-        self.listed_radio.setChecked(True)
+        selected = listed if self._all_selected else len(self._selected)
+        if self._all_selected:
+            text = f"The {selected:,} selected customers (everyone listed)"
+        elif selected:
+            text = f"The {selected:,} selected customer" + ("" if selected == 1 else "s")
+        else:
+            text = "Only the selected customer (none selected)"
+        self.selected_radio = QRadioButton(text)
+        self.selected_radio.setEnabled(selected > 0)
+        # Several selected and then Export…: those are what the user means.
+        (self.selected_radio if selected > 1 else self.listed_radio).setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.listed_radio)
         group.addButton(self.selected_radio)
@@ -316,7 +324,8 @@ class ExportDialog(QDialog):
             self._show_banner(f"The folder {path.parent} does not exist.", error=True)
             return None
         key = self.format
-        ids = self._selected if self.selected_radio.isChecked() else None
+        ids = self._selected if self.selected_radio.isChecked() and not self._all_selected \
+            else None
         query, service = self._query, self._service
         if key == CSV:
             options = self.csv_options()
