@@ -10,23 +10,31 @@ Why it is built this way:
   columns that allow numbers stay numbers.
 - The hot path for `CustomerDraft`/`Customer` rows is one flat function per row, because
   100,000 rows must take well under a second of CPU.
+- The export of stored customers does not go through drafts at all: the store hands over the
+  customers rows and their child cells (`encode_customers`), and most lines are one join plus
+  a few whole-line checks; see MARK for how cells made from child rows arrive neutralised.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import logging
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from operator import itemgetter
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Any, Final, NamedTuple, TextIO
 
 from crmcompanion.core.atomic_file import replaced_atomically
 from crmcompanion.core.csv_codec import (
+    FORMULA_TRIGGERS,
     MULTI_VALUE_SEPARATOR,
     OWN_COLUMNS,
     neutralise,
@@ -79,15 +87,7 @@ class ExportRow:
 
 
 # A row is an ExportRow, a draft, a stored customer, or a plain dict keyed by column key.
-class OwnCells(list[str]):
-    """One customer's own-format cells in OWN_COLUMNS order, not yet neutralised, made
-    straight from the database by `store.transfer.iter_export_cells` (no CustomerDraft):
-    the fast export path. `own_cells` gives the same list for a draft."""
-
-    __slots__ = ()
-
-
-ExportInput = ExportRow | CustomerDraft | Customer | OwnCells | Mapping[str, object]
+ExportInput = ExportRow | CustomerDraft | Customer | Mapping[str, object]
 
 
 @dataclass(frozen=True)
@@ -173,11 +173,6 @@ def _draft_values(d: CustomerDraft | Customer, last_contact: date | datetime | N
     ]
 
 
-def own_cells(d: CustomerDraft | Customer, last_contact: date | datetime | None) -> OwnCells:
-    """The own-format cells `write_csv` writes for a draft (what OwnCells rows hold)."""
-    return OwnCells(_draft_values(d, last_contact))
-
-
 def last_contact_text(value: date | datetime | None) -> str:
     """The "Last contact" cell."""
     return _date_text(value)
@@ -216,6 +211,14 @@ def _format_cell(value: object, text_column: bool) -> str:
 
 _RISKY: Final = frozenset("=+-@\t\r'")
 _NEEDS_QUOTES: Final = re.compile('["\r\n]').search
+_LINE_END: Final = "\r\n"
+
+
+def _header_line(columns: Sequence[ExportColumn], delimiter: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator=_LINE_END).writerow(
+        [neutralise(c.header) for c in columns])
+    return buffer.getvalue()
 
 
 def write_csv(rows: Iterable[ExportInput], stream: TextIO,
@@ -225,8 +228,8 @@ def write_csv(rows: Iterable[ExportInput], stream: TextIO,
     Returns the number of customer rows written.
     """
     columns = options.resolved_columns()
-    writer = csv.writer(stream, delimiter=options.delimiter, lineterminator="\r\n")
-    writer.writerow([neutralise(c.header) for c in columns])
+    writer = csv.writer(stream, delimiter=options.delimiter, lineterminator=_LINE_END)
+    stream.write(_header_line(columns, options.delimiter))
     own_indices = [_OWN_INDEX.get(c.key, -1) for c in columns]
     all_own = all(i >= 0 for i in own_indices)
     identity = own_indices == list(range(len(OWN_COLUMNS)))
@@ -237,9 +240,7 @@ def write_csv(rows: Iterable[ExportInput], stream: TextIO,
     separators = len(columns) - 1 if len(columns) > 1 else -1
     count = 0
     for row in rows:
-        if type(row) is OwnCells:
-            values = row
-        elif isinstance(row, ExportRow):
+        if isinstance(row, ExportRow):
             values = _draft_values(row.customer, row.last_contact)
             if row.uid and not values[-1]:
                 values[-1] = row.uid
@@ -261,11 +262,20 @@ def write_csv(rows: Iterable[ExportInput], stream: TextIO,
         # and joining them ourselves is twice as fast as the csv writer; the rest go through it.
         line = delimiter.join(cells)
         if line.count(delimiter) == separators and not _NEEDS_QUOTES(line):
-            put(line + "\r\n")
+            put(line + _LINE_END)
         else:
             write(cells)
         count += 1
     return count
+
+
+@contextmanager
+def _target_stream(path: str | os.PathLike[str], options: ExportOptions) -> Iterator[TextIO]:
+    """The temporary file that replaces `path` when the block ends cleanly (see module doc)."""
+    options.resolved_columns()  # fail on bad options before creating anything
+    encoding = "utf-8-sig" if options.bom else "utf-8"
+    with replaced_atomically(Path(path), "w", encoding=encoding, newline="") as stream:
+        yield stream
 
 
 def export_csv(rows: Iterable[ExportInput], path: str | os.PathLike[str],
@@ -275,10 +285,144 @@ def export_csv(rows: Iterable[ExportInput], path: str | os.PathLike[str],
     On any error (including the caller's iterator raising to cancel) the target is untouched
     and the temporary file is removed. Returns the number of rows written.
     """
-    target = Path(path)
-    options.resolved_columns()  # fail on bad options before creating anything
-    encoding = "utf-8-sig" if options.bom else "utf-8"
-    with replaced_atomically(target, "w", encoding=encoding, newline="") as stream:
+    with _target_stream(path, options) as stream:
         count = write_csv(rows, stream, options)
-    logger.info("exported %d customers to %s", count, target)
+    logger.info("exported %d customers to %s", count, path)
+    return count
+
+
+# --- stored customers: cells straight from the database ---------------------------------
+
+# A cell the store builds from child rows (several emails, tags, dates...) that a spreadsheet
+# would run arrives with MARK where `neutralise` would put its "'" (`marked`); the own cells
+# (names, address, notes...) arrive raw. That lets `encode_customers` check a whole line at
+# once: an own cell still to neutralise starts the line or follows a delimiter with a trigger
+# or a "'", while a marked cell starts with MARK and passes; the marks then become "'". MARK is
+# a lone surrogate: the database cannot hold one (SQLite text reaches Python as strict UTF-8)
+# and the file's encoder refuses one, so a mark can neither be mistaken for data nor leak out.
+MARK: Final = "\udfff"
+# First characters after which `neutralise` adds its "'" for certain (TRIGGERS) or may add it
+# ("'", when triggers follow the quotes): the inline checks before a call.
+TRIGGERS: Final = FORMULA_TRIGGERS
+# The profile columns the store reads for each customer, in this order (its SELECT list).
+PROFILE_FIELDS: Final = (
+    "id", "first_name", "last_name", "display_name", "company", "street", "city", "region",
+    "postcode", "country", "status", "kind", "key_account", "preferred_channel",
+    "customer_since", "notes", "source_uid")
+
+
+def marked(text: str) -> str:
+    """`neutralise(text)`, with MARK instead of its "'" (see MARK).
+
+    For a cell of several values joined by MULTI_VALUE_SEPARATOR the first value decides (the
+    separator starts with a space, which is neither a quote nor a trigger), so the store marks
+    the first value and appends the others."""
+    return text if neutralise(text) == text else MARK + text
+
+
+class ChildCells(NamedTuple):
+    """The cells made from child rows, by customer id (no key: an empty cell): values joined
+    by MULTI_VALUE_SEPARATOR, `marked`. Filled by the store, read by `encode_customers`."""
+
+    emails: dict[int, str]
+    email_labels: dict[int, str]
+    phones: dict[int, str]
+    phone_labels: dict[int, str]
+    tags: dict[int, str]
+    birthday: dict[int, str]
+    wedding_anniversary: dict[int, str]
+    special_dates: dict[int, str]
+    last_contact: dict[int, str]
+
+    @classmethod
+    def empty(cls) -> ChildCells:
+        return cls({}, {}, {}, {}, {}, {}, {}, {}, {})
+
+
+# Customers rows (PROFILE_FIELDS, as stored) with the child cells of those customers.
+CustomerBatch = tuple[Iterable[Sequence[Any]], ChildCells]
+
+
+def encode_customers(batches: Iterable[CustomerBatch], options: ExportOptions,
+                     default_uid: Callable[[int], str],
+                     tick: Callable[[int], None] | None = None, every: int = 5000
+                     ) -> Iterator[tuple[int, str]]:
+    """(customer id, CSV line without its line end) for each stored customer, in the order of
+    the batches' rows; `default_uid(id)` fills an empty UID. `tick(done)` is called every
+    `every` customers (it may raise to cancel).
+
+    The bytes `write_csv` writes for the same customers' drafts (tests/services/
+    test_export_cells.py compares them): the chosen columns, own cells neutralised, marks
+    turned into "'", quoting by the csv module where a cell needs it. Most lines are one join
+    and a few whole-line checks; a line that fails one goes cell by cell.
+    """
+    columns = options.resolved_columns()
+    delimiter = options.delimiter
+    indices = [_OWN_INDEX.get(c.key, -1) for c in columns]
+    own = [c.key not in ChildCells._fields for c in columns]
+    pick: Callable[[Sequence[str]], Sequence[str]] | None
+    if indices == list(range(len(OWN_COLUMNS))):
+        pick = None
+    elif min(indices) >= 0 and len(indices) > 1:
+        pick = itemgetter(*indices)
+    else:  # one column, or columns this format does not have (written empty)
+        def pick(cells: Sequence[str]) -> Sequence[str]:
+            return [cells[i] if i >= 0 else "" for i in indices]
+    separators = len(columns) - 1
+    # A line starting with these may hold an own cell to neutralise; "" is one empty cell,
+    # which the csv module writes as "" (a blank line would be read as no row at all).
+    risky_first = _RISKY | {""}
+    risky_inside = re.compile(re.escape(delimiter) + "[=+\\-@\t\r']").search
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=_LINE_END)
+
+    def cell_by_cell(cells: Sequence[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([neutralise(v) if is_own else v.replace(MARK, "'")
+                         for v, is_own in zip(cells, own, strict=True)])
+        return buffer.getvalue()[:-len(_LINE_END)]
+
+    join = delimiter.join
+    next_tick = every if tick is not None else -1
+    done = 0
+    for rows, children in batches:
+        (emails, email_labels, phones, phone_labels, tags, birthday, anniversary, specials,
+         last_contact) = (cells.get for cells in children)
+        for (cid, first, last, display, company, street, city, region, postcode, country,
+             status, kind, key_account, channel, since, notes, uid) in rows:
+            cells: Sequence[str] = (
+                first, last, display, company, emails(cid, ""), email_labels(cid, ""),
+                phones(cid, ""), phone_labels(cid, ""), street, city, region, postcode,
+                country, tags(cid, ""), status, kind, "yes" if key_account else "no",
+                channel or "", birthday(cid, ""), anniversary(cid, ""), specials(cid, ""),
+                since or "",  # stored as ISO text ("YYYY-MM-DD"), which is the cell
+                last_contact(cid, ""), notes, uid or default_uid(cid))
+            if pick is not None:
+                cells = pick(cells)
+            line = join(cells)
+            if (line.count(delimiter) != separators or line[:1] in risky_first
+                    or '"' in line or "\n" in line or "\r" in line or risky_inside(line)):
+                yield cid, cell_by_cell(cells)
+            else:
+                yield cid, line.replace(MARK, "'")
+            done += 1
+            if done == next_tick:
+                tick(done)  # type: ignore[misc]
+                next_tick += every
+
+
+def export_lines(lines: Iterable[str], path: str | os.PathLike[str],
+                 options: ExportOptions = ExportOptions()) -> int:
+    """The header, then the lines (`encode_customers`) as they come, written atomically like
+    `export_csv`. Returns the number of lines."""
+    count = 0
+    iterator = iter(lines)
+    with _target_stream(path, options) as stream:
+        stream.write(_header_line(options.resolved_columns(), options.delimiter))
+        while batch := list(itertools.islice(iterator, 5000)):
+            batch.append("")  # so the join ends the last line too
+            stream.write(_LINE_END.join(batch))
+            count += len(batch) - 1
+    logger.info("exported %d customers to %s", count, path)
     return count

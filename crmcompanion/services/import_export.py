@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from crmcompanion.core import csv_import
 from crmcompanion.core.atomic_file import replaced_atomically
 from crmcompanion.core.csv_codec import OWN_HEADERS
-from crmcompanion.core.csv_export import ExportOptions, OwnCells, export_csv
+from crmcompanion.core.csv_export import ExportOptions, encode_customers, export_lines
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber
 from crmcompanion.core.date_parsing import DateOrder
 from crmcompanion.core.errors import DomainError, ValidationError
@@ -79,6 +79,7 @@ from crmcompanion.store.staging import StagingFile
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE: Final = 5000  # rows per bulk insert and duplicate query
+EXPORT_TICK = 5000  # customers between two progress reports / cancel checks of an export
 PREVIEW_ROWS: Final = 20
 MAX_REPORTED: Final = 1000  # problems and duplicates kept in a preview/result (counts are exact)
 LEAP_DAY_SETTING: Final = "touchpoints.leap_day_policy"
@@ -691,27 +692,39 @@ class ImportExportService:
                    cancel: CancelToken | None = None,
                    ids: Sequence[int] | None = None) -> ExportResult:
         """The customer list as filtered/sorted by `query` (or exactly `ids`), streamed to a
-        temporary file renamed over `path` (a cancel leaves no file behind)."""
+        temporary file renamed over `path` (a cancel leaves no file behind).
+
+        A large share of the database is read table by table in id order and put in list
+        order afterwards (lines held in memory, see transfer.SCAN_LIMIT); a few customers are
+        looked up chunk by chunk in list order and written as they come."""
+        try:
+            options.resolved_columns()
+        except ValueError as exc:
+            raise DomainError(str(exc)) from exc
         with self._db.read() as session:
-            total = len(ids) if ids is not None else repo.count_customers(session, query)
-            records = transfer.iter_export_cells(
-                session, ids if ids is not None else transfer.export_ids(session, query))
+            order = list(ids) if ids is not None else list(transfer.export_ids(session, query))
+            total = len(order)
 
-            def rows() -> Iterator[OwnCells]:
-                for done, (cid, cells) in enumerate(records, 1):
-                    if not cells[-1]:  # no source UID: the stable one made from the id
-                        cells[-1] = export_uid(cid)
-                    yield cells
-                    if done % 5000 == 0:
-                        if cancel is not None and cancel.cancelled:
-                            raise ImportCancelled("Export cancelled; no file was written.")
-                        if progress is not None:
-                            progress(done, total)
+            def tick(done: int) -> None:
+                if cancel is not None and cancel.cancelled:
+                    raise ImportCancelled("Export cancelled; no file was written.")
+                if progress is not None:
+                    progress(done, total)
 
-            try:
-                count = export_csv(rows(), path, options)
-            except ValueError as exc:
-                raise DomainError(str(exc)) from exc
+            lines: Iterable[str]
+            stored = transfer.stored_customers(session)
+            if transfer.scan_is_cheaper(stored, total):
+                wanted: set[int] | None = set(order)
+                if len(wanted) >= stored:  # everyone: no need to skip anyone
+                    wanted = None
+                by_id = dict(encode_customers(transfer.iter_whole_export(session, wanted),
+                                              options, export_uid, tick, EXPORT_TICK))
+                lines = filter(None, map(by_id.get, order))  # a line is never ""
+            else:
+                lines = (line for _, line in encode_customers(
+                    transfer.iter_export_batches(session, order), options, export_uid, tick,
+                    EXPORT_TICK))
+            count = export_lines(lines, path, options)
         if progress is not None:
             progress(count, total)
         return ExportResult(Path(path), count)
@@ -793,18 +806,17 @@ _YEARLY_OCCASIONS: Final = frozenset({Occasion.BIRTHDAY, Occasion.WEDDING_ANNIVE
 # --- helpers -----------------------------------------------------------------------------
 
 
-_UID_NAMESPACE: Final = uuid.NAMESPACE_URL.bytes
+_UID_PREFIX: Final = uuid.NAMESPACE_URL.bytes + b"crmcompanion:customer:"
+# The variant nibble of a uuid5: the hash's nibble with its top bits set to 10.
+_UID_VARIANT: Final = {f"{n:x}": f"{8 | (n & 3):x}" for n in range(16)}
 
 
 def export_uid(customer_id: int) -> str:
     """`customer_vcard_uid(customer_id)` without the UUID object: uuid5 spelled out (SHA-1 of
-    namespace + name, version and variant bits set), a third of the cost per exported row."""
-    raw = bytearray(hashlib.sha1(  # uuid5 is defined on SHA-1
-        _UID_NAMESPACE + f"crmcompanion:customer:{customer_id}".encode()).digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    x = raw.hex()
-    return f"urn:uuid:{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    namespace + name, version nibble 5, variant bits 10), a quarter of the cost per row."""
+    x = hashlib.sha1(  # uuid5 is defined on SHA-1
+        _UID_PREFIX + str(customer_id).encode()).hexdigest()
+    return f"urn:uuid:{x[:8]}-{x[8:12]}-5{x[13:16]}-{_UID_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 def _guess_format(path: str) -> str:

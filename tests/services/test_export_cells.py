@@ -1,8 +1,10 @@
-"""The CSV export builds its cells straight from the database rows (no CustomerDraft); the
-file must be byte-identical to the one the draft path wrote, on a varied database: demo
+"""The CSV export builds its cells straight from the database rows (no CustomerDraft), by
+whole-table scans (most of the base) or chunk by chunk (a few customers, or a huge base); both
+files must be byte-identical to the one the draft path writes, on a varied database: demo
 customers (emails, phones, tags, special dates, interactions, archived ones) plus customers
-whose text a spreadsheet would run as a formula, custom dates with and without labels, and
-no source UID."""
+whose text a spreadsheet would run as a formula (own cells and cells made of child rows),
+cells needing quotes, custom dates with and without labels or years, last contacts stored in
+other forms than SQLAlchemy's, and no source UID."""
 
 from __future__ import annotations
 
@@ -10,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from crmcompanion.core.csv_export import ExportOptions, ExportRow, export_csv
+from crmcompanion.core.csv_codec import neutralise
+from crmcompanion.core.csv_export import (
+    MARK,
+    ExportColumn,
+    ExportOptions,
+    ExportRow,
+    export_csv,
+    marked,
+)
 from crmcompanion.core.customer import (
     CustomerDraft,
     EmailAddress,
@@ -19,9 +29,10 @@ from crmcompanion.core.customer import (
     SpecialDate,
     SpecialDateKind,
 )
+from crmcompanion.services import import_export
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo
-from crmcompanion.services.import_export import export_uid
+from crmcompanion.services.import_export import CancelToken, ImportCancelled, export_uid
 from crmcompanion.store import transfer
 from crmcompanion.store.customers import ListQuery, SortColumn
 
@@ -56,30 +67,114 @@ def varied(services: Services) -> Services:
                           SpecialDate(SpecialDateKind.WEDDING_ANNIVERSARY, 6, 1, 1990))),
         CustomerDraft(company="Only, a company;", source_uid="given-uid"),
         CustomerDraft(display_name="\tTabbed", first_name="'=already"),
+        # Child cells a spreadsheet would run, or that need quotes; own cells starting "'".
+        CustomerDraft(first_name="'+4930", last_name="'plain", company="=x",
+                      emails=(EmailAddress("c@example.org", '=HYPERLINK("x")'),),
+                      phones=(PhoneNumber("+4930555", "fax, \"office\""),
+                              PhoneNumber("+4930556", "@desk")),
+                      tags=("-minus", "semi;colon"),
+                      special_dates=(
+                          SpecialDate(SpecialDateKind.CUSTOM, 2, 29, None, "Yearless first"),
+                          SpecialDate(SpecialDateKind.CUSTOM, 1, 2, 1999, "then, a comma"),
+                          SpecialDate(SpecialDateKind.WEDDING_ANNIVERSARY, 7, 7, None))),
+        CustomerDraft(first_name="Anna", notes="'", tags=("'=quoted tag",),
+                      phones=(PhoneNumber("0301234", "'"),)),
     ]
-    for draft in odd:
-        services.customers.create(draft)
+    created = [services.customers.create(draft).customer.id for draft in odd]
+    with services.db.write() as session:
+        connection = session.connection()
+        # Last contacts stored in forms other than SQLAlchemy's: a date, minutes only, an
+        # offset; the export must read them as the draft path does.
+        for cid, stamp in zip(created, ("2026-03-04", "2026-03-04 05:06",
+                                        "2026-03-04T05:06:07+01:00"), strict=False):
+            connection.exec_driver_sql(
+                "INSERT INTO interactions (customer_id, occurred_at, occurred_on, summary, "
+                "created_at) VALUES (?, ?, '2026-03-04', 'odd stamp', '2026-03-04')",
+                (cid, stamp))
     return services
+
+
+@pytest.fixture(params=["whole tables", "chunked"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "chunked":
+        monkeypatch.setattr(transfer, "SCAN_LIMIT", 0)
+    return str(request.param)
 
 
 @pytest.mark.parametrize("options", [
     ExportOptions(),
     ExportOptions(delimiter=";", bom=False),
     ExportOptions(columns=("notes", "emails", "last_contact", "source_uid", "birthday")),
+    ExportOptions(columns=("phones",)),
+    ExportOptions(columns=("region",)),  # one column, mostly empty: each cell written ""
+    ExportOptions(columns=("special_dates", "first_name", "phone_labels", "tags")),
+    ExportOptions(columns=("first_name", ExportColumn("later_feature", "Later feature"))),
 ])
 def test_cell_export_is_byte_identical_to_the_draft_export(
-        varied: Services, tmp_path: Path, options: ExportOptions) -> None:
+        varied: Services, tmp_path: Path, path: str, options: ExportOptions) -> None:
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
     _old_export(varied, old, ALL, options)
     result = varied.import_export.export_csv(new, ALL, options)
-    assert result.count == 2003
+    assert result.count == 2005
     assert new.read_bytes() == old.read_bytes()
 
 
-def test_sorted_and_filtered_list_export_is_identical(varied: Services, tmp_path: Path) -> None:
-    query = ListQuery(archived=None, sort=SortColumn.COMPANY, descending=True)
+@pytest.mark.parametrize("query", [
+    ListQuery(archived=None, sort=SortColumn.COMPANY, descending=True),
+    ListQuery(),  # archived ones left out
+    ListQuery(search="anna", sort=SortColumn.EMAIL),
+])
+def test_sorted_and_filtered_list_export_is_identical(
+        varied: Services, tmp_path: Path, path: str, query: ListQuery) -> None:
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
     _old_export(varied, old, query, ExportOptions())
     varied.import_export.export_csv(new, query)
     assert new.read_bytes() == old.read_bytes()
-    assert b"'=cmd|" in new.read_bytes() and b"Shop opened" in new.read_bytes()
+    if query.archived is None:
+        assert b"'=cmd|" in new.read_bytes() and b"Shop opened" in new.read_bytes()
+        assert b"'-minus ::: semi;colon" in new.read_bytes()
+
+
+def test_chosen_ids_in_their_order_unknown_ones_skipped(varied: Services, tmp_path: Path,
+                                                        path: str) -> None:
+    with varied.db.read() as session:
+        every = list(transfer.export_ids(session, ALL))
+    chosen = [every[5], 10**9, *every[1000:][::-1], every[5]]  # a repeat is written twice
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    with varied.db.read() as session:
+        records = transfer.iter_export_records(session, chosen)
+        export_csv((ExportRow(draft, last, "" if draft.source_uid else export_uid(cid))
+                    for cid, draft, last in records), old)
+    result = varied.import_export.export_csv(new, ids=chosen)
+    assert result.count == len(chosen) - 1
+    assert new.read_bytes() == old.read_bytes()
+
+
+def test_cancel_leaves_no_file_and_progress_is_reported(
+        varied: Services, tmp_path: Path, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(import_export, "EXPORT_TICK", 500)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    target = folder / "out.csv"
+    seen: list[tuple[int, int]] = []
+    token = CancelToken()
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        token.cancel()
+
+    with pytest.raises(ImportCancelled):
+        varied.import_export.export_csv(target, ALL, progress=progress, cancel=token)
+    assert list(folder.iterdir()) == []  # neither the file nor a temporary one
+    assert seen == [(500, 2005)]
+    seen.clear()
+    varied.import_export.export_csv(target, ALL, progress=lambda *done: seen.append(done))
+    assert seen == [(500, 2005), (1000, 2005), (1500, 2005), (2000, 2005), (2005, 2005)]
+    assert target.exists()
+
+
+@pytest.mark.parametrize("text", ["", "plain", "+49", "=1", "-", "@x", "\tx", "\rx", "'",
+                                  "''", "'x", "'=x", "''+x", " =x"])
+def test_marked_is_neutralise_with_the_mark_for_its_quote(text: str) -> None:
+    assert marked(text).replace(MARK, "'") == neutralise(text)
+    assert marked(text) == text or marked(text) == MARK + text
