@@ -704,13 +704,7 @@ class ImportExportService:
         with self._db.read() as session:
             order = list(ids) if ids is not None else list(transfer.export_ids(session, query))
             total = len(order)
-
-            def tick(done: int) -> None:
-                if cancel is not None and cancel.cancelled:
-                    raise ImportCancelled("Export cancelled; no file was written.")
-                if progress is not None:
-                    progress(done, total)
-
+            tick = _export_ticker(total, progress, cancel)
             lines: Iterable[str]
             stored = transfer.stored_customers(session)
             if transfer.scan_is_cheaper(stored, total):
@@ -731,11 +725,15 @@ class ImportExportService:
 
     def export_vcard(self, path: str | os.PathLike[str], query: ListQuery = _ALL,
                      version: VCardVersion | str = VCardVersion.V4_0,
-                     ids: Sequence[int] | None = None) -> ExportResult:
-        """All (or the selected `ids`) customers as one .vcf, written atomically."""
+                     ids: Sequence[int] | None = None,
+                     progress: ProgressCallback | None = None,
+                     cancel: CancelToken | None = None) -> ExportResult:
+        """All (or the selected `ids`) customers as one .vcf, written atomically; progress and
+        cancel as for `export_csv` (a cancel leaves no file behind)."""
         version = VCardVersion(version)
         with self._db.read() as session:
-            chosen = ids if ids is not None else transfer.export_ids(session, query)
+            chosen = list(ids if ids is not None else transfer.export_ids(session, query))
+            tick = _export_ticker(len(chosen), progress, cancel)
             count = 0
 
             def cards() -> Iterator[str]:
@@ -744,28 +742,40 @@ class ImportExportService:
                     count += 1
                     yield vcard_for(draft, uid=draft.source_uid or customer_vcard_uid(cid),
                                     version=version)
+                    if count % EXPORT_TICK == 0:
+                        tick(count)  # raises on cancel: the temporary file is removed
 
             _write_atomically(Path(path), cards())
+        if progress is not None:
+            progress(count, len(chosen))
         return ExportResult(Path(path), count)
 
     def export_ics(self, path: str | os.PathLike[str], query: ListQuery = _ALL,
                    now: datetime | None = None, days: int | None = None,
-                   ids: Sequence[int] | None = None) -> ExportResult:
+                   ids: Sequence[int] | None = None,
+                   progress: ProgressCallback | None = None,
+                   cancel: CancelToken | None = None) -> ExportResult:
         """Birthdays and anniversaries (yearly events, the app's leap-day rule) and, with
         `days`, the upcoming one-off touchpoints of the same customers (single all-day
-        events dated today..today+days)."""
+        events dated today..today+days). Progress counts the customers read; a cancel
+        leaves no file behind."""
         now = now or datetime.now().astimezone()
         policy = self.leap_day_policy()
         events = []
         with self._db.read() as session:
             chosen = list(ids if ids is not None else transfer.export_ids(session, query))
-            for cid, draft, _ in transfer.iter_export_records(session, chosen):
+            tick = _export_ticker(len(chosen), progress, cancel)
+            for done, (cid, draft, _) in enumerate(
+                    transfer.iter_export_records(session, chosen), 1):
                 events += yearly_events_for_customer(
                     draft.source_uid or customer_vcard_uid(cid), draft.effective_display_name(),
                     draft.special_dates, customer_since=draft.customer_since)
+                if done % EXPORT_TICK == 0:
+                    tick(done)
         touchpoints = self._touchpoint_events(now.date(), days, set(chosen)) if days else []
         text = export_icalendar(now=now, yearly=events, touchpoints=touchpoints,
                                 leap_day_policy=policy)
+        tick(len(chosen))  # the last chance to cancel before the file is written
         _write_atomically(Path(path), iter([text]))
         return ExportResult(Path(path), len(events) + len(touchpoints))
 
@@ -1101,6 +1111,19 @@ def _merge_into(session: Session, customer_id: int, incoming: CustomerDraft,
     session.flush()
     repo.set_customer_tags(session, customer_id, merged.tags)
     repo.index_customer(session, customer_id, merged)
+
+
+def _export_ticker(total: int, progress: ProgressCallback | None,
+                   cancel: CancelToken | None) -> Callable[[int], None]:
+    """What an export calls every EXPORT_TICK customers: stop if cancelled, else report."""
+
+    def tick(done: int) -> None:
+        if cancel is not None and cancel.cancelled:
+            raise ImportCancelled("Export cancelled; no file was written.")
+        if progress is not None:
+            progress(done, total)
+
+    return tick
 
 
 def _write_atomically(target: Path, chunks: Iterator[str]) -> None:

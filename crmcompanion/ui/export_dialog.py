@@ -338,21 +338,25 @@ class ExportDialog(QDialog):
         elif key == VCARD:
             version = str(self.version_combo.currentData())
 
-            def work(_state: object) -> ExportResult:
-                return service.export_vcard(path, query, version, ids=ids)
+            def work(state: object) -> ExportResult:
+                return service.export_vcard(path, query, version, ids=ids,
+                                            progress=state.progress,  # type: ignore[attr-defined]
+                                            cancel=state.cancel_token)  # type: ignore[attr-defined]
         else:
             days = self.days_spin.value() if self.touchpoints_check.isChecked() else None
             now = self._clock.now()
             now = now if now.tzinfo is not None else now.astimezone()
 
-            def work(_state: object) -> ExportResult:
-                return service.export_ics(path, query, now=now, days=days, ids=ids)
+            def work(state: object) -> ExportResult:
+                return service.export_ics(path, query, now=now, days=days, ids=ids,
+                                          progress=state.progress,  # type: ignore[attr-defined]
+                                          cancel=state.cancel_token)  # type: ignore[attr-defined]
 
         task = BackgroundTask(work, f"export {key}", self)
         self.task = task
-        # Only the CSV export checks a cancel token; the others are one quick write.
+        # Every format reports progress and checks the cancel token (no file on Cancel).
         self.progress_dialog = TaskProgressDialog(task, "Exporting", f"Writing {path.name}…",
-                                                  self, cancellable=key == CSV)
+                                                  self)
         task.succeeded.connect(self._export_done)
         task.failed.connect(self._export_failed)
         task.finished.connect(self._update_button)

@@ -4,16 +4,21 @@ delimiter and encoding, export, read the file; selected customers; vCard and cal
 from __future__ import annotations
 
 import csv
+import threading
 from pathlib import Path
 
 import vobject
 from icalendar import Calendar
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QPushButton
 
 from crmcompanion.core.csv_export import DEFAULT_COLUMNS
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, SpecialDate, SpecialDateKind
+from crmcompanion.services import import_export
+from crmcompanion.services.import_export import ImportCancelled
 from crmcompanion.ui.export_dialog import CSV, ICS, VCARD
 from crmcompanion.ui.main_window import CUSTOMERS
+from crmcompanion.ui.workers import BackgroundTask
 from tests.ui.helpers import add_customer, shown_names
 
 SHOTS = Path("/tmp/shots-io")
@@ -145,3 +150,31 @@ def test_calendar_export_of_birthdays(qtbot, make_window, services, tmp_path):
     calendar = Calendar.from_ical(target.read_bytes())
     summaries = [str(event["SUMMARY"]) for event in calendar.walk("VEVENT")]
     assert any("Dora Bakewell" in s for s in summaries)
+
+
+def test_vcard_and_calendar_exports_have_a_working_cancel(qtbot, make_window, services,
+                                                          tmp_path, monkeypatch):
+    # Cancel is pressed while the export still waits for the one worker thread (held by a
+    # task until released), so the export starts already cancelled: it must stop at its
+    # first check and write nothing, as the CSV export does.
+    monkeypatch.setattr(import_export, "EXPORT_TICK", 1)
+    seed(services)
+    window = make_window()
+    dialog = open_export(qtbot, window)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for key, name in ((VCARD, "all.vcf"), (ICS, "all.ics")):
+        gate = threading.Event()
+        holder = BackgroundTask(lambda _state, gate=gate: gate.wait(10), "hold the worker")
+        holder.start()
+        dialog.set_format(key)
+        dialog.set_path(folder / name)
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+        cancel = dialog.progress_dialog.findChild(QPushButton)
+        assert cancel is not None and cancel.text() == "Cancel"
+        cancel.click()
+        with qtbot.waitSignal(dialog.task.finished, timeout=30_000):
+            gate.set()
+        assert isinstance(dialog.task.error, ImportCancelled)
+        assert dialog.banner.text() == "Export cancelled. No file was written."
+        assert list(folder.iterdir()) == []  # neither the file nor a temporary one
