@@ -19,7 +19,7 @@ import csv
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Final, NamedTuple, TextIO
@@ -34,13 +34,18 @@ from crmcompanion.core.csv_codec import (
 from crmcompanion.core.customer import (
     Channel,
     CustomerDraft,
-    EmailAddress,
     Kind,
-    PhoneNumber,
-    PostalAddress,
-    SpecialDate,
     SpecialDateKind,
     Status,
+)
+from crmcompanion.core.customer_values import (
+    EMPTY_ADDRESS,
+    AddressValues,
+    CustomerValues,
+    EmailValues,
+    PhoneValues,
+    SpecialValues,
+    draft_of,
 )
 from crmcompanion.core.date_parsing import (
     DateOrder,
@@ -130,32 +135,34 @@ class ImportReport:
         return self.issue_count == 0
 
 
-@dataclass(frozen=True)
-class ParsedRow:
-    """One customer read from the file, with the keys a caller matches duplicates on."""
+class ParsedRow(NamedTuple):
+    """One customer read from the file (not yet validated), with the line it starts on."""
 
     line: int
-    draft: CustomerDraft
+    values: CustomerValues
     # True when a slash date of the row was read day-first only because the file's day/month
     # order was not known yet (see `inspect_csv`): read it again once the order is known.
     provisional: bool = False
 
-    # Computed on demand: the service matches on its validated drafts, so building these for
-    # every row of a 100,000-row file was wasted.
+    @property
+    def draft(self) -> CustomerDraft:
+        return draft_of(self.values)
+
+    # The keys a caller matches duplicates on, computed on demand.
     @property
     def emails(self) -> tuple[str, ...]:
         """Lowercased, stripped."""
-        return tuple(dict.fromkeys(e.address.strip().lower() for e in self.draft.emails))
+        return tuple(dict.fromkeys(e[0].strip().lower() for e in self.values.emails))
 
     @property
     def phones(self) -> tuple[str, ...]:
         """E.164, only the numbers that parse as valid."""
-        return tuple(dict.fromkeys(p.number for p in self.draft.phones
-                                   if p.number.startswith("+") and p.number[1:].isdigit()))
+        return tuple(dict.fromkeys(p[0] for p in self.values.phones
+                                   if p[0].startswith("+") and p[0][1:].isdigit()))
 
     @property
     def source_uid(self) -> str:
-        return self.draft.source_uid
+        return self.values.source_uid
 
 
 # --- header tables ---------------------------------------------------------------------------
@@ -389,10 +396,12 @@ class _CellError(Exception):
         self.reason = reason
 
 
-@lru_cache(maxsize=8192)
+_MISSING: Final = object()
+_DATE_CACHE_LIMIT: Final = 100_000  # distinct date texts remembered per file
+
+
 def _date_cell(text: str) -> PartialDate | SlashDate | DateProblem | None:
-    """parse_date_cell, cached: birthdays and "customer since" dates repeat across a file.
-    A problem is returned (not raised) so it is cached too; the values are frozen."""
+    """parse_date_cell, with a problem returned (not raised) so that it can be remembered."""
     try:
         return parse_date_cell(text)
     except DateProblem as exc:
@@ -406,22 +415,31 @@ class _DateContext:
     def __init__(self, order: DateOrder | None) -> None:
         self.order = order
         self.first_ambiguous: tuple[int, str] | None = None
+        # True once the first ambiguous value was met, until the caller has put its place
+        # into `first_ambiguous` (only the caller knows the line and column).
+        self.ambiguous_pending = False
         self.provisional = False  # a value was resolved day-first for now (reset per row)
+        # Birthdays and "customer since" dates repeat across a file; the values are frozen.
+        self._cells: dict[str, PartialDate | SlashDate | DateProblem | None] = {}
 
-    def parse(self, text: str, where: Callable[[], tuple[int, str]]) -> PartialDate | None:
-        """`where` is called (line, column) only when the value is the first ambiguous one."""
-        value = _date_cell(text)
+    def parse(self, text: str) -> PartialDate | None:
+        value = self._cells.get(text, _MISSING)
+        if value is _MISSING:
+            value = _date_cell(text)
+            if len(self._cells) < _DATE_CACHE_LIMIT:
+                self._cells[text] = value  # type: ignore[assignment]
+        if value is None or type(value) is PartialDate:
+            return value  # type: ignore[return-value]
         if isinstance(value, DateProblem):
             raise DateProblem(value.code, value.reason)  # a fresh one: no shared traceback
-        if not isinstance(value, SlashDate):
-            return value
+        assert isinstance(value, SlashDate)
         evidence = value.evidence()
         if self.order is None:
             if evidence is not None:
                 self.order = evidence
             else:
                 if self.first_ambiguous is None:
-                    self.first_ambiguous = where()
+                    self.ambiguous_pending = True
                 self.provisional = True
                 return value.resolve(DateOrder.DMY)  # provisional: pass 1 only checks
         return value.resolve(self.order)
@@ -521,8 +539,56 @@ def import_phone(typed: str, region: str | None) -> str:
     return _import_phone_slow(typed, region)
 
 
+# Slots of the scalar fields in a row's list of raw cells (`_RowParser.parse`); "last_contact"
+# is recognised (so it is not reported as unknown) but never read.
+_SLOTS: Final = ("first_name", "middle_name", "last_name", "display_name", "full_name",
+                 "company", "notes", "source_uid", "status", "kind", "key_account",
+                 "preferred_channel", "birthday", "wedding_anniversary", "customer_since",
+                 "tags", "google_labels", "categories", "special_dates")
+(_FIRST, _MIDDLE, _LAST, _DISPLAY, _FULL, _COMPANY, _NOTES, _UID, _STATUS, _KIND, _KEY, _CHANNEL,
+ _BIRTHDAY, _WEDDING, _SINCE, _TAGS, _GOOGLE_LABELS, _CATEGORIES, _SPECIALS) = range(len(_SLOTS))
+_ENUM_SLOTS: Final = ((_STATUS, Status, "status"), (_KIND, Kind, "kind"),
+                      (_CHANNEL, Channel, "channel"))
+_ADDRESS_ORDER: Final = ("street", "city", "region", "postcode", "country", "street2", "street3",
+                         "extended", "pobox")
+
+
+def _text(cell: str) -> str:
+    """A scalar cell's value: trimmed, and the export's neutralisation quote removed."""
+    value = cell.strip()
+    # Only a cell starting with ' can carry the export's neutralisation quote.
+    return strip_neutralisation(value) if value[:1] == "'" else value
+
+
+class _Group(NamedTuple):
+    """A numbered group of columns (an email, a phone, an address, an event) of one file.
+    Each part lists its columns (usually one; when several, the last filled one counts)."""
+
+    group: str
+    value: tuple[int, ...]
+    label: tuple[int, ...]
+    default: str  # the default label (non-empty: a foreign format)
+    address: tuple[tuple[int, ...], ...]  # the address parts' columns, in _ADDRESS_ORDER
+
+
+def _last_filled(cells: list[str], columns: tuple[int, ...]) -> tuple[int, str]:
+    """(column, cell) of the last non-empty cell of these columns, or (-1, "")."""
+    found = (-1, "")
+    for index in columns:
+        cell = cells[index]
+        if cell:
+            found = (index, cell)
+    return found
+
+
 class _RowParser:
-    """Turns the cells of one record into a CustomerDraft, or cell errors."""
+    """Turns the cells of one record into CustomerValues, or cell errors.
+
+    Compiled once per file from the header mapping, so a row is read by walking short lists of
+    column numbers: headerless columns (a value there is an issue), scalar fields mapped by one
+    column or by several (the first non-blank wins) into fixed slots, and the numbered groups
+    in the order their first filled column comes in the row.
+    """
 
     def __init__(self, targets: tuple[_T | None, ...], headers: list[str],
                  dates: _DateContext, default_region: str, normalise_phones: bool) -> None:
@@ -531,201 +597,217 @@ class _RowParser:
         self.dates = dates
         self.region = default_region.upper() or None
         self.normalise_phones = normalise_phones
-        # Compiled once per file from the header mapping, so a row is distributed by walking
-        # short lists instead of testing all targets per cell: headerless columns (a value
-        # there is an issue), scalars mapped by exactly one column, scalars mapped by several
-        # (the first non-blank wins) and group parts, each in column order.
-        counts: dict[str, int] = {}
-        for t in targets:
+        self.width = len(targets)
+        columns: dict[str, list[int]] = {}
+        for i, t in enumerate(targets):
             if t is not None and not t.slot:
-                counts[t.group] = counts.get(t.group, 0) + 1
+                columns.setdefault(t.group, []).append(i)
         self._headerless = [i for i, t in enumerate(targets)
                             if t is None and not headers[i].strip()]
-        self._single = [(i, t.group) for i, t in enumerate(targets)
-                        if t is not None and not t.slot and counts[t.group] == 1]
-        self._multi = [(i, t.group) for i, t in enumerate(targets)
-                       if t is not None and not t.slot and counts[t.group] > 1]
-        self._parts = [(i, (t.group, t.slot), t.part, t.label) for i, t in enumerate(targets)
-                       if t is not None and t.slot]
+        self._single = [(slot, columns[name][0]) for slot, name in enumerate(_SLOTS)
+                        if len(columns.get(name, ())) == 1]
+        self._multi = [(slot, tuple(columns[name])) for slot, name in enumerate(_SLOTS)
+                       if len(columns.get(name, ())) > 1]
+        self._where = [-1] * len(_SLOTS)  # the column of each single slot
+        for slot, index in self._single:
+            self._where[slot] = index
+        self._blank = [""] * len(_SLOTS)
+        parts: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {}
+        defaults: dict[tuple[str, str], str] = {}
+        self._part_keys: list[tuple[int, tuple[str, str]]] = []
+        for i, t in enumerate(targets):
+            if t is not None and t.slot:
+                key = (t.group, t.slot)
+                found = parts.setdefault(key, {})
+                found[t.part] = (*found.get(t.part, ()), i)
+                defaults[key] = t.label
+                self._part_keys.append((i, key))
+        self._groups = {
+            key: _Group(key[0], found.get("value", ()), found.get("label", ()), defaults[key],
+                        tuple(found.get(p, ()) for p in _ADDRESS_ORDER))
+            for key, found in parts.items()
+        }
+        # With one group only, its order among the others never matters: no ordering per row.
+        self._one_group = next(iter(self._groups)) if len(self._groups) == 1 else None
 
     def column_name(self, index: int) -> str:
         header = self.headers[index] if index < len(self.headers) else ""
         return header or f"column {index + 1}"
 
+    def _issue(self, line: int, cells: list[str], multiline: bool, index: int, code: str,
+               reason: str) -> ImportIssue:
+        # Counting newlines is only needed when the record spans several lines.
+        if index > 0 and multiline:
+            line += sum(_newlines(c) for c in cells[:index])
+        return ImportIssue(line, self.column_name(index), reason, code)
+
+    def _date(self, text: str, line: int, cells: list[str], multiline: bool, index: int,
+              issues: list[ImportIssue]) -> PartialDate | None:
+        dates = self.dates
+        try:
+            value = dates.parse(text)
+        except DateProblem as exc:
+            issues.append(self._issue(line, cells, multiline, index, exc.code, exc.reason))
+            return None
+        if dates.ambiguous_pending:
+            dates.ambiguous_pending = False
+            at = self._issue(line, cells, multiline, index, "", "")
+            dates.first_ambiguous = (at.line, at.column)
+        return value
+
+    def _scalar_date(self, raw: str, line: int, cells: list[str], multiline: bool, index: int,
+                     issues: list[ImportIssue]) -> PartialDate | None:
+        if not raw:
+            return None
+        return self._date(_text(raw), line, cells, multiline, index, issues)
+
     def parse(self, line: int, cells: list[str], multiline: bool = True
               ) -> tuple[ParsedRow | None, list[ImportIssue]]:
         """`multiline`: False when the record is known to sit on one physical line."""
-        issues: list[ImportIssue] = []
-
-        def line_of(index: int) -> int:
-            # Counting newlines is only needed when the record spans several lines.
-            if index == 0 or not multiline:
-                return line
-            return line + sum(_newlines(c) for c in cells[:index])
-
-        def where(index: int) -> Callable[[], tuple[int, str]]:
-            return lambda: (line_of(index), self.column_name(index))
-
-        def fail(index: int, code: str, reason: str) -> None:
-            issues.append(ImportIssue(line_of(index), self.column_name(index), reason, code))
-
         self.dates.provisional = False
-        if len(cells) != len(self.targets):
-            issues.append(ImportIssue(
-                line, "", f"expected {len(self.targets)} cells, found {len(cells)}",
-                "column_count"))
-            return None, issues
-
-        scalars: dict[str, tuple[int, str]] = {}
-        groups: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
-        group_defaults: dict[tuple[str, str], str] = {}
+        if len(cells) != self.width:
+            return None, [ImportIssue(
+                line, "", f"expected {self.width} cells, found {len(cells)}", "column_count")]
+        issues: list[ImportIssue] = []
         for index in self._headerless:
             if cells[index].strip():
-                fail(index, "missing_header", "a value in a column without a header")
-        for index, name in self._single:
-            cell = cells[index]
-            if cell:
-                scalars[name] = (index, cell)
-        for index, name in self._multi:
-            cell = cells[index]
-            if cell and (name not in scalars or not scalars[name][1].strip()):
-                scalars[name] = (index, cell)
-        for index, key, part, label in self._parts:
-            cell = cells[index]
-            if cell:
-                found_parts = groups.get(key)
-                if found_parts is None:
-                    groups[key] = {part: (index, cell)}
-                else:
-                    found_parts[part] = (index, cell)
-                group_defaults[key] = label
+                issues.append(self._issue(line, cells, multiline, index, "missing_header",
+                                          "a value in a column without a header"))
+        # Each scalar field's cell ("" when missing or empty), and its column.
+        raw = self._blank[:]
+        for slot, index in self._single:
+            raw[slot] = cells[index]
+        where = self._where
+        if self._multi:
+            where = where[:]
+            for slot, indices in self._multi:
+                chosen, at = "", -1
+                for index in indices:
+                    cell = cells[index]
+                    if cell and not chosen.strip():  # the first non-blank cell wins
+                        chosen, at = cell, index
+                raw[slot], where[slot] = chosen, at
 
-        def text(name: str, keep_lines: bool = False) -> str:
-            found = scalars.get(name)
-            if found is None:
-                return ""
-            value = found[1] if keep_lines else found[1].strip()
-            # Only a cell starting with ' can carry the export's neutralisation quote.
-            return strip_neutralisation(value) if value[:1] == "'" else value
-
-        def date_of(name: str) -> PartialDate | None:
-            found = scalars.get(name)
-            if found is None:
-                return None
-            index, cell = found
-            try:
-                cell = cell.strip()
-                return self.dates.parse(
-                    strip_neutralisation(cell) if cell[:1] == "'" else cell, where(index))
-            except DateProblem as exc:
-                fail(index, exc.code, exc.reason)
-                return None
-
-        first = " ".join(p for p in (text("first_name"), text("middle_name")) if p)
-        last = text("last_name")
-        display = text("display_name")
-        full = text("full_name")
-        if full and not display and full != " ".join(p for p in (first, last) if p):
+        first = _text(raw[_FIRST])
+        middle = _text(raw[_MIDDLE])
+        if middle:
+            first = f"{first} {middle}" if first else middle
+        last = _text(raw[_LAST])
+        display = _text(raw[_DISPLAY])
+        full = _text(raw[_FULL])
+        if full and not display and full != (f"{first} {last}" if first and last
+                                             else first or last):
             display = full
-        company = text("company")
+        company = _text(raw[_COMPANY])
 
-        emails: list[EmailAddress] = []
-        phones: list[PhoneNumber] = []
-        address = PostalAddress()
-        specials_custom: list[SpecialDate] = []
+        emails: list[EmailValues] = []
+        phones: list[PhoneValues] = []
+        address = EMPTY_ADDRESS
+        specials_custom: list[SpecialValues] = []
         anniversary: PartialDate | None = None
-        for (group, _slot), parts in groups.items():
-            default = group_defaults[(group, _slot)]
-            if group in ("email", "phone", "event"):
-                value_at = parts.get("value")
-                if value_at is None:
+        if self._one_group is not None:
+            order: Iterable[tuple[str, str]] = (self._one_group,)
+        else:
+            # Groups in the order their first filled column comes (as the file reads).
+            seen: dict[tuple[str, str], None] = {}
+            for index, key in self._part_keys:
+                if key not in seen and cells[index]:
+                    seen[key] = None
+            order = seen
+        for key in order:
+            g = self._groups[key]
+            group, default = g.group, g.default
+            if group == "address":
+                if address is EMPTY_ADDRESS or not any(address):
+                    address = self._address(cells, g.address, bool(default))
+                continue
+            index, value_cell = _last_filled(cells, g.value)
+            if not value_cell:
+                continue
+            label_cell = _last_filled(cells, g.label)[1]
+            labels = strip_neutralisation(label_cell).split(SEP) if label_cell else []
+            for i, item in enumerate(strip_neutralisation(value_cell).split(SEP)):
+                item = item.strip()
+                if not item:
                     continue
-                index, raw = value_at
-                values = strip_neutralisation(raw).split(SEP)
-                label_cell = parts.get("label", (0, ""))[1]
-                labels = strip_neutralisation(label_cell).split(SEP) if label_cell else []
-                for i, item in enumerate(values):
-                    item = item.strip()
-                    if not item:
+                label = labels[i] if i < len(labels) else (
+                    labels[0] if labels and default else "")
+                if default:
+                    label = _label(label, default)
+                if group == "email":
+                    if not _EMAIL.fullmatch(item):
+                        issues.append(self._issue(line, cells, multiline, index,
+                                                  "invalid_email",
+                                                  f"“{item}” is not an email address"))
+                    emails.append((item, label))
+                elif group == "phone":
+                    phones.append((import_phone(item, self.region) if self.normalise_phones
+                                   else item, label))
+                else:
+                    when = self._date(item, line, cells, multiline, index, issues)
+                    if when is None:
                         continue
-                    label = _label(labels[i] if i < len(labels) else
-                                   (labels[0] if labels and default else ""), default)
-                    if group == "email":
-                        if not _EMAIL.fullmatch(item):
-                            fail(index, "invalid_email", f"“{item}” is not an email address")
-                        emails.append(EmailAddress(item, label))
-                    elif group == "phone":
-                        phones.append(PhoneNumber(self._phone(item), label))
+                    raw_label = labels[i] if i < len(labels) else ""
+                    if raw_label.strip().removeprefix("* ").lower() == "anniversary":
+                        anniversary = anniversary or when
                     else:
-                        try:
-                            when = self.dates.parse(item, where(index))
-                        except DateProblem as exc:
-                            fail(index, exc.code, exc.reason)
-                            continue
-                        if when is None:
-                            continue
-                        raw_label = labels[i] if i < len(labels) else ""
-                        if raw_label.strip().removeprefix("* ").lower() == "anniversary":
-                            anniversary = anniversary or when
-                        else:
-                            specials_custom.append(SpecialDate(
-                                SpecialDateKind.CUSTOM, when.month, when.day, when.year,
-                                raw_label.strip().removeprefix("* ")))
-            elif group == "address" and address.is_empty():
-                address = self._address(parts, bool(default))
+                        specials_custom.append((SpecialDateKind.CUSTOM, when.month, when.day,
+                                                when.year, raw_label.strip().removeprefix("* ")))
 
-        birthday = date_of("birthday")
-        anniversary_cell = date_of("wedding_anniversary")
-        anniversary = anniversary_cell or anniversary
-        since = date_of("customer_since")
+        birthday = self._scalar_date(raw[_BIRTHDAY], line, cells, multiline, where[_BIRTHDAY],
+                                     issues)
+        wedding = self._scalar_date(raw[_WEDDING], line, cells, multiline, where[_WEDDING],
+                                    issues)
+        anniversary = wedding or anniversary
+        since = self._scalar_date(raw[_SINCE], line, cells, multiline, where[_SINCE], issues)
         if since is not None and since.year is None:
-            index = scalars["customer_since"][0]
-            fail(index, "bad_date", "customer since needs a year")
+            issues.append(self._issue(line, cells, multiline, where[_SINCE], "bad_date",
+                                      "customer since needs a year"))
             since = None
 
-        specials: list[SpecialDate] = []
+        specials: list[SpecialValues] = []
         if birthday is not None:
-            specials.append(SpecialDate(SpecialDateKind.BIRTHDAY, birthday.month, birthday.day,
-                                        birthday.year))
+            specials.append((SpecialDateKind.BIRTHDAY, birthday.month, birthday.day,
+                             birthday.year, ""))
         if anniversary is not None:
-            specials.append(SpecialDate(SpecialDateKind.WEDDING_ANNIVERSARY, anniversary.month,
-                                        anniversary.day, anniversary.year))
-        if "special_dates" in scalars:
+            specials.append((SpecialDateKind.WEDDING_ANNIVERSARY, anniversary.month,
+                             anniversary.day, anniversary.year, ""))
+        if raw[_SPECIALS]:
             # The app's own "YYYY-MM-DD label ::: --MM-DD label" cell of custom dates.
-            index, cell = scalars["special_dates"]
-            for item in strip_neutralisation(cell).split(SEP):
+            index = where[_SPECIALS]
+            for item in strip_neutralisation(raw[_SPECIALS]).split(SEP):
                 if not item.strip():
                     continue
                 when_text, _, custom_label = item.partition(" ")
-                try:
-                    when = self.dates.parse(when_text, where(index))
-                except DateProblem as exc:
-                    fail(index, exc.code, exc.reason)
-                    continue
+                when = self._date(when_text, line, cells, multiline, index, issues)
                 if when is not None:
-                    specials.append(SpecialDate(SpecialDateKind.CUSTOM, when.month, when.day,
-                                                when.year, custom_label))
+                    specials.append((SpecialDateKind.CUSTOM, when.month, when.day, when.year,
+                                     custom_label))
         specials.extend(specials_custom)
 
         tags: list[str] = []
-        if "tags" in scalars:
-            tags += [t.strip() for t in text("tags").split(SEP)]
-        if "google_labels" in scalars:
-            tags += [t.strip() for t in text("google_labels").split(SEP)
+        if raw[_TAGS]:
+            tags += [t.strip() for t in _text(raw[_TAGS]).split(SEP)]
+        if raw[_GOOGLE_LABELS]:
+            tags += [t.strip() for t in _text(raw[_GOOGLE_LABELS]).split(SEP)
                      if not t.strip().startswith("* ")]
-        if "categories" in scalars:
-            tags += [t.strip() for t in text("categories").split(";")]
-        tags = list(dict.fromkeys(t for t in tags if t))
+        if raw[_CATEGORIES]:
+            tags += [t.strip() for t in _text(raw[_CATEGORIES]).split(";")]
+        if len(tags) > 1:
+            tags = list(dict.fromkeys(tags))
+        if "" in tags:
+            tags.remove("")
 
-        status, kind, channel, key_account = Status.ACTIVE, Kind.EXTERNAL, None, False
-        for name, enum, label in _ENUM_CELLS:
-            value = text(name)
+        status, kind, channel = Status.ACTIVE, Kind.EXTERNAL, None
+        for slot, enum, label in _ENUM_SLOTS:
+            value = _text(raw[slot]) if raw[slot] else ""
             if not value:
                 continue
             try:
                 chosen = _member(value, enum, label)
             except _CellError as exc:
-                fail(scalars[name][0], exc.code, exc.reason)
+                issues.append(self._issue(line, cells, multiline, where[slot], exc.code,
+                                          exc.reason))
                 continue
             if enum is Status:
                 status = chosen  # type: ignore[assignment]
@@ -733,46 +815,40 @@ class _RowParser:
                 kind = chosen  # type: ignore[assignment]
             else:
                 channel = chosen  # type: ignore[assignment]
-        flag = text("key_account").lower()
-        if flag in _YES:
-            key_account = True
-        elif flag not in _NO:
-            fail(scalars["key_account"][0], "bad_value", f"“{flag}” is not yes or no")
+        key_account = False
+        if raw[_KEY]:
+            flag = _text(raw[_KEY]).lower()
+            if flag in _YES:
+                key_account = True
+            elif flag not in _NO:
+                issues.append(self._issue(line, cells, multiline, where[_KEY], "bad_value",
+                                          f"“{flag}” is not yes or no"))
 
         if not (first or last or display or company or emails or full):
             issues.append(ImportIssue(line, "", "row has no name, company or email", "no_name"))
         if issues:
             return None, issues
-        draft = CustomerDraft(
-            first_name=first, last_name=last, display_name=display, company=company,
-            emails=tuple(emails), phones=tuple(phones), address=address, tags=tuple(tags),
-            status=status, kind=kind, key_account=key_account, preferred_channel=channel,
-            customer_since=since.to_date() if since is not None else None,
-            notes=text("notes", keep_lines=True), special_dates=tuple(specials),
-            source_uid=text("source_uid"),
-        )
-        return ParsedRow(line, draft, self.dates.provisional), issues
-
-    def _phone(self, typed: str) -> str:
-        if not self.normalise_phones:
-            return typed
-        return import_phone(typed, self.region)
+        notes = raw[_NOTES]
+        if notes[:1] == "'":
+            notes = strip_neutralisation(notes)
+        values = CustomerValues(
+            first, last, display, company, emails, phones, address, tags, status, kind,
+            key_account, channel, since.to_date() if since is not None else None, notes,
+            specials, _text(raw[_UID]) if raw[_UID] else "")
+        return ParsedRow(line, values, self.dates.provisional), issues
 
     @staticmethod
-    def _address(parts: dict[str, tuple[int, str]], foreign: bool) -> PostalAddress:
-        def get(name: str) -> str:
-            found = parts.get(name)
-            if found is None:
-                return ""
-            raw = found[1]
-            if raw[:1] == "'":
-                raw = strip_neutralisation(raw)
-            return raw.strip() if foreign else raw
-
-        street = "\n".join(p for p in (get("street"), get("street2"), get("street3"),
-                                       get("extended"), get("pobox")) if p)
-        return PostalAddress(street=street, city=get("city"), region=get("region"),
-                             postcode=get("postcode"), country=get("country"))
+    def _address(cells: list[str], columns: tuple[tuple[int, ...], ...],
+                 foreign: bool) -> AddressValues:
+        parts: list[str] = []
+        for part_columns in columns:
+            value = _last_filled(cells, part_columns)[1] if part_columns else ""
+            if value[:1] == "'":
+                value = strip_neutralisation(value)
+            parts.append(value.strip() if foreign else value)
+        street, city, region, postcode, country, street2, street3, extended, pobox = parts
+        street = "\n".join(p for p in (street, street2, street3, extended, pobox) if p)
+        return (street, city, region, postcode, country)
 
 
 BatchHook = Callable[[list[ParsedRow], list[ImportIssue]], None]

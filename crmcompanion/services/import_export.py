@@ -42,8 +42,16 @@ from crmcompanion.core import csv_import
 from crmcompanion.core.atomic_file import replaced_atomically
 from crmcompanion.core.csv_codec import OWN_HEADERS
 from crmcompanion.core.csv_export import ExportOptions, encode_customers, export_lines
-from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber
+from crmcompanion.core.customer import CustomerDraft, PhoneNumber
+from crmcompanion.core.customer_values import (
+    CustomerValues,
+    EmailValues,
+    PhoneValues,
+    draft_of,
+    values_of,
+)
 from crmcompanion.core.date_parsing import DateOrder
+from crmcompanion.core.dates import validate_month_day
 from crmcompanion.core.errors import DomainError, ValidationError
 from crmcompanion.core.icalendar_export import (
     TouchpointEvent,
@@ -61,7 +69,6 @@ from crmcompanion.core.validation import (
     email_problem,
     normalise_email,
     normalise_phone,
-    special_date_problem,
     validate_customer,
 )
 from crmcompanion.core.vcard import VCardVersion, customer_vcard_uid, read_vcard_file, vcard_for
@@ -277,7 +284,7 @@ class _Staged:
     fatal: tuple[RowProblem, ...] = ()  # the file as a whole cannot be imported
 
     def add(self, batch: Sequence[_Row]) -> None:
-        self.file.add([(row.line, row.draft) for row in batch])  # type: ignore[misc]
+        self.file.add([(row.line, row.values) for row in batch])  # type: ignore[misc]
         self.rows += len(batch)
 
     def usable(self, path: str) -> bool:
@@ -306,7 +313,7 @@ class _Aborted(Exception):
 @dataclass
 class _Row:
     line: int
-    draft: CustomerDraft | None  # None: a staged row, known by its keys only
+    values: CustomerValues | None  # validated; None: a staged row, known by its keys only
     # The duplicate keys (source UID, lowercased emails, E.164 phone digits), computed once:
     # the matcher needs them up to four times per row.
     match_keys: tuple[str, list[str], list[str]] | None = None
@@ -314,8 +321,8 @@ class _Row:
 
     def keys(self) -> tuple[str, list[str], list[str]]:
         if self.match_keys is None:
-            assert self.draft is not None
-            self.match_keys = _Matcher.keys(self.draft)
+            assert self.values is not None
+            self.match_keys = _Matcher.keys(self.values)
         return self.match_keys
 
 
@@ -387,7 +394,7 @@ class ImportExportService:
             def on_batch(batch: list[_Row]) -> None:
                 nonlocal duplicate_count
                 for row in batch[:PREVIEW_ROWS - len(first_rows)]:
-                    first_rows.append(row.draft)  # type: ignore[arg-type]
+                    first_rows.append(draft_of(row.values))  # type: ignore[arg-type]
                 if find_duplicates:
                     _, found = matcher.split(session, batch)
                     duplicate_count += len(found)
@@ -459,12 +466,12 @@ class ImportExportService:
             for row in parsed:
                 if row.provisional:
                     provisional.add(row.line)
-                valid = _validated(row.line, row.draft, region, staged.problems, recognised)
-                if valid is not None:
-                    batch.append(valid)
+                clean = _checked(row.line, row.values, region, staged.problems, recognised)
+                if clean is not None:
+                    batch.append(_Row(row.line, clean))
             staged.add(batch)
             for row in batch[:PREVIEW_ROWS - len(out.first_rows)]:
-                out.first_rows.append(row.draft)  # type: ignore[arg-type]
+                out.first_rows.append(draft_of(row.values))  # type: ignore[arg-type]
                 out.first_lines.append(row.line)
             if find_duplicates:
                 _, found = matcher.split(session, batch)
@@ -508,13 +515,13 @@ class ImportExportService:
         read them again month-first, and stage and show them as the import will store them."""
         shown = dict(zip(out.first_lines, out.first_rows, strict=True))
         for batch in csv_import.iter_reparsed(report, lines, BATCH_SIZE):
-            items: list[tuple[int, CustomerDraft]] = []
+            items: list[tuple[int, CustomerValues]] = []
             for parsed in batch:
-                valid = _validated(parsed.line, parsed.draft, region, [], report.format)
-                if valid is not None:
-                    items.append((parsed.line, valid.draft))  # type: ignore[arg-type]
+                clean = _checked(parsed.line, parsed.values, region, [], report.format)
+                if clean is not None:
+                    items.append((parsed.line, clean))
                     if parsed.line in shown:
-                        shown[parsed.line] = valid.draft  # type: ignore[assignment]
+                        shown[parsed.line] = draft_of(clean)
             out.staged.file.replace(items)
         out.first_rows = list(shown.values())
 
@@ -664,9 +671,9 @@ class ImportExportService:
         for parsed_batch in _csv_batches(report, rejected):
             out: list[_Row] = []
             for parsed in parsed_batch:
-                row = _validated(parsed.line, parsed.draft, region, rejected, report.format)
-                if row is not None:
-                    out.append(row)
+                clean = _checked(parsed.line, parsed.values, region, rejected, report.format)
+                if clean is not None:
+                    out.append(_Row(parsed.line, clean))
             yield out
 
     # --- undo ------------------------------------------------------------------------
@@ -846,17 +853,17 @@ def _problem(issue: csv_import.ImportIssue) -> RowProblem:
 
 
 def _validated(line: int, draft: CustomerDraft, region: str, rejected: list[RowProblem],
-               recognised: str) -> _Row | None:
-    # Phones are checked apart: one odd number must not refuse a whole address book, so a
-    # number that cannot be read as E.164 is kept as typed (as the CSV codec does).
+               recognised: str) -> CustomerDraft | None:
+    """The draft as `validate_customer` cleans it (phones apart, see `_clean_values`), or
+    None with its problems added to `rejected` (columns named as the file names them)."""
+    clean = _clean_values(values_of(draft), region)
+    if clean is not None:
+        return draft_of(clean)
     phones = tuple(p if _is_e164(p.number) else PhoneNumber(_phone_or_typed(p.number, region),
                                                             p.label.strip() or "mobile")
                    for p in draft.phones if p.number.strip())
-    clean = _clean_fast(draft, phones)
-    if clean is not None:
-        return _Row(line, clean)
     try:
-        clean = replace(validate_customer(replace(draft, phones=()), region), phones=phones)
+        return replace(validate_customer(replace(draft, phones=()), region), phones=phones)
     except ValidationError as exc:
         for key, message in exc.field_errors.items():
             name = key.split(".")[0]
@@ -864,58 +871,65 @@ def _validated(line: int, draft: CustomerDraft, region: str, rejected: list[RowP
                 name.replace("_", " ")
             rejected.append(RowProblem(line, column, message, "invalid"))
         return None
-    return _Row(line, clean)
 
 
-def _evolve(draft: CustomerDraft, **changes: object) -> CustomerDraft:
-    """`dataclasses.replace` for CustomerDraft without its generic machinery (a quarter of
-    the validation's cost at 100,000 rows): copy the field dict, then set the changes. Only
-    valid while CustomerDraft has no __post_init__ (checked below; otherwise replace)."""
-    if _DRAFT_HAS_POST_INIT:
-        return replace(draft, **changes)  # type: ignore[arg-type]
-    new = object.__new__(CustomerDraft)
-    fields = new.__dict__
-    fields.update(draft.__dict__)
-    fields.update(changes)
-    return new
+def _checked(line: int, values: CustomerValues, region: str, rejected: list[RowProblem],
+             recognised: str) -> CustomerValues | None:
+    """`_validated` for values: the quick check, and the full one only for a row it does not
+    accept (to name the problems)."""
+    clean = _clean_values(values, region)
+    if clean is not None:
+        return clean
+    draft = _validated(line, draft_of(values), region, rejected, recognised)
+    return values_of(draft) if draft is not None else None
 
 
-_DRAFT_HAS_POST_INIT: Final = hasattr(CustomerDraft, "__post_init__") or hasattr(
-    CustomerDraft, "__slots__")
+def _clean_values(v: CustomerValues, region: str) -> CustomerValues | None:
+    """What `validate_customer` returns for a customer it accepts, or None when any check
+    fails (the caller then runs `validate_customer` for its exact messages), on plain values:
+    at 100,000 rows building and copying the frozen drafts alone cost seconds.
 
-
-def _clean_fast(draft: CustomerDraft, phones: tuple[PhoneNumber, ...]) -> CustomerDraft | None:
-    """What `validate_customer` returns for a draft it accepts, in one `replace` instead of
-    four, or None when any check fails (the caller then runs `validate_customer` for its exact
-    messages). At 100,000 rows the four replaces alone cost seconds. Phones are done by the
-    caller; tests/services/test_import_export_equivalence.py compares both ways."""
-    emails: list[EmailAddress] = []
-    for email in draft.emails:
-        address = normalise_email(email.address)
+    Phones are checked apart: one odd number must not refuse a whole address book, so a number
+    that cannot be read as E.164 is kept as typed (as the CSV codec does).
+    tests/services/test_import_export_equivalence.py compares this with `validate_customer`.
+    """
+    phones: list[PhoneValues] = []
+    for phone in v.phones:
+        number = phone[0]
+        if not number.strip():
+            continue
+        phones.append(phone if _is_e164(number) else
+                      (_phone_or_typed(number, region), phone[1].strip() or "mobile"))
+    emails: list[EmailValues] = []
+    for address, label in v.emails:
+        address = normalise_email(address)
         if not address:
             continue
         if email_problem(address) is not None:
             return None
-        emails.append(EmailAddress(address=address, label=email.label.strip() or "home"))
-    for special in draft.special_dates:
-        if special_date_problem(special) is not None:
+        emails.append((address, label.strip() or "home"))
+    for kind, month, day, year, label in v.special_dates:
+        # = special_date_problem(SpecialDate(kind, month, day, year, label)) is None
+        try:
+            validate_month_day(month, day, year)
+        except ValueError:
             return None
-    if draft.customer_since and draft.customer_since.year < 1900:
+        if kind == "custom" and not label.strip():
+            return None
+    if v.customer_since and v.customer_since.year < 1900:
         return None
-    if len(draft.notes) > MAX_NOTES_LENGTH:
+    if len(v.notes) > MAX_NOTES_LENGTH:
         return None
-    tags = clean_tags(draft.tags)
+    tags = clean_tags(tuple(v.tags))
     if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
         return None
-    clean = _evolve(draft, first_name=draft.first_name.strip(),
-                    last_name=draft.last_name.strip(),
-                    display_name=draft.display_name.strip(), company=draft.company.strip(),
-                    tags=tags, emails=tuple(emails), phones=phones)
-    if not clean.effective_display_name() or any(
-            len(v) > MAX_NAME_LENGTH for v in (clean.first_name, clean.last_name,
-                                               clean.display_name, clean.company)):
+    first, last, display, company = (v.first_name.strip(), v.last_name.strip(),
+                                     v.display_name.strip(), v.company.strip())
+    if not (display or first or last or company) or any(
+            len(text) > MAX_NAME_LENGTH for text in (first, last, display, company)):
         return None
-    return clean
+    return v._replace(first_name=first, last_name=last, display_name=display, company=company,
+                      emails=emails, phones=phones, tags=tags)
 
 
 def _is_e164(number: str) -> bool:
@@ -959,9 +973,9 @@ def _vcard_rows(path: str, region: str, rejected: list[RowProblem]) -> Iterator[
     out: list[_Row] = []
     for index, draft in enumerate(parsed.drafts):
         line = kept_lines[index] if index < len(kept_lines) else 0
-        row = _validated(line, draft, region, rejected, "vcard")
-        if row is not None:
-            out.append(row)
+        clean = _validated(line, draft, region, rejected, "vcard")
+        if clean is not None:
+            out.append(_Row(line, values_of(clean)))
         if len(out) >= BATCH_SIZE:
             yield out
             out = []
@@ -991,10 +1005,10 @@ class _Matcher:
         self.last_matched_rows: list[_Row] = []
 
     @staticmethod
-    def keys(draft: CustomerDraft) -> tuple[str, list[str], list[str]]:
-        emails = [e.address.lower() for e in draft.emails]
-        phones = [digits(p.number) for p in draft.phones if p.number.startswith("+")]
-        return draft.source_uid, emails, phones
+    def keys(values: CustomerValues) -> tuple[str, list[str], list[str]]:
+        emails = [e[0].lower() for e in values.emails]
+        phones = [digits(p[0]) for p in values.phones if p[0].startswith("+")]
+        return values.source_uid, emails, phones
 
     def split(self, session: Session, batch: list[_Row], lookup: bool = True
               ) -> tuple[list[_Row], list[DuplicateMatch]]:

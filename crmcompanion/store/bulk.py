@@ -41,8 +41,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import CustomerDraft
+from crmcompanion.core.customer_values import CustomerValues, effective_display_name, values_of
 from crmcompanion.core.dates import month_day_key
-from crmcompanion.core.text import digits, sort_key
+from crmcompanion.core.text import digits, phone_tokens, sort_key
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as tp_repo
@@ -194,69 +195,73 @@ def next_customer_id(session: Session) -> int:
     return (session.scalar(select(func.max(m.Customer.id))) or 0) + 1
 
 
+# The customers columns a customer's values fill; the rest (do_not_contact ... version) are
+# the same for every new customer but the load's stamp and staff.
+DATA_COLUMNS = CUSTOMER_COLUMNS[1:22]
+
+
+def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRows:
+    """The rows of validated customers, ids from `first_id`: `customers` rows are
+    (id, *DATA_COLUMNS) and `tags` rows (id, tag name, folded name), once per folded name;
+    `rows_from_drafts` completes both for the live tables, `store.staging` keeps them so."""
+    rows = BulkRows()
+    customers, emails, phones = rows.customers, rows.emails, rows.phones
+    tags, dates, search = rows.tags, rows.dates, rows.search
+    flags: dict[tuple[str, str], str] = {}
+    search_name = repo.search_name
+    for cid, v in enumerate(values, first_id):
+        (first, last, _display, company, v_emails, v_phones, address, v_tags, status, kind,
+         key_account, channel, since, notes, specials, uid) = v
+        shown = effective_display_name(v)
+        status_value, kind_value = status.value, kind.value
+        customers.append((
+            cid, first, last, shown, company, sort_key(shown), sort_key(company),
+            v_emails[0][0] if v_emails else "", v_phones[0][0] if v_phones else "",
+            ", ".join(v_tags), *address, status_value, kind_value, int(key_account),
+            channel.value if channel else None, since.isoformat() if since else None, notes,
+            uid,
+        ))
+        for pos, (address_text, label) in enumerate(v_emails):
+            emails.append((cid, pos, label, address_text, address_text.lower()))
+        for pos, (number, label) in enumerate(v_phones):
+            phones.append((cid, pos, label, number, digits(number)))
+        if v_tags:
+            seen: set[str] = set()
+            for name in v_tags:
+                folded = name.casefold()
+                if folded not in seen:
+                    seen.add(folded)
+                    tags.append((cid, name, folded))
+        for special_kind, month, day, year, label in specials:
+            dates.append((cid, special_kind.value, label, month, day, year,
+                           month_day_key(month, day)))
+        flag = flags.get((status_value, kind_value))
+        if flag is None:
+            flag = flags[status_value, kind_value] = repo.search_flags(
+                status_value, kind_value, archived=False)
+        # = repo.search_document of the draft (a test compares them).
+        search.append((
+            cid, search_name(shown, first, last), company,
+            " ".join([e[0] for e in v_emails]),
+            " ".join(phone_tokens([p[0] for p in v_phones])) if v_phones else "",
+            " ".join(v_tags), notes, flag,
+        ))
+    return rows
+
+
 def rows_from_drafts(
     drafts: Sequence[CustomerDraft],
     first_id: int,
     stamp: str,
     staff_id: int | None,
-    tag_ids: dict[str, int] | None,
+    tag_ids: dict[str, int],
 ) -> BulkRows:
-    """The rows of validated drafts, customer ids from `first_id` (tag ids by folded name;
-    None leaves `tags` empty)."""
-    rows = BulkRows()
-    customers, emails, phones = rows.customers, rows.emails, rows.phones
-    tags, dates, search = rows.tags, rows.dates, rows.search
-    for offset, d in enumerate(drafts):
-        cid = first_id + offset
-        display = d.effective_display_name()
-        customers.append(
-            (
-                cid,
-                d.first_name,
-                d.last_name,
-                display,
-                d.company,
-                sort_key(display),
-                sort_key(d.company),
-                d.emails[0].address if d.emails else "",
-                d.phones[0].number if d.phones else "",
-                ", ".join(d.tags),
-                d.address.street,
-                d.address.city,
-                d.address.region,
-                d.address.postcode,
-                d.address.country,
-                d.status.value,
-                d.kind.value,
-                int(d.key_account),
-                d.preferred_channel.value if d.preferred_channel else None,
-                d.customer_since.isoformat() if d.customer_since else None,
-                d.notes,
-                d.source_uid,
-                0,
-                None,
-                None,
-                stamp,
-                stamp,
-                staff_id,
-                staff_id,
-                1,
-            )
-        )
-        for pos, e in enumerate(d.emails):
-            emails.append((cid, pos, e.label, e.address, e.address.lower()))
-        for pos, p in enumerate(d.phones):
-            phones.append((cid, pos, p.label, p.number, digits(p.number)))
-        if tag_ids is not None:
-            for tag_id in dict.fromkeys(tag_ids[t.casefold()] for t in d.tags):
-                tags.append((cid, tag_id))
-        for sd in d.special_dates:
-            dates.append(
-                (cid, sd.kind.value, sd.label, sd.month, sd.day, sd.year,
-                 month_day_key(sd.month, sd.day))
-            )
-        flags = repo.search_flags(d.status.value, d.kind.value, archived=False)
-        search.append((cid, *repo.search_document(d), flags))
+    """The rows of validated drafts for the live tables, customer ids from `first_id` (tag
+    ids by folded name)."""
+    rows = rows_from_values([values_of(d) for d in drafts], first_id)
+    rows.customers = [(*c, 0, None, None, stamp, stamp, staff_id, staff_id, 1)
+                      for c in rows.customers]
+    rows.tags = [(cid, tag_ids[folded]) for cid, _, folded in rows.tags]
     return rows
 
 
@@ -518,8 +523,9 @@ def _staged_statements(stage: str) -> list[str]:
     """INSERT ... SELECT of the staged rows listed in temp.import_ids with ids in
     [:first, :last]: customers (stamps and staff from the parameters), their rows, their
     search rows, and their import batch link."""
-    fixed = {"created_at": ":stamp", "updated_at": ":stamp", "created_by_id": ":staff",
-             "updated_by_id": ":staff", "id": "m.id"}
+    fixed = {"id": "m.id", "do_not_contact": "0", "cadence_days": "NULL",
+             "archived_at": "NULL", "created_at": ":stamp", "updated_at": ":stamp",
+             "created_by_id": ":staff", "updated_by_id": ":staff", "version": "1"}
     customers = ", ".join(fixed.get(c, f"s.{c}") for c in CUSTOMER_COLUMNS)
     ids = "FROM temp.import_ids m JOIN {stage}.{table} s ON s.row = m.row{join} " \
           "WHERE m.id BETWEEN :first AND :last"

@@ -38,7 +38,8 @@ from crmcompanion.core.customer import (
     SpecialDateKind,
     Status,
 )
-from crmcompanion.store.bulk import CUSTOMER_COLUMNS, BulkRows, rows_from_drafts
+from crmcompanion.core.customer_values import CustomerValues
+from crmcompanion.store.bulk import DATA_COLUMNS, BulkRows, rows_from_values
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ STALE_AFTER_S = 24 * 3600
 # The live tables' columns, the customer id replaced by `row` (1, 2, ... in file order) and
 # tag ids by tag names; `line` is the row's first line in the file.
 _TABLES = (
-    f"CREATE TABLE customers ({', '.join(('row INTEGER PRIMARY KEY', *CUSTOMER_COLUMNS[1:]))},"
+    f"CREATE TABLE customers ({', '.join(('row INTEGER PRIMARY KEY', *DATA_COLUMNS))},"
     " line INTEGER NOT NULL)",
     "CREATE TABLE emails (row INTEGER, position INTEGER, label, address, address_key, "
     "PRIMARY KEY (row, position)) WITHOUT ROWID",
@@ -63,7 +64,7 @@ _TABLES = (
     "CREATE TABLE search (row INTEGER PRIMARY KEY, name, company, emails, phones, tags, notes, "
     "flags)",
 )
-_CUSTOMER_MARKS = ", ".join("?" * (len(CUSTOMER_COLUMNS) + 1))
+_CUSTOMER_MARKS = ", ".join("?" * (len(DATA_COLUMNS) + 2))
 
 
 def _remove(path: str) -> None:
@@ -109,16 +110,16 @@ class StagingFile:
         for statement in _TABLES:
             self._conn.execute(statement)
 
-    def add(self, items: Sequence[tuple[int, CustomerDraft]]) -> None:
-        """Stage validated drafts, each with the line it starts on, as the next rows."""
+    def add(self, items: Sequence[tuple[int, CustomerValues]]) -> None:
+        """Stage validated customers, each with the line it starts on, as the next rows."""
         if not items:
             return
         first = self.rows + 1
         self._write(first, items)
         self.rows += len(items)
 
-    def replace(self, items: Sequence[tuple[int, CustomerDraft]]) -> None:
-        """Stage these drafts instead of the rows staged earlier from the same lines (dates
+    def replace(self, items: Sequence[tuple[int, CustomerValues]]) -> None:
+        """Stage these customers instead of the rows staged earlier from the same lines (dates
         read before the file's day/month order was known, read again)."""
         conn = self._open()
         conn.execute("CREATE INDEX IF NOT EXISTS customers_line ON customers (line)")
@@ -129,11 +130,11 @@ class StagingFile:
             by_line.update(conn.execute(
                 f"SELECT line, row FROM customers WHERE line IN ({', '.join('?' * len(part))})",
                 part))
-        kept = [(line, draft) for line, draft in items if line in by_line]
+        kept = [(line, values) for line, values in items if line in by_line]
         gone = [(by_line[line],) for line, _ in kept]
         for table in ("customers", "emails", "phones", "tags", "dates", "search"):
             conn.executemany(f"DELETE FROM {table} WHERE row = ?", gone)
-        rows = self._rows(0, [draft for _, draft in kept])
+        rows = rows_from_values([values for _, values in kept], 0)
         # Made as rows 0..n-1: give each back its own row number.
         numbers = [row for (row,) in gone]
         for table in (rows.customers, rows.emails, rows.phones, rows.tags, rows.dates,
@@ -164,30 +165,9 @@ class StagingFile:
             raise RuntimeError("the staging file is finished")
         return self._conn
 
-    def _write(self, first: int, items: Sequence[tuple[int, CustomerDraft]]) -> None:
-        rows = self._rows(first, [draft for _, draft in items])
+    def _write(self, first: int, items: Sequence[tuple[int, CustomerValues]]) -> None:
+        rows = rows_from_values([values for _, values in items], first)
         write_rows(self._open(), rows, [line for line, _ in items])
-
-    @staticmethod
-    def _rows(first: int, drafts: Sequence[CustomerDraft]) -> BulkRows:
-        rows = rows_from_drafts(drafts, first, "", None, None)
-        rows.tags = _tag_rows(drafts, first)
-        return rows
-
-
-def _tag_rows(drafts: Sequence[CustomerDraft], first: int) -> list[tuple[int, str, str]]:
-    """(row, name, folded name) of each draft's tags, once per folded name (as
-    `bulk.rows_from_drafts` gives each tag id once): the run looks the ids up by folded name
-    in the live database."""
-    out: list[tuple[int, str, str]] = []
-    for row, draft in enumerate(drafts, first):
-        seen: set[str] = set()
-        for name in draft.tags:
-            key = name.casefold()
-            if key not in seen:
-                seen.add(key)
-                out.append((row, name, key))
-    return out
 
 
 def write_rows(conn: sqlite3.Connection, rows: BulkRows, lines: Sequence[int]) -> None:

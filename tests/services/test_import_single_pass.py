@@ -11,6 +11,7 @@ from pathlib import Path
 from crmcompanion.core import csv_import
 from crmcompanion.core.csv_codec import OWN_COLUMNS
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
+from crmcompanion.core.customer_values import draft_of
 from crmcompanion.services.container import Services
 from crmcompanion.services.import_export import (
     PREVIEW_ROWS,
@@ -42,7 +43,7 @@ def _old_preview(services: Services, path: Path) -> tuple[object, ...]:
             for batch in service._rows(plan, rejected):
                 for row in batch:
                     if len(first_rows) < PREVIEW_ROWS:
-                        first_rows.append(row.draft)
+                        first_rows.append(draft_of(row.values))
                 _, found = matcher.split(session, batch)
                 count += len(found)
                 duplicates.extend(found)

@@ -136,3 +136,28 @@ def test_a_failing_build_rolls_the_whole_load_back(services: Services) -> None:
     # The staging table went with the failure: the next load works.
     demo.fill_demo(services.db, services.clock, 50, staff_id=services.staff_id)
     assert services.customers.total() == 50
+
+
+def test_bulk_rows_index_what_a_single_save_indexes() -> None:
+    from crmcompanion.core.customer import (
+        CustomerDraft,
+        EmailAddress,
+        PhoneNumber,
+        Status,
+    )
+    from crmcompanion.core.customer_values import values_of
+
+    drafts = [
+        CustomerDraft(first_name="Anna", last_name="Müller", company="Café Ö",
+                      emails=(EmailAddress("a@example.org"), EmailAddress("B@x.de", "work")),
+                      phones=(PhoneNumber("+4930123456"), PhoneNumber("0301234", "home")),
+                      tags=("VIP", "Café"), notes="Likes\nplums", status=Status.LEAD),
+        CustomerDraft(display_name="Bob", first_name="Robert", last_name="Smith"),
+        CustomerDraft(company="  ACME  "),
+    ]
+    rows = bulk.rows_from_values([values_of(d) for d in drafts], 7)
+    expected = [(7 + i, *customer_repo.search_document(d),
+                 customer_repo.search_flags(d.status.value, d.kind.value, archived=False))
+                for i, d in enumerate(drafts)]
+    assert rows.search == expected
+    assert [c[3] for c in rows.customers] == [d.effective_display_name() for d in drafts]
