@@ -18,10 +18,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crmcompanion.core import customer as c
 from crmcompanion.core.clock import Clock, SystemClock
-from crmcompanion.core.errors import ConflictError, DomainError, NotFoundError
+from crmcompanion.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from crmcompanion.core.settings import DEFAULT_REGION
 from crmcompanion.core.text import digits, is_phone_query
-from crmcompanion.core.validation import normalise_email, validate_customer
+from crmcompanion.core.validation import (
+    MAX_TAG_LENGTH,
+    clean_tags,
+    normalise_email,
+    validate_customer,
+)
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
@@ -41,6 +46,7 @@ __all__ = [
     "ListQuery",
     "Saved",
     "SortColumn",
+    "TaggedCustomers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -85,6 +91,19 @@ class ArchivedCustomers:
 
     archived: bool
     previous: dict[int, datetime | None]
+    changed: Changed
+
+    @property
+    def count(self) -> int:
+        return len(self.previous)
+
+
+@dataclass(frozen=True)
+class TaggedCustomers:
+    """A tag given to several customers, with what Undo needs to take it back exactly."""
+
+    tag: str
+    previous: repo.TagTexts  # of the customers that did not have it
     changed: Changed
 
     @property
@@ -347,10 +366,41 @@ class CustomerService:
             self._set_archived_at(session, done.previous, utcnow())
         return done.changed
 
+    def add_tag_many(self, customer_ids: list[int], tag: str) -> TaggedCustomers:
+        """Give `tag` to these customers (those that have it are left as they are)."""
+        cleaned = clean_tags((tag,))
+        if not cleaned:
+            raise ValidationError({"tags": "Enter a tag."})
+        if len(cleaned[0]) > MAX_TAG_LENGTH:
+            raise ValidationError({"tags": f"A tag has at most {MAX_TAG_LENGTH} characters."})
+        ids = list(dict.fromkeys(customer_ids))
+        now = utcnow()
+        with self._db.write() as session:
+            stored, previous = repo.add_tag(session, ids, cleaned[0])
+            self._touch_many(session, list(previous), now)
+        changed = Changed(customers=frozenset(previous), customer_list=True, tags=True)
+        return TaggedCustomers(stored, previous, changed)
+
+    def undo_add_tag_many(self, tagged: TaggedCustomers) -> Changed:
+        with self._db.write() as session:
+            repo.undo_add_tag(session, tagged.tag, tagged.previous)
+            self._touch_many(session, list(tagged.previous), utcnow())
+        return tagged.changed
+
+    def _touch_many(self, session: Session, ids: list[int], now: datetime) -> None:
+        # A Core UPDATE (no ORM rows): the version bump keeps an editor opened before this
+        # from saving over it, as an ORM flush of one customer does.
+        for start in range(0, len(ids), snapshots.IN_CHUNK):
+            session.execute(
+                update(m.Customer)
+                .where(m.Customer.id.in_(ids[start:start + snapshots.IN_CHUNK]))
+                .values(updated_at=now, updated_by_id=self._staff_id,
+                        version=m.Customer.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+
     def _set_archived_at(self, session: Session, values: dict[int, datetime | None],
                          now: datetime) -> None:
-        # A Core UPDATE (no ORM rows): the version bump keeps an editor opened before this
-        # from saving over it, as set_archived's ORM flush does.
         by_value: dict[datetime | None, list[int]] = {}
         for cid, value in values.items():
             by_value.setdefault(value, []).append(cid)
@@ -359,10 +409,10 @@ class CustomerService:
                 session.execute(
                     update(m.Customer)
                     .where(m.Customer.id.in_(ids[start:start + snapshots.IN_CHUNK]))
-                    .values(archived_at=value, updated_at=now, updated_by_id=self._staff_id,
-                            version=m.Customer.version + 1)
+                    .values(archived_at=value)
                     .execution_options(synchronize_session=False)
                 )
+        self._touch_many(session, list(values), now)
 
     def _row_for_update(self, session: Session, customer_id: int) -> m.Customer:
         row = session.scalar(

@@ -607,3 +607,52 @@ def customer_exists(session: Session, customer_id: int) -> bool:
 def touch(row: m.Customer, staff_id: int | None, now: datetime) -> None:
     row.updated_at = now
     row.updated_by_id = staff_id
+
+
+# --- one tag for several customers (the list's multi-selection) ---------------------------
+
+TagTexts = dict[int, tuple[str, str]]  # customer id -> (tags_text, the search row's tags)
+
+
+def add_tag(session: Session, customer_ids: Sequence[int], tag: str) -> tuple[str, TagTexts]:
+    """Give `tag` to each customer that lacks it, appended as the editor appends it. Returns
+    the tag as stored (an existing tag keeps its spelling) and the previous list and search
+    texts of the customers changed, so Undo can put them back exactly."""
+    tag_id = ensure_tags(session, [tag])[tag.casefold()]
+    tag = session.scalar(select(m.Tag.name).where(m.Tag.id == tag_id)) or tag
+    statement = text(
+        "SELECT c.id, c.tags_text, coalesce(s.tags, '') FROM customers c "
+        "LEFT JOIN customer_search s ON s.rowid = c.id WHERE c.id IN :ids AND NOT EXISTS "
+        "(SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag_id = :tag)"
+    ).bindparams(bindparam("ids", expanding=True))
+    ids = list(customer_ids)
+    previous: TagTexts = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        for cid, listed, searched in session.execute(
+                statement, {"ids": ids[start:start + _IN_CHUNK], "tag": tag_id}):
+            previous[cid] = (listed, searched)
+    if previous:
+        session.execute(m.CustomerTag.__table__.insert(),
+                        [{"customer_id": cid, "tag_id": tag_id} for cid in previous])
+        _set_tag_texts(session, {
+            cid: (f"{listed}, {tag}" if listed else tag, f"{searched} {tag}".strip())
+            for cid, (listed, searched) in previous.items()})
+    return tag, previous
+
+
+def undo_add_tag(session: Session, tag: str, previous: TagTexts) -> None:
+    tag_id = session.scalar(select(m.Tag.id).where(m.Tag.name_key == tag.casefold()))
+    ids = list(previous)
+    if tag_id is not None:
+        for start in range(0, len(ids), _IN_CHUNK):
+            session.execute(delete(m.CustomerTag).where(
+                m.CustomerTag.tag_id == tag_id,
+                m.CustomerTag.customer_id.in_(ids[start:start + _IN_CHUNK])))
+    _set_tag_texts(session, previous)
+
+
+def _set_tag_texts(session: Session, texts: TagTexts) -> None:
+    session.execute(text("UPDATE customers SET tags_text = :listed WHERE id = :id"),
+                    [{"id": cid, "listed": listed} for cid, (listed, _) in texts.items()])
+    session.execute(text("UPDATE customer_search SET tags = :searched WHERE rowid = :id"),
+                    [{"id": cid, "searched": searched} for cid, (_, searched) in texts.items()])

@@ -1,6 +1,6 @@
 """The read-only profile panel beside the customer list, with Edit, Archive and Delete; with
 several customers selected, a short "N customers selected" summary and the actions that apply
-to all of them (Export…, Archive, Delete) instead of one profile.
+to all of them (Export…, Add tag…, Archive, Delete) instead of one profile.
 
 User text is always shown as plain text (never rich text), so a note containing markup is
 displayed, not interpreted.
@@ -57,6 +57,7 @@ class CustomerDetail(QFrame):
     # Several selected: the view knows which (the list's selection), so no ids travel here.
     export_selected_requested = Signal()
     archive_selected_requested = Signal(bool)  # archive (True) or unarchive (False)
+    tag_selected_requested = Signal()
     delete_selected_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -106,20 +107,30 @@ class CustomerDetail(QFrame):
         buttons.addWidget(self.delete_button)
         outer.addWidget(self.single_actions)
         self.several_actions = QWidget()
-        several = QHBoxLayout(self.several_actions)
+        # Two rows: four buttons side by side do not fit the panel's width.
+        several = QVBoxLayout(self.several_actions)
         several.setContentsMargins(0, 0, 0, 0)
+        several.setSpacing(8)
         self.export_selected_button = QPushButton("Export…")
         self.export_selected_button.setObjectName("primary")
         self.export_selected_button.setToolTip("Export the selected customers as CSV, vCard "
                                                "or calendar")
+        self.tag_selected_button = QPushButton("Add tag…")
+        self.tag_selected_button.setToolTip("Give the selected customers a tag")
         self.archive_selected_button = QPushButton("Archive")
         self.delete_selected_button = QPushButton("Delete")
         self.delete_selected_button.setObjectName("danger")
         self.delete_selected_button.setToolTip("Delete the selected customers (Del)")
-        several.addWidget(self.export_selected_button)
-        several.addWidget(self.archive_selected_button)
-        several.addStretch(1)
-        several.addWidget(self.delete_selected_button)
+        for left, right in ((self.export_selected_button, self.tag_selected_button),
+                            (self.archive_selected_button, self.delete_selected_button)):
+            row = QHBoxLayout()
+            row.addWidget(left)
+            if right is self.delete_selected_button:
+                row.addStretch(1)
+            row.addWidget(right)
+            if right is not self.delete_selected_button:
+                row.addStretch(1)
+            several.addLayout(row)
         self.several_actions.setVisible(False)
         outer.addWidget(self.several_actions)
         self.edit_button.clicked.connect(lambda: self._emit_for(self.edit_requested))
@@ -131,6 +142,7 @@ class CustomerDetail(QFrame):
         self.erase_action.triggered.connect(lambda: self._emit_for(self.erase_requested))
         self.export_selected_button.clicked.connect(self.export_selected_requested)
         self.delete_selected_button.clicked.connect(self.delete_selected_requested)
+        self.tag_selected_button.clicked.connect(self.tag_selected_requested)
         self.archive_selected_button.clicked.connect(
             lambda: self.archive_selected_requested.emit(self._archive_several))
         self._archive_several = True
@@ -171,7 +183,7 @@ class CustomerDetail(QFrame):
             self.activity.setVisible(False)  # kept for the next profile, not in a summary
         add = self._body_layout.addWidget
         add(plain_label(f"{count:,} customers selected", "detailName"))
-        add(plain_label("Export, archive or delete them all at once below.", "muted"))
+        add(plain_label("Export, tag, archive or delete them all at once below.", "muted"))
         self._section("SELECTING")
         for hint in ("Ctrl+click adds or removes one customer",
                      "Shift+click or Shift+arrows select a range",

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -56,6 +57,7 @@ from crmcompanion.services.customers import (
     DeletedCustomers,
     ListQuery,
     SortColumn,
+    TaggedCustomers,
 )
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.import_export import ImportExportService, ImportResult, UndoneImport
@@ -323,6 +325,7 @@ class CustomersView(QWidget):
         self.detail.close_requested.connect(self.close_detail)
         self.detail.export_selected_requested.connect(self.open_export)
         self.detail.archive_selected_requested.connect(self.archive_selected)
+        self.detail.tag_selected_requested.connect(self.tag_selected)
         self.detail.delete_selected_requested.connect(self.delete_selected)
         bus.changed.connect(self._on_changed)
 
@@ -784,6 +787,15 @@ class CustomersView(QWidget):
         self._run_bulk(deleted.count, "Undo", f"Restoring {deleted.count:,} customers…",
                        lambda: customers.undo_delete_many(deleted), done)
 
+    def _undo_bulk(self, count: int, work: Callable[[], Changed], done_text: str) -> None:
+        self._hide_undo()
+
+        def done(changed: Changed) -> None:
+            self._bus.publish(changed)
+            self.message.emit(done_text)
+
+        self._run_bulk(count, "Undo", "Undoing…", work, done)
+
     def archive_selected(self, archive: bool = True) -> None:
         """Archive (or unarchive) every selected customer, with Undo."""
         selection = self.selection()
@@ -804,21 +816,39 @@ class CustomersView(QWidget):
             text = f"{verb} {result.count:,} {noun}."
             self.message.emit(text)
             if result.count:
-                self._offer(text, lambda: self._undo_archive(result))
+                self._offer(text, lambda: self._undo_bulk(
+                    result.count, lambda: customers.undo_archive_many(result),
+                    f"Undid: {result.count:,} customers are as they were."))
 
         self._run_bulk(selection.count, verb[:-1], f"{verb[:-1]}ing {selection.count:,} "
                        "customers…", lambda: customers.set_archived_many(ids(), archive), done)
 
-    def _undo_archive(self, archived: ArchivedCustomers) -> None:
-        self._hide_undo()
+    def tag_selected(self) -> None:
+        """Give every selected customer a tag (typed, or picked from those in use), with Undo."""
+        selection = self.selection()
+        if selection.count == 0:
+            return
+        names = [name for name, _ in self._customers.tags()]
+        noun = "customer" if selection.count == 1 else f"{selection.count:,} customers"
+        tag, ok = QInputDialog.getItem(self, "Add tag", f"Tag for the selected {noun}:",
+                                       names, -1, True)
+        if not ok or not tag.strip():
+            return
+        ids = self._ids_work(selection)
         customers = self._customers
 
-        def done(changed: Changed) -> None:
-            self._bus.publish(changed)
-            self.message.emit(f"Undid: {archived.count:,} customers are as they were.")
+        def done(tagged: TaggedCustomers) -> None:
+            self._bus.publish(tagged.changed)
+            plural = "customer" if tagged.count == 1 else "customers"
+            text = f"Tagged {tagged.count:,} {plural} “{tagged.tag}”."
+            self.message.emit(text)
+            if tagged.count:
+                self._offer(text, lambda: self._undo_bulk(
+                    tagged.count, lambda: customers.undo_add_tag_many(tagged),
+                    f"Took the tag “{tagged.tag}” back from {tagged.count:,} {plural}."))
 
-        self._run_bulk(archived.count, "Undo", "Undoing…",
-                       lambda: customers.undo_archive_many(archived), done)
+        self._run_bulk(selection.count, "Add tag", f"Tagging {selection.count:,} customers…",
+                       lambda: customers.add_tag_many(ids(), tag), done)
 
     # --- import, export, duplicates (issue 6) ------------------------------------------------
 

@@ -3,6 +3,7 @@ rows to ids without reading the rows, deleting and archiving many with one Undo.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -134,3 +135,38 @@ def test_archive_many_then_undo(services: Services):
     assert back.count == 1 and services.customers.count(ListQuery()) == 3
     services.customers.undo_archive_many(back)
     assert services.customers.get(ids[0]).archived_at == first_archived_at
+
+
+def test_add_tag_to_several_then_undo(services: Services):
+    ids = [services.customers.create(person(f"T{i}", "Lund", f"t{i}@example.com"))
+           .customer.id for i in range(3)]
+    services.customers.update(ids[0], replace(services.customers.get(ids[0]).to_draft(),
+                                              tags=("Bakery", "Newsletter")),
+                              services.customers.get(ids[0]).version)
+    before = [services.customers.get(cid) for cid in ids]
+
+    tagged = services.customers.add_tag_many(ids, "  newsletter ")
+    assert tagged.count == 2  # the first already had it (ignoring case)
+    assert [services.customers.get(cid).tags for cid in ids] == [
+        ("Bakery", "Newsletter"), ("Bakery", "Newsletter"), ("Bakery", "Newsletter")]
+    assert services.customers.count(ListQuery(tag="Newsletter")) == 3
+    assert sorted(c.id for c in services.customers.search("newsl")) == sorted(ids)
+    assert dict(services.customers.tags())["Newsletter"] == 3
+    rows = services.customers.page_at(ListQuery(), 0, 3, 3).rows
+    assert {r.tags for r in rows} == {"Bakery, Newsletter"}
+
+    services.customers.undo_add_tag_many(tagged)
+    after = [services.customers.get(cid) for cid in ids]
+    assert [c.tags for c in after] == [c.tags for c in before]
+    assert [c.id for c in services.customers.search("newsl")] == [ids[0]]
+    assert services.customers.count(ListQuery(tag="Newsletter")) == 1
+    rows = services.customers.page_at(ListQuery(), 0, 3, 3).rows
+    assert [r.tags for r in rows] == ["Bakery, Newsletter", "Bakery", "Bakery"]
+
+
+def test_add_tag_refuses_an_empty_or_long_tag(services: Services):
+    cid = services.customers.create(person("U", "V", "u@example.com")).customer.id
+    for bad in ("   ", "x" * 61):
+        with pytest.raises(DomainError):
+            services.customers.add_tag_many([cid], bad)
+    assert services.customers.get(cid).tags == ("Bakery",)

@@ -10,14 +10,14 @@ from pathlib import Path
 import vobject
 from icalendar import Calendar
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, SpecialDate, SpecialDateKind
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.store.customers import ListQuery
 from crmcompanion.ui import customers_view
-from crmcompanion.ui.customer_model import NAME, PAGE_SIZE, CustomerTableModel
+from crmcompanion.ui.customer_model import NAME, PAGE_SIZE, TAGS, CustomerTableModel
 from crmcompanion.ui.export_dialog import CSV, ICS, VCARD
 from crmcompanion.ui.main_window import CUSTOMERS
 from tests.ui.helpers import shown_names
@@ -295,6 +295,34 @@ def test_archive_several_with_undo(qtbot, make_window, services):
     assert view.detail.archive_selected_button.text() == "Unarchive"
     qtbot.mouseClick(view.detail.archive_selected_button, Qt.MouseButton.LeftButton)
     assert services.customers.count(ListQuery(archived=True)) == 0
+
+
+def test_add_a_tag_to_several_then_undo(qtbot, make_window, services, monkeypatch):
+    ids = seed(services)
+    _, view = customers_page(qtbot, make_window)
+    offered: list[list[str]] = []
+
+    def get_item(parent, title, label, items, current, editable):
+        offered.append(list(items))
+        assert "3 customers" in label
+        return "Spring mailing", True
+
+    monkeypatch.setattr(QInputDialog, "getItem", get_item)
+    click_row(qtbot, view, row_of(view, "Anna Weber"))
+    click_row(qtbot, view, row_of(view, "Carl Stone"), SHIFT)
+    qtbot.mouseClick(view.detail.tag_selected_button, Qt.MouseButton.LeftButton)
+    assert offered == [["Regulars"]]  # the tags in use, to pick from (or type a new one)
+    tagged = {first for first, cid in ids.items()
+              if "Spring mailing" in services.customers.get(cid).tags}
+    assert tagged == {"Anna", "Bob", "Carl"}
+    assert view.tag_filter.findData("Spring mailing") >= 0  # the filter learnt the new tag
+    assert view.model.index(0, TAGS).data() == "Regulars, Spring mailing"
+    assert view.undo_bar.label.text() == "Tagged 3 customers “Spring mailing”."
+    assert view.detail.summary_count == 3  # still selected after the refresh
+
+    qtbot.mouseClick(view.undo_bar.undo_button, Qt.MouseButton.LeftButton)
+    assert all(services.customers.get(cid).tags == ("Regulars",) for cid in ids.values())
+    assert view.model.index(0, TAGS).data() == "Regulars"
 
 
 def test_a_refresh_keeps_several_selected(qtbot, make_window, services):
