@@ -787,6 +787,14 @@ class CustomersView(QWidget):
         self._run_bulk(deleted.count, "Undo", f"Restoring {deleted.count:,} customers…",
                        lambda: customers.undo_delete_many(deleted), done)
 
+    def _done_with_undo(self, changed: Changed, count: int, text: str,
+                        undo: Callable[[], Changed], undone_text: str) -> None:
+        """A bulk change is done: refresh, say so, and offer Undo if anything changed."""
+        self._bus.publish(changed)
+        self.message.emit(text)
+        if count:
+            self._offer(text, lambda: self._undo_bulk(count, undo, undone_text))
+
     def _undo_bulk(self, count: int, work: Callable[[], Changed], done_text: str) -> None:
         self._hide_undo()
 
@@ -811,14 +819,11 @@ class CustomersView(QWidget):
         verb = "Archived" if archive else "Unarchived"
 
         def done(result: ArchivedCustomers) -> None:
-            self._bus.publish(result.changed)
             noun = "customer" if result.count == 1 else "customers"
-            text = f"{verb} {result.count:,} {noun}."
-            self.message.emit(text)
-            if result.count:
-                self._offer(text, lambda: self._undo_bulk(
-                    result.count, lambda: customers.undo_archive_many(result),
-                    f"Undid: {result.count:,} customers are as they were."))
+            self._done_with_undo(
+                result.changed, result.count, f"{verb} {result.count:,} {noun}.",
+                lambda: customers.undo_archive_many(result),
+                f"Undid: {result.count:,} {noun} as they were.")
 
         self._run_bulk(selection.count, verb[:-1], f"{verb[:-1]}ing {selection.count:,} "
                        "customers…", lambda: customers.set_archived_many(ids(), archive), done)
@@ -838,14 +843,11 @@ class CustomersView(QWidget):
         customers = self._customers
 
         def done(tagged: TaggedCustomers) -> None:
-            self._bus.publish(tagged.changed)
             plural = "customer" if tagged.count == 1 else "customers"
-            text = f"Tagged {tagged.count:,} {plural} “{tagged.tag}”."
-            self.message.emit(text)
-            if tagged.count:
-                self._offer(text, lambda: self._undo_bulk(
-                    tagged.count, lambda: customers.undo_add_tag_many(tagged),
-                    f"Took the tag “{tagged.tag}” back from {tagged.count:,} {plural}."))
+            self._done_with_undo(
+                tagged.changed, tagged.count, f"Tagged {tagged.count:,} {plural} “{tagged.tag}”.",
+                lambda: customers.undo_add_tag_many(tagged),
+                f"Took the tag “{tagged.tag}” back from {tagged.count:,} {plural}.")
 
         self._run_bulk(selection.count, "Add tag", f"Tagging {selection.count:,} customers…",
                        lambda: customers.add_tag_many(ids(), tag), done)
