@@ -17,6 +17,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -299,7 +300,7 @@ def export_csv(rows: Iterable[ExportInput], path: str | os.PathLike[str],
 # once: an own cell still to neutralise starts the line or follows a delimiter with a trigger
 # or a "'", while a marked cell starts with MARK and passes; the marks then become "'". MARK is
 # a lone surrogate: the database cannot hold one (SQLite text reaches Python as strict UTF-8)
-# and the file's encoder refuses one, so a mark can neither be mistaken for data nor leak out.
+# and UTF-8 encoding refuses one, so a mark can neither be mistaken for data nor leak out.
 MARK: Final = "\udfff"
 # First characters after which `neutralise` adds its "'" for certain (TRIGGERS) or may add it
 # ("'", when triggers follow the quotes): the inline checks before a call.
@@ -346,9 +347,9 @@ CustomerBatch = tuple[Iterable[Sequence[Any]], ChildCells]
 def encode_customers(batches: Iterable[CustomerBatch], options: ExportOptions,
                      default_uid: Callable[[int], str],
                      tick: Callable[[int], None] | None = None, every: int = 5000
-                     ) -> Iterator[tuple[int, str]]:
-    """(customer id, CSV line without its line end) for each stored customer, in the order of
-    the batches' rows; `default_uid(id)` fills an empty UID. `tick(done)` is called every
+                     ) -> Iterator[tuple[int, bytes]]:
+    """(customer id, CSV line in UTF-8 without its line end) for each stored customer, in the
+    order of the batches' rows; `default_uid(id)` fills an empty UID. `tick(done)` is called every
     `every` customers (it may raise to cancel).
 
     The bytes `write_csv` writes for the same customers' drafts (tests/services/
@@ -376,12 +377,12 @@ def encode_customers(batches: Iterable[CustomerBatch], options: ExportOptions,
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator=_LINE_END)
 
-    def cell_by_cell(cells: Sequence[str]) -> str:
+    def cell_by_cell(cells: Sequence[str]) -> bytes:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([neutralise(v) if is_own else v.replace(MARK, "'")
                          for v, is_own in zip(cells, own, strict=True)])
-        return buffer.getvalue()[:-len(_LINE_END)]
+        return buffer.getvalue()[:-len(_LINE_END)].encode("utf-8")
 
     join = delimiter.join
     next_tick = every if tick is not None else -1
@@ -404,25 +405,26 @@ def encode_customers(batches: Iterable[CustomerBatch], options: ExportOptions,
             if (line.count(delimiter) != separators or line[:1] in risky_first
                     or '"' in line or "\n" in line or "\r" in line or risky_inside(line)):
                 yield cid, cell_by_cell(cells)
-            else:
-                yield cid, line.replace(MARK, "'")
+            else:  # (a mark left over would fail the encoding, never reach the file)
+                yield cid, line.replace(MARK, "'").encode("utf-8")
             done += 1
             if done == next_tick:
                 tick(done)  # type: ignore[misc]
                 next_tick += every
 
 
-def export_lines(lines: Iterable[str], path: str | os.PathLike[str],
+def export_lines(lines: Iterable[bytes], path: str | os.PathLike[str],
                  options: ExportOptions = ExportOptions()) -> int:
     """The header, then the lines (`encode_customers`) as they come, written atomically like
     `export_csv`. Returns the number of lines."""
+    header = _header_line(options.resolved_columns(), options.delimiter).encode("utf-8")
     count = 0
     iterator = iter(lines)
-    with _target_stream(path, options) as stream:
-        stream.write(_header_line(options.resolved_columns(), options.delimiter))
+    with replaced_atomically(Path(path), "wb") as stream:
+        stream.write(codecs.BOM_UTF8 + header if options.bom else header)
         while batch := list(itertools.islice(iterator, 5000)):
-            batch.append("")  # so the join ends the last line too
-            stream.write(_LINE_END.join(batch))
+            batch.append(b"")  # so the join ends the last line too
+            stream.write(b"\r\n".join(batch))
             count += len(batch) - 1
     logger.info("exported %d customers to %s", count, path)
     return count

@@ -712,7 +712,7 @@ class ImportExportService:
             order = list(ids) if ids is not None else list(transfer.export_ids(session, query))
             total = len(order)
             tick = _export_ticker(total, progress, cancel)
-            lines: Iterable[str]
+            lines: Iterable[bytes]
             stored = transfer.stored_customers(session)
             if transfer.scan_is_cheaper(stored, total):
                 wanted: set[int] | None = set(order)
@@ -720,7 +720,7 @@ class ImportExportService:
                     wanted = None
                 by_id = dict(encode_customers(transfer.iter_whole_export(session, wanted),
                                               options, export_uid, tick, EXPORT_TICK))
-                lines = filter(None, map(by_id.get, order))  # a line is never ""
+                lines = filter(None, map(by_id.get, order))  # a line is never b""
             else:
                 lines = (line for _, line in encode_customers(
                     transfer.iter_export_batches(session, order), options, export_uid, tick,

@@ -72,9 +72,10 @@ _TAGS_SQL = ("SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON
              "{where} ORDER BY ct.customer_id, t.name_key")
 _SPECIALS_SQL = ("SELECT customer_id, kind, label, month, day, year FROM special_dates {where} "
                  "ORDER BY customer_id, id")
-# Above this many customers in the database, an export does not hold every line in memory
-# (~1 KB per customer at peak): it reads its customers chunk by chunk (`iter_export_cells`).
-SCAN_LIMIT = 250_000
+# Above this many customers in the database, an export does not read whole tables (it holds
+# every customer's child cells and line in memory: ~1.5 KB per customer at peak, 150 MB at
+# 100,000): it looks its customers up chunk by chunk (`iter_export_batches`), memory flat.
+SCAN_LIMIT = 200_000
 # A whole-table scan costs about what looking up one customer in eight by id costs.
 _SCAN_WHEN_SHARE_AT_LEAST = 8
 
