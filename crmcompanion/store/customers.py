@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, delete, exists, func, select, text, tuple_
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, select, text, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from crmcompanion.core import customer as c
@@ -521,13 +521,50 @@ def ids_at(session: Session, query: ListQuery, offset: int, limit: int, total: i
     return [r[0] for r in _window(session, query, offset, limit, total, (m.Customer.id,))]
 
 
+# Up to this many ids, positions_of counts the rows between one id and the next (cost: the
+# rows up to the last of them); more, it numbers the whole list once.
+_STEPWISE_UP_TO = 100
+
+
 def positions_of(session: Session, query: ListQuery, ids: Sequence[int]) -> dict[int, int]:
     """Row index of each of `ids` still in the list (to keep a selection across a refresh).
 
-    One pass numbering the list in order (~30 ms for 100k rows) instead of two counts per id.
+    A few ids: their keys in list order, then one count of the rows between each and the next,
+    so customers near the top cost a few ms even in 100k (numbering the whole list: ~180 ms).
     """
     if not ids:
         return {}
+    if len(set(ids)) > _STEPWISE_UP_TO or query.search.strip():
+        # Each count of a search re-reads its matches: numbering them once is cheaper.
+        return _numbered_positions(session, query, ids)
+    column = SORT_COLUMNS[query.sort]
+    order = (column.desc(), m.Customer.id.desc()) if query.descending else (column, m.Customer.id)
+    listed = session.execute(
+        select(m.Customer.id, column)
+        .where(m.Customer.id.in_(sorted(set(ids))), *list_filters(query))
+        .order_by(*order)
+    ).all()
+    key = tuple_(column, m.Customer.id)
+    found: dict[int, int] = {}
+    position, previous = -1, None
+    for customer_id, value in listed:
+        here = (value, customer_id)
+        before = key > here if query.descending else key < here
+        if previous is not None:
+            after_previous = key < previous if query.descending else key > previous
+            before = and_(before, after_previous)
+        between = session.scalar(
+            select(func.count()).select_from(m.Customer).where(*list_filters(query), before)
+        ) or 0
+        position += between + 1
+        found[customer_id] = position
+        previous = here
+    return found
+
+
+def _numbered_positions(session: Session, query: ListQuery, ids: Sequence[int]
+                        ) -> dict[int, int]:
+    """positions_of for many ids: one pass numbering the list in order."""
     column = SORT_COLUMNS[query.sort]
     order = (column.desc(), m.Customer.id.desc()) if query.descending else (column, m.Customer.id)
     numbered = (

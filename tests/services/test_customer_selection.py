@@ -62,12 +62,21 @@ def test_ids_in_rows_match_the_rows_the_list_shows(populated: Services, query: L
     assert populated.customers.ids_in_rows(query, [(0, total - 1)], total) == expected
 
 
-def test_positions_of_several_ids(populated: Services):
-    query = ListQuery(sort=SortColumn.EMAIL)
+@pytest.mark.parametrize("query", [
+    ListQuery(sort=SortColumn.EMAIL),
+    ListQuery(sort=SortColumn.COMPANY, descending=True),  # many equal companies: ties by id
+    ListQuery(search="a", sort=SortColumn.UPDATED, descending=True, archived=None),
+])
+def test_positions_of_several_ids(populated: Services, query: ListQuery):
     expected = all_ids(populated, query)
-    picked = [expected[3], expected[150], expected[-1]]
+    picked = [expected[-1], expected[3], expected[4], expected[150]]
     positions = populated.customers.positions_of(query, [*picked, 999_999])
-    assert positions == {expected[3]: 3, expected[150]: 150, expected[-1]: len(expected) - 1}
+    assert positions == {expected[3]: 3, expected[4]: 4, expected[150]: 150,
+                         expected[-1]: len(expected) - 1}
+    # Many ids take the one-pass numbering; same answers.
+    many = expected[::2]
+    assert populated.customers.positions_of(query, many) == {
+        cid: row for row, cid in enumerate(expected) if row % 2 == 0}
 
 
 def test_delete_many_then_undo_puts_every_row_back(services: Services):
