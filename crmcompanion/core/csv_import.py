@@ -19,9 +19,10 @@ import csv
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from operator import itemgetter
 from typing import Final, NamedTuple, TextIO
 
 import phonenumbers
@@ -611,7 +612,9 @@ class _RowParser:
         self._where = [-1] * len(_SLOTS)  # the column of each single slot
         for slot, index in self._single:
             self._where[slot] = index
-        self._blank = [""] * len(_SLOTS)
+        # All slots' cells at once (C speed); a missing slot reads the blank cell `parse`
+        # appends after the row's last one.
+        self._pick = itemgetter(*(self.width if i < 0 else i for i in self._where))
         parts: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {}
         defaults: dict[tuple[str, str], str] = {}
         self._part_keys: list[tuple[int, tuple[str, str]]] = []
@@ -626,6 +629,12 @@ class _RowParser:
             key: _Group(key[0], found.get("value", ()), found.get("label", ()), defaults[key],
                         tuple(found.get(p, ()) for p in _ADDRESS_ORDER))
             for key, found in parts.items()
+        }
+        # Address parts mapped by one column each (all but odd mappings) are read at once.
+        self._address_pick = {
+            key: itemgetter(*(c[0] if c else self.width for c in g.address))
+            for key, g in self._groups.items()
+            if g.group == "address" and all(len(c) <= 1 for c in g.address)
         }
         # With one group only, its order among the others never matters: no ordering per row.
         self._one_group = next(iter(self._groups)) if len(self._groups) == 1 else None
@@ -674,11 +683,11 @@ class _RowParser:
                 issues.append(self._issue(line, cells, multiline, index, "missing_header",
                                           "a value in a column without a header"))
         # Each scalar field's cell ("" when missing or empty), and its column.
-        raw = self._blank[:]
-        for slot, index in self._single:
-            raw[slot] = cells[index]
+        cells.append("")
+        raw: list[str] | tuple[str, ...] = self._pick(cells)
         where = self._where
         if self._multi:
+            raw = list(raw)
             where = where[:]
             for slot, indices in self._multi:
                 chosen, at = "", -1
@@ -688,17 +697,19 @@ class _RowParser:
                         chosen, at = cell, index
                 raw[slot], where[slot] = chosen, at
 
-        first = _text(raw[_FIRST])
-        middle = _text(raw[_MIDDLE])
+        first, middle, last, display, full, company = raw[_FIRST:_COMPANY + 1]
+        first = _text(first) if first else ""
         if middle:
-            first = f"{first} {middle}" if first else middle
-        last = _text(raw[_LAST])
-        display = _text(raw[_DISPLAY])
-        full = _text(raw[_FULL])
+            middle = _text(middle)
+            if middle:
+                first = f"{first} {middle}" if first else middle
+        last = _text(last) if last else ""
+        display = _text(display) if display else ""
+        full = _text(full) if full else ""
         if full and not display and full != (f"{first} {last}" if first and last
                                              else first or last):
             display = full
-        company = _text(raw[_COMPANY])
+        company = _text(company) if company else ""
 
         emails: list[EmailValues] = []
         phones: list[PhoneValues] = []
@@ -719,12 +730,20 @@ class _RowParser:
             group, default = g.group, g.default
             if group == "address":
                 if address is EMPTY_ADDRESS or not any(address):
-                    address = self._address(cells, g.address, bool(default))
+                    pick = self._address_pick.get(key)
+                    address = _address(pick(cells) if pick is not None else
+                                       [_last_filled(cells, c)[1] for c in g.address],
+                                       bool(default))
                 continue
-            index, value_cell = _last_filled(cells, g.value)
+            if len(g.value) == 1:
+                index = g.value[0]
+                value_cell = cells[index]
+            else:
+                index, value_cell = _last_filled(cells, g.value)
             if not value_cell:
                 continue
-            label_cell = _last_filled(cells, g.label)[1]
+            label_cell = cells[g.label[0]] if len(g.label) == 1 else \
+                _last_filled(cells, g.label)[1]
             labels = strip_neutralisation(label_cell).split(SEP) if label_cell else []
             for i, item in enumerate(strip_neutralisation(value_cell).split(SEP)):
                 item = item.strip()
@@ -837,18 +856,16 @@ class _RowParser:
             specials, _text(raw[_UID]) if raw[_UID] else "")
         return ParsedRow(line, values, self.dates.provisional), issues
 
-    @staticmethod
-    def _address(cells: list[str], columns: tuple[tuple[int, ...], ...],
-                 foreign: bool) -> AddressValues:
-        parts: list[str] = []
-        for part_columns in columns:
-            value = _last_filled(cells, part_columns)[1] if part_columns else ""
-            if value[:1] == "'":
-                value = strip_neutralisation(value)
-            parts.append(value.strip() if foreign else value)
-        street, city, region, postcode, country, street2, street3, extended, pobox = parts
+
+def _address(cells: Sequence[str], foreign: bool) -> AddressValues:
+    """The address of a group's part cells (in _ADDRESS_ORDER)."""
+    parts = [strip_neutralisation(c) if c[:1] == "'" else c for c in cells]
+    if foreign:
+        parts = [p.strip() for p in parts]
+    street, city, region, postcode, country, street2, street3, extended, pobox = parts
+    if street2 or street3 or extended or pobox:
         street = "\n".join(p for p in (street, street2, street3, extended, pobox) if p)
-        return (street, city, region, postcode, country)
+    return (street, city, region, postcode, country)
 
 
 BatchHook = Callable[[list[ParsedRow], list[ImportIssue]], None]

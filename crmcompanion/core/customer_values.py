@@ -84,12 +84,3 @@ def draft_of(values: CustomerValues) -> CustomerDraft:
         source_uid=values.source_uid,
     )
 
-
-def effective_display_name(values: CustomerValues) -> str:
-    """`CustomerDraft.effective_display_name` of these values."""
-    shown = values.display_name.strip()
-    if shown:
-        return shown
-    first, last = values.first_name.strip(), values.last_name.strip()
-    person = f"{first} {last}" if first and last else first or last
-    return person or values.company.strip()

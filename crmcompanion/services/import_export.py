@@ -30,9 +30,10 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Final
 
@@ -86,6 +87,7 @@ from crmcompanion.store.staging import StagingFile
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE: Final = 5000  # rows per bulk insert and duplicate query
+BIG_LOAD: Final = 10_000  # rows from which loading an empty database skips the WAL
 EXPORT_TICK = 5000  # customers between two progress reports / cancel checks of an export
 PREVIEW_ROWS: Final = 20
 MAX_REPORTED: Final = 1000  # problems and duplicates kept in a preview/result (counts are exact)
@@ -587,8 +589,12 @@ class ImportExportService:
         try:
             # The cyclic collector would rescan every live draft of a batch again and again;
             # nothing built here is cyclic.
-            with paused_gc(), bulk.write_attached(self._db, staged.file.path,
-                                                  staging.SCHEMA) as session:
+            with paused_gc(), ExitStack() as stack:
+                if written and staged.rows >= BIG_LOAD and self._customer_count() == 0:
+                    # Loading an empty database: its pages are written once, not WAL + copy.
+                    stack.enter_context(bulk.rollback_journal_if_alone(self._db))
+                session = stack.enter_context(bulk.write_attached(
+                    self._db, staged.file.path, staging.SCHEMA))
                 cancelled()
                 batch_id = transfer.create_batch(session, now=now, source=plan.path,
                                                  fmt=plan.format, staff_id=self._staff_id)
@@ -636,6 +642,10 @@ class ImportExportService:
         if progress is not None:
             progress(total, total)
         return outcome
+
+    def _customer_count(self) -> int:
+        with self._db.read() as session:
+            return repo.count_customers(session, _ALL)
 
     def _merge(self, session: Session, cursor: object, found: list[DuplicateMatch],
                rows: list[_Row], now: datetime) -> None:
@@ -908,28 +918,38 @@ def _clean_values(v: CustomerValues, region: str) -> CustomerValues | None:
         if email_problem(address) is not None:
             return None
         emails.append((address, label.strip() or "home"))
-    for kind, month, day, year, label in v.special_dates:
-        # = special_date_problem(SpecialDate(kind, month, day, year, label)) is None
-        try:
-            validate_month_day(month, day, year)
-        except ValueError:
-            return None
+    for special in v.special_dates:
+        # = special_date_problem(SpecialDate(*special)) is None; valid dates are remembered
+        kind, month, day, year, label = special
+        if (month, day, year) not in _VALID_DATES:
+            try:
+                validate_month_day(month, day, year)
+            except ValueError:
+                return None
+            if len(_VALID_DATES) < 100_000:
+                _VALID_DATES.add((month, day, year))
         if kind == "custom" and not label.strip():
             return None
     if v.customer_since and v.customer_since.year < 1900:
         return None
     if len(v.notes) > MAX_NOTES_LENGTH:
         return None
-    tags = clean_tags(tuple(v.tags))
-    if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
-        return None
+    tags = clean_tags(tuple(v.tags)) if v.tags else ()
+    for tag in tags:
+        if len(tag) > MAX_TAG_LENGTH:
+            return None
     first, last, display, company = (v.first_name.strip(), v.last_name.strip(),
                                      v.display_name.strip(), v.company.strip())
-    if not (display or first or last or company) or any(
-            len(text) > MAX_NAME_LENGTH for text in (first, last, display, company)):
+    if not (display or first or last or company) or len(first) > MAX_NAME_LENGTH \
+            or len(last) > MAX_NAME_LENGTH or len(display) > MAX_NAME_LENGTH \
+            or len(company) > MAX_NAME_LENGTH:
         return None
-    return v._replace(first_name=first, last_name=last, display_name=display, company=company,
-                      emails=emails, phones=phones, tags=tags)
+    return _new_values((first, last, display, company, emails, phones, v.address, tags,
+                        *v[8:]))
+
+
+_VALID_DATES: set[tuple[int, int, int | None]] = set()
+_new_values: Final = partial(tuple.__new__, CustomerValues)  # CustomerValues(*fields), quicker
 
 
 def _is_e164(number: str) -> bool:

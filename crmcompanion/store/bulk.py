@@ -40,8 +40,8 @@ from typing import NoReturn, TextIO
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from crmcompanion.core.customer import CustomerDraft
-from crmcompanion.core.customer_values import CustomerValues, effective_display_name, values_of
+from crmcompanion.core.customer import Channel, CustomerDraft, Kind, SpecialDateKind, Status
+from crmcompanion.core.customer_values import CustomerValues, values_of
 from crmcompanion.core.dates import month_day_key
 from crmcompanion.core.text import digits, phone_tokens, sort_key
 from crmcompanion.store import customers as repo
@@ -200,26 +200,35 @@ def next_customer_id(session: Session) -> int:
 DATA_COLUMNS = CUSTOMER_COLUMNS[1:22]
 
 
+# Enum member -> its value: `.value` is a descriptor call, ~10x a dict lookup.
+_ENUM_VALUES: dict[object, str] = {
+    member: member.value for enum in (Status, Kind, Channel, SpecialDateKind) for member in enum
+}
+
+
 def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRows:
-    """The rows of validated customers, ids from `first_id`: `customers` rows are
-    (id, *DATA_COLUMNS) and `tags` rows (id, tag name, folded name), once per folded name;
-    `rows_from_drafts` completes both for the live tables, `store.staging` keeps them so."""
+    """The rows of validated customers (names stripped, as validation leaves them), ids from
+    `first_id`: `customers` rows are (id, *DATA_COLUMNS) and `tags` rows (id, tag name, folded
+    name), once per folded name; `rows_from_drafts` completes both for the live tables,
+    `store.staging` keeps them so."""
     rows = BulkRows()
     customers, emails, phones = rows.customers, rows.emails, rows.phones
     tags, dates, search = rows.tags, rows.dates, rows.search
     flags: dict[tuple[str, str], str] = {}
     search_name = repo.search_name
+    value_of = _ENUM_VALUES
     for cid, v in enumerate(values, first_id):
-        (first, last, _display, company, v_emails, v_phones, address, v_tags, status, kind,
+        (first, last, display, company, v_emails, v_phones, address, v_tags, status, kind,
          key_account, channel, since, notes, specials, uid) = v
-        shown = effective_display_name(v)
-        status_value, kind_value = status.value, kind.value
+        # = CustomerDraft.effective_display_name(); validated names are stripped already
+        shown = display or (f"{first} {last}" if first and last else first or last) or company
+        status_value, kind_value = value_of[status], value_of[kind]
         customers.append((
             cid, first, last, shown, company, sort_key(shown), sort_key(company),
             v_emails[0][0] if v_emails else "", v_phones[0][0] if v_phones else "",
             ", ".join(v_tags), *address, status_value, kind_value, int(key_account),
-            channel.value if channel else None, since.isoformat() if since else None, notes,
-            uid,
+            value_of[channel] if channel else None, since.isoformat() if since else None,
+            notes, uid,
         ))
         for pos, (address_text, label) in enumerate(v_emails):
             emails.append((cid, pos, label, address_text, address_text.lower()))
@@ -233,7 +242,7 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
                     seen.add(folded)
                     tags.append((cid, name, folded))
         for special_kind, month, day, year, label in specials:
-            dates.append((cid, special_kind.value, label, month, day, year,
+            dates.append((cid, value_of[special_kind], label, month, day, year,
                            month_day_key(month, day)))
         flag = flags.get((status_value, kind_value))
         if flag is None:
@@ -242,7 +251,7 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
         # = repo.search_document of the draft (a test compares them).
         search.append((
             cid, search_name(shown, first, last), company,
-            " ".join([e[0] for e in v_emails]),
+            " ".join([e[0] for e in v_emails]) if v_emails else "",
             " ".join(phone_tokens([p[0] for p in v_phones])) if v_phones else "",
             " ".join(v_tags), notes, flag,
         ))

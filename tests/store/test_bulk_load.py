@@ -146,6 +146,7 @@ def test_bulk_rows_index_what_a_single_save_indexes() -> None:
         Status,
     )
     from crmcompanion.core.customer_values import values_of
+    from crmcompanion.core.validation import validate_customer
 
     drafts = [
         CustomerDraft(first_name="Anna", last_name="Müller", company="Café Ö",
@@ -155,6 +156,7 @@ def test_bulk_rows_index_what_a_single_save_indexes() -> None:
         CustomerDraft(display_name="Bob", first_name="Robert", last_name="Smith"),
         CustomerDraft(company="  ACME  "),
     ]
+    drafts = [validate_customer(d, "DE") for d in drafts]  # bulk rows are of validated ones
     rows = bulk.rows_from_values([values_of(d) for d in drafts], 7)
     expected = [(7 + i, *customer_repo.search_document(d),
                  customer_repo.search_flags(d.status.value, d.kind.value, archived=False))
