@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # imported inside run_gui: off the module-import path
 logger = logging.getLogger(__name__)
 
 LOG_FILE = f"{APP_SLUG}.log"
+# Without a first paint (started in the tray), second launches are answered after this long.
+LISTEN_FALLBACK_MS = 1500
 
 
 def setup_file_logging(paths: AppPaths) -> logging.Handler:
@@ -83,11 +85,12 @@ def make_application() -> QApplication:
 
 def claim_single_instance(paths: AppPaths) -> SingleInstance | None:
     """This process's claim on the database, or None when another instance already runs on
-    it (that instance was asked to bring its window to the front)."""
+    it (that instance was asked to bring its window to the front). It does not answer later
+    launches yet: `run_gui` has it listen once the window is painted."""
     from crmcompanion.ui.single_instance import SingleInstance
 
     instance = SingleInstance(paths.database_url, paths.lock_file)
-    if instance.acquire():
+    if instance.acquire(listen=False):
         return instance
     logger.info("%s already runs on %s: brought it to the front", APP_NAME, paths.database_url)
     return None
@@ -193,6 +196,10 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
             window = MainWindow(services)
             reminders = attach_reminders(app, services, window, instance)
             reminders.start(minimized=bool(getattr(args, "minimized", False)))  # shows it
+            # Answering second launches waits for the first paint (or, for a window that is
+            # not shown or never paints, a moment): it is not needed to show the window.
+            window.first_painted.connect(instance.listen)
+            QTimer.singleShot(LISTEN_FALLBACK_MS, instance.listen)
             # crmcompanion.__main__ paused the garbage collector for the start-up imports;
             # resume it once the first events (the first paint) have been handled.
             QTimer.singleShot(0, _resume_gc)

@@ -240,7 +240,10 @@ def _run_migrations(db: Database) -> None:
 def ensure_local_staff(db: Database) -> int:
     """The "you" row every record can point to; created on first start."""
     with db.write() as session:
-        staff_id = session.scalar(select(models.Staff.id).where(models.Staff.is_local.is_(True)))
+        # On the table, not the mapped class: the first ORM statement configures every mapper
+        # (~8 ms), which at start-up can wait until after the window's first paint.
+        columns = models.Staff.__table__.c
+        staff_id = session.scalar(select(columns.id).where(columns.is_local.is_(True)))
         if staff_id is None:
             staff = models.Staff(name="You", email="", is_local=True, created_at=utcnow())
             session.add(staff)

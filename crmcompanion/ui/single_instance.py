@@ -21,12 +21,15 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from crmcompanion import APP_SLUG
+
+if TYPE_CHECKING:  # imported where used: QtNetwork is not needed before the first paint
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 logger = logging.getLogger(__name__)
 
@@ -74,24 +77,40 @@ class SingleInstance(QObject):
         """Accepted connections not disposed of yet (tests check nothing piles up)."""
         return len(self._clients)
 
-    def acquire(self) -> bool:
-        """True: we are the instance (now listening). False: another runs and was told."""
+    def acquire(self, listen: bool = True) -> bool:
+        """True: we are the instance (listening, unless `listen` is False: then call
+        `listen()` later). False: another runs and was told."""
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         if self._lock.tryLock(100):
-            QLocalServer.removeServer(self.name)  # a socket file left by a crash
-            server = QLocalServer(self)
-            server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-            if not server.listen(self.name):
-                logger.warning("Cannot listen for second launches: %s", server.errorString())
-            server.newConnection.connect(self._on_connection)
-            self._server = server
+            if listen:
+                self.listen()
             return True
         logger.info("Another instance runs on this database; asking it to come to the front")
         self.notify_running()
         return False
 
+    def listen(self) -> None:
+        """Answer later launches from now on (once; only while holding the lock).
+
+        The app calls it after its window's first paint: QtNetwork and the socket cost ~7 ms
+        there. A launch before it finds the lock taken and no one answering; it exits all the
+        same, while this window is just appearing anyway."""
+        if self._server is not None or not self._lock.isLocked():
+            return
+        from PySide6.QtNetwork import QLocalServer
+
+        QLocalServer.removeServer(self.name)  # a socket file left by a crash
+        server = QLocalServer(self)
+        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        if not server.listen(self.name):
+            logger.warning("Cannot listen for second launches: %s", server.errorString())
+        server.newConnection.connect(self._on_connection)
+        self._server = server
+
     def notify_running(self) -> bool:
         """Connect to the running instance and ask it to show its window (blocking, short)."""
+        from PySide6.QtNetwork import QLocalSocket
+
         # No parent and no event loop use: Python owns it and deletes it on return, with no
         # deferred delete pending, which is safe.
         socket = QLocalSocket()
@@ -131,6 +150,8 @@ class SingleInstance(QObject):
                 self._read(socket)
 
     def _on_ready_read(self) -> None:
+        from PySide6.QtNetwork import QLocalSocket
+
         socket = self.sender()
         if isinstance(socket, QLocalSocket):
             self._read(socket)
@@ -150,6 +171,8 @@ class SingleInstance(QObject):
         QTimer.singleShot(0, self, self._dispose_finished)
 
     def _dispose_finished(self) -> None:
+        from PySide6.QtNetwork import QLocalSocket
+
         for socket in list(self._clients):
             if not shiboken6.isValid(socket):
                 self._clients.remove(socket)
@@ -166,6 +189,8 @@ def _delete_now(obj: QObject) -> None:
     """
     if not shiboken6.isValid(obj):
         return
+    from PySide6.QtNetwork import QLocalSocket
+
     obj.blockSignals(True)  # abort/close must not call back into us while it dies
     if isinstance(obj, QLocalSocket):
         obj.abort()

@@ -224,13 +224,14 @@ class ReminderTray(QObject):
             QTimer.singleShot(RUNNER_FALLBACK_MS, self, self.start_runner)
         else:
             QTimer.singleShot(0, self, self.start_runner)
-        if self.services.settings.get(AUTOSTART):
-            self.apply_autostart()  # refresh the entry (the install may have moved)
 
     def start_runner(self) -> None:
-        """Import APScheduler and start the runner (its first pass catches up at once)."""
+        """Import APScheduler and start the runner (its first pass catches up at once); and
+        refresh the autostart entry, which can wait as long (a settings read, a file)."""
         if self._stopped or self.runner is not None:
             return
+        if self.services.settings.get(AUTOSTART):
+            self.apply_autostart()  # refresh the entry (the install may have moved)
         from crmcompanion.reminders.runner import ReminderRunner
 
         self.runner = ReminderRunner(self.engine, self.services.clock)

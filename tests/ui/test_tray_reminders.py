@@ -234,6 +234,43 @@ def test_a_second_instance_activates_the_first_and_exits(qtbot, tmp_path, db_url
     third.release()
 
 
+def test_an_instance_that_listens_later_holds_the_lock_and_answers_once_listening(
+    qtbot, tmp_path, db_url
+) -> None:
+    """The app takes the lock before its window and listens after the first paint."""
+    from crmcompanion.ui.single_instance import SingleInstance
+
+    first = SingleInstance(db_url, tmp_path / "crmcompanion.lock")
+    assert first.acquire(listen=False) and not first.listening
+    early = SingleInstance(db_url, tmp_path / "crmcompanion.lock")
+    assert not early.acquire()  # the lock is held: the early launch exits, unanswered
+    assert not early.notify_running()
+    early.release()
+    first.listen()
+    first.listen()  # once
+    assert first.listening
+    later = SingleInstance(db_url, tmp_path / "crmcompanion.lock")
+    with qtbot.waitSignal(first.activation_requested, timeout=5000):
+        assert not later.acquire()
+    later.release()
+    first.release()
+
+
+def test_autostart_entry_is_refreshed_after_the_first_paint_not_before(
+    qtbot, services, no_session_bus, tmp_path, monkeypatch
+) -> None:
+    from crmcompanion.services.reminders import AUTOSTART
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    services.settings.update({AUTOSTART.key: True})
+    window, glue = make_glue(qtbot, services)
+    glue.start()  # shows the window; the first paint has not happened yet
+    assert not autostart_file().exists()
+    qtbot.waitUntil(lambda: glue.runner is not None)  # started by the first paint
+    assert window.painted and autostart_file().exists()
+    glue.stop()
+
+
 TEARDOWN_SCRIPT = """
 import gc, sys, tempfile
 from pathlib import Path
