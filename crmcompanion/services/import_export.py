@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -304,8 +305,6 @@ class _StreamedPreview:
     complete: bool = False  # False: pass 1 parsed no rows (no usable header): old path
     first_rows: list[CustomerDraft] = field(default_factory=list)
     first_lines: list[int] = field(default_factory=list)
-    duplicates: list[DuplicateMatch] = field(default_factory=list)
-    duplicate_count: int = 0
 
 
 class _Aborted(Exception):
@@ -358,11 +357,13 @@ class ImportExportService:
             recognised = "vcard"
             ambiguous = False
         elif fmt == CsvFormat.CSV:
-            streamed = self._preview_csv(path, mapping, order, region, find_duplicates)
+            streamed = self._preview_csv(path, mapping, order, region)
             report = streamed.report
             if streamed.complete:
                 # Pass 1 already validated and staged every row: no second read of the file.
                 staged = streamed.staged
+                duplicate_count, duplicates = self._staged_duplicates(staged) \
+                    if find_duplicates and not staged.fatal else (0, [])
                 plan = ImportPlan(path, fmt, tuple((mapping or {}).items()), report.date_order,
                                   region, report.row_count, report, staged)
                 problems = [*staged.fatal] if staged.fatal else staged.problems
@@ -376,8 +377,7 @@ class ImportExportService:
                     date_order=report.date_order,
                     date_order_ambiguous=report.date_order_ambiguous,
                     row_count=report.row_count,
-                    duplicates=() if staged.fatal else tuple(streamed.duplicates),
-                    duplicate_count=0 if staged.fatal else streamed.duplicate_count,
+                    duplicates=tuple(duplicates), duplicate_count=duplicate_count,
                 )
             plan = ImportPlan(path, fmt, tuple((mapping or {}).items()), report.date_order,
                               region, report.row_count, report)
@@ -389,20 +389,14 @@ class ImportExportService:
             raise DomainError(f"Unknown import format “{fmt}”: use csv or vcard.")
 
         first_rows: list[CustomerDraft] = []
-        duplicates: list[DuplicateMatch] = []
-        duplicate_count = 0
-        matcher = _Matcher()
-        with self._db.read() as session:
-            def on_batch(batch: list[_Row]) -> None:
-                nonlocal duplicate_count
-                for row in batch[:PREVIEW_ROWS - len(first_rows)]:
-                    first_rows.append(draft_of(row.values))  # type: ignore[arg-type]
-                if find_duplicates:
-                    _, found = matcher.split(session, batch)
-                    duplicate_count += len(found)
-                    duplicates.extend(found[:MAX_REPORTED - len(duplicates)])
 
-            staged = self._stage(plan, on_batch)
+        def on_batch(batch: list[_Row]) -> None:
+            for row in batch[:PREVIEW_ROWS - len(first_rows)]:
+                first_rows.append(draft_of(row.values))  # type: ignore[arg-type]
+
+        staged = self._stage(plan, on_batch)
+        duplicate_count, duplicates = self._staged_duplicates(staged) if find_duplicates \
+            else (0, [])
         rejected = [*staged.problems, *staged.fatal]
         problem_count = staged.problems.count + len(staged.fatal)
         if plan.report is not None and staged.fatal:
@@ -448,15 +442,23 @@ class ImportExportService:
             raise
         return staged
 
+    def _staged_duplicates(self, staged: _Staged) -> tuple[int, list[DuplicateMatch]]:
+        """The staged rows matching a stored customer or an earlier row (count, first ones)."""
+        if not staged.rows:
+            return 0, []
+        with bulk.attached(self._db, staged.file.path, staging.SCHEMA, write=False) as session:
+            cursor = session.connection().connection.cursor()
+            with staging.work_tables(cursor):
+                return self._match_staged(session, cursor,
+                                          lookup=bulk.next_customer_id(session) > 1)
+
     def _preview_csv(self, path: str, mapping: Mapping[str, str | None] | None,
-                     order: DateOrder | None, region: str, find_duplicates: bool
-                     ) -> _StreamedPreview:
+                     order: DateOrder | None, region: str) -> _StreamedPreview:
         """Pass 1 (`inspect_csv`) with the preview's work done per batch as it reads: the
-        rows' validation problems, duplicates and first rows, in the order a separate pass
-        over `_csv_batches` would give them, and the valid rows staged for `run`."""
+        rows' validation problems and first rows, in the order a separate pass over
+        `_csv_batches` would give them, and the valid rows staged for `run`."""
         out = _StreamedPreview(_Staged(StagingFile(self._staging_folder()), (-1, -1)))
         staged = out.staged
-        matcher = _Matcher()
         format_seen: list[str] = []
         provisional: set[int] = set()  # lines of rows with dates read day-first for now
 
@@ -475,24 +477,19 @@ class ImportExportService:
             for row in batch[:PREVIEW_ROWS - len(out.first_rows)]:
                 out.first_rows.append(draft_of(row.values))  # type: ignore[arg-type]
                 out.first_lines.append(row.line)
-            if find_duplicates:
-                _, found = matcher.split(session, batch)
-                out.duplicate_count += len(found)
-                out.duplicates.extend(found[:MAX_REPORTED - len(out.duplicates)])
 
         try:
-            with self._db.read() as session:
-                # The recognised format (for problem column names) is known from the header,
-                # before any batch: read it first from the header alone.
-                try:
-                    header = csv_import.inspect_header(path, mapping=mapping)
-                    format_seen.append(header)
-                    with paused_gc():  # 5,000 drafts alive: the collector would rescan them
-                        out.report = csv_import.inspect_csv(
-                            path, mapping=mapping, date_order=order, default_region=region,
-                            on_batch=on_batch, batch_size=BATCH_SIZE)
-                except ValueError as exc:  # an unknown field name in the mapping
-                    raise DomainError(str(exc)) from exc
+            # The recognised format (for problem column names) is known from the header,
+            # before any batch: read it first from the header alone.
+            try:
+                header = csv_import.inspect_header(path, mapping=mapping)
+                format_seen.append(header)
+                with paused_gc():  # 5,000 rows alive: the collector would rescan them
+                    out.report = csv_import.inspect_csv(
+                        path, mapping=mapping, date_order=order, default_region=region,
+                        on_batch=on_batch, batch_size=BATCH_SIZE)
+            except ValueError as exc:  # an unknown field name in the mapping
+                raise DomainError(str(exc)) from exc
             report = out.report
             staged.stamp = report.file_stamp
             out.complete = bool(report._targets)
@@ -570,9 +567,6 @@ class ImportExportService:
         if staged.fatal:
             skip_invalid = False  # a file-level problem: nothing can be imported
         written = not (rejected and not skip_invalid) and not dry_run
-        duplicates: list[DuplicateMatch] = []
-        duplicate_count = 0
-        fresh = 0
         merged_ids: set[int] = set()
         outcome: ImportResult | None = None
         now = self._now()
@@ -593,30 +587,26 @@ class ImportExportService:
                 if written and staged.rows >= BIG_LOAD and self._customer_count() == 0:
                     # Loading an empty database: its pages are written once, not WAL + copy.
                     stack.enter_context(bulk.rollback_journal_if_alone(self._db))
-                session = stack.enter_context(bulk.write_attached(
-                    self._db, staged.file.path, staging.SCHEMA))
+                session = stack.enter_context(bulk.attached(
+                    self._db, staged.file.path, staging.SCHEMA, write=True))
                 cancelled()
                 batch_id = transfer.create_batch(session, now=now, source=plan.path,
                                                  fmt=plan.format, staff_id=self._staff_id)
                 first_id = bulk.next_customer_id(session)
-                lookup = first_id > 1  # an empty database has nothing to match
-                matcher = _Matcher()
                 cursor = session.connection().connection.cursor()
-                with bulk.staged_ids(session) as add_ids:
-                    for keys in staging.iter_keys(cursor, BATCH_SIZE):
-                        batch = [_Row(line, None, (uid, emails, phones), row)
-                                 for row, line, uid, emails, phones in keys]
-                        new, found = matcher.split(session, batch, lookup)
-                        duplicate_count += len(found)
-                        duplicates.extend(found[:MAX_REPORTED - len(duplicates)])
-                        if merge_duplicates:
-                            self._merge(session, cursor, found, matcher.last_matched_rows, now)
-                            merged_ids.update(m.customer_id for m in found if m.customer_id)
-                        add_ids([(first_id + fresh + i, r.staged_row) for i, r in enumerate(new)])
-                        fresh += len(new)
-                    if written:
-                        bulk.insert_staged(session, staging.SCHEMA, first_id, first_id + fresh - 1,
-                                           now, self._staff_id, batch_id, BATCH_SIZE, after_chunk)
+                stack.enter_context(staging.work_tables(cursor))
+
+                def merge(found: list[DuplicateMatch], rows: list[_Row]) -> None:
+                    self._merge(session, cursor, found, rows, now)
+                    merged_ids.update(m.customer_id for m in found if m.customer_id)
+
+                duplicate_count, duplicates = self._match_staged(
+                    session, cursor, lookup=first_id > 1,  # an empty database matches nothing
+                    merge=merge if merge_duplicates else None)
+                fresh = staging.number_rows(cursor, first_id)
+                if written:
+                    bulk.insert_staged(session, staging.SCHEMA, first_id, first_id + fresh - 1,
+                                       now, self._staff_id, batch_id, BATCH_SIZE, after_chunk)
                 cancelled()
                 transfer.finish_batch(session, batch_id, staged.rows, fresh)
                 outcome = ImportResult(
@@ -643,11 +633,34 @@ class ImportExportService:
             progress(total, total)
         return outcome
 
+    @staticmethod
+    def _match_staged(session: Session, cursor: sqlite3.Cursor, lookup: bool,
+                      merge: Callable[[list[DuplicateMatch], list[_Row]], None] | None = None
+                      ) -> tuple[int, list[DuplicateMatch]]:
+        """Match the staged rows (attached, with `staging.work_tables`) against the database
+        (`lookup`) and earlier rows of the file; the matched rows go to temp.import_dups.
+        Returns the number of matches and the first MAX_REPORTED of them. `merge(found, rows)`
+        is called after each batch (before the next batch's lookups)."""
+        staging.mark_candidates(cursor, lookup)
+        matcher = _Matcher()
+        count = 0
+        duplicates: list[DuplicateMatch] = []
+        for keys in staging.iter_keys(cursor, BATCH_SIZE):
+            batch = [_Row(line, None, (uid, emails, phones), row)
+                     for row, line, uid, emails, phones in keys]
+            _, found = matcher.split(session, batch, lookup)
+            staging.add_duplicates(cursor, [r.staged_row for r in matcher.last_matched_rows])
+            count += len(found)
+            duplicates.extend(found[:MAX_REPORTED - len(duplicates)])
+            if merge is not None and found:
+                merge(found, matcher.last_matched_rows)
+        return count, duplicates
+
     def _customer_count(self) -> int:
         with self._db.read() as session:
             return repo.count_customers(session, _ALL)
 
-    def _merge(self, session: Session, cursor: object, found: list[DuplicateMatch],
+    def _merge(self, session: Session, cursor: sqlite3.Cursor, found: list[DuplicateMatch],
                rows: list[_Row], now: datetime) -> None:
         """Merge rows matching a stored customer into it (`_merge_into`)."""
         targets = [(match.customer_id, row) for match, row in zip(found, rows, strict=True)

@@ -483,36 +483,21 @@ def _insert_tables(cursor: sqlite3.Cursor, rows: BulkRows) -> None:
 
 
 @contextmanager
-def write_attached(db: Database, path: str, schema: str) -> Iterator[Session]:
-    """A write unit of work, as `Database.write`, whose connection also sees the SQLite file
-    `path` as `schema` (for INSERT ... SELECT from it); detached again after the commit or
-    rollback (SQLite refuses to detach a file a transaction has read)."""
-    with db.write_engine.connect() as connection:
+def attached(db: Database, path: str, schema: str, write: bool) -> Iterator[Session]:
+    """A unit of work, as `Database.write` (or `read`), whose connection also sees the SQLite
+    file `path` as `schema` (for INSERT ... SELECT from it); detached again after the commit
+    or rollback (SQLite refuses to detach a file a transaction has read)."""
+    engine = db.write_engine if write else db.read_engine
+    with engine.connect() as connection:
         raw = connection.connection.driver_connection
         raw.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
         try:
-            # begin(): commit when the block ends, roll back if it raises.
+            # begin(): commit when the block ends (a read has nothing to commit), roll back if
+            # it raises.
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session
         finally:
             raw.execute(f"DETACH DATABASE {schema}")
-
-
-@contextmanager
-def staged_ids(session: Session) -> Iterator[Callable[[Sequence[tuple[int, int]]], None]]:
-    """A temporary (customer id, staged row) table for `insert_staged`; yields the function
-    that adds pairs to it. Ids must be consecutive and given in increasing order."""
-    cursor = session.connection().connection.cursor()
-    cursor.execute(
-        "CREATE TEMP TABLE import_ids (id INTEGER PRIMARY KEY, row INTEGER NOT NULL)"
-    )
-    try:
-        yield lambda pairs: cursor.executemany(
-            "INSERT INTO temp.import_ids (id, row) VALUES (?, ?)", pairs
-        )
-    finally:
-        cursor.execute("DROP TABLE temp.import_ids")
-        cursor.close()
 
 
 # (live table, its columns, staging table): the staging table has the same columns, the first

@@ -24,6 +24,7 @@ import tempfile
 import time
 import weakref
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -189,21 +190,89 @@ def write_rows(conn: sqlite3.Connection, rows: BulkRows, lines: Sequence[int]) -
 
 StagedKeys = tuple[int, int, str, list[str], list[str]]
 
+# The tables of one run (or preview) over the attached staging file, in the connection's
+# temporary schema: the rows that may be duplicates, the rows that are, and the customer id
+# each remaining row gets.
+_WORK_TABLES = (
+    "CREATE TEMP TABLE import_candidates (row INTEGER PRIMARY KEY)",
+    "CREATE TEMP TABLE import_dups (row INTEGER PRIMARY KEY)",
+    "CREATE TEMP TABLE import_ids (id INTEGER PRIMARY KEY, row INTEGER NOT NULL)",
+)
+_E164 = "substr(number, 1, 1) = '+'"  # the phones duplicates are matched on
+
+
+@contextmanager
+def work_tables(cursor: sqlite3.Cursor) -> Iterator[None]:
+    """The temporary tables `mark_candidates`, `add_duplicates`, `number_rows` and
+    `bulk.insert_staged` use, dropped after the block."""
+    for statement in _WORK_TABLES:
+        cursor.execute(statement)
+    try:
+        yield
+    finally:
+        for table in ("import_candidates", "import_dups", "import_ids"):
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def mark_candidates(cursor: sqlite3.Cursor, lookup: bool) -> None:
+    """Note the staged rows that may be duplicates: those sharing a key (source UID, email,
+    E.164 phone digits) with another row of the file and, with `lookup`, those with a key
+    stored in the database or an export-made UID (matched against stored ids by the caller).
+    Every other row is new: nothing stored has its keys and no other row shares them, so the
+    duplicate matcher (and its memory of keys) needs to see only these, in SQL's time."""
+    s = SCHEMA
+    sources = [
+        f"SELECT row FROM {s}.customers WHERE source_uid IN (SELECT source_uid FROM "
+        f"{s}.customers WHERE source_uid <> '' GROUP BY source_uid HAVING count(*) > 1)",
+        f"SELECT row FROM {s}.emails WHERE address_key IN (SELECT address_key FROM {s}.emails "
+        "GROUP BY address_key HAVING count(DISTINCT row) > 1)",
+        f"SELECT row FROM {s}.phones WHERE {_E164} AND digits IN (SELECT digits FROM "
+        f"{s}.phones WHERE {_E164} GROUP BY digits HAVING count(DISTINCT row) > 1)",
+    ]
+    if lookup:
+        sources += [
+            f"SELECT row FROM {s}.customers WHERE source_uid <> '' AND source_uid IN "
+            "(SELECT source_uid FROM main.customers)",
+            f"SELECT row FROM {s}.customers WHERE substr(source_uid, 1, 9) = 'urn:uuid:'",
+            f"SELECT row FROM {s}.emails WHERE address_key IN "
+            "(SELECT address_key FROM main.customer_emails)",
+            f"SELECT row FROM {s}.phones WHERE {_E164} AND digits IN "
+            "(SELECT digits FROM main.customer_phones)",
+        ]
+    for source in sources:
+        cursor.execute(f"INSERT OR IGNORE INTO temp.import_candidates (row) {source}")
+
+
+def add_duplicates(cursor: sqlite3.Cursor, rows: Sequence[int]) -> None:
+    cursor.executemany("INSERT INTO temp.import_dups (row) VALUES (?)", [(r,) for r in rows])
+
+
+def number_rows(cursor: sqlite3.Cursor, first_id: int) -> int:
+    """Give the staged rows that are not duplicates the customer ids first_id, first_id + 1,
+    ... in file order (temp.import_ids); returns how many."""
+    cursor.execute(
+        "INSERT INTO temp.import_ids (id, row) "
+        f"SELECT ? - 1 + row_number() OVER (ORDER BY row), row FROM {SCHEMA}.customers "
+        "WHERE row NOT IN (SELECT row FROM temp.import_dups)", (first_id,))
+    return cursor.rowcount
+
 
 def iter_keys(cursor: sqlite3.Cursor, size: int) -> Iterator[list[StagedKeys]]:
-    """The duplicate keys of every staged row in row order, in lists of `size`: the source
-    UID, the lowercased emails, and the digits of the phones written in E.164 (as
-    `services.import_export._Matcher.keys` takes them from a draft)."""
+    """The duplicate keys of the candidate rows (`mark_candidates`) in row order, in lists of
+    `size`: the source UID, the lowercased emails, and the digits of the phones written in
+    E.164 (as `services.import_export._Matcher.keys` takes them from a draft)."""
+    only = "JOIN temp.import_candidates k ON k.row = s.row"
     emails = cursor.connection.execute(
-        f"SELECT row, address_key FROM {SCHEMA}.emails ORDER BY row, position")
+        f"SELECT s.row, s.address_key FROM {SCHEMA}.emails s {only} ORDER BY s.row, s.position")
     phones = cursor.connection.execute(
-        f"SELECT row, digits FROM {SCHEMA}.phones WHERE substr(number, 1, 1) = '+' "
-        "ORDER BY row, position")
+        f"SELECT s.row, s.digits FROM {SCHEMA}.phones s {only} WHERE substr(s.number, 1, 1) "
+        "= '+' ORDER BY s.row, s.position")
     next_email = next(emails, None)
     next_phone = next(phones, None)
     batch: list[StagedKeys] = []
-    for row, line, uid in cursor.execute(
-            f"SELECT row, line, source_uid FROM {SCHEMA}.customers ORDER BY row"):
+    for row, line, uid in cursor.connection.execute(  # cursors of its own: the caller's
+            f"SELECT s.row, s.line, s.source_uid FROM {SCHEMA}.customers s {only} "  # is free
+            "ORDER BY s.row"):
         row_emails: list[str] = []
         while next_email is not None and next_email[0] == row:
             row_emails.append(next_email[1])

@@ -133,3 +133,23 @@ def test_the_staging_file_goes_with_the_plan(services: Services, tmp_path: Path)
     del preview, staged
     gc.collect()
     assert not staging_path.exists()
+
+
+def test_only_rows_matching_an_earlier_new_row_are_duplicates_of_the_file(
+        services: Services, tmp_path: Path) -> None:
+    stored = services.customers.create(CustomerDraft(
+        first_name="Stored", phones=(PhoneNumber("+4930999888", "mobile"),)))
+    path = tmp_path / "chain.csv"
+    path.write_text(HEADER
+                    + "Ann,A,e1@example.org,,,\r\n"  # new
+                    + "Bea,B,e1@example.org ::: e2@example.org,,,\r\n"  # repeats Ann (e1)
+                    + "Cy,C,e2@example.org,,,\r\n"  # e2 only on Bea, a duplicate: new
+                    + "Dee,D,,+4930999888,,\r\n"  # the stored customer's phone
+                    + "Eve,E,e3@example.org,+4930999888,,\r\n"  # the same
+                    + "Fay,F,e3@example.org,,,\r\n", encoding="utf-8")  # e3 only on Eve: new
+    result = services.import_export.run(services.import_export.preview(path).plan)
+    assert [(d.line, d.customer_id, d.matched_on, d.value) for d in result.duplicates] == [
+        (3, None, "email", "e1@example.org"), (5, stored.customer.id, "phone", "+4930999888"),
+        (6, stored.customer.id, "phone", "+4930999888")]
+    assert result.created == 3
+    assert _names(services) == ["Ann A", "Cy C", "Fay F", "Stored"]
