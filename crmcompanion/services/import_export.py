@@ -89,6 +89,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE: Final = 5000  # rows per bulk insert and duplicate query
 BIG_LOAD: Final = 10_000  # rows from which loading an empty database skips the WAL
+CHILD_STAGING_BYTES: Final = 2 << 20  # files from which a forked child writes the staging
 EXPORT_TICK = 5000  # customers between two progress reports / cancel checks of an export
 PREVIEW_ROWS: Final = 20
 MAX_REPORTED: Final = 1000  # problems and duplicates kept in a preview/result (counts are exact)
@@ -415,16 +416,22 @@ class ImportExportService:
             duplicate_count=duplicate_count,
         )
 
-    def _staging_folder(self) -> Path | None:
-        # Next to the database: the folder that will hold these rows anyway (the system's
-        # temporary folder may be a small RAM disk).
-        path = self._db.info.path
-        return path.parent if path is not None else None
+    def _staging_file(self, source: str) -> StagingFile:
+        """A new staging file next to the database (the folder that will hold these rows
+        anyway; the system's temporary folder may be a small RAM disk), written by a forked
+        child when the source file is big enough to gain from it and this process may fork."""
+        db_path = self._db.info.path
+        try:
+            big = os.path.getsize(source) >= CHILD_STAGING_BYTES
+        except OSError:
+            big = False
+        return StagingFile(db_path.parent if db_path is not None else None,
+                           in_child=big and bulk.can_stage_in_child())
 
     def _stage(self, plan: ImportPlan, on_batch: Callable[[list[_Row]], None] | None = None,
                cancel: CancelToken | None = None) -> _Staged:
         """Read, check and stage the plan's file (vCard, or CSV in two passes)."""
-        staged = _Staged(StagingFile(self._staging_folder()), csv_import.file_stamp(plan.path))
+        staged = _Staged(self._staging_file(plan.path), csv_import.file_stamp(plan.path))
         try:
             try:
                 with paused_gc():
@@ -457,7 +464,7 @@ class ImportExportService:
         """Pass 1 (`inspect_csv`) with the preview's work done per batch as it reads: the
         rows' validation problems and first rows, in the order a separate pass over
         `_csv_batches` would give them, and the valid rows staged for `run`."""
-        out = _StreamedPreview(_Staged(StagingFile(self._staging_folder()), (-1, -1)))
+        out = _StreamedPreview(_Staged(self._staging_file(path), (-1, -1)))
         staged = out.staged
         format_seen: list[str] = []
         provisional: set[int] = set()  # lines of rows with dates read day-first for now

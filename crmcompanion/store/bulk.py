@@ -201,7 +201,7 @@ DATA_COLUMNS = CUSTOMER_COLUMNS[1:22]
 
 
 # Enum member -> its value: `.value` is a descriptor call, ~10x a dict lookup.
-_ENUM_VALUES: dict[object, str] = {
+ENUM_VALUES: dict[object, str] = {
     member: member.value for enum in (Status, Kind, Channel, SpecialDateKind) for member in enum
 }
 
@@ -216,7 +216,7 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
     tags, dates, search = rows.tags, rows.dates, rows.search
     flags: dict[tuple[str, str], str] = {}
     search_name = repo.search_name
-    value_of = _ENUM_VALUES
+    value_of = ENUM_VALUES
     for cid, v in enumerate(values, first_id):
         (first, last, display, company, v_emails, v_phones, address, v_tags, status, kind,
          key_account, channel, since, notes, specials, uid) = v

@@ -8,6 +8,9 @@ import gc
 import os
 from pathlib import Path
 
+import pytest
+from sqlalchemy import text
+
 from crmcompanion.core.customer import (
     CustomerDraft,
     EmailAddress,
@@ -153,3 +156,43 @@ def test_only_rows_matching_an_earlier_new_row_are_duplicates_of_the_file(
         (6, stored.customer.id, "phone", "+4930999888")]
     assert result.created == 3
     assert _names(services) == ["Ann A", "Cy C", "Fay F", "Stored"]
+
+
+def test_a_forked_staging_writer_imports_what_this_process_imports(
+        services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmcompanion.services import import_export
+    from crmcompanion.services.container import open_services
+    from crmcompanion.store import bulk
+
+    if not bulk.can_stage_in_child():
+        pytest.skip("this process has other threads (or is not Linux): it would not fork")
+    rows = [f"P{i},Row{i},p{i % 900}@example.org,+4930{i % 700:06d},T{i % 5},"
+            f"{'03/04/1970' if i % 3 else ''}\r\n" for i in range(3000)]
+    rows.append("Last,Row,,,,3/14/1971\r\n")  # month first, settled late: rows restaged
+    rows.insert(10, "Bad,Row,not-an-email,,,\r\n")
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+
+    def imported(target: Services) -> tuple[object, ...]:
+        preview = target.import_export.preview(path)
+        result = target.import_export.run(preview.plan, skip_invalid=True)
+        with target.db.read() as session:
+            # Customers without their time stamps (the import's clock is the real one).
+            columns = ", ".join(("id", *bulk.DATA_COLUMNS))
+            tables = {t: session.execute(text(f"SELECT {columns if t == 'customers' else '*'} "
+                                              f"FROM {t} ORDER BY 1")).all()
+                      for t in ("customers", "customer_emails", "customer_phones",
+                                "customer_tags", "special_dates", "customer_search")}
+        return (preview.problems, preview.duplicates, preview.first_rows, result.created,
+                result.duplicates, result.rejected, tables)
+
+    here = imported(services)
+    monkeypatch.setattr(import_export, "CHILD_STAGING_BYTES", 0)
+    folder = tmp_path / "forked"
+    folder.mkdir()
+    forked = open_services(f"sqlite:///{folder / 'db.sqlite3'}", folder / "b", services.clock)
+    try:
+        assert imported(forked) == here
+    finally:
+        forked.close()
+    assert here[3] > 600 and here[4] and here[5]
