@@ -516,7 +516,7 @@ _STAGED_COPIES = (
 def _staged_statements(stage: str) -> list[str]:
     """INSERT ... SELECT of the staged rows listed in temp.import_ids with ids in
     [:first, :last]: customers (stamps and staff from the parameters), their rows, their
-    search rows, and their import batch link."""
+    import batch link, and last their search rows."""
     fixed = {"id": "m.id", "do_not_contact": "0", "cadence_days": "NULL",
              "archived_at": "NULL", "created_at": ":stamp", "updated_at": ":stamp",
              "created_by_id": ":staff", "updated_by_id": ":staff", "version": "1"}
@@ -530,14 +530,19 @@ def _staged_statements(stage: str) -> list[str]:
         + ids.format(stage=stage, table="tags",
                      join=" JOIN temp.import_tag_ids t ON t.key = s.key"),
     ]
-    for live, columns, staged in _STAGED_COPIES:
-        values = ", ".join(("m.id", *(f"s.{c}" for c in columns[1:])))
-        statements.append(f"INSERT INTO {live} ({', '.join(columns)}) SELECT {values} "
-                          + ids.format(stage=stage, table=staged, join=""))
     statements.append("INSERT INTO import_batch_customers (batch_id, customer_id) "
                       "SELECT :batch, m.id FROM temp.import_ids m "
                       "WHERE m.id BETWEEN :first AND :last")
+    for live, columns, staged in _STAGED_COPIES:  # the search rows last
+        values = ", ".join(("m.id", *(f"s.{c}" for c in columns[1:])))
+        statements.append(f"INSERT INTO {live} ({', '.join(columns)}) SELECT {values} "
+                          + ids.format(stage=stage, table=staged, join=""))
     return statements
+
+
+# FTS5 writes out what it has gathered at the end of every statement: the search rows go in
+# by this many (one statement per 5,000 cost ~0.15 s more of 100,000 than one in all).
+_SEARCH_CHUNK = 50_000
 
 
 def insert_staged(
@@ -570,14 +575,20 @@ def insert_staged(
             [(key, tag_ids[key]) for key, _ in names],
         )
         params = {"stamp": iso_timestamp(now), "staff": staff_id, "batch": batch_id}
-        statements = _staged_statements(stage)
+        *statements, search = _staged_statements(stage)
+        search_from = first_id
         with _loading(session, first_id, last_id) as load:
             for start in range(first_id, last_id + 1, chunk):
-                params["first"], params["last"] = start, min(last_id, start + chunk - 1)
+                end = min(last_id, start + chunk - 1)
+                params["first"], params["last"] = start, end
                 for statement in statements:
                     load.cursor.execute(statement, params)
+                if end - search_from + 1 >= _SEARCH_CHUNK or end == last_id:
+                    params["first"] = search_from
+                    load.cursor.execute(search, params)
+                    search_from = end + 1
                 if after_chunk is not None:
-                    after_chunk(params["last"] - first_id + 1)  # type: ignore[operator]
+                    after_chunk(end - first_id + 1)
         cursor.execute("DROP TABLE temp.import_tag_ids")
     finally:
         cursor.close()
