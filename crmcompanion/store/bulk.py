@@ -362,6 +362,9 @@ def insert_rows_while_building(
 class _Load:
     cursor: sqlite3.Cursor
     with_interactions: bool = False
+    # A table of (customer_id INTEGER PRIMARY KEY, occurred_on): the loaded customers' last
+    # interaction days, when the load has them already (see `mark_customers_dirty`).
+    last_interactions: str | None = None
     # Re-create a finished table's indexes now (see `_indexes_rebuilt_after`).
     indexes_now: Callable[[str], None] = lambda _table: None
 
@@ -387,7 +390,8 @@ def _loading(session: Session, first_id: int, last_id: int) -> Iterator[_Load]:
                 _configure_fts(cursor, _FTS_DEFAULT_CONFIG)
             # After the index rebuild: the last-interaction lookup uses the interactions index.
             tp_repo.mark_customers_dirty(
-                session, first_id, last_id, with_interactions=load.with_interactions
+                session, first_id, last_id, with_interactions=load.with_interactions,
+                last_interactions=load.last_interactions,
             )
     finally:
         cursor.close()
@@ -417,15 +421,6 @@ def _index_search_while(
     cursor: sqlite3.Cursor, search: list[Row], build: Callable[[], BulkRows]
 ) -> BulkRows:
     """Index the search rows in one statement while `build` runs in a worker thread."""
-    _stage_search(cursor, search)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-build") as pool:
-        built = pool.submit(build)
-        _index_staged_search(cursor)
-        return built.result()
-
-
-def _stage_search(cursor: sqlite3.Cursor, search: list[Row]) -> None:
-    """The search rows into a temporary table, for `_index_staged_search`."""
     cursor.execute(
         "CREATE TEMP TABLE bulk_search_stage (id INTEGER PRIMARY KEY, name, company, emails, "
         "phones, tags, notes, flags)"
@@ -434,23 +429,18 @@ def _stage_search(cursor: sqlite3.Cursor, search: list[Row]) -> None:
         cursor.executemany(
             "INSERT INTO bulk_search_stage VALUES (?, ?, ?, ?, ?, ?, ?, ?)", search
         )
-    except BaseException:
-        cursor.execute("DROP TABLE temp.bulk_search_stage")
-        raise
-
-
-def _index_staged_search(cursor: sqlite3.Cursor) -> None:
-    """Index the staged search rows in one statement (sqlite3 releases the GIL for all of
-    it), then drop the staging table, also on failure."""
-    try:
-        cursor.execute(
-            "INSERT INTO customer_search "
-            "(rowid, name, company, emails, phones, tags, notes, flags) "
-            "SELECT id, name, company, emails, phones, tags, notes, flags "
-            "FROM bulk_search_stage ORDER BY id"
-        )
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-build") as pool:
+            built = pool.submit(build)
+            cursor.execute(
+                "INSERT INTO customer_search "
+                "(rowid, name, company, emails, phones, tags, notes, flags) "
+                "SELECT id, name, company, emails, phones, tags, notes, flags "
+                "FROM bulk_search_stage ORDER BY id"
+            )
+            rows = built.result()
     finally:
         cursor.execute("DROP TABLE temp.bulk_search_stage")
+    return rows
 
 
 def _insert_tables(cursor: sqlite3.Cursor, rows: BulkRows) -> None:
@@ -606,6 +596,8 @@ _ROWS_OF_TABLE = {
 _GIVEN_IDS = frozenset({"customers"})
 # SQLite attaches at most 10 databases to a connection by default; one per part.
 MAX_STAGED_PARTS = 8
+# The stage table of the staged customers' last interaction days.
+_LAST_INTERACTIONS = "last_interactions"
 
 
 def can_stage_in_child() -> bool:
@@ -726,7 +718,10 @@ class StagedParts:
 
 def _write_stage_file(path: Path, definitions: list[str], part: BulkRows) -> None:
     """The loaded tables' definitions (no indexes, no triggers) and the part's rows;
-    scratch, so no journal and no syncing."""
+    scratch, so no journal and no syncing. With interactions, also each customer's last
+    interaction day (`_LAST_INTERACTIONS`): found here by key, the loading connection's
+    rhythm rows cost ~0.08 s of 100,000 customers less than reading them from the
+    interactions."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = OFF")
@@ -736,6 +731,15 @@ def _write_stage_file(path: Path, definitions: list[str], part: BulkRows) -> Non
         conn.execute("BEGIN")
         cursor = conn.cursor()
         _insert_tables(cursor, part)
+        if part.interactions:
+            cursor.execute(
+                f"CREATE TABLE {_LAST_INTERACTIONS} "
+                "(customer_id INTEGER PRIMARY KEY, occurred_on DATE NOT NULL)"
+            )
+            cursor.execute(
+                f"INSERT INTO {_LAST_INTERACTIONS} SELECT customer_id, max(occurred_on) "
+                "FROM interactions GROUP BY customer_id"
+            )
         cursor.close()
         conn.execute("COMMIT")
     finally:
@@ -753,15 +757,18 @@ def insert_rows_staged(session: Session, search: list[Row], staged: StagedParts)
     if not search:
         return
     with _loading(session, search[0][0], search[-1][0]) as load:
-        _stage_search(load.cursor, search)
-        _index_staged_search(load.cursor)
+        # Row by row: no thread of this process waits for the GIL meanwhile (the staging
+        # table `insert_rows_while_building` uses would cost ~0.03 s more).
+        load.cursor.executemany(_INSERT_SEARCH, search)
         for number, (path, tables) in enumerate(staged.written_parts()):
             schema = f"bulk_stage_{number}"
             load.cursor.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
             for table in tables:
                 _copy_staged(load.cursor, schema, table)
                 load.indexes_now(table)
-        load.with_interactions = "interactions" in staged.tables
+            if "interactions" in tables:
+                load.with_interactions = True
+                load.last_interactions = f"{schema}.{_LAST_INTERACTIONS}"
 
 
 def _copy_staged(cursor: sqlite3.Cursor, schema: str, table: str) -> None:

@@ -132,15 +132,25 @@ def triggers_set_aside(session: Session, names: Sequence[str]) -> Iterator[None]
 
 
 def mark_customers_dirty(
-    session: Session, first_id: int, last_id: int, with_interactions: bool = False
+    session: Session,
+    first_id: int,
+    last_id: int,
+    with_interactions: bool = False,
+    last_interactions: str | None = None,
 ) -> None:
     """Give customers first_id..last_id (just bulk-inserted) their dirty rhythm rows, with
-    their last interaction day when interactions were loaded with them."""
-    last = (
-        "(SELECT max(i.occurred_on) FROM interactions i WHERE i.customer_id = customers.id)"
-        if with_interactions
-        else "NULL"
-    )
+    their last interaction day when interactions were loaded with them: from the table
+    `last_interactions` names when the load made one (customer_id INTEGER PRIMARY KEY,
+    occurred_on; a key lookup per customer), else from the interactions."""
+    if last_interactions is not None:
+        last = (
+            f"(SELECT l.occurred_on FROM {last_interactions} l "
+            "WHERE l.customer_id = customers.id)"
+        )
+    elif with_interactions:
+        last = "(SELECT max(i.occurred_on) FROM interactions i WHERE i.customer_id = customers.id)"
+    else:
+        last = "NULL"
     session.execute(
         text(
             "INSERT INTO contact_rhythm (customer_id, dirty, last_interaction_on) "
