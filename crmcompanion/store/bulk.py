@@ -292,7 +292,7 @@ def insert_customers(
 
 @contextmanager
 def _indexes_rebuilt_after(
-    session: Session, rebuild: bool
+    session: Session, rebuild: bool, tables: Sequence[str] = _LOADED_TABLES
 ) -> Iterator[Callable[[str], None]]:
     """When `rebuild`, drop the loaded tables' plain indexes and re-create them after the
     block (same transaction, so nobody ever sees them missing): sorting 100,000 keys once is
@@ -303,7 +303,7 @@ def _indexes_rebuilt_after(
     if not rebuild:
         yield lambda _table: None
         return
-    marks = ", ".join(f"'{t}'" for t in _LOADED_TABLES)
+    marks = ", ".join(f"'{t}'" for t in tables)
     saved = session.execute(
         text(
             "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
@@ -370,10 +370,12 @@ class _Load:
 
 
 @contextmanager
-def _loading(session: Session, first_id: int, last_id: int) -> Iterator[_Load]:
-    """Around inserting customers first_id..last_id (consecutive, new) and their rows: the
-    per-row triggers set aside, the plain indexes rebuilt after a load at least as big as the
-    table, FTS5 tuned for bulk; then the customers' dirty rhythm rows."""
+def _loading(session: Session, first_id: int, last_id: int,
+             tables: Sequence[str] = _LOADED_TABLES) -> Iterator[_Load]:
+    """Around inserting customers first_id..last_id (consecutive, new) and their rows into
+    `tables`: the per-row triggers set aside, those tables' plain indexes rebuilt after a load
+    at least as big as the customers table, FTS5 tuned for bulk; then the customers' dirty
+    rhythm rows."""
     existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
     load = _Load(session.connection().connection.cursor())
     cursor = load.cursor
@@ -383,7 +385,7 @@ def _loading(session: Session, first_id: int, last_id: int) -> Iterator[_Load]:
             session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS
         ):
             size = last_id - first_id + 1
-            with _indexes_rebuilt_after(session, rebuild=size >= max(existing, 1000)) as now:
+            with _indexes_rebuilt_after(session, size >= max(existing, 1000), tables) as now:
                 load.indexes_now = now
                 _configure_fts(cursor, _FTS_BULK_CONFIG)
                 yield load
@@ -567,7 +569,9 @@ def insert_staged(
         params = {"stamp": iso_timestamp(now), "staff": staff_id, "batch": batch_id}
         *statements, search = _staged_statements(stage)
         search_from = first_id
-        with _loading(session, first_id, last_id) as load:
+        # Not the interactions: an import brings none, so their indexes can stay.
+        tables = [t for t in _LOADED_TABLES if t != "interactions"]
+        with _loading(session, first_id, last_id, tables) as load:
             for start in range(first_id, last_id + 1, chunk):
                 end = min(last_id, start + chunk - 1)
                 params["first"], params["last"] = start, end

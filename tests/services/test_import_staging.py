@@ -196,3 +196,26 @@ def test_a_forked_staging_writer_imports_what_this_process_imports(
     finally:
         forked.close()
     assert here[3] > 600 and here[4] and here[5]
+
+
+def test_a_big_import_leaves_every_index_and_trigger_as_it_was(
+        services: Services, tmp_path: Path) -> None:
+    from crmcompanion.services.demo import fill_demo
+
+    fill_demo(services.db, services.clock, 30, staff_id=services.staff_id)  # with history
+
+    def schema() -> list[tuple]:
+        with services.db.read() as session:
+            return session.execute(text(
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                "ORDER BY name")).all()
+
+    before = schema()
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + "".join(f"P{i},Row,p{i}@example.org,,T{i % 3},\r\n"
+                                     for i in range(1500)), encoding="utf-8")
+    # 1,500 rows into 30 customers: the loaded tables' indexes are dropped and rebuilt.
+    assert services.import_export.run(services.import_export.preview(path).plan).created == 1500
+    assert schema() == before
+    with services.db.read() as session:
+        assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
