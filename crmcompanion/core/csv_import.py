@@ -666,8 +666,7 @@ class _RowParser:
 
     def _scalar_date(self, raw: str, line: int, cells: list[str], multiline: bool, index: int,
                      issues: list[ImportIssue]) -> PartialDate | None:
-        if not raw:
-            return None
+        """A date field's cell (not empty: the caller checks, a call saved per empty one)."""
         return self._date(_text(raw), line, cells, multiline, index, issues)
 
     def parse(self, line: int, cells: list[str], multiline: bool = True
@@ -774,11 +773,12 @@ class _RowParser:
                                                 when.year, raw_label.strip().removeprefix("* ")))
 
         birthday = self._scalar_date(raw[_BIRTHDAY], line, cells, multiline, where[_BIRTHDAY],
-                                     issues)
+                                     issues) if raw[_BIRTHDAY] else None
         wedding = self._scalar_date(raw[_WEDDING], line, cells, multiline, where[_WEDDING],
-                                    issues)
+                                    issues) if raw[_WEDDING] else None
         anniversary = wedding or anniversary
-        since = self._scalar_date(raw[_SINCE], line, cells, multiline, where[_SINCE], issues)
+        since = self._scalar_date(raw[_SINCE], line, cells, multiline, where[_SINCE],
+                                  issues) if raw[_SINCE] else None
         if since is not None and since.year is None:
             issues.append(self._issue(line, cells, multiline, where[_SINCE], "bad_date",
                                       "customer since needs a year"))
