@@ -421,14 +421,16 @@ class _DateContext:
         self.ambiguous_pending = False
         self.provisional = False  # a value was resolved day-first for now (reset per row)
         # Birthdays and "customer since" dates repeat across a file; the values are frozen.
-        self._cells: dict[str, PartialDate | SlashDate | DateProblem | None] = {}
+        # A text remembered as a PartialDate is a trimmed, unquoted date cell, so `_RowParser`
+        # takes it from here without trimming (`_known_date`).
+        self.cells: dict[str, PartialDate | SlashDate | DateProblem | None] = {}
 
     def parse(self, text: str) -> PartialDate | None:
-        value = self._cells.get(text, _MISSING)
+        value = self.cells.get(text, _MISSING)
         if value is _MISSING:
             value = _date_cell(text)
-            if len(self._cells) < _DATE_CACHE_LIMIT:
-                self._cells[text] = value  # type: ignore[assignment]
+            if len(self.cells) < _DATE_CACHE_LIMIT:
+                self.cells[text] = value  # type: ignore[assignment]
         if value is None or type(value) is PartialDate:
             return value  # type: ignore[return-value]
         if isinstance(value, DateProblem):
@@ -772,13 +774,22 @@ class _RowParser:
                         specials_custom.append((SpecialDateKind.CUSTOM, when.month, when.day,
                                                 when.year, raw_label.strip().removeprefix("* ")))
 
-        birthday = self._scalar_date(raw[_BIRTHDAY], line, cells, multiline, where[_BIRTHDAY],
-                                     issues) if raw[_BIRTHDAY] else None
-        wedding = self._scalar_date(raw[_WEDDING], line, cells, multiline, where[_WEDDING],
-                                    issues) if raw[_WEDDING] else None
+        # Most date cells repeat one read before: a cell remembered as a PartialDate is one
+        # (no trimming, no call); anything else takes the full path.
+        known = self.dates.cells
+        birthday = known.get(raw[_BIRTHDAY])
+        if type(birthday) is not PartialDate:
+            birthday = self._scalar_date(raw[_BIRTHDAY], line, cells, multiline,
+                                         where[_BIRTHDAY], issues) if raw[_BIRTHDAY] else None
+        wedding = known.get(raw[_WEDDING])
+        if type(wedding) is not PartialDate:
+            wedding = self._scalar_date(raw[_WEDDING], line, cells, multiline, where[_WEDDING],
+                                        issues) if raw[_WEDDING] else None
         anniversary = wedding or anniversary
-        since = self._scalar_date(raw[_SINCE], line, cells, multiline, where[_SINCE],
-                                  issues) if raw[_SINCE] else None
+        since = known.get(raw[_SINCE])
+        if type(since) is not PartialDate:
+            since = self._scalar_date(raw[_SINCE], line, cells, multiline, where[_SINCE],
+                                      issues) if raw[_SINCE] else None
         if since is not None and since.year is None:
             issues.append(self._issue(line, cells, multiline, where[_SINCE], "bad_date",
                                       "customer since needs a year"))
@@ -1011,7 +1022,9 @@ def inspect_csv(path: str | os.PathLike[str], *,
                     if record.cells is None:
                         found = [ImportIssue(record.line, "", record.error, "bad_quoting")]
                     else:
-                        if not any(c.strip() for c in record.cells):
+                        # A blank record is skipped; its first cell tells for almost every row.
+                        if not record.cells[0].strip() and \
+                                not any(c.strip() for c in record.cells):
                             continue
                         rows += 1
                         parsed, found = parser.parse(record.line, record.cells,

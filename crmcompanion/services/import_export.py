@@ -954,10 +954,9 @@ def _clean_values(v: CustomerValues, region: str) -> CustomerValues | None:
         return None
     if len(v.notes) > MAX_NOTES_LENGTH:
         return None
-    tags = clean_tags(tuple(v.tags)) if v.tags else ()
-    for tag in tags:
-        if len(tag) > MAX_TAG_LENGTH:
-            return None
+    tags = _clean_tags(tuple(v.tags)) if v.tags else ()
+    if tags is None:
+        return None
     first, last, display, company = (v.first_name.strip(), v.last_name.strip(),
                                      v.display_name.strip(), v.company.strip())
     if not (display or first or last or company) or len(first) > MAX_NAME_LENGTH \
@@ -969,6 +968,23 @@ def _clean_values(v: CustomerValues, region: str) -> CustomerValues | None:
 
 
 _VALID_DATES: set[tuple[int, int, int | None]] = set()
+_CLEANED_TAGS: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+
+
+def _clean_tags(tags: tuple[str, ...]) -> tuple[str, ...] | None:
+    """`clean_tags`, or None when a tag is too long; remembered (a file's rows share a few
+    tag lists)."""
+    found = _CLEANED_TAGS.get(tags, _NOT_SEEN)
+    if found is _NOT_SEEN:
+        found = clean_tags(tags)
+        if any(len(tag) > MAX_TAG_LENGTH for tag in found):
+            found = None
+        if len(_CLEANED_TAGS) < 10_000:
+            _CLEANED_TAGS[tags] = found
+    return found  # type: ignore[return-value]
+
+
+_NOT_SEEN: Final = object()
 _new_values: Final = partial(tuple.__new__, CustomerValues)  # CustomerValues(*fields), quicker
 
 
