@@ -493,7 +493,6 @@ def _member(value: str, enum: type[Status] | type[Kind] | type[Channel],
 #   prefix (parse strips that, e.g. "+49030..."); only those take the slow path.
 # - Everything else is cached by (text, region): address books repeat switchboard numbers.
 
-_PLUS_DIGITS: Final = re.compile(r"\+(\d+)")
 _NO_PREFIX: Final = re.compile(r"(?!)")  # matches nothing: the country has no national prefix
 
 
@@ -507,9 +506,41 @@ def _national_prefix(country_code: int) -> re.Pattern[str]:
     return re.compile(pattern) if pattern else _NO_PREFIX
 
 
+# The first three digits after "+" of numbers seen: the national-prefix pattern of their
+# country code and where it ends, or None when parse refuses them (see _plus_number_unchanged).
+_COUNTRY_HEADS: dict[str, tuple[int, re.Pattern[str]] | None] = {}
+
+
 def _plus_number_unchanged(digits_after_plus: str) -> bool:
     """True when parse + format(E164) of "+" + these digits gives them back as typed, or parse
     refuses them (unknown country code): either way the importer keeps the text as typed."""
+    if len(digits_after_plus) > 3:  # then only the first three digits decide the country
+        head = _COUNTRY_HEADS.get(digits_after_plus[:3], _MISSING)
+        if head is _MISSING:
+            head = _country_head(digits_after_plus[:3])
+            if len(_COUNTRY_HEADS) < 4096:
+                _COUNTRY_HEADS[digits_after_plus[:3]] = head  # type: ignore[assignment]
+        if head is None:
+            return True
+        size, prefix = head  # type: ignore[misc]
+        return prefix.match(digits_after_plus[size:]) is None
+    return _plus_number_unchanged_slow(digits_after_plus)
+
+
+def _country_head(first_three: str) -> tuple[int, re.Pattern[str]] | None:
+    """(country code length, its national-prefix pattern) for a number starting with these
+    three digits (and more), or None when parse refuses it."""
+    for size in (1, 2, 3):
+        head = first_three[:size]
+        if head[0] == "0":
+            return None
+        code = int(head)
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return size, _national_prefix(code)
+    return None
+
+
+def _plus_number_unchanged_slow(digits_after_plus: str) -> bool:
     for size in (1, 2, 3):  # phonenumbers' country-code extraction: the shortest known prefix
         if size >= len(digits_after_plus):
             return False
@@ -536,8 +567,9 @@ def _import_phone_slow(typed: str, region: str | None) -> str:
 def import_phone(typed: str, region: str | None) -> str:
     """The number as the importer keeps it: E.164 when phonenumbers finds it valid for
     `region`, else the text as typed (one odd number must not refuse a whole file)."""
-    m = _PLUS_DIGITS.fullmatch(typed)
-    if m is not None and len(typed) > 3 and _plus_number_unchanged(m[1]):
+    # "+" and digits (isdecimal: what \d matches)
+    if typed[:1] == "+" and len(typed) > 3 and typed[1:].isdecimal() and \
+            _plus_number_unchanged(typed[1:]):
         return typed
     return _import_phone_slow(typed, region)
 
@@ -870,6 +902,10 @@ class _RowParser:
 
 def _address(cells: Sequence[str], foreign: bool) -> AddressValues:
     """The address of a group's part cells (in _ADDRESS_ORDER)."""
+    street, city, region, postcode, country, street2, street3, extended, pobox = cells
+    if not (foreign or street2 or street3 or extended or pobox) and "'" not in (
+            street[:1], city[:1], region[:1], postcode[:1], country[:1]):
+        return (street, city, region, postcode, country)  # the app's own files: as they are
     parts = [strip_neutralisation(c) if c[:1] == "'" else c for c in cells]
     if foreign:
         parts = [p.strip() for p in parts]
