@@ -27,15 +27,15 @@ from PySide6.QtWidgets import (
 from crmcompanion import APP_NAME
 from crmcompanion.services.container import Services
 from crmcompanion.ui.bus import AppState
-from crmcompanion.ui.draft_dialog import GreetingsHook
 from crmcompanion.ui.reminder_list import BadgeDelegate, BadgeRole, badge_text
 from crmcompanion.ui.resources import APP_ICON, icon_path
-from crmcompanion.ui.settings_dialog import SettingsDialog
 from crmcompanion.ui.today_view import TodayView
 from crmcompanion.ui.widgets import EmptyState, PageHeader
 
-if TYPE_CHECKING:  # imported when the Customers page is first built
+if TYPE_CHECKING:  # imported where first needed, after the first paint (~5 ms of modules)
     from crmcompanion.ui.customers_view import CustomersView
+    from crmcompanion.ui.draft_dialog import GreetingsHook
+    from crmcompanion.ui.settings_dialog import SettingsDialog
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,10 @@ class MainWindow(QMainWindow):
 
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.today.customer_requested.connect(self.open_customer)
-        self.greetings = GreetingsHook(self)  # "Draft greeting" and "Draft all for today"
+        # "Draft greeting" and "Draft all for today": plugged in right after the first paint
+        # (before the Today rows it enables arrive), or when first asked for.
+        self._greetings: GreetingsHook | None = None
+        self.first_painted.connect(self._plug_greetings)
         self.settings_dialog: SettingsDialog | None = None
         self._add_action("New customer", QKeySequence.StandardKey.New, self.new_customer)
         self._add_action("Find", QKeySequence.StandardKey.Find, self.find_customer)
@@ -174,8 +177,21 @@ class MainWindow(QMainWindow):
             self._customers_slot.deleteLater()
             self.pages.setCurrentIndex(showing)
             self._customers = view
+            _ = self.greetings  # plugged in first (if not yet), so it hears of the page
             self.customers_built.emit(view)
         return self._customers
+
+    @property
+    def greetings(self) -> GreetingsHook:
+        """The greetings feature's hook into this window, plugged in on first use."""
+        if self._greetings is None:
+            from crmcompanion.ui.draft_dialog import GreetingsHook
+
+            self._greetings = GreetingsHook(self)
+        return self._greetings
+
+    def _plug_greetings(self) -> None:
+        _ = self.greetings
 
     def _show_page(self, row: int) -> None:
         if row == CUSTOMERS:
@@ -227,6 +243,8 @@ class MainWindow(QMainWindow):
         self.customers.focus_search()
 
     def open_settings(self) -> SettingsDialog:
+        from crmcompanion.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self.services.settings, self.bus, self)
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog

@@ -123,3 +123,27 @@ def test_an_unusable_database_shows_a_message_and_exits_1(qtbot, tmp_path, monke
     assert len(shown) == 1 and shown[0]
     assert database.read_bytes() == garbage  # untouched
     assert (tmp_path / "logs" / app.LOG_FILE).is_file()
+
+
+def test_greetings_are_plugged_in_after_the_first_paint_and_before_a_customer_page(
+    qtbot, services
+) -> None:
+    """The drafting hook waits for the first paint (its modules are not needed to show the
+    window), but a Customers page built before that still gets its "Write greeting" button."""
+    from crmcompanion.ui.main_window import MainWindow
+
+    unpainted = MainWindow(services)
+    qtbot.addWidget(unpainted)
+    assert unpainted._greetings is None
+    unpainted.customers  # built before any paint (e.g. opened from a reminder)  # noqa: B018
+    assert unpainted._greetings is not None
+    assert unpainted.customers.detail.activity.draft_button.isEnabled()
+
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._greetings is not None)
+    assert window.painted
+    button = window.greetings.batch_button
+    assert button.text() == "Draft all for today…"
+    qtbot.waitUntil(lambda: button.isVisibleTo(window))  # added to a shown window: queued
