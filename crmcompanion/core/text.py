@@ -16,8 +16,17 @@ from functools import lru_cache
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _PHONE_QUERY_RE = re.compile(r"^[\d\s()+\-./]+$")
-# Characters that decompose to something unicodedata cannot strip.
-_SPECIAL_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d"})
+# Letters with no decomposition that unicodedata (and SQLite's unicode61 tokenizer) cannot
+# strip to a base letter: "Łukasz", "Søren", "Straße", "Yılmaz" must be found as typed in ASCII.
+_SPECIAL_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d",
+                                "ı": "i", "þ": "th", "ð": "d"})
+# The same letters in both cases, for text going into the search index: unicode61 lowercases
+# and strips accents itself, but it keeps these letters, so the index gets them spelled out
+# (or "lukasz" would never match a stored "łukasz"). Migration 0006 holds a frozen copy.
+INDEX_FOLDS = {"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe",
+               "Œ": "OE", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "þ": "th",
+               "Þ": "TH", "ð": "d", "Ð": "D"}
+_INDEX_FOLDS = str.maketrans(INDEX_FOLDS)
 MIN_PHONE_SUFFIX = 3
 
 
@@ -35,6 +44,12 @@ def _fold_unicode(text: str) -> str:
     # Cached because the same non-ASCII names and cities recur thousands of times in an import.
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL_FOLDS))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def indexable(text: str) -> str:
+    """`text` as the search index stores it: the letters unicode61 cannot fold spelled out
+    (see INDEX_FOLDS), everything else left to the tokenizer."""
+    return text if text.isascii() else text.translate(_INDEX_FOLDS)
 
 
 def sort_key(text: str) -> str:

@@ -30,6 +30,7 @@ from crmcompanion.core.text import (
     PHONE_RUN_END,
     country_code_length,
     fold,
+    indexable,
     sort_key,
 )
 from crmcompanion.services.changes import Changed
@@ -430,11 +431,11 @@ def _search_rows(specs: list[_Spec], first_id: int) -> list[bulk.Row]:
         local = phone[cut:]
         digits = edge + local
         append(
-            (first_id + offset, search_name, company,
+            (first_id + offset, search_name, indexable(company),
              mails[0][0] if len(mails) == 1 else " ".join([a for a, _ in mails]),
              inner + " ".join([digits[i : i + 3] for i in range(len(digits) - 2)]) + national
              + local + run_end,
-             " ".join(spec[11]), spec[15], flags)
+             indexable(" ".join(spec[11])), indexable(spec[15]), flags)
         )
     return search
 

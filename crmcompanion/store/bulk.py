@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from crmcompanion.core.customer import Channel, CustomerDraft, Kind, SpecialDateKind, Status
 from crmcompanion.core.customer_values import CustomerValues, values_of
 from crmcompanion.core.dates import month_day_key
-from crmcompanion.core.text import digits, phone_tokens, sort_key
+from crmcompanion.core.text import digits, indexable, phone_tokens, sort_key
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as tp_repo
@@ -250,10 +250,10 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
                 status_value, kind_value, archived=False)
         # = repo.search_document of the draft (a test compares them).
         search.append((
-            cid, search_name(shown, first, last), company,
-            " ".join([e[0] for e in v_emails]) if v_emails else "",
+            cid, search_name(shown, first, last), indexable(company),
+            indexable(" ".join([e[0] for e in v_emails])) if v_emails else "",
             " ".join(phone_tokens([p[0] for p in v_phones])) if v_phones else "",
-            " ".join(v_tags), notes, flag,
+            indexable(" ".join(v_tags)), indexable(notes), flag,
         ))
     return rows
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from crmcompanion.core import customer as c
 from crmcompanion.core.dates import month_day_key
-from crmcompanion.core.text import digits, fts_query, phone_tokens, sort_key
+from crmcompanion.core.text import digits, fts_query, indexable, phone_tokens, sort_key
 from crmcompanion.store import models as m
 
 # Bound parameters per IN (...) list: far below SQLite's 32,766 variables.
@@ -156,7 +156,7 @@ def set_customer_tags(session: Session, customer_id: int, tags: Sequence[str]) -
 def search_name(display: str, first: str, last: str) -> str:
     """Each name word once: "Anna Müller" + "Anna" + "Müller" indexes two words, not four,
     while a display name like "Bob" for Robert Smith still finds "robert" and "smith"."""
-    return " ".join(dict.fromkeys(" ".join((display, first, last)).split()))
+    return indexable(" ".join(dict.fromkeys(" ".join((display, first, last)).split())))
 
 
 def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, str]:
@@ -166,11 +166,11 @@ def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, st
     phones = draft.phones
     return (
         name,
-        draft.company,
-        " ".join([e.address for e in draft.emails]),
+        indexable(draft.company),
+        indexable(" ".join([e.address for e in draft.emails])),
         " ".join(phone_tokens([p.number for p in phones])) if phones else "",
-        " ".join(draft.tags),
-        draft.notes,
+        indexable(" ".join(draft.tags)),
+        indexable(draft.notes),
     )
 
 
@@ -692,4 +692,5 @@ def _set_tag_texts(session: Session, texts: TagTexts) -> None:
     session.execute(text("UPDATE customers SET tags_text = :listed WHERE id = :id"),
                     [{"id": cid, "listed": listed} for cid, (listed, _) in texts.items()])
     session.execute(text("UPDATE customer_search SET tags = :searched WHERE rowid = :id"),
-                    [{"id": cid, "searched": searched} for cid, (_, searched) in texts.items()])
+                    [{"id": cid, "searched": indexable(searched)}
+                     for cid, (_, searched) in texts.items()])
