@@ -70,7 +70,15 @@ def _main(args_list: list[str]) -> int:
         from crmcompanion.cli import run_command
 
         resume_gc()  # a command may build many short-lived cycles (ORM objects): collect them
-        return run_command(args)
+        try:
+            return run_command(args)
+        except BrokenPipeError:
+            # The reader has gone (`crmcompanion customers search a | head`): stop quietly like
+            # any Unix tool instead of a traceback; stdout goes to devnull so the interpreter's
+            # final flush cannot fail again (Python's documented recipe for SIGPIPE).
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
     if not has_display(os.environ):
         print(
             "crmcompanion: no display to open the window on (set DISPLAY or WAYLAND_DISPLAY, or "

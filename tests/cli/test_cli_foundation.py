@@ -130,3 +130,20 @@ def test_database_url_overrides_the_database_alone(tmp_path: Path) -> None:
     assert other.exists()
     assert not (tmp_path / "home" / "crmcompanion.sqlite3").exists()
     assert (tmp_path / "home").is_dir()
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
+    """`crmcompanion customers search a --json | head -c 100`: no traceback when head leaves."""
+    env = subprocess_env(tmp_path)
+    subprocess.run([sys.executable, "-m", "crmcompanion", "demo", "--customers", "400"],
+                   env=env, check=True, capture_output=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "crmcompanion", "customers", "search", "a", "--limit", "400",
+         "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.read(100)  # the start arrives, then the reader goes away
+    reader.stdout.close()
+    errors = reader.stderr.read().decode()
+    code = reader.wait(timeout=60)
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+    assert code == 1
