@@ -1147,10 +1147,7 @@ def iter_parsed_batches(report: ImportReport, batch_size: int = 500,
     `skipped` list ("skip invalid rows"), rows with issues are left out and their issues
     appended to it instead.
     """
-    if skipped is not None:
-        yield from _lenient_batches(report, batch_size, skipped)
-        return
-    if not report.ok:
+    if skipped is None and not report.ok:
         raise CsvImportError(report.issues)
     plan, stream, records = _plan(report.path, None, report.encoding, report.delimiter)
     plan = replace(plan, targets=report._targets)
@@ -1160,40 +1157,19 @@ def iter_parsed_batches(report: ImportReport, batch_size: int = 500,
     with stream:
         for record in records:
             if record.cells is None:
-                raise CsvImportError((ImportIssue(record.line, "", record.error,
-                                                  "bad_quoting"),))
-            if not any(c.strip() for c in record.cells):
-                continue
-            parsed, issues = parser.parse(record.line, record.cells,
-                                          record.last_line > record.line)
-            if parsed is None:
-                # The file changed since inspect_csv: refuse rather than import half of it.
-                raise CsvImportError(tuple(issues))
-            batch.append(parsed)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
-
-
-def _lenient_batches(report: ImportReport, batch_size: int, skipped: list[ImportIssue]
-                     ) -> Iterator[list[ParsedRow]]:
-    plan, stream, records = _plan(report.path, None, report.encoding, report.delimiter)
-    plan = replace(plan, targets=report._targets)
-    parser = _RowParser(plan.targets, plan.headers, _DateContext(report.date_order),
-                        report.default_region, normalise_phones=True)
-    batch: list[ParsedRow] = []
-    with stream:
-        for record in records:
-            if record.cells is None:
-                skipped.append(ImportIssue(record.line, "", record.error, "bad_quoting"))
+                issue = ImportIssue(record.line, "", record.error, "bad_quoting")
+                if skipped is None:
+                    raise CsvImportError((issue,))
+                skipped.append(issue)
                 continue
             if not any(c.strip() for c in record.cells):
                 continue
             parsed, issues = parser.parse(record.line, record.cells,
                                           record.last_line > record.line)
             if parsed is None:
+                if skipped is None:
+                    # The file changed since inspect_csv: refuse rather than import half of it.
+                    raise CsvImportError(tuple(issues))
                 skipped.extend(issues)
                 continue
             batch.append(parsed)
