@@ -298,8 +298,7 @@ class CustomerService:
             name = row.display_name
             snapshot = snapshots.snapshot_customer(session, customer_id)
             session.expunge(row)
-            snapshots.delete_customer_rows(session, customer_id)
-            repo.index_customer(session, customer_id, None)
+            transfer.delete_customers(session, [customer_id])  # its search row too
         logger.info("Deleted customer #%s", customer_id)
         changed = Changed(customers=frozenset({customer_id}), customer_list=True, tags=True)
         return DeletedCustomer(customer_id, name, snapshot, changed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from crmcompanion.store.models import Base
@@ -57,12 +57,6 @@ def snapshot_customers(session: Session, customer_ids: Sequence[int]) -> Snapsho
         if "id" in table.c:
             ids.setdefault(table.name, set()).update(r["id"] for r in found)
     return snapshot
-
-
-def delete_customer_rows(session: Session, customer_id: int) -> None:
-    """Delete a customer; ON DELETE CASCADE removes what depends on it."""
-    customers = Base.metadata.tables["customers"]
-    session.execute(delete(customers).where(customers.c.id == customer_id))
 
 
 def restore_snapshot(session: Session, snapshot: Snapshot) -> None:
