@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from crmcompanion.core import forking
 from crmcompanion.core.clock import Clock
 from crmcompanion.core.customer import (
     Channel,
@@ -577,7 +578,7 @@ def fill_demo(
             stack.enter_context(bulk.rollback_journal_if_alone(db))
         specs = _specs(count, today, seed)
         stage = None
-        if count >= _BIG_LOAD and bulk.can_stage_in_child():
+        if count >= _BIG_LOAD and forking.can_fork():
             stage = stack.enter_context(bulk.StagedParts(db))
         with db.write() as session:
             existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0

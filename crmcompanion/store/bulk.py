@@ -27,7 +27,6 @@ import os
 import shutil
 import signal
 import sqlite3
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -604,22 +603,10 @@ MAX_STAGED_PARTS = 8
 _LAST_INTERACTIONS = "last_interactions"
 
 
-def can_stage_in_child() -> bool:
-    """Whether `StagedParts` may fork: Linux (where fork without exec is well defined for a
-    Qt-free process) and no other thread in this process, Python's or native (a thread
-    holding a lock at the fork would leave it held forever in the child)."""
-    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
-        return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        return False
-
-
 class StagedParts:
     """Scratch SQLite files, one per part of a load's rows, written by a forked child process
     while the loading connection indexes the search rows; `insert_rows_staged` copies them
-    in as each is done. Only where `can_stage_in_child()`.
+    in as each is done. Only where `core.forking.can_fork()`.
 
     Enter it around the write transaction (leaving it deletes the files and closes the write
     engine's idle connections: SQLite lets go of a file read in a transaction, DETACH, only

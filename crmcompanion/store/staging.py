@@ -104,7 +104,7 @@ class StagingFile:
     def __init__(self, folder: str | os.PathLike[str] | None = None,
                  in_child: bool = False) -> None:
         """`in_child`: a forked process writes the rows (see `_ChildWriter`); only where
-        `bulk.can_stage_in_child()`."""
+        `core.forking.can_fork()`."""
         remove_stale(folder)
         handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite3", dir=folder)
         os.close(handle)

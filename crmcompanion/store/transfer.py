@@ -9,8 +9,12 @@ write plain tuples through the DBAPI cursor, in chunks, and never build ORM obje
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Table, or_, select, text
@@ -107,7 +111,16 @@ def export_ids(session: Session, query: repo.ListQuery) -> Iterator[int]:
     column = repo.SORT_COLUMNS[query.sort]
     order = (column.desc(), m.Customer.id.desc()) if query.descending else (column, m.Customer.id)
     # list_filters is the list's own filter builder: the export must match the list exactly.
-    statement = select(m.Customer.id).where(*repo.list_filters(query)).order_by(*order)
+    conditions = repo.list_filters(query)
+    if query.archived is False:
+        # The same rows, but "not archived" asked of the small partial archived index instead
+        # of each customer's row: the walk then reads the (sort column, id) index alone, 0.03
+        # instead of 0.13 s for 100,000 customers.
+        conditions = [
+            *repo.list_filters(replace(query, archived=None)),
+            m.Customer.id.not_in(select(m.Customer.id).where(m.Customer.archived_at.is_not(None))),
+        ]
+    statement = select(m.Customer.id).where(*conditions).order_by(*order)
     # Core rather than ORM execution: plain ints, at half the cost per row.
     yield from session.connection().execute(statement).scalars()
 
@@ -214,16 +227,27 @@ _SPECIAL_CELLS_SQL = (
     "FROM special_dates {where} ORDER BY customer_id, id")
 
 
+# First and last customer id of a part of a whole-table export.
+IdRange = tuple[int, int]
+_IN_RANGE = "WHERE {column} BETWEEN ? AND ?"
+# A whole-table export reads the tags one by one up to this many tags (a query each).
+_TAGS_ONE_BY_ONE = 200
+_TAG_NAMES_SQL = "SELECT id, name FROM tags ORDER BY name_key"
+_TAG_MEMBERS_SQL = "SELECT customer_id FROM customer_tags WHERE tag_id = ?"
+
+
 def _read_child_cells(cursor: Any, into: ChildCells, ids: Sequence[int] | None,
-                      last_contact_sql: str | None) -> None:
-    """Add the child cells of `ids` (None: of every customer, one scan per table) to `into`.
+                      last_contact_sql: str | None, id_range: IdRange | None = None) -> None:
+    """Add the child cells of `ids` (None: of every customer, one scan per table, or of the
+    customers in `id_range`) to `into`.
 
     The hot loop of an export: a first value is stored (marked when a spreadsheet would run
     it: MARK in front for a trigger, `marked` deciding for a "'"), any further one appended,
     so nothing is built per customer that is not a cell."""
     sep, triggers, mark, quoted = MULTI_VALUE_SEPARATOR, TRIGGERS, MARK, marked
-    params: Sequence[int] = ids if ids is not None else ()
-    where = _in_ids("customer_id", len(ids)) if ids is not None else ""
+    params: Sequence[int] = ids if ids is not None else id_range or ()
+    where = _in_ids("customer_id", len(ids)) if ids is not None else (
+        _IN_RANGE.format(column="customer_id") if id_range else "")
     for sql, values, labels in ((_EMAILS_SQL, into.emails, into.email_labels),
                                 (_PHONES_SQL, into.phones, into.phone_labels)):
         for cid, value, label in cursor.execute(sql.format(where=where), params):
@@ -238,14 +262,30 @@ def _read_child_cells(cursor: Any, into: ChildCells, ids: Sequence[int] | None,
             labels[cid] = mark + label if first in triggers else (
                 quoted(label) if first == "'" else label)
     tags = into.tags
-    tag_where = _in_ids("ct.customer_id", len(ids)) if ids is not None else ""
-    for cid, name in cursor.execute(_TAGS_SQL.format(where=tag_where), params):
-        if cid in tags:
-            tags[cid] += sep + name
-        else:
+    tag_names = cursor.execute(_TAG_NAMES_SQL).fetchall() if ids is None else None
+    if tag_names is not None and len(tag_names) <= _TAGS_ONE_BY_ONE:
+        # Tag by tag in name order, each from its own index range: every customer's names
+        # then come in order without the join and the sort (0.04 instead of 0.09 s).
+        members = _TAG_MEMBERS_SQL + (" AND customer_id BETWEEN ? AND ?" if id_range else "")
+        for tag_id, name in tag_names:
             first = name[:1]
-            tags[cid] = mark + name if first in triggers else (
-                quoted(name) if first == "'" else name)
+            alone = mark + name if first in triggers else (quoted(name) if first == "'" else name)
+            more = sep + name
+            for (cid,) in cursor.execute(members, (tag_id, *params)):
+                if cid in tags:
+                    tags[cid] += more
+                else:
+                    tags[cid] = alone
+    else:
+        tag_where = _in_ids("ct.customer_id", len(ids)) if ids is not None else (
+            _IN_RANGE.format(column="ct.customer_id") if id_range else "")
+        for cid, name in cursor.execute(_TAGS_SQL.format(where=tag_where), params):
+            if cid in tags:
+                tags[cid] += sep + name
+            else:
+                first = name[:1]
+                tags[cid] = mark + name if first in triggers else (
+                    quoted(name) if first == "'" else name)
     birthday, custom = c.SpecialDateKind.BIRTHDAY.value, c.SpecialDateKind.CUSTOM.value
     birthdays, anniversaries, customs = (
         into.birthday, into.wedding_anniversary, into.special_dates)
@@ -293,15 +333,54 @@ def iter_whole_export(session: Session, wanted: set[int] | None = None
     in memory meanwhile (see SCAN_LIMIT)."""
     cursor = session.connection().connection.cursor()
     try:
-        children = ChildCells.empty()
-        _read_child_cells(cursor, children, None, _last_contact_sql())
-        rows: Iterable[tuple[Any, ...]] = cursor.execute(
-            f"SELECT {_EXPORT_COLUMNS} FROM customers ORDER BY id")
-        if wanted is not None:
-            rows = (r for r in rows if r[0] in wanted)
-        yield rows, children
+        yield from iter_export_part(cursor, wanted, None)
     finally:
         cursor.close()
+
+
+def iter_export_part(cursor: Any, wanted: set[int] | None, id_range: IdRange | None
+                     ) -> Iterator[CustomerBatch]:
+    """`iter_whole_export` on a DBAPI cursor, of the customers in `id_range` (None: all)."""
+    children = ChildCells.empty()
+    _read_child_cells(cursor, children, None, _last_contact_sql(), id_range)
+    where = _IN_RANGE.format(column="id") if id_range else ""
+    rows: Iterable[tuple[Any, ...]] = cursor.execute(
+        f"SELECT {_EXPORT_COLUMNS} FROM customers {where} ORDER BY id", id_range or ())
+    if wanted is not None:
+        rows = (r for r in rows if r[0] in wanted)
+    yield rows, children
+
+
+@contextmanager
+def forked_reader(path: Path) -> Iterator[Any]:
+    """A cursor of a read-only connection of its own to the database file, for reading a
+    part of an export in a child forked (`core.forking`) while the parent holds its read
+    transaction open.
+
+    Why that is safe for a read: the child's locks on the file are counted together with the
+    parent's (SQLite keeps one lock record per file per process, and the child has a copy of
+    the parent's); a lock the parent holds is not taken again at the OS level, but the parent
+    holds it, unreleased, until it has the child's result. A lock the parent does not hold
+    (a newer snapshot's read mark) is taken for real. Nothing is ever written here."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        cursor = connection.cursor()
+        cursor.execute("BEGIN")  # one snapshot for every table read
+        yield cursor
+    finally:
+        connection.close()
+
+
+def halves(session: Session, count: int) -> tuple[IdRange, IdRange] | None:
+    """The ids of the `count` stored customers cut in two ranges of equal counts (None when
+    fewer than two)."""
+    if count < 2:
+        return None
+    connection = session.connection()
+    (last,) = connection.exec_driver_sql("SELECT max(id) FROM customers").one()
+    (middle,) = connection.exec_driver_sql(
+        "SELECT id FROM customers ORDER BY id LIMIT 1 OFFSET ?", (count // 2 - 1,)).one()
+    return (0, middle), (middle + 1, last)
 
 
 def iter_export_batches(session: Session, ids: Iterable[int], chunk: int = EXPORT_CHUNK

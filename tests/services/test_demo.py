@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from crmcompanion.core import forking
 from crmcompanion.core.customer import SpecialDateKind
 from crmcompanion.services import demo as demo_module
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo, generate_drafts
-from crmcompanion.store import bulk
 from crmcompanion.store.bulk import rollback_journal_if_alone
 from crmcompanion.store.customers import ListQuery
 
@@ -94,7 +94,7 @@ def test_bulk_load_keeps_the_wal_while_another_connection_is_open(
 def test_big_demo_is_staged_by_a_child_process_and_leaves_no_scratch_files(
     services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not bulk.can_stage_in_child():
+    if not forking.can_fork():
         pytest.skip("this process has other threads: the demo would not fork here")
     scratch = tmp_path / "scratch"
     scratch.mkdir()

@@ -8,10 +8,12 @@ other forms than SQLAlchemy's, and no source UID."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from crmcompanion.core import forking
 from crmcompanion.core.csv_codec import neutralise
 from crmcompanion.core.csv_export import (
     MARK,
@@ -94,11 +96,26 @@ def varied(services: Services) -> Services:
     return services
 
 
-@pytest.fixture(params=["whole tables", "chunked"])
-def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+class _CountedFork(forking.ForkedCall):
+    made = 0
+
+    def __init__(self, function: Callable[[], object]) -> None:
+        type(self).made += 1
+        super().__init__(function)
+
+
+@pytest.fixture(params=["whole tables", "chunked", "two processes"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if request.param == "chunked":
         monkeypatch.setattr(transfer, "SCAN_LIMIT", 0)
-    return str(request.param)
+    if request.param == "whole tables":
+        monkeypatch.setattr(import_export, "FORKED_EXPORT_AT", 10**9)
+    if request.param == "two processes":
+        if not forking.can_fork():  # checked when the test runs: threads come and go
+            pytest.skip("this process has other threads: it may not fork")
+        monkeypatch.setattr(import_export, "FORKED_EXPORT_AT", 2)
+        monkeypatch.setattr(forking, "ForkedCall", _CountedFork)
+    yield str(request.param)
 
 
 @pytest.mark.parametrize("options", [
@@ -114,9 +131,12 @@ def test_cell_export_is_byte_identical_to_the_draft_export(
         varied: Services, tmp_path: Path, path: str, options: ExportOptions) -> None:
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
     _old_export(varied, old, ALL, options)
+    forks_before = _CountedFork.made
     result = varied.import_export.export_csv(new, ALL, options)
     assert result.count == 2005
     assert new.read_bytes() == old.read_bytes()
+    # With two processes, the child really wrote the upper half of the lines.
+    assert _CountedFork.made == forks_before + (path == "two processes")
 
 
 @pytest.mark.parametrize("query", [
@@ -169,7 +189,10 @@ def test_cancel_leaves_no_file_and_progress_is_reported(
     assert seen == [(500, 2005)]
     seen.clear()
     varied.import_export.export_csv(target, ALL, progress=lambda *done: seen.append(done))
-    assert seen == [(500, 2005), (1000, 2005), (1500, 2005), (2000, 2005), (2005, 2005)]
+    if path == "two processes":  # this process counts its own half of the customers
+        assert seen == [(500, 2005), (1000, 2005), (2005, 2005)]
+    else:
+        assert seen == [(500, 2005), (1000, 2005), (1500, 2005), (2000, 2005), (2005, 2005)]
     assert target.exists()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from crmcompanion.core import forking
 from crmcompanion.core.customer import (
     CustomerDraft,
     EmailAddress,
@@ -164,7 +165,7 @@ def test_a_forked_staging_writer_imports_what_this_process_imports(
     from crmcompanion.services.container import open_services
     from crmcompanion.store import bulk
 
-    if not bulk.can_stage_in_child():
+    if not forking.can_fork():
         pytest.skip("this process has other threads (or is not Linux): it would not fork")
     rows = [f"P{i},Row{i},p{i % 900}@example.org,+4930{i % 700:06d},T{i % 5},"
             f"{'03/04/1970' if i % 3 else ''}\r\n" for i in range(3000)]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from crmcompanion.core import forking
 from crmcompanion.services import demo
 from crmcompanion.services.container import Services
 from crmcompanion.store import bulk
@@ -64,7 +65,7 @@ def _load(services: Services, how: str, count: int = 400) -> None:
 
 
 def _single_threaded() -> None:
-    if not bulk.can_stage_in_child():
+    if not forking.can_fork():
         pytest.skip("this process has other threads: the staged load would not fork here")
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from crmcompanion.core import forking
 from crmcompanion.core.customer import Channel, Kind, SpecialDateKind, Status
 from crmcompanion.core.customer_values import CustomerValues
-from crmcompanion.store import bulk
 from crmcompanion.store.staging import StagingFile
 
 TABLES = ("customers", "emails", "phones", "tags", "dates", "search")
@@ -21,7 +21,7 @@ TABLES = ("customers", "emails", "phones", "tags", "dates", "search")
 
 @pytest.fixture
 def forkable() -> None:
-    if not bulk.can_stage_in_child():  # checked when the test runs: threads come and go
+    if not forking.can_fork():  # checked when the test runs: threads come and go
         pytest.skip("this process has other threads (or is not Linux): it would not fork")
 
 
