@@ -77,7 +77,7 @@ from crmcompanion.core.vcard import VCardVersion, customer_vcard_uid, read_vcard
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService
-from crmcompanion.store import bulk, staging, transfer
+from crmcompanion.store import bulk, search_aside, staging, transfer
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store.bulk import paused_gc
@@ -596,8 +596,17 @@ class ImportExportService:
                 if written and staged.rows >= BIG_LOAD and self._customer_count() == 0:
                     # Loading an empty database: its pages are written once, not WAL + copy.
                     stack.enter_context(bulk.rollback_journal_if_alone(self._db))
+                aside = None
+                if written and staged.rows >= search_aside.MIN_ROWS and forking.can_fork():
+                    aside = search_aside.SearchAside(self._db.info.path.parent
+                                                     if self._db.info.path else None)
+                    stack.callback(aside.close)
+                    # Its connection holds the FTS5 structure it last read (see search_aside):
+                    # closed after the commit (callbacks run last-in, first-out).
+                    stack.callback(self._db.write_engine.dispose)
                 session = stack.enter_context(bulk.attached(
-                    self._db, staged.file.path, staging.SCHEMA, write=True))
+                    self._db, staged.file.path, staging.SCHEMA, write=True,
+                    more=[(str(aside.path), search_aside.SCHEMA)] if aside else []))
                 cancelled()
                 batch_id = transfer.create_batch(session, now=now, source=plan.path,
                                                  fmt=plan.format, staff_id=self._staff_id)
@@ -613,9 +622,13 @@ class ImportExportService:
                     session, cursor, lookup=first_id > 1,  # an empty database matches nothing
                     merge=merge if merge_duplicates else None)
                 fresh = staging.number_rows(cursor, first_id)
+                if aside is not None and (fresh < search_aside.MIN_ROWS
+                                          or not search_aside.index_is_empty(cursor)):
+                    aside = None  # indexed in line (see search_aside)
                 if written:
                     bulk.insert_staged(session, staging.SCHEMA, first_id, first_id + fresh - 1,
-                                       now, self._staff_id, batch_id, BATCH_SIZE, after_chunk)
+                                       now, self._staff_id, batch_id, BATCH_SIZE, after_chunk,
+                                       aside=aside, stage_path=staged.file.path)
                 cancelled()
                 transfer.finish_batch(session, batch_id, staged.rows, fresh)
                 outcome = ImportResult(

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -47,6 +47,9 @@ from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as tp_repo
 from crmcompanion.store.database import Database
+
+if TYPE_CHECKING:  # search_aside builds on staging, which builds on this module
+    from crmcompanion.store.search_aside import SearchAside
 
 logger = logging.getLogger(__name__)
 
@@ -474,21 +477,28 @@ def _insert_tables(cursor: sqlite3.Cursor, rows: BulkRows) -> None:
 
 
 @contextmanager
-def attached(db: Database, path: str, schema: str, write: bool) -> Iterator[Session]:
+def attached(db: Database, path: str, schema: str, write: bool,
+             more: Sequence[tuple[str, str]] = ()) -> Iterator[Session]:
     """A unit of work, as `Database.write` (or `read`), whose connection also sees the SQLite
-    file `path` as `schema` (for INSERT ... SELECT from it); detached again after the commit
-    or rollback (SQLite refuses to detach a file a transaction has read)."""
+    file `path` as `schema` (and each (path, schema) of `more`), for INSERT ... SELECT from
+    it; detached again after the commit or rollback (SQLite refuses to detach a file a
+    transaction has read)."""
     engine = db.write_engine if write else db.read_engine
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
-        raw.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
+        files = [(path, schema), *more]
+        done: list[str] = []
         try:
+            for file, name in files:
+                raw.execute(f"ATTACH DATABASE ? AS {name}", (file,))
+                done.append(name)
             # begin(): commit when the block ends (a read has nothing to commit), roll back if
             # it raises.
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session
         finally:
-            raw.execute(f"DETACH DATABASE {schema}")
+            for name in done:
+                raw.execute(f"DETACH DATABASE {name}")
 
 
 # (live table, its columns, staging table): the staging table has the same columns, the first
@@ -546,14 +556,23 @@ def insert_staged(
     batch_id: int,
     chunk: int,
     after_chunk: Callable[[int], None] | None = None,
+    aside: SearchAside | None = None,
+    stage_path: str = "",
 ) -> None:
     """Insert the staged rows (attached as `stage`, see `store.staging`) listed in
     temp.import_ids (`staged_ids`) as customers first_id..last_id of import batch `batch_id`,
     `chunk` customers per statement; `after_chunk(done)` may raise to stop (the caller's
-    transaction then rolls everything back)."""
+    transaction then rolls everything back).
+
+    With `aside` (attached, the search index empty, the staging file at `stage_path`), the
+    search rows are indexed by a forked child meanwhile and copied in last (see
+    `store.search_aside`); the caller must close this connection after the commit."""
     if last_id < first_id:
         return
     cursor = session.connection().connection.cursor()
+    *statements, search = _staged_statements(stage)
+    if aside is not None:
+        aside.start(cursor, stage_path, first_id, search, _SEARCH_CHUNK, _FTS_BULK_CONFIG)
     try:
         names = cursor.execute(
             f"SELECT s.key, min(s.name) FROM temp.import_ids m JOIN {stage}.tags s "
@@ -566,7 +585,6 @@ def insert_staged(
             [(key, tag_ids[key]) for key, _ in names],
         )
         params = {"stamp": iso_timestamp(now), "staff": staff_id, "batch": batch_id}
-        *statements, search = _staged_statements(stage)
         search_from = first_id
         # Not the interactions: an import brings none, so their indexes can stay.
         tables = [t for t in _LOADED_TABLES if t != "interactions"]
@@ -576,12 +594,15 @@ def insert_staged(
                 params["first"], params["last"] = start, end
                 for statement in statements:
                     load.cursor.execute(statement, params)
-                if end - search_from + 1 >= _SEARCH_CHUNK or end == last_id:
+                if aside is None and (end - search_from + 1 >= _SEARCH_CHUNK
+                                      or end == last_id):
                     params["first"] = search_from
                     load.cursor.execute(search, params)
                     search_from = end + 1
                 if after_chunk is not None:
                     after_chunk(end - first_id + 1)
+        if aside is not None:  # the last thing done to the search index (see search_aside)
+            aside.copy_into(cursor, last_id - first_id + 1)
         cursor.execute("DROP TABLE temp.import_tag_ids")
     finally:
         cursor.close()

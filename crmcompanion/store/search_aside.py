@@ -1,0 +1,126 @@
+"""The search index of a big import into an empty index, built on the other core.
+
+Why: a run of an import is SQLite work on one connection (~2.3 s of 100,000 rows), and
+indexing the search rows is ~0.85 s of it. FTS5 cannot merge an index built elsewhere into
+one that has rows, but an empty index can be replaced by another one of the same definition:
+its shadow tables (`customer_search_data`, `_idx`, `_content`, `_docsize`) hold nothing else
+than those rows, with the rowids (customer ids) as they are. So when the search index is
+empty (a first import, the usual big one), a forked child (`core.forking`) indexes the staged
+search rows into a scratch file, with the very ids and statement `bulk.insert_staged` would
+use, while the loading connection copies the other rows and rebuilds their indexes; the
+shadow tables are then copied in, in the same transaction (all or nothing, as before).
+
+The loading connection must not index anything itself afterwards: FTS5 keeps the index
+structure it last read in the connection's memory and notices only other connections'
+commits. `copy_into` is therefore the last thing done to the index in that transaction, and
+the caller closes the connection after the commit (the next one reads the new structure).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import tempfile
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+from crmcompanion.core import forking
+from crmcompanion.store import staging
+
+logger = logging.getLogger(__name__)
+
+# The search index's shadow tables that hold its rows (its settings, `_config`, stay).
+_SHADOW_TABLES = ("data", "idx", "content", "docsize")
+SEARCH_TABLE = "customer_search"
+# Below this many new customers indexing them in line costs less than the fork and the copy.
+MIN_ROWS = 10_000
+SCHEMA = "search_aside"
+_PREFIX = "crmcompanion-search-"
+# FTS5 settings for the load, (name, value) as `INSERT INTO t(t, rank)` takes them.
+Settings = tuple[tuple[str, int], ...]
+
+
+def index_is_empty(cursor: sqlite3.Cursor) -> bool:
+    return cursor.execute(
+        f"SELECT 1 FROM main.{SEARCH_TABLE}_content LIMIT 1").fetchone() is None
+
+
+class SearchAside:
+    """A scratch file for the search index (created empty, so that it can be attached when
+    the write transaction begins: SQLite detaches a file only after that transaction), and
+    the child that fills it. Removed by `close`, used or not."""
+
+    def __init__(self, folder: Path | None) -> None:
+        handle, name = tempfile.mkstemp(prefix=_PREFIX, suffix=".sqlite3", dir=folder)
+        os.close(handle)
+        self.path = Path(name)
+        self._child: forking.ForkedCall | None = None
+
+    def start(self, cursor: sqlite3.Cursor, stage_path: str, first_id: int,
+              search_statement: str, chunk: int, settings: Settings) -> None:
+        """Fork the child that indexes the staged search rows not in temp.import_dups, the
+        rows `staging.number_rows(cursor, first_id)` numbered (the child numbers them again,
+        with the same function and the same duplicates)."""
+        (definition,) = cursor.execute(
+            "SELECT sql FROM main.sqlite_master WHERE name = ?", (SEARCH_TABLE,)).fetchone()
+        duplicates = [row for (row,) in cursor.execute("SELECT row FROM temp.import_dups")]
+        self._child = forking.ForkedCall(partial(
+            _index_in_child, str(self.path), stage_path, definition, first_id, duplicates,
+            search_statement, chunk, settings))
+
+    def copy_into(self, cursor: sqlite3.Cursor, expected: int) -> None:
+        """Wait for the child, then replace the (empty) index's rows by the built ones."""
+        assert self._child is not None
+        indexed = self._child.result()
+        if indexed != expected:
+            raise RuntimeError(f"The search index was built for {indexed} customers, "
+                               f"not {expected}.")
+        for suffix in _SHADOW_TABLES:
+            table = f"{SEARCH_TABLE}_{suffix}"
+            cursor.execute(f"DELETE FROM main.{table}")
+            cursor.execute(f"INSERT INTO main.{table} SELECT * FROM {SCHEMA}.{table}")
+
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.kill()
+            self._child = None
+        for suffix in ("", "-journal"):
+            try:
+                os.remove(str(self.path) + suffix)
+            except FileNotFoundError:
+                pass
+            except OSError as error:  # still open elsewhere (Windows)
+                logger.warning("Could not remove %s: %s", self.path, error)
+
+
+def _index_in_child(path: str, stage_path: str, definition: str, first_id: int,
+                    duplicates: Sequence[int], search_statement: str, chunk: int,
+                    settings: Settings) -> int:  # pragma: no cover - runs in the child
+    """Index the staged rows into the scratch file at `path`; returns how many."""
+    # Scratch: no journal, no syncing. The staging file is only read (the parent holds its
+    # read lock meanwhile, see transfer.forked_reader for why sharing it is safe).
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(definition)
+        conn.execute(f"ATTACH DATABASE ? AS {staging.SCHEMA}", (stage_path,))
+        cursor = conn.cursor()
+        conn.execute("BEGIN")
+        with staging.work_tables(cursor):
+            cursor.executemany("INSERT INTO temp.import_dups (row) VALUES (?)",
+                               [(row,) for row in duplicates])
+            count = staging.number_rows(cursor, first_id)
+            for key, value in settings:
+                cursor.execute(f"INSERT INTO {SEARCH_TABLE}({SEARCH_TABLE}, rank) VALUES (?, ?)",
+                               (key, value))
+            last_id = first_id + count - 1
+            for start in range(first_id, last_id + 1, chunk):
+                cursor.execute(search_statement,
+                               {"first": start, "last": min(last_id, start + chunk - 1)})
+        conn.execute("COMMIT")
+        return count
+    finally:
+        conn.close()
