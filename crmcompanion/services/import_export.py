@@ -601,12 +601,12 @@ class ImportExportService:
                     aside = search_aside.SearchAside(self._db.info.path.parent
                                                      if self._db.info.path else None)
                     stack.callback(aside.close)
-                    # Its connection holds the FTS5 structure it last read (see search_aside):
-                    # closed after the commit (callbacks run last-in, first-out).
+                    # The loading connection holds the FTS5 structure it last read and the
+                    # scratch file attached (see search_aside): closed after the commit or
+                    # rollback, before the file goes (callbacks run last-in, first-out).
                     stack.callback(self._db.write_engine.dispose)
                 session = stack.enter_context(bulk.attached(
-                    self._db, staged.file.path, staging.SCHEMA, write=True,
-                    more=[(str(aside.path), search_aside.SCHEMA)] if aside else []))
+                    self._db, staged.file.path, staging.SCHEMA, write=True))
                 cancelled()
                 batch_id = transfer.create_batch(session, now=now, source=plan.path,
                                                  fmt=plan.format, staff_id=self._staff_id)

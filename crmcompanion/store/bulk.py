@@ -477,28 +477,21 @@ def _insert_tables(cursor: sqlite3.Cursor, rows: BulkRows) -> None:
 
 
 @contextmanager
-def attached(db: Database, path: str, schema: str, write: bool,
-             more: Sequence[tuple[str, str]] = ()) -> Iterator[Session]:
+def attached(db: Database, path: str, schema: str, write: bool) -> Iterator[Session]:
     """A unit of work, as `Database.write` (or `read`), whose connection also sees the SQLite
-    file `path` as `schema` (and each (path, schema) of `more`), for INSERT ... SELECT from
-    it; detached again after the commit or rollback (SQLite refuses to detach a file a
-    transaction has read)."""
+    file `path` as `schema` (for INSERT ... SELECT from it); detached again after the commit
+    or rollback (SQLite refuses to detach a file a transaction has read)."""
     engine = db.write_engine if write else db.read_engine
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
-        files = [(path, schema), *more]
-        done: list[str] = []
+        raw.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
         try:
-            for file, name in files:
-                raw.execute(f"ATTACH DATABASE ? AS {name}", (file,))
-                done.append(name)
             # begin(): commit when the block ends (a read has nothing to commit), roll back if
             # it raises.
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session
         finally:
-            for name in done:
-                raw.execute(f"DETACH DATABASE {name}")
+            raw.execute(f"DETACH DATABASE {schema}")
 
 
 # (live table, its columns, staging table): the staging table has the same columns, the first
@@ -564,9 +557,9 @@ def insert_staged(
     `chunk` customers per statement; `after_chunk(done)` may raise to stop (the caller's
     transaction then rolls everything back).
 
-    With `aside` (attached, the search index empty, the staging file at `stage_path`), the
-    search rows are indexed by a forked child meanwhile and copied in last (see
-    `store.search_aside`); the caller must close this connection after the commit."""
+    With `aside` (the search index empty, the staging file at `stage_path`), the search rows
+    are indexed by a forked child meanwhile and copied in last (see `store.search_aside`);
+    the caller must close this connection after the commit."""
     if last_id < first_id:
         return
     cursor = session.connection().connection.cursor()

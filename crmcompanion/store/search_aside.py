@@ -18,8 +18,7 @@ the caller closes the connection after the commit (the next one reads the new st
 
 from __future__ import annotations
 
-import logging
-import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Sequence
@@ -28,8 +27,6 @@ from pathlib import Path
 
 from crmcompanion.core import forking
 from crmcompanion.store import staging
-
-logger = logging.getLogger(__name__)
 
 # The search index's shadow tables that hold its rows (its settings, `_config`, stay).
 _SHADOW_TABLES = ("data", "idx", "content", "docsize")
@@ -48,14 +45,17 @@ def index_is_empty(cursor: sqlite3.Cursor) -> bool:
 
 
 class SearchAside:
-    """A scratch file for the search index (created empty, so that it can be attached when
-    the write transaction begins: SQLite detaches a file only after that transaction), and
-    the child that fills it. Removed by `close`, used or not."""
+    """A scratch file for the search index, in a folder of its own, and the child that
+    creates and fills it. Removed by `close`, used or not.
+
+    Only the child opens the file until it is done: SQLite keeps one record of a file's
+    locks per process, and a forked child has a copy of the parent's, so a file the parent
+    had open could look locked to the child (the parent attaches it once the child is gone,
+    and the caller closes that connection after the commit, which also detaches it)."""
 
     def __init__(self, folder: Path | None) -> None:
-        handle, name = tempfile.mkstemp(prefix=_PREFIX, suffix=".sqlite3", dir=folder)
-        os.close(handle)
-        self.path = Path(name)
+        self._folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=folder))
+        self.path = self._folder / "search.sqlite3"
         self._child: forking.ForkedCall | None = None
 
     def start(self, cursor: sqlite3.Cursor, stage_path: str, first_id: int,
@@ -77,6 +77,7 @@ class SearchAside:
         if indexed != expected:
             raise RuntimeError(f"The search index was built for {indexed} customers, "
                                f"not {expected}.")
+        cursor.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (str(self.path),))
         for suffix in _SHADOW_TABLES:
             table = f"{SEARCH_TABLE}_{suffix}"
             cursor.execute(f"DELETE FROM main.{table}")
@@ -86,13 +87,7 @@ class SearchAside:
         if self._child is not None:
             self._child.kill()
             self._child = None
-        for suffix in ("", "-journal"):
-            try:
-                os.remove(str(self.path) + suffix)
-            except FileNotFoundError:
-                pass
-            except OSError as error:  # still open elsewhere (Windows)
-                logger.warning("Could not remove %s: %s", self.path, error)
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _index_in_child(path: str, stage_path: str, definition: str, first_id: int,
