@@ -88,6 +88,10 @@ from crmcompanion.store.staging import StagingFile
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE: Final = 5000  # rows per bulk insert and duplicate query
+# Rows per batch the preview checks and stages. Small, for the forked staging writer: it
+# waits for the first batch and the reader waits for it to write the last one, ~0.1 s each
+# at 5,000 rows (measured on 100,000: preview 2.6 s at 5,000, 2.25 s at 1,000 or 500).
+PREVIEW_BATCH_SIZE: Final = 1000
 BIG_LOAD: Final = 10_000  # rows from which loading an empty database skips the WAL
 CHILD_STAGING_BYTES: Final = 2 << 20  # files from which a forked child writes the staging
 # From this many stored customers a whole-table CSV export is shared with a forked child.
@@ -493,10 +497,10 @@ class ImportExportService:
             try:
                 header = csv_import.inspect_header(path, mapping=mapping)
                 format_seen.append(header)
-                with paused_gc():  # 5,000 rows alive: the collector would rescan them
+                with paused_gc():  # rows alive: the collector would rescan them
                     out.report = csv_import.inspect_csv(
                         path, mapping=mapping, date_order=order, default_region=region,
-                        on_batch=on_batch, batch_size=BATCH_SIZE)
+                        on_batch=on_batch, batch_size=PREVIEW_BATCH_SIZE)
             except ValueError as exc:  # an unknown field name in the mapping
                 raise DomainError(str(exc)) from exc
             report = out.report
