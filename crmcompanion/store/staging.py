@@ -395,18 +395,21 @@ def iter_keys(cursor: sqlite3.Cursor, size: int) -> Iterator[list[StagedKeys]]:
     """The duplicate keys of the candidate rows (`mark_candidates`) in row order, in lists of
     `size`: the source UID, the lowercased emails, and the digits of the phones written in
     E.164 (as `services.import_export._Matcher.keys` takes them from a draft)."""
-    only = "JOIN temp.import_candidates k ON k.row = s.row"
+    # From the candidates (usually few) to their staged rows: CROSS JOIN keeps SQLite from
+    # scanning every staged row instead (0.04 s of 100,000).
+    only = "temp.import_candidates k CROSS JOIN {table} s ON s.row = k.row"
     emails = cursor.connection.execute(
-        f"SELECT s.row, s.address_key FROM {SCHEMA}.emails s {only} ORDER BY s.row, s.position")
+        f"SELECT s.row, s.address_key FROM {only.format(table=SCHEMA + '.emails')} "
+        "ORDER BY s.row, s.position")
     phones = cursor.connection.execute(
-        f"SELECT s.row, s.digits FROM {SCHEMA}.phones s {only} WHERE substr(s.number, 1, 1) "
-        "= '+' ORDER BY s.row, s.position")
+        f"SELECT s.row, s.digits FROM {only.format(table=SCHEMA + '.phones')} "
+        "WHERE substr(s.number, 1, 1) = '+' ORDER BY s.row, s.position")
     next_email = next(emails, None)
     next_phone = next(phones, None)
     batch: list[StagedKeys] = []
     for row, line, uid in cursor.connection.execute(  # cursors of its own: the caller's
-            f"SELECT s.row, s.line, s.source_uid FROM {SCHEMA}.customers s {only} "  # is free
-            "ORDER BY s.row"):
+            f"SELECT s.row, s.line, s.source_uid "  # is free
+            f"FROM {only.format(table=SCHEMA + '.customers')} ORDER BY s.row"):
         row_emails: list[str] = []
         while next_email is not None and next_email[0] == row:
             row_emails.append(next_email[1])
