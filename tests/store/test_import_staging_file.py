@@ -13,6 +13,7 @@ import pytest
 from crmcompanion.core import forking
 from crmcompanion.core.customer import Channel, Kind, SpecialDateKind, Status
 from crmcompanion.core.customer_values import CustomerValues
+from crmcompanion.store import staging as staging_module
 from crmcompanion.store.staging import StagingFile
 
 TABLES = ("customers", "emails", "phones", "tags", "dates", "search")
@@ -87,3 +88,67 @@ def test_discarding_stops_the_child(tmp_path: Path) -> None:
     staging.add([(2, _values(2))])
     staging.discard()
     assert not list(tmp_path.iterdir())
+
+
+def _sharing(i: int) -> CustomerValues:
+    """Rows sharing keys within a batch and across batches: a source UID (some rows), an
+    email (case aside; one row holds its address twice), an E.164 phone; national numbers
+    shared too, which are not duplicate keys."""
+    email = f"P{i % 300}@Example.org" if i % 2 else f"p{i % 300}@example.org"
+    emails = [(email, "home"), (email.upper(), "work")] if i == 7 else [(email, "home")]
+    return _values(i)._replace(
+        emails=emails if i % 5 else [(f"only{i}@example.org", "home")],
+        phones=[(f"+4930{i % 250:06d}", "mobile"), (f"030{i % 40:05d}", "home")],
+        source_uid=f"uid-{i % 400}" if i % 3 == 0 else "")
+
+
+def _candidates(path: Path, folder: Path, noted: bool) -> list[int]:
+    copy = folder / f"copy-{noted}.sqlite3"
+    copy.write_bytes(path.read_bytes())
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"ATTACH DATABASE ? AS {staging_module.SCHEMA}", (str(copy),))
+        if not noted:
+            conn.execute(f"DROP TABLE {staging_module.SCHEMA}.{staging_module.FILE_CANDIDATES}")
+        cursor = conn.cursor()
+        with staging_module.work_tables(cursor):
+            staging_module.mark_candidates(cursor, lookup=False)
+            return [r for (r,) in cursor.execute("SELECT row FROM temp.import_candidates")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("in_child", [False, True])
+def test_rows_sharing_a_key_noted_while_staging_are_the_ones_sql_finds(
+        tmp_path: Path, in_child: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if in_child and not forking.can_fork():
+        pytest.skip("this process has other threads (or is not Linux): it would not fork")
+    staging = StagingFile(tmp_path, in_child=in_child)
+    try:
+        for start in range(0, 1500, 400):
+            staging.add([(line + 2, _sharing(line)) for line in range(start, start + 400)])
+        staging.finish()
+        path = Path(staging.path)
+        with sqlite3.connect(path) as conn:
+            assert conn.execute(
+                f"SELECT count(*) FROM {staging_module.FILE_CANDIDATES}").fetchone()[0] > 500
+        noted = _candidates(path, tmp_path, noted=True)
+        assert noted == _candidates(path, tmp_path, noted=False)
+        assert 8 in noted  # row 8 = line 7: its own address twice, shared with others too
+    finally:
+        staging.discard()
+
+
+def test_past_the_limit_nothing_is_noted_and_the_run_asks_sql(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(staging_module.FileKeys, "LIMIT", 500)
+    staging = StagingFile(tmp_path)
+    try:
+        for start in range(0, 1200, 400):
+            staging.add([(line + 2, _sharing(line)) for line in range(start, start + 400)])
+        staging.finish()
+        with sqlite3.connect(staging.path) as conn:
+            assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                                    (staging_module.FILE_CANDIDATES,)).fetchone()
+    finally:
+        staging.discard()
