@@ -43,7 +43,10 @@ class ForkedCall:
     an error in the parent).
     """
 
-    def __init__(self, function: Callable[[], object]) -> None:
+    def __init__(self, function: Callable[[], object],
+                 failure: str = "The child process failed") -> None:
+        """`failure` starts the message of the error `result` raises if the child failed."""
+        self._failure = failure
         readable, writable = os.pipe()
         self._pid: int | None = os.fork()
         if self._pid == 0:  # pragma: no cover - the child (its result is what tests check)
@@ -69,7 +72,7 @@ class ForkedCall:
         self._pid = None
         ok, value = marshal.loads(data) if data else (False, f"status {status}")
         if not ok or status != 0:
-            raise RuntimeError(f"The child process failed: {value}")
+            raise RuntimeError(f"{self._failure}: {value}")
         return value
 
     def kill(self) -> None:

@@ -721,16 +721,24 @@ class StagedParts:
             os._exit(code)  # never back into the parent's code (nor its atexit handlers)
 
 
+def open_scratch(path: str | Path) -> sqlite3.Connection:
+    """A connection to a scratch SQLite file (rows staged on their way in, or a search index
+    built aside): no journal and no syncing, since the file is thrown away if anything fails;
+    transactions explicit (isolation_level None). Usable from any thread."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    return conn
+
+
 def _write_stage_file(path: Path, definitions: list[str], part: BulkRows) -> None:
     """The loaded tables' definitions (no indexes, no triggers) and the part's rows;
     scratch, so no journal and no syncing. With interactions, also each customer's last
     interaction day (`_LAST_INTERACTIONS`): found here by key, the loading connection's
     rhythm rows cost ~0.08 s of 100,000 customers less than reading them from the
     interactions."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = open_scratch(path)
     try:
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
         for sql in definitions:
             conn.execute(sql)
         conn.execute("BEGIN")

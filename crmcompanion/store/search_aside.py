@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 
 from crmcompanion.core import forking
-from crmcompanion.store import staging
+from crmcompanion.store import bulk, staging
 
 # The search index's shadow tables that hold its rows (its settings, `_config`, stay).
 _SHADOW_TABLES = ("data", "idx", "content", "docsize")
@@ -94,12 +94,10 @@ def _index_in_child(path: str, stage_path: str, definition: str, first_id: int,
                     duplicates: Sequence[int], search_statement: str, chunk: int,
                     settings: Settings) -> int:  # pragma: no cover - runs in the child
     """Index the staged rows into the scratch file at `path`; returns how many."""
-    # Scratch: no journal, no syncing. The staging file is only read (the parent holds its
-    # read lock meanwhile, see transfer.forked_reader for why sharing it is safe).
-    conn = sqlite3.connect(path, isolation_level=None)
+    # The staging file is only read (the parent holds its read lock meanwhile, see
+    # transfer.forked_reader for why sharing it is safe).
+    conn = bulk.open_scratch(path)
     try:
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
         conn.execute(definition)
         conn.execute(f"ATTACH DATABASE ? AS {staging.SCHEMA}", (stage_path,))
         cursor = conn.cursor()

@@ -21,7 +21,6 @@ import gc
 import logging
 import marshal
 import os
-import signal
 import sqlite3
 import tempfile
 import time
@@ -31,8 +30,9 @@ from contextlib import contextmanager, suppress
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO
 
+from crmcompanion.core import forking
 from crmcompanion.core.customer import (
     Channel,
     CustomerDraft,
@@ -45,7 +45,13 @@ from crmcompanion.core.customer import (
     Status,
 )
 from crmcompanion.core.customer_values import CustomerValues
-from crmcompanion.store.bulk import DATA_COLUMNS, ENUM_VALUES, BulkRows, rows_from_values
+from crmcompanion.store.bulk import (
+    DATA_COLUMNS,
+    ENUM_VALUES,
+    BulkRows,
+    open_scratch,
+    rows_from_values,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -273,10 +279,8 @@ class StagingFile:
 
 
 def _open_for_writing(path: str, create: bool) -> sqlite3.Connection:
-    """A connection in a transaction, with no journal and no syncing (scratch data)."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
+    """A scratch connection (`bulk.open_scratch`) in a transaction."""
+    conn = open_scratch(path)
     conn.execute("BEGIN")
     if create:
         for statement in _TABLES:
@@ -313,22 +317,20 @@ class _ChildWriter:
 
     Why a process: binding values holds the GIL, and two busy SQLite connections in one
     process slow each other down (see `bulk.StagedParts`). Batches go down a pipe as marshal
-    data (~0.2 s of 100,000 rows each way). The child only writes this file and leaves with
-    os._exit; an error it meets comes back as text and is raised by `finish`.
+    data (~0.2 s of 100,000 rows each way). The child (`core.forking.ForkedCall`) only writes
+    this file; an error it meets comes back as text and is raised by `finish`.
     """
 
     def __init__(self, path: str) -> None:
         readable, writable = os.pipe()
-        errors_in, errors_out = os.pipe()
-        self._pid = os.fork()
-        if self._pid == 0:  # pragma: no cover - the child process (its file is compared)
-            os.close(writable)
-            os.close(errors_in)
-            _write_in_child(path, readable, errors_out)
+
+        def write_all() -> None:  # pragma: no cover - runs in the child (its file is compared)
+            os.close(writable)  # the child's copy: the parent's close must end its reading
+            _write_in_child(path, readable)
+
+        self._child = forking.ForkedCall(write_all, failure="Staging the import failed")
         os.close(readable)
-        os.close(errors_out)
         self._batches: BinaryIO | None = os.fdopen(writable, "wb")
-        self._errors = errors_in
 
     def send(self, first: int, items: Sequence[tuple[int, CustomerValues]]) -> None:
         # Version 2 writes no back-references: ~0.05 s of 100,000 rows quicker to write than
@@ -344,48 +346,33 @@ class _ChildWriter:
 
     def finish(self) -> None:
         """Wait for the child to write all it was sent; raise if it failed."""
+        self._close_batches()
+        self._child.result()
+
+    def kill(self) -> None:
+        self._child.kill()
+        self._close_batches()
+
+    def _close_batches(self) -> None:
         if self._batches is not None:
             with suppress(BrokenPipeError):
                 self._batches.close()
             self._batches = None
-        _, status = os.waitpid(self._pid, 0)
-        with os.fdopen(self._errors, "rb") as errors:
-            message = errors.read().decode("utf-8", "replace")
-        if status != 0:
-            raise RuntimeError(f"Staging the import failed: {message or f'status {status}'}")
-
-    def kill(self) -> None:
-        os.kill(self._pid, signal.SIGKILL)
-        os.waitpid(self._pid, 0)
-        os.close(self._errors)
-        if self._batches is not None:
-            with suppress(OSError):
-                self._batches.close()
-            self._batches = None
 
 
-def _write_in_child(path: str, readable: int, errors: int
-                    ) -> NoReturn:  # pragma: no cover - runs in the child
-    code = 1
-    try:
-        gc.disable()  # only short-lived tuples here
-        with os.fdopen(readable, "rb") as batches:
-            conn = _open_for_writing(path, create=True)
-            keys = FileKeys()
-            while head := batches.read(8):
-                first, items = marshal.loads(batches.read(int.from_bytes(head, "little")))
-                rows = rows_from_values([_unwire(v) for _, v in items], first)
-                keys.add(rows)
-                write_rows(conn, rows, [line for line, _ in items])
-            keys.write(conn)
-            conn.execute("COMMIT")
-            conn.close()
-        code = 0
-    except BaseException as error:  # reported to the parent, which raises it
-        with suppress(OSError):
-            os.write(errors, f"{type(error).__name__}: {error}".encode()[:4000])
-    finally:
-        os._exit(code)  # never back into the parent's code (nor its atexit handlers)
+def _write_in_child(path: str, readable: int) -> None:  # pragma: no cover - runs in the child
+    gc.disable()  # only short-lived tuples here
+    with os.fdopen(readable, "rb") as batches:
+        conn = _open_for_writing(path, create=True)
+        keys = FileKeys()
+        while head := batches.read(8):
+            first, items = marshal.loads(batches.read(int.from_bytes(head, "little")))
+            rows = rows_from_values([_unwire(v) for _, v in items], first)
+            keys.add(rows)
+            write_rows(conn, rows, [line for line, _ in items])
+        keys.write(conn)
+        conn.execute("COMMIT")
+        conn.close()
 
 
 def write_rows(conn: sqlite3.Connection, rows: BulkRows, lines: Sequence[int]) -> None:
