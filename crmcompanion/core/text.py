@@ -95,7 +95,11 @@ def phone_forms(number: str) -> list[str]:
     """The digit strings a number is found by: all its digits and, for an international
     number, the national form with a trunk 0 that people type at home (+49 30 1234567 is
     dialled 030 1234567 in Germany). Any run of three or more digits of a form matches."""
-    all_digits = digits(number)
+    return _phone_forms(number, digits(number))
+
+
+def _phone_forms(number: str, all_digits: str) -> list[str]:
+    """`phone_forms`, with the number's digits already known (a bulk load has them)."""
     if not all_digits:
         return []
     if not number.lstrip().startswith("+"):
@@ -104,11 +108,18 @@ def phone_forms(number: str) -> list[str]:
     return [all_digits, "0" + national] if national else [all_digits]
 
 
+# The slices of each string length's trigrams: map(text.__getitem__, ...) cuts them in C.
+_TRIGRAM_SLICES = [tuple(slice(i, i + 3) for i in range(length - 2)) for length in range(33)]
+
+
 def trigrams(digit_string: str) -> list[str]:
     """Overlapping three-character pieces ("12345" -> 123 234 345); shorter strings whole."""
-    if len(digit_string) <= 3:
+    length = len(digit_string)
+    if length <= 3:
         return [digit_string]
-    return [digit_string[i : i + 3] for i in range(len(digit_string) - 2)]
+    if length < len(_TRIGRAM_SLICES):
+        return list(map(digit_string.__getitem__, _TRIGRAM_SLICES[length]))
+    return [digit_string[i : i + 3] for i in range(length - 2)]
 
 
 def phone_tokens(numbers: Iterable[str]) -> list[str]:
@@ -128,9 +139,15 @@ def phone_tokens(numbers: Iterable[str]) -> list[str]:
     trigrams were ~40% of all phone tokens, each with three prefix-index entries (~0.1 s of
     a 100,000-customer load).
     """
+    return phone_tokens_of([(number, digits(number)) for number in numbers])
+
+
+def phone_tokens_of(numbers: Iterable[tuple[str, str]]) -> list[str]:
+    """`phone_tokens` of (number, its `digits`) pairs: a bulk load has the digits already
+    (it stores them), and working them out again was ~0.1 s of 100,000 imported rows."""
     tokens: list[str] = []
-    for number in numbers:
-        forms = phone_forms(number)
+    for number, all_digits in numbers:
+        forms = _phone_forms(number, all_digits)
         if not forms:
             continue
         tokens += trigrams(forms[0])

@@ -41,8 +41,7 @@ from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import Channel, CustomerDraft, Kind, SpecialDateKind, Status
 from crmcompanion.core.customer_values import CustomerValues, values_of
-from crmcompanion.core.dates import month_day_key
-from crmcompanion.core.text import digits, indexable, phone_tokens, sort_key
+from crmcompanion.core.text import digits, indexable, phone_tokens_of, sort_key
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as tp_repo
@@ -208,6 +207,21 @@ ENUM_VALUES: dict[object, str] = {
 }
 
 
+# Tag lists seen in bulk loads (a file's rows share a few hundred; batches come 1,000 rows at a
+# time) with their texts (`_tag_texts`); bounded, so odd files cannot grow it for ever.
+_TAG_LISTS: dict[tuple[str, ...], tuple[str, str, list[tuple[str, str]]]] = {}
+_MAX_TAG_LISTS = 4096
+
+
+def _tag_texts(tags: tuple[str, ...]) -> tuple[str, str, list[tuple[str, str]]]:
+    """A tag list's customers cell, its search text, and its (name, folded name) pairs, once
+    per folded name."""
+    named: dict[str, str] = {}
+    for name in tags:
+        named.setdefault(name.casefold(), name)
+    return ", ".join(tags), indexable(" ".join(tags)), [(n, f) for f, n in named.items()]
+
+
 def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRows:
     """The rows of validated customers (names stripped, as validation leaves them), ids from
     `first_id`: `customers` rows are (id, *DATA_COLUMNS) and `tags` rows (id, tag name, folded
@@ -217,6 +231,7 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
     customers, emails, phones = rows.customers, rows.emails, rows.phones
     tags, dates, search = rows.tags, rows.dates, rows.search
     flags: dict[tuple[str, str], str] = {}
+    tag_lists = _TAG_LISTS
     search_name = repo.search_name
     value_of = ENUM_VALUES
     for cid, v in enumerate(values, first_id):
@@ -225,27 +240,36 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
         # = CustomerDraft.effective_display_name(); validated names are stripped already
         shown = display or (f"{first} {last}" if first and last else first or last) or company
         status_value, kind_value = value_of[status], value_of[kind]
+        if v_tags:
+            # A file's rows share a few tag lists: each one's texts are made once.
+            key = v_tags if type(v_tags) is tuple else tuple(v_tags)
+            tag_texts = tag_lists.get(key)
+            if tag_texts is None:
+                tag_texts = _tag_texts(key)
+                if len(tag_lists) < _MAX_TAG_LISTS:
+                    tag_lists[key] = tag_texts
+            tags_text, tags_indexed, named = tag_texts
+            tags += [(cid, name, folded) for name, folded in named]
+        else:
+            tags_text = tags_indexed = ""
         customers.append((
             cid, first, last, shown, company, sort_key(shown), sort_key(company),
             v_emails[0][0] if v_emails else "", v_phones[0][0] if v_phones else "",
-            ", ".join(v_tags), *address, status_value, kind_value, int(key_account),
+            tags_text, *address, status_value, kind_value, int(key_account),
             value_of[channel] if channel else None, since.isoformat() if since else None,
             notes, uid,
         ))
         for pos, (address_text, label) in enumerate(v_emails):
             emails.append((cid, pos, label, address_text, address_text.lower()))
-        for pos, (number, label) in enumerate(v_phones):
-            phones.append((cid, pos, label, number, digits(number)))
-        if v_tags:
-            seen: set[str] = set()
-            for name in v_tags:
-                folded = name.casefold()
-                if folded not in seen:
-                    seen.add(folded)
-                    tags.append((cid, name, folded))
+        if v_phones:
+            numbers = [(number, digits(number)) for number, _ in v_phones]
+            for pos, ((number, label), (_, number_digits)) in enumerate(
+                    zip(v_phones, numbers, strict=True)):
+                phones.append((cid, pos, label, number, number_digits))
         for special_kind, month, day, year, label in specials:
+            # = core.dates.month_day_key: these dates were validated already
             dates.append((cid, value_of[special_kind], label, month, day, year,
-                           month_day_key(month, day)))
+                          month * 100 + day))
         flag = flags.get((status_value, kind_value))
         if flag is None:
             flag = flags[status_value, kind_value] = repo.search_flags(
@@ -254,8 +278,8 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
         search.append((
             cid, search_name(shown, first, last), indexable(company),
             indexable(" ".join([e[0] for e in v_emails])) if v_emails else "",
-            " ".join(phone_tokens([p[0] for p in v_phones])) if v_phones else "",
-            indexable(" ".join(v_tags)), indexable(notes), flag,
+            " ".join(phone_tokens_of(numbers)) if v_phones else "",
+            tags_indexed, indexable(notes), flag,
         ))
     return rows
 
@@ -553,7 +577,8 @@ def insert_staged(
     stage_path: str = "",
 ) -> None:
     """Insert the staged rows (attached as `stage`, see `store.staging`) listed in
-    temp.import_ids (`staged_ids`) as customers first_id..last_id of import batch `batch_id`,
+    temp.import_ids (all staged rows not in temp.import_dups, numbered by
+    `staging.number_rows`) as customers first_id..last_id of import batch `batch_id`,
     `chunk` customers per statement; `after_chunk(done)` may raise to stop (the caller's
     transaction then rolls everything back).
 

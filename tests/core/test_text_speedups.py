@@ -15,7 +15,9 @@ from crmcompanion.core.text import (
     fts_query,
     phone_forms,
     phone_tokens,
+    phone_tokens_of,
     sort_key,
+    trigrams,
 )
 
 _SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d"})
@@ -63,6 +65,19 @@ def test_phone_forms_are_the_digits_and_the_national_form_with_trunk_zero() -> N
     assert phone_forms("+353 1 234 5678") == ["35312345678", "012345678"]
     assert phone_forms("030 1234567") == ["0301234567"]
     assert phone_forms("no digits") == []
+
+
+@pytest.mark.parametrize("length", [0, 1, 3, 4, 11, 15, 32, 33, 40])
+def test_trigrams_cut_by_slices_equal_the_plain_definition(length: int) -> None:
+    text = "".join(str(i % 10) for i in range(7, 7 + length))
+    expected = [text] if length <= 3 else [text[i:i + 3] for i in range(length - 2)]
+    assert trigrams(text) == expected
+
+
+def test_phone_tokens_of_known_digits_equal_phone_tokens() -> None:
+    numbers = ["+49 30 1234567", "030 1234567", "+1 (503) 555-0101", "ext. 12", "none", ""]
+    assert phone_tokens_of([(n, digits(n)) for n in numbers]) == phone_tokens(numbers)
+    assert phone_tokens(["+49 30 1234567"])[:3] == ["493", "930", "301"]
 
 
 def _phone_index(numbers: list[str]) -> sqlite3.Connection:

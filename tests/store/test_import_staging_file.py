@@ -74,9 +74,9 @@ def test_a_child_stages_what_this_process_stages(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("forkable")
 def test_a_failing_child_makes_finish_raise(tmp_path: Path) -> None:
     staging = StagingFile(tmp_path, in_child=True)
-    bad = _values(1)._replace(special_dates=[(SpecialDateKind.BIRTHDAY, 2, 30, None, "")])
-    staging.add([(2, bad)])  # month_day_key refuses 30 February in the child
-    with pytest.raises(RuntimeError, match="Staging the import failed: ValueError"):
+    bad = _values(1)._replace(emails=[(12345, "home")])
+    staging.add([(2, bad)])  # passes the pipe; the child cannot lowercase a number
+    with pytest.raises(RuntimeError, match="Staging the import failed: AttributeError"):
         staging.finish()
     staging.discard()
     assert not os.path.exists(staging.path)
