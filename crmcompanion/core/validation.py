@@ -43,6 +43,21 @@ def normalise_email(address: str) -> str:
     return address
 
 
+# Addresses in the plain shape most are in: ASCII, dotted atoms before the @, a lowercase
+# domain. Every one of them is unchanged by `normalise_email` and accepted by `email_problem`
+# (a test checks), so a bulk import accepts it with one match instead of both (~1 µs each).
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+
+
+def is_plain_email(address: str) -> bool:
+    """True for an address `normalise_email` leaves as it is and `email_problem` accepts, in
+    the common plain shape; False says nothing (ask those two)."""
+    return _PLAIN_EMAIL.fullmatch(address) is not None
+
+
 def email_problem(address: str) -> str | None:
     if not address:
         return "Email address is empty."

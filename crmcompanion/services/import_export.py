@@ -69,6 +69,7 @@ from crmcompanion.core.validation import (
     MAX_TAG_LENGTH,
     clean_tags,
     email_problem,
+    is_plain_email,
     normalise_email,
     normalise_phone,
     validate_customer,
@@ -982,6 +983,9 @@ def _clean_values(v: CustomerValues, region: str) -> CustomerValues | None:
                       (_phone_or_typed(number, region), phone[1].strip() or "mobile"))
     emails: list[EmailValues] = []
     for address, label in v.emails:
+        if is_plain_email(address):
+            emails.append((address, label.strip() or "home"))
+            continue
         address = normalise_email(address)
         if not address:
             continue
