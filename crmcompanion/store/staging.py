@@ -32,6 +32,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
+try:
+    import fcntl
+except ImportError:  # Windows: no fcntl (and no forked child either)
+    fcntl = None  # type: ignore[assignment]
+
 from crmcompanion.core import forking
 from crmcompanion.core.customer import (
     Channel,
@@ -58,6 +63,7 @@ logger = logging.getLogger(__name__)
 SCHEMA = "import_stage"  # its name while attached to the live connection
 PREFIX = "crmcompanion-import-"
 STALE_AFTER_S = 24 * 3600
+STAGING_PAGE_SIZE = 32768
 
 # The live tables' columns, the customer id replaced by `row` (1, 2, ... in file order) and
 # tag ids by tag names; `line` is the row's first line in the file.
@@ -281,6 +287,10 @@ class StagingFile:
 def _open_for_writing(path: str, create: bool) -> sqlite3.Connection:
     """A scratch connection (`bulk.open_scratch`) in a transaction."""
     conn = open_scratch(path)
+    if create:
+        # Rows only ever appended: bigger pages mean fewer to fill and link (writing 100,000
+        # rows: 0.94 -> 0.87 s).
+        conn.execute(f"PRAGMA page_size = {STAGING_PAGE_SIZE}")
     conn.execute("BEGIN")
     if create:
         for statement in _TABLES:
@@ -328,6 +338,7 @@ class _ChildWriter:
             os.close(writable)  # the child's copy: the parent's close must end its reading
             _write_in_child(path, readable)
 
+        _widen_pipe(writable)
         self._child = forking.ForkedCall(write_all, failure="Staging the import failed")
         os.close(readable)
         self._batches: BinaryIO | None = os.fdopen(writable, "wb")
@@ -358,6 +369,21 @@ class _ChildWriter:
             with suppress(BrokenPipeError):
                 self._batches.close()
             self._batches = None
+
+
+# A pipe holds 64 KB by default, less than one batch (~0.3 MB of 1,000 rows): the reader
+# then waited at every batch until the writer had taken it. With room for a few batches it
+# reads on while the writer is slower on one.
+_PIPE_BYTES = 1024 * 1024
+
+
+def _widen_pipe(fd: int) -> None:
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if set_size is None:
+        return
+    # Above the system's limit (/proc/sys/fs/pipe-max-size) the default stays.
+    with suppress(OSError):
+        fcntl.fcntl(fd, set_size, _PIPE_BYTES)
 
 
 def _write_in_child(path: str, readable: int) -> None:  # pragma: no cover - runs in the child

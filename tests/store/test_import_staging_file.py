@@ -152,3 +152,25 @@ def test_past_the_limit_nothing_is_noted_and_the_run_asks_sql(
                                     (staging_module.FILE_CANDIDATES,)).fetchone()
     finally:
         staging.discard()
+
+
+@pytest.mark.usefixtures("forkable")
+def test_the_pipe_to_the_child_holds_several_batches_and_the_file_has_big_pages(
+        tmp_path: Path) -> None:
+    fcntl = pytest.importorskip("fcntl")
+    staging = StagingFile(tmp_path, in_child=True)
+    try:
+        batches = staging._child._batches  # type: ignore[union-attr]
+        assert batches is not None
+        assert fcntl.fcntl(batches.fileno(), fcntl.F_GETPIPE_SZ) >= 1024 * 1024
+        staging.add([(2, _values(1))])
+        staging.finish()
+        conn = sqlite3.connect(staging.path)
+        try:
+            assert conn.execute("PRAGMA page_size").fetchone() == (
+                staging_module.STAGING_PAGE_SIZE,)
+            assert conn.execute("SELECT count(*) FROM customers").fetchone() == (1,)
+        finally:
+            conn.close()
+    finally:
+        staging.discard()
