@@ -226,7 +226,8 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
     """The rows of validated customers (names stripped, as validation leaves them), ids from
     `first_id`: `customers` rows are (id, *DATA_COLUMNS) and `tags` rows (id, tag name, folded
     name), once per folded name; `rows_from_drafts` completes both for the live tables,
-    `store.staging` keeps them so."""
+    `store.staging` keeps them so. The customer-since date may also come as its ISO text
+    (as the staging child receives it)."""
     rows = BulkRows()
     customers, emails, phones = rows.customers, rows.emails, rows.phones
     tags, dates, search = rows.tags, rows.dates, rows.search
@@ -256,7 +257,8 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
             cid, first, last, shown, company, sort_key(shown), sort_key(company),
             v_emails[0][0] if v_emails else "", v_phones[0][0] if v_phones else "",
             tags_text, *address, status_value, kind_value, int(key_account),
-            value_of[channel] if channel else None, since.isoformat() if since else None,
+            value_of[channel] if channel else None,
+            (since if type(since) is str else since.isoformat()) if since else None,
             notes, uid,
         ))
         for pos, (address_text, label) in enumerate(v_emails):

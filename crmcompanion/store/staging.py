@@ -30,7 +30,7 @@ from contextlib import contextmanager, suppress
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO, cast
 
 try:
     import fcntl
@@ -303,7 +303,8 @@ def _open_for_writing(path: str, create: bool) -> sqlite3.Connection:
 
 def _wire(values: CustomerValues) -> tuple[object, ...]:
     """The values in types marshal takes: enum members as their values (equal to them as
-    dictionary keys, which is all `bulk.rows_from_values` does with them), dates as ISO text."""
+    dictionary keys, which is all `bulk.rows_from_values` does with them), the customer-since
+    date as ISO text (which `bulk.rows_from_values` takes as it is)."""
     plain = ENUM_VALUES
     (first, last, display, company, emails, phones, address, tags, status, kind, key_account,
      channel, since, notes, specials, uid) = values
@@ -312,12 +313,6 @@ def _wire(values: CustomerValues) -> tuple[object, ...]:
             since.isoformat() if since else None, notes,
             [(plain[k], m, d, y, label) for k, m, d, y, label in specials] if specials else (),
             uid)
-
-
-def _unwire(wired: tuple[Any, ...]) -> CustomerValues:
-    since = wired[12]
-    return wired if since is None else (  # type: ignore[return-value]
-        *wired[:12], date.fromisoformat(since), *wired[13:])
 
 
 class _ChildWriter:
@@ -393,7 +388,8 @@ def _write_in_child(path: str, readable: int) -> None:  # pragma: no cover - run
         keys = FileKeys()
         while head := batches.read(8):
             first, items = marshal.loads(batches.read(int.from_bytes(head, "little")))
-            rows = rows_from_values([_unwire(v) for _, v in items], first)
+            # As wired: rows_from_values takes the enum values and ISO dates as they are.
+            rows = rows_from_values(cast("list[CustomerValues]", [v for _, v in items]), first)
             keys.add(rows)
             write_rows(conn, rows, [line for line, _ in items])
         keys.write(conn)
