@@ -60,6 +60,8 @@ def sort_key(text: str) -> str:
 def digits(text: str) -> str:
     if text.isdigit():
         return text
+    if text[:1] == "+" and text[1:].isdigit():  # E.164, as imports store most numbers
+        return text[1:]
     # filter() with the unbound method runs in C: ~3x faster than a generator expression.
     return "".join(filter(str.isdigit, text))
 
@@ -140,6 +142,28 @@ def phone_tokens(numbers: Iterable[str]) -> list[str]:
     a 100,000-customer load).
     """
     return phone_tokens_of([(number, digits(number)) for number in numbers])
+
+
+def phone_search_text(numbers: Iterable[tuple[str, str]]) -> str:
+    """" ".join(phone_tokens_of(numbers)), made without the list of tokens (a bulk load
+    makes one per customer: ~0.1 s of 100,000 less)."""
+    texts: list[str] = []
+    slices = _TRIGRAM_SLICES
+    for number, all_digits in numbers:
+        forms = _phone_forms(number, all_digits)
+        if not forms:
+            continue
+        whole = forms[0]
+        length = len(whole)
+        if 3 < length < len(slices):
+            texts.append(" ".join(map(whole.__getitem__, slices[length])))
+        else:
+            texts.append(" ".join(trigrams(whole)))
+        texts.append(PHONE_RUN_END)
+        for national in forms[1:]:
+            texts.append(national)
+            texts.append(PHONE_RUN_END)
+    return " ".join(texts)
 
 
 def phone_tokens_of(numbers: Iterable[tuple[str, str]]) -> list[str]:

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import Channel, CustomerDraft, Kind, SpecialDateKind, Status
 from crmcompanion.core.customer_values import CustomerValues, values_of
-from crmcompanion.core.text import digits, indexable, phone_tokens_of, sort_key
+from crmcompanion.core.text import digits, indexable, phone_search_text, sort_key
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as tp_repo
@@ -280,7 +280,7 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
         search.append((
             cid, search_name(shown, first, last), indexable(company),
             indexable(" ".join([e[0] for e in v_emails])) if v_emails else "",
-            " ".join(phone_tokens_of(numbers)) if v_phones else "",
+            phone_search_text(numbers) if v_phones else "",
             tags_indexed, indexable(notes), flag,
         ))
     return rows

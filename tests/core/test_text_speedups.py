@@ -14,6 +14,7 @@ from crmcompanion.core.text import (
     fold,
     fts_query,
     phone_forms,
+    phone_search_text,
     phone_tokens,
     phone_tokens_of,
     sort_key,
@@ -50,6 +51,8 @@ def test_fold_digits_and_tokens_equal_the_slow_definitions() -> None:
     for text in random_texts(5000):
         assert fold(text) == slow_fold(text), text
         assert digits(text) == slow_digits(text), text
+    for text in ("+4930123456", "+", "+²", "+١٢٣", "+12a", "++12", "+ 12", "12+"):
+        assert digits(text) == slow_digits(text), text
 
 
 def test_country_code_lengths_match_the_phonenumbers_table() -> None:
@@ -74,9 +77,16 @@ def test_trigrams_cut_by_slices_equal_the_plain_definition(length: int) -> None:
     assert trigrams(text) == expected
 
 
-def test_phone_tokens_of_known_digits_equal_phone_tokens() -> None:
-    numbers = ["+49 30 1234567", "030 1234567", "+1 (503) 555-0101", "ext. 12", "none", ""]
-    assert phone_tokens_of([(n, digits(n)) for n in numbers]) == phone_tokens(numbers)
+@pytest.mark.parametrize("numbers", [
+    ["+49 30 1234567", "030 1234567", "+1 (503) 555-0101", "ext. 12", "none", ""],
+    ["+4930123456"], ["12"], ["+1"], ["+" + "1" * 40], ["+44 20 7946 0958", "+44 20 7946 0959"],
+    [],
+])
+def test_phone_tokens_of_known_digits_and_their_text_equal_phone_tokens(
+        numbers: list[str]) -> None:
+    pairs = [(n, digits(n)) for n in numbers]
+    assert phone_tokens_of(pairs) == phone_tokens(numbers)
+    assert phone_search_text(pairs) == " ".join(phone_tokens(numbers))
     assert phone_tokens(["+49 30 1234567"])[:3] == ["493", "930", "301"]
 
 
