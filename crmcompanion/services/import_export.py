@@ -598,7 +598,8 @@ class ImportExportService:
             # The cyclic collector would rescan every live draft of a batch again and again;
             # nothing built here is cyclic.
             with paused_gc(), ExitStack() as stack:
-                if written and staged.rows >= BIG_LOAD and self._customer_count() == 0:
+                into_empty = written and staged.rows >= BIG_LOAD and self._customer_count() == 0
+                if into_empty:
                     # Loading an empty database: its pages are written once, not WAL + copy.
                     stack.enter_context(bulk.rollback_journal_if_alone(self._db))
                 aside = None
@@ -610,8 +611,11 @@ class ImportExportService:
                     # scratch file attached (see search_aside): closed after the commit or
                     # rollback, before the file goes (callbacks run last-in, first-out).
                     stack.callback(self._db.write_engine.dispose)
+                # Into an empty database every row refers to rows written just before it:
+                # nothing for the foreign key checks to find (see bulk.attached).
                 session = stack.enter_context(bulk.attached(
-                    self._db, staged.file.path, staging.SCHEMA, write=True))
+                    self._db, staged.file.path, staging.SCHEMA, write=True,
+                    check_foreign_keys=not into_empty))
                 cancelled()
                 batch_id = transfer.create_batch(session, now=now, source=plan.path,
                                                  fmt=plan.format, staff_id=self._staff_id)

@@ -503,20 +503,32 @@ def _insert_tables(cursor: sqlite3.Cursor, rows: BulkRows) -> None:
 
 
 @contextmanager
-def attached(db: Database, path: str, schema: str, write: bool) -> Iterator[Session]:
+def attached(db: Database, path: str, schema: str, write: bool,
+             check_foreign_keys: bool = True) -> Iterator[Session]:
     """A unit of work, as `Database.write` (or `read`), whose connection also sees the SQLite
     file `path` as `schema` (for INSERT ... SELECT from it); detached again after the commit
-    or rollback (SQLite refuses to detach a file a transaction has read)."""
+    or rollback (SQLite refuses to detach a file a transaction has read).
+
+    `check_foreign_keys=False` is for a bulk load into an EMPTY database only: every row it
+    writes refers to rows the same transaction has just written, so the per-row lookups of
+    the parent rows (~0.19 s of a 100,000-customer import) cannot find anything missing, and
+    with nothing stored nothing can be deleted that an ON DELETE action would follow. SQLite
+    turns the checks off per connection and only outside a transaction: off before BEGIN, on
+    again after the commit or rollback, before the connection goes back to the pool."""
     engine = db.write_engine if write else db.read_engine
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
         raw.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
+        if not check_foreign_keys:
+            raw.execute("PRAGMA foreign_keys = OFF")
         try:
             # begin(): commit when the block ends (a read has nothing to commit), roll back if
             # it raises.
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session
         finally:
+            if not check_foreign_keys:
+                raw.execute("PRAGMA foreign_keys = ON")
             raw.execute(f"DETACH DATABASE {schema}")
 
 

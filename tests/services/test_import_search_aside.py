@@ -17,9 +17,9 @@ from crmcompanion.core import forking
 from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
 from crmcompanion.services.container import Services, open_services
-from crmcompanion.services.demo import fill_demo
 from crmcompanion.store import search_aside
 from crmcompanion.store.customers import ListQuery
+from tests.services.helpers import export_demo_csv
 
 QUERIES = ("anna", "sø", "mü", "4930", "+33 1", "newsletter", "vip", "example.com", "a", "zz")
 
@@ -33,14 +33,7 @@ def _may_fork() -> None:
 @pytest.fixture
 def exported(tmp_path: Path, clock: FixedClock) -> Path:
     """The app's own CSV of 1,500 demo customers (some sharing an email: in-file duplicates)."""
-    source = open_services(f"sqlite:///{tmp_path / 'source.sqlite3'}", tmp_path / "b0", clock)
-    try:
-        fill_demo(source.db, source.clock, 1500, staff_id=source.staff_id)
-        path = tmp_path / "customers.csv"
-        source.import_export.export_csv(path)
-    finally:
-        source.close()
-    return path
+    return export_demo_csv(tmp_path, clock, 1500)
 
 
 class _Counted(search_aside.SearchAside):

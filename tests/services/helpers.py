@@ -1,0 +1,22 @@
+"""Shared test helpers for the services tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crmcompanion.core.clock import FixedClock
+from crmcompanion.services.container import open_services
+from crmcompanion.services.demo import fill_demo
+
+
+def export_demo_csv(folder: Path, clock: FixedClock, count: int) -> Path:
+    """The app's own CSV export of `count` demo customers (some share an email: in-file
+    duplicates), written in `folder` from a database of its own."""
+    source = open_services(f"sqlite:///{folder / 'source.sqlite3'}", folder / "b0", clock)
+    try:
+        fill_demo(source.db, source.clock, count, staff_id=source.staff_id)
+        path = folder / "customers.csv"
+        source.import_export.export_csv(path)
+    finally:
+        source.close()
+    return path
