@@ -11,6 +11,7 @@ import pytest
 # Qt must never need a screen in tests; set before any test module imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from crmcompanion.core import forking
 from crmcompanion.core.clock import FixedClock
 from crmcompanion.services.container import Services, open_services
 
@@ -32,3 +33,17 @@ def services(db_url: str, tmp_path: Path, clock: FixedClock) -> Services:
     opened = open_services(db_url, tmp_path / "backups", clock)
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=["forked", "spawned"])
+def second_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test using it runs twice: with the second process forked (the command line) and
+    spawned (the GUI's worker thread, where this process may not fork)."""
+    if request.param == "forked":
+        if not forking.can_fork():  # checked when the test runs: threads come and go
+            pytest.skip("this process has other threads (or is not Linux): it would not fork")
+    else:
+        if not forking.can_spawn():
+            pytest.skip("no spawned interpreters here")
+        monkeypatch.setattr(forking, "can_fork", lambda: False)
+    return str(request.param)

@@ -8,18 +8,27 @@ would spend a fifth of a second importing before doing anything.
 Fork without exec is only well defined in a process with no other thread: a thread holding a
 lock (SQLite's, the allocator's, Qt's) at the fork leaves it held forever in the child. So the
 GUI, which has Qt's and the scheduler's threads, never forks; the command line and the
-benchmarks do (`can_fork`).
+benchmarks do (`can_fork`). The GUI's import gets its second core from `SpawnedCall` instead:
+a new interpreter, started early so that its imports overlap the work before its call.
 """
 
 from __future__ import annotations
 
+import importlib
 import marshal
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import suppress
-from typing import NoReturn
+from pathlib import Path
+from typing import IO, NoReturn
+
+# The package's parent folder: a spawned interpreter imports crmcompanion from there, as this
+# process did (an installed package, a checkout, a benchmark's sys.path entry alike).
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_SERVE = "from crmcompanion.core.forking import serve_spawned_call; serve_spawned_call()"
 
 
 def can_fork() -> bool:
@@ -30,6 +39,18 @@ def can_fork() -> bool:
         return len(os.listdir("/proc/self/task")) == 1
     except OSError:
         return False
+
+
+def can_spawn() -> bool:
+    """A new interpreter of this Python can run the package's functions: a POSIX system
+    (where both processes may open one SQLite file; Windows is untested) and not a frozen
+    app, whose executable is the app itself rather than Python."""
+    return os.name == "posix" and not getattr(sys, "frozen", False) and bool(sys.executable)
+
+
+def can_use_child() -> bool:
+    """A second process can take part of the work: forked (`can_fork`) or spawned."""
+    return can_fork() or can_spawn()
 
 
 class ForkedCall:
@@ -101,3 +122,94 @@ def _run_in_child(function: Callable[[], object],
             pipe.write(data)
     finally:
         os._exit(code)  # never back into the parent's code (nor its atexit handlers)
+
+
+class SpawnedCall:
+    """`function(*args)`, a module-level function, run in a new interpreter; `result()`
+    waits for it and returns its value. The same contract as `ForkedCall` (arguments and
+    value in types marshal takes, the error's message raised by `result`, killed when the
+    block is left without the result) for a process that may not fork.
+
+    The interpreter starts at once and imports the function's module (~0.3 s for the store's
+    modules) while the caller gets the arguments ready; `call(*args)` sends them. Anything
+    the caller writes to `input` after that, the function reads from sys.stdin.buffer.
+    """
+
+    def __init__(self, function: Callable[..., object],
+                 failure: str = "The child process failed") -> None:
+        self._failure = failure
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+        self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-c", _SERVE, function.__module__, function.__qualname__],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        assert self._process.stdin is not None
+        self.input: IO[bytes] = self._process.stdin
+
+    def __enter__(self) -> SpawnedCall:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.kill()
+
+    def call(self, *args: object) -> None:
+        """Send the arguments; the function starts once its module is imported."""
+        blob = marshal.dumps(args, 2)
+        try:
+            self.input.write(len(blob).to_bytes(8, "little") + blob)
+            self.input.flush()
+        except BrokenPipeError:
+            self.result()  # raises what stopped the child
+            raise
+
+    def result(self) -> object:
+        """The function's return value; raises RuntimeError with its error if it failed."""
+        process = self._process
+        if process is None:
+            raise RuntimeError("the spawned call's result was taken already")
+        self._process = None
+        with suppress(BrokenPipeError):
+            self.input.close()
+        assert process.stdout is not None
+        with process.stdout:
+            data = process.stdout.read()
+        status = process.wait()
+        ok, value = marshal.loads(data) if data else (False, f"exit status {status}")
+        if not ok or status != 0:
+            raise RuntimeError(f"{self._failure}: {value}")
+        return value
+
+    def kill(self) -> None:
+        """Stop the interpreter now (no-op once the result was taken)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with suppress(ProcessLookupError):
+            process.kill()
+        with suppress(BrokenPipeError):
+            self.input.close()
+        if process.stdout is not None:
+            process.stdout.close()
+        process.wait()
+
+
+def serve_spawned_call() -> NoReturn:  # pragma: no cover - runs in the spawned interpreter
+    """The spawned interpreter's side of `SpawnedCall` (argv: module, function name)."""
+    code = 1
+    try:
+        try:
+            module, name = sys.argv[1:3]
+            function = getattr(importlib.import_module(module), name)
+            head = sys.stdin.buffer.read(8)
+            if len(head) < 8:  # the caller went away before calling
+                raise EOFError("no arguments came")
+            args = marshal.loads(sys.stdin.buffer.read(int.from_bytes(head, "little")))
+            data = marshal.dumps((True, function(*args)), 2)
+            code = 0
+        except BaseException as error:  # reported to the caller, which raises it
+            data = marshal.dumps((False, f"{type(error).__name__}: {error}"[:4000]), 2)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    finally:
+        os._exit(code)  # as a forked child does: no atexit handlers, no finalizers

@@ -95,6 +95,8 @@ BATCH_SIZE: Final = 5000  # rows per bulk insert and duplicate query
 PREVIEW_BATCH_SIZE: Final = 1000
 BIG_LOAD: Final = 10_000  # rows from which loading an empty database skips the WAL
 CHILD_STAGING_BYTES: Final = 2 << 20  # files from which a forked child writes the staging
+# A spawned interpreter spends ~0.35 s importing first: worth it from about 8 MB (~28,000 rows).
+SPAWNED_STAGING_BYTES: Final = 8 << 20
 # From this many stored customers a whole-table CSV export is shared with a forked child.
 FORKED_EXPORT_AT = 20_000
 EXPORT_TICK = 5000  # customers between two progress reports / cancel checks of an export
@@ -425,15 +427,17 @@ class ImportExportService:
 
     def _staging_file(self, source: str) -> StagingFile:
         """A new staging file next to the database (the folder that will hold these rows
-        anyway; the system's temporary folder may be a small RAM disk), written by a forked
-        child when the source file is big enough to gain from it and this process may fork."""
+        anyway; the system's temporary folder may be a small RAM disk), written by a second
+        process when the source file is big enough to gain from it: forked where this process
+        may fork, else spawned (see staging._ChildWriter), which starts slower."""
         db_path = self._db.info.path
         try:
-            big = os.path.getsize(source) >= CHILD_STAGING_BYTES
+            size = os.path.getsize(source)
         except OSError:
-            big = False
-        return StagingFile(db_path.parent if db_path is not None else None,
-                           in_child=big and forking.can_fork())
+            size = 0
+        in_child = (size >= CHILD_STAGING_BYTES and forking.can_fork()) or (
+            size >= SPAWNED_STAGING_BYTES and forking.can_spawn())
+        return StagingFile(db_path.parent if db_path is not None else None, in_child=in_child)
 
     def _stage(self, plan: ImportPlan, on_batch: Callable[[list[_Row]], None] | None = None,
                cancel: CancelToken | None = None) -> _Staged:
@@ -603,7 +607,7 @@ class ImportExportService:
                     # Loading an empty database: its pages are written once, not WAL + copy.
                     stack.enter_context(bulk.rollback_journal_if_alone(self._db))
                 aside = None
-                if written and staged.rows >= search_aside.MIN_ROWS and forking.can_fork():
+                if written and search_aside.worth_it(staged.rows):
                     aside = search_aside.SearchAside(self._db.info.path.parent
                                                      if self._db.info.path else None)
                     stack.callback(aside.close)
@@ -631,7 +635,7 @@ class ImportExportService:
                     session, cursor, lookup=first_id > 1,  # an empty database matches nothing
                     merge=merge if merge_duplicates else None)
                 fresh = staging.number_rows(cursor, first_id)
-                if aside is not None and (fresh < search_aside.MIN_ROWS
+                if aside is not None and (not search_aside.worth_it(fresh)
                                           or not search_aside.index_is_empty(cursor)):
                     aside = None  # indexed in line (see search_aside)
                 if written:

@@ -31,12 +31,21 @@ from crmcompanion.store import bulk, staging
 # The search index's shadow tables that hold its rows (its settings, `_config`, stay).
 _SHADOW_TABLES = ("data", "idx", "content", "docsize")
 SEARCH_TABLE = "customer_search"
-# Below this many new customers indexing them in line costs less than the fork and the copy.
+# Below this many new customers indexing them in line costs less than the fork and the copy;
+# a spawned interpreter (where this process may not fork) first spends ~0.35 s importing.
 MIN_ROWS = 10_000
+MIN_SPAWNED_ROWS = 50_000
 SCHEMA = "search_aside"
 _PREFIX = "crmcompanion-search-"
 # FTS5 settings for the load, (name, value) as `INSERT INTO t(t, rank)` takes them.
 Settings = tuple[tuple[str, int], ...]
+
+
+def worth_it(rows: int) -> bool:
+    """Whether indexing `rows` new customers aside gains time here (fork or spawn)."""
+    if forking.can_fork():
+        return rows >= MIN_ROWS
+    return rows >= MIN_SPAWNED_ROWS and forking.can_spawn()
 
 
 def index_is_empty(cursor: sqlite3.Cursor) -> bool:
@@ -56,7 +65,11 @@ class SearchAside:
     def __init__(self, folder: Path | None) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=folder))
         self.path = self._folder / "search.sqlite3"
-        self._child: forking.ForkedCall | None = None
+        self._child: forking.ForkedCall | forking.SpawnedCall | None = None
+        # Where this process may not fork, the interpreter that will index is started now:
+        # its imports then overlap the duplicate matching that comes before `start`.
+        self._spawned = None if forking.can_fork() else forking.SpawnedCall(
+            _index_in_child, failure="Indexing the search rows failed")
 
     def start(self, cursor: sqlite3.Cursor, stage_path: str, first_id: int,
               search_statement: str, chunk: int, settings: Settings) -> None:
@@ -66,9 +79,14 @@ class SearchAside:
         (definition,) = cursor.execute(
             "SELECT sql FROM main.sqlite_master WHERE name = ?", (SEARCH_TABLE,)).fetchone()
         duplicates = [row for (row,) in cursor.execute("SELECT row FROM temp.import_dups")]
-        self._child = forking.ForkedCall(partial(
-            _index_in_child, str(self.path), stage_path, definition, first_id, duplicates,
-            search_statement, chunk, settings))
+        args = (str(self.path), stage_path, definition, first_id, duplicates, search_statement,
+                chunk, settings)
+        if self._spawned is not None:
+            self._child, self._spawned = self._spawned, None
+            self._child.call(*args)
+        else:
+            self._child = forking.ForkedCall(partial(_index_in_child, *args),
+                                             failure="Indexing the search rows failed")
 
     def copy_into(self, cursor: sqlite3.Cursor, expected: int) -> None:
         """Wait for the child, then replace the (empty) index's rows by the built ones."""
@@ -84,9 +102,10 @@ class SearchAside:
             cursor.execute(f"INSERT INTO main.{table} SELECT * FROM {SCHEMA}.{table}")
 
     def close(self) -> None:
-        if self._child is not None:
-            self._child.kill()
-            self._child = None
+        for child in (self._child, self._spawned):
+            if child is not None:
+                child.kill()
+        self._child = self._spawned = None
         shutil.rmtree(self._folder, ignore_errors=True)
 
 

@@ -22,6 +22,7 @@ import logging
 import marshal
 import os
 import sqlite3
+import sys
 import tempfile
 import time
 import weakref
@@ -30,7 +31,7 @@ from contextlib import contextmanager, suppress
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import IO, cast
 
 try:
     import fcntl
@@ -186,8 +187,8 @@ class StagingFile:
 
     def __init__(self, folder: str | os.PathLike[str] | None = None,
                  in_child: bool = False) -> None:
-        """`in_child`: a forked process writes the rows (see `_ChildWriter`); only where
-        `core.forking.can_fork()`."""
+        """`in_child`: a second process writes the rows (see `_ChildWriter`); only where
+        `core.forking.can_use_child()`."""
         remove_stale(folder)
         handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite3", dir=folder)
         os.close(handle)
@@ -195,7 +196,7 @@ class StagingFile:
         self.rows = 0  # staged so far; row numbers are 1..rows
         self._conn: sqlite3.Connection | None = None
         self._child: _ChildWriter | None = None
-        # Noted by whoever writes the rows: the child has its own (see `_write_in_child`).
+        # Noted by whoever writes the rows: the child has its own (see `_write_batches`).
         self._keys: FileKeys | None = None if in_child else FileKeys()
         if in_child:
             self._child = _ChildWriter(self.path)  # before any connection: none is forked
@@ -316,27 +317,37 @@ def _wire(values: CustomerValues) -> tuple[object, ...]:
 
 
 class _ChildWriter:
-    """A forked process that writes the staged rows into the file while this one reads and
+    """A second process that writes the staged rows into the file while this one reads and
     checks the rest of the CSV file (~1.2 s of 100,000 rows bound value by value, plus
     making the row tuples, off the reading process's core).
 
     Why a process: binding values holds the GIL, and two busy SQLite connections in one
     process slow each other down (see `bulk.StagedParts`). Batches go down a pipe as marshal
-    data (~0.2 s of 100,000 rows each way). The child (`core.forking.ForkedCall`) only writes
-    this file; an error it meets comes back as text and is raised by `finish`.
+    data (~0.2 s of 100,000 rows each way). The child only writes this file; an error it meets
+    comes back as text and is raised by `finish`. Forked where this process may fork
+    (`core.forking.ForkedCall`), else (the GUI's worker thread) a spawned interpreter
+    (`core.forking.SpawnedCall`) that reads the batches from its standard input.
     """
 
     def __init__(self, path: str) -> None:
+        self._child: forking.ForkedCall | forking.SpawnedCall
+        if not forking.can_fork():
+            self._child = forking.SpawnedCall(_write_spawned, failure="Staging the import failed")
+            self._child.call(path)
+            self._batches: IO[bytes] | None = self._child.input
+            _widen_pipe(self._child.input.fileno())
+            return
         readable, writable = os.pipe()
 
         def write_all() -> None:  # pragma: no cover - runs in the child (its file is compared)
             os.close(writable)  # the child's copy: the parent's close must end its reading
-            _write_in_child(path, readable)
+            with os.fdopen(readable, "rb") as batches:
+                _write_batches(path, batches)
 
         _widen_pipe(writable)
         self._child = forking.ForkedCall(write_all, failure="Staging the import failed")
         os.close(readable)
-        self._batches: BinaryIO | None = os.fdopen(writable, "wb")
+        self._batches = os.fdopen(writable, "wb")
 
     def send(self, first: int, items: Sequence[tuple[int, CustomerValues]]) -> None:
         # Version 2 writes no back-references: ~0.05 s of 100,000 rows quicker to write than
@@ -381,20 +392,24 @@ def _widen_pipe(fd: int) -> None:
         fcntl.fcntl(fd, set_size, _PIPE_BYTES)
 
 
-def _write_in_child(path: str, readable: int) -> None:  # pragma: no cover - runs in the child
+def _write_spawned(path: str) -> None:  # pragma: no cover - runs in the spawned interpreter
+    _write_batches(path, sys.stdin.buffer)
+
+
+def _write_batches(path: str, batches: IO[bytes]) -> None:  # pragma: no cover - in the child
+    """Write the batches `_ChildWriter.send` sent, until the stream ends, then commit."""
     gc.disable()  # only short-lived tuples here
-    with os.fdopen(readable, "rb") as batches:
-        conn = _open_for_writing(path, create=True)
-        keys = FileKeys()
-        while head := batches.read(8):
-            first, items = marshal.loads(batches.read(int.from_bytes(head, "little")))
-            # As wired: rows_from_values takes the enum values and ISO dates as they are.
-            rows = rows_from_values(cast("list[CustomerValues]", [v for _, v in items]), first)
-            keys.add(rows)
-            write_rows(conn, rows, [line for line, _ in items])
-        keys.write(conn)
-        conn.execute("COMMIT")
-        conn.close()
+    conn = _open_for_writing(path, create=True)
+    keys = FileKeys()
+    while head := batches.read(8):
+        first, items = marshal.loads(batches.read(int.from_bytes(head, "little")))
+        # As wired: rows_from_values takes the enum values and ISO dates as they are.
+        rows = rows_from_values(cast("list[CustomerValues]", [v for _, v in items]), first)
+        keys.add(rows)
+        write_rows(conn, rows, [line for line, _ in items])
+    keys.write(conn)
+    conn.execute("COMMIT")
+    conn.close()
 
 
 def write_rows(conn: sqlite3.Connection, rows: BulkRows, lines: Sequence[int]) -> None:

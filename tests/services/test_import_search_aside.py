@@ -7,13 +7,13 @@ the database as it was."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from crmcompanion.core import forking
 from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
 from crmcompanion.services.container import Services, open_services
@@ -24,10 +24,7 @@ from tests.services.helpers import export_demo_csv
 QUERIES = ("anna", "sø", "mü", "4930", "+33 1", "newsletter", "vip", "example.com", "a", "zz")
 
 
-@pytest.fixture(autouse=True)
-def _may_fork() -> None:
-    if not forking.can_fork():  # checked when the test runs: threads come and go
-        pytest.skip("this process has other threads: it may not fork")
+pytestmark = pytest.mark.usefixtures("second_process")
 
 
 @pytest.fixture
@@ -65,6 +62,7 @@ def _integrity_check(services: Services) -> None:
 @pytest.fixture
 def aside_used(monkeypatch: pytest.MonkeyPatch) -> type[_Counted]:
     monkeypatch.setattr(search_aside, "MIN_ROWS", 100)
+    monkeypatch.setattr(search_aside, "MIN_SPAWNED_ROWS", 100)
     monkeypatch.setattr(search_aside, "SearchAside", _Counted)
     _Counted.copies = 0
     return _Counted
@@ -78,6 +76,7 @@ def test_the_copied_index_is_the_one_built_in_line(
     assert 1400 < created < 1500  # the in-file duplicates were skipped (ids keep no gaps)
     _integrity_check(services)
     monkeypatch.setattr(search_aside, "MIN_ROWS", 10**9)
+    monkeypatch.setattr(search_aside, "MIN_SPAWNED_ROWS", 10**9)
     in_line = open_services(f"sqlite:///{tmp_path / 'line.sqlite3'}", tmp_path / "b1", clock)
     try:
         assert _import(in_line, exported) == created
@@ -122,12 +121,11 @@ def test_a_second_file_into_a_filled_index_is_indexed_in_line(
 def test_a_failing_child_leaves_the_database_as_it_was(
         services: Services, exported: Path, aside_used: type[_Counted],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*_args: object) -> int:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(search_aside, "_index_in_child", broken)
+    # A function the child (forked or spawned) finds, but that refuses the indexing's
+    # eight arguments.
+    monkeypatch.setattr(search_aside, "_index_in_child", math.sqrt)
     preview = services.import_export.preview(exported)
-    with pytest.raises(RuntimeError, match="OSError: disk full"):
+    with pytest.raises(RuntimeError, match="Indexing the search rows failed: TypeError"):
         services.import_export.run(preview.plan)
     assert services.customers.total() == 0
     assert services.customers.count(ListQuery(search="a")) == 0

@@ -20,12 +20,6 @@ TABLES = ("customers", "emails", "phones", "tags", "dates", "search")
 
 
 
-@pytest.fixture
-def forkable() -> None:
-    if not forking.can_fork():  # checked when the test runs: threads come and go
-        pytest.skip("this process has other threads (or is not Linux): it would not fork")
-
-
 def _values(i: int) -> CustomerValues:
     return CustomerValues(
         f"First{i}", "Müller" if i % 2 else "", "" if i % 3 else f"Shown {i}",
@@ -62,7 +56,7 @@ def _stage(folder: Path, in_child: bool) -> dict[str, list[tuple]]:
         staging.discard()
 
 
-@pytest.mark.usefixtures("forkable")
+@pytest.mark.usefixtures("second_process")
 def test_a_child_stages_what_this_process_stages(tmp_path: Path) -> None:
     here = _stage(tmp_path, in_child=False)
     child = _stage(tmp_path, in_child=True)
@@ -71,7 +65,7 @@ def test_a_child_stages_what_this_process_stages(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # both files removed
 
 
-@pytest.mark.usefixtures("forkable")
+@pytest.mark.usefixtures("second_process")
 def test_a_failing_child_makes_finish_raise(tmp_path: Path) -> None:
     staging = StagingFile(tmp_path, in_child=True)
     bad = _values(1)._replace(emails=[(12345, "home")])
@@ -82,7 +76,7 @@ def test_a_failing_child_makes_finish_raise(tmp_path: Path) -> None:
     assert not os.path.exists(staging.path)
 
 
-@pytest.mark.usefixtures("forkable")
+@pytest.mark.usefixtures("second_process")
 def test_discarding_stops_the_child(tmp_path: Path) -> None:
     staging = StagingFile(tmp_path, in_child=True)
     staging.add([(2, _values(2))])
@@ -154,12 +148,13 @@ def test_past_the_limit_nothing_is_noted_and_the_run_asks_sql(
         staging.discard()
 
 
-@pytest.mark.usefixtures("forkable")
 def test_the_pipe_to_the_child_holds_several_batches_and_the_file_has_big_pages(
-        tmp_path: Path) -> None:
+        tmp_path: Path, second_process: str) -> None:
     fcntl = pytest.importorskip("fcntl")
     staging = StagingFile(tmp_path, in_child=True)
     try:
+        kind = forking.SpawnedCall if second_process == "spawned" else forking.ForkedCall
+        assert isinstance(staging._child._child, kind)  # type: ignore[union-attr]
         batches = staging._child._batches  # type: ignore[union-attr]
         assert batches is not None
         assert fcntl.fcntl(batches.fileno(), fcntl.F_GETPIPE_SZ) >= 1024 * 1024

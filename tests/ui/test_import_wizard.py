@@ -57,6 +57,16 @@ def google_file(tmp_path: Path) -> Path:
     ])
 
 
+def own_names_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """The app's own CSV with first name, last name and email columns only."""
+    headers = dict(OWN_COLUMNS)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([headers["first_name"], headers["last_name"], headers["emails"]])
+        writer.writerows(rows)
+    return path
+
+
 def open_wizard(qtbot, window):
     window.show_section(CUSTOMERS)
     qtbot.mouseClick(window.customers.import_button, Qt.MouseButton.LeftButton)
@@ -245,13 +255,8 @@ def test_cancel_leaves_the_database_unchanged(qtbot, make_window, services, tmp_
     add_customer(services, "Already", "Here")
     window = make_window()
     rows = 30_000  # 15 batches of 2,000: the cancel lands long before the last one
-    path = tmp_path / "big.csv"
-    headers = dict(OWN_COLUMNS)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([headers["first_name"], headers["last_name"], headers["emails"]])
-        for i in range(rows):
-            writer.writerow([f"First{i}", f"Last{i}", f"person{i}@example.com"])
+    path = own_names_file(tmp_path / "big.csv", [
+        (f"First{i}", f"Last{i}", f"person{i}@example.com") for i in range(rows)])
     wizard = open_wizard(qtbot, window)
     choose_file(qtbot, wizard, path)
     assert wizard.format_label.text() == "Recognised: CRM Companion CSV (this app's own export)"
@@ -280,3 +285,43 @@ def test_cancel_leaves_the_database_unchanged(qtbot, make_window, services, tmp_
                                     "as they were.")
     assert services.customers.total() == 1
     assert shown_names(window.customers) == ["Already Here"]
+
+
+def test_a_big_file_is_staged_and_indexed_by_spawned_interpreters(
+        qtbot, window, services, tmp_path, monkeypatch):
+    """The wizard works on a worker thread beside Qt's, where the process may not fork: a
+    big file still gets the second core, from spawned interpreters (thresholds lowered)."""
+    from crmcompanion.core import forking
+    from crmcompanion.services import import_export
+    from crmcompanion.store import search_aside
+
+    monkeypatch.setattr(import_export, "SPAWNED_STAGING_BYTES", 0)
+    monkeypatch.setattr(search_aside, "MIN_SPAWNED_ROWS", 100)
+    monkeypatch.setattr(forking, "can_fork", lambda: False)  # as with Qt's threads running
+    spawned: list[str] = []
+    real = forking.SpawnedCall
+
+    class Counted(real):  # type: ignore[misc, valid-type]
+        def __init__(self, function, failure="The child process failed"):
+            spawned.append(function.__name__)
+            super().__init__(function, failure)
+
+    monkeypatch.setattr(forking, "SpawnedCall", Counted)
+    rows = 2_500
+    path = own_names_file(tmp_path / "many.csv", [
+        (f"Zelda{i}", f"Spawn{i:04d}", f"zelda{i}@example.com") for i in range(rows)])
+    wizard = open_wizard(qtbot, window)
+    choose_file(qtbot, wizard, path)
+    assert spawned == ["_write_spawned"]
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    assert wizard.next_button.text() == "Import 2,500 customers"
+    with qtbot.waitSignal(wizard.imported, timeout=60_000):
+        qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    assert spawned == ["_write_spawned", "_index_in_child"]
+    assert wizard.summary_title.text() == "Imported 2,500 customers from many.csv."
+    assert services.customers.total() == rows
+    # The search index the spawned interpreter built finds them.
+    assert [c.last_name for c in services.customers.search("spawn0042")] == ["Spawn0042"]
+    view = window.customers
+    qtbot.keyClicks(view.search, "zelda2499")
+    qtbot.waitUntil(lambda: shown_names(view) == ["Zelda2499 Spawn2499"], timeout=5_000)
