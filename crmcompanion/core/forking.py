@@ -48,11 +48,6 @@ def can_spawn() -> bool:
     return os.name == "posix" and not getattr(sys, "frozen", False) and bool(sys.executable)
 
 
-def can_use_child() -> bool:
-    """A second process can take part of the work: forked (`can_fork`) or spawned."""
-    return can_fork() or can_spawn()
-
-
 class ForkedCall:
     """`function()` run in a forked child; `result()` waits for it and returns its value.
 

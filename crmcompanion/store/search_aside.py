@@ -5,10 +5,11 @@ indexing the search rows is ~0.85 s of it. FTS5 cannot merge an index built else
 one that has rows, but an empty index can be replaced by another one of the same definition:
 its shadow tables (`customer_search_data`, `_idx`, `_content`, `_docsize`) hold nothing else
 than those rows, with the rowids (customer ids) as they are. So when the search index is
-empty (a first import, the usual big one), a forked child (`core.forking`) indexes the staged
-search rows into a scratch file, with the very ids and statement `bulk.insert_staged` would
-use, while the loading connection copies the other rows and rebuilds their indexes; the
-shadow tables are then copied in, in the same transaction (all or nothing, as before).
+empty (a first import, the usual big one), a child process (forked, or spawned where this
+process may not fork: `core.forking`) indexes the staged search rows into a scratch file,
+with the very ids and statement `bulk.insert_staged` would use, while the loading connection
+copies the other rows and rebuilds their indexes; the shadow tables are then copied in, in
+the same transaction (all or nothing, as before).
 
 The loading connection must not index anything itself afterwards: FTS5 keeps the index
 structure it last read in the connection's memory and notices only other connections'

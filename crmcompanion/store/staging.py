@@ -188,7 +188,7 @@ class StagingFile:
     def __init__(self, folder: str | os.PathLike[str] | None = None,
                  in_child: bool = False) -> None:
         """`in_child`: a second process writes the rows (see `_ChildWriter`); only where
-        `core.forking.can_use_child()`."""
+        `core.forking.can_fork()` or `can_spawn()`."""
         remove_stale(folder)
         handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite3", dir=folder)
         os.close(handle)
