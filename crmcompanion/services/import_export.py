@@ -24,12 +24,10 @@ GUI runs `run` on a worker thread, forwards progress by signal and sets the toke
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -43,7 +41,11 @@ from sqlalchemy.orm import Session
 from crmcompanion.core import csv_import, forking
 from crmcompanion.core.atomic_file import replaced_atomically
 from crmcompanion.core.csv_codec import OWN_HEADERS
-from crmcompanion.core.csv_export import ExportOptions, encode_customers, export_lines
+from crmcompanion.core.csv_export import (
+    ExportOptions,
+    encode_customers,
+    export_lines,
+)
 from crmcompanion.core.customer import CustomerDraft, PhoneNumber
 from crmcompanion.core.customer_values import (
     CustomerValues,
@@ -74,11 +76,17 @@ from crmcompanion.core.validation import (
     normalise_phone,
     validate_customer,
 )
-from crmcompanion.core.vcard import VCardVersion, customer_vcard_uid, read_vcard_file, vcard_for
+from crmcompanion.core.vcard import (
+    VCardVersion,
+    customer_vcard_uid,
+    export_uid,
+    read_vcard_file,
+    vcard_for,
+)
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService
-from crmcompanion.store import bulk, search_aside, staging, transfer
+from crmcompanion.store import bulk, export_cells, search_aside, staging, transfer
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store.bulk import paused_gc
@@ -99,6 +107,9 @@ CHILD_STAGING_BYTES: Final = 2 << 20  # files from which a forked child writes t
 SPAWNED_STAGING_BYTES: Final = 8 << 20
 # From this many stored customers a whole-table CSV export is shared with a forked child.
 FORKED_EXPORT_AT = 20_000
+# Where the process may not fork: from this many a spawned interpreter encodes the upper half
+# of a whole-table export (it starts ~0.1 s later: store.export_cells imports no ORM).
+SPAWNED_EXPORT_AT = 30_000
 EXPORT_TICK = 5000  # customers between two progress reports / cancel checks of an export
 PREVIEW_ROWS: Final = 20
 MAX_REPORTED: Final = 1000  # problems and duplicates kept in a preview/result (counts are exact)
@@ -766,54 +777,82 @@ class ImportExportService:
             options.resolved_columns()
         except ValueError as exc:
             raise DomainError(str(exc)) from exc
-        with self._db.read() as session:
-            order = list(ids) if ids is not None else list(transfer.export_ids(session, query))
-            total = len(order)
-            tick = _export_ticker(total, progress, cancel)
-            lines: Iterable[bytes]
-            stored = transfer.stored_customers(session)
-            if transfer.scan_is_cheaper(stored, total):
-                wanted: set[int] | None = set(order)
-                if len(wanted) >= stored:  # everyone: no need to skip anyone
-                    wanted = None
-                by_id = self._encode_scan(session, stored, wanted, options, tick)
-                lines = filter(None, map(by_id.get, order))  # a line is never b""
-            else:
-                lines = (line for _, line in encode_customers(
-                    transfer.iter_export_batches(session, order), options, export_uid, tick,
-                    EXPORT_TICK))
-            count = export_lines(lines, path, options)
+        helper = self._export_helper(options)
+        try:
+            with self._db.read() as session:
+                order = list(ids) if ids is not None else list(
+                    transfer.export_ids(session, query))
+                total = len(order)
+                tick = _export_ticker(total, progress, cancel)
+                lines: Iterable[bytes]
+                stored = transfer.stored_customers(session)
+                if transfer.scan_is_cheaper(stored, total):
+                    wanted: set[int] | None = set(order)
+                    if len(wanted) >= stored:  # everyone: no need to skip anyone
+                        wanted = None
+                    by_id = self._encode_scan(session, stored, wanted, options, tick, helper)
+                    lines = filter(None, map(by_id.get, order))  # a line is never b""
+                else:
+                    lines = (line for _, line in encode_customers(
+                        transfer.iter_export_batches(session, order), options, export_uid, tick,
+                        EXPORT_TICK))
+                count = export_lines(lines, path, options)
+        finally:
+            if helper is not None:  # not needed after all, or an error: stopped
+                helper.kill()
         if progress is not None:
             progress(count, total)
         return ExportResult(Path(path), count)
 
+    def _export_helper(self, options: ExportOptions) -> forking.SpawnedCall | None:
+        """Where this process may not fork (the export dialog's worker thread), a spawned
+        interpreter for part of a big whole-table export, started first: its imports (~0.1 s)
+        then overlap the reading here. None for a small database or custom columns (objects
+        that cannot be sent to it)."""
+        if forking.can_fork() or not forking.can_spawn() or self._db.info.path is None \
+                or not all(isinstance(c, str) for c in options.columns) \
+                or self._customer_count() < SPAWNED_EXPORT_AT:
+            return None
+        return forking.SpawnedCall(export_cells.encode_export_part,
+                                   failure="Exporting failed")
+
     def _encode_scan(self, session: Session, stored: int, wanted: set[int] | None,
-                     options: ExportOptions, tick: Callable[[int], None]) -> dict[int, bytes]:
+                     options: ExportOptions, tick: Callable[[int], None],
+                     helper: forking.SpawnedCall | None = None) -> dict[int, bytes]:
         """The CSV line of every customer (in `wanted`) by id, from whole-table reads.
 
         From FORKED_EXPORT_AT stored customers, where this process may fork, a child reads
         and encodes the upper half of the ids on the other core while this one does the
-        lower half (0.6 instead of 1.1 s for 100,000 customers); same lines either way."""
+        lower half (0.6 instead of 1.1 s for 100,000 customers); same lines either way.
+        Elsewhere a spawned `helper` does the upper half.
+
+        The second process reads in a read transaction of its own, begun a moment after
+        this one's: a customer changed in between is exported as it is then, every line
+        still in one state (and only customers listed here are written)."""
         path = self._db.info.path
-        parts = transfer.halves(session, stored) \
-            if stored >= FORKED_EXPORT_AT and path is not None and forking.can_fork() else None
+        second = helper is not None or (stored >= FORKED_EXPORT_AT and forking.can_fork())
+        parts = transfer.halves(session, stored) if second and path is not None else None
         if parts is None:
             return dict(encode_customers(transfer.iter_whole_export(session, wanted),
                                          options, export_uid, tick, EXPORT_TICK))
         lower, upper = parts
+        last_contact = transfer.last_contact_query()
+        args = (str(path), None if wanted is None else {
+            i for i in wanted if upper[0] <= i <= upper[1]}, *upper, list(options.columns),
+            options.delimiter, options.bom, last_contact)
         cursor = session.connection().connection.cursor()
         cursor.execute("SELECT 1 FROM customers LIMIT 1")  # this snapshot is held from here
-
-        def upper_half() -> dict[int, bytes]:
-            assert path is not None
-            with transfer.forked_reader(path) as child_cursor:
-                return dict(encode_customers(transfer.iter_export_part(
-                    child_cursor, wanted, upper), options, export_uid))
-
+        child: forking.ForkedCall | forking.SpawnedCall
+        if helper is not None:
+            child = helper
+            helper.call(*args)
+        else:
+            child = forking.ForkedCall(partial(export_cells.encode_export_part, *args))
         try:
-            with forking.ForkedCall(upper_half) as child:
-                by_id = dict(encode_customers(transfer.iter_export_part(cursor, wanted, lower),
-                                              options, export_uid, tick, EXPORT_TICK))
+            with child:
+                by_id = dict(encode_customers(
+                    export_cells.iter_export_part(cursor, wanted, lower, last_contact), options,
+                    export_uid, tick, EXPORT_TICK))
                 by_id.update(child.result())  # type: ignore[call-overload]
         finally:
             cursor.close()
@@ -910,19 +949,6 @@ _YEARLY_OCCASIONS: Final = frozenset({Occasion.BIRTHDAY, Occasion.WEDDING_ANNIVE
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-_UID_PREFIX: Final = uuid.NAMESPACE_URL.bytes + b"crmcompanion:customer:"
-# The variant nibble of a uuid5: the hash's nibble with its top bits set to 10.
-_UID_VARIANT: Final = {f"{n:x}": f"{8 | (n & 3):x}" for n in range(16)}
-
-
-def export_uid(customer_id: int) -> str:
-    """`customer_vcard_uid(customer_id)` without the UUID object: uuid5 spelled out (SHA-1 of
-    namespace + name, version nibble 5, variant bits 10), a quarter of the cost per row."""
-    x = hashlib.sha1(  # uuid5 is defined on SHA-1
-        _UID_PREFIX + str(customer_id).encode()).hexdigest()
-    return f"urn:uuid:{x[:8]}-{x[8:12]}-5{x[13:16]}-{_UID_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 def _guess_format(path: str) -> str:

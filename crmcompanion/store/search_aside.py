@@ -115,7 +115,7 @@ def _index_in_child(path: str, stage_path: str, definition: str, first_id: int,
                     settings: Settings) -> int:  # pragma: no cover - runs in the child
     """Index the staged rows into the scratch file at `path`; returns how many."""
     # The staging file is only read (the parent holds its read lock meanwhile, see
-    # transfer.forked_reader for why sharing it is safe).
+    # export_cells.part_reader for why sharing it is safe).
     conn = bulk.open_scratch(path)
     try:
         conn.execute(definition)

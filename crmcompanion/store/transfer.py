@@ -9,29 +9,21 @@ write plain tuples through the DBAPI cursor, in chunks, and never build ORM obje
 from __future__ import annotations
 
 import itertools
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Table, or_, select, text
 from sqlalchemy.orm import Session
 
 from crmcompanion.core import customer as c
-from crmcompanion.core.csv_codec import MULTI_VALUE_SEPARATOR
 from crmcompanion.core.csv_export import (
-    MARK,
-    PROFILE_FIELDS,
-    TRIGGERS,
     ChildCells,
     CustomerBatch,
-    last_contact_text,
-    marked,
 )
 from crmcompanion.store import customers as repo
+from crmcompanion.store import export_cells as cells
 from crmcompanion.store import models as m
 from crmcompanion.store.models import Base
 
@@ -59,23 +51,8 @@ def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[A
         yield values[start:start + size]
 
 
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
 # --- streaming export --------------------------------------------------------------------
 
-_EXPORT_COLUMNS = ", ".join(PROFILE_FIELDS)
-# The child rows every export reads, one statement each; {where} is "" (the whole table) or
-# "WHERE <customer id column> IN (...)". Ordered as the profile shows them.
-_EMAILS_SQL = ("SELECT customer_id, address, label FROM customer_emails {where} "
-               "ORDER BY customer_id, position")
-_PHONES_SQL = ("SELECT customer_id, number, label FROM customer_phones {where} "
-               "ORDER BY customer_id, position")
-_TAGS_SQL = ("SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id "
-             "{where} ORDER BY ct.customer_id, t.name_key")
-_SPECIALS_SQL = ("SELECT customer_id, kind, label, month, day, year FROM special_dates {where} "
-                 "ORDER BY customer_id, id")
 # Above this many customers in the database, an export does not read whole tables (it holds
 # every customer's child cells and line in memory: ~1.5 KB per customer at peak, 150 MB at
 # 100,000): it looks its customers up chunk by chunk (`iter_export_batches`), memory flat.
@@ -84,7 +61,7 @@ SCAN_LIMIT = 200_000
 _SCAN_WHEN_SHARE_AT_LEAST = 8
 
 
-def _last_contact_sql() -> str | None:
+def last_contact_query() -> str | None:
     """Newest interaction per customer, when the interactions table exists in this build."""
     table = Base.metadata.tables.get("interactions")
     if table is None or "customer_id" not in table.c:
@@ -94,16 +71,6 @@ def _last_contact_sql() -> str | None:
             return (f"SELECT customer_id, MAX({name}) FROM interactions {{where}} "
                     "GROUP BY customer_id")
     return None
-
-
-def _parse_stamp(value: object) -> datetime | date | None:
-    if value is None or isinstance(value, datetime | date):
-        return value  # type: ignore[return-value]
-    text_value = str(value)
-    try:
-        return datetime.fromisoformat(text_value)
-    except ValueError:
-        return None
 
 
 def export_ids(session: Session, query: repo.ListQuery) -> Iterator[int]:
@@ -142,30 +109,26 @@ def _id_batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
         yield batch
 
 
-def _in_ids(column: str, n: int) -> str:
-    return f"WHERE {column} IN ({_marks(n)})"
-
-
 def _read_export_chunk(cursor: Any, ids: Sequence[int], last_contact_sql: str | None
                        ) -> _ExportChunk:
     """Everything the exports need about `ids`, in one indexed IN query per table."""
     chunk = _ExportChunk({}, {}, {}, {}, {}, {})
     for part in _chunks(sorted(ids)):  # ascending ids: SQLite reads pages in order
-        where = _in_ids("customer_id", len(part))
+        where = cells.in_ids("customer_id", len(part))
         for row in cursor.execute(
-            f"SELECT {_EXPORT_COLUMNS} FROM customers {_in_ids('id', len(part))}", part
+            f"SELECT {cells.EXPORT_COLUMNS} FROM customers {cells.in_ids('id', len(part))}", part
         ):
             chunk.rows[row[0]] = row
-        for cid, address, label in cursor.execute(_EMAILS_SQL.format(where=where), part):
+        for cid, address, label in cursor.execute(cells.EMAILS_SQL.format(where=where), part):
             chunk.emails.setdefault(cid, []).append((address, label))
-        for cid, number, label in cursor.execute(_PHONES_SQL.format(where=where), part):
+        for cid, number, label in cursor.execute(cells.PHONES_SQL.format(where=where), part):
             chunk.phones.setdefault(cid, []).append((number, label))
         for cid, name in cursor.execute(
-            _TAGS_SQL.format(where=_in_ids("ct.customer_id", len(part))), part
+            cells.TAGS_SQL.format(where=cells.in_ids("ct.customer_id", len(part))), part
         ):
             chunk.tags.setdefault(cid, []).append(name)
         for cid, kind, label, month, day, year in cursor.execute(
-            _SPECIALS_SQL.format(where=where), part
+            cells.SPECIALS_SQL.format(where=where), part
         ):
             chunk.specials.setdefault(cid, []).append((kind, label, month, day, year))
         if last_contact_sql is not None:
@@ -182,7 +145,7 @@ def iter_export_records(
     Memory stays flat: only one chunk of customers and their child rows is held at a time.
     """
     cursor = session.connection().connection.cursor()
-    last_contact_sql = _last_contact_sql()
+    last_contact_sql = last_contact_query()
     Draft, Email, Phone, Special = c.CustomerDraft, c.EmailAddress, c.PhoneNumber, c.SpecialDate
     Address = c.PostalAddress
     statuses = {s.value: s for s in c.Status}
@@ -214,106 +177,13 @@ def iter_export_records(
                     source_uid=r[16],
                 )
                 stamp = data.contacts.get(cid)
-                yield cid, draft, _parse_stamp(stamp) if stamp is not None else None
+                yield cid, draft, cells.parse_stamp(stamp) if stamp is not None else None
     finally:
         cursor.close()
 
 
 # The special dates as cells: the date formatted by SQLite as format_date_parts does (printf's
 # %02d is Python's :02d), which costs a tenth of a Python call per row.
-_SPECIAL_CELLS_SQL = (
-    "SELECT customer_id, kind, label, CASE WHEN year IS NULL "
-    "THEN printf('--%02d-%02d', month, day) ELSE printf('%04d-%02d-%02d', year, month, day) END "
-    "FROM special_dates {where} ORDER BY customer_id, id")
-
-
-# First and last customer id of a part of a whole-table export.
-IdRange = tuple[int, int]
-_IN_RANGE = "WHERE {column} BETWEEN ? AND ?"
-# A whole-table export reads the tags one by one up to this many tags (a query each).
-_TAGS_ONE_BY_ONE = 200
-_TAG_NAMES_SQL = "SELECT id, name FROM tags ORDER BY name_key"
-_TAG_MEMBERS_SQL = "SELECT customer_id FROM customer_tags WHERE tag_id = ?"
-
-
-def _read_child_cells(cursor: Any, into: ChildCells, ids: Sequence[int] | None,
-                      last_contact_sql: str | None, id_range: IdRange | None = None) -> None:
-    """Add the child cells of `ids` (None: of every customer, one scan per table, or of the
-    customers in `id_range`) to `into`.
-
-    The hot loop of an export: a first value is stored (marked when a spreadsheet would run
-    it: MARK in front for a trigger, `marked` deciding for a "'"), any further one appended,
-    so nothing is built per customer that is not a cell."""
-    sep, triggers, mark, quoted = MULTI_VALUE_SEPARATOR, TRIGGERS, MARK, marked
-    params: Sequence[int] = ids if ids is not None else id_range or ()
-    where = _in_ids("customer_id", len(ids)) if ids is not None else (
-        _IN_RANGE.format(column="customer_id") if id_range else "")
-    for sql, values, labels in ((_EMAILS_SQL, into.emails, into.email_labels),
-                                (_PHONES_SQL, into.phones, into.phone_labels)):
-        for cid, value, label in cursor.execute(sql.format(where=where), params):
-            if cid in values:
-                values[cid] += sep + value
-                labels[cid] += sep + label
-                continue
-            first = value[:1]
-            values[cid] = mark + value if first in triggers else (
-                quoted(value) if first == "'" else value)
-            first = label[:1]
-            labels[cid] = mark + label if first in triggers else (
-                quoted(label) if first == "'" else label)
-    tags = into.tags
-    tag_names = cursor.execute(_TAG_NAMES_SQL).fetchall() if ids is None else None
-    if tag_names is not None and len(tag_names) <= _TAGS_ONE_BY_ONE:
-        # Tag by tag in name order, each from its own index range: every customer's names
-        # then come in order without the join and the sort (0.04 instead of 0.09 s).
-        members = _TAG_MEMBERS_SQL + (" AND customer_id BETWEEN ? AND ?" if id_range else "")
-        for tag_id, name in tag_names:
-            first = name[:1]
-            alone = mark + name if first in triggers else (quoted(name) if first == "'" else name)
-            more = sep + name
-            for (cid,) in cursor.execute(members, (tag_id, *params)):
-                if cid in tags:
-                    tags[cid] += more
-                else:
-                    tags[cid] = alone
-    else:
-        tag_where = _in_ids("ct.customer_id", len(ids)) if ids is not None else (
-            _IN_RANGE.format(column="ct.customer_id") if id_range else "")
-        for cid, name in cursor.execute(_TAGS_SQL.format(where=tag_where), params):
-            if cid in tags:
-                tags[cid] += sep + name
-            else:
-                first = name[:1]
-                tags[cid] = mark + name if first in triggers else (
-                    quoted(name) if first == "'" else name)
-    birthday, custom = c.SpecialDateKind.BIRTHDAY.value, c.SpecialDateKind.CUSTOM.value
-    birthdays, anniversaries, customs = (
-        into.birthday, into.wedding_anniversary, into.special_dates)
-    for cid, kind, label, when in cursor.execute(
-        _SPECIAL_CELLS_SQL.format(where=where), params
-    ):
-        if kind == custom:
-            item = f"{when} {label}" if label else when
-            if cid in customs:
-                customs[cid] += sep + item
-            else:  # a date starts with a digit, or with "--" when it has no year
-                customs[cid] = mark + item if item[0] == "-" else item
-        elif kind == birthday:
-            if cid not in birthdays:
-                birthdays[cid] = mark + when if when[0] == "-" else when
-        elif cid not in anniversaries:
-            anniversaries[cid] = mark + when if when[0] == "-" else when
-    if last_contact_sql is not None:
-        contacts = into.last_contact
-        for cid, stamp in cursor.execute(last_contact_sql.format(where=where), params):
-            # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff": the cell is its first 16
-            # characters; anything else takes the general (and slower) way.
-            if type(stamp) is str and len(stamp) == 26 and stamp[10] == " ":
-                contacts[cid] = stamp[:16]
-            else:
-                contacts[cid] = quoted(last_contact_text(_parse_stamp(stamp)))
-
-
 def stored_customers(session: Session) -> int:
     (count,) = session.connection().exec_driver_sql("SELECT count(*) FROM customers").one()
     return int(count)
@@ -333,45 +203,12 @@ def iter_whole_export(session: Session, wanted: set[int] | None = None
     in memory meanwhile (see SCAN_LIMIT)."""
     cursor = session.connection().connection.cursor()
     try:
-        yield from iter_export_part(cursor, wanted, None)
+        yield from cells.iter_export_part(cursor, wanted, None, last_contact_query())
     finally:
         cursor.close()
 
 
-def iter_export_part(cursor: Any, wanted: set[int] | None, id_range: IdRange | None
-                     ) -> Iterator[CustomerBatch]:
-    """`iter_whole_export` on a DBAPI cursor, of the customers in `id_range` (None: all)."""
-    children = ChildCells.empty()
-    _read_child_cells(cursor, children, None, _last_contact_sql(), id_range)
-    where = _IN_RANGE.format(column="id") if id_range else ""
-    rows: Iterable[tuple[Any, ...]] = cursor.execute(
-        f"SELECT {_EXPORT_COLUMNS} FROM customers {where} ORDER BY id", id_range or ())
-    if wanted is not None:
-        rows = (r for r in rows if r[0] in wanted)
-    yield rows, children
-
-
-@contextmanager
-def forked_reader(path: Path) -> Iterator[Any]:
-    """A cursor of a read-only connection of its own to the database file, for reading a
-    part of an export in a child forked (`core.forking`) while the parent holds its read
-    transaction open.
-
-    Why that is safe for a read: the child's locks on the file are counted together with the
-    parent's (SQLite keeps one lock record per file per process, and the child has a copy of
-    the parent's); a lock the parent holds is not taken again at the OS level, but the parent
-    holds it, unreleased, until it has the child's result. A lock the parent does not hold
-    (a newer snapshot's read mark) is taken for real. Nothing is ever written here."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        cursor = connection.cursor()
-        cursor.execute("BEGIN")  # one snapshot for every table read
-        yield cursor
-    finally:
-        connection.close()
-
-
-def halves(session: Session, count: int) -> tuple[IdRange, IdRange] | None:
+def halves(session: Session, count: int) -> tuple[cells.IdRange, cells.IdRange] | None:
     """The ids of the `count` stored customers cut in two ranges of equal counts (None when
     fewer than two)."""
     if count < 2:
@@ -389,16 +226,16 @@ def iter_export_batches(session: Session, ids: Iterable[int], chunk: int = EXPOR
     for `csv_export.encode_customers`, chunk by chunk: memory stays flat. The same cells
     `iter_whole_export` gives."""
     cursor = session.connection().connection.cursor()
-    last_contact_sql = _last_contact_sql()
+    last_contact_sql = last_contact_query()
     try:
         for pending in _id_batches(ids, chunk):
             children = ChildCells.empty()
             rows: dict[int, tuple[Any, ...]] = {}
             for part in _chunks(sorted(pending)):  # ascending ids: SQLite reads pages in order
                 rows.update((r[0], r) for r in cursor.execute(
-                    f"SELECT {_EXPORT_COLUMNS} FROM customers {_in_ids('id', len(part))}",
+                    f"SELECT {cells.EXPORT_COLUMNS} FROM customers {cells.in_ids('id', len(part))}",
                     part))
-                _read_child_cells(cursor, children, part, last_contact_sql)
+                cells.read_child_cells(cursor, children, part, last_contact_sql)
             yield [rows[cid] for cid in pending if cid in rows], children
     finally:
         cursor.close()
@@ -421,7 +258,7 @@ def _first_ids(session: Session, table: str, key: str, id_column: str,
     try:
         for part in _chunks(wanted):
             for value, cid in cursor.execute(
-                f"SELECT {key}, {id_column} FROM {table} WHERE {key} IN ({_marks(len(part))}) "
+                f"SELECT {key}, {id_column} FROM {table} WHERE {key} IN ({cells.marks(len(part))}) "
                 f"ORDER BY {id_column}", part,
             ):
                 found.setdefault(value, cid)
@@ -451,7 +288,7 @@ def display_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     try:
         for part in _chunks(wanted):
             found.update(cursor.execute(
-                f"SELECT id, display_name FROM customers WHERE id IN ({_marks(len(part))})",
+                f"SELECT id, display_name FROM customers WHERE id IN ({cells.marks(len(part))})",
                 part))
     finally:
         cursor.close()
@@ -504,7 +341,7 @@ def delete_customers(session: Session, ids: Sequence[int]) -> None:
     cursor = session.connection().connection.cursor()
     try:
         for part in _chunks(list(ids)):
-            marks = _marks(len(part))
+            marks = cells.marks(len(part))
             cursor.execute(f"DELETE FROM customer_search WHERE rowid IN ({marks})", part)
             cursor.execute(f"DELETE FROM customers WHERE id IN ({marks})", part)
     finally:
@@ -669,7 +506,7 @@ def duplicate_candidates(session: Session, ids: Sequence[int]
         for part in _chunks(list(ids)):
             for cid, name, company, email, phone, archived in cursor.execute(
                 "SELECT id, display_name, company, primary_email, primary_phone, "
-                f"archived_at IS NOT NULL FROM customers WHERE id IN ({_marks(len(part))})",
+                f"archived_at IS NOT NULL FROM customers WHERE id IN ({cells.marks(len(part))})",
                 part,
             ):
                 found[cid] = (cid, name, company, email, phone, bool(archived))

@@ -31,10 +31,11 @@ from crmcompanion.core.customer import (
     SpecialDate,
     SpecialDateKind,
 )
+from crmcompanion.core.vcard import export_uid
 from crmcompanion.services import import_export
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo
-from crmcompanion.services.import_export import CancelToken, ImportCancelled, export_uid
+from crmcompanion.services.import_export import CancelToken, ImportCancelled
 from crmcompanion.store import transfer
 from crmcompanion.store.customers import ListQuery, SortColumn
 
@@ -104,17 +105,32 @@ class _CountedFork(forking.ForkedCall):
         super().__init__(function)
 
 
-@pytest.fixture(params=["whole tables", "chunked", "two processes"])
+class _CountedSpawn(forking.SpawnedCall):
+    made = 0
+
+    def __init__(self, function: Callable[..., object], failure: str) -> None:
+        type(self).made += 1
+        super().__init__(function, failure)
+
+
+@pytest.fixture(params=["whole tables", "chunked", "two processes", "spawned"])
 def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if request.param == "chunked":
         monkeypatch.setattr(transfer, "SCAN_LIMIT", 0)
     if request.param == "whole tables":
         monkeypatch.setattr(import_export, "FORKED_EXPORT_AT", 10**9)
+        monkeypatch.setattr(import_export, "SPAWNED_EXPORT_AT", 10**9)
     if request.param == "two processes":
         if not forking.can_fork():  # checked when the test runs: threads come and go
             pytest.skip("this process has other threads: it may not fork")
         monkeypatch.setattr(import_export, "FORKED_EXPORT_AT", 2)
         monkeypatch.setattr(forking, "ForkedCall", _CountedFork)
+    if request.param == "spawned":  # the export dialog's way: a worker thread beside Qt's
+        if not forking.can_spawn():
+            pytest.skip("no spawned interpreters here")
+        monkeypatch.setattr(forking, "can_fork", lambda: False)
+        monkeypatch.setattr(import_export, "SPAWNED_EXPORT_AT", 2)
+        monkeypatch.setattr(forking, "SpawnedCall", _CountedSpawn)
     yield str(request.param)
 
 
@@ -131,12 +147,15 @@ def test_cell_export_is_byte_identical_to_the_draft_export(
         varied: Services, tmp_path: Path, path: str, options: ExportOptions) -> None:
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
     _old_export(varied, old, ALL, options)
-    forks_before = _CountedFork.made
+    forks_before, spawns_before = _CountedFork.made, _CountedSpawn.made
     result = varied.import_export.export_csv(new, ALL, options)
     assert result.count == 2005
     assert new.read_bytes() == old.read_bytes()
-    # With two processes, the child really wrote the upper half of the lines.
+    # With two processes, the child really wrote the upper part of the lines (spawned: not
+    # with a custom column object, which cannot be sent to another interpreter).
     assert _CountedFork.made == forks_before + (path == "two processes")
+    plain = all(isinstance(c, str) for c in options.columns)
+    assert _CountedSpawn.made == spawns_before + (path == "spawned" and plain)
 
 
 @pytest.mark.parametrize("query", [
@@ -189,7 +208,7 @@ def test_cancel_leaves_no_file_and_progress_is_reported(
     assert seen == [(500, 2005)]
     seen.clear()
     varied.import_export.export_csv(target, ALL, progress=lambda *done: seen.append(done))
-    if path == "two processes":  # this process counts its own half of the customers
+    if path in ("two processes", "spawned"):  # this process counts its own part
         assert seen == [(500, 2005), (1000, 2005), (2005, 2005)]
     else:
         assert seen == [(500, 2005), (1000, 2005), (1500, 2005), (2000, 2005), (2005, 2005)]
