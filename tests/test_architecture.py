@@ -18,3 +18,15 @@ def test_import_linter_contracts_hold() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 3 kept, 0 broken." in result.stdout
+
+
+def test_what_spawned_helpers_run_imports_no_orm() -> None:
+    """The import wizard's and export dialog's spawned helpers (core.forking.SpawnedCall) must
+    start fast: the modules they run may not pull SQLAlchemy in (~0.4 s of imports)."""
+    modules = ("crmcompanion.store.staging", "crmcompanion.store.search_aside",
+               "crmcompanion.store.export_cells")
+    code = (f"import sys; import {', '.join(modules)}; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'PySide6')))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == "[]"

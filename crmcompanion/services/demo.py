@@ -38,6 +38,7 @@ from crmcompanion.services.changes import Changed
 from crmcompanion.store import bulk
 from crmcompanion.store import customers as customer_repo
 from crmcompanion.store import models as m
+from crmcompanion.store import rows as store_rows
 from crmcompanion.store.database import Database, utcnow
 
 FIRST_NAMES = (
@@ -372,7 +373,7 @@ def generate_drafts(count: int, today: date, seed: int = 1) -> list[CustomerDraf
 
 def _rows(
     specs: list[_Spec], first_id: int, stamp: str, staff_id: int | None, tag_ids: dict[str, int]
-) -> bulk.BulkRows:
+) -> store_rows.BulkRows:
     """The rows `bulk.rows_from_drafts` makes of these customers' drafts (a test checks),
     without building drafts: names, sort keys and flags are computed once per distinct value."""
     rows = _table_rows(specs, first_id, stamp, staff_id, tag_ids)
@@ -398,13 +399,13 @@ def _city_phones() -> dict[str, tuple[int, str, str]]:
     return city_phone
 
 
-def _search_rows(specs: list[_Spec], first_id: int) -> list[bulk.Row]:
-    """The search-index rows (bulk.BulkRows.search) of these customers.
+def _search_rows(specs: list[_Spec], first_id: int) -> list[store_rows.Row]:
+    """The search-index rows (store_rows.BulkRows.search) of these customers.
 
     The phone column is `core.text.phone_tokens` of the one number: the trigrams of its
     international digits (those within the city's prefix computed once per city), a run end,
     its national form, a run end."""
-    search: list[bulk.Row] = []
+    search: list[store_rows.Row] = []
     append = search.append
     names: dict[tuple[str, str], str] = {}
     flag_cache: dict[tuple[str, str], str] = {}
@@ -422,12 +423,12 @@ def _search_rows(specs: list[_Spec], first_id: int) -> list[bulk.Row]:
         )
         search_name = names.get((first, last))
         if search_name is None:
-            search_name = names[(first, last)] = customer_repo.search_name(
+            search_name = names[(first, last)] = store_rows.search_name(
                 f"{first} {last}", first, last
             )
         flags = flag_cache.get((status, kind))
         if flags is None:
-            flags = flag_cache[(status, kind)] = customer_repo.search_flags(status, kind, False)
+            flags = flag_cache[(status, kind)] = store_rows.search_flags(status, kind, False)
         cut, inner, edge, national = phone_parts[city]
         local = phone[cut:]
         digits = edge + local
@@ -443,9 +444,9 @@ def _search_rows(specs: list[_Spec], first_id: int) -> list[bulk.Row]:
 
 def _table_rows(
     specs: list[_Spec], first_id: int, stamp: str, staff_id: int | None, tag_ids: dict[str, int]
-) -> bulk.BulkRows:
+) -> store_rows.BulkRows:
     """Every row but the search index's (`search` stays empty)."""
-    rows = bulk.BulkRows()
+    rows = store_rows.BulkRows()
     customers, emails, phones = rows.customers, rows.emails, rows.phones
     tag_rows, dates = rows.tags, rows.dates
     names: dict[tuple[str, str], tuple[str, str]] = {}
@@ -510,7 +511,7 @@ SUMMARIES: dict[str, tuple[str, ...]] = {
 
 def _history(
     today: date, first_id: int, count: int, seed: int, staff_id: int | None, stamp: str
-) -> list[bulk.Row]:
+) -> list[store_rows.Row]:
     """A year of past conversations: ~80% of customers have 1-3 (mostly 1; ~1.2 per customer
     in all), on weekdays in business hours, so the Today view shows a living business, not
     everyone losing touch: of 100,000 customers ~10% were spoken to in the last week, ~30% in
@@ -538,7 +539,7 @@ def _history(
     per_customer = (1, 1, 1, 1, 1, 2, 2, 3)
     channels = tuple(SUMMARIES)
     channel_weights = (0, 0, 0, 0, 1, 1, 2, 3)  # phone and e-mail most, then SMS, visits
-    rows: list[bulk.Row] = []
+    rows: list[store_rows.Row] = []
     append = rows.append
     for cid in range(first_id, first_id + count):
         if r() >= 0.8:
@@ -591,13 +592,13 @@ def fill_demo(
             tag_ids = customer_repo.ensure_tags(session, {t for spec in specs for t in spec[11]})
             stamp = bulk.iso_timestamp(utcnow())
 
-            def parts() -> Iterator[bulk.BulkRows]:
+            def parts() -> Iterator[store_rows.BulkRows]:
                 # Made while SQLite indexes the search rows, in a child process or a worker
                 # thread (see bulk.StagedParts, bulk.insert_rows_while_building); plain data
                 # in, plain rows out. The history comes apart, to be copied in while the
                 # customers' indexes are built.
                 yield _table_rows(specs, first_id, stamp, staff_id, tag_ids)
-                yield bulk.BulkRows(
+                yield store_rows.BulkRows(
                     interactions=_history(today, first_id, count, seed, staff_id, stamp)
                 )
 
@@ -611,9 +612,9 @@ def fill_demo(
     return Changed(customer_list=True, tags=True, touchpoints=True, interactions=True)
 
 
-def _joined(parts: Iterator[bulk.BulkRows]) -> bulk.BulkRows:
+def _joined(parts: Iterator[store_rows.BulkRows]) -> store_rows.BulkRows:
     """The parts' rows as one BulkRows (each table's rows come from one part)."""
-    joined = bulk.BulkRows()
+    joined = store_rows.BulkRows()
     for part in parts:
         for name, rows in vars(part).items():
             if rows:

@@ -31,7 +31,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -39,51 +39,25 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from crmcompanion.core.customer import Channel, CustomerDraft, Kind, SpecialDateKind, Status
-from crmcompanion.core.customer_values import CustomerValues, values_of
-from crmcompanion.core.text import digits, indexable, phone_search_text, sort_key
+from crmcompanion.core.customer import CustomerDraft
+from crmcompanion.core.customer_values import values_of
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as tp_repo
 from crmcompanion.store.database import Database
+from crmcompanion.store.rows import (
+    CUSTOMER_COLUMNS,
+    BulkRows,
+    Row,
+    open_scratch,
+    rows_from_values,
+)
 
-if TYPE_CHECKING:  # search_aside builds on staging, which builds on this module
+if TYPE_CHECKING:  # for the annotation only
     from crmcompanion.store.search_aside import SearchAside
 
 logger = logging.getLogger(__name__)
 
-CUSTOMER_COLUMNS = (
-    "id",
-    "first_name",
-    "last_name",
-    "display_name",
-    "company",
-    "sort_name",
-    "sort_company",
-    "primary_email",
-    "primary_phone",
-    "tags_text",
-    "street",
-    "city",
-    "region",
-    "postcode",
-    "country",
-    "status",
-    "kind",
-    "key_account",
-    "preferred_channel",
-    "customer_since",
-    "notes",
-    "source_uid",
-    "do_not_contact",
-    "cadence_days",
-    "archived_at",
-    "created_at",
-    "updated_at",
-    "created_by_id",
-    "updated_by_id",
-    "version",
-)
 _INSERT_CUSTOMER = (
     f"INSERT INTO customers ({', '.join(CUSTOMER_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in CUSTOMER_COLUMNS)})"
@@ -166,26 +140,6 @@ def iso_timestamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-Row = tuple[object, ...]
-
-
-@dataclass
-class BulkRows:
-    """Plain row tuples for every table a bulk load fills, in the column orders below.
-
-    `customers` follow `CUSTOMER_COLUMNS`; `search` is (rowid, name, company, emails, phones,
-    tags, notes, flags); `interactions` follow `_INTERACTION_COLUMNS`.
-    """
-
-    customers: list[Row] = field(default_factory=list)
-    emails: list[Row] = field(default_factory=list)
-    phones: list[Row] = field(default_factory=list)
-    tags: list[Row] = field(default_factory=list)
-    dates: list[Row] = field(default_factory=list)
-    search: list[Row] = field(default_factory=list)
-    interactions: list[Row] = field(default_factory=list)
-
-
 _INTERACTION_COLUMNS = (
     "customer_id", "occurred_at", "occurred_on", "channel", "staff_id", "summary", "created_at",
 )
@@ -194,96 +148,6 @@ _INTERACTION_COLUMNS = (
 def next_customer_id(session: Session) -> int:
     """The first id a bulk load in this (write) transaction gives its customers."""
     return (session.scalar(select(func.max(m.Customer.id))) or 0) + 1
-
-
-# The customers columns a customer's values fill; the rest (do_not_contact ... version) are
-# the same for every new customer but the load's stamp and staff.
-DATA_COLUMNS = CUSTOMER_COLUMNS[1:22]
-
-
-# Enum member -> its value: `.value` is a descriptor call, ~10x a dict lookup.
-ENUM_VALUES: dict[object, str] = {
-    member: member.value for enum in (Status, Kind, Channel, SpecialDateKind) for member in enum
-}
-
-
-# Tag lists seen in bulk loads (a file's rows share a few hundred; batches come 1,000 rows at a
-# time) with their texts (`_tag_texts`); bounded, so odd files cannot grow it for ever.
-_TAG_LISTS: dict[tuple[str, ...], tuple[str, str, list[tuple[str, str]]]] = {}
-_MAX_TAG_LISTS = 4096
-
-
-def _tag_texts(tags: tuple[str, ...]) -> tuple[str, str, list[tuple[str, str]]]:
-    """A tag list's customers cell, its search text, and its (name, folded name) pairs, once
-    per folded name."""
-    named: dict[str, str] = {}
-    for name in tags:
-        named.setdefault(name.casefold(), name)
-    return ", ".join(tags), indexable(" ".join(tags)), [(n, f) for f, n in named.items()]
-
-
-def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRows:
-    """The rows of validated customers (names stripped, as validation leaves them), ids from
-    `first_id`: `customers` rows are (id, *DATA_COLUMNS) and `tags` rows (id, tag name, folded
-    name), once per folded name; `rows_from_drafts` completes both for the live tables,
-    `store.staging` keeps them so. The customer-since date may also come as its ISO text
-    (as the staging child receives it)."""
-    rows = BulkRows()
-    customers, emails, phones = rows.customers, rows.emails, rows.phones
-    tags, dates, search = rows.tags, rows.dates, rows.search
-    flags: dict[tuple[str, str], str] = {}
-    tag_lists = _TAG_LISTS
-    search_name = repo.search_name
-    value_of = ENUM_VALUES
-    for cid, v in enumerate(values, first_id):
-        (first, last, display, company, v_emails, v_phones, address, v_tags, status, kind,
-         key_account, channel, since, notes, specials, uid) = v
-        # = CustomerDraft.effective_display_name(); validated names are stripped already
-        shown = display or (f"{first} {last}" if first and last else first or last) or company
-        status_value, kind_value = value_of[status], value_of[kind]
-        if v_tags:
-            # A file's rows share a few tag lists: each one's texts are made once.
-            key = v_tags if type(v_tags) is tuple else tuple(v_tags)
-            tag_texts = tag_lists.get(key)
-            if tag_texts is None:
-                tag_texts = _tag_texts(key)
-                if len(tag_lists) < _MAX_TAG_LISTS:
-                    tag_lists[key] = tag_texts
-            tags_text, tags_indexed, named = tag_texts
-            tags += [(cid, name, folded) for name, folded in named]
-        else:
-            tags_text = tags_indexed = ""
-        customers.append((
-            cid, first, last, shown, company, sort_key(shown), sort_key(company),
-            v_emails[0][0] if v_emails else "", v_phones[0][0] if v_phones else "",
-            tags_text, *address, status_value, kind_value, int(key_account),
-            value_of[channel] if channel else None,
-            (since if type(since) is str else since.isoformat()) if since else None,
-            notes, uid,
-        ))
-        for pos, (address_text, label) in enumerate(v_emails):
-            emails.append((cid, pos, label, address_text, address_text.lower()))
-        if v_phones:
-            numbers = [(number, digits(number)) for number, _ in v_phones]
-            for pos, ((number, label), (_, number_digits)) in enumerate(
-                    zip(v_phones, numbers, strict=True)):
-                phones.append((cid, pos, label, number, number_digits))
-        for special_kind, month, day, year, label in specials:
-            # = core.dates.month_day_key: these dates were validated already
-            dates.append((cid, value_of[special_kind], label, month, day, year,
-                          month * 100 + day))
-        flag = flags.get((status_value, kind_value))
-        if flag is None:
-            flag = flags[status_value, kind_value] = repo.search_flags(
-                status_value, kind_value, archived=False)
-        # = repo.search_document of the draft (a test compares them).
-        search.append((
-            cid, search_name(shown, first, last), indexable(company),
-            indexable(" ".join([e[0] for e in v_emails])) if v_emails else "",
-            phone_search_text(numbers) if v_phones else "",
-            tags_indexed, indexable(notes), flag,
-        ))
-    return rows
 
 
 def rows_from_drafts(
@@ -764,16 +628,6 @@ class StagedParts:
                     results.write(json.dumps({"error": f"{type(error).__name__}: {error}"}))
         finally:
             os._exit(code)  # never back into the parent's code (nor its atexit handlers)
-
-
-def open_scratch(path: str | Path) -> sqlite3.Connection:
-    """A connection to a scratch SQLite file (rows staged on their way in, or a search index
-    built aside): no journal and no syncing, since the file is thrown away if anything fails;
-    transactions explicit (isolation_level None). Usable from any thread."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    return conn
 
 
 def _write_stage_file(path: Path, definitions: list[str], part: BulkRows) -> None:

@@ -16,6 +16,7 @@ from crmcompanion.core import customer as c
 from crmcompanion.core.dates import month_day_key
 from crmcompanion.core.text import digits, fts_query, indexable, phone_tokens, sort_key
 from crmcompanion.store import models as m
+from crmcompanion.store.rows import FLAG_MARK, search_name
 
 # Bound parameters per IN (...) list: far below SQLite's 32,766 variables.
 _IN_CHUNK = 5000
@@ -153,12 +154,6 @@ def set_customer_tags(session: Session, customer_id: int, tags: Sequence[str]) -
         session.add(m.CustomerTag(customer_id=customer_id, tag_id=tag_id))
 
 
-def search_name(display: str, first: str, last: str) -> str:
-    """Each name word once: "Anna Müller" + "Anna" + "Müller" indexes two words, not four,
-    while a display name like "Bob" for Robert Smith still finds "robert" and "smith"."""
-    return indexable(" ".join(dict.fromkeys(" ".join((display, first, last)).split())))
-
-
 def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, str]:
     """The FTS row: phones as digit suffixes so any part of a number matches."""
     display = draft.effective_display_name()
@@ -182,17 +177,10 @@ def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, st
 # user's words need no column filter (a column filter cost ~30% on big result sets). The flag
 # phrases themselves are confined to the flags column. A trigger in migration 0001 keeps the
 # flags in step when status, kind or archived_at change.
-FLAG_MARK = "\ue000"
 SEARCH_FLAGS_SQL = (
     "char(57344) || 'status' || {t}.status || ' ' || char(57344) || 'kind' || {t}.kind"
     " || CASE WHEN {t}.archived_at IS NULL THEN '' ELSE ' ' || char(57344) || 'archived' END"
 )
-
-
-def search_flags(status: str, kind: str, archived: bool) -> str:
-    """The flags column for one customer; must equal SEARCH_FLAGS_SQL (a test checks)."""
-    flags = f"{FLAG_MARK}status{status} {FLAG_MARK}kind{kind}"
-    return flags + f" {FLAG_MARK}archived" if archived else flags
 
 
 def _flag(name: str) -> str:

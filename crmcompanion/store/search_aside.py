@@ -27,15 +27,15 @@ from functools import partial
 from pathlib import Path
 
 from crmcompanion.core import forking
-from crmcompanion.store import bulk, staging
+from crmcompanion.store import rows, staging
 
 # The search index's shadow tables that hold its rows (its settings, `_config`, stay).
 _SHADOW_TABLES = ("data", "idx", "content", "docsize")
 SEARCH_TABLE = "customer_search"
 # Below this many new customers indexing them in line costs less than the fork and the copy;
-# a spawned interpreter (where this process may not fork) first spends ~0.35 s importing.
+# a spawned interpreter (where this process may not fork) first spends ~0.07 s starting.
 MIN_ROWS = 10_000
-MIN_SPAWNED_ROWS = 50_000
+MIN_SPAWNED_ROWS = 20_000
 SCHEMA = "search_aside"
 _PREFIX = "crmcompanion-search-"
 # FTS5 settings for the load, (name, value) as `INSERT INTO t(t, rank)` takes them.
@@ -116,7 +116,7 @@ def _index_in_child(path: str, stage_path: str, definition: str, first_id: int,
     """Index the staged rows into the scratch file at `path`; returns how many."""
     # The staging file is only read (the parent holds its read lock meanwhile, see
     # export_cells.part_reader for why sharing it is safe).
-    conn = bulk.open_scratch(path)
+    conn = rows.open_scratch(path)
     try:
         conn.execute(definition)
         conn.execute(f"ATTACH DATABASE ? AS {staging.SCHEMA}", (stage_path,))

@@ -51,7 +51,7 @@ from crmcompanion.core.customer import (
     Status,
 )
 from crmcompanion.core.customer_values import CustomerValues
-from crmcompanion.store.bulk import (
+from crmcompanion.store.rows import (
     DATA_COLUMNS,
     ENUM_VALUES,
     BulkRows,
@@ -286,7 +286,7 @@ class StagingFile:
 
 
 def _open_for_writing(path: str, create: bool) -> sqlite3.Connection:
-    """A scratch connection (`bulk.open_scratch`) in a transaction."""
+    """A scratch connection (`rows.open_scratch`) in a transaction."""
     conn = open_scratch(path)
     if create:
         # Rows only ever appended: bigger pages mean fewer to fill and link (writing 100,000
@@ -304,8 +304,8 @@ def _open_for_writing(path: str, create: bool) -> sqlite3.Connection:
 
 def _wire(values: CustomerValues) -> tuple[object, ...]:
     """The values in types marshal takes: enum members as their values (equal to them as
-    dictionary keys, which is all `bulk.rows_from_values` does with them), the customer-since
-    date as ISO text (which `bulk.rows_from_values` takes as it is)."""
+    dictionary keys, which is all `rows.rows_from_values` does with them), the customer-since
+    date as ISO text (which `rows.rows_from_values` takes as it is)."""
     plain = ENUM_VALUES
     (first, last, display, company, emails, phones, address, tags, status, kind, key_account,
      channel, since, notes, specials, uid) = values

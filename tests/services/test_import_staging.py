@@ -20,6 +20,7 @@ from crmcompanion.core.customer import (
     SpecialDateKind,
 )
 from crmcompanion.services.container import Services
+from crmcompanion.store import rows as store_rows
 from crmcompanion.store.customers import ListQuery
 
 HEADER = "First name,Last name,Emails,Phones,Tags,Birthday\r\n"
@@ -163,7 +164,6 @@ def test_a_forked_staging_writer_imports_what_this_process_imports(
         services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from crmcompanion.services import import_export
     from crmcompanion.services.container import open_services
-    from crmcompanion.store import bulk
 
     if not forking.can_fork():
         pytest.skip("this process has other threads (or is not Linux): it would not fork")
@@ -179,7 +179,7 @@ def test_a_forked_staging_writer_imports_what_this_process_imports(
         result = target.import_export.run(preview.plan, skip_invalid=True)
         with target.db.read() as session:
             # Customers without their time stamps (the import's clock is the real one).
-            columns = ", ".join(("id", *bulk.DATA_COLUMNS))
+            columns = ", ".join(("id", *store_rows.DATA_COLUMNS))
             tables = {t: session.execute(text(f"SELECT {columns if t == 'customers' else '*'} "
                                               f"FROM {t} ORDER BY 1")).all()
                       for t in ("customers", "customer_emails", "customer_phones",

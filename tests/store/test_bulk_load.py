@@ -17,6 +17,7 @@ from crmcompanion.services import demo
 from crmcompanion.services.container import Services
 from crmcompanion.store import bulk
 from crmcompanion.store import customers as customer_repo
+from crmcompanion.store import rows as store_rows
 
 TODAY = date(2026, 11, 22)
 STAMP = "2026-11-22 09:00:00.000000"
@@ -51,11 +52,11 @@ def _load(services: Services, how: str, count: int = 400) -> None:
         if how == "thread":
             bulk.insert_rows_while_building(session, rows.search, lambda: rows)
         elif how == "child":
-            customers_part = bulk.BulkRows(
+            customers_part = store_rows.BulkRows(
                 customers=rows.customers, emails=rows.emails, phones=rows.phones,
                 tags=rows.tags, dates=rows.dates,
             )
-            history_part = bulk.BulkRows(interactions=rows.interactions)
+            history_part = store_rows.BulkRows(interactions=rows.interactions)
             with bulk.StagedParts(services.db) as stage, stage.running(
                 session, lambda: iter((customers_part, history_part))
             ):
@@ -101,8 +102,8 @@ def test_a_failing_child_rolls_the_whole_load_back_and_leaves_no_files(
     (tmp_path / "scratch").mkdir()
     specs = demo._specs(50, TODAY, 5)
 
-    def parts() -> Iterator[bulk.BulkRows]:
-        yield bulk.BulkRows()
+    def parts() -> Iterator[store_rows.BulkRows]:
+        yield store_rows.BulkRows()
         raise RuntimeError("made up in the child")
 
     with (
@@ -124,7 +125,7 @@ def test_a_failing_child_rolls_the_whole_load_back_and_leaves_no_files(
 def test_a_failing_build_rolls_the_whole_load_back(services: Services) -> None:
     specs = demo._specs(50, TODAY, 5)
 
-    def build() -> bulk.BulkRows:
+    def build() -> store_rows.BulkRows:
         raise RuntimeError("made up")
 
     with pytest.raises(RuntimeError, match="made up"), services.db.write() as session:
@@ -160,7 +161,7 @@ def test_bulk_rows_index_what_a_single_save_indexes() -> None:
     drafts = [validate_customer(d, "DE") for d in drafts]  # bulk rows are of validated ones
     rows = bulk.rows_from_values([values_of(d) for d in drafts], 7)
     expected = [(7 + i, *customer_repo.search_document(d),
-                 customer_repo.search_flags(d.status.value, d.kind.value, archived=False))
+                 store_rows.search_flags(d.status.value, d.kind.value, archived=False))
                 for i, d in enumerate(drafts)]
     assert rows.search == expected
     assert [c[3] for c in rows.customers] == [d.effective_display_name() for d in drafts]

@@ -24,6 +24,7 @@ from crmcompanion.core.text import fold, fts_query
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.store import customers as repo
+from crmcompanion.store import rows as store_rows
 from crmcompanion.store.customers import ListQuery, SortColumn
 
 N = 600
@@ -188,15 +189,15 @@ def test_flags_written_by_python_and_by_the_trigger_agree(filled: Services) -> N
         indexed = session.scalar(text("SELECT count(*) FROM customer_search"))
     assert len(rows) == N == indexed
     assert {r[3] for r in rows} >= {
-        repo.search_flags("lost", "external", True),
-        repo.search_flags("active", "internal", False),
+        store_rows.search_flags("lost", "external", True),
+        store_rows.search_flags("active", "internal", False),
     }
     for status, kind, archived, stored, from_sql in rows:
-        assert stored == from_sql == repo.search_flags(status, kind, bool(archived))
+        assert stored == from_sql == store_rows.search_flags(status, kind, bool(archived))
 
 
 def test_user_words_never_match_the_flags(filled: Services) -> None:
-    for word in ("archived", "statuslost", "kindinternal", "status", repo.FLAG_MARK + "kind"):
+    for word in ("archived", "statuslost", "kindinternal", "status", store_rows.FLAG_MARK + "kind"):
         assert filled.customers.count(ListQuery(search=word, archived=None)) == 0
         assert filled.customers.search(word, include_archived=True) == []
 
@@ -290,7 +291,7 @@ def test_fold_is_used_for_list_sorting(phones: Services) -> None:
 
 def test_flag_text_typed_into_notes_does_not_act_as_a_flag(phones: Services) -> None:
     anna = phones.customers.search("anna")[0]
-    fake = f"{repo.FLAG_MARK}archived {repo.FLAG_MARK}statuslead"
+    fake = f"{store_rows.FLAG_MARK}archived {store_rows.FLAG_MARK}statuslead"
     draft = CustomerDraft(**{**anna.to_draft().__dict__, "notes": fake})
     phones.customers.update(anna.id, draft, anna.version)
     assert phones.customers.count(ListQuery(search="anna")) == 1
