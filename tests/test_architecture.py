@@ -30,3 +30,13 @@ def test_what_spawned_helpers_run_imports_no_orm() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_app_module_imports_no_phone_library_at_start() -> None:
+    """phonenumbers costs ~20 ms to import: the first paint does without it (parsing a
+    number imports it on first use)."""
+    code = ("import sys; import crmcompanion.app, crmcompanion.services.container; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'phonenumbers'))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == "[]"

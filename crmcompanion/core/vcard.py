@@ -21,7 +21,6 @@ export: both formats use the same line grammar.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import logging
 import os
 import quopri
@@ -749,20 +748,6 @@ def customer_vcard_uid(customer_id: int, namespace: str = "crmcompanion") -> str
     Pass an installation-specific `namespace` if exports from several databases may meet.
     """
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}:customer:{customer_id}"))
-
-
-# `export_uid`: the name hashed after uuid5's namespace, and the variant nibble of a uuid5
-# (the hash's nibble with its top bits set to 10).
-_UID_PREFIX = uuid.NAMESPACE_URL.bytes + b"crmcompanion:customer:"
-_UID_VARIANT = {f"{n:x}": f"{8 | (n & 3):x}" for n in range(16)}
-
-
-def export_uid(customer_id: int) -> str:
-    """`customer_vcard_uid(customer_id)` without the UUID object: uuid5 spelled out (SHA-1 of
-    namespace + name, version nibble 5, variant bits 10), a quarter of the cost per row."""
-    x = hashlib.sha1(  # uuid5 is defined on SHA-1
-        _UID_PREFIX + str(customer_id).encode()).hexdigest()
-    return f"urn:uuid:{x[:8]}-{x[8:12]}-5{x[13:16]}-{_UID_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 def _param_types(version: VCardVersion, *types: str) -> str:

@@ -45,6 +45,7 @@ from crmcompanion.core.csv_export import (
     ExportOptions,
     encode_customers,
     export_lines,
+    export_uid,
 )
 from crmcompanion.core.customer import CustomerDraft, PhoneNumber
 from crmcompanion.core.customer_values import (
@@ -79,7 +80,6 @@ from crmcompanion.core.validation import (
 from crmcompanion.core.vcard import (
     VCardVersion,
     customer_vcard_uid,
-    export_uid,
     read_vcard_file,
     vcard_for,
 )

@@ -26,17 +26,19 @@ from crmcompanion.core.csv_export import (
     ExportColumn,
     ExportOptions,
     encode_customers,
+    export_uid,
     last_contact_text,
     marked,
 )
-from crmcompanion.core.vcard import export_uid
 
 
 def marks(n: int) -> str:
     return ",".join("?" * n)
 
+
 def in_ids(column: str, n: int) -> str:
     return f"WHERE {column} IN ({marks(n)})"
+
 
 def parse_stamp(value: object) -> datetime | date | None:
     if value is None or isinstance(value, datetime | date):
@@ -52,13 +54,13 @@ EXPORT_COLUMNS = ", ".join(PROFILE_FIELDS)
 # The child rows every export reads, one statement each; {where} is "" (the whole table) or
 # "WHERE <customer id column> IN (...)". Ordered as the profile shows them.
 EMAILS_SQL = ("SELECT customer_id, address, label FROM customer_emails {where} "
-               "ORDER BY customer_id, position")
+              "ORDER BY customer_id, position")
 PHONES_SQL = ("SELECT customer_id, number, label FROM customer_phones {where} "
-               "ORDER BY customer_id, position")
+              "ORDER BY customer_id, position")
 TAGS_SQL = ("SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id "
-             "{where} ORDER BY ct.customer_id, t.name_key")
+            "{where} ORDER BY ct.customer_id, t.name_key")
 SPECIALS_SQL = ("SELECT customer_id, kind, label, month, day, year FROM special_dates {where} "
-                 "ORDER BY customer_id, id")
+                "ORDER BY customer_id, id")
 
 SPECIAL_CELLS_SQL = (
     "SELECT customer_id, kind, label, CASE WHEN year IS NULL "
@@ -76,7 +78,7 @@ TAG_MEMBERS_SQL = "SELECT customer_id FROM customer_tags WHERE tag_id = ?"
 
 
 def read_child_cells(cursor: Any, into: ChildCells, ids: Sequence[int] | None,
-                      last_contact_sql: str | None, id_range: IdRange | None = None) -> None:
+                     last_contact_sql: str | None, id_range: IdRange | None = None) -> None:
     """Add the child cells of `ids` (None: of every customer, one scan per table, or of the
     customers in `id_range`) to `into`.
 

@@ -21,6 +21,7 @@ from crmcompanion.core.csv_export import (
     ExportOptions,
     ExportRow,
     export_csv,
+    export_uid,
     marked,
 )
 from crmcompanion.core.customer import (
@@ -31,7 +32,6 @@ from crmcompanion.core.customer import (
     SpecialDate,
     SpecialDateKind,
 )
-from crmcompanion.core.vcard import export_uid
 from crmcompanion.services import import_export
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo

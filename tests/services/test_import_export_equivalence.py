@@ -91,7 +91,8 @@ def test_fast_validation_gives_the_old_drafts_and_problems() -> None:
 
 
 def test_export_uid_is_the_vcard_uid() -> None:
-    from crmcompanion.core.vcard import customer_vcard_uid, export_uid
+    from crmcompanion.core.csv_export import export_uid
+    from crmcompanion.core.vcard import customer_vcard_uid
 
     for cid in [*range(1, 3000), 10**6, 2**40]:
         assert export_uid(cid) == customer_vcard_uid(cid)
