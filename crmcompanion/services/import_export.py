@@ -619,8 +619,12 @@ class ImportExportService:
                     stack.enter_context(bulk.rollback_journal_if_alone(self._db))
                 aside = None
                 if written and search_aside.worth_it(staged.rows):
-                    aside = search_aside.SearchAside(self._db.info.path.parent
-                                                     if self._db.info.path else None)
+                    try:
+                        aside = search_aside.SearchAside(self._db.info.path.parent
+                                                         if self._db.info.path else None)
+                    except OSError as error:  # no interpreter to spawn: indexed in line
+                        logger.warning("Indexing the import's search rows here: %s", error)
+                if aside is not None:
                     stack.callback(aside.close)
                     # The loading connection holds the FTS5 structure it last read and the
                     # scratch file attached (see search_aside): closed after the commit or
@@ -813,8 +817,12 @@ class ImportExportService:
                 or not all(isinstance(c, str) for c in options.columns) \
                 or self._customer_count() < SPAWNED_EXPORT_AT:
             return None
-        return forking.SpawnedCall(export_cells.encode_export_part,
-                                   failure="Exporting failed")
+        try:
+            return forking.SpawnedCall(export_cells.encode_export_part,
+                                       failure="Exporting failed")
+        except OSError as error:  # no interpreter to spawn: all of it here
+            logger.warning("Exporting in this process only: %s", error)
+            return None
 
     def _encode_scan(self, session: Session, stored: int, wanted: set[int] | None,
                      options: ExportOptions, tick: Callable[[int], None],

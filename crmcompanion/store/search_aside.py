@@ -64,13 +64,19 @@ class SearchAside:
     and the caller closes that connection after the commit, which also detaches it)."""
 
     def __init__(self, folder: Path | None) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=folder))
-        self.path = self._folder / "search.sqlite3"
+        """Raises OSError when no interpreter can be spawned (the caller indexes in line)."""
         self._child: forking.ForkedCall | forking.SpawnedCall | None = None
         # Where this process may not fork, the interpreter that will index is started now:
         # its imports then overlap the duplicate matching that comes before `start`.
         self._spawned = None if forking.can_fork() else forking.SpawnedCall(
             _index_in_child, failure="Indexing the search rows failed")
+        try:
+            self._folder = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=folder))
+        except BaseException:
+            if self._spawned is not None:
+                self._spawned.kill()
+            raise
+        self.path = self._folder / "search.sqlite3"
 
     def start(self, cursor: sqlite3.Cursor, stage_path: str, first_id: int,
               search_statement: str, chunk: int, settings: Settings) -> None:

@@ -196,11 +196,14 @@ class StagingFile:
         self.rows = 0  # staged so far; row numbers are 1..rows
         self._conn: sqlite3.Connection | None = None
         self._child: _ChildWriter | None = None
-        # Noted by whoever writes the rows: the child has its own (see `_write_batches`).
-        self._keys: FileKeys | None = None if in_child else FileKeys()
         if in_child:
-            self._child = _ChildWriter(self.path)  # before any connection: none is forked
-        else:
+            try:
+                self._child = _ChildWriter(self.path)  # before any connection: none is forked
+            except OSError as error:  # no interpreter to spawn: written here after all
+                logger.warning("Staging the import in this process: %s", error)
+        # Noted by whoever writes the rows: the child has its own (see `_write_batches`).
+        self._keys: FileKeys | None = None if self._child is not None else FileKeys()
+        if self._child is None:
             self._conn = _open_for_writing(self.path, create=True)
 
     def add(self, items: Sequence[tuple[int, CustomerValues]]) -> None:
