@@ -159,7 +159,7 @@ def test_bulk_rows_index_what_a_single_save_indexes() -> None:
         CustomerDraft(company="  ACME  "),
     ]
     drafts = [validate_customer(d, "DE") for d in drafts]  # bulk rows are of validated ones
-    rows = bulk.rows_from_values([values_of(d) for d in drafts], 7)
+    rows = store_rows.rows_from_values([values_of(d) for d in drafts], 7)
     expected = [(7 + i, *customer_repo.search_document(d),
                  store_rows.search_flags(d.status.value, d.kind.value, archived=False))
                 for i, d in enumerate(drafts)]
