@@ -21,7 +21,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import IO, NoReturn
@@ -87,10 +87,7 @@ class ForkedCall:
             data = pipe.read()
         _, status = os.waitpid(self._pid, 0)
         self._pid = None
-        ok, value = marshal.loads(data) if data else (False, f"status {status}")
-        if not ok or status != 0:
-            raise RuntimeError(f"{self._failure}: {value}")
-        return value
+        return _returned(data, status, self._failure, f"status {status}")
 
     def kill(self) -> None:
         """Stop the child now (no-op once its result was taken)."""
@@ -108,16 +105,45 @@ def _run_in_child(function: Callable[[], object],
                   writable: int) -> NoReturn:  # pragma: no cover - runs in the child
     code = 1
     try:
-        try:
-            # Version 2 writes no back-references: quicker to write, a few more bytes.
-            data = marshal.dumps((True, function()), 2)
-            code = 0
-        except BaseException as error:  # reported to the parent, which raises it
-            data = marshal.dumps((False, f"{type(error).__name__}: {error}"[:4000]), 2)
+        data, code = _outcome(function)
         with os.fdopen(writable, "wb") as pipe:
             pipe.write(data)
     finally:
         os._exit(code)  # never back into the parent's code (nor its atexit handlers)
+
+
+def _outcome(function: Callable[[], object]) -> tuple[bytes, int]:
+    """In the second process: `function()`'s value as marshal data to send back, and the
+    exit code; an error (or a value marshal cannot carry) as its text, code 1."""
+    try:
+        # Version 2 writes no back-references: quicker to write, a few more bytes.
+        return marshal.dumps((True, function()), 2), 0
+    except BaseException as error:  # reported to the caller, which raises it
+        return marshal.dumps((False, f"{type(error).__name__}: {error}"[:4000]), 2), 1
+
+
+def _returned(data: bytes, status: int, failure: str, ended: str) -> object:
+    """In the caller: the value `_outcome` sent, or RuntimeError(`failure`: the child's
+    error, or `ended` when it sent nothing)."""
+    ok, value = marshal.loads(data) if data else (False, ended)
+    if not ok or status != 0:
+        raise RuntimeError(f"{failure}: {value}")
+    return value
+
+
+def send_value(stream: IO[bytes], value: object) -> None:
+    """Write `value` to `stream` as one frame: its marshal data's length (8 bytes, little
+    endian), then the data (version 2: no back-references, quicker to write)."""
+    blob = marshal.dumps(value, 2)
+    stream.write(len(blob).to_bytes(8, "little"))
+    stream.write(blob)
+
+
+def received_values(stream: IO[bytes]) -> Iterator[object]:
+    """The values `send_value` wrote to `stream`, one frame at a time, until it ends (no
+    read beyond the frame handed out)."""
+    while head := stream.read(8):
+        yield marshal.loads(stream.read(int.from_bytes(head, "little")))
 
 
 class SpawnedCall:
@@ -152,9 +178,8 @@ class SpawnedCall:
 
     def call(self, *args: object) -> None:
         """Send the arguments; the function starts once its module is imported."""
-        blob = marshal.dumps(args, 2)
         try:
-            self.input.write(len(blob).to_bytes(8, "little") + blob)
+            send_value(self.input, args)
             self.input.flush()
         except BrokenPipeError:
             self.result()  # raises what stopped the child
@@ -172,10 +197,7 @@ class SpawnedCall:
         with process.stdout:
             data = process.stdout.read()
         status = process.wait()
-        ok, value = marshal.loads(data) if data else (False, f"exit status {status}")
-        if not ok or status != 0:
-            raise RuntimeError(f"{self._failure}: {value}")
-        return value
+        return _returned(data, status, self._failure, f"exit status {status}")
 
     def kill(self) -> None:
         """Stop the interpreter now (no-op once the result was taken)."""
@@ -193,19 +215,17 @@ class SpawnedCall:
 
 def serve_spawned_call() -> NoReturn:  # pragma: no cover - runs in the spawned interpreter
     """The spawned interpreter's side of `SpawnedCall` (argv: module, function name)."""
+    def call() -> object:
+        module, name = sys.argv[1:3]
+        function = getattr(importlib.import_module(module), name)
+        args = next(received_values(sys.stdin.buffer), None)
+        if args is None:  # the caller went away before calling
+            raise EOFError("no arguments came")
+        return function(*args)  # type: ignore[misc]
+
     code = 1
     try:
-        try:
-            module, name = sys.argv[1:3]
-            function = getattr(importlib.import_module(module), name)
-            head = sys.stdin.buffer.read(8)
-            if len(head) < 8:  # the caller went away before calling
-                raise EOFError("no arguments came")
-            args = marshal.loads(sys.stdin.buffer.read(int.from_bytes(head, "little")))
-            data = marshal.dumps((True, function(*args)), 2)
-            code = 0
-        except BaseException as error:  # reported to the caller, which raises it
-            data = marshal.dumps((False, f"{type(error).__name__}: {error}"[:4000]), 2)
+        data, code = _outcome(call)
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     finally:
