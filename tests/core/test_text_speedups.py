@@ -9,6 +9,7 @@ import unicodedata
 import pytest
 
 from crmcompanion.core.text import (
+    PHONE_RUN_END,
     country_code_length,
     digits,
     fold,
@@ -16,7 +17,6 @@ from crmcompanion.core.text import (
     phone_forms,
     phone_search_text,
     phone_tokens,
-    phone_tokens_of,
     sort_key,
     trigrams,
 )
@@ -82,10 +82,20 @@ def test_trigrams_cut_by_slices_equal_the_plain_definition(length: int) -> None:
     ["+4930123456"], ["12"], ["+1"], ["+" + "1" * 40], ["+44 20 7946 0958", "+44 20 7946 0959"],
     [],
 ])
-def test_phone_tokens_of_known_digits_and_their_text_equal_phone_tokens(
-        numbers: list[str]) -> None:
+def test_phone_tokens_and_their_text_equal_the_plain_definition(numbers: list[str]) -> None:
+    # Each number: its digits' trigrams and a run end, then its national form and a run end.
+    plain: list[str] = []
+    for number in numbers:
+        forms = phone_forms(number)
+        if forms:
+            whole = forms[0]
+            plain += [whole] if len(whole) <= 3 else [whole[i:i + 3]
+                                                      for i in range(len(whole) - 2)]
+            plain.append(PHONE_RUN_END)
+            for national in forms[1:]:
+                plain += [national, PHONE_RUN_END]
     pairs = [(n, digits(n)) for n in numbers]
-    assert phone_tokens_of(pairs) == phone_tokens(numbers)
+    assert phone_tokens(numbers) == plain
     assert phone_search_text(pairs) == " ".join(phone_tokens(numbers))
     assert phone_tokens(["+49 30 1234567"])[:3] == ["493", "930", "301"]
 
