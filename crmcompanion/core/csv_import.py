@@ -582,10 +582,9 @@ _SLOTS: Final = ("first_name", "middle_name", "last_name", "display_name", "full
                  "tags", "google_labels", "categories", "special_dates")
 (_FIRST, _MIDDLE, _LAST, _DISPLAY, _FULL, _COMPANY, _NOTES, _UID, _STATUS, _KIND, _KEY, _CHANNEL,
  _BIRTHDAY, _WEDDING, _SINCE, _TAGS, _GOOGLE_LABELS, _CATEGORIES, _SPECIALS) = range(len(_SLOTS))
-_ENUM_SLOTS: Final = ((_STATUS, Status, "status"), (_KIND, Kind, "kind"),
-                      (_CHANNEL, Channel, "channel"))
-_ENUM_OF_SLOT: Final = {slot: (enum, name) for slot, enum, name in _ENUM_SLOTS}
-_ENUM_SLOT_NUMBERS: Final = {slot: number for number, (slot, _, _) in enumerate(_ENUM_SLOTS)}
+# The slots holding a choice of an enum, with the enum and the field's name for messages.
+_ENUM_OF_SLOT: Final = {_STATUS: (Status, "status"), _KIND: (Kind, "kind"),
+                        _CHANNEL: (Channel, "channel")}
 _MAX_REMEMBERED_MEMBERS: Final = 1024  # distinct cell texts per field and file
 _ADDRESS_ORDER: Final = ("street", "city", "region", "postcode", "country", "street2", "street3",
                          "extended", "pobox")
@@ -679,8 +678,7 @@ class _RowParser:
         kinds = [group for group, _ in self._groups]
         self._fixed_order = tuple(self._groups) if len(set(kinds)) == len(kinds) else None
         # Per status, kind and channel: the member each cell text named (see `_member_of`).
-        self._members: tuple[dict[str, Status], dict[str, Kind], dict[str, Channel]] = (
-            {}, {}, {})
+        self._members: dict[int, dict[str, Any]] = {slot: {} for slot in _ENUM_OF_SLOT}
 
     def column_name(self, index: int) -> str:
         header = self.headers[index] if index < len(self.headers) else ""
@@ -725,7 +723,7 @@ class _RowParser:
         except _CellError as exc:
             issues.append(self._issue(line, cells, multiline, index, exc.code, exc.reason))
             return None
-        known = self._members[_ENUM_SLOT_NUMBERS[slot]]
+        known = self._members[slot]
         if len(known) < _MAX_REMEMBERED_MEMBERS:
             known[cell] = chosen  # type: ignore[assignment]
         return chosen
@@ -890,19 +888,19 @@ class _RowParser:
 
         # A file spells its statuses, kinds and channels a few ways: each cell text is looked
         # up as it is (~0.1 s of 100,000 rows less than trimming and matching every one).
-        statuses, kinds, channels = self._members
+        members = self._members
         cell = raw[_STATUS]
-        status = (statuses.get(cell) or self._member_of(_STATUS, cell, line, cells, multiline,
-                                                        where[_STATUS], issues)
-                  if cell else None) or Status.ACTIVE
+        status = (members[_STATUS].get(cell) or self._member_of(
+            _STATUS, cell, line, cells, multiline, where[_STATUS], issues)
+            if cell else None) or Status.ACTIVE
         cell = raw[_KIND]
-        kind = (kinds.get(cell) or self._member_of(_KIND, cell, line, cells, multiline,
-                                                   where[_KIND], issues)
-                if cell else None) or Kind.EXTERNAL
+        kind = (members[_KIND].get(cell) or self._member_of(
+            _KIND, cell, line, cells, multiline, where[_KIND], issues)
+            if cell else None) or Kind.EXTERNAL
         cell = raw[_CHANNEL]
-        channel = (channels.get(cell) or self._member_of(_CHANNEL, cell, line, cells, multiline,
-                                                         where[_CHANNEL], issues)
-                   if cell else None)
+        channel = (members[_CHANNEL].get(cell) or self._member_of(
+            _CHANNEL, cell, line, cells, multiline, where[_CHANNEL], issues)
+            if cell else None)
         key_account = False
         if raw[_KEY]:
             flag = _text(raw[_KEY]).lower()
