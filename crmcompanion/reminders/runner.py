@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -172,7 +172,24 @@ class ReminderRunner:
             return
         self._armed_for = when
         self.scheduler.add_job(
-            self.tick, "date", run_date=when, id="next-due", kwargs={"reason": "next-due"},
-            replace_existing=True, **JOB_DEFAULTS,
+            self.tick, "date", run_date=self.scheduler_instant(when), id="next-due",
+            kwargs={"reason": "next-due"}, replace_existing=True, **JOB_DEFAULTS,
         )
         logger.debug("Next reminder instant: %s", when)
+
+    @property
+    def armed_for(self) -> datetime | None:
+        """The app-clock instant "next-due" is armed for (None when not armed)."""
+        return self._armed_for
+
+    def scheduler_instant(self, when: datetime) -> datetime:
+        """`when` on the app's clock, as an instant on APScheduler's clock.
+
+        APScheduler always reads the machine's wall clock; the app's clock may be another
+        one (CRMCOMPANION_NOW, a test's fixed clock). Arming with the *delay* from the app's
+        now keeps the two consistent: with the system clock it is the same instant, with a
+        fixed clock the job still fires that long from now instead of at once (an instant in
+        the wall clock's past) or never (one in its far future).
+        """
+        delay = when - self.clock.now()
+        return datetime.now(UTC) + max(delay, timedelta(0))

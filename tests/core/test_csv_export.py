@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -146,14 +145,32 @@ def test_export_import_keeps_cells_starting_with_triggers(tmp_path):
     assert row.draft == tricky
 
 
-def test_export_is_streaming_and_fast_enough():
-    # 100,000 rows in well under a second of CPU (the budget; the hot loop is flat).
-    out = io.StringIO()
-    rows = (ANNA for _ in range(100_000))
-    started = time.process_time()
-    assert write_csv(rows, out) == 100_000
-    elapsed = time.process_time() - started
-    assert elapsed < 1.5, f"export of 100k rows took {elapsed:.2f}s CPU"
+def test_export_is_streaming():
+    # The rows are written while they are read, never gathered first: a whole customer book
+    # must not sit in memory. (Its speed is a figure in benchmarks/, not a timed assertion.)
+    total = 20_000
+    consumed = 0
+
+    def rows():
+        nonlocal consumed
+        for _ in range(total):
+            consumed += 1
+            yield ANNA
+
+    class Sink(io.StringIO):
+        consumed_at_writes: list[int]
+
+        def write(self, text: str) -> int:
+            self.consumed_at_writes.append(consumed)
+            return super().write(text)
+
+    out = Sink()
+    out.consumed_at_writes = []
+    assert write_csv(rows(), out) == total
+    assert out.consumed_at_writes, "nothing was written"
+    # Output began before the first tenth of the rows had been read.
+    assert out.consumed_at_writes[0] < total // 10
+    assert out.getvalue().count("\n") == total + 1
 
 
 def test_temporary_file_lives_in_the_target_folder(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -114,9 +114,10 @@ def test_stop_gives_up_waiting_after_its_timeout(services, clock) -> None:
 
 
 def test_a_stale_next_due_instant_is_not_rearmed_in_a_loop(services, clock) -> None:
-    """A clock behind the scheduler's (a test clock; a clock set back): "next-due" is in the
-    scheduler's past and fires at once; re-arming the same instant would fire forever."""
-    clock.instant = datetime(2020, 1, 1, 10, 0)  # years behind the scheduler's real time
+    """A clock that does not move (CRMCOMPANION_NOW, a test clock): once "next-due" has fired,
+    the app's next instant is still the one that fired; re-arming it would fire forever."""
+    services.settings.update({"reminders.time": "09:00"})
+    clock.instant = datetime(2026, 11, 22, 8, 59, 59, 900_000)  # 0.1 s before the instant
     runner = ReminderRunner(ReminderEngine(services.reminders, NotifierChain([])), clock)
     ticks: list[str] = []
     original = runner.tick
@@ -152,7 +153,12 @@ def test_reschedule_rearms_and_runs_a_pass(services, clock) -> None:
         assert done.wait(10)
         assert [n.title for n in shown.shown] == ["Birthday: Ada Test"]
         job = runner.scheduler.get_job("next-due")
-        assert job is not None and job.next_run_time.hour == 8
+        assert job is not None
+        assert runner.armed_for == datetime(2026, 11, 23, 8, 0).astimezone()
+        # Armed on APScheduler's real clock as a delay from the app's now, so the job stays
+        # pending on any real date (it fired at once, and was gone, from 2026-11-23 on).
+        real_delay = job.next_run_time - datetime.now(UTC)
+        assert abs(real_delay - (runner.armed_for - clock.now())) < timedelta(minutes=1)
     finally:
         runner.stop()
 
