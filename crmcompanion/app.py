@@ -179,7 +179,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     paths = resolve_paths()
     paths.ensure()
     handler = setup_file_logging(paths)
-    crash.configure(crash.Places(data_folder=paths.home, log_file=paths.logs_dir / LOG_FILE))
+    crash.install(crash.Places(data_folder=paths.home, log_file=paths.logs_dir / LOG_FILE))
     logger.info("Starting %s %s with %s", APP_NAME, __version__, paths.database_url)
     try:
         try:
