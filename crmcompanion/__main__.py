@@ -44,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     try:
         return _main(args_list)
+    except KeyboardInterrupt:
+        # Ctrl-C before a command got going (while modules load or arguments are parsed);
+        # during a command the CLI says it itself (crmcompanion.cli.run_command).
+        print("crmcompanion: interrupted.", file=sys.stderr)
+        return 130
     finally:
         if not gc.isenabled():
             resume_gc()

@@ -1,6 +1,8 @@
 """The same services from a terminal: data on stdout, messages on stderr.
 
-Exit codes: 0 success, 1 a domain error (one clear line on stderr), 2 a usage error.
+Exit codes: 0 success, 1 a domain error (one clear line on stderr), 2 a usage error, 130
+interrupted (Ctrl-C). Text from the data or from files is escaped before it reaches the
+terminal (`cli.base.shown`), so it can neither move the cursor nor forge an extra line.
 Importing this package never imports Qt, so scripts and cron jobs stay fast and headless.
 
 This module is the table of commands: one module per command group registers its sub-parsers
@@ -20,12 +22,14 @@ from typing import TextIO
 from crmcompanion.cli import customers, demo, draft, duplicates, log, reminders, transfer
 from crmcompanion.cli.base import (
     EXIT_DOMAIN_ERROR,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     ArgumentParser,
     Cli,
     UsageError,
     customer_json,
+    shown,
 )
 from crmcompanion.core.clock import clock_from_environment
 from crmcompanion.core.errors import DomainError
@@ -33,6 +37,7 @@ from crmcompanion.paths import resolve_paths
 
 __all__ = [
     "EXIT_DOMAIN_ERROR",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "ArgumentParser",
@@ -78,17 +83,22 @@ def run_command(
         paths = resolve_paths(environ)
         clock = clock_from_environment(environ)
     except ValueError as exc:
-        err.write(f"crmcompanion: {exc}\n")
+        err.write(f"crmcompanion: {shown(exc)}\n")
         return EXIT_USAGE
     cli = Cli(args, paths, clock, out, err)
     try:
         return args.handler(cli)
     except UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{shown(exc)}\n")
         return EXIT_USAGE
     except DomainError as exc:
-        err.write(f"crmcompanion: {exc}\n")
+        err.write(f"crmcompanion: {shown(exc)}\n")
         return EXIT_DOMAIN_ERROR
+    except KeyboardInterrupt:
+        # Every write is one transaction, so an interrupted one was rolled back: say so in
+        # one line instead of a traceback.
+        err.write(f"crmcompanion: interrupted; the {args.command} command did not finish.\n")
+        return EXIT_INTERRUPTED
     finally:
         cli.close()
 

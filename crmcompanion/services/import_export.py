@@ -367,6 +367,8 @@ class ImportExportService:
         path = os.fspath(path)
         if not Path(path).is_file():
             raise DomainError(f"{path} is not a file.")
+        if _looks_binary(path):
+            raise DomainError(f"{path}: this is not a text file (CSV or vCard expected).")
         fmt = format or _guess_format(path)
         region = self._settings.get(DEFAULT_REGION)
         order = DateOrder(date_order) if date_order else None
@@ -957,6 +959,36 @@ _YEARLY_OCCASIONS: Final = frozenset({Occasion.BIRTHDAY, Occasion.WEDDING_ANNIVE
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+_TEXT_BOMS: Final = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _looks_binary(path: str) -> bool:
+    """True for a program, an image, an archive...: a NUL byte in the first 8 KiB that is not
+    part of UTF-16 text (which has NULs between ASCII letters but decodes to no control
+    character). Checked before any decoding so the user hears "not a text file", not the
+    complaint of whichever codec was guessed."""
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    if b"\x00" not in head or head.startswith(_TEXT_BOMS):
+        return False
+    even = head[: len(head) // 2 * 2]
+    for codec in ("utf-16-le", "utf-16-be"):
+        # "replace": the 8 KiB may end inside a surrogate pair.
+        text = even.decode(codec, errors="replace")
+        if not any(ch < " " and ch not in "\t\r\n" for ch in text):
+            return False
+    return True
+
+
+def import_format(path: str | os.PathLike[str]) -> str | None:
+    """The format `preview` would read the file as when none is given ("csv" or "vcard"), or
+    None for a path that is not a readable file: lets a caller check its options first."""
+    try:
+        return _guess_format(os.fspath(path)) if Path(path).is_file() else None
+    except OSError:
+        return None
 
 
 def _guess_format(path: str) -> str:
