@@ -177,9 +177,9 @@ class Cli:
     def remind_once(self) -> int:
         # Imported here so other commands stay as light as before.
         from crmcompanion.reminders.engine import ReminderEngine
-        from crmcompanion.reminders.notifier import NotifierChain, PlyerNotifier
+        from crmcompanion.reminders.notifier import NotifierChain, desktop_notifiers
 
-        engine = ReminderEngine(self.services.reminders, NotifierChain([PlyerNotifier()]))
+        engine = ReminderEngine(self.services.reminders, NotifierChain(desktop_notifiers()))
         report = engine.run_pass()
         shown = {}
         for notification, channel in zip(report.notifications, report.channels, strict=True):
