@@ -91,6 +91,12 @@ def _main(args_list: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    from crmcompanion.qt_platform import xcb_problem
+
+    problem = xcb_problem()  # Qt would abort (SIGABRT) blaming the wrong library: say which
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     # The Qt-free layers first: importing PySide6 installs an import hook (shiboken's
     # `__feature__` support) that makes every later import slower, ~30 ms over SQLAlchemy's.
     import crmcompanion.paths

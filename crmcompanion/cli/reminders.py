@@ -48,9 +48,9 @@ def register(commands: Commands) -> None:
 def run_remind_once(cli: Cli) -> int:
     # Imported here so other commands stay as light as before.
     from crmcompanion.reminders.engine import ReminderEngine
-    from crmcompanion.reminders.notifier import NotifierChain, PlyerNotifier
+    from crmcompanion.reminders.notifier import NotifierChain, desktop_notifiers
 
-    engine = ReminderEngine(cli.services.reminders, NotifierChain([PlyerNotifier()]))
+    engine = ReminderEngine(cli.services.reminders, NotifierChain(desktop_notifiers()))
     report = engine.run_pass()
     channels: dict[str, str] = {}
     for notification, channel in zip(report.notifications, report.channels, strict=True):

@@ -5,7 +5,7 @@ the same steps (pick a template for the occasion, fill it from the customer, the
 profile and the last conversation, then record what was sent), so they live here, Qt-free.
 
 The library lives in the `greeting_templates` table. On first use the shipped defaults from
-`resources/templates` are copied in (the first template of each occasion becomes its default);
+`crmcompanion.resources` are copied in (the first template of each occasion becomes its default);
 from then on the owner's edits win. Every save is validated with `check_greeting`, so a
 stored template always renders. The last template of an occasion cannot be deleted, so a
 draft always has something to start from and the table never looks "unseeded" again.
