@@ -166,6 +166,8 @@ class ScratchArea:
             entries = list(self.root.iterdir())
         except OSError:
             return removed
+        with suppress(OSError):
+            self.root.chmod(0o700)  # scratch holds customer data: owner-only, however made
         for entry in entries:
             if entry == self._folder:
                 continue
