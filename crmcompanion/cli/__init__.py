@@ -33,7 +33,7 @@ from crmcompanion.cli.base import (
 )
 from crmcompanion.core.clock import clock_from_environment
 from crmcompanion.core.errors import DomainError
-from crmcompanion.paths import resolve_paths
+from crmcompanion.paths import DataFolderProblem, resolve_paths
 
 __all__ = [
     "EXIT_DOMAIN_ERROR",
@@ -90,6 +90,9 @@ def run_command(
         return args.handler(cli)
     except UsageError as exc:
         err.write(f"{shown(exc)}\n")
+        return EXIT_USAGE
+    except DataFolderProblem as exc:  # from `Cli.services` making the folders
+        err.write(f"crmcompanion: {exc}\n")
         return EXIT_USAGE
     except DomainError as exc:
         err.write(f"crmcompanion: {shown(exc)}\n")

@@ -45,7 +45,8 @@ def register(commands: Commands) -> None:
 
     exp = commands.add_parser("export", help="export customers as CSV, vCard or iCalendar")
     exp.add_argument("--format", choices=("csv", "vcard", "ics"), required=True)
-    exp.add_argument("-o", "--output", required=True, metavar="FILE")
+    exp.add_argument("-o", "--output", required=True, metavar="FILE",
+                     help="the file to write; - for standard output")
     exp.add_argument("--search", default="", metavar="TEXT")
     exp.add_argument("--tag", default=None, metavar="T")
     exp.add_argument("--columns", nargs="+", default=None, metavar="COLUMN",
@@ -130,10 +131,14 @@ def run_import(cli: Cli) -> int:
 
 
 def run_export(cli: Cli) -> int:
+    from crmcompanion.core.atomic_file import plan_output
     from crmcompanion.core.csv_export import ExportOptions
     from crmcompanion.services.customers import ListQuery
 
     args = cli.args
+    # The target first, before the database is opened: the database itself, a folder, a
+    # missing folder... is one line and nothing is read or written (core.atomic_file).
+    plan_output(args.output)
     query = ListQuery(search=args.search or "", tag=args.tag, archived=None)
     service = _service(cli)
     if args.format == "csv":
@@ -152,7 +157,8 @@ def run_export(cli: Cli) -> int:
         result = service.export_vcard(args.output, query, version=args.vcard_version)
     else:
         result = service.export_ics(args.output, query, now=cli.clock.now(), days=args.days)
+    where = "standard output" if args.output == "-" else result.path
     cli.err.write(f"Exported {result.count:,} {'events' if args.format == 'ics' else 'customers'}"
-                  f" to {shown(result.path)}.\n")
+                  f" to {shown(where)}.\n")
     return EXIT_OK
 

@@ -39,7 +39,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from crmcompanion.core import csv_import, forking
-from crmcompanion.core.atomic_file import replaced_atomically
+from crmcompanion.core.atomic_file import check_input_file, plan_output, replaced_atomically
 from crmcompanion.core.csv_codec import OWN_HEADERS
 from crmcompanion.core.csv_export import (
     ExportOptions,
@@ -365,8 +365,7 @@ class ImportExportService:
                 find_duplicates: bool = True) -> ImportPreview:
         """Read the file (nothing is written) and report what an import would do."""
         path = os.fspath(path)
-        if not Path(path).is_file():
-            raise DomainError(f"{path} is not a file.")
+        check_input_file(path)  # a folder, a device, /proc/self/mem: one sentence, no work
         if _looks_binary(path):
             raise DomainError(f"{path}: this is not a text file (CSV or vCard expected).")
         fmt = format or _guess_format(path)
@@ -439,18 +438,19 @@ class ImportExportService:
         )
 
     def _staging_file(self, source: str) -> StagingFile:
-        """A new staging file next to the database (the folder that will hold these rows
-        anyway; the system's temporary folder may be a small RAM disk), written by a second
-        process when the source file is big enough to gain from it: forked where this process
-        may fork, else spawned (see staging._ChildWriter), which starts slower."""
-        db_path = self._db.info.path
+        """A new staging file in the database's scratch folder (`<data>/tmp`, beside the
+        database: the disk that will hold these rows anyway, where the system's temporary
+        folder may be a small RAM disk; swept at the next start if this process is killed, see
+        store.scratch), written by a second process when the source file is big enough to gain
+        from it: forked where this process may fork, else spawned (see staging._ChildWriter),
+        which starts slower."""
         try:
             size = os.path.getsize(source)
         except OSError:
             size = 0
         in_child = (size >= CHILD_STAGING_BYTES and forking.can_fork()) or (
             size >= SPAWNED_STAGING_BYTES and forking.can_spawn())
-        return StagingFile(db_path.parent if db_path is not None else None, in_child=in_child)
+        return StagingFile(self._db.scratch.folder(), in_child=in_child)
 
     def _stage(self, plan: ImportPlan, on_batch: Callable[[list[_Row]], None] | None = None,
                cancel: CancelToken | None = None) -> _Staged:
@@ -622,8 +622,7 @@ class ImportExportService:
                 aside = None
                 if written and search_aside.worth_it(staged.rows):
                     try:
-                        aside = search_aside.SearchAside(self._db.info.path.parent
-                                                         if self._db.info.path else None)
+                        aside = search_aside.SearchAside(self._db.scratch.folder())
                     except OSError as error:  # no interpreter to spawn: indexed in line
                         logger.warning("Indexing the import's search rows here: %s", error)
                 if aside is not None:
@@ -783,6 +782,7 @@ class ImportExportService:
             options.resolved_columns()
         except ValueError as exc:
             raise DomainError(str(exc)) from exc
+        plan_output(path)  # a refused target fails before any reading (and again at writing)
         helper = self._export_helper(options)
         try:
             with self._db.read() as session:
@@ -876,6 +876,7 @@ class ImportExportService:
         """All (or the selected `ids`) customers as one .vcf, written atomically; progress and
         cancel as for `export_csv` (a cancel leaves no file behind)."""
         version = VCardVersion(version)
+        plan_output(path)  # a refused target fails before any reading (and again at writing)
         with self._db.read() as session:
             chosen = list(ids if ids is not None else transfer.export_ids(session, query))
             tick = _export_ticker(len(chosen), progress, cancel)
@@ -904,6 +905,7 @@ class ImportExportService:
         `days`, the upcoming one-off touchpoints of the same customers (single all-day
         events dated today..today+days). Progress counts the customers read; a cancel
         leaves no file behind."""
+        plan_output(path)  # a refused target fails before any reading (and again at writing)
         now = now or datetime.now().astimezone()
         policy = self.leap_day_policy()
         events = []
