@@ -53,6 +53,9 @@ FIRST_YEAR: Final = 1800
 LAST_YEAR: Final = 2200
 
 _CHUNK: Final = 1 << 20
+# Non-ASCII characters a reading needs before charset-normalizer's word is taken: "山田"
+# alone reads as Korean or Chinese just as well.
+_ENOUGH_TO_TELL: Final = 8
 _LEGACY_SAMPLE: Final = 256 << 10  # bytes charset-normalizer looks at
 
 
@@ -194,14 +197,40 @@ def _plausible(text: str, encoding: str) -> bool:
         scripts = {_script(ch) for ch in word}
         if "LATIN" in scripts and len(scripts) > 1:
             return False
-        if scripts == {"LATIN"} and re.search(r"[^\x00-\x7f]{3}", word):
-            return False
-    if encoding.replace("_", "").replace("-", "").lower() in ("cp949", "uhc", "ms949"):
+        if scripts == {"LATIN"} and (re.search(r"[^\x00-\x7f]{3}", word) or (len(word) > 1
+                                     and not any(ch.isascii() for ch in word))):
+            return False  # "Äìèòðèé", "Íõ": Cyrillic or Chinese bytes read as Latin
+        if any("\uff61" <= ch <= "\uff9f" for ch in word):
+            return False  # half-width katakana: what Cyrillic bytes read as Shift-JIS give
+    return _common_characters(text, encoding.replace("_", "").replace("-", "").lower())
+
+
+def _common_characters(text: str, encoding: str) -> bool:
+    """A Korean or Chinese reading keeps to the characters people write (KS X 1001, GB 2312,
+    Big5's frequent block). Bytes of another East Asian encoding read as one of these land
+    in the rare extensions: Shift-JIS read as Korean gives syllables no one uses."""
+    common = _COMMON_BLOCKS.get(encoding)
+    if common is None:
+        return True
+    codec, first_lead = common
+    for ch in set(text):
+        if ch < "\x80":
+            continue
         try:
-            text.encode("euc_kr")
+            data = ch.encode(codec)
         except UnicodeEncodeError:
             return False
+        if data[0] < first_lead or min(data) < 0xA1:
+            return False
     return True
+
+
+# encoding -> (codec, lowest lead byte) of the characters in everyday use.
+_COMMON_BLOCKS: Final = {
+    "cp949": ("cp949", 0xA1), "uhc": ("cp949", 0xA1), "euckr": ("cp949", 0xA1),
+    "gb18030": ("gb18030", 0xA1), "gbk": ("gb18030", 0xA1), "gb2312": ("gb18030", 0xA1),
+    "big5": ("cp950", 0xA4), "big5hkscs": ("cp950", 0xA4), "cp950": ("cp950", 0xA4),
+}
 
 
 def _script(ch: str) -> str:
@@ -230,15 +259,22 @@ def legacy_encoding(sample: bytes, first_line: int = 0) -> str:
             continue
         if _plausible(text, match.encoding):
             readings[match.encoding] = text
-    if len(readings) == 1:
+    if len(readings) == 1 and _non_ascii(next(iter(readings.values()))) >= _ENOUGH_TO_TELL:
         encoding = next(iter(readings))
         logger.info("Reading a file as %s (charset-normalizer)", encoding)
         return encoding
-    if readings:
+    if len(readings) > 1:
         names = ", ".join(sorted(readings)[:4])
         raise EncodingProblem(_encoding_question(
             first_line, f"it reads as text in several encodings ({names})"))
+    if readings:
+        raise EncodingProblem(_encoding_question(
+            first_line, f"too little of it is not ASCII to be sure it is {next(iter(readings))}"))
     raise EncodingProblem(_encoding_question(first_line, "no known encoding reads it as text"))
+
+
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
 
 
 # --- text to stored values ---------------------------------------------------------------------
@@ -364,7 +400,9 @@ def sanitise(v: CustomerValues, today: date) -> tuple[CustomerValues, list[Probl
     for special in v.special_dates:
         reason = _year_problem(special[3])
         if reason is not None:
-            problems.append(("special_dates", reason))
+            kind = str(special[0])
+            problems.append((kind if kind in ("birthday", "wedding_anniversary")
+                             else "special_dates", reason))
     since = v.customer_since
     if since is not None:
         reason = _year_problem(since.year)

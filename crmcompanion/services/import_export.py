@@ -286,6 +286,8 @@ _FIELD_HEADERS: Final = {
     "last_name": OWN_HEADERS["last_name"], "display_name": OWN_HEADERS["display_name"],
     "company": OWN_HEADERS["company"], "customer_since": OWN_HEADERS["customer_since"],
     "source_uid": OWN_HEADERS["source_uid"], "address": OWN_HEADERS["street"],
+    "birthday": OWN_HEADERS["birthday"],
+    "wedding_anniversary": OWN_HEADERS["wedding_anniversary"],
 }
 _FATAL_CODES: Final = frozenset({"empty_file", "unknown_format", "missing_header",
                                  "duplicate_header", "encoding", "ambiguous_date_order",
