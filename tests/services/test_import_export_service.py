@@ -4,7 +4,6 @@ cancel, undo of the last import."""
 from __future__ import annotations
 
 import random
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from crmcompanion.services.import_export import (
 from crmcompanion.store import bulk
 from crmcompanion.store.customers import ListQuery
 from crmcompanion.store.database import utcnow
+from tests.services.helpers import dump
 
 NAMES = ["Zoë", "Łukasz", "José", "O'Brien", "Анна", "李", "Søren", "=SUM(A1)", "+49 x", "Renée"]
 
@@ -81,16 +81,6 @@ def fill(services: Services, drafts: list[CustomerDraft]) -> list[int]:
 
 def service_for(services: Services) -> ImportExportService:
     return ImportExportService(services.db, services.settings, services.staff_id)
-
-
-def dump(services: Services) -> list[str]:
-    path = services.db.info.path
-    assert path is not None
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def profile(c) -> tuple:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from crmcompanion.services.import_export import (
 )
 from crmcompanion.store import bulk
 from crmcompanion.store.database import utcnow
+from tests.services.helpers import dump
 
 
 def write(path: Path, data: str | bytes) -> Path:
@@ -43,16 +43,6 @@ def rejected(services: Services, path: Path, format: str | None = None) -> Impor
 def stored(services: Services) -> list[CustomerDraft]:
     return [services.customers.get(i).to_draft()
             for i in range(1, services.customers.total() + 1)]
-
-
-def dump(services: Services) -> list[str]:
-    path = services.db.info.path
-    assert path is not None
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def card(*lines: str) -> str:
