@@ -503,11 +503,11 @@ def _national_prefix(country_code: int) -> re.Pattern[str]:
 
 
 # The first three digits after "+" of numbers seen: the national-prefix pattern of their
-# country code and where it ends, or None when parse refuses them (see _plus_number_unchanged).
+# country code and where it ends, or None when parse refuses them (see plus_number_unchanged).
 _COUNTRY_HEADS: dict[str, tuple[int, re.Pattern[str]] | None] = {}
 
 
-def _plus_number_unchanged(digits_after_plus: str) -> bool:
+def plus_number_unchanged(digits_after_plus: str) -> bool:
     """True when parse + format(E164) of "+" + these digits gives them back as typed, or parse
     refuses them (unknown country code): either way the importer keeps the text as typed."""
     if len(digits_after_plus) > 3:  # then only the first three digits decide the country
@@ -565,7 +565,7 @@ def import_phone(typed: str, region: str | None) -> str:
     `region`, else the text as typed (one odd number must not refuse a whole file)."""
     # "+" and digits (isdecimal: what \d matches)
     if typed[:1] == "+" and len(typed) > 3 and typed[1:].isdecimal() and \
-            _plus_number_unchanged(typed[1:]):
+            plus_number_unchanged(typed[1:]):
         return typed
     return _import_phone_slow(typed, region)
 

@@ -30,11 +30,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
 import phonenumbers
 
 from crmcompanion.core import import_text
+from crmcompanion.core.csv_import import plus_number_unchanged
 from crmcompanion.core.customer import (
     Channel,
     CustomerDraft,
@@ -189,6 +191,8 @@ _NAME = re.compile(r"[A-Za-z0-9-]+")
 
 
 def _split_unquoted(text: str, sep: str) -> list[str]:
+    if '"' not in text:
+        return text.split(sep)  # the common case, at C speed
     parts: list[str] = []
     current: list[str] = []
     quoted = False
@@ -206,6 +210,9 @@ def _split_unquoted(text: str, sep: str) -> list[str]:
 
 
 def _find_colon(text: str) -> int:
+    colon = text.find(":")
+    if colon < 0 or '"' not in text[:colon]:
+        return colon  # no quoted parameter before it: the common case
     quoted = False
     for i, ch in enumerate(text):
         if ch == '"':
@@ -253,10 +260,12 @@ class _Logical:
     unfolding stays linear however many lines a value is folded over) and, once its colon is
     seen, whether its value is quoted-printable or BASE64 (parsed once, from the header)."""
 
-    __slots__ = ("base64", "header_seen", "parts", "qp", "size", "start")
+    __slots__ = ("base64", "header_seen", "last", "last_kept", "parts", "qp", "size", "start")
 
     def __init__(self, start: int, first: str) -> None:
         self.start = start
+        self.last = first  # the last piece, kept or not
+        self.last_kept = True
         self.parts = [first]
         self.size = len(first)
         self.header_seen = False
@@ -271,14 +280,18 @@ class _Logical:
         colon = _find_colon(text)
         if colon <= 0:
             return
+        if ";" not in text[:colon]:
+            return  # no parameters, so no encoding: most lines need no parsing
         prop = _parse_property(0, text[: colon + 1])
         if prop is not None:
             self.qp = prop.encoding == "QUOTED-PRINTABLE"
             self.base64 = prop.encoding in ("BASE64", "B")
 
     def add(self, piece: str, limit: int) -> None:
+        self.last = piece
         self.size += len(piece)
-        if self.size <= limit:  # beyond it the value is refused: its lines are only counted
+        self.last_kept = self.size <= limit
+        if self.last_kept:  # beyond the limit the value is refused: its lines are only counted
             self.parts.append(piece)
             self._look_for_header(piece)
 
@@ -286,10 +299,12 @@ class _Logical:
         """A quoted-printable value ending in '=': the '=' (and spaces after it) go."""
         if not self.qp:
             return False
-        last = self.parts[-1].rstrip(" \t")
+        last = self.last.rstrip(" \t")
         if not last.endswith("="):
             return False
-        self.parts[-1] = last[:-1]
+        if self.last_kept:
+            self.parts[-1] = last[:-1]
+        self.last = ""
         return True
 
     def text(self) -> str:
@@ -496,6 +511,7 @@ def _email_label(types: set[str]) -> str:
     return "other"
 
 
+@lru_cache(maxsize=65536)  # parsing costs ~80 µs; switchboard numbers repeat
 def normalize_phone(number: str, default_region: str | None) -> str:
     """E.164 (``+4930123456``) when `phonenumbers` finds a valid number, else the input as typed.
 
@@ -504,6 +520,9 @@ def normalize_phone(number: str, default_region: str | None) -> str:
     typed = number.strip()
     if typed.lower().startswith("tel:"):
         typed = typed[4:].split(";", 1)[0]
+    if typed[:1] == "+" and len(typed) > 3 and typed[1:].isdecimal() and \
+            plus_number_unchanged(typed[1:]):
+        return typed  # E.164 as typed: what parse + format would give (see csv_import)
     try:
         parsed = phonenumbers.parse(typed, default_region)
     except phonenumbers.NumberParseException:
