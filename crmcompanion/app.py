@@ -17,7 +17,7 @@ import logging
 import logging.handlers
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -42,9 +42,18 @@ LOG_FILE = f"{APP_SLUG}.log"
 LISTEN_FALLBACK_MS = 1500
 
 
+class OwnerOnlyRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are 0600 whatever the umask: logs name customers."""
+
+    def _open(self) -> IO[str]:
+        os.close(os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+        os.chmod(self.baseFilename, 0o600)
+        return super()._open()
+
+
 def setup_file_logging(paths: AppPaths) -> logging.Handler:
     """Log INFO and above to a rotating file in the logs folder (kept small)."""
-    handler = logging.handlers.RotatingFileHandler(
+    handler = OwnerOnlyRotatingFileHandler(
         paths.logs_dir / LOG_FILE, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
     )
     handler.setFormatter(

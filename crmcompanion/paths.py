@@ -38,8 +38,12 @@ class AppPaths:
         return self.home / "crmcompanion.lock"
 
     def ensure(self) -> None:
+        """Create the data folders owner-only (0700), and tighten them where an older
+        version made them readable by every local user: they hold customer data."""
         for folder in (self.home, self.logs_dir, self.backups_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if folder.stat().st_mode & 0o077:
+                folder.chmod(0o700)
 
 
 def resolve_paths(environ: dict[str, str] | None = None) -> AppPaths:
