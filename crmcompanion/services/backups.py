@@ -116,7 +116,7 @@ class BackupService:
     def list(self) -> list[BackupFile]:
         """Every backup in the backup folders, newest first."""
         found = [b for folder in self.folders() for b in list_backups(folder)]
-        return sorted(found, key=lambda b: (b.made_at, b.path.name), reverse=True)
+        return sorted(found, key=lambda b: b.order, reverse=True)
 
     def back_up(self, target: Path | None = None) -> BackupFile:
         """A verified backup now: to `target` when given (kept out of rotation), else a

@@ -50,7 +50,7 @@ ROUTINE_NAME = re.compile(r"-backup-(\d{8}-\d{6})(?:-\d+)?\.sqlite3$")
 # Every name this module (and the pre-migration backup) writes carries the moment it was made,
 # by the app's clock: the list and the "newest backup is a day old" decision read that, not
 # the file's modification time (which a copy to a USB drive may change).
-NAME_STAMP = re.compile(r"-(\d{8}-\d{6})(?:-\d+)?\.sqlite3$")
+NAME_STAMP = re.compile(r"-(\d{8}-\d{6})(?:-(\d+))?\.sqlite3$")
 
 
 class BackupProblem(DomainError):
@@ -62,6 +62,13 @@ class BackupFile:
     path: Path
     made_at: datetime  # local time: from the name's stamp, else the modification time
     size: int
+
+    @property
+    def order(self) -> tuple[datetime, int, str]:
+        """Sorts by age: a second backup within one second (name "-2") is the newer."""
+        stamp = NAME_STAMP.search(self.path.name)
+        number = int(stamp.group(2)) if stamp and stamp.group(2) else 1
+        return (self.made_at, number, self.path.name)
 
     @property
     def routine(self) -> bool:
@@ -174,7 +181,7 @@ def list_backups(folder: Path) -> list[BackupFile]:
             found.append(backup_file(path))
         except OSError:
             continue
-    return sorted(found, key=lambda b: (b.made_at, b.path.name), reverse=True)
+    return sorted(found, key=lambda b: b.order, reverse=True)
 
 
 def rotate_backups(folder: Path, keep: int) -> list[Path]:
@@ -219,7 +226,7 @@ def newest_good_backup(folders: list[Path]) -> BackupFile | None:
     candidates: list[BackupFile] = []
     for folder in dict.fromkeys(folders):
         candidates += list_backups(folder)
-    for backup in sorted(candidates, key=lambda b: b.made_at, reverse=True):
+    for backup in sorted(candidates, key=lambda b: b.order, reverse=True):
         try:
             verify_backup(backup.path)
         except BackupProblem as exc:
