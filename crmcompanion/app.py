@@ -28,6 +28,7 @@ from crmcompanion.core.errors import DatabaseProblem
 from crmcompanion.paths import AppPaths, resolve_paths
 from crmcompanion.services.container import Services, build_services
 from crmcompanion.store.database import open_database
+from crmcompanion.ui import crash
 from crmcompanion.ui.main_window import MainWindow, app_icon
 from crmcompanion.ui.style import apply_look
 
@@ -187,6 +188,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     paths = resolve_paths()
     paths.ensure()
     handler = setup_file_logging(paths)
+    crash.install(crash.Places(data_folder=paths.home, log_file=paths.logs_dir / LOG_FILE))
     logger.info("Starting %s %s with %s", APP_NAME, __version__, paths.database_url)
     try:
         try:

@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -122,6 +122,70 @@ class AmbiguousCustomer(DomainError):
         self.candidates = candidates
         names = "; ".join(f"#{x.id} {x.display_name}" for x in candidates[:MAX_CANDIDATES])
         super().__init__(f"“{text}” matches several customers: {names}. Use #ID to pick one.")
+
+
+def _wrong_type(where: str, value: object, expected: str) -> DomainError:
+    return DomainError(
+        f"Cannot save the customer: {where} is {type(value).__name__} {value!r}, "
+        f"expected {expected}."
+    )
+
+
+def check_draft_types(draft: c.CustomerDraft) -> None:
+    """Refuse a draft whose values are not the types the store writes, in one clear line.
+
+    Validation checks what a user typed; this checks what a caller built. A form that hands
+    over the string "email" where a `Channel` belongs would otherwise fail deep in the store
+    (`'str' object has no attribute 'value'`) after the transaction began.
+    """
+    for name in ("first_name", "last_name", "display_name", "company", "notes", "source_uid"):
+        value = getattr(draft, name)
+        if not isinstance(value, str):
+            raise _wrong_type(name.replace("_", " "), value, "str")
+    enums: tuple[tuple[str, object, type, bool], ...] = (
+        ("status", draft.status, c.Status, False),
+        ("kind", draft.kind, c.Kind, False),
+        ("preferred channel", draft.preferred_channel, c.Channel, True),
+    )
+    for where, value, enum, optional in enums:
+        if not (isinstance(value, enum) or (optional and value is None)):
+            raise _wrong_type(where, value, enum.__name__ + (" or None" if optional else ""))
+    if not isinstance(draft.key_account, bool):
+        raise _wrong_type("key account", draft.key_account, "bool")
+    if draft.customer_since is not None and (
+        not isinstance(draft.customer_since, date) or isinstance(draft.customer_since, datetime)
+    ):
+        raise _wrong_type("customer since", draft.customer_since, "date or None")
+    if not isinstance(draft.address, c.PostalAddress):
+        raise _wrong_type("address", draft.address, "PostalAddress")
+    for field_name in ("street", "city", "region", "postcode", "country"):
+        value = getattr(draft.address, field_name)
+        if not isinstance(value, str):
+            raise _wrong_type(f"address {field_name}", value, "str")
+    for number, tag in enumerate(draft.tags, 1):
+        if not isinstance(tag, str):
+            raise _wrong_type(f"tag {number}", tag, "str")
+    for group, kind, text in (("email", c.EmailAddress, "address"),
+                              ("phone", c.PhoneNumber, "number")):
+        for number, item in enumerate(getattr(draft, group + "s"), 1):
+            if not isinstance(item, kind):
+                raise _wrong_type(f"{group} {number}", item, kind.__name__)
+            for part in (text, "label"):
+                if not isinstance(getattr(item, part), str):
+                    raise _wrong_type(f"{group} {number} {part}", getattr(item, part), "str")
+    for number, special in enumerate(draft.special_dates, 1):
+        if not isinstance(special, c.SpecialDate):
+            raise _wrong_type(f"special date {number}", special, "SpecialDate")
+        if not isinstance(special.kind, c.SpecialDateKind):
+            raise _wrong_type(f"special date {number} kind", special.kind, "SpecialDateKind")
+        for part in ("month", "day", "year"):
+            value = getattr(special, part)
+            if not (isinstance(value, int) and not isinstance(value, bool)) and not (
+                part == "year" and value is None
+            ):
+                raise _wrong_type(f"special date {number} {part}", value, "int")
+        if not isinstance(special.label, str):
+            raise _wrong_type(f"special date {number} label", special.label, "str")
 
 
 class CustomerService:
@@ -237,6 +301,7 @@ class CustomerService:
 
     # --- writing ---------------------------------------------------------------------
     def create(self, draft: c.CustomerDraft) -> Saved:
+        check_draft_types(draft)
         clean = validate_customer(draft, self._region())
         now = utcnow()
         with self._db.write() as session:
@@ -262,6 +327,7 @@ class CustomerService:
 
     def update(self, customer_id: int, draft: c.CustomerDraft, expected_version: int) -> Saved:
         """Save an edit; ConflictError if someone saved this customer since it was opened."""
+        check_draft_types(draft)
         clean = validate_customer(draft, self._region())
         try:
             with self._db.write() as session:

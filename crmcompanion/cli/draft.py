@@ -1,23 +1,24 @@
 """`crmcompanion draft`: a greeting for one customer and occasion, printed to the terminal.
 
-Kept out of cli.py (like cli_transfer.py) so that file stays a short table of commands. Data
-goes to stdout (`Subject: ...`, a blank line, the body; or JSON), notes to stderr. Exit 0 on
-success, 1 for an ambiguous or unknown customer or template, 2 for an unknown occasion.
+Data goes to stdout (`Subject: ...`, a blank line, the body; or JSON), notes to stderr. Exit 0
+on success, 1 for an ambiguous or unknown customer or template, 2 for an unknown occasion.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import TYPE_CHECKING
 
+from crmcompanion.cli.base import EXIT_OK, Cli, UsageError, set_handler
 from crmcompanion.core.occasions import Occasion
 
 if TYPE_CHECKING:
-    from crmcompanion.cli import Cli
+    from crmcompanion.cli.base import Commands
 
-EXIT_OK = 0
+logger = logging.getLogger(__name__)
 
 
-def add_parser(commands: Any) -> None:
+def register(commands: Commands) -> None:
     """Add the `draft` sub-command to the main parser's subparsers."""
     draft = commands.add_parser("draft", help="draft a greeting for a customer and occasion")
     draft.add_argument("--customer", required=True, metavar="TEXT",
@@ -28,11 +29,10 @@ def add_parser(commands: Any) -> None:
                        help="template name or key (default: the occasion's default template)")
     draft.add_argument("--json", action="store_true",
                        help='print {"subject", "body", "missing_placeholders"}')
+    set_handler(draft, run_draft)
 
 
 def run_draft(cli: Cli) -> int:
-    from crmcompanion.cli import UsageError
-
     args = cli.args
     try:
         occasion = Occasion(args.occasion.strip().lower().replace("-", "_"))

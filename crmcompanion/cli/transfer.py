@@ -1,21 +1,23 @@
-"""`crmcompanion import`, `export` and `duplicates`: the transfer services from a terminal.
+"""`crmcompanion import` and `export`: the import/export service from a terminal.
 
-Kept out of cli.py so that file stays a short table of commands; the conventions are the same:
-data on stdout, messages on stderr, exit 0 success, 1 a domain error, 2 a usage error.
+Data on stdout, messages on stderr; exit 0 success, 1 a domain error, 2 a usage error.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import TYPE_CHECKING
+
+from crmcompanion.cli.base import EXIT_DOMAIN_ERROR, EXIT_OK, Cli, UsageError, set_handler
 
 if TYPE_CHECKING:
-    from crmcompanion.cli import Cli
+    from crmcompanion.cli.base import Commands
+    from crmcompanion.services.import_export import ImportExportService
 
-EXIT_OK = 0
-EXIT_DOMAIN_ERROR = 1
+logger = logging.getLogger(__name__)
 
 
-def add_parsers(commands: Any) -> None:
+def register(commands: Commands) -> None:
     """Add the import and export sub-commands to the main parser's subparsers."""
     imp = commands.add_parser("import", help="import customers from a CSV or vCard file")
     imp.add_argument("file")
@@ -44,19 +46,15 @@ def add_parsers(commands: Any) -> None:
     exp.add_argument("--delimiter", choices=(",", ";"), default=",")
     exp.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 BOM")
     exp.add_argument("--vcard-version", choices=("3.0", "4.0"), default="4.0")
-
-    dup = commands.add_parser("duplicates", help="list groups of likely duplicate customers")
-    dup.add_argument("--limit", type=int, default=100, metavar="N", help="at most N groups")
-    dup.add_argument("--json", action="store_true", help="print the groups as JSON")
+    set_handler(imp, run_import)
+    set_handler(exp, run_export)
 
 
-def _service(cli: Cli) -> Any:
+def _service(cli: Cli) -> ImportExportService:
     return cli.services.import_export
 
 
 def _mapping(pairs: list[str]) -> dict[str, str | None]:
-    from crmcompanion.cli import UsageError
-
     mapping: dict[str, str | None] = {}
     for pair in pairs:
         header, sep, target = pair.partition("=")
@@ -109,9 +107,8 @@ def run_import(cli: Cli) -> int:
 
 
 def run_export(cli: Cli) -> int:
-    from crmcompanion.cli import UsageError
     from crmcompanion.core.csv_export import ExportOptions
-    from crmcompanion.store.customers import ListQuery
+    from crmcompanion.services.customers import ListQuery
 
     args = cli.args
     query = ListQuery(search=args.search or "", tag=args.tag, archived=None)
@@ -138,29 +135,3 @@ def run_export(cli: Cli) -> int:
                   f" to {result.path}.\n")
     return EXIT_OK
 
-
-
-
-def run_duplicates(cli: Cli) -> int:
-    """One group per paragraph (or a JSON list): its customers, then each pair's reasons."""
-    groups = cli.services.duplicates.find_duplicates(limit=max(0, cli.args.limit))
-    if cli.args.json:
-        cli.print_json([
-            {"customers": [{"id": x.id, "name": x.display_name, "company": x.company,
-                            "email": x.email, "phone": x.phone} for x in g.customers],
-             "pairs": [{"ids": [p.first_id, p.second_id],
-                        "reasons": [{"kind": r.kind, "value": r.value} for r in p.reasons]}
-                       for p in g.pairs]}
-            for g in groups])
-    else:
-        for group in groups:
-            for x in group.customers:
-                extra = ", ".join(v for v in (x.company, x.email, x.phone) if v)
-                cli.out.write(f"#{x.id} {x.display_name}" + (f" ({extra})" if extra else "")
-                              + "\n")
-            for p in group.pairs:
-                reasons = "; ".join(f"{r.kind} {r.value}" for r in p.reasons)
-                cli.out.write(f"  #{p.first_id} ~ #{p.second_id}: {reasons}\n")
-            cli.out.write("\n")
-    cli.err.write(f"{len(groups)} group(s) of likely duplicates.\n")
-    return EXIT_OK

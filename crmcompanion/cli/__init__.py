@@ -1,0 +1,97 @@
+"""The same services from a terminal: data on stdout, messages on stderr.
+
+Exit codes: 0 success, 1 a domain error (one clear line on stderr), 2 a usage error.
+Importing this package never imports Qt, so scripts and cron jobs stay fast and headless.
+
+This module is the table of commands: one module per command group registers its sub-parsers
+and the handler each runs (`cli.demo`, `cli.customers`, `cli.reminders`, `cli.log`,
+`cli.transfer`, `cli.duplicates`, `cli.draft`); their shared pieces live in `cli.base`. The CLI
+reaches the database only through `crmcompanion.services` (an import-linter contract).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from crmcompanion.cli import customers, demo, draft, duplicates, log, reminders, transfer
+from crmcompanion.cli.base import (
+    EXIT_DOMAIN_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    ArgumentParser,
+    Cli,
+    UsageError,
+    customer_json,
+)
+from crmcompanion.core.clock import clock_from_environment
+from crmcompanion.core.errors import DomainError
+from crmcompanion.paths import resolve_paths
+
+__all__ = [
+    "EXIT_DOMAIN_ERROR",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ArgumentParser",
+    "Cli",
+    "UsageError",
+    "build_parser",
+    "customer_json",
+    "parse",
+    "run_command",
+]
+
+logger = logging.getLogger(__name__)
+
+# In the order `crmcompanion --help` lists them.
+COMMAND_MODULES = (demo, customers, reminders, log, transfer, duplicates, draft)
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="crmcompanion",
+        description="CRM Companion: stay close to your customers. "
+        "Without a command, opens the app.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--minimized", action="store_true", help="start in the tray (or minimised) without a window"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def run_command(
+    args: argparse.Namespace,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    environ: dict[str, str] | None = None,
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        paths = resolve_paths(environ)
+        clock = clock_from_environment(environ)
+    except ValueError as exc:
+        err.write(f"crmcompanion: {exc}\n")
+        return EXIT_USAGE
+    cli = Cli(args, paths, clock, out, err)
+    try:
+        return args.handler(cli)
+    except UsageError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_USAGE
+    except DomainError as exc:
+        err.write(f"crmcompanion: {exc}\n")
+        return EXIT_DOMAIN_ERROR
+    finally:
+        cli.close()
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    return build_parser().parse_args(list(argv))
