@@ -32,7 +32,7 @@ from crmcompanion.store.backups import (
     verify_backup,
     write_backup,
 )
-from crmcompanion.store.database import Database
+from crmcompanion.store.database import Database, UnusableFile, sqlite_path
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ CLOCK_SLACK = timedelta(hours=1)
 
 __all__ = [
     "BACKUPS_KEPT", "BACKUP_FOLDER", "BackupFile", "BackupProblem", "BackupService",
-    "DailyBackups", "backup_due",
+    "DailyBackups", "backup_due", "database_file", "newest_good_backup_in", "restore_advice",
+    "restore_database",
 ]
 
 
@@ -65,6 +66,41 @@ def backup_due(newest: datetime | None, clock: Clock, every: timedelta = DAILY) 
         return True
     now = local_now(clock)
     return now - newest >= every or newest - now > CLOCK_SLACK
+
+
+def database_file(url: str) -> Path:
+    """The SQLite file a database URL names, or BackupProblem (backups are of files)."""
+    path = sqlite_path(url)
+    if path is None:
+        raise BackupProblem("Only a database file (SQLite) can be backed up or restored.")
+    return path
+
+
+def restore_database(url: str, backup: Path, clock: Clock) -> Path | None:
+    """Put `backup` in place of the (closed, maybe damaged) database `url` names; returns
+    where the replaced file was kept. BackupProblem with the reason when `backup` is not a
+    good backup or the database is open elsewhere: nothing changes then."""
+    return restore_backup(backup, database_file(url), local_now(clock))
+
+
+def restore_advice(problem: Exception, folders: list[Path]) -> str | None:
+    """For a database that cannot be opened but could be replaced by a backup: which backup
+    to restore and the command that does it; None when a restore would not help."""
+    if not isinstance(problem, UnusableFile) or not problem.restorable:
+        return None
+    newest = newest_good_backup(folders)
+    if newest is None:
+        where = ", ".join(str(f) for f in folders)
+        return f"No good backup was found in {where}."
+    return (
+        f"The newest good backup is {newest.path} (made {newest.made_at:%Y-%m-%d %H:%M}); "
+        f"to put it back, run: crmcompanion restore '{newest.path}'"
+    )
+
+
+def newest_good_backup_in(folders: list[Path]) -> BackupFile | None:
+    """The newest backup in `folders` that passes every check (for the app's start dialog)."""
+    return newest_good_backup(folders)
 
 
 class BackupService:

@@ -88,9 +88,13 @@ class UnusableFile(DatabaseProblem):
     """A database (or backup) file that cannot be used; `reason` says why in a few words,
     so the same finding reads right for the database at start and for a backup to restore."""
 
-    def __init__(self, path: Path, reason: str, advice: str = "") -> None:
+    def __init__(
+        self, path: Path, reason: str, advice: str = "", *, restorable: bool = True
+    ) -> None:
         self.path = path
         self.reason = reason
+        # Would putting a backup in its place help? Not for a file another program locks.
+        self.restorable = restorable
         text = f"The database {path} {reason}; it was left untouched."
         super().__init__(f"{text} {advice}".strip())
 
@@ -203,6 +207,7 @@ def _operational_problem(path: Path, exc: sqlite3.Error) -> DatabaseProblem:
         return UnusableFile(
             path, "is locked by another program",
             "Close the other program (or the other CRM Companion) and start again.",
+            restorable=False,
         )
     if "readonly" in text or "read-only" in text:
         return DatabaseProblem(
