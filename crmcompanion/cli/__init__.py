@@ -7,8 +7,9 @@ Importing this package never imports Qt, so scripts and cron jobs stay fast and 
 
 This module is the table of commands: one module per command group registers its sub-parsers
 and the handler each runs (`cli.demo`, `cli.customers`, `cli.reminders`, `cli.log`,
-`cli.transfer`, `cli.duplicates`, `cli.draft`); their shared pieces live in `cli.base`. The CLI
-reaches the database only through `crmcompanion.services` (an import-linter contract).
+`cli.transfer`, `cli.duplicates`, `cli.draft`, `cli.backups`); their shared pieces live in
+`cli.base`. The CLI reaches the database only through `crmcompanion.services` (an
+import-linter contract).
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from crmcompanion.cli import customers, demo, draft, duplicates, log, reminders, transfer
+from crmcompanion.cli import (
+    backups,
+    customers,
+    demo,
+    draft,
+    duplicates,
+    log,
+    reminders,
+    transfer,
+)
 from crmcompanion.cli.base import (
     EXIT_DOMAIN_ERROR,
     EXIT_INTERRUPTED,
@@ -52,7 +62,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # In the order `crmcompanion --help` lists them.
-COMMAND_MODULES = (demo, customers, reminders, log, transfer, duplicates, draft)
+COMMAND_MODULES = (demo, customers, reminders, log, transfer, duplicates, draft, backups)
 
 
 def build_parser() -> ArgumentParser:

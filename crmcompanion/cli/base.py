@@ -173,12 +173,21 @@ class Cli:
         """The services, opened on first use: a usage error found before this costs nothing
         (no database file created, no migration, no derived table rewritten)."""
         if self._services is None:
+            from crmcompanion.core.errors import DatabaseProblem
+            from crmcompanion.services.backups import restore_advice
             from crmcompanion.services.container import open_services
 
             self.paths.ensure()
-            self._services = open_services(
-                self.paths.database_url, self.paths.backups_dir, self.clock
-            )
+            try:
+                self._services = open_services(
+                    self.paths.database_url, self.paths.backups_dir, self.clock
+                )
+            except DatabaseProblem as exc:
+                # Name the backup to restore and the command; the CLI never restores itself.
+                advice = restore_advice(exc, [self.paths.backups_dir])
+                if advice is None:
+                    raise
+                raise DatabaseProblem(f"{exc} {advice}") from exc
         return self._services
 
     def close(self) -> None:

@@ -1,7 +1,8 @@
 """`crmcompanion remind --once` and `due`: reminders and touchpoints from a terminal or cron.
 
 `remind --once` runs one delivery pass of the same engine the tray uses (safe while the app is
-open); `due` lists what is overdue or due soon without delivering anything.
+open), and makes the daily backup when the newest one is a day old; `due` lists what is
+overdue or due soon without delivering anything.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def run_remind_once(cli: Cli) -> int:
 
     engine = ReminderEngine(cli.services.reminders, NotifierChain(desktop_notifiers()))
     report = engine.run_pass()
+    _daily_backup(cli)
     channels: dict[str, str] = {}
     for notification, channel in zip(report.notifications, report.channels, strict=True):
         channels[notification.title] = channel
@@ -85,6 +87,20 @@ def run_remind_once(cli: Cli) -> int:
                 "it is in the app's reminder list.\n"
             )
     return EXIT_OK
+
+
+def _daily_backup(cli: Cli) -> None:
+    """The app's daily backup, for users who only run `remind --once` (from cron): made when
+    the newest one is 24 hours old. A failure is one line on stderr; the reminders stand."""
+    from crmcompanion.core.errors import DomainError
+
+    try:
+        made = cli.services.backups.back_up_if_due()
+    except DomainError as exc:
+        cli.err.write(f"crmcompanion: the daily backup failed: {exc}\n")
+        return
+    if made is not None:
+        logger.info("Daily backup written to %s", made.path)
 
 
 def run_due(cli: Cli) -> int:
