@@ -46,6 +46,47 @@ if TYPE_CHECKING:
     Commands: TypeAlias = argparse._SubParsersAction[ArgumentParser]
 
 
+# Ranges of the CLI's numbers. Beyond them a value cannot mean anything useful and used to
+# crash deep inside (an id past SQLite's 64-bit integers, a date past year 9999), sometimes
+# after `due` had rewritten its derived tables; argparse now refuses them first (exit 2).
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER
+MAX_DAYS = 3660  # ten years ahead
+MAX_COUNT = 1_000_000
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse `type`: a whole number within low..high, else a usage error naming both."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:  # also a number too long for int() to read
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {low:,} to {high:,}, not “{text[:40]}”") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]} is out of range: use a whole number from {low:,} to {high:,}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse's fallback wording
+    return parse
+
+
+def customer_reference(text: str) -> str:
+    """An argparse `type` for `--customer`: a `#ID` past SQLite's integers is a usage error;
+    every other text is resolved later (see CustomerService.resolve)."""
+    stripped = text.strip()
+    if stripped.startswith("#") and stripped[1:].isdigit() and len(stripped) > 1:
+        try:
+            value = int(stripped[1:])
+        except ValueError:
+            value = MAX_ID + 1
+        if value > MAX_ID:
+            raise argparse.ArgumentTypeError(
+                f"{stripped[:40]} is out of range: customer ids go from #1 to #{MAX_ID}")
+    return text
+
+
 def set_handler(parser: argparse.ArgumentParser, handler: Handler) -> None:
     """Make `handler` the function `run_command` calls when this (sub-)parser is chosen."""
     parser.set_defaults(handler=handler)

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 from crmcompanion.cli.base import (
     EXIT_OK,
+    MAX_COUNT,
     ArgumentParser,
     Cli,
     UsageError,
     customer_json,
     set_handler,
+    whole_number,
 )
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ def register(commands: Commands) -> None:
     )
     search = actions.add_parser("search", help="search by name, company, email, ...")
     search.add_argument("text")
-    search.add_argument("--limit", type=int, default=50)
+    search.add_argument("--limit", type=whole_number(1, MAX_COUNT), default=50)
     search.add_argument("--json", action="store_true", help="print JSON")
     search.add_argument("--archived", action="store_true", help="include archived customers")
     set_handler(search, run_search)

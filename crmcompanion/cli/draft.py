@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_OK, Cli, UsageError, set_handler
+from crmcompanion.cli.base import EXIT_OK, Cli, UsageError, customer_reference, set_handler
 from crmcompanion.core.occasions import Occasion
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ def register(commands: Commands) -> None:
     """Add the `draft` sub-command to the main parser's subparsers."""
     draft = commands.add_parser("draft", help="draft a greeting for a customer and occasion")
     draft.add_argument("--customer", required=True, metavar="TEXT",
+                       type=customer_reference,
                        help="#ID, email, phone or name")
     draft.add_argument("--occasion", required=True, metavar="OCCASION",
                        help="one of: " + ", ".join(o.value for o in Occasion))

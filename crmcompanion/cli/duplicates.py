@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_OK, Cli, set_handler
+from crmcompanion.cli.base import EXIT_OK, MAX_COUNT, Cli, set_handler, whole_number
 
 if TYPE_CHECKING:
     from crmcompanion.cli.base import Commands
@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 
 def register(commands: Commands) -> None:
     dup = commands.add_parser("duplicates", help="list groups of likely duplicate customers")
-    dup.add_argument("--limit", type=int, default=100, metavar="N", help="at most N groups")
+    dup.add_argument("--limit", type=whole_number(0, MAX_COUNT), default=100, metavar="N",
+                     help="at most N groups")
     dup.add_argument("--json", action="store_true", help="print the groups as JSON")
     set_handler(dup, run_duplicates)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_OK, Cli, set_handler
+from crmcompanion.cli.base import EXIT_OK, Cli, customer_reference, set_handler
 from crmcompanion.core.customer import Channel
 
 if TYPE_CHECKING:
@@ -16,7 +16,8 @@ logger = logging.getLogger(__name__)
 
 def register(commands: Commands) -> None:
     log = commands.add_parser("log", help="log a conversation with a customer")
-    log.add_argument("--customer", required=True, metavar="TEXT", help="#ID, email, phone, name")
+    log.add_argument("--customer", required=True, metavar="TEXT", type=customer_reference,
+                     help="#ID, email, phone, name")
     log.add_argument(
         "--channel", choices=[c.value for c in Channel], default=None, help="how you talked"
     )

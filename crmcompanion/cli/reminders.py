@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_OK, Cli, UsageError, set_handler
+from crmcompanion.cli.base import EXIT_OK, MAX_DAYS, Cli, UsageError, set_handler, whole_number
 
 if TYPE_CHECKING:
     from crmcompanion.cli.base import Commands
@@ -31,7 +31,8 @@ def register(commands: Commands) -> None:
     due = commands.add_parser(
         "due", help="list overdue touchpoints and those due in the next N days"
     )
-    due.add_argument("--days", type=int, default=7, metavar="N", help="days ahead (default 7)")
+    due.add_argument("--days", type=whole_number(0, MAX_DAYS), default=7, metavar="N",
+                     help="days ahead (default 7)")
     due.add_argument("--json", action="store_true", help="print JSON")
     set_handler(due, run_due)
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_DOMAIN_ERROR, EXIT_OK, Cli, UsageError, set_handler
+from crmcompanion.cli.base import (
+    EXIT_DOMAIN_ERROR,
+    EXIT_OK,
+    MAX_DAYS,
+    Cli,
+    UsageError,
+    set_handler,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from crmcompanion.cli.base import Commands
@@ -42,7 +50,7 @@ def register(commands: Commands) -> None:
     exp.add_argument("--tag", default=None, metavar="T")
     exp.add_argument("--columns", nargs="+", default=None, metavar="COLUMN",
                      help="CSV columns (space or comma separated); default: all")
-    exp.add_argument("--days", type=int, default=None, metavar="N",
+    exp.add_argument("--days", type=whole_number(0, MAX_DAYS), default=None, metavar="N",
                      help="iCalendar: also upcoming touchpoints in the next N days")
     exp.add_argument("--delimiter", choices=(",", ";"), default=",")
     exp.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 BOM")
