@@ -148,6 +148,14 @@ def test_dash_writes_to_standard_output(home: Path) -> None:
     assert not (home / "-").exists() and not Path("-").exists()
 
 
+def test_dev_stdout_on_a_pipe_is_a_stream_and_stays_a_link(home: Path) -> None:
+    was = os.readlink("/dev/stdout")
+    result = crm(["export", "--format", "vcard", "-o", "/dev/stdout"], home)  # stdout: a pipe
+    assert result.returncode == 0 and result.stdout.count("BEGIN:VCARD") == 50
+    assert one_line(result) == "Exported 50 customers to /dev/stdout."
+    assert os.readlink("/dev/stdout") == was
+
+
 @pytest.mark.parametrize("command", [["import"], ["export", "--format", "csv", "-o"]])
 def test_proc_self_mem_is_one_line(home: Path, command: list[str]) -> None:
     before = snapshot(home)
