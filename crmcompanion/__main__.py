@@ -44,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     try:
         return _main(args_list)
+    except KeyboardInterrupt:
+        # Ctrl-C before a command got going (while modules load or arguments are parsed);
+        # during a command the CLI says it itself (crmcompanion.cli.run_command).
+        print("crmcompanion: interrupted.", file=sys.stderr)
+        return 130
     finally:
         if not gc.isenabled():
             resume_gc()
@@ -110,6 +115,12 @@ def _main(args_list: list[str]) -> int:
             "use a command such as `crmcompanion customers search`).",
             file=sys.stderr,
         )
+        return 2
+    from crmcompanion.qt_platform import xcb_problem
+
+    problem = xcb_problem()  # Qt would abort (SIGABRT) blaming the wrong library: say which
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     # The Qt-free layers first: importing PySide6 installs an import hook (shiboken's
     # `__feature__` support) that makes every later import slower, ~30 ms over SQLAlchemy's.

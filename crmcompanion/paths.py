@@ -65,7 +65,9 @@ class AppPaths:
             raise DataFolderProblem(f"{self._named()} is a file, not a folder.")
         for folder in (self.home, self.logs_dir, self.backups_dir):
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if folder.stat().st_mode & 0o077:
+                    folder.chmod(0o700)  # an older version made it readable by all
             except FileExistsError:
                 raise DataFolderProblem(f"{self._named()}: {folder} is a file, not a "
                                         "folder.") from None

@@ -1,12 +1,15 @@
 """The same services from a terminal: data on stdout, messages on stderr.
 
-Exit codes: 0 success, 1 a domain error (one clear line on stderr), 2 a usage error.
+Exit codes: 0 success, 1 a domain error (one clear line on stderr), 2 a usage error, 130
+interrupted (Ctrl-C). Text from the data or from files is escaped before it reaches the
+terminal (`cli.base.shown`), so it can neither move the cursor nor forge an extra line.
 Importing this package never imports Qt, so scripts and cron jobs stay fast and headless.
 
 This module is the table of commands: one module per command group registers its sub-parsers
 and the handler each runs (`cli.demo`, `cli.customers`, `cli.reminders`, `cli.log`,
-`cli.transfer`, `cli.duplicates`, `cli.draft`); their shared pieces live in `cli.base`. The CLI
-reaches the database only through `crmcompanion.services` (an import-linter contract).
+`cli.transfer`, `cli.duplicates`, `cli.draft`, `cli.backups`); their shared pieces live in
+`cli.base`. The CLI reaches the database only through `crmcompanion.services` (an
+import-linter contract).
 """
 
 from __future__ import annotations
@@ -17,15 +20,26 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from crmcompanion.cli import customers, demo, draft, duplicates, log, reminders, transfer
+from crmcompanion.cli import (
+    backups,
+    customers,
+    demo,
+    draft,
+    duplicates,
+    log,
+    reminders,
+    transfer,
+)
 from crmcompanion.cli.base import (
     EXIT_DOMAIN_ERROR,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     ArgumentParser,
     Cli,
     UsageError,
     customer_json,
+    shown,
 )
 from crmcompanion.core.clock import clock_from_environment
 from crmcompanion.core.errors import DomainError
@@ -33,6 +47,7 @@ from crmcompanion.paths import DataFolderProblem, resolve_paths
 
 __all__ = [
     "EXIT_DOMAIN_ERROR",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "ArgumentParser",
@@ -47,7 +62,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # In the order `crmcompanion --help` lists them.
-COMMAND_MODULES = (demo, customers, reminders, log, transfer, duplicates, draft)
+COMMAND_MODULES = (demo, customers, reminders, log, transfer, duplicates, draft, backups)
 
 
 def build_parser() -> ArgumentParser:
@@ -78,20 +93,25 @@ def run_command(
         paths = resolve_paths(environ)
         clock = clock_from_environment(environ)
     except ValueError as exc:
-        err.write(f"crmcompanion: {exc}\n")
+        err.write(f"crmcompanion: {shown(exc)}\n")
         return EXIT_USAGE
     cli = Cli(args, paths, clock, out, err)
     try:
         return args.handler(cli)
     except UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{shown(exc)}\n")
         return EXIT_USAGE
     except DataFolderProblem as exc:  # from `Cli.services` making the folders
         err.write(f"crmcompanion: {exc}\n")
         return EXIT_USAGE
     except DomainError as exc:
-        err.write(f"crmcompanion: {exc}\n")
+        err.write(f"crmcompanion: {shown(exc)}\n")
         return EXIT_DOMAIN_ERROR
+    except KeyboardInterrupt:
+        # Every write is one transaction, so an interrupted one was rolled back: say so in
+        # one line instead of a traceback.
+        err.write(f"crmcompanion: interrupted; the {args.command} command did not finish.\n")
+        return EXIT_INTERRUPTED
     finally:
         cli.close()
 

@@ -19,15 +19,52 @@ from crmcompanion.paths import AppPaths
 
 if TYPE_CHECKING:
     from crmcompanion.services.container import Services
+    from crmcompanion.services.touchpoints import Touchpoint
 
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_DOMAIN_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 
 # What a sub-command runs: it gets the invocation and returns the exit code.
 Handler = Callable[["Cli"], int]
+
+
+# Largest row id SQLite can hold (a signed 64-bit integer): `#ID` beyond it cannot exist.
+MAX_ID = 2**63 - 1
+# Upper bounds for counts and day spans: generous for any real use, and far from where dates
+# overflow (year 9999) or SQLite's LIMIT stops accepting the number.
+MAX_LIMIT = 1_000_000
+MAX_DAYS = 3_660  # ten years ahead
+MAX_DEMO_CUSTOMERS = 1_000_000
+
+# Characters a terminal would act on instead of showing: C0/C1 controls and DEL (escape
+# sequences, bells, backspaces, line breaks that forge rows) and the bidi controls that make
+# text after them run backwards. Zero-width joiners stay: emoji need them.
+_UNSAFE = {
+    *range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F,
+    *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+}
+_ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in _UNSAFE}
+# JSON escapes C0 controls itself; these others are valid raw in a JSON string but still act
+# on a terminal, so they are written as \uXXXX escapes, which parse to the very same value.
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _UNSAFE if code >= 0x7F}
+# Multi-line data (a greeting body) keeps its line breaks and tabs.
+_BLOCK_ESCAPES = {k: v for k, v in _ESCAPES.items() if k not in (0x09, 0x0A)}
+
+
+def shown(text: object) -> str:
+    """`text` safe for one terminal line: every control character written as an escape
+    (`\\x1b`, a line break as `\\x0a`, `\\u202e`), so data can neither drive the terminal
+    nor break a line into two."""
+    return str(text).translate(_ESCAPES)
+
+
+def shown_block(text: str) -> str:
+    """Like `shown` but keeps line breaks and tabs: for text meant to span lines."""
+    return text.translate(_BLOCK_ESCAPES)
 
 
 class UsageError(Exception):
@@ -38,53 +75,43 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so `main` controls exit codes and output."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {shown(message)}")
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse `type` for an integer option: anything outside [low, high] is a usage error
+    naming the range, found while parsing, before any service (or database) is opened."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be from {low:,} to {high:,}, not {shown(text.strip())}"
+            )
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in its messages
+    return parse
+
+
+def customer_reference(text: str) -> str:
+    """An argparse `type` for `--customer TEXT`: a `#ID` must be a possible row id."""
+    stripped = text.strip()
+    number = stripped[1:]
+    is_id = stripped.startswith("#") and number.isascii() and number.isdigit()
+    if is_id and not 1 <= int(number) <= MAX_ID:
+        raise argparse.ArgumentTypeError(
+                f"a customer #ID must be from #1 to #{MAX_ID:,}, not {shown(stripped)}"
+            )
+    return text
 
 
 if TYPE_CHECKING:
     # argparse's collection of sub-parsers has no public name; each module adds its own to it.
     Commands: TypeAlias = argparse._SubParsersAction[ArgumentParser]
-
-
-# Ranges of the CLI's numbers. Beyond them a value cannot mean anything useful and used to
-# crash deep inside (an id past SQLite's 64-bit integers, a date past year 9999), sometimes
-# after `due` had rewritten its derived tables; argparse now refuses them first (exit 2).
-MAX_ID = 2**63 - 1  # SQLite's largest INTEGER
-MAX_DAYS = 3660  # ten years ahead
-MAX_COUNT = 1_000_000
-
-
-def whole_number(low: int, high: int) -> Callable[[str], int]:
-    """An argparse `type`: a whole number within low..high, else a usage error naming both."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text.strip())
-        except ValueError:  # also a number too long for int() to read
-            raise argparse.ArgumentTypeError(
-                f"expected a whole number from {low:,} to {high:,}, not “{text[:40]}”") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(
-                f"{text[:40]} is out of range: use a whole number from {low:,} to {high:,}")
-        return value
-
-    parse.__name__ = "whole number"  # argparse's fallback wording
-    return parse
-
-
-def customer_reference(text: str) -> str:
-    """An argparse `type` for `--customer`: a `#ID` past SQLite's integers is a usage error;
-    every other text is resolved later (see CustomerService.resolve)."""
-    stripped = text.strip()
-    if stripped.startswith("#") and stripped[1:].isdigit() and len(stripped) > 1:
-        try:
-            value = int(stripped[1:])
-        except ValueError:
-            value = MAX_ID + 1
-        if value > MAX_ID:
-            raise argparse.ArgumentTypeError(
-                f"{stripped[:40]} is out of range: customer ids go from #1 to #{MAX_ID}")
-    return text
 
 
 def set_handler(parser: argparse.ArgumentParser, handler: Handler) -> None:
@@ -105,6 +132,24 @@ def customer_json(customer: Customer) -> dict[str, object]:
         "tags": list(customer.tags),
         "status": customer.status.value,
         "kind": customer.kind.value,
+    }
+
+
+def touchpoint_state(item: Touchpoint) -> str:
+    """The state word of the JSON contract: "overdue", else the stored or computed state."""
+    return "overdue" if item.overdue else item.state.value
+
+
+def touchpoint_json(item: Touchpoint) -> dict[str, object]:
+    """One item of `due --json` (and of `customers show --json`'s "upcoming")."""
+    return {
+        "customer_id": item.customer_id,
+        "customer": item.customer,
+        "occasion": item.occasion.value,
+        "label": item.label,
+        "date": item.date.isoformat(),
+        "remind_on": item.remind_on.isoformat(),
+        "state": touchpoint_state(item),
     }
 
 
@@ -131,12 +176,21 @@ class Cli:
         """The services, opened on first use: a usage error found before this costs nothing
         (no database file created, no migration, no derived table rewritten)."""
         if self._services is None:
+            from crmcompanion.core.errors import DatabaseProblem
+            from crmcompanion.services.backups import restore_advice
             from crmcompanion.services.container import open_services
 
             self.paths.ensure()
-            self._services = open_services(
-                self.paths.database_url, self.paths.backups_dir, self.clock
-            )
+            try:
+                self._services = open_services(
+                    self.paths.database_url, self.paths.backups_dir, self.clock
+                )
+            except DatabaseProblem as exc:
+                # Name the backup to restore and the command; the CLI never restores itself.
+                advice = restore_advice(exc, [self.paths.backups_dir])
+                if advice is None:
+                    raise
+                raise DatabaseProblem(f"{exc} {advice}") from exc
         return self._services
 
     def close(self) -> None:
@@ -144,5 +198,5 @@ class Cli:
             self._services.close()
 
     def print_json(self, value: object) -> None:
-        json.dump(value, self.out, ensure_ascii=False, indent=2, default=str)
-        self.out.write("\n")
+        text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+        self.out.write(text.translate(_JSON_ESCAPES) + "\n")

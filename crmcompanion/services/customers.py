@@ -52,6 +52,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 5
+# SQLite row ids are signed 64-bit: a larger `#ID` cannot exist (and would overflow a query).
+MAX_ROW_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,18 @@ class ListPage:
     keys: list[object]  # sort value of each row, for keyset continuation
 
 
+def _told_apart(customer: c.Customer) -> str:
+    """`#7 Nora Brown (nora@example.com)`: the name plus what tells two namesakes apart, the
+    first email, else the company, else the first phone."""
+    detail = (customer.emails[0].address if customer.emails else customer.company
+              or (customer.phones[0].number if customer.phones else ""))
+    return f"#{customer.id} {customer.display_name}" + (f" ({detail})" if detail else "")
+
+
 class AmbiguousCustomer(DomainError):
     def __init__(self, text: str, candidates: list[c.Customer]) -> None:
         self.candidates = candidates
-        names = "; ".join(f"#{x.id} {x.display_name}" for x in candidates[:MAX_CANDIDATES])
+        names = "; ".join(_told_apart(x) for x in candidates[:MAX_CANDIDATES])
         super().__init__(f"“{text}” matches several customers: {names}. Use #ID to pick one.")
 
 
@@ -217,6 +227,17 @@ class CustomerService:
             ids = repo.search_ids(session, text, limit, include_archived)
             return repo.load_customers(session, ids)
 
+    def search_total(self, text: str, include_archived: bool = False) -> int:
+        """How many customers `search` would find without its limit."""
+        return self.count(ListQuery(search=text, archived=None if include_archived else False))
+
+    def list_customers(self, query: ListQuery, limit: int) -> list[c.Customer]:
+        """The first `limit` customers of the list `query` describes, in its order, as whole
+        records (the list's own rows carry only what the table shows)."""
+        with self._db.read() as session:
+            rows = repo.page_after(session, query, None, limit)
+            return repo.load_customers(session, [row.id for row, _key in rows])
+
     def count(self, query: ListQuery) -> int:
         with self._db.read() as session:
             return repo.count_customers(session, query)
@@ -280,7 +301,9 @@ class CustomerService:
     def _resolve_ids(self, session: Session, text: str) -> list[int]:
         if text.startswith("#") and text[1:].isdigit():
             customer_id = int(text[1:])
-            if not repo.customer_exists(session, customer_id):
+            if not 1 <= customer_id <= MAX_ROW_ID or not repo.customer_exists(
+                session, customer_id
+            ):
                 raise NotFoundError(f"Customer {text} does not exist.")
             return [customer_id]
         if "@" in text:

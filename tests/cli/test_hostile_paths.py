@@ -226,9 +226,9 @@ def test_query_parameters_never_become_part_of_a_file_name(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("args", "says"), [
     (["log", "--customer", "#99999999999999999999999", "Called"],
-     "customer ids go from #1 to #9223372036854775807"),
+     "must be from #1 to #9,223,372,036,854,775,807"),
     (["draft", "--customer", "#9223372036854775808", "--occasion", "birthday"],
-     "customer ids go from #1 to #9223372036854775807"),
+     "must be from #1 to #9,223,372,036,854,775,807"),
     (["customers", "search", "a", "--limit", "99999999999999999999"], "from 1 to 1,000,000"),
     (["due", "--days", "3000000"], "from 0 to 3,660"),
     (["export", "--format", "ics", "--days", "3000000", "-o", "OUT"], "from 0 to 3,660"),
@@ -241,7 +241,7 @@ def test_integers_out_of_range_exit_2_with_the_range(home: Path, tmp_path: Path,
     result = crm(args, home)
     assert result.returncode == 2
     line = one_line(result)
-    assert "out of range" in line and says in line
+    assert says in line
     assert snapshot(home) == before  # `due` used to rewrite its derived tables first
 
 

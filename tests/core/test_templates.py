@@ -79,7 +79,7 @@ USUALLY_UNKNOWN = {"age", "company", "last_conversation", "last_name", "years_as
 def test_default_library_is_found_and_loads() -> None:
     path = default_templates_path()
     assert path.is_file()
-    assert path.parts[-3:] == ("resources", "templates", "default_templates.toml")
+    assert path.parts[-4:] == ("crmcompanion", "resources", "templates", "default_templates.toml")
     assert len(DEFAULTS) == len({t.key for t in DEFAULTS})
 
 
