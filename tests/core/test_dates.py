@@ -26,6 +26,9 @@ from crmcompanion.core.dates import (
     years_reached,
 )
 
+# Clock-sensitive: local calendar days in several time zones, CRMCOMPANION_NOW in a subprocess.
+pytestmark = pytest.mark.clock_sensitive
+
 FEB28 = LeapDayPolicy.FEB28
 MAR1 = LeapDayPolicy.MAR1
 REPO_ROOT = Path(__file__).resolve().parents[2]
