@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from crmcompanion import APP_ID, __version__
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the freedesktop tools are Linux programs"
+)
 
 PACKAGING = Path(__file__).resolve().parents[2] / "packaging"
 DESKTOP = PACKAGING / f"{APP_ID}.desktop"
