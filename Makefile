@@ -43,7 +43,7 @@ bench: $(VENV)/.installed-app
 bundle: $(VENV)/.installed-bundle
 	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist/bundle \
 		--workpath build/bundle packaging/crmcompanion.spec
-	CRMCOMPANION_BUNDLE=dist/bundle/crmcompanion QT_QPA_PLATFORM=offscreen \
+	CRMCOMPANION_BUNDLE=$(CURDIR)/dist/bundle/crmcompanion QT_QPA_PLATFORM=offscreen \
 		$(BIN)/python -m pytest -m bundle tests/packaging/test_bundle.py
 
 clean:

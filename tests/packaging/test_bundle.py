@@ -31,7 +31,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled executable: the one `make bundle` built, else built here."""
     built = os.environ.get("CRMCOMPANION_BUNDLE", "").strip()
     if built:
-        folder = Path(built)
+        folder = Path(built).resolve()  # the tests run the app from other folders
     else:
         try:
             import PyInstaller  # noqa: F401
