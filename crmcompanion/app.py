@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import logging.handlers
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -22,12 +21,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from crmcompanion import APP_ID, APP_NAME, APP_SLUG, __version__
+from crmcompanion import APP_ID, APP_NAME, __version__
 from crmcompanion.core.clock import SystemClock
 from crmcompanion.core.errors import DatabaseProblem
-from crmcompanion.paths import AppPaths, resolve_paths
+from crmcompanion.logfile import install_file_log
+from crmcompanion.paths import LOG_FILENAME, AppPaths, resolve_paths
 from crmcompanion.services.container import Services, build_services
 from crmcompanion.store.database import open_database
+from crmcompanion.ui import crash
 from crmcompanion.ui.main_window import MainWindow, app_icon
 from crmcompanion.ui.style import apply_look
 
@@ -37,29 +38,15 @@ if TYPE_CHECKING:  # imported inside run_gui: off the module-import path
 
 logger = logging.getLogger(__name__)
 
-LOG_FILE = f"{APP_SLUG}.log"
+LOG_FILE = LOG_FILENAME  # paths.log_file's name
 # Without a first paint (started in the tray), second launches are answered after this long.
 LISTEN_FALLBACK_MS = 1500
 
 
 def setup_file_logging(paths: AppPaths) -> logging.Handler:
-    """Log INFO and above to a rotating file in the logs folder (kept small)."""
-    handler = logging.handlers.RotatingFileHandler(
-        paths.logs_dir / LOG_FILE, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
-    handler.setLevel(logging.INFO)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
-        # Keep the console as quiet as it was configured: only the file gets INFO.
-        for other in root.handlers:
-            if other is not handler and other.level == logging.NOTSET:
-                other.setLevel(logging.WARNING)
-    return handler
+    """Log INFO and above to the rotating, owner-only log file (crmcompanion.logfile; the
+    same handler when crmcompanion.__main__ installed it already)."""
+    return install_file_log(paths.log_file)
 
 
 def _resume_gc() -> None:
@@ -178,6 +165,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     paths = resolve_paths()
     paths.ensure()
     handler = setup_file_logging(paths)
+    crash.install(crash.Places(data_folder=paths.home, log_file=paths.log_file))
     logger.info("Starting %s %s with %s", APP_NAME, __version__, paths.database_url)
     try:
         try:

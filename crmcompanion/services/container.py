@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.settings import DEFAULT_REGION
+from crmcompanion.services.backups import BackupService
 from crmcompanion.services.customers import CustomerService
 from crmcompanion.services.greetings import GreetingService
 from crmcompanion.services.interactions import InteractionService
@@ -55,6 +56,10 @@ class Services:
         return DuplicateService(
             self.db, self.clock, self.staff_id, region=lambda: settings.get(DEFAULT_REGION)
         )
+
+    @cached_property
+    def backups(self) -> BackupService:
+        return BackupService(self.db, self.clock, self.settings)
 
     @cached_property
     def personal_data(self) -> PersonalDataService:

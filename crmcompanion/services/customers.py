@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -52,6 +52,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 5
+# SQLite row ids are signed 64-bit: a larger `#ID` cannot exist (and would overflow a query).
+MAX_ROW_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -117,11 +119,83 @@ class ListPage:
     keys: list[object]  # sort value of each row, for keyset continuation
 
 
+def _told_apart(customer: c.Customer) -> str:
+    """`#7 Nora Brown (nora@example.com)`: the name plus what tells two namesakes apart, the
+    first email, else the company, else the first phone."""
+    detail = (customer.emails[0].address if customer.emails else customer.company
+              or (customer.phones[0].number if customer.phones else ""))
+    return f"#{customer.id} {customer.display_name}" + (f" ({detail})" if detail else "")
+
+
 class AmbiguousCustomer(DomainError):
     def __init__(self, text: str, candidates: list[c.Customer]) -> None:
         self.candidates = candidates
-        names = "; ".join(f"#{x.id} {x.display_name}" for x in candidates[:MAX_CANDIDATES])
+        names = "; ".join(_told_apart(x) for x in candidates[:MAX_CANDIDATES])
         super().__init__(f"“{text}” matches several customers: {names}. Use #ID to pick one.")
+
+
+def _wrong_type(where: str, value: object, expected: str) -> DomainError:
+    return DomainError(
+        f"Cannot save the customer: {where} is {type(value).__name__} {value!r}, "
+        f"expected {expected}."
+    )
+
+
+def check_draft_types(draft: c.CustomerDraft) -> None:
+    """Refuse a draft whose values are not the types the store writes, in one clear line.
+
+    Validation checks what a user typed; this checks what a caller built. A form that hands
+    over the string "email" where a `Channel` belongs would otherwise fail deep in the store
+    (`'str' object has no attribute 'value'`) after the transaction began.
+    """
+    for name in ("first_name", "last_name", "display_name", "company", "notes", "source_uid"):
+        value = getattr(draft, name)
+        if not isinstance(value, str):
+            raise _wrong_type(name.replace("_", " "), value, "str")
+    enums: tuple[tuple[str, object, type, bool], ...] = (
+        ("status", draft.status, c.Status, False),
+        ("kind", draft.kind, c.Kind, False),
+        ("preferred channel", draft.preferred_channel, c.Channel, True),
+    )
+    for where, value, enum, optional in enums:
+        if not (isinstance(value, enum) or (optional and value is None)):
+            raise _wrong_type(where, value, enum.__name__ + (" or None" if optional else ""))
+    if not isinstance(draft.key_account, bool):
+        raise _wrong_type("key account", draft.key_account, "bool")
+    if draft.customer_since is not None and (
+        not isinstance(draft.customer_since, date) or isinstance(draft.customer_since, datetime)
+    ):
+        raise _wrong_type("customer since", draft.customer_since, "date or None")
+    if not isinstance(draft.address, c.PostalAddress):
+        raise _wrong_type("address", draft.address, "PostalAddress")
+    for field_name in ("street", "city", "region", "postcode", "country"):
+        value = getattr(draft.address, field_name)
+        if not isinstance(value, str):
+            raise _wrong_type(f"address {field_name}", value, "str")
+    for number, tag in enumerate(draft.tags, 1):
+        if not isinstance(tag, str):
+            raise _wrong_type(f"tag {number}", tag, "str")
+    for group, kind, text in (("email", c.EmailAddress, "address"),
+                              ("phone", c.PhoneNumber, "number")):
+        for number, item in enumerate(getattr(draft, group + "s"), 1):
+            if not isinstance(item, kind):
+                raise _wrong_type(f"{group} {number}", item, kind.__name__)
+            for part in (text, "label"):
+                if not isinstance(getattr(item, part), str):
+                    raise _wrong_type(f"{group} {number} {part}", getattr(item, part), "str")
+    for number, special in enumerate(draft.special_dates, 1):
+        if not isinstance(special, c.SpecialDate):
+            raise _wrong_type(f"special date {number}", special, "SpecialDate")
+        if not isinstance(special.kind, c.SpecialDateKind):
+            raise _wrong_type(f"special date {number} kind", special.kind, "SpecialDateKind")
+        for part in ("month", "day", "year"):
+            value = getattr(special, part)
+            if not (isinstance(value, int) and not isinstance(value, bool)) and not (
+                part == "year" and value is None
+            ):
+                raise _wrong_type(f"special date {number} {part}", value, "int")
+        if not isinstance(special.label, str):
+            raise _wrong_type(f"special date {number} label", special.label, "str")
 
 
 class CustomerService:
@@ -152,6 +226,17 @@ class CustomerService:
         with self._db.read() as session:
             ids = repo.search_ids(session, text, limit, include_archived)
             return repo.load_customers(session, ids)
+
+    def search_total(self, text: str, include_archived: bool = False) -> int:
+        """How many customers `search` would find without its limit."""
+        return self.count(ListQuery(search=text, archived=None if include_archived else False))
+
+    def list_customers(self, query: ListQuery, limit: int) -> list[c.Customer]:
+        """The first `limit` customers of the list `query` describes, in its order, as whole
+        records (the list's own rows carry only what the table shows)."""
+        with self._db.read() as session:
+            rows = repo.page_after(session, query, None, limit)
+            return repo.load_customers(session, [row.id for row, _key in rows])
 
     def count(self, query: ListQuery) -> int:
         with self._db.read() as session:
@@ -216,7 +301,9 @@ class CustomerService:
     def _resolve_ids(self, session: Session, text: str) -> list[int]:
         if text.startswith("#") and text[1:].isdigit():
             customer_id = int(text[1:])
-            if not repo.customer_exists(session, customer_id):
+            if not 1 <= customer_id <= MAX_ROW_ID or not repo.customer_exists(
+                session, customer_id
+            ):
                 raise NotFoundError(f"Customer {text} does not exist.")
             return [customer_id]
         if "@" in text:
@@ -237,6 +324,7 @@ class CustomerService:
 
     # --- writing ---------------------------------------------------------------------
     def create(self, draft: c.CustomerDraft) -> Saved:
+        check_draft_types(draft)
         clean = validate_customer(draft, self._region())
         now = utcnow()
         with self._db.write() as session:
@@ -262,6 +350,7 @@ class CustomerService:
 
     def update(self, customer_id: int, draft: c.CustomerDraft, expected_version: int) -> Saved:
         """Save an edit; ConflictError if someone saved this customer since it was opened."""
+        check_draft_types(draft)
         clean = validate_customer(draft, self._region())
         try:
             with self._db.write() as session:

@@ -18,7 +18,7 @@ draft always has something to start from and the table never looks "unseeded" ag
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -133,6 +133,15 @@ def sent_summary(subject: str, body: str) -> str:
     return f"{subject}\n\n{body}" if subject and body else subject or body
 
 
+def _no_such_template(occasion: Occasion, name_or_key: str,
+                     found: Sequence[GreetingTemplate | StoredTemplate]) -> NotFoundError:
+    names = "; ".join(f"{t.name} ({t.key})" for t in found)
+    return NotFoundError(
+        f"No {occasion.title.lower()} template is called “{name_or_key}”. "
+        f"Templates for {occasion.value}: {names}."
+    )
+
+
 def _to_stored(row: m.GreetingTemplateRow) -> StoredTemplate:
     return StoredTemplate(row.id, row.key, Occasion(row.occasion), row.name, Tone(row.tone),
                           row.subject, row.body, bool(row.is_default), row.updated_at)
@@ -202,16 +211,20 @@ class GreetingService:
     def templates(self, occasion: Occasion | str | None = None) -> list[StoredTemplate]:
         """The library (or one occasion's templates): default first, then in stored order."""
         self.ensure_seeded()
+        rows = self._read_templates(occasion)
+        if occasion is None:
+            order = list(Occasion)
+            rows.sort(key=lambda s: order.index(s.occasion))  # stable: keeps default first
+        return rows
+
+    def _read_templates(self, occasion: Occasion | str | None) -> list[StoredTemplate]:
+        """The stored templates (of one occasion), default first: nothing seeded here."""
         t = m.GreetingTemplateRow
         statement = select(t).order_by(t.occasion, t.is_default.desc(), t.id)
         if occasion is not None:
             statement = statement.where(t.occasion == Occasion(occasion).value)
         with self._db.read() as session:
-            rows = [_to_stored(row) for row in session.scalars(statement)]
-        if occasion is None:
-            order = list(Occasion)
-            rows.sort(key=lambda s: order.index(s.occasion))  # stable: keeps default first
-        return rows
+            return [_to_stored(row) for row in session.scalars(statement)]
 
     def template(self, key: str) -> StoredTemplate:
         self.ensure_seeded()
@@ -224,18 +237,24 @@ class GreetingService:
 
     def find_template(self, occasion: Occasion | str, name_or_key: str) -> StoredTemplate:
         """A template of `occasion` by key or (case-insensitive) name; NotFoundError lists
-        the occasion's templates."""
+        the occasion's templates. A name that matches nothing writes nothing: before the
+        library is seeded, the shipped defaults are searched without storing them."""
         occasion = Occasion(occasion)
         wanted = name_or_key.strip().casefold()
-        found = self.templates(occasion)
+
+        def matches(template: GreetingTemplate | StoredTemplate) -> bool:
+            return wanted in (template.key.casefold(), template.name.casefold())
+
+        found = self._read_templates(occasion)
+        if not found:
+            shipped = [t for t in read_default_templates() if t.occasion is occasion]
+            if not any(matches(t) for t in shipped):
+                raise _no_such_template(occasion, name_or_key, shipped)
+            found = self.templates(occasion)
         for template in found:
-            if wanted in (template.key.casefold(), template.name.casefold()):
+            if matches(template):
                 return template
-        names = "; ".join(f"{t.name} ({t.key})" for t in found)
-        raise NotFoundError(
-            f"No {occasion.title.lower()} template is called “{name_or_key}”. "
-            f"Templates for {occasion.value}: {names}."
-        )
+        raise _no_such_template(occasion, name_or_key, found)
 
     def save_template(
         self,

@@ -552,7 +552,10 @@ class StagedParts:
         self._results: TextIO | None = None
 
     def __enter__(self) -> StagedParts:
-        self._folder = Path(tempfile.mkdtemp(prefix="crmcompanion-stage-"))
+        # In the database's scratch folder, swept at the next start if this process is
+        # killed (store.scratch), not in the system's temporary folder.
+        self._folder = Path(tempfile.mkdtemp(prefix="crmcompanion-stage-",
+                                             dir=self._db.scratch.folder()))
         return self
 
     def __exit__(self, *_exc: object) -> None:

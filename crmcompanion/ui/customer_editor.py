@@ -55,6 +55,7 @@ from crmcompanion.core.customer import (
 from crmcompanion.core.errors import ConflictError, DomainError, ValidationError
 from crmcompanion.core.validation import format_phone
 from crmcompanion.services.customers import CustomerService, Saved
+from crmcompanion.ui.crash import log_hint
 from crmcompanion.ui.style import STATUS_TITLES, repolish
 from crmcompanion.ui.widgets import DialogButtons
 
@@ -510,12 +511,17 @@ class CustomerEditor(QDialog):
             status=Status(self.status.currentData()),
             kind=Kind(self.kind.currentData()),
             key_account=self.key_account.isChecked(),
-            preferred_channel=self.preferred_channel.currentData(),
+            preferred_channel=self._channel(),
             customer_since=since,
             notes=self.notes.toPlainText(),
             special_dates=tuple(row.value() for row in self.special_dates.rows),
             source_uid=self._customer.source_uid if self._customer else "",
         )
+
+    def _channel(self) -> Channel | None:
+        # Qt hands a StrEnum item's data back as a plain str: turn it back into the member.
+        data = self.preferred_channel.currentData()
+        return Channel(data) if data else None
 
     # --- saving -----------------------------------------------------------------------
     def save(self) -> None:
@@ -535,6 +541,14 @@ class CustomerEditor(QDialog):
             return
         except DomainError as exc:
             self._show_banner(str(exc))
+            return
+        except Exception as exc:  # never a silent failure: what was typed stays on screen
+            logger.exception("Saving customer %s failed",
+                             f"#{self._customer.id}" if self._customer else "(new)")
+            self._show_banner(
+                f"The customer could not be saved ({type(exc).__name__}: {exc}); nothing was "
+                f"changed. Details are in the log file{log_hint()}."
+            )
             return
         logger.info("Saved customer #%s", self.saved.customer.id)
         self.accept()

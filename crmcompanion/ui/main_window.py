@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion import APP_NAME
 from crmcompanion.services.container import Services
+from crmcompanion.ui import crash
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.reminder_list import BadgeDelegate, BadgeRole, badge_text
 from crmcompanion.ui.resources import APP_ICON, icon_path
@@ -147,10 +148,19 @@ class MainWindow(QMainWindow):
         self._greetings: GreetingsHook | None = None
         self.first_painted.connect(self._plug_greetings)
         self.settings_dialog: SettingsDialog | None = None
-        self._add_action("New customer", QKeySequence.StandardKey.New, self.new_customer)
-        self._add_action("Find", QKeySequence.StandardKey.Find, self.find_customer)
-        self._add_action("Settings", QKeySequence("Ctrl+,"), self.open_settings)
-        self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close)
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction(
+            self._add_action("New customer", QKeySequence.StandardKey.New, self.new_customer))
+        menu.addAction(self._add_action("Find", QKeySequence.StandardKey.Find,
+                                        self.find_customer))
+        menu.addSeparator()
+        # Where the database, backups and logs are: what a support question needs first.
+        self.open_data_folder_action = QAction("Open data folder", self)
+        self.open_data_folder_action.triggered.connect(self.open_data_folder)
+        menu.addAction(self.open_data_folder_action)
+        menu.addAction(self._add_action("Settings", QKeySequence("Ctrl+,"), self.open_settings))
+        menu.addSeparator()
+        menu.addAction(self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close))
         self.statusBar().setSizeGripEnabled(False)
 
     def _add_action(
@@ -241,6 +251,12 @@ class MainWindow(QMainWindow):
     def find_customer(self) -> None:
         self.show_section(CUSTOMERS)
         self.customers.focus_search()
+
+    def open_data_folder(self) -> None:
+        places = crash.places()
+        if places is None or not crash.open_folder(places.data_folder):
+            where = f" ({places.data_folder})" if places is not None else ""
+            self.statusBar().showMessage(f"Could not open the data folder{where}.", 8000)
 
     def open_settings(self) -> SettingsDialog:
         from crmcompanion.ui.settings_dialog import SettingsDialog

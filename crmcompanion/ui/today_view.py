@@ -7,10 +7,10 @@ Skip and Done. Beside them, "Losing touch": customers past their keep-in-touch c
 longest silence first. Everything comes from `TouchpointService`; every action publishes its
 `Changed` on the bus and the view refreshes from the bus like every other view.
 
-The first load runs on a worker thread after the page's first paint (ARCHITECTURE convention
-10): it is the app's first page, and its first read may recompute the derived touchpoint tables
-after a bulk load (seconds at 100,000 customers). Until it arrives the page says "Loading…";
-later refreshes (one action's few changed rows) stay synchronous.
+The first load runs on a worker thread after the page's first paint (docs/architecture.md,
+convention 10): it is the app's first page, and its first read may recompute the derived
+touchpoint tables after a bulk load (seconds at 100,000 customers). Until it arrives the page
+says "Loading…"; later refreshes (one action's few changed rows) stay synchronous.
 """
 
 from __future__ import annotations

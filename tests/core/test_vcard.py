@@ -151,13 +151,13 @@ def test_malformed_cards_each_give_a_specific_problem():
     result = read("malformed.vcf")
     found = [(p.line, p.card_name, p.skipped_card) for p in result.problems]
     assert found == [
-        (5, "Bad Birthday", False),
-        (10, "Not A Date", False),
-        (11, "Not A Date", False),
+        (5, "Bad Birthday", True),
+        (10, "Not A Date", True),
+        (11, "Not A Date", True),
         (13, "Never Closed", True),
         (16, "", True),
         (19, "", False),
-        (23, "Leap Without Leap Year", False),
+        (23, "Leap Without Leap Year", True),
         (26, "Truncated At End", True),
     ]
     messages = [p.message for p in result.problems]
@@ -170,10 +170,9 @@ def test_malformed_cards_each_give_a_specific_problem():
     assert "29 February does not exist in 2023" in messages[6]
     assert "file ends inside this card" in messages[7]
     assert str(result.problems[0]).startswith("line 5 (Bad Birthday): BDAY '1971-02-30'")
-    # Cards with a bad value are still imported, without it; skipped cards are not.
-    names = [d.effective_display_name() for d in result.drafts]
-    assert names == ["Bad Birthday", "Not A Date", "Leap Without Leap Year"]
-    assert all(d.special_dates == () for d in result.drafts)
+    # A card with a value that cannot be read is refused as a whole (issue 18: never
+    # imported without its birthday, silently); only text outside any card is passed over.
+    assert result.drafts == ()
 
 
 def test_not_a_vcard_at_all():
@@ -235,7 +234,8 @@ def test_bad_birthdays(value, reason):
     (problem,) = result.problems
     assert problem.line == 4
     assert reason in problem.message
-    assert result.drafts[0].special_dates == ()
+    assert problem.skipped_card  # the card is refused, not imported without its birthday
+    assert result.drafts == ()
 
 
 def test_anniversary_properties_and_duplicates():
@@ -302,7 +302,7 @@ def test_app_fields_with_bad_values_are_reported():
     ))
     assert [p.line for p in result.problems] == [4, 5, 6]
     assert "expected lead, active, lost" in result.problems[0].message
-    assert result.drafts[0].status is Status.ACTIVE
+    assert all(p.skipped_card for p in result.problems) and result.drafts == ()
 
 
 # --------------------------------------------------------------------------- export

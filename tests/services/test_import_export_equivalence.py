@@ -28,9 +28,10 @@ from crmcompanion.services.import_export import (
 
 def _old_validated(line: int, draft: CustomerDraft, region: str,
                    rejected: list[RowProblem]) -> CustomerDraft | None:
-    # The service's validation before the fast path, kept verbatim (columns as for vCard).
-    phones = tuple(p if _is_e164(p.number) else PhoneNumber(_phone_or_typed(p.number, region),
-                                                            p.label.strip() or "mobile")
+    # The service's validation before the fast path, kept verbatim (columns as for vCard),
+    # but for issue 18: an E.164 number without a label gets the default label too.
+    phones = tuple(PhoneNumber(p.number, p.label or "mobile") if _is_e164(p.number) else
+                   PhoneNumber(_phone_or_typed(p.number, region), p.label.strip() or "mobile")
                    for p in draft.phones if p.number.strip())
     try:
         return replace(validate_customer(replace(draft, phones=()), region), phones=phones)

@@ -132,7 +132,8 @@ def test_the_staging_file_goes_with_the_plan(services: Services, tmp_path: Path)
     staged = preview.plan.staged
     assert staged is not None
     staging_path = Path(staged.file.path)
-    assert staging_path.exists() and staging_path.parent == tmp_path
+    # In this process's own scratch folder under <data>/tmp (swept at the next start).
+    assert staging_path.exists() and staging_path.parent.parent == tmp_path / "tmp"
     services.import_export.run(preview.plan)
     assert staging_path.exists()  # the same plan may run again (e.g. after a dry run)
     del preview, staged

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
 from crmcompanion.ui.customer_model import NAME
@@ -49,3 +49,15 @@ def add_customer(services, first: str, last: str = "", company: str = "", tags=(
         emails=(EmailAddress(email),) if email else (),
     )
     return services.customers.create(draft).customer
+
+
+class UrlCatcher(QObject):
+    """A QDesktopServices URL handler that keeps the URLs instead of starting a program."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(QUrl(url))

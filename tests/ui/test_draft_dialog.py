@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from crmcompanion.core.customer import (
@@ -23,18 +23,9 @@ from crmcompanion.core.settings import BUSINESS_NAME, OWNER_NAME
 from crmcompanion.core.touchpoints import Section
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.draft_dialog import BatchDraftWindow, DraftDialog
+from tests.ui.helpers import UrlCatcher
 
 # The UI clock is 2026-03-01 09:30.
-
-
-class UrlCatcher(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[QUrl] = []
-
-    @Slot(QUrl)
-    def open(self, url: QUrl) -> None:
-        self.urls.append(QUrl(url))
 
 
 @pytest.fixture

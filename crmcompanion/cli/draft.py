@@ -1,26 +1,35 @@
 """`crmcompanion draft`: a greeting for one customer and occasion, printed to the terminal.
 
-Kept out of cli.py (like cli_transfer.py) so that file stays a short table of commands. Data
-goes to stdout (`Subject: ...`, a blank line, the body; or JSON), notes to stderr. Exit 0 on
-success, 1 for an ambiguous or unknown customer or template, 2 for an unknown occasion.
+Data goes to stdout (`Subject: ...`, a blank line, the body; or JSON), notes to stderr. Exit 0
+on success, 1 for an ambiguous or unknown customer or template, 2 for an unknown occasion.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import TYPE_CHECKING
 
+from crmcompanion.cli.base import (
+    EXIT_OK,
+    Cli,
+    UsageError,
+    customer_reference,
+    set_handler,
+    shown,
+    shown_block,
+)
 from crmcompanion.core.occasions import Occasion
 
 if TYPE_CHECKING:
-    from crmcompanion.cli import Cli
+    from crmcompanion.cli.base import Commands
 
-EXIT_OK = 0
+logger = logging.getLogger(__name__)
 
 
-def add_parser(commands: Any) -> None:
+def register(commands: Commands) -> None:
     """Add the `draft` sub-command to the main parser's subparsers."""
     draft = commands.add_parser("draft", help="draft a greeting for a customer and occasion")
-    draft.add_argument("--customer", required=True, metavar="TEXT",
+    draft.add_argument("--customer", required=True, type=customer_reference, metavar="TEXT",
                        help="#ID, email, phone or name")
     draft.add_argument("--occasion", required=True, metavar="OCCASION",
                        help="one of: " + ", ".join(o.value for o in Occasion))
@@ -28,11 +37,10 @@ def add_parser(commands: Any) -> None:
                        help="template name or key (default: the occasion's default template)")
     draft.add_argument("--json", action="store_true",
                        help='print {"subject", "body", "missing_placeholders"}')
+    set_handler(draft, run_draft)
 
 
 def run_draft(cli: Cli) -> int:
-    from crmcompanion.cli import UsageError
-
     args = cli.args
     try:
         occasion = Occasion(args.occasion.strip().lower().replace("-", "_"))
@@ -54,8 +62,8 @@ def run_draft(cli: Cli) -> int:
             "missing_placeholders": list(draft.missing_placeholders),
         })
         return EXIT_OK
-    cli.out.write(f"Subject: {draft.subject}\n\n{draft.body}\n")
+    cli.out.write(f"Subject: {shown(draft.subject)}\n\n{shown_block(draft.body)}\n")
     if draft.missing_placeholders:
-        names = ", ".join(f"${name}" for name in draft.missing_placeholders)
+        names = ", ".join(f"${shown(name)}" for name in draft.missing_placeholders)
         cli.err.write(f"Note: no value for {names}; edit the marked parts before sending.\n")
     return EXIT_OK
