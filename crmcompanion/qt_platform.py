@@ -199,7 +199,7 @@ def _remember_ok(cache_file: Path | None, key: dict[str, object]) -> None:
     if cache_file is None:
         return
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # like the data folder
         cache_file.write_text(json.dumps(key), encoding="utf-8")
     except OSError as exc:  # a read-only home only costs the next start ~30 ms
         logger.debug("Could not remember the xcb check in %s: %s", cache_file, exc)
