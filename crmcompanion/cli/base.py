@@ -48,6 +48,9 @@ _UNSAFE = {
     *range(0x202A, 0x202F), *range(0x2066, 0x206A),
 }
 _ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in _UNSAFE}
+# JSON escapes C0 controls itself; these others are valid raw in a JSON string but still act
+# on a terminal, so they are written as \uXXXX escapes, which parse to the very same value.
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _UNSAFE if code >= 0x7F}
 # Multi-line data (a greeting body) keeps its line breaks and tabs.
 _BLOCK_ESCAPES = {k: v for k, v in _ESCAPES.items() if k not in (0x09, 0x0A)}
 
@@ -195,5 +198,5 @@ class Cli:
             self._services.close()
 
     def print_json(self, value: object) -> None:
-        json.dump(value, self.out, ensure_ascii=False, indent=2, default=str)
-        self.out.write("\n")
+        text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+        self.out.write(text.translate(_JSON_ESCAPES) + "\n")

@@ -194,6 +194,11 @@ def test_control_bytes_from_data_and_files_are_escaped(book: Path) -> None:
     assert "\x1b" not in ran.out and "\x07" not in ran.out and "\u202e" not in ran.out
     assert "Evil\\x1b[2J\\x07\\x0aForged\\u202eRow" in ran.out
     assert len(ran.out.splitlines()) == 60  # the newline forged no extra row
+    # JSON keeps the value exactly, written with escapes only.
+    ran = run_cli(book, "customers", "list", "--limit", "1000", "--json")
+    assert not any(ch in ran.out for ch in "\x1b\x07\u202e")
+    assert {c["id"]: c["display_name"] for c in json.loads(ran.out)}[1] == \
+        "Evil\x1b[2J\x07\nForged\u202eRow"
     ran = run_cli(book, "customers", "show", "#1")
     assert ran.code == 0 and "\x1b" not in ran.out and "\\x1b[2J" in ran.out
     # A file's header with control bytes: the "Ignored column" line shows them escaped.
