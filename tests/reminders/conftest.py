@@ -105,7 +105,7 @@ def cli_env(home: Path, now: str, bus_address: str | None) -> dict[str, str]:
     if bus_address is not None:
         env["DBUS_SESSION_BUS_ADDRESS"] = bus_address
     else:
-        # No XDG_RUNTIME_DIR either, or dbus-send would find the user's real bus.
+        # No XDG_RUNTIME_DIR either, or the notifier would find the user's real bus there.
         env.pop("XDG_RUNTIME_DIR", None)
     return env
 
