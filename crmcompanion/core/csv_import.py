@@ -551,6 +551,8 @@ def _plus_number_unchanged_slow(digits_after_plus: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _import_phone_slow(typed: str, region: str | None) -> str:
+    if import_text.phone_problem(typed) is not None:
+        return typed  # phonenumbers would read "ABC" as 222: the sanitising step refuses it
     try:
         parsed = phonenumbers.parse(typed, region)
     except phonenumbers.NumberParseException:

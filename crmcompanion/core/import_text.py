@@ -15,15 +15,16 @@ the same way whichever door it comes in by:
   * a NUL (raw, or decoded from quoted-printable ``=00``) or an undecodable byte anywhere in a
     row refuses the row;
   * in one-line fields (names, company, emails, phones, labels, tags, UID, address parts but
-    the street) a run of line breaks and tabs becomes one space, and other control characters
-    (C0, DEL, C1), bidi embeddings, overrides, isolates and marks, zero-width spaces, word
-    joiners, soft hyphens and byte order marks are removed (ZWJ and ZWNJ stay: emoji and
-    Persian or Indic names need them);
+    the street) control characters other than breaks and tabs (C0, DEL, C1), bidi
+    embeddings, overrides, isolates and marks, zero-width spaces, word joiners, soft hyphens
+    and byte order marks are removed (ZWJ and ZWNJ stay: emoji and Persian or Indic names
+    need them); then each run of line breaks and tabs, with the spaces around it, becomes one
+    space (so a name cannot forge a second line of output);
   * notes and the street keep line breaks and tabs as they are; other C0/C1 controls and DEL
     are removed;
-  * an email over 254 characters, a phone with more than 15 digits or with letters (an
-    extension such as "ext. 12" or "x12" apart), a date with a year outside 1800..2200, and a
-    customer-since date after today are problems of the row.
+  * an email over 254 characters, a phone with more than 15 digits or with letters (a
+    "tel:" prefix and an extension such as "ext. 12" or "x12" apart), a date with a year
+    outside 1800..2200, and a customer-since date after today are problems of the row.
 - Messages (`printable`): text from a file echoed in a problem has its control characters and
   undecodable bytes escaped, so a terminal never receives them raw.
 """
@@ -281,7 +282,7 @@ def _non_ascii(text: str) -> int:
 
 _SURROGATES: Final = re.compile("[\udc80-\udcff]")
 # Line breaks and tabs: one space in a one-line field.
-_BREAKS: Final = re.compile("[ ]*[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]+[ ]*")
+_BREAKS: Final = re.compile("[ ]*(?:[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029][ ]*)+")
 _INVISIBLE: Final = (
     "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"  # C0 and C1 controls, DEL (breaks apart)
     "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
@@ -289,6 +290,7 @@ _INVISIBLE: Final = (
 )
 _DROP_ONE_LINE: Final = re.compile(f"[{_INVISIBLE}]+")
 _DROP_MULTI_LINE: Final = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
+_TEL_URI: Final = re.compile(r"^\s*tel:", re.IGNORECASE)  # RFC 3966, as vCards write them
 _EXTENSION: Final = re.compile(r"\s*(?:ext\.?|x|#)\s*\d{1,6}\s*$", re.IGNORECASE)
 
 Problem = tuple[str, str]  # (field, reason)
@@ -323,11 +325,12 @@ def _byte_problem(text: str) -> str | None:
 
 
 def one_line(text: str) -> str:
-    """A one-line field as stored: breaks and tabs -> one space, invisible controls removed
-    (NUL and undecodable bytes are the caller's problem: see `sanitise`)."""
+    """A one-line field as stored: invisible controls removed, then each run of breaks and
+    tabs (with the spaces around it) one space (NUL and undecodable bytes are the caller's
+    problem: see `sanitise`)."""
     if text.isprintable():
         return text
-    return _DROP_ONE_LINE.sub("", _BREAKS.sub(" ", text))
+    return _BREAKS.sub(" ", _DROP_ONE_LINE.sub("", text))
 
 
 def multi_line(text: str) -> str:
@@ -340,7 +343,7 @@ def multi_line(text: str) -> str:
 
 def phone_problem(number: str) -> str | None:
     """Why a typed phone number cannot be stored, or None."""
-    body = _EXTENSION.sub("", number)
+    body = _EXTENSION.sub("", _TEL_URI.sub("", number))
     if any(ch.isalpha() for ch in body):
         return f"“{printable(number, 40)}” is not a phone number (it has letters)"
     count = sum(ch.isdecimal() for ch in body)
