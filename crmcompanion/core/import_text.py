@@ -359,49 +359,74 @@ def _year_problem(year: int | None) -> str | None:
     return None
 
 
+def _sanitised(v: CustomerValues) -> tuple[CustomerValues, list[Problem]]:
+    """`sanitise` for a row holding a character that is not printable: refused (NUL, an
+    undecodable byte) or cleaned field by field."""
+    problems: list[Problem] = []
+    for name, text in (("first_name", v.first_name), ("last_name", v.last_name),
+                       ("display_name", v.display_name), ("company", v.company),
+                       ("notes", v.notes), ("source_uid", v.source_uid),
+                       *(("address", a) for a in v.address), *(("tags", t) for t in v.tags),
+                       *(("emails", e[0]) for e in v.emails),
+                       *(("phones", p[0]) for p in v.phones),
+                       *(("special_dates", s[4]) for s in v.special_dates)):
+        reason = _byte_problem(text)
+        if reason is not None:
+            problems.append((name, reason))
+    if problems:
+        return v, problems
+    street, *rest = v.address
+    return v._replace(
+        first_name=one_line(v.first_name), last_name=one_line(v.last_name),
+        display_name=one_line(v.display_name), company=one_line(v.company),
+        notes=multi_line(v.notes), source_uid=one_line(v.source_uid),
+        address=(multi_line(street), *(one_line(a) for a in rest)),
+        tags=[one_line(t) for t in v.tags],
+        emails=[(one_line(a), one_line(label)) for a, label in v.emails],
+        phones=[(one_line(n), one_line(label)) for n, label in v.phones],
+        special_dates=[(*s[:4], one_line(s[4])) for s in v.special_dates]), problems
+
+
 def sanitise(v: CustomerValues, today: date) -> tuple[CustomerValues, list[Problem]]:
     """The values as the import stores them (the rules in the module docstring), and the
     problems that refuse the row ((field, reason) pairs; none: the values can be stored)."""
     problems: list[Problem] = []
-    texts = (v.first_name, v.last_name, v.display_name, v.company, v.notes, v.source_uid,
-             *v.address, *v.tags, *(part for e in v.emails for part in e),
-             *(part for p in v.phones for part in p), *(s[4] for s in v.special_dates))
-    clean = all(t.isprintable() for t in texts)
+    # Almost every row is printable as it is: checked field by field, the cheapest way.
+    first, last, display, company, emails, phones, address, tags = v[:8]
+    clean = first.isprintable() and last.isprintable() and display.isprintable() and \
+        company.isprintable() and v.notes.isprintable() and v.source_uid.isprintable() and \
+        "".join(address).isprintable() and (not tags or "".join(tags).isprintable())
+    if clean:
+        for a, label in emails:
+            if not (a.isprintable() and label.isprintable()):
+                clean = False
+        for n, label in phones:
+            if not (n.isprintable() and label.isprintable()):
+                clean = False
+        for special in v.special_dates:
+            if not special[4].isprintable():
+                clean = False
     if not clean:
-        for name, text in (("first_name", v.first_name), ("last_name", v.last_name),
-                           ("display_name", v.display_name), ("company", v.company),
-                           ("notes", v.notes), ("source_uid", v.source_uid),
-                           *(("address", a) for a in v.address), *(("tags", t) for t in v.tags),
-                           *(("emails", e[0]) for e in v.emails),
-                           *(("phones", p[0]) for p in v.phones),
-                           *(("special_dates", s[4]) for s in v.special_dates)):
-            reason = _byte_problem(text)
-            if reason is not None:
-                problems.append((name, reason))
+        v, problems = _sanitised(v)
         if problems:
             return v, problems
-        street, *rest = v.address
-        v = v._replace(
-            first_name=one_line(v.first_name), last_name=one_line(v.last_name),
-            display_name=one_line(v.display_name), company=one_line(v.company),
-            notes=multi_line(v.notes), source_uid=one_line(v.source_uid),
-            address=(multi_line(street), *(one_line(a) for a in rest)),
-            tags=[one_line(t) for t in v.tags],
-            emails=[(one_line(a), one_line(label)) for a, label in v.emails],
-            phones=[(one_line(n), one_line(label)) for n, label in v.phones],
-            special_dates=[(*s[:4], one_line(s[4])) for s in v.special_dates])
-    for address, _ in v.emails:
-        if len(address.strip()) > MAX_EMAIL_LENGTH:
+        emails, phones = v.emails, v.phones
+    for address_text, _ in emails:
+        if len(address_text) > MAX_EMAIL_LENGTH and \
+                len(address_text.strip()) > MAX_EMAIL_LENGTH:
             problems.append(("emails", f"an email address has at most {MAX_EMAIL_LENGTH} "
-                             f"characters (this one has {len(address.strip()):,})"))
-    for number, _ in v.phones:
+                             f"characters (this one has {len(address_text.strip()):,})"))
+    for number, _ in phones:
         if number[:1] == "+" and number[1:].isdigit() and len(number) <= 16:
             continue  # E.164: the common case
         reason = phone_problem(number)
         if reason is not None:
             problems.append(("phones", reason))
     for special in v.special_dates:
-        reason = _year_problem(special[3])
+        year = special[3]
+        if year is None or FIRST_YEAR <= year <= LAST_YEAR:
+            continue
+        reason = _year_problem(year)
         if reason is not None:
             kind = str(special[0])
             problems.append((kind if kind in ("birthday", "wedding_anniversary")
