@@ -118,3 +118,13 @@ def test_utf8_fast_path_is_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "plain.csv"
     path.write_bytes("First name,Emails\nJürgen,j@example.com\n".encode())
     assert csv_import.detect_encoding(path) == "utf-8"
+
+
+def test_a_bad_byte_in_the_header_refuses_the_file(tmp_path: Path) -> None:
+    # Read as an unknown column, the "Last name" data would be left out without a word.
+    path = tmp_path / "header.csv"
+    path.write_bytes(b"First name,Las\xfft name,Emails\n" + "Zoë,Ørsted,z@example.com\n"
+                     .encode())
+    report = csv_import.inspect_csv(path)
+    (issue,) = report.issues
+    assert issue.code == "bad_header" and "column 2" in issue.reason and "0xFF" in issue.reason
