@@ -378,15 +378,17 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
     storing mojibake."""
     if charset:
         try:
-            codecs.lookup(charset)
-        except LookupError:
-            logger.info("Unknown vCard CHARSET %r, reading as UTF-8", charset)
+            # A file's CHARSET may be anything: a bad byte, or a codec that is not text.
+            if not codecs.lookup(charset)._is_text_encoding:  # type: ignore[attr-defined]
+                raise LookupError(charset)
+        except (LookupError, UnicodeError):
+            logger.info("Unknown vCard CHARSET %a, reading as UTF-8", charset)
             charset = None
     if charset:
         try:
             return data.decode(charset)
         except UnicodeDecodeError:
-            logger.info("vCard value is not valid %s", charset)
+            logger.info("vCard value is not valid %a", charset)
             return data.decode("utf-8", errors="surrogateescape")
     try:
         return data.decode("utf-8")

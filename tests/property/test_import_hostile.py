@@ -105,14 +105,17 @@ HOSTILE_CHARS = ["\x00", "\x1b", "\x07", "\x08", "\x7f", "\u202e", "\u200b", "\u
                  "\r\n", "\t", "\x85", "\u2028", "\ufeff", "\xa0", '"', ",", ";", ":", "\\",
                  "=", "'", "'=", " ::: "]
 LETTERS = [*"AnaBoCyDéüßøñçŁłŻżЖжΩω山田花子김민", "  ", " "]
-DATES = ["1984-02-29", "--0230", "19840230", "00000000", "soon", "19841314", "--1301",
-         "1799-12-31", "2201-01-01", "9999-12-31", "0001-01-01", "2030-05-05", "--0229",
-         "1990-07-15", ""]
+# Readable dates come up about as often as impossible ones: a file whose every row is bad
+# only tests the refusal, not what is stored.
+GOOD_DATES = ["1984-02-29", "--0229", "1990-07-15", "", "1801-01-01", "2199-12-31"]
+DATES = [*GOOD_DATES * 2, "--0230", "19840230", "00000000", "soon", "19841314", "--1301",
+         "1799-12-31", "2201-01-01", "9999-12-31", "0001-01-01", "2030-05-05"]
 
 
 @st.composite
 def hostile_text(draw: st.DrawFn, size: int = 12) -> str:
-    pieces = draw(st.lists(st.one_of(st.sampled_from(LETTERS), st.sampled_from(HOSTILE_CHARS),
+    pieces = draw(st.lists(st.one_of(st.sampled_from(LETTERS), st.sampled_from(LETTERS),
+                                     st.sampled_from(LETTERS), st.sampled_from(HOSTILE_CHARS),
                                      st.text(max_size=3)), min_size=1, max_size=size))
     return "".join(pieces)
 
@@ -120,7 +123,8 @@ def hostile_text(draw: st.DrawFn, size: int = 12) -> str:
 @st.composite
 def phone(draw: st.DrawFn, index: int) -> str:
     number = f"+49 30 {index:07d}"
-    kind = draw(st.sampled_from(["plain", "hostile", "letters", "long", "empty"]))
+    kind = draw(st.sampled_from(["plain", "plain", "plain", "hostile", "letters", "long",
+                                 "empty"]))
     if kind == "hostile":
         at = draw(st.integers(0, len(number)))
         return number[:at] + draw(st.sampled_from(["\u200b", "\x1b", "\u202e", "\x07",
