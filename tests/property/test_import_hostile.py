@@ -295,6 +295,20 @@ def customer_ids(services: Services) -> set[int]:
         conn.close()
 
 
+def csv_records(text: str) -> Iterator[list[str]]:
+    """The records after the header; one the csv module refuses (a cell over its field
+    limit, which the importer refuses too) is passed over, as the importer does."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader, None)
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            continue
+
+
 def reference_rows(hostile: HostileFile) -> dict[str, tuple[str, str, str]]:
     """(first, last, phone) by email as a reference decoder reads them from the file: the
     standard library's csv reader for CSV (a bare CR that csv.writer leaves unquoted really
@@ -304,7 +318,7 @@ def reference_rows(hostile: HostileFile) -> dict[str, tuple[str, str, str]]:
                         reference_one_line(vcard_component(p.last)), p.phone)
                 for p in hostile.people}
     out: dict[str, tuple[str, str, str]] = {}
-    for cells in list(csv.reader(io.StringIO(hostile.text, newline="")))[1:]:
+    for cells in csv_records(hostile.text):
         if len(cells) == 6:
             key = reference_one_line(csv_cell(cells[2])).lower()
             out[key] = (reference_one_line(csv_cell(cells[0])),
