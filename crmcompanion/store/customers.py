@@ -103,6 +103,12 @@ def ensure_tags(session: Session, names: Iterable[str]) -> dict[str, int]:
     return existing
 
 
+def uid_taken(session: Session, uid: str, customer_id: int | None = None) -> bool:
+    """Whether another customer than `customer_id` has this UID (UIDs are unique)."""
+    return bool(uid) and session.scalar(select(m.Customer.id).where(
+        m.Customer.source_uid == uid, m.Customer.id != (customer_id or 0)).limit(1)) is not None
+
+
 def apply_draft(row: m.Customer, draft: c.CustomerDraft) -> None:
     """Copy a validated draft onto an ORM row, including the denormalised list columns."""
     row.first_name = draft.first_name
@@ -125,7 +131,9 @@ def apply_draft(row: m.Customer, draft: c.CustomerDraft) -> None:
     row.preferred_channel = draft.preferred_channel.value if draft.preferred_channel else None
     row.customer_since = draft.customer_since
     row.notes = draft.notes
-    row.source_uid = draft.source_uid
+    # Every customer has its own UID from creation on (see core.customer.new_uids); a draft
+    # without one (a form, the CLI) keeps the stored one.
+    row.source_uid = draft.source_uid or row.source_uid or c.new_uid()
     row.emails = [
         m.CustomerEmail(position=i, label=e.label, address=e.address, address_key=e.address.lower())
         for i, e in enumerate(draft.emails)
