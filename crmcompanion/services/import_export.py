@@ -66,12 +66,12 @@ from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import ALL_SETTINGS, DEFAULT_REGION
 from crmcompanion.core.text import digits
 from crmcompanion.core.validation import (
-    MAX_NAME_LENGTH,
     MAX_NOTES_LENGTH,
     MAX_TAG_LENGTH,
     clean_tags,
     email_problem,
     is_plain_email,
+    names_ok,
     normalise_email,
     normalise_phone,
     validate_customer,
@@ -1051,9 +1051,7 @@ def _clean_values(v: CustomerValues, region: str) -> CustomerValues | None:
         return None
     first, last, display, company = (v.first_name.strip(), v.last_name.strip(),
                                      v.display_name.strip(), v.company.strip())
-    if not (display or first or last or company) or len(first) > MAX_NAME_LENGTH \
-            or len(last) > MAX_NAME_LENGTH or len(display) > MAX_NAME_LENGTH \
-            or len(company) > MAX_NAME_LENGTH:
+    if not names_ok(first, last, display, company):
         return None
     return _new_values((first, last, display, company, emails, phones, v.address, tags,
                         *v[8:]))
