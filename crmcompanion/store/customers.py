@@ -180,9 +180,10 @@ def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, st
 # The hidden `flags` column of the search index holds one token per list filter (status,
 # kind, archived), so a filtered search count stays inside FTS5 (0.5 ms for 17k matches)
 # instead of probing the customers table once per match (6-10 ms). Each flag token starts
-# with a private-use character: unicode61 keeps it inside the token, while a typed query is
-# made of \w words only (core.text.fts_query), so no typed word can ever match a flag and the
-# user's words need no column filter (a column filter cost ~30% on big result sets). The flag
+# with a private-use character: the tokenizer keeps it inside the token, while a typed query
+# is made of core.text.words, which leave private-use characters out, so no typed word can
+# ever match a flag and the user's words need no column filter (a column filter cost ~30% on
+# big result sets). The flag
 # phrases themselves are confined to the flags column. A trigger in migration 0001 keeps the
 # flags in step when status, kind or archived_at change.
 SEARCH_FLAGS_SQL = (
