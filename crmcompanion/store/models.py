@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from crmcompanion.core.customer import new_uid
+
 
 class Base(DeclarativeBase):
     pass
@@ -66,8 +68,9 @@ class Customer(Base):
     customer_since: Mapped[date | None] = mapped_column(Date, nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     # The customer's UID: random (core.customer.new_uids) from creation on, or the one the
-    # import file gave; exports write it and imports match stored customers by it.
-    source_uid: Mapped[str] = mapped_column(String(300), default="")
+    # import file gave; exports write it and imports match stored customers by it. The
+    # default gives any row made without one (the ORM, tests) a UID of its own too.
+    source_uid: Mapped[str] = mapped_column(String(300), default=new_uid)
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
