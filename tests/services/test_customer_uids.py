@@ -142,3 +142,17 @@ def test_migration_gives_every_stored_customer_a_random_unique_uid(tmp_path: Pat
             services.customers.create(CustomerDraft(first_name="Dup", source_uid="file-1"))
     finally:
         services.close()
+
+
+def test_undoing_a_delete_after_its_uid_came_back_by_import(services: Services,
+                                                           tmp_path: Path) -> None:
+    made = services.customers.create(CustomerDraft(first_name="Ann")).customer
+    services.customers.create(CustomerDraft(first_name="Bob"))
+    out = tmp_path / "ann.vcf"
+    services.import_export.export_vcard(out, ALL, ids=[made.id])
+    deleted = services.customers.delete(made.id)
+    assert services.import_export.run(services.import_export.preview(out).plan).created == 1
+    services.customers.undo_delete(deleted)  # both Anns stay, each with a UID of its own
+    uids = _uids(services)
+    assert len(uids) == 3 and len(set(uids.values())) == 3
+    assert made.source_uid in uids.values()
