@@ -25,7 +25,6 @@ import logging
 import os
 import quopri
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -57,7 +56,6 @@ __all__ = [
     "VCardImport",
     "VCardProblem",
     "VCardVersion",
-    "customer_vcard_uid",
     "escape_text",
     "export_vcards",
     "fold_content_line",
@@ -820,14 +818,6 @@ def read_vcard_file(
 
 
 # --------------------------------------------------------------------------- export
-
-
-def customer_vcard_uid(customer_id: int, namespace: str = "crmcompanion") -> str:
-    """A stable ``urn:uuid:`` for a customer id: the same customer always gets the same UID.
-
-    Pass an installation-specific `namespace` if exports from several databases may meet.
-    """
-    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}:customer:{customer_id}"))
 
 
 def _param_types(version: VCardVersion, *types: str) -> str:

@@ -328,6 +328,7 @@ class CustomerService:
         clean = validate_customer(draft, self._region())
         now = utcnow()
         with self._db.write() as session:
+            self._check_uid(session, clean.source_uid, None)
             row = m.Customer(
                 created_at=now,
                 updated_at=now,
@@ -360,6 +361,7 @@ class CustomerService:
                         f"{row.display_name} was changed elsewhere since you opened it; "
                         "reopen to see the latest version."
                     )
+                self._check_uid(session, clean.source_uid, customer_id)
                 repo.apply_draft(row, clean)
                 repo.touch(row, self._staff_id, utcnow())
                 session.flush()
@@ -371,6 +373,12 @@ class CustomerService:
             raise ConflictError("This customer was changed elsewhere; reopen it.") from exc
         changed = Changed(customers=frozenset({customer_id}), customer_list=True, tags=True)
         return Saved(record, changed)
+
+    @staticmethod
+    def _check_uid(session: Session, uid: str, customer_id: int | None) -> None:
+        # A UID names one customer (imports match by it): never a second one.
+        if repo.uid_taken(session, uid, customer_id):
+            raise ValidationError({"source_uid": f"Another customer already has the UID {uid}."})
 
     def set_archived(self, customer_id: int, archived: bool) -> Saved:
         with self._db.write() as session:
