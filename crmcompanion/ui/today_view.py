@@ -53,6 +53,7 @@ from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.reminder_list import ReminderListWidget
 from crmcompanion.ui.style import ACCENT, BORDER, ERROR, MUTED, SURFACE
+from crmcompanion.ui.text_display import embedded, plain_tooltip, shown
 from crmcompanion.ui.widgets import EmptyState, PageHeader
 
 logger = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ class TouchpointRow(QFrame):
         for label in (self.name, self.occasion, self.when):
             # Long names and notes are clipped rather than pushing the buttons out of view.
             label.setMinimumWidth(20)
-            label.setToolTip(label.text())
+            label.setToolTip(plain_tooltip(shown(label.text())))
         layout.addLayout(texts, 1)
 
         # Short labels so the customer and the occasion keep their room; tooltips say it all.
@@ -264,7 +265,7 @@ class SkipDialog(QDialog):
         self.setMinimumWidth(400)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
-        text = QLabel(f"Skip {item.customer}: {item.label}?")
+        text = QLabel(f"Skip {embedded(item.customer)}: {embedded(item.label)}?")
         text.setTextFormat(Qt.TextFormat.PlainText)
         text.setWordWrap(True)
         layout.addWidget(text)
@@ -622,7 +623,8 @@ class TodayView(QWidget):
     def _fill_losing(self) -> None:
         self.losing_list.clear()
         for entry in self.losing:
-            text = f"{entry.customer}\n{silence(entry.days_without_contact)} without contact"
+            text = (f"{embedded(entry.customer)}\n"
+                    f"{silence(entry.days_without_contact)} without contact")
             item = QListWidgetItem(text)
             item.setData(CUSTOMER_ID_ROLE, entry.customer_id)
             item.setToolTip(f"Last contact {entry.last_contact:%d %B %Y}; keep in touch every "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtWidgets import QMessageBox
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
 from crmcompanion.ui.customer_model import NAME
@@ -61,3 +62,23 @@ class UrlCatcher(QObject):
     @Slot(QUrl)
     def open(self, url: QUrl) -> None:
         self.urls.append(QUrl(url))
+
+
+def answer_message_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes,
+                         on_box=None) -> list[str]:
+    """The app's real message boxes, answered with `answer` (or their default button) instead
+    of waiting for a click; returns the texts they showed (`on_box(box)` sees each first).
+    Every one must be plain text: a user's name in it is never markup."""
+    shown: list[str] = []
+
+    def exec_(box: QMessageBox) -> int:
+        assert box.textFormat() == Qt.TextFormat.PlainText, box.text()
+        shown.append(box.text())
+        if on_box is not None:
+            on_box(box)
+        button = box.button(answer) or box.defaultButton() or box.buttons()[0]
+        button.click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return shown
