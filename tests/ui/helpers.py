@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import event
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
 from crmcompanion.ui.customer_model import NAME
@@ -82,3 +85,21 @@ def answer_message_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes,
 
     monkeypatch.setattr(QMessageBox, "exec", exec_)
     return shown
+
+
+@contextmanager
+def counted_statements(services):
+    """The SQL statements run inside the block, on both of the database's engines."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engines = {id(e): e for e in (services.db.read_engine, services.db.write_engine)}
+    for engine in engines.values():
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        for engine in engines.values():
+            event.remove(engine, "before_cursor_execute", count)

@@ -4,30 +4,12 @@ single-customer path makes."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 from PySide6.QtCore import Qt
-from sqlalchemy import event
 
 from crmcompanion.core import customer as c
-
-
-@contextmanager
-def counted_statements(services):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    engines = {id(e): e for e in (services.db.read_engine, services.db.write_engine)}
-    for engine in engines.values():
-        event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        for engine in engines.values():
-            event.remove(engine, "before_cursor_execute", count)
+from tests.ui.helpers import counted_statements
 
 
 def add_birthdays(services, first: int, count: int) -> None:

@@ -1,0 +1,58 @@
+"""'Show N more' on Today adds the group's other rows after those shown: the rows already
+on the page stay the same widgets, and nothing is read again from the database."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+from shiboken6 import isValid
+
+from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
+from crmcompanion.core.touchpoints import Section
+from crmcompanion.ui.today_view import SHOWN_PER_GROUP
+from tests.ui.helpers import counted_statements
+
+COUNT = 20
+
+
+def test_show_more_appends_rows_and_keeps_the_ones_shown(qtbot, services, make_window):
+    today = services.clock.today()
+    for n in range(COUNT):
+        services.customers.create(CustomerDraft(
+            first_name=f"Person{n:02d}", last_name="Birthday",
+            special_dates=(SpecialDate(SpecialDateKind.BIRTHDAY, today.month, today.day,
+                                       1960 + n),),
+        ))
+    # And one wedding anniversary after the birthdays, so the rows go in the middle.
+    services.customers.create(CustomerDraft(
+        first_name="Wed", last_name="Ding",
+        special_dates=(SpecialDate(SpecialDateKind.WEDDING_ANNIVERSARY, today.month,
+                                   today.day, 2000),),
+    ))
+    window = make_window()
+    block = window.today.sections[Section.TODAY]
+    before = list(block.rows)
+    assert len(before) == SHOWN_PER_GROUP + 1
+    buttons = [block.body.itemAt(i).widget() for i in range(block.body.count())]
+    more = next(b for b in buttons if isinstance(b, QPushButton)
+                and b.text() == f"Show {COUNT - SHOWN_PER_GROUP} more")
+
+    with counted_statements(services) as statements:
+        qtbot.mouseClick(more, Qt.MouseButton.LeftButton)
+    assert statements == []  # the rows come from the data already read
+
+    after = block.rows
+    assert len(after) == COUNT + 1
+    # The rows shown before are the very same widgets, still alive, in the same places.
+    assert after[:SHOWN_PER_GROUP] == before[:SHOWN_PER_GROUP]
+    assert after[-1] is before[-1]
+    assert all(isValid(row) and row.isVisible() for row in after)
+    names = [row.name.text() for row in after]
+    assert names == [f"Person{n:02d} Birthday" for n in range(COUNT)] + ["Wed Ding"]
+    # On the page in that order too, and the button is gone.
+    widgets = [block.body.itemAt(i).widget() for i in range(block.body.count())]
+    assert [w for w in widgets if w in after] == after
+    qtbot.waitUntil(lambda: not isValid(more))
+    # Later refreshes keep the group open.
+    window.today.refresh()
+    assert len(block.rows) == COUNT + 1
