@@ -103,3 +103,17 @@ def counted_statements(services):
     finally:
         for engine in engines.values():
             event.remove(engine, "before_cursor_execute", count)
+
+
+def history_shown(activity) -> list[str]:
+    """The lines of history a profile shows (its pages are rich text built from escaped text),
+    as the user reads them, top to bottom."""
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QLabel
+
+    lines: list[str] = []
+    for page in activity.findChildren(QLabel, "historyPage"):
+        document = QTextDocument()
+        document.setHtml(page.text())
+        lines += document.toPlainText().replace("\u200b", "").splitlines()
+    return lines

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from crmcompanion.ui.customer_model import NAME
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import answer_message_boxes, click_save
+from tests.ui.helpers import answer_message_boxes, click_save, history_shown
 from tests.ui.hostile import (
     COMPANY,
     FIRST,
@@ -31,6 +31,7 @@ def test_markup_in_every_field_is_shown_literally_everywhere(qtbot, services, ma
     today = services.clock.today()
     customer = services.customers.create(hostile_draft(today)).customer
     twin = services.customers.create(hostile_draft(today)).customer  # for the merge dialog
+    services.interactions.log(customer.id, f"Said {FIRST} & {NOTES}")
     add_hostile_template(services)
     window = make_window()
 
@@ -75,6 +76,8 @@ def test_markup_in_every_field_is_shown_literally_everywhere(qtbot, services, ma
     shown = plain_texts(view.detail)
     for text in (NAME_SHOWN, COMPANY, NOTES, TAG):
         assert text in shown
+    # The history page is rich text (one label per page): built from escaped text only.
+    assert history_shown(view.detail.activity)[-1] == f"Said {FIRST} & {NOTES}"
 
     # The delete confirmation: a real message box, plain text, saying the name as typed.
     asked = answer_message_boxes(monkeypatch, QMessageBox.StandardButton.No)
