@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent, QPaintEvent
+from PySide6.QtGui import QAction, QMouseEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -146,6 +146,8 @@ class TouchpointRow(QFrame):
     """One touchpoint: who, what, when, and the quick actions. Double-click opens the customer."""
 
     open_requested = Signal(int)
+    snooze_chosen = Signal(object)  # the day chosen in the Snooze menu
+    pick_requested = Signal()  # "Pick a date…"
 
     def __init__(
         self, item: Touchpoint, today: date, snooze_limit: date | None,
@@ -191,20 +193,12 @@ class TouchpointRow(QFrame):
         self.draft_button = self._button("✉ Draft", DRAFT_SOON)
         self.draft_button.setEnabled(False)
         self.snooze_button = self._button("Snooze ▾", "Hide this until a later day")
-        self.snooze_menu = QMenu(self.snooze_button)
-        tomorrow = today + timedelta(days=1)
-        next_week = today + timedelta(days=7)
-        self.tomorrow_action = self.snooze_menu.addAction("Tomorrow")
-        self.next_week_action = self.snooze_menu.addAction("Next week")
-        self.snooze_menu.addSeparator()
-        self.pick_action = self.snooze_menu.addAction("Pick a date…")
-        self.tomorrow_action.setData(tomorrow)
-        self.next_week_action.setData(next_week)
-        if snooze_limit is not None:
-            self.tomorrow_action.setEnabled(tomorrow <= snooze_limit)
-            self.next_week_action.setEnabled(next_week <= snooze_limit)
-            self.pick_action.setEnabled(tomorrow <= snooze_limit)
-        self.snooze_button.setMenu(self.snooze_menu)
+        # The menu is built when first opened: a page of hundreds of rows would otherwise
+        # hold hundreds of menus nobody opens (~30 KB each).
+        self._today = today
+        self._snooze_limit = snooze_limit
+        self._snooze_menu: QMenu | None = None
+        self.snooze_button.pressed.connect(self._open_snooze_menu)
         self.skip_button = self._button("Skip", "Not this time (asks why)")
         self.done_button = QPushButton("✓ Done")
         self.done_button.setObjectName("rowDone")
@@ -212,6 +206,43 @@ class TouchpointRow(QFrame):
         for button in (self.log_button, self.draft_button, self.snooze_button,
                        self.skip_button, self.done_button):
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+
+    @property
+    def snooze_menu(self) -> QMenu:
+        if self._snooze_menu is None:
+            menu = QMenu(self.snooze_button)
+            tomorrow = self._today + timedelta(days=1)
+            next_week = self._today + timedelta(days=7)
+            for text, day in (("Tomorrow", tomorrow), ("Next week", next_week)):
+                action = menu.addAction(text)
+                action.setData(day)
+                action.triggered.connect(lambda _=False, d=day: self.snooze_chosen.emit(d))
+            menu.addSeparator()
+            menu.addAction("Pick a date…").triggered.connect(self.pick_requested)
+            if self._snooze_limit is not None:
+                for action, day in zip(menu.actions()[:2], (tomorrow, next_week), strict=True):
+                    action.setEnabled(day <= self._snooze_limit)
+                menu.actions()[3].setEnabled(tomorrow <= self._snooze_limit)
+            self._snooze_menu = menu
+        return self._snooze_menu
+
+    @property
+    def tomorrow_action(self) -> QAction:
+        return self.snooze_menu.actions()[0]
+
+    @property
+    def next_week_action(self) -> QAction:
+        return self.snooze_menu.actions()[1]
+
+    @property
+    def pick_action(self) -> QAction:
+        return self.snooze_menu.actions()[3]  # after the separator
+
+    def _open_snooze_menu(self) -> None:
+        # First press: build the menu and hand it to the button, which opens it from then on.
+        self.snooze_button.pressed.disconnect(self._open_snooze_menu)
+        self.snooze_button.setMenu(self.snooze_menu)
+        self.snooze_button.showMenu()
 
     def _button(self, text: str, tip: str) -> QPushButton:
         button = QPushButton(text)
@@ -693,11 +724,8 @@ class TodayView(QWidget):
         row.skip_button.clicked.connect(lambda: self.ask_skip(item))
         row.log_button.clicked.connect(lambda: self.log_conversation(item))
         row.draft_button.clicked.connect(lambda: self.draft_requested.emit(item))
-        row.tomorrow_action.triggered.connect(
-            lambda: self.snooze(item, row.tomorrow_action.data()))
-        row.next_week_action.triggered.connect(
-            lambda: self.snooze(item, row.next_week_action.data()))
-        row.pick_action.triggered.connect(lambda: self.ask_snooze_date(item))
+        row.snooze_chosen.connect(lambda day: self.snooze(item, day))
+        row.pick_requested.connect(lambda: self.ask_snooze_date(item))
         self._set_draft(row)
 
     def _publish(self, changed: Changed, text: str) -> None:
