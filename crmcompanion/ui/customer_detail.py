@@ -27,7 +27,7 @@ from crmcompanion.core.validation import format_phone
 from crmcompanion.ui import text_display
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
-from crmcompanion.ui.text_display import embed, shown
+from crmcompanion.ui.text_display import clipped, embed, plain_tooltip, shown
 
 
 def describe_special_date(special: SpecialDate) -> str:
@@ -60,7 +60,9 @@ class CustomerDetail(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
-        self.setMinimumWidth(300)
+        # Room for the activity buttons side by side (265 px) beside the scroll bar and the
+        # card margins: narrower, the profile scrolled sideways.
+        self.setMinimumWidth(336)
         self.customer: Customer | None = None
         self.summary_count = 0  # customers summarised when several are selected, else 0
         # Upcoming touchpoints and history (ui.customer_activity), kept across customers.
@@ -197,7 +199,11 @@ class CustomerDetail(QFrame):
         self.archive_button.setText("Unarchive" if customer.is_archived else "Archive")
         self._clear_body()
         add = self._body_layout.addWidget
-        add(plain_label(customer.display_name, "detailName"))
+        heading = clipped(customer.display_name)
+        name = plain_label(heading, "detailName")
+        if heading != customer.display_name:  # cut: the whole name on hover
+            name.setToolTip(plain_tooltip(shown(customer.display_name)))
+        add(name)
         subtitle = [customer.company] if customer.company else []
         if customer.kind is Kind.INTERNAL:
             subtitle.append("Internal customer")

@@ -29,11 +29,11 @@ logger = logging.getLogger(__name__)
 ZWSP = "\u200b"
 FSI, PDI = "\u2068", "\u2069"
 ISOLATE_OPENERS = frozenset("\u2066\u2067\u2068")  # LRI, RLI, FSI
-# A run without a break opportunity longer than this gets one every BREAK_EVERY characters:
-# short enough that no dialog needs more than a few hundred pixels for it, long enough that
-# ordinary words (and most emails) are never cut.
+# A run without a break opportunity longer than LONG_RUN (ordinary words and most emails are
+# shorter, and never touched) gets one every BREAK_EVERY characters: six wide bold letters of
+# a heading still fit the narrow profile panel (sixteen needed 353 px of its 287).
 LONG_RUN = 28
-BREAK_EVERY = 16
+BREAK_EVERY = 6
 # Characters that make a text need isolation: right-to-left letters and the explicit
 # embedding, override and isolate controls.
 _RTL_CLASSES = frozenset({"R", "AL", "RLE", "LRE", "RLO", "LRO", "PDF", "RLI", "LRI", "FSI",

@@ -73,9 +73,15 @@ def test_a_200_character_name_and_a_2000_character_url_stay_within_the_screen(
     # The panel keeps its width beside the list (it does not push the list away).
     assert detail.minimumSizeHint().width() <= 400
 
-    # The profile, the editor and the delete confirmation of the long name.
+    # The profile, the editor and the delete confirmation of the long name; the profile
+    # also in the window at its smallest, where the panel is narrowest.
     view.open_customer(long_one.id)
     assert body.minimumSizeHint().width() <= viewport.width()
+    window.resize(window.minimumSize())
+    qtbot.waitUntil(lambda: window.width() == window.minimumWidth())
+    view.open_customer(long_one.id)
+    assert body.minimumSizeHint().width() <= viewport.width(), (
+        body.minimumSizeHint().width(), viewport.width())
     qtbot.mouseClick(detail.edit_button, Qt.MouseButton.LeftButton)
     editor = view.editor
     qtbot.waitExposed(editor)
