@@ -51,6 +51,18 @@ def table_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
         conn.close()
 
 
+def customer_columns(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [r[1] for r in conn.execute("PRAGMA table_info(customers)")]
+    finally:
+        conn.close()
+
+
+def without(row: tuple[object, ...], index: int) -> tuple[object, ...]:
+    return row[:index] + row[index + 1:]
+
+
 def test_one_fixture_per_known_revision() -> None:
     assert {d.stem for d in DUMPS} == set(KNOWN_REVISIONS)
 
@@ -91,8 +103,20 @@ def test_upgrade_keeps_every_record(dump: Path, tmp_path: Path) -> None:
     finally:
         services.close()
     after = table_rows(path)
+    # From 0007 every customer has a UID of its own: one that had none was given a random one,
+    # one that had one (from an imported file) keeps it. Every other value is kept exactly.
+    uid_at = customer_columns(path).index("source_uid")
+    uids = [row[uid_at] for row in after["customers"]]
+    assert all(isinstance(u, str) and u for u in uids) and len(set(uids)) == len(uids)
+    for old_row, new_row in zip(before["customers"], after["customers"], strict=True):
+        if old_row[uid_at]:  # NULL or empty: no UID before 0007
+            assert new_row[uid_at] == old_row[uid_at]
     for table, rows in before.items():
-        assert after[table] == rows, table
+        if table == "customers":
+            rows = [without(row, uid_at) for row in rows]
+            assert [without(row, uid_at) for row in after[table]] == rows, table
+        else:
+            assert after[table] == rows, table
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

@@ -110,7 +110,9 @@ def test_the_chain_is_the_one_these_tests_know() -> None:
     assert REVISIONS[0] == "0001_initial" and REVISIONS[-1] == HEAD_REVISION
     assert REVISIONS == ["0001_initial", "0002_touchpoints", "0003_reminders",
                          "0004_import_batches", "0005_greeting_templates",
-                         "0006_search_special_letters"], "a new migration needs a test here"
+                         "0006_search_special_letters",
+                         "0007_customer_uids_and_search_folding"], \
+        "a new migration needs a test here"
 
 
 @pytest.mark.parametrize("revision", REVISIONS[1:])
