@@ -529,7 +529,7 @@ _LAST_INTERACTIONS = "last_interactions"
 class StagedParts:
     """Scratch SQLite files, one per part of a load's rows, written by a forked child process
     while the loading connection indexes the search rows; `insert_rows_staged` copies them
-    in as each is done. Only where `core.forking.can_fork()`.
+    in as each is done. Only where `infra.forking.can_fork()`.
 
     Enter it around the write transaction (leaving it deletes the files and closes the write
     engine's idle connections: SQLite lets go of a file read in a transaction, DETACH, only

@@ -29,7 +29,7 @@ from typing import IO, NoReturn
 # The package's parent folder: a spawned interpreter imports crmcompanion from there, as this
 # process did (an installed package, a checkout, a benchmark's sys.path entry alike).
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-_SERVE = "from crmcompanion.core.forking import serve_spawned_call; serve_spawned_call()"
+_SERVE = "from crmcompanion.infra.forking import serve_spawned_call; serve_spawned_call()"
 
 
 def can_fork() -> bool:
