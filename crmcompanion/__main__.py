@@ -14,7 +14,9 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from crmcompanion import __version__
@@ -43,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:  # the process itself, not a caller (tests) that keeps running after us
         gc.disable()
     try:
-        return _main(args_list)
+        return _main(args_list, process=argv is None)
     except KeyboardInterrupt:
         # Ctrl-C before a command got going (while modules load or arguments are parsed);
         # during a command the CLI says it itself (crmcompanion.cli.run_command).
@@ -79,7 +81,24 @@ def _set_up_logging() -> str | None:
     return None
 
 
-def _main(args_list: list[str]) -> int:
+def _stop_on_sigterm() -> threading.Event:
+    """A SIGTERM (`kill`, a service manager, a closing session) stops a command the way
+    Ctrl-C does: as KeyboardInterrupt, so its transaction rolls back, its helper processes
+    are stopped and its scratch files removed, and it says so in one line (exit 143). A
+    second SIGTERM while that cleanup runs kills the process outright. The returned event
+    tells whether it came."""
+    came = threading.Event()
+
+    def stop(_signum: int, _frame: object) -> None:
+        came.set()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    return came
+
+
+def _main(args_list: list[str], process: bool = False) -> int:
     args = None  # a plain launch opens the window: no parser (nor the CLI's modules) needed
     if args_list:
         from crmcompanion.cli import UsageError, parse
@@ -100,8 +119,10 @@ def _main(args_list: list[str]) -> int:
         from crmcompanion.cli import run_command
 
         resume_gc()  # a command may build many short-lived cycles (ORM objects): collect them
+        terminated = _stop_on_sigterm() if process else None
         try:
-            return run_command(args)
+            code = run_command(args)
+            return 128 + signal.SIGTERM if terminated and terminated.is_set() else code
         except BrokenPipeError:
             # The reader has gone (`crmcompanion customers search a | head`): stop quietly like
             # any Unix tool instead of a traceback; stdout goes to devnull so the interpreter's

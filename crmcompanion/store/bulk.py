@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import CustomerDraft
 from crmcompanion.core.customer_values import values_of
+from crmcompanion.infra import forking
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as tp_repo
@@ -577,7 +578,7 @@ class StagedParts:
             )
         ]
         readable, writable = os.pipe()
-        self._child = os.fork()
+        self._child = forking.fork()  # killed with this process, whatever kills it
         if self._child == 0:  # pragma: no cover - the child process (its work is compared)
             os.close(readable)
             self._stage_and_exit(writable, definitions, parts)
