@@ -20,7 +20,9 @@ the parent had not gone already); everywhere, the helper also holds the read end
 whose only write end this process keeps open and never writes to, and a thread in the helper
 stops it at that pipe's end of file, which comes exactly when this process is gone. Helpers
 only write scratch files; the database is committed to by this process alone, so nothing is
-committed after it died either.
+committed after it died either. Linux sends the death signal when the *thread* that started
+the helper ends: a helper is waited for on the thread that started it (each caller starts and
+ends its helper within one service call, on one thread).
 """
 
 from __future__ import annotations
