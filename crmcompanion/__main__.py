@@ -16,10 +16,13 @@ import logging
 import os
 import signal
 import sys
-import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from crmcompanion import __version__
+
+if TYPE_CHECKING:
+    from _typeshed import UnraisableHookArgs  # not importable at run time
 
 
 def has_display(environ: dict[str, str] | os._Environ[str]) -> bool:
@@ -81,21 +84,43 @@ def _set_up_logging() -> str | None:
     return None
 
 
-def _stop_on_sigterm() -> threading.Event:
+class _StopOnSigterm:
     """A SIGTERM (`kill`, a service manager, a closing session) stops a command the way
     Ctrl-C does: as KeyboardInterrupt, so its transaction rolls back, its helper processes
-    are stopped and its scratch files removed, and it says so in one line (exit 143). A
-    second SIGTERM while that cleanup runs kills the process outright. The returned event
-    tells whether it came."""
-    came = threading.Event()
+    are stopped and its scratch files removed, and it says so in one line (exit 143).
 
-    def stop(_signum: int, _frame: object) -> None:
-        came.set()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    Python drops an exception raised where it cannot propagate (an at-fork hook such as
+    logging's, a finaliser) and prints "Exception ignored in ...": the command would then run
+    on to its end. So an interruption dropped there is raised again a millisecond later
+    (SIGALRM), by then out of that hook, and nothing is printed for it."""
+
+    def __init__(self) -> None:
+        self.came = False
+        self._dropped_elsewhere = sys.unraisablehook
+        self._again = hasattr(signal, "setitimer")  # POSIX
+        signal.signal(signal.SIGTERM, self._stop)
+        if self._again:
+            signal.signal(signal.SIGALRM, self._interrupt)
+            sys.unraisablehook = self._raise_again
+
+    def _stop(self, _signum: int, _frame: object) -> None:
+        self.came = True
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
-    return came
+    def _interrupt(self, _signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def _raise_again(self, unraisable: UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            signal.setitimer(signal.ITIMER_REAL, 0.001)
+            return
+        self._dropped_elsewhere(unraisable)
+
+    def close(self) -> None:
+        """The command is over: no interruption raised again after it."""
+        if self._again:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.unraisablehook = self._dropped_elsewhere
 
 
 def _main(args_list: list[str], process: bool = False) -> int:
@@ -119,10 +144,12 @@ def _main(args_list: list[str], process: bool = False) -> int:
         from crmcompanion.cli import run_command
 
         resume_gc()  # a command may build many short-lived cycles (ORM objects): collect them
-        terminated = _stop_on_sigterm() if process else None
+        terminated = _StopOnSigterm() if process else None
         try:
             code = run_command(args)
-            return 128 + signal.SIGTERM if terminated and terminated.is_set() else code
+            if terminated is not None:
+                terminated.close()
+            return 128 + signal.SIGTERM if terminated and terminated.came else code
         except BrokenPipeError:
             # The reader has gone (`crmcompanion customers search a | head`): stop quietly like
             # any Unix tool instead of a traceback; stdout goes to devnull so the interpreter's

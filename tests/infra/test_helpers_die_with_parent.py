@@ -241,3 +241,39 @@ def test_a_terminated_demo_stops_its_helper_says_so_and_keeps_nothing(tmp_path: 
     assert out == ""
     assert assert_all_or_nothing(home) == 0
     assert not list(home.rglob("crmcompanion-stage-*"))  # its scratch files removed
+
+
+# `crmcompanion demo` whose SIGTERM comes while it forks its helper: the signal's handler
+# runs inside an at-fork hook, where Python cannot raise, so the interruption must be raised
+# again once out of it (it was dropped, and the demo ran on to its end).
+TERMINATED_WHILE_FORKING = """
+import os, signal, sys
+from crmcompanion.__main__ import main
+
+def terminate_now():
+    os.kill(os.getpid(), signal.SIGTERM)
+    os.getpid()  # a call: the handler runs here, inside the hook
+
+os.register_at_fork(after_in_parent=terminate_now)
+sys.exit(main())
+"""
+
+
+def test_a_sigterm_that_comes_while_forking_still_stops_the_command(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with adopting_orphans():
+        demo = subprocess.run(
+            [sys.executable, "-c", TERMINATED_WHILE_FORKING, "demo", "--customers", "20000"],
+            capture_output=True, text=True, timeout=PATIENCE_S,
+            env=environment(CRMCOMPANION_HOME=str(home), CRMCOMPANION_NOW="2026-11-22T10:30"))
+        with pytest.raises(ChildProcessError):  # no orphaned helper left for us to reap
+            os.waitpid(-1, os.WNOHANG)
+    assert demo.returncode == 128 + signal.SIGTERM, demo.stderr
+    assert demo.stderr.count("\n") == 1 and "interrupted" in demo.stderr, demo.stderr
+    assert demo.stdout == ""
+    connection = sqlite3.connect(home / "crmcompanion.sqlite3")
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert connection.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+    finally:
+        connection.close()
