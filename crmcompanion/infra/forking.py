@@ -99,8 +99,9 @@ def _prctl() -> Callable[..., int] | None:
 
 
 def _die_with_parent(parent: int, lifeline: int) -> None:  # pragma: no cover - in the helper
-    """In a helper: be killed when the process `parent` goes. Never raises: a helper that
-    cannot watch its parent still has the lifeline thread, or at worst runs to its end."""
+    """In a helper: be killed when the process `parent` goes. A failed prctl is not an
+    error (the lifeline thread still watches); if this raises (no thread to be had), the
+    caller ends the helper at once rather than run it unwatched."""
     prctl = _prctl()
     if prctl is not None:
         import ctypes
