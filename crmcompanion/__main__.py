@@ -14,10 +14,15 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from crmcompanion import __version__
+
+if TYPE_CHECKING:
+    from _typeshed import UnraisableHookArgs  # not importable at run time
 
 
 def has_display(environ: dict[str, str] | os._Environ[str]) -> bool:
@@ -43,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:  # the process itself, not a caller (tests) that keeps running after us
         gc.disable()
     try:
-        return _main(args_list)
+        return _main(args_list, process=argv is None)
     except KeyboardInterrupt:
         # Ctrl-C before a command got going (while modules load or arguments are parsed);
         # during a command the CLI says it itself (crmcompanion.cli.run_command).
@@ -79,7 +84,46 @@ def _set_up_logging() -> str | None:
     return None
 
 
-def _main(args_list: list[str]) -> int:
+class _StopOnSigterm:
+    """A SIGTERM (`kill`, a service manager, a closing session) stops a command the way
+    Ctrl-C does: as KeyboardInterrupt, so its transaction rolls back, its helper processes
+    are stopped and its scratch files removed, and it says so in one line (exit 143).
+
+    Python drops an exception raised where it cannot propagate (an at-fork hook such as
+    logging's, a finaliser) and prints "Exception ignored in ...": the command would then run
+    on to its end. So an interruption dropped there is raised again a millisecond later
+    (SIGALRM), by then out of that hook, and nothing is printed for it."""
+
+    def __init__(self) -> None:
+        self.came = False
+        self._dropped_elsewhere = sys.unraisablehook
+        self._again = hasattr(signal, "setitimer")  # POSIX
+        signal.signal(signal.SIGTERM, self._stop)
+        if self._again:
+            signal.signal(signal.SIGALRM, self._interrupt)
+            sys.unraisablehook = self._raise_again
+
+    def _stop(self, _signum: int, _frame: object) -> None:
+        self.came = True
+        raise KeyboardInterrupt
+
+    def _interrupt(self, _signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def _raise_again(self, unraisable: UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            signal.setitimer(signal.ITIMER_REAL, 0.001)
+            return
+        self._dropped_elsewhere(unraisable)
+
+    def close(self) -> None:
+        """The command is over: no interruption raised again after it."""
+        if self._again:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.unraisablehook = self._dropped_elsewhere
+
+
+def _main(args_list: list[str], process: bool = False) -> int:
     args = None  # a plain launch opens the window: no parser (nor the CLI's modules) needed
     if args_list:
         from crmcompanion.cli import UsageError, parse
@@ -100,12 +144,15 @@ def _main(args_list: list[str]) -> int:
         from crmcompanion.cli import run_command
 
         resume_gc()  # a command may build many short-lived cycles (ORM objects): collect them
+        terminated = _StopOnSigterm() if process else None
         try:
             code = run_command(args)
+            if terminated is not None:
+                terminated.close()
             # Flushed here, not at exit: a reader that left mid-output (a partial write of a
             # large JSON document) is then caught below instead of failing the final flush.
             sys.stdout.flush()
-            return code
+            return 128 + signal.SIGTERM if terminated and terminated.came else code
         except BrokenPipeError:
             # The reader has gone (`crmcompanion customers search a | head`): stop quietly like
             # any Unix tool instead of a traceback; stdout goes to devnull so the interpreter's

@@ -11,8 +11,8 @@ import pytest
 # Qt must never need a screen in tests; set before any test module imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from crmcompanion.core import forking
 from crmcompanion.core.clock import FixedClock
+from crmcompanion.infra import forking
 from crmcompanion.services.container import Services, open_services
 
 # --moved-clock / --moved-tz / --long, and the clock_sensitive and long markers.

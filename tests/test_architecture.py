@@ -1,4 +1,4 @@
-"""The layer rule, checked by import-linter: core, store, services never import Qt."""
+"""The layer rule, checked by import-linter: core, infra, store, services never import Qt."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_import_linter_contracts_hold() -> None:
 
 
 def test_what_spawned_helpers_run_imports_no_orm() -> None:
-    """The import wizard's and export dialog's spawned helpers (core.forking.SpawnedCall) must
+    """The import wizard's and export dialog's spawned helpers (infra.forking.SpawnedCall) must
     start fast: the modules they run may not pull SQLAlchemy in (~0.4 s of imports)."""
     modules = ("crmcompanion.store.staging", "crmcompanion.store.search_aside",
                "crmcompanion.store.export_cells")

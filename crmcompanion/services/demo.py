@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from crmcompanion.core import forking
 from crmcompanion.core.clock import Clock
 from crmcompanion.core.customer import (
     Channel,
@@ -35,6 +34,7 @@ from crmcompanion.core.text import (
     indexable,
     sort_key,
 )
+from crmcompanion.infra import forking
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import bulk
 from crmcompanion.store import customers as customer_repo

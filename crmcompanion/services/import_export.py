@@ -39,7 +39,7 @@ from typing import Final
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.orm import Session
 
-from crmcompanion.core import csv_import, forking, import_text
+from crmcompanion.core import csv_import, import_text
 from crmcompanion.core.atomic_file import check_input_file, plan_output, replaced_atomically
 from crmcompanion.core.csv_codec import OWN_HEADERS
 from crmcompanion.core.csv_export import (
@@ -82,6 +82,7 @@ from crmcompanion.core.vcard import (
     read_vcard_file,
     vcard_for,
 )
+from crmcompanion.infra import forking
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import CustomerDraft
 from crmcompanion.core.customer_values import values_of
+from crmcompanion.infra import forking
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as tp_repo
@@ -532,7 +533,7 @@ _LAST_INTERACTIONS = "last_interactions"
 class StagedParts:
     """Scratch SQLite files, one per part of a load's rows, written by a forked child process
     while the loading connection indexes the search rows; `insert_rows_staged` copies them
-    in as each is done. Only where `core.forking.can_fork()`.
+    in as each is done. Only where `infra.forking.can_fork()`.
 
     Enter it around the write transaction (leaving it deletes the files and closes the write
     engine's idle connections: SQLite lets go of a file read in a transaction, DETACH, only
@@ -580,7 +581,7 @@ class StagedParts:
             )
         ]
         readable, writable = os.pipe()
-        self._child = os.fork()
+        self._child = forking.fork()  # killed with this process, whatever kills it
         if self._child == 0:  # pragma: no cover - the child process (its work is compared)
             os.close(readable)
             self._stage_and_exit(writable, definitions, parts)

@@ -2,7 +2,7 @@
 whole tables or id ranges, and a second process's part of a big export.
 
 Why apart from `store.transfer`: nothing here needs SQLAlchemy, so an interpreter spawned to
-encode part of an export (the export dialog's way to a second core, `core.forking`) imports
+encode part of an export (the export dialog's way to a second core, `infra.forking`) imports
 this in ~0.05 s instead of ~0.4 s for the service and the ORM models.
 """
 
@@ -171,7 +171,7 @@ def iter_export_part(cursor: Any, wanted: set[int] | None, id_range: IdRange | N
 @contextmanager
 def part_reader(path: Path) -> Iterator[Any]:
     """A cursor of a read-only connection of its own to the database file, for reading a
-    part of an export in a second process (`core.forking`: forked, or spawned, which is a
+    part of an export in a second process (`infra.forking`: forked, or spawned, which is a
     plain other process) while the first holds its read transaction open.
 
     Why that is safe for a read: the child's locks on the file are counted together with the

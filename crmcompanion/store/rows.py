@@ -2,7 +2,7 @@
 import stages them (store.staging), and the search document and flags of one customer.
 
 Why apart from store.bulk and store.customers: nothing here needs SQLAlchemy, so an
-interpreter spawned to stage an import or to index its search rows (`core.forking`, the
+interpreter spawned to stage an import or to index its search rows (`infra.forking`, the
 import wizard's way to a second core) imports it in ~0.05 s instead of ~0.35 s.
 """
 

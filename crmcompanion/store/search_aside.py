@@ -6,7 +6,7 @@ one that has rows, but an empty index can be replaced by another one of the same
 its shadow tables (`customer_search_data`, `_idx`, `_content`, `_docsize`) hold nothing else
 than those rows, with the rowids (customer ids) as they are. So when the search index is
 empty (a first import, the usual big one), a child process (forked, or spawned where this
-process may not fork: `core.forking`) indexes the staged search rows into a scratch file,
+process may not fork: `infra.forking`) indexes the staged search rows into a scratch file,
 with the very ids and statement `bulk.insert_staged` would use, while the loading connection
 copies the other rows and rebuilds their indexes; the shadow tables are then copied in, in
 the same transaction (all or nothing, as before).
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-from crmcompanion.core import forking
+from crmcompanion.infra import forking
 from crmcompanion.store import rows, staging
 
 # The search index's shadow tables that hold its rows (its settings, `_config`, stay).

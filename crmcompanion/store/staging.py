@@ -37,7 +37,6 @@ try:
 except ImportError:  # Windows: no fcntl (and no forked child either)
     fcntl = None  # type: ignore[assignment]
 
-from crmcompanion.core import forking
 from crmcompanion.core.customer import (
     Channel,
     CustomerDraft,
@@ -50,6 +49,7 @@ from crmcompanion.core.customer import (
     Status,
 )
 from crmcompanion.core.customer_values import CustomerValues
+from crmcompanion.infra import forking
 from crmcompanion.store.rows import (
     DATA_COLUMNS,
     ENUM_VALUES,
@@ -187,7 +187,7 @@ class StagingFile:
     def __init__(self, folder: str | os.PathLike[str] | None = None,
                  in_child: bool = False) -> None:
         """`in_child`: a second process writes the rows (see `_ChildWriter`); only where
-        `core.forking.can_fork()` or `can_spawn()`."""
+        `infra.forking.can_fork()` or `can_spawn()`."""
         remove_stale(folder)
         handle, self.path = tempfile.mkstemp(prefix=PREFIX, suffix=".sqlite3", dir=folder)
         os.close(handle)
@@ -327,8 +327,8 @@ class _ChildWriter:
     process slow each other down (see `bulk.StagedParts`). Batches go down a pipe as marshal
     data (~0.2 s of 100,000 rows each way). The child only writes this file; an error it meets
     comes back as text and is raised by `finish`. Forked where this process may fork
-    (`core.forking.ForkedCall`), else (the GUI's worker thread) a spawned interpreter
-    (`core.forking.SpawnedCall`) that reads the batches from its standard input.
+    (`infra.forking.ForkedCall`), else (the GUI's worker thread) a spawned interpreter
+    (`infra.forking.SpawnedCall`) that reads the batches from its standard input.
     """
 
     def __init__(self, path: str) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from crmcompanion.core import forking
 from crmcompanion.core.customer import SpecialDateKind
+from crmcompanion.infra import forking
 from crmcompanion.services import demo as demo_module
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo, generate_drafts

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from crmcompanion.core import forking
 from crmcompanion.core.csv_codec import neutralise
 from crmcompanion.core.csv_export import (
     MARK,
@@ -31,6 +30,7 @@ from crmcompanion.core.customer import (
     SpecialDate,
     SpecialDateKind,
 )
+from crmcompanion.infra import forking
 from crmcompanion.services import import_export
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from crmcompanion.core import forking
 from crmcompanion.core.customer import (
     CustomerDraft,
     EmailAddress,
@@ -19,6 +18,7 @@ from crmcompanion.core.customer import (
     SpecialDate,
     SpecialDateKind,
 )
+from crmcompanion.infra import forking
 from crmcompanion.services.container import Services
 from crmcompanion.store import rows as store_rows
 from crmcompanion.store.customers import ListQuery

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crmcompanion.core import forking
 from crmcompanion.core.clock import FixedClock
+from crmcompanion.infra import forking
 from crmcompanion.services import import_export
 from crmcompanion.services.container import Services, open_services
 from crmcompanion.store import search_aside

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from crmcompanion.core import forking
+from crmcompanion.infra import forking
 from crmcompanion.services import demo
 from crmcompanion.services.container import Services
 from crmcompanion.store import bulk

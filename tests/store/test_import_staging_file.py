@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from crmcompanion.core import forking
 from crmcompanion.core.customer import Channel, Kind, SpecialDateKind, Status
 from crmcompanion.core.customer_values import CustomerValues
+from crmcompanion.infra import forking
 from crmcompanion.store import staging as staging_module
 from crmcompanion.store.staging import StagingFile
 

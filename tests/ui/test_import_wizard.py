@@ -287,7 +287,7 @@ def test_a_big_file_is_staged_and_indexed_by_spawned_interpreters(
         qtbot, window, services, tmp_path, monkeypatch):
     """The wizard works on a worker thread beside Qt's, where the process may not fork: a
     big file still gets the second core, from spawned interpreters (thresholds lowered)."""
-    from crmcompanion.core import forking
+    from crmcompanion.infra import forking
     from crmcompanion.services import import_export
     from crmcompanion.store import search_aside
 

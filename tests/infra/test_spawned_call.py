@@ -1,4 +1,4 @@
-"""core.forking.SpawnedCall: a module-level function run in a new interpreter (the GUI's way to
+"""infra.forking.SpawnedCall: a module-level function run in a new interpreter (the GUI's way to
 a second core) gives back its value or its error, reads what is written to its input after its
 arguments, and is stopped when its result is never taken."""
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from crmcompanion.core import forking
+from crmcompanion.infra import forking
 
 pytestmark = pytest.mark.skipif(not forking.can_spawn(), reason="no spawned interpreters here")
 

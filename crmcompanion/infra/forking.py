@@ -11,6 +11,18 @@ lock (SQLite's, the allocator's, Qt's) at the fork leaves it held forever in the
 GUI, which has Qt's and the scheduler's threads, never forks; the command line and the
 benchmarks do (`can_fork`). The GUI's import gets its second core from `SpawnedCall` instead:
 a new interpreter, started early so that its imports overlap the work before its call.
+
+A helper never outlives this process (`fork`, and `SpawnedCall`'s interpreter): killed with
+SIGKILL, or by a SIGTERM it does not handle, this process leaves no helper running on, using a
+core and writing scratch files that nothing will read. On Linux the kernel kills the helper
+when its parent goes (prctl PR_SET_PDEATHSIG, asked for by the helper itself, then a check that
+the parent had not gone already); everywhere, the helper also holds the read end of a pipe
+whose only write end this process keeps open and never writes to, and a thread in the helper
+stops it at that pipe's end of file, which comes exactly when this process is gone. Helpers
+only write scratch files; the database is committed to by this process alone, so nothing is
+committed after it died either. Linux sends the death signal when the *thread* that started
+the helper ends: a helper is waited for on the thread that started it (each caller starts and
+ends its helper within one service call, on one thread).
 """
 
 from __future__ import annotations
@@ -21,15 +33,25 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import suppress
+from functools import cache
 from pathlib import Path
 from typing import IO, NoReturn
 
 # The package's parent folder: a spawned interpreter imports crmcompanion from there, as this
 # process did (an installed package, a checkout, a benchmark's sys.path entry alike).
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-_SERVE = "from crmcompanion.core.forking import serve_spawned_call; serve_spawned_call()"
+_SERVE = "from crmcompanion.infra.forking import serve_spawned_call; serve_spawned_call()"
+
+# <linux/prctl.h>: the signal the kernel sends this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+# The lifeline (read end, write end) of this process's helpers and the process it belongs to
+# (a forked child inherits the variable, not the role); made on the first helper.
+_lifeline: tuple[int, int, int] | None = None
+_lifeline_lock = threading.Lock()
 
 
 def can_fork() -> bool:
@@ -49,6 +71,81 @@ def can_spawn() -> bool:
     return os.name == "posix" and not getattr(sys, "frozen", False) and bool(sys.executable)
 
 
+def _lifeline_ends() -> tuple[int, int]:
+    """This process's lifeline pipe (read end, write end), made once. Both ends stay open
+    for the life of the process: the read end is handed to each helper, the write end is
+    what keeps the helpers' reads from ending."""
+    global _lifeline
+    with _lifeline_lock:
+        if _lifeline is None or _lifeline[2] != os.getpid():
+            readable, writable = os.pipe()  # not inheritable: a spawned helper gets it by name
+            _lifeline = (readable, writable, os.getpid())
+        return _lifeline[0], _lifeline[1]
+
+
+@cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, or None off Linux (or without ctypes). Loaded once, in the parent, so a
+    forked child finds it ready."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):
+        return None
+    return function
+
+
+def _die_with_parent(parent: int, lifeline: int) -> None:  # pragma: no cover - in the helper
+    """In a helper: be killed when the process `parent` goes. A failed prctl is not an
+    error (the lifeline thread still watches); if this raises (no thread to be had), the
+    caller ends the helper at once rather than run it unwatched."""
+    prctl = _prctl()
+    if prctl is not None:
+        import ctypes
+
+        prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0),
+              ctypes.c_ulong(0), ctypes.c_ulong(0))
+    # The parent may have died before the line above: then this process was handed to
+    # another (init or a subreaper) and no death signal will ever come.
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=_stop_at_end_of, args=(lifeline,), name="parent-watch",
+                     daemon=True).start()
+
+
+def _stop_at_end_of(lifeline: int) -> None:  # pragma: no cover - a thread in the helper
+    """Block on the lifeline until its end of file (nobody writes to it), which means the
+    parent is gone: stop the whole helper at once, as the death signal would."""
+    try:
+        while os.read(lifeline, 64):
+            pass
+    except OSError:  # closed under this thread by the helper's own code: nothing to watch
+        return
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fork() -> int:
+    """`os.fork()` for a helper that must not outlive this process: 0 in the child, which is
+    killed when this process goes (see the module's docstring); the child's pid here. Only
+    where `can_fork()`."""
+    global _lifeline
+    parent = os.getpid()
+    readable, writable = _lifeline_ends()
+    _prctl()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            _lifeline = None  # the child's own helpers, if any, get a lifeline of its own
+            os.close(writable)  # the parent's copy must be the only one
+            _die_with_parent(parent, readable)
+        except BaseException:
+            os._exit(1)  # never back into the parent's code
+    return pid
+
+
 class ForkedCall:
     """`function()` run in a forked child; `result()` waits for it and returns its value.
 
@@ -65,7 +162,7 @@ class ForkedCall:
         """`failure` starts the message of the error `result` raises if the child failed."""
         self._failure = failure
         readable, writable = os.pipe()
-        self._pid: int | None = os.fork()
+        self._pid: int | None = fork()
         if self._pid == 0:  # pragma: no cover - the child (its result is what tests check)
             os.close(readable)
             _run_in_child(function, writable)
@@ -164,9 +261,11 @@ class SpawnedCall:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+        lifeline, _ = _lifeline_ends()
         self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [sys.executable, "-c", _SERVE, function.__module__, function.__qualname__],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            [sys.executable, "-c", _SERVE, function.__module__, function.__qualname__,
+             str(os.getpid()), str(lifeline)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, pass_fds=(lifeline,))
         assert self._process.stdin is not None
         self.input: IO[bytes] = self._process.stdin
 
@@ -214,7 +313,13 @@ class SpawnedCall:
 
 
 def serve_spawned_call() -> NoReturn:  # pragma: no cover - runs in the spawned interpreter
-    """The spawned interpreter's side of `SpawnedCall` (argv: module, function name)."""
+    """The spawned interpreter's side of `SpawnedCall` (argv: module, function name, the
+    parent's pid, the lifeline's file descriptor)."""
+    try:
+        _die_with_parent(int(sys.argv[3]), int(sys.argv[4]))
+    except BaseException:
+        os._exit(1)
+
     def call() -> object:
         module, name = sys.argv[1:3]
         function = getattr(importlib.import_module(module), name)
