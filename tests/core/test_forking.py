@@ -67,4 +67,9 @@ def test_no_fork_with_another_thread_running() -> None:
     finally:
         stop.set()
         thread.join()
+    # join() returns once the thread's Python side is done; its kernel task may linger a
+    # moment in /proc/self/task (longer on a busy machine): wait for it to go, not race it.
+    deadline = time.monotonic() + 10
+    while not forking.can_fork() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert forking.can_fork()
