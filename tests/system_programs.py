@@ -26,8 +26,8 @@ def on_ci() -> bool:
 
 def missing(what: str, package: str) -> None:
     """Skip (locally) or fail (CI) with one line naming the Debian package to install."""
-    message = f"{what} is missing: install the Debian package `{package}` (apt-get install " \
-              f"{package})"
+    message = f"{what} is missing: install the Debian package `{package}` "
+    message += f"(apt-get install {package})"
     if on_ci():
         pytest.fail(message + " — CI must have it (.ci/run installs it)", pytrace=False)
     pytest.skip(message)
