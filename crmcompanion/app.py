@@ -31,6 +31,7 @@ from crmcompanion.store.database import open_database
 from crmcompanion.ui import crash
 from crmcompanion.ui.main_window import MainWindow, app_icon
 from crmcompanion.ui.style import apply_look
+from crmcompanion.ui.text_display import tell
 
 if TYPE_CHECKING:  # imported inside run_gui: off the module-import path
     from crmcompanion.ui.single_instance import SingleInstance
@@ -179,7 +180,8 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     paths = resolve_paths()
     paths.ensure()
     handler = setup_file_logging(paths)
-    crash.install(crash.Places(data_folder=paths.home, log_file=paths.logs_dir / LOG_FILE))
+    uninstall_crash_hook = crash.install(
+        crash.Places(data_folder=paths.home, log_file=paths.logs_dir / LOG_FILE))
     logger.info("Starting %s %s with %s", APP_NAME, __version__, paths.database_url)
     try:
         try:
@@ -187,7 +189,9 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         except DatabaseProblem as exc:
             logger.error("Cannot open the database: %s", exc)
             make_application()
-            QMessageBox.critical(None, f"{APP_NAME}: cannot open the database", str(exc))
+            # Plain text: the message quotes a path, which may hold anything.
+            tell(None, f"{APP_NAME}: cannot open the database", str(exc),
+                 QMessageBox.Icon.Critical)
             return 1
         services = build_services(db, SystemClock())
         try:
@@ -215,5 +219,6 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         finally:
             services.close()
     finally:
+        uninstall_crash_hook()
         logging.getLogger().removeHandler(handler)
         handler.close()

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QMessageBox
 
 from crmcompanion.core.settings import CONFIRM_DELETE, DEFAULT_REGION, OWNER_NAME
 from crmcompanion.services.changes import Changed
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.settings_dialog import SETTINGS_PAGES
+from tests.ui.helpers import answer_message_boxes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -115,11 +115,10 @@ def test_an_unusable_database_shows_a_message_and_exits_1(qtbot, tmp_path, monke
     database.write_bytes(garbage)
     monkeypatch.setenv("CRMCOMPANION_HOME", str(tmp_path))
     monkeypatch.delenv("CRMCOMPANION_DATABASE_URL", raising=False)
-    shown: list[str] = []
-    monkeypatch.setattr(
-        QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text)
-    )
+    shown = answer_message_boxes(monkeypatch)
+    hook = sys.excepthook
     assert app.run_gui(None) == 1
+    assert sys.excepthook is hook  # the app's crash dialog hook is put back on the way out
     assert len(shown) == 1 and shown[0]
     assert database.read_bytes() == garbage  # untouched
     assert (tmp_path / "logs" / app.LOG_FILE).is_file()
