@@ -32,6 +32,7 @@ from crmcompanion.store.database import Database, open_database
 from crmcompanion.ui import crash
 from crmcompanion.ui.main_window import MainWindow, app_icon
 from crmcompanion.ui.style import apply_look
+from crmcompanion.ui.text_display import tell
 
 if TYPE_CHECKING:  # imported inside run_gui: off the module-import path
     from crmcompanion.ui.single_instance import SingleInstance
@@ -166,7 +167,8 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     paths = resolve_paths()
     paths.ensure()
     handler = setup_file_logging(paths)
-    crash.install(crash.Places(data_folder=paths.home, log_file=paths.log_file))
+    uninstall_crash_hook = crash.install(
+        crash.Places(data_folder=paths.home, log_file=paths.log_file))
     logger.info("Starting %s %s with %s", APP_NAME, __version__, paths.database_url)
     try:
         db = open_database_or_offer_restore(paths)
@@ -203,6 +205,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
         finally:
             services.close()
     finally:
+        uninstall_crash_hook()
         logging.getLogger().removeHandler(handler)
         handler.close()
     if window.restart_requested:  # a backup was restored: start again on it
@@ -226,5 +229,6 @@ def open_database_or_offer_restore(paths: AppPaths) -> Database | None:
         return open_database(paths.database_url, paths.backups_dir)
     except DatabaseProblem as exc:
         logger.error("Cannot open the restored database: %s", exc)
-        QMessageBox.critical(None, f"{APP_NAME}: cannot open the database", str(exc))
+        # Plain text: the message quotes a path, which may hold anything.
+        tell(None, f"{APP_NAME}: cannot open the database", str(exc), QMessageBox.Icon.Critical)
         return None

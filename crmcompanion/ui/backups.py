@@ -42,6 +42,7 @@ from crmcompanion.services.backups import (
     restore_database,
 )
 from crmcompanion.services.container import Services
+from crmcompanion.ui.text_display import ask, tell
 from crmcompanion.ui.workers import BackgroundTask
 
 logger = logging.getLogger(__name__)
@@ -190,21 +191,19 @@ class BackupsDialog(QDialog):
         try:
             self.services.backups.verify(path)
         except DomainError as exc:
-            QMessageBox.warning(self, "Not a good backup", str(exc))
+            tell(self, "Not a good backup", str(exc))
             return False
-        answer = QMessageBox.question(
+        # Plain-text boxes (ui.text_display): file names and messages may hold anything.
+        if not ask(
             self, "Restore from backup",
             f"Replace the database with the backup {path.name}?\n\nThe current database is "
             f"kept as a copy beside it, and {APP_NAME} restarts.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return False
         try:
             kept = self.services.backups.restore(path)
         except DomainError as exc:
-            QMessageBox.warning(self, "Could not restore", str(exc))
+            tell(self, "Could not restore", str(exc))
             return False
         logger.info("Restored %s from the app; the replaced database was kept as %s", path, kept)
         self.status.setText(f"Restored {path.name}; restarting.")
@@ -220,6 +219,7 @@ def offer_restore_at_start(
     one exists, offer to restore it. True when it was restored (open the database again)."""
     newest = newest_good_backup_in([backups_dir]) if restorable(problem) else None
     box = QMessageBox(parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the message quotes paths, which may hold anything
     box.setIcon(QMessageBox.Icon.Critical)
     box.setWindowTitle(f"{APP_NAME}: cannot open the database")
     text = str(problem)
@@ -241,7 +241,7 @@ def offer_restore_at_start(
     try:
         kept = restore_database(database_url, newest.path, SystemClock())
     except DomainError as exc:
-        QMessageBox.critical(parent, f"{APP_NAME}: could not restore", str(exc))
+        tell(parent, f"{APP_NAME}: could not restore", str(exc), QMessageBox.Icon.Critical)
         return False
     logger.info("Restored %s at start; the damaged database was kept as %s", newest.path, kept)
     return True

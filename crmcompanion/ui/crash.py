@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -132,7 +133,15 @@ def handle_exception(
         logger.exception("Could not show the error dialog")
 
 
-def install(places: Places | None) -> None:
-    """Point messages at these places and route every uncaught exception to the dialog."""
+def install(places: Places | None) -> Callable[[], None]:
+    """Point messages at these places and route every uncaught exception to the dialog;
+    returns what puts the previous hook (and places) back."""
+    previous_hook, previous_places = sys.excepthook, _places
     configure(places)
     sys.excepthook = handle_exception
+
+    def uninstall() -> None:
+        sys.excepthook = previous_hook
+        configure(previous_places)
+
+    return uninstall

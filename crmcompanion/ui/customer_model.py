@@ -28,6 +28,7 @@ from crmcompanion.core.customer import CustomerRow, Kind
 from crmcompanion.core.validation import format_phone
 from crmcompanion.services.customers import CustomerService, ListQuery, SortColumn
 from crmcompanion.ui.style import MUTED, STATUS_TITLES
+from crmcompanion.ui.text_display import plain_tooltip, shown
 from crmcompanion.ui.widgets import STATUS_ROLE
 
 logger = logging.getLogger(__name__)
@@ -206,7 +207,9 @@ class CustomerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.ToolTipRole and column in (NAME, COMPANY, EMAIL, TAGS):
-            return self._display(row, column) or None
+            # A tooltip that looks like HTML is rendered (a company `<img src=file:...>`
+            # would load that file): shown literally, long runs breakable.
+            return plain_tooltip(shown(self._display(row, column))) or None
         if role == STATUS_ROLE and column == STATUS:
             return row.status
         if role == ROW_ROLE:

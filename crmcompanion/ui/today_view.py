@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QMouseEvent, QPaintEvent
+from PySide6.QtGui import QAction, QMouseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -59,6 +59,10 @@ from crmcompanion.ui.widgets import EmptyState, PageHeader
 logger = logging.getLogger(__name__)
 
 SHOWN_PER_GROUP = 6  # rows of one occasion shown before "Show more" (there may be hundreds)
+# Below this page width (the window near its 900 px minimum) the rows' Log, Draft and Done
+# buttons show only their symbols: with the words, Skip and Done were cut off.
+COMPACT_BELOW = 820
+SIDE_WIDTH = 270
 LOSING_TOUCH_LIMIT = 50
 DRAFT_SOON = "Drafting a greeting is coming soon."
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -89,6 +93,8 @@ QPushButton#rowDone {{
     padding: 3px 12px; background: {ACCENT}; color: white; border: 1px solid {ACCENT};
 }}
 QPushButton#rowDone:hover {{ background: #2459b8; }}
+QPushButton#rowButton[compact="true"] {{ padding: 3px 5px; }}
+QPushButton#rowDone[compact="true"] {{ padding: 3px 8px; }}
 QPushButton#rowButton:disabled {{ color: #a0a8b5; border-color: #e4e7ec; }}
 QPushButton#rowButton::menu-indicator {{ width: 0; image: none; }}
 QListWidget#losingTouch {{
@@ -237,6 +243,17 @@ class TouchpointRow(QFrame):
     @property
     def pick_action(self) -> QAction:
         return self.snooze_menu.actions()[3]  # after the separator
+
+    def set_compact(self, compact: bool) -> None:
+        """Symbols only on Log, Draft and Done (their tooltips say what they do), or words."""
+        self.log_button.setText("✎" if compact else "✎ Log")
+        self.draft_button.setText("✉" if compact else "✉ Draft")
+        self.done_button.setText("✓" if compact else "✓ Done")
+        for button in (self.log_button, self.draft_button, self.snooze_button,
+                       self.skip_button, self.done_button):
+            button.setProperty("compact", compact)
+            button.style().unpolish(button)
+            button.style().polish(button)
 
     def _open_snooze_menu(self) -> None:
         # First press: build the menu and hand it to the button, which opens it from then on.
@@ -387,6 +404,7 @@ class TodayView(QWidget):
         self._services = services
         self._bus = bus or AppState(self)
         self._expanded: set[tuple[Section, Occasion]] = set()
+        self.compact = False  # see COMPACT_BELOW
         # Groups cut at SHOWN_PER_GROUP, with what "Show N more" needs to append the rest
         # to the rows already there (the rows, their data and the button).
         self._cut: dict[tuple[Section, Occasion], _CutGroup] = {}
@@ -434,7 +452,7 @@ class TodayView(QWidget):
 
         self.losing_card = QFrame()
         self.losing_card.setObjectName("card")
-        self.losing_card.setFixedWidth(270)
+        self.losing_card.setFixedWidth(SIDE_WIDTH)
         card = QVBoxLayout(self.losing_card)
         card.setContentsMargins(14, 12, 14, 12)
         card.setSpacing(4)
@@ -466,7 +484,7 @@ class TodayView(QWidget):
         side.setSpacing(12)
         self.reminders_card = QFrame()
         self.reminders_card.setObjectName("card")
-        self.reminders_card.setFixedWidth(270)
+        self.reminders_card.setFixedWidth(SIDE_WIDTH)
         reminders_layout = QVBoxLayout(self.reminders_card)
         reminders_layout.setContentsMargins(14, 12, 14, 12)
         self.reminders = ReminderListWidget(services.reminders, self._bus, load_now=False)
@@ -502,6 +520,14 @@ class TodayView(QWidget):
         self._day_timer.setInterval(60_000)
         self._day_timer.timeout.connect(self._check_day)
         self._day_timer.start()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        compact = self.width() < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
+            for row in self.rows():
+                row.set_compact(compact)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -719,6 +745,7 @@ class TodayView(QWidget):
     # --- actions --------------------------------------------------------------------------
     def _wire(self, row: TouchpointRow) -> None:
         item = row.item
+        row.set_compact(self.compact)
         row.open_requested.connect(self.customer_requested)
         row.done_button.clicked.connect(lambda: self.mark_done(item))
         row.skip_button.clicked.connect(lambda: self.ask_skip(item))

@@ -126,7 +126,9 @@ def test_an_unusable_database_shows_a_message_and_exits_1(qtbot, tmp_path, monke
         next(b for b in box.buttons() if b.text() == "Quit").click()
 
     QTimer.singleShot(0, answer)
+    hook = sys.excepthook
     assert app.run_gui(None) == 1
+    assert sys.excepthook is hook  # the app's crash dialog hook is put back on the way out
     assert len(shown) == 1 and "not an SQLite file" in shown[0]
     assert database.read_bytes() == garbage  # untouched
     assert (tmp_path / "logs" / app.LOG_FILE).is_file()

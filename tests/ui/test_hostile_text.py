@@ -7,13 +7,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from crmcompanion.ui.customer_model import COMPANY as COMPANY_COLUMN
 from crmcompanion.ui.customer_model import NAME
+from crmcompanion.ui.customer_model import TAGS as TAGS_COLUMN
 from crmcompanion.ui.main_window import CUSTOMERS
 from tests.ui.helpers import answer_message_boxes, click_save, history_shown
 from tests.ui.hostile import (
     COMPANY,
     FIRST,
     LAST,
+    MARKERS,
     NOTES,
     TAG,
     TEMPLATE_NAME,
@@ -71,6 +74,10 @@ def test_markup_in_every_field_is_shown_literally_everywhere(qtbot, services, ma
     view = window.customers
     names = [view.model.index(r, NAME).data() for r in range(view.model.rowCount())]
     assert names.count(NAME_SHOWN) == 2
+    # The cells' tooltips too (Qt renders a tooltip that looks like HTML).
+    for column in (NAME, COMPANY_COLUMN, TAGS_COLUMN):
+        tip = view.model.index(0, column).data(Qt.ItemDataRole.ToolTipRole)
+        assert tip.startswith("<p>&lt;") and not any(m in tip for m in MARKERS), tip
     view.open_customer(customer.id)
     assert rendered_markup(window) == []
     shown = plain_texts(view.detail)

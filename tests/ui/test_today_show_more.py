@@ -90,3 +90,31 @@ def test_a_rows_snooze_menu_is_built_when_first_pressed(qtbot, services, make_wi
     assert QApplication.activePopupWidget() is None  # opened once, not twice
     names = [r.name.text() for r in window.today.rows(Section.TODAY)]
     assert "Snoozy0 Birthday" not in names
+
+
+def test_at_the_windows_smallest_size_every_rows_buttons_are_in_view(qtbot, services,
+                                                                      make_window):
+    today = services.clock.today()
+    for n in range(SHOWN_PER_GROUP):  # enough rows for a vertical scroll bar
+        services.customers.create(CustomerDraft(
+            first_name=f"Narrow{n}", last_name="Window",
+            special_dates=(SpecialDate(SpecialDateKind.BIRTHDAY, today.month, today.day,
+                                       1980 + n),),
+        ))
+    window = make_window()
+    row = window.today.rows(Section.TODAY)[0]
+    assert row.log_button.text() == "✎ Log"  # roomy: the words
+    window.resize(window.minimumSize())
+    qtbot.waitUntil(lambda: window.width() == window.minimumWidth())
+    viewport = window.today.scroll.viewport()
+    qtbot.waitUntil(lambda: window.today.scroll.verticalScrollBar().isVisible())
+    qtbot.waitUntil(lambda: row.done_button.mapTo(viewport, row.done_button.rect().topRight())
+                    .x() < viewport.width())
+    for button in (row.log_button, row.draft_button, row.snooze_button, row.skip_button,
+                   row.done_button):
+        right = button.mapTo(viewport, button.rect().topRight()).x()
+        assert 0 < right < viewport.width(), (button.text(), right, viewport.width())
+    assert row.log_button.text() == "✎"  # tight: the symbol, the words in its tooltip
+    assert "Log" in row.log_button.toolTip()
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: row.log_button.text() == "✎ Log")
