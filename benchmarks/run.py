@@ -4,7 +4,7 @@ Usage: python benchmarks/run.py [--customers N] [--json FILE] [--source DIR] [--
 
 Every figure is measured in this run next to a baseline measured on the same data in the same
 run (raw sqlite3 / raw FTS5 / a minimal PySide6 table), so a slow machine or a busy CPU moves
-both. Figures are printed, never asserted (see ARCHITECTURE.md: benchmarks print figures).
+both. Figures are printed, never asserted (docs/architecture.md, convention 14).
 
 - demo_generate_s: `python -m crmcompanion demo --customers N` as a subprocess (what a user
   waits for, process start included; after an untimed `demo --customers 10` elsewhere has

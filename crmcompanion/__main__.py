@@ -44,9 +44,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     try:
         return _main(args_list)
+    except KeyboardInterrupt:
+        # Ctrl-C before a command got going (while modules load or arguments are parsed);
+        # during a command the CLI says it itself (crmcompanion.cli.run_command).
+        print("crmcompanion: interrupted.", file=sys.stderr)
+        return 130
     finally:
         if not gc.isenabled():
             resume_gc()
+
+
+def _set_up_logging() -> str | None:
+    """Console at CRMCOMPANION_LOG_LEVEL (WARNING), and INFO to the data folder's rotating,
+    owner-only log file (crmcompanion.logfile), for the window and every command alike.
+    Returns the one sentence to exit 2 with when the level or the data folder is unusable."""
+    from crmcompanion.logfile import install_file_log
+    from crmcompanion.paths import DataFolderProblem, resolve_paths
+
+    level = os.environ.get("CRMCOMPANION_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
+    if not isinstance(logging.getLevelName(level), int):
+        return (f"CRMCOMPANION_LOG_LEVEL={level!r} is not a level "
+                "(DEBUG, INFO, WARNING, ERROR or CRITICAL).")
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        paths = resolve_paths()
+        paths.ensure()
+    except DataFolderProblem as exc:
+        return str(exc)
+    try:
+        install_file_log(paths.log_file)
+    except OSError as exc:  # a read-only logs folder must not stop the app: console only
+        logging.getLogger(__name__).warning("No log file (%s): %s", paths.log_file,
+                                            exc.strerror or exc)
+    return None
 
 
 def _main(args_list: list[str]) -> int:
@@ -62,16 +92,20 @@ def _main(args_list: list[str]) -> int:
         if args.version:
             print(f"crmcompanion {__version__}")
             return 0
-    logging.basicConfig(
-        level=os.environ.get("CRMCOMPANION_LOG_LEVEL", "WARNING").upper(),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    problem = _set_up_logging()
+    if problem is not None:
+        print(f"crmcompanion: {problem}", file=sys.stderr)
+        return 2
     if args is not None and args.command is not None:
         from crmcompanion.cli import run_command
 
         resume_gc()  # a command may build many short-lived cycles (ORM objects): collect them
         try:
-            return run_command(args)
+            code = run_command(args)
+            # Flushed here, not at exit: a reader that left mid-output (a partial write of a
+            # large JSON document) is then caught below instead of failing the final flush.
+            sys.stdout.flush()
+            return code
         except BrokenPipeError:
             # The reader has gone (`crmcompanion customers search a | head`): stop quietly like
             # any Unix tool instead of a traceback; stdout goes to devnull so the interpreter's
@@ -85,6 +119,12 @@ def _main(args_list: list[str]) -> int:
             "use a command such as `crmcompanion customers search`).",
             file=sys.stderr,
         )
+        return 2
+    from crmcompanion.qt_platform import xcb_problem
+
+    problem = xcb_problem()  # Qt would abort (SIGABRT) blaming the wrong library: say which
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     # The Qt-free layers first: importing PySide6 installs an import hook (shiboken's
     # `__feature__` support) that makes every later import slower, ~30 ms over SQLAlchemy's.

@@ -14,18 +14,18 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import logging.handlers
 import os
 import sys
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from crmcompanion import APP_ID, APP_NAME, APP_SLUG, __version__
+from crmcompanion import APP_ID, APP_NAME, __version__
 from crmcompanion.core.clock import SystemClock
 from crmcompanion.core.errors import DatabaseProblem
-from crmcompanion.paths import AppPaths, resolve_paths
+from crmcompanion.logfile import install_file_log
+from crmcompanion.paths import LOG_FILENAME, AppPaths, resolve_paths
 from crmcompanion.services.backups import DailyBackups
 from crmcompanion.services.container import Services, build_services
 from crmcompanion.store.database import Database, open_database
@@ -39,38 +39,15 @@ if TYPE_CHECKING:  # imported inside run_gui: off the module-import path
 
 logger = logging.getLogger(__name__)
 
-LOG_FILE = f"{APP_SLUG}.log"
+LOG_FILE = LOG_FILENAME  # paths.log_file's name
 # Without a first paint (started in the tray), second launches are answered after this long.
 LISTEN_FALLBACK_MS = 1500
 
 
-class OwnerOnlyRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log whose files are 0600 whatever the umask: logs name customers."""
-
-    def _open(self) -> IO[str]:
-        os.close(os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
-        os.chmod(self.baseFilename, 0o600)
-        return super()._open()
-
-
 def setup_file_logging(paths: AppPaths) -> logging.Handler:
-    """Log INFO and above to a rotating file in the logs folder (kept small)."""
-    handler = OwnerOnlyRotatingFileHandler(
-        paths.logs_dir / LOG_FILE, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
-    handler.setLevel(logging.INFO)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
-        # Keep the console as quiet as it was configured: only the file gets INFO.
-        for other in root.handlers:
-            if other is not handler and other.level == logging.NOTSET:
-                other.setLevel(logging.WARNING)
-    return handler
+    """Log INFO and above to the rotating, owner-only log file (crmcompanion.logfile; the
+    same handler when crmcompanion.__main__ installed it already)."""
+    return install_file_log(paths.log_file)
 
 
 def _resume_gc() -> None:
@@ -189,7 +166,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     paths = resolve_paths()
     paths.ensure()
     handler = setup_file_logging(paths)
-    crash.install(crash.Places(data_folder=paths.home, log_file=paths.logs_dir / LOG_FILE))
+    crash.install(crash.Places(data_folder=paths.home, log_file=paths.log_file))
     logger.info("Starting %s %s with %s", APP_NAME, __version__, paths.database_url)
     try:
         db = open_database_or_offer_restore(paths)

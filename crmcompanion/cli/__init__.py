@@ -1,12 +1,14 @@
 """The same services from a terminal: data on stdout, messages on stderr.
 
-Exit codes: 0 success, 1 a domain error (one clear line on stderr), 2 a usage error.
+Exit codes: 0 success, 1 a domain error (one clear line on stderr), 2 a usage error, 130
+interrupted (Ctrl-C). Text from the data or from files is escaped before it reaches the
+terminal (`cli.base.shown`), so it can neither move the cursor nor forge an extra line.
 Importing this package never imports Qt, so scripts and cron jobs stay fast and headless.
 
 This module is the table of commands: one module per command group registers its sub-parsers
 and the handler each runs (`cli.demo`, `cli.customers`, `cli.reminders`, `cli.log`,
-`cli.transfer`, `cli.duplicates`, `cli.draft`, `cli.backups`); their shared pieces live in
-`cli.base`. The CLI reaches the database only through `crmcompanion.services` (an
+`cli.transfer`, `cli.duplicates`, `cli.draft`, `cli.backups`, `cli.doctor`); their shared
+pieces live in `cli.base`. The CLI reaches the database only through `crmcompanion.services` (an
 import-linter contract).
 """
 
@@ -22,6 +24,7 @@ from crmcompanion.cli import (
     backups,
     customers,
     demo,
+    doctor,
     draft,
     duplicates,
     log,
@@ -30,19 +33,22 @@ from crmcompanion.cli import (
 )
 from crmcompanion.cli.base import (
     EXIT_DOMAIN_ERROR,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     ArgumentParser,
     Cli,
     UsageError,
     customer_json,
+    shown,
 )
 from crmcompanion.core.clock import clock_from_environment
 from crmcompanion.core.errors import DomainError
-from crmcompanion.paths import resolve_paths
+from crmcompanion.paths import DataFolderProblem, resolve_paths
 
 __all__ = [
     "EXIT_DOMAIN_ERROR",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "ArgumentParser",
@@ -57,7 +63,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # In the order `crmcompanion --help` lists them.
-COMMAND_MODULES = (demo, customers, reminders, log, transfer, duplicates, draft, backups)
+COMMAND_MODULES = (
+    demo, customers, reminders, log, transfer, duplicates, draft, backups, doctor,
+)
 
 
 def build_parser() -> ArgumentParser:
@@ -88,17 +96,25 @@ def run_command(
         paths = resolve_paths(environ)
         clock = clock_from_environment(environ)
     except ValueError as exc:
-        err.write(f"crmcompanion: {exc}\n")
+        err.write(f"crmcompanion: {shown(exc)}\n")
         return EXIT_USAGE
     cli = Cli(args, paths, clock, out, err)
     try:
         return args.handler(cli)
     except UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{shown(exc)}\n")
+        return EXIT_USAGE
+    except DataFolderProblem as exc:  # from `Cli.services` making the folders
+        err.write(f"crmcompanion: {exc}\n")
         return EXIT_USAGE
     except DomainError as exc:
-        err.write(f"crmcompanion: {exc}\n")
+        err.write(f"crmcompanion: {shown(exc)}\n")
         return EXIT_DOMAIN_ERROR
+    except KeyboardInterrupt:
+        # Every write is one transaction, so an interrupted one was rolled back: say so in
+        # one line instead of a traceback.
+        err.write(f"crmcompanion: interrupted; the {args.command} command did not finish.\n")
+        return EXIT_INTERRUPTED
     finally:
         cli.close()
 

@@ -19,15 +19,52 @@ from crmcompanion.paths import AppPaths
 
 if TYPE_CHECKING:
     from crmcompanion.services.container import Services
+    from crmcompanion.services.touchpoints import Touchpoint
 
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_DOMAIN_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 
 # What a sub-command runs: it gets the invocation and returns the exit code.
 Handler = Callable[["Cli"], int]
+
+
+# Largest row id SQLite can hold (a signed 64-bit integer): `#ID` beyond it cannot exist.
+MAX_ID = 2**63 - 1
+# Upper bounds for counts and day spans: generous for any real use, and far from where dates
+# overflow (year 9999) or SQLite's LIMIT stops accepting the number.
+MAX_LIMIT = 1_000_000
+MAX_DAYS = 3_660  # ten years ahead
+MAX_DEMO_CUSTOMERS = 1_000_000
+
+# Characters a terminal would act on instead of showing: C0/C1 controls and DEL (escape
+# sequences, bells, backspaces, line breaks that forge rows) and the bidi controls that make
+# text after them run backwards. Zero-width joiners stay: emoji need them.
+_UNSAFE = {
+    *range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F,
+    *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+}
+_ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in _UNSAFE}
+# JSON escapes C0 controls itself; these others are valid raw in a JSON string but still act
+# on a terminal, so they are written as \uXXXX escapes, which parse to the very same value.
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _UNSAFE if code >= 0x7F}
+# Multi-line data (a greeting body) keeps its line breaks and tabs.
+_BLOCK_ESCAPES = {k: v for k, v in _ESCAPES.items() if k not in (0x09, 0x0A)}
+
+
+def shown(text: object) -> str:
+    """`text` safe for one terminal line: every control character written as an escape
+    (`\\x1b`, a line break as `\\x0a`, `\\u202e`), so data can neither drive the terminal
+    nor break a line into two."""
+    return str(text).translate(_ESCAPES)
+
+
+def shown_block(text: str) -> str:
+    """Like `shown` but keeps line breaks and tabs: for text meant to span lines."""
+    return text.translate(_BLOCK_ESCAPES)
 
 
 class UsageError(Exception):
@@ -38,7 +75,38 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so `main` controls exit codes and output."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {shown(message)}")
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse `type` for an integer option: anything outside [low, high] is a usage error
+    naming the range, found while parsing, before any service (or database) is opened."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be from {low:,} to {high:,}, not {shown(text.strip())}"
+            )
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in its messages
+    return parse
+
+
+def customer_reference(text: str) -> str:
+    """An argparse `type` for `--customer TEXT`: a `#ID` must be a possible row id."""
+    stripped = text.strip()
+    number = stripped[1:]
+    is_id = stripped.startswith("#") and number.isascii() and number.isdigit()
+    if is_id and not 1 <= int(number) <= MAX_ID:
+        raise argparse.ArgumentTypeError(
+                f"a customer #ID must be from #1 to #{MAX_ID:,}, not {shown(stripped)}"
+            )
+    return text
 
 
 if TYPE_CHECKING:
@@ -65,6 +133,27 @@ def customer_json(customer: Customer) -> dict[str, object]:
         "status": customer.status.value,
         "kind": customer.kind.value,
     }
+
+
+def touchpoint_state(item: Touchpoint) -> str:
+    """The state word of the JSON contract: "overdue", else the stored or computed state."""
+    return "overdue" if item.overdue else item.state.value
+
+
+def touchpoint_json(item: Touchpoint) -> dict[str, object]:
+    """One item of `due --json` (and of `customers show --json`'s "upcoming")."""
+    return {
+        "customer_id": item.customer_id,
+        "customer": item.customer,
+        "occasion": item.occasion.value,
+        "label": item.label,
+        "date": item.date.isoformat(),
+        "remind_on": item.remind_on.isoformat(),
+        "state": touchpoint_state(item),
+    }
+
+
+JSON_PIECE = 8192
 
 
 class Cli:
@@ -112,5 +201,10 @@ class Cli:
             self._services.close()
 
     def print_json(self, value: object) -> None:
-        json.dump(value, self.out, ensure_ascii=False, indent=2, default=str)
-        self.out.write("\n")
+        text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+        text = text.translate(_JSON_ESCAPES) + "\n"
+        # In pieces well below a pipe's capacity: one big write that a departing reader cuts
+        # short is reported by the kernel as a partial success, and Python then drops the rest
+        # without an error; piece by piece, the next write fails as it should (exit 1 quietly).
+        for start in range(0, len(text), JSON_PIECE):
+            self.out.write(text[start:start + JSON_PIECE])

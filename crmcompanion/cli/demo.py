@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_OK, Cli, set_handler
+from crmcompanion.cli.base import EXIT_OK, MAX_DEMO_CUSTOMERS, Cli, set_handler, whole_number
 
 if TYPE_CHECKING:
     from crmcompanion.cli.base import Commands
@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 
 def register(commands: Commands) -> None:
     demo = commands.add_parser("demo", help="fill an empty database with sample customers")
-    demo.add_argument("--customers", type=int, default=200, metavar="N")
+    demo.add_argument("--customers", type=whole_number(1, MAX_DEMO_CUSTOMERS), default=200,
+                      metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
     demo.add_argument("--append", action="store_true", help="add to a non-empty database")
     set_handler(demo, run_demo)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_OK, Cli, UsageError, set_handler
+from crmcompanion.cli.base import (
+    EXIT_OK,
+    Cli,
+    UsageError,
+    customer_reference,
+    set_handler,
+    shown,
+    shown_block,
+)
 from crmcompanion.core.occasions import Occasion
 
 if TYPE_CHECKING:
@@ -21,7 +29,7 @@ logger = logging.getLogger(__name__)
 def register(commands: Commands) -> None:
     """Add the `draft` sub-command to the main parser's subparsers."""
     draft = commands.add_parser("draft", help="draft a greeting for a customer and occasion")
-    draft.add_argument("--customer", required=True, metavar="TEXT",
+    draft.add_argument("--customer", required=True, type=customer_reference, metavar="TEXT",
                        help="#ID, email, phone or name")
     draft.add_argument("--occasion", required=True, metavar="OCCASION",
                        help="one of: " + ", ".join(o.value for o in Occasion))
@@ -54,8 +62,8 @@ def run_draft(cli: Cli) -> int:
             "missing_placeholders": list(draft.missing_placeholders),
         })
         return EXIT_OK
-    cli.out.write(f"Subject: {draft.subject}\n\n{draft.body}\n")
+    cli.out.write(f"Subject: {shown(draft.subject)}\n\n{shown_block(draft.body)}\n")
     if draft.missing_placeholders:
-        names = ", ".join(f"${name}" for name in draft.missing_placeholders)
+        names = ", ".join(f"${shown(name)}" for name in draft.missing_placeholders)
         cli.err.write(f"Note: no value for {names}; edit the marked parts before sending.\n")
     return EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_OK, Cli, set_handler
+from crmcompanion.cli.base import EXIT_OK, MAX_LIMIT, Cli, set_handler, shown, whole_number
 
 if TYPE_CHECKING:
     from crmcompanion.cli.base import Commands
@@ -15,14 +15,15 @@ logger = logging.getLogger(__name__)
 
 def register(commands: Commands) -> None:
     dup = commands.add_parser("duplicates", help="list groups of likely duplicate customers")
-    dup.add_argument("--limit", type=int, default=100, metavar="N", help="at most N groups")
+    dup.add_argument("--limit", type=whole_number(0, MAX_LIMIT), default=100, metavar="N",
+                     help="at most N groups")
     dup.add_argument("--json", action="store_true", help="print the groups as JSON")
     set_handler(dup, run_duplicates)
 
 
 def run_duplicates(cli: Cli) -> int:
     """One group per paragraph (or a JSON list): its customers, then each pair's reasons."""
-    groups = cli.services.duplicates.find_duplicates(limit=max(0, cli.args.limit))
+    groups = cli.services.duplicates.find_duplicates(limit=cli.args.limit)
     if cli.args.json:
         cli.print_json([
             {"customers": [{"id": x.id, "name": x.display_name, "company": x.company,
@@ -34,11 +35,11 @@ def run_duplicates(cli: Cli) -> int:
     else:
         for group in groups:
             for x in group.customers:
-                extra = ", ".join(v for v in (x.company, x.email, x.phone) if v)
-                cli.out.write(f"#{x.id} {x.display_name}" + (f" ({extra})" if extra else "")
+                extra = ", ".join(shown(v) for v in (x.company, x.email, x.phone) if v)
+                cli.out.write(f"#{x.id} {shown(x.display_name)}" + (f" ({extra})" if extra else "")
                               + "\n")
             for p in group.pairs:
-                reasons = "; ".join(f"{r.kind} {r.value}" for r in p.reasons)
+                reasons = "; ".join(f"{r.kind} {shown(r.value)}" for r in p.reasons)
                 cli.out.write(f"  #{p.first_id} ~ #{p.second_id}: {reasons}\n")
             cli.out.write("\n")
     cli.err.write(f"{len(groups)} group(s) of likely duplicates.\n")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_OK, Cli, set_handler
+from crmcompanion.cli.base import (
+    EXIT_OK,
+    Cli,
+    UsageError,
+    customer_reference,
+    set_handler,
+    shown,
+)
 from crmcompanion.core.customer import Channel
 
 if TYPE_CHECKING:
@@ -16,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 def register(commands: Commands) -> None:
     log = commands.add_parser("log", help="log a conversation with a customer")
-    log.add_argument("--customer", required=True, metavar="TEXT", help="#ID, email, phone, name")
+    log.add_argument("--customer", required=True, type=customer_reference, metavar="TEXT",
+                     help="#ID, email, phone, name")
     log.add_argument(
         "--channel", choices=[c.value for c in Channel], default=None, help="how you talked"
     )
@@ -25,9 +33,11 @@ def register(commands: Commands) -> None:
 
 
 def run_log(cli: Cli) -> int:
+    if not cli.args.summary.strip():
+        raise UsageError("crmcompanion log: the summary is empty; say what was talked about")
     services = cli.services
     customer = services.customers.resolve(cli.args.customer)
     logged = services.interactions.log(customer.id, cli.args.summary, cli.args.channel)
-    cli.err.write(f"Logged a conversation with #{customer.id} {customer.display_name}.\n")
+    cli.err.write(f"Logged a conversation with #{customer.id} {shown(customer.display_name)}.\n")
     cli.out.write(f"{logged.interaction.id}\n")
     return EXIT_OK

@@ -10,11 +10,19 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_OK, Cli, UsageError, set_handler
+from crmcompanion.cli.base import (
+    EXIT_OK,
+    MAX_DAYS,
+    Cli,
+    set_handler,
+    shown,
+    touchpoint_json,
+    touchpoint_state,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from crmcompanion.cli.base import Commands
-    from crmcompanion.services.touchpoints import Touchpoint
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +40,8 @@ def register(commands: Commands) -> None:
     due = commands.add_parser(
         "due", help="list overdue touchpoints and those due in the next N days"
     )
-    due.add_argument("--days", type=int, default=7, metavar="N", help="days ahead (default 7)")
+    due.add_argument("--days", type=whole_number(0, MAX_DAYS), default=7, metavar="N",
+                     help=f"days ahead, 0 to {MAX_DAYS:,} (default 7)")
     due.add_argument("--json", action="store_true", help="print JSON")
     set_handler(due, run_due)
 
@@ -40,14 +49,14 @@ def register(commands: Commands) -> None:
 def run_remind_once(cli: Cli) -> int:
     # Imported here so other commands stay as light as before.
     from crmcompanion.reminders.engine import ReminderEngine
-    from crmcompanion.reminders.notifier import NotifierChain, PlyerNotifier
+    from crmcompanion.reminders.notifier import NotifierChain, desktop_notifiers
 
-    engine = ReminderEngine(cli.services.reminders, NotifierChain([PlyerNotifier()]))
+    engine = ReminderEngine(cli.services.reminders, NotifierChain(desktop_notifiers()))
     report = engine.run_pass()
     _daily_backup(cli)
-    shown = {}
+    channels: dict[str, str] = {}
     for notification, channel in zip(report.notifications, report.channels, strict=True):
-        shown[notification.title] = channel
+        channels[notification.title] = channel
     if cli.args.json:
         cli.print_json(
             [
@@ -68,13 +77,13 @@ def run_remind_once(cli: Cli) -> int:
         cli.out.write("0 reminders\n")
     for r in report.delivered:
         cli.out.write(
-            f"{r.remind_on.isoformat()}\t#{r.customer_id}\t{r.customer_name}\t"
-            f"{r.occasion.title}\t{r.description}\n"
+            f"{r.remind_on.isoformat()}\t#{r.customer_id}\t{shown(r.customer_name)}\t"
+            f"{r.occasion.title}\t{shown(r.description)}\n"
         )
-    for title, channel in shown.items():
+    for title, channel in channels.items():
         if channel == "app":
             cli.err.write(
-                f"Could not show a desktop notification for “{title}”; "
+                f"Could not show a desktop notification for “{shown(title)}”; "
                 "it is in the app's reminder list.\n"
             )
     return EXIT_OK
@@ -94,39 +103,19 @@ def _daily_backup(cli: Cli) -> None:
         logger.info("Daily backup written to %s", made.path)
 
 
-def _state(item: Touchpoint) -> str:
-    return "overdue" if item.overdue else item.state.value
-
-
 def run_due(cli: Cli) -> int:
-    if cli.args.days < 0:
-        raise UsageError("crmcompanion due: --days must be 0 or more")
+    # --days was checked while parsing: nothing is opened (nor any derived table rewritten)
+    # for a value that would fail.
     items = cli.services.touchpoints.due(cli.args.days)
     today = cli.clock.today()
     if cli.args.json:
-        cli.print_json(
-            {
-                "today": today.isoformat(),
-                "items": [
-                    {
-                        "customer_id": t.customer_id,
-                        "customer": t.customer,
-                        "occasion": t.occasion.value,
-                        "label": t.label,
-                        "date": t.date.isoformat(),
-                        "remind_on": t.remind_on.isoformat(),
-                        "state": _state(t),
-                    }
-                    for t in items
-                ],
-            }
-        )
+        cli.print_json({"today": today.isoformat(), "items": [touchpoint_json(t) for t in items]})
         return EXIT_OK
     if not items:
         cli.err.write("Nothing due.\n")
     for t in items:
         cli.out.write(
-            f"{t.date.isoformat()}\t{_state(t)}\t#{t.customer_id}\t{t.customer}\t"
-            f"{t.occasion.title}\t{t.label}\n"
+            f"{t.date.isoformat()}\t{touchpoint_state(t)}\t#{t.customer_id}\t{shown(t.customer)}\t"
+            f"{t.occasion.title}\t{shown(t.label)}\n"
         )
     return EXIT_OK

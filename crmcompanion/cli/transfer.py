@@ -8,7 +8,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crmcompanion.cli.base import EXIT_DOMAIN_ERROR, EXIT_OK, Cli, UsageError, set_handler
+from crmcompanion.cli.base import (
+    EXIT_DOMAIN_ERROR,
+    EXIT_OK,
+    MAX_DAYS,
+    Cli,
+    UsageError,
+    set_handler,
+    shown,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from crmcompanion.cli.base import Commands
@@ -36,13 +45,15 @@ def register(commands: Commands) -> None:
 
     exp = commands.add_parser("export", help="export customers as CSV, vCard or iCalendar")
     exp.add_argument("--format", choices=("csv", "vcard", "ics"), required=True)
-    exp.add_argument("-o", "--output", required=True, metavar="FILE")
+    exp.add_argument("-o", "--output", required=True, metavar="FILE",
+                     help="the file to write; - for standard output")
     exp.add_argument("--search", default="", metavar="TEXT")
     exp.add_argument("--tag", default=None, metavar="T")
     exp.add_argument("--columns", nargs="+", default=None, metavar="COLUMN",
                      help="CSV columns (space or comma separated); default: all")
-    exp.add_argument("--days", type=int, default=None, metavar="N",
-                     help="iCalendar: also upcoming touchpoints in the next N days")
+    exp.add_argument("--days", type=whole_number(0, MAX_DAYS), default=None, metavar="N",
+                     help=f"iCalendar: also upcoming touchpoints in the next N days "
+                          f"(0 to {MAX_DAYS:,})")
     exp.add_argument("--delimiter", choices=(",", ";"), default=",")
     exp.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 BOM")
     exp.add_argument("--vcard-version", choices=("3.0", "4.0"), default="4.0")
@@ -59,20 +70,26 @@ def _mapping(pairs: list[str]) -> dict[str, str | None]:
     for pair in pairs:
         header, sep, target = pair.partition("=")
         if not sep or not header.strip():
-            raise UsageError(f"crmcompanion import: --map expects HEADER=FIELD, not {pair!r}")
+            raise UsageError(
+                f"crmcompanion import: --map expects HEADER=FIELD, not {shown(repr(pair))}")
         mapping[header.strip()] = None if target.strip() in ("", "ignore") else target.strip()
     return mapping
 
 
 def run_import(cli: Cli) -> int:
-    from crmcompanion.services.import_export import ImportRejected, ImportResult
+    from crmcompanion.services.import_export import ImportRejected, ImportResult, import_format
 
     args = cli.args
+    mapping = _mapping(args.map)
+    if mapping and (args.format or import_format(args.file)) == "vcard":
+        raise UsageError("crmcompanion import: --map does not apply to a vCard file (its "
+                         "fields are named by the format); it maps CSV columns")
     service = _service(cli)
-    preview = service.preview(args.file, _mapping(args.map), args.date_order,
+    preview = service.preview(args.file, mapping, args.date_order,
                               format=args.format, find_duplicates=False)
     for header in preview.unknown_headers:
-        cli.err.write(f"Ignored column “{header}” (map it with --map \"{header}=FIELD\").\n")
+        name = shown(header)
+        cli.err.write(f"Ignored column “{name}” (map it with --map \"{name}=FIELD\").\n")
     if preview.date_order_ambiguous:
         if args.json:
             cli.print_json({"rows": preview.row_count, "created": 0, "skipped_duplicates": 0,
@@ -91,13 +108,20 @@ def run_import(cli: Cli) -> int:
         code = EXIT_DOMAIN_ERROR
     if args.json:
         cli.print_json(result.as_json())
+    fatal = [p for p in result.rejected if p.fatal]
+    if code != EXIT_OK and len(fatal) == 1 and result.rejected_count == 1:
+        # One problem with the whole file (it is empty, has no usable header...): one line,
+        # and no --skip-invalid, which skips rows and could not help.
+        cli.err.write(f"crmcompanion: nothing was imported: {shown(fatal[0].reason)}.\n")
+        return code
     for problem in result.rejected[:20]:
-        cli.err.write(f"line {problem.line}, {problem.column or 'row'}: {problem.reason}\n")
+        cli.err.write(f"line {problem.line}, {shown(problem.column or 'row')}: "
+                      f"{shown(problem.reason)}\n")
     if result.rejected_count > 20:
         cli.err.write(f"... and {result.rejected_count - 20} more problems.\n")
     if code != EXIT_OK:
-        cli.err.write("crmcompanion: nothing was imported; fix the rows above or pass "
-                      "--skip-invalid.\n")
+        advice = "fix the file" if fatal else "fix the rows above or pass --skip-invalid"
+        cli.err.write(f"crmcompanion: nothing was imported; {advice}.\n")
         return code
     verb = "Would import" if args.dry_run else "Imported"
     cli.err.write(f"{verb} {result.created:,} customers; {result.skipped_duplicates:,} "
@@ -107,10 +131,14 @@ def run_import(cli: Cli) -> int:
 
 
 def run_export(cli: Cli) -> int:
+    from crmcompanion.core.atomic_file import plan_output
     from crmcompanion.core.csv_export import ExportOptions
     from crmcompanion.services.customers import ListQuery
 
     args = cli.args
+    # The target first, before the database is opened: the database itself, a folder, a
+    # missing folder... is one line and nothing is read or written (core.atomic_file).
+    plan_output(args.output)
     query = ListQuery(search=args.search or "", tag=args.tag, archived=None)
     service = _service(cli)
     if args.format == "csv":
@@ -128,10 +156,9 @@ def run_export(cli: Cli) -> int:
     elif args.format == "vcard":
         result = service.export_vcard(args.output, query, version=args.vcard_version)
     else:
-        if args.days is not None and args.days < 0:
-            raise UsageError("crmcompanion export: --days must be 0 or more")
         result = service.export_ics(args.output, query, now=cli.clock.now(), days=args.days)
+    where = "standard output" if args.output == "-" else result.path
     cli.err.write(f"Exported {result.count:,} {'events' if args.format == 'ics' else 'customers'}"
-                  f" to {result.path}.\n")
+                  f" to {shown(where)}.\n")
     return EXIT_OK
 

@@ -12,6 +12,11 @@ from datetime import date, datetime
 from typing import Protocol
 
 NOW_ENV_VAR = "CRMCOMPANION_NOW"
+# The days the app's date arithmetic is meant for. Outside them a year-ahead window, a
+# weekday or a local time zone can leave datetime's range (year 1 or 9999 crashed `due`,
+# `log`, `demo` and ICS export, some after rewriting caches), so a clock set there is refused.
+SUPPORTED_FIRST = date(1900, 1, 1)
+SUPPORTED_LAST = date(2200, 12, 31)
 
 
 class Clock(Protocol):
@@ -54,12 +59,19 @@ def parse_now(text: str) -> datetime:
     text = text.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time())
-        return datetime.fromisoformat(text)
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(
             f"{NOW_ENV_VAR}={text!r} is not an ISO date-time (e.g. 2026-03-01T09:30)"
         ) from exc
+    if not SUPPORTED_FIRST <= parsed.date() <= SUPPORTED_LAST:
+        raise ValueError(
+            f"{NOW_ENV_VAR}={text!r} is outside the supported range "
+            f"{SUPPORTED_FIRST.isoformat()} to {SUPPORTED_LAST.isoformat()}"
+        )
+    return parsed
 
 
 def clock_from_environment(environ: dict[str, str] | None = None) -> Clock:

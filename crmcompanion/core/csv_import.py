@@ -14,8 +14,8 @@ lines, and a cell's error points at the line where that cell starts.
 
 from __future__ import annotations
 
-import codecs
 import csv
+import io
 import logging
 import os
 import re
@@ -27,6 +27,7 @@ from typing import Any, Final, NamedTuple, TextIO
 
 import phonenumbers
 
+from crmcompanion.core import import_text
 from crmcompanion.core.csv_codec import (
     MULTI_VALUE_SEPARATOR,
     OWN_COLUMNS,
@@ -61,6 +62,8 @@ logger = logging.getLogger(__name__)
 
 SEP: Final = MULTI_VALUE_SEPARATOR
 MAX_KEPT_ISSUES: Final = 1000
+# Address books have up to ~90 columns (Outlook); a header far wider is not one.
+MAX_COLUMNS: Final = 1000
 
 
 class Format:
@@ -81,6 +84,9 @@ class ImportIssue:
     column: str
     reason: str
     code: str
+    # The line its record starts on, when a cell's line differs from it (not compared: where a
+    # problem is, and why, make it).
+    row: int = field(default=0, compare=False)
 
 
 class CsvImportError(DomainError):
@@ -89,7 +95,8 @@ class CsvImportError(DomainError):
     def __init__(self, issues: tuple[ImportIssue, ...]) -> None:
         self.issues = issues
         first = issues[0] if issues else None
-        message = (f"line {first.line}, {first.column or 'row'}: {first.reason}" if first
+        message = (f"line {first.line}, {import_text.printable(first.column or 'row')}: "
+                   f"{import_text.printable(first.reason, 500)}" if first
                    else "the file cannot be imported")
         super().__init__(message)
 
@@ -308,30 +315,11 @@ def _detect_format(headers: list[str]) -> tuple[str, int]:
 
 # --- bytes and text ----------------------------------------------------------------------------
 
-_CHUNK: Final = 1 << 20
-
-
 def detect_encoding(path: str | os.PathLike[str]) -> str:
-    """utf-8-sig / utf-16 by BOM, utf-16-le/be by NUL bytes, utf-8 if it decodes, else cp1252."""
-    with open(path, "rb") as raw:
-        head = raw.read(4096)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        if head and head.count(b"\x00") * 4 >= len(head):
-            # ASCII text in UTF-16 without a BOM: every other byte is NUL.
-            return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        chunk = head
-        try:
-            while chunk:
-                decoder.decode(chunk)
-                chunk = raw.read(_CHUNK)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
+    """utf-8-sig / utf-16 by BOM, utf-16-le/be by NUL bytes, utf-8 if it decodes, UTF-8 with
+    its few invalid bytes refused row by row, else a legacy encoding (see `import_text`);
+    raises EncodingProblem when the encoding cannot be told safely."""
+    return import_text.detect_encoding(path)
 
 
 def detect_delimiter(first_line: str) -> str:
@@ -348,9 +336,8 @@ def detect_delimiter(first_line: str) -> str:
 
 
 def _open_text(path: str | os.PathLike[str], encoding: str) -> TextIO:
-    # cp1252 leaves five bytes undefined; replace them rather than refuse the file.
-    errors = "replace" if encoding == "cp1252" else "strict"
-    return open(path, encoding=encoding, errors=errors, newline="")
+    codec, errors = import_text.codec_of(encoding)
+    return open(path, encoding=codec, errors=errors, newline="")
 
 
 class _Record(NamedTuple):
@@ -371,12 +358,20 @@ def _records(stream: TextIO, delimiter: str) -> Iterator[_Record]:
             return
         except csv.Error as exc:
             consumed = reader.line_num
-            yield _Record(start, consumed, None, str(exc))
+            yield _Record(start, consumed, None, _csv_error(exc))
             continue
         consumed = reader.line_num
         # Blank lines come back as [] and count as lines; skip them.
         if cells:
             yield _Record(start, consumed, cells, "")
+
+
+def _csv_error(exc: csv.Error) -> str:
+    """The csv module's message, said for a user."""
+    message = str(exc)
+    if message.startswith("field larger than field limit"):
+        return f"a cell is too large (more than {csv.field_size_limit():,} characters)"
+    return message
 
 
 def _newlines(text: str) -> int:
@@ -385,6 +380,7 @@ def _newlines(text: str) -> int:
 
 # --- values ------------------------------------------------------------------------------------
 
+_BAD_BYTE: Final = re.compile("[\udc80-\udcff]")
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _YES: Final = frozenset({"yes", "true", "1", "y", "x"})
 _NO: Final = frozenset({"no", "false", "0", "n", ""})
@@ -507,11 +503,11 @@ def _national_prefix(country_code: int) -> re.Pattern[str]:
 
 
 # The first three digits after "+" of numbers seen: the national-prefix pattern of their
-# country code and where it ends, or None when parse refuses them (see _plus_number_unchanged).
+# country code and where it ends, or None when parse refuses them (see plus_number_unchanged).
 _COUNTRY_HEADS: dict[str, tuple[int, re.Pattern[str]] | None] = {}
 
 
-def _plus_number_unchanged(digits_after_plus: str) -> bool:
+def plus_number_unchanged(digits_after_plus: str) -> bool:
     """True when parse + format(E164) of "+" + these digits gives them back as typed, or parse
     refuses them (unknown country code): either way the importer keeps the text as typed."""
     if len(digits_after_plus) > 3:  # then only the first three digits decide the country
@@ -555,6 +551,8 @@ def _plus_number_unchanged_slow(digits_after_plus: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _import_phone_slow(typed: str, region: str | None) -> str:
+    if import_text.phone_problem(typed) is not None:
+        return typed  # phonenumbers would read "ABC" as 222: the sanitising step refuses it
     try:
         parsed = phonenumbers.parse(typed, region)
     except phonenumbers.NumberParseException:
@@ -569,7 +567,7 @@ def import_phone(typed: str, region: str | None) -> str:
     `region`, else the text as typed (one odd number must not refuse a whole file)."""
     # "+" and digits (isdecimal: what \d matches)
     if typed[:1] == "+" and len(typed) > 3 and typed[1:].isdecimal() and \
-            _plus_number_unchanged(typed[1:]):
+            plus_number_unchanged(typed[1:]):
         return typed
     return _import_phone_slow(typed, region)
 
@@ -628,8 +626,13 @@ class _RowParser:
     """
 
     def __init__(self, targets: tuple[_T | None, ...], headers: list[str],
-                 dates: _DateContext, default_region: str, normalise_phones: bool) -> None:
+                 dates: _DateContext, default_region: str, normalise_phones: bool,
+                 check_bytes: bool = False) -> None:
         self.targets = targets
+        # A UTF-8 file with a few invalid bytes (kept as lone surrogates): the mapped cells
+        # holding one refuse their row (see import_text).
+        self._check_bytes = [i for i, t in enumerate(targets) if t is not None] \
+            if check_bytes else []
         self.headers = headers
         self.dates = dates
         self.region = default_region.upper() or None
@@ -688,7 +691,8 @@ class _RowParser:
                reason: str) -> ImportIssue:
         # Counting newlines is only needed when the record spans several lines.
         if index > 0 and multiline:
-            line += sum(_newlines(c) for c in cells[:index])
+            at = line + sum(_newlines(c) for c in cells[:index])
+            return ImportIssue(at, self.column_name(index), reason, code, line)
         return ImportIssue(line, self.column_name(index), reason, code)
 
     def _date(self, text: str, line: int, cells: list[str], multiline: bool, index: int,
@@ -736,6 +740,15 @@ class _RowParser:
             return None, [ImportIssue(
                 line, "", f"expected {self.width} cells, found {len(cells)}", "column_count")]
         issues: list[ImportIssue] = []
+        for index in self._check_bytes:
+            found = _BAD_BYTE.search(cells[index])
+            if found is not None:
+                issues.append(self._issue(
+                    line, cells, multiline, index, "invalid_byte",
+                    f"the byte 0x{ord(found.group()) - 0xdc00:02X} is not UTF-8 (the rest of "
+                    "the file is): fix or retype this cell"))
+        if issues:
+            return None, issues
         for index in self._headerless:
             if cells[index].strip():
                 issues.append(self._issue(line, cells, multiline, index, "missing_header",
@@ -958,9 +971,14 @@ class _Plan:
 def _plan(path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None,
           encoding: str | None, delimiter: str | None) -> tuple[_Plan, TextIO,
                                                                  Iterator[_Record]]:
-    encoding = encoding or detect_encoding(path)
-    stream = _open_text(path, encoding)
     issues: list[ImportIssue] = []
+    try:
+        encoding = encoding or detect_encoding(path)
+    except import_text.EncodingProblem as exc:
+        issues.append(ImportIssue(1, "", str(exc), "encoding"))
+        return (_Plan("", delimiter or ",", 1, [], Format.MAPPED, (), issues), io.StringIO(),
+                iter(()))
+    stream = _open_text(path, encoding)
     try:
         if delimiter is None:
             first_line = stream.readline()
@@ -972,16 +990,33 @@ def _plan(path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None
         stream.close()
         raise CsvImportError((ImportIssue(1, "", f"cannot decode as {encoding}: {exc}",
                                           "encoding"),)) from exc
+    if header_record is not None and header_record.cells is not None and \
+            len(header_record.cells) > MAX_COLUMNS:
+        header_record = header_record._replace(
+            cells=None, error=f"the header has {len(header_record.cells):,} columns; at most "
+            f"{MAX_COLUMNS:,} can be read")
     if header_record is None or header_record.cells is None:
-        reason = "the file is empty" if header_record is None else header_record.error
+        reason = "the file is empty" if header_record is None else \
+            f"the header cannot be read: {header_record.error}"
         issues.append(ImportIssue(1 if header_record is None else header_record.line, "",
                                   reason, "empty_file" if header_record is None
-                                  else "bad_quoting"))
+                                  else "bad_header"))
         return _Plan(encoding, delimiter, 1, [], Format.MAPPED, (), issues), stream, records
     line = header_record.line
+    # Headers are echoed in messages: no raw control characters or undecodable bytes.
     headers = [h.strip() for h in header_record.cells]
     if headers:
         headers[0] = headers[0].removeprefix("\ufeff")
+    broken = next((i for i, h in enumerate(headers) if _BAD_BYTE.search(h)), None)
+    if broken is not None:
+        # A header with an invalid byte would be an unknown column, its data left out.
+        found = _BAD_BYTE.search(headers[broken])
+        assert found is not None
+        issues.append(ImportIssue(line, "", f"the header of column {broken + 1} holds the byte "
+                                  f"0x{ord(found.group()) - 0xdc00:02X}, which is not UTF-8",
+                                  "bad_header"))
+        return _Plan(encoding, delimiter, line, [], Format.MAPPED, (), issues), stream, records
+    headers = [import_text.printable(h, 500) for h in headers]
     folded = [h.lower() for h in headers]
     fmt, score = _detect_format(folded)
     seen: set[str] = set()
@@ -1076,7 +1111,8 @@ def inspect_csv(path: str | os.PathLike[str], *,
     with stream:
         if plan.targets:
             parser = _RowParser(plan.targets, plan.headers, dates, default_region,
-                                normalise_phones=on_batch is not None)
+                                normalise_phones=on_batch is not None,
+                                check_bytes=plan.encoding == import_text.UTF8_WITH_ERRORS)
             try:
                 for record in records:
                     if record.cells is None:
@@ -1143,7 +1179,8 @@ def iter_reparsed(report: ImportReport, lines: Set[int], batch_size: int = 500
     last = max(lines)
     plan, stream, records = _plan(report.path, None, report.encoding, report.delimiter)
     parser = _RowParser(report._targets, plan.headers, _DateContext(report.date_order),
-                        report.default_region, normalise_phones=True)
+                        report.default_region, normalise_phones=True,
+                        check_bytes=report.encoding == import_text.UTF8_WITH_ERRORS)
     out: list[ParsedRow] = []
     with stream:
         for record in records:
@@ -1176,7 +1213,8 @@ def iter_parsed_batches(report: ImportReport, batch_size: int = 500,
     plan, stream, records = _plan(report.path, None, report.encoding, report.delimiter)
     plan = replace(plan, targets=report._targets)
     parser = _RowParser(plan.targets, plan.headers, _DateContext(report.date_order),
-                        report.default_region, normalise_phones=True)
+                        report.default_region, normalise_phones=True,
+                        check_bytes=report.encoding == import_text.UTF8_WITH_ERRORS)
     batch: list[ParsedRow] = []
     with stream:
         for record in records:

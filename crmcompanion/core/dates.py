@@ -2,7 +2,7 @@
 
 Birthdays and anniversaries are date-only facts. They are stored as (month, day, optional
 year) and every rule here works on `datetime.date` values, never on timestamps, so a
-birthday is never shifted by a time zone (ARCHITECTURE.md, convention 4).
+birthday is never shifted by a time zone (docs/architecture.md, convention 4).
 
 29 February needs a policy: in a non-leap year people celebrate it either on 28 February
 (the default, still in the birth month) or on 1 March; in leap years it is the 29th again.

@@ -153,7 +153,10 @@ def _event(
         f"UID:{escape_text(uid)}",
         f"DTSTAMP:{stamp}",
         f"DTSTART;VALUE=DATE:{_ical_date(start)}",
-        f"DTEND;VALUE=DATE:{_ical_date(start + timedelta(days=1))}",
+        # The day after 9999-12-31 is no `date`: that one event says its length instead
+        # (RFC 5545 allows DURATION for DTEND), so no stored date can make the export fail.
+        f"DTEND;VALUE=DATE:{_ical_date(start + timedelta(days=1))}" if start < date.max
+        else "DURATION:P1D",
     ]
     if rrule:
         lines.append(f"RRULE:{rrule}")

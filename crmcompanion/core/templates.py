@@ -19,7 +19,6 @@ before sending, instead of mailing a sentence with a hole in it.
 from __future__ import annotations
 
 import difflib
-import importlib.resources
 import logging
 import re
 import tomllib
@@ -33,6 +32,7 @@ from pathlib import Path
 from crmcompanion.core.customer import Customer, CustomerDraft, SpecialDateKind
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.occasions import Occasion
+from crmcompanion.resources import TEMPLATES, resource_path
 
 logger = logging.getLogger(__name__)
 
@@ -700,25 +700,15 @@ def load_default_templates(text: str) -> tuple[GreetingTemplate, ...]:
 
 
 def default_templates_path() -> Path:
-    """Where the default library lives: `resources/templates/` beside the package.
-
-    In a source checkout (or an installed tree that ships `resources/` next to the package)
-    that is `<root>/resources/templates/`; an installation that packages the resources as
-    `crmcompanion.resources` is found through importlib.resources.
-    """
-    package_dir = Path(__file__).resolve().parent.parent  # .../crmcompanion
-    candidate = package_dir.parent / "resources" / "templates" / DEFAULT_TEMPLATES_FILE
-    if candidate.is_file():
-        return candidate
-    try:
-        traversable = importlib.resources.files("crmcompanion.resources")
-        packaged = traversable / "templates" / DEFAULT_TEMPLATES_FILE
-        if packaged.is_file():
-            return Path(str(packaged))
-    except (ModuleNotFoundError, TypeError):
-        pass
-    logger.warning("Default greeting templates not found beside %s", package_dir)
-    return candidate
+    """Where the default library lives: `crmcompanion/resources/templates/`, inside the
+    package so that every installation (wheel, pipx, bundle) has it."""
+    path = resource_path(TEMPLATES, DEFAULT_TEMPLATES_FILE)
+    if path is None:
+        raise FileNotFoundError(
+            f"The default greeting templates ({DEFAULT_TEMPLATES_FILE}) are missing from this "
+            "installation of CRM Companion; reinstall it."
+        )
+    return path
 
 
 def read_default_templates() -> tuple[GreetingTemplate, ...]:

@@ -25,15 +25,17 @@ import logging
 import os
 import quopri
 import re
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
 import phonenumbers
 
+from crmcompanion.core import import_text
+from crmcompanion.core.csv_import import plus_number_unchanged
 from crmcompanion.core.customer import (
     Channel,
     CustomerDraft,
@@ -54,7 +56,6 @@ __all__ = [
     "VCardImport",
     "VCardProblem",
     "VCardVersion",
-    "customer_vcard_uid",
     "escape_text",
     "export_vcards",
     "fold_content_line",
@@ -71,6 +72,9 @@ PRODID = "-//CRM Companion//vCard export//EN"
 APPLE_OMIT_YEAR = 1604
 
 MAX_LINE_OCTETS = 75
+# A value (one unfolded property) longer than this is refused with its line, before it is
+# built: notes hold at most 100,000 characters and a contact photo ~ a few hundred KB.
+MAX_VALUE_CHARS = 1_000_000
 
 
 class VCardVersion(StrEnum):
@@ -82,9 +86,9 @@ class VCardVersion(StrEnum):
 class VCardProblem:
     """Something in the file that could not be imported.
 
-    `skipped_card` True: the whole card was left out (e.g. no END:VCARD); False: the card was
-    imported without the bad value (e.g. a BDAY that is not a date), or the line was outside
-    any card.
+    `skipped_card` True: the whole card was left out (no END:VCARD, a BDAY that is not a
+    date, a line that is not a property: every problem inside a card refuses the card, so
+    nothing is imported changed); False: the line was outside any card.
     """
 
     line: int
@@ -102,6 +106,8 @@ class VCardProblem:
 class VCardImport:
     drafts: tuple[CustomerDraft, ...]
     problems: tuple[VCardProblem, ...]
+    lines: tuple[int, ...] = ()  # the BEGIN:VCARD line of each draft
+    cards: int = 0  # BEGIN:VCARD ... END:VCARD cards found, read or refused
 
 
 # --------------------------------------------------------------------------- content lines
@@ -178,10 +184,13 @@ class _Property:
 _BARE_ENCODINGS = {"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"}
 _BARE_VALUES = {"INLINE", "URL", "CONTENT-ID", "CID"}
 _BASE64_LINE = re.compile(r"[A-Za-z0-9+/=]+")
+_PHYSICAL_LINE = re.compile(r"\r\n|\r|\n")
 _NAME = re.compile(r"[A-Za-z0-9-]+")
 
 
 def _split_unquoted(text: str, sep: str) -> list[str]:
+    if '"' not in text:
+        return text.split(sep)  # the common case, at C speed
     parts: list[str] = []
     current: list[str] = []
     quoted = False
@@ -199,6 +208,9 @@ def _split_unquoted(text: str, sep: str) -> list[str]:
 
 
 def _find_colon(text: str) -> int:
+    colon = text.find(":")
+    if colon < 0 or '"' not in text[:colon]:
+        return colon  # no quoted parameter before it: the common case
     quoted = False
     for i, ch in enumerate(text):
         if ch == '"':
@@ -241,43 +253,86 @@ def _parse_property(line_no: int, text: str) -> _Property | None:
     return _Property(line_no, group.lower(), name.upper(), params, value)
 
 
-def _is_quoted_printable(text: str) -> bool:
-    prop = _parse_property(0, text)
-    return prop is not None and prop.encoding == "QUOTED-PRINTABLE"
+class _Logical:
+    """One logical line being unfolded: its physical pieces (joined once, at the end, so
+    unfolding stays linear however many lines a value is folded over) and, once its colon is
+    seen, whether its value is quoted-printable or BASE64 (parsed once, from the header)."""
+
+    __slots__ = ("base64", "header_seen", "last", "last_kept", "parts", "qp", "size", "start")
+
+    def __init__(self, start: int, first: str) -> None:
+        self.start = start
+        self.last = first  # the last piece, kept or not
+        self.last_kept = True
+        self.parts = [first]
+        self.size = len(first)
+        self.header_seen = False
+        self.qp = self.base64 = False
+        self._look_for_header(first)
+
+    def _look_for_header(self, piece: str) -> None:
+        if self.header_seen or ":" not in piece:
+            return
+        self.header_seen = True
+        text = "".join(self.parts)  # the header is short: everything up to the first colon
+        colon = _find_colon(text)
+        if colon <= 0:
+            return
+        if ";" not in text[:colon]:
+            return  # no parameters, so no encoding: most lines need no parsing
+        prop = _parse_property(0, text[: colon + 1])
+        if prop is not None:
+            self.qp = prop.encoding == "QUOTED-PRINTABLE"
+            self.base64 = prop.encoding in ("BASE64", "B")
+
+    def add(self, piece: str, limit: int) -> None:
+        self.last = piece
+        self.size += len(piece)
+        self.last_kept = self.size <= limit
+        if self.last_kept:  # beyond the limit the value is refused: its lines are only counted
+            self.parts.append(piece)
+            self._look_for_header(piece)
+
+    def soft_break(self) -> bool:
+        """A quoted-printable value ending in '=': the '=' (and spaces after it) go."""
+        if not self.qp:
+            return False
+        last = self.last.rstrip(" \t")
+        if not last.endswith("="):
+            return False
+        if self.last_kept:
+            self.parts[-1] = last[:-1]
+        self.last = ""
+        return True
+
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
-def _is_base64(text: str) -> bool:
-    prop = _parse_property(0, text)
-    return prop is not None and prop.encoding in ("BASE64", "B")
-
-
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """Unfold physical lines into (first physical line number, logical line).
+def _logical_lines(text: str, limit: int = MAX_VALUE_CHARS) -> Iterator[tuple[int, str | None]]:
+    """Unfold physical lines into (first physical line number, logical line), in one pass.
 
     Handles RFC folding (a line starting with space or tab continues the previous one),
     quoted-printable soft breaks (a QP value ending in '=' continues on the next line, which is
-    not indented), and old 2.1 BASE64 blocks whose continuation lines are not indented.
+    not indented), and old 2.1 BASE64 blocks whose continuation lines are not indented. A
+    logical line longer than `limit` characters comes as (line, None): refused, not built.
     """
-    out: list[tuple[int, str]] = []
-    current: str | None = None
-    start = 0
-    for number, raw in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+    current: _Logical | None = None
+    for number, raw in enumerate(_PHYSICAL_LINE.split(text), start=1):
         if current is not None:
-            stripped = current.rstrip(" \t")
-            if stripped.endswith("=") and _is_quoted_printable(current):
-                current = stripped[:-1] + raw
+            if current.soft_break():
+                current.add(raw, limit)
                 continue
             if raw[:1] in (" ", "\t"):
-                current += raw[1:]
+                current.add(raw[1:], limit)
                 continue
-            if raw and ":" not in raw and _BASE64_LINE.fullmatch(raw) and _is_base64(current):
-                current += raw
+            if current.base64 and raw and ":" not in raw and _BASE64_LINE.fullmatch(raw):
+                current.add(raw, limit)
                 continue
-            out.append((start, current))
-        current, start = raw, number
+            yield current.start, current.text() if current.size <= limit else None
+        current = _Logical(number, raw)
     if current is not None:
-        out.append((start, current))
-    return out
+        yield current.start, current.text() if current.size <= limit else None
 
 
 # --------------------------------------------------------------------------- value decoding
@@ -285,65 +340,70 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 _ESCAPES = {"n": "\n", "N": "\n", ",": ",", ";": ";", "\\": "\\", ":": ":"}
 
 
+_ESCAPE = re.compile(r"\\([nN,;\\:])")
+# One component of a ';'- or ','-separated value: escaped pairs or other characters.
+_COMPONENT = {sep: re.compile(rf"(?:\\.?|[^\\{sep}])*", re.DOTALL) for sep in ";,"}
+
+
 def _unescape(text: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPES:
-            out.append(_ESCAPES[text[i + 1]])
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out).replace("\r\n", "\n").replace("\r", "\n")
+    if "\\" in text:
+        text = _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _split_escaped(text: str, sep: str) -> list[str]:
     """Split on `sep` where it is not escaped with a backslash; pieces stay escaped."""
+    if "\\" not in text:
+        return text.split(sep)
+    pattern = _COMPONENT[sep]
     parts: list[str] = []
-    current: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            current.append(text[i : i + 2])
-            i += 2
-            continue
-        if ch == sep:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-        i += 1
-    parts.append("".join(current))
-    return parts
+    pos = 0
+    while True:
+        found = pattern.match(text, pos)
+        assert found is not None  # the pattern matches the empty string
+        parts.append(found.group())
+        pos = found.end() + 1  # past the separator
+        if pos > len(text):
+            return parts
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
+    """A quoted-printable value's bytes as text: its CHARSET, else UTF-8, else (Windows
+    exports without a CHARSET) the legacy encoding they read as (`import_text`). Bytes that
+    fit none stay as lone surrogates, so the sanitising step refuses the card instead of
+    storing mojibake."""
     if charset:
         try:
-            codecs.lookup(charset)
-        except LookupError:
-            logger.info("Unknown vCard CHARSET %r, reading as UTF-8", charset)
+            # A file's CHARSET may be anything: a bad byte, or a codec that is not text.
+            if not codecs.lookup(charset)._is_text_encoding:  # type: ignore[attr-defined]
+                raise LookupError(charset)
+        except (LookupError, UnicodeError):
+            logger.info("Unknown vCard CHARSET %a, reading as UTF-8", charset)
             charset = None
     if charset:
         try:
             return data.decode(charset)
         except UnicodeDecodeError:
-            logger.info("vCard value is not valid %s, trying UTF-8", charset)
+            logger.info("vCard value is not valid %a", charset)
+            return data.decode("utf-8", errors="surrogateescape")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        # Windows exports without a CHARSET are Windows-1252 in practice.
-        return data.decode("cp1252", errors="replace")
+        pass
+    try:
+        return data.decode(import_text.legacy_encoding(data))
+    except (import_text.EncodingProblem, UnicodeDecodeError):
+        return data.decode("utf-8", errors="surrogateescape")
 
 
 def _raw_value(prop: _Property) -> str:
     """The value with transfer encoding undone, still vCard-escaped."""
     if prop.encoding == "QUOTED-PRINTABLE":
         charset = prop.param("CHARSET")
-        data = quopri.decodestring(prop.value.encode("utf-8"))
+        # surrogateescape: a stray invalid byte of the file comes back as that byte.
+        data = quopri.decodestring(prop.value.encode("utf-8", "surrogateescape"))
         return _decode_bytes(data, charset[0] if charset else None)
     return prop.value
 
@@ -460,6 +520,7 @@ def _email_label(types: set[str]) -> str:
     return "other"
 
 
+@lru_cache(maxsize=65536)  # parsing costs ~80 µs; switchboard numbers repeat
 def normalize_phone(number: str, default_region: str | None) -> str:
     """E.164 (``+4930123456``) when `phonenumbers` finds a valid number, else the input as typed.
 
@@ -468,6 +529,11 @@ def normalize_phone(number: str, default_region: str | None) -> str:
     typed = number.strip()
     if typed.lower().startswith("tel:"):
         typed = typed[4:].split(";", 1)[0]
+    if typed[:1] == "+" and len(typed) > 3 and typed[1:].isdecimal() and \
+            plus_number_unchanged(typed[1:]):
+        return typed  # E.164 as typed: what parse + format would give (see csv_import)
+    if import_text.phone_problem(typed) is not None:
+        return typed  # phonenumbers would read "ABC" as 222: the sanitising step refuses it
     try:
         parsed = phonenumbers.parse(typed, default_region)
     except phonenumbers.NumberParseException:
@@ -488,9 +554,10 @@ class _CardBuilder:
     problems: list[VCardProblem] = field(default_factory=list)
     name: str = ""
 
-    def problem(self, line: int, message: str, *, skipped: bool = False) -> None:
+    def problem(self, line: int, message: str) -> None:
+        """A problem refuses the card: it is never imported with a value silently left out."""
         self.problems.append(
-            VCardProblem(line, message, self.begin_line, self.name, skipped_card=skipped)
+            VCardProblem(line, message, self.begin_line, self.name, skipped_card=True)
         )
 
     def build(self) -> CustomerDraft | None:
@@ -533,7 +600,6 @@ class _CardBuilder:
             self.problem(
                 self.begin_line,
                 "card has no name, organisation, email address or phone number; skipped",
-                skipped=True,
             )
             return None
 
@@ -556,7 +622,8 @@ class _CardBuilder:
         # app would show anyway stays implicit, so later name edits keep the list in sync.
         if fn and fn != draft.effective_display_name():
             draft = replace(draft, display_name=fn)
-        return self._app_fields(draft, by_name)
+        draft = self._app_fields(draft, by_name)
+        return None if self.problems else draft
 
     @staticmethod
     def _label(
@@ -617,7 +684,7 @@ class _CardBuilder:
             try:
                 month, day, year = _parse_date(value, prop.params)
             except ValueError as exc:
-                self.problem(prop.line, f"{prop.name} {value!r} ignored: {exc}")
+                self.problem(prop.line, f"{prop.name} {value!r} cannot be read: {exc}")
                 continue
             special = SpecialDate(kind, month, day, year, label)
             if special not in found:  # ANNIVERSARY and X-ANNIVERSARY often repeat each other
@@ -641,13 +708,14 @@ class _CardBuilder:
                     changes[attr] = enum(value)
                 except ValueError:
                     allowed = ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
-                    self.problem(prop.line, f"{prop_name} {value!r} ignored: expected {allowed}")
+                    self.problem(prop.line,
+                                 f"{prop_name} {value!r} cannot be read: expected {allowed}")
         for prop in by_name.get("X-CRMCOMPANION-KEY-ACCOUNT", [])[:1]:
             value = _text(prop).upper()
             if value in ("TRUE", "FALSE"):
                 changes["key_account"] = value == "TRUE"
             else:
-                self.problem(prop.line, f"X-CRMCOMPANION-KEY-ACCOUNT {value!r} ignored: "
+                self.problem(prop.line, f"X-CRMCOMPANION-KEY-ACCOUNT {value!r} cannot be read: "
                              "expected TRUE or FALSE")
         for prop in by_name.get("X-CRMCOMPANION-CUSTOMER-SINCE", [])[:1]:
             value = _text(prop)
@@ -657,18 +725,9 @@ class _CardBuilder:
                     raise ValueError("the year is missing")
                 changes["customer_since"] = date(year, month, day)
             except ValueError as exc:
-                self.problem(prop.line, f"X-CRMCOMPANION-CUSTOMER-SINCE {value!r} ignored: {exc}")
+                self.problem(prop.line,
+                             f"X-CRMCOMPANION-CUSTOMER-SINCE {value!r} cannot be read: {exc}")
         return replace(draft, **changes) if changes else draft  # type: ignore[arg-type]
-
-
-def _decode_file(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        logger.info("vCard file is not UTF-8; reading it as Windows-1252")
-        return data.decode("cp1252", errors="replace")
 
 
 def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCardImport:
@@ -677,13 +736,28 @@ def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCa
     `default_region` (e.g. "DE") lets phone numbers without a country code become E.164.
     Each draft's `source_uid` is the card's UID. Problems carry 1-based line numbers.
     """
-    text = _decode_file(data) if isinstance(data, bytes) else data.lstrip("\ufeff")
+    if isinstance(data, bytes):
+        try:
+            text, _ = import_text.decode_file(data)
+        except import_text.EncodingProblem as exc:
+            return VCardImport((), (VCardProblem(1, str(exc)),))
+    else:
+        text = data.lstrip("\ufeff")
     drafts: list[CustomerDraft] = []
+    lines: list[int] = []
+    cards = 0
     problems: list[VCardProblem] = []
     card: _CardBuilder | None = None
     outside_start: int | None = None  # first line of a run of text outside any card
 
     for line_no, line in _logical_lines(text):
+        if line is None:
+            message = f"a value longer than {MAX_VALUE_CHARS:,} characters"
+            if card is None:
+                problems.append(VCardProblem(line_no, message + " outside any card ignored"))
+            else:
+                card.problem(line_no, message + "; card skipped")
+            continue
         stripped = line.strip()
         upper = stripped.upper()
         if card is None:
@@ -698,6 +772,7 @@ def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCa
                     line_no, "text outside BEGIN:VCARD ... END:VCARD ignored"))
             continue
         if upper == "BEGIN:VCARD":
+            cards += 1
             card.build()  # only to learn the card's name for the message
             problems.append(VCardProblem(
                 card.begin_line,
@@ -706,11 +781,13 @@ def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCa
             card = _CardBuilder(line_no, default_region)
             continue
         if upper == "END:VCARD":
+            cards += 1
             draft = card.build()
             # Problems found before the FN was known get the card's name too.
             problems.extend(replace(p, card_name=card.name) for p in card.problems)
             if draft is not None:
                 drafts.append(draft)
+                lines.append(card.begin_line)
             card = None
             continue
         if not stripped:
@@ -722,6 +799,7 @@ def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCa
         card.props.append(prop)
 
     if card is not None:
+        cards += 1
         card.build()
         problems.append(VCardProblem(
             card.begin_line, "missing END:VCARD (the file ends inside this card); card skipped",
@@ -729,7 +807,7 @@ def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCa
     if not drafts and not problems:
         problems.append(VCardProblem(1, "no BEGIN:VCARD found: this is not a vCard file"))
     problems.sort(key=lambda p: p.line)
-    return VCardImport(tuple(drafts), tuple(problems))
+    return VCardImport(tuple(drafts), tuple(problems), tuple(lines), cards)
 
 
 def read_vcard_file(
@@ -740,14 +818,6 @@ def read_vcard_file(
 
 
 # --------------------------------------------------------------------------- export
-
-
-def customer_vcard_uid(customer_id: int, namespace: str = "crmcompanion") -> str:
-    """A stable ``urn:uuid:`` for a customer id: the same customer always gets the same UID.
-
-    Pass an installation-specific `namespace` if exports from several databases may meet.
-    """
-    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}:customer:{customer_id}"))
 
 
 def _param_types(version: VCardVersion, *types: str) -> str:

@@ -1,10 +1,13 @@
 """Notification backends behind one small interface, with no Qt in it.
 
-The engine hands a `Notification` to a `Notifier`. Backends are tried in order (desktop
-notification through plyer, then the tray message the GUI plugs in); a backend that cannot
-show a notification raises `NotificationFailed` with the reason, which is logged, and the next
-one is tried. The reminder is already in the fired-reminder log before any backend runs, so
-the in-app list shows it whatever happens here.
+The engine hands a `Notification` to a `Notifier`. Backends are tried in order (on Linux the
+freedesktop D-Bus protocol spoken by the app itself, then plyer; elsewhere plyer; then the tray
+message the GUI plugs in); a backend that cannot show a notification raises
+`NotificationFailed` with the reason and the next one is tried. The reminder is already in the
+fired-reminder log before any backend runs, so the in-app list shows it whatever happens here.
+
+Logging: one line per reminder that did not reach the first backend, in plain words (which
+way it was shown, or that only the app's list has it, and why), not one line per backend.
 
 plyer on Linux uses dbus-python if importable, else `notify-send`, and `notify-send` with no
 notification server on the session bus fails *silently*. So before calling plyer on Linux we
@@ -14,20 +17,21 @@ ask the bus whether anyone owns `org.freedesktop.Notifications`.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from crmcompanion import APP_NAME
+from crmcompanion import APP_ID, APP_NAME
+from crmcompanion.reminders.freedesktop import (
+    BUS_TIMEOUT_S,
+    BusUnavailable,
+    notifications_service_present,
+    send_notification,
+)
+from crmcompanion.resources import ICONS, app_icon_png, resource_path
 
 logger = logging.getLogger(__name__)
-
-NOTIFICATIONS_BUS_NAME = "org.freedesktop.Notifications"
-BUS_CHECK_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -54,49 +58,67 @@ class Notifier(Protocol):
         ...
 
 
-def session_bus_has_notifications(timeout: float = BUS_CHECK_TIMEOUT_S) -> tuple[bool, str]:
+def on_freedesktop_platform() -> bool:
+    """Linux and the BSDs: desktops that speak the freedesktop Notifications protocol."""
+    return sys.platform.startswith("linux") or "bsd" in sys.platform
+
+
+def session_bus_has_notifications(timeout: float = BUS_TIMEOUT_S) -> tuple[bool, str]:
     """Whether some process owns org.freedesktop.Notifications on the session bus, and why not.
 
-    Asks the bus daemon with `dbus-send` (always present where D-Bus is); dbus-python is
-    not needed. Returns (False, reason) on any doubt.
+    Asked over D-Bus directly (jeepney): no dbus-send, no dbus-python. (False, reason) on any
+    doubt.
     """
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.environ.get(
-        "XDG_RUNTIME_DIR"
-    ):
-        return False, "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
-    dbus_send = shutil.which("dbus-send")
-    if dbus_send is None:
-        return False, "dbus-send is not installed, so the session bus cannot be asked"
-    command = [
-        dbus_send, "--session", "--print-reply", "--dest=org.freedesktop.DBus",
-        "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
-        f"string:{NOTIFICATIONS_BUS_NAME}",
-    ]
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"asking the session bus failed ({exc})"
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        return False, f"the session bus did not answer ({detail[0] if detail else 'no output'})"
-    if "boolean true" in result.stdout:
-        return True, ""
-    return False, f"no notification service owns {NOTIFICATIONS_BUS_NAME} on the session bus"
+    return notifications_service_present(timeout)
 
 
-class PlyerNotifier:
-    """Desktop notifications through plyer (also used by the headless CLI)."""
+class DesktopBackend:
+    """What the desktop backends share: they record as "desktop", and `backend` names the
+    way they reach it (for `crmcompanion doctor`)."""
 
     name = "desktop"
+    backend = ""
 
     def __init__(self, app_name: str = APP_NAME, timeout_s: int = 10) -> None:
         self._app_name = app_name
         self._timeout_s = timeout_s
 
     def available(self) -> tuple[bool, str]:
-        if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        raise NotImplementedError
+
+
+class FreedesktopNotifier(DesktopBackend):
+    """Desktop notifications on Linux/BSD through the freedesktop D-Bus protocol, with the
+    declared pure-Python jeepney (crmcompanion.reminders.freedesktop): nothing unstated to
+    install, unlike plyer's dbus-python or notify-send."""
+
+    backend = "D-Bus"
+
+    def available(self) -> tuple[bool, str]:
+        return session_bus_has_notifications()
+
+    def notify(self, notification: Notification) -> None:
+        icon = resource_path(ICONS, app_icon_png(128))
+        try:
+            send_notification(
+                self._app_name,
+                notification.title,
+                notification.body,
+                icon=str(icon) if icon else "",
+                desktop_entry=APP_ID,
+                expire_ms=self._timeout_s * 1000,
+            )
+        except BusUnavailable as exc:
+            raise NotificationFailed(str(exc)) from exc
+
+
+class PlyerNotifier(DesktopBackend):
+    """Desktop notifications through plyer: Windows and macOS, and the fallback on Linux."""
+
+    backend = "plyer"
+
+    def available(self) -> tuple[bool, str]:
+        if on_freedesktop_platform():
             return session_bus_has_notifications()
         return True, ""
 
@@ -121,6 +143,26 @@ class PlyerNotifier:
             raise NotificationFailed(f"plyer failed: {exc!r}") from exc
 
 
+def desktop_notifiers() -> list[DesktopBackend]:
+    """The desktop backends for this platform, best first (both record as "desktop")."""
+    if on_freedesktop_platform():
+        return [FreedesktopNotifier(), PlyerNotifier()]
+    return [PlyerNotifier()]
+
+
+def desktop_backend() -> tuple[str | None, str]:
+    """Which desktop backend a reminder would use now ("D-Bus", "plyer") and, when none,
+    why not. For `crmcompanion doctor`; asks the bus, shows nothing."""
+    reasons: list[str] = []
+    for notifier in desktop_notifiers():
+        ok, reason = notifier.available()
+        if ok:
+            return notifier.backend, ""
+        if reason not in reasons:
+            reasons.append(reason)
+    return None, "; ".join(reasons)
+
+
 class NotifierChain:
     """Try each backend in order; log why each failed; never raise."""
 
@@ -135,7 +177,12 @@ class NotifierChain:
         self._notifiers.append(notifier)
 
     def notify(self, notification: Notification) -> tuple[str | None, str]:
-        """The name of the backend that showed it (None if none could) and the failure reasons."""
+        """The name of the backend that showed it (None if none could) and the failure reasons.
+
+        Logs at most one WARNING line: a reminder shown by a fallback, or by none.
+        Backends that fail for the same reason (both desktop backends ask the same bus) are
+        named once.
+        """
         reasons: list[str] = []
         for notifier in self._notifiers:
             try:
@@ -143,17 +190,36 @@ class NotifierChain:
             except NotificationFailed as exc:
                 reason = f"{notifier.name}: {exc}"
             except Exception as exc:  # a broken backend must never crash or lose a reminder
-                logger.exception("The %s notifier crashed", notifier.name)
+                logger.debug("The %s notifier crashed", notifier.name, exc_info=True)
                 reason = f"{notifier.name}: {exc!r}"
             else:
+                if reasons:
+                    logger.warning(
+                        "Reminder “%s” was shown by the %s because %s",
+                        notification.title, _described(notifier.name), _plain(reasons),
+                    )
                 return notifier.name, "; ".join(reasons)
-            logger.warning("Desktop notification not shown by %s", reason)
-            reasons.append(reason)
+            if reason not in reasons:
+                reasons.append(reason)
         if not self._notifiers:
             reasons.append("no notification backend is configured")
         logger.warning(
-            "Reminder %r is only in the app's reminder list: %s",
+            "Reminder “%s” is only in the app's reminder list: %s",
             notification.title,
-            "; ".join(reasons),
+            _plain(reasons) if self._notifiers else reasons[0],
         )
         return None, "; ".join(reasons)
+
+
+def _described(name: str) -> str:
+    return {"desktop": "desktop", "tray": "tray icon"}.get(name, name)
+
+
+def _plain(reasons: Sequence[str]) -> str:
+    """'desktop: why' entries as one phrase: 'no desktop notification could be shown (why);
+    no tray icon notification ...'."""
+    parts = []
+    for reason in reasons:
+        name, _, why = reason.partition(": ")
+        parts.append(f"no {_described(name)} notification could be shown ({why})")
+    return "; ".join(parts)

@@ -52,6 +52,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 5
+# SQLite row ids are signed 64-bit: a larger `#ID` cannot exist (and would overflow a query).
+MAX_ROW_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,18 @@ class ListPage:
     keys: list[object]  # sort value of each row, for keyset continuation
 
 
+def _told_apart(customer: c.Customer) -> str:
+    """`#7 Nora Brown (nora@example.com)`: the name plus what tells two namesakes apart, the
+    first email, else the company, else the first phone."""
+    detail = (customer.emails[0].address if customer.emails else customer.company
+              or (customer.phones[0].number if customer.phones else ""))
+    return f"#{customer.id} {customer.display_name}" + (f" ({detail})" if detail else "")
+
+
 class AmbiguousCustomer(DomainError):
     def __init__(self, text: str, candidates: list[c.Customer]) -> None:
         self.candidates = candidates
-        names = "; ".join(f"#{x.id} {x.display_name}" for x in candidates[:MAX_CANDIDATES])
+        names = "; ".join(_told_apart(x) for x in candidates[:MAX_CANDIDATES])
         super().__init__(f"“{text}” matches several customers: {names}. Use #ID to pick one.")
 
 
@@ -209,6 +219,17 @@ class CustomerService:
             raise NotFoundError(f"Customer #{customer_id} does not exist.")
         return found[0]
 
+    def get_many(self, customer_ids: list[int]) -> dict[int, c.Customer]:
+        """The customers of these ids that exist, by id, in a few queries whatever the count
+        (one read; ids in chunks that SQLite's parameter limit takes)."""
+        ids = list(dict.fromkeys(customer_ids))
+        found: dict[int, c.Customer] = {}
+        with self._db.read() as session:
+            for start in range(0, len(ids), snapshots.IN_CHUNK):
+                for record in repo.load_customers(session, ids[start:start + snapshots.IN_CHUNK]):
+                    found[record.id] = record
+        return found
+
     def search(
         self, text: str, limit: int = 50, include_archived: bool = False
     ) -> list[c.Customer]:
@@ -216,6 +237,17 @@ class CustomerService:
         with self._db.read() as session:
             ids = repo.search_ids(session, text, limit, include_archived)
             return repo.load_customers(session, ids)
+
+    def search_total(self, text: str, include_archived: bool = False) -> int:
+        """How many customers `search` would find without its limit."""
+        return self.count(ListQuery(search=text, archived=None if include_archived else False))
+
+    def list_customers(self, query: ListQuery, limit: int) -> list[c.Customer]:
+        """The first `limit` customers of the list `query` describes, in its order, as whole
+        records (the list's own rows carry only what the table shows)."""
+        with self._db.read() as session:
+            rows = repo.page_after(session, query, None, limit)
+            return repo.load_customers(session, [row.id for row, _key in rows])
 
     def count(self, query: ListQuery) -> int:
         with self._db.read() as session:
@@ -280,7 +312,9 @@ class CustomerService:
     def _resolve_ids(self, session: Session, text: str) -> list[int]:
         if text.startswith("#") and text[1:].isdigit():
             customer_id = int(text[1:])
-            if not repo.customer_exists(session, customer_id):
+            if not 1 <= customer_id <= MAX_ROW_ID or not repo.customer_exists(
+                session, customer_id
+            ):
                 raise NotFoundError(f"Customer {text} does not exist.")
             return [customer_id]
         if "@" in text:
@@ -305,6 +339,7 @@ class CustomerService:
         clean = validate_customer(draft, self._region())
         now = utcnow()
         with self._db.write() as session:
+            self._check_uid(session, clean.source_uid, None)
             row = m.Customer(
                 created_at=now,
                 updated_at=now,
@@ -337,6 +372,7 @@ class CustomerService:
                         f"{row.display_name} was changed elsewhere since you opened it; "
                         "reopen to see the latest version."
                     )
+                self._check_uid(session, clean.source_uid, customer_id)
                 repo.apply_draft(row, clean)
                 repo.touch(row, self._staff_id, utcnow())
                 session.flush()
@@ -348,6 +384,12 @@ class CustomerService:
             raise ConflictError("This customer was changed elsewhere; reopen it.") from exc
         changed = Changed(customers=frozenset({customer_id}), customer_list=True, tags=True)
         return Saved(record, changed)
+
+    @staticmethod
+    def _check_uid(session: Session, uid: str, customer_id: int | None) -> None:
+        # A UID names one customer (imports match by it): never a second one.
+        if repo.uid_taken(session, uid, customer_id):
+            raise ValidationError({"source_uid": f"Another customer already has the UID {uid}."})
 
     def set_archived(self, customer_id: int, archived: bool) -> Saved:
         with self._db.write() as session:

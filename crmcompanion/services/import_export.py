@@ -36,16 +36,16 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Final
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.orm import Session
 
-from crmcompanion.core import csv_import, forking
-from crmcompanion.core.atomic_file import replaced_atomically
+from crmcompanion.core import csv_import, forking, import_text
+from crmcompanion.core.atomic_file import check_input_file, plan_output, replaced_atomically
 from crmcompanion.core.csv_codec import OWN_HEADERS
 from crmcompanion.core.csv_export import (
     ExportOptions,
     encode_customers,
     export_lines,
-    export_uid,
 )
 from crmcompanion.core.customer import CustomerDraft, PhoneNumber
 from crmcompanion.core.customer_values import (
@@ -67,19 +67,18 @@ from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import ALL_SETTINGS, DEFAULT_REGION
 from crmcompanion.core.text import digits
 from crmcompanion.core.validation import (
-    MAX_NAME_LENGTH,
     MAX_NOTES_LENGTH,
     MAX_TAG_LENGTH,
     clean_tags,
     email_problem,
     is_plain_email,
+    names_ok,
     normalise_email,
     normalise_phone,
     validate_customer,
 )
 from crmcompanion.core.vcard import (
     VCardVersion,
-    customer_vcard_uid,
     read_vcard_file,
     vcard_for,
 )
@@ -129,6 +128,10 @@ class ImportCancelled(DomainError):
     """The user cancelled; nothing was written."""
 
 
+class NothingToImport(DomainError):
+    """The file holds no row that can be imported (none, or all rejected); nothing written."""
+
+
 class ImportRejected(DomainError):
     """Rows were rejected and `skip_invalid` was not chosen; nothing was written."""
 
@@ -169,6 +172,12 @@ class RowProblem:
     reason: str
     code: str = ""
     fatal: bool = False
+    row: int = 0  # the line the problem's row starts on, when `line` is a later line of it
+
+    def __post_init__(self) -> None:
+        # Problems reach terminals and dialogs: text from the file is never echoed raw.
+        object.__setattr__(self, "column", import_text.printable(self.column, 500))
+        object.__setattr__(self, "reason", import_text.printable(self.reason, 500))
 
     def as_json(self) -> dict[str, object]:
         return {"line": self.line, "column": self.column, "reason": self.reason}
@@ -274,21 +283,32 @@ _FIELD_HEADERS: Final = {
     "notes": OWN_HEADERS["notes"], "first_name": OWN_HEADERS["first_name"],
     "last_name": OWN_HEADERS["last_name"], "display_name": OWN_HEADERS["display_name"],
     "company": OWN_HEADERS["company"], "customer_since": OWN_HEADERS["customer_since"],
+    "source_uid": OWN_HEADERS["source_uid"], "address": OWN_HEADERS["street"],
+    "birthday": OWN_HEADERS["birthday"],
+    "wedding_anniversary": OWN_HEADERS["wedding_anniversary"],
 }
 _FATAL_CODES: Final = frozenset({"empty_file", "unknown_format", "missing_header",
-                                 "duplicate_header", "encoding", "ambiguous_date_order"})
+                                 "duplicate_header", "encoding", "ambiguous_date_order",
+                                 "bad_header"})
 
 
 class _Problems(list[RowProblem]):
-    """The first MAX_REPORTED problems, and `count` of them all: a file of a million bad rows
-    must not keep a million problems in memory."""
+    """The first MAX_REPORTED problems, `count` of them all, and `rows`, the rows they refuse
+    (a row's problems come one after another): a file of a million bad rows must not keep a
+    million problems in memory."""
 
     def __init__(self) -> None:
         super().__init__()
         self.count = 0
+        self.rows = 0
+        self._last_row = -1
 
     def append(self, problem: RowProblem) -> None:
         self.count += 1
+        row = problem.row or problem.line
+        if row != self._last_row:
+            self.rows += 1
+            self._last_row = row
         if len(self) < MAX_REPORTED:
             super().append(problem)
 
@@ -365,8 +385,9 @@ class ImportExportService:
                 find_duplicates: bool = True) -> ImportPreview:
         """Read the file (nothing is written) and report what an import would do."""
         path = os.fspath(path)
-        if not Path(path).is_file():
-            raise DomainError(f"{path} is not a file.")
+        check_input_file(path)  # a folder, a device, /proc/self/mem: one sentence, no work
+        if _looks_binary(path):
+            raise DomainError(f"{path}: this is not a text file (CSV or vCard expected).")
         fmt = format or _guess_format(path)
         region = self._settings.get(DEFAULT_REGION)
         order = DateOrder(date_order) if date_order else None
@@ -437,18 +458,19 @@ class ImportExportService:
         )
 
     def _staging_file(self, source: str) -> StagingFile:
-        """A new staging file next to the database (the folder that will hold these rows
-        anyway; the system's temporary folder may be a small RAM disk), written by a second
-        process when the source file is big enough to gain from it: forked where this process
-        may fork, else spawned (see staging._ChildWriter), which starts slower."""
-        db_path = self._db.info.path
+        """A new staging file in the database's scratch folder (`<data>/tmp`, beside the
+        database: the disk that will hold these rows anyway, where the system's temporary
+        folder may be a small RAM disk; swept at the next start if this process is killed, see
+        store.scratch), written by a second process when the source file is big enough to gain
+        from it: forked where this process may fork, else spawned (see staging._ChildWriter),
+        which starts slower."""
         try:
             size = os.path.getsize(source)
         except OSError:
             size = 0
         in_child = (size >= CHILD_STAGING_BYTES and forking.can_fork()) or (
             size >= SPAWNED_STAGING_BYTES and forking.can_spawn())
-        return StagingFile(db_path.parent if db_path is not None else None, in_child=in_child)
+        return StagingFile(self._db.scratch.folder(), in_child=in_child)
 
     def _stage(self, plan: ImportPlan, on_batch: Callable[[list[_Row]], None] | None = None,
                cancel: CancelToken | None = None) -> _Staged:
@@ -488,6 +510,7 @@ class ImportExportService:
         `_csv_batches` would give them, and the valid rows staged for `run`."""
         out = _StreamedPreview(_Staged(self._staging_file(path), (-1, -1)))
         staged = out.staged
+        today = self._now().date()
         format_seen: list[str] = []
         provisional: set[int] = set()  # lines of rows with dates read day-first for now
 
@@ -499,7 +522,8 @@ class ImportExportService:
             for row in parsed:
                 if row.provisional:
                     provisional.add(row.line)
-                clean = _checked(row.line, row.values, region, staged.problems, recognised)
+                clean = _checked(row.line, row.values, region, staged.problems, recognised,
+                                 today)
                 if clean is not None:
                     batch.append(_Row(row.line, clean))
             staged.add(batch)
@@ -527,7 +551,7 @@ class ImportExportService:
                 staged.fatal = tuple(_problem(i) for i in fatal)
             elif out.complete and order is None and report.date_order not in (None,
                                                                                DateOrder.DMY):
-                self._restage_provisional(report, provisional, region, out)
+                self._restage_provisional(report, provisional, region, out, today)
             staged.file.finish()
         except BaseException:
             staged.file.discard()
@@ -538,14 +562,14 @@ class ImportExportService:
 
     @staticmethod
     def _restage_provisional(report: csv_import.ImportReport, lines: set[int], region: str,
-                             out: _StreamedPreview) -> None:
+                             out: _StreamedPreview, today: date) -> None:
         """Rows read before the date order was settled had their slash dates read day-first:
         read them again month-first, and stage and show them as the import will store them."""
         shown = dict(zip(out.first_lines, out.first_rows, strict=True))
         for batch in csv_import.iter_reparsed(report, lines, BATCH_SIZE):
             items: list[tuple[int, CustomerValues]] = []
             for parsed in batch:
-                clean = _checked(parsed.line, parsed.values, region, [], report.format)
+                clean = _checked(parsed.line, parsed.values, region, [], report.format, today)
                 if clean is not None:
                     items.append((parsed.line, clean))
                     if parsed.line in shown:
@@ -592,9 +616,18 @@ class ImportExportService:
                     cancel: CancelToken | None, dry_run: bool) -> ImportResult:
         total = plan.row_count
         rejected = [*staged.problems, *staged.fatal]
-        rejected_count = staged.problems.count + len(staged.fatal)
+        # Rows, not problems: 20 bad rows are 20 rows rejected however many problems each has.
+        rejected_count = staged.problems.rows + len(staged.fatal)
         if staged.fatal:
             skip_invalid = False  # a file-level problem: nothing can be imported
+        elif not staged.rows and (skip_invalid or not rejected):
+            # Never "Imported 0 customers" for a file that holds nothing importable.
+            first = rejected[0] if rejected else None
+            raise NothingToImport(
+                f"Nothing to import: none of the {rejected_count:,} rows of {plan.path} can be "
+                f"imported (first: line {first.line}, {first.column or 'row'}: "
+                f"{first.reason})." if first is not None else
+                f"Nothing to import: {plan.path} holds no customer rows.")
         written = not (rejected and not skip_invalid) and not dry_run
         merged_ids: set[int] = set()
         outcome: ImportResult | None = None
@@ -620,8 +653,7 @@ class ImportExportService:
                 aside = None
                 if written and search_aside.worth_it(staged.rows):
                     try:
-                        aside = search_aside.SearchAside(self._db.info.path.parent
-                                                         if self._db.info.path else None)
+                        aside = search_aside.SearchAside(self._db.scratch.folder())
                     except OSError as error:  # no interpreter to spawn: indexed in line
                         logger.warning("Indexing the import's search rows here: %s", error)
                 if aside is not None:
@@ -658,14 +690,20 @@ class ImportExportService:
                                        now, self._staff_id, batch_id, BATCH_SIZE, after_chunk,
                                        aside=aside, stage_path=staged.file.path)
                 cancelled()
-                transfer.finish_batch(session, batch_id, staged.rows, fresh)
+                if written and not fresh and not merged_ids:
+                    # It created nobody: no batch, so the next Undo undoes a real import.
+                    session.execute(sa_delete(m.ImportBatch).where(m.ImportBatch.id == batch_id))
+                    kept_batch: int | None = None
+                else:
+                    transfer.finish_batch(session, batch_id, staged.rows, fresh)
+                    kept_batch = batch_id
                 outcome = ImportResult(
                     rows=staged.rows + rejected_count,
                     created=fresh if written or dry_run else 0,
                     skipped_duplicates=duplicate_count if not merge_duplicates else 0,
                     merged=len(merged_ids), rejected=tuple(rejected[:MAX_REPORTED]),
                     rejected_count=rejected_count, duplicates=tuple(duplicates),
-                    written=written, batch_id=batch_id if written else None,
+                    written=written, batch_id=kept_batch if written else None,
                     changed=Changed(customers=frozenset(merged_ids), customer_list=True,
                                     tags=True) if written else Changed(),
                 )
@@ -726,8 +764,9 @@ class ImportExportService:
         """Validated rows in batches; invalid ones go to `rejected` (CsvImportError if the
         file as a whole cannot be read)."""
         region = plan.region
+        today = self._now().date()
         if plan.format == CsvFormat.VCARD:
-            yield from _vcard_rows(plan.path, region, rejected)
+            yield from _vcard_rows(plan.path, region, rejected, today)
             return
         report = plan.report
         if report is not None and not csv_import.file_unchanged(report):
@@ -744,7 +783,8 @@ class ImportExportService:
         for parsed_batch in _csv_batches(report, rejected):
             out: list[_Row] = []
             for parsed in parsed_batch:
-                clean = _checked(parsed.line, parsed.values, region, rejected, report.format)
+                clean = _checked(parsed.line, parsed.values, region, rejected, report.format,
+                                 today)
                 if clean is not None:
                     out.append(_Row(parsed.line, clean))
             yield out
@@ -781,6 +821,7 @@ class ImportExportService:
             options.resolved_columns()
         except ValueError as exc:
             raise DomainError(str(exc)) from exc
+        plan_output(path)  # a refused target fails before any reading (and again at writing)
         helper = self._export_helper(options)
         try:
             with self._db.read() as session:
@@ -798,8 +839,7 @@ class ImportExportService:
                     lines = filter(None, map(by_id.get, order))  # a line is never b""
                 else:
                     lines = (line for _, line in encode_customers(
-                        transfer.iter_export_batches(session, order), options, export_uid, tick,
-                        EXPORT_TICK))
+                        transfer.iter_export_batches(session, order), options, tick, EXPORT_TICK))
                 count = export_lines(lines, path, options)
         finally:
             if helper is not None:  # not needed after all, or an error: stopped
@@ -842,7 +882,7 @@ class ImportExportService:
         parts = transfer.halves(session, stored) if second and path is not None else None
         if parts is None:
             return dict(encode_customers(transfer.iter_whole_export(session, wanted),
-                                         options, export_uid, tick, EXPORT_TICK))
+                                         options, tick, EXPORT_TICK))
         lower, upper = parts
         last_contact = transfer.last_contact_query()
         args = (str(path), None if wanted is None else {
@@ -860,7 +900,7 @@ class ImportExportService:
             with child:
                 by_id = dict(encode_customers(
                     export_cells.iter_export_part(cursor, wanted, lower, last_contact), options,
-                    export_uid, tick, EXPORT_TICK))
+                    tick, EXPORT_TICK))
                 by_id.update(child.result())  # type: ignore[call-overload]
         finally:
             cursor.close()
@@ -874,6 +914,7 @@ class ImportExportService:
         """All (or the selected `ids`) customers as one .vcf, written atomically; progress and
         cancel as for `export_csv` (a cancel leaves no file behind)."""
         version = VCardVersion(version)
+        plan_output(path)  # a refused target fails before any reading (and again at writing)
         with self._db.read() as session:
             chosen = list(ids if ids is not None else transfer.export_ids(session, query))
             tick = _export_ticker(len(chosen), progress, cancel)
@@ -881,10 +922,9 @@ class ImportExportService:
 
             def cards() -> Iterator[str]:
                 nonlocal count
-                for cid, draft, _ in transfer.iter_export_records(session, chosen):
+                for _, draft, _ in transfer.iter_export_records(session, chosen):
                     count += 1
-                    yield vcard_for(draft, uid=draft.source_uid or customer_vcard_uid(cid),
-                                    version=version)
+                    yield vcard_for(draft, uid=draft.source_uid, version=version)
                     if count % EXPORT_TICK == 0:
                         tick(count)  # raises on cancel: the temporary file is removed
 
@@ -902,16 +942,17 @@ class ImportExportService:
         `days`, the upcoming one-off touchpoints of the same customers (single all-day
         events dated today..today+days). Progress counts the customers read; a cancel
         leaves no file behind."""
+        plan_output(path)  # a refused target fails before any reading (and again at writing)
         now = now or datetime.now().astimezone()
         policy = self.leap_day_policy()
         events = []
         with self._db.read() as session:
             chosen = list(ids if ids is not None else transfer.export_ids(session, query))
             tick = _export_ticker(len(chosen), progress, cancel)
-            for done, (cid, draft, _) in enumerate(
+            for done, (_, draft, _) in enumerate(
                     transfer.iter_export_records(session, chosen), 1):
                 events += yearly_events_for_customer(
-                    draft.source_uid or customer_vcard_uid(cid), draft.effective_display_name(),
+                    draft.source_uid, draft.effective_display_name(),
                     draft.special_dates, customer_since=draft.customer_since)
                 if done % EXPORT_TICK == 0:
                     tick(done)
@@ -959,6 +1000,36 @@ _YEARLY_OCCASIONS: Final = frozenset({Occasion.BIRTHDAY, Occasion.WEDDING_ANNIVE
 # --- helpers -----------------------------------------------------------------------------
 
 
+_TEXT_BOMS: Final = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _looks_binary(path: str) -> bool:
+    """True for a program, an image, an archive...: a NUL byte in the first 8 KiB that is not
+    part of UTF-16 text (which has NULs between ASCII letters but decodes to no control
+    character). Checked before any decoding so the user hears "not a text file", not the
+    complaint of whichever codec was guessed."""
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    if b"\x00" not in head or head.startswith(_TEXT_BOMS):
+        return False
+    even = head[: len(head) // 2 * 2]
+    for codec in ("utf-16-le", "utf-16-be"):
+        # "replace": the 8 KiB may end inside a surrogate pair.
+        text = even.decode(codec, errors="replace")
+        if not any(ch < " " and ch not in "\t\r\n" for ch in text):
+            return False
+    return True
+
+
+def import_format(path: str | os.PathLike[str]) -> str | None:
+    """The format `preview` would read the file as when none is given ("csv" or "vcard"), or
+    None for a path that is not a readable file: lets a caller check its options first."""
+    try:
+        return _guess_format(os.fspath(path)) if Path(path).is_file() else None
+    except OSError:
+        return None
+
+
 def _guess_format(path: str) -> str:
     suffix = Path(path).suffix.lower()
     if suffix in (".vcf", ".vcard"):
@@ -972,7 +1043,7 @@ def _guess_format(path: str) -> str:
 
 def _problem(issue: csv_import.ImportIssue) -> RowProblem:
     return RowProblem(issue.line, issue.column, issue.reason, issue.code,
-                      fatal=issue.code in _FATAL_CODES)
+                      fatal=issue.code in _FATAL_CODES, row=issue.row)
 
 
 def _validated(line: int, draft: CustomerDraft, region: str, rejected: list[RowProblem],
@@ -982,24 +1053,43 @@ def _validated(line: int, draft: CustomerDraft, region: str, rejected: list[RowP
     clean = _clean_values(values_of(draft), region)
     if clean is not None:
         return draft_of(clean)
-    phones = tuple(p if _is_e164(p.number) else PhoneNumber(_phone_or_typed(p.number, region),
-                                                            p.label.strip() or "mobile")
+    phones = tuple(PhoneNumber(p.number, p.label or "mobile") if _is_e164(p.number) else
+                   PhoneNumber(_phone_or_typed(p.number, region), p.label.strip() or "mobile")
                    for p in draft.phones if p.number.strip())
     try:
         return replace(validate_customer(replace(draft, phones=()), region), phones=phones)
     except ValidationError as exc:
         for key, message in exc.field_errors.items():
-            name = key.split(".")[0]
-            column = _FIELD_HEADERS.get(name, "") if recognised == csv_import.Format.OWN else \
-                name.replace("_", " ")
-            rejected.append(RowProblem(line, column, message, "invalid"))
+            rejected.append(RowProblem(line, _column(key.split(".")[0], recognised), message,
+                                       "invalid"))
         return None
 
 
+def _column(name: str, recognised: str) -> str:
+    """A field's column for a problem: the header of the app's own format, else its name."""
+    return _FIELD_HEADERS.get(name, "") if recognised == csv_import.Format.OWN else \
+        name.replace("_", " ")
+
+
+def _sanitised(line: int, values: CustomerValues, rejected: list[RowProblem], recognised: str,
+               today: date) -> CustomerValues | None:
+    """The import's one sanitising step (`import_text.sanitise`) for a row of any format:
+    its values as they may be stored, or None with its problems added to `rejected`."""
+    clean, problems = import_text.sanitise(values, today)
+    if not problems:
+        return clean
+    for name, reason in problems:
+        rejected.append(RowProblem(line, _column(name, recognised), reason, "invalid"))
+    return None
+
+
 def _checked(line: int, values: CustomerValues, region: str, rejected: list[RowProblem],
-             recognised: str) -> CustomerValues | None:
-    """`_validated` for values: the quick check, and the full one only for a row it does not
-    accept (to name the problems)."""
+             recognised: str, today: date) -> CustomerValues | None:
+    """The sanitising step, then `_validated` for values: the quick check, and the full one
+    only for a row it does not accept (to name the problems)."""
+    values = _sanitised(line, values, rejected, recognised, today)  # type: ignore[assignment]
+    if values is None:
+        return None
     clean = _clean_values(values, region)
     if clean is not None:
         return clean
@@ -1021,8 +1111,11 @@ def _clean_values(v: CustomerValues, region: str) -> CustomerValues | None:
         number = phone[0]
         if not number.strip():
             continue
-        phones.append(phone if _is_e164(number) else
-                      (_phone_or_typed(number, region), phone[1].strip() or "mobile"))
+        if _is_e164(number):
+            # A file without a label column gives "": the default label, as everywhere.
+            phones.append(phone if phone[1] else (number, "mobile"))
+        else:
+            phones.append((_phone_or_typed(number, region), phone[1].strip() or "mobile"))
     emails: list[EmailValues] = []
     for address, label in v.emails:
         if is_plain_email(address):
@@ -1055,9 +1148,7 @@ def _clean_values(v: CustomerValues, region: str) -> CustomerValues | None:
         return None
     first, last, display, company = (v.first_name.strip(), v.last_name.strip(),
                                      v.display_name.strip(), v.company.strip())
-    if not (display or first or last or company) or len(first) > MAX_NAME_LENGTH \
-            or len(last) > MAX_NAME_LENGTH or len(display) > MAX_NAME_LENGTH \
-            or len(company) > MAX_NAME_LENGTH:
+    if not names_ok(first, last, display, company):
         return None
     return _new_values((first, last, display, company, emails, phones, v.address, tags,
                         *v[8:]))
@@ -1111,21 +1202,25 @@ def _csv_batches(report: csv_import.ImportReport, rejected: list[RowProblem]
     rejected.extend(_problem(i) for i in skipped)
 
 
-def _vcard_rows(path: str, region: str, rejected: list[RowProblem]) -> Iterator[list[_Row]]:
+def _vcard_rows(path: str, region: str, rejected: list[RowProblem], today: date
+                ) -> Iterator[list[_Row]]:
     parsed = read_vcard_file(path, default_region=region)
-    begins = _card_lines(path)
-    skipped = {p.card_line for p in parsed.problems if p.skipped_card}
-    kept_lines = [line for line in begins if line not in skipped]
+    if not parsed.cards:
+        # An .ics, a CSV or a binary file given as vCard: nothing to import, said so.
+        first = parsed.problems[0].message if parsed.problems else ""
+        detail = first if first.startswith("cannot tell") else \
+            "no vCard (BEGIN:VCARD … END:VCARD) in the file"
+        raise csv_import.CsvImportError((csv_import.ImportIssue(
+            1, "", f"nothing to import: {detail}", "empty_file"),))
     for problem in parsed.problems:
         if problem.skipped_card:
-            rejected.append(RowProblem(problem.line, "", problem.message, "bad_card"))
-        elif problem.card_line is None and "not a vCard file" in problem.message:
-            rejected.append(RowProblem(problem.line, "", problem.message, "empty_file",
-                                       fatal=True))
+            rejected.append(RowProblem(problem.line, "", problem.message, "bad_card",
+                                       row=problem.card_line or problem.line))
     out: list[_Row] = []
-    for index, draft in enumerate(parsed.drafts):
-        line = kept_lines[index] if index < len(kept_lines) else 0
-        clean = _validated(line, draft, region, rejected, "vcard")
+    for line, draft in zip(parsed.lines, parsed.drafts, strict=True):
+        values = _sanitised(line, values_of(draft), rejected, "vcard", today)
+        clean = _validated(line, draft_of(values), region, rejected, "vcard") \
+            if values is not None else None
         if clean is not None:
             out.append(_Row(line, values_of(clean)))
         if len(out) >= BATCH_SIZE:
@@ -1133,15 +1228,6 @@ def _vcard_rows(path: str, region: str, rejected: list[RowProblem]) -> Iterator[
             out = []
     if out:
         yield out
-
-
-def _card_lines(path: str) -> list[int]:
-    lines: list[int] = []
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if raw.strip().lstrip(b"\xef\xbb\xbf").upper() == b"BEGIN:VCARD":
-                lines.append(number)
-    return lines
 
 
 class _Matcher:
@@ -1153,7 +1239,6 @@ class _Matcher:
         self.uids: set[str] = set()
         self.emails: set[str] = set()
         self.phones: set[str] = set()
-        self.vcard_uids: dict[str, int] | None = None
         self.last_matched_rows: list[_Row] = []
 
     @staticmethod
@@ -1179,10 +1264,9 @@ class _Matcher:
                     uids.append(u)
                 all_emails += e
                 all_phones += p
+            # Only UIDs stored here (issued by this book, or imported into it) match: every
+            # customer has its own random one, so another book's can never name one of ours.
             by_uid = transfer.ids_by_source_uid(session, uids)
-            missing_urns = [u for u in uids if u not in by_uid and u.startswith("urn:uuid:")]
-            if missing_urns:
-                by_uid.update(self._generated_uids(session, missing_urns))
             by_email = transfer.ids_by_email_key(session, all_emails)
             by_phone = transfer.ids_by_phone_digits(session, all_phones)
         fresh: list[_Row] = []
@@ -1200,15 +1284,6 @@ class _Matcher:
             DuplicateMatch(row.line, cid or None, names.get(cid or 0, ""), how, value)
             for row, how, value, cid in found
         ]
-
-    def _generated_uids(self, session: Session, wanted: list[str]) -> dict[str, int]:
-        # An export writes `customer_vcard_uid(id)` for customers without a source UID; map
-        # those back so re-importing an export into the same database matches every row.
-        if self.vcard_uids is None:
-            ids = session.scalars(m.Customer.__table__.select().with_only_columns(
-                m.Customer.id)).all()
-            self.vcard_uids = {export_uid(cid): cid for cid in ids}
-        return {u: self.vcard_uids[u] for u in wanted if u in self.vcard_uids}
 
     def _match(self, row: _Row, by_uid: dict[str, int], by_email: dict[str, int],
                by_phone: dict[str, int]) -> tuple[str, str, int | None] | None:

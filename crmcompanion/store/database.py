@@ -28,6 +28,13 @@ the database's own permissions.
 A bad database at start gets one specific message per cause (empty, truncated, not SQLite,
 another program's, newer schema, locked, a read-only folder, a full disk) and is never
 overwritten or deleted.
+
+Before any of that the URL itself is checked (`check_url`): a URL that does not parse, names no
+file, an in-memory database (everything would vanish at exit), a device such as /dev/null, or
+carries query parameters (`?mode=ro` would otherwise end up in a file name or half-apply) is one
+clear sentence, never SQLAlchemy's text. Once open, the database file, its companions and the
+backups and scratch folders are registered with `core.atomic_file.protect`, so no export can
+ever be written over them, and scratch files a killed process left are swept (`store.scratch`).
 """
 
 from __future__ import annotations
@@ -45,28 +52,37 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmcompanion.core.atomic_file import protect
 from crmcompanion.core.errors import DatabaseProblem
 from crmcompanion.store import models
+from crmcompanion.store.scratch import FOLDER_NAME as SCRATCH_FOLDER
+from crmcompanion.store.scratch import ScratchArea
 
 logger = logging.getLogger(__name__)
 
 # The newest migration this build knows; a test checks it equals Alembic's head. Knowing it
 # without importing Alembic keeps start-up fast when no migration is needed.
-HEAD_REVISION = "0006_search_special_letters"
+HEAD_REVISION = "0007_customer_uids_and_search_folding"
 KNOWN_REVISIONS = frozenset(
     {"0001_initial", "0002_touchpoints", "0003_reminders", "0004_import_batches",
-     "0005_greeting_templates", "0006_search_special_letters"}
+     "0005_greeting_templates", "0006_search_special_letters",
+     "0007_customer_uids_and_search_folding"}
 )
 BUSY_TIMEOUT_MS = 10_000
+URL_ENV_VAR = "CRMCOMPANION_DATABASE_URL"
+_URL_EXAMPLE = "sqlite:////path/to/crmcompanion.sqlite3"
+# SQLite's own files beside the database: never a place for an export.
+COMPANION_SUFFIXES = ("", "-wal", "-shm", "-journal")
 # How long the read-only look at start waits for another program's lock before saying so.
 INSPECT_LOCK_WAIT_S = 2.0
 OWNER_ONLY_FILE = 0o600
 OWNER_ONLY_FOLDER = 0o700
 SQLITE_MAGIC = b"SQLite format 3\x00"
-SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+SQLITE_SIDE_FILES = COMPANION_SUFFIXES[1:]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -142,6 +158,46 @@ def sqlite_path(url: str) -> Path | None:
     if not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
+
+
+def check_url(url: str) -> URL:
+    """The parsed URL if it can name this app's database, else DatabaseProblem in one sentence
+    (see module doc). Any non-SQLite URL parses and is refused later with its own message."""
+    shown = url if len(url) <= 80 else url[:77] + "..."
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise DatabaseProblem(
+            f"The database URL “{shown}” is not a URL; {URL_ENV_VAR} takes one such as "
+            f"{_URL_EXAMPLE}.") from None
+    if parsed.get_backend_name() != "sqlite":
+        return parsed
+    if parsed.get_driver_name() != "pysqlite":
+        raise DatabaseProblem(
+            f"The database URL “{shown}” asks for the SQLite driver "
+            f"“{parsed.get_driver_name()}”, which is not supported; use {_URL_EXAMPLE}.")
+    if parsed.query:
+        names = ", ".join(sorted(parsed.query))
+        raise DatabaseProblem(
+            f"The database URL “{shown}” has query parameters ({names}), which are not "
+            f"supported; name the database file alone, as in {_URL_EXAMPLE}.")
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        raise DatabaseProblem(
+            f"The database URL “{shown}” names no database file (an in-memory database would "
+            f"lose everything at exit); use {_URL_EXAMPLE}.")
+    try:
+        st = os.stat(database)
+    except FileNotFoundError:
+        return parsed
+    except OSError as exc:
+        raise DatabaseProblem(
+            f"Cannot use the database {database}: {exc.strerror or exc}.") from None
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise DatabaseProblem(
+            f"The database {database} is not a regular file (a device, a pipe or a socket); "
+            "it was left untouched.")
+    return parsed
 
 
 def _truncated(path: Path, header: bytes) -> bool:
@@ -323,9 +379,15 @@ def _configure_sqlite(engine: Engine, immediate: bool) -> None:
 class Database:
     """Engines and session factories for one database; the only place sessions come from."""
 
-    def __init__(self, url: str, *, info: DatabaseInfo | None = None) -> None:
+    def __init__(self, url: str, *, info: DatabaseInfo | None = None,
+                 scratch_root: Path | None = None) -> None:
         self.url = url
         self.info = info or DatabaseInfo(url, sqlite_path(url), None, None)
+        # Scratch files (import staging, bulk-load parts): `<database folder>/tmp` unless
+        # told otherwise, so they sit on the disk that will hold the rows (see store.scratch).
+        if scratch_root is None and self.info.path is not None:
+            scratch_root = self.info.path.parent / SCRATCH_FOLDER
+        self.scratch = ScratchArea(scratch_root)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         if self.is_sqlite:
             self.read_engine = create_engine(url)
@@ -361,6 +423,7 @@ class Database:
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()
+        self.scratch.close()
 
 
 def _backup_sqlite(path: Path, backups_dir: Path, revision: str | None) -> Path:
@@ -401,6 +464,21 @@ def ensure_local_staff(db: Database) -> int:
             session.flush()
             staff_id = staff.id
         return staff_id
+
+
+def _protect_and_sweep(db: Database, backups_dir: Path | None) -> None:
+    """Register the database's files with `core.atomic_file.protect` and remove the scratch
+    files a process that has gone left behind."""
+    path = db.info.path
+    if path is not None:
+        for suffix in COMPANION_SUFFIXES:
+            protect(f"{path}{suffix}", "the CRM Companion database" if not suffix
+                    else f"the CRM Companion database's {suffix[1:]} file")
+    if backups_dir is not None:
+        protect(backups_dir, "in the CRM Companion backups folder", tree=True)
+    if db.scratch.root is not None:
+        protect(db.scratch.root, "in CRM Companion's temporary folder", tree=True)
+    db.scratch.clean([path.parent] if path is not None else [])
 
 
 def _prepare_sqlite_file(path: Path) -> str | None:
@@ -457,7 +535,7 @@ def _create_sqlite_file(path: Path) -> None:
 
 def open_database(url: str, backups_dir: Path | None = None) -> Database:
     """Check, back up, migrate and open. Raises DatabaseProblem with one clear sentence."""
-    parsed = make_url(url)
+    parsed = check_url(url)
     backend = parsed.get_backend_name()
     if backend != "sqlite":
         raise DatabaseProblem(
@@ -469,6 +547,7 @@ def open_database(url: str, backups_dir: Path | None = None) -> Database:
     revision = _prepare_sqlite_file(path) if path is not None else None
     backup: Path | None = None
     db = Database(url, info=DatabaseInfo(url, path, revision, None, backups_dir))
+    _protect_and_sweep(db, backups_dir)
     try:
         if revision != HEAD_REVISION:
             if path is not None and revision is not None:
@@ -495,6 +574,8 @@ def open_database(url: str, backups_dir: Path | None = None) -> Database:
         if isinstance(cause, sqlite3.OperationalError) and path is not None:
             raise _operational_problem(path, cause) from exc
         if isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("sqlalchemy"):
-            raise DatabaseProblem(f"Cannot open the database: {exc}") from exc
+            # The driver's sentence alone: SQLAlchemy's text adds the SQL and a web link.
+            where = f" {path}" if path is not None else ""
+            raise DatabaseProblem(f"Cannot open the database{where}: {cause}.") from exc
         raise
     return db

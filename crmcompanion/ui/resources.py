@@ -1,27 +1,20 @@
-"""Finding bundled files (icons): `resources/` beside the package in a checkout, else the
-packaged `crmcompanion.resources`. Never the current directory.
+"""Finding the GUI's bundled files (icons) in the packaged `crmcompanion.resources`.
+
+Never the current directory, never a folder beside the package: see crmcompanion.resources.
 """
 
 from __future__ import annotations
 
-import importlib.resources
 import logging
 from pathlib import Path
 
+from crmcompanion.resources import APP_ICON_SVG, ICONS, resource_path
+
 logger = logging.getLogger(__name__)
 
-APP_ICON = "crmcompanion.svg"
+APP_ICON = APP_ICON_SVG
 
 
 def icon_path(name: str) -> Path | None:
-    candidate = Path(__file__).resolve().parents[2] / "resources" / "icons" / name
-    if candidate.is_file():
-        return candidate
-    try:
-        packaged = importlib.resources.files("crmcompanion.resources") / "icons" / name
-        if packaged.is_file():
-            return Path(str(packaged))
-    except (ModuleNotFoundError, FileNotFoundError):
-        pass
-    logger.warning("Icon %s not found", name)
-    return None
+    return resource_path(ICONS, name)
+

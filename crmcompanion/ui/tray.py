@@ -33,7 +33,7 @@ from crmcompanion.reminders.notifier import (
     NotificationFailed,
     Notifier,
     NotifierChain,
-    PlyerNotifier,
+    desktop_notifiers,
 )
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
@@ -181,9 +181,9 @@ class ReminderTray(QObject):
         self.window = window
         self.tray = TrayController(icon, self)
         self.tray_notifier = TrayNotifier(self.tray)
-        # Desktop notification first (plyer), the tray balloon when it fails; the in-app list
-        # has every reminder whatever these do.
-        chain = [PlyerNotifier(), self.tray_notifier] if notifiers is None else list(notifiers)
+        # Desktop notification first (D-Bus on Linux, then plyer), the tray balloon when it
+        # fails; the in-app list has every reminder whatever these do.
+        chain = [*desktop_notifiers(), self.tray_notifier] if notifiers is None else list(notifiers)
         self.notifiers = NotifierChain(chain)
         self.engine = ReminderEngine(services.reminders, self.notifiers)
         self.runner: ReminderRunner | None = None  # built by start_runner()

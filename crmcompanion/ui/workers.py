@@ -1,7 +1,7 @@
 """Run one long service call (an import, an export, a preview) off the GUI thread.
 
 Why it exists: imports and exports of 100,000 customers take seconds, and the window must keep
-painting and answer a Cancel click meanwhile (ARCHITECTURE convention 10). The services know no
+painting and answer a Cancel click meanwhile (docs/architecture.md, conv. 10). The services know no
 Qt: they take a plain `progress(done, total)` callable and a `CancelToken`. This module is the
 adapter: a `BackgroundTask` runs the call on a one-thread pool (so database work from the GUI is
 never concurrent with itself, as Anki's single-worker executor), turns progress into a queued

@@ -62,9 +62,14 @@ class Writer:
             env=writer_env(database.parent),
         )
         self.lines: list[str] = []
+        self.errors: list[str] = []
         self.ready = threading.Event()
+        # Each pipe has its own reader thread, and nothing else reads them: communicate()
+        # beside a reader thread would race it for stdout and steal report lines.
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        self._error_reader = threading.Thread(target=self._read_errors, daemon=True)
+        self._error_reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -74,14 +79,19 @@ class Writer:
             self.lines.append(line)
         self.ready.set()  # ended (killed, or an error) before or after being ready
 
+    def _read_errors(self) -> None:
+        assert self.process.stderr is not None
+        self.errors.extend(self.process.stderr)
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.finish()
 
     def finish(self) -> tuple[int, str]:
-        _, err = self.process.communicate()
+        self.process.wait()
         self._reader.join()
-        return self.process.returncode, err
+        self._error_reader.join()
+        return self.process.returncode, "".join(self.errors)
 
     def report(self, into: Reported) -> None:
         for line in self.lines:

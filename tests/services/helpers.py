@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from crmcompanion.core.clock import FixedClock
-from crmcompanion.services.container import open_services
+from crmcompanion.services.container import Services, open_services
 from crmcompanion.services.demo import fill_demo
 
 
@@ -20,3 +21,19 @@ def export_demo_csv(folder: Path, clock: FixedClock, count: int) -> Path:
     finally:
         source.close()
     return path
+
+
+def dump(services: Services) -> list[str]:
+    """The whole database as SQL text: equal dumps are byte-for-byte equal contents."""
+    path = services.db.info.path
+    assert path is not None
+    return dump_file(path)
+
+
+def dump_file(path: Path) -> list[str]:
+    """`dump` of a database file no service has open."""
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
