@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -272,6 +271,8 @@ def _keep_current(database: Path, now: datetime) -> Path:
     try:
         os.link(database, kept)
     except OSError:  # no hard links here: a copy, then the same permissions
+        import shutil  # only on this path: kept off the app's start-up imports
+
         shutil.copy2(database, kept)
         make_owner_only(kept)
     for side in ("-wal", "-shm"):
