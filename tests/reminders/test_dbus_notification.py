@@ -12,7 +12,8 @@ from crmcompanion.services.container import open_services
 
 from .conftest import add_birthday, cli_env, run_remind, wait_for
 
-pytestmark = pytest.mark.slow
+# Clock-sensitive: `remind --once` in a real process (CRMCOMPANION_NOW) with real stamps.
+pytestmark = [pytest.mark.slow, pytest.mark.clock_sensitive]
 
 
 def make_home(home: Path) -> None:

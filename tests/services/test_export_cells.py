@@ -202,7 +202,7 @@ def test_cancel_leaves_no_file_and_progress_is_reported(
         seen.append((done, total))
         token.cancel()
 
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(ImportCancelled, match="Export cancelled; no file was written"):
         varied.import_export.export_csv(target, ALL, progress=progress, cancel=token)
     assert list(folder.iterdir()) == []  # neither the file nor a temporary one
     assert seen == [(500, 2005)]

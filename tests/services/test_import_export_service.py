@@ -139,7 +139,7 @@ def test_bad_row_leaves_database_byte_for_byte_unchanged(services: Services,
     preview = importer.preview(bad)
     assert not preview.ok
     assert {(p.line, p.column) for p in preview.problems} == {(3, "Emails"), (3, "Birthday")}
-    with pytest.raises(ImportRejected) as info:
+    with pytest.raises(ImportRejected, match=r"2 row\(s\) cannot be imported") as info:
         importer.run(preview.plan)
     # One row with two problems: one row rejected (issue 18 counts rows, not problems).
     assert info.value.result.written is False and info.value.result.rejected_count == 1
@@ -166,7 +166,7 @@ def test_cancel_mid_import_leaves_database_unchanged(services: Services, tmp_pat
             token.cancel()
 
     importer = service_for(services)
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(ImportCancelled, match="Import cancelled; nothing was written"):
         importer.run(importer.preview(path).plan, progress=progress, cancel=token)
     assert seen[0] == (10, 100) and seen[-1][0] == 30
     assert dump(services) == before

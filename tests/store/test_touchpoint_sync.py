@@ -26,6 +26,9 @@ from crmcompanion.store import bulk
 from crmcompanion.store import touchpoints as repo
 from crmcompanion.store.touchpoints import local_date
 
+# Clock-sensitive: derived touchpoint rows: keep-in-touch counts from the real creation day.
+pytestmark = pytest.mark.clock_sensitive
+
 
 def _day(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
@@ -20,6 +23,17 @@ def open_new_customer(qtbot, window):
 
 def click_save(qtbot, editor):
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+
+
+def save_shot(widget, tmp_path: Path, name: str) -> Path:
+    """A screenshot of `widget` for a person to look at: under the test's own `tmp_path`
+    (or $CRMCOMPANION_SHOTS when set), never a fixed /tmp folder that two runs or two users
+    would share."""
+    folder = Path(os.environ.get("CRMCOMPANION_SHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    assert widget.grab().save(str(target)), target
+    return target
 
 
 def shown_names(view) -> list[str]:

@@ -20,9 +20,8 @@ from crmcompanion.ui import customers_view
 from crmcompanion.ui.customer_model import NAME, PAGE_SIZE, TAGS, CustomerTableModel
 from crmcompanion.ui.export_dialog import CSV, ICS, VCARD
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import shown_names
+from tests.ui.helpers import save_shot, shown_names
 
-SHOTS = Path("/tmp/shots-select")
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 
@@ -96,8 +95,7 @@ def test_ctrl_click_two_then_export_them_as_vcard(qtbot, make_window, services, 
     assert view.detail.several_actions.isVisible()
     assert not view.detail.single_actions.isVisible()
     assert "2 selected" in view.header.subtitle.text()
-    SHOTS.mkdir(exist_ok=True)
-    window.grab().save(str(SHOTS / "two_selected.png"))
+    save_shot(window, tmp_path, "two_selected.png")
 
     target = tmp_path / "two.vcf"
     export_through_panel(qtbot, view, VCARD, target)
@@ -115,7 +113,7 @@ def test_ctrl_click_two_then_export_them_as_vcard(qtbot, make_window, services, 
     assert view.detail.single_actions.isVisible()
     assert view.detail.activity.isVisible()  # hidden in the summary, back with a profile
     qtbot.wait(50)  # let the panel lay out its new content before the picture
-    window.grab().save(str(SHOTS / "back_to_one.png"))
+    save_shot(window, tmp_path, "back_to_one.png")
 
 
 def test_shift_click_range_exports_that_range_as_csv_and_calendar(qtbot, make_window, services,
