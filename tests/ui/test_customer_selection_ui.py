@@ -20,7 +20,7 @@ from crmcompanion.ui import customers_view
 from crmcompanion.ui.customer_model import NAME, PAGE_SIZE, TAGS, CustomerTableModel
 from crmcompanion.ui.export_dialog import CSV, ICS, VCARD
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import save_shot, shown_names
+from tests.ui.helpers import answer_message_boxes, save_shot, shown_names
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -74,14 +74,7 @@ def export_through_panel(qtbot, view, key: str, target: Path) -> None:
 
 
 def answer_yes(monkeypatch) -> list[str]:
-    asked: list[str] = []
-
-    def question(parent, title, text, *args):
-        asked.append(text)
-        return QMessageBox.StandardButton.Yes
-
-    monkeypatch.setattr(QMessageBox, "question", question)
-    return asked
+    return answer_message_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
 
 
 def test_ctrl_click_two_then_export_them_as_vcard(qtbot, make_window, services, tmp_path):
@@ -232,7 +225,7 @@ def test_saying_no_deletes_nothing_and_delete_key_deletes_the_selection(
         qtbot, make_window, services, monkeypatch):
     seed(services)
     _, view = customers_page(qtbot, make_window)
-    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.No)
+    answer_message_boxes(monkeypatch, QMessageBox.StandardButton.No)
     click_row(qtbot, view, 0)
     click_row(qtbot, view, 1, SHIFT)
     qtbot.keyClick(view.table, Qt.Key.Key_Delete)
@@ -364,9 +357,7 @@ def test_too_many_to_delete_at_once_is_refused_clearly(qtbot, make_window, servi
                                                        monkeypatch):
     seed(services)
     monkeypatch.setattr(customers_view, "MAX_DELETE_AT_ONCE", 4)
-    told: list[str] = []
-    monkeypatch.setattr(QMessageBox, "information",
-                        lambda parent, title, text, *a: told.append(text))
+    told = answer_message_boxes(monkeypatch)
     _, view = customers_page(qtbot, make_window)
     click_row(qtbot, view, 0)
     qtbot.keyClick(view.table, Qt.Key.Key_A, CTRL)

@@ -16,6 +16,7 @@ from crmcompanion.ui.customer_model import COMPANY, NAME, PAGE_SIZE, UPDATED
 from crmcompanion.ui.main_window import CUSTOMERS, TODAY
 from tests.ui.helpers import (
     add_customer,
+    answer_message_boxes,
     click_header,
     click_save,
     column_texts,
@@ -112,17 +113,11 @@ def test_delete_asks_first_when_the_setting_is_on(qtbot, window, services, monke
     anna = add_customer(services, "Anna", "Berg")
     view = window.customers
     view.clear_filters()
-    asked: list[str] = []
-
-    def answer(parent, title, text, *args):
-        asked.append(text)
-        return QMessageBox.StandardButton.No
-
-    monkeypatch.setattr(QMessageBox, "question", answer)
+    asked = answer_message_boxes(monkeypatch, QMessageBox.StandardButton.No)
     view.delete_customer(anna.id)
     assert asked and "Anna Berg" in asked[0]
     assert services.customers.total() == 1  # said No: nothing deleted
-    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    answer_message_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
     view.delete_customer(anna.id)
     assert services.customers.total() == 0
 

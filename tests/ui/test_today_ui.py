@@ -23,7 +23,7 @@ from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.main_window import CUSTOMERS, TODAY
 from crmcompanion.ui.today_view import SkipDialog, SnoozeDialog, TodayView
-from tests.ui.helpers import save_shot
+from tests.ui.helpers import history_shown, save_shot
 
 # Clock-sensitive: the Today page on a fixed day, over rows stamped with the real clock.
 pytestmark = pytest.mark.clock_sensitive
@@ -225,7 +225,7 @@ def test_log_conversation_from_the_customer_page_shows_newest_first(qtbot, make_
     qtbot.keyClicks(dialog.summary, "Asked about gift wrapping")
     click(qtbot, dialog.save_button)
     assert activity.history_summaries() == ["Asked about gift wrapping", "Met at the fair"]
-    shown = [w.text() for w in activity.findChildren(type(dialog.error))]
+    shown = history_shown(activity)
     assert shown.index("Asked about gift wrapping") < shown.index("Met at the fair")
 
 
