@@ -11,12 +11,13 @@ from pathlib import Path
 
 from crmcompanion import __version__
 from crmcompanion.paths import DATABASE_FILENAME
-from crmcompanion.store.database import HEAD_REVISION as HEAD
+from crmcompanion.store.database import HEAD_REVISION
 from tests.cli.conftest import ROOT, cli_env, run_cli
 from tests.reminders.conftest import notification_server, session_bus
 
 __all__ = ["notification_server", "session_bus"]  # fixtures shared with tests/reminders
 
+HEAD = HEAD_REVISION  # the schema a new database gets
 TOP_KEYS = {"version", "python", "system", "data_folder", "log_file", "database", "qt",
             "notifications", "free_disk_bytes"}
 DATABASE_KEYS = {"url", "file", "size_bytes", "revision", "current_revision", "problem"}

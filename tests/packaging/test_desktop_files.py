@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crmcompanion import APP_ID, __version__
+from tests.system_programs import require_program
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the freedesktop tools are Linux programs"
@@ -23,10 +23,8 @@ METAINFO = PACKAGING / f"{APP_ID}.metainfo.xml"
 
 
 def tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is missing: install the {package} package (Debian/Ubuntu/Fedora/Arch)")
-    return path
+    """The program, or one line naming its package (a skip locally, a failure under CI)."""
+    return require_program(name, package=package)
 
 
 def test_desktop_entry_validates() -> None:
