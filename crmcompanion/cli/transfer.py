@@ -20,6 +20,8 @@ from crmcompanion.cli.base import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from crmcompanion.cli.base import Commands
     from crmcompanion.services.import_export import ImportExportService
 
@@ -76,6 +78,23 @@ def _mapping(pairs: list[str]) -> dict[str, str | None]:
     return mapping
 
 
+# More ignored columns than this are summed up in one line instead of one line each.
+IGNORED_COLUMNS_LISTED = 5
+
+
+def _report_ignored_columns(cli: Cli, headers: Sequence[str]) -> None:
+    """One line per ignored column for a few; one summary line for a wide sheet."""
+    if len(headers) <= IGNORED_COLUMNS_LISTED:
+        for header in headers:
+            name = shown(header)
+            cli.err.write(f"Ignored column “{name}” (map it with --map \"{name}=FIELD\").\n")
+        return
+    first = ", ".join(f"“{shown(h)}”" for h in headers[:IGNORED_COLUMNS_LISTED])
+    cli.err.write(f"Ignored {len(headers):,} columns ({first} and "
+                  f"{len(headers) - IGNORED_COLUMNS_LISTED:,} more); map one with "
+                  "--map \"HEADER=FIELD\".\n")
+
+
 def run_import(cli: Cli) -> int:
     from crmcompanion.services.import_export import ImportRejected, ImportResult, import_format
 
@@ -87,9 +106,7 @@ def run_import(cli: Cli) -> int:
     service = _service(cli)
     preview = service.preview(args.file, mapping, args.date_order,
                               format=args.format, find_duplicates=False)
-    for header in preview.unknown_headers:
-        name = shown(header)
-        cli.err.write(f"Ignored column “{name}” (map it with --map \"{name}=FIELD\").\n")
+    _report_ignored_columns(cli, preview.unknown_headers)
     if preview.date_order_ambiguous:
         if args.json:
             cli.print_json({"rows": preview.row_count, "created": 0, "skipped_duplicates": 0,
@@ -117,8 +134,10 @@ def run_import(cli: Cli) -> int:
     for problem in result.rejected[:20]:
         cli.err.write(f"line {problem.line}, {shown(problem.column or 'row')}: "
                       f"{shown(problem.reason)}\n")
-    if result.rejected_count > 20:
-        cli.err.write(f"... and {result.rejected_count - 20} more problems.\n")
+    if len(result.rejected) > 20:
+        more_rows = result.rejected_count - len({p.line for p in result.rejected[:20]})
+        cli.err.write(f"... and {len(result.rejected) - 20:,} more problems"
+                      + (f" ({more_rows:,} rows rejected in all).\n" if more_rows > 0 else ".\n"))
     if code != EXIT_OK:
         advice = "fix the file" if fatal else "fix the rows above or pass --skip-invalid"
         cli.err.write(f"crmcompanion: nothing was imported; {advice}.\n")

@@ -233,3 +233,17 @@ def test_ctrl_c_exits_130_with_one_line_and_a_consistent_database(tmp_path: Path
     customers = count(tmp_path, "customers")
     assert customers in (0, 200_000)  # all or nothing
     assert count(tmp_path, "customer_search") == customers
+
+
+def test_a_wide_sheet_names_its_ignored_columns_in_one_line(tmp_path: Path) -> None:
+    # 998 columns the app does not know (issue 18: "10,000 columns: one summary line").
+    extra = [f"Extra {n}" for n in range(998)]
+    source = tmp_path / "wide.csv"
+    source.write_text(",".join(["First Name", "Last Name", *extra]) + "\n"
+                      + ",".join(["Ann", "Lee", *(["x"] * len(extra))]) + "\n",
+                      encoding="utf-8")
+    ran = run_cli(tmp_path / "book", "import", str(source), "--dry-run")
+    assert ran.code == 0, ran.err
+    ignored = [line for line in ran.err.splitlines() if line.startswith("Ignored")]
+    assert ignored == ["Ignored 998 columns (“Extra 0”, “Extra 1”, “Extra 2”, “Extra 3”, "
+                       "“Extra 4” and 993 more); map one with --map \"HEADER=FIELD\"."]
