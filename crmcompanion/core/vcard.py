@@ -161,24 +161,21 @@ def fold_content_line(line: str, limit: int = MAX_LINE_OCTETS) -> str:
 # --------------------------------------------------------------------------- parsing lines
 
 
-@dataclass
+@dataclass(slots=True)
 class _Property:
     line: int
     group: str
     name: str
+    # Shared between the properties of one header (see `_parse_header`): read, never mutate.
     params: dict[str, list[str]]
     value: str  # raw, still escaped, still QP-encoded
+    encoding: str = ""  # the first ENCODING parameter, upper case; "" when there is none
 
     def param(self, key: str) -> list[str]:
         return self.params.get(key, [])
 
     def types(self) -> set[str]:
         return {t.lower() for t in self.param("TYPE")}
-
-    @property
-    def encoding(self) -> str:
-        enc = self.param("ENCODING")
-        return enc[0].upper() if enc else ""
 
 
 _BARE_ENCODINGS = {"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"}
@@ -220,11 +217,17 @@ def _find_colon(text: str) -> int:
     return -1
 
 
-def _parse_property(line_no: int, text: str) -> _Property | None:
-    colon = _find_colon(text)
-    if colon <= 0:
-        return None
-    header, value = text[:colon], text[colon + 1 :]
+# Headers longer than this are parsed every time instead of cached: a cache of a few
+# thousand short headers ("TEL;TYPE=cell") is what a large address book repeats, and a
+# hostile header a megabyte long must not be kept.
+_CACHED_HEADER_CHARS = 256
+_QP_OR_BASE64 = ("QUOTED-PRINTABLE", "BASE64", "B")
+
+
+def _parse_header_uncached(
+    header: str,
+) -> tuple[str, str, dict[str, list[str]], str] | None:
+    """(group, name, params, encoding) of the text before a property's colon, or None."""
     pieces = _split_unquoted(header, ";")
     group, _, name = pieces[0].strip().rpartition(".")
     if not _NAME.fullmatch(name):
@@ -250,7 +253,29 @@ def _parse_property(line_no: int, text: str) -> _Property | None:
         if key == "TYPE":  # 4.0 quotes lists: TYPE="work,voice"
             values = [t.strip() for v in values for t in v.split(",")]
         params.setdefault(key, []).extend(v for v in values if v)
-    return _Property(line_no, group.lower(), name.upper(), params, value)
+    enc = params.get("ENCODING")
+    return group.lower(), name.upper(), params, enc[0].upper() if enc else ""
+
+
+# The parsed params dict is shared by every property with the same header: read-only.
+_parse_header_cached = lru_cache(maxsize=4096)(_parse_header_uncached)
+
+
+def _parse_header(header: str) -> tuple[str, str, dict[str, list[str]], str] | None:
+    if len(header) <= _CACHED_HEADER_CHARS:
+        return _parse_header_cached(header)
+    return _parse_header_uncached(header)
+
+
+def _parse_property(line_no: int, text: str) -> _Property | None:
+    colon = _find_colon(text)
+    if colon <= 0:
+        return None
+    parsed = _parse_header(text[:colon])
+    if parsed is None:
+        return None
+    group, name, params, encoding = parsed
+    return _Property(line_no, group, name, params, text[colon + 1 :], encoding)
 
 
 class _Logical:
@@ -280,10 +305,11 @@ class _Logical:
             return
         if ";" not in text[:colon]:
             return  # no parameters, so no encoding: most lines need no parsing
-        prop = _parse_property(0, text[: colon + 1])
-        if prop is not None:
-            self.qp = prop.encoding == "QUOTED-PRINTABLE"
-            self.base64 = prop.encoding in ("BASE64", "B")
+        parsed = _parse_header(text[:colon])
+        if parsed is not None:
+            encoding = parsed[3]
+            self.qp = encoding == "QUOTED-PRINTABLE"
+            self.base64 = encoding in ("BASE64", "B")
 
     def add(self, piece: str, limit: int) -> None:
         self.last = piece
@@ -317,21 +343,39 @@ def _logical_lines(text: str, limit: int = MAX_VALUE_CHARS) -> Iterator[tuple[in
     not indented), and old 2.1 BASE64 blocks whose continuation lines are not indented. A
     logical line longer than `limit` characters comes as (line, None): refused, not built.
     """
-    current: _Logical | None = None
-    for number, raw in enumerate(_PHYSICAL_LINE.split(text), start=1):
-        if current is not None:
+    lines = _PHYSICAL_LINE.split(text)
+    count = len(lines)
+    i = 0
+    while i < count:
+        raw = lines[i]
+        i += 1
+        # Fast path, most lines of an address book: not continued by the next line (no
+        # indent after it), a header without quotes and without a QP or BASE64 encoding
+        # (so no soft break and no bare BASE64 continuation can follow). Exactly what the
+        # `_Logical` path below would give for it, without building one.
+        if len(raw) <= limit and (i >= count or not lines[i].startswith((" ", "\t"))):
+            colon = raw.find(":")
+            if colon > 0:
+                header = raw[:colon]
+                if '"' not in header and (
+                    ";" not in header
+                    or (parsed := _parse_header(header)) is None
+                    or parsed[3] not in _QP_OR_BASE64
+                ):
+                    yield i, raw
+                    continue
+        current = _Logical(i, raw)
+        while i < count:
+            raw = lines[i]
             if current.soft_break():
                 current.add(raw, limit)
-                continue
-            if raw[:1] in (" ", "\t"):
+            elif raw[:1] in (" ", "\t"):
                 current.add(raw[1:], limit)
-                continue
-            if current.base64 and raw and ":" not in raw and _BASE64_LINE.fullmatch(raw):
+            elif current.base64 and raw and ":" not in raw and _BASE64_LINE.fullmatch(raw):
                 current.add(raw, limit)
-                continue
-            yield current.start, current.text() if current.size <= limit else None
-        current = _Logical(number, raw)
-    if current is not None:
+            else:
+                break
+            i += 1
         yield current.start, current.text() if current.size <= limit else None
 
 
