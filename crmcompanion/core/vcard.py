@@ -472,15 +472,14 @@ def _parse_date(value: str, params: dict[str, list[str]]) -> tuple[int, int, int
     """(month, day, year or None) of a vCard date; a time part is dropped (no zone shift)."""
     value = value.strip()
     full = _FULL_DATE.fullmatch(value)
-    yearless = _YEARLESS_DATE.fullmatch(value)
+    yearless = None if full else _YEARLESS_DATE.fullmatch(value)
+    year: int | None
     if full:
-        year = int(full.group(1))
-        month = int(full.group(2) or full.group(4))
-        day = int(full.group(3) or full.group(5))
-        time = full.group(6)
+        y, m1, d1, m2, d2, time = full.groups()
+        year, month, day = int(y), int(m1 or m2), int(d1 or d2)
     elif yearless:
-        year, time = None, yearless.group(3)
-        month, day = int(yearless.group(1)), int(yearless.group(2))
+        m, d, time = yearless.groups()
+        year, month, day = None, int(m), int(d)
     else:
         raise ValueError("not a date (expected YYYY-MM-DD, YYYYMMDD, --MMDD or --MM-DD)")
     if time and not _TIME_PART.fullmatch(time):
@@ -536,6 +535,7 @@ _ANNIVERSARY_PROPERTIES = {
     "X-MS-ANNIVERSARY",
     "X-KADDRESSBOOK-X-ANNIVERSARY",
 }
+_DATE_PROPERTIES = frozenset({"BDAY", "X-ABDATE", *_ANNIVERSARY_PROPERTIES})
 # Google puts every contact in its system group "myContacts": not a tag the user chose.
 _IGNORED_CATEGORIES = {"mycontacts"}
 
@@ -708,6 +708,8 @@ class _CardBuilder:
     def _special_dates(self, group_labels: dict[str, str]) -> tuple[SpecialDate, ...]:
         found: list[SpecialDate] = []
         for prop in self.props:
+            if prop.name not in _DATE_PROPERTIES:
+                continue
             if prop.name == "BDAY":
                 kind, label = SpecialDateKind.BIRTHDAY, ""
             elif prop.name in _ANNIVERSARY_PROPERTIES:
@@ -739,13 +741,10 @@ class _CardBuilder:
         self, draft: CustomerDraft, by_name: dict[str, list[_Property]]
     ) -> CustomerDraft:
         """Read back the X-CRMCOMPANION-* properties this module writes."""
+        if by_name.keys().isdisjoint(_APP_PROPERTIES):
+            return draft  # the common case: a card written by another app
         changes: dict[str, object] = {}
-        enums: tuple[tuple[str, str, type[StrEnum]], ...] = (
-            ("X-CRMCOMPANION-STATUS", "status", Status),
-            ("X-CRMCOMPANION-KIND", "kind", Kind),
-            ("X-CRMCOMPANION-PREFERRED-CHANNEL", "preferred_channel", Channel),
-        )
-        for prop_name, attr, enum in enums:
+        for prop_name, attr, enum in _APP_ENUMS:
             for prop in by_name.get(prop_name, [])[:1]:
                 value = _text(prop).lower()
                 try:
@@ -772,6 +771,18 @@ class _CardBuilder:
                 self.problem(prop.line,
                              f"X-CRMCOMPANION-CUSTOMER-SINCE {value!r} cannot be read: {exc}")
         return replace(draft, **changes) if changes else draft  # type: ignore[arg-type]
+
+
+_APP_ENUMS: tuple[tuple[str, str, type[StrEnum]], ...] = (
+    ("X-CRMCOMPANION-STATUS", "status", Status),
+    ("X-CRMCOMPANION-KIND", "kind", Kind),
+    ("X-CRMCOMPANION-PREFERRED-CHANNEL", "preferred_channel", Channel),
+)
+_APP_PROPERTIES = frozenset({
+    *(name for name, _, _ in _APP_ENUMS),
+    "X-CRMCOMPANION-KEY-ACCOUNT",
+    "X-CRMCOMPANION-CUSTOMER-SINCE",
+})
 
 
 def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCardImport:
@@ -803,7 +814,8 @@ def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCa
                 card.problem(line_no, message + "; card skipped")
             continue
         stripped = line.strip()
-        upper = stripped.upper()
+        # Only compared with BEGIN:VCARD and END:VCARD; upper() never shortens a string.
+        upper = stripped.upper() if len(stripped) <= 11 else ""
         if card is None:
             if not stripped:
                 continue
@@ -828,7 +840,8 @@ def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCa
             cards += 1
             draft = card.build()
             # Problems found before the FN was known get the card's name too.
-            problems.extend(replace(p, card_name=card.name) for p in card.problems)
+            if card.problems:
+                problems.extend(replace(p, card_name=card.name) for p in card.problems)
             if draft is not None:
                 drafts.append(draft)
                 lines.append(card.begin_line)
