@@ -335,13 +335,16 @@ class _Logical:
         return "".join(self.parts)
 
 
-def _logical_lines(text: str, limit: int = MAX_VALUE_CHARS) -> Iterator[tuple[int, str | None]]:
+def _logical_lines(
+    text: str, limit: int = MAX_VALUE_CHARS, *, fast: bool = True
+) -> Iterator[tuple[int, str | None]]:
     """Unfold physical lines into (first physical line number, logical line), in one pass.
 
     Handles RFC folding (a line starting with space or tab continues the previous one),
     quoted-printable soft breaks (a QP value ending in '=' continues on the next line, which is
     not indented), and old 2.1 BASE64 blocks whose continuation lines are not indented. A
     logical line longer than `limit` characters comes as (line, None): refused, not built.
+    `fast` False sends every line through the general path (tests compare the two).
     """
     lines = _PHYSICAL_LINE.split(text)
     count = len(lines)
@@ -353,7 +356,7 @@ def _logical_lines(text: str, limit: int = MAX_VALUE_CHARS) -> Iterator[tuple[in
         # indent after it), a header without quotes and without a QP or BASE64 encoding
         # (so no soft break and no bare BASE64 continuation can follow). Exactly what the
         # `_Logical` path below would give for it, without building one.
-        if len(raw) <= limit and (i >= count or not lines[i].startswith((" ", "\t"))):
+        if fast and len(raw) <= limit and (i >= count or not lines[i].startswith((" ", "\t"))):
             colon = raw.find(":")
             if colon > 0:
                 header = raw[:colon]
