@@ -26,6 +26,7 @@ import os
 import quopri
 import re
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -170,12 +171,13 @@ class _Property:
     params: dict[str, list[str]]
     value: str  # raw, still escaped, still QP-encoded
     encoding: str = ""  # the first ENCODING parameter, upper case; "" when there is none
+    type_set: frozenset[str] = frozenset()  # the TYPE parameters, lower case
 
     def param(self, key: str) -> list[str]:
         return self.params.get(key, [])
 
-    def types(self) -> set[str]:
-        return {t.lower() for t in self.param("TYPE")}
+    def types(self) -> AbstractSet[str]:
+        return self.type_set
 
 
 _BARE_ENCODINGS = {"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"}
@@ -222,12 +224,14 @@ def _find_colon(text: str) -> int:
 # hostile header a megabyte long must not be kept.
 _CACHED_HEADER_CHARS = 256
 _QP_OR_BASE64 = ("QUOTED-PRINTABLE", "BASE64", "B")
+_Header = tuple[str, str, dict[str, list[str]], str, frozenset[str]]
 
 
 def _parse_header_uncached(
     header: str,
-) -> tuple[str, str, dict[str, list[str]], str] | None:
-    """(group, name, params, encoding) of the text before a property's colon, or None."""
+) -> _Header | None:
+    """(group, name, params, encoding, TYPEs in lower case) of the text before a property's
+    colon, or None when it is not a property header."""
     pieces = _split_unquoted(header, ";")
     group, _, name = pieces[0].strip().rpartition(".")
     if not _NAME.fullmatch(name):
@@ -254,14 +258,15 @@ def _parse_header_uncached(
             values = [t.strip() for v in values for t in v.split(",")]
         params.setdefault(key, []).extend(v for v in values if v)
     enc = params.get("ENCODING")
-    return group.lower(), name.upper(), params, enc[0].upper() if enc else ""
+    types = frozenset(t.lower() for t in params.get("TYPE", []))
+    return group.lower(), name.upper(), params, enc[0].upper() if enc else "", types
 
 
 # The parsed params dict is shared by every property with the same header: read-only.
 _parse_header_cached = lru_cache(maxsize=4096)(_parse_header_uncached)
 
 
-def _parse_header(header: str) -> tuple[str, str, dict[str, list[str]], str] | None:
+def _parse_header(header: str) -> _Header | None:
     if len(header) <= _CACHED_HEADER_CHARS:
         return _parse_header_cached(header)
     return _parse_header_uncached(header)
@@ -274,8 +279,8 @@ def _parse_property(line_no: int, text: str) -> _Property | None:
     parsed = _parse_header(text[:colon])
     if parsed is None:
         return None
-    group, name, params, encoding = parsed
-    return _Property(line_no, group, name, params, text[colon + 1 :], encoding)
+    group, name, params, encoding, types = parsed
+    return _Property(line_no, group, name, params, text[colon + 1 :], encoding, types)
 
 
 class _Logical:
@@ -392,9 +397,13 @@ _ESCAPE = re.compile(r"\\([nN,;\\:])")
 _COMPONENT = {sep: re.compile(rf"(?:\\.?|[^\\{sep}])*", re.DOTALL) for sep in ";,"}
 
 
+def _unescape_one(match: re.Match[str]) -> str:
+    return _ESCAPES[match[1]]
+
+
 def _unescape(text: str) -> str:
     if "\\" in text:
-        text = _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], text)
+        text = _ESCAPE.sub(_unescape_one, text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -552,7 +561,7 @@ def _apple_label(raw: str) -> tuple[str, bool]:
     return raw, False
 
 
-def _phone_label(types: set[str]) -> str:
+def _phone_label(types: AbstractSet[str]) -> str:
     for vcard_type, label in (("cell", "mobile"), ("fax", "fax"), ("pager", "pager"),
                               ("work", "work"), ("home", "home")):
         if vcard_type in types:
@@ -560,7 +569,7 @@ def _phone_label(types: set[str]) -> str:
     return "other"
 
 
-def _email_label(types: set[str]) -> str:
+def _email_label(types: AbstractSet[str]) -> str:
     for vcard_type in ("work", "home"):
         if vcard_type in types:
             return vcard_type
@@ -674,7 +683,7 @@ class _CardBuilder:
 
     @staticmethod
     def _label(
-        prop: _Property, group_labels: dict[str, str], from_types: Callable[[set[str]], str]
+        prop: _Property, group_labels: dict[str, str], from_types: Callable[[AbstractSet[str]], str]
     ) -> str:
         if prop.group and prop.group in group_labels:
             label, _ = _apple_label(group_labels[prop.group])
