@@ -26,6 +26,7 @@ import os
 import quopri
 import re
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -161,24 +162,22 @@ def fold_content_line(line: str, limit: int = MAX_LINE_OCTETS) -> str:
 # --------------------------------------------------------------------------- parsing lines
 
 
-@dataclass
+@dataclass(slots=True)
 class _Property:
     line: int
     group: str
     name: str
+    # Shared between the properties of one header (see `_parse_header`): read, never mutate.
     params: dict[str, list[str]]
     value: str  # raw, still escaped, still QP-encoded
+    encoding: str = ""  # the first ENCODING parameter, upper case; "" when there is none
+    type_set: frozenset[str] = frozenset()  # the TYPE parameters, lower case
 
     def param(self, key: str) -> list[str]:
         return self.params.get(key, [])
 
-    def types(self) -> set[str]:
-        return {t.lower() for t in self.param("TYPE")}
-
-    @property
-    def encoding(self) -> str:
-        enc = self.param("ENCODING")
-        return enc[0].upper() if enc else ""
+    def types(self) -> AbstractSet[str]:
+        return self.type_set
 
 
 _BARE_ENCODINGS = {"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"}
@@ -220,11 +219,19 @@ def _find_colon(text: str) -> int:
     return -1
 
 
-def _parse_property(line_no: int, text: str) -> _Property | None:
-    colon = _find_colon(text)
-    if colon <= 0:
-        return None
-    header, value = text[:colon], text[colon + 1 :]
+# Headers longer than this are parsed every time instead of cached: a cache of a few
+# thousand short headers ("TEL;TYPE=cell") is what a large address book repeats, and a
+# hostile header a megabyte long must not be kept.
+_CACHED_HEADER_CHARS = 256
+_QP_OR_BASE64 = ("QUOTED-PRINTABLE", "BASE64", "B")
+_Header = tuple[str, str, dict[str, list[str]], str, frozenset[str]]
+
+
+def _parse_header_uncached(
+    header: str,
+) -> _Header | None:
+    """(group, name, params, encoding, TYPEs in lower case) of the text before a property's
+    colon, or None when it is not a property header."""
     pieces = _split_unquoted(header, ";")
     group, _, name = pieces[0].strip().rpartition(".")
     if not _NAME.fullmatch(name):
@@ -250,7 +257,30 @@ def _parse_property(line_no: int, text: str) -> _Property | None:
         if key == "TYPE":  # 4.0 quotes lists: TYPE="work,voice"
             values = [t.strip() for v in values for t in v.split(",")]
         params.setdefault(key, []).extend(v for v in values if v)
-    return _Property(line_no, group.lower(), name.upper(), params, value)
+    enc = params.get("ENCODING")
+    types = frozenset(t.lower() for t in params.get("TYPE", []))
+    return group.lower(), name.upper(), params, enc[0].upper() if enc else "", types
+
+
+# The parsed params dict is shared by every property with the same header: read-only.
+_parse_header_cached = lru_cache(maxsize=4096)(_parse_header_uncached)
+
+
+def _parse_header(header: str) -> _Header | None:
+    if len(header) <= _CACHED_HEADER_CHARS:
+        return _parse_header_cached(header)
+    return _parse_header_uncached(header)
+
+
+def _parse_property(line_no: int, text: str) -> _Property | None:
+    colon = _find_colon(text)
+    if colon <= 0:
+        return None
+    parsed = _parse_header(text[:colon])
+    if parsed is None:
+        return None
+    group, name, params, encoding, types = parsed
+    return _Property(line_no, group, name, params, text[colon + 1 :], encoding, types)
 
 
 class _Logical:
@@ -280,10 +310,11 @@ class _Logical:
             return
         if ";" not in text[:colon]:
             return  # no parameters, so no encoding: most lines need no parsing
-        prop = _parse_property(0, text[: colon + 1])
-        if prop is not None:
-            self.qp = prop.encoding == "QUOTED-PRINTABLE"
-            self.base64 = prop.encoding in ("BASE64", "B")
+        parsed = _parse_header(text[:colon])
+        if parsed is not None:
+            encoding = parsed[3]
+            self.qp = encoding == "QUOTED-PRINTABLE"
+            self.base64 = encoding in ("BASE64", "B")
 
     def add(self, piece: str, limit: int) -> None:
         self.last = piece
@@ -309,29 +340,50 @@ class _Logical:
         return "".join(self.parts)
 
 
-def _logical_lines(text: str, limit: int = MAX_VALUE_CHARS) -> Iterator[tuple[int, str | None]]:
+def _logical_lines(
+    text: str, limit: int = MAX_VALUE_CHARS, *, fast: bool = True
+) -> Iterator[tuple[int, str | None]]:
     """Unfold physical lines into (first physical line number, logical line), in one pass.
 
     Handles RFC folding (a line starting with space or tab continues the previous one),
     quoted-printable soft breaks (a QP value ending in '=' continues on the next line, which is
     not indented), and old 2.1 BASE64 blocks whose continuation lines are not indented. A
     logical line longer than `limit` characters comes as (line, None): refused, not built.
+    `fast` False sends every line through the general path (tests compare the two).
     """
-    current: _Logical | None = None
-    for number, raw in enumerate(_PHYSICAL_LINE.split(text), start=1):
-        if current is not None:
+    lines = _PHYSICAL_LINE.split(text)
+    count = len(lines)
+    i = 0
+    while i < count:
+        raw = lines[i]
+        i += 1
+        # Fast path, most lines of an address book: not continued by the next line (no
+        # indent after it), a header without quotes and without a QP or BASE64 encoding
+        # (so no soft break and no bare BASE64 continuation can follow). Exactly what the
+        # `_Logical` path below would give for it, without building one.
+        if fast and len(raw) <= limit and (i >= count or not lines[i].startswith((" ", "\t"))):
+            colon = raw.find(":")
+            if colon > 0:
+                header = raw[:colon]
+                if '"' not in header and (
+                    ";" not in header
+                    or (parsed := _parse_header(header)) is None
+                    or parsed[3] not in _QP_OR_BASE64
+                ):
+                    yield i, raw
+                    continue
+        current = _Logical(i, raw)
+        while i < count:
+            raw = lines[i]
             if current.soft_break():
                 current.add(raw, limit)
-                continue
-            if raw[:1] in (" ", "\t"):
+            elif raw[:1] in (" ", "\t"):
                 current.add(raw[1:], limit)
-                continue
-            if current.base64 and raw and ":" not in raw and _BASE64_LINE.fullmatch(raw):
+            elif current.base64 and raw and ":" not in raw and _BASE64_LINE.fullmatch(raw):
                 current.add(raw, limit)
-                continue
-            yield current.start, current.text() if current.size <= limit else None
-        current = _Logical(number, raw)
-    if current is not None:
+            else:
+                break
+            i += 1
         yield current.start, current.text() if current.size <= limit else None
 
 
@@ -345,9 +397,13 @@ _ESCAPE = re.compile(r"\\([nN,;\\:])")
 _COMPONENT = {sep: re.compile(rf"(?:\\.?|[^\\{sep}])*", re.DOTALL) for sep in ";,"}
 
 
+def _unescape_one(match: re.Match[str]) -> str:
+    return _ESCAPES[match[1]]
+
+
 def _unescape(text: str) -> str:
     if "\\" in text:
-        text = _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)], text)
+        text = _ESCAPE.sub(_unescape_one, text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -428,15 +484,14 @@ def _parse_date(value: str, params: dict[str, list[str]]) -> tuple[int, int, int
     """(month, day, year or None) of a vCard date; a time part is dropped (no zone shift)."""
     value = value.strip()
     full = _FULL_DATE.fullmatch(value)
-    yearless = _YEARLESS_DATE.fullmatch(value)
+    yearless = None if full else _YEARLESS_DATE.fullmatch(value)
+    year: int | None
     if full:
-        year = int(full.group(1))
-        month = int(full.group(2) or full.group(4))
-        day = int(full.group(3) or full.group(5))
-        time = full.group(6)
+        y, m1, d1, m2, d2, time = full.groups()
+        year, month, day = int(y), int(m1 or m2), int(d1 or d2)
     elif yearless:
-        year, time = None, yearless.group(3)
-        month, day = int(yearless.group(1)), int(yearless.group(2))
+        m, d, time = yearless.groups()
+        year, month, day = None, int(m), int(d)
     else:
         raise ValueError("not a date (expected YYYY-MM-DD, YYYYMMDD, --MMDD or --MM-DD)")
     if time and not _TIME_PART.fullmatch(time):
@@ -492,6 +547,7 @@ _ANNIVERSARY_PROPERTIES = {
     "X-MS-ANNIVERSARY",
     "X-KADDRESSBOOK-X-ANNIVERSARY",
 }
+_DATE_PROPERTIES = frozenset({"BDAY", "X-ABDATE", *_ANNIVERSARY_PROPERTIES})
 # Google puts every contact in its system group "myContacts": not a tag the user chose.
 _IGNORED_CATEGORIES = {"mycontacts"}
 
@@ -505,7 +561,7 @@ def _apple_label(raw: str) -> tuple[str, bool]:
     return raw, False
 
 
-def _phone_label(types: set[str]) -> str:
+def _phone_label(types: AbstractSet[str]) -> str:
     for vcard_type, label in (("cell", "mobile"), ("fax", "fax"), ("pager", "pager"),
                               ("work", "work"), ("home", "home")):
         if vcard_type in types:
@@ -513,7 +569,7 @@ def _phone_label(types: set[str]) -> str:
     return "other"
 
 
-def _email_label(types: set[str]) -> str:
+def _email_label(types: AbstractSet[str]) -> str:
     for vcard_type in ("work", "home"):
         if vcard_type in types:
             return vcard_type
@@ -627,7 +683,7 @@ class _CardBuilder:
 
     @staticmethod
     def _label(
-        prop: _Property, group_labels: dict[str, str], from_types: Callable[[set[str]], str]
+        prop: _Property, group_labels: dict[str, str], from_types: Callable[[AbstractSet[str]], str]
     ) -> str:
         if prop.group and prop.group in group_labels:
             label, _ = _apple_label(group_labels[prop.group])
@@ -664,6 +720,8 @@ class _CardBuilder:
     def _special_dates(self, group_labels: dict[str, str]) -> tuple[SpecialDate, ...]:
         found: list[SpecialDate] = []
         for prop in self.props:
+            if prop.name not in _DATE_PROPERTIES:
+                continue
             if prop.name == "BDAY":
                 kind, label = SpecialDateKind.BIRTHDAY, ""
             elif prop.name in _ANNIVERSARY_PROPERTIES:
@@ -695,13 +753,10 @@ class _CardBuilder:
         self, draft: CustomerDraft, by_name: dict[str, list[_Property]]
     ) -> CustomerDraft:
         """Read back the X-CRMCOMPANION-* properties this module writes."""
+        if by_name.keys().isdisjoint(_APP_PROPERTIES):
+            return draft  # the common case: a card written by another app
         changes: dict[str, object] = {}
-        enums: tuple[tuple[str, str, type[StrEnum]], ...] = (
-            ("X-CRMCOMPANION-STATUS", "status", Status),
-            ("X-CRMCOMPANION-KIND", "kind", Kind),
-            ("X-CRMCOMPANION-PREFERRED-CHANNEL", "preferred_channel", Channel),
-        )
-        for prop_name, attr, enum in enums:
+        for prop_name, attr, enum in _APP_ENUMS:
             for prop in by_name.get(prop_name, [])[:1]:
                 value = _text(prop).lower()
                 try:
@@ -728,6 +783,18 @@ class _CardBuilder:
                 self.problem(prop.line,
                              f"X-CRMCOMPANION-CUSTOMER-SINCE {value!r} cannot be read: {exc}")
         return replace(draft, **changes) if changes else draft  # type: ignore[arg-type]
+
+
+_APP_ENUMS: tuple[tuple[str, str, type[StrEnum]], ...] = (
+    ("X-CRMCOMPANION-STATUS", "status", Status),
+    ("X-CRMCOMPANION-KIND", "kind", Kind),
+    ("X-CRMCOMPANION-PREFERRED-CHANNEL", "preferred_channel", Channel),
+)
+_APP_PROPERTIES = frozenset({
+    *(name for name, _, _ in _APP_ENUMS),
+    "X-CRMCOMPANION-KEY-ACCOUNT",
+    "X-CRMCOMPANION-CUSTOMER-SINCE",
+})
 
 
 def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCardImport:
@@ -759,7 +826,8 @@ def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCa
                 card.problem(line_no, message + "; card skipped")
             continue
         stripped = line.strip()
-        upper = stripped.upper()
+        # Only compared with BEGIN:VCARD and END:VCARD; upper() never shortens a string.
+        upper = stripped.upper() if len(stripped) <= 11 else ""
         if card is None:
             if not stripped:
                 continue
@@ -784,7 +852,8 @@ def parse_vcards(data: str | bytes, *, default_region: str | None = None) -> VCa
             cards += 1
             draft = card.build()
             # Problems found before the FN was known get the card's name too.
-            problems.extend(replace(p, card_name=card.name) for p in card.problems)
+            if card.problems:
+                problems.extend(replace(p, card_name=card.name) for p in card.problems)
             if draft is not None:
                 drafts.append(draft)
                 lines.append(card.begin_line)
