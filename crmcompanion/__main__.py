@@ -101,7 +101,11 @@ def _main(args_list: list[str]) -> int:
 
         resume_gc()  # a command may build many short-lived cycles (ORM objects): collect them
         try:
-            return run_command(args)
+            code = run_command(args)
+            # Flushed here, not at exit: a reader that left mid-output (a partial write of a
+            # large JSON document) is then caught below instead of failing the final flush.
+            sys.stdout.flush()
+            return code
         except BrokenPipeError:
             # The reader has gone (`crmcompanion customers search a | head`): stop quietly like
             # any Unix tool instead of a traceback; stdout goes to devnull so the interpreter's

@@ -26,8 +26,9 @@ from crmcompanion.core.clock import SystemClock
 from crmcompanion.core.errors import DatabaseProblem
 from crmcompanion.logfile import install_file_log
 from crmcompanion.paths import LOG_FILENAME, AppPaths, resolve_paths
+from crmcompanion.services.backups import DailyBackups
 from crmcompanion.services.container import Services, build_services
-from crmcompanion.store.database import open_database
+from crmcompanion.store.database import Database, open_database
 from crmcompanion.ui import crash
 from crmcompanion.ui.main_window import MainWindow, app_icon
 from crmcompanion.ui.style import apply_look
@@ -158,14 +159,11 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
     crash.install(crash.Places(data_folder=paths.home, log_file=paths.log_file))
     logger.info("Starting %s %s with %s", APP_NAME, __version__, paths.database_url)
     try:
-        try:
-            db = open_database(paths.database_url, paths.backups_dir)
-        except DatabaseProblem as exc:
-            logger.error("Cannot open the database: %s", exc)
-            make_application()
-            QMessageBox.critical(None, f"{APP_NAME}: cannot open the database", str(exc))
+        db = open_database_or_offer_restore(paths)
+        if db is None:
             return 1
         services = build_services(db, SystemClock())
+        daily_backups = DailyBackups(services.backups)
         try:
             app = make_application()
             instance = claim_single_instance(paths)
@@ -174,6 +172,9 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
             window = MainWindow(services)
             reminders = attach_reminders(app, services, window, instance)
             reminders.start(minimized=bool(getattr(args, "minimized", False)))  # shows it
+            # The daily backup's thread waits a while before its first look: never a copy
+            # of the database competing with the first paint.
+            daily_backups.start()
             # Answering second launches waits for the first paint (or, for a window that is
             # not shown or never paints, a moment): it is not needed to show the window.
             window.first_painted.connect(instance.listen)
@@ -188,12 +189,36 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
 
                 report_when_useful(window, reminders, os.environ[BENCHMARK_WAIT_FOR])
             try:
-                return app.exec()
+                code = app.exec()
             finally:
                 reminders.stop()  # the runner's thread ends before the database closes
+                daily_backups.stop()
                 instance.release()
         finally:
             services.close()
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
+    if window.restart_requested:  # a backup was restored: start again on it
+        os.execv(sys.executable, [sys.executable, "-m", "crmcompanion"])
+    return code
+
+
+def open_database_or_offer_restore(paths: AppPaths) -> Database | None:
+    """The database, or None after telling the user why not. When a backup would help,
+    the message offers to restore the newest good one and opens the database again."""
+    try:
+        return open_database(paths.database_url, paths.backups_dir)
+    except DatabaseProblem as exc:
+        from crmcompanion.ui.backups import offer_restore_at_start  # only on this path
+
+        logger.error("Cannot open the database: %s", exc)
+        make_application()
+        if not offer_restore_at_start(exc, paths.database_url, paths.backups_dir):
+            return None
+    try:
+        return open_database(paths.database_url, paths.backups_dir)
+    except DatabaseProblem as exc:
+        logger.error("Cannot open the restored database: %s", exc)
+        QMessageBox.critical(None, f"{APP_NAME}: cannot open the database", str(exc))
+        return None

@@ -151,15 +151,24 @@ def platform_will_be_xcb(environ: Mapping[str, str]) -> bool:
     Linux/BSD with an X display and not in a Wayland session (where Qt 6 picks wayland)."""
     if not (sys.platform.startswith("linux") or "bsd" in sys.platform):
         return False
+    return expected_platform(environ) == "xcb"
+
+
+def expected_platform(environ: Mapping[str, str]) -> str | None:
+    """The Qt platform plugin a window would use here ("xcb", "wayland", "offscreen",
+    "cocoa", "windows"), or None on Linux/BSD without a display. For `crmcompanion doctor`."""
     requested = environ.get("QT_QPA_PLATFORM", "").split(":", 1)[0].split(";", 1)[0].strip()
     if requested:
-        return requested == "xcb"
-    if not environ.get("DISPLAY"):
-        return False
-    wayland_session = bool(environ.get("WAYLAND_DISPLAY")) and (
-        environ.get("XDG_SESSION_TYPE", "") == "wayland"
-    )
-    return not wayland_session
+        return requested
+    if sys.platform == "darwin":
+        return "cocoa"
+    if sys.platform == "win32":
+        return "windows"
+    if environ.get("WAYLAND_DISPLAY") and (
+        environ.get("XDG_SESSION_TYPE", "") == "wayland" or not environ.get("DISPLAY")
+    ):
+        return "wayland"
+    return "xcb" if environ.get("DISPLAY") else None
 
 
 def _cache_key(plugin: Path, environ: Mapping[str, str]) -> dict[str, object]:
@@ -190,7 +199,7 @@ def _remember_ok(cache_file: Path | None, key: dict[str, object]) -> None:
     if cache_file is None:
         return
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # like the data folder
         cache_file.write_text(json.dumps(key), encoding="utf-8")
     except OSError as exc:  # a read-only home only costs the next start ~30 ms
         logger.debug("Could not remember the xcb check in %s: %s", cache_file, exc)

@@ -15,6 +15,9 @@ from crmcompanion.core import forking
 from crmcompanion.core.clock import FixedClock
 from crmcompanion.services.container import Services, open_services
 
+# --moved-clock / --moved-tz / --long, and the clock_sensitive and long markers.
+pytest_plugins = ["tests.moved_clock"]
+
 FIXED_NOW = datetime(2026, 11, 22, 10, 30)
 
 

@@ -7,8 +7,8 @@ Importing this package never imports Qt, so scripts and cron jobs stay fast and 
 
 This module is the table of commands: one module per command group registers its sub-parsers
 and the handler each runs (`cli.demo`, `cli.customers`, `cli.reminders`, `cli.log`,
-`cli.transfer`, `cli.duplicates`, `cli.draft`, `cli.backups`); their shared pieces live in
-`cli.base`. The CLI reaches the database only through `crmcompanion.services` (an
+`cli.transfer`, `cli.duplicates`, `cli.draft`, `cli.backups`, `cli.doctor`); their shared
+pieces live in `cli.base`. The CLI reaches the database only through `crmcompanion.services` (an
 import-linter contract).
 """
 
@@ -24,6 +24,7 @@ from crmcompanion.cli import (
     backups,
     customers,
     demo,
+    doctor,
     draft,
     duplicates,
     log,
@@ -62,7 +63,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # In the order `crmcompanion --help` lists them.
-COMMAND_MODULES = (demo, customers, reminders, log, transfer, duplicates, draft, backups)
+COMMAND_MODULES = (
+    demo, customers, reminders, log, transfer, duplicates, draft, backups, doctor,
+)
 
 
 def build_parser() -> ArgumentParser:

@@ -153,6 +153,9 @@ def touchpoint_json(item: Touchpoint) -> dict[str, object]:
     }
 
 
+JSON_PIECE = 8192
+
+
 class Cli:
     """One CLI invocation: parsed arguments, output streams and lazily opened services."""
 
@@ -199,4 +202,9 @@ class Cli:
 
     def print_json(self, value: object) -> None:
         text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
-        self.out.write(text.translate(_JSON_ESCAPES) + "\n")
+        text = text.translate(_JSON_ESCAPES) + "\n"
+        # In pieces well below a pipe's capacity: one big write that a departing reader cuts
+        # short is reported by the kernel as a partial success, and Python then drops the rest
+        # without an error; piece by piece, the next write fails as it should (exit 1 quietly).
+        for start in range(0, len(text), JSON_PIECE):
+            self.out.write(text[start:start + JSON_PIECE])

@@ -15,7 +15,9 @@ zip) goes through `replaced_atomically`, which first decides what the target is:
   existing file keeps its permission bits (and owner, where allowed); a new one gets the
   normal mode the umask gives. On any error, including a cancel raised from inside the
   writing, the temporary file is removed and the target is left as it was;
-- a symlink is followed: its target is written as above and the link stays a link;
+- a symlink is followed: its target is written as above and the link stays a link (a file
+  with other hard links gets a new inode: the other names keep the old content, as with any
+  editor that saves by renaming; extended attributes and ACLs are not copied);
 - `-` (standard output), a character device or a named pipe is written as a stream, as a
   shell redirection would: no temporary file, no rename, nothing replaced;
 - a folder, a missing folder, a block device, a socket, a file of /proc or /sys, or a

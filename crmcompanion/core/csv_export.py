@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import io
 import itertools
 import logging
 import os
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -347,11 +345,10 @@ CustomerBatch = tuple[Iterable[Sequence[Any]], ChildCells]
 
 
 def encode_customers(batches: Iterable[CustomerBatch], options: ExportOptions,
-                     default_uid: Callable[[int], str],
                      tick: Callable[[int], None] | None = None, every: int = 5000
                      ) -> Iterator[tuple[int, bytes]]:
     """(customer id, CSV line in UTF-8 without its line end) for each stored customer, in the
-    order of the batches' rows; `default_uid(id)` fills an empty UID. `tick(done)` is called every
+    order of the batches' rows, with the customer's stored UID. `tick(done)` is called every
     `every` customers (it may raise to cancel).
 
     The bytes `write_csv` writes for the same customers' drafts (tests/services/
@@ -400,7 +397,7 @@ def encode_customers(batches: Iterable[CustomerBatch], options: ExportOptions,
                 country, tags(cid, ""), status, kind, "yes" if key_account else "no",
                 channel or "", birthday(cid, ""), anniversary(cid, ""), specials(cid, ""),
                 since or "",  # stored as ISO text ("YYYY-MM-DD"), which is the cell
-                last_contact(cid, ""), notes, uid or default_uid(cid))
+                last_contact(cid, ""), notes, uid)
             if pick is not None:
                 cells = pick(cells)
             line = join(cells)
@@ -430,18 +427,3 @@ def export_lines(lines: Iterable[bytes], path: str | os.PathLike[str],
             count += len(batch) - 1
     logger.info("exported %d customers to %s", count, path)
     return count
-
-
-# `export_uid`: the name hashed after uuid5's namespace, and the variant nibble of a uuid5
-# (the hash's nibble with its top bits set to 10).
-_UID_PREFIX = uuid.NAMESPACE_URL.bytes + b"crmcompanion:customer:"
-_UID_VARIANT = {f"{n:x}": f"{8 | (n & 3):x}" for n in range(16)}
-
-
-def export_uid(customer_id: int) -> str:
-    """`core.vcard.customer_vcard_uid(customer_id)` without the UUID object: uuid5 spelled
-    out (SHA-1 of namespace + name, version nibble 5, variant bits 10), a quarter of the cost
-    per row. The UID column of a customer without a source UID."""
-    x = hashlib.sha1(  # uuid5 is defined on SHA-1
-        _UID_PREFIX + str(customer_id).encode()).hexdigest()
-    return f"urn:uuid:{x[:8]}-{x[8:12]}-5{x[13:16]}-{_UID_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"

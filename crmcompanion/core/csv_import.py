@@ -551,6 +551,8 @@ def _plus_number_unchanged_slow(digits_after_plus: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _import_phone_slow(typed: str, region: str | None) -> str:
+    if import_text.phone_problem(typed) is not None:
+        return typed  # phonenumbers would read "ABC" as 222: the sanitising step refuses it
     try:
         parsed = phonenumbers.parse(typed, region)
     except phonenumbers.NumberParseException:
@@ -1005,6 +1007,15 @@ def _plan(path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None
     headers = [h.strip() for h in header_record.cells]
     if headers:
         headers[0] = headers[0].removeprefix("\ufeff")
+    broken = next((i for i, h in enumerate(headers) if _BAD_BYTE.search(h)), None)
+    if broken is not None:
+        # A header with an invalid byte would be an unknown column, its data left out.
+        found = _BAD_BYTE.search(headers[broken])
+        assert found is not None
+        issues.append(ImportIssue(line, "", f"the header of column {broken + 1} holds the byte "
+                                  f"0x{ord(found.group()) - 0xdc00:02X}, which is not UTF-8",
+                                  "bad_header"))
+        return _Plan(encoding, delimiter, line, [], Format.MAPPED, (), issues), stream, records
     headers = [import_text.printable(h, 500) for h in headers]
     folded = [h.lower() for h in headers]
     fmt, score = _detect_format(folded)

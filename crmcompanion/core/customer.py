@@ -7,9 +7,33 @@ ever reaches the UI thread.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+
+# A customer's UID (`source_uid`): random, so two address books never give two unrelated
+# people the same one (an id-derived UID made customer #1 of every book "the same person"
+# when one book's export was imported into another). Kept from the file when an import
+# brings one; imports match stored customers by it.
+UID_PREFIX = "urn:uuid:"
+# The variant nibble of an RFC 4122 UUID: the random nibble with its top bits set to 10.
+_UUID_VARIANT = {f"{n:x}": f"{8 | (n & 3):x}" for n in range(16)}
+
+
+def new_uids(count: int) -> list[str]:
+    """`count` random UIDs ("urn:uuid:" + a version 4 UUID), as `uuid.uuid4` would make them
+    from os.urandom, at a tenth of its cost (a bulk load makes one per customer: uuid4 took
+    ~1 s of 100,000, this ~0.1 s)."""
+    randoms = os.urandom(16 * count).hex()
+    variant = _UUID_VARIANT
+    return [f"{UID_PREFIX}{x[:8]}-{x[8:12]}-4{x[13:16]}-{variant[x[16]]}{x[17:20]}-{x[20:32]}"
+            for x in (randoms[i:i + 32] for i in range(0, 32 * count, 32))]
+
+
+def new_uid() -> str:
+    """One random customer UID (see `new_uids`)."""
+    return new_uids(1)[0]
 
 
 class Status(StrEnum):

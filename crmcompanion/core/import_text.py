@@ -15,15 +15,16 @@ the same way whichever door it comes in by:
   * a NUL (raw, or decoded from quoted-printable ``=00``) or an undecodable byte anywhere in a
     row refuses the row;
   * in one-line fields (names, company, emails, phones, labels, tags, UID, address parts but
-    the street) a run of line breaks and tabs becomes one space, and other control characters
-    (C0, DEL, C1), bidi embeddings, overrides, isolates and marks, zero-width spaces, word
-    joiners, soft hyphens and byte order marks are removed (ZWJ and ZWNJ stay: emoji and
-    Persian or Indic names need them);
+    the street) control characters other than breaks and tabs (C0, DEL, C1), bidi
+    embeddings, overrides, isolates and marks, zero-width spaces, word joiners, soft hyphens
+    and byte order marks are removed (ZWJ and ZWNJ stay: emoji and Persian or Indic names
+    need them); then each run of line breaks and tabs, with the spaces around it, becomes one
+    space (so a name cannot forge a second line of output);
   * notes and the street keep line breaks and tabs as they are; other C0/C1 controls and DEL
     are removed;
-  * an email over 254 characters, a phone with more than 15 digits or with letters (an
-    extension such as "ext. 12" or "x12" apart), a date with a year outside 1800..2200, and a
-    customer-since date after today are problems of the row.
+  * an email over 254 characters, a phone with more than 15 digits or with letters (a
+    "tel:" prefix and an extension such as "ext. 12" or "x12" apart), a date with a year
+    outside 1800..2200, and a customer-since date after today are problems of the row.
 - Messages (`printable`): text from a file echoed in a problem has its control characters and
   undecodable bytes escaped, so a terminal never receives them raw.
 """
@@ -281,7 +282,7 @@ def _non_ascii(text: str) -> int:
 
 _SURROGATES: Final = re.compile("[\udc80-\udcff]")
 # Line breaks and tabs: one space in a one-line field.
-_BREAKS: Final = re.compile("[ ]*[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]+[ ]*")
+_BREAKS: Final = re.compile("[ ]*(?:[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029][ ]*)+")
 _INVISIBLE: Final = (
     "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"  # C0 and C1 controls, DEL (breaks apart)
     "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
@@ -289,6 +290,7 @@ _INVISIBLE: Final = (
 )
 _DROP_ONE_LINE: Final = re.compile(f"[{_INVISIBLE}]+")
 _DROP_MULTI_LINE: Final = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
+_TEL_URI: Final = re.compile(r"^\s*tel:", re.IGNORECASE)  # RFC 3966, as vCards write them
 _EXTENSION: Final = re.compile(r"\s*(?:ext\.?|x|#)\s*\d{1,6}\s*$", re.IGNORECASE)
 
 Problem = tuple[str, str]  # (field, reason)
@@ -323,11 +325,12 @@ def _byte_problem(text: str) -> str | None:
 
 
 def one_line(text: str) -> str:
-    """A one-line field as stored: breaks and tabs -> one space, invisible controls removed
-    (NUL and undecodable bytes are the caller's problem: see `sanitise`)."""
+    """A one-line field as stored: invisible controls removed, then each run of breaks and
+    tabs (with the spaces around it) one space (NUL and undecodable bytes are the caller's
+    problem: see `sanitise`)."""
     if text.isprintable():
         return text
-    return _DROP_ONE_LINE.sub("", _BREAKS.sub(" ", text))
+    return _BREAKS.sub(" ", _DROP_ONE_LINE.sub("", text))
 
 
 def multi_line(text: str) -> str:
@@ -340,7 +343,7 @@ def multi_line(text: str) -> str:
 
 def phone_problem(number: str) -> str | None:
     """Why a typed phone number cannot be stored, or None."""
-    body = _EXTENSION.sub("", number)
+    body = _EXTENSION.sub("", _TEL_URI.sub("", number))
     if any(ch.isalpha() for ch in body):
         return f"“{printable(number, 40)}” is not a phone number (it has letters)"
     count = sum(ch.isdecimal() for ch in body)
@@ -356,49 +359,74 @@ def _year_problem(year: int | None) -> str | None:
     return None
 
 
+def _sanitised(v: CustomerValues) -> tuple[CustomerValues, list[Problem]]:
+    """`sanitise` for a row holding a character that is not printable: refused (NUL, an
+    undecodable byte) or cleaned field by field."""
+    problems: list[Problem] = []
+    for name, text in (("first_name", v.first_name), ("last_name", v.last_name),
+                       ("display_name", v.display_name), ("company", v.company),
+                       ("notes", v.notes), ("source_uid", v.source_uid),
+                       *(("address", a) for a in v.address), *(("tags", t) for t in v.tags),
+                       *(("emails", e[0]) for e in v.emails),
+                       *(("phones", p[0]) for p in v.phones),
+                       *(("special_dates", s[4]) for s in v.special_dates)):
+        reason = _byte_problem(text)
+        if reason is not None:
+            problems.append((name, reason))
+    if problems:
+        return v, problems
+    street, *rest = v.address
+    return v._replace(
+        first_name=one_line(v.first_name), last_name=one_line(v.last_name),
+        display_name=one_line(v.display_name), company=one_line(v.company),
+        notes=multi_line(v.notes), source_uid=one_line(v.source_uid),
+        address=(multi_line(street), *(one_line(a) for a in rest)),
+        tags=[one_line(t) for t in v.tags],
+        emails=[(one_line(a), one_line(label)) for a, label in v.emails],
+        phones=[(one_line(n), one_line(label)) for n, label in v.phones],
+        special_dates=[(*s[:4], one_line(s[4])) for s in v.special_dates]), problems
+
+
 def sanitise(v: CustomerValues, today: date) -> tuple[CustomerValues, list[Problem]]:
     """The values as the import stores them (the rules in the module docstring), and the
     problems that refuse the row ((field, reason) pairs; none: the values can be stored)."""
     problems: list[Problem] = []
-    texts = (v.first_name, v.last_name, v.display_name, v.company, v.notes, v.source_uid,
-             *v.address, *v.tags, *(part for e in v.emails for part in e),
-             *(part for p in v.phones for part in p), *(s[4] for s in v.special_dates))
-    clean = all(t.isprintable() for t in texts)
+    # Almost every row is printable as it is: checked field by field, the cheapest way.
+    first, last, display, company, emails, phones, address, tags = v[:8]
+    clean = first.isprintable() and last.isprintable() and display.isprintable() and \
+        company.isprintable() and v.notes.isprintable() and v.source_uid.isprintable() and \
+        "".join(address).isprintable() and (not tags or "".join(tags).isprintable())
+    if clean:
+        for a, label in emails:
+            if not (a.isprintable() and label.isprintable()):
+                clean = False
+        for n, label in phones:
+            if not (n.isprintable() and label.isprintable()):
+                clean = False
+        for special in v.special_dates:
+            if not special[4].isprintable():
+                clean = False
     if not clean:
-        for name, text in (("first_name", v.first_name), ("last_name", v.last_name),
-                           ("display_name", v.display_name), ("company", v.company),
-                           ("notes", v.notes), ("source_uid", v.source_uid),
-                           *(("address", a) for a in v.address), *(("tags", t) for t in v.tags),
-                           *(("emails", e[0]) for e in v.emails),
-                           *(("phones", p[0]) for p in v.phones),
-                           *(("special_dates", s[4]) for s in v.special_dates)):
-            reason = _byte_problem(text)
-            if reason is not None:
-                problems.append((name, reason))
+        v, problems = _sanitised(v)
         if problems:
             return v, problems
-        street, *rest = v.address
-        v = v._replace(
-            first_name=one_line(v.first_name), last_name=one_line(v.last_name),
-            display_name=one_line(v.display_name), company=one_line(v.company),
-            notes=multi_line(v.notes), source_uid=one_line(v.source_uid),
-            address=(multi_line(street), *(one_line(a) for a in rest)),
-            tags=[one_line(t) for t in v.tags],
-            emails=[(one_line(a), one_line(label)) for a, label in v.emails],
-            phones=[(one_line(n), one_line(label)) for n, label in v.phones],
-            special_dates=[(*s[:4], one_line(s[4])) for s in v.special_dates])
-    for address, _ in v.emails:
-        if len(address.strip()) > MAX_EMAIL_LENGTH:
+        emails, phones = v.emails, v.phones
+    for address_text, _ in emails:
+        if len(address_text) > MAX_EMAIL_LENGTH and \
+                len(address_text.strip()) > MAX_EMAIL_LENGTH:
             problems.append(("emails", f"an email address has at most {MAX_EMAIL_LENGTH} "
-                             f"characters (this one has {len(address.strip()):,})"))
-    for number, _ in v.phones:
+                             f"characters (this one has {len(address_text.strip()):,})"))
+    for number, _ in phones:
         if number[:1] == "+" and number[1:].isdigit() and len(number) <= 16:
             continue  # E.164: the common case
         reason = phone_problem(number)
         if reason is not None:
             problems.append(("phones", reason))
     for special in v.special_dates:
-        reason = _year_problem(special[3])
+        year = special[3]
+        if year is None or FIRST_YEAR <= year <= LAST_YEAR:
+            continue
+        reason = _year_problem(year)
         if reason is not None:
             kind = str(special[0])
             problems.append((kind if kind in ("birthday", "wedding_anniversary")

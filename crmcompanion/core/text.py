@@ -14,24 +14,33 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
 _PHONE_QUERY_RE = re.compile(r"^[\d\s()+\-./]+$")
 # Letters with no decomposition that unicodedata (and SQLite's unicode61 tokenizer) cannot
 # strip to a base letter: "Łukasz", "Søren", "Straße", "Yılmaz" must be found as typed in ASCII.
 _SPECIAL_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d",
                                 "ı": "i", "þ": "th", "ð": "d"})
-# The same letters in both cases, for text going into the search index: unicode61 lowercases
-# and strips accents itself, but it keeps these letters, so the index gets them spelled out
-# (or "lukasz" would never match a stored "łukasz"). Migration 0006 holds a frozen copy.
-INDEX_FOLDS = {"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe",
-               "Œ": "OE", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "þ": "th",
-               "Þ": "TH", "ð": "d", "Ð": "D"}
-_INDEX_FOLDS = str.maketrans(INDEX_FOLDS)
+# Left out of folded text: variation selectors (U+FE0F turns "❤" into the emoji "❤️") and the
+# emoji skin tones, which change how a character looks, not which one it is.
+_DROPPED = dict.fromkeys([*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0),
+                          *range(0x1F3FB, 0x1F400)])
 MIN_PHONE_SUFFIX = 3
+
+# What the search index counts as a word character: its tokenizer (migration 0007) is
+# unicode61 with `categories 'L* N* Co M* So'` and no diacritics removal of its own, since the
+# index holds folded text already. Marks inside words (the vowel signs of Hindi or Thai) and
+# emoji are word characters; spaces, punctuation, math and currency symbols are not. Private
+# use (Co) is left out here on purpose: the index's flag tokens start with one, and no typed
+# word may ever reach them.
+_QUERY_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No", "Mn", "Mc",
+                               "Me", "So", "Cn"})
+_ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
 
 
 def fold(text: str) -> str:
-    """Lowercase and strip accents: "Ångström" -> "angstrom"."""
+    """Lowercase and strip accents and other marks: "Ångström" -> "angstrom", "أحمد" ->
+    "احمد", "だいご" -> "たいこ". The search index holds exactly this of every text (see
+    `indexable`) and a typed query is folded by it, so whatever was stored is found when typed
+    as stored."""
     if text.isascii():
         # Most text is ASCII: casefold is lower() there and NFKD changes nothing. Measured:
         # bulk inserts fold every name, and this path is ~10x cheaper than the full one.
@@ -43,13 +52,36 @@ def fold(text: str) -> str:
 def _fold_unicode(text: str) -> str:
     # Cached because the same non-ASCII names and cities recur thousands of times in an import.
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL_FOLDS))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # NFC puts back together what NFKD took apart and was no mark: Hangul syllables ("김" is
+    # three jamo in NFD), so a Korean name stays whole words, found by any leading syllables.
+    return unicodedata.normalize("NFC", stripped.translate(_DROPPED))
 
 
-def indexable(text: str) -> str:
-    """`text` as the search index stores it: the letters unicode61 cannot fold spelled out
-    (see INDEX_FOLDS), everything else left to the tokenizer."""
-    return text if text.isascii() else text.translate(_INDEX_FOLDS)
+# The search index stores `fold` of every text: one function for both sides, so the index can
+# never hold a form no query is folded to (the tokenizer only splits and lowercases).
+indexable = fold
+
+
+# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, kana, CJK
+# ideographs) and Hangul, whose names are one word ("김민준": family name 김, given name 민준).
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u1100-\u11ff"
+                       "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+MAX_SUFFIXED_WORD = 24
+
+
+def inner_suffixes(folded: str) -> str:
+    """The suffixes (but the whole) of each word of `folded` text that holds a letter of a
+    script written without spaces, space-separated: the index finds words by their
+    beginnings, and these let a name be found by any part ("小明" in "王小明", "민준" in
+    "김민준"). Words longer than MAX_SUFFIXED_WORD get none (names are short)."""
+    if folded.isascii() or not _UNSPACED.search(folded):
+        return ""
+    words_ = folded.split()
+    suffixes = dict.fromkeys(word[i:] for word in words_
+                             if 1 < len(word) <= MAX_SUFFIXED_WORD and _UNSPACED.search(word)
+                             for i in range(1, len(word)))
+    return " ".join(s for s in suffixes if s not in words_)
 
 
 def sort_key(text: str) -> str:
@@ -67,8 +99,23 @@ def digits(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Folded word tokens, splitting where SQLite's unicode61 tokenizer splits."""
-    return _WORD_RE.findall(fold(text))
+    """Folded word tokens, split where the search index's tokenizer splits (see
+    _QUERY_CATEGORIES)."""
+    folded = fold(text)
+    if folded.isascii():
+        return _ASCII_WORD_RE.findall(folded)
+    found: list[str] = []
+    current: list[str] = []
+    category = unicodedata.category
+    for ch in folded:
+        if category(ch) in _QUERY_CATEGORIES:
+            current.append(ch)
+        elif current:
+            found.append("".join(current))
+            current = []
+    if current:
+        found.append("".join(current))
+    return found
 
 
 # ITU-T E.164 country calling codes of one and two digits; every other code has three. Only

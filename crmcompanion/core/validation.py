@@ -7,6 +7,7 @@ form can show the message next to the field and save nothing.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from functools import cache
 
@@ -29,9 +30,61 @@ def _email_re() -> re.Pattern[str]:
     return re.compile(_EMAIL_PATTERN)
 
 MAX_NAME_LENGTH = 200
+# A display name left empty is stored as "first last" (CustomerDraft.effective_display_name):
+# up to twice the name limit and a space. The display name's limit is that on every path, so
+# whatever the store holds an export writes and an import takes back.
+MAX_DISPLAY_NAME_LENGTH = 2 * MAX_NAME_LENGTH + 1
 MAX_NOTES_LENGTH = 100_000
 MAX_TAG_LENGTH = 60
+# RFC 5321: a path is at most 256 octets with its angle brackets, so an address 254.
+MAX_EMAIL_LENGTH = 254
 MIN_NATIONAL_DIGITS = 4
+
+
+# Letters and symbols that show nothing: Hangul fillers, the Mongolian vowel separator, the
+# braille blank. (Format characters, marks and spaces are told apart by category.)
+_BLANK_GRAPHEMES = frozenset("\u115f\u1160\u3164\uffa0\u180e\u2800")
+INVISIBLE_NAME = ("Holds only invisible characters (zero-width spaces, direction marks, "
+                  "accents without a letter); type a name people can read.")
+
+
+def is_invisible(text: str) -> bool:
+    """True for text that is not empty but shows nothing: only spaces, zero-width and
+    direction marks, combining marks without a base letter, fillers."""
+    if not text or (_BLANK_GRAPHEMES.isdisjoint(text) and any(map(str.isalnum, text))):
+        return False  # the usual case, decided in C: a letter or digit that shows
+    return not any(unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_GRAPHEMES
+                   for ch in text)
+
+
+def names_ok(first: str, last: str, display: str, company: str) -> bool:
+    """`not name_problems(...)`, quicker: what a bulk import asks of every row."""
+    if not (first or last or display or company) or len(first) > MAX_NAME_LENGTH \
+            or len(last) > MAX_NAME_LENGTH or len(display) > MAX_DISPLAY_NAME_LENGTH \
+            or len(company) > MAX_NAME_LENGTH:
+        return False
+    # A field starting with a letter or digit that shows is visible: one C call per field.
+    blank = _BLANK_GRAPHEMES
+    for value in (first, last, display, company):
+        if value and (value[0] in blank or not value[0].isalnum()) and is_invisible(value):
+            return False
+    return True
+
+
+def name_problems(first: str, last: str, display: str, company: str) -> dict[str, str]:
+    """The problems of the (stripped) name fields, by field: none at all, a field longer than
+    its limit, or one that shows nothing. One rule for the editor, the service and imports."""
+    errors: dict[str, str] = {}
+    if not (first or last or display or company):
+        errors["name"] = "Enter a first name, last name or company."
+    for field_name, value in (("first_name", first), ("last_name", last),
+                              ("display_name", display), ("company", company)):
+        limit = MAX_DISPLAY_NAME_LENGTH if field_name == "display_name" else MAX_NAME_LENGTH
+        if len(value) > limit:
+            errors[field_name] = f"At most {limit} characters."
+        elif is_invisible(value):
+            errors[field_name] = INVISIBLE_NAME
+    return errors
 
 
 def normalise_email(address: str) -> str:
@@ -55,12 +108,14 @@ _PLAIN_EMAIL = re.compile(
 def is_plain_email(address: str) -> bool:
     """True for an address `normalise_email` leaves as it is and `email_problem` accepts, in
     the common plain shape; False says nothing (ask those two)."""
-    return _PLAIN_EMAIL.fullmatch(address) is not None
+    return len(address) <= MAX_EMAIL_LENGTH and _PLAIN_EMAIL.fullmatch(address) is not None
 
 
 def email_problem(address: str) -> str | None:
     if not address:
         return "Email address is empty."
+    if len(address) > MAX_EMAIL_LENGTH:
+        return f"“{address[:40]}…” is longer than {MAX_EMAIL_LENGTH} characters."
     if " " in address:
         return f"“{address}” contains a space."
     if address.count("@") != 1:
@@ -129,7 +184,6 @@ def clean_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
 
 def validate_customer(draft: CustomerDraft, default_region: str = "US") -> CustomerDraft:
     """Check and normalise a draft; raise ValidationError naming every bad field."""
-    errors: dict[str, str] = {}
     draft = replace(
         draft,
         first_name=draft.first_name.strip(),
@@ -138,11 +192,8 @@ def validate_customer(draft: CustomerDraft, default_region: str = "US") -> Custo
         company=draft.company.strip(),
         tags=clean_tags(draft.tags),
     )
-    if not draft.effective_display_name():
-        errors["name"] = "Enter a first name, last name or company."
-    for field_name in ("first_name", "last_name", "display_name", "company"):
-        if len(getattr(draft, field_name)) > MAX_NAME_LENGTH:
-            errors[field_name] = f"At most {MAX_NAME_LENGTH} characters."
+    errors = name_problems(draft.first_name, draft.last_name, draft.display_name,
+                           draft.company)
     if len(draft.notes) > MAX_NOTES_LENGTH:
         errors["notes"] = f"Notes are limited to {MAX_NOTES_LENGTH:,} characters."
     for tag in draft.tags:

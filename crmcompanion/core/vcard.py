@@ -25,7 +25,6 @@ import logging
 import os
 import quopri
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -57,7 +56,6 @@ __all__ = [
     "VCardImport",
     "VCardProblem",
     "VCardVersion",
-    "customer_vcard_uid",
     "escape_text",
     "export_vcards",
     "fold_content_line",
@@ -372,29 +370,40 @@ def _split_escaped(text: str, sep: str) -> list[str]:
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
+    """A quoted-printable value's bytes as text: its CHARSET, else UTF-8, else (Windows
+    exports without a CHARSET) the legacy encoding they read as (`import_text`). Bytes that
+    fit none stay as lone surrogates, so the sanitising step refuses the card instead of
+    storing mojibake."""
     if charset:
         try:
-            codecs.lookup(charset)
-        except LookupError:
-            logger.info("Unknown vCard CHARSET %r, reading as UTF-8", charset)
+            # A file's CHARSET may be anything: a bad byte, or a codec that is not text.
+            if not codecs.lookup(charset)._is_text_encoding:  # type: ignore[attr-defined]
+                raise LookupError(charset)
+        except (LookupError, UnicodeError):
+            logger.info("Unknown vCard CHARSET %a, reading as UTF-8", charset)
             charset = None
     if charset:
         try:
             return data.decode(charset)
         except UnicodeDecodeError:
-            logger.info("vCard value is not valid %s, trying UTF-8", charset)
+            logger.info("vCard value is not valid %a", charset)
+            return data.decode("utf-8", errors="surrogateescape")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        # Windows exports without a CHARSET are Windows-1252 in practice.
-        return data.decode("cp1252", errors="replace")
+        pass
+    try:
+        return data.decode(import_text.legacy_encoding(data))
+    except (import_text.EncodingProblem, UnicodeDecodeError):
+        return data.decode("utf-8", errors="surrogateescape")
 
 
 def _raw_value(prop: _Property) -> str:
     """The value with transfer encoding undone, still vCard-escaped."""
     if prop.encoding == "QUOTED-PRINTABLE":
         charset = prop.param("CHARSET")
-        data = quopri.decodestring(prop.value.encode("utf-8"))
+        # surrogateescape: a stray invalid byte of the file comes back as that byte.
+        data = quopri.decodestring(prop.value.encode("utf-8", "surrogateescape"))
         return _decode_bytes(data, charset[0] if charset else None)
     return prop.value
 
@@ -523,6 +532,8 @@ def normalize_phone(number: str, default_region: str | None) -> str:
     if typed[:1] == "+" and len(typed) > 3 and typed[1:].isdecimal() and \
             plus_number_unchanged(typed[1:]):
         return typed  # E.164 as typed: what parse + format would give (see csv_import)
+    if import_text.phone_problem(typed) is not None:
+        return typed  # phonenumbers would read "ABC" as 222: the sanitising step refuses it
     try:
         parsed = phonenumbers.parse(typed, default_region)
     except phonenumbers.NumberParseException:
@@ -807,14 +818,6 @@ def read_vcard_file(
 
 
 # --------------------------------------------------------------------------- export
-
-
-def customer_vcard_uid(customer_id: int, namespace: str = "crmcompanion") -> str:
-    """A stable ``urn:uuid:`` for a customer id: the same customer always gets the same UID.
-
-    Pass an installation-specific `namespace` if exports from several databases may meet.
-    """
-    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}:customer:{customer_id}"))
 
 
 def _param_types(version: VCardVersion, *types: str) -> str:

@@ -49,8 +49,8 @@ CLOCK_SLACK = timedelta(hours=1)
 
 __all__ = [
     "BACKUPS_KEPT", "BACKUP_FOLDER", "BackupFile", "BackupProblem", "BackupService",
-    "DailyBackups", "backup_due", "database_file", "newest_good_backup_in", "restore_advice",
-    "restore_database",
+    "DailyBackups", "backup_due", "database_file", "newest_good_backup_in", "restorable",
+    "restore_advice", "restore_database",
 ]
 
 
@@ -86,7 +86,7 @@ def restore_database(url: str, backup: Path, clock: Clock) -> Path | None:
 def restore_advice(problem: Exception, folders: list[Path]) -> str | None:
     """For a database that cannot be opened but could be replaced by a backup: which backup
     to restore and the command that does it; None when a restore would not help."""
-    if not isinstance(problem, UnusableFile) or not problem.restorable:
+    if not restorable(problem):
         return None
     newest = newest_good_backup(folders)
     if newest is None:
@@ -96,6 +96,12 @@ def restore_advice(problem: Exception, folders: list[Path]) -> str | None:
         f"The newest good backup is {newest.path} (made {newest.made_at:%Y-%m-%d %H:%M}); "
         f"to put it back, run: crmcompanion restore '{newest.path}'"
     )
+
+
+def restorable(problem: Exception) -> bool:
+    """Would putting a backup in place of the database help with `problem`? (Not for a full
+    disk, a read-only folder or a file another program locks.)"""
+    return isinstance(problem, UnusableFile) and problem.restorable
 
 
 def newest_good_backup_in(folders: list[Path]) -> BackupFile | None:

@@ -219,6 +219,17 @@ class CustomerService:
             raise NotFoundError(f"Customer #{customer_id} does not exist.")
         return found[0]
 
+    def get_many(self, customer_ids: list[int]) -> dict[int, c.Customer]:
+        """The customers of these ids that exist, by id, in a few queries whatever the count
+        (one read; ids in chunks that SQLite's parameter limit takes)."""
+        ids = list(dict.fromkeys(customer_ids))
+        found: dict[int, c.Customer] = {}
+        with self._db.read() as session:
+            for start in range(0, len(ids), snapshots.IN_CHUNK):
+                for record in repo.load_customers(session, ids[start:start + snapshots.IN_CHUNK]):
+                    found[record.id] = record
+        return found
+
     def search(
         self, text: str, limit: int = 50, include_archived: bool = False
     ) -> list[c.Customer]:
@@ -328,6 +339,7 @@ class CustomerService:
         clean = validate_customer(draft, self._region())
         now = utcnow()
         with self._db.write() as session:
+            self._check_uid(session, clean.source_uid, None)
             row = m.Customer(
                 created_at=now,
                 updated_at=now,
@@ -360,6 +372,7 @@ class CustomerService:
                         f"{row.display_name} was changed elsewhere since you opened it; "
                         "reopen to see the latest version."
                     )
+                self._check_uid(session, clean.source_uid, customer_id)
                 repo.apply_draft(row, clean)
                 repo.touch(row, self._staff_id, utcnow())
                 session.flush()
@@ -371,6 +384,12 @@ class CustomerService:
             raise ConflictError("This customer was changed elsewhere; reopen it.") from exc
         changed = Changed(customers=frozenset({customer_id}), customer_list=True, tags=True)
         return Saved(record, changed)
+
+    @staticmethod
+    def _check_uid(session: Session, uid: str, customer_id: int | None) -> None:
+        # A UID names one customer (imports match by it): never a second one.
+        if repo.uid_taken(session, uid, customer_id):
+            raise ValidationError({"source_uid": f"Another customer already has the UID {uid}."})
 
     def set_archived(self, customer_id: int, archived: bool) -> Saved:
         with self._db.write() as session:

@@ -25,6 +25,7 @@ from crmcompanion.core.customer import (
     SpecialDate,
     SpecialDateKind,
     Status,
+    new_uids,
 )
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.text import (
@@ -453,6 +454,7 @@ def _table_rows(
     companies: dict[str, str] = {"": ""}
     tag_keys = {name: tag_ids[name.casefold()] for name in TAGS if name.casefold() in tag_ids}
     city_phone = _city_phones()
+    uids = new_uids(len(specs))  # each customer's own random UID, as every new customer has
     for offset, spec in enumerate(specs):
         (first, last, company, kind, status, mails, phone, street, city, postcode, country,
          tags, key_account, channel, since, notes, specials) = spec
@@ -468,7 +470,8 @@ def _table_rows(
         customers.append(
             (cid, first, last, display, company, sort_name, sort_company, mails[0][0], phone,
              ", ".join(tags), street, city, "", postcode, country, status, kind,
-             int(key_account), channel, since.isoformat(), notes, "", 0, None, None, stamp,
+             int(key_account), channel, since.isoformat(), notes, uids[offset], 0, None, None,
+             stamp,
              stamp, staff_id, staff_id, 1)
         )
         for pos, (address, label) in enumerate(mails):

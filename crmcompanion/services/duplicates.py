@@ -358,9 +358,11 @@ def _merged(keep: c.Customer, other: c.Customer, extras: tuple[tuple[bool, int |
 def _differing(keep: c.Customer, other: c.Customer,
                extras: tuple[tuple[bool, int | None], ...]) -> tuple[str, ...]:
     a, b = keep.to_draft(), other.to_draft()
+    # Not the UIDs: every customer has its own (random), so they always differ, and the
+    # merged customer keeps the kept one's unless the caller chooses the other's.
     out = [name for name in MERGE_FIELDS
-           if name not in ("do_not_contact", "cadence_days") and getattr(a, name) != getattr(
-               b, name)]
+           if name not in ("do_not_contact", "cadence_days", "source_uid")
+           and getattr(a, name) != getattr(b, name)]
     if extras[0][0] != extras[1][0]:
         out.append("do_not_contact")
     if extras[0][1] != extras[1][1]:

@@ -51,6 +51,7 @@ from crmcompanion.services.interactions import InteractionService, add_interacti
 from crmcompanion.services.touchpoints import Touchpoint, TouchpointService
 from crmcompanion.store import models as m
 from crmcompanion.store.database import Database, utcnow
+from crmcompanion.store.snapshots import IN_CHUNK
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,16 @@ class StoredTemplate:
     def as_greeting(self) -> GreetingTemplate:
         return GreetingTemplate(self.key, self.occasion, self.name, self.tone, self.subject,
                                 self.body)
+
+
+@dataclass(frozen=True)
+class _DraftSettings:
+    """The settings every draft reads, read once per draft or per batch."""
+
+    business_name: str
+    owner_name: str
+    signature: str
+    channel: Channel
 
 
 @dataclass(frozen=True)
@@ -345,14 +356,32 @@ class GreetingService:
     def last_conversation(self, customer_id: int) -> str | None:
         """The newest logged conversation's summary; completed touchpoints and sent greetings
         (which carry an occasion) are not conversations."""
+        return self.last_conversations([customer_id]).get(customer_id)
+
+    def last_conversations(self, customer_ids: list[int]) -> dict[int, str]:
+        """`last_conversation` of each of these customers (those that have one), in one query
+        per chunk of ids: the newest row per customer by a window over the history index."""
         i = m.Interaction
+        ids = list(dict.fromkeys(customer_ids))
+        found: dict[int, str] = {}
         with self._db.read() as session:
-            return session.scalar(
-                select(i.summary)
-                .where(i.customer_id == customer_id, i.occasion.is_(None), i.summary != "")
-                .order_by(i.occurred_at.desc(), i.id.desc())
-                .limit(1)
-            )
+            for start in range(0, len(ids), IN_CHUNK):
+                newest = (
+                    select(
+                        i.customer_id, i.summary,
+                        func.row_number().over(
+                            partition_by=i.customer_id,
+                            order_by=(i.occurred_at.desc(), i.id.desc()),
+                        ).label("rank"),
+                    )
+                    .where(i.customer_id.in_(ids[start:start + IN_CHUNK]),
+                           i.occasion.is_(None), i.summary != "")
+                    .subquery()
+                )
+                rows = session.execute(
+                    select(newest.c.customer_id, newest.c.summary).where(newest.c.rank == 1))
+                found.update((customer_id, summary) for customer_id, summary in rows)
+        return found
 
     def _touchpoint_for(
         self, customer_id: int, occasion: Occasion, occurrence_date: date | None
@@ -387,6 +416,29 @@ class GreetingService:
             template = self.template(template_key)
         touchpoint = self._touchpoint_for(customer_id, occasion, occurrence_date)
         when = occurrence_date or (touchpoint.date if touchpoint else self._clock.today())
+        return self._build_draft(customer, occasion, template, touchpoint, when,
+                                 self._draft_settings(), self.last_conversation(customer_id))
+
+    def _draft_settings(self) -> _DraftSettings:
+        return _DraftSettings(
+            business_name=str(self._setting(BUSINESS_NAME) or ""),
+            owner_name=str(self._setting(OWNER_NAME) or ""),
+            signature=str(self._setting(SIGNATURE) or ""),
+            channel=Channel(str(self._setting(DEFAULT_GREETING_CHANNEL) or "email")),
+        )
+
+    @staticmethod
+    def _build_draft(
+        customer: Customer,
+        occasion: Occasion,
+        template: StoredTemplate,
+        touchpoint: Touchpoint | None,
+        when: date,
+        settings: _DraftSettings,
+        last_conversation: str | None,
+    ) -> Draft:
+        """A draft from what was looked up (no database access: the batch looks everything
+        up for all its drafts at once)."""
         source_id = None
         if touchpoint is not None:
             source_id = parse_occurrence_key(touchpoint.key).source_id
@@ -396,15 +448,13 @@ class GreetingService:
             occasion=occasion,
             occasion_date=when,
             occasion_title=title,
-            business_name=str(self._setting(BUSINESS_NAME) or ""),
-            owner_name=str(self._setting(OWNER_NAME) or ""),
-            signature=str(self._setting(SIGNATURE) or ""),
-            last_conversation=self.last_conversation(customer_id),
+            business_name=settings.business_name,
+            owner_name=settings.owner_name,
+            signature=settings.signature,
+            last_conversation=last_conversation,
         )
         values = context.values()
         message = render_greeting(template.as_greeting(), values)
-        default_channel = str(self._setting(DEFAULT_GREETING_CHANNEL) or "email")
-        channel = customer.preferred_channel or Channel(default_channel)
         return Draft(
             customer_id=customer.id,
             customer_name=customer.display_name,
@@ -421,16 +471,36 @@ class GreetingService:
             email=customer.emails[0].address if customer.emails else None,
             mobile=mobile_number(customer),
             phone=customer.phones[0].number if customer.phones else None,
-            channel=channel,
+            channel=customer.preferred_channel or settings.channel,
         )
 
     def today_drafts(self) -> list[Draft]:
-        """A draft for each overdue or today's touchpoint (the batch window's list)."""
+        """A draft for each overdue or today's touchpoint (the batch window's list).
+
+        Set-based: the touchpoints, their customers, the templates, the settings and the last
+        conversations are each read once for the whole batch (a few queries, whatever the
+        number of drafts), instead of one `draft` (about 20 queries) per touchpoint."""
+        due = self._touchpoints.due(days=0)
+        if not due:
+            return []
+        customers = self._customers.get_many([t.customer_id for t in due])
+        defaults: dict[Occasion, StoredTemplate] = {}
+        for template in self.templates():  # default first within each occasion
+            defaults.setdefault(template.occasion, template)
+        settings = self._draft_settings()
+        last = self.last_conversations(list(customers))
         drafts: list[Draft] = []
-        for touchpoint in self._touchpoints.due(days=0):
+        for touchpoint in due:
+            customer = customers.get(touchpoint.customer_id)
+            template = defaults.get(touchpoint.occasion)
+            if customer is None or template is None:
+                logger.warning("No draft for %s: %s", touchpoint.key,
+                               "no such customer" if customer is None else "no template")
+                continue
             try:
-                drafts.append(self.draft(touchpoint.customer_id, touchpoint.occasion,
-                                         occurrence_date=touchpoint.date))
+                drafts.append(self._build_draft(customer, touchpoint.occasion, template,
+                                                touchpoint, touchpoint.date, settings,
+                                                last.get(customer.id)))
             except DomainError:
                 logger.warning("No draft for %s", touchpoint.key, exc_info=True)
         return drafts

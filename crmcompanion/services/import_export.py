@@ -46,7 +46,6 @@ from crmcompanion.core.csv_export import (
     ExportOptions,
     encode_customers,
     export_lines,
-    export_uid,
 )
 from crmcompanion.core.customer import CustomerDraft, PhoneNumber
 from crmcompanion.core.customer_values import (
@@ -68,19 +67,18 @@ from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import ALL_SETTINGS, DEFAULT_REGION
 from crmcompanion.core.text import digits
 from crmcompanion.core.validation import (
-    MAX_NAME_LENGTH,
     MAX_NOTES_LENGTH,
     MAX_TAG_LENGTH,
     clean_tags,
     email_problem,
     is_plain_email,
+    names_ok,
     normalise_email,
     normalise_phone,
     validate_customer,
 )
 from crmcompanion.core.vcard import (
     VCardVersion,
-    customer_vcard_uid,
     read_vcard_file,
     vcard_for,
 )
@@ -841,8 +839,7 @@ class ImportExportService:
                     lines = filter(None, map(by_id.get, order))  # a line is never b""
                 else:
                     lines = (line for _, line in encode_customers(
-                        transfer.iter_export_batches(session, order), options, export_uid, tick,
-                        EXPORT_TICK))
+                        transfer.iter_export_batches(session, order), options, tick, EXPORT_TICK))
                 count = export_lines(lines, path, options)
         finally:
             if helper is not None:  # not needed after all, or an error: stopped
@@ -885,7 +882,7 @@ class ImportExportService:
         parts = transfer.halves(session, stored) if second and path is not None else None
         if parts is None:
             return dict(encode_customers(transfer.iter_whole_export(session, wanted),
-                                         options, export_uid, tick, EXPORT_TICK))
+                                         options, tick, EXPORT_TICK))
         lower, upper = parts
         last_contact = transfer.last_contact_query()
         args = (str(path), None if wanted is None else {
@@ -903,7 +900,7 @@ class ImportExportService:
             with child:
                 by_id = dict(encode_customers(
                     export_cells.iter_export_part(cursor, wanted, lower, last_contact), options,
-                    export_uid, tick, EXPORT_TICK))
+                    tick, EXPORT_TICK))
                 by_id.update(child.result())  # type: ignore[call-overload]
         finally:
             cursor.close()
@@ -925,10 +922,9 @@ class ImportExportService:
 
             def cards() -> Iterator[str]:
                 nonlocal count
-                for cid, draft, _ in transfer.iter_export_records(session, chosen):
+                for _, draft, _ in transfer.iter_export_records(session, chosen):
                     count += 1
-                    yield vcard_for(draft, uid=draft.source_uid or customer_vcard_uid(cid),
-                                    version=version)
+                    yield vcard_for(draft, uid=draft.source_uid, version=version)
                     if count % EXPORT_TICK == 0:
                         tick(count)  # raises on cancel: the temporary file is removed
 
@@ -953,10 +949,10 @@ class ImportExportService:
         with self._db.read() as session:
             chosen = list(ids if ids is not None else transfer.export_ids(session, query))
             tick = _export_ticker(len(chosen), progress, cancel)
-            for done, (cid, draft, _) in enumerate(
+            for done, (_, draft, _) in enumerate(
                     transfer.iter_export_records(session, chosen), 1):
                 events += yearly_events_for_customer(
-                    draft.source_uid or customer_vcard_uid(cid), draft.effective_display_name(),
+                    draft.source_uid, draft.effective_display_name(),
                     draft.special_dates, customer_since=draft.customer_since)
                 if done % EXPORT_TICK == 0:
                     tick(done)
@@ -1152,9 +1148,7 @@ def _clean_values(v: CustomerValues, region: str) -> CustomerValues | None:
         return None
     first, last, display, company = (v.first_name.strip(), v.last_name.strip(),
                                      v.display_name.strip(), v.company.strip())
-    if not (display or first or last or company) or len(first) > MAX_NAME_LENGTH \
-            or len(last) > MAX_NAME_LENGTH or len(display) > MAX_NAME_LENGTH \
-            or len(company) > MAX_NAME_LENGTH:
+    if not names_ok(first, last, display, company):
         return None
     return _new_values((first, last, display, company, emails, phones, v.address, tags,
                         *v[8:]))
@@ -1245,7 +1239,6 @@ class _Matcher:
         self.uids: set[str] = set()
         self.emails: set[str] = set()
         self.phones: set[str] = set()
-        self.vcard_uids: dict[str, int] | None = None
         self.last_matched_rows: list[_Row] = []
 
     @staticmethod
@@ -1271,10 +1264,9 @@ class _Matcher:
                     uids.append(u)
                 all_emails += e
                 all_phones += p
+            # Only UIDs stored here (issued by this book, or imported into it) match: every
+            # customer has its own random one, so another book's can never name one of ours.
             by_uid = transfer.ids_by_source_uid(session, uids)
-            missing_urns = [u for u in uids if u not in by_uid and u.startswith("urn:uuid:")]
-            if missing_urns:
-                by_uid.update(self._generated_uids(session, missing_urns))
             by_email = transfer.ids_by_email_key(session, all_emails)
             by_phone = transfer.ids_by_phone_digits(session, all_phones)
         fresh: list[_Row] = []
@@ -1292,15 +1284,6 @@ class _Matcher:
             DuplicateMatch(row.line, cid or None, names.get(cid or 0, ""), how, value)
             for row, how, value, cid in found
         ]
-
-    def _generated_uids(self, session: Session, wanted: list[str]) -> dict[str, int]:
-        # An export writes `customer_vcard_uid(id)` for customers without a source UID; map
-        # those back so re-importing an export into the same database matches every row.
-        if self.vcard_uids is None:
-            ids = session.scalars(m.Customer.__table__.select().with_only_columns(
-                m.Customer.id)).all()
-            self.vcard_uids = {export_uid(cid): cid for cid in ids}
-        return {u: self.vcard_uids[u] for u in wanted if u in self.vcard_uids}
 
     def _match(self, row: _Row, by_uid: dict[str, int], by_email: dict[str, int],
                by_phone: dict[str, int]) -> tuple[str, str, int | None] | None:

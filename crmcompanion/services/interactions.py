@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.clock import Clock, SystemClock
@@ -44,6 +44,14 @@ class InteractionRecord:
     summary: str
     occasion: Occasion | None
     occurrence_key: str | None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a customer's history, newest first, and how many entries there are."""
+
+    records: list[InteractionRecord]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -171,15 +179,34 @@ class InteractionService:
         self, customer_id: int, limit: int = 50, before: InteractionRecord | None = None
     ) -> list[InteractionRecord]:
         """The customer's interactions, newest first; pass the last one seen to page on."""
-        i = m.Interaction
-        statement = (
-            select(i)
-            .where(i.customer_id == customer_id)
-            .order_by(i.occurred_at.desc(), i.id.desc())
-            .limit(limit)
-        )
-        if before is not None:
-            moment = before.occurred_at.astimezone(UTC).replace(tzinfo=None)
-            statement = statement.where(tuple_(i.occurred_at, i.id) < (moment, before.id))
         with self._db.read() as session:
-            return [to_record(row) for row in session.scalars(statement)]
+            return _history(session, customer_id, limit, before)
+
+    def history_page(
+        self, customer_id: int, limit: int = 50, before: InteractionRecord | None = None
+    ) -> HistoryPage:
+        """`history` plus the count of all the customer's entries (two queries, one read),
+        so a screen can say how many older ones it has not shown yet."""
+        i = m.Interaction
+        with self._db.read() as session:
+            records = _history(session, customer_id, limit, before)
+            total = session.scalar(
+                select(func.count()).select_from(i).where(i.customer_id == customer_id))
+        return HistoryPage(records, int(total or 0))
+
+
+def _history(
+    session: Session, customer_id: int, limit: int, before: InteractionRecord | None
+) -> list[InteractionRecord]:
+    """Keyset paging on (occurred_at, id), which the customer's history index serves."""
+    i = m.Interaction
+    statement = (
+        select(i)
+        .where(i.customer_id == customer_id)
+        .order_by(i.occurred_at.desc(), i.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        moment = before.occurred_at.astimezone(UTC).replace(tzinfo=None)
+        statement = statement.where(tuple_(i.occurred_at, i.id) < (moment, before.id))
+    return [to_record(row) for row in session.scalars(statement)]

@@ -47,6 +47,7 @@ from crmcompanion.store import touchpoints as tp_repo
 from crmcompanion.store.database import Database
 from crmcompanion.store.rows import (
     CUSTOMER_COLUMNS,
+    NEW_UID_SQL,
     BulkRows,
     Row,
     open_scratch,
@@ -416,6 +417,8 @@ def _staged_statements(stage: str) -> list[str]:
     fixed = {"id": "m.id", "do_not_contact": "0", "cadence_days": "NULL",
              "archived_at": "NULL", "created_at": ":stamp", "updated_at": ":stamp",
              "created_by_id": ":staff", "updated_by_id": ":staff", "version": "1"}
+    # A row the file gave no UID gets a random one here (see rows.rows_from_values).
+    fixed["source_uid"] = f"CASE WHEN s.source_uid <> '' THEN s.source_uid ELSE {NEW_UID_SQL} END"
     customers = ", ".join(fixed.get(c, f"s.{c}") for c in CUSTOMER_COLUMNS)
     ids = "FROM temp.import_ids m JOIN {stage}.{table} s ON s.row = m.row{join} " \
           "WHERE m.id BETWEEN :first AND :last"

@@ -103,6 +103,12 @@ def ensure_tags(session: Session, names: Iterable[str]) -> dict[str, int]:
     return existing
 
 
+def uid_taken(session: Session, uid: str, customer_id: int | None = None) -> bool:
+    """Whether another customer than `customer_id` has this UID (UIDs are unique)."""
+    return bool(uid) and session.scalar(select(m.Customer.id).where(
+        m.Customer.source_uid == uid, m.Customer.id != (customer_id or 0)).limit(1)) is not None
+
+
 def apply_draft(row: m.Customer, draft: c.CustomerDraft) -> None:
     """Copy a validated draft onto an ORM row, including the denormalised list columns."""
     row.first_name = draft.first_name
@@ -125,7 +131,9 @@ def apply_draft(row: m.Customer, draft: c.CustomerDraft) -> None:
     row.preferred_channel = draft.preferred_channel.value if draft.preferred_channel else None
     row.customer_since = draft.customer_since
     row.notes = draft.notes
-    row.source_uid = draft.source_uid
+    # Every customer has its own UID from creation on (see core.customer.new_uids); a draft
+    # without one (a form, the CLI) keeps the stored one.
+    row.source_uid = draft.source_uid or row.source_uid or c.new_uid()
     row.emails = [
         m.CustomerEmail(position=i, label=e.label, address=e.address, address_key=e.address.lower())
         for i, e in enumerate(draft.emails)
@@ -172,9 +180,10 @@ def search_document(draft: c.CustomerDraft) -> tuple[str, str, str, str, str, st
 # The hidden `flags` column of the search index holds one token per list filter (status,
 # kind, archived), so a filtered search count stays inside FTS5 (0.5 ms for 17k matches)
 # instead of probing the customers table once per match (6-10 ms). Each flag token starts
-# with a private-use character: unicode61 keeps it inside the token, while a typed query is
-# made of \w words only (core.text.fts_query), so no typed word can ever match a flag and the
-# user's words need no column filter (a column filter cost ~30% on big result sets). The flag
+# with a private-use character: the tokenizer keeps it inside the token, while a typed query
+# is made of core.text.words, which leave private-use characters out, so no typed word can
+# ever match a flag and the user's words need no column filter (a column filter cost ~30% on
+# big result sets). The flag
 # phrases themselves are confined to the flags column. A trigger in migration 0001 keeps the
 # flags in step when status, kind or archived_at change.
 SEARCH_FLAGS_SQL = (

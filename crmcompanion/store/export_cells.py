@@ -26,7 +26,6 @@ from crmcompanion.core.csv_export import (
     ExportColumn,
     ExportOptions,
     encode_customers,
-    export_uid,
     last_contact_text,
     marked,
 )
@@ -199,5 +198,4 @@ def encode_export_part(path: str, wanted: set[int] | None, low: int, high: int,
     options = ExportOptions(columns=tuple(columns), delimiter=delimiter, bom=bom)
     with part_reader(Path(path)) as cursor:
         return dict(encode_customers(
-            iter_export_part(cursor, wanted, (low, high), last_contact_sql), options,
-            export_uid))
+            iter_export_part(cursor, wanted, (low, high), last_contact_sql), options))

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from crmcompanion.core.customer import new_uid
+
 
 class Base(DeclarativeBase):
     pass
@@ -65,7 +67,10 @@ class Customer(Base):
     preferred_channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
     customer_since: Mapped[date | None] = mapped_column(Date, nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
-    source_uid: Mapped[str] = mapped_column(String(300), default="")
+    # The customer's UID: random (core.customer.new_uids) from creation on, or the one the
+    # import file gave; exports write it and imports match stored customers by it. The
+    # default gives any row made without one (the ORM, tests) a UID of its own too.
+    source_uid: Mapped[str] = mapped_column(String(300), default=new_uid)
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -94,7 +99,8 @@ class Customer(Base):
         Index("ix_customers_kind", "kind", "id"),
         Index("ix_customers_updated_at", "updated_at", "id"),
         Index("ix_customers_created_at", "created_at", "id"),
-        Index("ix_customers_source_uid", "source_uid"),
+        # Unique: every customer has its own random UID (migration 0007).
+        Index("ix_customers_source_uid", "source_uid", unique=True),
         # Partial (archived rows only): see migration 0001, which also creates it partial on
         # PostgreSQL. No `postgresql_where` here: naming it makes SQLAlchemy import its whole
         # PostgreSQL dialect at every start (~20 ms), for a schema only Alembic creates.

@@ -13,9 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crmcompanion.core.customer import Channel, Kind, SpecialDateKind, Status
+from crmcompanion.core.customer import Channel, Kind, SpecialDateKind, Status, new_uids
 from crmcompanion.core.customer_values import CustomerValues
-from crmcompanion.core.text import digits, indexable, phone_search_text, sort_key
+from crmcompanion.core.text import (
+    digits,
+    indexable,
+    inner_suffixes,
+    phone_search_text,
+    sort_key,
+)
 
 CUSTOMER_COLUMNS = (
     "id",
@@ -71,6 +77,15 @@ class BulkRows:
     interactions: list[Row] = field(default_factory=list)
 
 
+# A new random customer UID in SQL, as core.customer.new_uids makes them ("urn:uuid:" and a
+# version 4 UUID): for rows copied with INSERT ... SELECT (a staged import).
+NEW_UID_SQL = (
+    "('urn:uuid:' || lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' "
+    "|| substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1)"
+    " || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))"
+)
+
+
 # Search flags: see store.customers (SEARCH_FLAGS_SQL and the search index).
 FLAG_MARK = "\ue000"
 
@@ -83,8 +98,11 @@ def search_flags(status: str, kind: str, archived: bool) -> str:
 
 def search_name(display: str, first: str, last: str) -> str:
     """Each name word once: "Anna Müller" + "Anna" + "Müller" indexes two words, not four,
-    while a display name like "Bob" for Robert Smith still finds "robert" and "smith"."""
-    return indexable(" ".join(dict.fromkeys(" ".join((display, first, last)).split())))
+    while a display name like "Bob" for Robert Smith still finds "robert" and "smith". Words
+    of scripts written without spaces are found by any part too (`inner_suffixes`)."""
+    name = indexable(" ".join(dict.fromkeys(" ".join((display, first, last)).split())))
+    inner = inner_suffixes(name)
+    return f"{name} {inner}" if inner else name
 
 
 # The customers columns a customer's values fill; the rest (do_not_contact ... version) are
@@ -113,13 +131,18 @@ def _tag_texts(tags: tuple[str, ...]) -> tuple[str, str, list[tuple[str, str]]]:
     return ", ".join(tags), indexable(" ".join(tags)), [(n, f) for f, n in named.items()]
 
 
-def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRows:
+def rows_from_values(values: Sequence[CustomerValues], first_id: int,
+                     fill_uids: bool = True) -> BulkRows:
     """The rows of validated customers (names stripped, as validation leaves them), ids from
     `first_id`: `customers` rows are (id, *DATA_COLUMNS) and `tags` rows (id, tag name, folded
     name), once per folded name; `bulk.rows_from_drafts` completes both for the live tables,
     `store.staging` keeps them so. The customer-since date may also come as its ISO text
-    (as the staging child receives it)."""
+    (as the staging child receives it). With `fill_uids` a customer without a UID gets a new
+    random one; staged rows keep theirs empty (the staged insert fills them in SQL,
+    NEW_UID_SQL, so the staging's duplicate keys hold only the file's own UIDs)."""
     rows = BulkRows()
+    missing = sum(1 for v in values if not v[-1]) if fill_uids else 0  # v[-1]: source_uid
+    fresh_uid = iter(new_uids(missing)).__next__ if missing else str
     customers, emails, phones = rows.customers, rows.emails, rows.phones
     tags, dates, search = rows.tags, rows.dates, rows.search
     flags: dict[tuple[str, str], str] = {}
@@ -150,7 +173,7 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int) -> BulkRow
             tags_text, *address, status_value, kind_value, int(key_account),
             value_of[channel] if channel else None,
             (since if type(since) is str else since.isoformat()) if since else None,
-            notes, uid,
+            notes, uid or fresh_uid(),
         ))
         for pos, (address_text, label) in enumerate(v_emails):
             emails.append((cid, pos, label, address_text, address_text.lower()))

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from crmcompanion.core.customer import new_uid
 from crmcompanion.store.models import Base
 
 Snapshot = dict[str, list[dict[str, Any]]]
@@ -64,5 +65,21 @@ def restore_snapshot(session: Session, snapshot: Snapshot) -> None:
     order = [t.name for t in Base.metadata.sorted_tables]
     for name in sorted(snapshot, key=order.index):
         rows = snapshot[name]
+        if rows and name == "customers":
+            rows = _with_free_uids(session, rows)
         if rows:
             session.execute(insert(Base.metadata.tables[name]), rows)
+
+
+def _with_free_uids(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The customers rows, a new random UID for any whose UID another customer took since
+    (an import of a file holding it after the delete): UIDs are unique."""
+    customers = Base.metadata.tables["customers"]
+    wanted = [r["source_uid"] for r in rows if r.get("source_uid")]
+    taken: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        taken.update(session.scalars(select(customers.c.source_uid).where(
+            customers.c.source_uid.in_(wanted[start:start + 500]))))
+    if not taken:
+        return rows
+    return [{**r, "source_uid": new_uid()} if r.get("source_uid") in taken else r for r in rows]

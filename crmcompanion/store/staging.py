@@ -238,7 +238,7 @@ class StagingFile:
         gone = [(by_line[line],) for line, _ in kept]
         for table in ("customers", "emails", "phones", "tags", "dates", "search"):
             conn.executemany(f"DELETE FROM {table} WHERE row = ?", gone)
-        rows = rows_from_values([values for _, values in kept], 0)
+        rows = rows_from_values([values for _, values in kept], 0, fill_uids=False)
         # Made as rows 0..n-1: give each back its own row number.
         numbers = [row for (row,) in gone]
         for table in (rows.customers, rows.emails, rows.phones, rows.tags, rows.dates,
@@ -281,7 +281,7 @@ class StagingFile:
         return self._conn
 
     def _write(self, first: int, items: Sequence[tuple[int, CustomerValues]]) -> None:
-        rows = rows_from_values([values for _, values in items], first)
+        rows = rows_from_values([values for _, values in items], first, fill_uids=False)
         if self._keys is not None:
             self._keys.add(rows)
         write_rows(self._open(), rows, [line for line, _ in items])
@@ -401,7 +401,8 @@ def _write_batches(path: str, batches: IO[bytes]) -> None:  # pragma: no cover -
     keys = FileKeys()
     for first, items in forking.received_values(batches):  # type: ignore[misc]
         # As wired: rows_from_values takes the enum values and ISO dates as they are.
-        rows = rows_from_values(cast("list[CustomerValues]", [v for _, v in items]), first)
+        rows = rows_from_values(cast("list[CustomerValues]", [v for _, v in items]), first,
+                                fill_uids=False)
         keys.add(rows)
         write_rows(conn, rows, [line for line, _ in items])
     keys.write(conn)
@@ -455,7 +456,7 @@ def work_tables(cursor: sqlite3.Cursor) -> Iterator[None]:
 def mark_candidates(cursor: sqlite3.Cursor, lookup: bool) -> None:
     """Note the staged rows that may be duplicates: those sharing a key (source UID, email,
     E.164 phone digits) with another row of the file and, with `lookup`, those with a key
-    stored in the database or an export-made UID (matched against stored ids by the caller).
+    stored in the database (a UID only matches one stored on a customer here).
     Every other row is new: nothing stored has its keys and no other row shares them, so the
     duplicate matcher (and its memory of keys) needs to see only these, in SQL's time."""
     s = SCHEMA
@@ -473,7 +474,6 @@ def mark_candidates(cursor: sqlite3.Cursor, lookup: bool) -> None:
         sources += [
             f"SELECT row FROM {s}.customers WHERE source_uid <> '' AND source_uid IN "
             "(SELECT source_uid FROM main.customers)",
-            f"SELECT row FROM {s}.customers WHERE substr(source_uid, 1, 9) = 'urn:uuid:'",
             f"SELECT row FROM {s}.emails WHERE address_key IN "
             "(SELECT address_key FROM main.customer_emails)",
             f"SELECT row FROM {s}.phones WHERE {_E164} AND digits IN "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -24,25 +24,22 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.customer import Customer, Kind, SpecialDate
 from crmcompanion.core.validation import format_phone
+from crmcompanion.ui import text_display
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
+from crmcompanion.ui.text_display import clipped, embed, plain_tooltip, shown
 
 
 def describe_special_date(special: SpecialDate) -> str:
     text = f"{special.day} {calendar.month_name[special.month]}"
     if special.year is not None:
         text += f" {special.year}"
-    return f"{special.title}: {text}"
+    return f"{embed(special.title)}: {text}"
 
 
 def plain_label(text: str, object_name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if object_name:
-        label.setObjectName(object_name)
-    return label
+    """Selectable, wrapping, never markup; long unbroken runs may wrap anywhere."""
+    return text_display.plain_label(shown(text), object_name, selectable=True)
 
 
 class CustomerDetail(QFrame):
@@ -63,7 +60,9 @@ class CustomerDetail(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
-        self.setMinimumWidth(300)
+        # Room for the activity buttons side by side (265 px) beside the scroll bar and the
+        # card margins: narrower, the profile scrolled sideways.
+        self.setMinimumWidth(336)
         self.customer: Customer | None = None
         self.summary_count = 0  # customers summarised when several are selected, else 0
         # Upcoming touchpoints and history (ui.customer_activity), kept across customers.
@@ -200,18 +199,22 @@ class CustomerDetail(QFrame):
         self.archive_button.setText("Unarchive" if customer.is_archived else "Archive")
         self._clear_body()
         add = self._body_layout.addWidget
-        add(plain_label(customer.display_name, "detailName"))
+        heading = clipped(customer.display_name)
+        name = plain_label(heading, "detailName")
+        if heading != customer.display_name:  # cut: the whole name on hover
+            name.setToolTip(plain_tooltip(shown(customer.display_name)))
+        add(name)
         subtitle = [customer.company] if customer.company else []
         if customer.kind is Kind.INTERNAL:
             subtitle.append("Internal customer")
         if subtitle:
-            add(plain_label(" · ".join(subtitle), "muted"))
+            add(plain_label(" · ".join(embed(part) for part in subtitle), "muted"))
         add(self._badges(customer))
         self._section("CONTACT")
         for email in customer.emails:
-            add(plain_label(f"{email.address}  ({email.label})"))
+            add(plain_label(f"{embed(email.address)}  ({embed(email.label)})"))
         for phone in customer.phones:
-            add(plain_label(f"{format_phone(phone.number)}  ({phone.label})"))
+            add(plain_label(f"{embed(format_phone(phone.number))}  ({embed(phone.label)})"))
         if not customer.address.is_empty():
             add(plain_label(customer.address.one_line()))
         if customer.preferred_channel is not None:
@@ -220,7 +223,7 @@ class CustomerDetail(QFrame):
             add(plain_label("No contact details yet.", "muted"))
         if customer.tags:
             self._section("TAGS")
-            add(plain_label(", ".join(customer.tags)))
+            add(plain_label(", ".join(embed(tag) for tag in customer.tags)))
         if customer.special_dates or customer.customer_since:
             self._section("DATES")
             if customer.customer_since:

@@ -57,6 +57,7 @@ from crmcompanion.core.validation import format_phone
 from crmcompanion.services.customers import CustomerService, Saved
 from crmcompanion.ui.crash import log_hint
 from crmcompanion.ui.style import STATUS_TITLES, repolish
+from crmcompanion.ui.text_display import fit_to_screen, headline, plain, plain_label, shown
 from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ NAME_FIELDS = ("first_name", "last_name", "company")
 
 
 def error_label() -> QLabel:
-    label = QLabel()
+    label = plain(QLabel())  # messages may quote what was typed
     label.setObjectName("fieldError")
     label.setWordWrap(True)
     label.setVisible(False)
@@ -265,6 +266,7 @@ class CustomerEditor(QDialog):
         self.setWindowTitle(f"Edit {customer.display_name}" if customer else "New customer")
         self.setModal(True)
         self.resize(760, 780)
+        fit_to_screen(self)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -278,10 +280,11 @@ class CustomerEditor(QDialog):
         content.setContentsMargins(24, 20, 24, 12)
         content.setSpacing(6)
 
-        heading = QLabel(self.windowTitle())
-        heading.setObjectName("pageTitle")
+        heading = plain_label(
+            f"Edit {headline(customer.display_name)}" if customer else "New customer",
+            "pageTitle")
         content.addWidget(heading)
-        self.banner = QLabel()
+        self.banner = plain(QLabel())
         self.banner.setObjectName("formBanner")
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
@@ -571,7 +574,7 @@ class CustomerEditor(QDialog):
             if label is None:
                 unplaced.append(message)
                 continue
-            label.setText(message)
+            label.setText(shown(message))
             label.setVisible(True)
             for widget in widgets:
                 set_invalid(widget, True)
@@ -613,5 +616,5 @@ class CustomerEditor(QDialog):
         return widgets
 
     def _show_banner(self, text: str) -> None:
-        self.banner.setText(text)
+        self.banner.setText(shown(text))
         self.banner.setVisible(True)

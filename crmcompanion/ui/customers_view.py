@@ -82,6 +82,7 @@ from crmcompanion.ui.customer_model import (
 )
 from crmcompanion.ui.personal_data import PersonalDataActions
 from crmcompanion.ui.style import STATUS_TITLES
+from crmcompanion.ui.text_display import ask, embedded, tell
 from crmcompanion.ui.widgets import EmptyState, PageHeader, StatusPillDelegate
 from crmcompanion.ui.workers import BackgroundTask, TaskProgressDialog
 
@@ -598,7 +599,7 @@ class CustomersView(QWidget):
         try:
             saved = self._customers.set_archived(customer_id, archived)
         except DomainError as exc:
-            QMessageBox.warning(self, "Could not archive", str(exc))
+            tell(self, "Could not archive", str(exc))
             return
         self._bus.publish(saved.changed)
         verb = "Archived" if archived else "Unarchived"
@@ -620,21 +621,15 @@ class CustomersView(QWidget):
         except NotFoundError as exc:
             self.message.emit(str(exc))
             return
-        if self._services.settings.get(CONFIRM_DELETE):
-            answer = QMessageBox.question(
-                self,
-                "Delete customer",
-                f"Delete {name}? You can undo this right afterwards.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
+        question = f"Delete {embedded(name)}? You can undo this right afterwards."
+        if self._services.settings.get(CONFIRM_DELETE) and not ask(self, "Delete customer",
+                                                                   question):
+            return
         next_row = self.table.currentIndex().row()
         try:
             deleted = self._customers.delete(customer_id)
         except DomainError as exc:
-            QMessageBox.warning(self, "Could not delete", str(exc))
+            tell(self, "Could not delete", str(exc))
             return
         if self.detail.customer is not None and self.detail.customer.id == customer_id:
             self.close_detail()
@@ -692,7 +687,7 @@ class CustomersView(QWidget):
                 staff_id=self._services.staff_id,
             )
         except DomainError as exc:
-            QMessageBox.warning(self, "Sample customers", str(exc))
+            tell(self, "Sample customers", str(exc))
             return
         self._bus.publish(changed)
         self.message.emit(f"Added {SAMPLE_CUSTOMERS} sample customers.")
@@ -721,7 +716,7 @@ class CustomersView(QWidget):
         def failed(exc: object) -> None:
             text = str(exc) if isinstance(exc, DomainError) else (
                 f"Something went wrong ({exc}). Details are in the log.")
-            QMessageBox.warning(self, f"Could not {title.lower()}", text)
+            tell(self, f"Could not {title.lower()}", text)
 
         if count <= INLINE_UP_TO:
             try:
@@ -742,22 +737,18 @@ class CustomersView(QWidget):
     def delete_several(self, selection: ListSelection) -> None:
         count = selection.count
         if count > MAX_DELETE_AT_ONCE:
-            QMessageBox.information(
+            tell(
                 self, "Too many to delete at once",
                 f"{count:,} customers are selected. Delete at most {MAX_DELETE_AT_ONCE:,} at "
                 "once (Undo keeps each of them until you move on): narrow the list with a "
-                "search or filter. To take back an import, use More → Undo last import.")
+                "search or filter. To take back an import, use More → Undo last import.",
+                QMessageBox.Icon.Information)
             return
-        if self._services.settings.get(CONFIRM_DELETE):
-            answer = QMessageBox.question(
-                self, "Delete customers",
-                f"Delete these {count:,} customers, with their conversations and dates? "
-                "You can undo this right afterwards.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
+        question = (f"Delete these {count:,} customers, with their conversations and dates? "
+                    "You can undo this right afterwards.")
+        if self._services.settings.get(CONFIRM_DELETE) and not ask(self, "Delete customers",
+                                                                   question):
+            return
         ids = self._ids_work(selection)
         first_row = selection.ranges[0][0]
         customers = self._customers

@@ -44,6 +44,14 @@ from crmcompanion.services.greetings import Draft
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
 from crmcompanion.ui.template_library import TemplateLibraryDialog
+from crmcompanion.ui.text_display import (
+    embedded,
+    fit_to_screen,
+    headline,
+    plain_label,
+    plain_tooltip,
+    shown,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +64,7 @@ CHANNEL_CHOICES: tuple[tuple[Channel, str], ...] = (
 
 
 def _label(text: str = "", object_name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    if object_name:
-        label.setObjectName(object_name)
-    return label
+    return plain_label(text, object_name)
 
 
 class DraftEditor(QWidget):
@@ -90,7 +94,11 @@ class DraftEditor(QWidget):
         choose = QHBoxLayout()
         choose.addWidget(QLabel("Template"))
         self.template_combo = QComboBox()
-        self.template_combo.setMinimumWidth(240)
+        # Sized by the room there is, not by the longest template name (which the user
+        # chooses): a long one is elided instead of widening the dialog past the screen.
+        self.template_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.template_combo.setMinimumContentsLength(14)
         choose.addWidget(self.template_combo, 1)
         self.templates_button = QPushButton("Edit templates…")
         self.templates_button.setObjectName("link")
@@ -157,12 +165,14 @@ class DraftEditor(QWidget):
         self._loading = True
         try:
             self.draft = draft
-            self.heading.setText(f"{draft.occasion_title} · {draft.customer_name}")
+            self.heading.setText(
+                f"{headline(draft.occasion_title)} · {headline(draft.customer_name)}")
+            self.heading.setToolTip(plain_tooltip(shown(draft.customer_name)))
             where = [f"{draft.occasion_date:%d %B %Y}".lstrip("0")]
             if draft.email:
-                where.append(draft.email)
+                where.append(embedded(draft.email))
             if draft.mobile:
-                where.append(f"mobile {draft.mobile}")
+                where.append(f"mobile {embedded(draft.mobile)}")
             self.context_label.setText("   ·   ".join(where))
             self.template_combo.clear()
             for template in self._services.greetings.templates(draft.occasion):
@@ -223,8 +233,8 @@ class DraftEditor(QWidget):
             lines = []
             for problem in exc.problems[:3]:
                 fix = f" → {problem.suggestion}" if problem.suggestion else ""
-                lines.append(f"{where}, “{problem.fragment}” ({problem.line}:{problem.column}): "
-                             f"{problem.message}{fix}")
+                lines.append(f"{where}, “{embedded(problem.fragment)}” "
+                             f"({problem.line}:{problem.column}): {problem.message}{fix}")
             self.problem_label.setText("\n".join(lines))
             self.problem_label.setVisible(True)
             set_invalid(self.subject_edit, exc.field_name == "subject")
@@ -278,7 +288,7 @@ class DraftEditor(QWidget):
         return self.rendered.body
 
     def _note(self, text: str) -> None:
-        self.note_label.setText(text)
+        self.note_label.setText(shown(text))
         self.note_label.setVisible(True)
 
     def copy_to_clipboard(self) -> None:
@@ -355,6 +365,7 @@ class DraftDialog(QDialog):
         self._occurrence_date = occurrence_date
         self.setWindowTitle("Write a greeting")
         self.resize(720, 720)
+        fit_to_screen(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 18, 24, 16)
         top = QHBoxLayout()
@@ -404,6 +415,7 @@ class BatchDraftWindow(QDialog):
         self._services = services
         self.setWindowTitle("Draft all for today")
         self.resize(1100, 740)
+        fit_to_screen(self)
         self.drafts: list[Draft] = services.greetings.today_drafts()
         self.sent_keys: set[int] = set()
         layout = QVBoxLayout(self)
@@ -416,15 +428,15 @@ class BatchDraftWindow(QDialog):
         split = QSplitter()
         self.list = QListWidget()
         self.list.setObjectName("sidebar")  # roomy rows, accent selection
-        self.list.setMinimumWidth(320)
+        self.list.setMinimumWidth(220)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         today = services.clock.today()
         for draft in self.drafts:
             when = draft.occasion_date
-            shown = f"{when:%d %b}" if when.year == today.year else f"{when:%d %b %Y}"
+            when_text = f"{when:%d %b}" if when.year == today.year else f"{when:%d %b %Y}"
             overdue = " (overdue)" if when < today else ""
-            item = QListWidgetItem(f"{draft.customer_name}\n{draft.occasion_title} · "
-                                   f"{shown}{overdue}")
+            item = QListWidgetItem(f"{embedded(draft.customer_name)}\n"
+                                   f"{embedded(draft.occasion_title)} · {when_text}{overdue}")
             self.list.addItem(item)
         split.addWidget(self.list)
         self.editor = DraftEditor(services, bus, self)

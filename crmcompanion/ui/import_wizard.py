@@ -54,6 +54,7 @@ from crmcompanion.services.import_export import (
     UndoneImport,
 )
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.text_display import plain_tooltip
 from crmcompanion.ui.workers import BackgroundTask, TaskProgressDialog
 
 logger = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ def _table(headers: tuple[str, ...]) -> QTableWidget:
 
 def _item(text: str) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
-    item.setToolTip(text)
+    item.setToolTip(plain_tooltip(text))
     return item
 
 

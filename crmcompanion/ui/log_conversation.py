@@ -27,6 +27,7 @@ from crmcompanion.core.customer import Channel
 from crmcompanion.core.errors import DomainError, ValidationError
 from crmcompanion.services.interactions import InteractionService, Logged
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.text_display import embedded
 from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class LogConversationDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
         layout.setSpacing(10)
-        title = QLabel(f"Conversation with {customer_name}")
+        title = QLabel(f"Conversation with {embedded(customer_name)}")
         title.setTextFormat(Qt.TextFormat.PlainText)
         title.setObjectName("emptyTitle")
         layout.addWidget(title)

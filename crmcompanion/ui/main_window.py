@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -158,6 +160,11 @@ class MainWindow(QMainWindow):
         self.open_data_folder_action = QAction("Open data folder", self)
         self.open_data_folder_action.triggered.connect(self.open_data_folder)
         menu.addAction(self.open_data_folder_action)
+        self.backups_action = QAction("Backups…", self)
+        self.backups_action.triggered.connect(self.open_backups)
+        menu.addAction(self.backups_action)
+        # Set by a restore from the Backups window: the app starts again once this run ends.
+        self.restart_requested = False
         menu.addAction(self._add_action("Settings", QKeySequence("Ctrl+,"), self.open_settings))
         menu.addSeparator()
         menu.addAction(self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close))
@@ -257,6 +264,18 @@ class MainWindow(QMainWindow):
         if places is None or not crash.open_folder(places.data_folder):
             where = f" ({places.data_folder})" if places is not None else ""
             self.statusBar().showMessage(f"Could not open the data folder{where}.", 8000)
+
+    def open_backups(self) -> QDialog:
+        from crmcompanion.ui.backups import BackupsDialog
+
+        dialog = BackupsDialog(self.services, self, restart=self.request_restart)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def request_restart(self) -> None:
+        self.restart_requested = True
+        QApplication.quit()
 
     def open_settings(self) -> SettingsDialog:
         from crmcompanion.ui.settings_dialog import SettingsDialog

@@ -43,6 +43,7 @@ from crmcompanion.services.duplicates import (
 )
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_detail import describe_special_date
+from crmcompanion.ui.text_display import embedded, fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ FIELD_TITLES = {
 
 
 def group_text(group: DuplicateGroup) -> str:
-    names = " · ".join(c.display_name for c in group.customers)
+    names = " · ".join(embedded(c.display_name) for c in group.customers)
     reasons = ", ".join(dict.fromkeys(
         f"{REASON_TITLES.get(r.kind, r.kind)} {r.value}".strip()
         if r.kind in ("email", "phone") else REASON_TITLES.get(r.kind, r.kind)
@@ -108,6 +109,7 @@ class MergeDialog(QDialog):
         self._choices: dict[str, QButtonGroup] = {}
         self.setWindowTitle("Duplicate customers")
         self.resize(1000, 640)
+        fit_to_screen(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(22, 18, 22, 16)
@@ -231,13 +233,14 @@ class MergeDialog(QDialog):
             return
         self.preview = preview
         keep, other = preview.keep, preview.other
-        self.pair_label.setText(f"Keep {keep.display_name} (#{keep.id}) and merge "
-                                f"{other.display_name} (#{other.id}) into it.")
-        for column, text in enumerate(("", f"{keep.display_name}  #{keep.id}",
-                                       f"{other.display_name}  #{other.id}", "")):
+        self.pair_label.setText(f"Keep {embedded(keep.display_name)} (#{keep.id}) and merge "
+                                f"{embedded(other.display_name)} (#{other.id}) into it.")
+        for column, text in enumerate(("", f"{embedded(keep.display_name)}  #{keep.id}",
+                                       f"{embedded(other.display_name)}  #{other.id}", "")):
             label = QLabel(text)
             label.setObjectName("sectionLabel")
             label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setWordWrap(True)
             self.grid.addWidget(label, 0, column)
         differing = [f for f in MERGE_FIELDS if f in preview.differing]
         for row, field in enumerate(differing, 1):
@@ -258,7 +261,7 @@ class MergeDialog(QDialog):
         other_value = field_value(preview, field, "other")
         for column, (side, value) in enumerate((("keep", keep_value), ("other", other_value)), 1):
             # "&" would become a keyboard mnemonic in a button's text: double it.
-            radio = QRadioButton((value or "(empty)").replace("&", "&&"))
+            radio = QRadioButton(embedded(value or "(empty)").replace("&", "&&"))
             radio.setObjectName(f"{field}:{side}")
             radio.setProperty("choice", side)
             group.addButton(radio)
@@ -303,7 +306,8 @@ class MergeDialog(QDialog):
             return None
         self.last_merge = result
         self._bus.publish(result.changed)
-        self.status.setText(f"Merged into {result.customer.display_name} (#{result.kept_id}).")
+        self.status.setText(
+            f"Merged into {embedded(result.customer.display_name)} (#{result.kept_id}).")
         self.undo_button.setVisible(True)
         self.undo_button.setEnabled(True)
         self.merged.emit(result)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths
+from PySide6.QtCore import QObject, QStandardPaths, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.text import sort_key
 from crmcompanion.services.container import Services
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.text_display import embedded, headline, plain_label
 from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class EraseConfirmDialog(QDialog):
         self._name = name
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
-        title = QLabel(f"Erase {name}?")
+        title = plain_label(f"Erase {headline(name)}?")
         title.setObjectName("detailName")
         layout.addWidget(title)
         explanation = QLabel(
@@ -42,7 +43,11 @@ class EraseConfirmDialog(QDialog):
         )
         explanation.setWordWrap(True)
         layout.addWidget(explanation)
-        layout.addWidget(QLabel(f"Type <b>{_html(name)}</b> to confirm:"))
+        # Rich text for the bold name: the name itself is escaped and isolated.
+        confirm = QLabel(f"Type <b>{_html(embedded(name))}</b> to confirm:")
+        confirm.setTextFormat(Qt.TextFormat.RichText)
+        confirm.setWordWrap(True)
+        layout.addWidget(confirm)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText(name)
         layout.addWidget(self.name_edit)

@@ -35,6 +35,7 @@ from crmcompanion.services.greetings import StoredTemplate
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
 from crmcompanion.ui.settings_dialog import SettingField, add_settings_page
+from crmcompanion.ui.text_display import embedded, plain_label
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class TemplateLibraryDialog(QDialog):
         hint.setObjectName("muted")
         hint.setWordWrap(True)
         right.addWidget(hint)
-        self.status = QLabel("")
+        self.status = plain_label("", wrap=False)
         self.status.setObjectName("muted")
         buttons = QHBoxLayout()
         self.delete_button = QPushButton("Delete")
@@ -150,7 +151,8 @@ class TemplateLibraryDialog(QDialog):
         self.list.clear()
         for template in self.templates:
             star = "  ★" if template.is_default else ""
-            self.list.addItem(QListWidgetItem(f"{template.name}{star}\n{template.tone.value}"))
+            self.list.addItem(QListWidgetItem(
+                f"{embedded(template.name)}{star}\n{template.tone.value}"))
         self.list.blockSignals(False)
         keys = [t.key for t in self.templates]
         row = keys.index(select_key) if select_key in keys else 0
@@ -219,7 +221,7 @@ class TemplateLibraryDialog(QDialog):
             return False
         self._bus.publish(saved.changed)
         self.reload(saved.template.key)
-        self.status.setText(f"Saved “{saved.template.name}”.")
+        self.status.setText(f"Saved “{embedded(saved.template.name)}”.")
         return True
 
     def delete(self) -> None:

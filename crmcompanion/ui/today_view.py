@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent, QPaintEvent
+from PySide6.QtGui import QAction, QMouseEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -53,6 +53,7 @@ from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.reminder_list import ReminderListWidget
 from crmcompanion.ui.style import ACCENT, BORDER, ERROR, MUTED, SURFACE
+from crmcompanion.ui.text_display import embedded, plain_tooltip, shown
 from crmcompanion.ui.widgets import EmptyState, PageHeader
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,8 @@ class TouchpointRow(QFrame):
     """One touchpoint: who, what, when, and the quick actions. Double-click opens the customer."""
 
     open_requested = Signal(int)
+    snooze_chosen = Signal(object)  # the day chosen in the Snooze menu
+    pick_requested = Signal()  # "Pick a date…"
 
     def __init__(
         self, item: Touchpoint, today: date, snooze_limit: date | None,
@@ -182,7 +185,7 @@ class TouchpointRow(QFrame):
         for label in (self.name, self.occasion, self.when):
             # Long names and notes are clipped rather than pushing the buttons out of view.
             label.setMinimumWidth(20)
-            label.setToolTip(label.text())
+            label.setToolTip(plain_tooltip(shown(label.text())))
         layout.addLayout(texts, 1)
 
         # Short labels so the customer and the occasion keep their room; tooltips say it all.
@@ -190,20 +193,12 @@ class TouchpointRow(QFrame):
         self.draft_button = self._button("✉ Draft", DRAFT_SOON)
         self.draft_button.setEnabled(False)
         self.snooze_button = self._button("Snooze ▾", "Hide this until a later day")
-        self.snooze_menu = QMenu(self.snooze_button)
-        tomorrow = today + timedelta(days=1)
-        next_week = today + timedelta(days=7)
-        self.tomorrow_action = self.snooze_menu.addAction("Tomorrow")
-        self.next_week_action = self.snooze_menu.addAction("Next week")
-        self.snooze_menu.addSeparator()
-        self.pick_action = self.snooze_menu.addAction("Pick a date…")
-        self.tomorrow_action.setData(tomorrow)
-        self.next_week_action.setData(next_week)
-        if snooze_limit is not None:
-            self.tomorrow_action.setEnabled(tomorrow <= snooze_limit)
-            self.next_week_action.setEnabled(next_week <= snooze_limit)
-            self.pick_action.setEnabled(tomorrow <= snooze_limit)
-        self.snooze_button.setMenu(self.snooze_menu)
+        # The menu is built when first opened: a page of hundreds of rows would otherwise
+        # hold hundreds of menus nobody opens (~30 KB each).
+        self._today = today
+        self._snooze_limit = snooze_limit
+        self._snooze_menu: QMenu | None = None
+        self.snooze_button.pressed.connect(self._open_snooze_menu)
         self.skip_button = self._button("Skip", "Not this time (asks why)")
         self.done_button = QPushButton("✓ Done")
         self.done_button.setObjectName("rowDone")
@@ -211,6 +206,43 @@ class TouchpointRow(QFrame):
         for button in (self.log_button, self.draft_button, self.snooze_button,
                        self.skip_button, self.done_button):
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+
+    @property
+    def snooze_menu(self) -> QMenu:
+        if self._snooze_menu is None:
+            menu = QMenu(self.snooze_button)
+            tomorrow = self._today + timedelta(days=1)
+            next_week = self._today + timedelta(days=7)
+            for text, day in (("Tomorrow", tomorrow), ("Next week", next_week)):
+                action = menu.addAction(text)
+                action.setData(day)
+                action.triggered.connect(lambda _=False, d=day: self.snooze_chosen.emit(d))
+            menu.addSeparator()
+            menu.addAction("Pick a date…").triggered.connect(self.pick_requested)
+            if self._snooze_limit is not None:
+                for action, day in zip(menu.actions()[:2], (tomorrow, next_week), strict=True):
+                    action.setEnabled(day <= self._snooze_limit)
+                menu.actions()[3].setEnabled(tomorrow <= self._snooze_limit)
+            self._snooze_menu = menu
+        return self._snooze_menu
+
+    @property
+    def tomorrow_action(self) -> QAction:
+        return self.snooze_menu.actions()[0]
+
+    @property
+    def next_week_action(self) -> QAction:
+        return self.snooze_menu.actions()[1]
+
+    @property
+    def pick_action(self) -> QAction:
+        return self.snooze_menu.actions()[3]  # after the separator
+
+    def _open_snooze_menu(self) -> None:
+        # First press: build the menu and hand it to the button, which opens it from then on.
+        self.snooze_button.pressed.disconnect(self._open_snooze_menu)
+        self.snooze_button.setMenu(self.snooze_menu)
+        self.snooze_button.showMenu()
 
     def _button(self, text: str, tip: str) -> QPushButton:
         button = QPushButton(text)
@@ -221,6 +253,16 @@ class TouchpointRow(QFrame):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.open_requested.emit(self.item.customer_id)
         event.accept()
+
+
+@dataclass
+class _CutGroup:
+    """The rows of a Today group not shown yet, and where they go when asked for."""
+
+    rest: list[Touchpoint]
+    last_row: TouchpointRow  # the group's last row on the page: the rest follows it
+    more: QPushButton  # its "Show N more" button, which the rest replaces
+    values: dict[str, object]
 
 
 class SectionBlock(QWidget):
@@ -264,7 +306,7 @@ class SkipDialog(QDialog):
         self.setMinimumWidth(400)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
-        text = QLabel(f"Skip {item.customer}: {item.label}?")
+        text = QLabel(f"Skip {embedded(item.customer)}: {embedded(item.label)}?")
         text.setTextFormat(Qt.TextFormat.PlainText)
         text.setWordWrap(True)
         layout.addWidget(text)
@@ -345,6 +387,9 @@ class TodayView(QWidget):
         self._services = services
         self._bus = bus or AppState(self)
         self._expanded: set[tuple[Section, Occasion]] = set()
+        # Groups cut at SHOWN_PER_GROUP, with what "Show N more" needs to append the rest
+        # to the rows already there (the rows, their data and the button).
+        self._cut: dict[tuple[Section, Occasion], _CutGroup] = {}
         self._draft_enabled = False
         self.today = services.clock.today()
         self.dialog: QDialog | None = None
@@ -580,6 +625,8 @@ class TodayView(QWidget):
     ) -> None:
         block = self.sections[section]
         block.rows = []
+        for key in [k for k in self._cut if k[0] is section]:
+            del self._cut[key]
         _clear(block.body)
         block.count.setText(str(total))
         block.count.setProperty("alert", section is Section.OVERDUE and total > 0)
@@ -606,6 +653,8 @@ class TodayView(QWidget):
                 more.setObjectName("link")
                 more.clicked.connect(lambda _=False, o=occasion: self._expand(section, o))
                 block.body.addWidget(more, 0, Qt.AlignmentFlag.AlignLeft)
+                self._cut[(section, occasion)] = _CutGroup(
+                    group[len(shown):], block.rows[-1], more, values)
         if total > len(items):
             # The service lists at most its limit per section; the count is exact.
             more = QPushButton(f"{total - len(items):,} more not listed here")
@@ -616,13 +665,35 @@ class TodayView(QWidget):
         block.body.addWidget(more, 0, Qt.AlignmentFlag.AlignLeft)
 
     def _expand(self, section: Section, occasion: Occasion) -> None:
+        """"Show N more": the group's other rows are added after its last one; the rows
+        already on the page stay as they are (rebuilding every row took up to 1.4 s)."""
         self._expanded.add((section, occasion))
-        self.refresh()
+        cut = self._cut.pop((section, occasion), None)
+        block = self.sections[section]
+        if cut is None or cut.last_row not in block.rows:
+            self.refresh()
+            return
+        at_row = block.rows.index(cut.last_row) + 1
+        at_widget = block.body.indexOf(cut.more)
+        block.body.removeWidget(cut.more)
+        cut.more.hide()
+        cut.more.deleteLater()
+        rows = []
+        for item in cut.rest:
+            row = TouchpointRow(item, self.today, latest_snooze(item, cut.values))
+            self._wire(row)
+            rows.append(row)
+        block.rows[at_row:at_row] = rows
+        block.hide()
+        for offset, row in enumerate(rows):
+            block.body.insertWidget(at_widget + offset, row)
+        block.show()
 
     def _fill_losing(self) -> None:
         self.losing_list.clear()
         for entry in self.losing:
-            text = f"{entry.customer}\n{silence(entry.days_without_contact)} without contact"
+            text = (f"{embedded(entry.customer)}\n"
+                    f"{silence(entry.days_without_contact)} without contact")
             item = QListWidgetItem(text)
             item.setData(CUSTOMER_ID_ROLE, entry.customer_id)
             item.setToolTip(f"Last contact {entry.last_contact:%d %B %Y}; keep in touch every "
@@ -653,11 +724,8 @@ class TodayView(QWidget):
         row.skip_button.clicked.connect(lambda: self.ask_skip(item))
         row.log_button.clicked.connect(lambda: self.log_conversation(item))
         row.draft_button.clicked.connect(lambda: self.draft_requested.emit(item))
-        row.tomorrow_action.triggered.connect(
-            lambda: self.snooze(item, row.tomorrow_action.data()))
-        row.next_week_action.triggered.connect(
-            lambda: self.snooze(item, row.next_week_action.data()))
-        row.pick_action.triggered.connect(lambda: self.ask_snooze_date(item))
+        row.snooze_chosen.connect(lambda day: self.snooze(item, day))
+        row.pick_requested.connect(lambda: self.ask_snooze_date(item))
         self._set_draft(row)
 
     def _publish(self, changed: Changed, text: str) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.customer import Status
 from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
+from crmcompanion.ui.text_display import plain
 
 
 class DialogButtons(QHBoxLayout):
@@ -62,10 +63,10 @@ class PageHeader(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         texts = QVBoxLayout()
         texts.setSpacing(2)
-        self.title = QLabel(title)
+        self.title = plain(QLabel(title))
         self.title.setObjectName("pageTitle")
         texts.addWidget(self.title)
-        self.subtitle = QLabel(subtitle)
+        self.subtitle = plain(QLabel(subtitle))  # may quote a file's or a customer's name
         self.subtitle.setObjectName("pageSubtitle")
         self.subtitle.setVisible(bool(subtitle))
         texts.addWidget(self.subtitle)

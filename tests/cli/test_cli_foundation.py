@@ -14,6 +14,9 @@ import pytest
 from crmcompanion.__main__ import main
 from crmcompanion.cli import parse, run_command
 
+# Clock-sensitive: birthdays today by CRMCOMPANION_NOW.
+pytestmark = pytest.mark.clock_sensitive
+
 
 def run(args: list[str], home: Path, now: str = "2026-11-22T10:00") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()

@@ -15,6 +15,9 @@ from crmcompanion.core.customer import CustomerDraft, EmailAddress, SpecialDate,
 from crmcompanion.core.settings import BUSINESS_NAME, OWNER_NAME
 from crmcompanion.services.container import open_services
 
+# Clock-sensitive: greetings for a day given by CRMCOMPANION_NOW.
+pytestmark = pytest.mark.clock_sensitive
+
 
 @pytest.fixture()
 def home(tmp_path: Path) -> Path:

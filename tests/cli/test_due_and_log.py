@@ -17,6 +17,9 @@ from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, SpecialDate, SpecialDateKind
 from crmcompanion.services.container import open_services
 
+# Clock-sensitive: `due` and `log` with CRMCOMPANION_NOW, in several time zones.
+pytestmark = pytest.mark.clock_sensitive
+
 
 @pytest.fixture()
 def home(tmp_path: Path) -> Path:

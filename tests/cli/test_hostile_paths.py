@@ -148,6 +148,14 @@ def test_dash_writes_to_standard_output(home: Path) -> None:
     assert not (home / "-").exists() and not Path("-").exists()
 
 
+def test_dev_stdout_on_a_pipe_is_a_stream_and_stays_a_link(home: Path) -> None:
+    was = os.readlink("/dev/stdout")
+    result = crm(["export", "--format", "vcard", "-o", "/dev/stdout"], home)  # stdout: a pipe
+    assert result.returncode == 0 and result.stdout.count("BEGIN:VCARD") == 50
+    assert one_line(result) == "Exported 50 customers to /dev/stdout."
+    assert os.readlink("/dev/stdout") == was
+
+
 @pytest.mark.parametrize("command", [["import"], ["export", "--format", "csv", "-o"]])
 def test_proc_self_mem_is_one_line(home: Path, command: list[str]) -> None:
     before = snapshot(home)
@@ -212,6 +220,38 @@ def test_query_parameters_never_become_part_of_a_file_name(tmp_path: Path) -> No
     result = crm(["demo", "--customers", "5"], tmp_path / "home", CRMCOMPANION_DATABASE_URL=url)
     assert result.returncode == 1 and "query parameters (mode)" in one_line(result)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]  # no "crm.sqlite3?mode=ro"
+
+
+# --- integers out of range: exit 2 with the range, before the database ---------------------
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["log", "--customer", "#99999999999999999999999", "Called"],
+     "must be from #1 to #9,223,372,036,854,775,807"),
+    (["draft", "--customer", "#9223372036854775808", "--occasion", "birthday"],
+     "must be from #1 to #9,223,372,036,854,775,807"),
+    (["customers", "search", "a", "--limit", "99999999999999999999"], "from 1 to 1,000,000"),
+    (["due", "--days", "3000000"], "from 0 to 3,660"),
+    (["export", "--format", "ics", "--days", "3000000", "-o", "OUT"], "from 0 to 3,660"),
+    (["duplicates", "--limit", "1" + "0" * 30], "from 0 to 1,000,000"),
+])
+def test_integers_out_of_range_exit_2_with_the_range(home: Path, tmp_path: Path,
+                                                    args: list[str], says: str) -> None:
+    args = [str(tmp_path / "x.ics") if a == "OUT" else a for a in args]
+    before = snapshot(home)
+    result = crm(args, home)
+    assert result.returncode == 2
+    line = one_line(result)
+    assert says in line
+    assert snapshot(home) == before  # `due` used to rewrite its derived tables first
+
+
+def test_the_clock_s_edges_work(home: Path, tmp_path: Path) -> None:
+    for now in ("1900-01-01", "2200-12-31T23:00"):
+        for args in (["due", "--days", "3660"],
+                     ["export", "--format", "ics", "--days", "3660", "-o",
+                      str(tmp_path / "x.ics")]):
+            result = crm(args, home, CRMCOMPANION_NOW=now)
+            assert result.returncode == 0, result.stderr
 
 
 # --- 4. the log file ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -165,7 +166,7 @@ def test_ambiguous_order_resolved_by_caller(tmp_path):
     report = inspect_csv(path)
     assert not report.ok and report.date_order_ambiguous
     assert report.issues[0].code == "ambiguous_date_order"
-    with pytest.raises(CsvImportError):
+    with pytest.raises(CsvImportError, match="day/month order is ambiguous"):
         next(iter_parsed_batches(report))
     for order, month in (("dmy", 4), ("mdy", 3)):
         (row,) = read_customers(path, date_order=order)
@@ -242,7 +243,8 @@ def test_malformed_inputs_report_their_specific_error(tmp_path, text, options, e
     first = report.issues[0]
     assert (first.code, first.line, first.column) == expected, report.issues
     assert report.issue_count >= 1 and first.reason
-    with pytest.raises(CsvImportError):
+    where = rf"^line {expected[1]}, {re.escape(expected[2] or 'row')}: "
+    with pytest.raises(CsvImportError, match=where):
         next(iter_parsed_batches(report))
 
 

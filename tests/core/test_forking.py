@@ -67,4 +67,9 @@ def test_no_fork_with_another_thread_running() -> None:
     finally:
         stop.set()
         thread.join()
+    # join() returns once Python is done with the thread; the system thread may still be
+    # leaving /proc/self/task for a moment (the test failed under load without this wait).
+    deadline = time.monotonic() + 5
+    while not forking.can_fork() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert forking.can_fork()

@@ -21,6 +21,9 @@ from crmcompanion.core.icalendar_export import (
 )
 from crmcompanion.core.occasions import Occasion
 
+# Clock-sensitive: DTSTAMP and local times in the calendar export.
+pytestmark = pytest.mark.clock_sensitive
+
 NOW = datetime(2026, 11, 3, 9, 30, tzinfo=timezone(timedelta(hours=1)))
 YEARS = range(2025, 2033)  # 2028 and 2032 are leap years
 

@@ -118,3 +118,23 @@ def test_utf8_fast_path_is_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "plain.csv"
     path.write_bytes("First name,Emails\nJürgen,j@example.com\n".encode())
     assert csv_import.detect_encoding(path) == "utf-8"
+
+
+def test_a_bad_byte_in_the_header_refuses_the_file(tmp_path: Path) -> None:
+    # Read as an unknown column, the "Last name" data would be left out without a word.
+    path = tmp_path / "header.csv"
+    path.write_bytes(b"First name,Las\xfft name,Emails\n" + "Zoë,Ørsted,z@example.com\n"
+                     .encode())
+    report = csv_import.inspect_csv(path)
+    (issue,) = report.issues
+    assert issue.code == "bad_header" and "column 2" in issue.reason and "0xFF" in issue.reason
+
+
+@pytest.mark.parametrize("charset", [b"UTF-\xff8", b"rot13", b"base64", b"nope"])
+def test_a_vcard_charset_that_is_no_text_encoding_is_read_as_utf8(charset: bytes) -> None:
+    # A bad byte in CHARSET raised UnicodeEncodeError (a traceback) before; found by the long
+    # property run.
+    data = (b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=" + charset +
+            b";ENCODING=QUOTED-PRINTABLE:M=C3=BCller;Anna\r\nEND:VCARD\r\n" + "Zoë".encode())
+    (draft,) = parse_vcards(data).drafts
+    assert (draft.first_name, draft.last_name) == ("Anna", "Müller")

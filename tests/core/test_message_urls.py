@@ -116,10 +116,10 @@ def test_tel_url_and_phone_normalisation() -> None:
 
 @pytest.mark.parametrize("bad", ["", "call me", "+49 30 12x", "+", "12;ext=3"])
 def test_bad_phone_numbers_are_rejected(bad: str) -> None:
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(ValidationError, match="is not a phone number") as info:
         tel_url(bad)
     assert "phone" in info.value.field_errors
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="is not a phone number"):
         sms_url(bad, "hi")
 
 

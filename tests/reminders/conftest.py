@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 
 from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
 from crmcompanion.services.container import Services
+from tests.system_programs import require_program
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -40,9 +40,7 @@ class SessionBus:
 
 
 def _start_session_bus() -> SessionBus:
-    daemon = shutil.which("dbus-daemon")
-    if daemon is None:
-        pytest.skip("dbus-daemon is not installed (Debian package `dbus`): no session bus")
+    daemon = require_program("dbus-daemon", package="dbus")
     process = subprocess.Popen(
         [daemon, "--session", "--nofork", "--nopidfile", "--print-address=1"],
         stdout=subprocess.PIPE,
@@ -78,6 +76,9 @@ class NotificationRecorder:
 
 @pytest.fixture
 def notification_server(session_bus: SessionBus, tmp_path: Path) -> Iterator[NotificationRecorder]:
+    # The app reaches this server through plyer, which runs notify-send when dbus-python is
+    # not importable: without it every wait for a notification would end in a bare False.
+    require_program("notify-send", package="libnotify-bin")
     record = tmp_path / "notifications.jsonl"
     env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": session_bus.address}
     process = subprocess.Popen(
@@ -104,7 +105,7 @@ def cli_env(home: Path, now: str, bus_address: str | None) -> dict[str, str]:
     if bus_address is not None:
         env["DBUS_SESSION_BUS_ADDRESS"] = bus_address
     else:
-        # No XDG_RUNTIME_DIR either, or dbus-send would find the user's real bus.
+        # No XDG_RUNTIME_DIR either, or the notifier would find the user's real bus there.
         env.pop("XDG_RUNTIME_DIR", None)
     return env
 

@@ -26,6 +26,9 @@ from crmcompanion.services.reminders import (
 from crmcompanion.store import models as m
 from crmcompanion.store.database import utcnow
 
+# Clock-sensitive: APScheduler's real clock, DST days, local reminder times.
+pytestmark = pytest.mark.clock_sensitive
+
 
 @dataclass
 class MutableClock:

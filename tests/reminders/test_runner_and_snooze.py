@@ -17,6 +17,9 @@ from crmcompanion.reminders.runner import ReminderRunner
 from crmcompanion.services.container import Services, open_services
 from crmcompanion.services.reminders import snoozed_delivery_key
 
+# Clock-sensitive: APScheduler's real clock against the app's fixed clock.
+pytestmark = pytest.mark.clock_sensitive
+
 
 @dataclass
 class MutableClock:

@@ -15,7 +15,8 @@ from crmcompanion.services.container import open_services
 
 from .conftest import REPO, add_birthday, cli_env, wait_for
 
-pytestmark = pytest.mark.slow
+# Clock-sensitive: `remind --once` in real processes (CRMCOMPANION_NOW) with real stamps.
+pytestmark = [pytest.mark.slow, pytest.mark.clock_sensitive]
 
 
 def test_two_processes_notify_each_occurrence_once(tmp_path, session_bus, notification_server):

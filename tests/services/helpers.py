@@ -27,6 +27,11 @@ def dump(services: Services) -> list[str]:
     """The whole database as SQL text: equal dumps are byte-for-byte equal contents."""
     path = services.db.info.path
     assert path is not None
+    return dump_file(path)
+
+
+def dump_file(path: Path) -> list[str]:
+    """`dump` of a database file no service has open."""
     conn = sqlite3.connect(path)
     try:
         return list(conn.iterdump())

@@ -20,6 +20,9 @@ from crmcompanion.services.demo import fill_demo
 from crmcompanion.store import snapshots
 from crmcompanion.store.customers import ListQuery, SortColumn
 
+# Clock-sensitive: conversations logged at given local times.
+pytestmark = pytest.mark.clock_sensitive
+
 # Caches the touchpoint sync rebuilds (a restored row may be marked for recomputing).
 DERIVED = {"contact_rhythm", "touchpoint_sources"}
 
@@ -94,7 +97,7 @@ def test_delete_many_then_undo_puts_every_row_back(services: Services):
     assert deleted.display_names == ("P0 Baker", "P1 Baker", "P2 Baker")
     assert [c.id for c in services.customers.search("baker")] == [ids[3]]
     for cid in ids[:3]:
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFoundError, match=rf"Customer #{cid} does not exist"):
             services.customers.get(cid)
 
     changed = services.customers.undo_delete_many(deleted)
@@ -110,13 +113,13 @@ def test_delete_many_then_undo_puts_every_row_back(services: Services):
     assert before["interactions"] and before["customer_emails"] and before["special_dates"]
     assert sorted(c.id for c in services.customers.search("baker")) == sorted(ids)
     assert [h.summary for h in services.interactions.history(ids[0])] == ["Talked about bread"]
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="already back"):
         services.customers.undo_delete_many(deleted)
 
 
 def test_delete_many_refuses_a_missing_customer_and_deletes_nothing(services: Services):
     anna = services.customers.create(person("Anna", "Weber", "anna@example.com")).customer
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="Customer #101 does not exist"):
         services.customers.delete_many([anna.id, anna.id + 100])
     assert services.customers.get(anna.id) == anna
 
@@ -176,6 +179,7 @@ def test_add_tag_to_several_then_undo(services: Services):
 def test_add_tag_refuses_an_empty_or_long_tag(services: Services):
     cid = services.customers.create(person("U", "V", "u@example.com")).customer.id
     for bad in ("   ", "x" * 61):
-        with pytest.raises(DomainError):
+        says = "Enter a tag" if not bad.strip() else "at most 60 characters"
+        with pytest.raises(DomainError, match=says):
             services.customers.add_tag_many([cid], bad)
     assert services.customers.get(cid).tags == ("Bakery",)

@@ -61,14 +61,14 @@ def test_invalid_input_names_each_field_and_saves_nothing(german: Services) -> N
         phones=(PhoneNumber("12"),),
         special_dates=(SpecialDate(SpecialDateKind.BIRTHDAY, 2, 30, None),),
     )
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError, match="needs exactly one @") as caught:
         german.customers.create(bad)
     assert set(caught.value.field_errors) == {"emails.0", "phones.0", "special_dates.0"}
     assert german.customers.total() == 0
 
 
 def test_nameless_customer_is_rejected(services: Services) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError, match="Enter a first name, last name or company") as caught:
         services.customers.create(CustomerDraft(notes="who?"))
     assert "name" in caught.value.field_errors
 
@@ -94,7 +94,7 @@ def test_search_requires_every_word_and_survives_fts_syntax(german: Services, qu
 def test_update_with_stale_version_is_a_conflict(german: Services) -> None:
     created = german.customers.create(anna()).customer
     german.customers.update(created.id, anna(first_name="Anne"), created.version)
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="was changed elsewhere"):
         german.customers.update(created.id, anna(first_name="Annette"), created.version)
     assert german.customers.get(created.id).first_name == "Anne"
 
@@ -109,7 +109,7 @@ def test_update_reindexes_search(german: Services) -> None:
 def test_delete_then_undo_restores_everything(german: Services) -> None:
     created = german.customers.create(anna()).customer
     deleted = german.customers.delete(created.id)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match=rf"Customer #{created.id} does not exist"):
         german.customers.get(created.id)
     assert german.customers.search("anna") == []
     restored = german.customers.undo_delete(deleted).customer
@@ -172,12 +172,12 @@ def test_resolve_customer_text(german: Services) -> None:
     assert german.customers.resolve("+49 30 1234567").id == a.id
     assert german.customers.resolve("anna muller").id == a.id
     assert german.customers.resolve("schmidt").id == b.id
-    with pytest.raises(AmbiguousCustomer) as caught:
+    with pytest.raises(AmbiguousCustomer, match="matches several customers") as caught:
         german.customers.resolve("anna")
     assert {c.id for c in caught.value.candidates} == {a.id, b.id}
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="Customer #999 does not exist"):
         german.customers.resolve("#999")
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="No customer matches “nobody”"):
         german.customers.resolve("nobody")
 
 

@@ -18,6 +18,9 @@ from crmcompanion.services.demo import fill_demo, generate_drafts
 from crmcompanion.store.bulk import rollback_journal_if_alone
 from crmcompanion.store.customers import ListQuery
 
+# Clock-sensitive: demo data relative to today.
+pytestmark = pytest.mark.clock_sensitive
+
 TODAY = date(2026, 11, 22)
 
 

@@ -22,6 +22,9 @@ from crmcompanion.services.duplicates import MERGE_POLICY
 from crmcompanion.store import transfer
 from crmcompanion.store.models import Base
 
+# Clock-sensitive: merging dated conversations and touchpoint states.
+pytestmark = pytest.mark.clock_sensitive
+
 
 def _add(services: Services, first: str, last: str, email: str = "", phone: str = "",
          **extra: object) -> int:
@@ -182,7 +185,7 @@ def test_undo_refuses_after_new_history(services: Services) -> None:
     other = _add(services, "Otto", "Kern")
     result = services.duplicates.merge(keep, other)
     services.interactions.log(keep, "after the merge")
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="can no longer be undone"):
         services.duplicates.undo_merge(result)
     assert services.customers.total() == 1
 
@@ -190,11 +193,11 @@ def test_undo_refuses_after_new_history(services: Services) -> None:
 def test_merge_choices_are_checked(services: Services) -> None:
     keep = _add(services, "Otto", "Kern")
     other = _add(services, "Otto", "Kern")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="Choose keep or other for first_name"):
         services.duplicates.merge(keep, other, {"first_name": "union"})
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="is not a field a merge can choose"):
         services.duplicates.merge(keep, other, {"shoe_size": "keep"})
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="cannot be merged with itself"):
         services.duplicates.merge(keep, keep)
     preview = services.duplicates.merge_preview(keep, other)
     assert preview.differing == ()

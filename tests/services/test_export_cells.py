@@ -21,7 +21,6 @@ from crmcompanion.core.csv_export import (
     ExportOptions,
     ExportRow,
     export_csv,
-    export_uid,
     marked,
 )
 from crmcompanion.core.customer import (
@@ -47,8 +46,7 @@ def _old_export(services: Services, path: Path, query: ListQuery,
     # The export before the cell path, kept verbatim: drafts, then csv_export's own cells.
     with services.db.read() as session:
         records = transfer.iter_export_records(session, transfer.export_ids(session, query))
-        export_csv((ExportRow(draft, last, "" if draft.source_uid else export_uid(cid))
-                    for cid, draft, last in records), path, options)
+        export_csv((ExportRow(draft, last) for _, draft, last in records), path, options)
 
 
 @pytest.fixture
@@ -182,8 +180,7 @@ def test_chosen_ids_in_their_order_unknown_ones_skipped(varied: Services, tmp_pa
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
     with varied.db.read() as session:
         records = transfer.iter_export_records(session, chosen)
-        export_csv((ExportRow(draft, last, "" if draft.source_uid else export_uid(cid))
-                    for cid, draft, last in records), old)
+        export_csv((ExportRow(draft, last) for _, draft, last in records), old)
     result = varied.import_export.export_csv(new, ids=chosen)
     assert result.count == len(chosen) - 1
     assert new.read_bytes() == old.read_bytes()
@@ -202,7 +199,7 @@ def test_cancel_leaves_no_file_and_progress_is_reported(
         seen.append((done, total))
         token.cancel()
 
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(ImportCancelled, match="Export cancelled; no file was written"):
         varied.import_export.export_csv(target, ALL, progress=progress, cancel=token)
     assert list(folder.iterdir()) == []  # neither the file nor a temporary one
     assert seen == [(500, 2005)]

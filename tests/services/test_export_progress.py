@@ -45,7 +45,7 @@ def test_cancel_at_the_first_report_leaves_no_file(many: Services, tmp_path: Pat
         seen.append((done, total))
         token.cancel()
 
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(ImportCancelled, match="Export cancelled; no file was written"):
         _exports(many)[kind](target, progress=progress, cancel=token)
     assert seen == [(10, 25)]
     assert list(folder.iterdir()) == []
@@ -73,6 +73,6 @@ def test_cancel_after_the_last_report_still_writes_no_calendar(many: Services,
         if done == 20:
             token.cancel()
 
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(ImportCancelled, match="Export cancelled; no file was written"):
         many.import_export.export_ics(tmp_path / "late.ics", progress=progress, cancel=token)
     assert not (tmp_path / "late.ics").exists()

@@ -20,6 +20,9 @@ from crmcompanion.core.settings import BUSINESS_NAME, OWNER_NAME, SIGNATURE
 from crmcompanion.core.templates import TemplateError, read_default_templates
 from crmcompanion.core.touchpoints import TouchpointState
 
+# Clock-sensitive: ages and years as a customer from the app's clock.
+pytestmark = pytest.mark.clock_sensitive
+
 # The shared clock is 2026-11-22.
 
 
@@ -48,7 +51,7 @@ def test_library_is_seeded_once_with_one_default_per_occasion(services):
 
 
 def test_save_rejects_a_bad_placeholder_naming_the_exact_part(services):
-    with pytest.raises(TemplateError) as caught:
+    with pytest.raises(TemplateError, match=r"Unknown placeholder \$frist_name") as caught:
         services.greetings.save_template(
             occasion="birthday", name="Mine", tone="warm",
             subject="Hi $frist_name", body="Hello",
@@ -57,14 +60,14 @@ def test_save_rejects_a_bad_placeholder_naming_the_exact_part(services):
     problem = caught.value.problems[0]
     assert problem.fragment == "$frist_name"
     assert problem.suggestion == "$first_name"
-    with pytest.raises(TemplateError) as caught:
+    with pytest.raises(TemplateError, match="attribute or index access is not allowed") as caught:
         services.greetings.save_template(
             occasion="birthday", name="Mine", tone="warm", subject="Hi",
             body="Dear {first_name.__class__}",
         )
     assert caught.value.field_name == "body"
     assert caught.value.problems[0].fragment == "{first_name.__class__}"
-    with pytest.raises(ValidationError) as invalid:
+    with pytest.raises(ValidationError, match="Give the template a name") as invalid:
         services.greetings.save_template(occasion="birthday", name=" ", tone="warm",
                                          subject="Hi", body="Hello")
     assert set(invalid.value.field_errors) == {"name"}
@@ -84,7 +87,8 @@ def test_create_edit_default_and_delete_templates(services):
                                      subject="Cake", body="More cake")
     assert (edited.template.name, edited.template.body, edited.template.id) == (
         "Cake!", "More cake", saved.template.id)
-    with pytest.raises(ValidationError):  # same name as another birthday template
+    # Same name as another birthday template:
+    with pytest.raises(ValidationError, match="Another birthday template is already called"):
         greetings.save_template(occasion="birthday", name="short BIRTHDAY note",
                                 tone="warm", subject="x", body="y")
     greetings.delete_template(key)
@@ -93,7 +97,7 @@ def test_create_edit_default_and_delete_templates(services):
     assert sum(t.is_default for t in birthday) == 1  # the default moved on
     for template in birthday[1:]:
         greetings.delete_template(template.key)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="only template for its occasion"):
         greetings.delete_template(birthday[0].key)
 
 
@@ -145,7 +149,7 @@ def test_mark_sent_from_a_touchpoint_logs_and_completes_it(services):
     remaining = [t for t in services.touchpoints.for_customer(ada.id)
                  if t.key == draft.occurrence_key]
     assert remaining == []
-    with pytest.raises(DomainError):  # done once, never again
+    with pytest.raises(DomainError, match="already done"):  # done once, never again
         services.touchpoints.mark_done(draft.occurrence_key)
     # A later draft does not quote the greeting back as the last conversation.
     assert services.greetings.last_conversation(ada.id) is None
@@ -157,13 +161,13 @@ def test_mark_sent_without_touchpoint_and_errors(services):
     entry = services.interactions.history(ada.id)[0]
     assert (entry.summary, entry.channel, entry.occasion) == (
         "Thinking of you", Channel.SMS, Occasion.KEEP_IN_TOUCH)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="There is nothing to send"):
         services.greetings.mark_sent(ada.id, "email", " ", "\n")
     other = services.customers.create(CustomerDraft(first_name="Zed")).customer
     key = services.greetings.draft(ada.id, "birthday").occurrence_key
     assert key == f"birthday/c{ada.id}/d{key.split('/d')[1]}"  # the coming 25 November
     assert key.endswith("/2026-11-25")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="belongs to another customer"):
         services.greetings.mark_sent(other.id, "email", "Hi", "Hi", key)
 
 
@@ -171,7 +175,7 @@ def test_find_template_and_today_drafts(services):
     ada = make_ada(services)
     assert services.greetings.find_template("birthday", "short birthday NOTE").key == (
         "birthday-brief")
-    with pytest.raises(NotFoundError) as caught:
+    with pytest.raises(NotFoundError, match="No birthday template is called “nope”") as caught:
         services.greetings.find_template("birthday", "nope")
     assert "Warm birthday wishes (birthday-warm)" in str(caught.value)
     drafts = services.greetings.today_drafts()

@@ -91,9 +91,15 @@ def test_fast_validation_gives_the_old_drafts_and_problems() -> None:
     assert quick == accepted  # and the quick check misses none of these
 
 
-def test_export_uid_is_the_vcard_uid() -> None:
-    from crmcompanion.core.csv_export import export_uid
-    from crmcompanion.core.vcard import customer_vcard_uid
+def test_new_uids_are_random_version_4_uuids() -> None:
+    import uuid
 
-    for cid in [*range(1, 3000), 10**6, 2**40]:
-        assert export_uid(cid) == customer_vcard_uid(cid)
+    from crmcompanion.core.customer import UID_PREFIX, new_uids
+
+    uids = new_uids(3000)
+    assert len(set(uids)) == 3000
+    for uid in uids:
+        assert uid.startswith(UID_PREFIX)
+        parsed = uuid.UUID(uid[len(UID_PREFIX):])
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == uid[len(UID_PREFIX):]

@@ -7,10 +7,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import icalendar
+import pytest
 
 from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
 from crmcompanion.services.container import Services
 from crmcompanion.store.customers import ListQuery
+
+# Clock-sensitive: a calendar export relative to a given now.
+pytestmark = pytest.mark.clock_sensitive
 
 
 def _events(path: Path) -> list[icalendar.Event]:

@@ -97,7 +97,7 @@ def test_a_cancelled_import_gives_the_checks_back(
         if done:
             token.cancel()
 
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(ImportCancelled, match="Import cancelled; nothing was written"):
         services.import_export.run(plan, progress=progress, cancel=token)
     assert checks == [False]
     with services.db.read() as session:

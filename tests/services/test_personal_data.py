@@ -67,7 +67,7 @@ def test_export_has_every_table_that_refers_to_the_customer(
 
 
 def test_export_of_a_missing_customer_writes_nothing(services: Services, tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="Customer #999 does not exist"):
         services.personal_data.export_personal_data(999, tmp_path / "x.zip")
     assert list(tmp_path.glob("*.zip")) == []
 
@@ -121,7 +121,7 @@ def test_erase_keeps_anonymised_statistics_and_nothing_personal(
         assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 1
         assert conn.execute("SELECT count(DISTINCT customer_id) FROM interactions"
                             ).fetchone()[0] == 1
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="placeholder cannot be erased"):
         services.personal_data.erase_customer(placeholder)
 
 

@@ -15,6 +15,9 @@ from crmcompanion.core.touchpoints import Section, TouchpointState
 from crmcompanion.services.container import Services, build_services, open_services
 from crmcompanion.services.touchpoints import TouchpointService
 
+# Clock-sensitive: Today and touchpoints from a fixed clock over rows stamped with the real one.
+pytestmark = pytest.mark.clock_sensitive
+
 
 def services_at(tmp_path, day: date) -> Services:
     return open_services(
@@ -143,7 +146,7 @@ def test_skip_and_snooze(svc):
     assert [(t.customer_id, t.state, t.section) for t in shown] == [
         (b, TouchpointState.DUE, Section.OVERDUE)
     ]
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="snooze until then at the latest"):
         s.touchpoints.snooze(shown[0].key, date(2026, 6, 1))  # past the look-back
 
 

@@ -22,7 +22,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = Path(os.environ.get("CRMCOMPANION_SHOTS", "/tmp/shots-reminders"))
+# Set by test_app_reminders to a folder under the test's tmp_path.
+SHOTS = Path(os.environ["CRMCOMPANION_SHOTS"])
 Step = Callable[[], bool] | None
 
 

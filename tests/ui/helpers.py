@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import event
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
 from crmcompanion.ui.customer_model import NAME
@@ -20,6 +26,17 @@ def open_new_customer(qtbot, window):
 
 def click_save(qtbot, editor):
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+
+
+def save_shot(widget, tmp_path: Path, name: str) -> Path:
+    """A screenshot of `widget` for a person to look at: under the test's own `tmp_path`
+    (or $CRMCOMPANION_SHOTS when set), never a fixed /tmp folder that two runs or two users
+    would share."""
+    folder = Path(os.environ.get("CRMCOMPANION_SHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    assert widget.grab().save(str(target)), target
+    return target
 
 
 def shown_names(view) -> list[str]:
@@ -61,3 +78,55 @@ class UrlCatcher(QObject):
     @Slot(QUrl)
     def open(self, url: QUrl) -> None:
         self.urls.append(QUrl(url))
+
+
+def answer_message_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes,
+                         on_box=None) -> list[str]:
+    """The app's real message boxes, answered with `answer` (or their default button) instead
+    of waiting for a click; returns the texts they showed (`on_box(box)` sees each first).
+    Every one must be plain text: a user's name in it is never markup."""
+    shown: list[str] = []
+
+    def exec_(box: QMessageBox) -> int:
+        assert box.textFormat() == Qt.TextFormat.PlainText, box.text()
+        shown.append(box.text())
+        if on_box is not None:
+            on_box(box)
+        button = box.button(answer) or box.defaultButton() or box.buttons()[0]
+        button.click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return shown
+
+
+@contextmanager
+def counted_statements(services):
+    """The SQL statements run inside the block, on both of the database's engines."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engines = {id(e): e for e in (services.db.read_engine, services.db.write_engine)}
+    for engine in engines.values():
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        for engine in engines.values():
+            event.remove(engine, "before_cursor_execute", count)
+
+
+def history_shown(activity) -> list[str]:
+    """The lines of history a profile shows (its pages are rich text built from escaped text),
+    as the user reads them, top to bottom."""
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QLabel
+
+    lines: list[str] = []
+    for page in activity.findChildren(QLabel, "historyPage"):
+        document = QTextDocument()
+        document.setHtml(page.text())
+        lines += document.toPlainText().replace("\u200b", "").splitlines()
+    return lines

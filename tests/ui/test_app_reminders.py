@@ -23,8 +23,11 @@ from crmcompanion.reminders.autostart import autostart_file
 from crmcompanion.services.container import open_services
 from crmcompanion.services.reminders import AUTOSTART, KEEP_RUNNING_IN_TRAY, REMINDER_TIME
 from crmcompanion.ui.single_instance import SingleInstance
+from tests.ui.helpers import save_shot
 
-SHOTS = Path(os.environ.get("CRMCOMPANION_SHOTS", "/tmp/shots-reminders"))
+# Clock-sensitive: the real app on the real (or moved) clock, date.today() birthdays.
+pytestmark = pytest.mark.clock_sensitive
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -64,7 +67,8 @@ def seed(home: Path, names: list[str]) -> list[int]:
 
 
 def run_session(home: Path, scenario: str, *args: str, customer: int = 0) -> dict:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SESSION_CUSTOMER": str(customer)}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SESSION_CUSTOMER": str(customer),
+           "CRMCOMPANION_SHOTS": os.environ.get("CRMCOMPANION_SHOTS") or str(home / "shots")}
     result = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("app_session.py")), scenario, *args],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=100, check=False,
@@ -85,6 +89,20 @@ def delivered_and_unseen(home: Path) -> tuple[int, int]:
         with services.db.read() as session:
             total = session.scalar(select(func.count()).select_from(m.FiredReminder)) or 0
         return int(total), services.reminders.unacknowledged_count()
+    finally:
+        services.close()
+
+
+def fired_customers(home: Path) -> list[int]:
+    """The customers of the reminders delivered in the database the app used."""
+    from sqlalchemy import select
+
+    from crmcompanion.store import models as m
+
+    services = open_services(f"sqlite:///{home / 'crmcompanion.sqlite3'}", None, SystemClock())
+    try:
+        with services.db.read() as session:
+            return sorted(session.scalars(select(m.FiredReminder.customer_id)))
     finally:
         services.close()
 
@@ -110,7 +128,7 @@ def test_the_app_delivers_lists_badges_activates_and_quits(home: Path) -> None:
                            home / "crmcompanion.lock")
     assert again.acquire()
     again.release()
-    assert ada != bob
+    assert fired_customers(home) == [ada, bob]  # each one's own reminder, nobody else's
 
 
 def test_minimized_without_a_tray_starts_as_a_minimised_window(home: Path) -> None:
@@ -147,8 +165,7 @@ def test_reminders_settings_page_saves_and_writes_the_autostart_entry(
     qtbot.keyClicks(time_edit, "25:00")
     page.editors[AUTOSTART.key].click()
     page.editors[KEEP_RUNNING_IN_TRAY.key].click()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    dialog.grab().save(str(SHOTS / "settings-reminders.png"))
+    save_shot(dialog, tmp_path, "settings-reminders.png")
     dialog.save_button.click()
     assert dialog.isVisible()  # refused, said inline
     assert "between 00:00 and 23:59" in page.errors[REMINDER_TIME.key].text()

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from crmcompanion.core.settings import CONFIRM_DELETE, DEFAULT_REGION, OWNER_NAME
 from crmcompanion.services.changes import Changed
@@ -116,11 +116,18 @@ def test_an_unusable_database_shows_a_message_and_exits_1(qtbot, tmp_path, monke
     monkeypatch.setenv("CRMCOMPANION_HOME", str(tmp_path))
     monkeypatch.delenv("CRMCOMPANION_DATABASE_URL", raising=False)
     shown: list[str] = []
-    monkeypatch.setattr(
-        QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text)
-    )
+
+    def answer() -> None:  # the message is modal: read it and press Quit
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        shown.append(box.text())
+        next(b for b in box.buttons() if b.text() == "Quit").click()
+
+    QTimer.singleShot(0, answer)
     assert app.run_gui(None) == 1
-    assert len(shown) == 1 and shown[0]
+    assert len(shown) == 1 and "not an SQLite file" in shown[0]
     assert database.read_bytes() == garbage  # untouched
     assert (tmp_path / "logs" / app.LOG_FILE).is_file()
 

@@ -20,9 +20,8 @@ from crmcompanion.ui import customers_view
 from crmcompanion.ui.customer_model import NAME, PAGE_SIZE, TAGS, CustomerTableModel
 from crmcompanion.ui.export_dialog import CSV, ICS, VCARD
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import shown_names
+from tests.ui.helpers import answer_message_boxes, save_shot, shown_names
 
-SHOTS = Path("/tmp/shots-select")
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 
@@ -75,14 +74,7 @@ def export_through_panel(qtbot, view, key: str, target: Path) -> None:
 
 
 def answer_yes(monkeypatch) -> list[str]:
-    asked: list[str] = []
-
-    def question(parent, title, text, *args):
-        asked.append(text)
-        return QMessageBox.StandardButton.Yes
-
-    monkeypatch.setattr(QMessageBox, "question", question)
-    return asked
+    return answer_message_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
 
 
 def test_ctrl_click_two_then_export_them_as_vcard(qtbot, make_window, services, tmp_path):
@@ -96,8 +88,7 @@ def test_ctrl_click_two_then_export_them_as_vcard(qtbot, make_window, services, 
     assert view.detail.several_actions.isVisible()
     assert not view.detail.single_actions.isVisible()
     assert "2 selected" in view.header.subtitle.text()
-    SHOTS.mkdir(exist_ok=True)
-    window.grab().save(str(SHOTS / "two_selected.png"))
+    save_shot(window, tmp_path, "two_selected.png")
 
     target = tmp_path / "two.vcf"
     export_through_panel(qtbot, view, VCARD, target)
@@ -115,7 +106,7 @@ def test_ctrl_click_two_then_export_them_as_vcard(qtbot, make_window, services, 
     assert view.detail.single_actions.isVisible()
     assert view.detail.activity.isVisible()  # hidden in the summary, back with a profile
     qtbot.wait(50)  # let the panel lay out its new content before the picture
-    window.grab().save(str(SHOTS / "back_to_one.png"))
+    save_shot(window, tmp_path, "back_to_one.png")
 
 
 def test_shift_click_range_exports_that_range_as_csv_and_calendar(qtbot, make_window, services,
@@ -234,7 +225,7 @@ def test_saying_no_deletes_nothing_and_delete_key_deletes_the_selection(
         qtbot, make_window, services, monkeypatch):
     seed(services)
     _, view = customers_page(qtbot, make_window)
-    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.No)
+    answer_message_boxes(monkeypatch, QMessageBox.StandardButton.No)
     click_row(qtbot, view, 0)
     click_row(qtbot, view, 1, SHIFT)
     qtbot.keyClick(view.table, Qt.Key.Key_Delete)
@@ -366,9 +357,7 @@ def test_too_many_to_delete_at_once_is_refused_clearly(qtbot, make_window, servi
                                                        monkeypatch):
     seed(services)
     monkeypatch.setattr(customers_view, "MAX_DELETE_AT_ONCE", 4)
-    told: list[str] = []
-    monkeypatch.setattr(QMessageBox, "information",
-                        lambda parent, title, text, *a: told.append(text))
+    told = answer_message_boxes(monkeypatch)
     _, view = customers_page(qtbot, make_window)
     click_row(qtbot, view, 0)
     qtbot.keyClick(view.table, Qt.Key.Key_A, CTRL)

@@ -25,6 +25,9 @@ from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.draft_dialog import BatchDraftWindow, DraftDialog
 from tests.ui.helpers import UrlCatcher
 
+# Clock-sensitive: greetings and their dates from the app's clock.
+pytestmark = pytest.mark.clock_sensitive
+
 # The UI clock is 2026-03-01 09:30.
 
 

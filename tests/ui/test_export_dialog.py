@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import threading
-from pathlib import Path
 
 import vobject
 from icalendar import Calendar
@@ -19,9 +18,7 @@ from crmcompanion.services.import_export import ImportCancelled
 from crmcompanion.ui.export_dialog import CSV, ICS, VCARD
 from crmcompanion.ui.main_window import CUSTOMERS
 from crmcompanion.ui.workers import BackgroundTask
-from tests.ui.helpers import add_customer, shown_names
-
-SHOTS = Path("/tmp/shots-io")
+from tests.ui.helpers import add_customer, save_shot, shown_names
 
 
 def seed(services) -> None:
@@ -81,13 +78,12 @@ def test_csv_export_of_the_filtered_list_with_chosen_columns(qtbot, make_window,
     dialog.encoding_combo.setCurrentIndex(dialog.encoding_combo.findData(False))
     target = tmp_path / "bakers.csv"
     dialog.set_path(target)
-    SHOTS.mkdir(exist_ok=True)
-    dialog.grab().save(str(SHOTS / "export_1_csv.png"))
+    save_shot(dialog, tmp_path, "export_1_csv.png")
     run_export(qtbot, dialog)
 
     assert dialog.banner.text() == f"✓ Exported 2 customers to {target}"
     assert dialog.export_button.text() == "Close"
-    dialog.grab().save(str(SHOTS / "export_2_done.png"))
+    save_shot(dialog, tmp_path, "export_2_done.png")
     raw = target.read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8").splitlines(), delimiter=";"))
@@ -145,7 +141,7 @@ def test_calendar_export_of_birthdays(qtbot, make_window, services, tmp_path):
     assert dialog.path_edit.text().endswith(".ics") and dialog.options.currentIndex() == 2
     target = tmp_path / "dates.ics"
     dialog.set_path(target)
-    dialog.grab().save(str(SHOTS / "export_3_ics.png"))
+    save_shot(dialog, tmp_path, "export_3_ics.png")
     run_export(qtbot, dialog)
     calendar = Calendar.from_ical(target.read_bytes())
     summaries = [str(event["SUMMARY"]) for event in calendar.walk("VEVENT")]

@@ -18,10 +18,9 @@ from crmcompanion.core.csv_codec import OWN_COLUMNS
 from crmcompanion.core.customer import SpecialDateKind
 from crmcompanion.ui.import_wizard import CHECK_PAGE, DONE_PAGE, FILE_PAGE
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import add_customer, shown_names
+from tests.ui.helpers import add_customer, save_shot, shown_names
 
 FIXTURES = Path(__file__).parents[1] / "core" / "fixtures" / "csv"
-SHOTS = Path("/tmp/shots-io")
 
 
 def _header(name: str, encoding: str = "utf-8") -> list[str]:
@@ -94,9 +93,6 @@ def problems(wizard) -> list[tuple[str, str, str]]:
     return [tuple(table.item(r, c).text() for c in range(3)) for r in range(table.rowCount())]
 
 
-def shot(widget, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    widget.grab().save(str(SHOTS / name))
 
 
 def test_wizard_maps_previews_reports_imports_and_undoes(qtbot, window, services, tmp_path):
@@ -108,7 +104,7 @@ def test_wizard_maps_previews_reports_imports_and_undoes(qtbot, window, services
     choose_file(qtbot, wizard, google_file(tmp_path))
     assert wizard.format_label.text() == "Recognised: Google Contacts CSV"
     assert "3 contacts" in wizard.file_summary.text()
-    shot(wizard, "import_1_file.png")
+    save_shot(wizard, tmp_path, "import_1_file.png")
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.page == CHECK_PAGE
 
@@ -130,7 +126,7 @@ def test_wizard_maps_previews_reports_imports_and_undoes(qtbot, window, services
     assert preview_names(wizard) == ["Bobby", "Coco"]
     assert wizard.mapping_combo("Nickname").currentText() == "Display name"
     assert problems(wizard) == [("2", "Birthday", "February has no day 30")]
-    shot(wizard, "import_2_check.png")
+    save_shot(wizard, tmp_path, "import_2_check.png")
 
     # Import the rest, skipping the bad row.
     qtbot.mouseClick(wizard.skip_invalid, Qt.MouseButton.LeftButton)
@@ -144,7 +140,7 @@ def test_wizard_maps_previews_reports_imports_and_undoes(qtbot, window, services
     assert wizard.page == DONE_PAGE
     assert wizard.summary_title.text() == "Imported 2 customers from contacts.csv."
     assert "1 rows with problems were skipped." in wizard.summary_text.text()
-    shot(wizard, "import_3_done.png")
+    save_shot(wizard, tmp_path, "import_3_done.png")
 
     view = window.customers
     assert shown_names(view) == ["Bobby", "Coco", "Existing Person"]
@@ -216,7 +212,7 @@ def test_ambiguous_date_order_is_asked_and_answer_used(qtbot, window, services, 
     assert wizard.next_button.toolTip() == "Choose the order of the dates first."
     assert wizard.next_button.text() == "Import 2 customers"
     qtbot.wait(50)  # let the layout settle before the screenshot
-    shot(wizard, "import_4_date_order.png")
+    save_shot(wizard, tmp_path, "import_4_date_order.png")
 
     with qtbot.waitSignal(wizard.preview_ready, timeout=20_000):
         qtbot.mouseClick(wizard.dmy_radio, Qt.MouseButton.LeftButton)
@@ -269,7 +265,7 @@ def test_cancel_leaves_the_database_unchanged(qtbot, make_window, services, tmp_
         progress_seen.append((done, total))
         if len(progress_seen) == 1:
             dialog = wizard.progress_dialog
-            shot(dialog, "import_5_progress.png")
+            save_shot(dialog, tmp_path, "import_5_progress.png")
             cancel = dialog.findChild(QPushButton)
             qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
 

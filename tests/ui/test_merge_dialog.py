@@ -3,15 +3,11 @@ reason, the user takes one field from the other customer, merges, sees one custo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QPoint, Qt
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import add_customer, shown_names
-
-SHOTS = Path("/tmp/shots-io")
+from tests.ui.helpers import add_customer, save_shot, shown_names
 
 
 def click_radio(qtbot, radio) -> None:
@@ -19,7 +15,7 @@ def click_radio(qtbot, radio) -> None:
 
 
 def test_merge_takes_a_field_from_the_other_customer_and_undo_restores(
-        qtbot, make_window, services):
+        qtbot, make_window, services, tmp_path):
     keep = services.customers.create(CustomerDraft(
         first_name="Anna", last_name="Weber", company="Weber GmbH", tags=("Bakery",),
         emails=(EmailAddress("anna@weber.example"),))).customer
@@ -48,8 +44,7 @@ def test_merge_takes_a_field_from_the_other_customer_and_undo_restores(
 
     click_radio(qtbot, dialog.choice_button("company", "other"))
     assert dialog.choices()["company"] == "other"
-    SHOTS.mkdir(exist_ok=True)
-    dialog.grab().save(str(SHOTS / "merge_1_pair.png"))
+    save_shot(dialog, tmp_path, "merge_1_pair.png")
     with qtbot.waitSignal(dialog.merged):
         qtbot.mouseClick(dialog.merge_button, Qt.MouseButton.LeftButton)
 
@@ -61,7 +56,7 @@ def test_merge_takes_a_field_from_the_other_customer_and_undo_restores(
     assert shown_names(view) == ["Anna Weber", "Carl Stone"]
     assert dialog.group_list.count() == 0
     assert dialog.undo_button.isVisible()
-    dialog.grab().save(str(SHOTS / "merge_2_done.png"))
+    save_shot(dialog, tmp_path, "merge_2_done.png")
 
     with qtbot.waitSignal(dialog.undone):
         qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)

@@ -3,11 +3,11 @@ temporary SQLite database, a fixed day (Sunday 1 March 2026, see conftest)."""
 
 from __future__ import annotations
 
-import os
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QDate, QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
@@ -23,6 +23,10 @@ from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.main_window import CUSTOMERS, TODAY
 from crmcompanion.ui.today_view import SkipDialog, SnoozeDialog, TodayView
+from tests.ui.helpers import history_shown, save_shot
+
+# Clock-sensitive: the Today page on a fixed day, over rows stamped with the real clock.
+pytestmark = pytest.mark.clock_sensitive
 
 TODAY_DATE = date(2026, 3, 1)
 
@@ -221,7 +225,7 @@ def test_log_conversation_from_the_customer_page_shows_newest_first(qtbot, make_
     qtbot.keyClicks(dialog.summary, "Asked about gift wrapping")
     click(qtbot, dialog.save_button)
     assert activity.history_summaries() == ["Asked about gift wrapping", "Met at the fair"]
-    shown = [w.text() for w in activity.findChildren(type(dialog.error))]
+    shown = history_shown(activity)
     assert shown.index("Asked about gift wrapping") < shown.index("Met at the fair")
 
 
@@ -279,9 +283,7 @@ CHANNELS = ("phone", "email", "in_person", "sms")
 
 def _save(widget, name: str, tmp_path: Path) -> Path:
     QApplication.processEvents()
-    target = Path(os.environ.get("CRM_SCREENSHOTS", tmp_path)) / name
-    assert widget.grab().save(str(target))
-    return target
+    return save_shot(widget, tmp_path, name)
 
 
 def test_screenshots_today_and_customer_page_with_demo_data(qtbot, make_window, services,
@@ -336,8 +338,7 @@ def test_first_load_runs_off_the_gui_thread_with_a_loading_state(qtbot, services
         qtbot.wait(400)  # the GUI thread keeps running while the load waits for the lock
         assert len(ticks) >= 5 and view.loading and not view.ready
         assert view.loading_label.isVisible()
-        os.makedirs("/tmp/shots-today", exist_ok=True)
-        view.grab().save("/tmp/shots-today/today-loading.png")
+        save_shot(view, tmp_path, "today-loading.png")
         view.refresh()  # a change published meanwhile is redone after the load, not raced
         assert view.loading and not view.ready
     finally:
