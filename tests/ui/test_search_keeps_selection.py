@@ -31,15 +31,19 @@ def _first_letter_matches(view, services, row: int) -> tuple[int, str, int]:
     return customer_id, letter, position
 
 
-def test_a_keystroke_with_a_customer_selected_counts_the_list_once(qtbot, make_window,
-                                                                   services):
-    view = _page(make_window, services, qtbot, 3 * PAGE_SIZE)
-    # A customer whose row in the search is beyond the first page.
+def _beyond_first_page(view, services) -> tuple[int, str, int]:
+    """A customer whose row in its one-letter search is beyond the first page."""
     for row in range(view.model.rowCount() - 1, 0, -1):
         customer_id, letter, position = _first_letter_matches(view, services, row)
         if position >= PAGE_SIZE:
-            break
-    assert position >= PAGE_SIZE
+            return customer_id, letter, position
+    raise AssertionError("no customer beyond the first page of its search")
+
+
+def test_a_keystroke_with_a_customer_selected_counts_the_list_once(qtbot, make_window,
+                                                                   services):
+    view = _page(make_window, services, qtbot, 3 * PAGE_SIZE)
+    customer_id, letter, position = _beyond_first_page(view, services)
     view.select_customer(customer_id)
     assert view.selected_id() == customer_id
 
@@ -69,10 +73,7 @@ def test_a_customer_on_the_first_page_stays_selected_at_once(qtbot, make_window,
 def test_a_customer_kept_across_keystrokes_then_escape_forgets_it(qtbot, make_window,
                                                                   services):
     view = _page(make_window, services, qtbot, 3 * PAGE_SIZE)
-    for row in range(view.model.rowCount() - 1, 0, -1):
-        customer_id, letter, position = _first_letter_matches(view, services, row)
-        if position >= PAGE_SIZE:
-            break
+    customer_id, letter, position = _beyond_first_page(view, services)
     view.select_customer(customer_id)
     qtbot.keyClicks(view.search, letter)
     view.search.clear()  # back to everyone: still kept, found once its page is read
