@@ -91,9 +91,13 @@ def write_shaped(shape: str, n: int, path: Path, known_emails: list[str]) -> Non
             if i % 10 == 0 and known_emails:
                 email = known_emails[(i // 10) % len(known_emails)]
             else:
-                email = f"{first.lower()}.{i}@example.org".replace("ë", "e").replace("é", "e")
-            mobile = f"+33 6 {i % 90 + 10} {i // 90 % 90 + 10} {i % 77 + 10} {i % 89 + 10}"
-            work = f"+49 30 {1000 + i % 9000} {100 + i % 900}"
+                # A domain the demo never uses: only the rows meant to match do.
+                email = f"{first.lower()}.{i}@contacts.example".replace("ë", "e").replace(
+                    "é", "e")
+            # Unique per row (up to a million), formatted as people type them.
+            mobile = (f"+33 6 {i // 1_000_000 % 90 + 10} {i // 10_000 % 100:02} "
+                      f"{i // 100 % 100:02} {i % 100:02}")
+            work = f"+49 30 {1000 + i // 1000} {i % 1000:03}"
             day, month, year = i % 28 + 1, i % 12 + 1, 1950 + i % 50
             notes = f"Met at the trade fair; likes lilies. Customer {i}."
             if shape == "google":

@@ -190,7 +190,7 @@ def copy_database(source: Path, target: Path) -> None:
 # --- GUI start-up -----------------------------------------------------------------------------
 def gui_once(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
     started = time.time()
-    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"{command} failed ({done.returncode}): {done.stderr[-2000:]}")

@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 LOG_FILE = LOG_FILENAME  # paths.log_file's name
 # Without a first paint (started in the tray), second launches are answered after this long.
 LISTEN_FALLBACK_MS = 1500
+# The reminder runner starts this long after Today has its rows (see _start_reminders_after_today).
+RUNNER_AFTER_TODAY_MS = 250
 
 
 def setup_file_logging(paths: AppPaths) -> logging.Handler:
@@ -152,6 +154,24 @@ def _benchmark_report_after_first_paint(window: MainWindow) -> None:
     window.installEventFilter(window._benchmark_filter)  # type: ignore[attr-defined]
 
 
+def _start_reminders_after_today(window: MainWindow, reminders: ReminderTray) -> None:
+    """Start the reminder runner once Today shows its rows instead of at the first paint.
+
+    Its first pass reads the database on its own thread: started at the first paint, it
+    competed for the interpreter with Today's read and row building while the page still said
+    "Loading…" (issue 13). The tray's fallback timer still starts it when Today never loads
+    (a window that never paints, an error)."""
+    if reminders.runner is not None or not window.isVisible() or window.painted:
+        return
+    try:
+        window.first_painted.disconnect(reminders.start_runner)
+    except (RuntimeError, TypeError):  # not connected: the tray chose another way to start
+        return
+    # A moment after the rows are in, so their paint goes first too.
+    window.today.loaded.connect(
+        lambda: QTimer.singleShot(RUNNER_AFTER_TODAY_MS, reminders.start_runner))
+
+
 def run_gui(args: argparse.Namespace | None = None) -> int:
     paths = resolve_paths()
     paths.ensure()
@@ -172,6 +192,7 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
             window = MainWindow(services)
             reminders = attach_reminders(app, services, window, instance)
             reminders.start(minimized=bool(getattr(args, "minimized", False)))  # shows it
+            _start_reminders_after_today(window, reminders)
             # The daily backup's thread waits a while before its first look: never a copy
             # of the database competing with the first paint.
             daily_backups.start()
