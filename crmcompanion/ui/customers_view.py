@@ -361,6 +361,11 @@ class CustomersView(QWidget):
         keep_ids = (self.model.ids_of(before)
                     if 1 < before.count <= KEEP_SELECTION_UP_TO and not keep_all else None)
         self.model.set_query(query)
+        if query.search != before.query.search:
+            # New words: their matches from the top (the kept customer is looked for there),
+            # not rows deep in the new list at the old scroll offset (a far page of a search
+            # costs a walk through its matches).
+            self.table.scrollToTop()
         self._show_state()
         if keep_all:
             self.table.selectAll()

@@ -47,12 +47,17 @@ def test_a_keystroke_with_a_customer_selected_counts_the_list_once(qtbot, make_w
     view.select_customer(customer_id)
     assert view.selected_id() == customer_id
 
+    view.model.fetches = 0
     with counted_statements(services) as statements:
         qtbot.keyClicks(view.search, letter)
+        qtbot.wait(50)  # the list repaints
     counts = [s for s in statements if "count(" in s.lower()]
     # One count for the new list; position_of added two more (present? then rows before it).
     assert len(counts) == 1, counts
     assert view.model.rowCount() > position
+    # The new matches from the top: one page read, not the page at the old scroll offset.
+    assert view.table.verticalScrollBar().value() == 0
+    assert view.model.fetches == 1
 
     # Kept by id: selected as soon as the page holding it is read (the user scrolls there).
     assert view.selected_id() is None
