@@ -9,6 +9,12 @@ Usage: python benchmarks/import_export_bench.py [--customers N] [--json FILE]
   Baseline import_csv_raw_s: csv.reader over the same file + sqlite3 executemany of the raw
   cells into one table, one transaction.
 - import_csv_peak_rss_mb: peak RSS (VmHWM, Linux) of the child process that imported.
+- measure_shaped("google" | "outlook", n, database): a Google-shaped or Outlook-shaped
+  contacts file of n rows (formatted phones such as "+33 1 31 64 44 25", birthdays, notes,
+  one row in ten sharing an e-mail address with a customer already there) previewed with
+  duplicate matching on, as the import wizard does, then imported, into a copy of `database`
+  (the n-customer benchmark database), in a child process. Baseline: the raw import above on
+  the same file.
 Targets (issue 6): 100,000 rows import <= 4 s, export <= 1 s; 1,000,000 rows import <= 400 MB.
 Figures are printed, never asserted.
 """
@@ -49,15 +55,89 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child_import(csv_path: str, db_path: str) -> None:
+def _child_import(csv_path: str, db_path: str, find_duplicates: bool = False) -> None:
     services = open_services(f"sqlite:///{db_path}", None, FixedClock(NOW))
     start = time.perf_counter()
-    preview = services.import_export.preview(csv_path, find_duplicates=False)
+    preview = services.import_export.preview(csv_path, find_duplicates=find_duplicates)
     result = services.import_export.run(preview.plan)
     elapsed = time.perf_counter() - start
     services.close()
     print(json.dumps({"seconds": elapsed, "created": result.created,
+                      "duplicates": preview.duplicate_count if find_duplicates else 0,
                       "peak_rss_mb": _peak_rss_mb()}))
+
+
+_FIRST = ("Anna", "Jonas", "Sofia", "Luca", "Marie", "Ahmed", "Zoë", "Jose", "Lena", "Noah",
+          "Chloé", "Mateo", "Ingrid", "Pavel", "Aoife", "Kenji")
+_LAST = ("Müller", "Garcia", "Rossi", "Schmidt", "O'Brien", "Dubois", "Nowak", "Becker",
+         "Silva", "Jansen", "Yilmaz", "Novak", "Lindqvist", "Moreau", "Kowalski", "Tanaka")
+_COMPANIES = ("Bakery Hoffmann", "Rossi Florist", "Atelier Lumière", "Nordic Print", "", "")
+_GOOGLE_HEADER = ("Name", "Given Name", "Family Name", "Birthday", "Notes", "Group Membership",
+                  "E-mail 1 - Type", "E-mail 1 - Value", "Phone 1 - Type", "Phone 1 - Value",
+                  "Phone 2 - Type", "Phone 2 - Value", "Organization 1 - Name")
+_OUTLOOK_HEADER = ("First Name", "Last Name", "Company", "E-mail Address", "Mobile Phone",
+                   "Business Phone", "Birthday", "Notes", "Categories")
+
+
+def write_shaped(shape: str, n: int, path: Path, known_emails: list[str]) -> None:
+    """A Google- or Outlook-shaped contacts CSV of n rows; every tenth row reuses one of
+    `known_emails` (a customer already in the database: a duplicate to find)."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(_GOOGLE_HEADER if shape == "google" else _OUTLOOK_HEADER)
+        for i in range(n):
+            first, last = _FIRST[i % len(_FIRST)], _LAST[(i // 7) % len(_LAST)]
+            company = _COMPANIES[i % len(_COMPANIES)]
+            if i % 10 == 0 and known_emails:
+                email = known_emails[(i // 10) % len(known_emails)]
+            else:
+                # A domain the demo never uses: only the rows meant to match do.
+                email = f"{first.lower()}.{i}@contacts.example".replace("ë", "e").replace(
+                    "é", "e")
+            # Unique per row (up to a million), formatted as people type them.
+            mobile = (f"+33 6 {i // 1_000_000 % 90 + 10} {i // 10_000 % 100:02} "
+                      f"{i // 100 % 100:02} {i % 100:02}")
+            work = f"+49 30 {1000 + i // 1000} {i % 1000:03}"
+            day, month, year = i % 28 + 1, i % 12 + 1, 1950 + i % 50
+            notes = f"Met at the trade fair; likes lilies. Customer {i}."
+            if shape == "google":
+                writer.writerow((f"{first} {last}", first, last, f"{year}-{month:02}-{day:02}",
+                                 notes, "* myContacts", "* Home", email, "Mobile", mobile,
+                                 "Work", work, company))
+            else:
+                writer.writerow((first, last, company, email, mobile, work,
+                                 f"{month}/{day}/{year}", notes, "Customers"))
+
+
+def measure_shaped(shape: str, n: int, database: Path) -> dict[str, float]:
+    """Seconds to preview (duplicate matching on) and import a shaped file of n rows into a
+    copy of `database`, in a child process, beside the raw import of the same file."""
+    folder = Path(tempfile.mkdtemp(prefix=f"crmcompanion-{shape}-bench-"))
+    try:
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        known = [r[0] for r in conn.execute(
+            "SELECT primary_email FROM customers WHERE primary_email != '' "
+            "ORDER BY id LIMIT ?", (max(1, n // 10),))]
+        conn.close()
+        shaped = folder / f"{shape}.csv"
+        write_shaped(shape, n, shaped, known)
+        target = folder / "target.sqlite3"
+        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        copy = sqlite3.connect(target)
+        source.backup(copy)
+        copy.close()
+        source.close()
+        child = subprocess.run(
+            [sys.executable, __file__, "--child-import", str(shaped), str(target),
+             "--find-duplicates"],
+            check=True, capture_output=True, text=True)
+        imported = json.loads(child.stdout.strip().splitlines()[-1])
+        raw_s = _raw_import(shaped, folder / "raw.sqlite3")
+        return {"seconds": round(imported["seconds"], 3), "raw_s": round(raw_s, 3),
+                "created": imported["created"], "duplicates": imported["duplicates"],
+                "peak_rss_mb": round(imported["peak_rss_mb"], 1)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _raw_export(db_path: Path, out: Path) -> float:
@@ -125,9 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--child-import", nargs=2, metavar=("CSV", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument("--find-duplicates", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_import:
-        _child_import(*args.child_import)
+        _child_import(*args.child_import, find_duplicates=args.find_duplicates)
         return 0
     figures = measure(args.customers)
     for name, value in figures.items():

@@ -13,7 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from crmcompanion.core.clock import FixedClock
@@ -28,6 +28,58 @@ def _median_ms(fn, n: int) -> float:
         fn()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
+
+
+def md_ranges(first: date, last: date) -> list[tuple[int, int]]:
+    """month*100+day ranges covering first..last: two when the window wraps New Year (one
+    BETWEEN min AND max would select the other eleven months instead)."""
+    lo, hi = first.month * 100 + first.day, last.month * 100 + last.day
+    return [(lo, hi)] if lo <= hi else [(lo, 1231), (101, hi)]
+
+
+def section_windows(today: date, lookback: int = 30) -> list[tuple[date | None, date, date]]:
+    """(open start for undated rows, start, end) of Overdue, Today, Next 7 days, Days 8-30."""
+    return [
+        (None, today - timedelta(days=lookback), today - timedelta(days=1)),
+        (today, today, today),
+        (today + timedelta(days=1), today + timedelta(days=1), today + timedelta(days=7)),
+        (today + timedelta(days=8), today + timedelta(days=8), today + timedelta(days=30)),
+    ]
+
+
+def raw_baselines(conn: sqlite3.Connection, today: date, n: int) -> dict[str, float]:
+    """The same work as the service, in raw SQL: per section, a count of the yearly dates
+    (md_key ranges), of the keep-in-touch due dates and of the open follow-ups; the list
+    reads each section's first 200 yearly rows joined to their customers."""
+    windows = section_windows(today)
+
+    def where(first: date, last: date) -> tuple[str, list[int]]:
+        ranges = md_ranges(first, last)
+        sql = " OR ".join("md_key BETWEEN ? AND ?" for _ in ranges)
+        return f"({sql})", [v for r in ranges for v in r]
+
+    def raw_counts() -> None:
+        for open_start, first, last in windows:
+            clause, args = where(first, last)
+            conn.execute(f"SELECT count(*) FROM touchpoint_sources WHERE {clause}",
+                         args).fetchone()
+            low = open_start.isoformat() if open_start else "0000-00-00"
+            conn.execute("SELECT count(*) FROM contact_rhythm WHERE next_due_on BETWEEN ? "
+                         "AND ?", (low, last.isoformat())).fetchone()
+            conn.execute("SELECT count(*) FROM follow_ups WHERE open = 1 AND due_on BETWEEN ? "
+                         "AND ?", (low, last.isoformat())).fetchone()
+
+    def raw_list() -> None:
+        for _open_start, first, last in windows:
+            clause, args = where(first, last)
+            conn.execute(
+                "SELECT s.customer_id, c.display_name, s.md_key FROM touchpoint_sources s "
+                "JOIN customers c ON c.id = s.customer_id "
+                f"WHERE {clause.replace('md_key', 's.md_key')} "
+                "ORDER BY s.md_key LIMIT 200", args).fetchall()
+
+    return {"raw_sql_counts_ms": _median_ms(raw_counts, n),
+            "raw_sql_upcoming_ms": _median_ms(raw_list, n)}
 
 
 def measure(db_path_or_services: str | Path | Services, n: int = 20) -> dict[str, float]:
@@ -52,24 +104,7 @@ def measure(db_path_or_services: str | Path | Services, n: int = 20) -> dict[str
         }
         if path is not None:
             conn = sqlite3.connect(str(path))
-            end = (today + timedelta(days=30)).isoformat()
-            lo, hi = today.month * 100 + today.day, (today + timedelta(days=30)).month * 100 + (
-                today + timedelta(days=30)).day
-
-            def raw_counts() -> None:
-                conn.execute("SELECT count(*) FROM touchpoint_sources WHERE md_key BETWEEN ? "
-                             "AND ?", (min(lo, hi), max(lo, hi))).fetchone()
-                conn.execute("SELECT count(*) FROM contact_rhythm WHERE next_due_on <= ?",
-                             (end,)).fetchone()
-
-            def raw_list() -> None:
-                conn.execute(
-                    "SELECT s.customer_id, c.display_name, s.md_key FROM touchpoint_sources s "
-                    "JOIN customers c ON c.id = s.customer_id WHERE s.md_key BETWEEN ? AND ? "
-                    "ORDER BY s.md_key LIMIT 800", (min(lo, hi), max(lo, hi))).fetchall()
-
-            results["raw_sql_counts_ms"] = _median_ms(raw_counts, n)
-            results["raw_sql_upcoming_ms"] = _median_ms(raw_list, n)
+            results.update(raw_baselines(conn, today, n))
             conn.close()
         return results
     finally:

@@ -89,6 +89,7 @@ from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store import bulk, export_cells, search_aside, staging, transfer
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
+from crmcompanion.store import touchpoints as tp_repo
 from crmcompanion.store.bulk import paused_gc
 from crmcompanion.store.customers import ListQuery
 from crmcompanion.store.database import Database, utcnow
@@ -643,6 +644,9 @@ class ImportExportService:
                 progress(done, total)
             cancelled()
 
+        # Read before the write transaction (a reader could wait on it): the touchpoint rows
+        # are built with the data below, not on the first Today read (issue 13).
+        tp_settings = (self._touchpoints or TouchpointService(self._db)).settings()
         try:
             # The cyclic collector would rescan every live draft of a batch again and again;
             # nothing built here is cyclic.
@@ -698,6 +702,8 @@ class ImportExportService:
                 else:
                     transfer.finish_batch(session, batch_id, staged.rows, fresh)
                     kept_batch = batch_id
+                if written:
+                    tp_repo.sync_dirty(session, tp_settings)
                 outcome = ImportResult(
                     rows=staged.rows + rejected_count,
                     created=fresh if written or dry_run else 0,

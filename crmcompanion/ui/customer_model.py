@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QFont
 
@@ -94,6 +95,10 @@ def _phone_text(number: str) -> str:
 
 
 class CustomerTableModel(QAbstractTableModel):
+    # A page of rows was read (its first row, its customer ids): lets the view find a
+    # customer it keeps selected once its row is fetched, without numbering the list.
+    page_fetched = Signal(int, object)
+
     def __init__(self, customers: CustomerService, query: ListQuery | None = None) -> None:
         super().__init__()
         self._customers = customers
@@ -134,6 +139,16 @@ class CustomerTableModel(QAbstractTableModel):
     def position_of(self, customer_id: int) -> int | None:
         return self._customers.position_of(self._query, customer_id)
 
+    def loaded_row_of(self, customer_id: int) -> int | None:
+        """The customer's row if one of the pages already read holds it, else None. No
+        query: restoring a selection after a keystroke must not number a 100,000-row list
+        (position_of with a search is a count over its matches)."""
+        for number, page in self._pages.items():
+            for offset, row in enumerate(page):
+                if row.id == customer_id:
+                    return number * PAGE_SIZE + offset
+        return None
+
     def positions_of(self, ids: list[int]) -> dict[int, int]:
         return self._customers.positions_of(self._query, ids)
 
@@ -166,6 +181,7 @@ class CustomerTableModel(QAbstractTableModel):
         self._pages[page_number] = page
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
+        self.page_fetched.emit(page_number * PAGE_SIZE, [row.id for row in page])
         return page
 
     # --- QAbstractTableModel ------------------------------------------------------------

@@ -313,6 +313,8 @@ class CustomersView(QWidget):
         # --- wiring ---
         self.table.activated.connect(self._row_activated)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self._kept_id: int | None = None  # selected before a query, its row not read yet
+        self.model.page_fetched.connect(self._page_fetched)
         self.search.textChanged.connect(self._apply_query)
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
@@ -352,11 +354,18 @@ class CustomersView(QWidget):
     def _apply_query(self) -> None:
         before = self.selection()
         current = self.selected_id()
+        if current is None and before.count == 0:
+            current = self._kept_id  # still kept from an earlier keystroke
         query = self.current_query()
         keep_all = before.everything and before.count > 1 and _same_rows(before.query, query)
         keep_ids = (self.model.ids_of(before)
                     if 1 < before.count <= KEEP_SELECTION_UP_TO and not keep_all else None)
         self.model.set_query(query)
+        if query.search != before.query.search:
+            # New words: their matches from the top (the kept customer is looked for there),
+            # not rows deep in the new list at the old scroll offset (a far page of a search
+            # costs a walk through its matches).
+            self.table.scrollToTop()
         self._show_state()
         if keep_all:
             self.table.selectAll()
@@ -364,7 +373,7 @@ class CustomersView(QWidget):
         elif keep_ids:
             self.select_customers(keep_ids, current)
         elif current is not None:
-            self.select_customer(current, scroll=False)
+            self._keep_selected(current)
         self._selection_changed()  # a reset clears the selection without telling
 
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
@@ -454,6 +463,36 @@ class CustomersView(QWidget):
             )
         return True
 
+    def _keep_selected(self, customer_id: int) -> None:
+        """Keep one customer selected across a new query without numbering the list.
+
+        Its row is looked up only in the pages read so far, after reading the first one (the
+        view paints it next anyway). When it is further down, it stays kept by id and is
+        selected when the page holding it is read (the user scrolls there); until then the
+        list shows no selection and the profile panel keeps showing it. position_of here
+        cost a count over every match: 71 ms for "a" at 100,000 customers, per keystroke.
+        """
+        self._kept_id = None
+        if self.model.rowCount():
+            self.model.row_at(0)
+        row = self.model.loaded_row_of(customer_id)
+        if row is not None:
+            self.table.selectRow(row)
+        else:
+            self._kept_id = customer_id
+
+    def _page_fetched(self, first_row: int, ids: list[int]) -> None:
+        kept = self._kept_id
+        if kept is not None and kept in ids:
+            row = first_row + ids.index(kept)
+            # Read while painting: select once the paint is over.
+            QTimer.singleShot(0, lambda: self._select_kept(kept, row))
+
+    def _select_kept(self, customer_id: int, row: int) -> None:
+        if self._kept_id == customer_id and self.model.loaded_row_of(customer_id) == row:
+            self._kept_id = None
+            self.table.selectRow(row)
+
     def select_customers(self, ids: list[int], current: int | None = None) -> int:
         """Select these customers (those listed), `current` as the current row; how many."""
         rows = sorted(self.model.positions_of(ids).values())
@@ -479,6 +518,8 @@ class CustomersView(QWidget):
     def _selection_changed(self) -> None:
         """One customer: its profile (if the panel is open); several: the summary."""
         selection = self.selection()
+        if selection.count:
+            self._kept_id = None  # something else was selected since
         self._show_subtitle()
         if selection.count > 1:
             self.detail.show_summary(selection.count, archive=selection.query.archived is not True)
@@ -501,6 +542,7 @@ class CustomersView(QWidget):
 
     def escape(self) -> None:
         """Esc: clears a selection of several, else closes the profile, else deselects."""
+        self._kept_id = None
         if self.selection().count > 1 or not self.detail.isVisible():
             self.table.clearSelection()
         else:
