@@ -265,7 +265,7 @@ def _replaced(plan: OutputPlan, mode: str, open_args: dict[str, Any]) -> Iterato
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _sync_folder(real.parent)
+    sync_folder(real.parent)
 
 
 def _copy_ownership(fd: int, tmp: Path, existing: os.stat_result) -> None:
@@ -279,7 +279,7 @@ def _copy_ownership(fd: int, tmp: Path, existing: os.stat_result) -> None:
         os.chmod(tmp, bits)
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """Make the rename itself durable (POSIX); where a folder cannot be opened, skip it."""
     if os.name != "posix":
         return

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from crmcompanion.core.atomic_file import sync_folder
 from crmcompanion.core.errors import DatabaseProblem, DomainError
 from crmcompanion.store.database import (
     BUSY_TIMEOUT_MS,
@@ -74,20 +75,6 @@ class BackupFile:
         return ROUTINE_NAME.search(self.path.name) is not None
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename in `folder` durable (best effort where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _copy_verified(source: Path, scratch: Path, *, live: bool) -> None:
     """Copy `source` into the new 0600 file `scratch` with the backup API, as a plain
     rollback-journal database, and check every page of the copy.
@@ -135,7 +122,7 @@ def write_backup(source: Path, target: Path) -> Path:
         ) from exc
     finally:
         remove_sqlite_files(scratch)
-    _fsync_folder(target.parent)
+    sync_folder(target.parent)
     return target
 
 
@@ -308,7 +295,7 @@ def restore_backup(backup: Path, database: Path, now: datetime | None = None) ->
                 )
             kept = _keep_current(database, now)
         os.replace(scratch, database)
-        _fsync_folder(database.parent)
+        sync_folder(database.parent)
     except OSError as exc:
         raise BackupProblem(f"Could not restore {backup}: {exc.strerror or exc}.") from exc
     finally:
