@@ -21,6 +21,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from crmcompanion.core.atomic_file import owner_only_folder
+
 logger = logging.getLogger(__name__)
 
 MAX_BYTES = 1_000_000
@@ -59,10 +61,7 @@ def install_file_log(log_file: Path) -> logging.Handler:
     for handler in root.handlers:
         if isinstance(handler, OwnerOnlyRotatingFileHandler) and handler.baseFilename == target:
             return handler
-    folder = log_file.parent
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with suppress(OSError):
-        folder.chmod(0o700)
+    owner_only_folder(log_file.parent)
     handler = OwnerOnlyRotatingFileHandler(log_file, maxBytes=MAX_BYTES,
                                            backupCount=BACKUP_COUNT, encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))

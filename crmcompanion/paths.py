@@ -13,14 +13,13 @@ export can be written over them.
 from __future__ import annotations
 
 import os
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
 from crmcompanion import APP_NAME, APP_SLUG
-from crmcompanion.core.atomic_file import protect
+from crmcompanion.core.atomic_file import owner_only_folder, protect
 
 HOME_ENV_VAR = "CRMCOMPANION_HOME"
 DATABASE_URL_ENV_VAR = "CRMCOMPANION_DATABASE_URL"
@@ -65,9 +64,7 @@ class AppPaths:
             raise DataFolderProblem(f"{self._named()} is a file, not a folder.")
         for folder in (self.home, self.logs_dir, self.backups_dir):
             try:
-                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                if folder.stat().st_mode & 0o077:
-                    folder.chmod(0o700)  # an older version made it readable by all
+                owner_only_folder(folder)
             except FileExistsError:
                 raise DataFolderProblem(f"{self._named()}: {folder} is a file, not a "
                                         "folder.") from None
@@ -77,8 +74,6 @@ class AppPaths:
             except OSError as exc:
                 raise DataFolderProblem(f"{self._named()} cannot be created: "
                                         f"{(exc.strerror or str(exc)).lower()}.") from None
-        with suppress(OSError):
-            self.logs_dir.chmod(0o700)  # logs name customers
         protect(self.home, "CRM Companion's data folder")
         protect(self.logs_dir, "in CRM Companion's logs folder", tree=True)
         protect(self.backups_dir, "in the CRM Companion backups folder", tree=True)

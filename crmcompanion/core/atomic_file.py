@@ -295,6 +295,19 @@ def sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def owner_only_folder(folder: Path) -> Path:
+    """Create `folder` (and its parents) 0700, or take group and other permissions off one an
+    older version made under a umask of 022: the data, log, backup and scratch folders hold
+    customer data. A folder whose permissions cannot be changed (another owner, a file system
+    without Unix permissions such as a USB drive) is used as it is."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(OSError):
+        mode = stat.S_IMODE(folder.stat().st_mode)
+        if mode & 0o077:
+            folder.chmod(mode & 0o700)
+    return folder
+
+
 def _reason(exc: OSError) -> str:
     """"no space left on device", without errno numbers or the path (the message has it)."""
     return exc.strerror.lower() if exc.strerror else str(exc)

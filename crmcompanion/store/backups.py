@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from crmcompanion.core.atomic_file import sync_folder
+from crmcompanion.core.atomic_file import owner_only_folder, sync_folder
 from crmcompanion.core.errors import DatabaseProblem, DomainError
 from crmcompanion.store.database import (
     BUSY_TIMEOUT_MS,
@@ -35,7 +35,6 @@ from crmcompanion.store.database import (
     create_owner_only_file,
     inspect_sqlite_file,
     make_owner_only,
-    owner_only_folder,
     page_check,
     read_only_uri,
     remove_sqlite_files,

@@ -82,7 +82,6 @@ COMPANION_SUFFIXES = ("", "-wal", "-shm", "-journal")
 # How long the read-only look at start waits for another program's lock before saying so.
 INSPECT_LOCK_WAIT_S = 2.0
 OWNER_ONLY_FILE = 0o600
-OWNER_ONLY_FOLDER = 0o700
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_SIDE_FILES = COMPANION_SUFFIXES[1:]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -131,13 +130,6 @@ def make_owner_only(path: Path) -> None:
         return
     if mode & 0o077:
         os.chmod(path, mode & 0o700)
-
-
-def owner_only_folder(folder: Path) -> Path:
-    """Create `folder` (and its parents) as 0700, or tighten it when it exists."""
-    folder.mkdir(mode=OWNER_ONLY_FOLDER, parents=True, exist_ok=True)
-    make_owner_only(folder)
-    return folder
 
 
 def create_owner_only_file(path: Path) -> None:

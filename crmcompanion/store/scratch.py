@@ -31,6 +31,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import IO
 
+from crmcompanion.core.atomic_file import owner_only_folder
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -134,13 +136,7 @@ class ScratchArea:
             return self._folder
 
     def _make(self) -> Path:
-        if self.root is None:
-            base = Path(tempfile.gettempdir())
-        else:
-            base = self.root
-            base.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with suppress(OSError):
-                base.chmod(0o700)
+        base = Path(tempfile.gettempdir()) if self.root is None else owner_only_folder(self.root)
         tag = f"{os.getpid()}-{os.urandom(4).hex()}"
         making = Path(tempfile.mkdtemp(prefix=f"{_NEW}{tag}-", dir=base))  # 0700
         handle = open(making / LOCK_NAME, "a+b")  # noqa: SIM115 - held for the process's life
