@@ -79,6 +79,11 @@ def test_theme_centroids_are_the_normalised_means_of_the_rows_carrying_each_them
     expected_late = S.normalise_rows((matrix[0] + matrix[1])[None])[0]
     expected_rude = S.normalise_rows((matrix[1] + matrix[3])[None])[0]
     assert np.allclose(centroids.matrix, np.stack([expected_late, expected_rude]), atol=1e-6)
+    # One theme a row at most takes another path: the same centroids.
+    single = S.theme_centroids(matrix, [["late"], [], ["rude"], ["late"]])
+    assert single.theme_ids == ("late", "rude") and single.sizes == (2, 1)
+    assert np.allclose(single.matrix[0], S.normalise_rows((matrix[0] + matrix[3])[None])[0])
+    assert np.allclose(single.matrix[1], matrix[2])
     assert S.theme_centroids(matrix, [[], [], [], []]).theme_ids == ()
     with pytest.raises(ValueError, match="3 theme lists for 4 rows"):
         S.theme_centroids(matrix, [[], [], []])
