@@ -10,6 +10,8 @@ adds them to benchmarks/run.py's report:
 - `similar_complaints_raw_ms`: the baseline, p95 of the same dot product and top-k in raw numpy
   on an already-encoded query (what is left when the model and the themes cost nothing);
   `similar_complaints_blas_ms` the same with `matrix @ query` (OpenBLAS), for comparison.
+- `similar_complaints_lexical_ms`: the same refresh by the lexical fallback (`LexicalIndex`,
+  built in `lexical_index_build_s`); `stored_encode_s`: encoding the 10,000 stored texts.
 - `embedder_load_s` and `embedder_rss_mb`: a fresh interpreter's `get_embedder()` wall time
   and its resident memory before and after (imports of numpy, tokenizers, pydantic and the
   weights included).
@@ -117,6 +119,15 @@ def measure(stored: int = 10_000, runs: int = 200) -> dict[str, float]:
     # Each kind in its own block, so that one cannot slow the next.
     uncached = timed(lambda i: refresh(typed[i % len(typed)]))
     cached = timed(lambda i: refresh(typed[i % len(typed)], centroids))
+    start = time.perf_counter()
+    lexical = similarity.LexicalIndex(texts)
+    lexical_build_s = time.perf_counter() - start
+
+    def fallback(text: str) -> None:  # the same refresh when the model could not load
+        lexical.rank(text, 5)
+        lexical.suggest_themes(text, themes, TOP)
+
+    lexical_times = timed(lambda i: fallback(typed[i % len(typed)]))
     raw_times = timed(lambda i: raw(queries[i % len(typed)]))
     blas_times = timed(lambda i: blas(queries[i % len(typed)]))
     return {
@@ -128,6 +139,8 @@ def measure(stored: int = 10_000, runs: int = 200) -> dict[str, float]:
         "similar_complaints_cached_ms": round(p95(cached) * 1000, 2),
         "similar_complaints_raw_ms": round(p95(raw_times) * 1000, 2),
         "similar_complaints_blas_ms": round(p95(blas_times) * 1000, 2),
+        "similar_complaints_lexical_ms": round(p95(lexical_times) * 1000, 2),
+        "lexical_index_build_s": round(lexical_build_s, 3),
         "stored_encode_s": round(encode_s, 3),
     }
 

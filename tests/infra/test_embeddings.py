@@ -157,3 +157,21 @@ def test_nothing_on_the_start_up_path_imports_numpy_or_the_model(module: str) ->
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_threads_encoding_at_once_get_the_same_vectors_as_one_after_another() -> None:
+    embedder = embeddings.get_embedder()
+    texts = [f"complaint number {i}: the parcel was late and the driver rude" for i in range(40)]
+    expected = embedder.encode(texts)
+    results: dict[int, np.ndarray] = {}
+
+    def encode(part: int) -> None:
+        results[part] = embedder.encode(texts[part::4])
+
+    threads = [threading.Thread(target=encode, args=(part,)) for part in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for part in range(4):
+        assert np.array_equal(results[part], expected[part::4])
