@@ -130,3 +130,18 @@ def history_shown(activity) -> list[str]:
         document.setHtml(page.text())
         lines += document.toPlainText().replace("\u200b", "").splitlines()
     return lines
+
+
+def click_row_part(qtbot, today, customer_id: int, part: str = "main") -> None:
+    """Click a painted part of a customer's Today row ("main", "menu", "link0"...), as the
+    user does: scrolled into view, then a click on that spot of the list."""
+    from PySide6.QtWidgets import QApplication
+
+    row = today.row_index(customer_id)
+    assert row >= 0, f"customer {customer_id} has no row on Today"
+    lst = today.list
+    lst.scrollTo(lst.model().index(row, 0))
+    QApplication.processEvents()
+    rect = lst.part_rect(row, part)
+    assert rect is not None and lst.viewport().rect().contains(rect), (part, rect)
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
