@@ -26,6 +26,7 @@ from crmcompanion.core.errors import NotFoundError
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.touchpoints import plural, silence
 from crmcompanion.core.validation import format_phone
+from crmcompanion.services.timeline import channel_or_none
 from crmcompanion.services.touchpoints import PageCursor, Touchpoint, TouchpointService
 from crmcompanion.store import models as m
 from crmcompanion.store.database import Database
@@ -243,43 +244,40 @@ class AgendaService:
         )
 
     def glances(self, customer_ids: Sequence[int]) -> dict[int, CustomerGlance]:
-        """The preferred channel, email, phone and last conversation of each customer, in one
-        statement (the last conversation through the customer's history index)."""
-        ids = sorted(set(customer_ids))
-        if not ids:
-            return {}
-        c, r, i = m.Customer, m.ContactRhythm, m.Interaction
-        latest = (
-            select(i.id).where(i.customer_id == c.id)
-            .order_by(i.occurred_at.desc(), i.id.desc()).limit(1)
-            .correlate(c).scalar_subquery()
-        )
-        statement = (
-            select(c.id, c.preferred_channel, c.primary_email, c.primary_phone,
-                   r.last_interaction_on, i.summary, i.channel)
-            .outerjoin(r, r.customer_id == c.id)
-            .outerjoin(i, i.id == latest)
-            .where(c.id.in_(ids))
-        )
-        found: dict[int, CustomerGlance] = {}
-        with self._db.read() as session:
-            rows = session.execute(statement).all()
-        for cid, preferred, email, phone, last_on, summary, channel in rows:
-            found[cid] = CustomerGlance(
-                customer_id=cid,
-                preferred_channel=_channel(preferred),
-                email=email or "",
-                phone=format_phone(phone) if phone else "",
-                phone_uri=phone or "",
-                last_contact_on=last_on,
-                last_summary=" ".join((summary or "").split()),
-                last_channel=_channel(channel),
-            )
-        return found
+        return glances(self._db, customer_ids)
 
 
-def _channel(value: str | None) -> Channel | None:
-    try:
-        return Channel(value) if value else None
-    except ValueError:
-        return None
+def glances(db: Database, customer_ids: Sequence[int]) -> dict[int, CustomerGlance]:
+    """The preferred channel, email, phone and last conversation of each customer, in one
+    statement (the last conversation through the customer's history index)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    c, r, i = m.Customer, m.ContactRhythm, m.Interaction
+    latest = (
+        select(i.id).where(i.customer_id == c.id)
+        .order_by(i.occurred_at.desc(), i.id.desc()).limit(1)
+        .correlate(c).scalar_subquery()
+    )
+    statement = (
+        select(c.id, c.preferred_channel, c.primary_email, c.primary_phone,
+               r.last_interaction_on, i.summary, i.channel)
+        .outerjoin(r, r.customer_id == c.id)
+        .outerjoin(i, i.id == latest)
+        .where(c.id.in_(ids))
+    )
+    found: dict[int, CustomerGlance] = {}
+    with db.read() as session:
+        rows = session.execute(statement).all()
+    for cid, preferred, email, phone, last_on, summary, channel in rows:
+        found[cid] = CustomerGlance(
+            customer_id=cid,
+            preferred_channel=channel_or_none(preferred),
+            email=email or "",
+            phone=format_phone(phone) if phone else "",
+            phone_uri=phone or "",
+            last_contact_on=last_on,
+            last_summary=" ".join((summary or "").split()),
+            last_channel=channel_or_none(channel),
+        )
+    return found

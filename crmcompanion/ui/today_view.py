@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QDate,
     QEvent,
     QModelIndex,
@@ -92,6 +91,7 @@ from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.reminder_list import ReminderListWidget
 from crmcompanion.ui.style import ACCENT, ACCENT_DARK, BACKGROUND, BORDER, ERROR, MUTED
 from crmcompanion.ui.text_display import embedded
+from crmcompanion.ui.timeline import EntryListModel
 from crmcompanion.ui.widgets import EmptyState, PageHeader
 
 logger = logging.getLogger(__name__)
@@ -226,10 +226,8 @@ def read_today(
     return TodayLoad(counts, tuple(pages), position, services.settings.all())
 
 
-class TodayModel(QAbstractListModel):
+class TodayModel(EntryListModel):
     """The rows fetched so far; the view asks for more when scrolled to the end."""
-
-    EntryRole = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, agenda: AgendaService, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -249,22 +247,11 @@ class TodayModel(QAbstractListModel):
     def order(self) -> list[AgendaSection]:
         return [*SHOWN, AgendaSection.OLDER] if self.show_all else list(SHOWN)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self.entries):
-            return None
-        entry = self.entries[index.row()]
-        if role == self.EntryRole:
-            return entry
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            if entry.item is not None:
-                item = entry.item
-                return f"{item.touchpoint.customer}: {item.reason}"
-            return entry.text
-        return None
+    def text_of(self, entry: object) -> str:
+        assert isinstance(entry, Entry)
+        if entry.item is not None:
+            return f"{entry.item.touchpoint.customer}: {entry.item.reason}"
+        return entry.text
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if index.isValid() and self.entries[index.row()].kind in ("row", "more"):

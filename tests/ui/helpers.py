@@ -119,16 +119,16 @@ def counted_statements(services):
 
 
 def history_shown(activity) -> list[str]:
-    """The lines of history a profile shows (its pages are rich text built from escaped text),
-    as the user reads them, top to bottom."""
-    from PySide6.QtGui import QTextDocument
-    from PySide6.QtWidgets import QLabel
+    """The lines of the timeline a profile shows, as the user reads them, top to bottom: for
+    each entry its heading, then its text's lines (painted with QPainter.drawText, which never
+    interprets markup; zero-width break opportunities taken out)."""
+    from crmcompanion.ui.timeline import heading
 
+    model = activity.timeline.model
     lines: list[str] = []
-    for page in activity.findChildren(QLabel, "historyPage"):
-        document = QTextDocument()
-        document.setHtml(page.text())
-        lines += document.toPlainText().replace("\u200b", "").splitlines()
+    for entry in model.entries:
+        lines.append(heading(entry, model.titles))
+        lines += entry.text.replace("\u200b", "").splitlines()
     return lines
 
 

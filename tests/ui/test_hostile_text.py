@@ -84,7 +84,7 @@ def test_markup_in_every_field_is_shown_literally_everywhere(qtbot, services, ma
     shown = plain_texts(view.detail)
     for text in (NAME_SHOWN, COMPANY, NOTES, TAG):
         assert text in shown
-    # The history page is rich text (one label per page): built from escaped text only.
+    # The timeline is painted with QPainter.drawText: the text as it was typed.
     assert history_shown(view.detail.activity)[-1] == f"Said {FIRST} & {NOTES}"
 
     # The delete confirmation: a real message box, plain text, saying the name as typed.
