@@ -81,7 +81,7 @@ def upcoming_text(item: Touchpoint, today: date) -> str:
     label = item.label
     if item.occasion is Occasion.KEEP_IN_TOUCH and days > 0:
         label = "keep-in-touch check-in"  # "no contact for 0 days" says nothing ahead of time
-    return f"{when}: {embedded(label)}"
+    return f"{when[:1].upper()}{when[1:]}: {embedded(label)}"
 
 
 def lead_text(glance: CustomerGlance | None, today: date) -> str:
