@@ -8,27 +8,17 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft
-from crmcompanion.services.container import open_services
-from crmcompanion.services.timeline import (
-    CONVERSATION,
-    NEXT_STEP,
-    OCCASION,
-    SKIPPED,
-    TimelineEntry,
-    TimelineService,
-)
+from crmcompanion.services import timeline as tl
+from crmcompanion.services.timeline import TimelineEntry, TimelineService
+from tests.services.helpers import fixed_services
 
 NOW = datetime(2026, 3, 1, 9, 30)
 
 
 @pytest.fixture()
 def svc(tmp_path):
-    opened = open_services(f"sqlite:///{tmp_path / 'crm.sqlite3'}", tmp_path / "b",
-                           FixedClock(NOW))
-    yield opened
-    opened.close()
+    yield from fixed_services(tmp_path, NOW)
 
 
 def test_pages_merge_every_kind_newest_first_without_loss(svc):
@@ -51,13 +41,13 @@ def test_pages_merge_every_kind_newest_first_without_loss(svc):
     assert len(seen) == 42 and len({e.key for e in seen}) == 42
     assert [(e.at, e.key) for e in seen] == sorted(((e.at, e.key) for e in seen), reverse=True)
     kinds = {e.kind for e in seen}
-    assert kinds == {CONVERSATION, NEXT_STEP, SKIPPED}
-    calls = [e.text for e in seen if e.kind == CONVERSATION]
+    assert kinds == {tl.CONVERSATION, tl.NEXT_STEP, tl.SKIPPED}
+    calls = [e.text for e in seen if e.kind == tl.CONVERSATION]
     assert calls == [f"Call {n:02d}" for n in reversed(range(40))]
     assert all(e.author == "You" for e in seen)
-    skipped = next(e for e in seen if e.kind == SKIPPED)
+    skipped = next(e for e in seen if e.kind == tl.SKIPPED)
     assert skipped.text == "Saw her yesterday"
-    step = next(e for e in seen if e.kind == NEXT_STEP)
+    step = next(e for e in seen if e.kind == tl.NEXT_STEP)
     assert (step.text, step.on) == ("Send the quote", date(2026, 3, 9))
 
 
@@ -66,9 +56,9 @@ def test_filter_by_kind(svc):
     svc.interactions.log(cid, "Hello", "email")
     svc.touchpoints.add_follow_up(cid, date(2026, 3, 2), "Call back")
     timeline = TimelineService(svc.db)
-    only_steps = timeline.page(cid, 10, kinds=frozenset({NEXT_STEP}))
-    assert [e.kind for e in only_steps.entries] == [NEXT_STEP] and only_steps.total == 1
-    only_occasions = timeline.page(cid, 10, kinds=frozenset({OCCASION}))
+    only_steps = timeline.page(cid, 10, kinds=frozenset({tl.NEXT_STEP}))
+    assert [e.kind for e in only_steps.entries] == [tl.NEXT_STEP] and only_steps.total == 1
+    only_occasions = timeline.page(cid, 10, kinds=frozenset({tl.OCCASION}))
     assert only_occasions.entries == () and only_occasions.total == 0
 
 

@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
-from crmcompanion.services.container import Services, open_services
+from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.today_support import AgendaSection, AgendaService
+from tests.services.helpers import fixed_services
 from tests.ui.helpers import counted_statements
 
 NOW = datetime(2026, 3, 1, 9, 30)
@@ -20,10 +20,7 @@ TODAY = NOW.date()
 
 @pytest.fixture()
 def svc(tmp_path):
-    opened = open_services(f"sqlite:///{tmp_path / 'crm.sqlite3'}", tmp_path / "b",
-                           FixedClock(NOW))
-    yield opened
-    opened.close()
+    yield from fixed_services(tmp_path, NOW)
 
 
 def agenda(services: Services) -> AgendaService:
