@@ -277,14 +277,14 @@ class CustomerDetail(QFrame):
         add = self._facts_layout.addWidget
         self._section("CONTACT")
         for email in customer.emails:
-            add(link_label(f"{email.address}  ({email.label})", f"mailto:{email.address}",
-                           "Write in your mail app"))
+            add(link_label(f"{embed(email.address)}  ({embed(email.label)})",
+                           f"mailto:{email.address}", "Write in your mail app"))
         for phone in customer.phones:
-            add(link_label(f"{format_phone(phone.number)}  ({phone.label})",
+            add(link_label(f"{format_phone(phone.number)}  ({embed(phone.label)})",
                            f"tel:{phone.number}", "Call with your phone app"))
         if not customer.address.is_empty():
             address = customer.address.one_line()
-            add(link_label(address, map_url(address), "Show on a map (OpenStreetMap)"))
+            add(link_label(embed(address), map_url(address), "Show on a map (OpenStreetMap)"))
         if customer.preferred_channel is not None:
             add(plain_label(f"Prefers: {CHANNEL_TITLES[customer.preferred_channel]}", "muted"))
         if not (customer.emails or customer.phones or not customer.address.is_empty()):

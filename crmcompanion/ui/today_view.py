@@ -150,7 +150,7 @@ def channel_lines(item: AgendaItem) -> tuple[str, list[tuple[str, str]]]:
     glance = item.glance
     if glance is None:
         return "", []
-    email = (f"✉ {glance.email}", f"mailto:{glance.email}") if glance.email else None
+    email = (f"✉ {embedded(glance.email)}", f"mailto:{glance.email}") if glance.email else None
     phone = (f"✆ {glance.phone}", f"tel:{glance.phone_uri}") if glance.phone_uri else None
     prefers = glance.preferred_channel
     phone_first = prefers in (Channel.PHONE, Channel.SMS)
