@@ -1,8 +1,9 @@
 """The screens an owner lives in, walked as the user does: a new database's Today leads to
 the ways of starting; the profile leads with how things stand, links its contact details and
-filters its timeline; a next step logged on the profile is on Today; and at 900x600 no
-widget of Today, the profile or the Log conversation dialog sits outside its parent's
-visible area (nothing clipped), with the painted Today rows' buttons inside the list."""
+filters its timeline; a next step logged on the profile is on Today; and at 900x600 (and
+1366x768, 1600x1000) no widget of Today, its Skip and Snooze dialogs, the profile or the Log
+conversation dialog sits outside its parent's visible area (nothing clipped), with the
+painted Today rows' buttons inside the list."""
 
 from __future__ import annotations
 
@@ -159,6 +160,15 @@ def test_today_profile_and_log_dialog_fit_the_window(qtbot, make_window, service
     assert outside_parents(window) == []
     assert today_rows_fit(window.today) == []
     save_shot(window, tmp_path, f"today-{size[0]}.png")
+
+    # The row's Skip and Snooze dialogs fit too.
+    item = window.today.rows()[0].touchpoint
+    for dialog in (window.today.ask_skip(item), window.today.ask_snooze_date(item)):
+        qtbot.waitExposed(dialog)
+        settle(qtbot)
+        assert outside_parents(dialog) == []
+        assert dialog.width() <= size[0] and dialog.height() <= size[1]
+        dialog.reject()
 
     first = window.today.rows()[0].touchpoint.customer_id
     window.open_customer(first)
