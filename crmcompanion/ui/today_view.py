@@ -513,11 +513,12 @@ class TodayDelegate(QStyledItemDelegate):
                              entry.text)
             painter.restore()
             return
-        self._paint_row(painter, option, entry, rect, font, fm)
+        self._paint_row(painter, option, entry, index.row(), font, fm)
         painter.restore()
 
     def _paint_row(self, painter: QPainter, option: QStyleOptionViewItem, entry: Entry,
-                   rect: QRect, font: QFont, fm: QFontMetrics) -> None:
+                   row: int, font: QFont, fm: QFontMetrics) -> None:
+        rect: QRect = option.rect  # type: ignore[attr-defined]
         item = entry.item
         assert item is not None
         palette = option.palette  # type: ignore[attr-defined]
@@ -602,7 +603,7 @@ class TodayDelegate(QStyledItemDelegate):
                                        limit - left))
         # The main action and the menu button.
         main, menu = parts["main"], parts["menu"]
-        hot = self._view.hot_part if self._view.hot_row == self._view.row_of_entry(entry) else ""
+        hot = self._view.hot_part if self._view.hot_row == row else ""
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(ACCENT_DARK if hot == "main" else ACCENT))
         painter.drawRoundedRect(main, 6, 6)
@@ -650,14 +651,6 @@ class TodayList(QListView):
         if model is None or not 0 <= row < model.rowCount():
             return None
         return model.index(row, 0).data(TodayModel.EntryRole)  # type: ignore[no-any-return]
-
-    def row_of_entry(self, entry: Entry) -> int:
-        model = self.model()
-        if isinstance(model, TodayModel):
-            for row in range(model.rowCount()):
-                if model.entries[row] is entry:
-                    return row
-        return -1
 
     def model_total(self, section: AgendaSection) -> int:
         model = self.model()

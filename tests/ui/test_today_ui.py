@@ -438,3 +438,17 @@ def test_when_text_counts_days_late_not_years():
     assert when_text(date(2026, 11, 21), today) == "yesterday"
     assert when_text(date(2026, 11, 18), today).startswith("4 days late, ")
     assert when_text(date(2026, 11, 25), today).startswith("in 3 days, ")
+
+
+def test_the_keyboard_reaches_a_rows_main_action(qtbot, services):
+    abe = services.customers.create(CustomerDraft(
+        first_name="Abe", customer_since=date(2025, 11, 25))).customer.id
+    view = make_view(qtbot, services)
+    row = view.row_index(abe)
+    assert row >= 0
+    view.list.setFocus()
+    view.list.setCurrentIndex(view.model.index(row, 0))
+    qtbot.keyClick(view.list, Qt.Key.Key_Return)
+    dialog = view.dialog
+    assert isinstance(dialog, LogConversationDialog) and dialog.customer_id == abe
+    dialog.reject()
