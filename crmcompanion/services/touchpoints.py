@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -60,6 +60,9 @@ TODAY_SECTIONS = (Section.OVERDUE, Section.TODAY, Section.NEXT_7_DAYS, Section.D
 DEFAULT_SECTION_LIMIT = 200
 # Identity of an occurrence hidden by a recorded state -> (customer id, occurrence date).
 Hidden = dict[tuple, tuple[int, date]]
+# Where a page of touchpoints starts: rows already read from the yearly dates, the
+# keep-in-touch rhythm and the follow-ups.
+PageCursor = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,98 @@ class TouchpointService:
             totals = self._totals(session, settings, hidden, spans, today)
         return dict(zip(TODAY_SECTIONS, totals, strict=True))
 
+    def window_counts(self, windows: list[tuple[date, date, date | None]]) -> list[int]:
+        """How many touchpoints each (start, end, open_start) window holds (see `_totals`),
+        recorded states taken off: one counting statement for every window."""
+        today = self._clock.today()
+        settings, lookback = self._rules()
+        spans = dict(enumerate(windows))
+        with self._synced_read() as session:
+            hidden = self._hidden(session, today, lookback)
+            return self._window_totals(session, settings, hidden, spans, today)
+
+    def page(
+        self,
+        start: date,
+        end: date,
+        open_start: date | None,
+        cursor: PageCursor = (0, 0, 0),
+        limit: int = 30,
+        values: dict[str, object] | None = None,
+    ) -> tuple[list[Touchpoint], PageCursor | None]:
+        """One page of the touchpoints of a window, in date order, and where the next page
+        starts (None: this was the last).
+
+        The three sources (yearly dates, keep-in-touch, follow-ups) are each read from their
+        own position with LIMIT/OFFSET on their indexes and merged by date, keeping each
+        source's own order, so a page costs the same few statements wherever it starts and
+        only the rows a screen shows are built. `values`: the stored settings when the
+        caller has just read them (one read fewer)."""
+        today = self._clock.today()
+        if values is None:
+            settings, lookback = self._rules()
+        else:
+            settings, lookback = self._settings_from(values), self._lookback_from(values)
+        policy = settings.leap_day_policy
+        with self._synced_read() as session:
+            hidden = self._hidden(session, today, lookback)
+            fetch = limit + len(hidden)
+            yearly = repo.yearly_hits(session, start, end, policy, fetch, offset=cursor[0])
+            rhythm = repo.keep_in_touch_hits(session, open_start, end, fetch,
+                                             offset=cursor[1])
+            follow = repo.follow_up_hits(session, open_start, end, fetch, offset=cursor[2])
+            candidates: list[tuple[date, int, int, Touchpoint]] = []
+            for position, hit in enumerate(yearly):
+                when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
+                if when is None:  # cannot happen for keys from the ranges; be safe
+                    when = hit.segment[0]
+                text = describe(hit.occasion, when, hit.year, hit.label)
+                key = occurrence_key(hit.customer_id, hit.occasion, hit.source_id, when)
+                candidates.append((when, 0, position, self._touchpoint(
+                    today, settings, hit.customer_id, hit.display_name, hit.occasion, text,
+                    when, key)))
+            for position, rh in enumerate(rhythm):
+                since = max(0, (today - rh.contact_base_on).days)
+                text = describe(Occasion.KEEP_IN_TOUCH, rh.next_due_on, None,
+                                days_without_contact=since)
+                key = occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None,
+                                     rh.next_due_on)
+                candidates.append((rh.next_due_on, 1, position, self._touchpoint(
+                    today, settings, rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH,
+                    text, rh.next_due_on, key)))
+            for position, (row, name) in enumerate(follow):
+                occasion = Occasion(row.occasion)
+                source = row.source_id if row.source_id is not None else row.id
+                key = occurrence_key(row.customer_id, occasion, source, row.due_on)
+                candidates.append((row.due_on, 2, position, self._touchpoint(
+                    today, settings, row.customer_id, name, occasion,
+                    describe(occasion, row.due_on, None, row.note), row.due_on, key)))
+        candidates.sort(key=lambda c: (c[0], c[1], c[2]))
+        items: list[Touchpoint] = []
+        consumed = list(cursor)
+        walked = [0, 0, 0]
+        for _when, source, _position, item in candidates:
+            if len(items) == limit:
+                break
+            consumed[source] += 1
+            walked[source] += 1
+            if self._identity(item.customer_id, item.occasion, item.date, item.key) in hidden:
+                continue
+            items.append(item)
+        fetched = (len(yearly), len(rhythm), len(follow))
+        finished = all(walked[i] == fetched[i] and fetched[i] < fetch for i in range(3))
+        return items, None if finished else (consumed[0], consumed[1], consumed[2])
+
+    @staticmethod
+    def _touchpoint(
+        today: date, settings: TouchpointSettings, cid: int, name: str, occasion: Occasion,
+        label: str, when: date, key: str,
+    ) -> Touchpoint:
+        reminder = remind_on(when, settings.lead_for(occasion))
+        state = displayed_state(today, reminder) or TouchpointState.DUE
+        return Touchpoint(cid, name, occasion, label, when, reminder, state,
+                          section_for(when, today), key)
+
     def due(self, days: int = 7) -> list[Touchpoint]:
         """Every overdue touchpoint and those dated today..today+days, snoozed ones hidden."""
         if days < 0:
@@ -376,7 +471,18 @@ class TouchpointService:
     ) -> list[int]:
         """Each section's total, in TODAY_SECTIONS order: one counting statement for all
         sections, then the recorded states hiding a real occurrence taken off."""
-        windows = [spans[section] for section in TODAY_SECTIONS]
+        return self._window_totals(session, settings, hidden,
+                                   dict(enumerate(spans[s] for s in TODAY_SECTIONS)), today)
+
+    def _window_totals(
+        self,
+        session: Session,
+        settings: TouchpointSettings,
+        hidden: Hidden,
+        spans: dict[int, tuple[date, date, date | None]],
+        today: date,
+    ) -> list[int]:
+        windows = [spans[index] for index in sorted(spans)]
         totals = repo.window_totals(session, windows, settings.leap_day_policy)
         if not hidden:
             return totals
@@ -445,15 +551,18 @@ class TouchpointService:
         session.flush()
 
     def mark_done(
-        self, key: str, summary: str = "", channel: Channel | str | None = None
+        self, key: str, summary: str = "", channel: Channel | str | None = None,
+        at: datetime | None = None,
     ) -> Recorded:
-        """Done: records an interaction on the customer's history; never shown again."""
+        """Done: records an interaction on the customer's history (at `at`, default now;
+        timezone-aware); never shown again."""
         occasion, customer_id, when = self._check_key(key)
         text = summary.strip() or f"{occasion.title} ({when.isoformat()})"
         settings = self.settings()
         with self._db.write() as session:
             interaction = add_interaction(
-                session, customer_id=customer_id, summary=text, when=self._clock.now(),
+                session, customer_id=customer_id, summary=text,
+                when=at or self._clock.now(),
                 channel=channel, staff_id=self._staff_id, occasion=occasion,
                 occurrence_key=key,
             )

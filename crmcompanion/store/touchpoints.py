@@ -419,14 +419,27 @@ def yearly_hits(
     policy: LeapDayPolicy,
     limit: int | None = None,
     customer_id: int | None = None,
+    offset: int = 0,
 ) -> list[YearlyHit]:
-    """Yearly sources occurring in [start, end], in date order (md_key order per year)."""
+    """Yearly sources occurring in [start, end], in date order (md_key order per year),
+    after skipping the first `offset` of them (a page of the Today list)."""
     s = m.TouchpointSource
     hits: list[YearlyHit] = []
+    skip = offset
     for segment in year_segments(start, end):
         condition = _segment_condition(*segment, policy)
         if condition is None:
             continue
+        if skip:
+            # A whole year segment before the page: counted (a covering-index range count),
+            # not read row by row.
+            counted = select(func.count()).select_from(s).where(condition)
+            if customer_id is not None:
+                counted = counted.where(s.customer_id == customer_id)
+            in_segment = session.scalar(counted) or 0
+            if in_segment <= skip:
+                skip -= in_segment
+                continue
         statement = (
             select(s.customer_id, m.Customer.display_name, s.occasion, s.source_id, s.md_key,
                    s.year, s.label)
@@ -436,6 +449,9 @@ def yearly_hits(
         )
         if customer_id is not None:
             statement = statement.where(s.customer_id == customer_id)
+        if skip:
+            statement = statement.offset(skip)
+            skip = 0
         if limit is not None:
             statement = statement.limit(limit - len(hits))
         for cid, name, occasion, sid, md_key, year, label in session.execute(statement):
@@ -475,8 +491,10 @@ def keep_in_touch_hits(
     end: date,
     limit: int | None = None,
     customer_id: int | None = None,
+    offset: int = 0,
 ) -> list[RhythmHit]:
-    """Customers whose next check-in is due in [start, end] (start None: any time before)."""
+    """Customers whose next check-in is due in [start, end] (start None: any time before),
+    after skipping the first `offset` (a page of the Today list)."""
     r = m.ContactRhythm
     condition = r.next_due_on <= end if start is None else r.next_due_on.between(start, end)
     statement = (
@@ -488,6 +506,8 @@ def keep_in_touch_hits(
     )
     if customer_id is not None:
         statement = statement.where(r.customer_id == customer_id)
+    if offset:
+        statement = statement.offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
     return [RhythmHit(*row) for row in session.execute(statement)]
@@ -515,8 +535,10 @@ def follow_up_hits(
     end: date,
     limit: int | None = None,
     customer_id: int | None = None,
+    offset: int = 0,
 ) -> list[tuple[m.FollowUp, str]]:
-    """Open follow-ups due in [start, end] of customers who may be contacted, with names."""
+    """Open follow-ups due in [start, end] of customers who may be contacted, with names,
+    after skipping the first `offset` (a page of the Today list)."""
     f = m.FollowUp
     due = f.due_on <= end if start is None else f.due_on.between(start, end)
     statement = (
@@ -527,6 +549,8 @@ def follow_up_hits(
     )
     if customer_id is not None:
         statement = statement.where(f.customer_id == customer_id)
+    if offset:
+        statement = statement.offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
     return [(row, name) for row, name in session.execute(statement)]

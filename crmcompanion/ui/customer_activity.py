@@ -1,17 +1,24 @@
-"""The touchpoint part of a customer's page: upcoming touchpoints, history, Log conversation.
+"""The story part of a customer's profile: how things stand, what is coming up, and the
+timeline of what happened.
 
-It lives inside the profile panel (`CustomerDetail.set_activity`) and reads only through
-services: `TouchpointService.for_customer` for what is coming up and
-`InteractionService.history` for what happened, newest first. The "Reach-out settings"
-dialog edits do-not-contact, per-occasion opt-outs and the customer's own keep-in-touch
-cadence through the touchpoint service (those are not part of the customer draft, so they
-are saved on their own rather than in the profile editor).
+It lives inside the profile panel (`CustomerDetail.set_activity`), which places its `lead`
+line ("Last contacted 93 days ago · prefers email") and its `actions` (Log conversation,
+Write greeting…, Reach-out settings…) under the customer's name, and the activity itself
+(COMING UP, then the TIMELINE of `ui.timeline`) after the contact details. It reads only
+through services: `TouchpointService.for_customer` for what is coming up, the customer's
+glance (`services.today_support.glances`) for the lead line, and `TimelineService` for the
+timeline. The "Reach-out settings" dialog edits do-not-contact, per-occasion opt-outs and the
+customer's own keep-in-touch cadence through the touchpoint service.
+
+Its widgets are built once and keep their places in the profile; loading another customer
+changes their contents (the profile used to take this widget out of its layout and put it
+back, and switching customers then often squashed "Coming up" and "History" out of sight).
 """
 
 from __future__ import annotations
 
-import html
 import logging
+from datetime import date
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,23 +34,27 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.occasions import Occasion
-from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, OVERDUE_SHOWN_AS_DATE_DAYS
+from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, silence
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
-from crmcompanion.services.interactions import InteractionRecord
-from crmcompanion.services.today_support import TouchpointPreferences, preferences
+from crmcompanion.services.timeline import CONVERSATION, OCCASION, TimelineEntry, TimelineService
+from crmcompanion.services.today_support import (
+    CustomerGlance,
+    TouchpointPreferences,
+    glances,
+    preferences,
+)
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.log_conversation import LogConversationDialog
-from crmcompanion.ui.style import MUTED
 from crmcompanion.ui.text_display import embedded, plain_label, shown
+from crmcompanion.ui.timeline import TimelineView, long_date
 from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
 
 UPCOMING_SHOWN = 6
-HISTORY_SHOWN = 30  # entries per page: "Show older" adds the next page below them
 # Occasions a customer can opt out of one by one (keep in touch is the cadence).
 OPT_OUT_OCCASIONS = (
     Occasion.BIRTHDAY, Occasion.WEDDING_ANNIVERSARY, Occasion.CUSTOMER_ANNIVERSARY,
@@ -55,51 +66,41 @@ def _label(text: str, object_name: str = "") -> QLabel:
     return plain_label(shown(text), object_name)  # user text is never markup
 
 
-def history_heading(record: InteractionRecord) -> str:
-    parts = [f"{record.occurred_at:%a %d %b %Y, %H:%M}"]
-    if record.channel is not None:
-        parts.append(CHANNEL_TITLES[record.channel])
-    if record.occasion is not None:
-        parts.append(f"{record.occasion.title} ✓")
-    return "  ·  ".join(parts)
-
-
-def history_html(records: list[InteractionRecord]) -> str:
-    """Entries as rich text in which every text is escaped: each heading (muted) and each
-    summary is a paragraph of its own, so a right-to-left summary takes its own direction
-    and cannot reorder a heading; a summary keeps its line breaks and spaces."""
-    parts = []
-    for record in records:
-        parts.append(f'<p style="margin:0; color:{MUTED};">'
-                     f"{html.escape(history_heading(record), quote=False)}</p>")
-        if record.summary:
-            summary = html.escape(shown(record.summary), quote=False)
-            parts.append(f'<p style="margin:0 0 6px 0; white-space:pre-wrap;">{summary}</p>')
-        else:
-            parts.append('<p style="margin:0 0 6px 0;"></p>')
-    return "".join(parts)
-
-
-def upcoming_text(item: Touchpoint, today: object) -> str:
-    days = (item.date - today).days  # type: ignore[operator]
-    if days < -OVERDUE_SHOWN_AS_DATE_DAYS:
-        when = f"overdue since {item.date:%d %b %Y}"
-    elif days < 0:
-        when = f"{-days} day{'s' if days < -1 else ''} overdue"
+def upcoming_text(item: Touchpoint, today: date) -> str:
+    days = (item.date - today).days
+    if days < -1:
+        when = f"{-days} days late"
+    elif days == -1:
+        when = "yesterday"
     elif days == 0:
         when = "today"
     elif days == 1:
         when = "tomorrow"
     else:
-        when = f"{item.date:%a %d %b}"
+        when = long_date(item.date)
     label = item.label
     if item.occasion is Occasion.KEEP_IN_TOUCH and days > 0:
         label = "keep-in-touch check-in"  # "no contact for 0 days" says nothing ahead of time
-    return f"{when}: {embedded(label)}"
+    return f"{when[:1].upper()}{when[1:]}: {embedded(label)}"
+
+
+def lead_text(glance: CustomerGlance | None, today: date) -> str:
+    """"Last contacted 93 days ago · prefers email" (or "Never contacted")."""
+    last = glance.last_contact_on if glance is not None else None
+    if last is None:
+        parts = ["Never contacted"]
+    else:
+        days = (today - last).days
+        parts = ["Last contacted today" if days <= 0 else "Last contacted yesterday"
+                 if days == 1 else f"Last contacted {silence(days)} ago"]
+    if glance is not None and glance.preferred_channel is not None:
+        parts.append(f"prefers {CHANNEL_TITLES[glance.preferred_channel].lower()}")
+    return " · ".join(parts)
 
 
 class CustomerActivity(QWidget):
-    """Upcoming touchpoints and history of the customer shown in the profile panel."""
+    """Coming up and the timeline of the customer shown in the profile panel, with the lead
+    line and the actions the panel places above."""
 
     draft_requested = Signal(int)  # customer id: "Write greeting…" clicked
 
@@ -111,22 +112,25 @@ class CustomerActivity(QWidget):
         self._bus = bus
         self.customer_id: int | None = None
         self.customer_name = ""
+        self.glance: CustomerGlance | None = None
         self.dialog: QDialog | None = None
-        self.history: list[InteractionRecord] = []
-        self.history_total = 0
-        self.older_button: QPushButton | None = None
         self.upcoming: list[Touchpoint] = []
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.setSpacing(4)
+        self.setObjectName("customerActivity")
+
+        self.lead = QLabel()
+        self.lead.setObjectName("profileLead")
+        self.lead.setTextFormat(Qt.TextFormat.PlainText)
+        self.lead.setWordWrap(True)
+        self.actions = QWidget()
+        self.actions.setObjectName("profileActions")
+        actions = QVBoxLayout(self.actions)
+        actions.setContentsMargins(0, 4, 0, 4)
+        actions.setSpacing(2)
         buttons = QHBoxLayout()
         self.log_button = QPushButton("Log conversation")
+        self.log_button.setObjectName("primary")
         self.log_button.setToolTip("Record a call, visit or message with this customer")
         self.log_button.clicked.connect(self.log_conversation)
-        self.settings_button = QPushButton("Reach-out settings…")
-        self.settings_button.setObjectName("link")
-        self.settings_button.setToolTip("Do not contact, occasions to skip, keep-in-touch rhythm")
-        self.settings_button.clicked.connect(self.edit_preferences)
         self.draft_button = QPushButton("Write greeting…")
         self.draft_button.setToolTip("Draft a message for this customer from a template")
         self.draft_button.clicked.connect(self._request_draft)
@@ -134,19 +138,54 @@ class CustomerActivity(QWidget):
         buttons.addWidget(self.log_button)
         buttons.addWidget(self.draft_button)
         buttons.addStretch(1)
-        layout.addLayout(buttons)
-        # On its own line: three controls side by side overflow the narrow profile panel.
-        settings_row = QHBoxLayout()
-        settings_row.addWidget(self.settings_button)
-        settings_row.addStretch(1)
-        layout.addLayout(settings_row)
-        self._body = QVBoxLayout()
-        self._body.setSpacing(4)
-        layout.addLayout(self._body)
+        actions.addLayout(buttons)
+        # On its own line: three controls side by side overflow a narrow profile panel.
+        self.settings_button = QPushButton("Reach-out settings…")
+        self.settings_button.setObjectName("link")
+        self.settings_button.setToolTip("Do not contact, occasions to skip, keep-in-touch rhythm")
+        self.settings_button.clicked.connect(self.edit_preferences)
+        actions.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.setSpacing(4)
+        self.coming_up = QWidget()
+        self.coming_up.setObjectName("comingUpSection")
+        coming = QVBoxLayout(self.coming_up)
+        coming.setContentsMargins(0, 0, 0, 0)
+        coming.setSpacing(2)
+        coming.addWidget(_label("COMING UP", "sectionLabel"))
+        self._upcoming_lines: list[QLabel] = []
+        self._upcoming_layout = coming
+        layout.addWidget(self.coming_up)
+        layout.addSpacing(6)
+        self.timeline = TimelineView(TimelineService(services.db))
+        layout.addWidget(self.timeline)
         # The profile panel only reloads while it is on screen; a Done clicked on the Today
         # page must still be in this history when the user comes back.
         bus.changed.connect(self._on_changed)
 
+    # --- what tests and the profile read ---------------------------------------------------
+    @property
+    def history(self) -> list[TimelineEntry]:
+        """The timeline entries shown, newest first."""
+        return list(self.timeline.model.entries)
+
+    def history_summaries(self) -> list[str]:
+        """The texts of the conversations (and occasions done) shown, newest first."""
+        return [e.text for e in self.history if e.kind in (CONVERSATION, OCCASION)]
+
+    @property
+    def older_button(self) -> QPushButton:
+        return self.timeline.older_button
+
+    def section_widgets(self) -> list[QWidget]:
+        return [self.coming_up, self.timeline]
+
+    def upcoming_lines(self) -> list[str]:
+        return [line.text() for line in self._upcoming_lines]
+
+    # --- loading ---------------------------------------------------------------------------
     def _request_draft(self) -> None:
         if self.customer_id is not None:
             self.draft_requested.emit(self.customer_id)
@@ -158,90 +197,45 @@ class CustomerActivity(QWidget):
             self.load(self.customer_id)
 
     def load(self, customer_id: int, name: str = "") -> None:
-        """Show `customer_id`'s touchpoints and history (called by the profile panel)."""
+        """Show `customer_id`'s lead line, what is coming up and the timeline (called by the
+        profile panel)."""
         self.customer_id = customer_id
         self.customer_name = name or self.customer_name
-        while self._body.count():
-            entry = self._body.takeAt(0)
-            widget = entry.widget()
-            if widget is not None:
-                widget.setParent(None)
-                widget.deleteLater()
-        self.older_button = None
+        for line in self._upcoming_lines:
+            self._upcoming_layout.removeWidget(line)
+            line.hide()
+            line.deleteLater()
+        self._upcoming_lines = []
+        today = self._services.clock.today()
         try:
             self.upcoming = self._services.touchpoints.for_customer(customer_id)
-            page = self._services.interactions.history_page(customer_id, HISTORY_SHOWN)
-            self.history, self.history_total = list(page.records), page.total
             prefs = preferences(self._services.db, customer_id)
+            self.glance = glances(self._services.db, [customer_id]).get(customer_id)
         except DomainError as exc:
             logger.warning("Cannot load the activity of customer #%s: %s", customer_id, exc)
-            self._body.addWidget(_label(str(exc), "muted"))
+            self._add_upcoming(_label(str(exc), "muted"))
             return
-        add = self._body.addWidget
-        add(_label("COMING UP", "sectionLabel"))
+        self.lead.setText(lead_text(self.glance, today))
         if prefs.do_not_contact:
-            add(_label("Do not contact: no reminders for this customer.", "muted"))
-        today = self._services.clock.today()
+            self._add_upcoming(_label("Do not contact: no reminders for this customer.",
+                                      "muted"))
         for item in self.upcoming[:UPCOMING_SHOWN]:
-            add(_label(upcoming_text(item, today)))
+            self._add_upcoming(_label(upcoming_text(item, today)))
         if len(self.upcoming) > UPCOMING_SHOWN:
-            add(_label(f"and {len(self.upcoming) - UPCOMING_SHOWN} more this year", "muted"))
+            self._add_upcoming(_label(
+                f"and {len(self.upcoming) - UPCOMING_SHOWN} more this year", "muted"))
         if not self.upcoming and not prefs.do_not_contact:
-            add(_label("Nothing in the next year.", "muted"))
-        add(_label("HISTORY", "sectionLabel"))
-        if not self.history:
-            add(_label("No conversations logged yet.", "muted"))
-        self._add_records(self.history)
-        self.older_button = QPushButton()
-        self.older_button.setObjectName("link")
-        self.older_button.clicked.connect(self.show_older)
-        add(self.older_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self._update_older_button()
+            self._add_upcoming(_label("Nothing in the next year.", "muted"))
+        self.timeline.load(customer_id)
+        self.updateGeometry()
 
-    def _add_records(self, records: list[InteractionRecord]) -> None:
-        """One label per page of history (before the "Show older" button, so pages append in
-        order): a label per entry made the profile's layout pass cost ~2 s once 500 were
-        shown, one per page ~0.1 s."""
-        if not records:
-            return
-        page = QLabel(history_html(records))
-        page.setObjectName("historyPage")
-        page.setTextFormat(Qt.TextFormat.RichText)  # built from escaped text only
-        page.setWordWrap(True)
-        page.setOpenExternalLinks(False)
-        page.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        at = self._body.indexOf(self.older_button) if self.older_button is not None else -1
-        if at < 0:
-            self._body.addWidget(page)
-        else:
-            self._body.insertWidget(at, page)
-
-    def _update_older_button(self) -> None:
-        if self.older_button is None:
-            return
-        more = self.history_total - len(self.history)
-        self.older_button.setText(f"Show older ({more:,} more)")
-        self.older_button.setVisible(more > 0 and bool(self.history))
+    def _add_upcoming(self, line: QLabel) -> None:
+        self._upcoming_lines.append(line)
+        self._upcoming_layout.addWidget(line)
 
     def show_older(self) -> None:
-        """Append the next page of history (older entries) below those shown."""
-        if self.customer_id is None or not self.history:
-            return
-        try:
-            page = self._services.interactions.history_page(
-                self.customer_id, HISTORY_SHOWN, before=self.history[-1])
-        except DomainError as exc:
-            logger.warning("Cannot load older history of #%s: %s", self.customer_id, exc)
-            return
-        self.history.extend(page.records)
-        self.history_total = max(page.total, len(self.history))
-        self._add_records(page.records)
-        if not page.records:  # deleted meanwhile: nothing older after all
-            self.history_total = len(self.history)
-        self._update_older_button()
-
-    def history_summaries(self) -> list[str]:
-        return [r.summary for r in self.history]
+        """Append the next page of the timeline (older entries) below those shown."""
+        self.timeline.show_older()
 
     def log_conversation(self) -> LogConversationDialog | None:
         if self.customer_id is None:
@@ -249,9 +243,10 @@ class CustomerActivity(QWidget):
         dialog = LogConversationDialog(
             self._services.interactions, self._services.clock, self.customer_id,
             self.customer_name or "this customer", self.window(),
+            channel=self.glance.preferred_channel if self.glance is not None else None,
+            touchpoints=self._services.touchpoints,
         )
-        dialog.accepted.connect(lambda: self._publish(dialog.logged.changed
-                                                      if dialog.logged else Changed()))
+        dialog.accepted.connect(lambda: self._publish(dialog.changed))
         self._open(dialog)
         return dialog
 

@@ -2,15 +2,22 @@
 several customers selected, a short "N customers selected" summary and the actions that apply
 to all of them (Export…, Add tag…, Archive, Delete) instead of one profile.
 
-User text is always shown as plain text (never rich text), so a note containing markup is
-displayed, not interpreted.
+A profile tells the story: the name, then how things stand ("Last contacted 93 days ago ·
+prefers email") and the actions (from `ui.customer_activity`), the contact details as links
+(mailto:, tel:, an OpenStreetMap search for the address), tags, dates in the locale's long
+format, notes, then what is coming up and the timeline. The panel's parts keep their places
+when another customer is shown; only their contents change.
+
+User text is always shown as plain text, or as rich text built from escaped text only (the
+contact links), so a note containing markup is displayed, not interpreted.
 """
 
 from __future__ import annotations
 
-import calendar
+import html
+from datetime import date
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QDate, QLocale, Qt, QUrl, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -29,12 +36,40 @@ from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
 from crmcompanion.ui.text_display import clipped, embed, plain_tooltip, shown
 
+MAP_SEARCH = "https://www.openstreetmap.org/search?query="
+PANEL_MIN_WIDTH = 380
+
+
+def long_day(month: int, day: int, year: int | None) -> str:
+    """A special date in the locale's long format; without a year, the day and month."""
+    locale = QLocale()
+    if year is not None:
+        try:
+            return locale.toString(QDate(date(year, month, day)), QLocale.FormatType.LongFormat)
+        except ValueError:
+            pass
+    # A leap year, so 29 February has a day to stand on.
+    return locale.toString(QDate(2000, month, day), "d MMMM")
+
 
 def describe_special_date(special: SpecialDate) -> str:
-    text = f"{special.day} {calendar.month_name[special.month]}"
-    if special.year is not None:
-        text += f" {special.year}"
-    return f"{embed(special.title)}: {text}"
+    return f"{embed(special.title)}: {long_day(special.month, special.day, special.year)}"
+
+
+def link_label(text: str, url: str, tip: str) -> QLabel:
+    """A clickable contact detail: rich text built from the escaped value only."""
+    label = QLabel(f'<a href="{html.escape(url)}">{html.escape(shown(text), quote=False)}</a>')
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setOpenExternalLinks(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    label.setWordWrap(True)
+    label.setToolTip(tip)
+    label.setObjectName("contactLink")
+    return label
+
+
+def map_url(address: str) -> str:
+    return MAP_SEARCH + bytes(QUrl.toPercentEncoding(address)).decode("ascii")
 
 
 def plain_label(text: str, object_name: str = "") -> QLabel:
@@ -62,7 +97,7 @@ class CustomerDetail(QFrame):
         self.setObjectName("card")
         # Room for the activity buttons side by side (265 px) beside the scroll bar and the
         # card margins: narrower, the profile scrolled sideways.
-        self.setMinimumWidth(336)
+        self.setMinimumWidth(PANEL_MIN_WIDTH)
         self.customer: Customer | None = None
         self.summary_count = 0  # customers summarised when several are selected, else 0
         # Upcoming touchpoints and history (ui.customer_activity), kept across customers.
@@ -83,6 +118,19 @@ class CustomerDetail(QFrame):
         self._body_layout = QVBoxLayout(self._body)
         self._body_layout.setContentsMargins(0, 0, 0, 0)
         self._body_layout.setSpacing(4)
+        # Parts that keep their places: the heading and the facts are refilled per customer;
+        # the activity's lead line, actions and sections are placed once (set_activity).
+        self._head = QWidget()
+        self._head_layout = QVBoxLayout(self._head)
+        self._head_layout.setContentsMargins(0, 0, 0, 0)
+        self._head_layout.setSpacing(4)
+        self._facts = QWidget()
+        self._facts_layout = QVBoxLayout(self._facts)
+        self._facts_layout.setContentsMargins(0, 0, 0, 0)
+        self._facts_layout.setSpacing(4)
+        self._body_layout.addWidget(self._head)
+        self._body_layout.addWidget(self._facts)
+        self._body_layout.addStretch(1)
         scroll.setWidget(self._body)
         outer.addWidget(scroll, 1)
         self.single_actions = QWidget()
@@ -155,16 +203,33 @@ class CustomerDetail(QFrame):
             self.archive_requested.emit(self.customer.id, not self.customer.is_archived)
 
     def set_activity(self, activity: QWidget) -> None:
-        """A widget shown under the profile with a `load(customer_id, name)` method."""
+        """The customer's story (`ui.customer_activity.CustomerActivity`): its `lead` line and
+        `actions` go under the name, the activity itself after the facts."""
         self.activity = activity
+        lead = getattr(activity, "lead", None)
+        actions = getattr(activity, "actions", None)
+        at = 1
+        for part in (lead, actions):
+            if isinstance(part, QWidget):
+                self._body_layout.insertWidget(at, part)
+                at += 1
+        self._body_layout.insertWidget(self._body_layout.indexOf(self._facts) + 1, activity)
+
+    def _story_parts(self) -> list[QWidget]:
+        if self.activity is None:
+            return []
+        parts = [getattr(self.activity, "lead", None), getattr(self.activity, "actions", None),
+                 self.activity]
+        return [p for p in parts if isinstance(p, QWidget)]
 
     def _clear_body(self) -> None:
-        while self._body_layout.count():
-            item = self._body_layout.takeAt(0)
-            widget = item.widget()
-            if widget is not None and widget is not self.activity:
-                widget.hide()  # gone now, not only once the deferred delete runs
-                widget.deleteLater()
+        for layout in (self._head_layout, self._facts_layout):
+            while layout.count():
+                item = layout.takeAt(0)
+                widget = item.widget()
+                if widget is not None:
+                    widget.hide()  # gone now, not only once the deferred delete runs
+                    widget.deleteLater()
 
     def show_summary(self, count: int, archive: bool = True) -> None:
         """Several customers selected: how many, and what can be done to all of them.
@@ -178,18 +243,17 @@ class CustomerDetail(QFrame):
         self.single_actions.setVisible(False)
         self.several_actions.setVisible(True)
         self._clear_body()
-        if self.activity is not None:
-            self.activity.setVisible(False)  # kept for the next profile, not in a summary
-        add = self._body_layout.addWidget
+        for part in self._story_parts():
+            part.setVisible(False)  # kept for the next profile, not in a summary
+        add = self._head_layout.addWidget
         add(plain_label(f"{count:,} customers selected", "detailName"))
         add(plain_label("Export, tag, archive or delete them all at once below.", "muted"))
-        self._section("SELECTING")
+        self._section("SELECTING", self._head_layout)
         for hint in ("Ctrl+click adds or removes one customer",
                      "Shift+click or Shift+arrows select a range",
                      "Ctrl+A selects everyone listed",
                      "Esc clears the selection"):
             add(plain_label(hint, "muted"))
-        self._body_layout.addStretch(1)
 
     def show_customer(self, customer: Customer) -> None:
         self.customer = customer
@@ -198,7 +262,7 @@ class CustomerDetail(QFrame):
         self.several_actions.setVisible(False)
         self.archive_button.setText("Unarchive" if customer.is_archived else "Archive")
         self._clear_body()
-        add = self._body_layout.addWidget
+        add = self._head_layout.addWidget
         heading = clipped(customer.display_name)
         name = plain_label(heading, "detailName")
         if heading != customer.display_name:  # cut: the whole name on hover
@@ -210,13 +274,17 @@ class CustomerDetail(QFrame):
         if subtitle:
             add(plain_label(" · ".join(embed(part) for part in subtitle), "muted"))
         add(self._badges(customer))
+        add = self._facts_layout.addWidget
         self._section("CONTACT")
         for email in customer.emails:
-            add(plain_label(f"{embed(email.address)}  ({embed(email.label)})"))
+            add(link_label(f"{embed(email.address)}  ({embed(email.label)})",
+                           f"mailto:{email.address}", "Write in your mail app"))
         for phone in customer.phones:
-            add(plain_label(f"{embed(format_phone(phone.number))}  ({embed(phone.label)})"))
+            add(link_label(f"{format_phone(phone.number)}  ({embed(phone.label)})",
+                           f"tel:{phone.number}", "Call with your phone app"))
         if not customer.address.is_empty():
-            add(plain_label(customer.address.one_line()))
+            address = customer.address.one_line()
+            add(link_label(embed(address), map_url(address), "Show on a map (OpenStreetMap)"))
         if customer.preferred_channel is not None:
             add(plain_label(f"Prefers: {CHANNEL_TITLES[customer.preferred_channel]}", "muted"))
         if not (customer.emails or customer.phones or not customer.address.is_empty()):
@@ -227,22 +295,27 @@ class CustomerDetail(QFrame):
         if customer.special_dates or customer.customer_since:
             self._section("DATES")
             if customer.customer_since:
-                add(plain_label(f"Customer since {customer.customer_since:%d %B %Y}"))
+                since = QLocale().toString(QDate(customer.customer_since),
+                                           QLocale.FormatType.LongFormat)
+                add(plain_label(f"Customer since {since}"))
             for special in customer.special_dates:
                 add(plain_label(describe_special_date(special)))
         if customer.notes.strip():
             self._section("NOTES")
             add(plain_label(customer.notes))
+        authors = _authors(customer)
+        if authors:
+            add(plain_label(authors, "muted"))
         if self.activity is not None:
             self.activity.load(customer.id, customer.display_name)  # type: ignore[attr-defined]
-            add(self.activity)
-            self.activity.setVisible(True)
-        self._body_layout.addStretch(1)
+        for part in self._story_parts():
+            part.setVisible(True)
+        self._body.updateGeometry()
 
-    def _section(self, title: str) -> None:
+    def _section(self, title: str, layout: QVBoxLayout | None = None) -> None:
         label = QLabel(title)
         label.setObjectName("sectionLabel")
-        self._body_layout.addWidget(label)
+        (layout or self._facts_layout).addWidget(label)
 
     def _badges(self, customer: Customer) -> QWidget:
         row = QWidget()
@@ -264,3 +337,17 @@ class CustomerDetail(QFrame):
             layout.addWidget(badge)
         layout.addStretch(1)
         return row
+
+
+def _authors(customer: Customer) -> str:
+    """"Created by Ana · last changed by Ben", where the customer record carries the names
+    (staff identity); empty where it does not."""
+    created = getattr(customer, "created_by_name", None)
+    changed = getattr(customer, "updated_by_name", None)
+    parts = []
+    if created:
+        parts.append(f"Created by {embed(created)}")
+    if changed:
+        parts.append(f"last changed by {embed(changed)}" if parts
+                     else f"Last changed by {embed(changed)}")
+    return " · ".join(parts)

@@ -574,8 +574,11 @@ class CustomersView(QWidget):
             self.detail.setVisible(True)
             for column in HIDDEN_WITH_DETAIL:
                 self.table.setColumnHidden(column, True)
-            width = max(self.splitter.width(), 900)
-            self.splitter.setSizes([width - 340, 340])
+            # The profile tells a story (a timeline, not a few lines): it gets room, about
+            # half the page, never less than its minimum width.
+            width = max(self.splitter.width(), self.detail.minimumWidth() + 240)
+            panel = max(self.detail.minimumWidth(), min(620, width * 9 // 20))
+            self.splitter.setSizes([width - panel, panel])
 
     def close_detail(self) -> None:
         self.detail.setVisible(False)

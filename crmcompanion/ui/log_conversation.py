@@ -1,22 +1,32 @@
-"""The small "Log conversation" dialog: when (default now), channel and a short summary.
+"""The "Log conversation" dialog: when (default now), channel, a short summary, and an
+optional next step with a date.
 
-Used from the Today view and from the customer's page. Saving calls
-`InteractionService.log`, which also resets the customer's keep-in-touch clock; the caller
-publishes the returned `Changed` on the bus. Errors from the service are shown in the dialog,
-nothing is lost.
+Used from the Today view and from the customer's profile. The channel starts at the one the
+customer prefers. Saving calls `InteractionService.log` (which also resets the customer's
+keep-in-touch clock and records the author, the staff member the app runs as); a next step
+becomes a follow-up on Today through `TouchpointService.add_follow_up`. Opened from a row of
+Today for an occasion (a birthday, a follow-up), it offers to mark that occasion done with
+the same history entry, so a birthday call does not leave the birthday overdue. The caller
+publishes `changed` on the bus. Errors from the services are shown in the dialog, nothing is
+lost.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDate, QDateTime, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDateEdit,
     QDateTimeEdit,
     QDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -25,16 +35,21 @@ from PySide6.QtWidgets import (
 from crmcompanion.core.clock import Clock
 from crmcompanion.core.customer import Channel
 from crmcompanion.core.errors import DomainError, ValidationError
+from crmcompanion.services.changes import Changed
 from crmcompanion.services.interactions import InteractionService, Logged
+from crmcompanion.services.touchpoints import Touchpoint, TouchpointService
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.text_display import embedded
 from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
 
+NEXT_STEP_DEFAULT_DAYS = 7
+
 
 class LogConversationDialog(QDialog):
-    """Collects one conversation; `logged` holds the service's answer after Save."""
+    """Collects one conversation; after Save, `logged` holds the history entry and `changed`
+    everything that changed (the entry, a touchpoint marked done, a follow-up)."""
 
     def __init__(
         self,
@@ -45,12 +60,20 @@ class LogConversationDialog(QDialog):
         parent: QWidget | None = None,
         summary: str = "",
         channel: Channel | None = None,
+        touchpoints: TouchpointService | None = None,
+        touchpoint: Touchpoint | None = None,
+        reason: str = "",
     ) -> None:
         super().__init__(parent)
         self._interactions = interactions
+        self._touchpoints = touchpoints
         self._clock = clock
         self.customer_id = customer_id
+        self.touchpoint = touchpoint
+        self._occasion_text = reason or (touchpoint.label if touchpoint is not None else "")
         self.logged: Logged | None = None
+        self.changed = Changed()
+        self.follow_up_key: str | None = None
         self.setWindowTitle(f"Log conversation with {customer_name}")
         self.setMinimumWidth(440)
 
@@ -78,13 +101,46 @@ class LogConversationDialog(QDialog):
             self.channel.addItem(title_text, value.value)
         if channel is not None:
             self.channel.setCurrentIndex(max(0, self.channel.findData(channel.value)))
+        self.channel.setAccessibleName("Channel")
         form.addRow("Channel", self.channel)
         self.summary = QPlainTextEdit(summary)
         self.summary.setPlaceholderText("What did you talk about? (optional)")
         self.summary.setTabChangesFocus(True)
-        self.summary.setFixedHeight(110)
+        self.summary.setFixedHeight(96)
+        self.summary.setAccessibleName("Summary")
         form.addRow("Summary", self.summary)
+
+        # The next step: a follow-up on Today on the chosen day.
+        self.next_step = QCheckBox("Next step")
+        self.next_step.setToolTip("Add a follow-up to Today on the chosen day")
+        step_row = QHBoxLayout()
+        step_row.setSpacing(8)
+        self.next_note = QLineEdit()
+        self.next_note.setPlaceholderText("e.g. send the quote, call back")
+        self.next_note.setMaxLength(500)
+        self.next_note.setAccessibleName("Next step")
+        self.next_date = QDateEdit(QDate(now.date() + timedelta(days=NEXT_STEP_DEFAULT_DAYS)))
+        self.next_date.setCalendarPopup(True)
+        self.next_date.setMinimumDate(QDate(now.date()))
+        self.next_date.setAccessibleName("Next step on")
+        step_row.addWidget(self.next_note, 1)
+        step_row.addWidget(QLabel("on"))
+        step_row.addWidget(self.next_date)
+        form.addRow(self.next_step, step_row)
+        for part in (self.next_step, self.next_note, self.next_date):
+            part.setEnabled(touchpoints is not None)
+        # Typing a next step is asking for one.
+        self.next_note.textEdited.connect(lambda text: self.next_step.setChecked(bool(text)))
         layout.addLayout(form)
+
+        self.mark_done = QCheckBox()
+        self.mark_done.setVisible(False)
+        if touchpoint is not None and touchpoints is not None:
+            self.mark_done.setText(f"Also mark “{embedded(self._occasion_text)}” done")
+            self.mark_done.setToolTip("Recorded with this conversation, so it leaves Today")
+            self.mark_done.setChecked(True)
+            self.mark_done.setVisible(True)
+        layout.addWidget(self.mark_done)
 
         self.error = QLabel()
         self.error.setObjectName("formBanner")
@@ -103,10 +159,27 @@ class LogConversationDialog(QDialog):
         if moment.tzinfo is None:
             moment = moment.astimezone()
         channel = self.channel.currentData() or None
+        summary = self.summary.toPlainText()
         try:
-            self.logged = self._interactions.log(
-                self.customer_id, self.summary.toPlainText(), channel, moment
-            )
+            if self.logged is None:
+                if self.mark_done.isChecked() and self.touchpoint is not None \
+                        and self._touchpoints is not None:
+                    # One history entry that is both the conversation and the occasion done.
+                    recorded = self._touchpoints.mark_done(
+                        self.touchpoint.key, summary or self._occasion_text, channel, moment)
+                    assert recorded.interaction is not None
+                    self.logged = Logged(recorded.interaction, recorded.changed)
+                else:
+                    self.logged = self._interactions.log(self.customer_id, summary, channel,
+                                                         moment)
+                self.changed |= self.logged.changed
+            if self.next_step.isChecked() and self._touchpoints is not None \
+                    and self.follow_up_key is None:
+                note = self.next_note.text().strip() or "Follow up"
+                follow = self._touchpoints.add_follow_up(
+                    self.customer_id, self.next_date.date().toPython(), note)
+                self.follow_up_key = follow.key
+                self.changed |= follow.changed
         except ValidationError as exc:
             self._show_error(" ".join(exc.field_errors.values()) or str(exc))
             return

@@ -145,6 +145,10 @@ class MainWindow(QMainWindow):
 
         self.today.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.today.customer_requested.connect(self.open_customer)
+        # The empty Today of a new database leads to the ways of starting.
+        self.today.add_customer_requested.connect(self.new_customer)
+        self.today.import_requested.connect(self.import_contacts)
+        self.today.samples_requested.connect(self.add_sample_customers)
         # "Draft greeting" and "Draft all for today": plugged in right after the first paint
         # (before the Today rows it enables arrive), or when first asked for.
         self._greetings: GreetingsHook | None = None
@@ -254,6 +258,13 @@ class MainWindow(QMainWindow):
     def new_customer(self) -> None:
         self.show_section(CUSTOMERS)
         self.customers.new_customer()
+
+    def import_contacts(self) -> None:
+        self.show_section(CUSTOMERS)
+        self.customers.open_import()
+
+    def add_sample_customers(self) -> None:
+        self.customers.add_sample_customers()
 
     def find_customer(self) -> None:
         self.show_section(CUSTOMERS)

@@ -1,316 +1,769 @@
-"""The Today section: what needs the owner's attention, and the app's first page.
+"""The Today page: one list of things to do, led by today and the next 7 days.
 
-Four sections (Overdue, Today, Next 7 days, Days 8-30), each grouped by occasion, each row
-with the customer, the occasion ("turns 40", "no contact for 97 days") and quick actions:
-Log conversation, Draft greeting (a hook another feature fills: `draft_requested`), Snooze,
-Skip and Done. Beside them, "Losing touch": customers past their keep-in-touch cadence, the
-longest silence first. Everything comes from `TouchpointService`; every action publishes its
-`Changed` on the bus and the view refreshes from the bus like every other view.
+Sections in the order an owner works: Today, Next 7 days, then "Catch up" (at most a week
+late; older ones are a count with "Show all", so years of missed check-ins never bury
+today). Each customer is listed once: a second reason for the same person (a birthday and a
+keep-in-touch check-in) is added to their row as "also …" instead of a second row. A row shows
+who (initials), why, when, the preferred channel with the email and phone one click away, the
+last conversation, ONE main action (Draft for a greeting occasion, Log for a conversation to
+have) and a "⋯" menu with the rest (Done, Snooze, Skip, Open profile).
 
-The first load runs on a worker thread after the page's first paint (docs/architecture.md,
-convention 10): it is the app's first page, and its first read may recompute the derived
-touchpoint tables after a bulk load (seconds at 100,000 customers). Until it arrives the page
-says "Loading…"; later refreshes (one action's few changed rows) stay synchronous.
+Model/view: `TodayModel` holds only the rows fetched so far and fetches the next page when the
+list is scrolled to its end (`canFetchMore`/`fetchMore`), from `AgendaService` pages that cost
+the same few statements wherever they start; `TodayDelegate` paints each row (no widget per
+row), and `TodayList` turns clicks on the painted buttons and links into actions. The first
+load runs on a worker thread after the page's first paint (docs/architecture.md, convention
+10); later refreshes (after an action) are synchronous and keep the rows already fetched.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QMouseEvent, QPaintEvent, QResizeEvent
+from PySide6.QtCore import (
+    QDate,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontMetrics,
+    QHelpEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDateEdit,
     QDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QListView,
     QMenu,
     QPushButton,
-    QScrollArea,
-    QSizePolicy,
     QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
+from crmcompanion.core.customer import Channel
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.occasions import Occasion
-from crmcompanion.core.touchpoints import OVERDUE_SHOWN_AS_DATE_DAYS, Section, plural, silence
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
-from crmcompanion.services.today_support import latest_snooze
-from crmcompanion.services.touchpoints import TODAY_SECTIONS, LosingTouch, Touchpoint
-from crmcompanion.services.touchpoints import TodayView as TodayData
+from crmcompanion.services.today_support import (
+    AgendaCounts,
+    AgendaItem,
+    AgendaPage,
+    AgendaSection,
+    AgendaService,
+    PageCursor,
+    format_phones,
+    late_text,
+    latest_snooze,
+)
+from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.reminder_list import ReminderListWidget
-from crmcompanion.ui.style import ACCENT, BORDER, ERROR, MUTED, SURFACE
-from crmcompanion.ui.text_display import embedded, plain_tooltip, shown
+from crmcompanion.ui.style import ACCENT, ACCENT_DARK, BACKGROUND, BORDER, ERROR, MUTED
+from crmcompanion.ui.text_display import embedded
+from crmcompanion.ui.timeline import EntryListModel
 from crmcompanion.ui.widgets import EmptyState, PageHeader
 
 logger = logging.getLogger(__name__)
 
-SHOWN_PER_GROUP = 6  # rows of one occasion shown before "Show more" (there may be hundreds)
-# Below this page width (the window near its 900 px minimum) the rows' Log, Draft and Done
-# buttons show only their symbols: with the words, Skip and Done were cut off.
-COMPACT_BELOW = 820
-SIDE_WIDTH = 270
-LOSING_TOUCH_LIMIT = 50
+PAGE = 30  # rows fetched at a time: more than the tallest window shows
+SHOWN = (AgendaSection.TODAY, AgendaSection.NEXT_7_DAYS, AgendaSection.CATCH_UP)
 DRAFT_SOON = "Drafting a greeting is coming soon."
-CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole
+ROW_HEIGHT_LINES = 3
+AVATAR = 36
+MENU_WIDTH = 34
+BUTTON_HEIGHT = 28
+# Calm pastel backgrounds for initials, chosen by the name so a person keeps their colour.
+AVATAR_COLOURS = ("#dbe7fb", "#fde2c8", "#d5f0e3", "#ece0fb", "#fbe0e6", "#e2eef3")
+MENU_STYLE = f"QMenu::item:disabled {{ color: #a0a8b5; }} QMenu {{ border: 1px solid {BORDER}; }}"
 
-TODAY_STYLE = f"""
-QFrame#touchRow {{
-    background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 8px;
-}}
-QFrame#touchRow[overdue="true"] {{ border-left: 3px solid {ERROR}; }}
-QFrame#touchRow:hover {{ border-color: #b9c4d6; }}
-QLabel#rowName {{ font-weight: 600; font-size: 14px; }}
-QLabel#rowOccasion {{ color: {ACCENT}; }}
-QLabel#rowWhen {{ color: {MUTED}; }}
-QLabel#rowWhen[overdue="true"] {{ color: {ERROR}; }}
-QLabel#todaySection {{ font-size: 16px; font-weight: 600; padding-top: 6px; }}
-QLabel#countPill {{
-    background: #e7ecf5; color: #344054; border-radius: 9px; padding: 1px 9px;
-    font-weight: 600;
-}}
-QLabel#countPill[alert="true"] {{ background: #fdecea; color: {ERROR}; }}
-QLabel#groupLabel {{
-    color: {MUTED}; font-size: 11px; font-weight: 600; letter-spacing: 0.5px;
-    padding: 4px 0 0 2px;
-}}
-QLabel#sectionEmpty {{ color: {MUTED}; padding: 2px 2px 6px 2px; }}
-QPushButton#rowButton {{ padding: 3px 10px; }}
-QPushButton#rowDone {{
-    padding: 3px 12px; background: {ACCENT}; color: white; border: 1px solid {ACCENT};
-}}
-QPushButton#rowDone:hover {{ background: #2459b8; }}
-QPushButton#rowButton[compact="true"] {{ padding: 3px 5px; }}
-QPushButton#rowDone[compact="true"] {{ padding: 3px 8px; }}
-QPushButton#rowButton:disabled {{ color: #a0a8b5; border-color: #e4e7ec; }}
-QPushButton#rowButton::menu-indicator {{ width: 0; image: none; }}
-QListWidget#losingTouch {{
-    background: {SURFACE}; border: none; outline: 0;
-}}
-QListWidget#losingTouch::item {{ padding: 7px 6px; border-bottom: 1px solid #eef1f5; }}
-QListWidget#losingTouch::item:selected {{ background: #dbe7fb; color: #1f2328; }}
-"""
+
+def short_date(day: date) -> str:
+    """A date in lists: the user's locale, short format."""
+    from PySide6.QtCore import QLocale
+
+    return QLocale().toString(QDate(day), QLocale.FormatType.ShortFormat)
+
+
+def long_date(day: date) -> str:
+    from PySide6.QtCore import QLocale
+
+    return QLocale().toString(QDate(day), QLocale.FormatType.LongFormat)
 
 
 def when_text(day: date, today: date) -> str:
-    """"today", "yesterday (Sat 28 Feb)", "3 days ago (Thu 26 Feb)", "in 12 days (13 Mar)":
-    the weekday within a week, the year when more than half a year away."""
+    """"today", "tomorrow", "in 3 days, 4/3/26", "yesterday", "3 days late, 26/2/26"."""
     days = (day - today).days
-    if abs(days) <= 7:
-        shown = f"{day:%a %d %b}"
-    else:
-        shown = f"{day:%d %b}" if abs(days) <= 180 else f"{day:%d %b %Y}"
     if days == 0:
         return "today"
-    if days == -1:
-        return f"yesterday ({shown})"
     if days == 1:
-        return f"tomorrow ({shown})"
-    if days < -OVERDUE_SHOWN_AS_DATE_DAYS:
-        return f"due since {shown}"  # "5401 days ago" makes the reader do arithmetic
-    if days < 0:
-        return f"{-days} days ago ({shown})"
-    return f"in {days} days ({shown})"
+        return "tomorrow"
+    if days == -1:
+        return "yesterday"
+    if days > 0:
+        return f"in {days} days, {short_date(day)}"
+    return f"{late_text(-days)}, {short_date(day)}"
+
+
+def initials(name: str) -> str:
+    words = [w for w in name.replace("-", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    first = words[0][:1]
+    last = words[-1][:1] if len(words) > 1 else ""
+    return (first + last).upper()
+
+
+def channel_lines(item: AgendaItem) -> tuple[str, list[tuple[str, str]]]:
+    """The preferred channel in words, and the contact links (text, URL), preferred first."""
+    glance = item.glance
+    if glance is None:
+        return "", []
+    email = (f"✉ {embedded(glance.email)}", f"mailto:{glance.email}") if glance.email else None
+    phone = (f"✆ {glance.phone}", f"tel:{glance.phone_uri}") if glance.phone_uri else None
+    prefers = glance.preferred_channel
+    phone_first = prefers in (Channel.PHONE, Channel.SMS)
+    links = [x for x in ((phone, email) if phone_first else (email, phone)) if x is not None]
+    words = f"Prefers {CHANNEL_TITLES[prefers].lower()}" if prefers is not None else ""
+    return words, links
+
+
+def last_line(item: AgendaItem) -> str:
+    glance = item.glance
+    if glance is None or glance.last_contact_on is None:
+        return "No conversation logged yet"
+    parts = [f"Last talked {short_date(glance.last_contact_on)}"]
+    if glance.last_channel is not None:
+        parts.append(CHANNEL_TITLES[glance.last_channel].lower())
+    text = ", ".join(parts)
+    if glance.last_summary:
+        text += f": {embedded(glance.last_summary)}"
+    return text
+
+
+@dataclass
+class Entry:
+    """One line of the Today list: a section header, a row, a hint or the "Show all" link."""
+
+    kind: str  # "header", "row", "hint", "more"
+    section: AgendaSection
+    text: str = ""
+    item: AgendaItem | None = None
+    also: list[AgendaItem] = field(default_factory=list)  # the same person's other reasons
 
 
 @dataclass(frozen=True)
 class TodayLoad:
-    """Everything one refresh shows, read in one go (on the worker thread for the first)."""
+    """What one read brings (on the worker thread for the first): the counts, the pages
+    read, and where the next page starts (section index, cursor)."""
 
-    view: TodayData
-    losing: tuple[LosingTouch, ...]
+    counts: AgendaCounts
+    pages: tuple[tuple[AgendaSection, AgendaPage], ...]
+    position: tuple[int, PageCursor]
     values: dict[str, object]
 
 
-def read_today(services: Services) -> TodayLoad:
-    """The service calls behind the page; plain frozen data, safe to hand between threads."""
-    view = services.touchpoints.today_view()
-    losing = tuple(services.touchpoints.losing_touch(LOSING_TOUCH_LIMIT))
-    return TodayLoad(view, losing, services.settings.all())
+def read_pages(
+    agenda: AgendaService, counts: AgendaCounts, order: list[AgendaSection],
+    position: tuple[int, PageCursor], wanted: int, formatted: bool = True,
+) -> tuple[list[tuple[AgendaSection, AgendaPage]], tuple[int, PageCursor]]:
+    """Pages from `position` on until `wanted` rows came in or every section is read; a
+    section with nothing in it is passed over without a query. `formatted` False: phones
+    as stored (formatted after the first paint, see `TodayView._format_phones`)."""
+    pages: list[tuple[AgendaSection, AgendaPage]] = []
+    index, cursor = position
+    got = 0
+    while index < len(order) and got < wanted:
+        section = order[index]
+        if counts.totals.get(section, 0) == 0:
+            page = AgendaPage((), None)
+        else:
+            page = agenda.page(section, cursor, min(PAGE, wanted - got), formatted)
+        pages.append((section, page))
+        got += len(page.items)
+        if page.cursor is None:
+            index, cursor = index + 1, (0, 0, 0)
+        else:
+            cursor = page.cursor
+    return pages, (index, cursor)
+
+
+def read_today(
+    services: Services, agenda: AgendaService, order: list[AgendaSection], wanted: int,
+    formatted: bool = True,
+) -> TodayLoad:
+    """The counts and the first `wanted` rows: plain frozen data, safe between threads."""
+    counts = agenda.counts()
+    pages, position = read_pages(agenda, counts, order, (0, (0, 0, 0)), wanted, formatted)
+    return TodayLoad(counts, tuple(pages), position, services.settings.all())
+
+
+class TodayModel(EntryListModel):
+    """The rows fetched so far; the view asks for more when scrolled to the end."""
+
+    def __init__(self, agenda: AgendaService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._agenda = agenda
+        self.entries: list[Entry] = []
+        self.counts: AgendaCounts | None = None
+        self.values: dict[str, object] = {}
+        self.show_all = False
+        self._position: tuple[int, PageCursor] = (0, (0, 0, 0))
+        self._row_of: dict[int, int] = {}  # customer id -> their row's entry index
+        self._started: set[AgendaSection] = set()
+        self._rows_in: dict[AgendaSection, int] = {}
+        self.pages_read = 0  # pages fetched since the last reset (tests check it stays small)
+        self.formatted = False  # phones shown formatted (after the first load's extra pass)
+
+    # --- what the view reads -------------------------------------------------------------
+    @property
+    def order(self) -> list[AgendaSection]:
+        return [*SHOWN, AgendaSection.OLDER] if self.show_all else list(SHOWN)
+
+    def text_of(self, entry: object) -> str:
+        assert isinstance(entry, Entry)
+        if entry.item is not None:
+            return f"{entry.item.touchpoint.customer}: {entry.item.reason}"
+        return entry.text
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if index.isValid() and self.entries[index.row()].kind in ("row", "more"):
+            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return Qt.ItemFlag.ItemIsEnabled
+
+    def items(self) -> list[AgendaItem]:
+        return [e.item for e in self.entries if e.item is not None]
+
+    # --- paging --------------------------------------------------------------------------
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return (not parent.isValid() and self.counts is not None
+                and self._position[0] < len(self.order))
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent) or self.counts is None:
+            return
+        try:
+            pages, self._position = read_pages(self._agenda, self.counts, self.order,
+                                               self._position, PAGE, self.formatted)
+        except DomainError as exc:
+            logger.warning("Cannot read more of the Today list: %s", exc)
+            self._position = (len(self.order), (0, 0, 0))
+            return
+        self._apply(pages)
+
+    def reset_with(self, load: TodayLoad) -> None:
+        self.beginResetModel()
+        self.entries = []
+        self._row_of = {}
+        self._started = set()
+        self._rows_in = {}
+        self.pages_read = 0
+        self.counts = load.counts
+        self.values = load.values
+        self._position = load.position
+        self._apply(load.pages, notify=False)
+        self.endResetModel()
+
+    def numbers(self) -> list[str]:
+        """The stored phone numbers of the rows fetched so far."""
+        return [item.glance.phone_uri for e in self.entries if e.item is not None
+                for item in (e.item, *e.also) if item.glance is not None]
+
+    def apply_phones(self, shown: dict[str, str]) -> None:
+        """Show the formatted phones (`format_phones`); numbers fetched meanwhile are
+        formatted here, the phone library being loaded by now."""
+        def with_phone(item: AgendaItem) -> AgendaItem:
+            glance = item.glance
+            if glance is None or not glance.phone_uri:
+                return item
+            phone = shown.get(glance.phone_uri) or format_phones([glance.phone_uri])[
+                glance.phone_uri]
+            return replace(item, glance=replace(glance, phone=phone))
+
+        for entry in self.entries:
+            if entry.item is not None:
+                entry.item = with_phone(entry.item)
+                entry.also = [with_phone(a) for a in entry.also]
+        self.formatted = True
+        if self.entries:
+            self.dataChanged.emit(self.index(0), self.index(len(self.entries) - 1))
+
+    def reveal_older(self) -> None:
+        """"Show all": the backlog more than a week late follows Catch up."""
+        if self.show_all:
+            return
+        self.show_all = True
+        at = next((i for i, e in enumerate(self.entries) if e.kind == "more"), None)
+        if at is not None:
+            self.beginRemoveRows(QModelIndex(), at, at)
+            del self.entries[at]
+            self.endRemoveRows()
+        self.fetchMore()
+
+    def _apply(self, pages: list[tuple[AgendaSection, AgendaPage]] | tuple,
+               notify: bool = True) -> None:
+        added: list[Entry] = []
+        changed_rows: list[int] = []
+        for section, page in pages:
+            self.pages_read += 1
+            if section not in self._started:
+                self._started.add(section)
+                if self._header_wanted(section):
+                    added.append(Entry("header", section, self._header_text(section)))
+            for item in page.items:
+                cid = item.touchpoint.customer_id
+                if cid in self._row_of:
+                    self.entries[self._row_of[cid]].also.append(item)
+                    changed_rows.append(self._row_of[cid])
+                    continue
+                pending = next((e for e in added if e.item is not None
+                                and e.item.touchpoint.customer_id == cid), None)
+                if pending is not None:
+                    pending.also.append(item)
+                    continue
+                added.append(Entry("row", section, item=item))
+                self._rows_in[section] = self._rows_in.get(section, 0) + 1
+            if page.cursor is None:
+                added.extend(self._section_end(section))
+        first = len(self.entries)
+        if added:
+            if notify:
+                self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
+            for offset, entry in enumerate(added):
+                if entry.item is not None:
+                    self._row_of[entry.item.touchpoint.customer_id] = first + offset
+            self.entries.extend(added)
+            if notify:
+                self.endInsertRows()
+        if notify:
+            for row in sorted(set(changed_rows)):
+                if row < first:  # rows added just now are painted with their "also"
+                    index = self.index(row)
+                    self.dataChanged.emit(index, index)
+
+    def _header_wanted(self, section: AgendaSection) -> bool:
+        if section in (AgendaSection.TODAY, AgendaSection.NEXT_7_DAYS):
+            return True
+        assert self.counts is not None
+        if section is AgendaSection.CATCH_UP:
+            return bool(self.counts.totals[section] or self.counts.totals[AgendaSection.OLDER])
+        return bool(self.counts.totals[section])
+
+    def _header_text(self, section: AgendaSection) -> str:
+        assert self.counts is not None
+        return section.title
+
+    def _section_end(self, section: AgendaSection) -> list[Entry]:
+        assert self.counts is not None
+        ends: list[Entry] = []
+        if not self._rows_in.get(section) and self._header_wanted(section):
+            hint = {
+                AgendaSection.TODAY: "Nothing due today.",
+                AgendaSection.NEXT_7_DAYS: "Nothing in the next 7 days.",
+                AgendaSection.CATCH_UP: "Nothing left over from the last week.",
+            }.get(section)
+            if self.counts.totals.get(section) and hint is not None:
+                hint = "Already listed above."
+            if hint:
+                ends.append(Entry("hint", section, hint))
+        older = self.counts.totals[AgendaSection.OLDER]
+        if section is AgendaSection.CATCH_UP and older and not self.show_all:
+            ends.append(Entry("more", section,
+                              f"{older:,} more than a week late: show all"))
+        return ends
+
+    def section_total(self, section: AgendaSection) -> int:
+        return self.counts.totals.get(section, 0) if self.counts is not None else 0
+
+
+class TodayDelegate(QStyledItemDelegate):
+    """Paints the entries: headers, hints, the "Show all" link and the rows with their
+    initials, texts, links, main action and "⋯" menu button (see `parts`)."""
+
+    def __init__(self, view: TodayList) -> None:
+        super().__init__(view)
+        self._view = view
+
+    # --- geometry shared by painting and clicking ---------------------------------------
+    def main_text(self, entry: Entry) -> str:
+        item = entry.item
+        if item is not None and item.greeting and self._view.drafts_enabled:
+            return "Draft"
+        return "Log"
+
+    def parts(self, rect: QRect, entry: Entry) -> dict[str, QRect]:
+        """Where each clickable part of a row is: "main", "menu", "link0", "link1"."""
+        fm = QFontMetrics(self._view.font())
+        right = rect.right() - 10
+        menu = QRect(right - MENU_WIDTH + 1, rect.top() + 12, MENU_WIDTH, BUTTON_HEIGHT)
+        width = max(64, fm.horizontalAdvance(self.main_text(entry)) + 28)
+        main = QRect(menu.left() - 6 - width, menu.top(), width, BUTTON_HEIGHT)
+        found = {"main": main, "menu": menu}
+        text_left = rect.left() + 12 + AVATAR + 12
+        line = fm.height() + 3
+        x = text_left
+        words, links = channel_lines(entry.item) if entry.item is not None else ("", [])
+        if words:
+            x += fm.horizontalAdvance(words + "   ")
+        limit = main.left() - 10
+        for number, (text, _url) in enumerate(links):
+            width = fm.horizontalAdvance(text)
+            if x + width > limit:
+                break
+            found[f"link{number}"] = QRect(x, rect.top() + 8 + line, width, fm.height())
+            x += width + fm.horizontalAdvance("   ")
+        return found
+
+    def link_url(self, entry: Entry, part: str) -> str:
+        if entry.item is None or not part.startswith("link"):
+            return ""
+        links = channel_lines(entry.item)[1]
+        number = int(part[4:])
+        return links[number][1] if number < len(links) else ""
+
+    # --- painting ------------------------------------------------------------------------
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex,
+                 ) -> QSize:
+        entry: Entry = index.data(TodayModel.EntryRole)
+        fm = QFontMetrics(self._view.font())
+        if entry is None:
+            return QSize(0, 0)
+        if entry.kind == "header":
+            return QSize(0, int(fm.height() * 1.5) + 18)
+        if entry.kind in ("hint", "more"):
+            return QSize(0, fm.height() + 14)
+        return QSize(0, ROW_HEIGHT_LINES * (fm.height() + 3) + 24)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        entry: Entry = index.data(TodayModel.EntryRole)
+        if entry is None:
+            return
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        palette = option.palette  # type: ignore[attr-defined]
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(self._view.font())
+        fm = QFontMetrics(font)
+        if entry.kind == "header":
+            big = QFont(font)
+            big.setPointSizeF(font.pointSizeF() * 1.25)
+            big.setWeight(QFont.Weight.DemiBold)
+            painter.setFont(big)
+            painter.setPen(palette.text().color())
+            title_rect = rect.adjusted(2, 8, 0, 0)
+            painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             entry.text)
+            advance = QFontMetrics(big).horizontalAdvance(entry.text + "  ")
+            count = self._view.model_total(entry.section)
+            pill_text = f"{count:,}"
+            small = QFont(font)
+            small.setWeight(QFont.Weight.DemiBold)
+            painter.setFont(small)
+            width = QFontMetrics(small).horizontalAdvance(pill_text) + 16
+            pill = QRect(title_rect.left() + advance, title_rect.center().y() - 9, width, 19)
+            late = entry.section is AgendaSection.CATCH_UP and count > 0
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#fdecea" if late else "#e7ecf5"))
+            painter.drawRoundedRect(pill, 9, 9)
+            painter.setPen(QColor(ERROR if late else "#344054"))
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, pill_text)
+            painter.restore()
+            return
+        if entry.kind in ("hint", "more"):
+            painter.setFont(font)
+            painter.setPen(QColor(ACCENT if entry.kind == "more" else MUTED))
+            if entry.kind == "more":
+                underlined = QFont(font)
+                underlined.setUnderline(True)
+                painter.setFont(underlined)
+            painter.drawText(rect.adjusted(4, 0, 0, 0),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             entry.text)
+            painter.restore()
+            return
+        self._paint_row(painter, option, entry, index.row(), font, fm)
+        painter.restore()
+
+    def _paint_row(self, painter: QPainter, option: QStyleOptionViewItem, entry: Entry,
+                   row: int, font: QFont, fm: QFontMetrics) -> None:
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        item = entry.item
+        assert item is not None
+        palette = option.palette  # type: ignore[attr-defined]
+        state = option.state  # type: ignore[attr-defined]
+        card = rect.adjusted(0, 3, -1, -3)
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        hovered = bool(state & QStyle.StateFlag.State_MouseOver)
+        painter.setPen(QPen(QColor(ACCENT if selected else ("#b9c4d6" if hovered else BORDER)),
+                            1))
+        painter.setBrush(palette.base())
+        painter.drawRoundedRect(card, 8, 8)
+        late = item.touchpoint.date < self._view.today
+        if late:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(ERROR))
+            painter.drawRoundedRect(QRect(card.left(), card.top() + 6, 3, card.height() - 12),
+                                    1, 1)
+        # Initials.
+        name = item.touchpoint.customer
+        avatar = QRect(rect.left() + 12, rect.top() + 14, AVATAR, AVATAR)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(AVATAR_COLOURS[sum(map(ord, name)) % len(AVATAR_COLOURS)]))
+        painter.drawEllipse(avatar)
+        bold = QFont(font)
+        bold.setWeight(QFont.Weight.DemiBold)
+        painter.setFont(bold)
+        painter.setPen(QColor("#344054"))
+        painter.drawText(avatar, Qt.AlignmentFlag.AlignCenter, initials(name))
+        parts = self.parts(rect, entry)
+        left = avatar.right() + 12
+        limit = parts["main"].left() - 10
+        line = fm.height() + 3
+        top = rect.top() + 8
+        # Line 1: who, why, when.
+        bold_fm = QFontMetrics(bold)
+        who = bold_fm.elidedText(embedded(name), Qt.TextElideMode.ElideRight,
+                                 max(40, (limit - left) // 2))
+        painter.setPen(palette.text().color())
+        painter.drawText(QRect(left, top, limit - left, fm.height()),
+                         Qt.AlignmentFlag.AlignLeft, who)
+        x = left + bold_fm.horizontalAdvance(who + "  ")
+        painter.setFont(font)
+        reason = item.reason
+        if entry.also:
+            reason += "; also " + "; ".join(a.reason[:1].lower() + a.reason[1:]
+                                           for a in entry.also)
+        when = when_text(item.touchpoint.date, self._view.today)
+        when_width = fm.horizontalAdvance("  ·  " + when)
+        room = max(0, limit - x - when_width)
+        shown_reason = fm.elidedText(embedded(reason), Qt.TextElideMode.ElideRight, room)
+        painter.setPen(QColor(ACCENT))
+        painter.drawText(QRect(x, top, room, fm.height()), Qt.AlignmentFlag.AlignLeft,
+                         shown_reason)
+        x += fm.horizontalAdvance(shown_reason)
+        painter.setPen(QColor(ERROR if late else MUTED))
+        painter.drawText(QRect(x, top, limit - x, fm.height()), Qt.AlignmentFlag.AlignLeft,
+                         fm.elidedText("  ·  " + when, Qt.TextElideMode.ElideRight,
+                                       max(0, limit - x)))
+        # Line 2: the preferred channel and the links.
+        words, links = channel_lines(item)
+        painter.setPen(QColor(MUTED))
+        if words:
+            painter.drawText(QRect(left, top + line, limit - left, fm.height()),
+                             Qt.AlignmentFlag.AlignLeft, words)
+        elif not links:
+            painter.drawText(QRect(left, top + line, limit - left, fm.height()),
+                             Qt.AlignmentFlag.AlignLeft, "No email or phone yet")
+        link_font = QFont(font)
+        link_font.setUnderline(True)
+        painter.setFont(link_font)
+        painter.setPen(QColor(ACCENT))
+        for number, (text, _url) in enumerate(links):
+            where = parts.get(f"link{number}")
+            if where is not None:
+                painter.drawText(where, Qt.AlignmentFlag.AlignLeft, text)
+        painter.setFont(font)
+        # Line 3: the last conversation.
+        painter.setPen(QColor(MUTED))
+        painter.drawText(QRect(left, top + 2 * line, limit - left, fm.height()),
+                         Qt.AlignmentFlag.AlignLeft,
+                         fm.elidedText(last_line(item), Qt.TextElideMode.ElideRight,
+                                       limit - left))
+        # The main action and the menu button.
+        main, menu = parts["main"], parts["menu"]
+        hot = self._view.hot_part if self._view.hot_row == row else ""
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(ACCENT_DARK if hot == "main" else ACCENT))
+        painter.drawRoundedRect(main, 6, 6)
+        painter.setFont(bold)
+        painter.setPen(QColor("white"))
+        painter.drawText(main, Qt.AlignmentFlag.AlignCenter, self.main_text(entry))
+        painter.setPen(QPen(QColor("#9aa4b2" if hot == "menu" else BORDER), 1))
+        painter.setBrush(QColor("#eef1f5") if hot == "menu" else palette.base())
+        painter.drawRoundedRect(menu, 6, 6)
+        painter.setPen(palette.text().color())
+        painter.drawText(menu, Qt.AlignmentFlag.AlignCenter, "⋯")
+
+
+class TodayList(QListView):
+    """The list of entries; turns clicks on a row's painted parts into signals."""
+
+    main_clicked = Signal(object)  # Entry
+    menu_clicked = Signal(object, QPoint)  # Entry, where to open the menu (global)
+    open_clicked = Signal(object)  # Entry (double-click)
+    more_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.drafts_enabled = False
+        self.today = date.today()
+        self.hot_row = -1
+        self.hot_part = ""
+        self.setObjectName("todayList")
+        self.setMouseTracking(True)
+        self.setUniformItemSizes(False)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.setSpacing(0)
+        # The page's colour, not transparent: a transparent list paints its scroll bar black
+        # under Fusion.
+        self.setStyleSheet(f"QListView#todayList {{ background: {BACKGROUND}; border: none; }}"
+                           "QListView#todayList::item { background: transparent; }")
+        self.delegate = TodayDelegate(self)
+        self.setItemDelegate(self.delegate)
+
+    def entry_at(self, row: int) -> Entry | None:
+        model = self.model()
+        if model is None or not 0 <= row < model.rowCount():
+            return None
+        return model.index(row, 0).data(TodayModel.EntryRole)  # type: ignore[no-any-return]
+
+    def model_total(self, section: AgendaSection) -> int:
+        model = self.model()
+        return model.section_total(section) if isinstance(model, TodayModel) else 0
+
+    def part_rect(self, row: int, part: str) -> QRect | None:
+        """Where a row's part ("main", "menu", "link0"...) is in the viewport, if shown."""
+        entry = self.entry_at(row)
+        if entry is None or entry.kind != "row":
+            return None
+        rect = self.visualRect(self.model().index(row, 0))
+        return self.delegate.parts(rect, entry).get(part)
+
+    def _hit(self, pos: QPoint) -> tuple[int, Entry | None, str]:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return -1, None, ""
+        entry = self.entry_at(index.row())
+        if entry is None or entry.kind != "row":
+            return index.row(), entry, ""
+        for name, where in self.delegate.parts(self.visualRect(index), entry).items():
+            if where.contains(pos):
+                return index.row(), entry, name
+        return index.row(), entry, ""
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        row, _entry, part = self._hit(event.position().toPoint())
+        if (row, part) != (self.hot_row, self.hot_part):
+            old = self.hot_row
+            self.hot_row, self.hot_part = row, part
+            for changed in {old, row}:
+                if changed >= 0 and self.model() is not None:
+                    self.update(self.model().index(changed, 0))
+        self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if part
+                                  else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        pos = event.position().toPoint()
+        row, entry, part = self._hit(pos)
+        if entry is None:
+            return
+        if entry.kind == "more":
+            self.more_clicked.emit()
+        elif part == "main":
+            self.main_clicked.emit(entry)
+        elif part == "menu":
+            where = self.part_rect(row, "menu") or QRect(pos, QSize(1, 1))
+            self.menu_clicked.emit(entry, self.viewport().mapToGlobal(where.bottomLeft()))
+        elif part.startswith("link"):
+            url = self.delegate.link_url(entry, part)
+            if url:
+                QDesktopServices.openUrl(QUrl(url))
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        _row, entry, part = self._hit(event.position().toPoint())
+        if entry is not None and entry.kind == "row" and not part:
+            self.open_clicked.emit(entry)
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        entry = self.entry_at(self.currentIndex().row())
+        if entry is not None and entry.kind == "row":
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.main_clicked.emit(entry)
+                return
+            if event.key() == Qt.Key.Key_Menu:
+                rect = self.part_rect(self.currentIndex().row(), "menu")
+                if rect is not None:
+                    self.menu_clicked.emit(entry, self.viewport().mapToGlobal(rect.bottomLeft()))
+                return
+        elif entry is not None and entry.kind == "more" and event.key() in (
+                Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.more_clicked.emit()
+            return
+        super().keyPressEvent(event)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            _row, entry, part = self._hit(event.pos())
+            tip = ""
+            if entry is not None and entry.kind == "row":
+                tip = {"main": "Write a greeting for this occasion" if
+                       self.delegate.main_text(entry) == "Draft"
+                       else "Log a conversation: a call, visit or message",
+                       "menu": "Done, snooze, skip, open the profile"}.get(part, "")
+                if part.startswith("link"):
+                    tip = "Open in your mail or phone app"
+                elif not part:
+                    tip = "Double-click to open the profile"
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        old, self.hot_row, self.hot_part = self.hot_row, -1, ""
+        if old >= 0 and self.model() is not None:
+            self.update(self.model().index(old, 0))
+        super().leaveEvent(event)
 
 
 class _LoadRelay(QObject):
     """Carries the worker's result to the GUI thread (a queued connection)."""
 
     done = Signal(int, bool, object)  # generation, ok, TodayLoad or the exception
-
-
-class TouchpointRow(QFrame):
-    """One touchpoint: who, what, when, and the quick actions. Double-click opens the customer."""
-
-    open_requested = Signal(int)
-    snooze_chosen = Signal(object)  # the day chosen in the Snooze menu
-    pick_requested = Signal()  # "Pick a date…"
-
-    def __init__(
-        self, item: Touchpoint, today: date, snooze_limit: date | None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.item = item
-        self.setObjectName("touchRow")
-        overdue = item.section is Section.OVERDUE
-        self.setProperty("overdue", overdue)
-        self.setToolTip("Double-click to open the customer")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(14, 8, 10, 8)
-        layout.setSpacing(8)
-
-        texts = QVBoxLayout()
-        texts.setSpacing(1)
-        self.name = QLabel(item.customer)
-        self.name.setObjectName("rowName")
-        self.name.setTextFormat(Qt.TextFormat.PlainText)
-        texts.addWidget(self.name)
-        second = QHBoxLayout()
-        second.setSpacing(0)
-        self.occasion = QLabel(item.label)
-        self.occasion.setObjectName("rowOccasion")
-        self.occasion.setTextFormat(Qt.TextFormat.PlainText)
-        second.addWidget(self.occasion)
-        self.when = QLabel(when_text(item.date, today))
-        self.when.setObjectName("rowWhen")
-        self.when.setProperty("overdue", overdue)
-        second.addWidget(QLabel("  ·  ", objectName="rowWhen"))
-        second.addWidget(self.when)
-        second.addStretch(1)
-        texts.addLayout(second)
-        for label in (self.name, self.occasion, self.when):
-            # Long names and notes are clipped rather than pushing the buttons out of view.
-            label.setMinimumWidth(20)
-            label.setToolTip(plain_tooltip(shown(label.text())))
-        layout.addLayout(texts, 1)
-
-        # Short labels so the customer and the occasion keep their room; tooltips say it all.
-        self.log_button = self._button("✎ Log", "Log conversation: a call, visit or message")
-        self.draft_button = self._button("✉ Draft", DRAFT_SOON)
-        self.draft_button.setEnabled(False)
-        self.snooze_button = self._button("Snooze ▾", "Hide this until a later day")
-        # The menu is built when first opened: a page of hundreds of rows would otherwise
-        # hold hundreds of menus nobody opens (~30 KB each).
-        self._today = today
-        self._snooze_limit = snooze_limit
-        self._snooze_menu: QMenu | None = None
-        self.snooze_button.pressed.connect(self._open_snooze_menu)
-        self.skip_button = self._button("Skip", "Not this time (asks why)")
-        self.done_button = QPushButton("✓ Done")
-        self.done_button.setObjectName("rowDone")
-        self.done_button.setToolTip("Mark as done; it is recorded in the customer's history")
-        for button in (self.log_button, self.draft_button, self.snooze_button,
-                       self.skip_button, self.done_button):
-            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
-
-    @property
-    def snooze_menu(self) -> QMenu:
-        if self._snooze_menu is None:
-            menu = QMenu(self.snooze_button)
-            tomorrow = self._today + timedelta(days=1)
-            next_week = self._today + timedelta(days=7)
-            for text, day in (("Tomorrow", tomorrow), ("Next week", next_week)):
-                action = menu.addAction(text)
-                action.setData(day)
-                action.triggered.connect(lambda _=False, d=day: self.snooze_chosen.emit(d))
-            menu.addSeparator()
-            menu.addAction("Pick a date…").triggered.connect(self.pick_requested)
-            if self._snooze_limit is not None:
-                for action, day in zip(menu.actions()[:2], (tomorrow, next_week), strict=True):
-                    action.setEnabled(day <= self._snooze_limit)
-                menu.actions()[3].setEnabled(tomorrow <= self._snooze_limit)
-            self._snooze_menu = menu
-        return self._snooze_menu
-
-    @property
-    def tomorrow_action(self) -> QAction:
-        return self.snooze_menu.actions()[0]
-
-    @property
-    def next_week_action(self) -> QAction:
-        return self.snooze_menu.actions()[1]
-
-    @property
-    def pick_action(self) -> QAction:
-        return self.snooze_menu.actions()[3]  # after the separator
-
-    def set_compact(self, compact: bool) -> None:
-        """Symbols only on Log, Draft and Done (their tooltips say what they do), or words."""
-        self.log_button.setText("✎" if compact else "✎ Log")
-        self.draft_button.setText("✉" if compact else "✉ Draft")
-        self.done_button.setText("✓" if compact else "✓ Done")
-        for button in (self.log_button, self.draft_button, self.snooze_button,
-                       self.skip_button, self.done_button):
-            button.setProperty("compact", compact)
-            button.style().unpolish(button)
-            button.style().polish(button)
-
-    def _open_snooze_menu(self) -> None:
-        # First press: build the menu and hand it to the button, which opens it from then on.
-        self.snooze_button.pressed.disconnect(self._open_snooze_menu)
-        self.snooze_button.setMenu(self.snooze_menu)
-        self.snooze_button.showMenu()
-
-    def _button(self, text: str, tip: str) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName("rowButton")
-        button.setToolTip(tip)
-        return button
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        self.open_requested.emit(self.item.customer_id)
-        event.accept()
-
-
-@dataclass
-class _CutGroup:
-    """The rows of a Today group not shown yet, and where they go when asked for."""
-
-    rest: list[Touchpoint]
-    last_row: TouchpointRow  # the group's last row on the page: the rest follows it
-    more: QPushButton  # its "Show N more" button, which the rest replaces
-    values: dict[str, object]
-
-
-class SectionBlock(QWidget):
-    """One Today section: its title and count, then its rows grouped by occasion."""
-
-    show_all_requested = Signal(object)
-
-    def __init__(self, section: Section, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.section = section
-        self.rows: list[TouchpointRow] = []
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 8)
-        layout.setSpacing(6)
-        head = QHBoxLayout()
-        head.setSpacing(8)
-        self.title = QLabel(section.title)
-        self.title.setObjectName("todaySection")
-        head.addWidget(self.title)
-        self.count = QLabel("0")
-        self.count.setObjectName("countPill")
-        head.addWidget(self.count, 0, Qt.AlignmentFlag.AlignBottom)
-        head.addStretch(1)
-        layout.addLayout(head)
-        self.body = QVBoxLayout()
-        self.body.setSpacing(6)
-        layout.addLayout(self.body)
-
-    @property
-    def total(self) -> int:
-        return int(self.count.text())
+    phones = Signal(int, object)  # generation, {stored number: display form}
 
 
 class SkipDialog(QDialog):
@@ -390,12 +843,17 @@ class SnoozeDialog(QDialog):
 
 class TodayView(QWidget):
     """The Today page. `customer_requested(id)` asks the window to open a customer;
-    `draft_requested(Touchpoint)` is the hook the greetings feature connects to."""
+    `draft_requested(Touchpoint)` is the hook the greetings feature connects to; the empty
+    page of a new database asks for `add_customer_requested`, `import_requested` and
+    `samples_requested`."""
 
     customer_requested = Signal(int)
     draft_requested = Signal(object)
     message = Signal(str)
     loaded = Signal()  # the first data is on the page (tests and the app wait for it)
+    add_customer_requested = Signal()
+    import_requested = Signal()
+    samples_requested = Signal()
 
     def __init__(
         self, services: Services, bus: AppState | None = None, parent: QWidget | None = None
@@ -403,16 +861,11 @@ class TodayView(QWidget):
         super().__init__(parent)
         self._services = services
         self._bus = bus or AppState(self)
-        self._expanded: set[tuple[Section, Occasion]] = set()
-        self.compact = False  # see COMPACT_BELOW
-        # Groups cut at SHOWN_PER_GROUP, with what "Show N more" needs to append the rest
-        # to the rows already there (the rows, their data and the button).
-        self._cut: dict[tuple[Section, Occasion], _CutGroup] = {}
-        self._draft_enabled = False
+        self.agenda = AgendaService(services.db, services.touchpoints, services.clock,
+                                    services.settings.all)
         self.today = services.clock.today()
         self.dialog: QDialog | None = None
-        self.sections: dict[Section, SectionBlock] = {}
-        self.losing: list[LosingTouch] = []
+        self.menu: QMenu | None = None
         # Loading state: `ready` once data is shown; `_generation` lets a newer synchronous
         # refresh win over a slower background load that started before it.
         self.ready = False
@@ -422,90 +875,57 @@ class TodayView(QWidget):
         self._generation = 0
         self._relay = _LoadRelay(self)
         self._relay.done.connect(self._load_finished, Qt.ConnectionType.QueuedConnection)
-        self.setStyleSheet(TODAY_STYLE)
+        self._relay.phones.connect(self._phones_formatted, Qt.ConnectionType.QueuedConnection)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 18)
-        layout.setSpacing(14)
-        self.header = PageHeader("Today", f"{self.today:%A, %d %B %Y}")
+        layout.setSpacing(10)
+        self.header = PageHeader("Today", long_date(self.today))
         layout.addWidget(self.header)
+        # Delivered reminders are the same occasions as the rows below: no second list of
+        # the same people, only the count (the sidebar badge) and a way to clear it.
+        self.reminders = ReminderListWidget(services.reminders, self._bus, self,
+                                            load_now=False)
+        self.reminders.setVisible(False)
+        self.reminders_button = QPushButton()
+        self.reminders_button.setObjectName("link")
+        self.reminders_button.setToolTip("Reminders delivered since you last looked: they are "
+                                         "the rows of this list. Clears the badge.")
+        self.reminders_button.clicked.connect(self.reminders.acknowledge_all)
+        self.reminders_button.setVisible(False)
+        self.reminders.count_changed.connect(self._reminder_count)
+        self.header.add_action(self.reminders_button)
 
         self.stack = QStackedWidget()
-        content = QWidget()
-        columns = QHBoxLayout(content)
-        columns.setContentsMargins(0, 0, 0, 0)
-        columns.setSpacing(18)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        inner = QWidget()
-        self._sections_layout = QVBoxLayout(inner)
-        self._sections_layout.setContentsMargins(0, 0, 8, 0)
-        self._sections_layout.setSpacing(10)
-        for section in TODAY_SECTIONS:
-            block = SectionBlock(section)
-            self.sections[section] = block
-            self._sections_layout.addWidget(block)
-        self._sections_layout.addStretch(1)
-        self.scroll.setWidget(inner)
-        columns.addWidget(self.scroll, 1)
-
-        self.losing_card = QFrame()
-        self.losing_card.setObjectName("card")
-        self.losing_card.setFixedWidth(SIDE_WIDTH)
-        card = QVBoxLayout(self.losing_card)
-        card.setContentsMargins(14, 12, 14, 12)
-        card.setSpacing(4)
-        head = QHBoxLayout()
-        title = QLabel("Losing touch")
-        title.setObjectName("todaySection")
-        head.addWidget(title)
-        self.losing_count = QLabel("0")
-        self.losing_count.setObjectName("countPill")
-        head.addWidget(self.losing_count, 0, Qt.AlignmentFlag.AlignBottom)
-        head.addStretch(1)
-        card.addLayout(head)
-        hint = QLabel("Past their keep-in-touch rhythm, longest silence first.")
-        hint.setObjectName("muted")
-        hint.setWordWrap(True)
-        card.addWidget(hint)
-        self.losing_list = QListWidget()
-        self.losing_list.setObjectName("losingTouch")
-        self.losing_list.setWordWrap(True)
-        self.losing_list.itemActivated.connect(self._losing_activated)
-        card.addWidget(self.losing_list, 1)
-        self.losing_empty = QLabel("Nobody: you are in touch with everyone.")
-        self.losing_empty.setObjectName("sectionEmpty")
-        self.losing_empty.setWordWrap(True)
-        card.addWidget(self.losing_empty)
-        # The right column: delivered reminders not seen yet (the sidebar badge counts them),
-        # then "Losing touch". The list reads its data once shown, after the first paint.
-        side = QVBoxLayout()
-        side.setSpacing(12)
-        self.reminders_card = QFrame()
-        self.reminders_card.setObjectName("card")
-        self.reminders_card.setFixedWidth(SIDE_WIDTH)
-        reminders_layout = QVBoxLayout(self.reminders_card)
-        reminders_layout.setContentsMargins(14, 12, 14, 12)
-        self.reminders = ReminderListWidget(services.reminders, self._bus, load_now=False)
-        self.reminders.customer_activated.connect(self.customer_requested)
-        reminders_layout.addWidget(self.reminders)
-        # Cards keep their natural height; only a non-empty "Losing touch" list grows, and
-        # the trailing stretch takes what is left so nothing spreads out when lists are short.
-        self.reminders_card.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Maximum)
-        side.addWidget(self.reminders_card)
-        side.addWidget(self.losing_card, 1)
-        side.addStretch(0)
-        columns.addLayout(side)
-        self.stack.addWidget(content)
+        self.list = TodayList()
+        self.list.today = self.today
+        self.model = TodayModel(self.agenda, self)
+        self.list.setModel(self.model)
+        self.list.main_clicked.connect(self._main_action)
+        self.list.menu_clicked.connect(self._open_menu)
+        self.list.open_clicked.connect(
+            lambda entry: self.customer_requested.emit(entry.item.touchpoint.customer_id))
+        self.list.more_clicked.connect(self.show_all)
+        self.stack.addWidget(self.list)
 
         self.empty = EmptyState(
-            "☀",
-            "Nothing needs you today",
+            "☀", "Nothing needs you today",
             "Birthdays, anniversaries, follow-ups and customers you have not talked to in a "
             "while will show up here, so you can reach out at the right moment.",
         )
         self.stack.addWidget(self.empty)
+        self.welcome = EmptyState(
+            "☺", "Start with your customers",
+            "Today lists whom to greet, call or write to. Add your customers, import them from "
+            "a CSV or vCard file, or look around with sample customers first.",
+        )
+        self.welcome_add = self.welcome.add_button("Add customer", primary=True)
+        self.welcome_add.clicked.connect(self.add_customer_requested)
+        self.welcome_import = self.welcome.add_button("Import contacts")
+        self.welcome_import.clicked.connect(self.import_requested)
+        self.welcome_samples = self.welcome.add_button("Add sample customers")
+        self.welcome_samples.clicked.connect(self.samples_requested)
+        self.stack.addWidget(self.welcome)
         self.loading_label = QLabel("Loading what needs you today…")
         self.loading_label.setObjectName("muted")
         self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -521,14 +941,6 @@ class TodayView(QWidget):
         self._day_timer.timeout.connect(self._check_day)
         self._day_timer.start()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        compact = self.width() < COMPACT_BELOW
-        if compact != self.compact:
-            self.compact = compact
-            for row in self.rows():
-                row.set_compact(compact)
-
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         if self._needs_load:
@@ -538,24 +950,37 @@ class TodayView(QWidget):
 
     # --- the hook for greetings ----------------------------------------------------------
     def enable_drafts(self, enabled: bool = True) -> None:
-        """Called by the greetings feature once it handles `draft_requested`."""
-        self._draft_enabled = enabled
-        for row in self.rows():
-            self._set_draft(row)
-
-    def _set_draft(self, row: TouchpointRow) -> None:
-        row.draft_button.setEnabled(self._draft_enabled)
-        row.draft_button.setToolTip(
-            "Draft greeting for this occasion" if self._draft_enabled else DRAFT_SOON
-        )
+        """Called by the greetings feature once it handles `draft_requested`: a greeting
+        occasion's main action becomes Draft."""
+        self.list.drafts_enabled = enabled
+        self.list.viewport().update()
 
     # --- reading --------------------------------------------------------------------------
-    def rows(self, section: Section | None = None) -> list[TouchpointRow]:
-        blocks = [self.sections[section]] if section else list(self.sections.values())
-        return [row for block in blocks for row in block.rows]
+    def rows(self, section: AgendaSection | None = None) -> list[AgendaItem]:
+        """The rows fetched so far (one per customer), in list order."""
+        return [e.item for e in self.model.entries
+                if e.item is not None and (section is None or e.section is section)]
 
-    def row_for(self, customer_id: int, section: Section | None = None) -> TouchpointRow | None:
-        return next((r for r in self.rows(section) if r.item.customer_id == customer_id), None)
+    def row_for(self, customer_id: int, section: AgendaSection | None = None,
+                ) -> AgendaItem | None:
+        return next((r for r in self.rows(section) if r.touchpoint.customer_id == customer_id),
+                    None)
+
+    def row_index(self, customer_id: int) -> int:
+        """The list row of a customer's entry, or -1."""
+        return next((i for i, e in enumerate(self.model.entries)
+                     if e.item is not None and e.item.touchpoint.customer_id == customer_id),
+                    -1)
+
+    def entry_for(self, customer_id: int) -> Entry | None:
+        row = self.row_index(customer_id)
+        return self.model.entries[row] if row >= 0 else None
+
+    def headers(self) -> list[str]:
+        return [e.text for e in self.model.entries if e.kind == "header"]
+
+    def _wanted(self) -> int:
+        return max(PAGE, len(self.rows()))  # a refresh keeps what was scrolled into view
 
     def load(self) -> None:
         """Read the page's data on a worker thread; `loaded` is emitted once it is shown."""
@@ -567,12 +992,14 @@ class TodayView(QWidget):
         self._reload_after = False
         self._generation += 1
         generation = self._generation
-        services = self._services
-        relay = self._relay
+        services, agenda, relay = self._services, self.agenda, self._relay
+        order, wanted, formatted = self.model.order, self._wanted(), self.model.formatted
 
         def work() -> None:
             try:
-                result: object = read_today(services)
+                # Until the phone library is loaded, the rows come first with the numbers as
+                # stored; `_format_phones` formats them right after (~0.25 s less to wait).
+                result: object = read_today(services, agenda, order, wanted, formatted)
                 ok = True
             except Exception as exc:  # shown on the page; never lost on the thread
                 result, ok = exc, False
@@ -613,147 +1040,144 @@ class TodayView(QWidget):
         self._needs_load = False
         self._generation += 1
         try:
-            data = read_today(self._services)
+            data = read_today(self._services, self.agenda, self.model.order, self._wanted(),
+                              self.model.formatted)
         except DomainError as exc:
             self._load_failed(exc)
             return
         self._show(data)
 
     def _show(self, data: TodayLoad) -> None:
-        self.today = data.view.today
-        view = data.view
-        self.losing = list(data.losing)
-        values = data.values
-        for today_section in view.sections:
-            self._fill_section(today_section.section, today_section.items, today_section.total,
-                               values)
-        self._fill_losing()
-        total = sum(s.total for s in view.sections)
-        self.stack.setCurrentIndex(0 if total or self.losing else 1)
-        self.header.set_subtitle(self._subtitle(view.sections))
+        self.today = data.counts.today
+        self.list.today = self.today
+        scrolled = self.list.verticalScrollBar().value()
+        self.model.reset_with(data)
+        self.list.verticalScrollBar().setValue(scrolled)
+        totals = data.counts.totals
+        if not data.counts.has_customers:
+            self.stack.setCurrentWidget(self.welcome)
+        elif any(totals.values()):
+            self.stack.setCurrentWidget(self.list)
+        else:
+            self.stack.setCurrentWidget(self.empty)
+        self.header.set_subtitle(self._subtitle(totals))
+        if not self.model.formatted:
+            self._format_phones()
         if not self.ready:
             self.ready = True
+            if not self.reminders.loaded:
+                self.reminders.refresh()
             self.loaded.emit()
 
-    def _subtitle(self, sections: tuple) -> str:
-        parts = [f"{self.today:%A, %d %B %Y}"]
-        overdue = next(s.total for s in sections if s.section is Section.OVERDUE)
-        due_today = next(s.total for s in sections if s.section is Section.TODAY)
-        if overdue:
-            parts.append(f"{overdue} overdue")
-        if due_today:
-            parts.append(f"{due_today} for today")
+    def _format_phones(self) -> None:
+        """Format the shown rows' phones on a worker thread (it loads the phone library)."""
+        numbers, relay, generation = self.model.numbers(), self._relay, self._generation
+
+        def work() -> None:
+            try:
+                shown = format_phones(numbers)
+            except Exception:  # the stored numbers stay on screen; nothing is lost
+                logger.exception("Could not format the phone numbers on Today")
+                shown = {}
+            try:
+                relay.phones.emit(generation, shown)
+            except RuntimeError:
+                logger.debug("Today view gone before its phones were formatted")
+
+        threading.Thread(target=work, name="today-phones", daemon=True).start()
+
+    def _phones_formatted(self, generation: int, shown: dict[str, str]) -> None:
+        del generation  # any load's rows: numbers missing from `shown` are formatted now
+        self.model.apply_phones(shown)
+
+    def _subtitle(self, totals: dict[AgendaSection, int]) -> str:
+        parts = [long_date(self.today)]
+        if totals.get(AgendaSection.TODAY):
+            parts.append(f"{totals[AgendaSection.TODAY]:,} for today")
+        if totals.get(AgendaSection.NEXT_7_DAYS):
+            parts.append(f"{totals[AgendaSection.NEXT_7_DAYS]:,} this week")
+        late = totals.get(AgendaSection.CATCH_UP, 0) + totals.get(AgendaSection.OLDER, 0)
+        if late:
+            parts.append(f"{late:,} to catch up")
         return "  ·  ".join(parts)
 
-    def _fill_section(
-        self, section: Section, items: tuple[Touchpoint, ...], total: int,
-        values: dict[str, object],
-    ) -> None:
-        block = self.sections[section]
-        block.rows = []
-        for key in [k for k in self._cut if k[0] is section]:
-            del self._cut[key]
-        _clear(block.body)
-        block.count.setText(str(total))
-        block.count.setProperty("alert", section is Section.OVERDUE and total > 0)
-        block.count.style().unpolish(block.count)
-        block.count.style().polish(block.count)
-        if not items:
-            empty = QLabel("Nothing overdue." if section is Section.OVERDUE else "Nothing here.")
-            empty.setObjectName("sectionEmpty")
-            block.body.addWidget(empty)
-            return
-        for occasion, group in _grouped(items):
-            label = QLabel(f"{occasion.title.upper()}  ·  {len(group)}")
-            label.setObjectName("groupLabel")
-            block.body.addWidget(label)
-            expanded = (section, occasion) in self._expanded
-            shown = group if expanded else group[:SHOWN_PER_GROUP]
-            for item in shown:
-                row = TouchpointRow(item, self.today, latest_snooze(item, values))
-                self._wire(row)
-                block.rows.append(row)
-                block.body.addWidget(row)
-            if len(group) > len(shown):
-                more = QPushButton(f"Show {len(group) - len(shown):,} more")
-                more.setObjectName("link")
-                more.clicked.connect(lambda _=False, o=occasion: self._expand(section, o))
-                block.body.addWidget(more, 0, Qt.AlignmentFlag.AlignLeft)
-                self._cut[(section, occasion)] = _CutGroup(
-                    group[len(shown):], block.rows[-1], more, values)
-        if total > len(items):
-            # The service lists at most its limit per section; the count is exact.
-            more = QPushButton(f"{total - len(items):,} more not listed here")
-            more.setEnabled(False)
-        else:
-            return
-        more.setObjectName("link")
-        block.body.addWidget(more, 0, Qt.AlignmentFlag.AlignLeft)
+    def _reminder_count(self, count: int) -> None:
+        self.reminders_button.setText(
+            f"{count:,} new reminder{'s' if count != 1 else ''}: mark seen")
+        self.reminders_button.setVisible(count > 0)
 
-    def _expand(self, section: Section, occasion: Occasion) -> None:
-        """"Show N more": the group's other rows are added after its last one; the rows
-        already on the page stay as they are (rebuilding every row took up to 1.4 s)."""
-        self._expanded.add((section, occasion))
-        cut = self._cut.pop((section, occasion), None)
-        block = self.sections[section]
-        if cut is None or cut.last_row not in block.rows:
-            self.refresh()
-            return
-        at_row = block.rows.index(cut.last_row) + 1
-        at_widget = block.body.indexOf(cut.more)
-        block.body.removeWidget(cut.more)
-        cut.more.hide()
-        cut.more.deleteLater()
-        rows = []
-        for item in cut.rest:
-            row = TouchpointRow(item, self.today, latest_snooze(item, cut.values))
-            self._wire(row)
-            rows.append(row)
-        block.rows[at_row:at_row] = rows
-        block.hide()
-        for offset, row in enumerate(rows):
-            block.body.insertWidget(at_widget + offset, row)
-        block.show()
-
-    def _fill_losing(self) -> None:
-        self.losing_list.clear()
-        for entry in self.losing:
-            text = (f"{embedded(entry.customer)}\n"
-                    f"{silence(entry.days_without_contact)} without contact")
-            item = QListWidgetItem(text)
-            item.setData(CUSTOMER_ID_ROLE, entry.customer_id)
-            item.setToolTip(f"Last contact {entry.last_contact:%d %B %Y}; keep in touch every "
-                            f"{plural(entry.cadence_days, 'day')}. Double-click to open.")
-            self.losing_list.addItem(item)
-        full = len(self.losing) >= LOSING_TOUCH_LIMIT
-        self.losing_count.setText(f"{len(self.losing)}+" if full else str(len(self.losing)))
-        self.losing_list.setVisible(bool(self.losing))
-        self.losing_empty.setVisible(not self.losing)
-        # Empty, the card shrinks to its text instead of spreading it down the column.
-        self.losing_card.setSizePolicy(
-            QSizePolicy.Policy.Fixed,
-            QSizePolicy.Policy.Preferred if self.losing else QSizePolicy.Policy.Maximum,
-        )
-
-    def losing_names(self) -> list[str]:
-        return [self.losing_list.item(i).text().split("\n")[0]
-                for i in range(self.losing_list.count())]
-
-    def _losing_activated(self, item: QListWidgetItem) -> None:
-        self.customer_requested.emit(int(item.data(CUSTOMER_ID_ROLE)))
+    def show_all(self) -> None:
+        """"Show all": list the backlog more than a week late after Catch up."""
+        self.model.reveal_older()
 
     # --- actions --------------------------------------------------------------------------
-    def _wire(self, row: TouchpointRow) -> None:
-        item = row.item
-        row.set_compact(self.compact)
-        row.open_requested.connect(self.customer_requested)
-        row.done_button.clicked.connect(lambda: self.mark_done(item))
-        row.skip_button.clicked.connect(lambda: self.ask_skip(item))
-        row.log_button.clicked.connect(lambda: self.log_conversation(item))
-        row.draft_button.clicked.connect(lambda: self.draft_requested.emit(item))
-        row.snooze_chosen.connect(lambda day: self.snooze(item, day))
-        row.pick_requested.connect(lambda: self.ask_snooze_date(item))
-        self._set_draft(row)
+    def _main_action(self, entry: Entry) -> None:
+        item = entry.item
+        if item is None:
+            return
+        if self.list.delegate.main_text(entry) == "Draft":
+            self.draft_requested.emit(item.touchpoint)
+        else:
+            self.log_conversation(item.touchpoint, item)
+
+    def main_action(self, customer_id: int) -> None:
+        entry = self.entry_for(customer_id)
+        if entry is not None:
+            self._main_action(entry)
+
+    def build_menu(self, entry: Entry) -> QMenu:
+        """The row's other actions; snoozes that do not apply are shown, disabled."""
+        item = entry.item
+        assert item is not None
+        tp = item.touchpoint
+        menu = QMenu(self)
+        menu.setStyleSheet(MENU_STYLE)
+        menu.setToolTipsVisible(True)
+        if self.list.delegate.main_text(entry) == "Draft":
+            menu.addAction("Log conversation…").triggered.connect(
+                lambda: self.log_conversation(tp, item))
+        elif item.greeting:
+            draft = menu.addAction("Draft greeting…")
+            draft.setEnabled(self.list.drafts_enabled)
+            if not self.list.drafts_enabled:
+                draft.setToolTip(DRAFT_SOON)
+            draft.triggered.connect(lambda: self.draft_requested.emit(tp))
+        menu.addAction(f"Mark done: {item.reason}").triggered.connect(
+            lambda: self.mark_done(tp))
+        for also in entry.also:
+            other = also.touchpoint
+            menu.addAction(f"Mark done: {also.reason}").triggered.connect(
+                lambda _=False, o=other: self.mark_done(o))
+        snooze = menu.addMenu("Snooze")
+        snooze.setStyleSheet(MENU_STYLE)
+        snooze.setToolTipsVisible(True)
+        limit = latest_snooze(tp, self.model.values)
+        tomorrow = self.today + timedelta(days=1)
+        next_week = self.today + timedelta(days=7)
+        for text, day in (("Until tomorrow", tomorrow), ("For a week", next_week)):
+            action = snooze.addAction(text)
+            action.setData(day)
+            action.triggered.connect(lambda _=False, d=day: self.snooze(tp, d))
+            if limit is not None and day > limit:
+                action.setEnabled(False)
+                action.setToolTip(f"It leaves the list after {short_date(limit)}: skip it "
+                                  "instead.")
+        pick = snooze.addAction("Pick a date…")
+        pick.triggered.connect(lambda: self.ask_snooze_date(tp))
+        if limit is not None and tomorrow > limit:
+            pick.setEnabled(False)
+            pick.setToolTip(f"It leaves the list after {short_date(limit)}: skip it instead.")
+        menu.addAction("Skip…").triggered.connect(lambda: self.ask_skip(tp))
+        menu.addSeparator()
+        menu.addAction("Open profile").triggered.connect(
+            lambda: self.customer_requested.emit(tp.customer_id))
+        return menu
+
+    def _open_menu(self, entry: Entry, where: QPoint) -> None:
+        if self.menu is not None:
+            self.menu.deleteLater()
+        self.menu = self.build_menu(entry)
+        self.menu.popup(where)
 
     def _publish(self, changed: Changed, text: str) -> None:
         self._bus.publish(changed)
@@ -775,7 +1199,7 @@ class TodayView(QWidget):
             self.message.emit(str(exc))
             return
         self._publish(recorded.changed,
-                      f"Snoozed {item.customer} ({item.label}) until {until:%a %d %b}.")
+                      f"Snoozed {item.customer} ({item.label}) until {short_date(until)}.")
 
     def ask_snooze_date(self, item: Touchpoint) -> SnoozeDialog:
         limit = latest_snooze(item, self._services.settings.all())
@@ -798,18 +1222,28 @@ class TodayView(QWidget):
             return
         self._publish(recorded.changed, f"Skipped {item.customer}: {item.label}.")
 
-    def log_conversation(self, item: Touchpoint) -> LogConversationDialog:
+    def log_conversation(
+        self, item: Touchpoint, agenda_item: AgendaItem | None = None,
+    ) -> LogConversationDialog:
+        """Log a conversation from a row: the channel the customer prefers, and for an
+        occasion other than keep-in-touch (which any conversation answers) an offer to mark
+        it done with the same entry."""
+        glance = agenda_item.glance if agenda_item is not None else None
+        offer = None if item.occasion is Occasion.KEEP_IN_TOUCH else item
         dialog = LogConversationDialog(
             self._services.interactions, self._services.clock, item.customer_id,
             item.customer, self.window(),
+            channel=glance.preferred_channel if glance is not None else None,
+            touchpoints=self._services.touchpoints, touchpoint=offer,
+            reason=agenda_item.reason if agenda_item is not None else "",
         )
         dialog.accepted.connect(lambda: self._logged(dialog, item.customer))
         self._open(dialog)
         return dialog
 
     def _logged(self, dialog: LogConversationDialog, name: str) -> None:
-        if dialog.logged is not None:
-            self._publish(dialog.logged.changed, f"Logged a conversation with {name}.")
+        if not dialog.changed.is_empty:
+            self._publish(dialog.changed, f"Logged a conversation with {name}.")
 
     def _open(self, dialog: QDialog) -> None:
         self.dialog = dialog
@@ -830,21 +1264,3 @@ class TodayView(QWidget):
     def _check_day(self) -> None:
         if self._services.clock.today() != self.today:
             self.refresh()
-
-
-def _grouped(items: tuple[Touchpoint, ...]) -> list[tuple[Occasion, list[Touchpoint]]]:
-    """Occasion groups in occasion order (birthdays first), each in date order."""
-    order = list(Occasion)
-    found: dict[Occasion, list[Touchpoint]] = {}
-    for item in items:
-        found.setdefault(item.occasion, []).append(item)
-    return [(o, found[o]) for o in sorted(found, key=order.index)]
-
-
-def _clear(layout: QVBoxLayout) -> None:
-    while layout.count():
-        entry = layout.takeAt(0)
-        widget = entry.widget()
-        if widget is not None:
-            widget.setParent(None)
-            widget.deleteLater()

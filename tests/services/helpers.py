@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 from crmcompanion.core.clock import FixedClock
@@ -37,3 +38,12 @@ def dump_file(path: Path) -> list[str]:
         return list(conn.iterdump())
     finally:
         conn.close()
+
+
+def fixed_services(tmp_path: Path, now: datetime):
+    """Services over a new database in `tmp_path` on a fixed clock; closed after the test
+    (a generator for a pytest fixture)."""
+    opened = open_services(f"sqlite:///{tmp_path / 'crm.sqlite3'}", tmp_path / "b",
+                           FixedClock(now))
+    yield opened
+    opened.close()

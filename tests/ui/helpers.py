@@ -119,14 +119,29 @@ def counted_statements(services):
 
 
 def history_shown(activity) -> list[str]:
-    """The lines of history a profile shows (its pages are rich text built from escaped text),
-    as the user reads them, top to bottom."""
-    from PySide6.QtGui import QTextDocument
-    from PySide6.QtWidgets import QLabel
+    """The lines of the timeline a profile shows, as the user reads them, top to bottom: for
+    each entry its heading, then its text's lines (painted with QPainter.drawText, which never
+    interprets markup; zero-width break opportunities taken out)."""
+    from crmcompanion.ui.timeline import heading
 
+    model = activity.timeline.model
     lines: list[str] = []
-    for page in activity.findChildren(QLabel, "historyPage"):
-        document = QTextDocument()
-        document.setHtml(page.text())
-        lines += document.toPlainText().replace("\u200b", "").splitlines()
+    for entry in model.entries:
+        lines.append(heading(entry, model.titles))
+        lines += entry.text.replace("\u200b", "").splitlines()
     return lines
+
+
+def click_row_part(qtbot, today, customer_id: int, part: str = "main") -> None:
+    """Click a painted part of a customer's Today row ("main", "menu", "link0"...), as the
+    user does: scrolled into view, then a click on that spot of the list."""
+    from PySide6.QtWidgets import QApplication
+
+    row = today.row_index(customer_id)
+    assert row >= 0, f"customer {customer_id} has no row on Today"
+    lst = today.list
+    lst.scrollTo(lst.model().index(row, 0))
+    QApplication.processEvents()
+    rect = lst.part_rect(row, part)
+    assert rect is not None and lst.viewport().rect().contains(rect), (part, rect)
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

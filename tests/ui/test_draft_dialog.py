@@ -20,10 +20,10 @@ from crmcompanion.core.customer import (
 from crmcompanion.core.message_urls import MAILTO_SAFE_LENGTH, parse_mailto
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import BUSINESS_NAME, OWNER_NAME
-from crmcompanion.core.touchpoints import Section
+from crmcompanion.services.today_support import AgendaSection
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.draft_dialog import BatchDraftWindow, DraftDialog
-from tests.ui.helpers import UrlCatcher
+from tests.ui.helpers import UrlCatcher, click_row_part
 
 # Clock-sensitive: greetings and their dates from the app's clock.
 pytestmark = pytest.mark.clock_sensitive
@@ -69,14 +69,14 @@ def click(qtbot, button) -> None:
 def test_birthday_from_today_row_is_edited_sent_and_in_history(qtbot, services, ada,
                                                                make_window):
     window = make_window()
-    row = next(r for r in window.today.rows(Section.TODAY)
-               if r.item.customer_id == ada.id and r.item.occasion is Occasion.BIRTHDAY)
-    click(qtbot, row.draft_button)
+    row = window.today.row_for(ada.id, AgendaSection.TODAY)
+    assert row is not None and row.touchpoint.occasion is Occasion.BIRTHDAY
+    click_row_part(qtbot, window.today, ada.id, "main")  # a birthday's main action: Draft
     dialog = window.greetings.dialog
     assert isinstance(dialog, DraftDialog)
     qtbot.waitExposed(dialog)
     editor = dialog.editor
-    assert editor.draft.occurrence_key == row.item.key
+    assert editor.draft.occurrence_key == row.touchpoint.key
     assert "Hi Ada," in editor.preview.toPlainText()
     # Edit: type a personal line at the end of the message, with a placeholder.
     editor.body_edit.setFocus()
@@ -92,10 +92,11 @@ def test_birthday_from_today_row_is_edited_sent_and_in_history(qtbot, services, 
     assert entry.channel is Channel.EMAIL
     assert entry.summary.startswith("Happy birthday, Ada!\n\nHi Ada,")
     assert entry.summary.endswith("PS: 40 suits you, Ada!")
-    assert entry.occurrence_key == row.item.key
+    assert entry.occurrence_key == row.touchpoint.key
     # The touchpoint is done: gone from Today and from the customer's list.
-    assert all(t.key != row.item.key for t in services.touchpoints.for_customer(ada.id))
-    qtbot.waitUntil(lambda: all(r.item.key != row.item.key for r in window.today.rows()))
+    assert all(t.key != row.touchpoint.key for t in services.touchpoints.for_customer(ada.id))
+    qtbot.waitUntil(lambda: all(r.touchpoint.key != row.touchpoint.key
+                                for r in window.today.rows()))
 
 
 def test_open_in_mail_app_hands_over_a_mailto_that_parses_back(qtbot, services, ada, catcher):

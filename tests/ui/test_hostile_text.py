@@ -11,7 +11,7 @@ from crmcompanion.ui.customer_model import COMPANY as COMPANY_COLUMN
 from crmcompanion.ui.customer_model import NAME
 from crmcompanion.ui.customer_model import TAGS as TAGS_COLUMN
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import answer_message_boxes, click_save, history_shown
+from tests.ui.helpers import answer_message_boxes, click_row_part, click_save, history_shown
 from tests.ui.hostile import (
     COMPANY,
     FIRST,
@@ -39,13 +39,14 @@ def test_markup_in_every_field_is_shown_literally_everywhere(qtbot, services, ma
     window = make_window()
 
     # Today: the birthday row (name label and its tooltip).
-    rows = [row for row in window.today.rows() if row.item.customer_id == customer.id]
+    rows = [row for row in window.today.rows() if row.touchpoint.customer_id == customer.id]
     assert rows, "the hostile birthday is on Today"
     assert rendered_markup(window) == []
-    assert NAME_SHOWN in plain_texts(window.today)
+    # The rows are painted with QPainter.drawText, which never interprets markup.
+    assert rows[0].touchpoint.customer == customer.display_name
 
     # Draft greeting from that row: the heading names the customer, the template is ours.
-    qtbot.mouseClick(rows[0].draft_button, Qt.MouseButton.LeftButton)
+    click_row_part(qtbot, window.today, customer.id, "main")
     dialog = window.greetings.dialog
     qtbot.waitExposed(dialog)
     assert rendered_markup(dialog) == []
@@ -83,7 +84,7 @@ def test_markup_in_every_field_is_shown_literally_everywhere(qtbot, services, ma
     shown = plain_texts(view.detail)
     for text in (NAME_SHOWN, COMPANY, NOTES, TAG):
         assert text in shown
-    # The history page is rich text (one label per page): built from escaped text only.
+    # The timeline is painted with QPainter.drawText: the text as it was typed.
     assert history_shown(view.detail.activity)[-1] == f"Said {FIRST} & {NOTES}"
 
     # The delete confirmation: a real message box, plain text, saying the name as typed.

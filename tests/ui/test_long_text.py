@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from crmcompanion.core.customer import CustomerDraft
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import answer_message_boxes
+from tests.ui.helpers import answer_message_boxes, click_row_part
 from tests.ui.hostile import LONG_NAME, LONG_URL, hostile_draft
 
 HEBREW = "שלום עליכם, זו פסקה בעברית שצריכה להישאר גלויה בתוך הפרופיל."
@@ -36,8 +36,7 @@ def test_a_200_character_name_and_a_2000_character_url_stay_within_the_screen(
     window = make_window()
 
     # The greeting dialog for the long name (from its Today row).
-    row = next(r for r in window.today.rows() if r.item.customer_id == long_one.id)
-    qtbot.mouseClick(row.draft_button, Qt.MouseButton.LeftButton)
+    click_row_part(qtbot, window.today, long_one.id, "main")
     dialog = window.greetings.dialog
     qtbot.waitExposed(dialog)
     fits(dialog)

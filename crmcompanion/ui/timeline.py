@@ -1,0 +1,352 @@
+"""The customer's timeline in the profile: newest first, an icon per kind, who wrote it, and a
+filter by kind.
+
+Model/view over `services.timeline.TimelineService`: `TimelineModel` holds the pages read so
+far ("Show older" reads the next one), `TimelineDelegate` paints each entry (a heading line of
+date, kind and author, then the text, wrapped), and `TimelineView` puts the filter, the list
+and the button together. New kinds of entry (feedback, complaints) come from new providers in
+the service; they are shown here with their kind's title and a generic icon unless
+`KIND_ICONS` names one.
+
+The list does not scroll on its own: it is as tall as its entries, inside the profile's
+scroll area, so the profile scrolls as one page.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QDate,
+    QLocale,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTime,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion.core.customer import Channel
+from crmcompanion.core.errors import DomainError
+from crmcompanion.services.timeline import (
+    CONVERSATION,
+    NEXT_STEP,
+    OCCASION,
+    SKIPPED,
+    TimelineEntry,
+    TimelineService,
+)
+from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.style import ACCENT, MUTED
+from crmcompanion.ui.text_display import shown
+
+logger = logging.getLogger(__name__)
+
+PAGE = 30
+ICON = 26
+CHANNEL_ICONS = {Channel.EMAIL: "✉", Channel.PHONE: "✆", Channel.SMS: "✉",
+                 Channel.IN_PERSON: "☺", Channel.LETTER: "✉", Channel.OTHER: "•"}
+KIND_ICONS = {OCCASION: "★", NEXT_STEP: "→", SKIPPED: "⤼", CONVERSATION: "•"}
+ICON_COLOURS = {OCCASION: "#fde2c8", NEXT_STEP: "#d5f0e3", SKIPPED: "#eceff3"}
+
+
+def long_date_time(moment: datetime) -> str:
+    """The profile's dates: the locale's long date, then the time."""
+    locale = QLocale()
+    return (f"{locale.toString(QDate(moment.date()), QLocale.FormatType.LongFormat)}, "
+            f"{locale.toString(QTime(moment.hour, moment.minute), QLocale.FormatType.ShortFormat)}")
+
+
+def long_date(day: object) -> str:
+    return QLocale().toString(QDate(day), QLocale.FormatType.LongFormat)  # type: ignore[call-overload]
+
+
+def icon_for(entry: TimelineEntry) -> str:
+    if entry.kind == CONVERSATION and entry.channel is not None:
+        return CHANNEL_ICONS[entry.channel]
+    return KIND_ICONS.get(entry.kind, "•")
+
+
+def what(entry: TimelineEntry, titles: dict[str, str]) -> str:
+    """The kind in words: "Phone call", "Birthday done", "Next step for 9 March 2026"."""
+    if entry.kind == CONVERSATION:
+        return CHANNEL_TITLES[entry.channel] if entry.channel is not None else "Conversation"
+    if entry.kind == OCCASION:
+        done = f"{entry.occasion.title} done" if entry.occasion is not None else "Done"
+        if entry.channel is not None:
+            done += f" ({CHANNEL_TITLES[entry.channel].lower()})"
+        return done
+    if entry.kind == NEXT_STEP:
+        return f"Next step for {long_date(entry.on)}" if entry.on else "Next step"
+    if entry.kind == SKIPPED:
+        return f"Skipped: {entry.occasion.title}" if entry.occasion is not None else "Skipped"
+    return titles.get(entry.kind, entry.kind.replace("_", " ").capitalize())
+
+
+def heading(entry: TimelineEntry, titles: dict[str, str]) -> str:
+    parts = [long_date_time(entry.at), what(entry, titles)]
+    if entry.author:
+        parts.append(f"by {entry.author}")
+    return "  ·  ".join(parts)
+
+
+class EntryListModel(QAbstractListModel):
+    """A flat list of plain entries for a delegate to paint: the entry itself under
+    `EntryRole`, and `text_of(entry)` as the display and accessible text."""
+
+    EntryRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.entries: list = []
+
+    def text_of(self, entry: object) -> str:
+        return str(entry)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.entries)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self.entries):
+            return None
+        entry = self.entries[index.row()]
+        if role == self.EntryRole:
+            return entry
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self.text_of(entry)
+        return None
+
+
+class TimelineModel(EntryListModel):
+    """The entries read so far, newest first."""
+
+    def __init__(self, service: TimelineService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self.entries: list[TimelineEntry] = []
+        self.more = False
+        self.total = 0
+        self.customer_id: int | None = None
+        self.kinds: frozenset[str] | None = None
+        self.titles = dict(service.kinds())
+
+    def text_of(self, entry: object) -> str:
+        assert isinstance(entry, TimelineEntry)
+        return f"{heading(entry, self.titles)}\n{entry.text}"
+
+    def load(self, customer_id: int, kinds: frozenset[str] | None = None) -> None:
+        """The customer's newest page (raises DomainError when it cannot be read)."""
+        page = self._service.page(customer_id, PAGE, None, kinds)
+        self.beginResetModel()
+        self.customer_id, self.kinds = customer_id, kinds
+        self.entries = list(page.entries)
+        self.more = page.more
+        self.total = page.total
+        self.endResetModel()
+
+    def load_older(self) -> int:
+        """Append the next page; returns how many entries came."""
+        if self.customer_id is None or not self.entries or not self.more:
+            return 0
+        page = self._service.page(self.customer_id, PAGE, self.entries[-1], self.kinds)
+        if page.entries:
+            first = len(self.entries)
+            self.beginInsertRows(QModelIndex(), first, first + len(page.entries) - 1)
+            self.entries.extend(page.entries)
+            self.endInsertRows()
+        self.more = page.more and bool(page.entries)
+        self.total = max(page.total, len(self.entries))
+        return len(page.entries)
+
+
+class TimelineDelegate(QStyledItemDelegate):
+    """An icon in a circle, a muted heading, then the text wrapped to the list's width."""
+
+    def __init__(self, view: QListView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def _text_width(self) -> int:
+        return max(80, self._view.viewport().width() - ICON - 14)
+
+    def _body(self, entry: TimelineEntry) -> str:
+        return shown(entry.text).strip()
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        entry: TimelineEntry | None = index.data(TimelineModel.EntryRole)
+        if entry is None:
+            return QSize(0, 0)
+        fm = QFontMetrics(self._view.font())
+        width = self._text_width()
+        model = index.model()
+        titles = model.titles if isinstance(model, TimelineModel) else {}
+        head = fm.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap,
+                               heading(entry, titles)).height()
+        body = self._body(entry)
+        text = fm.boundingRect(QRect(0, 0, width, 100_000), Qt.TextFlag.TextWordWrap,
+                               body).height() if body else 0
+        return QSize(width, max(ICON, head + (text + 2 if body else 0)) + 12)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        entry: TimelineEntry | None = index.data(TimelineModel.EntryRole)
+        if entry is None:
+            return
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        palette = option.palette  # type: ignore[attr-defined]
+        model = index.model()
+        titles = model.titles if isinstance(model, TimelineModel) else {}
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(self._view.font())
+        fm = QFontMetrics(font)
+        circle = QRect(rect.left() + 1, rect.top() + 5, ICON, ICON)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(ICON_COLOURS.get(entry.kind, "#dbe7fb")))
+        painter.drawEllipse(circle)
+        painter.setPen(QColor(ACCENT if entry.kind == CONVERSATION else "#344054"))
+        painter.drawText(circle, Qt.AlignmentFlag.AlignCenter, icon_for(entry))
+        left = circle.right() + 12
+        width = self._text_width()
+        head_text = heading(entry, titles)
+        head = fm.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap,
+                               head_text)
+        painter.setPen(QColor(MUTED))
+        painter.setFont(font)
+        top = rect.top() + 6
+        painter.drawText(QRect(left, top, width, head.height()),
+                         int(Qt.TextFlag.TextWordWrap), head_text)
+        body = self._body(entry)
+        if body:
+            painter.setPen(palette.text().color())
+            painter.drawText(QRect(left, top + head.height() + 2, width,
+                                   rect.bottom() - top - head.height()),
+                             int(Qt.TextFlag.TextWordWrap), body)
+        painter.restore()
+
+
+class _TimelineList(QListView):
+    """A list as tall as its entries (the profile scrolls, not the list)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._width = -1
+        self.setObjectName("timelineList")
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(False)
+        self.setWordWrap(True)
+        self.setStyleSheet("QListView#timelineList { background: transparent; border: none; }")
+
+    def fit_height(self) -> None:
+        model = self.model()
+        rows = model.rowCount() if model is not None else 0
+        total = sum(self.sizeHintForRow(row) for row in range(rows))
+        self.setFixedHeight(max(0, total) + 2 * self.frameWidth())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != self._width:
+            self._width = event.size().width()
+            # Wrapped texts take another height at another width.
+            self.scheduleDelayedItemsLayout()
+            self.fit_height()
+
+
+class TimelineView(QWidget):
+    """The TIMELINE section: heading and kind filter, the entries, "Show older"."""
+
+    changed = Signal()  # entries shown changed (the profile re-lays itself out)
+
+    def __init__(self, service: TimelineService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("timelineSection")
+        self.model = TimelineModel(service, self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        head = QHBoxLayout()
+        title = QLabel("TIMELINE")
+        title.setObjectName("sectionLabel")
+        head.addWidget(title)
+        head.addStretch(1)
+        self.filter = QComboBox()
+        self.filter.setAccessibleName("Show in the timeline")
+        self.filter.setToolTip("Show only one kind of entry")
+        self.filter.addItem("Everything", None)
+        for kind, kind_title in service.kinds():
+            self.filter.addItem(kind_title, kind)
+        self.filter.currentIndexChanged.connect(self._filter_changed)
+        head.addWidget(self.filter)
+        layout.addLayout(head)
+        self.list = _TimelineList()
+        self.list.setModel(self.model)
+        self.list.setItemDelegate(TimelineDelegate(self.list))
+        layout.addWidget(self.list)
+        self.empty = QLabel("No conversations logged yet.")
+        self.empty.setObjectName("muted")
+        layout.addWidget(self.empty)
+        self.older_button = QPushButton("Show older")
+        self.older_button.setObjectName("link")
+        self.older_button.clicked.connect(self.show_older)
+        layout.addWidget(self.older_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self._update()
+
+    @property
+    def kinds(self) -> frozenset[str] | None:
+        kind = self.filter.currentData()
+        return None if kind is None else frozenset({kind})
+
+    def load(self, customer_id: int) -> None:
+        try:
+            self.model.load(customer_id, self.kinds)
+        except DomainError as exc:
+            logger.warning("Cannot load the timeline of #%s: %s", customer_id, exc)
+        self._update()
+
+    def show_older(self) -> None:
+        try:
+            self.model.load_older()
+        except DomainError as exc:
+            logger.warning("Cannot load older entries: %s", exc)
+        self._update()
+
+    def _filter_changed(self) -> None:
+        if self.model.customer_id is not None:
+            self.load(self.model.customer_id)
+
+    def _update(self) -> None:
+        self.list.fit_height()
+        self.list.setVisible(bool(self.model.entries))
+        self.empty.setText("No conversations logged yet." if self.kinds is None
+                           else "Nothing of this kind yet.")
+        self.empty.setVisible(not self.model.entries)
+        left = self.model.total - len(self.model.entries)
+        self.older_button.setText(f"Show older ({left:,} more)" if left > 0 else "Show older")
+        self.older_button.setVisible(self.model.more)
+        self.updateGeometry()
+        self.changed.emit()

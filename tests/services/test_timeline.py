@@ -1,0 +1,84 @@
+"""A customer's timeline merges its providers newest first, pages on without losing or
+repeating an entry, filters by kind, names the author, and takes new providers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from crmcompanion.core.customer import CustomerDraft
+from crmcompanion.services import timeline as tl
+from crmcompanion.services.timeline import TimelineEntry, TimelineService
+from tests.services.helpers import fixed_services
+
+NOW = datetime(2026, 3, 1, 9, 30)
+
+
+@pytest.fixture()
+def svc(tmp_path):
+    yield from fixed_services(tmp_path, NOW)
+
+
+def test_pages_merge_every_kind_newest_first_without_loss(svc):
+    cid = svc.customers.create(CustomerDraft(first_name="Ada")).customer.id
+    start = datetime(2025, 1, 1, 10).astimezone()
+    for n in range(40):
+        svc.interactions.log(cid, f"Call {n:02d}", "phone", start + timedelta(days=n))
+    svc.touchpoints.add_follow_up(cid, date(2026, 3, 9), "Send the quote")
+    key = svc.touchpoints.due(400)[0].key
+    svc.touchpoints.skip(key, "Saw her yesterday")
+    timeline = TimelineService(svc.db)
+    seen: list[TimelineEntry] = []
+    page = timeline.page(cid, 7)
+    assert page.total == 42
+    while True:
+        seen.extend(page.entries)
+        if not page.more:
+            break
+        page = timeline.page(cid, 7, seen[-1])
+    assert len(seen) == 42 and len({e.key for e in seen}) == 42
+    assert [(e.at, e.key) for e in seen] == sorted(((e.at, e.key) for e in seen), reverse=True)
+    kinds = {e.kind for e in seen}
+    assert kinds == {tl.CONVERSATION, tl.NEXT_STEP, tl.SKIPPED}
+    calls = [e.text for e in seen if e.kind == tl.CONVERSATION]
+    assert calls == [f"Call {n:02d}" for n in reversed(range(40))]
+    assert all(e.author == "You" for e in seen)
+    skipped = next(e for e in seen if e.kind == tl.SKIPPED)
+    assert skipped.text == "Saw her yesterday"
+    step = next(e for e in seen if e.kind == tl.NEXT_STEP)
+    assert (step.text, step.on) == ("Send the quote", date(2026, 3, 9))
+
+
+def test_filter_by_kind(svc):
+    cid = svc.customers.create(CustomerDraft(first_name="Bo")).customer.id
+    svc.interactions.log(cid, "Hello", "email")
+    svc.touchpoints.add_follow_up(cid, date(2026, 3, 2), "Call back")
+    timeline = TimelineService(svc.db)
+    only_steps = timeline.page(cid, 10, kinds=frozenset({tl.NEXT_STEP}))
+    assert [e.kind for e in only_steps.entries] == [tl.NEXT_STEP] and only_steps.total == 1
+    only_occasions = timeline.page(cid, 10, kinds=frozenset({tl.OCCASION}))
+    assert only_occasions.entries == () and only_occasions.total == 0
+
+
+def test_a_new_provider_adds_its_kind(svc):
+    cid = svc.customers.create(CustomerDraft(first_name="Cy")).customer.id
+    moment = datetime(2026, 2, 1, 12).astimezone()
+
+    @dataclass
+    class Praise:
+        kinds = (("praise", "Praise"),)
+
+        def entries(self, session, customer_id, before, limit, kinds):
+            entry = TimelineEntry(customer_id, moment, "praise", "p:1", "Loved the roses")
+            return [] if before is not None and (before.at, before.key) <= (moment, "p:1") \
+                else [entry]
+
+        def count(self, session, customer_id, kinds):
+            return 1
+
+    timeline = TimelineService(svc.db, [*TimelineService(svc.db).providers, Praise()])
+    assert ("praise", "Praise") in timeline.kinds()
+    page = timeline.page(cid, 10)
+    assert [e.text for e in page.entries] == ["Loved the roses"] and page.total == 1

@@ -1,0 +1,113 @@
+"""The Today agenda read page by page: the pages add up to the whole window in date order,
+each page costs a bounded number of statements wherever it starts, and each row says why."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
+from crmcompanion.services.container import Services
+from crmcompanion.services.demo import fill_demo
+from crmcompanion.services.today_support import AgendaSection, AgendaService
+from tests.services.helpers import fixed_services
+from tests.ui.helpers import counted_statements
+
+NOW = datetime(2026, 3, 1, 9, 30)
+TODAY = NOW.date()
+
+
+@pytest.fixture()
+def svc(tmp_path):
+    yield from fixed_services(tmp_path, NOW)
+
+
+def agenda(services: Services) -> AgendaService:
+    return AgendaService(services.db, services.touchpoints, services.clock,
+                         services.settings.all)
+
+
+def all_pages(service: AgendaService, section: AgendaSection, limit: int) -> list:
+    items, cursor = [], (0, 0, 0)
+    while cursor is not None:
+        page = service.page(section, cursor, limit)
+        assert len(page.items) <= limit
+        items.extend(page.items)
+        cursor = page.cursor
+    return items
+
+
+def statements_during(services: Services, action) -> list[str]:
+    with counted_statements(services) as seen:
+        action()
+    return seen
+
+
+def test_pages_add_up_to_the_window_in_date_order_and_match_the_counts(svc):
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    service = agenda(svc)
+    # Something recorded hides its row: pages must skip it without losing another.
+    first = service.page(AgendaSection.NEXT_7_DAYS, limit=5).items[0]
+    svc.touchpoints.skip(first.touchpoint.key, "seen last week")
+    counts = service.counts()
+    assert counts.has_customers
+    for section in AgendaSection:
+        paged = all_pages(service, section, 7)
+        keys = [item.touchpoint.key for item in paged]
+        assert len(keys) == len(set(keys)), section
+        assert len(paged) == counts.totals[section], section
+        dates = [item.touchpoint.date for item in paged]
+        assert dates == sorted(dates), section
+        start, end, open_start = service.windows()[section]
+        lowest = start if open_start is None else min(start, open_start)
+        assert all(d <= end for d in dates)
+        if section is not AgendaSection.OLDER:
+            assert all(d >= lowest for d in dates)
+    assert first.touchpoint.key not in [
+        i.touchpoint.key for i in all_pages(service, AgendaSection.NEXT_7_DAYS, 3)]
+    # Catch up holds nothing more than a week late; Older holds the rest of the backlog.
+    assert all(TODAY - i.touchpoint.date <= timedelta(days=7)
+               for i in all_pages(service, AgendaSection.CATCH_UP, 50))
+    assert all(TODAY - i.touchpoint.date > timedelta(days=7)
+               for i in all_pages(service, AgendaSection.OLDER, 50))
+
+
+def test_a_page_costs_the_same_few_statements_wherever_it_starts(svc):
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    service = agenda(svc)
+    service.counts()  # derived tables built
+    first = service.page(AgendaSection.OLDER, limit=10)
+    assert first.cursor is not None
+    counted = []
+    for cursor in ((0, 0, 0), first.cursor):
+        page: list = []
+        seen = statements_during(svc, lambda c=cursor, into=page: into.append(
+            service.page(AgendaSection.OLDER, c, 10)))
+        assert len(page[0].items) == 10
+        # Settings, staleness, recorded states, the three sources, the glances (and the
+        # three reads' BEGINs): never one statement per row.
+        assert len(seen) <= 10, seen
+        counted.append(len(seen))
+    assert counted[0] == counted[1]
+
+
+def test_reasons_say_never_contacted_and_the_occasion(svc):
+    never = svc.customers.create(CustomerDraft(
+        first_name="Nora", customer_since=date(2013, 10, 31))).customer.id
+    talked = svc.customers.create(CustomerDraft(
+        first_name="Tom", customer_since=date(2013, 10, 31))).customer.id
+    svc.interactions.log(talked, "Coffee", "in_person",
+                         datetime(2025, 11, 27, 10, 0).astimezone())
+    svc.customers.create(CustomerDraft(first_name="Bea", special_dates=(
+        SpecialDate(SpecialDateKind.BIRTHDAY, 3, 1, 1986),)))
+    service = agenda(svc)
+    today = {i.touchpoint.customer: i for i in all_pages(service, AgendaSection.TODAY, 10)}
+    assert today["Bea"].reason == "Birthday: turns 40" and today["Bea"].greeting
+    older = {i.touchpoint.customer_id: i
+             for section in (AgendaSection.CATCH_UP, AgendaSection.OLDER)
+             for i in all_pages(service, section, 10)}
+    assert older[never].reason == "Keep in touch: never contacted"
+    assert not older[never].greeting
+    assert older[talked].reason.startswith("Keep in touch: last contact 9")
+    assert older[talked].glance.last_summary == "Coffee"
