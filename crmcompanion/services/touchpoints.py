@@ -49,7 +49,12 @@ from crmcompanion.core.touchpoints import (
     section_for,
 )
 from crmcompanion.services.changes import Changed
-from crmcompanion.services.interactions import InteractionRecord, add_interaction, to_record
+from crmcompanion.services.interactions import (
+    InteractionRecord,
+    add_interaction,
+    staff_name,
+    to_record,
+)
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as repo
 from crmcompanion.store.database import Database, utcnow
@@ -459,7 +464,7 @@ class TouchpointService:
             )
             self._record(session, key, TouchpointState.DONE, interaction_id=interaction.id)
             repo.sync_dirty(session, settings)
-            record = to_record(interaction)
+            record = to_record(interaction, staff_name(session, self._staff_id))
         changed = Changed(customers=frozenset({customer_id}), touchpoints=True,
                           interactions=True)
         return Recorded(key, TouchpointState.DONE, record, changed)
