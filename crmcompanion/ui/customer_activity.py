@@ -61,6 +61,8 @@ def history_heading(record: InteractionRecord) -> str:
         parts.append(CHANNEL_TITLES[record.channel])
     if record.occasion is not None:
         parts.append(f"{record.occasion.title} ✓")
+    if record.staff_name:  # who logged it (team mode: several people log)
+        parts.append(f"by {embedded(record.staff_name)}")
     return "  ·  ".join(parts)
 
 

@@ -233,6 +233,11 @@ class CustomerDetail(QFrame):
         if customer.notes.strip():
             self._section("NOTES")
             add(plain_label(customer.notes))
+        if customer.created_by_name or customer.updated_by_name:  # who, in team mode
+            made, changed = customer.created_by_name, customer.updated_by_name
+            add(plain_label(f"Added by {embed(made or 'someone')}" + (
+                f" · last changed by {embed(changed)}" if changed and changed != made else ""),
+                "muted"))
         if self.activity is not None:
             self.activity.load(customer.id, customer.display_name)  # type: ignore[attr-defined]
             add(self.activity)
