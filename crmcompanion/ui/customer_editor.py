@@ -574,7 +574,9 @@ class CustomerEditor(QDialog):
                 f"changed. Details are in the log file{log_hint()}."
             )
             return
-        logger.info("Saved customer #%s", self.saved.customer.id)
+        logger.info("Saved customer #%s%s", self.saved.customer.id,
+                    f" (kept from a save meanwhile: {', '.join(self.saved.kept_theirs)})"
+                    if self.saved.kept_theirs else "")
         self.accept()
 
     def _choose_over_conflict(self, conflict: EditConflict) -> None:
