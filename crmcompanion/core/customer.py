@@ -168,6 +168,9 @@ class Customer:
     updated_at: datetime
     version: int
     source_uid: str = ""
+    # Who made the record and who saved it last (staff names; "" when not recorded).
+    created_by_name: str = ""
+    updated_by_name: str = ""
 
     @property
     def is_archived(self) -> bool:

@@ -19,6 +19,7 @@ from crmcompanion.services.greetings import GreetingService
 from crmcompanion.services.interactions import InteractionService
 from crmcompanion.services.reminders import ReminderService, TouchpointDueSource
 from crmcompanion.services.settings import SettingsService
+from crmcompanion.services.staff import StaffService
 from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store.database import Database, ensure_local_staff, open_database
 
@@ -58,6 +59,11 @@ class Services:
         )
 
     @cached_property
+    def staff(self) -> StaffService:
+        """Who this process works as (Settings shows it), and other staff members' names."""
+        return StaffService(self.db, self.staff_id)
+
+    @cached_property
     def backups(self) -> BackupService:
         return BackupService(self.db, self.clock, self.settings)
 
@@ -72,6 +78,8 @@ class Services:
 
 
 def build_services(db: Database, clock: Clock | None = None) -> Services:
+    """The services of `db`, working as this process's staff member (CRMCOMPANION_STAFF or
+    the OS login, see core.staff), whose row is created on first use."""
     clock = clock or SystemClock()
     staff_id = ensure_local_staff(db)
     settings = SettingsService(db)

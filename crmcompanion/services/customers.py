@@ -28,6 +28,12 @@ from crmcompanion.core.validation import (
     validate_customer,
 )
 from crmcompanion.services.changes import Changed
+from crmcompanion.services.customer_conflicts import (
+    DeletedMeanwhile,
+    EditConflict,
+    FieldConflict,
+    merge_edit,
+)
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
 from crmcompanion.store import snapshots, transfer
@@ -42,6 +48,9 @@ __all__ = [
     "CustomerService",
     "DeletedCustomer",
     "DeletedCustomers",
+    "DeletedMeanwhile",
+    "EditConflict",
+    "FieldConflict",
     "ListPage",
     "ListQuery",
     "Saved",
@@ -60,6 +69,9 @@ MAX_ROW_ID = 2**63 - 1
 class Saved:
     customer: c.Customer
     changed: Changed
+    # Labels of the fields another save changed meanwhile that this one kept (an edit merged
+    # over a concurrent one, see `CustomerService.update`).
+    kept_theirs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -360,18 +372,29 @@ class CustomerService:
         )
         return Saved(record, changed)
 
-    def update(self, customer_id: int, draft: c.CustomerDraft, expected_version: int) -> Saved:
-        """Save an edit; ConflictError if someone saved this customer since it was opened."""
+    def update(self, customer_id: int, draft: c.CustomerDraft, expected_version: int,
+               base: c.CustomerDraft | None = None) -> Saved:
+        """Save an edit made on version `expected_version` of the customer, whose form was
+        `base` when opened. If someone saved the customer since, the edit is merged three
+        ways (services.customer_conflicts): fields only they changed are kept, fields only I
+        changed are applied, and fields we both changed differently raise `EditConflict`
+        with theirs and mine, saving nothing. `DeletedMeanwhile` if it is gone."""
         check_draft_types(draft)
         clean = validate_customer(draft, self._region())
+        kept_theirs: tuple[str, ...] = ()
         try:
             with self._db.write() as session:
-                row = self._row_for_update(session, customer_id)
+                row = self._row_for_update(session, customer_id, lock=True,
+                                           name=clean.effective_display_name())
                 if row.version != expected_version:
-                    raise ConflictError(
-                        f"{row.display_name} was changed elsewhere since you opened it; "
-                        "reopen to see the latest version."
-                    )
+                    theirs = repo.load_customers(session, [customer_id])[0]
+                    merge = merge_edit(theirs, base, clean, self._region())
+                    if merge.conflicts:
+                        raise EditConflict(theirs, merge)
+                    logger.info("Merged an edit of customer #%s over version %s (kept theirs: "
+                                "%s)", customer_id, row.version, ", ".join(merge.kept_theirs))
+                    clean = validate_customer(merge.merged, self._region())
+                    kept_theirs = merge.kept_theirs
                 self._check_uid(session, clean.source_uid, customer_id)
                 repo.apply_draft(row, clean)
                 repo.touch(row, self._staff_id, utcnow())
@@ -381,9 +404,12 @@ class CustomerService:
                 session.flush()
                 record = repo.load_customers(session, [customer_id])[0]
         except StaleDataError as exc:
-            raise ConflictError("This customer was changed elsewhere; reopen it.") from exc
+            # Cannot happen with the row locked (and SQLite writes one at a time); if an
+            # engine lets it through, still nothing is written over.
+            raise ConflictError("This customer was changed elsewhere at the same moment; "
+                                "save again to see what changed.") from exc
         changed = Changed(customers=frozenset({customer_id}), customer_list=True, tags=True)
-        return Saved(record, changed)
+        return Saved(record, changed, kept_theirs)
 
     @staticmethod
     def _check_uid(session: Session, uid: str, customer_id: int | None) -> None:
@@ -521,8 +547,13 @@ class CustomerService:
                 )
         self._touch_many(session, list(values), now)
 
-    def _row_for_update(self, session: Session, customer_id: int) -> m.Customer:
-        row = session.scalar(
+    def _row_for_update(self, session: Session, customer_id: int, *, lock: bool = False,
+                        name: str = "") -> m.Customer:
+        """The customer's row with its lists; `lock` holds it (SELECT ... FOR UPDATE, which
+        SQLite, writing one transaction at a time, leaves out) so no other save can slip in
+        between reading its version and writing. `name` makes a missing row a
+        `DeletedMeanwhile` (an edit whose customer is gone)."""
+        statement = (
             select(m.Customer)
             .where(m.Customer.id == customer_id)
             .options(
@@ -531,7 +562,10 @@ class CustomerService:
                 selectinload(m.Customer.special_dates),
             )
         )
+        row = session.scalar(statement.with_for_update() if lock else statement)
         if row is None:
+            if name:
+                raise DeletedMeanwhile(customer_id, name)
             raise NotFoundError(
                 f"Customer #{customer_id} does not exist (it may have been deleted)."
             )

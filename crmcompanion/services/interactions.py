@@ -44,6 +44,8 @@ class InteractionRecord:
     summary: str
     occasion: Occasion | None
     occurrence_key: str | None
+    # Who logged it (the staff member's name; "" for entries made before staff were known).
+    staff_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Logged:
     changed: Changed
 
 
-def to_record(row: m.Interaction) -> InteractionRecord:
+def to_record(row: m.Interaction, staff_name: str = "") -> InteractionRecord:
     return InteractionRecord(
         id=row.id,
         customer_id=row.customer_id,
@@ -71,7 +73,15 @@ def to_record(row: m.Interaction) -> InteractionRecord:
         summary=row.summary,
         occasion=Occasion(row.occasion) if row.occasion else None,
         occurrence_key=row.occurrence_key,
+        staff_name=staff_name,
     )
+
+
+def staff_name(session: Session, staff_id: int | None) -> str:
+    """The name of a staff member ("" for none), read in the caller's unit of work."""
+    if staff_id is None:
+        return ""
+    return session.scalar(select(m.Staff.name).where(m.Staff.id == staff_id)) or ""
 
 
 def _check_channel(channel: Channel | str | None) -> Channel | None:
@@ -168,7 +178,7 @@ class InteractionService:
                 staff_id=self._staff_id,
                 settings=settings,
             )
-            record = to_record(row)
+            record = to_record(row, staff_name(session, self._staff_id))
         logger.info("Logged interaction #%s for customer #%s", record.id, customer_id)
         changed = Changed(
             customers=frozenset({customer_id}), interactions=True, touchpoints=True
@@ -201,7 +211,8 @@ def _history(
     """Keyset paging on (occurred_at, id), which the customer's history index serves."""
     i = m.Interaction
     statement = (
-        select(i)
+        select(i, m.Staff.name)
+        .outerjoin(m.Staff, m.Staff.id == i.staff_id)
         .where(i.customer_id == customer_id)
         .order_by(i.occurred_at.desc(), i.id.desc())
         .limit(limit)
@@ -209,4 +220,4 @@ def _history(
     if before is not None:
         moment = before.occurred_at.astimezone(UTC).replace(tzinfo=None)
         statement = statement.where(tuple_(i.occurred_at, i.id) < (moment, before.id))
-    return [to_record(row) for row in session.scalars(statement)]
+    return [to_record(row, name or "") for row, name in session.execute(statement)]

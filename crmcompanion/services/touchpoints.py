@@ -23,16 +23,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.customer import Channel
 from crmcompanion.core.dates import LeapDayPolicy, occurrence_in_window
-from crmcompanion.core.errors import DomainError, NotFoundError, ValidationError
+from crmcompanion.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import TOUCHPOINT_SETTINGS
 from crmcompanion.core.touchpoints import (
@@ -49,7 +51,12 @@ from crmcompanion.core.touchpoints import (
     section_for,
 )
 from crmcompanion.services.changes import Changed
-from crmcompanion.services.interactions import InteractionRecord, add_interaction, to_record
+from crmcompanion.services.interactions import (
+    InteractionRecord,
+    add_interaction,
+    staff_name,
+    to_record,
+)
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as repo
 from crmcompanion.store.database import Database, utcnow
@@ -78,6 +85,10 @@ class Touchpoint:
     state: TouchpointState
     section: Section
     key: str
+    # The version of the state recorded for it when read (0: none). Passed back to done,
+    # skip and snooze, it turns a state someone else recorded meanwhile into a
+    # TouchpointConflict instead of writing over it.
+    version: int = 0
 
     @property
     def overdue(self) -> bool:
@@ -130,12 +141,38 @@ class FollowUpRecord:
     changed: Changed
 
 
+class TouchpointConflict(ConflictError):
+    """Someone else recorded a state for this touchpoint since it was read (or at the same
+    moment); nothing was changed."""
+
+
 @dataclass(frozen=True)
 class Recorded:
     key: str
     state: TouchpointState
     interaction: InteractionRecord | None
     changed: Changed = field(default_factory=Changed)
+
+
+def _day(value: date | None) -> str:
+    """A date in a sentence for the user: "4 December 2026"."""
+    return f"{value.day} {value:%B %Y}" if value is not None else "later"
+
+
+def _with_versions(session: Session, items: list[Touchpoint]) -> list[Touchpoint]:
+    """The items with the versions of their recorded states (few: expired snoozes), read
+    by primary key in chunks; items without one keep version 0."""
+    keys = [item.key for item in items]
+    found: dict[str, int] = {}
+    t = m.TouchpointRecord
+    for start in range(0, len(keys), 500):
+        rows = session.execute(select(t.occurrence_key, t.version)
+                               .where(t.occurrence_key.in_(keys[start:start + 500])))
+        found.update((key, version) for key, version in rows)
+    if not found:
+        return items
+    return [replace(item, version=found[item.key]) if item.key in found else item
+            for item in items]
 
 
 def _section_windows(today: date, lookback: int) -> dict[Section, tuple[date, date]]:
@@ -422,9 +459,11 @@ class TouchpointService:
         open_start: date | None,
         limit: int | None,
         customer_id: int | None = None,
+        versions: bool = True,
     ) -> list[Touchpoint]:
         """Touchpoints dated in [start, end] (keep-in-touch and follow-ups from `open_start`,
-        None meaning any earlier date), sorted by date, at most `limit`."""
+        None meaning any earlier date), sorted by date, at most `limit`; with `versions`,
+        each carries the version of the state recorded for it (an expired snooze)."""
         fetch = None if limit is None else limit + len(hidden)
         policy = settings.leap_day_policy
         items: list[Touchpoint] = []
@@ -459,7 +498,8 @@ class TouchpointService:
         order = list(Occasion)
         items.sort(key=lambda t: (t.date, order.index(t.occasion), t.customer.casefold(),
                                   t.key))
-        return items if limit is None else items[:limit]
+        items = items if limit is None else items[:limit]
+        return _with_versions(session, items) if versions else items
 
     def _totals(
         self,
@@ -495,7 +535,7 @@ class TouchpointService:
             }
             for cid in customers:
                 for item in self._collect(session, today, settings, {}, start, end,
-                                          open_start, None, customer_id=cid):
+                                          open_start, None, customer_id=cid, versions=False):
                     if self._identity(cid, item.occasion, item.date, item.key) in hidden:
                         totals[index] -= 1
         return totals
@@ -516,13 +556,30 @@ class TouchpointService:
         snoozed_until: date | None = None,
         reason: str = "",
         interaction_id: int | None = None,
+        expected_version: int | None = None,
     ) -> None:
+        """Record a state in the caller's unit of work. The stored state is read locked (FOR
+        UPDATE; SQLite writes one transaction at a time anyway): a done or skipped one, or
+        with `expected_version` any state recorded since the caller read it, is a
+        TouchpointConflict naming who recorded what; so is another process inserting the
+        first state at the same moment (a unique-key violation) or updating it (a stale
+        version)."""
         occasion, customer_id, when = self._check_key(key)
         if session.get(m.Customer, customer_id) is None:
             raise NotFoundError(f"Customer #{customer_id} does not exist.")
-        existing = session.get(m.TouchpointRecord, key)
+        existing = session.get(m.TouchpointRecord, key, with_for_update=True)
         if existing is not None and existing.state in ("done", "skipped"):
-            raise DomainError(f"This touchpoint is already {existing.state}.")
+            raise TouchpointConflict(
+                f"This touchpoint is already {existing.state} (recorded by "
+                f"{self._who(session, existing)}); nothing was changed.")
+        # A state removed meanwhile (a logged conversation ends a keep-in-touch snooze) is no
+        # conflict: there is nothing left to write over.
+        if (expected_version is not None and existing is not None
+                and existing.version != expected_version):
+            raise TouchpointConflict(
+                f"{self._who(session, existing)} snoozed this touchpoint until "
+                f"{_day(existing.snoozed_until)} meanwhile; nothing was changed. Look again "
+                "and decide.")
         row = existing or m.TouchpointRecord(occurrence_key=key)
         row.customer_id = customer_id
         row.occasion = occasion.value
@@ -548,14 +605,25 @@ class TouchpointService:
                     .values(open=False)
                     .execution_options(synchronize_session=False)
                 )
-        session.flush()
+        try:
+            session.flush()
+        except (IntegrityError, StaleDataError) as exc:
+            raise TouchpointConflict(
+                "Someone else recorded this touchpoint at the same moment; nothing was "
+                "changed. Look again and decide.") from exc
+
+    @staticmethod
+    def _who(session: Session, record: m.TouchpointRecord) -> str:
+        name = staff_name(session, record.recorded_by_id)
+        return name or "Someone"
 
     def mark_done(
         self, key: str, summary: str = "", channel: Channel | str | None = None,
-        at: datetime | None = None,
+        at: datetime | None = None, expected_version: int | None = None,
     ) -> Recorded:
         """Done: records an interaction on the customer's history (at `at`, default now;
-        timezone-aware); never shown again."""
+        timezone-aware); never shown again. `expected_version` (the `Touchpoint.version`
+        read) detects a concurrent change."""
         occasion, customer_id, when = self._check_key(key)
         text = summary.strip() or f"{occasion.title} ({when.isoformat()})"
         settings = self.settings()
@@ -566,20 +634,23 @@ class TouchpointService:
                 channel=channel, staff_id=self._staff_id, occasion=occasion,
                 occurrence_key=key,
             )
-            self._record(session, key, TouchpointState.DONE, interaction_id=interaction.id)
+            self._record(session, key, TouchpointState.DONE, interaction_id=interaction.id,
+                         expected_version=expected_version)
             repo.sync_dirty(session, settings)
-            record = to_record(interaction)
+            record = to_record(interaction, staff_name(session, self._staff_id))
         changed = Changed(customers=frozenset({customer_id}), touchpoints=True,
                           interactions=True)
         return Recorded(key, TouchpointState.DONE, record, changed)
 
-    def skip(self, key: str, reason: str = "") -> Recorded:
+    def skip(self, key: str, reason: str = "",
+             expected_version: int | None = None) -> Recorded:
         """Skipped (with a reason): never shown again. Skipping keep-in-touch restarts the
         cadence from today without counting as contact."""
         occasion, customer_id, _ = self._check_key(key)
         settings = self.settings()
         with self._db.write() as session:
-            self._record(session, key, TouchpointState.SKIPPED, reason=reason)
+            self._record(session, key, TouchpointState.SKIPPED, reason=reason,
+                         expected_version=expected_version)
             if occasion is Occasion.KEEP_IN_TOUCH:
                 session.execute(
                     update(m.ContactRhythm)
@@ -591,7 +662,7 @@ class TouchpointService:
         changed = Changed(customers=frozenset({customer_id}), touchpoints=True)
         return Recorded(key, TouchpointState.SKIPPED, None, changed)
 
-    def snooze(self, key: str, until: date) -> Recorded:
+    def snooze(self, key: str, until: date, expected_version: int | None = None) -> Recorded:
         """Hidden until `until`, due from that day on."""
         occasion, customer_id, when = self._check_key(key)
         today = self._clock.today()
@@ -605,7 +676,8 @@ class TouchpointService:
                     f"{last.isoformat()}; snooze until then at the latest, or skip it."
                 })
         with self._db.write() as session:
-            self._record(session, key, TouchpointState.SNOOZED, snoozed_until=until)
+            self._record(session, key, TouchpointState.SNOOZED, snoozed_until=until,
+                         expected_version=expected_version)
         changed = Changed(customers=frozenset({customer_id}), touchpoints=True)
         return Recorded(key, TouchpointState.SNOOZED, None, changed)
 

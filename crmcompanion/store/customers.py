@@ -22,7 +22,9 @@ from crmcompanion.store.rows import FLAG_MARK, search_name
 _IN_CHUNK = 5000
 
 
-def to_record(row: m.Customer, tags: Sequence[str]) -> c.Customer:
+def to_record(row: m.Customer, tags: Sequence[str],
+              staff_names: dict[int, str] | None = None) -> c.Customer:
+    names = staff_names or {}
     return c.Customer(
         id=row.id,
         first_name=row.first_name,
@@ -48,7 +50,17 @@ def to_record(row: m.Customer, tags: Sequence[str]) -> c.Customer:
         updated_at=row.updated_at,
         version=row.version,
         source_uid=row.source_uid,
+        created_by_name=names.get(row.created_by_id or 0, ""),
+        updated_by_name=names.get(row.updated_by_id or 0, ""),
     )
+
+
+def staff_names(session: Session, staff_ids: Iterable[int | None]) -> dict[int, str]:
+    """Staff names by id, for "created / last changed by" (one small query)."""
+    ids = sorted({i for i in staff_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(session.execute(select(m.Staff.id, m.Staff.name).where(m.Staff.id.in_(ids))).all())
 
 
 def tags_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -82,7 +94,8 @@ def load_customers(session: Session, ids: Sequence[int]) -> list[c.Customer]:
     ).all()
     by_id = {row.id: row for row in rows}
     tags = tags_by_customer(session, by_id)
-    return [to_record(by_id[i], tags[i]) for i in ids if i in by_id]
+    names = staff_names(session, [s for r in rows for s in (r.created_by_id, r.updated_by_id)])
+    return [to_record(by_id[i], tags[i], names) for i in ids if i in by_id]
 
 
 def ensure_tags(session: Session, names: Iterable[str]) -> dict[str, int]:

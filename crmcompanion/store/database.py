@@ -53,13 +53,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmcompanion.core.atomic_file import protect
 from crmcompanion.core.errors import DatabaseProblem
+from crmcompanion.core.staff import StaffIdentity, current_identity
 from crmcompanion.store import models
 from crmcompanion.store.scratch import FOLDER_NAME as SCRATCH_FOLDER
 from crmcompanion.store.scratch import ScratchArea
@@ -68,11 +69,11 @@ logger = logging.getLogger(__name__)
 
 # The newest migration this build knows; a test checks it equals Alembic's head. Knowing it
 # without importing Alembic keeps start-up fast when no migration is needed.
-HEAD_REVISION = "0007_customer_uids_and_search_folding"
+HEAD_REVISION = "0008_staff_and_versions"
 KNOWN_REVISIONS = frozenset(
     {"0001_initial", "0002_touchpoints", "0003_reminders", "0004_import_batches",
      "0005_greeting_templates", "0006_search_special_letters",
-     "0007_customer_uids_and_search_folding"}
+     "0007_customer_uids_and_search_folding", "0008_staff_and_versions"}
 )
 BUSY_TIMEOUT_MS = 10_000
 URL_ENV_VAR = "CRMCOMPANION_DATABASE_URL"
@@ -445,18 +446,48 @@ def _run_migrations(db: Database) -> None:
         connection.commit()
 
 
-def ensure_local_staff(db: Database) -> int:
-    """The "you" row every record can point to; created on first start."""
+def ensure_local_staff(db: Database, identity: StaffIdentity | None = None) -> int:
+    """The staff row of `identity` (by default this process's: core.staff.current_identity),
+    created on first use, so no command ever refuses to run for lack of one.
+
+    Insert-or-get on the unique login key, in words every engine speaks: look it up; else
+    claim the "You" row of a database older than 0008 (its history becomes its owner's, and
+    a guarded UPDATE lets only one process claim it); else INSERT inside a savepoint, and a
+    unique-key violation (another process inserted the same login first) reads the winner's
+    row. Two processes starting at once therefore end up with one row.
+    """
+    who = identity or current_identity()
+    table = models.Staff.__table__
+    # On the table, not the mapped class: the first ORM statement configures every mapper
+    # (~8 ms), which at start-up can wait until after the window's first paint.
+    columns = table.c
+    by_login = select(columns.id).where(columns.login == who.login)
     with db.write() as session:
-        # On the table, not the mapped class: the first ORM statement configures every mapper
-        # (~8 ms), which at start-up can wait until after the window's first paint.
-        columns = models.Staff.__table__.c
-        staff_id = session.scalar(select(columns.id).where(columns.is_local.is_(True)))
-        if staff_id is None:
-            staff = models.Staff(name="You", email="", is_local=True, created_at=utcnow())
-            session.add(staff)
-            session.flush()
-            staff_id = staff.id
+        staff_id = session.scalar(by_login)
+        if staff_id is not None:
+            return staff_id
+        try:
+            with session.begin_nested():
+                legacy = session.scalar(
+                    select(columns.id)
+                    .where(columns.is_local.is_(True), columns.login.is_(None))
+                    .order_by(columns.id).limit(1))
+                if legacy is not None and session.execute(
+                    update(table).where(columns.id == legacy, columns.login.is_(None))
+                    .values(login=who.login, name=who.name)
+                ).rowcount == 1:
+                    logger.info("The local staff row #%s is now %s", legacy, who.login)
+                    return legacy
+                created = session.execute(insert(table).values(
+                    name=who.name, email="", is_local=True, created_at=utcnow(),
+                    login=who.login))
+                logger.info("Created the staff row for %s", who.login)
+                return int(created.inserted_primary_key[0])
+        except IntegrityError:
+            logger.info("Another process created the staff row for %s first", who.login)
+        staff_id = session.scalar(by_login)
+        if staff_id is None:  # cannot happen: the violation names this very key
+            raise DatabaseProblem(f"Cannot create the staff member {who.name}.")
         return staff_id
 
 

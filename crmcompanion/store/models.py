@@ -31,7 +31,12 @@ class Base(DeclarativeBase):
 
 
 class Staff(Base):
-    """A person who works in the app; one local row ("you") until team mode adds more."""
+    """A person who works in the app: one row per login, created on first use.
+
+    `login` is the folded login name (core.staff.login_key), unique so two processes starting
+    at once end up with one row (migration 0008). The "You" row of databases older than 0008
+    has none until its owner's first start claims it (store.database.ensure_local_staff).
+    """
 
     __tablename__ = "staff"
 
@@ -40,6 +45,9 @@ class Staff(Base):
     email: Mapped[str] = mapped_column(String(320), default="")
     is_local: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    login: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    __table_args__ = (Index("ix_staff_login", "login", unique=True),)
 
 
 class Customer(Base):
@@ -277,7 +285,11 @@ class TouchpointRecord(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
     )
+    # Optimistic locking (migration 0008): a done/skip/snooze over a state someone else
+    # recorded since it was read is detected (services.touchpoints), never written over.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declared form
     __table_args__ = (
         Index("ix_touchpoint_states_occurrence", "occurrence_on", "customer_id"),
         Index("ix_touchpoint_states_state", "state", "occasion"),

@@ -52,9 +52,14 @@ from crmcompanion.core.customer import (
     SpecialDateKind,
     Status,
 )
-from crmcompanion.core.errors import ConflictError, DomainError, ValidationError
+from crmcompanion.core.errors import DomainError, ValidationError
 from crmcompanion.core.validation import format_phone
-from crmcompanion.services.customers import CustomerService, Saved
+from crmcompanion.services.customers import (
+    CustomerService,
+    DeletedMeanwhile,
+    EditConflict,
+    Saved,
+)
 from crmcompanion.ui.crash import log_hint
 from crmcompanion.ui.style import STATUS_TITLES, repolish
 from crmcompanion.ui.text_display import fit_to_screen, headline, plain, plain_label, shown
@@ -260,6 +265,12 @@ class CustomerEditor(QDialog):
         super().__init__(parent)
         self._customers = customers
         self._customer = customer
+        # Optimistic locking: the version this form edits and the form as it was opened
+        # (the base of a three-way merge when someone else saves meanwhile).
+        self._version = customer.version if customer else 0
+        self._base: CustomerDraft | None = None
+        self._source_uid = customer.source_uid if customer else ""
+        self.conflict_dialog: QDialog | None = None
         self.saved: Saved | None = None
         self.field_widgets: dict[str, list[QWidget]] = {}
         self.error_labels: dict[str, QLabel] = {}
@@ -409,6 +420,7 @@ class CustomerEditor(QDialog):
 
         if customer is not None:
             self._load(customer)
+            self._base = self.draft()
         else:
             self.emails.add_row()
             self.phones.add_row()
@@ -518,7 +530,7 @@ class CustomerEditor(QDialog):
             customer_since=since,
             notes=self.notes.toPlainText(),
             special_dates=tuple(row.value() for row in self.special_dates.rows),
-            source_uid=self._customer.source_uid if self._customer else "",
+            source_uid=self._source_uid,
         )
 
     def _channel(self) -> Channel | None:
@@ -528,18 +540,27 @@ class CustomerEditor(QDialog):
 
     # --- saving -----------------------------------------------------------------------
     def save(self) -> None:
+        self._save(self.draft())
+
+    def _save(self, draft: CustomerDraft) -> None:
         self.clear_errors()
         try:
             if self._customer is None:
-                self.saved = self._customers.create(self.draft())
+                self.saved = self._customers.create(draft)
             else:
                 self.saved = self._customers.update(
-                    self._customer.id, self.draft(), self._customer.version
+                    self._customer.id, draft, self._version, self._base
                 )
         except ValidationError as exc:
             self.show_errors(exc.field_errors)
             return
-        except ConflictError as exc:
+        except EditConflict as exc:
+            self._choose_over_conflict(exc)
+            return
+        except DeletedMeanwhile as exc:
+            # Gone while the form was open: what was typed stays, and Save makes it anew.
+            self._customer = None
+            self.save_button.setText("Save as new customer")
             self._show_banner(str(exc))
             return
         except DomainError as exc:
@@ -553,8 +574,32 @@ class CustomerEditor(QDialog):
                 f"changed. Details are in the log file{log_hint()}."
             )
             return
-        logger.info("Saved customer #%s", self.saved.customer.id)
+        logger.info("Saved customer #%s%s", self.saved.customer.id,
+                    f" (kept from a save meanwhile: {', '.join(self.saved.kept_theirs)})"
+                    if self.saved.kept_theirs else "")
         self.accept()
+
+    def _choose_over_conflict(self, conflict: EditConflict) -> None:
+        """Someone saved this customer meanwhile and we both changed some fields: theirs vs
+        mine in the conflict dialog; its choice is saved over their version. Backing out
+        leaves this form as it is (the next Save asks again)."""
+        from crmcompanion.ui.conflict_dialog import ConflictDialog  # only when it happens
+
+        dialog = ConflictDialog(conflict, self)
+        self.conflict_dialog = dialog
+
+        def finished(result: int) -> None:
+            self.conflict_dialog = None
+            dialog.deleteLater()
+            if result != QDialog.DialogCode.Accepted:
+                self._show_banner(f"{conflict} Your changes are still here.")
+                return
+            self._version = conflict.theirs.version
+            self._base = conflict.theirs.to_draft()
+            self._save(dialog.resolved())
+
+        dialog.finished.connect(finished)
+        dialog.open()  # window-modal, non-blocking, like this editor itself
 
     def clear_errors(self) -> None:
         self.banner.setVisible(False)

@@ -291,7 +291,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         from crmcompanion.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.services.settings, self.bus, self)
+        dialog = SettingsDialog(self.services.settings, self.bus, self,
+                                staff_name=self.services.staff.current().name)
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()

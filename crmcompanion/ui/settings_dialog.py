@@ -42,6 +42,7 @@ from crmcompanion.services.reminders import (
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
+from crmcompanion.ui.text_display import embedded, plain
 from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
@@ -232,7 +233,8 @@ class SettingsPage(QWidget):
 
 class SettingsDialog(QDialog):
     def __init__(
-        self, settings: SettingsService, bus: AppState, parent: QWidget | None = None
+        self, settings: SettingsService, bus: AppState, parent: QWidget | None = None,
+        staff_name: str = "",
     ) -> None:
         super().__init__(parent)
         self._settings = settings
@@ -266,6 +268,11 @@ class SettingsDialog(QDialog):
         outer.addLayout(body, 1)
         buttons = DialogButtons(self, self.save, margins=(24, 10, 24, 16))
         self.cancel_button, self.save_button = buttons.cancel_button, buttons.accept_button
+        # Who records are saved as (the OS login, or CRMCOMPANION_STAFF: core.staff).
+        self.staff_label = plain(QLabel(f"Working as {embedded(staff_name)}" if staff_name
+                                        else ""))
+        self.staff_label.setObjectName("muted")
+        buttons.insertWidget(0, self.staff_label)
         outer.addLayout(buttons)
 
     def page(self, title: str) -> SettingsPage:

@@ -1185,7 +1185,8 @@ class TodayView(QWidget):
 
     def mark_done(self, item: Touchpoint) -> None:
         try:
-            recorded = self._services.touchpoints.mark_done(item.key)
+            recorded = self._services.touchpoints.mark_done(item.key,
+                                                             expected_version=item.version)
         except DomainError as exc:
             self.message.emit(str(exc))
             return
@@ -1194,7 +1195,8 @@ class TodayView(QWidget):
 
     def snooze(self, item: Touchpoint, until: date) -> None:
         try:
-            recorded = self._services.touchpoints.snooze(item.key, until)
+            recorded = self._services.touchpoints.snooze(item.key, until,
+                                                          expected_version=item.version)
         except DomainError as exc:
             self.message.emit(str(exc))
             return
@@ -1216,7 +1218,8 @@ class TodayView(QWidget):
 
     def skip(self, item: Touchpoint, reason: str) -> None:
         try:
-            recorded = self._services.touchpoints.skip(item.key, reason.strip())
+            recorded = self._services.touchpoints.skip(item.key, reason.strip(),
+                                                        expected_version=item.version)
         except DomainError as exc:
             self.message.emit(str(exc))
             return

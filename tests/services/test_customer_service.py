@@ -94,7 +94,7 @@ def test_search_requires_every_word_and_survives_fts_syntax(german: Services, qu
 def test_update_with_stale_version_is_a_conflict(german: Services) -> None:
     created = german.customers.create(anna()).customer
     german.customers.update(created.id, anna(first_name="Anne"), created.version)
-    with pytest.raises(ConflictError, match="was changed elsewhere"):
+    with pytest.raises(ConflictError, match=r"was changed by .* while you were editing"):
         german.customers.update(created.id, anna(first_name="Annette"), created.version)
     assert german.customers.get(created.id).first_name == "Anne"
 

@@ -36,9 +36,18 @@ def load(dump: Path, path: Path) -> None:
         conn.close()
 
 
-def table_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every non-derived table; customers without their UID (0007 gives each
-    customer without one a random UID, checked apart)."""
+# Columns the upgrade or the first start change by design, checked apart: 0007 gives each
+# customer without a UID a random one; the first start names the old "You" staff row after
+# its owner (0008).
+CHANGED_BY_DESIGN = {("customers", "source_uid"), ("staff", "name"), ("staff", "login")}
+
+
+def table_rows(
+    path: Path, only: dict[str, list[tuple[object, ...]]] | None = None
+) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every non-derived table, as (column, value) pairs, without the columns
+    changed by design; with `only`, just the columns those rows have (a later revision's new
+    columns are not compared)."""
     conn = sqlite3.connect(path)
     try:
         names = [r[0] for r in conn.execute(
@@ -51,8 +60,12 @@ def table_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
                 continue
             cursor = conn.execute(f'SELECT * FROM "{name}"')
             columns = [c[0] for c in cursor.description]
-            kept = [i for i, c in enumerate(columns) if (name, c) != ("customers", "source_uid")]
-            rows[name] = sorted((tuple(r[i] for i in kept) for r in cursor), key=repr)
+            known = ({c for row in only.get(name, []) for c, _ in row}  # type: ignore[misc]
+                     if only is not None and only.get(name) else None)
+            kept = [i for i, c in enumerate(columns) if (name, c) not in CHANGED_BY_DESIGN
+                    and (known is None or c in known)]
+            rows[name] = sorted((tuple((columns[i], r[i]) for i in kept) for r in cursor),
+                                key=repr)
         return rows
     finally:
         conn.close()
@@ -105,9 +118,15 @@ def test_upgrade_keeps_every_record(dump: Path, tmp_path: Path) -> None:
             == [3]
     finally:
         services.close()
-    after = table_rows(path)
+    after = table_rows(path, before)
     for table, rows in before.items():
         assert after[table] == rows, table
+    conn = sqlite3.connect(path)
+    try:  # the old "You" row (#1) is now the user who opened the file, with a login key
+        assert conn.execute("SELECT login IS NOT NULL FROM staff WHERE id = 1").fetchone() \
+            == (1,)
+    finally:
+        conn.close()
     uids = customer_uids(path)
     assert all(uid.startswith("urn:uuid:") for uid in uids) and len(set(uids)) == len(uids)
     conn = sqlite3.connect(path)

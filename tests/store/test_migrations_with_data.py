@@ -23,6 +23,7 @@ from sqlalchemy import create_engine
 
 from crmcompanion.core import customer as c
 from crmcompanion.core.clock import FixedClock
+from crmcompanion.core.staff import STAFF_ENV_VAR
 from crmcompanion.services.container import Services, open_services
 from crmcompanion.store.database import HEAD_REVISION, MIGRATIONS_DIR
 
@@ -111,7 +112,8 @@ def test_the_chain_is_the_one_these_tests_know() -> None:
     assert REVISIONS == ["0001_initial", "0002_touchpoints", "0003_reminders",
                          "0004_import_batches", "0005_greeting_templates",
                          "0006_search_special_letters",
-                         "0007_customer_uids_and_search_folding"], \
+                         "0007_customer_uids_and_search_folding",
+                         "0008_staff_and_versions"], \
         "a new migration needs a test here"
 
 
@@ -124,7 +126,13 @@ def test_each_migration_keeps_the_data_it_runs_over(filled, revision: str) -> No
     migrate(path, "downgrade", PARENT[revision])
     before = tables(path)
     migrate(path, "upgrade", revision)
-    assert {table: rows(path, table) for table in KEPT_TABLES} == kept
+    again = {table: rows(path, table) for table in KEPT_TABLES}
+    if revision <= "0008_staff_and_versions":
+        # Going below 0008 drops the login keys (a downgrade is no user path); the next
+        # start claims the row again (test_0008_... below). Every other staff value stays.
+        kept["staff"] = [row[:5] for row in kept["staff"]]
+        again["staff"] = [row[:5] for row in again["staff"]]
+    assert again == kept
     assert before <= tables(path)
     migrate(path, "upgrade", "head")
     services = open_services(f"sqlite:///{path}", None, FixedClock(NOW))
@@ -197,3 +205,30 @@ def test_0006_spells_out_special_letters_in_every_search_column(filled) -> None:
             assert [found.id for found in services.customers.search(query)] == [ids["anna"]], query
     finally:
         services.close()
+
+
+def test_0008_versions_touchpoint_states_and_the_old_staff_row_is_claimed(
+        filled, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, ids = filled
+    migrate(path, "downgrade", "0007_customer_uids_and_search_folding")
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE staff SET name = 'You'")
+        connection.execute(
+            "INSERT INTO touchpoint_states (occurrence_key, customer_id, occasion, "
+            "occurrence_on, state, snoozed_until, reason, interaction_id, recorded_at, "
+            "recorded_by_id) VALUES ('follow_up:1:1:2026-12-01', ?, 'follow_up', "
+            "'2026-12-01', 'snoozed', '2026-12-05', '', NULL, '2026-11-22 10:00:00', 1)",
+            (ids["anna"],))
+    connection.close()
+    migrate(path, "upgrade", "0008_staff_and_versions")
+    assert [row[-1] for row in rows(path, "touchpoint_states")] == [1]
+    assert [(row[1], row[-1]) for row in rows(path, "staff")] == [("You", None)]
+    monkeypatch.setenv(STAFF_ENV_VAR, "Nora")
+    services = open_services(f"sqlite:///{path}", None, FixedClock(NOW))
+    try:
+        assert services.staff.current().name == "Nora"
+        # The history "You" made is now Nora's.
+        assert services.customers.get(ids["anna"]).created_by_name == "Nora"
+    finally:
+        services.close()
+    assert [(row[1], row[-1]) for row in rows(path, "staff")] == [("Nora", "nora")]

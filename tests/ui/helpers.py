@@ -24,6 +24,18 @@ def open_new_customer(qtbot, window):
     return editor
 
 
+def open_editor(qtbot, window, customer_id: int):
+    """The customer's editor, opened as a user does: the profile's Edit button."""
+    view = window.customers
+    window.show_section(CUSTOMERS)
+    view.open_customer(customer_id)
+    qtbot.mouseClick(view.detail.edit_button, Qt.MouseButton.LeftButton)
+    editor = view.editor
+    assert editor is not None
+    qtbot.waitExposed(editor)
+    return editor
+
+
 def click_save(qtbot, editor):
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
 

@@ -180,8 +180,11 @@ def test_saving_over_a_newer_version_shows_a_clear_conflict(qtbot, window, servi
     services.customers.update(anna.id, elsewhere, anna.version)
     editor.company.setText("Mine")
     click_save(qtbot, editor)
-    assert editor.banner.isVisible()
-    assert "changed elsewhere" in editor.banner.text()
+    # Theirs vs mine to choose from (tests/ui/test_conflict_dialog.py goes on from here).
+    qtbot.waitUntil(lambda: editor.conflict_dialog is not None)
+    dialog = editor.conflict_dialog
+    assert "Elsewhere" in dialog.choice_button("company", "theirs").text()
+    assert "Mine" in dialog.choice_button("company", "mine").text()
     assert services.customers.get(anna.id).company == "Elsewhere"
 
 

@@ -17,8 +17,7 @@ from crmcompanion.core import customer as c
 from crmcompanion.core.errors import DomainError
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.ui.customer_editor import CustomerEditor
-from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import click_save
+from tests.ui.helpers import click_save, open_editor
 
 
 def _set_combo(combo, data) -> None:
@@ -31,17 +30,6 @@ def _type(qtbot, line_edit, text: str) -> None:
     line_edit.selectAll()
     qtbot.keyClick(line_edit, Qt.Key.Key_Backspace)
     qtbot.keyClicks(line_edit, text)
-
-
-def _open_editor(qtbot, window, customer_id: int) -> CustomerEditor:
-    view = window.customers
-    window.show_section(CUSTOMERS)
-    view.open_customer(customer_id)
-    qtbot.mouseClick(view.detail.edit_button, Qt.MouseButton.LeftButton)
-    editor = view.editor
-    assert editor is not None
-    qtbot.waitExposed(editor)
-    return editor
 
 
 def _fill_every_field(qtbot, editor: CustomerEditor, round_: int, channel: c.Channel) -> None:
@@ -113,7 +101,7 @@ def test_edit_a_sample_customer_with_every_channel_and_every_field(qtbot, servic
     window = make_window()
     for round_, channel in enumerate(c.Channel):
         before = services.customers.get(customer_id)
-        editor = _open_editor(qtbot, window, customer_id)
+        editor = open_editor(qtbot, window, customer_id)
         _fill_every_field(qtbot, editor, round_, channel)
         click_save(qtbot, editor)
         assert editor.banner.isHidden(), editor.banner.text()
@@ -150,7 +138,7 @@ def test_edit_a_sample_customer_with_every_channel_and_every_field(qtbot, servic
         assert saved.notes == f"Round {round_}\nPrefers {channel.value}.\tTabbed."
 
     # And back to no preference.
-    editor = _open_editor(qtbot, window, customer_id)
+    editor = open_editor(qtbot, window, customer_id)
     _set_combo(editor.preferred_channel, None)
     click_save(qtbot, editor)
     assert window.customers.editor is None
@@ -175,7 +163,7 @@ def test_an_unexpected_failure_on_save_is_shown_and_logged(qtbot, services, make
                                                            monkeypatch, caplog):
     fill_demo(services.db, services.clock, 5, staff_id=services.staff_id)
     window = make_window()
-    editor = _open_editor(qtbot, window, 1)
+    editor = open_editor(qtbot, window, 1)
     before = services.customers.get(1)
 
     def broken(*_args, **_kwargs):
