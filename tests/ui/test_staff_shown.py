@@ -40,7 +40,7 @@ def test_history_names_who_logged_each_conversation(qtbot, make_window, services
     assert any("by Sam Lee" in line for line in lines), lines
     assert any(f"by {me}" in line for line in lines), lines
     profile = [label.text() for label in window.customers.detail.findChildren(QLabel)]
-    assert f"Added by {me} · last changed by Sam Lee" in profile
+    assert f"Created by {me} · last changed by Sam Lee" in profile
 
 
 def test_settings_shows_who_this_user_works_as(qtbot, window, services) -> None:

@@ -6,17 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
 from crmcompanion.core.staff import STAFF_ENV_VAR
-from crmcompanion.core.touchpoints import Section
 from crmcompanion.services.container import open_services
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.today_view import TodayView
 from tests.ui.conftest import NOW
+from tests.ui.helpers import click_row_part
 
 pytestmark = pytest.mark.clock_sensitive
 
@@ -48,15 +47,17 @@ def today_with_ada(qtbot, services) -> tuple[TodayView, int]:
 def test_done_after_someone_else_acted_says_who_and_changes_nothing(
         qtbot, services, sam, theirs: str) -> None:
     view, ada = today_with_ada(qtbot, services)
-    row = view.row_for(ada, Section.TODAY)
-    assert row is not None
+    assert view.row_index(ada) >= 0
     (item,) = [t for t in sam.touchpoints.due(0) if t.customer_id == ada]
     if theirs == "snooze":
         sam.touchpoints.snooze(item.key, NOW.date() + timedelta(days=2))
     else:
         sam.touchpoints.mark_done(item.key)
+    click_row_part(qtbot, view, ada, "menu")  # the row's "⋯" menu, as the user opens it
+    assert view.menu is not None and view.menu.isVisible()
+    done = next(a for a in view.menu.actions() if a.text().startswith("Mark done"))
     with qtbot.waitSignal(view.message) as said:
-        qtbot.mouseClick(row.done_button, Qt.MouseButton.LeftButton)
+        done.trigger()
     text = said.args[0]
     assert "Sam Lee" in text and "nothing was changed" in text
     # Only Sam's "done" wrote a history entry; the refused click wrote none.
