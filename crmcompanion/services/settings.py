@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from crmcompanion.core.errors import ValidationError
-from crmcompanion.core.settings import ALL_SETTINGS, SettingSpec
+from crmcompanion.core.settings import ALL_SETTINGS, WELCOME_COMPLETED, SettingSpec
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import models as m
 from crmcompanion.store.database import Database, utcnow
@@ -31,6 +31,14 @@ class SettingsService:
         except (ValueError, json.JSONDecodeError):
             logger.warning("Ignoring invalid stored value for %s: %r", spec.key, raw)
             return spec.default
+
+    def welcome_needed(self) -> bool:
+        """True on a first start: no customer at all (archived ones count) and the welcome
+        was never completed. A database filled by `demo` or an import opens on Today."""
+        with self._db.read() as session:
+            if session.scalar(select(m.Customer.id).limit(1)) is not None:
+                return False
+        return not self.get(WELCOME_COMPLETED)
 
     def all(self) -> dict[str, Any]:
         with self._db.read() as session:
