@@ -138,21 +138,25 @@ class DraftEditor(QWidget):
         layout.addWidget(self.context_label)
 
         choose = QHBoxLayout()
-        choose.addWidget(QLabel("Template"))
+        template_label = QLabel("Template")
+        choose.addWidget(template_label)
         self.template_combo = QComboBox()
         # Sized by the room there is, not by the longest template name (which the user
         # chooses): a long one is elided instead of widening the dialog past the screen.
         self.template_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.template_combo.setMinimumContentsLength(14)
+        template_label.setBuddy(self.template_combo)
         choose.addWidget(self.template_combo, 1)
         self.templates_button = QPushButton("Edit templates…")
         self.templates_button.setObjectName("link")
         self.templates_button.clicked.connect(self.edit_templates)
         choose.addWidget(self.templates_button)
         choose.addSpacing(16)
-        choose.addWidget(QLabel("Send by"))
+        channel_label = QLabel("Send by")
+        choose.addWidget(channel_label)
         self.channel_combo = QComboBox()
+        channel_label.setBuddy(self.channel_combo)
         for channel, title in CHANNEL_CHOICES:
             self.channel_combo.addItem(title, channel)
         choose.addWidget(self.channel_combo)
@@ -445,8 +449,10 @@ class DraftDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 18, 24, 16)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Occasion"))
+        occasion_label = QLabel("Occasion")
+        top.addWidget(occasion_label)
         self.occasion_combo = QComboBox()
+        occasion_label.setBuddy(self.occasion_combo)
         for item in Occasion:
             self.occasion_combo.addItem(item.title, item)
         top.addWidget(self.occasion_combo)
