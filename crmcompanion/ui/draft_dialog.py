@@ -62,6 +62,7 @@ from crmcompanion.services.greetings import Draft
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
 from crmcompanion.ui.formatting import day_month, long_date
+from crmcompanion.ui.formatting import phone as phone_text
 from crmcompanion.ui.style import current_theme
 from crmcompanion.ui.template_library import TemplateLibraryDialog
 from crmcompanion.ui.text_display import (
@@ -225,7 +226,7 @@ class DraftEditor(QWidget):
             if draft.email:
                 where.append(embedded(draft.email))
             if draft.mobile:
-                where.append(f"mobile {embedded(draft.mobile)}")
+                where.append(f"mobile {embedded(phone_text(draft.mobile))}")
             self.context_label.setText("   ·   ".join(where))
             self.template_combo.clear()
             for template in self._services.greetings.templates(draft.occasion):

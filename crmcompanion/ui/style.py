@@ -127,6 +127,7 @@ _DARK_MAP: dict[str, str] = {
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b|\bwhite\b")
 # "color: white" on an accent button stays white: only backgrounds and borders turn dark.
 _PROPERTY_RE = re.compile(r"(?P<prop>[\w-]+)\s*:\s*(?P<value>[^;{}]*)")
+_BLOCK_RE = re.compile(r"\{([^{}]*)\}")
 
 
 def dark_equivalent(sheet: str) -> str:
@@ -144,7 +145,13 @@ def dark_equivalent(sheet: str) -> str:
 
         return f"{prop}: {_COLOUR_RE.sub(swap, value)}"
 
-    return _PROPERTY_RE.sub(swap_value, sheet)
+    def declarations(text: str) -> str:
+        return _PROPERTY_RE.sub(swap_value, text)
+
+    if "{" not in sheet:  # a widget's bare declarations: "background: #fff; color: ..."
+        return declarations(sheet)
+    # Only inside the braces: a selector such as "QFrame#row:hover" is no declaration.
+    return _BLOCK_RE.sub(lambda block: "{" + declarations(block.group(1)) + "}", sheet)
 
 
 STYLESHEET_TEMPLATE = """
@@ -258,6 +265,20 @@ QComboBox::down-arrow, QDateEdit::down-arrow {{
 QComboBox::down-arrow:disabled, QDateEdit::down-arrow:disabled {{
     image: url({chevron_disabled});
 }}
+QAbstractSpinBox {{ padding-right: 20px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{
+    subcontrol-origin: border; width: 18px; border: none; background: transparent;
+}}
+QAbstractSpinBox::up-button {{ subcontrol-position: top right; }}
+QAbstractSpinBox::down-button {{ subcontrol-position: bottom right; }}
+QAbstractSpinBox::up-arrow {{ image: url({chevron_up}); width: 10px; height: 10px; }}
+QAbstractSpinBox::down-arrow {{ image: url({chevron}); width: 10px; height: 10px; }}
+QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off {{
+    image: url({chevron_up_disabled});
+}}
+QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{
+    image: url({chevron_disabled});
+}}
 QComboBox QAbstractItemView {{
     background: {surface}; color: {text}; border: 1px solid {border};
     selection-background-color: {selection}; selection-color: {text}; outline: 0;
@@ -289,15 +310,14 @@ def stylesheet(theme: Theme = LIGHT, base_points: float | None = None) -> str:
     if base_points is None:
         font = QGuiApplication.font()
         base_points = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
-    chevron = icon_path("chevron-down.svg")
-    chevron_disabled = icon_path("chevron-down-disabled.svg") or chevron
     values: dict[str, object] = {f.name: getattr(theme, f.name) for f in fields(theme)}
     values.update({name: round(base_points * scale, 1) for name, scale in FONT_SCALES.items()})
-    values["chevron"] = chevron.as_posix() if chevron else ""
-    values["chevron_disabled"] = chevron_disabled.as_posix() if chevron_disabled else ""
-    if theme is DARK:
-        light = icon_path("chevron-down-light.svg")
-        values["chevron"] = light.as_posix() if light else values["chevron"]
+    shade = "-light" if theme is DARK else ""
+    for key, file in (("chevron", f"chevron-down{shade}"), ("chevron_up", f"chevron-up{shade}"),
+                      ("chevron_disabled", "chevron-down-disabled"),
+                      ("chevron_up_disabled", "chevron-up-disabled")):
+        path = icon_path(f"{file}.svg")
+        values[key] = path.as_posix() if path else ""
     return STYLESHEET_TEMPLATE.format(**values)
 
 

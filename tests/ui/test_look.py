@@ -194,3 +194,14 @@ def test_unused_changes_do_not_touch_the_look(qtbot, qapp, make_window):
     sheet = qapp.styleSheet()
     window.bus.publish(Changed(customer_list=True))
     assert qapp.styleSheet() == sheet
+
+
+def test_dark_translation_keeps_selectors_and_white_text():
+    sheet = ('QFrame#touchRow:hover { border-color: #b9c4d6; }\n'
+             'QLabel#rowWhen[overdue="true"] { color: #c62828; }\n'
+             'QPushButton#rowDone { background: #2f6fde; color: white; }')
+    dark = style.dark_equivalent(sheet)
+    assert 'QFrame#touchRow:hover {' in dark and 'QLabel#rowWhen[overdue="true"] {' in dark
+    assert "#b9c4d6" not in dark and style.DARK.error in dark
+    assert "color: white" in dark  # text on the accent stays white
+    assert style.dark_equivalent("background: #ffffff;") == f"background: {style.DARK.surface};"
