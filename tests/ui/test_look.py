@@ -205,3 +205,27 @@ def test_dark_translation_keeps_selectors_and_white_text():
     assert "#b9c4d6" not in dark and style.DARK.error in dark
     assert "color: white" in dark  # text on the accent stays white
     assert style.dark_equivalent("background: #ffffff;") == f"background: {style.DARK.surface};"
+
+
+def test_merge_dialog_shows_the_both_column_at_900x600(qtbot, services):
+    from PySide6.QtWidgets import QRadioButton, QScrollArea
+
+    from crmcompanion.core.customer import CustomerDraft, EmailAddress
+    from crmcompanion.ui.bus import AppState
+    from crmcompanion.ui.merge_dialog import MergeDialog
+
+    for address in ("anna.weber.long.address@example.com", "anna.weber@another.example.org"):
+        services.customers.create(CustomerDraft(
+            first_name="Anna", last_name="Weber", company="Weber Blumen und Gartenbau GmbH",
+            emails=(EmailAddress(address),)))
+    dialog = MergeDialog(services, AppState())
+    qtbot.addWidget(dialog)
+    dialog.resize(900, 600)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    viewport = dialog.findChild(QScrollArea).viewport()
+    both = [b for b in dialog.fields.findChildren(QRadioButton) if b.text() == "Both"]
+    assert both
+    for button in both:
+        corner = button.mapTo(viewport, button.rect().bottomRight())
+        assert viewport.rect().contains(corner), "the Both column is cut off"
