@@ -228,12 +228,7 @@ class DraftEditor(QWidget):
             if draft.mobile:
                 where.append(f"mobile {embedded(phone_text(draft.mobile))}")
             self.context_label.setText("   ·   ".join(where))
-            self.template_combo.clear()
-            for template in self._services.greetings.templates(draft.occasion):
-                title = f"{template.name}  ({template.tone.value})"
-                self.template_combo.addItem(title, template.key)
-            self.template_combo.setCurrentIndex(
-                max(0, self.template_combo.findData(draft.template_key)))
+            self._fill_templates(draft.template_key)
             self.channel_combo.setCurrentIndex(max(0, self.channel_combo.findData(draft.channel)))
             self.subject_edit.setText(draft.subject)
             self.body_edit.setPlainText(draft.body)
@@ -255,16 +250,20 @@ class DraftEditor(QWidget):
     def _reload_templates(self) -> None:
         if self.draft is None:
             return
-        key = self.template_combo.currentData()
         self._loading = True
         try:
-            self.template_combo.clear()
-            for template in self._services.greetings.templates(self.draft.occasion):
-                self.template_combo.addItem(f"{template.name}  ({template.tone.value})",
-                                            template.key)
-            self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(key)))
+            self._fill_templates(self.template_combo.currentData())
         finally:
             self._loading = False
+
+    def _fill_templates(self, key: str | None) -> None:
+        """The occasion's templates in the combo ("Cake  (Warm)"), `key` chosen."""
+        assert self.draft is not None
+        self.template_combo.clear()
+        for template in self._services.greetings.templates(self.draft.occasion):
+            self.template_combo.addItem(
+                f"{template.name}  ({template.tone.value.title()})", template.key)
+        self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(key)))
 
     def _template_chosen(self, index: int) -> None:
         if self._loading or self.draft is None or index < 0:

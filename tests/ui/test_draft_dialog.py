@@ -269,7 +269,7 @@ def test_template_library_names_the_bad_part_then_saves(qtbot, services, ada):
     library.done(0)
     titles = [dialog.editor.template_combo.itemText(i)
               for i in range(dialog.editor.template_combo.count())]
-    assert titles[0] == "Cake  (warm)"
+    assert titles[0] == "Cake  (Warm)"
 
 
 def test_greetings_settings_page_fills_the_draft(qtbot, services, ada):
