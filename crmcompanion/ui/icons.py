@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QIcon, QIconEngine, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from crmcompanion.ui.resources import icon_path
@@ -26,7 +26,6 @@ SYMBOL_ICONS: dict[str, str] = {
     "☀": "sun", "☺": "users", "✎": "message-square-heart", "◔": "chart-pie", "⌕": "search",
     "⚙": "settings", "✉": "mail", "✓": "check", "✕": "x", "★": "star", "⇄": "arrow-left-right",
 }
-SIZES = (16, 20, 24, 32, 48, 64)
 
 
 @lru_cache(maxsize=64)
@@ -38,15 +37,22 @@ def _svg(name: str) -> bytes | None:
     return path.read_bytes()
 
 
+@lru_cache(maxsize=256)
+def _renderer(name: str, colour: str) -> QSvgRenderer | None:
+    data = _svg(name)
+    if data is None:
+        return None
+    return QSvgRenderer(QByteArray(data.replace(b"currentColor", colour.encode())))
+
+
 def pixmap(name: str, colour: str, size: int, ratio: float = 1.0) -> QPixmap:
     """`name`'s SVG painted in `colour`, `size` device-independent pixels square."""
-    data = _svg(name)
     side = max(1, round(size * ratio))
     image = QPixmap(side, side)
     image.fill(Qt.GlobalColor.transparent)
-    if data is None:
+    renderer = _renderer(name, colour)
+    if renderer is None:
         return image
-    renderer = QSvgRenderer(QByteArray(data.replace(b"currentColor", colour.encode())))
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     renderer.render(painter, QRectF(0, 0, side, side))
@@ -55,19 +61,48 @@ def pixmap(name: str, colour: str, size: int, ratio: float = 1.0) -> QPixmap:
     return image
 
 
+class _SvgIconEngine(QIconEngine):
+    """Draws the SVG at the size and in the colour of the mode asked for, when asked:
+    building an icon costs nothing at start-up (rendering every size and mode up front
+    cost ~7 ms an icon, ~100 ms for the window's)."""
+
+    def __init__(self, name: str, colours: dict[QIcon.Mode, str]) -> None:
+        super().__init__()
+        self._name = name
+        self._colours = colours
+
+    def _colour(self, mode: QIcon.Mode) -> str:
+        return self._colours.get(mode, self._colours[QIcon.Mode.Normal])
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode,
+              state: QIcon.State) -> None:
+        renderer = _renderer(self._name, self._colour(mode))
+        if renderer is not None:
+            renderer.render(painter, QRectF(rect))
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return _cached(self._name, self._colour(mode), min(size.width(), size.height()))
+
+    def clone(self) -> QIconEngine:
+        return _SvgIconEngine(self._name, dict(self._colours))
+
+
+@lru_cache(maxsize=512)
+def _cached(name: str, colour: str, size: int) -> QPixmap:
+    return pixmap(name, colour, size)
+
+
 def icon(name: str, colour: str | None = None, active_colour: str | None = None) -> QIcon:
     """A theme-coloured icon with its normal, selected (on the accent) and disabled looks."""
     from crmcompanion.ui.style import current_theme
 
     theme = current_theme()
-    normal = colour or theme.text
-    result = QIcon()
-    for size in SIZES:
-        result.addPixmap(pixmap(name, normal, size), QIcon.Mode.Normal)
-        result.addPixmap(pixmap(name, active_colour or theme.accent_text, size),
-                         QIcon.Mode.Selected)
-        result.addPixmap(pixmap(name, theme.disabled_text, size), QIcon.Mode.Disabled)
-    return result
+    return QIcon(_SvgIconEngine(name, {
+        QIcon.Mode.Normal: colour or theme.text,
+        QIcon.Mode.Active: colour or theme.text,
+        QIcon.Mode.Selected: active_colour or theme.accent_text,
+        QIcon.Mode.Disabled: theme.disabled_text,
+    }))
 
 
 def icon_for_symbol(symbol: str) -> str | None:

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -117,21 +117,21 @@ class EmptyState(QWidget):
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         # A real icon (see ui/icons.py) for the symbols the app knows, drawn in the muted
-        # colour of the current theme; any other symbol is shown as text.
-        from crmcompanion.ui.icons import icon_for_symbol, pixmap
+        # colour of the current theme when first shown (not at start-up: hidden pages would
+        # render theirs before the first paint); any other symbol is shown as text.
+        from crmcompanion.ui.icons import icon_for_symbol
 
         self.symbol = QLabel()
-        name = icon_for_symbol(symbol) or (symbol if symbol.isascii() and symbol else None)
-        self.icon_name = name
-        drawn = pixmap(name, current_theme().placeholder, 48,
-                       self.devicePixelRatioF()) if name else None
-        if drawn is not None and not drawn.isNull() and name is not None:
-            self.symbol.setPixmap(drawn)
-        else:
+        self.icon_name = icon_for_symbol(symbol) or (
+            symbol if symbol.isascii() and symbol else None)
+        self._drawn_for: str | None = None
+        if self.icon_name is None:
             self.symbol.setText(symbol)
             font = QFont(self.font())
             font.setPointSizeF(font.pointSizeF() * 3 if font.pointSizeF() > 0 else 30)
             self.symbol.setFont(font)
+        else:
+            self.symbol.setMinimumSize(48, 48)
         self.symbol.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.symbol.setAccessibleName(title)
         outer.addWidget(self.symbol)
@@ -157,6 +157,15 @@ class EmptyState(QWidget):
         outer.addSpacing(10)
         outer.addLayout(self.buttons)
         outer.addStretch(2)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        colour = current_theme().placeholder
+        if self.icon_name is not None and self._drawn_for != colour:
+            from crmcompanion.ui.icons import pixmap
+
+            self.symbol.setPixmap(pixmap(self.icon_name, colour, 48, self.devicePixelRatioF()))
+            self._drawn_for = colour
+        super().showEvent(event)
 
     def add_button(self, text: str, primary: bool = False) -> QPushButton:
         button = QPushButton(text)
