@@ -44,7 +44,7 @@ class SettingSpec:
 
 DEFAULT_REGION = SettingSpec(
     "general.default_region", str, "US",
-    "Country used to read phone numbers typed without an international prefix (ISO code).",
+    "Your country: phone numbers typed without a + and country code are read as its numbers.",
 )
 OWNER_NAME = SettingSpec("general.owner_name", str, "", "Your name, shown on records you make.")
 CONFIRM_DELETE = SettingSpec(

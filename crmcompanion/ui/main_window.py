@@ -294,8 +294,9 @@ class MainWindow(QMainWindow):
                                 ("export_button", "file-down"),
                                 ("more_button", "more-horizontal")):
             button = getattr(view, attribute, None)
-            if isinstance(button, QPushButton):
-                button.setIcon(icon(name))
+            if isinstance(button, QPushButton):  # white on the accent of a primary button
+                primary = button.objectName() == "primary"
+                button.setIcon(icon(name, current_theme().accent_text if primary else None))
         search = getattr(view, "search", None)
         if isinstance(search, QWidget) and not search.toolTip():
             search.setToolTip(with_key("Find a customer", FIND_KEY))

@@ -435,8 +435,13 @@ class SettingsPage(QWidget):
             spin = QSpinBox()
             spin.setRange(item.minimum, item.maximum)
             if item.unit:
-                spin.setSuffix(f" {item.unit}")
+                unit = item.unit
+                # "1 day before", "3 days before": the unit follows the number.
+                spin.valueChanged.connect(lambda days, s=spin, u=unit: s.setSuffix(
+                    " " + (u.replace("days", "day", 1) if days == 1 else u)))
+                spin.setSuffix(f" {unit}")
             spin.setValue(max(item.minimum, min(item.maximum, int(value))))
+            spin.valueChanged.emit(spin.value())
             spin.setMinimumWidth(140)
             return spin
         return QLineEdit(str(value))

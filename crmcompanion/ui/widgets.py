@@ -144,7 +144,7 @@ class EmptyState(QWidget):
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.text.setMaximumWidth(440)
-        self.text.setMinimumWidth(200)
+        self.text.setMinimumWidth(340)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.text)
