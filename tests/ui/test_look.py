@@ -229,3 +229,57 @@ def test_merge_dialog_shows_the_both_column_at_900x600(qtbot, services):
     for button in both:
         corner = button.mapTo(viewport, button.rect().bottomRight())
         assert viewport.rect().contains(corner), "the Both column is cut off"
+
+
+def test_the_system_scheme_is_followed_when_appearance_is_system(qtbot, qapp, monkeypatch):
+    """The offscreen platform cannot switch its scheme: the system's answer is stood in for
+    and its change signal sent, as a desktop sends it when the user switches."""
+    from PySide6.QtCore import Qt
+
+    system = {"dark": False}
+    monkeypatch.setattr(style, "system_prefers_dark", lambda: system["dark"])
+    hints = qapp.styleHints()
+    style.apply_look(qapp, "system")
+    try:
+        assert style.current_theme() is style.LIGHT
+        system["dark"] = True
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+        assert style.current_theme() is style.DARK
+        assert qapp.palette().window().color().name() == style.DARK.background
+        system["dark"] = False
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+        assert style.current_theme() is style.LIGHT
+        style.apply_look(qapp, "light")  # a chosen look is kept whatever the system says
+        system["dark"] = True
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+        assert style.current_theme() is style.LIGHT
+    finally:
+        style.apply_look(qapp, "light")
+
+
+def test_log_and_draft_keys_act_on_the_open_customer(qtbot, services, make_window):
+    from PySide6.QtWidgets import QApplication
+
+    from crmcompanion.core.customer import CustomerDraft
+    from crmcompanion.ui.draft_dialog import DraftDialog
+    from crmcompanion.ui.log_conversation import LogConversationDialog
+
+    ada = services.customers.create(CustomerDraft(first_name="Ada")).customer
+    window = make_window()
+    window.open_customer(ada.id)
+    activity = window.customers.detail.activity
+    qtbot.waitUntil(lambda: activity.isVisible() and activity.customer_id == ada.id)
+    window.log_action.trigger()
+    assert isinstance(activity.dialog, LogConversationDialog)
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is activity.dialog)
+    activity.dialog.reject()
+    window.draft_action.trigger()
+    draft = window.greetings.dialog
+    assert isinstance(draft, DraftDialog) and draft.customer_id == ada.id
+    draft.reject()
+
+
+def test_log_key_without_a_customer_says_what_to_do(qtbot, make_window):
+    window = make_window()
+    assert window.log_conversation() is None
+    assert "Choose a customer" in window.statusBar().currentMessage()
