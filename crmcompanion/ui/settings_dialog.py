@@ -506,6 +506,10 @@ class SettingsDialog(QDialog):
         services: Services | None = None,
     ) -> None:
         super().__init__(parent)
+        # The Greetings page is declared by the template library module: make sure it is
+        # there even when Settings opens before anything drafted a greeting.
+        import crmcompanion.ui.template_library  # noqa: F401
+
         self._settings = settings
         self._bus = bus
         self.setWindowTitle("Settings")
