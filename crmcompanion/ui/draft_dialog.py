@@ -63,6 +63,7 @@ from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
 from crmcompanion.ui.formatting import day_month, long_date
 from crmcompanion.ui.formatting import phone as phone_text
+from crmcompanion.ui.icons import icon
 from crmcompanion.ui.style import current_theme
 from crmcompanion.ui.template_library import TemplateLibraryDialog
 from crmcompanion.ui.text_display import (
@@ -192,10 +193,11 @@ class DraftEditor(QWidget):
         layout.addWidget(self.note_label)
 
         actions = QHBoxLayout()
-        self.copy_button = QPushButton("Copy to clipboard")
-        self.mail_button = QPushButton("Open in mail app")
-        self.sms_button = QPushButton("Send as SMS")
-        self.sent_button = QPushButton("Mark as sent")
+        self.copy_button = QPushButton(icon("copy"), "Copy to clipboard")
+        self.mail_button = QPushButton(icon("mail"), "Open in mail app")
+        self.sms_button = QPushButton(icon("smartphone"), "Send as SMS")
+        self.sent_button = QPushButton(icon("check", current_theme().accent_text),
+                                       "Mark as sent")
         self.sent_button.setObjectName("primary")
         for button in (self.copy_button, self.mail_button, self.sms_button):
             actions.addWidget(button)

@@ -46,6 +46,7 @@ from crmcompanion.services.settings import SettingsService
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
 from crmcompanion.ui.icons import icon
+from crmcompanion.ui.style import current_theme
 from crmcompanion.ui.text_display import plain_label
 from crmcompanion.ui.widgets import CountryPicker, fit_on_screen, name_controls
 
@@ -211,7 +212,7 @@ class WelcomeDialog(QDialog):
         button.setMinimumHeight(40)
         if choice == SAMPLE:
             button.setObjectName("primary")
-            button.setIcon(icon(icon_name, colour="#ffffff"))
+            button.setIcon(icon(icon_name, colour=current_theme().accent_text))
         button.clicked.connect(lambda: self.choose(choice))
         return button, plain_label(hint, "muted")
 
