@@ -107,7 +107,12 @@ class MainWindow(QMainWindow):
         self.bus = bus or AppState(self)
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
-        self.resize(1280, 780)
+        # Its usual size, or the screen's available area on a smaller screen (a 1366x768
+        # laptop has less than 780 px of height under its panels).
+        screen = QApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else None
+        self.resize(min(1280, area.width()) if area else 1280,
+                    min(780, area.height()) if area else 780)
         self.setMinimumSize(900, 560)
 
         central = QWidget()
