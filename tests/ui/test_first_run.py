@@ -101,3 +101,19 @@ def test_a_country_that_is_not_in_the_list_is_said_inline(qtbot, services, make_
     assert welcome.steps.currentIndex() == 0
     assert welcome.country_error.isVisible() and "Choose your country" in \
         welcome.country_error.text()
+
+
+def test_import_contacts_opens_the_import_wizard_on_customers(qtbot, services, make_window):
+    from crmcompanion.ui.main_window import CUSTOMERS
+
+    services.settings.update({WELCOME_COMPLETED.key: False})
+    window = make_window()
+    qtbot.waitUntil(lambda: window.welcome is not None and window.welcome.isVisible())
+    welcome = window.welcome
+    click(qtbot, welcome.continue_button)
+    click(qtbot, welcome.import_button)
+    assert services.settings.get(WELCOME_COMPLETED) is True
+    assert window.pages.currentIndex() == CUSTOMERS
+    wizard = window.customers.import_wizard
+    qtbot.waitUntil(wizard.isVisible)
+    wizard.reject()
