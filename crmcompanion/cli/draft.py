@@ -40,6 +40,17 @@ def register(commands: Commands) -> None:
     set_handler(draft, run_draft)
 
 
+# Placeholders filled from the owner's own details rather than the customer's.
+_OWNER_DETAILS = frozenset({"business_name", "owner_name", "signature"})
+
+
+def _where_to_set(missing: tuple[str, ...]) -> str:
+    """Where a missing detail of the owner's is set, when one is missing."""
+    if _OWNER_DETAILS.intersection(missing):
+        return " (your name, business name and signature: Settings › Greetings in the app)"
+    return ""
+
+
 def run_draft(cli: Cli) -> int:
     args = cli.args
     try:
@@ -65,5 +76,6 @@ def run_draft(cli: Cli) -> int:
     cli.out.write(f"Subject: {shown(draft.subject)}\n\n{shown_block(draft.body)}\n")
     if draft.missing_placeholders:
         names = ", ".join(f"${shown(name)}" for name in draft.missing_placeholders)
-        cli.err.write(f"Note: no value for {names}; edit the marked parts before sending.\n")
+        cli.err.write(f"Note: no value for {names}; edit the marked parts before sending"
+                      f"{_where_to_set(draft.missing_placeholders)}.\n")
     return EXIT_OK

@@ -17,6 +17,14 @@ class SettingSpec:
     default: Any
     description: str
     choices: tuple[Any, ...] | None = None
+    choice_titles: tuple[str, ...] | None = None
+    """What each choice reads as on screen ("Email", not "email"), in the order of `choices`."""
+
+    def title_of(self, value: Any) -> str:
+        """The on-screen word for a stored choice; the value itself when it has no title."""
+        if self.choices is not None and self.choice_titles is not None and value in self.choices:
+            return self.choice_titles[self.choices.index(value)]
+        return str(value)
 
     def coerce(self, value: Any) -> Any:
         """Validate a stored or typed value; raises ValueError with a clear sentence."""
@@ -36,15 +44,42 @@ class SettingSpec:
 
 DEFAULT_REGION = SettingSpec(
     "general.default_region", str, "US",
-    "Country used to read phone numbers typed without an international prefix (ISO code).",
+    "Your country: phone numbers typed without a + and country code are read as its numbers.",
 )
 OWNER_NAME = SettingSpec("general.owner_name", str, "", "Your name, shown on records you make.")
 CONFIRM_DELETE = SettingSpec(
     "general.confirm_delete", bool, True, "Ask before deleting a customer."
 )
+WELCOME_COMPLETED = SettingSpec(
+    "general.welcome_completed", bool, False,
+    "The first-start welcome was completed (or skipped); it is not shown again.",
+)
+
+# Where an address link opens: a search for the address on one of these map services. The
+# URL template gets the address percent-encoded as {query}.
+MAP_SERVICES: dict[str, tuple[str, str]] = {
+    "openstreetmap": ("OpenStreetMap", "https://www.openstreetmap.org/search?query={query}"),
+    "google": ("Google Maps", "https://www.google.com/maps/search/?api=1&query={query}"),
+    "apple": ("Apple Maps", "https://maps.apple.com/?q={query}"),
+    "bing": ("Bing Maps", "https://www.bing.com/maps?q={query}"),
+}
+MAP_SERVICE = SettingSpec(
+    "general.map_service", str, "openstreetmap",
+    "Where a customer's address opens when you click it.",
+    choices=tuple(MAP_SERVICES), choice_titles=tuple(t for t, _ in MAP_SERVICES.values()),
+)
+
+# Light, dark, or whatever the operating system uses (and follow it when it changes).
+APPEARANCE = SettingSpec(
+    "appearance.theme", str, "system",
+    "Light or dark colours; System follows your computer's setting as it changes.",
+    choices=("system", "light", "dark"), choice_titles=("System", "Light", "Dark"),
+)
 
 ALL_SETTINGS: dict[str, SettingSpec] = {
-    spec.key: spec for spec in (DEFAULT_REGION, OWNER_NAME, CONFIRM_DELETE)
+    spec.key: spec
+    for spec in (DEFAULT_REGION, OWNER_NAME, CONFIRM_DELETE, WELCOME_COMPLETED, MAP_SERVICE,
+                 APPEARANCE)
 }
 
 
@@ -60,6 +95,9 @@ def register(spec: SettingSpec) -> SettingSpec:
 # customer's derived keep-in-touch row for recomputation (a trigger in migration 0002).
 
 
+LEAP_DAY_TITLES: dict[str, str] = {"feb28": "On 28 February", "mar1": "On 1 March"}
+
+
 def _touchpoint_settings() -> tuple[SettingSpec, ...]:
     from crmcompanion.core.dates import LeapDayPolicy
     from crmcompanion.core.occasions import Occasion
@@ -69,8 +107,9 @@ def _touchpoint_settings() -> tuple[SettingSpec, ...]:
     specs = [
         SettingSpec(
             "touchpoints.leap_day_policy", str, LeapDayPolicy.FEB28.value,
-            "Where a 29 February date is celebrated in other years: feb28 or mar1.",
+            "Where a 29 February birthday or anniversary is remembered in years without one.",
             choices=tuple(p.value for p in LeapDayPolicy),
+            choice_titles=tuple(LEAP_DAY_TITLES[p.value] for p in LeapDayPolicy),
         ),
         SettingSpec(
             "touchpoints.overdue_lookback_days", int, 30,
@@ -108,6 +147,7 @@ TOUCHPOINT_SETTINGS: dict[str, SettingSpec] = {
 
 GREETING_CHANNELS: tuple[str, ...] = ("email", "sms", "phone", "in_person")
 """How a drafted greeting can go out; phone and in person only copy the text."""
+GREETING_CHANNEL_TITLES: tuple[str, ...] = ("Email", "SMS", "Phone call", "In person")
 
 BUSINESS_NAME = register(SettingSpec(
     "greetings.business_name", str, "",
@@ -120,5 +160,13 @@ SIGNATURE = register(SettingSpec(
 DEFAULT_GREETING_CHANNEL = register(SettingSpec(
     "greetings.default_channel", str, "email",
     "How you usually send greetings, when the customer has no preferred channel.",
-    choices=GREETING_CHANNELS,
+    choices=GREETING_CHANNELS, choice_titles=GREETING_CHANNEL_TITLES,
 ))
+
+
+def map_search_url(address: str, service: str) -> str:
+    """A search for `address` on `service` (OpenStreetMap for an unknown one)."""
+    from urllib.parse import quote
+
+    _title, template = MAP_SERVICES.get(service, MAP_SERVICES[str(MAP_SERVICE.default)])
+    return template.format(query=quote(" ".join(address.split()), safe=""))

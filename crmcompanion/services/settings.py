@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from crmcompanion.core.errors import ValidationError
-from crmcompanion.core.settings import ALL_SETTINGS, SettingSpec
+from crmcompanion.core.settings import ALL_SETTINGS, WELCOME_COMPLETED, SettingSpec
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import models as m
 from crmcompanion.store.database import Database, utcnow
@@ -22,8 +22,12 @@ class SettingsService:
         self._db = db
 
     def get(self, spec: SettingSpec) -> Any:
+        # A Core query on the table: the window reads its look before the first paint, and
+        # the ORM's first compile of a query costs ~70 ms that the paint would wait for.
+        table = m.Setting.__table__
         with self._db.read() as session:
-            raw = session.scalar(select(m.Setting.value).where(m.Setting.key == spec.key))
+            raw = session.execute(
+                select(table.c.value).where(table.c.key == spec.key)).scalar()
         if raw is None:
             return spec.default
         try:
@@ -31,6 +35,15 @@ class SettingsService:
         except (ValueError, json.JSONDecodeError):
             logger.warning("Ignoring invalid stored value for %s: %r", spec.key, raw)
             return spec.default
+
+    def welcome_needed(self) -> bool:
+        """True on a first start: no customer at all (archived ones count) and the welcome
+        was never completed. A database filled by `demo` or an import opens on Today."""
+        if self.get(WELCOME_COMPLETED):
+            return False
+        customers = m.Customer.__table__  # Core: read right after the first paint (see get)
+        with self._db.read() as session:
+            return session.execute(select(customers.c.id).limit(1)).first() is None
 
     def all(self) -> dict[str, Any]:
         with self._db.read() as session:

@@ -761,6 +761,11 @@ class TouchpointService:
             repo.sync_dirty(session, self.settings())
         return Changed(customers=frozenset({customer_id}), touchpoints=True)
 
+    def tag_cadences(self) -> dict[str, int]:
+        """Tag name -> its keep-in-touch cadence in days, for the tags that set one."""
+        with self._db.read() as session:
+            return repo.tag_cadences(session)
+
     def set_tag_cadence(self, tag: str, days: int | None) -> Changed:
         """A keep-in-touch cadence for everyone with `tag` (the shortest tag cadence wins)."""
         if days is not None and not 1 <= days <= MAX_CADENCE_DAYS:

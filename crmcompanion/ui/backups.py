@@ -42,6 +42,7 @@ from crmcompanion.services.backups import (
     restore_database,
 )
 from crmcompanion.services.container import Services
+from crmcompanion.ui.formatting import number, short_datetime
 from crmcompanion.ui.text_display import ask, tell
 from crmcompanion.ui.workers import BackgroundTask
 
@@ -52,8 +53,8 @@ COLUMNS = ("Made", "Size", "File")
 
 def size_text(size: int) -> str:
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    return f"{max(1, round(size / 1024))} KB"
+        return f"{number(size / (1024 * 1024), 1)} MB"
+    return f"{number(max(1, round(size / 1024)))} KB"
 
 
 class BackupsDialog(QDialog):
@@ -129,7 +130,7 @@ class BackupsDialog(QDialog):
             self.status.setText(str(exc))
         self.table.setRowCount(len(self.shown))
         for row, backup in enumerate(self.shown):
-            cells = (f"{backup.made_at:%Y-%m-%d %H:%M}", size_text(backup.size), str(backup.path))
+            cells = (short_datetime(backup.made_at), size_text(backup.size), str(backup.path))
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
 
@@ -227,7 +228,7 @@ def offer_restore_at_start(
     if newest is not None:
         text += (
             f"\n\nThe newest good backup is {newest.path.name}, made "
-            f"{newest.made_at:%Y-%m-%d %H:%M}. Restore it? The damaged file is kept beside it."
+            f"{short_datetime(newest.made_at)}. Restore it? The damaged file is kept beside it."
         )
         restore_button = box.addButton("Restore this backup", QMessageBox.ButtonRole.AcceptRole)
     elif restorable(problem):

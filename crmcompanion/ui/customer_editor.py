@@ -62,8 +62,8 @@ from crmcompanion.services.customers import (
 )
 from crmcompanion.ui.crash import log_hint
 from crmcompanion.ui.style import STATUS_TITLES, repolish
-from crmcompanion.ui.text_display import fit_to_screen, headline, plain, plain_label, shown
-from crmcompanion.ui.widgets import DialogButtons
+from crmcompanion.ui.text_display import headline, plain, plain_label, shown
+from crmcompanion.ui.widgets import DialogButtons, fit_on_screen, name_controls
 
 logger = logging.getLogger(__name__)
 
@@ -276,8 +276,9 @@ class CustomerEditor(QDialog):
         self.error_labels: dict[str, QLabel] = {}
         self.setWindowTitle(f"Edit {customer.display_name}" if customer else "New customer")
         self.setModal(True)
+        # At most the screen it opens on (a 1366x768 laptop, a 900x600 window): the form
+        # scrolls inside, the buttons stay in view (ui.widgets.fit_on_screen, at the end).
         self.resize(760, 780)
-        fit_to_screen(self)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -425,6 +426,8 @@ class CustomerEditor(QDialog):
             self.emails.add_row()
             self.phones.add_row()
         self.first_name.setFocus()
+        fit_on_screen(self)
+        name_controls(self)
 
     # --- building ---------------------------------------------------------------------
     def _section(self, content: QVBoxLayout, title: str) -> QFormLayout:

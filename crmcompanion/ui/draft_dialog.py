@@ -1,24 +1,37 @@
 """The greeting draft dialog and the "Draft all for today" window.
 
 Why this module exists: turning a reminder into a personal message is the moment the app
-earns its keep, so it must take seconds: pick a template, read the live preview filled with
-the customer's data, edit freely, then hand the text to the owner's own mail or SMS app (the
-app never sends anything itself) and mark it sent, which logs it on the customer's history
-and completes the touchpoint.
+earns its keep, so it must take seconds: pick a template, edit the message itself, filled
+with the customer's data, like in a mail composer, then hand the text to the owner's own mail
+or SMS app (the app never sends anything itself) and mark it sent, which logs it on the
+customer's history and completes the touchpoint.
 
-The editors hold *template text* (with `$placeholders`); the preview below them is that text
-rendered for this customer on every keystroke, so the owner can type `$first_name` or plain
-words alike. A bad placeholder is named inline (as when saving a template), and a value the
-app does not know is listed above the preview and blocks sending until it is edited out.
+The subject and message fields hold *the text that will be sent*, not template source: a
+value the app does not know (no birth year, so no age) is left as a highlighted gap such as
+`[age?]` right in the message, selected whole when clicked so typing replaces it; sending
+waits until every gap is filled in or deleted. Editing the templates themselves (with their
+`$placeholders`) belongs to the template library ("Edit templates…").
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QDesktopServices,
+    QFont,
+    QGuiApplication,
+    QKeySequence,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -38,20 +51,29 @@ from crmcompanion.core.customer import Channel
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.message_urls import mailto_too_long, mailto_url, sms_url
 from crmcompanion.core.occasions import Occasion
-from crmcompanion.core.templates import RenderedMessage, TemplateError
+from crmcompanion.core.templates import (
+    PLACEHOLDER_NAMES,
+    RenderedMessage,
+    TemplateError,
+    missing_marker,
+)
 from crmcompanion.services.container import Services
 from crmcompanion.services.greetings import Draft
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
+from crmcompanion.ui.formatting import day_month, long_date
+from crmcompanion.ui.formatting import phone as phone_text
+from crmcompanion.ui.icons import icon
+from crmcompanion.ui.style import current_theme
 from crmcompanion.ui.template_library import TemplateLibraryDialog
 from crmcompanion.ui.text_display import (
     embedded,
-    fit_to_screen,
     headline,
     plain_label,
     plain_tooltip,
     shown,
 )
+from crmcompanion.ui.widgets import fit_on_screen, name_controls
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +87,32 @@ CHANNEL_CHOICES: tuple[tuple[Channel, str], ...] = (
 
 def _label(text: str = "", object_name: str = "") -> QLabel:
     return plain_label(text, object_name)
+
+
+# A gap the draft left for a value the app does not know: "[age?]", "[signature?]".
+GAP_RE = re.compile(
+    "|".join(re.escape(missing_marker(name)) for name in sorted(PLACEHOLDER_NAMES)))
+
+
+def gaps_in(text: str) -> tuple[str, ...]:
+    """The names of the gaps still in `text`, in order, without repeats."""
+    return tuple(dict.fromkeys(match.group(0)[1:-2] for match in GAP_RE.finditer(text)))
+
+
+class GapHighlighter(QSyntaxHighlighter):
+    """Paints each gap in the message as a highlighted blank to fill in."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(document)
+        self.gap = QTextCharFormat()
+        dark = current_theme().name == "dark"
+        self.gap.setBackground(QColor("#6b4e00" if dark else "#ffe7a3"))
+        self.gap.setForeground(QColor("#ffe2a0" if dark else "#7a4d00"))
+        self.gap.setFontWeight(QFont.Weight.DemiBold)
+
+    def highlightBlock(self, text: str) -> None:
+        for match in GAP_RE.finditer(text):
+            self.setFormat(match.start(), match.end() - match.start(), self.gap)
 
 
 class DraftEditor(QWidget):
@@ -92,21 +140,25 @@ class DraftEditor(QWidget):
         layout.addWidget(self.context_label)
 
         choose = QHBoxLayout()
-        choose.addWidget(QLabel("Template"))
+        template_label = QLabel("Template")
+        choose.addWidget(template_label)
         self.template_combo = QComboBox()
         # Sized by the room there is, not by the longest template name (which the user
         # chooses): a long one is elided instead of widening the dialog past the screen.
         self.template_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.template_combo.setMinimumContentsLength(14)
+        template_label.setBuddy(self.template_combo)
         choose.addWidget(self.template_combo, 1)
         self.templates_button = QPushButton("Edit templates…")
         self.templates_button.setObjectName("link")
         self.templates_button.clicked.connect(self.edit_templates)
         choose.addWidget(self.templates_button)
         choose.addSpacing(16)
-        choose.addWidget(QLabel("Send by"))
+        channel_label = QLabel("Send by")
+        choose.addWidget(channel_label)
         self.channel_combo = QComboBox()
+        channel_label.setBuddy(self.channel_combo)
         for channel, title in CHANNEL_CHOICES:
             self.channel_combo.addItem(title, channel)
         choose.addWidget(self.channel_combo)
@@ -116,33 +168,36 @@ class DraftEditor(QWidget):
         self.subject_edit = QLineEdit()
         self.subject_edit.setAccessibleName("Subject")
         layout.addWidget(self.subject_edit)
-        layout.addWidget(_label("Message (placeholders such as $first_name are filled in)",
-                                "sectionLabel"))
+        message_row = QHBoxLayout()
+        message_row.addWidget(_label("Message", "sectionLabel"))
+        message_row.addStretch(1)
+        self.next_gap_button = QPushButton("Fill in the next gap")
+        self.next_gap_button.setObjectName("link")
+        self.next_gap_button.setToolTip("Select the next highlighted gap, so typing fills it")
+        self.next_gap_button.clicked.connect(self.select_next_gap)
+        message_row.addWidget(self.next_gap_button)
+        layout.addLayout(message_row)
         self.body_edit = QPlainTextEdit()
         self.body_edit.setAccessibleName("Message")
-        self.body_edit.setMinimumHeight(130)
-        layout.addWidget(self.body_edit, 2)
-        self.problem_label = error_label()
+        self.body_edit.setMinimumHeight(160)
+        self.highlighter = GapHighlighter(self.body_edit.document())
+        layout.addWidget(self.body_edit, 1)
+        self.problem_label = error_label()  # kept for a template that cannot render
         layout.addWidget(self.problem_label)
-
-        layout.addWidget(_label("Preview", "sectionLabel"))
-        self.missing_label = error_label()
+        self.missing_label = _label("", "muted")
+        self.missing_label.setVisible(False)
         layout.addWidget(self.missing_label)
-        self.preview = QPlainTextEdit()
-        self.preview.setReadOnly(True)
-        self.preview.setAccessibleName("Preview")
-        self.preview.setMinimumHeight(130)
-        layout.addWidget(self.preview, 2)
 
         self.note_label = _label("", "muted")
         self.note_label.setVisible(False)
         layout.addWidget(self.note_label)
 
         actions = QHBoxLayout()
-        self.copy_button = QPushButton("Copy to clipboard")
-        self.mail_button = QPushButton("Open in mail app")
-        self.sms_button = QPushButton("Send as SMS")
-        self.sent_button = QPushButton("Mark as sent")
+        self.copy_button = QPushButton(icon("copy"), "Copy to clipboard")
+        self.mail_button = QPushButton(icon("mail"), "Open in mail app")
+        self.sms_button = QPushButton(icon("smartphone"), "Send as SMS")
+        self.sent_button = QPushButton(icon("check", current_theme().accent_text),
+                                       "Mark as sent")
         self.sent_button.setObjectName("primary")
         for button in (self.copy_button, self.mail_button, self.sms_button):
             actions.addWidget(button)
@@ -154,6 +209,7 @@ class DraftEditor(QWidget):
         self.channel_combo.currentIndexChanged.connect(self._update_actions)
         self.subject_edit.textChanged.connect(self.refresh_preview)
         self.body_edit.textChanged.connect(self.refresh_preview)
+        self.body_edit.cursorPositionChanged.connect(self._select_gap_at_cursor)
         self.copy_button.clicked.connect(self.copy_to_clipboard)
         self.mail_button.clicked.connect(self.open_in_mail_app)
         self.sms_button.clicked.connect(self.send_as_sms)
@@ -168,21 +224,16 @@ class DraftEditor(QWidget):
             self.heading.setText(
                 f"{headline(draft.occasion_title)} · {headline(draft.customer_name)}")
             self.heading.setToolTip(plain_tooltip(shown(draft.customer_name)))
-            where = [f"{draft.occasion_date:%d %B %Y}".lstrip("0")]
+            where = [long_date(draft.occasion_date)]
             if draft.email:
                 where.append(embedded(draft.email))
             if draft.mobile:
-                where.append(f"mobile {embedded(draft.mobile)}")
+                where.append(f"mobile {embedded(phone_text(draft.mobile))}")
             self.context_label.setText("   ·   ".join(where))
-            self.template_combo.clear()
-            for template in self._services.greetings.templates(draft.occasion):
-                title = f"{template.name}  ({template.tone.value})"
-                self.template_combo.addItem(title, template.key)
-            self.template_combo.setCurrentIndex(
-                max(0, self.template_combo.findData(draft.template_key)))
+            self._fill_templates(draft.template_key)
             self.channel_combo.setCurrentIndex(max(0, self.channel_combo.findData(draft.channel)))
-            self.subject_edit.setText(draft.template_subject)
-            self.body_edit.setPlainText(draft.template_body)
+            self.subject_edit.setText(draft.subject)
+            self.body_edit.setPlainText(draft.body)
             self.note_label.setVisible(False)
         finally:
             self._loading = False
@@ -201,63 +252,95 @@ class DraftEditor(QWidget):
     def _reload_templates(self) -> None:
         if self.draft is None:
             return
-        key = self.template_combo.currentData()
         self._loading = True
         try:
-            self.template_combo.clear()
-            for template in self._services.greetings.templates(self.draft.occasion):
-                self.template_combo.addItem(f"{template.name}  ({template.tone.value})",
-                                            template.key)
-            self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(key)))
+            self._fill_templates(self.template_combo.currentData())
         finally:
             self._loading = False
+
+    def _fill_templates(self, key: str | None) -> None:
+        """The occasion's templates in the combo ("Cake  (Warm)"), `key` chosen."""
+        assert self.draft is not None
+        self.template_combo.clear()
+        for template in self._services.greetings.templates(self.draft.occasion):
+            self.template_combo.addItem(
+                f"{template.name}  ({template.tone.value.title()})", template.key)
+        self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(key)))
 
     def _template_chosen(self, index: int) -> None:
         if self._loading or self.draft is None or index < 0:
             return
         key = self.template_combo.itemData(index)
         template = self._services.greetings.template(key)
-        self.subject_edit.setText(template.subject)
-        self.body_edit.setPlainText(template.body)
+        try:
+            message = self.draft.render(template.subject, template.body)
+        except TemplateError as exc:  # a stored template always renders; said if not
+            self.problem_label.setText(str(exc))
+            self.problem_label.setVisible(True)
+            return
+        self.problem_label.setVisible(False)
+        self.subject_edit.setText(message.subject)
+        self.body_edit.setPlainText(message.body)
 
-    # --- the live preview -----------------------------------------------------------------
+    # --- the message and its gaps ------------------------------------------------------------
     def refresh_preview(self) -> None:
+        """The message as it stands: what will be sent, and the gaps still in it."""
         if self._loading or self.draft is None:
             return
         subject, body = self.subject_edit.text(), self.body_edit.toPlainText()
-        try:
-            self.rendered = self.draft.render(subject, body)
-        except TemplateError as exc:
-            self.rendered = None
-            where = "Subject" if exc.field_name == "subject" else "Message"
-            lines = []
-            for problem in exc.problems[:3]:
-                fix = f" → {problem.suggestion}" if problem.suggestion else ""
-                lines.append(f"{where}, “{embedded(problem.fragment)}” "
-                             f"({problem.line}:{problem.column}): {problem.message}{fix}")
-            self.problem_label.setText("\n".join(lines))
-            self.problem_label.setVisible(True)
-            set_invalid(self.subject_edit, exc.field_name == "subject")
-            set_invalid(self.body_edit, exc.field_name != "subject")
-            self.missing_label.setVisible(False)
-            self.preview.setPlainText("")
-            self.preview.setPlaceholderText("Fix the part marked in red to see the message.")
-            self._update_actions()
-            return
-        self.problem_label.setVisible(False)
-        set_invalid(self.subject_edit, False)
-        set_invalid(self.body_edit, False)
-        message = self.rendered
-        self.preview.setPlainText(f"Subject: {message.subject}\n\n{message.body}")
-        missing = self.missing_placeholders()
+        missing = tuple(dict.fromkeys(gaps_in(subject) + gaps_in(body)))
+        self.rendered = RenderedMessage(subject.strip(), body.strip("\n"), missing, False)
+        set_invalid(self.subject_edit, bool(gaps_in(subject)))
         if missing:
-            names = ", ".join(f"${name}" for name in missing)
+            names = ", ".join(missing_marker(name) for name in missing)
             self.missing_label.setText(
-                f"No value for {names}: the preview shows it as [name?]. Edit it out, or add "
-                "the missing details to the customer (or Settings › Greetings), before sending."
-            )
+                f"Fill in or delete the highlighted gaps before sending: {names}. Your name, "
+                "business name and signature come from Settings › Greetings.")
         self.missing_label.setVisible(bool(missing))
+        self.next_gap_button.setVisible(bool(missing))
         self._update_actions()
+
+    def message_text(self) -> str:
+        """Subject line, blank line, message: what the composer shows, as one text."""
+        if self.rendered is None:
+            return ""
+        return f"Subject: {self.rendered.subject}\n\n{self.rendered.body}"
+
+    def select_next_gap(self) -> bool:
+        """Select the next gap after the cursor (wrapping round), so typing fills it."""
+        text = self.body_edit.toPlainText()
+        position = self.body_edit.textCursor().selectionEnd()
+        matches = list(GAP_RE.finditer(text))
+        if not matches:
+            if gaps_in(self.subject_edit.text()):
+                match = GAP_RE.search(self.subject_edit.text())
+                assert match is not None
+                self.subject_edit.setFocus()
+                self.subject_edit.setSelection(match.start(), match.end() - match.start())
+                return True
+            return False
+        match = next((m for m in matches if m.start() >= position), matches[0])
+        self._select(match.start(), match.end())
+        self.body_edit.setFocus()
+        return True
+
+    def _select(self, start: int, end: int) -> None:
+        cursor = self.body_edit.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        self.body_edit.setTextCursor(cursor)
+
+    def _select_gap_at_cursor(self) -> None:
+        """A click inside a gap selects all of it: typing then replaces the gap."""
+        cursor = self.body_edit.textCursor()
+        if cursor.hasSelection():
+            return
+        block = cursor.block()
+        offset = cursor.positionInBlock()
+        for match in GAP_RE.finditer(block.text()):
+            if match.start() < offset < match.end():
+                self._select(block.position() + match.start(), block.position() + match.end())
+                return
 
     def missing_placeholders(self) -> tuple[str, ...]:
         return self.rendered.missing_placeholders if self.rendered is not None else ()
@@ -364,13 +447,14 @@ class DraftDialog(QDialog):
         self.customer_id = customer_id
         self._occurrence_date = occurrence_date
         self.setWindowTitle("Write a greeting")
-        self.resize(720, 720)
-        fit_to_screen(self)
+        self.resize(720, 680)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 18, 24, 16)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Occasion"))
+        occasion_label = QLabel("Occasion")
+        top.addWidget(occasion_label)
         self.occasion_combo = QComboBox()
+        occasion_label.setBuddy(self.occasion_combo)
         for item in Occasion:
             self.occasion_combo.addItem(item.title, item)
         top.addWidget(self.occasion_combo)
@@ -389,6 +473,8 @@ class DraftDialog(QDialog):
         self.occasion_combo.currentIndexChanged.connect(self._occasion_changed)
         self.editor.sent.connect(lambda _cid: self.accept())
         self._load(chosen, occurrence_date)
+        fit_on_screen(self)
+        name_controls(self)
 
     def _suggested_occasion(self) -> Occasion:
         """The customer's nearest touchpoint's occasion, else keep in touch."""
@@ -415,7 +501,7 @@ class BatchDraftWindow(QDialog):
         self._services = services
         self.setWindowTitle("Draft all for today")
         self.resize(1100, 740)
-        fit_to_screen(self)
+        fit_on_screen(self)
         self.drafts: list[Draft] = services.greetings.today_drafts()
         self.sent_keys: set[int] = set()
         layout = QVBoxLayout(self)
@@ -433,7 +519,7 @@ class BatchDraftWindow(QDialog):
         today = services.clock.today()
         for draft in self.drafts:
             when = draft.occasion_date
-            when_text = f"{when:%d %b}" if when.year == today.year else f"{when:%d %b %Y}"
+            when_text = day_month(when) if when.year == today.year else long_date(when)
             overdue = " (overdue)" if when < today else ""
             item = QListWidgetItem(f"{embedded(draft.customer_name)}\n"
                                    f"{embedded(draft.occasion_title)} · {when_text}{overdue}")
@@ -458,6 +544,7 @@ class BatchDraftWindow(QDialog):
         self.editor.setEnabled(bool(self.drafts))
         if self.drafts:
             self.list.setCurrentRow(0)
+        name_controls(self)
 
     def _show(self, row: int) -> None:
         if 0 <= row < len(self.drafts):

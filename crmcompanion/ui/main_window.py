@@ -1,7 +1,13 @@
-"""The main window: a sidebar of sections, one page per section, app-wide shortcuts.
+"""The main window: a sidebar of sections, one page per section, menus and app-wide shortcuts.
 
 Sections that a later feature fills show a friendly empty state until then. The window owns
 the change bus wiring only through the views; it never refreshes a view itself.
+
+It also decides three things about the whole app: the look (light, dark or the system's, from
+the Appearance setting, applied again when that setting changes), the keyboard (Find Ctrl+F,
+New customer Ctrl+N, Log conversation Ctrl+L, Draft greeting Ctrl+D, the sections Ctrl+1..4,
+all in the menus with their keys and in the tool tips), and the first start (the welcome in
+`ui/welcome.py`, shown after the first paint when the database has no customers yet).
 """
 
 from __future__ import annotations
@@ -27,24 +33,49 @@ from PySide6.QtWidgets import (
 )
 
 from crmcompanion import APP_NAME
+from crmcompanion.core.settings import APPEARANCE
+from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.ui import crash
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.icons import ICON_SIZE, icon
 from crmcompanion.ui.reminder_list import BadgeDelegate, BadgeRole, badge_text
 from crmcompanion.ui.resources import APP_ICON, icon_path
+from crmcompanion.ui.style import apply_look, current_theme
 from crmcompanion.ui.today_view import TodayView
 from crmcompanion.ui.widgets import EmptyState, PageHeader
 
 if TYPE_CHECKING:  # imported where first needed, after the first paint (~5 ms of modules)
+    from crmcompanion.services.today_support import AgendaItem
     from crmcompanion.ui.customers_view import CustomersView
     from crmcompanion.ui.draft_dialog import GreetingsHook
     from crmcompanion.ui.settings_dialog import SettingsDialog
+    from crmcompanion.ui.welcome import WelcomeDialog
 
 logger = logging.getLogger(__name__)
 
 TODAY, CUSTOMERS, FEEDBACK, INSIGHTS = range(4)
 SECTIONS = ("Today", "Customers", "Feedback & ideas", "Insights")
-SECTION_SYMBOLS = ("☀", "☺", "✎", "◔")
+SECTION_SYMBOLS = ("☀", "☺", "✎", "◔")  # what EmptyState pages pass; ui/icons maps them
+SECTION_ICONS = ("sun", "users", "message-square-heart", "chart-pie")
+
+# The app-wide keys, one place: the menus show them and the tool tips repeat them. Strings
+# (QKeySequence objects need the application to exist); Ctrl is Cmd on macOS.
+FIND_KEY = "Ctrl+F"
+NEW_CUSTOMER_KEY = "Ctrl+N"
+LOG_KEY = "Ctrl+L"
+DRAFT_KEY = "Ctrl+D"
+SETTINGS_KEY = "Ctrl+,"
+
+
+def key_text(key: QKeySequence | str) -> str:
+    """A key as this platform writes it ("Ctrl+F", "⌘F")."""
+    return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
+
+
+def with_key(text: str, key: QKeySequence | str) -> str:
+    """A tool tip that names its shortcut: "Find a customer (Ctrl+F)"."""
+    return f"{text} ({key_text(key)})"
 
 
 def app_icon() -> QIcon:
@@ -77,7 +108,12 @@ class MainWindow(QMainWindow):
         self.bus = bus or AppState(self)
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
-        self.resize(1280, 780)
+        # Its usual size, or the screen's available area on a smaller screen (a 1366x768
+        # laptop has less than 780 px of height under its panels).
+        screen = QApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else None
+        self.resize(min(1280, area.width()) if area else 1280,
+                    min(780, area.height()) if area else 780)
         self.setMinimumSize(900, 560)
 
         central = QWidget()
@@ -102,20 +138,26 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setObjectName("sidebar")
         self.nav.setStyleSheet("QListWidget#sidebar { border: none; padding: 0; }")
-        for symbol, section in zip(SECTION_SYMBOLS, SECTIONS, strict=True):
-            item = QListWidgetItem(f"{symbol}   {section}")
+        self.nav.setAccessibleName("Sections")
+        self.nav.setIconSize(ICON_SIZE)
+        for index, section in enumerate(SECTIONS):
+            item = QListWidgetItem(section)
             item.setData(Qt.ItemDataRole.UserRole, section)
+            item.setToolTip(with_key(section, QKeySequence(f"Ctrl+{index + 1}")))
             self.nav.addItem(item)
         side.addWidget(self.nav, 1)
-        self.settings_button = QPushButton("⚙  Settings")
+        self.settings_button = QPushButton("Settings")
         self.settings_button.setObjectName("link")
-        self.settings_button.setToolTip("Settings (Ctrl+,)")
+        self.settings_button.setIconSize(ICON_SIZE)
+        self.settings_button.setToolTip(with_key("Settings", SETTINGS_KEY))
+        self.settings_button.setAccessibleName("Settings")
         self.settings_button.clicked.connect(self.open_settings)
         side.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(sidebar)
 
         self.pages = QStackedWidget()
         self.today = TodayView(services, self.bus)
+        self.today.setAccessibleName("Today")
         # The Customers page is built the first time it is needed (shown, or asked for by
         # `customers`): it is not the first page, and its model, filters and queries would
         # otherwise delay the first paint. Until then an empty stand-in holds its place.
@@ -154,35 +196,149 @@ class MainWindow(QMainWindow):
         self._greetings: GreetingsHook | None = None
         self.first_painted.connect(self._plug_greetings)
         self.settings_dialog: SettingsDialog | None = None
-        menu = self.menuBar().addMenu("&File")
-        menu.addAction(
-            self._add_action("New customer", QKeySequence.StandardKey.New, self.new_customer))
-        menu.addAction(self._add_action("Find", QKeySequence.StandardKey.Find,
-                                        self.find_customer))
-        menu.addSeparator()
-        # Where the database, backups and logs are: what a support question needs first.
-        self.open_data_folder_action = QAction("Open data folder", self)
-        self.open_data_folder_action.triggered.connect(self.open_data_folder)
-        menu.addAction(self.open_data_folder_action)
-        self.backups_action = QAction("Backups…", self)
-        self.backups_action.triggered.connect(self.open_backups)
-        menu.addAction(self.backups_action)
+        self.welcome: WelcomeDialog | None = None
+        self._build_menus()
         # Set by a restore from the Backups window: the app starts again once this run ends.
         self.restart_requested = False
-        menu.addAction(self._add_action("Settings", QKeySequence("Ctrl+,"), self.open_settings))
-        menu.addSeparator()
-        menu.addAction(self._add_action("Quit", QKeySequence.StandardKey.Quit, self.close))
         self.statusBar().setSizeGripEnabled(False)
+        # The stored look (light, dark, system) before the first paint: no flash of the
+        # other one. One small settings read.
+        self.apply_appearance(str(services.settings.get(APPEARANCE)))
+        self.bus.changed.connect(self._on_changed)
+        self.first_painted.connect(self.maybe_welcome)
+
+    # --- menus and keys ---------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.new_customer_action = self._add_action(
+            "&New customer", NEW_CUSTOMER_KEY, self.new_customer, "user-plus")
+        file_menu.addAction(self.new_customer_action)
+        self.import_action = self._add_action(
+            "&Import contacts…", None, self.import_contacts, "upload")
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
+        # Where the database, backups and logs are: what a support question needs first.
+        self.open_data_folder_action = self._add_action(
+            "Open &data folder", None, self.open_data_folder, "folder-open")
+        file_menu.addAction(self.open_data_folder_action)
+        self.backups_action = self._add_action(
+            "&Backups…", None, self.open_backups, "database-backup")
+        file_menu.addAction(self.backups_action)
+        self.settings_action = self._add_action(
+            "&Settings…", SETTINGS_KEY, self.open_settings, "settings")
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        self.quit_action = self._add_action(
+            "&Quit", QKeySequence(QKeySequence.StandardKey.Quit), self.close, "log-out")
+        file_menu.addAction(self.quit_action)
+
+        customer_menu = bar.addMenu("&Customer")
+        self.find_action = self._add_action("&Find customer", FIND_KEY, self.find_customer,
+                                            "search")
+        customer_menu.addAction(self.find_action)
+        customer_menu.addAction(self.new_customer_action)
+        customer_menu.addSeparator()
+        self.log_action = self._add_action("&Log conversation…", LOG_KEY,
+                                           self.log_conversation, "notebook-pen")
+        customer_menu.addAction(self.log_action)
+        self.draft_action = self._add_action("&Draft greeting…", DRAFT_KEY, self.draft_greeting,
+                                             "mail")
+        customer_menu.addAction(self.draft_action)
+
+        view_menu = bar.addMenu("&View")
+        self.section_actions: list[QAction] = []
+        for index, section in enumerate(SECTIONS):
+            action = self._add_action(
+                section, QKeySequence(f"Ctrl+{index + 1}"),
+                lambda _checked=False, i=index: self.show_section(i), SECTION_ICONS[index])
+            view_menu.addAction(action)
+            self.section_actions.append(action)
+        for action in self.actions():
+            shortcut = action.shortcut()
+            plain_text = action.text().replace("&", "").rstrip("…")
+            action.setToolTip(with_key(plain_text, shortcut) if not shortcut.isEmpty()
+                              else plain_text)
+            action.setStatusTip(action.toolTip())
 
     def _add_action(
-        self, text: str, key: QKeySequence | QKeySequence.StandardKey, slot: object
+        self, text: str, key: QKeySequence | str | None, slot: Callable[..., object],
+        icon_name: str | None = None,
     ) -> QAction:
         action = QAction(text, self)
-        action.setShortcut(key if isinstance(key, QKeySequence) else QKeySequence(key))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if icon_name:
+            action.setData(icon_name)  # re-coloured by apply_appearance
         action.triggered.connect(slot)
         self.addAction(action)
         return action
+
+    # --- look -------------------------------------------------------------------------------
+    def apply_appearance(self, appearance: str) -> None:
+        """Light, dark or the system's colours for the whole app, and icons to match."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_look(app, appearance)
+        self._paint_icons()
+
+    def _paint_icons(self) -> None:
+        theme = current_theme()
+        for row, name in enumerate(SECTION_ICONS):
+            self.nav.item(row).setIcon(icon(name))
+        self.settings_button.setIcon(icon("settings", theme.accent))
+        for action in self.actions():
+            name = action.data()
+            if isinstance(name, str) and name:
+                action.setIcon(icon(name))
+        greetings = self._greetings
+        if greetings is not None and hasattr(greetings, "batch_button"):
+            greetings.batch_button.setIcon(icon("mail"))
+        if self._customers is not None:
+            self._decorate_customers(self._customers)
+
+    def _decorate_customers(self, view: CustomersView) -> None:
+        """The Customers page's main buttons get their icons and the keys in their tips."""
+        for attribute, name in (("add_button", "user-plus"), ("import_button", "upload"),
+                                ("export_button", "file-down"),
+                                ("more_button", "more-horizontal")):
+            button = getattr(view, attribute, None)
+            if isinstance(button, QPushButton):  # white on the accent of a primary button
+                primary = button.objectName() == "primary"
+                button.setIcon(icon(name, current_theme().accent_text if primary else None))
+        search = getattr(view, "search", None)
+        if isinstance(search, QWidget) and not search.toolTip():
+            search.setToolTip(with_key("Find a customer", FIND_KEY))
+
+    def _on_changed(self, changed: Changed) -> None:
+        if APPEARANCE.key in changed.settings:
+            self.apply_appearance(str(self.services.settings.get(APPEARANCE)))
+
+    # --- first start -------------------------------------------------------------------------
+    def maybe_welcome(self) -> WelcomeDialog | None:
+        """The welcome, on a first start only (no customers, never completed)."""
+        if self.welcome is not None or not self.services.settings.welcome_needed():
+            return None
+        from crmcompanion.ui.welcome import WelcomeDialog
+
+        dialog = WelcomeDialog(self.services.settings, self.bus, self)
+        dialog.chosen.connect(self.start_with)
+        self.welcome = dialog
+        dialog.open()
+        return dialog
+
+    def start_with(self, choice: str) -> None:
+        """Act on the welcome's last step: import, sample customers, or an empty start."""
+        from crmcompanion.ui.welcome import IMPORT, SAMPLE
+
+        if choice == SAMPLE:
+            self.customers.add_sample_customers()
+            self.show_section(TODAY)
+        elif choice == IMPORT:
+            self.import_contacts()
+        else:
+            self.show_section(TODAY)
 
     @property
     def customers(self) -> CustomersView:
@@ -198,6 +354,7 @@ class MainWindow(QMainWindow):
             self._customers_slot.deleteLater()
             self.pages.setCurrentIndex(showing)
             self._customers = view
+            self._decorate_customers(view)
             _ = self.greetings  # plugged in first (if not yet), so it hears of the page
             self.customers_built.emit(view)
         return self._customers
@@ -213,6 +370,9 @@ class MainWindow(QMainWindow):
 
     def _plug_greetings(self) -> None:
         _ = self.greetings
+        batch = getattr(self._greetings, "batch_button", None)
+        if isinstance(batch, QPushButton):
+            batch.setIcon(icon("mail"))
 
     def _show_page(self, row: int) -> None:
         if row == CUSTOMERS:
@@ -259,16 +419,57 @@ class MainWindow(QMainWindow):
         self.show_section(CUSTOMERS)
         self.customers.new_customer()
 
-    def import_contacts(self) -> None:
-        self.show_section(CUSTOMERS)
-        self.customers.open_import()
-
     def add_sample_customers(self) -> None:
         self.customers.add_sample_customers()
 
     def find_customer(self) -> None:
         self.show_section(CUSTOMERS)
         self.customers.focus_search()
+
+    def import_contacts(self) -> QWidget:
+        self.show_section(CUSTOMERS)
+        return self.customers.open_import()
+
+    def _focused_item(self) -> AgendaItem | None:
+        """The Today row the keyboard is on, if the focus is in Today's list."""
+        if self.pages.currentIndex() != TODAY:
+            return None
+        return self.today.focused_item()
+
+    def _open_customer_id(self) -> int | None:
+        """The customer whose page is open on Customers, if any."""
+        if self.pages.currentIndex() != CUSTOMERS or self._customers is None:
+            return None
+        activity = getattr(getattr(self._customers, "detail", None), "activity", None)
+        shown = getattr(activity, "customer_id", None)
+        if shown is not None and self._customers.detail.isVisible():
+            return int(shown)
+        return self._customers.selected_id()
+
+    def log_conversation(self) -> QWidget | None:
+        """Ctrl+L: log a conversation with the Today row in focus or the open customer."""
+        item = self._focused_item()
+        if item is not None:
+            return self.today.log_conversation(item.touchpoint, item)
+        customer_id = self._open_customer_id()
+        if customer_id is not None:
+            if self.customers.detail.activity.customer_id != customer_id:
+                self.open_customer(customer_id)
+            return self.customers.detail.activity.log_conversation()
+        self.statusBar().showMessage(
+            "Choose a customer (or a row on Today) first, then log the conversation.", 8000)
+        return None
+
+    def draft_greeting(self) -> QDialog | None:
+        """Ctrl+D: a greeting for the Today row in focus or the open customer; elsewhere,
+        today's greetings one after another."""
+        item = self._focused_item()
+        if item is not None:
+            return self.greetings.draft_for_touchpoint(item.touchpoint)
+        customer_id = self._open_customer_id()
+        if customer_id is not None:
+            return self.greetings.draft_for_customer(customer_id)
+        return self.greetings.draft_all()
 
     def open_data_folder(self) -> None:
         places = crash.places()
@@ -291,8 +492,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         from crmcompanion.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.services.settings, self.bus, self,
-                                staff_name=self.services.staff.current().name)
+        dialog = SettingsDialog(self.services.settings, self.bus, self, services=self.services)
         dialog.finished.connect(dialog.deleteLater)
         self.settings_dialog = dialog
         dialog.open()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -43,7 +44,11 @@ from crmcompanion.services.duplicates import (
 )
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_detail import describe_special_date
-from crmcompanion.ui.text_display import embedded, fit_to_screen
+from crmcompanion.ui.formatting import phone as phone_text
+from crmcompanion.ui.formatting import short_date
+from crmcompanion.ui.style import STATUS_TITLES
+from crmcompanion.ui.text_display import embedded
+from crmcompanion.ui.widgets import fit_on_screen, name_controls
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +62,14 @@ FIELD_TITLES = {
     "do_not_contact": "Do not contact", "cadence_days": "Reach out every",
     "emails": "Emails", "phones": "Phones", "tags": "Tags", "special_dates": "Special dates",
 }
+
+
+CHANNEL_WORDS = {"email": "Email", "phone": "Phone call", "sms": "SMS", "in_person": "In person",
+                 "letter": "Letter", "other": "Other"}
+KIND_WORDS = {"external": "Customer", "internal": "Internal contact"}
+# A value wider than this is cut with "…" (the whole of it in the tool tip), so the three
+# columns (kept, other, Both) fit beside the list of groups at 900 px.
+VALUE_WIDTH = 140
 
 
 def group_text(group: DuplicateGroup) -> str:
@@ -73,7 +86,7 @@ def field_value(preview: MergePreview, field: str, side: str) -> str:
     customer: Customer = preview.keep if side == "keep" else preview.other
     if field == "do_not_contact":
         flag = preview.keep_do_not_contact if side == "keep" else preview.other_do_not_contact
-        return "yes" if flag else "no"
+        return "Yes" if flag else "No"
     if field == "cadence_days":
         days = preview.keep_cadence_days if side == "keep" else preview.other_cadence_days
         return f"{days} days" if days else "(default)"
@@ -83,16 +96,31 @@ def field_value(preview: MergePreview, field: str, side: str) -> str:
     if field == "emails":
         return "\n".join(e.address for e in customer.emails)
     if field == "phones":
-        return "\n".join(p.number for p in customer.phones)
+        return "\n".join(phone_text(p.number) for p in customer.phones)
+    if field == "customer_since":
+        return short_date(customer.customer_since)
+    if field == "preferred_channel":
+        return CHANNEL_WORDS.get(str(getattr(value, "value", value or "")), "")
+    if field == "status":
+        return STATUS_TITLES.get(customer.status, str(customer.status))
+    if field == "kind":
+        raw = str(getattr(value, "value", value))
+        return KIND_WORDS.get(raw, raw.capitalize())
     if field == "tags":
         return ", ".join(customer.tags)
     if field == "special_dates":
         return "\n".join(describe_special_date(s) for s in customer.special_dates)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return "Yes" if value else "No"
     if value is None:
         return ""
     return str(getattr(value, "value", value))
+
+
+def _fitted(metrics: QFontMetrics, text: str) -> str:
+    """Each line of `text` cut to VALUE_WIDTH pixels with "…"."""
+    return "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideRight, VALUE_WIDTH)
+                     for line in text.split("\n"))
 
 
 class MergeDialog(QDialog):
@@ -109,7 +137,6 @@ class MergeDialog(QDialog):
         self._choices: dict[str, QButtonGroup] = {}
         self.setWindowTitle("Duplicate customers")
         self.resize(1000, 640)
-        fit_to_screen(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(22, 18, 22, 16)
@@ -150,7 +177,8 @@ class MergeDialog(QDialog):
         scroll.setWidget(self.fields)
         right_layout.addWidget(scroll, 1)
         split.addWidget(right)
-        split.setSizes([300, 700])
+        self.group_list.setMinimumWidth(170)
+        split.setSizes([230, 770])
         split.setChildrenCollapsible(False)
         layout.addWidget(split, 1)
 
@@ -173,6 +201,8 @@ class MergeDialog(QDialog):
         layout.addLayout(buttons)
         self._pair: tuple[int, int] | None = None
         self.reload()
+        fit_on_screen(self)
+        name_controls(self)
 
     # --- groups -------------------------------------------------------------------------
     def reload(self) -> None:
@@ -235,8 +265,9 @@ class MergeDialog(QDialog):
         keep, other = preview.keep, preview.other
         self.pair_label.setText(f"Keep {embedded(keep.display_name)} (#{keep.id}) and merge "
                                 f"{embedded(other.display_name)} (#{other.id}) into it.")
+        both = "Both" if any(f in LIST_FIELDS for f in preview.differing) else ""
         for column, text in enumerate(("", f"{embedded(keep.display_name)}  #{keep.id}",
-                                       f"{embedded(other.display_name)}  #{other.id}", "")):
+                                       f"{embedded(other.display_name)}  #{other.id}", both)):
             label = QLabel(text)
             label.setObjectName("sectionLabel")
             label.setTextFormat(Qt.TextFormat.PlainText)
@@ -261,13 +292,19 @@ class MergeDialog(QDialog):
         other_value = field_value(preview, field, "other")
         for column, (side, value) in enumerate((("keep", keep_value), ("other", other_value)), 1):
             # "&" would become a keyboard mnemonic in a button's text: double it.
-            radio = QRadioButton(embedded(value or "(empty)").replace("&", "&&"))
+            radio = QRadioButton(_fitted(self.fontMetrics(), embedded(value or "(empty)"))
+                                 .replace("&", "&&"))
+            if value:
+                radio.setToolTip(embedded(value))
+            radio.setAccessibleName(f"{FIELD_TITLES.get(field, field)}: "
+                                    f"{embedded(value or '(empty)')}")
             radio.setObjectName(f"{field}:{side}")
             radio.setProperty("choice", side)
             group.addButton(radio)
             self.grid.addWidget(radio, row, column, Qt.AlignmentFlag.AlignTop)
         if field in LIST_FIELDS:
             both = QRadioButton("Both")
+            both.setAccessibleName(f"{FIELD_TITLES.get(field, field)}: both")
             both.setObjectName(f"{field}:union")
             both.setProperty("choice", "union")
             group.addButton(both)

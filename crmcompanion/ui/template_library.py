@@ -36,6 +36,7 @@ from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
 from crmcompanion.ui.settings_dialog import SettingField, add_settings_page
 from crmcompanion.ui.text_display import embedded, plain_label
+from crmcompanion.ui.widgets import fit_on_screen, name_controls
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ add_settings_page(
     SettingField(BUSINESS_NAME, "Business name", normalise=lambda text: str(text).strip()),
     SettingField(SIGNATURE, "Signature", normalise=lambda text: str(text).strip()),
     SettingField(DEFAULT_GREETING_CHANNEL, "Send greetings by"),
+    order=40,
 )
 
 
@@ -84,7 +86,9 @@ class TemplateLibraryDialog(QDialog):
         left.addWidget(self.occasion_combo)
         self.list = QListWidget()
         self.list.setObjectName("sidebar")
-        self.list.setFixedWidth(280)
+        self.list.setMinimumWidth(180)
+        self.list.setMaximumWidth(280)
+        self.list.setAccessibleName("Templates")
         left.addWidget(self.list, 1)
         self.new_button = QPushButton("New template")
         left.addWidget(self.new_button)
@@ -141,6 +145,10 @@ class TemplateLibraryDialog(QDialog):
         if occasion is not None:
             self.occasion_combo.setCurrentIndex(self.occasion_combo.findData(occasion))
         self.reload()
+        self.occasion_combo.setAccessibleName("Occasion")
+        self.body_edit.setAccessibleName("Message")
+        fit_on_screen(self)
+        name_controls(self)
 
     def occasion(self) -> Occasion:
         return Occasion(self.occasion_combo.currentData())
@@ -152,7 +160,7 @@ class TemplateLibraryDialog(QDialog):
         for template in self.templates:
             star = "  ★" if template.is_default else ""
             self.list.addItem(QListWidgetItem(
-                f"{embedded(template.name)}{star}\n{template.tone.value}"))
+                f"{embedded(template.name)}{star}\n{template.tone.value.title()}"))
         self.list.blockSignals(False)
         keys = [t.key for t in self.templates]
         row = keys.index(select_key) if select_key in keys else 0

@@ -1120,6 +1120,13 @@ class TodayView(QWidget):
         else:
             self.log_conversation(item.touchpoint, item)
 
+    def focused_item(self) -> AgendaItem | None:
+        """The row the keyboard is on, when the focus is in the list (Ctrl+L / Ctrl+D)."""
+        if not self.list.hasFocus():
+            return None
+        entry = self.list.entry_at(self.list.currentIndex().row())
+        return entry.item if entry is not None and entry.kind == "row" else None
+
     def main_action(self, customer_id: int) -> None:
         entry = self.entry_for(customer_id)
         if entry is not None:

@@ -1,4 +1,6 @@
-"""Small building blocks shared by every page: page header, empty state, status pill.
+"""Small building blocks shared by every page: page header, empty state, status pill, the
+country picker, and two helpers every window uses: `fit_on_screen` (a dialog never opens
+larger than the screen it is on) and `name_controls` (every control has an accessible name).
 
 Every section of the app looks the same because it is built from these, and a later feature
 gets a friendly empty state with one line instead of a blank page.
@@ -6,25 +8,47 @@ gets a friendly empty state with one line instead of a blank page.
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QCompleter,
     QDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QListView,
+    QPlainTextEdit,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from crmcompanion.core.customer import Status
-from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
-from crmcompanion.ui.text_display import plain
+from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES, current_theme
+from crmcompanion.ui.text_display import fit_to_screen, plain
+
+logger = logging.getLogger(__name__)
 
 
 class DialogButtons(QHBoxLayout):
@@ -92,12 +116,24 @@ class EmptyState(QWidget):
         super().__init__(parent)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        self.symbol = QLabel(symbol)
-        font = QFont(self.font())
-        font.setPointSize(34)
-        self.symbol.setFont(font)
+        # A real icon (see ui/icons.py) for the symbols the app knows, drawn in the muted
+        # colour of the current theme when first shown (not at start-up: hidden pages would
+        # render theirs before the first paint); any other symbol is shown as text.
+        from crmcompanion.ui.icons import icon_for_symbol
+
+        self.symbol = QLabel()
+        self.icon_name = icon_for_symbol(symbol) or (
+            symbol if symbol.isascii() and symbol else None)
+        self._drawn_for: str | None = None
+        if self.icon_name is None:
+            self.symbol.setText(symbol)
+            font = QFont(self.font())
+            font.setPointSizeF(font.pointSizeF() * 3 if font.pointSizeF() > 0 else 30)
+            self.symbol.setFont(font)
+        else:
+            self.symbol.setMinimumSize(48, 48)
         self.symbol.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.symbol.setStyleSheet("color: #98a2b3;")
+        self.symbol.setAccessibleName(title)
         outer.addWidget(self.symbol)
         self.title = QLabel(title)
         self.title.setObjectName("emptyTitle")
@@ -107,7 +143,8 @@ class EmptyState(QWidget):
         self.text.setObjectName("emptyText")
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.text.setFixedWidth(440)
+        self.text.setMaximumWidth(440)
+        self.text.setMinimumWidth(340)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.text)
@@ -120,6 +157,15 @@ class EmptyState(QWidget):
         outer.addSpacing(10)
         outer.addLayout(self.buttons)
         outer.addStretch(2)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        colour = current_theme().placeholder
+        if self.icon_name is not None and self._drawn_for != colour:
+            from crmcompanion.ui.icons import pixmap
+
+            self.symbol.setPixmap(pixmap(self.icon_name, colour, 48, self.devicePixelRatioF()))
+            self._drawn_for = colour
+        super().showEvent(event)
 
     def add_button(self, text: str, primary: bool = False) -> QPushButton:
         button = QPushButton(text)
@@ -183,3 +229,174 @@ class StatusPillDelegate(QStyledItemDelegate):
     ) -> QSize:
         hint = super().sizeHint(option, index)
         return QSize(max(hint.width(), 80), hint.height())
+
+
+# --- the country picker -----------------------------------------------------------------------
+
+# What people type that is not the country's name in the list.
+COUNTRY_ALIASES: dict[str, str] = {
+    "uk": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "great britain": "GB",
+    "britain": "GB", "usa": "US", "america": "US", "united states of america": "US",
+    "holland": "NL", "deutschland": "DE", "espana": "ES", "españa": "ES", "italia": "IT",
+    "schweiz": "CH", "suisse": "CH", "osterreich": "AT", "österreich": "AT",
+}
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents or punctuation: "Côte d’Ivoire" ~ "cote divoire"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum() or ch == " ").strip()
+
+
+@lru_cache(maxsize=1)
+def countries() -> tuple[tuple[str, str], ...]:
+    """(English country name, ISO 3166 code) for every country phone numbers know, by name.
+
+    Names come from Qt's locale data; the codes are the ones `phonenumbers` reads numbers
+    for, so every choice is a region a phone number can be read in."""
+    import phonenumbers  # ~20 ms: only when a picker is built (Settings, the welcome)
+    from PySide6.QtCore import QLocale
+
+    found: dict[str, str] = {}
+    for territory in QLocale.Country:
+        code = QLocale.territoryToCode(territory)
+        if code in phonenumbers.SUPPORTED_REGIONS and code not in found:
+            found[code] = QLocale.territoryToString(territory)
+    return tuple(sorted(((name, code) for code, name in found.items()),
+                        key=lambda pair: _folded(pair[0])))
+
+
+def country_code(text: str) -> str | None:
+    """The ISO code for what was typed: a country's name (any case, accents optional), a
+    known alias ("UK"), "Name (CODE)", or the two-letter code itself; None if none fits."""
+    typed = text.strip()
+    if not typed:
+        return None
+    if typed.endswith(")") and "(" in typed:
+        inner = typed[typed.rfind("(") + 1:-1].strip().upper()
+        if any(code == inner for _name, code in countries()):
+            return inner
+        typed = typed[:typed.rfind("(")].strip()
+    folded = _folded(typed)
+    for name, code in countries():
+        if _folded(name) == folded:
+            return code
+    if folded in COUNTRY_ALIASES:
+        return COUNTRY_ALIASES[folded]
+    if len(typed) == 2 and typed.isalpha():
+        upper = typed.upper()
+        if any(code == upper for _name, code in countries()):
+            return upper
+    starts = [code for name, code in countries() if _folded(name).startswith(folded)]
+    return starts[0] if len(starts) == 1 else None
+
+
+def country_name(code: str) -> str:
+    """The English name of an ISO code ("DE" -> "Germany"); the code when it is unknown."""
+    return next((name for name, known in countries() if known == code.upper()), code)
+
+
+class CountryPicker(QComboBox):
+    """Choose a country by typing its name (completion matches any part of it) or from the
+    list; `code()` is the ISO code the app stores. Typing "Germany" gives DE, never "GE"."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.setMaxVisibleItems(14)
+        for name, code in countries():
+            self.addItem(name, code)
+        self.setMinimumContentsLength(22)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        completer = QCompleter(self)
+        completer.setModel(self.model())
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.setCompleter(completer)
+        self.lineEdit().setPlaceholderText("Type a country, e.g. Germany")
+        self.setAccessibleName("Country")
+
+    def set_code(self, code: str) -> None:
+        index = self.findData(code.upper())
+        if index >= 0:
+            self.setCurrentIndex(index)
+        else:
+            self.setEditText(code)
+
+    def code(self) -> str | None:
+        """The chosen country's ISO code, or None when what was typed names no country."""
+        return country_code(self.currentText())
+
+
+# --- windows that fit and controls that have names ------------------------------------------
+
+
+class _FitOnShow(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and isinstance(watched, QWidget):
+            fit_now(watched)
+        return False
+
+
+def fit_now(window: QWidget) -> None:
+    """Shrink `window` to the available area of the screen it is on and move it inside."""
+    fit_to_screen(window)  # the maximum size
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    area = screen.availableGeometry()
+    width, height = min(window.width(), area.width()), min(window.height(), area.height())
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+    frame = window.frameGeometry()
+    x = min(max(frame.x(), area.x()), area.right() - frame.width() + 1)
+    y = min(max(frame.y(), area.y()), area.bottom() - frame.height() + 1)
+    if (x, y) != (frame.x(), frame.y()) and window.isWindow():
+        window.move(x, y)
+
+
+def fit_on_screen(window: QWidget) -> None:
+    """Keep `window` within the screen it opens on: now, and each time it is shown (it may
+    open on another screen than the one it was built on)."""
+    fit_now(window)
+    watcher = _FitOnShow(window)
+    window.installEventFilter(watcher)
+
+
+# Controls a person operates: each needs a name a screen reader can say.
+CONTROL_TYPES: tuple[type[QWidget], ...] = (
+    QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit,
+    QListView, QTableView,
+)
+
+
+def _plain_words(text: str) -> str:
+    return " ".join(text.replace("&", "").split()).strip(" :")
+
+
+def name_controls(root: QWidget) -> None:
+    """Give every control under `root` that has no accessible name one from what a sighted
+    user reads: its text, the label whose buddy it is (a form layout's row label), its
+    placeholder or its tool tip."""
+    buddies: dict[int, str] = {}
+    for label in root.findChildren(QLabel):
+        buddy = label.buddy()
+        if buddy is not None and label.text():
+            buddies[id(buddy)] = label.text()
+    for widget in root.findChildren(QWidget):
+        if not isinstance(widget, CONTROL_TYPES) or widget.accessibleName():
+            continue
+        candidates: list[str] = []
+        if isinstance(widget, QAbstractButton):
+            candidates.append(widget.text())
+        candidates.append(buddies.get(id(widget), ""))
+        if isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit)):
+            candidates.append(widget.placeholderText())
+        if isinstance(widget, QComboBox) and widget.lineEdit() is not None:
+            candidates.append(widget.lineEdit().placeholderText())
+        candidates.append(widget.toolTip())
+        name = next((_plain_words(c) for c in candidates if c and _plain_words(c)), "")
+        if name:
+            widget.setAccessibleName(name)

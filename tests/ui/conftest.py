@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from crmcompanion.core.clock import FixedClock
-from crmcompanion.core.settings import CONFIRM_DELETE
+from crmcompanion.core.settings import CONFIRM_DELETE, WELCOME_COMPLETED
 from crmcompanion.services.container import Services, open_services
 
 NOW = datetime(2026, 3, 1, 9, 30)
@@ -22,6 +22,9 @@ def services(tmp_path) -> Services:
     opened = open_services(
         f"sqlite:///{tmp_path / 'crm.sqlite3'}", tmp_path / "backups", FixedClock(NOW)
     )
+    # The first-start welcome (a modal dialog) would sit over every window on an empty
+    # database; tests of the first start set this back (tests/ui/test_first_run.py).
+    opened.settings.update({WELCOME_COMPLETED.key: True})
     yield opened
     opened.close()
 

@@ -29,8 +29,10 @@ def test_settings_dialog_saves_values(qtbot, window, services):
     ]
     general = dialog.page("General")
     region = general.editors[DEFAULT_REGION.key]
-    region.clear()
-    qtbot.keyClicks(region, "de")
+    region.lineEdit().clear()
+    qtbot.keyClicks(region.lineEdit(), "Germany")  # a country picker: "GE" would be Georgia
+    qtbot.keyClick(region.completer().popup(), Qt.Key.Key_Return)  # take the completion
+    assert dialog.isVisible() and region.currentText() == "Germany"
     qtbot.keyClicks(general.editors[OWNER_NAME.key], "  Maria Lopez ")
     qtbot.mouseClick(general.editors[CONFIRM_DELETE.key], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
@@ -46,12 +48,12 @@ def test_settings_dialog_rejects_an_unknown_region_inline(qtbot, window, service
     dialog = window.open_settings()
     general = dialog.page("General")
     region = general.editors[DEFAULT_REGION.key]
-    region.clear()
-    qtbot.keyClicks(region, "zz")
+    region.lineEdit().clear()
+    qtbot.keyClicks(region.lineEdit(), "Atlantis")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.isVisible()
     assert general.errors[DEFAULT_REGION.key].isVisible()
-    assert "ZZ" in general.errors[DEFAULT_REGION.key].text()
+    assert "Choose a country" in general.errors[DEFAULT_REGION.key].text()
     assert services.settings.get(DEFAULT_REGION) == DEFAULT_REGION.default
 
 
@@ -59,7 +61,8 @@ def test_settings_dialog_opens_with_stored_values(qtbot, services, make_window):
     services.settings.update({DEFAULT_REGION.key: "GB", CONFIRM_DELETE.key: False})
     window = make_window()
     general = window.open_settings().page("General")
-    assert general.editors[DEFAULT_REGION.key].text() == "GB"
+    assert general.editors[DEFAULT_REGION.key].code() == "GB"
+    assert general.editors[DEFAULT_REGION.key].currentText() == "United Kingdom"
     assert general.editors[CONFIRM_DELETE.key].isChecked() is False
 
 

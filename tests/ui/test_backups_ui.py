@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
@@ -50,12 +51,25 @@ def open_dialog(qtbot, services: Services, restarts: list[int] | None = None) ->
     return dialog
 
 
-def test_back_up_now_adds_a_row_with_date_and_size(qtbot, services: Services) -> None:
+@pytest.fixture
+def british_locale():
+    from PySide6.QtCore import QLocale
+
+    from crmcompanion.ui import formatting
+
+    formatting.set_locale(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+    yield
+    formatting.set_locale(None)
+
+
+def test_back_up_now_adds_a_row_with_date_and_size(qtbot, services: Services,
+                                                   british_locale: None) -> None:
     dialog = open_dialog(qtbot, services)
     assert dialog.table.rowCount() == 0
     qtbot.mouseClick(dialog.back_up_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=30_000)
-    assert dialog.table.item(0, 0).text() == "2026-03-01 09:30"  # the app's clock
+    # The app's clock, written the locale's way (en_GB here), not as ISO.
+    assert dialog.table.item(0, 0).text() == "01/03/2026 09:30"
     assert dialog.table.item(0, 1).text().endswith("KB")
     made = Path(dialog.table.item(0, 2).text())
     assert made.is_file() and "Backed up to" in dialog.status.text()

@@ -11,6 +11,7 @@ from PySide6.QtGui import QFont, QTextDocument, QTextLayout
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from crmcompanion.core.customer import EmailAddress
+from crmcompanion.ui.formatting import day_month
 from crmcompanion.ui.main_window import CUSTOMERS
 from tests.ui.helpers import answer_message_boxes
 from tests.ui.hostile import RLO_NAME, hostile_draft
@@ -55,7 +56,7 @@ def test_an_unterminated_override_in_a_name_does_not_reverse_the_app_text(
     qtbot.waitExposed(batch)
     item = batch.list.item(0).text()
     assert RLO_NAME in item
-    assert reads_left_to_right(item, f"Birthday · {today:%d %b}")
+    assert reads_left_to_right(item, f"Birthday · {day_month(today)}")
     batch.accept()
 
     window.show_section(CUSTOMERS)

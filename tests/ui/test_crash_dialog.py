@@ -80,7 +80,7 @@ def test_an_exception_in_a_slot_shows_a_dialog_with_the_log_path(qtbot, window, 
 def test_open_data_folder_is_in_the_app_menu_and_opens_the_data_folder(qtbot, window, places,
                                                                        url_catcher):
     menus = [a.menu() for a in window.menuBar().actions() if a.menu() is not None]
-    actions = {a.text(): a for m in menus for a in m.actions()}
+    actions = {a.text().replace("&", ""): a for m in menus for a in m.actions()}
     assert "Open data folder" in actions
     actions["Open data folder"].trigger()
     assert [u.toLocalFile() for u in url_catcher.urls] == [str(places.data_folder)]

@@ -77,13 +77,15 @@ def test_birthday_from_today_row_is_edited_sent_and_in_history(qtbot, services, 
     qtbot.waitExposed(dialog)
     editor = dialog.editor
     assert editor.draft.occurrence_key == row.touchpoint.key
-    assert "Hi Ada," in editor.preview.toPlainText()
-    # Edit: type a personal line at the end of the message, with a placeholder.
+    # The message itself, filled in, like a mail composer: no template source to decode.
+    assert "Hi Ada," in editor.body_edit.toPlainText()
+    assert "$" not in editor.body_edit.toPlainText() + editor.subject_edit.text()
+    # Edit: type a personal line at the end of the message.
     editor.body_edit.setFocus()
     editor.body_edit.moveCursor(editor.body_edit.textCursor().MoveOperation.End)
     qtbot.keyClick(editor.body_edit, Qt.Key.Key_Return)
-    qtbot.keyClicks(editor.body_edit, "PS: $age suits you, $first_name!")
-    assert editor.preview.toPlainText().endswith("PS: 40 suits you, Ada!")
+    qtbot.keyClicks(editor.body_edit, "PS: 40 suits you, Ada!")
+    assert editor.message_text().endswith("PS: 40 suits you, Ada!")
     editor.channel_combo.setCurrentIndex(editor.channel_combo.findData(Channel.EMAIL))
     click(qtbot, editor.sent_button)
     qtbot.waitUntil(lambda: not dialog.isVisible())
@@ -102,8 +104,9 @@ def test_birthday_from_today_row_is_edited_sent_and_in_history(qtbot, services, 
 def test_open_in_mail_app_hands_over_a_mailto_that_parses_back(qtbot, services, ada, catcher):
     dialog = open_dialog(qtbot, services, ada.id)
     editor = dialog.editor
-    editor.subject_edit.setText("Hi $first_name & co? 100% #1")
-    editor.body_edit.setPlainText("Line one + two\nLine three: a=b&c=d\n$signature")
+    editor.subject_edit.setText("Hi Ada & co? 100% #1")
+    assert editor.body_edit.toPlainText().endswith("Sam\nBloom & Co")  # the signature
+    editor.body_edit.setPlainText("Line one + two\nLine three: a=b&c=d\nSam\nBloom & Co")
     click(qtbot, editor.mail_button)
     assert len(catcher.urls) == 1
     url = catcher.urls[0].toString(QUrl.ComponentFormattingOption.FullyEncoded)
@@ -117,7 +120,7 @@ def test_open_in_mail_app_hands_over_a_mailto_that_parses_back(qtbot, services, 
 def test_long_mail_is_copied_instead_with_a_note(qtbot, services, ada, catcher):
     dialog = open_dialog(qtbot, services, ada.id)
     editor = dialog.editor
-    editor.body_edit.setPlainText("Dear $first_name, " + "lovely day " * (MAILTO_SAFE_LENGTH // 10))
+    editor.body_edit.setPlainText("Dear Ada, " + "lovely day " * (MAILTO_SAFE_LENGTH // 10))
     click(qtbot, editor.mail_button)
     assert catcher.urls == []
     copied = QGuiApplication.clipboard().text()
@@ -130,7 +133,7 @@ def test_send_as_sms_uses_the_mobile_number(qtbot, services, ada, catcher):
     editor = dialog.editor
     editor.channel_combo.setCurrentIndex(editor.channel_combo.findData(Channel.SMS))
     assert not editor.mail_button.isVisible()
-    editor.body_edit.setPlainText("Happy birthday $first_name! 🎂 See you & yours")
+    editor.body_edit.setPlainText("Happy birthday Ada! 🎂 See you & yours")
     click(qtbot, editor.sms_button)
     url = catcher.urls[0].toString(QUrl.ComponentFormattingOption.FullyEncoded)
     assert url == ("sms:+4915112345678?body=Happy%20birthday%20Ada%21%20%F0%9F%8E%82%20"
@@ -149,7 +152,7 @@ def test_sms_needs_a_mobile_and_calls_only_copy(qtbot, services, catcher):
     editor.channel_combo.setCurrentIndex(editor.channel_combo.findData(Channel.PHONE))
     assert not editor.sms_button.isVisible() and not editor.mail_button.isVisible()
     editor.subject_edit.setText("Call")
-    editor.body_edit.setPlainText("Ask $first_name about the new shop")
+    editor.body_edit.setPlainText("Ask Bob about the new shop")
     click(qtbot, editor.copy_button)
     assert QGuiApplication.clipboard().text() == "Ask Bob about the new shop"
     assert catcher.urls == []
@@ -158,31 +161,49 @@ def test_sms_needs_a_mobile_and_calls_only_copy(qtbot, services, catcher):
     assert (entry.channel, entry.summary) == (Channel.PHONE, "Call\n\nAsk Bob about the new shop")
 
 
-def test_bad_placeholder_and_missing_values_block_sending(qtbot, services):
+def test_missing_values_are_highlighted_gaps_that_block_sending_until_filled(qtbot, services):
     noyear = services.customers.create(CustomerDraft(first_name="Nia")).customer
     dialog = open_dialog(qtbot, services, noyear.id)
     editor = dialog.editor
-    editor.body_edit.setPlainText("Hi $frist_name")
-    assert editor.problem_label.isVisible()
-    assert "$frist_name" in editor.problem_label.text()
-    assert "$first_name" in editor.problem_label.text()
-    assert not editor.sent_button.isEnabled() and not editor.copy_button.isEnabled()
-    editor.body_edit.setPlainText("Happy $age, $first_name!")
+    editor.body_edit.setPlainText("Happy $age, Nia! Few of us make [age?] look this good.")
+    # Typed text is the message: a "$" is a dollar sign, not a placeholder.
     assert not editor.problem_label.isVisible()
-    assert editor.preview.toPlainText().endswith("Happy [age?], Nia!")
-    assert editor.missing_label.isVisible() and "$age" in editor.missing_label.text()
+    assert editor.missing_placeholders() == ("age",)
+    assert editor.missing_label.isVisible() and "[age?]" in editor.missing_label.text()
     assert not editor.sent_button.isEnabled()
-    editor.body_edit.setPlainText("Happy birthday, $first_name!")
+    # The gap is painted in the message itself.
+    block = editor.body_edit.document().firstBlock()
+    start = block.text().index("[age?]")
+    ranges = [(r.start, r.length) for r in block.layout().formats()
+              if r.format.background().color().name() in ("#ffe7a3", "#6b4e00")]
+    assert ranges == [(start, len("[age?]"))]
+    # "Fill in the next gap" selects it whole; typing replaces it.
+    click(qtbot, editor.next_gap_button)
+    assert editor.body_edit.textCursor().selectedText() == "[age?]"
+    qtbot.keyClicks(editor.body_edit, "40")
+    assert editor.body_edit.toPlainText().endswith("make 40 look this good.")
     assert not editor.missing_label.isVisible() and editor.sent_button.isEnabled()
 
 
-def test_choosing_another_template_reloads_the_editors(qtbot, services, ada):
+def test_choosing_another_template_refills_the_message(qtbot, services, ada):
     dialog = open_dialog(qtbot, services, ada.id)
     editor = dialog.editor
     index = editor.template_combo.findData("birthday-formal")
     editor.template_combo.setCurrentIndex(index)
-    assert editor.subject_edit.text() == "Birthday wishes from $business_name"
-    assert editor.preview.toPlainText().startswith("Subject: Birthday wishes from Bloom & Co")
+    assert editor.subject_edit.text() == "Birthday wishes from Bloom & Co"
+    assert editor.message_text().startswith("Subject: Birthday wishes from Bloom & Co")
+
+
+def test_without_business_details_the_signature_is_a_gap_not_an_error(qtbot, services):
+    bea = services.customers.create(CustomerDraft(first_name="Bea")).customer
+    dialog = open_dialog(qtbot, services, bea.id, Occasion.KEEP_IN_TOUCH)
+    editor = dialog.editor
+    template = services.greetings.template(editor.template_combo.currentData())
+    if "$signature" in template.body:
+        assert "[signature?]" in editor.body_edit.toPlainText()
+        assert "signature" in editor.missing_placeholders()
+    assert not editor.problem_label.isVisible()
+    assert "No value" not in editor.missing_label.text()
 
 
 def test_draft_all_for_today_sends_one_by_one(qtbot, services, ada):
@@ -209,7 +230,7 @@ def test_draft_all_for_today_sends_one_by_one(qtbot, services, ada):
     for _ in range(total - 1):
         if window.editor.missing_placeholders():  # e.g. no $last_conversation yet
             assert not window.editor.sent_button.isEnabled()
-            window.editor.body_edit.setPlainText("Thinking of you, $first_name.")
+            window.editor.body_edit.setPlainText("Thinking of you.")
         click(qtbot, window.editor.sent_button)
     assert window.summary.text() == "All sent. Well done!"
     for customer_id in {d.customer_id for d in window.drafts}:
@@ -249,7 +270,7 @@ def test_template_library_names_the_bad_part_then_saves(qtbot, services, ada):
     library.done(0)
     titles = [dialog.editor.template_combo.itemText(i)
               for i in range(dialog.editor.template_combo.count())]
-    assert titles[0] == "Cake  (warm)"
+    assert titles[0] == "Cake  (Warm)"
 
 
 def test_greetings_settings_page_fills_the_draft(qtbot, services, ada):
@@ -268,7 +289,7 @@ def test_greetings_settings_page_fills_the_draft(qtbot, services, ada):
     dialog = open_dialog(qtbot, services, ada.id)
     editor = dialog.editor
     assert editor.channel() is Channel.SMS
-    assert editor.preview.toPlainText().endswith("Warm wishes,\nSam at Petal Shop")
+    assert editor.body_edit.toPlainText().endswith("Warm wishes,\nSam at Petal Shop")
 
 
 def test_write_greeting_from_the_customer_page_opens_a_draft_for_them(qtbot, services, ada,
@@ -281,5 +302,5 @@ def test_write_greeting_from_the_customer_page_opens_a_draft_for_them(qtbot, ser
     dialog = window.greetings.dialog
     assert isinstance(dialog, DraftDialog)
     qtbot.waitExposed(dialog)
-    assert "Ada" in dialog.editor.preview.toPlainText()
+    assert "Ada" in dialog.editor.body_edit.toPlainText()
     dialog.reject()

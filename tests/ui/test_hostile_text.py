@@ -53,7 +53,7 @@ def test_markup_in_every_field_is_shown_literally_everywhere(qtbot, services, ma
     assert NAME_SHOWN in dialog.editor.heading.text()
     assert dialog.editor.heading.textFormat() == Qt.TextFormat.PlainText
     assert TEMPLATE_NAME in dialog.editor.template_combo.currentText()
-    assert '<img src="file:///etc/hostname">Hello' in dialog.editor.preview.toPlainText()
+    assert '<img src="file:///etc/hostname">Hello' in dialog.editor.body_edit.toPlainText()
     # The template library (from the draft dialog).
     qtbot.mouseClick(dialog.editor.templates_button, Qt.MouseButton.LeftButton)
     library = dialog.editor.library

@@ -1,0 +1,58 @@
+"""ui/formatting: one way to write dates, numbers and phones, from the locale."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from PySide6.QtCore import QLocale
+
+from crmcompanion.core.settings import MAP_SERVICE, map_search_url
+from crmcompanion.ui import formatting
+
+
+@pytest.fixture
+def use_locale():
+    def use(language: QLocale.Language, country: QLocale.Country) -> None:
+        formatting.set_locale(QLocale(language, country))
+
+    yield use
+    formatting.set_locale(None)
+
+
+def test_british_dates_numbers(qapp, use_locale):
+    use_locale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
+    day = date(2026, 12, 6)
+    assert formatting.short_date(day) == "06/12/2026"
+    assert formatting.long_date(day) == "6 December 2026"
+    assert formatting.weekday_date(day) == "Sunday, 6 December 2026"
+    assert formatting.day_month(day) == "6 Dec"
+    assert formatting.short_datetime(datetime(2026, 12, 6, 9, 5)) == "06/12/2026 09:05"
+    assert formatting.number(1234567) == "1,234,567"
+
+
+def test_american_and_german_orders(qapp, use_locale):
+    day = date(2026, 12, 6)
+    use_locale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    assert formatting.long_date(day) == "December 6, 2026"
+    assert formatting.day_month(day) == "Dec 6"
+    assert formatting.short_date(day) == "12/6/26"
+    use_locale(QLocale.Language.German, QLocale.Country.Germany)
+    assert formatting.long_date(day) == "6. Dezember 2026"
+    assert formatting.number(1234567) == "1.234.567"
+    assert formatting.number(2.5, 1) == "2,5"
+
+
+def test_phones_are_always_formatted(qapp):
+    assert formatting.phone("+4915112345678") == "+49 1511 2345678"
+    assert formatting.phone(" +33128269430 ") == "+33 1 28 26 94 30"
+    assert formatting.phone("") == ""
+    assert formatting.phone("not a number") == "not a number"
+
+
+def test_map_links_default_to_openstreetmap():
+    assert MAP_SERVICE.default == "openstreetmap"
+    assert formatting.map_url("Hauptstraße 72, 10115 Berlin", "openstreetmap") == (
+        "https://www.openstreetmap.org/search?query=Hauptstra%C3%9Fe%2072%2C%2010115%20Berlin")
+    assert map_search_url("1 Main St", "google").startswith("https://www.google.com/maps/")
+    assert map_search_url("1 Main St", "nonsense").startswith("https://www.openstreetmap.org/")
