@@ -514,7 +514,8 @@ class BatchDraftWindow(QDialog):
         split = QSplitter()
         self.list = QListWidget()
         self.list.setObjectName("sidebar")  # roomy rows, accent selection
-        self.list.setMinimumWidth(220)
+        # 150 px: with the composer's own minimum the window still fits an 800 px wide screen.
+        self.list.setMinimumWidth(150)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         today = services.clock.today()
         for draft in self.drafts:

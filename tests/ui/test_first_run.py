@@ -52,7 +52,7 @@ def test_first_start_welcome_leads_to_a_populated_today(qtbot, services, make_wi
     qtbot.waitUntil(lambda: window.today.ready and len(window.today.rows()) > 0, timeout=20000)
 
     # A greeting drafted now is signed with the welcome's details: no gap for them.
-    item = window.today.rows()[0].item
+    item = window.today.rows()[0].touchpoint
     draft = services.greetings.draft(item.customer_id, Occasion.BIRTHDAY)
     assert not {"signature", "owner_name", "business_name"} & set(draft.missing_placeholders)
     assert "Maria Lopez" in draft.values["signature"]
