@@ -122,3 +122,12 @@ DEFAULT_GREETING_CHANNEL = register(SettingSpec(
     "How you usually send greetings, when the customer has no preferred channel.",
     choices=GREETING_CHANNELS,
 ))
+
+# --- Feedback (issue 15: the voice of the customer) ------------------------------------------
+
+CHECKBACK_DAYS = register(SettingSpec(
+    "feedback.checkback_days", int, 14,
+    "Days after a complaint is resolved to ask the customer whether they are satisfied "
+    "(1 to 60).",
+    choices=tuple(range(1, 61)),
+))
