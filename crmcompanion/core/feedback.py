@@ -34,6 +34,7 @@ __all__ = [
     "allowed_next",
     "check_complaint_transition",
     "check_idea_transition",
+    "check_move",
     "check_satisfaction",
     "check_text",
     "initial_status",
@@ -206,6 +207,32 @@ def check_idea_transition(current: IdeaStatus, target: IdeaStatus) -> None:
     """Raise `InvalidTransition` when an idea cannot move from `current` to `target`."""
     _check_transition("idea", IDEA_TRANSITIONS, IdeaStatus(current), IdeaStatus(target),
                       "done (its requesters were told)", {})
+
+
+def check_move(kind: FeedbackType, current: str | None, name: str) -> ComplaintStatus | IdeaStatus:
+    """The status a complaint or idea at `current` moves to when asked for `name` (a known
+    status name), or `InvalidTransition` naming the allowed next states: a status of the
+    other workflow ("declined" for a complaint) included."""
+    if kind is FeedbackType.COMPLAINT:
+        enum, table, check, other = (ComplaintStatus, COMPLAINT_TRANSITIONS,
+                                     check_complaint_transition, "an idea")
+        start = ComplaintStatus(current or ComplaintStatus.NEW)
+    elif kind is FeedbackType.IDEA:
+        enum, table, check, other = (IdeaStatus, IDEA_TRANSITIONS, check_idea_transition,
+                                     "a complaint")
+        start = IdeaStatus(current or IdeaStatus.UNDER_REVIEW)
+    else:
+        raise DomainError(f"A {kind.value} has no status; only complaints and ideas move "
+                          "through a workflow.")
+    try:
+        target = enum(name)
+    except ValueError:
+        allowed = tuple(s.value for s in table[start])
+        raise InvalidTransition(
+            f"“{name}” is {other} status, not a {kind.value} status; allowed next: "
+            f"{', '.join(allowed) or 'none'}.", allowed) from None
+    check(start, target)
+    return target
 
 
 ALL_STATUS_NAMES: tuple[str, ...] = tuple(

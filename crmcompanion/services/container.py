@@ -24,6 +24,7 @@ from crmcompanion.store.database import Database, ensure_local_staff, open_datab
 
 if TYPE_CHECKING:
     from crmcompanion.services.duplicates import DuplicateService
+    from crmcompanion.services.feedback import FeedbackService
     from crmcompanion.services.import_export import ImportExportService
     from crmcompanion.services.personal_data import PersonalDataService
 
@@ -66,6 +67,16 @@ class Services:
         from crmcompanion.services.personal_data import PersonalDataService
 
         return PersonalDataService(self.db, self.clock, self.staff_id)
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        # Built on first use: the Feedback & ideas pages and `feedback` commands need it, the
+        # first paint does not (the embedding model loads later still, on first encode).
+        from crmcompanion.services.feedback import FeedbackService
+
+        return FeedbackService(self.db, self.clock, self.staff_id,
+                               touchpoints=self.touchpoints, greetings=self.greetings,
+                               setting=self.settings.get)
 
     def close(self) -> None:
         self.db.dispose()

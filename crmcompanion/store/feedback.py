@@ -105,6 +105,7 @@ def list_items(
     customer_id: int | None = None,
     include_merged: bool = False,
     limit: int | None = 500,
+    ids: Sequence[int] | None = None,
 ) -> list[ItemRow]:
     """Items newest first, filtered; an unlinked public review's customer is its reviewer."""
     f = m.FeedbackItem
@@ -120,6 +121,8 @@ def list_items(
         statement = statement.where(f.status == status)
     if customer_id is not None:
         statement = statement.where(f.customer_id == customer_id)
+    if ids is not None:
+        statement = statement.where(f.id.in_(list(ids)))
     if not include_merged:
         statement = statement.where(f.merged_into_id.is_(None))
     if theme is not None:
@@ -169,10 +172,20 @@ def items_without_vector(session: Session, model: str, limit: int = 2000
 _WORD = re.compile(r"\w{2,}")
 
 
+def _query_words(query: str) -> list[str]:
+    """The words worth matching: content words (stop words of four languages dropped) when
+    `core.similarity` is installed, else every word of two letters or more."""
+    try:
+        from crmcompanion.core.similarity import content_words
+    except ImportError:
+        return [w.casefold() for w in _WORD.findall(query)]
+    return content_words(query) or [w.casefold() for w in _WORD.findall(query)]
+
+
 def lexical_similar(session: Session, query: str, limit: int) -> list[tuple[int, float]]:
     """(item id, score) of comparable items sharing words with `query`, best first: FTS5
     bm25 on SQLite (score = -bm25, higher is better); elsewhere a count of shared words."""
-    words = list(dict.fromkeys(w.casefold() for w in _WORD.findall(query)))[:32]
+    words = list(dict.fromkeys(_query_words(query)))[:32]
     if not words:
         return []
     if session.get_bind().dialect.name == "sqlite":
