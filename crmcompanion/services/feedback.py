@@ -15,6 +15,7 @@ cannot load, similar items are ranked by words (FTS5 bm25) instead.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -50,12 +51,15 @@ from crmcompanion.store import models as m
 from crmcompanion.store.database import Database
 
 if TYPE_CHECKING:
+    from crmcompanion.services.feedback_reviews import ReviewImport
     from crmcompanion.services.greetings import Draft, GreetingService
     from crmcompanion.services.touchpoints import FollowUpRecord, TouchpointService
 
 logger = logging.getLogger(__name__)
 
 MAX_CHECKBACK_DAYS = 60
+# Imports up to this size get a suggested theme per review (one similarity query each).
+AUTO_THEME_LIMIT = 2000
 FEEDBACK_REQUEST_TEMPLATE = "Feedback request"
 _FEEDBACK_REQUEST_BODY = (
     "Hi $first_name,\n\nI'd love to hear how things are going for you with us. What do you "
@@ -773,19 +777,40 @@ class FeedbackService:
                 break
         return found
 
-    def suggest_themes(self, text: str, k: int = 3,
-                       exclude_customer_id: int | None = None) -> list[str]:
+    def suggest_themes(self, text: str, k: int = 3, exclude_customer_id: int | None = None,
+                       exclude_item_id: int | None = None) -> list[str]:
         """Themes to offer for a typed complaint: those of its nearest neighbours, weighted
         by rank and similarity."""
         votes: dict[str, float] = {}
         spelled: dict[str, str] = {}
-        for position, hit in enumerate(self.similar(text, 10, exclude_customer_id)):
+        for position, hit in enumerate(self.similar(text, 10, exclude_customer_id,
+                                                    exclude_item_id)):
             weight = max(hit.score, 0.0) / (1.0 + position / 4.0)
             for theme in hit.themes:
                 votes[theme.casefold()] = votes.get(theme.casefold(), 0.0) + weight
                 spelled.setdefault(theme.casefold(), theme)
         ordered = sorted(votes, key=lambda t: (-votes[t], t))
         return [spelled[t] for t in ordered[:k]]
+
+    # --- public reviews ---------------------------------------------------------------
+    def import_reviews(self, path: str | os.PathLike[str], *, dry_run: bool = False,
+                       link: bool = True) -> ReviewImport:
+        """Import a review export (see `services.feedback_reviews`), all rows or none; each
+        imported review joins the theme its nearest stored items suggest, if any."""
+        from crmcompanion.services.feedback_reviews import import_reviews
+
+        result = import_reviews(self._db, self._clock, self._staff_id, path, dry_run=dry_run,
+                                link=link, vectors=self.vectors)
+        if result.written and len(result.item_ids) <= AUTO_THEME_LIMIT:
+            with self._db.read() as session:
+                texts = {item_id: body for item_id, body in session.execute(
+                    select(m.FeedbackItem.id, m.FeedbackItem.text)
+                    .where(m.FeedbackItem.id.in_(result.item_ids)))}
+            for item_id, body in texts.items():
+                suggested = self.suggest_themes(body, 1, exclude_item_id=item_id)
+                if suggested:
+                    self.add_theme(item_id, suggested[0])
+        return result
 
     # --- ideas -------------------------------------------------------------------------
     def ideas(self, status: IdeaStatus | str | None = None) -> list[IdeaCard]:

@@ -214,3 +214,20 @@ def test_merging_customers_carries_feedback_and_idea_requests(services: Services
     services.duplicates.merge(anna, dup)
     assert len(services.feedback.list(customer_id=anna)) == 2
     assert [cid for cid, _ in services.feedback.get(idea).requesters] == [anna]
+
+
+def test_imported_reviews_join_the_themes_of_similar_complaints(services: Services,
+                                                                 tmp_path) -> None:
+    bob = _customer(services, "Bob Stone")
+    services.feedback.add(bob, "complaint", "My parcel arrived two weeks late",
+                          themes=["Delivery"])
+    services.feedback.add(bob, "complaint", "The cashier was rude", themes=["Staff"])
+    path = tmp_path / "reviews.csv"
+    path.write_text("date,rating,author,text\n"
+                    "2026-11-02,1,Some One,Parcel arrived very late\n", encoding="utf-8")
+    result = services.feedback.import_reviews(path)
+    assert result.written and result.created == 1 and result.unlinked == 1
+    review = services.feedback.get(result.item_ids[0]).item
+    assert review.source.value == "public_review" and review.themes == ("Delivery",)
+    delivery = next(t for t in services.feedback.themes_view() if t.name == "Delivery")
+    assert (delivery.items, delivery.customers) == (2, 2)
