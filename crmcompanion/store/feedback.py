@@ -272,3 +272,37 @@ def overdue_plans(session: Session, today: date) -> list[tuple[m.FeedbackItem, m
         .where(d.target_date < today, f.status.in_(list(_OPEN)))
         .order_by(d.target_date, f.id))
     return [(item, detail, name or item.reviewer) for item, detail, name in rows]
+
+
+# --- bulk (the demo) ------------------------------------------------------------------------
+
+
+def next_item_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(m.FeedbackItem.id))) or 0) + 1
+
+
+def _cell(value: object) -> object:
+    # The storage forms SQLAlchemy's SQLite types write (so ORM reads parse them back).
+    kind = type(value)
+    if value is None or kind is str or kind is int:
+        return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def insert_rows(session: Session, table: str, rows: Sequence[dict[str, object]]) -> None:
+    """Many rows of one feedback (or follow-up) table in one DB-API executemany: the demo
+    writes a few thousand at once inside its own transaction, and SQLAlchemy's per-row
+    parameter processing cost more than SQLite's inserts."""
+    if not rows:
+        return
+    columns = [c.name for c in m.Base.metadata.tables[table].columns if c.name in rows[0]]
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+           f"VALUES ({', '.join('?' for _ in columns)})")
+    session.connection().exec_driver_sql(
+        sql, [tuple(_cell(row[c]) for c in columns) for row in rows])
