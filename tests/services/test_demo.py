@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import tempfile
 from datetime import date
@@ -126,7 +127,7 @@ def test_demo_feedback_has_every_type_every_complaint_state_and_shared_themes(
     from crmcompanion.services.feedback_demo import WALKS
 
     for walk in WALKS:  # every demo complaint got where it is by allowed moves
-        for before, after in zip(walk, walk[1:], strict=False):
+        for before, after in itertools.pairwise(walk):
             assert after in COMPLAINT_TRANSITIONS[before]
     fill_demo(services.db, services.clock, 120, seed=4, staff_id=services.staff_id)
     items = services.feedback.list(limit=None)
