@@ -1,0 +1,229 @@
+"""The sidebar's "Feedback & ideas": complaints worked with the customer, themes, ideas.
+
+Three tabs over the feedback service: Complaints (a list, and the complaint's plan, workflow
+and progress beside it), Themes (the consistent messages: customers affected, open vs
+resolved, the last 12 months, distinctive words) and Ideas (who asked for what; merge, mark
+done). Lists load off the GUI thread; the page refreshes from the bus only when feedback (or
+a customer merge) changed. Stored complaints without a meaning vector (the demo's, or saved
+while the model could not load) are encoded in the background the first time the page shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion.core.feedback import ComplaintStatus
+from crmcompanion.services.changes import Changed
+from crmcompanion.services.container import Services
+from crmcompanion.services.feedback import FeedbackRecord
+from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.feedback_common import (
+    ID_ROLE,
+    fill_rows,
+    list_table,
+    run_off_thread,
+    short_date,
+)
+from crmcompanion.ui.feedback_complaint import ComplaintPanel
+from crmcompanion.ui.ideas_board import IdeasBoard
+from crmcompanion.ui.themes_view import ThemesView
+from crmcompanion.ui.widgets import PageHeader
+
+if TYPE_CHECKING:
+    from crmcompanion.services.feedback_reviews import ReviewImport
+
+logger = logging.getLogger(__name__)
+
+FILTERS = (("Open", "open"), ("All", "all"), *[
+    (s.title, s.value) for s in ComplaintStatus])
+
+
+class ComplaintsTab(QWidget):
+    message = Signal(str)
+    changed = Signal(object)
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ready = False
+        self.records: list[FeedbackRecord] = []
+        self._pending: int | None = None  # an item to select once the list has it
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        bar = QHBoxLayout()
+        self.filter = QComboBox()
+        for title, value in FILTERS:
+            self.filter.addItem(title, value)
+        self.filter.currentIndexChanged.connect(self.refresh)
+        bar.addWidget(self.filter)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        split = QSplitter()
+        self.table = list_table(("Date", "Customer", "Status", "Themes", "Complaint"))
+        self.table.itemSelectionChanged.connect(self._selected)
+        split.addWidget(self.table)
+        self.panel = ComplaintPanel(services)
+        self.panel.message.connect(self.message)
+        self.panel.changed.connect(self.changed)
+        split.addWidget(self.panel)
+        split.setSizes([620, 420])
+        layout.addWidget(split, 1)
+
+    def refresh(self) -> None:
+        wanted = self.filter.currentData()
+        feedback = self.services.feedback
+
+        def work() -> list[FeedbackRecord]:
+            if wanted == "open":
+                return feedback.complaints(open_only=True)
+            found = feedback.complaints()
+            return found if wanted == "all" else [c for c in found if c.status == wanted]
+
+        self.ready = False
+        run_off_thread(self, work, self._show, self.message.emit, "complaints")
+
+    def _show(self, records: list[FeedbackRecord]) -> None:
+        selected = self.selected_id()
+        self.records = records
+        fill_rows(self.table, [
+            (r.id, (short_date(r.created_at), r.customer, r.status_title, ", ".join(r.themes),
+                    " ".join(r.text.split())))
+            for r in records])
+        if self._pending is not None and self.select(self._pending):
+            self._pending = None
+        elif selected is not None:
+            self.select(selected)
+        self.ready = True
+
+    def show_when_listed(self, item_id: int) -> None:
+        """Select `item_id` as soon as a refresh lists it (a complaint just saved)."""
+        self._pending = item_id
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.table.item(rows[0].row(), 0).data(ID_ROLE)
+
+    def select(self, item_id: int) -> bool:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).data(ID_ROLE) == item_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _selected(self) -> None:
+        self.panel.show_item(self.selected_id())
+
+
+class FeedbackPage(QWidget):
+    """The "Feedback & ideas" page."""
+
+    message = Signal(str)
+
+    def __init__(self, services: Services, bus: AppState, parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.bus = bus
+        self._encoded = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 22, 28, 18)
+        self.header = PageHeader("Feedback & ideas",
+                                 "Complaints closed with the customer, recurring themes, and "
+                                 "the ideas customers asked for")
+        self.add_button = QPushButton("Add feedback…")
+        self.add_button.setObjectName("primary")
+        self.add_button.clicked.connect(self.add_feedback)
+        self.import_button = QPushButton("Import reviews…")
+        self.import_button.clicked.connect(self.import_reviews)
+        self.header.add_action(self.import_button)
+        self.header.add_action(self.add_button)
+        layout.addWidget(self.header)
+        self.tabs = QTabWidget()
+        self.complaints = ComplaintsTab(services)
+        self.themes = ThemesView(services)
+        self.ideas = IdeasBoard(services)
+        self.tabs.addTab(self.complaints, "Complaints")
+        self.tabs.addTab(self.themes, "Themes")
+        self.tabs.addTab(self.ideas, "Ideas")
+        layout.addWidget(self.tabs, 1)
+        for part in (self.complaints, self.themes, self.ideas):
+            part.message.connect(self.message)
+            part.changed.connect(self.publish)
+        bus.changed.connect(self._on_changed)
+        self.refresh()
+
+    @property
+    def ready(self) -> bool:
+        return self.complaints.ready and self.themes.ready and self.ideas.ready
+
+    def refresh(self) -> None:
+        self.complaints.refresh()
+        self.themes.refresh()
+        self.ideas.refresh()
+
+    def publish(self, changed: Changed) -> None:
+        self.bus.publish(changed)
+
+    def _on_changed(self, changed: Changed) -> None:
+        # Feedback itself, or a merge or erase of customers (which carries their feedback).
+        if changed.feedback or changed.customer_list:
+            self.refresh()
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        if not self._encoded:
+            self._encoded = True
+            feedback = self.services.feedback
+            run_off_thread(self, feedback.encode_missing, self._encoded_done,
+                           lambda text: logger.info("Encoding stored feedback: %s", text),
+                           "encode feedback")
+
+    def _encoded_done(self, count: int) -> None:
+        if count:
+            logger.info("Encoded %d stored feedback items", count)
+
+    def add_feedback(self) -> None:
+        from crmcompanion.ui.feedback_dialog import FeedbackDialog
+
+        dialog = FeedbackDialog(self.services, self)
+        dialog.item_saved.connect(self.complaints.show_when_listed)
+        dialog.saved.connect(self.publish)
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+
+    def import_reviews(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Import reviews", "", "Review exports (*.csv *.json);;All files (*)")
+            if not path:
+                return
+        feedback = self.services.feedback
+
+        def done(result: ReviewImport) -> None:
+            if result.rejected:
+                first = result.rejected[0]
+                self.message.emit(f"Nothing imported: {len(result.rejected)} rows have "
+                                  f"problems (line {first.line}: {first.reason}).")
+                return
+            self.message.emit(f"Imported {result.created} reviews ({result.linked} linked to "
+                              "customers).")
+            self.publish(result.changed)
+
+        run_off_thread(self, lambda: feedback.import_reviews(path), done, self.message.emit,
+                       "import reviews")
