@@ -209,7 +209,10 @@ class FeedbackService:
         self._greetings = greetings
         self._setting = setting or (lambda spec: spec.default)
         self.vectors = vectors or Vectors()
+        # The stored vectors as one matrix, and the theme centroids over them: rebuilt only
+        # when a vector or a theme link changed (one aggregate query checks).
         self._matrix_cache: tuple[tuple, list[int], Any] | None = None
+        self._centroid_cache: tuple[tuple, list[tuple[str, ...]], Any] | None = None
 
     # --- helpers -----------------------------------------------------------------------
     def _now_utc(self) -> datetime:
@@ -779,8 +782,12 @@ class FeedbackService:
 
     def suggest_themes(self, text: str, k: int = 3, exclude_customer_id: int | None = None,
                        exclude_item_id: int | None = None) -> list[str]:
-        """Themes to offer for a typed complaint: those of its nearest neighbours, weighted
-        by rank and similarity."""
+        """Themes to offer for a typed complaint: by meaning, the themes whose complaints
+        taken together (their centroid) are nearest the text; by words (no model), those of
+        its nearest neighbours, weighted by rank and similarity."""
+        encoded = self.vectors.encode([text]) if text.strip() else None
+        if encoded is not None:
+            return self._themes_by_centroid(encoded[0], encoded[1][0], k)
         votes: dict[str, float] = {}
         spelled: dict[str, str] = {}
         for position, hit in enumerate(self.similar(text, 10, exclude_customer_id,
@@ -791,6 +798,25 @@ class FeedbackService:
                 spelled.setdefault(theme.casefold(), theme)
         ordered = sorted(votes, key=lambda t: (-votes[t], t))
         return [spelled[t] for t in ordered[:k]]
+
+    def _themes_by_centroid(self, model: str, query: Any, k: int) -> list[str]:
+        from crmcompanion.core.similarity import suggest_themes, theme_centroids
+
+        ids, matrix = self._stored_matrix(model)
+        if matrix is None:
+            return []
+        with self._db.read() as session:
+            stamp = tuple(session.execute(select(
+                func.count(), func.sum(m.FeedbackItemTheme.theme_id),
+                func.sum(m.FeedbackItemTheme.item_id))).one())
+            key = (self._matrix_cache[0] if self._matrix_cache else None, *stamp)
+            if self._centroid_cache is None or self._centroid_cache[0] != key:
+                per_row = repo.themes_of(session, ids)
+                names = [tuple(per_row[i]) for i in ids]
+                self._centroid_cache = (key, names, theme_centroids(matrix, names))
+        _, names, centroids = self._centroid_cache
+        found = suggest_themes(query, matrix, names, k, centroids=centroids)
+        return [str(s.theme_id) for s in found if s.score > 0]
 
     # --- public reviews ---------------------------------------------------------------
     def import_reviews(self, path: str | os.PathLike[str], *, dry_run: bool = False,
