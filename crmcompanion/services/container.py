@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.settings import DEFAULT_REGION
+from crmcompanion.services import feedback_timeline
 from crmcompanion.services.backups import BackupService
 from crmcompanion.services.customers import CustomerService
 from crmcompanion.services.greetings import GreetingService
@@ -84,6 +85,8 @@ class Services:
 
 def build_services(db: Database, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
+    # Feedback joins the profile timeline (where this build has one: services.timeline).
+    feedback_timeline.register()
     staff_id = ensure_local_staff(db)
     settings = SettingsService(db)
     customers = CustomerService(db, clock, staff_id, region=lambda: settings.get(DEFAULT_REGION))
