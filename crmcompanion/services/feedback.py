@@ -745,7 +745,7 @@ class FeedbackService:
         (the customer the complaint is being typed for) are left out."""
         if not text.strip():
             return []
-        fetch = limit * 4 + 10
+        fetch = limit * 2 + 5  # room for the excluded customer's own items
         hits: list[tuple[int, float]] = []
         encoded = self.vectors.encode([text])
         if encoded is not None:

@@ -139,6 +139,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=80), nullable=False),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
     )
+    op.create_index("ix_feedback_vectors_model", "feedback_vectors", ["model", "item_id"])
 
     if op.get_bind().dialect.name == "sqlite":
         op.execute(_FTS)
