@@ -29,12 +29,9 @@ class Vectors:
     def _embedder(self) -> Any | None:
         if not self._enabled:
             return None
-        try:
-            from crmcompanion.infra import embeddings
-        except ImportError:
-            logger.info("No embedding module here; similar items are ranked by words")
-            self._enabled = False
-            return None
+        # Importing the module loads neither numpy nor the model; get_embedder does, once.
+        from crmcompanion.infra import embeddings
+
         try:
             return embeddings.get_embedder()
         except embeddings.EmbeddingUnavailable:
@@ -80,10 +77,7 @@ class Vectors:
 def distinctive_words(texts_by_theme: Mapping[int, Sequence[str]], n: int = 10
                       ) -> dict[int, list[str]]:
     """Per theme, up to `n` words that set it apart from the other themes (stop words
-    removed), from `core.similarity`; no words where that module is not installed."""
-    try:
-        from crmcompanion.core.similarity import distinctive_words as words
-    except ImportError:
-        logger.info("No similarity module here; themes are shown without their words")
-        return {theme: [] for theme in texts_by_theme}
+    removed), from `core.similarity` (imported here: it loads numpy)."""
+    from crmcompanion.core.similarity import distinctive_words as words
+
     return words(texts_by_theme, n)

@@ -173,12 +173,10 @@ _WORD = re.compile(r"\w{2,}")
 
 
 def _query_words(query: str) -> list[str]:
-    """The words worth matching: content words (stop words of four languages dropped) when
-    `core.similarity` is installed, else every word of two letters or more."""
-    try:
-        from crmcompanion.core.similarity import content_words
-    except ImportError:
-        return [w.casefold() for w in _WORD.findall(query)]
+    """The words worth matching: content words (stop words of four languages dropped), or
+    every word of two letters or more when the text is nothing but stop words."""
+    from crmcompanion.core.similarity import content_words  # loads numpy: only when asked
+
     return content_words(query) or [w.casefold() for w in _WORD.findall(query)]
 
 

@@ -204,6 +204,9 @@ def test_themes_view_counts_customers_open_resolved_and_months(services: Service
             delivery.resolved_complaints) == (2, 2, 1, 1)
     assert len(delivery.months) == 12 and delivery.months[-1] == (date(2026, 11, 1), 2)
     assert sum(n for _, n in delivery.months) == 2
+    # Words that set Delivery apart from Staff (stop words removed).
+    assert {"parcel", "box"} & set(delivery.words)
+    assert "friendly" in view[1].words and "the" not in delivery.words
 
 
 def test_merging_customers_carries_feedback_and_idea_requests(services: Services) -> None:
