@@ -910,10 +910,12 @@ class FeedbackService:
                 occasion=Occasion.FOLLOW_UP, name=FEEDBACK_REQUEST_TEMPLATE, tone="warm",
                 subject="How are we doing?", body=_FEEDBACK_REQUEST_BODY, is_default=False,
             ).template
+        # Drafted before the follow-up exists, so "Mark as sent" cannot complete the very
+        # follow-up that waits for the answer.
+        draft = self._greetings.draft(customer_id, Occasion.FOLLOW_UP, template.key)
         due = self._clock.today() + timedelta(days=answer_in_days)
         follow_up = self._touchpoints.add_follow_up(
             customer_id, due, "Record their answer to the feedback request")
-        draft = self._greetings.draft(customer_id, Occasion.FOLLOW_UP, template.key)
         return AskedForFeedback(draft, follow_up, follow_up.changed | Changed(greetings=True))
 
     # --- the themes view -----------------------------------------------------------------

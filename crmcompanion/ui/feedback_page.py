@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -25,7 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crmcompanion.core.errors import DomainError
 from crmcompanion.core.feedback import ComplaintStatus
+from crmcompanion.core.occasions import Occasion
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.feedback import FeedbackRecord
@@ -150,6 +154,9 @@ class FeedbackPage(QWidget):
         self.add_button.clicked.connect(self.add_feedback)
         self.import_button = QPushButton("Import reviews…")
         self.import_button.clicked.connect(self.import_reviews)
+        self.ask_button = QPushButton("Ask for feedback…")
+        self.ask_button.clicked.connect(lambda: self.ask_for_feedback())
+        self.header.add_action(self.ask_button)
         self.header.add_action(self.import_button)
         self.header.add_action(self.add_button)
         layout.addWidget(self.header)
@@ -206,6 +213,31 @@ class FeedbackPage(QWidget):
         dialog.finished.connect(dialog.deleteLater)
         self.dialog = dialog
         dialog.open()
+
+    def ask_for_feedback(self, customer: str | None = None) -> QDialog | None:
+        """Draft a short feedback request to a customer (the greeting templates' "Feedback
+        request") and leave a follow-up to record the answer."""
+        if customer is None:
+            customer, ok = QInputDialog.getText(self, "Ask for feedback",
+                                                "Customer (name, email, phone or #number)")
+            if not ok or not customer.strip():
+                return None
+        try:
+            found = self.services.customers.resolve(customer)
+            asked = self.services.feedback.ask_for_feedback(found.id)
+        except DomainError as exc:
+            self.message.emit(str(exc))
+            return None
+        self.publish(asked.changed)
+        from crmcompanion.ui.draft_dialog import DraftDialog
+
+        dialog = DraftDialog(self.services, self.bus, found.id, Occasion.FOLLOW_UP, parent=self)
+        dialog.editor.set_draft(asked.draft)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.message.emit(f"A follow-up to record {found.display_name}'s answer is on "
+                          f"{short_date(asked.follow_up.due_on)}.")
+        return dialog
 
     def import_reviews(self, path: str | None = None) -> None:
         if path is None:

@@ -174,6 +174,7 @@ def test_ask_for_feedback_drafts_a_request_and_leaves_a_follow_up(services: Serv
     assert "how things are going" in asked.draft.body
     assert "Anna" in asked.draft.body
     assert asked.follow_up.due_on == TODAY + timedelta(days=5)
+    assert asked.draft.occurrence_key != asked.follow_up.key  # sending keeps it open
     again = services.feedback.ask_for_feedback(cid, 5)  # the template is reused, not added
     assert again.draft.template_key == asked.draft.template_key
 

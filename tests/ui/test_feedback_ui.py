@@ -162,3 +162,20 @@ def test_imported_reviews_show_in_themes(qtbot, services, make_window, tmp_path)
     assert themes.table.item(0, 2).text() == "3"  # open complaints: Bob's and two reviews
     assert len(themes.table.item(0, 4).text()) == 12
     _shot(page, tmp_path, "themes-view.png")
+
+
+def test_ask_for_feedback_drafts_a_request_and_leaves_a_follow_up(qtbot, services, make_window,
+                                                                   tmp_path):
+    anna = _customer(services, "Anna", "Weber")
+    window = make_window()
+    page = _open_page(qtbot, window)
+    dialog = page.ask_for_feedback("anna@example.com")
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    assert "how things are going" in dialog.editor.draft.body
+    _shot(dialog, tmp_path, "ask-for-feedback.png")
+    follow_ups = [t for t in services.touchpoints.for_customer(anna, days=30)
+                  if t.occasion is Occasion.FOLLOW_UP]
+    assert [t.date for t in follow_ups] == [TODAY + timedelta(days=7)]
+    assert "answer" in window.statusBar().currentMessage()
+    dialog.close()
