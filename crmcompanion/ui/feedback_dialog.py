@@ -12,7 +12,6 @@ import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -30,6 +29,7 @@ from crmcompanion.core.errors import DomainError
 from crmcompanion.core.feedback import FeedbackType, Severity
 from crmcompanion.services.container import Services
 from crmcompanion.services.feedback import Saved, SimilarItem
+from crmcompanion.ui.feedback_chips import FeedbackTypeChips
 from crmcompanion.ui.feedback_common import run_off_thread, section_label
 
 logger = logging.getLogger(__name__)
@@ -57,20 +57,11 @@ class FeedbackDialog(QDialog):
         self.customer = QLineEdit(customer)
         self.customer.setPlaceholderText("Name, email, phone or #number")
         form.addRow("Customer", self.customer)
-        chips = QHBoxLayout()
-        self.type_group = QButtonGroup(self)
-        self.type_buttons: dict[FeedbackType, QPushButton] = {}
-        for kind in FeedbackType:
-            chip = QPushButton(kind.title)
-            chip.setCheckable(True)
-            chip.setObjectName("chip")
-            self.type_group.addButton(chip)
-            self.type_buttons[kind] = chip
-            chips.addWidget(chip)
-        chips.addStretch(1)
-        self.type_buttons[FeedbackType.FEEDBACK].setChecked(True)
-        self.type_group.buttonToggled.connect(lambda *_: self._type_changed())
-        form.addRow("Type", chips)
+        self.chips = FeedbackTypeChips(required=True)
+        self.type_buttons = self.chips.buttons
+        self.chips.set_kind(FeedbackType.FEEDBACK)
+        self.chips.changed.connect(self._type_changed)
+        form.addRow("Type", self.chips)
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("What the customer said")
         self.text.textChanged.connect(self._schedule_similar)
@@ -125,10 +116,10 @@ class FeedbackDialog(QDialog):
 
     # --- type --------------------------------------------------------------------------
     def kind(self) -> FeedbackType:
-        return next(k for k, b in self.type_buttons.items() if b.isChecked())
+        return self.chips.kind() or FeedbackType.FEEDBACK
 
     def set_kind(self, kind: FeedbackType) -> None:
-        self.type_buttons[kind].setChecked(True)
+        self.chips.set_kind(kind)
 
     def _type_changed(self) -> None:
         complaint = self.kind() is FeedbackType.COMPLAINT

@@ -179,3 +179,30 @@ def test_ask_for_feedback_drafts_a_request_and_leaves_a_follow_up(qtbot, service
     assert [t.date for t in follow_ups] == [TODAY + timedelta(days=7)]
     assert "answer" in window.statusBar().currentMessage()
     dialog.close()
+
+
+def test_conversation_feedback_chips_record_the_chosen_type(qtbot, services):
+    """The Log conversation dialog's "add feedback" row: no chip, no feedback; a chip
+    records the conversation's text as that type, linked to its history entry."""
+    from crmcompanion.core.feedback import FeedbackType
+    from crmcompanion.ui.feedback_chips import FeedbackCapture
+
+    anna = _customer(services, "Anna", "Weber")
+    capture = FeedbackCapture()
+    qtbot.addWidget(capture)
+    capture.show()
+    logged = services.interactions.log(anna, "Says the parcel was late again")
+    assert capture.save(services, anna, "Says the parcel was late again",
+                        logged.interaction.id) is None
+    assert not capture.themes.isEnabled()
+    _click(qtbot, capture.chips.buttons[FeedbackType.COMPLAINT])
+    _click(qtbot, capture.chips.buttons[FeedbackType.IDEA])  # one type at most
+    _click(qtbot, capture.chips.buttons[FeedbackType.COMPLAINT])
+    assert capture.chips.kind() is FeedbackType.COMPLAINT
+    qtbot.keyClicks(capture.themes, "Delivery")
+    saved = capture.save(services, anna, "Says the parcel was late again",
+                         logged.interaction.id)
+    assert saved is not None and saved.item.kind is FeedbackType.COMPLAINT
+    assert saved.item.themes == ("Delivery",) and saved.item.status == "new"
+    _click(qtbot, capture.chips.buttons[FeedbackType.COMPLAINT])  # clicked off again
+    assert capture.chips.kind() is None
