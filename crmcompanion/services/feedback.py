@@ -763,8 +763,7 @@ class FeedbackService:
         if not hits:
             return []
         with self._db.read() as session:
-            rows = {r.item.id: (r.item.customer_id, r.customer, r.item.text)
-                    for r in repo.list_items(session, limit=None, ids=[i for i, _ in hits])}
+            rows = repo.item_summaries(session, [i for i, _ in hits])
             themes = repo.themes_of(session, list(rows))
         found: list[SimilarItem] = []
         for item_id, score in hits:

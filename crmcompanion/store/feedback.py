@@ -137,6 +137,20 @@ def list_items(
             for item, name, author in session.execute(statement)]
 
 
+def item_summaries(session: Session, ids: Sequence[int]
+                   ) -> dict[int, tuple[int | None, str, str]]:
+    """(customer id, customer name or reviewer, text) of comparable items `ids` (merged ones
+    left out): plain rows, no ORM objects, for the similar-complaints list on every refresh."""
+    if not ids:
+        return {}
+    f, c = m.FeedbackItem, m.Customer
+    rows = session.execute(
+        select(f.id, f.customer_id, func.coalesce(c.display_name, f.reviewer), f.text)
+        .outerjoin(c, c.id == f.customer_id)
+        .where(f.id.in_(list(ids)), f.merged_into_id.is_(None)))
+    return {i: (cid, name or "", body) for i, cid, name, body in rows}
+
+
 # --- vectors and word search -----------------------------------------------------------------
 
 # What "similar complaints" compare a typed complaint with: complaints, and public reviews
