@@ -129,5 +129,5 @@ CHECKBACK_DAYS = register(SettingSpec(
     "feedback.checkback_days", int, 14,
     "Days after a complaint is resolved to ask the customer whether they are satisfied "
     "(1 to 60).",
-    choices=tuple(range(1, 61)),
 ))
+CHECKBACK_DAYS_RANGE = (1, 60)

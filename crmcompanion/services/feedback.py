@@ -42,7 +42,7 @@ from crmcompanion.core.feedback import (
     parse_status,
 )
 from crmcompanion.core.occasions import Occasion
-from crmcompanion.core.settings import CHECKBACK_DAYS, SettingSpec
+from crmcompanion.core.settings import CHECKBACK_DAYS, CHECKBACK_DAYS_RANGE, SettingSpec
 from crmcompanion.core.touchpoints import occurrence_key, parse_occurrence_key
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.feedback_similar import Vectors, distinctive_words
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_CHECKBACK_DAYS = 60
 # Imports up to this size get a suggested theme per review (one similarity query each).
 AUTO_THEME_LIMIT = 2000
 FEEDBACK_REQUEST_TEMPLATE = "Feedback request"
@@ -220,8 +219,8 @@ class FeedbackService:
 
     def checkback_days(self) -> int:
         value = self._setting(CHECKBACK_DAYS)
-        if isinstance(value, int) and not isinstance(value, bool) and \
-                1 <= value <= MAX_CHECKBACK_DAYS:
+        low, high = CHECKBACK_DAYS_RANGE
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
             return value
         return int(CHECKBACK_DAYS.default)
 

@@ -32,7 +32,14 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.errors import ValidationError
 from crmcompanion.core.reminders import parse_reminder_time
-from crmcompanion.core.settings import CONFIRM_DELETE, DEFAULT_REGION, OWNER_NAME, SettingSpec
+from crmcompanion.core.settings import (
+    CHECKBACK_DAYS,
+    CHECKBACK_DAYS_RANGE,
+    CONFIRM_DELETE,
+    DEFAULT_REGION,
+    OWNER_NAME,
+    SettingSpec,
+)
 from crmcompanion.services.reminders import (
     AUTOSTART,
     DAILY_DIGEST,
@@ -119,6 +126,19 @@ add_settings_page(
     SettingField(KEEP_RUNNING_IN_TRAY, "Keep reminders running in the tray when the window "
                  "is closed"),
     SettingField(AUTOSTART, "Start at login (minimised), so reminders arrive on time"),
+)
+
+
+def checkback_days_problem(value: Any) -> str | None:
+    low, high = CHECKBACK_DAYS_RANGE
+    if not isinstance(value, int) or not low <= value <= high:
+        return f"Check back after {low} to {high} days."
+    return None
+
+
+add_settings_page(
+    "Feedback",
+    SettingField(CHECKBACK_DAYS, "Check back after (days)", check=checkback_days_problem),
 )
 
 

@@ -206,3 +206,19 @@ def test_conversation_feedback_chips_record_the_chosen_type(qtbot, services):
     assert saved.item.themes == ("Delivery",) and saved.item.status == "new"
     _click(qtbot, capture.chips.buttons[FeedbackType.COMPLAINT])  # clicked off again
     assert capture.chips.kind() is None
+
+
+def test_checkback_days_are_set_in_settings(qtbot, window, services):
+    from crmcompanion.core.settings import CHECKBACK_DAYS
+
+    dialog = window.open_settings()
+    page = dialog.page("Feedback")
+    spin = page.editors[CHECKBACK_DAYS.key]
+    assert spin.value() == 14
+    spin.setValue(90)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "1 to 60" in page.errors[CHECKBACK_DAYS.key].text()
+    spin.setValue(3)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert services.feedback.checkback_days() == 3
