@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from crmcompanion.core.errors import DomainError
-from crmcompanion.core.feedback import ComplaintStatus
+from crmcompanion.core.feedback import ComplaintStatus, FeedbackType
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
@@ -133,6 +133,48 @@ class ComplaintsTab(QWidget):
         self.panel.show_item(self.selected_id())
 
 
+class AllFeedbackTab(QWidget):
+    """Every piece of feedback, newest first, by type: praise and questions too."""
+
+    message = Signal(str)
+    changed = Signal(object)  # never emitted: a read-only list (kept for the page's wiring)
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ready = False
+        self.records: list[FeedbackRecord] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        bar = QHBoxLayout()
+        self.filter = QComboBox()
+        self.filter.addItem("Every type", None)
+        for kind in FeedbackType:
+            self.filter.addItem(kind.title, kind.value)
+        self.filter.currentIndexChanged.connect(self.refresh)
+        bar.addWidget(self.filter)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        self.table = list_table(("Date", "Customer", "Type", "Source", "Status", "Themes",
+                                 "What they said"))
+        layout.addWidget(self.table, 1)
+
+    def refresh(self) -> None:
+        kind = self.filter.currentData()
+        feedback = self.services.feedback
+        self.ready = False
+        run_off_thread(self, lambda: feedback.list(kind=kind, limit=1000), self._show,
+                       self.message.emit, "feedback")
+
+    def _show(self, records: list[FeedbackRecord]) -> None:
+        self.records = records
+        fill_rows(self.table, [
+            (r.id, (short_date(r.created_at), r.customer, r.kind.title, r.source.title,
+                    r.status_title, ", ".join(r.themes), " ".join(r.text.split())))
+            for r in records])
+        self.ready = True
+
+
 class FeedbackPage(QWidget):
     """The "Feedback & ideas" page."""
 
@@ -164,11 +206,14 @@ class FeedbackPage(QWidget):
         self.complaints = ComplaintsTab(services)
         self.themes = ThemesView(services)
         self.ideas = IdeasBoard(services)
+        self.everything = AllFeedbackTab(services)
         self.tabs.addTab(self.complaints, "Complaints")
         self.tabs.addTab(self.themes, "Themes")
         self.tabs.addTab(self.ideas, "Ideas")
+        self.tabs.addTab(self.everything, "All feedback")
         layout.addWidget(self.tabs, 1)
-        for part in (self.complaints, self.themes, self.ideas):
+        self.parts = (self.complaints, self.themes, self.ideas, self.everything)
+        for part in self.parts:
             part.message.connect(self.message)
             part.changed.connect(self.publish)
         bus.changed.connect(self._on_changed)
@@ -176,12 +221,11 @@ class FeedbackPage(QWidget):
 
     @property
     def ready(self) -> bool:
-        return self.complaints.ready and self.themes.ready and self.ideas.ready
+        return all(part.ready for part in self.parts)
 
     def refresh(self) -> None:
-        self.complaints.refresh()
-        self.themes.refresh()
-        self.ideas.refresh()
+        for part in self.parts:
+            part.refresh()
 
     def publish(self, changed: Changed) -> None:
         self.bus.publish(changed)

@@ -222,3 +222,21 @@ def test_checkback_days_are_set_in_settings(qtbot, window, services):
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert services.feedback.checkback_days() == 3
+
+
+def test_all_feedback_lists_every_type_with_words_for_people(qtbot, services, make_window,
+                                                              tmp_path):
+    anna = _customer(services, "Anna", "Weber")
+    services.feedback.add(anna, "praise", "Lovely bread", source="visit")
+    services.feedback.add(anna, "question", "Do you deliver on Sundays?", source="phone")
+    window = make_window()
+    page = _open_page(qtbot, window)
+    page.tabs.setCurrentWidget(page.everything)
+    table = page.everything.table
+    rows = {table.item(r, 6).text(): [table.item(r, c).text() for c in range(6)]
+            for r in range(table.rowCount())}
+    assert rows["Lovely bread"][1:5] == ["Anna Weber", "Praise", "Visit", ""]
+    assert rows["Do you deliver on Sundays?"][2] == "Question"
+    page.everything.filter.setCurrentIndex(page.everything.filter.findData("praise"))
+    qtbot.waitUntil(lambda: page.everything.ready and table.rowCount() == 1)
+    _shot(page, tmp_path, "all-feedback.png")
