@@ -62,6 +62,7 @@ def list_table(columns: tuple[str, ...] | list[str],
     table.setSelectionMode(selection)
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setStretchLastSection(True)
+    table.setWordWrap(False)  # one line a row; the text is elided, the panel shows it all
     return table
 
 

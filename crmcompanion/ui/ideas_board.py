@@ -33,7 +33,7 @@ from crmcompanion.ui.feedback_common import (
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("Idea", "Status", "Asked by", "Customers", "Since")
+COLUMNS = ("Idea", "Status", "Customers", "Since", "Asked by")
 
 
 class IdeasBoard(QWidget):
@@ -82,8 +82,8 @@ class IdeasBoard(QWidget):
         self.cards = cards
         fill_rows(self.table, [
             (c.item.id, (" ".join(c.item.text.split()), c.item.status_title,
-                         ", ".join(name for _, name in c.requesters), str(len(c.requesters)),
-                         short_date(c.item.created_at)))
+                         str(len(c.requesters)), short_date(c.item.created_at),
+                         ", ".join(name for _, name in c.requesters)))
             for c in cards])
         self._update_buttons()
         self.ready = True

@@ -129,7 +129,7 @@ def test_merge_two_ideas_then_mark_done(qtbot, services, make_window, tmp_path):
     _click(qtbot, board.merge_button)
     qtbot.waitUntil(lambda: board.ready and len(board.cards) == 1)
     assert board.cards[0].item.id == first  # the older idea keeps its text
-    row = board.table.item(0, 2).text()
+    row = board.table.item(0, 4).text()
     assert all(name in row for name in ("Anna Weber", "Bob Stone", "Cleo Hart"))
     board.select(first)
     _click(qtbot, board.done_button)
