@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.feedback import normalise_theme
@@ -210,8 +210,16 @@ def lexical_similar(session: Session, query: str, limit: int) -> list[tuple[int,
             "ORDER BY bm25(feedback_search), f.id LIMIT :limit"),
             {"match": match, "limit": limit})
         return [(i, float(s)) for i, s in rows]
+    return word_count_similar(session, words, limit)
+
+
+def word_count_similar(session: Session, words: Sequence[str], limit: int
+                       ) -> list[tuple[int, float]]:
+    """The fallback where there is no FTS5 (PostgreSQL): (item id, how many of `words` its
+    text holds), most first; plain SQL every database runs."""
     f = m.FeedbackItem
-    score = sum((func.lower(f.text).contains(w)).cast(m.Integer) for w in words)  # type: ignore[misc]
+    # Other databases: how many of the words the text holds (no FTS5 there).
+    score = sum(case((func.lower(f.text).contains(w), 1), else_=0) for w in words)
     rows = session.execute(
         select(f.id, score).where(text(SIMILAR_SQL.replace("f.", "feedback_items.")), score > 0)
         .order_by(score.desc(), f.id).limit(limit))

@@ -235,3 +235,25 @@ def test_imported_reviews_join_the_themes_of_similar_complaints(services: Servic
     assert review.source.value == "public_review" and review.themes == ("Delivery",)
     delivery = next(t for t in services.feedback.themes_view() if t.name == "Delivery")
     assert (delivery.items, delivery.customers) == (2, 2)
+
+
+def test_without_the_model_similar_complaints_rank_by_words(services: Services) -> None:
+    """The fallback for a model that cannot load: FTS5 bm25 on SQLite, and the word count
+    other databases use (plain SQL, run here on SQLite)."""
+    from crmcompanion.services.feedback import FeedbackService
+    from crmcompanion.services.feedback_similar import Vectors
+    from crmcompanion.store import feedback as store
+
+    words_only = FeedbackService(services.db, services.clock, services.staff_id,
+                                 touchpoints=services.touchpoints, vectors=Vectors(False))
+    bob, cleo = _customer(services, "Bob Stone"), _customer(services, "Cleo Hart")
+    late = words_only.add(bob, "complaint", "My parcel arrived two weeks late",
+                          themes=["Delivery"]).item.id
+    words_only.add(cleo, "complaint", "The cashier was rude", themes=["Staff"])
+    words_only.add(cleo, "complaint", "Prices went up again", themes=["Price"])
+    found = words_only.similar("parcel arrived late", 3)
+    assert found[0].id == late and found[0].score > 0
+    assert words_only.suggest_themes("late parcel")[0] == "Delivery"
+    with services.db.read() as session:
+        counted = store.word_count_similar(session, ["parcel", "late", "cashier"], 5)
+    assert counted[0] == (late, 2.0) and len(counted) == 2
