@@ -42,7 +42,15 @@ from crmcompanion.core.feedback import (
     parse_status,
 )
 from crmcompanion.core.occasions import Occasion
-from crmcompanion.core.settings import CHECKBACK_DAYS, CHECKBACK_DAYS_RANGE, SettingSpec
+from crmcompanion.core.settings import (
+    BUSINESS_NAME,
+    CHECKBACK_DAYS,
+    CHECKBACK_DAYS_RANGE,
+    OWNER_NAME,
+    SIGNATURE,
+    SettingSpec,
+)
+from crmcompanion.core.templates import RenderedMessage, TemplateContext, render_greeting
 from crmcompanion.core.touchpoints import occurrence_key, parse_occurrence_key
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.feedback_similar import Vectors, distinctive_words
@@ -52,7 +60,7 @@ from crmcompanion.store.database import Database
 
 if TYPE_CHECKING:
     from crmcompanion.services.feedback_reviews import ReviewImport
-    from crmcompanion.services.greetings import Draft, GreetingService
+    from crmcompanion.services.greetings import Draft, GreetingService, StoredTemplate
     from crmcompanion.services.touchpoints import FollowUpRecord, TouchpointService
 
 logger = logging.getLogger(__name__)
@@ -60,6 +68,12 @@ logger = logging.getLogger(__name__)
 # Imports up to this size get a suggested theme per review (one similarity query each).
 AUTO_THEME_LIMIT = 2000
 FEEDBACK_REQUEST_TEMPLATE = "Feedback request"
+REVIEW_REPLY_TEMPLATE = "Review reply"
+_REVIEW_REPLY_BODY = (
+    "Hi $first_name,\n\nThank you for taking the time to write about us. We read every "
+    "review, and yours helps us do better. If anything was not as it should have been, I "
+    "would like to put it right: just reply to this message.\n\nBest wishes,\n$signature"
+)
 _FEEDBACK_REQUEST_BODY = (
     "Hi $first_name,\n\nI'd love to hear how things are going for you with us. What do you "
     "like, and what could we do better? A line or two is plenty, and every answer is read.\n\n"
@@ -900,14 +914,8 @@ class FeedbackService:
             raise DomainError("Greetings are not available here.")
         if not 1 <= answer_in_days <= 60:
             raise ValidationError({"days": "Ask for the answer within 1 to 60 days."})
-        try:
-            template = self._greetings.find_template(Occasion.FOLLOW_UP,
-                                                     FEEDBACK_REQUEST_TEMPLATE)
-        except NotFoundError:
-            template = self._greetings.save_template(
-                occasion=Occasion.FOLLOW_UP, name=FEEDBACK_REQUEST_TEMPLATE, tone="warm",
-                subject="How are we doing?", body=_FEEDBACK_REQUEST_BODY, is_default=False,
-            ).template
+        template = self._template(FEEDBACK_REQUEST_TEMPLATE, "How are we doing?",
+                                  _FEEDBACK_REQUEST_BODY)
         # Drafted before the follow-up exists, so "Mark as sent" cannot complete the very
         # follow-up that waits for the answer.
         draft = self._greetings.draft(customer_id, Occasion.FOLLOW_UP, template.key)
@@ -915,6 +923,39 @@ class FeedbackService:
         follow_up = self._touchpoints.add_follow_up(
             customer_id, due, "Record their answer to the feedback request")
         return AskedForFeedback(draft, follow_up, follow_up.changed | Changed(greetings=True))
+
+    def _template(self, name: str, subject: str, body: str) -> StoredTemplate:
+        """The follow-up template `name` of the greeting library, added (editable like any
+        other) the first time it is needed."""
+        assert self._greetings is not None
+        try:
+            return self._greetings.find_template(Occasion.FOLLOW_UP, name)
+        except NotFoundError:
+            return self._greetings.save_template(
+                occasion=Occasion.FOLLOW_UP, name=name, tone="warm", subject=subject,
+                body=body, is_default=False).template
+
+    def draft_review_reply(self, item_id: int) -> RenderedMessage:
+        """A reply to a public review through the "Review reply" template: for a linked
+        review as any greeting to that customer, else addressed to the review's author."""
+        if self._greetings is None:
+            raise DomainError("Greetings are not available here.")
+        detail = self.get(item_id).item
+        if detail.source is not Source.PUBLIC_REVIEW:
+            raise DomainError(f"Feedback #{item_id} is not a public review.")
+        template = self._template(REVIEW_REPLY_TEMPLATE, "Thank you for your review",
+                                  _REVIEW_REPLY_BODY)
+        if detail.customer_id is not None:
+            return self._greetings.draft(detail.customer_id, Occasion.FOLLOW_UP,
+                                         template.key).message
+        first, _, last = detail.reviewer.partition(" ")
+        context = TemplateContext(
+            first_name=first or None, last_name=last or None,
+            display_name=detail.reviewer or None,
+            business_name=str(self._setting(BUSINESS_NAME) or "") or None,
+            owner_name=str(self._setting(OWNER_NAME) or "") or None,
+            signature=str(self._setting(SIGNATURE) or "") or None)
+        return render_greeting((template.subject, template.body), context)
 
     # --- the themes view -----------------------------------------------------------------
     def themes_view(self, months: int = 12) -> list[ThemeSummary]:

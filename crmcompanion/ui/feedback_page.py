@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from crmcompanion.core.errors import DomainError
-from crmcompanion.core.feedback import ComplaintStatus, FeedbackType
+from crmcompanion.core.feedback import ComplaintStatus, FeedbackType, Source
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
@@ -154,10 +155,17 @@ class AllFeedbackTab(QWidget):
         self.filter.currentIndexChanged.connect(self.refresh)
         bar.addWidget(self.filter)
         bar.addStretch(1)
+        self.reply_button = QPushButton("Copy a reply")
+        self.reply_button.setToolTip("Draft a reply to the selected public review from the "
+                                     "“Review reply” template and copy it")
+        self.reply_button.clicked.connect(self.copy_reply)
+        bar.addWidget(self.reply_button)
         layout.addLayout(bar)
         self.table = list_table(("Date", "Customer", "Type", "Source", "Status", "Themes",
                                  "What they said"))
+        self.table.itemSelectionChanged.connect(self._update_reply)
         layout.addWidget(self.table, 1)
+        self._update_reply()
 
     def refresh(self) -> None:
         kind = self.filter.currentData()
@@ -172,7 +180,33 @@ class AllFeedbackTab(QWidget):
             (r.id, (short_date(r.created_at), r.customer, r.kind.title, r.source.title,
                     r.status_title, ", ".join(r.themes), " ".join(r.text.split())))
             for r in records])
+        self._update_reply()
         self.ready = True
+
+    def selected(self) -> FeedbackRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item_id = self.table.item(rows[0].row(), 0).data(ID_ROLE)
+        return next((r for r in self.records if r.id == item_id), None)
+
+    def _update_reply(self) -> None:
+        record = self.selected()
+        self.reply_button.setEnabled(record is not None
+                                     and record.source is Source.PUBLIC_REVIEW)
+
+    def copy_reply(self) -> None:
+        record = self.selected()
+        if record is None:
+            return
+        try:
+            reply = self.services.feedback.draft_review_reply(record.id)
+        except DomainError as exc:
+            self.message.emit(str(exc))
+            return
+        QGuiApplication.clipboard().setText(f"{reply.subject}\n\n{reply.body}")
+        self.message.emit(f"A reply to {record.customer} is on the clipboard; paste it where "
+                          "the review was posted.")
 
 
 class FeedbackPage(QWidget):

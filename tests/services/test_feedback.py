@@ -257,3 +257,25 @@ def test_without_the_model_similar_complaints_rank_by_words(services: Services) 
     with services.db.read() as session:
         counted = store.word_count_similar(session, ["parcel", "late", "cashier"], 5)
     assert counted[0] == (late, 2.0) and len(counted) == 2
+
+
+def test_a_reply_to_a_public_review_is_drafted_from_the_templates(services: Services,
+                                                                  tmp_path) -> None:
+    anna = _customer(services, "Anna Weber")
+    services.settings.update({"greetings.signature": "Kim from the bakery"})
+    path = tmp_path / "reviews.csv"
+    path.write_text("rating,author,text\n2,anna@example.com,Cold coffee\n"
+                    "5,Jo Walker,Lovely shop\n", encoding="utf-8")
+    ids = services.feedback.import_reviews(path).item_ids
+    linked, unlinked = (services.feedback.get(i).item for i in ids)
+    assert linked.customer_id == anna and unlinked.customer_id is None
+    to_anna = services.feedback.draft_review_reply(linked.id)
+    to_jo = services.feedback.draft_review_reply(unlinked.id)
+    assert to_anna.body.startswith("Hi Anna,") and "Kim from the bakery" in to_anna.body
+    assert to_jo.body.startswith("Hi Jo,") and to_jo.subject == "Thank you for your review"
+    assert not to_jo.missing_placeholders
+    praise = services.feedback.add(anna, "praise", "Great").item.id
+    with pytest.raises(DomainError, match="not a public review"):
+        services.feedback.draft_review_reply(praise)
+    names = [t.name for t in services.greetings.templates(Occasion.FOLLOW_UP)]
+    assert names.count("Review reply") == 1

@@ -237,6 +237,23 @@ def test_all_feedback_lists_every_type_with_words_for_people(qtbot, services, ma
             for r in range(table.rowCount())}
     assert rows["Lovely bread"][1:5] == ["Anna Weber", "Praise", "Visit", ""]
     assert rows["Do you deliver on Sundays?"][2] == "Question"
+    assert not page.everything.reply_button.isEnabled()  # only public reviews get a reply
     page.everything.filter.setCurrentIndex(page.everything.filter.findData("praise"))
     qtbot.waitUntil(lambda: page.everything.ready and table.rowCount() == 1)
     _shot(page, tmp_path, "all-feedback.png")
+
+
+def test_copy_a_reply_to_a_public_review(qtbot, services, make_window, tmp_path):
+    from PySide6.QtGui import QGuiApplication
+
+    path = tmp_path / "reviews.csv"
+    path.write_text("rating,author,text\n5,Jo Walker,Lovely shop\n", encoding="utf-8")
+    services.feedback.import_reviews(path)
+    window = make_window()
+    page = _open_page(qtbot, window)
+    page.tabs.setCurrentWidget(page.everything)
+    page.everything.table.selectRow(0)
+    _click(qtbot, page.everything.reply_button)
+    copied = QGuiApplication.clipboard().text()
+    assert copied.startswith("Thank you for your review") and "Hi Jo," in copied
+    assert "clipboard" in window.statusBar().currentMessage()
