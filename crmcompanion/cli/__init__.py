@@ -27,6 +27,7 @@ from crmcompanion.cli import (
     doctor,
     draft,
     duplicates,
+    feedback,
     log,
     reminders,
     transfer,
@@ -64,7 +65,7 @@ logger = logging.getLogger(__name__)
 
 # In the order `crmcompanion --help` lists them.
 COMMAND_MODULES = (
-    demo, customers, reminders, log, transfer, duplicates, draft, backups, doctor,
+    demo, customers, reminders, log, feedback, transfer, duplicates, draft, backups, doctor,
 )
 
 

@@ -170,3 +170,13 @@ def map_search_url(address: str, service: str) -> str:
 
     _title, template = MAP_SERVICES.get(service, MAP_SERVICES[str(MAP_SERVICE.default)])
     return template.format(query=quote(" ".join(address.split()), safe=""))
+
+
+# --- Feedback (issue 15: the voice of the customer) ------------------------------------------
+
+CHECKBACK_DAYS = register(SettingSpec(
+    "feedback.checkback_days", int, 14,
+    "Days after a complaint is resolved to ask the customer whether they are satisfied "
+    "(1 to 60).",
+))
+CHECKBACK_DAYS_RANGE = (1, 60)

@@ -15,6 +15,7 @@ class Changed:
     interactions: bool = False
     reminders: bool = False  # the delivered-reminder list or its badge count
     greetings: bool = False  # the greeting template library
+    feedback: bool = False  # feedback items, complaints, ideas or themes
 
     def __or__(self, other: Changed) -> Changed:
         return Changed(
@@ -26,6 +27,7 @@ class Changed:
             interactions=self.interactions or other.interactions,
             reminders=self.reminders or other.reminders,
             greetings=self.greetings or other.greetings,
+            feedback=self.feedback or other.feedback,
         )
 
     @property

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.settings import DEFAULT_REGION
+from crmcompanion.services import feedback_timeline
 from crmcompanion.services.backups import BackupService
 from crmcompanion.services.customers import CustomerService
 from crmcompanion.services.greetings import GreetingService
@@ -25,6 +26,7 @@ from crmcompanion.store.database import Database, ensure_local_staff, open_datab
 
 if TYPE_CHECKING:
     from crmcompanion.services.duplicates import DuplicateService
+    from crmcompanion.services.feedback import FeedbackService
     from crmcompanion.services.import_export import ImportExportService
     from crmcompanion.services.personal_data import PersonalDataService
 
@@ -73,6 +75,16 @@ class Services:
 
         return PersonalDataService(self.db, self.clock, self.staff_id)
 
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        # Built on first use: the Feedback & ideas pages and `feedback` commands need it, the
+        # first paint does not (the embedding model loads later still, on first encode).
+        from crmcompanion.services.feedback import FeedbackService
+
+        return FeedbackService(self.db, self.clock, self.staff_id,
+                               touchpoints=self.touchpoints, greetings=self.greetings,
+                               setting=self.settings.get)
+
     def close(self) -> None:
         self.db.dispose()
 
@@ -81,6 +93,8 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
     """The services of `db`, working as this process's staff member (CRMCOMPANION_STAFF or
     the OS login, see core.staff), whose row is created on first use."""
     clock = clock or SystemClock()
+    # Feedback joins the profile timeline (where this build has one: services.timeline).
+    feedback_timeline.register()
     staff_id = ensure_local_staff(db)
     settings = SettingsService(db)
     customers = CustomerService(db, clock, staff_id, region=lambda: settings.get(DEFAULT_REGION))

@@ -36,6 +36,7 @@ from crmcompanion.core.text import (
 )
 from crmcompanion.infra import forking
 from crmcompanion.services.changes import Changed
+from crmcompanion.services.feedback_demo import fill_feedback
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store import bulk
@@ -620,7 +621,10 @@ def fill_demo(
             # transaction: left stale, the app's first Today read after a demo built them
             # (1.6 s at 100,000 customers) while the page said "Loading…".
             touchpoint_repo.sync_dirty(session, touchpoint_settings)
-    return Changed(customer_list=True, tags=True, touchpoints=True, interactions=True)
+            # Feedback, complaints, ideas and public reviews (issue 15), same transaction.
+            fill_feedback(session, today, first_id, count, seed, staff_id)
+    return Changed(customer_list=True, tags=True, touchpoints=True, interactions=True,
+                   feedback=True)
 
 
 def _joined(parts: Iterator[store_rows.BulkRows]) -> store_rows.BulkRows:

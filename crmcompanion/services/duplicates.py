@@ -68,6 +68,10 @@ MERGE_POLICY: Final[Mapping[str, str]] = {
     "contact_rhythm": "derived",
     "touchpoint_sources": "derived",
     "import_batch_customers": "drop",
+    # Feedback (issue 15): the other's feedback, complaints and ideas move over; an idea both
+    # asked for keeps one requester row.
+    "feedback_items": "repoint",
+    "idea_requesters": "union",
 }
 
 

@@ -65,6 +65,10 @@ ERASE_POLICY: Final[Mapping[str, str]] = {
     "import_batch_customers": "delete",
     "contact_rhythm": "derived",
     "touchpoint_sources": "derived",
+    # Feedback (issue 15): what the person said is theirs; it goes (with its themes, history
+    # and vectors, by cascade) and the word index forgets it below.
+    "feedback_items": "delete",
+    "idea_requesters": "delete",
 }
 
 
@@ -161,6 +165,8 @@ class PersonalDataService:
             # is rare enough to pay for rewriting the index (about a second at 100k).
             conn.exec_driver_sql(
                 "INSERT INTO customer_search(customer_search) VALUES ('optimize')")
+            conn.exec_driver_sql(
+                "INSERT INTO feedback_search(feedback_search) VALUES ('optimize')")
         # The write-ahead log still holds the old pages until a checkpoint copies them over
         # (zeroed, thanks to secure_delete) and truncates it; best effort if others read.
         with self._db.read() as session:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -489,3 +490,151 @@ class GreetingTemplateRow(Base):
         UniqueConstraint("key", name="uq_greeting_templates_key"),
         Index("ix_greeting_templates_occasion", "occasion", "id"),
     )
+
+
+# --- The voice of the customer: feedback, complaints, ideas, public reviews (issue 15) -------
+
+
+class FeedbackItem(Base):
+    """One piece of feedback: praise, feedback, a complaint, an idea or a question.
+
+    `customer_id` is NULL only for a public review whose author matches no customer. `status`
+    is the complaint or idea workflow state (NULL for the other types). A merged idea keeps
+    its row with `merged_into_id` set, so its history still reads; its requesters move on.
+    `version` guards against two people editing one item at once (optimistic locking).
+    """
+
+    __tablename__ = "feedback_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="conversation")
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL"), nullable=True
+    )
+    # A public review's author and where it was posted, as the export said.
+    reviewer: Mapped[str] = mapped_column(String(200), default="")
+    review_site: Mapped[str] = mapped_column(String(100), default="")
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback_items.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declared form
+    __table_args__ = (
+        Index("ix_feedback_items_customer", "customer_id", "created_at", "id"),
+        Index("ix_feedback_items_kind_status", "kind", "status", "id"),
+        Index("ix_feedback_items_created", "created_at", "id"),
+    )
+
+
+class Theme(Base):
+    """A recurring subject of feedback ("delivery"), stored as first typed; `name_key` is the
+    case-folded form two themes are compared by."""
+
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    name_key: Mapped[str] = mapped_column(String(60), unique=True)
+
+
+class FeedbackItemTheme(Base):
+    __tablename__ = "feedback_item_themes"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    theme_id: Mapped[int] = mapped_column(
+        ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_feedback_item_themes_theme", "theme_id", "item_id"),)
+
+
+class ComplaintDetail(Base):
+    """What only a complaint has: severity, who is responsible, the plan agreed with the
+    customer (goal, target date), and the follow-ups that carry its reminders: the plan's
+    target-date reminder and the check-back after it was resolved."""
+
+    __tablename__ = "complaint_details"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    severity: Mapped[str] = mapped_column(String(8), default="normal")
+    responsible_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+    goal: Mapped[str] = mapped_column(Text, default="")
+    target_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    plan_follow_up_id: Mapped[int | None] = mapped_column(
+        ForeignKey("follow_ups.id", ondelete="SET NULL"), nullable=True
+    )
+    checkback_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    __table_args__ = (Index("ix_complaint_details_target", "target_date", "item_id"),)
+
+
+class FeedbackEvent(Base):
+    """The item's history: each status change (from, to) and each progress note, with who
+    and when. A note alone has no statuses; a move may carry a note."""
+
+    __tablename__ = "feedback_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_feedback_events_item", "item_id", "at", "id"),)
+
+
+class IdeaRequester(Base):
+    """A customer who asked for an idea (the idea's own customer is one of them)."""
+
+    __tablename__ = "idea_requesters"
+
+    idea_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_idea_requesters_customer", "customer_id"),)
+
+
+class FeedbackVector(Base):
+    """The meaning of one item's text as float32 bytes (written when the item is saved, never
+    at query time), and the model that made it so a model change can re-encode."""
+
+    __tablename__ = "feedback_vectors"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(80))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+    # Covering for "has any vector changed?" (count, max and sum of ids of one model), which
+    # every similar-complaints refresh asks: without it SQLite reads every 1 KB vector.
+    __table_args__ = (Index("ix_feedback_vectors_model", "model", "item_id"),)

@@ -389,8 +389,9 @@ def window_totals(
         # count_follow_ups: open, due, an eligible customer who has not opted out.
         parts.append(
             "(SELECT count(*) FROM follow_ups f JOIN customers c ON c.id = f.customer_id "
-            f"WHERE f.open IS 1 AND f.due_on {due} AND c.do_not_contact IS 0 "
-            "AND c.archived_at IS NULL AND c.status != 'lost' AND NOT EXISTS "
+            f"WHERE f.open IS 1 AND f.due_on {due} AND c.archived_at IS NULL "
+            "AND ((c.do_not_contact IS 0 AND c.status != 'lost') "
+            "OR f.occasion = 'complaint_checkback') AND NOT EXISTS "
             "(SELECT 1 FROM touchpoint_opt_outs o WHERE o.customer_id = f.customer_id "
             "AND o.occasion = f.occasion))"
         )
@@ -522,6 +523,15 @@ def _eligible_customer() -> object:
                 c.status != Status.LOST.value)
 
 
+def _eligible_for_follow_up() -> object:
+    """`_eligible_customer`, except that a complaint check-back is for every customer who is
+    not archived (internal, lost and do-not-contact included: the complaint is still open
+    with them, issue 15)."""
+    return or_(_eligible_customer(),
+               and_(m.FollowUp.occasion == Occasion.COMPLAINT_CHECKBACK.value,
+                    m.Customer.archived_at.is_(None)))
+
+
 def _not_opted_out() -> object:
     o = m.TouchpointOptOut
     return ~select(o.customer_id).where(
@@ -544,7 +554,7 @@ def follow_up_hits(
     statement = (
         select(f, m.Customer.display_name)
         .join(m.Customer, m.Customer.id == f.customer_id)
-        .where(f.open.is_(True), due, _eligible_customer(), _not_opted_out())
+        .where(f.open.is_(True), due, _eligible_for_follow_up(), _not_opted_out())
         .order_by(f.due_on, f.id)
     )
     if customer_id is not None:
@@ -563,7 +573,7 @@ def count_follow_ups(session: Session, start: date | None, end: date) -> int:
         select(func.count())
         .select_from(f)
         .join(m.Customer, m.Customer.id == f.customer_id)
-        .where(f.open.is_(True), due, _eligible_customer(), _not_opted_out())
+        .where(f.open.is_(True), due, _eligible_for_follow_up(), _not_opted_out())
     ) or 0
 
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # imported where first needed, after the first paint (~5 ms o
     from crmcompanion.services.today_support import AgendaItem
     from crmcompanion.ui.customers_view import CustomersView
     from crmcompanion.ui.draft_dialog import GreetingsHook
+    from crmcompanion.ui.feedback_page import FeedbackPage
     from crmcompanion.ui.settings_dialog import SettingsDialog
     from crmcompanion.ui.welcome import WelcomeDialog
 
@@ -173,6 +174,7 @@ class MainWindow(QMainWindow):
             "Once you record conversations and purchases, this page shows who is drifting "
             "away, who your best customers are and how your relationships are doing.",
         )
+        self._feedback_page: FeedbackPage | None = None  # built when first shown
         for page in (self.today, self._customers_slot, self.feedback, self.insights):
             self.pages.addWidget(page)
         layout.addWidget(self.pages, 1)
@@ -347,12 +349,7 @@ class MainWindow(QMainWindow):
             from crmcompanion.ui.customers_view import CustomersView
 
             view = CustomersView(self.services, self.bus)
-            view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-            showing = self.pages.currentIndex()
-            self.pages.insertWidget(CUSTOMERS, view)
-            self.pages.removeWidget(self._customers_slot)
-            self._customers_slot.deleteLater()
-            self.pages.setCurrentIndex(showing)
+            self._swap_in(CUSTOMERS, self._customers_slot, view)
             self._customers = view
             self._decorate_customers(view)
             _ = self.greetings  # plugged in first (if not yet), so it hears of the page
@@ -368,6 +365,27 @@ class MainWindow(QMainWindow):
             self._greetings = GreetingsHook(self)
         return self._greetings
 
+    @property
+    def feedback_page(self) -> FeedbackPage:
+        """The "Feedback & ideas" page, built on first use in place of its placeholder."""
+        if self._feedback_page is None:
+            from crmcompanion.ui.feedback_page import FeedbackPage
+
+            page = FeedbackPage(self.services, self.bus)
+            self._swap_in(FEEDBACK, self.feedback, page)
+            self._feedback_page = page
+        return self._feedback_page
+
+    def _swap_in(self, index: int, stand_in: QWidget, page: QWidget) -> None:
+        """Put a page built on first use in its stand-in's place; its messages go to the
+        status bar."""
+        page.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        showing = self.pages.currentIndex()
+        self.pages.insertWidget(index, page)
+        self.pages.removeWidget(stand_in)
+        stand_in.deleteLater()
+        self.pages.setCurrentIndex(showing)
+
     def _plug_greetings(self) -> None:
         _ = self.greetings
         batch = getattr(self._greetings, "batch_button", None)
@@ -377,6 +395,8 @@ class MainWindow(QMainWindow):
     def _show_page(self, row: int) -> None:
         if row == CUSTOMERS:
             _ = self.customers  # build it before it is shown
+        if row == FEEDBACK:
+            _ = self.feedback_page
         self.pages.setCurrentIndex(row)
 
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -48,6 +48,8 @@ from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.reminders import parse_reminder_time
 from crmcompanion.core.settings import (
     APPEARANCE,
+    CHECKBACK_DAYS,
+    CHECKBACK_DAYS_RANGE,
     CONFIRM_DELETE,
     DEFAULT_REGION,
     MAP_SERVICE,
@@ -336,6 +338,19 @@ add_settings_page(
     order=90,
     intro="Where CRM Companion keeps your customers.",
     sections=(DataPlacesSection,),
+)
+
+
+def checkback_days_problem(value: Any) -> str | None:
+    low, high = CHECKBACK_DAYS_RANGE
+    if not isinstance(value, int) or not low <= value <= high:
+        return f"Check back after {low} to {high} days."
+    return None
+
+
+add_settings_page(
+    "Feedback",
+    SettingField(CHECKBACK_DAYS, "Check back after (days)", check=checkback_days_problem),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import tempfile
 from datetime import date
@@ -117,3 +118,30 @@ def test_big_demo_is_staged_by_a_child_process_and_leaves_no_scratch_files(
     assert counts[2] == counts[3]
     assert _journal_mode(str(tmp_path / "crmcompanion.sqlite3")) == "wal"
     assert list(scratch.iterdir()) == []
+
+
+def test_demo_feedback_has_every_type_every_complaint_state_and_shared_themes(
+        services: Services) -> None:
+    from crmcompanion.core.feedback import COMPLAINT_TRANSITIONS, ComplaintStatus, FeedbackType
+    from crmcompanion.core.occasions import Occasion
+    from crmcompanion.services.feedback_demo import WALKS
+
+    for walk in WALKS:  # every demo complaint got where it is by allowed moves
+        for before, after in itertools.pairwise(walk):
+            assert after in COMPLAINT_TRANSITIONS[before]
+    fill_demo(services.db, services.clock, 120, seed=4, staff_id=services.staff_id)
+    items = services.feedback.list(limit=None)
+    assert {i.kind for i in items} == set(FeedbackType)
+    complaints = [i for i in items if i.kind is FeedbackType.COMPLAINT]
+    assert {c.status for c in complaints} == {s.value for s in ComplaintStatus}
+    assert any(i.source.value == "public_review" and i.customer_id is None for i in items)
+    ideas = services.feedback.ideas()
+    assert ideas and all(len(card.requesters) >= 2 for card in ideas)
+    view = services.feedback.themes_view()
+    assert max(t.customers for t in view) >= 3  # themes recur across customers
+    due = services.touchpoints.due(days=7)
+    assert any(t.occasion is Occasion.COMPLAINT_CHECKBACK for t in due)
+    assert services.feedback.overdue_plans()
+    # Every demo step is in the complaint's history.
+    detail = services.feedback.get(next(c.id for c in complaints if c.status == "reopened"))
+    assert [e.to_status for e in detail.events][-2:] == ["not_satisfied", "reopened"]

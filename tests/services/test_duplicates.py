@@ -104,6 +104,12 @@ def _fill_every_table(services: Services, cid: int, db_path: str) -> None:
                      "created_count) VALUES ('2026-11-01 00:00:00.000000', 'f.csv', 'csv', 1, 1)")
         conn.execute("INSERT INTO import_batch_customers (batch_id, customer_id) "
                       "VALUES (last_insert_rowid(), ?)", (cid,))
+        conn.execute("INSERT INTO feedback_items (customer_id, kind, text, source, status, "
+                     "reviewer, review_site, created_at, updated_at, version) VALUES (?, "
+                     "'idea', 'Open on Sundays', 'visit', 'under_review', '', '', "
+                     "'2026-11-01 00:00:00.000000', '2026-11-01 00:00:00.000000', 1)", (cid,))
+        conn.execute("INSERT INTO idea_requesters (idea_id, customer_id, created_at) VALUES "
+                     "(last_insert_rowid(), ?, '2026-11-01 00:00:00.000000')", (cid,))
     services.touchpoints.sync()
 
 

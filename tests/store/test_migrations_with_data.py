@@ -113,7 +113,8 @@ def test_the_chain_is_the_one_these_tests_know() -> None:
                          "0004_import_batches", "0005_greeting_templates",
                          "0006_search_special_letters",
                          "0007_customer_uids_and_search_folding",
-                         "0008_staff_and_versions"], \
+                         "0008_staff_and_versions",
+                         "0009_voice_of_the_customer"], \
         "a new migration needs a test here"
 
 
@@ -232,3 +233,25 @@ def test_0008_versions_touchpoint_states_and_the_old_staff_row_is_claimed(
     finally:
         services.close()
     assert [(row[1], row[-1]) for row in rows(path, "staff")] == [("Nora", "nora")]
+
+
+def test_0009_adds_feedback_tables_whose_search_follows_the_rows(filled) -> None:
+    """Down to 0007 (no feedback tables), up through 0009: the customers stay, and an item
+    written afterwards is found by the lexical index its triggers keep."""
+    path, ids = filled
+    migrate(path, "downgrade", PARENT["0009_voice_of_the_customer"])
+    assert "feedback_items" not in tables(path)
+    migrate(path, "upgrade", "0009_voice_of_the_customer")
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO feedback_items (customer_id, kind, text, source, reviewer, "
+            "review_site, created_at, updated_at, version) VALUES (?, 'complaint', "
+            "'The bread was stale', 'visit', '', '', '2026-11-20', '2026-11-20', 1)",
+            (ids["anna"],))
+        found = connection.execute(
+            "SELECT rowid FROM feedback_search WHERE feedback_search MATCH 'stale'").fetchall()
+        connection.execute("UPDATE feedback_items SET text = 'The rolls were burnt'")
+        stale = connection.execute(
+            "SELECT rowid FROM feedback_search WHERE feedback_search MATCH 'stale'").fetchall()
+    connection.close()
+    assert len(found) == 1 and stale == []

@@ -135,7 +135,8 @@ def test_the_profile_leads_links_and_filters_and_a_next_step_is_on_today(
     # The timeline: newest first, with the author; the filter shows one kind.
     entries = activity.history
     assert entries[0].kind == NEXT_STEP and entries[0].text == "Call about her choice"
-    assert entries[1].text == "Sent the flower options" and entries[1].author == services.staff.current().name
+    assert entries[1].text == "Sent the flower options"
+    assert entries[1].author == services.staff.current().name
     assert activity.history_summaries() == ["Sent the flower options",
                                             "Talked about the wedding flowers"]
     timeline = activity.timeline

@@ -1,0 +1,218 @@
+"""Add feedback: who said it, what kind (chips), the text, themes, satisfaction, severity.
+
+While a complaint is typed, similar complaints of other customers are looked up off the GUI
+thread (the meaning model loads there, never here) and their themes are offered as buttons:
+one click attaches the typed complaint to that theme. Saving also runs off the GUI thread,
+since a complaint's meaning vector is written when it is saved.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion.core.errors import DomainError
+from crmcompanion.core.feedback import FeedbackType, Severity
+from crmcompanion.services.container import Services
+from crmcompanion.services.feedback import Saved, SimilarItem
+from crmcompanion.ui.feedback_chips import FeedbackTypeChips
+from crmcompanion.ui.feedback_common import run_off_thread, section_label
+
+logger = logging.getLogger(__name__)
+
+SIMILAR_DELAY_MS = 300
+
+
+class FeedbackDialog(QDialog):
+    saved = Signal(object)  # the Changed of the saved item
+    item_saved = Signal(int)  # its id, so the page can show it
+
+    def __init__(self, services: Services, parent: QWidget | None = None,
+                 customer: str = "") -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("Add feedback")
+        self.resize(620, 560)
+        self.similar_items: list[SimilarItem] = []
+        self.suggested: list[str] = []
+        self.looking = False
+        self.saving = False
+        self._customer_id: int | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.customer = QLineEdit(customer)
+        self.customer.setPlaceholderText("Name, email, phone or #number")
+        form.addRow("Customer", self.customer)
+        self.chips = FeedbackTypeChips(required=True)
+        self.type_buttons = self.chips.buttons
+        self.chips.set_kind(FeedbackType.FEEDBACK)
+        self.chips.changed.connect(self._type_changed)
+        form.addRow("Type", self.chips)
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("What the customer said")
+        self.text.textChanged.connect(self._schedule_similar)
+        form.addRow("Said", self.text)
+        self.themes = QLineEdit()
+        self.themes.setPlaceholderText("Themes, separated by commas (e.g. delivery, price)")
+        form.addRow("Themes", self.themes)
+        self.satisfaction = QComboBox()
+        self.satisfaction.addItem("Not given", None)
+        for n in range(1, 6):
+            self.satisfaction.addItem("★" * n, n)
+        form.addRow("Satisfaction", self.satisfaction)
+        self.severity = QComboBox()
+        for level in Severity:
+            self.severity.addItem(level.title, level.value)
+        self.severity.setCurrentIndex(1)
+        self.severity_label = QLabel("Severity")
+        form.addRow(self.severity_label, self.severity)
+        layout.addLayout(form)
+
+        self.similar_label = section_label("Similar complaints from other customers")
+        layout.addWidget(self.similar_label)
+        self.similar = QListWidget()
+        layout.addWidget(self.similar, 1)
+        self.suggestions_row = QHBoxLayout()
+        self.suggestions_row.addStretch(1)
+        layout.addLayout(self.suggestions_row)
+        self.suggestion_buttons: list[QPushButton] = []
+
+        self.error = QLabel()
+        self.error.setObjectName("fieldError")
+        self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.reject)
+        self.save_button = QPushButton("Save")
+        self.save_button.setObjectName("primary")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.save_button)
+        layout.addLayout(buttons)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SIMILAR_DELAY_MS)
+        self._timer.timeout.connect(self.look_up_similar)
+        self._type_changed()
+
+    # --- type --------------------------------------------------------------------------
+    def kind(self) -> FeedbackType:
+        return self.chips.kind() or FeedbackType.FEEDBACK
+
+    def set_kind(self, kind: FeedbackType) -> None:
+        self.chips.set_kind(kind)
+
+    def _type_changed(self) -> None:
+        complaint = self.kind() is FeedbackType.COMPLAINT
+        for widget in (self.severity, self.severity_label, self.similar_label, self.similar):
+            widget.setVisible(complaint)
+        for button in self.suggestion_buttons:
+            button.setVisible(complaint)
+        if complaint:
+            self._schedule_similar()
+
+    # --- similar complaints ----------------------------------------------------------------
+    def _schedule_similar(self) -> None:
+        if self.kind() is FeedbackType.COMPLAINT:
+            self._timer.start()
+
+    def _exclude(self) -> int | None:
+        try:
+            return self.services.customers.resolve(self.customer.text()).id
+        except DomainError:  # an unfinished name is no reason to stop suggesting
+            return None
+
+    def look_up_similar(self) -> None:
+        text = self.text.toPlainText()
+        if not text.strip() or self.looking:
+            return
+        feedback = self.services.feedback
+        exclude = self._exclude()
+
+        def work() -> tuple[list[SimilarItem], list[str]]:
+            hits = feedback.similar(text, 5, exclude_customer_id=exclude)
+            return hits, feedback.suggest_themes(text, 3, exclude_customer_id=exclude)
+
+        self.looking = True
+        run_off_thread(self, work, self._show_similar, self._similar_failed, "similar")
+
+    def _similar_failed(self, text: str) -> None:
+        self.looking = False
+        logger.info("Similar complaints: %s", text)
+
+    def _show_similar(self, found: tuple[list[SimilarItem], list[str]]) -> None:
+        self.looking = False
+        self.similar_items, self.suggested = found
+        self.similar.clear()
+        for hit in self.similar_items:
+            themes = f"  [{', '.join(hit.themes)}]" if hit.themes else ""
+            self.similar.addItem(f"{hit.customer}: {' '.join(hit.text.split())}{themes}")
+        for button in self.suggestion_buttons:
+            self.suggestions_row.removeWidget(button)
+            button.deleteLater()
+        self.suggestion_buttons = []
+        for theme in self.suggested:
+            button = QPushButton(f"Add to “{theme}”")
+            button.clicked.connect(lambda _=False, t=theme: self.add_theme(t))
+            self.suggestions_row.insertWidget(self.suggestions_row.count() - 1, button)
+            self.suggestion_buttons.append(button)
+
+    def add_theme(self, theme: str) -> None:
+        current = [t.strip() for t in self.themes.text().split(",") if t.strip()]
+        if theme.casefold() not in {t.casefold() for t in current}:
+            current.append(theme)
+        self.themes.setText(", ".join(current))
+
+    # --- saving ------------------------------------------------------------------------
+    def save(self) -> None:
+        if self.saving:
+            return
+        try:
+            customer = self.services.customers.resolve(self.customer.text())
+        except DomainError as exc:
+            self.error.setText(str(exc) or "Choose a customer.")
+            return
+        kind = self.kind()
+        text = self.text.toPlainText()
+        themes = [t for t in self.themes.text().split(",") if t.strip()]
+        satisfaction = self.satisfaction.currentData()
+        severity = self.severity.currentData() if kind is FeedbackType.COMPLAINT else None
+        feedback = self.services.feedback
+
+        def work() -> Saved:
+            return feedback.add(customer.id, kind, text, themes=themes,
+                                satisfaction=satisfaction, severity=severity)
+
+        self.saving = True
+        self.save_button.setEnabled(False)
+        run_off_thread(self, work, self._saved, self._failed, "save feedback")
+
+    def _saved(self, saved: Saved) -> None:
+        self.saving = False
+        self.item_saved.emit(saved.item.id)
+        self.saved.emit(saved.changed)
+        self.accept()
+
+    def _failed(self, text: str) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
+        self.error.setText(text)

@@ -1,0 +1,339 @@
+"""The sidebar's "Feedback & ideas": complaints worked with the customer, themes, ideas.
+
+Three tabs over the feedback service: Complaints (a list, and the complaint's plan, workflow
+and progress beside it), Themes (the consistent messages: customers affected, open vs
+resolved, the last 12 months, distinctive words) and Ideas (who asked for what; merge, mark
+done). Lists load off the GUI thread; the page refreshes from the bus only when feedback (or
+a customer merge) changed. Stored complaints without a meaning vector (the demo's, or saved
+while the model could not load) are encoded in the background the first time the page shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmcompanion.core.errors import DomainError
+from crmcompanion.core.feedback import ComplaintStatus, FeedbackType, Source
+from crmcompanion.core.occasions import Occasion
+from crmcompanion.services.changes import Changed
+from crmcompanion.services.container import Services
+from crmcompanion.services.feedback import FeedbackRecord
+from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.feedback_common import (
+    ID_ROLE,
+    fill_rows,
+    list_table,
+    run_off_thread,
+    short_date,
+)
+from crmcompanion.ui.feedback_complaint import ComplaintPanel
+from crmcompanion.ui.ideas_board import IdeasBoard
+from crmcompanion.ui.themes_view import ThemesView
+from crmcompanion.ui.widgets import PageHeader
+
+if TYPE_CHECKING:
+    from crmcompanion.services.feedback_reviews import ReviewImport
+
+logger = logging.getLogger(__name__)
+
+FILTERS = (("Open", "open"), ("All", "all"), *[
+    (s.title, s.value) for s in ComplaintStatus])
+
+
+class ComplaintsTab(QWidget):
+    message = Signal(str)
+    changed = Signal(object)
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ready = False
+        self.records: list[FeedbackRecord] = []
+        self._pending: int | None = None  # an item to select once the list has it
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        bar = QHBoxLayout()
+        self.filter = QComboBox()
+        for title, value in FILTERS:
+            self.filter.addItem(title, value)
+        self.filter.currentIndexChanged.connect(self.refresh)
+        bar.addWidget(self.filter)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        split = QSplitter()
+        self.table = list_table(("Date", "Customer", "Status", "Themes", "Complaint"))
+        self.table.itemSelectionChanged.connect(self._selected)
+        split.addWidget(self.table)
+        self.panel = ComplaintPanel(services)
+        self.panel.message.connect(self.message)
+        self.panel.changed.connect(self.changed)
+        split.addWidget(self.panel)
+        split.setSizes([620, 420])
+        layout.addWidget(split, 1)
+
+    def refresh(self) -> None:
+        wanted = self.filter.currentData()
+        feedback = self.services.feedback
+
+        def work() -> list[FeedbackRecord]:
+            if wanted == "open":
+                return feedback.complaints(open_only=True)
+            found = feedback.complaints()
+            return found if wanted == "all" else [c for c in found if c.status == wanted]
+
+        self.ready = False
+        run_off_thread(self, work, self._show, self.message.emit, "complaints")
+
+    def _show(self, records: list[FeedbackRecord]) -> None:
+        selected = self.selected_id()
+        self.records = records
+        fill_rows(self.table, [
+            (r.id, (short_date(r.created_at), r.customer, r.status_title, ", ".join(r.themes),
+                    " ".join(r.text.split())))
+            for r in records])
+        if self._pending is not None and self.select(self._pending):
+            self._pending = None
+        elif selected is not None:
+            self.select(selected)
+        self.ready = True
+
+    def show_when_listed(self, item_id: int) -> None:
+        """Select `item_id` as soon as a refresh lists it (a complaint just saved)."""
+        self._pending = item_id
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.table.item(rows[0].row(), 0).data(ID_ROLE)
+
+    def select(self, item_id: int) -> bool:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).data(ID_ROLE) == item_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _selected(self) -> None:
+        self.panel.show_item(self.selected_id())
+
+
+class AllFeedbackTab(QWidget):
+    """Every piece of feedback, newest first, by type: praise and questions too."""
+
+    message = Signal(str)
+    changed = Signal(object)  # never emitted: a read-only list (kept for the page's wiring)
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ready = False
+        self.records: list[FeedbackRecord] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        bar = QHBoxLayout()
+        self.filter = QComboBox()
+        self.filter.addItem("Every type", None)
+        for kind in FeedbackType:
+            self.filter.addItem(kind.title, kind.value)
+        self.filter.currentIndexChanged.connect(self.refresh)
+        bar.addWidget(self.filter)
+        bar.addStretch(1)
+        self.reply_button = QPushButton("Copy a reply")
+        self.reply_button.setToolTip("Draft a reply to the selected public review from the "
+                                     "“Review reply” template and copy it")
+        self.reply_button.clicked.connect(self.copy_reply)
+        bar.addWidget(self.reply_button)
+        layout.addLayout(bar)
+        self.table = list_table(("Date", "Customer", "Type", "Source", "Status", "Themes",
+                                 "What they said"))
+        self.table.itemSelectionChanged.connect(self._update_reply)
+        layout.addWidget(self.table, 1)
+        self._update_reply()
+
+    def refresh(self) -> None:
+        kind = self.filter.currentData()
+        feedback = self.services.feedback
+        self.ready = False
+        run_off_thread(self, lambda: feedback.list(kind=kind, limit=1000), self._show,
+                       self.message.emit, "feedback")
+
+    def _show(self, records: list[FeedbackRecord]) -> None:
+        self.records = records
+        fill_rows(self.table, [
+            (r.id, (short_date(r.created_at), r.customer, r.kind.title, r.source.title,
+                    r.status_title, ", ".join(r.themes), " ".join(r.text.split())))
+            for r in records])
+        self._update_reply()
+        self.ready = True
+
+    def selected(self) -> FeedbackRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item_id = self.table.item(rows[0].row(), 0).data(ID_ROLE)
+        return next((r for r in self.records if r.id == item_id), None)
+
+    def _update_reply(self) -> None:
+        record = self.selected()
+        self.reply_button.setEnabled(record is not None
+                                     and record.source is Source.PUBLIC_REVIEW)
+
+    def copy_reply(self) -> None:
+        record = self.selected()
+        if record is None:
+            return
+        try:
+            reply = self.services.feedback.draft_review_reply(record.id)
+        except DomainError as exc:
+            self.message.emit(str(exc))
+            return
+        QGuiApplication.clipboard().setText(f"{reply.subject}\n\n{reply.body}")
+        self.message.emit(f"A reply to {record.customer} is on the clipboard; paste it where "
+                          "the review was posted.")
+
+
+class FeedbackPage(QWidget):
+    """The "Feedback & ideas" page."""
+
+    message = Signal(str)
+
+    def __init__(self, services: Services, bus: AppState, parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.bus = bus
+        self._encoded = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 22, 28, 18)
+        self.header = PageHeader("Feedback & ideas",
+                                 "Complaints closed with the customer, recurring themes, and "
+                                 "the ideas customers asked for")
+        self.add_button = QPushButton("Add feedback…")
+        self.add_button.setObjectName("primary")
+        self.add_button.clicked.connect(self.add_feedback)
+        self.import_button = QPushButton("Import reviews…")
+        self.import_button.clicked.connect(self.import_reviews)
+        self.ask_button = QPushButton("Ask for feedback…")
+        self.ask_button.clicked.connect(lambda: self.ask_for_feedback())
+        self.header.add_action(self.ask_button)
+        self.header.add_action(self.import_button)
+        self.header.add_action(self.add_button)
+        layout.addWidget(self.header)
+        self.tabs = QTabWidget()
+        self.complaints = ComplaintsTab(services)
+        self.themes = ThemesView(services)
+        self.ideas = IdeasBoard(services)
+        self.everything = AllFeedbackTab(services)
+        self.tabs.addTab(self.complaints, "Complaints")
+        self.tabs.addTab(self.themes, "Themes")
+        self.tabs.addTab(self.ideas, "Ideas")
+        self.tabs.addTab(self.everything, "All feedback")
+        layout.addWidget(self.tabs, 1)
+        self.parts = (self.complaints, self.themes, self.ideas, self.everything)
+        for part in self.parts:
+            part.message.connect(self.message)
+            part.changed.connect(self.publish)
+        bus.changed.connect(self._on_changed)
+        self.refresh()
+
+    @property
+    def ready(self) -> bool:
+        return all(part.ready for part in self.parts)
+
+    def refresh(self) -> None:
+        for part in self.parts:
+            part.refresh()
+
+    def publish(self, changed: Changed) -> None:
+        self.bus.publish(changed)
+
+    def _on_changed(self, changed: Changed) -> None:
+        # Feedback itself, or a merge or erase of customers (which carries their feedback).
+        if changed.feedback or changed.customer_list:
+            self.refresh()
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        if not self._encoded:
+            self._encoded = True
+            feedback = self.services.feedback
+            run_off_thread(self, feedback.encode_missing, self._encoded_done,
+                           lambda text: logger.info("Encoding stored feedback: %s", text),
+                           "encode feedback")
+
+    def _encoded_done(self, count: int) -> None:
+        if count:
+            logger.info("Encoded %d stored feedback items", count)
+
+    def add_feedback(self) -> None:
+        from crmcompanion.ui.feedback_dialog import FeedbackDialog
+
+        dialog = FeedbackDialog(self.services, self)
+        dialog.item_saved.connect(self.complaints.show_when_listed)
+        dialog.saved.connect(self.publish)
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+
+    def ask_for_feedback(self, customer: str | None = None) -> QDialog | None:
+        """Draft a short feedback request to a customer (the greeting templates' "Feedback
+        request") and leave a follow-up to record the answer."""
+        if customer is None:
+            customer, ok = QInputDialog.getText(self, "Ask for feedback",
+                                                "Customer (name, email, phone or #number)")
+            if not ok or not customer.strip():
+                return None
+        try:
+            found = self.services.customers.resolve(customer)
+            asked = self.services.feedback.ask_for_feedback(found.id)
+        except DomainError as exc:
+            self.message.emit(str(exc))
+            return None
+        self.publish(asked.changed)
+        from crmcompanion.ui.draft_dialog import DraftDialog
+
+        dialog = DraftDialog(self.services, self.bus, found.id, Occasion.FOLLOW_UP, parent=self)
+        dialog.editor.set_draft(asked.draft)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.message.emit(f"A follow-up to record {found.display_name}'s answer is on "
+                          f"{short_date(asked.follow_up.due_on)}.")
+        return dialog
+
+    def import_reviews(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Import reviews", "", "Review exports (*.csv *.json);;All files (*)")
+            if not path:
+                return
+        feedback = self.services.feedback
+
+        def done(result: ReviewImport) -> None:
+            if result.rejected:
+                first = result.rejected[0]
+                self.message.emit(f"Nothing imported: {len(result.rejected)} rows have "
+                                  f"problems (line {first.line}: {first.reason}).")
+                return
+            self.message.emit(f"Imported {result.created} reviews ({result.linked} linked to "
+                              "customers).")
+            self.publish(result.changed)
+
+        run_off_thread(self, lambda: feedback.import_reviews(path), done, self.message.emit,
+                       "import reviews")
