@@ -1,4 +1,8 @@
-"""Read customer lists from CSV files made by Google Contacts, Outlook, or this app.
+"""Read customer lists from CSV files made by Google Contacts, Outlook, this app, or a person.
+
+Google's, Outlook's and the app's own headers are known exactly; any other header (a
+spreadsheet's "Vorname", "Courriel", "Téléphone portable") is recognised by its words
+(`csv_headers`), and a whole name in one column is split into first and last name there.
 
 Why it works in two passes over the file:
 - Errors must be reported before anything is saved, and the day/month order of slash dates is

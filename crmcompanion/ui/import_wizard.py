@@ -269,9 +269,11 @@ class ImportWizard(QDialog):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         intro = QLabel(
-            "Bring in customers from Google Contacts, Outlook, your phone (a .vcf vCard file) "
-            "or a CSV exported from this app. Nothing is saved until you have checked every "
-            "row in the next step.")
+            "Bring in customers from Google Contacts, Outlook, your phone (a .vcf vCard file), "
+            "a spreadsheet saved as CSV (Excel, Numbers, LibreOffice: columns are recognised "
+            "by their names in English, German, French, Spanish, Italian, Dutch and "
+            "Portuguese) or a CSV exported from this app. Nothing is saved until you have "
+            "checked every row in the next step.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         row = QHBoxLayout()
