@@ -508,8 +508,15 @@ def _label(text: str, default: str) -> str:
     """Foreign formats (default non-empty): Google's "* Home" -> "home"; own labels as-is."""
     if not default:
         return text
-    text = text.strip().removeprefix("* ").strip().lower()
-    return text or default
+    found = _LABELS.get((text, default))
+    if found is None:
+        found = text.strip().removeprefix("* ").strip().lower() or default
+        if len(_LABELS) < 4096:  # a file spells its labels a few ways
+            _LABELS[(text, default)] = found
+    return found
+
+
+_LABELS: dict[tuple[str, str], str] = {}
 
 
 _CHOICES: Final[dict[type, frozenset[str]]] = {
@@ -648,7 +655,6 @@ def import_phone(typed: str, region: str | None) -> str:
 # validity check is phonenumbers' own (`is_valid_number`), replayed on its metadata with the
 # patterns compiled once per country code (~2 µs a number instead of ~80 µs for parse +
 # is_valid_number). tests/core/test_csv_phone_fast_path.py compares it with phonenumbers.
-_FORMATTED_PLUS: Final = re.compile(r"\+[0-9 ().\-]+")
 _FORMATTING: Final = str.maketrans("", "", " ().-")
 _TYPE_DESCS: Final = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
                       "pager", "uan", "voicemail", "fixed_line", "mobile")
@@ -657,10 +663,10 @@ _TYPE_DESCS: Final = ("premium_rate", "toll_free", "shared_cost", "voip", "perso
 def _formatted_plus_number(typed: str) -> str | None:
     """E.164 or the typed text for a formatted "+" number, or None when it is not one this
     short cut is sure about (then the slow path decides)."""
-    if _FORMATTED_PLUS.fullmatch(typed) is None:
-        return None
     digits = typed.translate(_FORMATTING)[1:]
-    if not 4 <= len(digits) <= import_text.MAX_PHONE_DIGITS:
+    # Only "+", ASCII digits and the formatting characters (a regular expression costs more).
+    if not (digits.isascii() and digits.isdecimal()
+            and 4 <= len(digits) <= import_text.MAX_PHONE_DIGITS):
         return None
     head = _known_head(digits[:3])
     if head is None:
@@ -1108,12 +1114,13 @@ class _RowParser:
         if not (first or last or display or company or emails or full):
             issues.append(ImportIssue(line, "", "row has no name, company or email", "no_name"))
         contacted = None
-        if raw[_LAST_CONTACT]:
-            contacted = _stamp(_text(raw[_LAST_CONTACT]))
+        contact = _text(raw[_LAST_CONTACT]) if raw[_LAST_CONTACT] else ""
+        if contact:
+            contacted = _stamp(contact)
             if contacted is None:
                 issues.append(self._issue(
                     line, cells, multiline, where[_LAST_CONTACT], "bad_date",
-                    f"“{import_text.printable(raw[_LAST_CONTACT], 40)}” is not a date and time "
+                    f"“{import_text.printable(contact, 40)}” is not a date and time "
                     "(use YYYY-MM-DD HH:MM)"))
         if self._mobile_first and len(phones) > 1:
             phones.sort(key=_not_mobile)  # stable: the file's order otherwise
