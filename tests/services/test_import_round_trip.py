@@ -11,6 +11,8 @@ from pathlib import Path
 from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.csv_codec import OWN_HEADERS
 from crmcompanion.services.container import open_services
+from crmcompanion.services.customers import ListQuery
+from crmcompanion.services.import_export import LAST_CONTACT_SUMMARY
 from tests.services.helpers import export_demo_csv
 
 
@@ -37,6 +39,11 @@ def test_own_export_round_trips_every_field(tmp_path: Path, clock: FixedClock) -
         again = tmp_path / "again.csv"
         target.import_export.export_csv(again)
         overdue_after = _keep_in_touch_overdue(target)
+        # The last contact is a conversation in the customer's history, read as any other.
+        someone = next(c for c in target.customers.list_customers(ListQuery(archived=None), 50)
+                       if target.interactions.history(c.id))
+        [entry] = target.interactions.history(someone.id)
+        assert entry.summary == LAST_CONTACT_SUMMARY and entry.occurred_at.tzinfo is not None
     finally:
         target.close()
     header_again, after = _rows(again)
