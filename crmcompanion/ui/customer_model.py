@@ -89,6 +89,24 @@ class ListSelection:
         return self.total > 0 and self.ranges == ((0, self.total - 1),)
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_STATUS = int(STATUS_ROLE)
+_ROW = int(ROW_ROLE)
+_ID = int(ID_ROLE)
+_ANSWERED_ROLES = frozenset((_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _STATUS, _ROW, _ID))
+_MUTED_COLOR = QColor(MUTED)
+
+
+@functools.cache
+def _key_account_font() -> QFont:
+    font = QFont()
+    font.setWeight(QFont.Weight.DemiBold)
+    return font
+
+
 @functools.lru_cache(maxsize=4096)
 def _phone_text(number: str) -> str:
     return format_phone(number) if number else ""
@@ -214,30 +232,33 @@ class CustomerTableModel(QAbstractTableModel):
         index: QModelIndex | QPersistentModelIndex,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
-        if not index.isValid():
+        # Painting one cell asks for seven roles, four of which this model never sets: they
+        # are answered before the row is looked up (a keystroke repaints ~100 cells, ~700
+        # calls; the roles are compared as plain ints, not through Qt's enum attributes).
+        if role not in _ANSWERED_ROLES or not index.isValid():
             return None
         row = self.row_at(index.row())
         if row is None:
             return None
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return self._display(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole and column in (NAME, COMPANY, EMAIL, TAGS):
-            # A tooltip that looks like HTML is rendered (a company `<img src=file:...>`
-            # would load that file): shown literally, long runs breakable.
-            return plain_tooltip(shown(self._display(row, column))) or None
-        if role == STATUS_ROLE and column == STATUS:
+        if role == _TOOLTIP:
+            if column in (NAME, COMPANY, EMAIL, TAGS):
+                # A tooltip that looks like HTML is rendered (a company `<img src=file:...>`
+                # would load that file): shown literally, long runs breakable.
+                return plain_tooltip(shown(self._display(row, column))) or None
+            return None
+        if role == _STATUS and column == STATUS:
             return row.status
-        if role == ROW_ROLE:
+        if role == _ROW:
             return row
-        if role == ID_ROLE:
+        if role == _ID:
             return row.id
-        if role == Qt.ItemDataRole.ForegroundRole and (row.archived or column == UPDATED):
-            return QColor(MUTED)
-        if role == Qt.ItemDataRole.FontRole and column == NAME and row.key_account:
-            font = QFont()
-            font.setWeight(QFont.Weight.DemiBold)
-            return font
+        if role == _FOREGROUND and (row.archived or column == UPDATED):
+            return _MUTED_COLOR
+        if role == _FONT and column == NAME and row.key_account:
+            return _key_account_font()
         return None
 
     def _display(self, row: CustomerRow, column: int) -> str:

@@ -423,7 +423,8 @@ class CustomersView(QWidget):
         selected = self.selection().count if text else 0
         if selected > 1:
             text += f" · {selected:,} selected"
-        self.header.set_subtitle(text)
+        if text != self.header.subtitle.text():  # each change lays the page header out again
+            self.header.set_subtitle(text)
 
     def _reload_tags(self) -> None:
         current = self.tag_filter.currentData()
