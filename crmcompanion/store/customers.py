@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Select, and_, bindparam, delete, exists, func, select, text, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from crmcompanion.core import customer as c
-from crmcompanion.core.dates import month_day_key
+from crmcompanion.core.dates import LeapDayPolicy, month_day_key, next_occurrence
+from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.text import digits, fts_query, indexable, phone_tokens, sort_key
 from crmcompanion.store import models as m
 from crmcompanion.store.rows import FLAG_MARK, search_name
@@ -509,16 +510,52 @@ def _window(
 
 
 def page_at(
-    session: Session, query: ListQuery, offset: int, limit: int, total: int
+    session: Session, query: ListQuery, offset: int, limit: int, total: int,
+    today: date | None = None,
 ) -> list[tuple[c.CustomerRow, object]]:
     """Rows [offset, offset+limit): walks the index from whichever end is nearer.
 
     Jumping to the end of 100,000 rows reads the last page backwards from the end of the
     index, so it costs the same as reading the first page. `total` is the list's count (as
     from count_customers); it also tells a search whether walking the sort index pays.
+    With `today`, each row carries its last contact and next occasion (two indexed reads for
+    the page's ids, not columns of the sorted query: a sort of every match would compute
+    them for each match).
     """
     columns = (*LIST_COLUMNS, SORT_COLUMNS[query.sort])
-    return [(_to_row(r), r[-1]) for r in _window(session, query, offset, limit, total, columns)]
+    rows = [(_to_row(r), r[-1]) for r in _window(session, query, offset, limit, total, columns)]
+    if today is None or not rows:
+        return rows
+    last, upcoming = _contact_and_occasions(session, [row.id for row, _ in rows], today)
+    return [
+        (replace(row, last_contact=last.get(row.id),
+                 next_occasion=upcoming.get(row.id, ("", None))[0],
+                 next_occasion_on=upcoming.get(row.id, ("", None))[1]), key)
+        for row, key in rows
+    ]
+
+
+def _contact_and_occasions(
+    session: Session, ids: list[int], today: date
+) -> tuple[dict[int, date], dict[int, tuple[str, date]]]:
+    """For the customers `ids`: the day of their last logged conversation, and their next
+    special date from today on (its title, its day), read through the customer indexes."""
+    last = dict(session.execute(
+        select(m.Interaction.customer_id, func.max(m.Interaction.occurred_on))
+        .where(m.Interaction.customer_id.in_(ids))
+        .group_by(m.Interaction.customer_id)
+    ).all())
+    upcoming: dict[int, tuple[str, date]] = {}
+    for customer_id, kind, label, month, day in session.execute(
+        select(m.SpecialDate.customer_id, m.SpecialDate.kind, m.SpecialDate.label,
+               m.SpecialDate.month, m.SpecialDate.day)
+        .where(m.SpecialDate.customer_id.in_(ids))
+    ):
+        when = next_occurrence(month, day, today, LeapDayPolicy.FEB28)
+        if customer_id not in upcoming or when < upcoming[customer_id][1]:
+            custom = kind == c.SpecialDateKind.CUSTOM.value and label
+            upcoming[customer_id] = (label if custom else Occasion(kind).title, when)
+    return last, upcoming
 
 
 def ids_at(session: Session, query: ListQuery, offset: int, limit: int, total: int) -> list[int]:

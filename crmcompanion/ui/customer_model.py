@@ -13,11 +13,13 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QDate,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -40,10 +42,14 @@ MAX_PAGES = 40
 ROW_ROLE = Qt.ItemDataRole.UserRole
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
+# The columns an owner uses, in their first order; Kind and Updated are there for who wants
+# them (hidden at first, shown from the header's menu: customers_view.ColumnChooser).
 COLUMNS: tuple[str, ...] = (
-    "Name", "Company", "Email", "Phone", "Tags", "Status", "Kind", "Updated",
+    "Name", "Company", "Phone", "Email", "Tags", "Last contact", "Next occasion", "Status",
+    "Kind", "Updated",
 )
-NAME, COMPANY, EMAIL, PHONE, TAGS, STATUS, KIND, UPDATED = range(len(COLUMNS))
+(NAME, COMPANY, PHONE, EMAIL, TAGS, LAST_CONTACT, NEXT_OCCASION, STATUS, KIND,
+ UPDATED) = range(len(COLUMNS))
 
 # Which list column sorts by which indexed database column; Phone and Tags have no index.
 SORT_BY_COLUMN: dict[int, str] = {
@@ -98,6 +104,7 @@ _ROW = int(ROW_ROLE)
 _ID = int(ID_ROLE)
 _ANSWERED_ROLES = frozenset((_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _STATUS, _ROW, _ID))
 _MUTED_COLOR = QColor(MUTED)
+_MUTED_COLUMNS = frozenset((LAST_CONTACT, NEXT_OCCASION, UPDATED))
 
 
 @functools.cache
@@ -105,6 +112,13 @@ def _key_account_font() -> QFont:
     font = QFont()
     font.setWeight(QFont.Weight.DemiBold)
     return font
+
+
+@functools.lru_cache(maxsize=1024)
+def _short_date(day: date) -> str:
+    """A date as the user's locale writes it in lists (QLocale's short format)."""
+    return QLocale().toString(QDate(day.year, day.month, day.day),
+                              QLocale.FormatType.ShortFormat)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -255,7 +269,7 @@ class CustomerTableModel(QAbstractTableModel):
             return row
         if role == _ID:
             return row.id
-        if role == _FOREGROUND and (row.archived or column == UPDATED):
+        if role == _FOREGROUND and (row.archived or column in _MUTED_COLUMNS):
             return _MUTED_COLOR
         if role == _FONT and column == NAME and row.key_account:
             return _key_account_font()
@@ -279,8 +293,14 @@ class CustomerTableModel(QAbstractTableModel):
             return STATUS_TITLES[row.status]
         if column == KIND:
             return KIND_TITLES[row.kind]
+        if column == LAST_CONTACT:
+            return _short_date(row.last_contact) if row.last_contact else "Never"
+        if column == NEXT_OCCASION:
+            if row.next_occasion_on is None:
+                return ""
+            return f"{row.next_occasion} · {_short_date(row.next_occasion_on)}"
         if column == UPDATED:
-            return row.updated_at.replace(tzinfo=UTC).astimezone().strftime("%d %b %Y")
+            return _short_date(row.updated_at.replace(tzinfo=UTC).astimezone().date())
         return ""
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
