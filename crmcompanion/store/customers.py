@@ -535,26 +535,40 @@ def page_at(
     ]
 
 
+_LAST_CONTACTS = text(
+    "SELECT customer_id, max(occurred_on) FROM interactions WHERE customer_id IN :ids "
+    "GROUP BY customer_id"
+).bindparams(bindparam("ids", expanding=True))
+_SPECIAL_DATES = text(
+    "SELECT customer_id, kind, label, month, day, md_key FROM special_dates "
+    "WHERE customer_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
 def _contact_and_occasions(
     session: Session, ids: list[int], today: date
 ) -> tuple[dict[int, date], dict[int, tuple[str, date]]]:
     """For the customers `ids`: the day of their last logged conversation, and their next
-    special date from today on (its title, its day), read through the customer indexes."""
-    last = dict(session.execute(
-        select(m.Interaction.customer_id, func.max(m.Interaction.occurred_on))
-        .where(m.Interaction.customer_id.in_(ids))
-        .group_by(m.Interaction.customer_id)
-    ).all())
+    special date from today on (its title, its day), read through the customer indexes.
+
+    Plain statements with one expanding IN (an IN of 200 ORM bind parameters cost ~4 ms of
+    Python per page), and each customer's next date picked by its month*100+day key first,
+    so the calendar is asked once per customer, not once per date."""
+    last: dict[int, date] = {}
+    for customer_id, day in session.execute(_LAST_CONTACTS, {"ids": ids}):
+        last[customer_id] = date.fromisoformat(day) if isinstance(day, str) else day
+    today_key = month_day_key(today.month, today.day)
+    nearest: dict[int, tuple[tuple[bool, int], str, str, int, int]] = {}
+    for customer_id, kind, label, month, day, md_key in session.execute(
+            _SPECIAL_DATES, {"ids": ids}):
+        order = (md_key < today_key, md_key)  # later this year first, then next year's
+        if customer_id not in nearest or order < nearest[customer_id][0]:
+            nearest[customer_id] = (order, kind, label, month, day)
     upcoming: dict[int, tuple[str, date]] = {}
-    for customer_id, kind, label, month, day in session.execute(
-        select(m.SpecialDate.customer_id, m.SpecialDate.kind, m.SpecialDate.label,
-               m.SpecialDate.month, m.SpecialDate.day)
-        .where(m.SpecialDate.customer_id.in_(ids))
-    ):
-        when = next_occurrence(month, day, today, LeapDayPolicy.FEB28)
-        if customer_id not in upcoming or when < upcoming[customer_id][1]:
-            custom = kind == c.SpecialDateKind.CUSTOM.value and label
-            upcoming[customer_id] = (label if custom else Occasion(kind).title, when)
+    for customer_id, (_, kind, label, month, day) in nearest.items():
+        custom = kind == c.SpecialDateKind.CUSTOM.value and label
+        upcoming[customer_id] = (label if custom else Occasion(kind).title,
+                                 next_occurrence(month, day, today, LeapDayPolicy.FEB28))
     return last, upcoming
 
 

@@ -36,8 +36,11 @@ from crmcompanion.ui.widgets import STATUS_ROLE
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 200
-MAX_PAGES = 40
+# A page is about two screenfuls: a keystroke reads one page, and each page also reads its
+# customers' last contact and next occasion (~1.7 ms per 200 rows for each of the two reads:
+# 200 rows read ~170 rows nobody saw).
+PAGE_SIZE = 50
+MAX_PAGES = 160  # 8,000 rows kept, as before with 40 pages of 200
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
