@@ -431,8 +431,12 @@ def keystroke_figures(database: Path, report: Report) -> None:
     from crmcompanion.core.text import fts_query
     from crmcompanion.services.container import open_services
     from crmcompanion.ui.main_window import CUSTOMERS, MainWindow
+    from crmcompanion.ui.style import apply_look
 
     app = QApplication.instance() or QApplication([])
+    # The app's own look (Fusion and its style sheet), as the user has it: a style sheet makes
+    # every repaint dearer than Qt's bare default style.
+    apply_look(app)
     services = open_services(f"sqlite:///{database}", None, SystemClock())
     window = MainWindow(services)
     window.resize(1100, 700)

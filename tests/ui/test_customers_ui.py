@@ -291,6 +291,8 @@ def test_sort_by_updated_puts_the_newest_first(qtbot, window, services):
     view.clear_filters()
     services.customers.set_archived(first.id, False)  # touches "Old": now the newest
     window.bus.publish(Changed(customer_list=True))
+    view.set_column_shown(UPDATED, True)  # hidden at first (the header's menu shows it)
+    view.table.scrollTo(view.model.index(0, UPDATED))  # the last column: scrolled to
     click_header(qtbot, view, UPDATED)
     assert view.model.query.sort == SortColumn.UPDATED and view.model.query.descending
     assert shown_names(view) == ["Old", "New"]
