@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from crmcompanion.services.duplicates import DuplicateService
     from crmcompanion.services.feedback import FeedbackService
     from crmcompanion.services.import_export import ImportExportService
+    from crmcompanion.services.insights import InsightsService
     from crmcompanion.services.personal_data import PersonalDataService
 
 
@@ -77,6 +78,14 @@ class Services:
         return FeedbackService(self.db, self.clock, self.staff_id,
                                touchpoints=self.touchpoints, greetings=self.greetings,
                                setting=self.settings.get)
+
+    @cached_property
+    def insights(self) -> InsightsService:
+        # Built on first use: the Insights section, `insights` and `--segment` need it.
+        from crmcompanion.services.insights import InsightsService
+
+        return InsightsService(self.db, self.clock, self.staff_id, settings=self.settings.all,
+                               sync_rhythm=self.touchpoints.sync, touchpoints=self.touchpoints)
 
     def close(self) -> None:
         self.db.dispose()

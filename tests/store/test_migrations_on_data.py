@@ -9,6 +9,7 @@ are compared with the fixture's, and the app reads the customers back through it
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -36,9 +37,12 @@ def load(dump: Path, path: Path) -> None:
         conn.close()
 
 
-def table_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+def table_rows(
+    path: Path, columns_of: dict[str, list[str]] | None = None
+) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every non-derived table; customers without their UID (0007 gives each
-    customer without one a random UID, checked apart)."""
+    customer without one a random UID, checked apart). With `columns_of`, only those columns
+    of each table (the ones the older file had: later migrations add columns)."""
     conn = sqlite3.connect(path)
     try:
         names = [r[0] for r in conn.execute(
@@ -51,11 +55,32 @@ def table_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
                 continue
             cursor = conn.execute(f'SELECT * FROM "{name}"')
             columns = [c[0] for c in cursor.description]
+            if columns_of is not None:
+                old = columns_of.get(name, columns)
+                kept = [i for i, c in enumerate(columns) if c in old]
+                cursor = conn.execute(
+                    f'SELECT {", ".join(columns[i] for i in kept)} FROM "{name}"')
+                columns = [c[0] for c in cursor.description]
             kept = [i for i, c in enumerate(columns) if (name, c) != ("customers", "source_uid")]
             rows[name] = sorted((tuple(r[i] for i in kept) for r in cursor), key=repr)
         return rows
     finally:
         conn.close()
+
+
+def table_columns(dump: Path) -> dict[str, list[str]]:
+    """Each table's columns in the dump as it was (before the upgrade)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "columns.sqlite3"
+        load(dump, path)
+        conn = sqlite3.connect(path)
+        try:
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return {n: [r[1] for r in conn.execute(f'PRAGMA table_info("{n}")')]
+                    for n in names}
+        finally:
+            conn.close()
 
 
 def customer_uids(path: Path) -> list[str]:
@@ -105,7 +130,7 @@ def test_upgrade_keeps_every_record(dump: Path, tmp_path: Path) -> None:
             == [3]
     finally:
         services.close()
-    after = table_rows(path)
+    after = table_rows(path, columns_of=table_columns(dump))
     for table, rows in before.items():
         assert after[table] == rows, table
     uids = customer_uids(path)
