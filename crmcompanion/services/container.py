@@ -47,7 +47,8 @@ class Services:
         from crmcompanion.services.import_export import ImportExportService
 
         return ImportExportService(
-            self.db, self.settings, self.staff_id, touchpoints=self.touchpoints
+            self.db, self.settings, self.staff_id, touchpoints=self.touchpoints,
+            refresh_segments=lambda: self.insights.refresh(),
         )
 
     @cached_property
