@@ -175,8 +175,9 @@ class HalveTarget:
 
 
 def halve_top_reason(lost: Iterable[tuple[str | None, date]], today: date) -> HalveTarget:
-    """The top reason of the last 4 quarters (ties: the one that was bigger before, then by
-    name) with its count then and in the 4 quarters before."""
+    """The top reason of the last two years (most customers lost for it over the 8 quarters;
+    ties: more in the last 4, then by name) with its count in the last 4 quarters and in the
+    4 before: the report's "halve the top reason" target."""
     span = last_quarters(today, 8)
     recent, earlier = set(span[4:]), set(span[:4])
     now: Counter[str] = Counter()
@@ -188,8 +189,8 @@ def halve_top_reason(lost: Iterable[tuple[str | None, date]], today: date) -> Ha
             now[key] += 1
         elif q in earlier:
             before[key] += 1
-    if not now and not before:
+    pool = set(now) | set(before)
+    if not pool:
         return HalveTarget(None, 0, 0)
-    pool = now or before
-    top = min(pool, key=lambda r: (-now[r], -before[r], r))
+    top = min(pool, key=lambda r: (-(now[r] + before[r]), -now[r], r))
     return HalveTarget(top, now[top], before[top])

@@ -38,6 +38,7 @@ from crmcompanion.ui.widgets import EmptyState, PageHeader
 if TYPE_CHECKING:  # imported where first needed, after the first paint (~5 ms of modules)
     from crmcompanion.ui.customers_view import CustomersView
     from crmcompanion.ui.draft_dialog import GreetingsHook
+    from crmcompanion.ui.insights import InsightsView
     from crmcompanion.ui.settings_dialog import SettingsDialog
 
 logger = logging.getLogger(__name__)
@@ -126,11 +127,10 @@ class MainWindow(QMainWindow):
             "Complaints, praise and ideas your customers share will be collected here, so "
             "you can follow up and tell them when an idea ships.",
         )
-        self.insights = PlaceholderPage(
-            "Insights", "◔", "Insights will appear here",
-            "Once you record conversations and purchases, this page shows who is drifting "
-            "away, who your best customers are and how your relationships are doing.",
-        )
+        # Insights (issue 16) is built the first time it is shown, like Customers: its
+        # charts and queries are no part of the first paint. This stand-in holds its place.
+        self.insights = QWidget()
+        self._insights: InsightsView | None = None
         for page in (self.today, self._customers_slot, self.feedback, self.insights):
             self.pages.addWidget(page)
         layout.addWidget(self.pages, 1)
@@ -210,9 +210,35 @@ class MainWindow(QMainWindow):
     def _plug_greetings(self) -> None:
         _ = self.greetings
 
+    @property
+    def insights_view(self) -> InsightsView:
+        """The Insights page, built on first use in place of its stand-in."""
+        if self._insights is None:
+            from crmcompanion.ui.insights import InsightsView
+
+            view = InsightsView(self.services, self.bus)
+            view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            view.segment_requested.connect(self.show_segment)
+            view.customer_requested.connect(self.open_customer)
+            showing = self.pages.currentIndex()
+            self.pages.insertWidget(INSIGHTS, view)
+            self.pages.removeWidget(self.insights)
+            self.insights.deleteLater()
+            self.insights = view
+            self.pages.setCurrentIndex(showing)
+            self._insights = view
+        return self._insights
+
+    def show_segment(self, segment: str) -> None:
+        """The customer list filtered to one health segment (a bar clicked in Insights)."""
+        self.show_section(CUSTOMERS)
+        self.customers.show_segment(segment)
+
     def _show_page(self, row: int) -> None:
         if row == CUSTOMERS:
             _ = self.customers  # build it before it is shown
+        elif row == INSIGHTS:
+            _ = self.insights_view
         self.pages.setCurrentIndex(row)
 
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -183,8 +183,13 @@ def test_halve_the_top_reason() -> None:
         + [("service", date(2026, 11, 1))] * 2 + [("service", date(2025, 1, 1))] \
         + [("quality", date(2024, 12, 31))] * 9
     target = halve_top_reason(lost, TODAY)
-    # Tie at 2 each in the last four quarters: the one bigger before wins.
+    # Price leads over the two years (7 against 3; quality's 9 are older than that).
     assert (target.reason, target.last_four, target.previous_four) == ("price", 2, 5)
     assert target.target == 2 and target.met
     assert "halved" in target.words()
     assert halve_top_reason([], TODAY).reason is None
+    # A tie over the two years: more in the last four quarters wins, then the name.
+    tie = [("service", date(2026, 5, 1))] * 2 + [("price", date(2025, 5, 1))] * 2
+    assert halve_top_reason(tie, TODAY).reason == "service"
+    even = [("service", date(2026, 5, 1)), ("price", date(2026, 6, 1))]
+    assert halve_top_reason(even, TODAY).reason == "price"

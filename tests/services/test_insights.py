@@ -127,3 +127,18 @@ def test_dashboard_figures_and_filters(services: Services) -> None:
     assert vip["satisfaction_by_month"][0]["average"] == 5.0
     none = services.insights.dashboard(DashboardFilter(start=date(2027, 1, 1))).as_json()
     assert none["complaints_by_theme"] == [] and none["median_resolution_days"] is None
+
+
+def test_demo_shows_every_segment_and_chart(services: Services) -> None:
+    from crmcompanion.services.demo import fill_demo
+
+    fill_demo(services.db, services.clock, 400, seed=5, staff_id=services.staff_id)
+    figures = services.insights.dashboard().as_json()
+    assert all(n > 0 for n in figures["segments"].values()), figures["segments"]
+    assert len(figures["lost_reasons"]) >= 3
+    assert all(figures["touchpoints"][k] > 0 for k in ("on_time", "late", "missed"))
+    assert figures["complaints_by_theme"] and figures["ideas_by_requesters"]
+    assert figures["median_resolution_days"] is not None
+    assert len(figures["satisfaction_by_month"]) >= 6
+    report = services.insights.lost_report()
+    assert report.target.reason is not None and len(report.top) == 3
