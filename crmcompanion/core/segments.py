@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from crmcompanion.core.lost import lost_reason_words
 from crmcompanion.core.settings import SettingSpec, register
 
 logger = logging.getLogger(__name__)
@@ -152,13 +153,15 @@ class Thresholds:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HealthFacts:
     """What the rules read about one customer, gathered by SQL aggregates.
 
     `contact_base` is the last interaction's day, or (never contacted) the day the customer
     became one; `rhythm_days` the keep-in-touch cadence (None: no rhythm, the default
-    applies). Satisfaction figures cover the window and the window before it.
+    applies). Satisfaction figures cover the window and the window before it. Not frozen
+    (slots only): 100,000 are built per recompute and a frozen init costs twice as much;
+    nothing keeps one beyond its call to `assess`.
     """
 
     status: str = "active"
@@ -188,7 +191,7 @@ class HealthFacts:
         return self.previous_satisfaction_sum / self.previous_satisfaction_count
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Health:
     segment: Segment
     reasons: str
@@ -209,24 +212,20 @@ def _score(value: float) -> str:
 def assess(facts: HealthFacts, today: date, rules: Thresholds | None = None) -> Health:
     """The customer's segment and the reasons in words ("At risk: no contact for 120 days
     (rhythm 60); 1 open complaint, 14 days old")."""
-    from crmcompanion.core.lost import lost_reason_words
-
     rules = rules or Thresholds()
     if facts.status == "lost":
         return Health(Segment.LOST, "Lost: " + lost_reason_words(facts.lost_reason,
                                                                  facts.lost_note))
+    if facts.status == "lead":
+        return Health(Segment.POTENTIAL, "Potential: a lead")
     base = facts.last_contact or facts.contact_base
     quiet = max(0, (today - base).days) if base is not None else None
-    contact = _contact_words(facts, quiet, warning=False)
-    if facts.status == "lead":
-        return Health(Segment.POTENTIAL, "Potential: a lead" + (f"; {contact}" if contact
-                                                                 else ""))
     rhythm = facts.rhythm_days or rules.default_rhythm_days
     warnings: list[str] = []
     # Key accounts get no grace: past their rhythm at all is a warning.
     allowed = rhythm if facts.key_account else rhythm * rules.overdue_factor_percent / 100
     if quiet is not None and quiet > allowed:
-        warnings.append(f"{_contact_words(facts, quiet, warning=True)} (rhythm {rhythm})")
+        warnings.append(f"{_quiet_words(facts, quiet)} (rhythm {rhythm})")
     if facts.open_complaints and facts.oldest_open_complaint is not None:
         age = max(0, (today - facts.oldest_open_complaint).days)
         if facts.key_account or age >= rules.complaint_age_days:
@@ -252,11 +251,16 @@ def assess(facts: HealthFacts, today: date, rules: Thresholds | None = None) -> 
                      f" ({_plural(facts.satisfaction_count, 'answer')})")
     if facts.praise >= rules.happy_praise:
         happy.append(f"{facts.praise} praise")
+    # Words without day counts for customers doing well: their reasons stay the same from one
+    # day to the next, so a day's first recompute rewrites only the rows that really moved.
     in_touch = quiet is not None and quiet <= rhythm
+    contact = (f"in touch within the rhythm ({rhythm} days)" if in_touch and facts.last_contact
+               else f"joined within the rhythm ({rhythm} days)" if in_touch
+               else f"a check-in is due (rhythm {rhythm} days)" if quiet is not None
+               else "no contact yet")
     if happy and in_touch and not facts.open_complaints:
-        return Health(Segment.HAPPIEST, "Happiest: " + "; ".join(
-            [*happy, f"{contact} (rhythm {rhythm})"]))
-    details = [f"{contact} (rhythm {rhythm})" if contact else "no contact yet"]
+        return Health(Segment.HAPPIEST, "Happiest: " + "; ".join([*happy, contact]))
+    details = [contact]
     if facts.open_complaints:
         details.append(_plural(facts.open_complaints, "open complaint"))
     if recent is not None:
@@ -264,16 +268,10 @@ def assess(facts: HealthFacts, today: date, rules: Thresholds | None = None) -> 
     return Health(Segment.HEALTHY, "Healthy: " + "; ".join(details))
 
 
-def _contact_words(facts: HealthFacts, quiet: int | None, warning: bool) -> str:
-    if quiet is None:
-        return ""
+def _quiet_words(facts: HealthFacts, quiet: int) -> str:
     if facts.last_contact is None:
         return f"no contact in the {_days(quiet)} since joining"
-    if warning:
-        return f"no contact for {_days(quiet)}"
-    if quiet == 0:
-        return "last contact today"
-    return f"last contact {_days(quiet)} ago"
+    return f"no contact for {_days(quiet)}"
 
 
 def at_risk_order(value: float | None, name: str, customer_id: int) -> tuple:

@@ -179,8 +179,6 @@ class InsightsService:
                     ids = None
             facts = repo.gather_facts(session, today, rules.window_days, ids)
             computed = [(row.customer_id, assess(row.facts, today, rules)) for row in facts]
-            if ids is None:
-                repo.drop_archived(session)
             moved = repo.store_health(session, computed, today, ids)
             repo.set_state(session, repo.SEGMENTS_KEY, key)
         logger.info("Insights: computed %d segments (%s), %d moved", len(computed),

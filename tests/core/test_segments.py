@@ -58,7 +58,7 @@ def test_no_rhythm_uses_the_default_and_settings_change_it() -> None:
     assert assess(facts, TODAY).segment is Segment.AT_RISK  # 136 > 90 * 1.5
     rules = Thresholds.from_settings({"insights.default_rhythm_days": 100})
     assert assess(facts, TODAY, rules).segment is Segment.HEALTHY
-    assert "rhythm 100" in assess(facts, TODAY, rules).reasons
+    assert "rhythm 100 days" in assess(facts, TODAY, rules).reasons
 
 
 def test_never_contacted_counts_from_joining() -> None:
@@ -119,14 +119,18 @@ def test_happiest_needs_signal_contact_and_no_open_complaint() -> None:
                         satisfaction_count=2)
     health = assess(happy, TODAY)
     assert health == type(health)(Segment.HAPPIEST, "Happiest: satisfaction 4.5 of 5 "
-                                  "(2 answers); last contact 10 days ago (rhythm 60)")
+                                  "(2 answers); in touch within the rhythm (60 days)")
     praised = HealthFacts(last_contact=ago(60), rhythm_days=60, praise=2)
     assert assess(praised, TODAY).segment is Segment.HAPPIEST
     one_praise = HealthFacts(last_contact=ago(10), rhythm_days=60, praise=1)
     assert assess(one_praise, TODAY).segment is Segment.HEALTHY
     # Within the grace but past the rhythm: healthy, not happiest.
     late = HealthFacts(last_contact=ago(61), rhythm_days=60, praise=3)
-    assert assess(late, TODAY).segment is Segment.HEALTHY
+    assert assess(late, TODAY).reasons == "Healthy: a check-in is due (rhythm 60 days)"
+    # A healthy customer's words do not change from one day to the next.
+    steady = HealthFacts(last_contact=ago(10), rhythm_days=60)
+    assert assess(steady, TODAY).reasons == assess(steady, TODAY + timedelta(days=1)).reasons \
+        == "Healthy: in touch within the rhythm (60 days)"
     young_complaint = HealthFacts(last_contact=ago(1), rhythm_days=60, praise=3,
                                   open_complaints=1, oldest_open_complaint=ago(1))
     assert assess(young_complaint, TODAY).segment is Segment.HEALTHY
@@ -141,7 +145,7 @@ def test_lost_and_potential_come_first() -> None:
                        oldest_open_complaint=ago(100))
     health = assess(lead, TODAY)
     assert health.segment is Segment.POTENTIAL
-    assert health.reasons == "Potential: a lead; last contact 500 days ago"
+    assert health.reasons == "Potential: a lead"
 
 
 def test_at_risk_order_by_value_then_name() -> None:
