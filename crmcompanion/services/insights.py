@@ -295,9 +295,12 @@ class InsightsService:
         changed = Changed(customers=frozenset({customer_id}), customer_list=True,
                           touchpoints=True)
         if win_back_on is not None and self._touchpoints is not None:
+            from crmcompanion.core.occasions import Occasion
+
             record = self._touchpoints.add_follow_up(
-                customer_id, win_back_on, f"Win back: left for {chosen.title.lower()}"
-                + (f" ({clean_note})" if clean_note else ""))
+                customer_id, win_back_on, f"Left for {chosen.title.lower()}"
+                + (f" ({clean_note})" if clean_note else ""),
+                occasion=Occasion.WIN_BACK, source_id=customer_id)
             follow_up = record.id
         logger.info("Customer #%s marked lost (%s)", customer_id, chosen.value)
         return MarkedLost(customer_id, follow_up, changed)

@@ -88,6 +88,13 @@ def test_mark_lost_asks_for_a_reason_and_counts_it(services: Services) -> None:
     done = services.insights.mark_lost(a, "price", "Found a cheaper shop",
                                        win_back_on=TODAY + timedelta(days=90))
     assert done.follow_up_id is not None
+    # The win-back is the one touchpoint a lost customer still gets, on its day.
+    due = services.touchpoints.due(days=90)
+    assert [(t.customer_id, t.occasion.value, t.date) for t in due
+            if t.occasion.value == "win_back"] == [(a, "win_back", TODAY + timedelta(days=90))]
+    win_back = next(t for t in due if t.occasion.value == "win_back")
+    services.touchpoints.mark_done(win_back.key, "Called: coming back in spring")
+    assert not [t for t in services.touchpoints.due(days=90) if t.occasion.value == "win_back"]
     services.insights.mark_lost(b, "price")
     assert services.customers.get(a).status is Status.LOST
     assert services.insights.health([a])[a][1] == "Lost: price (Found a cheaper shop)"
