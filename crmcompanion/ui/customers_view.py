@@ -661,6 +661,9 @@ class CustomersView(QWidget):
         if saved is None:
             return
         self._bus.publish(saved.changed)
+        before = editor._customer.status if editor._customer is not None else None
+        if saved.customer.status is Status.LOST and before is not Status.LOST:
+            self.ask_lost_reason(saved.customer.id, saved.customer.display_name)
         if not self.select_customer(saved.customer.id):
             self.message.emit(
                 f"Saved {saved.customer.display_name} (hidden by the current search or filters)."
@@ -669,6 +672,16 @@ class CustomersView(QWidget):
             self.message.emit(f"Saved {saved.customer.display_name}.")
         if self.detail.isVisible() or editor.windowTitle() == "New customer":
             self.open_customer(saved.customer.id)
+
+    def ask_lost_reason(self, customer_id: int, name: str) -> None:
+        """Issue 16: why a customer became lost (window-modal; Cancel leaves it unknown)."""
+        from crmcompanion.ui.insights_lost import LostReasonDialog
+
+        dialog = LostReasonDialog(self._services, customer_id, name, self)
+        self.lost_dialog = dialog
+        dialog.accepted.connect(lambda: dialog.result_value and self._bus.publish(
+            dialog.result_value.changed))
+        dialog.open()
 
     def _editor_closed(self, editor: CustomerEditor) -> None:
         if self.editor is editor:

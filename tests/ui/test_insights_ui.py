@@ -132,3 +132,28 @@ def test_chart_exports_match_the_cli_and_screenshots(qtbot, make_window, service
         "QFrame#card QWidget { background: #2b2d31; } "
         "QLabel#muted, QLabel#pageSubtitle { color: #a0a6b0; }")
     save_shot(view, tmp_path, "insights-dark.png")
+
+
+def test_marking_lost_in_the_editor_asks_why(qtbot, window, services) -> None:
+    from crmcompanion.core.customer import Status
+    from tests.ui.helpers import add_customer, click_save
+
+    cid = add_customer(services, "Greta", "Gone").id
+    view = window.customers
+    editor = view.edit_customer(cid)
+    qtbot.waitExposed(editor)
+    editor.status.setCurrentIndex(editor.status.findData(Status.LOST))
+    click_save(qtbot, editor)
+    qtbot.waitUntil(lambda: getattr(view, "lost_dialog", None) is not None
+                    and view.lost_dialog.isVisible())
+    dialog = view.lost_dialog
+    dialog.reason.setCurrentIndex(dialog.reason.findData("other"))
+    qtbot.mouseClick(dialog.buttons.accept_button, Qt.MouseButton.LeftButton)
+    assert dialog.error.isVisible() and "note" in dialog.error.text()
+    qtbot.keyClicks(dialog.note, "Closed the shop")
+    qtbot.mouseClick(dialog.win_back, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.buttons.accept_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert services.insights.health([cid])[cid][1] == "Lost: other (Closed the shop)"
+    assert any(t.occasion.value == "win_back" and t.customer_id == cid
+               for t in services.touchpoints.due(days=91))
