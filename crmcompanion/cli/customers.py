@@ -87,6 +87,14 @@ def register(commands: Commands) -> None:
                       help="leave a win-back follow-up on this day")
     set_handler(lost, run_lost)
 
+    value = actions.add_parser("value", help="set what a customer is worth a year (orders "
+                               "at-risk customers by what is at stake)")
+    value.add_argument("text", type=customer_reference, metavar="TEXT",
+                       help="#ID, email, phone or name (as --customer elsewhere)")
+    value.add_argument("amount", type=_amount, metavar="AMOUNT",
+                       help="a number from 0 up, or 'none' to clear it")
+    set_handler(value, run_value)
+
     show = actions.add_parser("show", help="one customer: details, dates, upcoming, history")
     show.add_argument("text", type=customer_reference, metavar="TEXT",
                       help="#ID, email, phone or name (as --customer elsewhere)")
@@ -153,6 +161,32 @@ def run_list(cli: Cli) -> int:
     if not found and not args.json:
         cli.err.write("No customers.\n")
     _print_customers(cli, found, total, health)
+    return EXIT_OK
+
+
+def _amount(text: str) -> float | None:
+    import argparse
+    import math
+
+    if text.strip().lower() == "none":
+        return None
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number like 1200 or 'none', not {shown(text)}") from None
+    if not math.isfinite(number) or number < 0:
+        raise argparse.ArgumentTypeError("the yearly value must be a number from 0 up")
+    return number
+
+
+def run_value(cli: Cli) -> int:
+    services = cli.services
+    customer = services.customers.resolve(cli.args.text)
+    services.insights.set_yearly_value(customer.id, cli.args.amount)
+    amount = cli.args.amount
+    cli.err.write(f"#{customer.id} {shown(customer.display_name)}: yearly value "
+                  + (f"{amount:,.2f}.\n" if amount is not None else "cleared.\n"))
     return EXIT_OK
 
 

@@ -416,3 +416,59 @@ class InsightsView(QWidget):
 
     def _segment_clicked(self, row: int) -> None:
         self.segment_requested.emit(SEGMENT_ORDER[row].value)
+
+
+class MovedToAtRisk(QPushButton):
+    """Today's "moved to at risk this week" (issue 16): a link in the Today page's header,
+    shown when someone moved; its tooltip names them with the reasons, a click opens Insights.
+
+    Computed off the GUI thread a few seconds after the window is up (the day's first segment
+    recompute may take a second or two at 100,000 customers, which the first paint must not
+    wait for), and again after changes."""
+
+    START_DELAY_MS = 3000
+    CHANGE_DELAY_MS = 2000
+
+    def __init__(self, services: Services, bus: AppState, parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.setObjectName("link")
+        self.hide()
+        self.services = services
+        self.moved: list[Any] = []
+        self._task: BackgroundTask | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.reload)
+        self._timer.start(self.START_DELAY_MS)
+        bus.changed.connect(lambda changed: self._timer.start(self.CHANGE_DELAY_MS)
+                            if changed.customers or changed.customer_list
+                            or changed.interactions or changed.feedback else None)
+
+    def reload(self) -> None:
+        if self._task is not None and self._task.running:
+            self._timer.start(self.CHANGE_DELAY_MS)
+            return
+        insights = self.services.insights
+        task = BackgroundTask(lambda _state: insights.moved_to_at_risk(), "moved-at-risk", self)
+        task.succeeded.connect(self._show)
+        task.failed.connect(lambda error: logger.warning(
+            "Moved to at risk could not be computed: %s", error))
+        self._task = task
+        task.start()
+
+    def _show(self, moved: list[Any]) -> None:
+        self.moved = moved
+        count = len(moved)
+        self.setText(f"⚠ {count} moved to at risk this week" if count else "")
+        self.setToolTip("\n".join(f"{m.name}: {m.reasons}" for m in moved[:15])
+                        + (f"\n… and {count - 15} more" if count > 15 else ""))
+        self.setVisible(bool(count))
+
+
+def plug_today_hook(window: Any) -> MovedToAtRisk:
+    """Put "moved to at risk this week" in the Today page's header; a click opens Insights."""
+    link = MovedToAtRisk(window.services, window.bus, window.today)
+    link.clicked.connect(lambda: window.show_section(window.INSIGHTS_SECTION))
+    window.today.header.add_action(link)
+    return link

@@ -149,6 +149,10 @@ class MainWindow(QMainWindow):
         # (before the Today rows it enables arrive), or when first asked for.
         self._greetings: GreetingsHook | None = None
         self.first_painted.connect(self._plug_greetings)
+        # Today's "moved to at risk this week" (issue 16): plugged in after the first paint,
+        # computed a few seconds later off the GUI thread.
+        self.moved_to_at_risk = None
+        self.first_painted.connect(self._plug_insights_hook)
         self.settings_dialog: SettingsDialog | None = None
         menu = self.menuBar().addMenu("&File")
         menu.addAction(
@@ -206,6 +210,14 @@ class MainWindow(QMainWindow):
 
             self._greetings = GreetingsHook(self)
         return self._greetings
+
+    INSIGHTS_SECTION = INSIGHTS
+
+    def _plug_insights_hook(self) -> None:
+        from crmcompanion.ui.insights import plug_today_hook
+
+        if self.moved_to_at_risk is None:
+            self.moved_to_at_risk = plug_today_hook(self)
 
     def _plug_greetings(self) -> None:
         _ = self.greetings

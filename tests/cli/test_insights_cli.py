@@ -100,3 +100,18 @@ def test_segment_columns_export_on_request_and_import_ignores_them(home: Path,
     assert "Segment" in imported.err  # reported as ignored, not stored anywhere
     listed = json.loads(run_cli(other, "customers", "list", "--json", now=NOW).out)
     assert sorted(c["display_name"] for c in listed) == sorted(by_name)
+
+
+def test_yearly_value_orders_at_risk_customers(home: Path) -> None:
+    services = open_services(f"sqlite:///{home}/crmcompanion.sqlite3",
+                             clock=FixedClock(datetime(2026, 11, 1, 9)))
+    since = date(2026, 11, 1) - timedelta(days=400)
+    services.customers.create(CustomerDraft(first_name="Zoe", last_name="Zed",
+                                            customer_since=since))
+    services.close()
+    assert run_cli(home, "customers", "value", "Zoe Zed", "5,000", now=NOW).code == 0
+    bad = run_cli(home, "customers", "value", "Zoe Zed", "-3", now=NOW)
+    assert bad.code == 2 and "from 0 up" in bad.err
+    human = run_cli(home, "insights", now=NOW).out
+    at_risk = human[human.index("At risk, most at stake first"):].splitlines()[1:3]
+    assert "Zoe Zed\t5,000" in at_risk[0] and "Ada Lovelace\t-" in at_risk[1]

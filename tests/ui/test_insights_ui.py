@@ -157,3 +157,25 @@ def test_marking_lost_in_the_editor_asks_why(qtbot, window, services) -> None:
     assert services.insights.health([cid])[cid][1] == "Lost: other (Closed the shop)"
     assert any(t.occasion.value == "win_back" and t.customer_id == cid
                for t in services.touchpoints.due(days=91))
+
+
+def test_today_names_who_moved_to_at_risk_this_week(qtbot, make_window, services) -> None:
+    from datetime import timedelta
+
+    from crmcompanion.core.customer import CustomerDraft
+
+    cid = services.customers.create(CustomerDraft(
+        first_name="Kim", last_name="Keyaccount", key_account=True,
+        customer_since=NOW.date() - timedelta(days=3))).customer.id
+    services.customers.create(CustomerDraft(first_name="Sam", last_name="Steady",
+                                            customer_since=NOW.date()))
+    assert services.insights.health([cid])[cid][0].value == "healthy"
+    services.feedback.add(cid, "complaint", "The order was wrong")  # key account: at risk
+    window = make_window()
+    qtbot.waitUntil(lambda: window.moved_to_at_risk is not None
+                    and window.moved_to_at_risk.isVisible(), timeout=30_000)
+    link = window.moved_to_at_risk
+    assert link.text() == "⚠ 1 moved to at risk this week"
+    assert link.toolTip() == "Kim Keyaccount: At risk: 1 open complaint, 0 days old; key account"
+    qtbot.mouseClick(link, Qt.MouseButton.LeftButton)
+    assert window.pages.currentWidget() is window.insights_view
