@@ -408,7 +408,7 @@ class CustomersView(QWidget):
         from crmcompanion.ui.workers import BackgroundTask
 
         insights = self._services.insights
-        task = BackgroundTask(lambda _state: insights.refresh(), "segments", self)
+        task = BackgroundTask(lambda _state: insights.refresh(), "segments")
         task.finished.connect(self._apply_query)
         task.start()
 

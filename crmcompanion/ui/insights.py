@@ -326,7 +326,7 @@ class InsightsView(QWidget):
             return Loaded(figures, insights.lost_report(scope.tag), insights.moved_to_at_risk())
 
         self.status.setText("Updating…")
-        task = BackgroundTask(work, "insights", self)
+        task = BackgroundTask(work, "insights")
         task.succeeded.connect(self._show)
         task.failed.connect(self._failed)
         task.finished.connect(self._finished)
@@ -450,7 +450,7 @@ class MovedToAtRisk(QPushButton):
             self._timer.start(self.CHANGE_DELAY_MS)
             return
         insights = self.services.insights
-        task = BackgroundTask(lambda _state: insights.moved_to_at_risk(), "moved-at-risk", self)
+        task = BackgroundTask(lambda _state: insights.moved_to_at_risk(), "moved-at-risk")
         task.succeeded.connect(self._show)
         task.failed.connect(lambda error: logger.warning(
             "Moved to at risk could not be computed: %s", error))
