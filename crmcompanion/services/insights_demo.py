@@ -73,9 +73,10 @@ def fill_insights(
         reason, _, _, notes = rng.choices(LOST_REASONS, weights)[0]
         updates.append((reason, rng.choice(notes), (today - timedelta(days=back)).isoformat(),
                         cid))
-    connection.exec_driver_sql(
-        "UPDATE customers SET lost_reason = ?, lost_note = ?, lost_on = ? WHERE id = ?",
-        updates)
+    if updates:  # (an empty list would be taken as no parameters at all)
+        connection.exec_driver_sql(
+            "UPDATE customers SET lost_reason = ?, lost_note = ?, lost_on = ? WHERE id = ?",
+            updates)
     written += len(updates)
 
     # Yearly values for about one active customer in seven, set by one statement (a

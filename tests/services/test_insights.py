@@ -149,3 +149,11 @@ def test_demo_shows_every_segment_and_chart(services: Services) -> None:
     assert len(figures["satisfaction_by_month"]) >= 6
     report = services.insights.lost_report()
     assert report.target.reason is not None and len(report.top) == 3
+
+
+@pytest.mark.parametrize("count", [1, 3, 10])
+def test_tiny_demos_load(services: Services, count: int) -> None:
+    from crmcompanion.services.demo import fill_demo
+
+    fill_demo(services.db, services.clock, count, seed=2, staff_id=services.staff_id)
+    assert sum(services.insights.segment_counts().values()) == count
