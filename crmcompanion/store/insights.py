@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, insert, select, text, update
+from sqlalchemy import Date, and_, case, cast, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.feedback import ComplaintStatus
@@ -368,7 +368,7 @@ def touchpoint_outcomes(session: Session, today: date, start: date | None = None
     follow-up still open past its day)."""
     s = m.TouchpointRecord
     done_day = func.date(s.recorded_at) if session.get_bind().dialect.name == "sqlite" \
-        else func.cast(s.recorded_at, m.Date)
+        else cast(s.recorded_at, Date)
     query = select(
         func.count(case((and_(s.state == "done", done_day <= s.occurrence_on), 1))),
         func.count(case((and_(s.state == "done", done_day > s.occurrence_on), 1))),
