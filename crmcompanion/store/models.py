@@ -659,6 +659,8 @@ class CustomerHealth(Base):
     __table_args__ = (
         Index("ix_customer_health_segment", "segment", "customer_id"),
         Index("ix_customer_health_changed", "changed_on", "segment"),
+        # Partial (dirty rows only): "is anything to recompute?" is one probe, not a scan.
+        Index("ix_customer_health_dirty", "customer_id", sqlite_where=text("dirty = 1")),
     )
 
 

@@ -85,6 +85,9 @@ def upgrade() -> None:
     op.create_index("ix_customer_health_segment", "customer_health",
                     ["segment", "customer_id"])
     op.create_index("ix_customer_health_changed", "customer_health", ["changed_on", "segment"])
+    # Partial on SQLite (dirty rows only); a plain index elsewhere.
+    op.create_index("ix_customer_health_dirty", "customer_health", ["customer_id"],
+                    sqlite_where=sa.text("dirty = 1"))
     op.create_table(
         "insight_state",
         sa.Column("name", sa.String(length=40), primary_key=True),
