@@ -28,6 +28,7 @@ from crmcompanion.cli import (
     draft,
     duplicates,
     feedback,
+    insights,
     log,
     reminders,
     transfer,
@@ -65,7 +66,8 @@ logger = logging.getLogger(__name__)
 
 # In the order `crmcompanion --help` lists them.
 COMMAND_MODULES = (
-    demo, customers, reminders, log, feedback, transfer, duplicates, draft, backups, doctor,
+    demo, customers, reminders, log, feedback, insights, transfer, duplicates, draft, backups,
+    doctor,
 )
 
 

@@ -37,6 +37,7 @@ from crmcompanion.core.text import (
 from crmcompanion.infra import forking
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.feedback_demo import fill_feedback
+from crmcompanion.services.insights_demo import fill_insights
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store import bulk
@@ -623,6 +624,8 @@ def fill_demo(
             touchpoint_repo.sync_dirty(session, touchpoint_settings)
             # Feedback, complaints, ideas and public reviews (issue 15), same transaction.
             fill_feedback(session, today, first_id, count, seed, staff_id)
+            # Lost reasons, yearly values, the happiest, touchpoint outcomes (issue 16).
+            fill_insights(session, today, first_id, count, seed, staff_id)
     return Changed(customer_list=True, tags=True, touchpoints=True, interactions=True,
                    feedback=True)
 

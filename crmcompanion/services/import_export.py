@@ -386,8 +386,12 @@ class _Row:
 class ImportExportService:
     def __init__(self, db: Database, settings: SettingsService, staff_id: int | None,
                  clock_now: Callable[[], datetime] = utcnow,
-                 touchpoints: TouchpointService | None = None) -> None:
+                 touchpoints: TouchpointService | None = None,
+                 refresh_segments: Callable[[], object] | None = None) -> None:
         self._db = db
+        # Brings the stored health segments up to date before an export that has their
+        # columns (services.insights.refresh); None: exported as stored.
+        self._refresh_segments = refresh_segments
         self._settings = settings
         self._staff_id = staff_id
         self._now = clock_now
@@ -842,10 +846,13 @@ class ImportExportService:
         order afterwards (lines held in memory, see transfer.SCAN_LIMIT); a few customers are
         looked up chunk by chunk in list order and written as they come."""
         try:
-            options.resolved_columns()
+            chosen = options.resolved_columns()
         except ValueError as exc:
             raise DomainError(str(exc)) from exc
         plan_output(path)  # a refused target fails before any reading (and again at writing)
+        if self._refresh_segments is not None and any(
+                c.key in ("segment", "segment_reasons") for c in chosen):
+            self._refresh_segments()
         helper = self._export_helper(options)
         try:
             with self._db.read() as session:

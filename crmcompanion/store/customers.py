@@ -332,6 +332,9 @@ class ListQuery:
     status: c.Status | None = None
     kind: c.Kind | None = None
     archived: bool | None = False  # False: hide archived; True: only archived; None: all
+    # A health segment (core.segments.Segment value): customers whose stored segment it is.
+    # The caller brings the stored segments up to date first (services.insights.refresh).
+    segment: str | None = None
     sort: str = SortColumn.NAME
     descending: bool = False
 
@@ -378,6 +381,10 @@ def list_filters(query: ListQuery, walk: bool = False) -> list:
         conditions.append(m.Customer.status == query.status.value)
     if query.kind is not None:
         conditions.append(m.Customer.kind == query.kind.value)
+    if query.segment:
+        conditions.append(m.Customer.id.in_(
+            select(m.CustomerHealth.customer_id).where(
+                m.CustomerHealth.segment == query.segment)))
     if query.tag:
         conditions.append(
             exists().where(
@@ -416,10 +423,11 @@ def count_customers(session: Session, query: ListQuery) -> int:
         expression = _list_match(query)
         if expression is None:
             return 0
-        if not query.tag:
+        if not (query.tag or query.segment):
             # Every other filter is a flag token: the count never leaves the FTS index.
             return _match_count(session, expression)
-    elif query.archived is False and not (query.status or query.kind or query.tag):
+    elif query.archived is False and not (query.status or query.kind or query.tag
+                                          or query.segment):
         # All minus archived: both counted from indexes (the archived one is partial and
         # small), instead of reading archived_at from every wide customer row.
         everyone = session.scalar(select(func.count()).select_from(m.Customer)) or 0

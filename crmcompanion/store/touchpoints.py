@@ -42,7 +42,7 @@ YEARLY_OCCASIONS: frozenset[Occasion] = frozenset(
 )
 # Occasions stored in `follow_ups` (one-off, created by the owner or other features).
 ONE_OFF_OCCASIONS: frozenset[Occasion] = frozenset(
-    {Occasion.FOLLOW_UP, Occasion.COMPLAINT_CHECKBACK, Occasion.IDEA_SHIPPED}
+    {Occasion.FOLLOW_UP, Occasion.COMPLAINT_CHECKBACK, Occasion.IDEA_SHIPPED, Occasion.WIN_BACK}
 )
 # The occurrence in the year of the date itself (year 0) is the wedding or the first day as
 # a customer, not an anniversary; a birthday or custom date in its own year is still shown.
@@ -391,7 +391,8 @@ def window_totals(
             "(SELECT count(*) FROM follow_ups f JOIN customers c ON c.id = f.customer_id "
             f"WHERE f.open IS 1 AND f.due_on {due} AND c.archived_at IS NULL "
             "AND ((c.do_not_contact IS 0 AND c.status != 'lost') "
-            "OR f.occasion = 'complaint_checkback') AND NOT EXISTS "
+            "OR f.occasion = 'complaint_checkback' "
+            "OR (f.occasion = 'win_back' AND c.do_not_contact IS 0)) AND NOT EXISTS "
             "(SELECT 1 FROM touchpoint_opt_outs o WHERE o.customer_id = f.customer_id "
             "AND o.occasion = f.occasion))"
         )
@@ -529,7 +530,10 @@ def _eligible_for_follow_up() -> object:
     with them, issue 15)."""
     return or_(_eligible_customer(),
                and_(m.FollowUp.occasion == Occasion.COMPLAINT_CHECKBACK.value,
-                    m.Customer.archived_at.is_(None)))
+                    m.Customer.archived_at.is_(None)),
+               # A win-back is for a lost customer by definition (issue 16).
+               and_(m.FollowUp.occasion == Occasion.WIN_BACK.value,
+                    m.Customer.archived_at.is_(None), m.Customer.do_not_contact.is_(False)))
 
 
 def _not_opted_out() -> object:

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.customer import Kind, Status
 from crmcompanion.core.errors import DomainError, NotFoundError
+from crmcompanion.core.segments import SEGMENT_ORDER, SEGMENT_TITLES
 from crmcompanion.core.settings import CONFIRM_DELETE, SettingSpec, register
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
@@ -233,8 +234,14 @@ class CustomersView(QWidget):
         self.archived_filter = QComboBox()
         for title, _ in ARCHIVED_CHOICES:
             self.archived_filter.addItem(title)
+        # Health segments (issue 16): the stored segments, brought up to date off the GUI
+        # thread when one is chosen (segment_filter_changed), then queried like any filter.
+        self.segment_filter = QComboBox()
+        self.segment_filter.addItem("All segments", "")
+        for segment in SEGMENT_ORDER:
+            self.segment_filter.addItem(SEGMENT_TITLES[segment], segment.value)
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
-                      self.archived_filter):
+                      self.segment_filter, self.archived_filter):
             filters.addWidget(combo)
         layout.addWidget(self.filter_bar)
 
@@ -347,6 +354,7 @@ class CustomersView(QWidget):
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
             combo.currentIndexChanged.connect(self._apply_query)
+        self.segment_filter.currentIndexChanged.connect(self._segment_filter_changed)
         self.detail.edit_requested.connect(self.edit_customer)
         self.detail.archive_requested.connect(self.set_archived)
         self.detail.delete_requested.connect(self.delete_customer)
@@ -375,6 +383,7 @@ class CustomersView(QWidget):
             tag=self.tag_filter.currentData() or None,
             status=Status(status) if status else None,
             kind=Kind(kind) if kind else None,
+            segment=self.segment_filter.currentData() or None,
             archived=ARCHIVED_CHOICES[max(0, self.archived_filter.currentIndex())][1],
             sort=sort,
             descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
@@ -421,9 +430,38 @@ class CustomersView(QWidget):
             return
         self._apply_query()
 
-    def clear_filters(self) -> None:
+    def _segment_filter_changed(self) -> None:
+        if not self.segment_filter.currentData():
+            self._apply_query()
+            return
+        from crmcompanion.ui.workers import BackgroundTask
+
+        insights = self._services.insights
+        task = BackgroundTask(lambda _state: insights.refresh(), "segments")
+        task.finished.connect(self._apply_query)
+        task.start()
+
+    def show_segment(self, segment: str) -> None:
+        """Exactly the customers of one health segment: other filters and the search off."""
+        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
+                      self.archived_filter, self.search):
+            combo.blockSignals(True)
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
+            combo.setCurrentIndex(0)
+        self.search.clear()
+        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
+                      self.archived_filter, self.search):
+            combo.blockSignals(False)
+        index = max(0, self.segment_filter.findData(segment))
+        if self.segment_filter.currentIndex() == index:
+            self._segment_filter_changed()
+        else:
+            self.segment_filter.setCurrentIndex(index)
+
+    def clear_filters(self) -> None:
+        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
+                      self.segment_filter, self.archived_filter):
             combo.blockSignals(True)
             combo.setCurrentIndex(0)
             combo.blockSignals(False)
@@ -777,6 +815,9 @@ class CustomersView(QWidget):
         if saved is None:
             return
         self._bus.publish(saved.changed)
+        before = editor._customer.status if editor._customer is not None else None
+        if saved.customer.status is Status.LOST and before is not Status.LOST:
+            self.ask_lost_reason(saved.customer.id, saved.customer.display_name)
         if not self.select_customer(saved.customer.id):
             self.message.emit(
                 f"Saved {saved.customer.display_name} (hidden by the current search or filters)."
@@ -785,6 +826,16 @@ class CustomersView(QWidget):
             self.message.emit(f"Saved {saved.customer.display_name}.")
         if self.detail.isVisible() or editor.windowTitle() == "New customer":
             self.open_customer(saved.customer.id)
+
+    def ask_lost_reason(self, customer_id: int, name: str) -> None:
+        """Issue 16: why a customer became lost (window-modal; Cancel leaves it unknown)."""
+        from crmcompanion.ui.insights_lost import LostReasonDialog
+
+        dialog = LostReasonDialog(self._services, customer_id, name, self)
+        self.lost_dialog = dialog
+        dialog.accepted.connect(lambda: dialog.result_value and self._bus.publish(
+            dialog.result_value.changed))
+        dialog.open()
 
     def _editor_closed(self, editor: CustomerEditor) -> None:
         if self.editor is editor:
