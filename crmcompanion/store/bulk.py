@@ -149,6 +149,10 @@ _INTERACTION_COLUMNS = (
 
 def next_customer_id(session: Session) -> int:
     """The first id a bulk load in this (write) transaction gives its customers."""
+    if session.get_bind().dialect.name == "postgresql":
+        from crmcompanion.store import postgres_bulk
+
+        postgres_bulk.lock_customers(session)  # no other writer takes these ids meanwhile
     return (session.scalar(select(func.max(m.Customer.id))) or 0) + 1
 
 
@@ -303,6 +307,11 @@ def _configure_fts(cursor: sqlite3.Cursor, settings: tuple[tuple[str, int], ...]
 def _load(
     session: Session, search: list[Row], build: Callable[[], BulkRows], overlap: bool
 ) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        from crmcompanion.store import postgres_bulk
+
+        postgres_bulk.load(session, search, build)
+        return
     with _loading(session, search[0][0], search[-1][0]) as load:
         if overlap:
             rows = _index_search_while(load.cursor, search, build)

@@ -16,6 +16,7 @@ from crmcompanion.core import customer as c
 from crmcompanion.core.dates import month_day_key
 from crmcompanion.core.text import digits, fts_query, indexable, phone_tokens, sort_key
 from crmcompanion.store import models as m
+from crmcompanion.store import postgres_search as pg
 from crmcompanion.store.rows import FLAG_MARK, search_name
 
 # Bound parameters per IN (...) list: far below SQLite's 32,766 variables.
@@ -200,7 +201,8 @@ def index_customer(session: Session, customer_id: int, draft: c.CustomerDraft | 
     """Replace the customer's search row (None removes it)."""
     session.execute(text("DELETE FROM customer_search WHERE rowid = :id"), {"id": customer_id})
     if draft is not None:
-        flags = SEARCH_FLAGS_SQL.format(t="customers")
+        flags = (pg.FLAGS_SQL if pg.is_postgres(session) else SEARCH_FLAGS_SQL).format(
+            t="customers")
         session.execute(
             text(
                 "INSERT INTO customer_search"
@@ -268,6 +270,8 @@ def match_expression(
 
 def search_ids(session: Session, query: str, limit: int, include_archived: bool) -> list[int]:
     """Customer ids matching every word as a prefix, best match first (bm25, name weighted)."""
+    if pg.is_postgres(session):
+        return pg.search_ids(session, query, limit, include_archived)
     expression = match_expression(query, archived=None if include_archived else False)
     if expression is None:
         return []
@@ -377,9 +381,9 @@ def list_filters(query: ListQuery, walk: bool = False) -> list:
             # sorting all of them); it walks the sort index instead, probing the materialised
             # match set, and stops as soon as the page is full.
             prefix = "+" if walk else ""
-            conditions.append(
-                text(f"{prefix}customers.id IN ({_MATCH_SUBQUERY})").bindparams(fts_q=expression)
-            )
+            conditions.append(pg.SearchCondition(
+                text(f"{prefix}customers.id IN ({_MATCH_SUBQUERY})").bindparams(fts_q=expression),
+                query.search))
     return conditions
 
 
@@ -398,7 +402,7 @@ def count_customers(session: Session, query: ListQuery) -> int:
         expression = _list_match(query)
         if expression is None:
             return 0
-        if not query.tag:
+        if not query.tag and not pg.is_postgres(session):
             # Every other filter is a flag token: the count never leaves the FTS index.
             return _match_count(session, expression)
     elif query.archived is False and not (query.status or query.kind or query.tag):
