@@ -154,6 +154,10 @@ def _insert_ignoring_conflict(session: Session, values: dict[str, object]) -> bo
     statement = insert(m.FiredReminder).values(**values).on_conflict_do_nothing(
         index_elements=["occurrence_key", "staff_id"]
     )
+    if dialect == "postgresql":
+        # psycopg reports no rowcount for the RETURNING SQLAlchemy adds to this insert: the
+        # row it returns (none on a conflict) says whether this process won.
+        return session.execute(statement.returning(m.FiredReminder.id)).first() is not None
     return session.execute(statement).rowcount == 1
 
 

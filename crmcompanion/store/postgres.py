@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import sys
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event, text
@@ -57,6 +58,8 @@ def masked(url: str | URL) -> str:
 
 
 def driver_installed() -> bool:
+    if DRIVER in sys.modules:  # imported already, or blocked (None) as a test does
+        return sys.modules[DRIVER] is not None
     return importlib.util.find_spec(DRIVER) is not None
 
 

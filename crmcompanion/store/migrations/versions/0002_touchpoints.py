@@ -161,8 +161,10 @@ PG_TRIGGERS: dict[str, tuple[str, str, str, str]] = {
 
 def _create_pg_triggers() -> None:
     for name, (table, event, condition, body) in PG_TRIGGERS.items():
+        # A BEFORE trigger returning NULL would cancel the row's insert.
+        result = "NEW" if event.startswith("BEFORE") else "NULL"
         op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                   f"{body} RETURN NULL; END $$")
+                   f"{body} RETURN {result}; END $$")
         when = f" WHEN ({condition})" if condition else ""
         op.execute(f"CREATE TRIGGER {name} {event} ON {table} FOR EACH ROW{when} "
                    f"EXECUTE FUNCTION {name}()")
