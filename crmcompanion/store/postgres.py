@@ -215,17 +215,42 @@ def qmark_cursor_class() -> type:
     `?` become `%s` and its literal `%` are doubled, so those paths run unchanged on both
     engines. Named parameters and statements without parameters pass through untouched."""
     import psycopg
+    from psycopg.adapt import Loader
+    from psycopg.types.string import TextLoader
+
+    class IntBoolLoader(Loader):
+        """A boolean as sqlite3 returns it: 1 or 0."""
+
+        def load(self, data: object) -> int:
+            return 1 if bytes(data) == b"t" else 0  # type: ignore[call-overload]
 
     class QmarkCursor(psycopg.Cursor):  # type: ignore[misc, type-arg]
+        sqlite_like = False
+
+        def _positional(self) -> None:
+            # Those raw paths also read values the way sqlite3 gives them (dates and
+            # timestamps as ISO text, booleans as 1/0); SQLAlchemy's own statements, which bind
+            # by name, keep psycopg's types, which its result processing expects.
+            if not self.sqlite_like:
+                for name in ("date", "timestamp", "timestamptz"):
+                    self.adapters.register_loader(name, TextLoader)
+                self.adapters.register_loader("bool", IntBoolLoader)
+                self.sqlite_like = True
+
         def execute(self, query, params=None, **kw):  # noqa: ANN001 - psycopg's own
-            if isinstance(params, (list, tuple)) and params:
-                query = _qmark(query)
+            if isinstance(params, (list, tuple)):
+                if params:
+                    query = _qmark(query)
+                else:  # sqlite3's "no parameters": psycopg would still read % as a mark
+                    params = None
+                self._positional()
             return super().execute(query, params, **kw)
 
         def executemany(self, query, params_seq, **kw):  # noqa: ANN001
             params_seq = list(params_seq)
             if params_seq and isinstance(params_seq[0], (list, tuple)):
                 query = _qmark(query)
+                self._positional()
             return super().executemany(query, params_seq, **kw)
 
     return QmarkCursor

@@ -127,3 +127,23 @@ def test_backup_on_postgresql_points_to_pg_dump(tmp_path: Path, pg_database: str
     ran = crm(tmp_path, pg_database, "backup")
     assert ran.code == 1 and "pg_dump" in ran.err and len(ran.err_lines) == 1
 
+
+
+def test_import_into_postgresql_then_the_next_customer_follows(tmp_path: Path,
+                                                               pg_database: str) -> None:
+    book = tmp_path / "book"
+    assert crm(book, None, "demo", "--customers", "30", "--seed", "4").code == 0
+    exported = tmp_path / "customers.csv"
+    assert crm(book, None, "export", "--format", "csv", "-o", str(exported)).code == 0
+    imported = crm(tmp_path / "pg", pg_database, "import", str(exported))
+    assert imported.code == 0, imported.err
+    listed = crm(tmp_path / "pg", pg_database, "customers", "list", "--limit", "100", "--json")
+    assert sorted(c["id"] for c in json.loads(listed.out)) == list(range(1, 31))
+    # The same rows as the same import into SQLite: both exported again, the files are equal.
+    assert crm(tmp_path / "sqlite", None, "import", str(exported)).code == 0
+    for home, url in ((tmp_path / "sqlite", None), (tmp_path / "pg", pg_database)):
+        out = home / "again.csv"
+        assert crm(home, url, "export", "--format", "csv", "-o", str(out)).code == 0
+    assert (tmp_path / "pg" / "again.csv").read_bytes() == (
+        tmp_path / "sqlite" / "again.csv").read_bytes()
+    assert add_customer(pg_database) == 31

@@ -110,6 +110,14 @@ PG_SEARCH_CREATE = (
     "ELSE ' ' || chr(57344) || 'archived' END WHERE rowid = NEW.id; RETURN NULL; END $$",
     "CREATE TRIGGER customers_search_flags AFTER UPDATE OF status, kind, archived_at "
     "ON customers FOR EACH ROW EXECUTE FUNCTION crm_search_flags()",
+    # SQLite's printf for the %d conversions the store's SQL uses ('%02d', '%04d'): the
+    # special dates of an export are formatted in SQL on both engines.
+    "CREATE FUNCTION printf(fmt text, VARIADIC args bigint[]) RETURNS text LANGUAGE plpgsql "
+    "IMMUTABLE AS $$ DECLARE result text := ''; i integer := 1; m text[]; BEGIN LOOP "
+    "m := regexp_match(fmt, '^(.*?)%(0?)(\\d*)d(.*)$'); EXIT WHEN m IS NULL; "
+    "result := result || m[1] || CASE WHEN m[3] = '' THEN coalesce(args[i], 0)::text "
+    "ELSE lpad(coalesce(args[i], 0)::text, m[3]::integer, CASE WHEN m[2] = '0' THEN '0' "
+    "ELSE ' ' END) END; fmt := m[4]; i := i + 1; END LOOP; RETURN result || fmt; END $$",
     # Digits found anywhere inside a stored number (store/postgres_search.py).
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX ix_customer_phones_digits_trgm ON customer_phones "
@@ -128,6 +136,7 @@ PG_SEARCH_DROP = (
     "DROP FUNCTION crm_token_count(text, text, text, text, text, text, text)",
     "DROP FUNCTION crm_search_terms(text, text, text, text, text, text)",
     "DROP FUNCTION crm_words(text)",
+    "DROP FUNCTION printf(text, bigint[])",
 )
 
 
