@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement, TextClause
 
-from crmcompanion.core.text import digits, is_phone_query, words
+from crmcompanion.core.text import MIN_PHONE_SUFFIX, digits, is_phone_query, words
 
 # Column weights of store.customers.search_ids' bm25(customer_search, 10, 5, 3, 3, 2, 1, 0).
 WEIGHTS = (("name", 10.0), ("company", 5.0), ("emails", 3.0), ("phones", 3.0),
@@ -54,7 +54,8 @@ class Match:
         self.phone: str | None = None
         if is_phone_query(search):
             typed = digits(search)
-            self.phone = typed
+            # Three digits are one prefix query on FTS5 too (their trigram is a word).
+            self.phone = typed if len(typed) > MIN_PHONE_SUFFIX else None
             self.terms = [typed]
         else:
             self.terms = list(dict.fromkeys(words(search)))
@@ -84,16 +85,40 @@ def matching_ids_sql(match: Match) -> str:
     return f"SELECT s.rowid FROM customer_search s WHERE {match.condition()}"
 
 
-def _idf(session: Session, match: Match, rows: int) -> list[float]:
-    """FTS5's IDF of each term: ln((N - n + 0.5) / (n + 0.5)), at least 1e-6. With one term it
-    scales every score alike and is not worth a count."""
-    if len(match.terms) == 1:
+# A typed phone number's first phrase on FTS5: its digit trigrams in a row, which occur where
+# the digits occur inside a stored number (core.text.phone_tokens); counted per occurrence.
+_PHONE_HITS = (
+    "(SELECT count(*) FROM customer_phones p CROSS JOIN LATERAL generate_series(1, "
+    "length(p.digits) - length(:pg_typed) + 1) i WHERE p.customer_id = s.rowid "
+    "AND substr(p.digits, i, length(:pg_typed)) = :pg_typed)"
+)
+
+
+def _phrases(match: Match) -> list[tuple[str, str]]:
+    """FTS5's phrases of the query, each as (its weighted hits in row `s`, a count of the
+    rows it matches): a typed phone number is two (its trigram phrase OR its prefix)."""
+    phrases = []
+    if match.phone is not None:
+        phrases.append((
+            f"{dict(WEIGHTS)['phones']} * {_PHONE_HITS}",
+            "SELECT count(DISTINCT customer_id) FROM customer_phones WHERE digits LIKE "
+            ":pg_digits"))
+    for i, _term in enumerate(match.terms):
+        phrases.append((
+            " + ".join(f"{weight} * crm_hits(s.{column}, :t{i})" for column, weight in WEIGHTS),
+            f"SELECT count(*) FROM customer_search WHERE terms @@ CAST(:q{i} AS tsquery)"))
+    return phrases
+
+
+def _idf(session: Session, counts: list[str], params: dict[str, object], rows: int
+         ) -> list[float]:
+    """FTS5's IDF of each phrase: ln((N - n + 0.5) / (n + 0.5)), at least 1e-6. With one
+    phrase it scales every score alike and is not worth a count."""
+    if len(counts) == 1:
         return [1.0]
     out = []
-    for term in match.terms:
-        hits = session.execute(
-            text("SELECT count(*) FROM customer_search WHERE terms @@ CAST(:q AS tsquery)"),
-            {"q": f"{_lexeme(term)}:*"}).scalar_one()
+    for count in counts:
+        hits = session.execute(text(count), params).scalar_one()
         idf = math.log((rows - hits + 0.5) / (hits + 0.5))
         out.append(idf if idf > 0 else 1e-6)
     return out
@@ -108,16 +133,19 @@ def search_ids(session: Session, query: str, limit: int, include_archived: bool)
         text("SELECT rows, tokens FROM customer_search_stats")).one()
     if not rows:
         return []
-    idf = _idf(session, match, rows)
     params: dict[str, object] = {
         **match.params(), "limit": limit, "k1": K1, "k1p": K1 + 1.0, "b": B,
         "one_minus_b": 1 - B, "avgdl": float(tokens) / float(rows),
     }
-    frequencies, scores = [], []
+    if match.phone is not None:
+        params["pg_typed"] = match.phone
     for i, term in enumerate(match.terms):
-        params[f"t{i}"], params[f"idf{i}"] = term, idf[i]
-        hits = " + ".join(f"{weight} * crm_hits(s.{column}, :t{i})"
-                          for column, weight in WEIGHTS)
+        params[f"t{i}"], params[f"q{i}"] = term, f"{_lexeme(term)}:*"
+    phrases = _phrases(match)
+    idf = _idf(session, [count for _, count in phrases], params, rows)
+    frequencies, scores = [], []
+    for i, (hits, _count) in enumerate(phrases):
+        params[f"idf{i}"] = idf[i]
         frequencies.append(f"({hits})::float8 AS f{i}")
         scores.append(f"CAST(:idf{i} AS float8) * ((f.f{i} * :k1p) / (f.f{i} + :k1 * "
                       f"(:one_minus_b + :b * s.doc_len / CAST(:avgdl AS float8))))")
