@@ -9,7 +9,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, select, text, tuple_
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from crmcompanion.core import customer as c
@@ -375,7 +386,7 @@ def list_filters(query: ListQuery, walk: bool = False) -> list:
     if query.search.strip():
         expression = _list_match(query)
         if expression is None:
-            conditions.append(text("0"))
+            conditions.append(false())  # "0" on SQLite, "false" on PostgreSQL
         else:
             # The unary plus stops SQLite from driving the query by the FTS rowids (then
             # sorting all of them); it walks the sort index instead, probing the materialised

@@ -24,6 +24,8 @@ from crmcompanion.store.rows import CUSTOMER_COLUMNS, BulkRows, Row
 logger = logging.getLogger(__name__)
 
 SEARCH_COLUMNS = ("rowid", "name", "company", "emails", "phones", "tags", "notes", "flags")
+# With the words and token count made in Python (postgres_search.with_terms).
+SEARCH_COLUMNS_WITH_TERMS = (*SEARCH_COLUMNS, "terms", "doc_len")
 INTERACTION_COLUMNS = (
     "customer_id", "occurred_at", "occurred_on", "channel", "staff_id", "summary", "created_at",
 )
@@ -54,6 +56,13 @@ def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterab
     return count
 
 
+def copy_search(session: Session, rows: Iterable[Row]) -> int:
+    """COPY search rows (rowid, name, ..., flags) with their terms and token count."""
+    from crmcompanion.store.postgres_search import with_terms
+
+    return copy_rows(session, "customer_search", SEARCH_COLUMNS_WITH_TERMS, with_terms(rows))
+
+
 def advance_sequences(session: Session) -> None:
     """Every id sequence past the largest id stored (after rows were written with ids)."""
     for table in m.Base.metadata.sorted_tables:
@@ -76,13 +85,16 @@ def load(session: Session, search: list[Row], build: Callable[[], BulkRows]) -> 
 
     lock_customers(session)
     rows = build()
-    # Customers first (the search rows are no child of theirs, but the rhythm rows their
-    # insert trigger makes are), then their rows, then the search rows.
-    for field, table, columns in TABLES:
-        values = getattr(rows, field)
-        if values:
-            copy_rows(session, table, columns, values)
-    copy_rows(session, "customer_search", SEARCH_COLUMNS, search)
+    # As on SQLite, the per-row touchpoint triggers are set aside and their work done
+    # set-based after (mark_customers_dirty); customers first, then their rows, then the
+    # search rows.
+    with tp_repo.triggers_set_aside(
+            session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS):
+        for field, table, columns in TABLES:
+            values = getattr(rows, field)
+            if values:
+                copy_rows(session, table, columns, values)
+        copy_search(session, search)
     advance_sequences(session)
     tp_repo.mark_customers_dirty(session, search[0][0], search[-1][0],
                                  with_interactions=bool(rows.interactions))

@@ -52,14 +52,19 @@ def copy_sqlite_to_postgres(source: Path, url: str,
                 session.execute(text(f"DELETE FROM {table.name}"))
             session.execute(text("DELETE FROM customer_search"))
             customers = 0
-            for table in tables:
-                names = [c.name for c in table.columns]
-                count = _copy(conn, session, table.name, names)
-                if table.name == "customers":
-                    customers = count
-                if progress is not None:
-                    progress(f"{table.name}: {count:,} rows")
-            _copy(conn, session, "customer_search", list(postgres_bulk.SEARCH_COLUMNS))
+            # The rows the triggers would make (rhythm rows, due counts) are copied or
+            # recounted: the per-row triggers are set aside, as for a bulk load.
+            with tp_repo.triggers_set_aside(
+                    session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS):
+                for table in tables:
+                    names = [c.name for c in table.columns]
+                    count = _copy(conn, session, table.name, names)
+                    if table.name == "customers":
+                        customers = count
+                    if progress is not None:
+                        progress(f"{table.name}: {count:,} rows")
+                postgres_bulk.copy_search(session, conn.execute(
+                    f"SELECT {', '.join(postgres_bulk.SEARCH_COLUMNS)} FROM customer_search"))
             tp_repo.rebuild_due_counts(session)
             postgres_bulk.advance_sequences(session)
     finally:

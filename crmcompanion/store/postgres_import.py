@@ -86,28 +86,30 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
         (*r[:1 + uid_at], r[1 + uid_at] or next(missing), *r[2 + uid_at:],
          0, None, None, stamp, stamp, staff_id, staff_id, 1)
         for r in staged]
-    for start in range(0, len(customers), chunk):
-        pgb.copy_rows(session, "customers", pgb.TABLES[0][2], customers[start:start + chunk])
-        if after_chunk is not None:
-            after_chunk(min(len(customers), start + chunk))
-    for field, table, columns in pgb.TABLES[1:]:
-        if field == "interactions":
-            continue  # an import brings none
-        if field == "tags":
-            rows = [(cid, tag_ids[key]) for cid, key in cursor.execute(
-                "SELECT m.id, s.key " + joined.format(table="tags", then=", s.seq"))]
-        else:
-            rows = cursor.execute(
-                f"SELECT m.id, {', '.join('s.' + c for c in columns[1:])} "
-                + joined.format(table=field, then=_THEN[field])).fetchall()
-        pgb.copy_rows(session, table, columns, rows)
-    pgb.copy_rows(session, "import_batch_customers", ("batch_id", "customer_id"),
-                  ((batch_id, cid) for cid in range(first_id, last_id + 1)))
-    pgb.copy_rows(session, "customer_search", pgb.SEARCH_COLUMNS, cursor.execute(
-        f"SELECT m.id, {', '.join('s.' + c for c in pgb.SEARCH_COLUMNS[1:])} "
-        + joined.format(table="search", then="")))
-    pgb.advance_sequences(session)
     from crmcompanion.store import touchpoints as tp_repo
 
+    with tp_repo.triggers_set_aside(
+            session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS):
+        for start in range(0, len(customers), chunk):
+            pgb.copy_rows(session, "customers", pgb.TABLES[0][2], customers[start:start + chunk])
+            if after_chunk is not None:
+                after_chunk(min(len(customers), start + chunk))
+        for field, table, columns in pgb.TABLES[1:]:
+            if field == "interactions":
+                continue  # an import brings none
+            if field == "tags":
+                rows = [(cid, tag_ids[key]) for cid, key in cursor.execute(
+                    "SELECT m.id, s.key " + joined.format(table="tags", then=", s.seq"))]
+            else:
+                rows = cursor.execute(
+                    f"SELECT m.id, {', '.join('s.' + c for c in columns[1:])} "
+                    + joined.format(table=field, then=_THEN[field])).fetchall()
+            pgb.copy_rows(session, table, columns, rows)
+        pgb.copy_rows(session, "import_batch_customers", ("batch_id", "customer_id"),
+                      ((batch_id, cid) for cid in range(first_id, last_id + 1)))
+        pgb.copy_search(session, cursor.execute(
+            f"SELECT m.id, {', '.join('s.' + c for c in pgb.SEARCH_COLUMNS[1:])} "
+            + joined.format(table="search", then="")))
+    pgb.advance_sequences(session)
     tp_repo.mark_customers_dirty(session, first_id, last_id)
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)

@@ -21,7 +21,8 @@ flags column exists (bm25 counts its tokens) but nothing matches on it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import Boolean, bindparam, text
 from sqlalchemy.ext.compiler import compiles
@@ -36,6 +37,29 @@ WEIGHTS = (("name", 10.0), ("company", 5.0), ("emails", 3.0), ("phones", 3.0),
            ("tags", 2.0), ("notes", 1.0))
 K1 = 1.2
 B = 0.75
+
+
+# Where the search table's words split: the same character class as crm_words (migration
+# 0001), so terms made here for a bulk load equal those the trigger makes for one row.
+_SEPARATORS = re.compile(
+    r"[\s!-/:-@\[-`{-~\u00a1\u00ab\u00b7\u00bb\u00bf\u2010-\u2027\u2030-\u205e"
+    r"\u3001-\u3003\u3008-\u3011\uff01-\uff0f]+")
+_MAX_LEXEME_BYTES = 2000
+
+
+def _words(value: str) -> list[str]:
+    return [w for w in _SEPARATORS.split(value) if w] if value else []
+
+
+def with_terms(rows: Iterable[Sequence[object]]) -> Iterator[tuple[object, ...]]:
+    """Search rows (rowid, name, company, emails, phones, tags, notes, flags) with their
+    `terms` (tsvector text) and `doc_len` appended, as the table's trigger would make them."""
+    for row in rows:
+        texts = [str(v or "") for v in row[1:7]]
+        found = [w for text in texts for w in _words(text)]
+        lexemes = sorted({w for w in found if len(w.encode()) < _MAX_LEXEME_BYTES})
+        terms = " ".join(_lexeme(w) for w in lexemes)
+        yield (*row, terms, len(found) + len(_words(str(row[7] or ""))))
 
 
 def is_postgres(session: Session) -> bool:

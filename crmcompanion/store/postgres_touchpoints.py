@@ -3,8 +3,9 @@
 Why: store.touchpoints recomputes the derived rows with SQLite SQL (`date(x, '+N days')`,
 `typeof`, `min(a, b)`, booleans as 0/1, `IS 1` to use a partial index) and sets SQLite
 triggers aside during bulk work by dropping them. PostgreSQL gets the same rules in its own
-SQL here; its triggers (migration 0002, plpgsql) stay in place during bulk work, which is
-correct (only slower) because a contact_rhythm insert replaces the row as on SQLite.
+SQL here; its triggers (migration 0002, plpgsql) are set aside for a transaction by a
+setting their WHEN clauses check (`set_aside`), and a contact_rhythm insert replaces the row
+as on SQLite.
 store.touchpoints dispatches to these functions when its session is on PostgreSQL.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import text
@@ -87,6 +89,15 @@ def local_zone() -> str:
         return found.group(1)
     offset = -(time.altzone if time.daylight and time.localtime().tm_isdst else time.timezone)
     return f"{'-' if offset >= 0 else '+'}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
+
+
+def set_aside(session: Session, names: Sequence[str], aside: bool) -> None:
+    """Switch the named triggers off (or on again) for this transaction: each checks its
+    `crm.aside_<name>` setting in its WHEN clause (migration 0002), as cheap as SQLite's
+    dropped trigger and visible to no other connection."""
+    for name in names:
+        session.execute(text("SELECT set_config(:key, :value, true)"),
+                        {"key": f"crm.aside_{name}", "value": "on" if aside else "off"})
 
 
 def adapt(sql: str) -> str:

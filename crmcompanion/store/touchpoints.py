@@ -129,8 +129,10 @@ def triggers_set_aside(session: Session, names: Sequence[str]) -> Iterator[None]
     and other connections never see the schema without them. The caller must do the
     triggers' work itself (`mark_customers_dirty`, `rebuild_due_counts`).
     """
-    if _postgres(session):  # PostgreSQL keeps its triggers (store.postgres_touchpoints)
+    if _postgres(session):  # a setting their WHEN clauses check (store.postgres_touchpoints)
+        pgt.set_aside(session, names, True)
         yield
+        pgt.set_aside(session, names, False)
         return
     marks = ", ".join(f":n{i}" for i in range(len(names)))
     saved = session.execute(

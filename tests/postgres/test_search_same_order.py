@@ -78,3 +78,20 @@ def test_the_cases_find_something(both: tuple[Services, Services]) -> None:
     totals = [on_sqlite.customers.search_total(q) for q in CASES]
     assert sum(1 for t in totals if t) >= len(CASES) - 5
     assert sum(1 for t in totals if t > 10) >= 15
+
+
+def test_words_made_for_a_bulk_load_equal_the_servers_own(both: tuple[Services, Services]
+                                                          ) -> None:
+    """The demo's search rows got their words and token counts from Python
+    (postgres_search.with_terms), the hand-made customers' from the table's trigger: the
+    server's functions make the same of every row."""
+    from sqlalchemy import text
+
+    _, on_pg = both
+    with on_pg.db.read() as session:
+        rows, differing = session.execute(text(
+            "SELECT count(*), count(*) FILTER (WHERE terms IS DISTINCT FROM "
+            "crm_search_terms(name, company, emails, phones, tags, notes) OR doc_len IS "
+            "DISTINCT FROM crm_token_count(name, company, emails, phones, tags, notes, flags)) "
+            "FROM customer_search")).one()
+    assert rows == 404 and differing == 0

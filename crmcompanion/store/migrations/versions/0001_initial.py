@@ -40,10 +40,11 @@ FLAGS_TRIGGER_CREATE = (
 # folded texts, as a plain table keyed by the customer id (named `rowid` so the statements
 # that read and write it by id are the same on both engines). `terms` (every word of the six
 # searched columns, for a GIN index prefix match) and `doc_len` (the row's token count, flags
-# included, as FTS5 counts it for bm25) are generated from the texts, so no writer has to know
-# about them; `customer_search_stats` holds the row and token totals bm25 needs, kept by
-# statement triggers. Words split where FTS5's tokenizer (categories L* N* Co M* So) splits:
-# white space and punctuation (store/postgres_search.py ranks with FTS5's bm25 formula).
+# included, as FTS5 counts it for bm25) are made from the texts by a trigger unless the
+# writer brings them, so no writer has to know about them; `customer_search_stats` holds
+# the row and token totals bm25 needs, kept by statement triggers. Words split where
+# FTS5's tokenizer (categories L* N* Co M* So) splits: white space and punctuation
+# (store/postgres_search.py ranks with FTS5's bm25 formula).
 _PG_SEPARATORS = (
     "[\\s!-/:-@\\[-`{-~\\u00a1\\u00ab\\u00b7\\u00bb\\u00bf\\u2010-\\u2027"
     "\\u2030-\\u205e\\u3001-\\u3003\\u3008-\\u3011\\uff01-\\uff0f]+"
@@ -74,10 +75,17 @@ PG_SEARCH_CREATE = (
     "company text NOT NULL DEFAULT '', emails text NOT NULL DEFAULT '', "
     "phones text NOT NULL DEFAULT '', tags text NOT NULL DEFAULT '', "
     "notes text NOT NULL DEFAULT '', flags text NOT NULL DEFAULT '', "
-    "terms tsvector GENERATED ALWAYS AS "
-    "(crm_search_terms(name, company, emails, phones, tags, notes)) STORED, "
-    "doc_len integer GENERATED ALWAYS AS "
-    "(crm_token_count(name, company, emails, phones, tags, notes, flags)) STORED)",
+    "terms tsvector, doc_len integer)",
+    # A writer may bring terms and doc_len (a bulk load makes them in Python, where splitting
+    # is ~10x cheaper than a regular expression per column here); else they are made here.
+    "CREATE FUNCTION crm_search_terms_fill() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "NEW.terms := crm_search_terms(NEW.name, NEW.company, NEW.emails, NEW.phones, NEW.tags, "
+    "NEW.notes); NEW.doc_len := crm_token_count(NEW.name, NEW.company, NEW.emails, "
+    "NEW.phones, NEW.tags, NEW.notes, NEW.flags); RETURN NEW; END $$",
+    "CREATE TRIGGER customer_search_terms_insert BEFORE INSERT ON customer_search FOR EACH ROW "
+    "WHEN (NEW.terms IS NULL OR NEW.doc_len IS NULL) EXECUTE FUNCTION crm_search_terms_fill()",
+    "CREATE TRIGGER customer_search_terms_update BEFORE UPDATE ON customer_search FOR EACH ROW "
+    "WHEN (NEW.terms IS NOT DISTINCT FROM OLD.terms) EXECUTE FUNCTION crm_search_terms_fill()",
     "CREATE INDEX ix_customer_search_terms ON customer_search USING gin (terms)",
     "CREATE TABLE customer_search_stats (id integer PRIMARY KEY CHECK (id = 1), "
     "rows bigint NOT NULL, tokens bigint NOT NULL)",
@@ -129,6 +137,7 @@ PG_SEARCH_DROP = (
     "DROP TABLE customer_search",
     "DROP INDEX ix_customer_phones_digits_trgm",
     "DROP FUNCTION crm_search_flags()",
+    "DROP FUNCTION crm_search_terms_fill()",
     "DROP FUNCTION crm_search_stats_insert()",
     "DROP FUNCTION crm_search_stats_delete()",
     "DROP FUNCTION crm_search_stats_update()",

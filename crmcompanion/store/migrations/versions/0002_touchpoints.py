@@ -165,7 +165,10 @@ def _create_pg_triggers() -> None:
         result = "NEW" if event.startswith("BEFORE") else "NULL"
         op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                    f"{body} RETURN {result}; END $$")
-        when = f" WHEN ({condition})" if condition else ""
+        # Set aside for a transaction by a bulk load (store.touchpoints.triggers_set_aside):
+        # a condition PostgreSQL checks without calling the function.
+        aside = f"current_setting('crm.aside_{name}', true) IS DISTINCT FROM 'on'"
+        when = f" WHEN ({aside}{' AND ' + condition if condition else ''})"
         op.execute(f"CREATE TRIGGER {name} {event} ON {table} FOR EACH ROW{when} "
                    f"EXECUTE FUNCTION {name}()")
 
