@@ -163,6 +163,9 @@ class MainWindow(QMainWindow):
         self.backups_action = QAction("Backups…", self)
         self.backups_action.triggered.connect(self.open_backups)
         menu.addAction(self.backups_action)
+        self.team_database_action = QAction("Team database…", self)
+        self.team_database_action.triggered.connect(self.open_team_database)
+        menu.addAction(self.team_database_action)
         # Set by a restore from the Backups window: the app starts again once this run ends.
         self.restart_requested = False
         menu.addAction(self._add_action("Settings", QKeySequence("Ctrl+,"), self.open_settings))
@@ -269,6 +272,14 @@ class MainWindow(QMainWindow):
         from crmcompanion.ui.backups import BackupsDialog
 
         dialog = BackupsDialog(self.services, self, restart=self.request_restart)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def open_team_database(self) -> QDialog:
+        from crmcompanion.ui.team_database import TeamDatabaseDialog
+
+        dialog = TeamDatabaseDialog(self)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
