@@ -13,13 +13,11 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -29,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.services import team_database
+from crmcompanion.ui.text_display import plain_label
 from crmcompanion.ui.workers import BackgroundTask
 
 logger = logging.getLogger(__name__)
@@ -49,12 +48,10 @@ class TeamDatabaseDialog(QDialog):
         self.setWindowTitle("Team database (PostgreSQL)")
         self.task: BackgroundTask | None = None
         layout = QVBoxLayout(self)
-        intro = QLabel(
+        layout.addWidget(plain_label(
             "Share one customer book with your team on a PostgreSQL server (version 13 or "
             "newer). CRM Companion never stores the password: put it in the file .pgpass in "
-            "your home folder.")
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
+            "your home folder."))
         form = QFormLayout()
         self.host = QLineEdit()
         self.host.setPlaceholderText("db.example.com")
@@ -73,10 +70,7 @@ class TeamDatabaseDialog(QDialog):
         form.addRow("User", self.user)
         form.addRow("Encryption (TLS)", self.tls)
         layout.addLayout(form)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = plain_label("", selectable=True)
         layout.addWidget(self.status)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.test_button = QPushButton("Test connection")
