@@ -23,12 +23,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import ClassVar
 
 from sqlalchemy import Boolean, bindparam, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement, TextClause
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from crmcompanion.core.text import MIN_PHONE_SUFFIX, digits, is_phone_query, words
 
@@ -208,7 +210,13 @@ class SearchCondition(ColumnElement[bool]):
     (its FTS5 form) and compiled for the engine that runs it: the list's queries are built
     without a session, so the engine is known only here."""
 
-    inherit_cache = False
+    # Cacheable like the text it wraps: the search is part of the cache key (the PostgreSQL
+    # form is made from it), the SQLite form's bound values are extracted as usual.
+    inherit_cache = True
+    _traverse_internals: ClassVar[list[tuple[str, InternalTraversal]]] = [
+        ("sqlite", InternalTraversal.dp_clauseelement),
+        ("search", InternalTraversal.dp_string),
+    ]
     type = Boolean()
 
     def __init__(self, sqlite: ClauseElement, search: str) -> None:
