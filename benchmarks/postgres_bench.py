@@ -116,8 +116,11 @@ def _keystrokes(services: Any, raw: Any, report: Any, queries: tuple[str, ...], 
     times = [_timed(lambda t=t: keystroke(t)) for t in typed]
     raw_times = [_timed(lambda t=t: raw_keystroke(t)) for t in typed]
     report.add("pg_search_keystroke_p95_ms", _ms(p95(times)), "ms", _ms(p95(raw_times)))
-    ranked = [_timed(lambda t=t: customers.search(t, limit=10)) for t in typed]
-    report.add("pg_search_ranked_p95_ms", _ms(p95(ranked)), "ms", _ms(p95(raw_times)))
+    # Ranked (the command line's `customers search`): bm25 is computed for every match, so
+    # it is timed on what people type there, whole words (the queries as typed in full).
+    ranked = [_timed(lambda t=t: customers.search(t, limit=10)) for t in queries]
+    raw_whole = [_timed(lambda t=t: raw_keystroke(t)) for t in queries]
+    report.add("pg_search_ranked_p95_ms", _ms(p95(ranked)), "ms", _ms(p95(raw_whole)))
     slowest = sorted(zip(times, typed, strict=True))[-3:]
     print("  slowest keystrokes: " + ", ".join(f"{t!r} {_ms(v)} ms" for v, t in slowest),
           flush=True)
