@@ -588,7 +588,7 @@ def fill_demo(
             stack.enter_context(bulk.rollback_journal_if_alone(db))
         specs = _specs(count, today, seed)
         stage = None
-        if count >= _BIG_LOAD and forking.can_fork():
+        if count >= _BIG_LOAD and forking.can_fork() and db.is_sqlite:  # scratch SQLite parts
             stage = stack.enter_context(bulk.StagedParts(db))
         with db.write() as session:
             existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0

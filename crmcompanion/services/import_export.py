@@ -519,7 +519,7 @@ class ImportExportService:
         if not staged.rows:
             return 0, []
         with bulk.attached(self._db, staged.file.path, staging.SCHEMA, write=False) as session:
-            cursor = session.connection().connection.cursor()
+            cursor = bulk.staging_cursor(session, staged.file.path)
             with staging.work_tables(cursor):
                 return self._match_staged(session, cursor,
                                           lookup=bulk.next_customer_id(session) > 1)
@@ -675,7 +675,7 @@ class ImportExportService:
                     # Loading an empty database: its pages are written once, not WAL + copy.
                     stack.enter_context(bulk.rollback_journal_if_alone(self._db))
                 aside = None
-                if written and search_aside.worth_it(staged.rows):
+                if written and search_aside.worth_it(staged.rows) and self._db.is_sqlite:
                     try:
                         aside = search_aside.SearchAside(self._db.scratch.folder())
                     except OSError as error:  # no interpreter to spawn: indexed in line
@@ -695,7 +695,7 @@ class ImportExportService:
                 batch_id = transfer.create_batch(session, now=now, source=plan.path,
                                                  fmt=plan.format, staff_id=self._staff_id)
                 first_id = bulk.next_customer_id(session)
-                cursor = session.connection().connection.cursor()
+                cursor = bulk.staging_cursor(session, staged.file.path)
                 stack.enter_context(staging.work_tables(cursor))
 
                 def merge(found: list[DuplicateMatch], rows: list[_Row]) -> None:

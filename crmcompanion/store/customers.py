@@ -9,7 +9,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, select, text, tuple_
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from crmcompanion.core import customer as c
@@ -17,6 +28,7 @@ from crmcompanion.core.dates import LeapDayPolicy, month_day_key, next_occurrenc
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.text import digits, fts_query, indexable, phone_tokens, sort_key
 from crmcompanion.store import models as m
+from crmcompanion.store import postgres_search as pg
 from crmcompanion.store.rows import FLAG_MARK, search_name
 
 # Bound parameters per IN (...) list: far below SQLite's 32,766 variables.
@@ -214,7 +226,8 @@ def index_customer(session: Session, customer_id: int, draft: c.CustomerDraft | 
     """Replace the customer's search row (None removes it)."""
     session.execute(text("DELETE FROM customer_search WHERE rowid = :id"), {"id": customer_id})
     if draft is not None:
-        flags = SEARCH_FLAGS_SQL.format(t="customers")
+        flags = (pg.FLAGS_SQL if pg.is_postgres(session) else SEARCH_FLAGS_SQL).format(
+            t="customers")
         session.execute(
             text(
                 "INSERT INTO customer_search"
@@ -282,6 +295,8 @@ def match_expression(
 
 def search_ids(session: Session, query: str, limit: int, include_archived: bool) -> list[int]:
     """Customer ids matching every word as a prefix, best match first (bm25, name weighted)."""
+    if pg.is_postgres(session):
+        return pg.search_ids(session, query, limit, include_archived)
     expression = match_expression(query, archived=None if include_archived else False)
     if expression is None:
         return []
@@ -396,15 +411,15 @@ def list_filters(query: ListQuery, walk: bool = False) -> list:
     if query.search.strip():
         expression = _list_match(query)
         if expression is None:
-            conditions.append(text("0"))
+            conditions.append(false())  # "0" on SQLite, "false" on PostgreSQL
         else:
             # The unary plus stops SQLite from driving the query by the FTS rowids (then
             # sorting all of them); it walks the sort index instead, probing the materialised
             # match set, and stops as soon as the page is full.
             prefix = "+" if walk else ""
-            conditions.append(
-                text(f"{prefix}customers.id IN ({_MATCH_SUBQUERY})").bindparams(fts_q=expression)
-            )
+            conditions.append(pg.SearchCondition(
+                text(f"{prefix}customers.id IN ({_MATCH_SUBQUERY})").bindparams(fts_q=expression),
+                query.search))
     return conditions
 
 
@@ -423,7 +438,7 @@ def count_customers(session: Session, query: ListQuery) -> int:
         expression = _list_match(query)
         if expression is None:
             return 0
-        if not (query.tag or query.segment):
+        if not (query.tag or query.segment) and not pg.is_postgres(session):
             # Every other filter is a flag token: the count never leaves the FTS index.
             return _match_count(session, expression)
     elif query.archived is False and not (query.status or query.kind or query.tag

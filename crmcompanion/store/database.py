@@ -391,7 +391,12 @@ class Database:
             _configure_sqlite(self.read_engine, immediate=False)
             _configure_sqlite(self.write_engine, immediate=True)
         else:
+            # A server: one engine, a dropped connection replaced before use (pre-ping).
             self.read_engine = self.write_engine = create_engine(url, pool_pre_ping=True)
+            if self.read_engine.dialect.name == "postgresql":
+                from crmcompanion.store.postgres import configure_engine
+
+                configure_engine(self.read_engine)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -563,11 +568,15 @@ def open_database(url: str, backups_dir: Path | None = None) -> Database:
     """Check, back up, migrate and open. Raises DatabaseProblem with one clear sentence."""
     parsed = check_url(url)
     backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        from crmcompanion.store.postgres import open_postgres  # team mode (store/postgres.py)
+
+        return open_postgres(url)
     if backend != "sqlite":
         raise DatabaseProblem(
-            f"Database URL scheme “{backend}” is not supported yet: team mode (PostgreSQL) "
-            "comes in "
-            "a later version. Unset CRMCOMPANION_DATABASE_URL to use the local database."
+            f"Database URL scheme “{backend}” is not supported: use an SQLite file or, for "
+            "team mode, postgresql+psycopg://user@host/database. Unset "
+            "CRMCOMPANION_DATABASE_URL to use the local database."
         )
     path = sqlite_path(url)
     revision = _prepare_sqlite_file(path) if path is not None else None

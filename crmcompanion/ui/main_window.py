@@ -231,6 +231,9 @@ class MainWindow(QMainWindow):
         self.backups_action = self._add_action(
             "&Backups…", None, self.open_backups, "database-backup")
         file_menu.addAction(self.backups_action)
+        self.team_database_action = self._add_action(
+            "&Team database…", None, self.open_team_database, "users")
+        file_menu.addAction(self.team_database_action)
         self.settings_action = self._add_action(
             "&Settings…", SETTINGS_KEY, self.open_settings, "settings")
         file_menu.addAction(self.settings_action)
@@ -539,6 +542,14 @@ class MainWindow(QMainWindow):
         from crmcompanion.ui.backups import BackupsDialog
 
         dialog = BackupsDialog(self.services, self, restart=self.request_restart)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def open_team_database(self) -> QDialog:
+        from crmcompanion.ui.team_database import TeamDatabaseDialog
+
+        dialog = TeamDatabaseDialog(self)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
