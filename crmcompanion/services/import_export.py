@@ -714,7 +714,11 @@ class ImportExportService:
                                        now, self._staff_id, batch_id, BATCH_SIZE, after_chunk,
                                        aside=aside, stage_path=staged.file.path)
                 if written and staged.contact_lines:
-                    _log_last_contacts(cursor, staged, self._staff_id, now)
+                    if self._db.is_sqlite:
+                        _log_last_contacts(cursor, staged, self._staff_id, now)
+                    else:
+                        _log_last_contacts_on_server(session, cursor, staged, self._staff_id,
+                                                     now)
                 cancelled()
                 if written and not fresh and not merged_ids:
                     # It created nobody: no batch, so the next Undo undoes a real import.
@@ -1385,6 +1389,40 @@ def _log_last_contacts(cursor: sqlite3.Cursor, staged: _Staged, staff_id: int | 
 
 
 _STORED_STAMP: Final = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _log_last_contacts_on_server(session: Session, cursor: sqlite3.Cursor, staged: _Staged,
+                                 staff_id: int | None, now: datetime) -> None:
+    """`_log_last_contacts` on a database server (PostgreSQL): the new ids are read from
+    the staging file's numbering, the rows written through the column types (the SQLite
+    statement above builds SQLite's storage forms, which a server refuses)."""
+    from sqlalchemy import bindparam, insert, update
+
+    minutes = dict(zip(staged.contact_lines, staged.contact_minutes, strict=True))
+    created = (now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now)
+    logged: list[dict[str, object]] = []
+    for customer_id, line in cursor.execute(
+            f"SELECT i.id, s.line FROM temp.import_ids i JOIN {staging.SCHEMA}.customers s "
+            "ON s.row = i.row ORDER BY i.id"):
+        minute = minutes.get(line)
+        if minute is None:
+            continue
+        moment = datetime.fromtimestamp(minute * 60, UTC)
+        logged.append({
+            "customer_id": customer_id, "occurred_at": moment.replace(tzinfo=None),
+            # the local calendar day, as add_interaction stores it
+            "occurred_on": datetime.fromtimestamp(minute * 60).date(),
+            "channel": None, "staff_id": staff_id, "summary": LAST_CONTACT_SUMMARY,
+            "occasion": None, "occurrence_key": None, "created_at": created,
+        })
+    if not logged:
+        return
+    session.execute(insert(m.Interaction), logged)
+    rhythm = m.ContactRhythm.__table__
+    session.execute(
+        update(rhythm).where(rhythm.c.customer_id == bindparam("who"))
+        .values(dirty=True, last_interaction_on=bindparam("day")),
+        [{"who": row["customer_id"], "day": row["occurred_on"]} for row in logged])
 
 
 def _merge_into(session: Session, customer_id: int, incoming: CustomerDraft,

@@ -304,7 +304,7 @@ def search_ids(session: Session, query: str, limit: int, include_archived: bool)
         text(
             "SELECT c.id FROM customer_search s JOIN customers c ON c.id = s.rowid "
             "WHERE customer_search MATCH :q "
-            "ORDER BY bm25(customer_search, 10.0, 5.0, 3.0, 3.0, 2.0, 1.0, 0.0), c.sort_name "
+            "ORDER BY bm25(customer_search, 10.0, 5.0, 3.0, 3.0, 2.0, 1.0, 0.0), c.sort_name, c.id "
             "LIMIT :limit"
         ),
         {"q": expression, "limit": limit},

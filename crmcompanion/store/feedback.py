@@ -321,6 +321,12 @@ def insert_rows(session: Session, table: str, rows: Sequence[dict[str, object]])
     parameter processing cost more than SQLite's inserts."""
     if not rows:
         return
+    if session.get_bind().dialect.name != "sqlite":
+        # Elsewhere (PostgreSQL) the column types convert the values (booleans, dates): the
+        # SQLite storage forms below would be refused. Explicit ids: the caller's bulk load
+        # advances the sequences afterwards.
+        session.execute(m.Base.metadata.tables[table].insert(), list(rows))
+        return
     columns = [c.name for c in m.Base.metadata.tables[table].columns if c.name in rows[0]]
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
            f"VALUES ({', '.join('?' for _ in columns)})")

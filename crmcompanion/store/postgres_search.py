@@ -183,7 +183,7 @@ def search_ids(session: Session, query: str, limit: int, include_archived: bool)
         "SELECT c.id FROM customer_search s JOIN customers c ON c.id = s.rowid "
         f"CROSS JOIN LATERAL (SELECT {', '.join(frequencies)}) f "
         f"WHERE {match.condition()} {archived}"
-        f"ORDER BY {score} DESC, c.sort_name LIMIT :limit"
+        f"ORDER BY {score} DESC, c.sort_name, c.id LIMIT :limit"
     )
     return [r[0] for r in session.execute(statement, params)]
 
