@@ -39,6 +39,7 @@ from crmcompanion.services.changes import Changed
 from crmcompanion.services.interactions import InteractionService, Logged
 from crmcompanion.services.touchpoints import Touchpoint, TouchpointService
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.feedback_common import form_banner
 from crmcompanion.ui.text_display import embedded
 from crmcompanion.ui.widgets import DialogButtons
 
@@ -142,11 +143,7 @@ class LogConversationDialog(QDialog):
             self.mark_done.setVisible(True)
         layout.addWidget(self.mark_done)
 
-        self.error = QLabel()
-        self.error.setObjectName("formBanner")
-        self.error.setWordWrap(True)
-        self.error.setTextFormat(Qt.TextFormat.PlainText)
-        self.error.setVisible(False)
+        self.error = form_banner()
         layout.addWidget(self.error)
 
         buttons = DialogButtons(self, self.save)

@@ -1,0 +1,89 @@
+"""The voice of the customer on Today, through the user's path: a resolved complaint's
+check-back row asks "Is the customer satisfied now?" (its main action and its menu; no bare
+"Mark done"), and the answer closes or reopens the complaint; a plan past its target date is
+on Today with its reason."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from crmcompanion.core.customer import CustomerDraft
+from crmcompanion.core.occasions import Occasion
+from crmcompanion.core.settings import CHECKBACK_DAYS
+from crmcompanion.services.today_support import AgendaSection
+from crmcompanion.ui.feedback_checkback import QUESTION, CheckbackDialog
+from tests.ui.helpers import click_row_part, save_shot
+from tests.ui.test_today_ui import click, make_view, menu_action
+
+
+def _resolved_complaint(services, first: str) -> tuple[int, int]:
+    customer = services.customers.create(CustomerDraft(first_name=first,
+                                                       last_name="Weber")).customer.id
+    item = services.feedback.add(customer, "complaint", "The parcel came late").item.id
+    for status in ("acknowledged", "planned", "in_progress", "resolved"):
+        services.feedback.move(item, status)
+    return customer, item
+
+
+def _checkback_row(view, customer: int):
+    item = view.row_for(customer)
+    assert item is not None and item.touchpoint.occasion is Occasion.COMPLAINT_CHECKBACK
+    return item
+
+
+def test_checkback_row_asks_and_satisfied_closes_the_complaint(qtbot, services, tmp_path):
+    services.settings.update({CHECKBACK_DAYS.key: 3})  # due within the next 7 days
+    anna, item_id = _resolved_complaint(services, "Anna")
+    view = make_view(qtbot, services)
+    row = _checkback_row(view, anna)
+    assert row.section is AgendaSection.NEXT_7_DAYS
+    entry = view.entry_for(anna)
+    assert view.list.delegate.main_text(entry) == "Ask"
+
+    # The menu offers the question, never a bare "Mark done" for the check-back.
+    action = menu_action(qtbot, view, anna, QUESTION[:-1])
+    assert not [a.text() for a in view.menu.actions() if a.text().startswith("Mark done")]
+    view.menu.close()
+
+    click_row_part(qtbot, view, anna, "main")
+    dialog = view.dialog
+    assert isinstance(dialog, CheckbackDialog)
+    assert "The parcel came late" in dialog.complaint.text()
+    save_shot(dialog, tmp_path, "checkback-dialog.png")
+    qtbot.keyClicks(dialog.note, "All good now")
+    click(qtbot, dialog.satisfied_button)
+
+    assert services.feedback.get(item_id).item.status == "satisfied"
+    qtbot.waitUntil(lambda: view.row_for(anna) is None)
+    assert any("check-back: satisfied" in h.summary
+               for h in services.interactions.history(anna))
+    assert action is not None
+
+
+def test_checkback_from_the_menu_not_satisfied_reopens(qtbot, services):
+    services.settings.update({CHECKBACK_DAYS.key: 2})
+    bob, item_id = _resolved_complaint(services, "Bob")
+    view = make_view(qtbot, services)
+    _checkback_row(view, bob)
+    menu_action(qtbot, view, bob, QUESTION[:-1]).trigger()
+    dialog = view.dialog
+    assert isinstance(dialog, CheckbackDialog)
+    click(qtbot, dialog.not_satisfied_button)
+    assert services.feedback.get(item_id).item.status == "reopened"
+    qtbot.waitUntil(lambda: view.row_for(bob) is None)
+
+
+def test_a_late_plan_is_on_today_with_its_reason(qtbot, services):
+    cleo = services.customers.create(CustomerDraft(first_name="Cleo",
+                                                   last_name="Hart")).customer.id
+    item = services.feedback.add(cleo, "complaint", "Booking lost").item.id
+    services.feedback.move(item, "acknowledged")
+    # The plan's target date was two days ago: the plan is late.
+    services.feedback.move(item, "planned", goal="Rebook the table",
+                           target_date=date(2026, 2, 27))
+    view = make_view(qtbot, services)
+    row = view.row_for(cleo)
+    assert row is not None
+    assert row.section is AgendaSection.CATCH_UP
+    assert row.reason == "Complaint plan due: Rebook the table"
+    assert [r.id for r in services.feedback.overdue_plans()] == [item]
