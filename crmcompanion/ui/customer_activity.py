@@ -244,7 +244,7 @@ class CustomerActivity(QWidget):
             self._services.interactions, self._services.clock, self.customer_id,
             self.customer_name or "this customer", self.window(),
             channel=self.glance.preferred_channel if self.glance is not None else None,
-            touchpoints=self._services.touchpoints,
+            touchpoints=self._services.touchpoints, feedback=self._services.feedback,
         )
         dialog.accepted.connect(lambda: self._publish(dialog.changed))
         self._open(dialog)

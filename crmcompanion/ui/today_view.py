@@ -1277,6 +1277,7 @@ class TodayView(QWidget):
             channel=glance.preferred_channel if glance is not None else None,
             touchpoints=self._services.touchpoints, touchpoint=offer,
             reason=agenda_item.reason if agenda_item is not None else "",
+            feedback=self._services.feedback,
         )
         dialog.accepted.connect(lambda: self._logged(dialog, item.customer))
         self._open(dialog)

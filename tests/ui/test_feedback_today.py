@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import date
 
 from crmcompanion.core.customer import CustomerDraft
+from crmcompanion.core.feedback import FeedbackType
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import CHECKBACK_DAYS
 from crmcompanion.services.today_support import AgendaSection
 from crmcompanion.ui.feedback_checkback import QUESTION, CheckbackDialog
+from crmcompanion.ui.log_conversation import LogConversationDialog
 from tests.ui.helpers import click_row_part, save_shot
-from tests.ui.test_today_ui import click, make_view, menu_action
+from tests.ui.test_today_ui import birthday_person, click, make_view, menu_action
 
 
 def _resolved_complaint(services, first: str) -> tuple[int, int]:
@@ -23,6 +25,18 @@ def _resolved_complaint(services, first: str) -> tuple[int, int]:
     for status in ("acknowledged", "planned", "in_progress", "resolved"):
         services.feedback.move(item, status)
     return customer, item
+
+
+def _log_from_row(qtbot, view, customer: int) -> LogConversationDialog:
+    """Log conversation from the customer's Today row: its main action, or its menu when
+    the main action is Draft."""
+    if view.list.delegate.main_text(view.entry_for(customer)) == "Log":
+        click_row_part(qtbot, view, customer, "main")
+    else:
+        menu_action(qtbot, view, customer, "Log conversation").trigger()
+    dialog = view.dialog
+    assert isinstance(dialog, LogConversationDialog)
+    return dialog
 
 
 def _checkback_row(view, customer: int):
@@ -87,3 +101,46 @@ def test_a_late_plan_is_on_today_with_its_reason(qtbot, services):
     assert row.section is AgendaSection.CATCH_UP
     assert row.reason == "Complaint plan due: Rebook the table"
     assert [r.id for r in services.feedback.overdue_plans()] == [item]
+
+
+def test_log_conversation_records_a_complaint_with_similar_ones_and_their_theme(
+        qtbot, services, tmp_path):
+    bob = services.customers.create(CustomerDraft(first_name="Bob",
+                                                  last_name="Stone")).customer.id
+    services.feedback.add(bob, "complaint", "My parcel arrived two weeks late",
+                          themes=["Delivery"])
+    anna = birthday_person(services, "Anna")  # her birthday is on Today
+    view = make_view(qtbot, services)
+    dialog = _log_from_row(qtbot, view, anna)
+    capture = dialog.capture
+    assert capture.isVisible() and not capture.similar.isVisible()
+    qtbot.keyClicks(dialog.summary, "The parcel came late again")
+    click(qtbot, capture.chips.buttons[FeedbackType.COMPLAINT])
+    # Looked up off the GUI thread; Bob's complaint and its theme are offered.
+    qtbot.waitUntil(lambda: bool(capture.suggestion_buttons), timeout=15000)
+    assert capture.similar.isVisible()
+    assert "Bob Stone" in capture.similar.item(0).text()
+    save_shot(dialog, tmp_path, "log-with-complaint.png")
+    qtbot.waitUntil(capture.suggestion_buttons[0].isVisible)
+    click(qtbot, capture.suggestion_buttons[0])
+    assert capture.themes.text() == "Delivery"
+    click(qtbot, dialog.save_button)
+    # Saved off the GUI thread; then the dialog closes.
+    qtbot.waitUntil(lambda: view.dialog is None, timeout=15000)
+
+    complaints = services.feedback.list(customer_id=anna)
+    assert [(r.kind, r.text, r.status, r.themes) for r in complaints] == [
+        (FeedbackType.COMPLAINT, "The parcel came late again", "new", ("Delivery",))]
+    assert [h.summary for h in services.interactions.history(anna)] == [
+        "The parcel came late again"]
+
+
+def test_a_feedback_chip_without_a_summary_asks_for_the_words(qtbot, services):
+    anna = birthday_person(services, "Anna")
+    view = make_view(qtbot, services)
+    dialog = _log_from_row(qtbot, view, anna)
+    click(qtbot, dialog.capture.chips.buttons[FeedbackType.PRAISE])
+    click(qtbot, dialog.save_button)
+    assert dialog.isVisible()
+    assert dialog.error.text() == "Write what they said to save it as praise."
+    assert services.interactions.history(anna) == []
