@@ -192,7 +192,7 @@ class CustomerActivity(QWidget):
 
     def _on_changed(self, changed: Changed) -> None:
         if self.customer_id is not None and self.customer_id in changed.customers and (
-            changed.interactions or changed.touchpoints
+            changed.interactions or changed.touchpoints or changed.feedback
         ):
             self.load(self.customer_id)
 
