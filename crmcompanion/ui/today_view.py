@@ -88,6 +88,7 @@ from crmcompanion.services.today_support import (
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.feedback_ask import ask_for_feedback
 from crmcompanion.ui.feedback_checkback import QUESTION as CHECKBACK_QUESTION
 from crmcompanion.ui.feedback_checkback import CheckbackDialog
 from crmcompanion.ui.log_conversation import LogConversationDialog
@@ -1186,6 +1187,8 @@ class TodayView(QWidget):
             pick.setEnabled(False)
             pick.setToolTip(f"It leaves the list after {short_date(limit)}: skip it instead.")
         menu.addAction("Skip…").triggered.connect(lambda: self.ask_skip(tp))
+        menu.addAction("Ask for feedback…").triggered.connect(
+            lambda: self.ask_for_feedback(tp))
         menu.addSeparator()
         menu.addAction("Open profile").triggered.connect(
             lambda: self.customer_requested.emit(tp.customer_id))
@@ -1228,6 +1231,15 @@ class TodayView(QWidget):
         answer = ("satisfied: the complaint is closed" if saved.item.status == "satisfied"
                   else "not satisfied: the complaint is reopened")
         self._publish(dialog.changed | Changed(touchpoints=True), f"{name} is {answer}.")
+
+    def ask_for_feedback(self, item: Touchpoint) -> QDialog | None:
+        """Draft a feedback request to the row's customer; a follow-up waits for the answer."""
+        dialog, text = ask_for_feedback(self._services, self._bus, item.customer_id,
+                                        item.customer, self.window())
+        self.message.emit(text)
+        if dialog is not None:
+            self._open(dialog)
+        return dialog
 
     def snooze(self, item: Touchpoint, until: date) -> None:
         try:

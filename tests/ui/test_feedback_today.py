@@ -12,6 +12,7 @@ from crmcompanion.core.feedback import FeedbackType
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import CHECKBACK_DAYS
 from crmcompanion.services.today_support import AgendaSection
+from crmcompanion.ui.draft_dialog import DraftDialog
 from crmcompanion.ui.feedback_checkback import QUESTION, CheckbackDialog
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from tests.ui.helpers import click_row_part, save_shot
@@ -144,3 +145,39 @@ def test_a_feedback_chip_without_a_summary_asks_for_the_words(qtbot, services):
     assert dialog.isVisible()
     assert dialog.error.text() == "Write what they said to save it as praise."
     assert services.interactions.history(anna) == []
+
+
+def _answer_follow_ups(services, customer: int) -> list:
+    return [t for t in services.touchpoints.for_customer(customer, days=30)
+            if t.occasion is Occasion.FOLLOW_UP and "feedback request" in t.label]
+
+
+def test_ask_for_feedback_from_a_today_row_drafts_and_leaves_a_follow_up(qtbot, services):
+    anna = birthday_person(services, "Anna")
+    view = make_view(qtbot, services)
+    messages: list[str] = []
+    view.message.connect(messages.append)
+    menu_action(qtbot, view, anna, "Ask for feedback").trigger()
+    dialog = view.dialog
+    assert isinstance(dialog, DraftDialog)
+    qtbot.waitExposed(dialog)
+    assert "how things are going" in dialog.editor.draft.body
+    assert [t.date for t in _answer_follow_ups(services, anna)] == [date(2026, 3, 8)]
+    assert messages and "answer" in messages[-1]
+    dialog.reject()
+
+
+def test_ask_for_feedback_from_the_profile(qtbot, services, make_window, tmp_path):
+    bob = services.customers.create(CustomerDraft(first_name="Bob",
+                                                  last_name="Stone")).customer.id
+    window = make_window()
+    window.open_customer(bob)
+    activity = window.customers.detail.activity
+    click(qtbot, activity.ask_button)
+    dialog = activity.dialog
+    assert isinstance(dialog, DraftDialog)
+    qtbot.waitExposed(dialog)
+    assert "how things are going" in dialog.editor.draft.body
+    assert [t.date for t in _answer_follow_ups(services, bob)] == [date(2026, 3, 8)]
+    dialog.reject()
+    save_shot(window, tmp_path, "profile-ask-for-feedback.png")
