@@ -1149,7 +1149,7 @@ class TodayView(QWidget):
         menu = QMenu(self)
         menu.setStyleSheet(MENU_STYLE)
         menu.setToolTipsVisible(True)
-        if self.list.delegate.main_text(entry) == "Draft":
+        if self.list.delegate.main_text(entry) in ("Draft", "Ask"):
             menu.addAction("Log conversation…").triggered.connect(
                 lambda: self.log_conversation(tp, item))
         elif item.greeting:
