@@ -520,6 +520,10 @@ class FeedbackService:
                 kind = FeedbackType(row.kind)
                 if kind is FeedbackType.COMPLAINT:
                     keys = self._move_complaint(session, row, name, goal, target_date)
+                    if row.status == ComplaintStatus.PLANNED.value and goal and goal.strip() \
+                            and not note.strip():
+                        # The step tells what was agreed ("Complaint planned: <goal>").
+                        note = goal.strip()
                 elif kind is FeedbackType.IDEA:
                     if row.merged_into_id is not None:
                         raise DomainError(f"Idea #{item_id} was merged into idea "
