@@ -185,3 +185,25 @@ def test_ask_for_feedback_from_the_profile(qtbot, services, make_window, tmp_pat
     assert [t.date for t in _answer_follow_ups(services, bob)] == [date(2026, 3, 8)]
     dialog.reject()
     save_shot(window, tmp_path, "profile-ask-for-feedback.png")
+
+
+def test_a_checkback_beside_another_reason_is_asked_not_marked_done(qtbot, services):
+    services.settings.update({CHECKBACK_DAYS.key: 1})
+    anna = birthday_person(services, "Anna")  # her birthday leads her row
+    item_id = services.feedback.add(anna, "complaint", "The parcel came late").item.id
+    for status in ("acknowledged", "planned", "in_progress", "resolved"):
+        services.feedback.move(item_id, status)
+    view = make_view(qtbot, services)
+    entry = view.entry_for(anna)
+    assert [a.touchpoint.occasion for a in entry.also] == [Occasion.COMPLAINT_CHECKBACK]
+    menu_action(qtbot, view, anna, "Mark done: Birthday")
+    texts = [a.text() for a in view.menu.actions()]
+    assert [t for t in texts if t.startswith("Mark done")] == [
+        next(t for t in texts if t.startswith("Mark done: Birthday"))]
+    ask = next(a for a in view.menu.actions() if a.text().startswith(QUESTION[:-1]))
+    view.menu.close()
+    ask.trigger()
+    dialog = view.dialog
+    assert isinstance(dialog, CheckbackDialog)
+    click(qtbot, dialog.satisfied_button)
+    assert services.feedback.get(item_id).item.status == "satisfied"
