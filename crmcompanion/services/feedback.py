@@ -54,6 +54,7 @@ from crmcompanion.core.templates import RenderedMessage, TemplateContext, render
 from crmcompanion.core.touchpoints import occurrence_key, parse_occurrence_key
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.feedback_similar import Vectors, distinctive_words
+from crmcompanion.services.today_support import PLAN_DUE
 from crmcompanion.store import feedback as repo
 from crmcompanion.store import models as m
 from crmcompanion.store.database import Database
@@ -519,6 +520,10 @@ class FeedbackService:
                 kind = FeedbackType(row.kind)
                 if kind is FeedbackType.COMPLAINT:
                     keys = self._move_complaint(session, row, name, goal, target_date)
+                    if row.status == ComplaintStatus.PLANNED.value and goal and goal.strip() \
+                            and not note.strip():
+                        # The step tells what was agreed ("Complaint planned: <goal>").
+                        note = goal.strip()
                 elif kind is FeedbackType.IDEA:
                     if row.merged_into_id is not None:
                         raise DomainError(f"Idea #{item_id} was merged into idea "
@@ -619,7 +624,7 @@ class FeedbackService:
         """The plan's target date as a follow-up: reminds on the day, overdue after it."""
         if row.customer_id is None or detail.target_date is None:
             return []
-        note = f"Complaint plan due: {_excerpt(detail.goal or row.text)}"
+        note = f"{PLAN_DUE}: {_excerpt(detail.goal or row.text)}"
         existing = (session.get(m.FollowUp, detail.plan_follow_up_id)
                     if detail.plan_follow_up_id is not None else None)
         if existing is not None and existing.open:

@@ -157,9 +157,16 @@ class AgendaPage:
     cursor: PageCursor | None  # where the section's next page starts; None: no more
 
 
+# The note of a complaint plan's target-date follow-up (services.feedback writes it): on
+# Today it reads as its own reason, "Complaint plan due: <goal>", not "Follow-up: Complaint…".
+PLAN_DUE = "Complaint plan due"
+
+
 def reason_text(item: Touchpoint, glance: CustomerGlance | None, today: date) -> str:
     """Why the owner should reach out, in words: the occasion and what it means."""
     occasion = item.occasion
+    if occasion is Occasion.FOLLOW_UP and item.label.startswith(f"{PLAN_DUE}:"):
+        return item.label.strip()
     if occasion is Occasion.KEEP_IN_TOUCH:
         last = glance.last_contact_on if glance is not None else None
         if last is None:

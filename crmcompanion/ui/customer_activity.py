@@ -47,6 +47,7 @@ from crmcompanion.services.today_support import (
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.feedback_ask import ask_for_feedback
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.text_display import embedded, plain_label, shown
 from crmcompanion.ui.timeline import TimelineView, long_date
@@ -144,7 +145,16 @@ class CustomerActivity(QWidget):
         self.settings_button.setObjectName("link")
         self.settings_button.setToolTip("Do not contact, occasions to skip, keep-in-touch rhythm")
         self.settings_button.clicked.connect(self.edit_preferences)
-        actions.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.ask_button = QPushButton("Ask for feedback…")
+        self.ask_button.setObjectName("link")
+        self.ask_button.setToolTip("Draft a short request; a follow-up waits for the answer")
+        self.ask_button.clicked.connect(self.ask_for_feedback)
+        links = QHBoxLayout()
+        links.setSpacing(12)
+        links.addWidget(self.settings_button)
+        links.addWidget(self.ask_button)
+        links.addStretch(1)
+        actions.addLayout(links)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
@@ -192,7 +202,7 @@ class CustomerActivity(QWidget):
 
     def _on_changed(self, changed: Changed) -> None:
         if self.customer_id is not None and self.customer_id in changed.customers and (
-            changed.interactions or changed.touchpoints
+            changed.interactions or changed.touchpoints or changed.feedback
         ):
             self.load(self.customer_id)
 
@@ -244,9 +254,20 @@ class CustomerActivity(QWidget):
             self._services.interactions, self._services.clock, self.customer_id,
             self.customer_name or "this customer", self.window(),
             channel=self.glance.preferred_channel if self.glance is not None else None,
-            touchpoints=self._services.touchpoints,
+            touchpoints=self._services.touchpoints, feedback=self._services.feedback,
         )
         dialog.accepted.connect(lambda: self._publish(dialog.changed))
+        self._open(dialog)
+        return dialog
+
+    def ask_for_feedback(self) -> QDialog | None:
+        if self.customer_id is None:
+            return None
+        dialog, text = ask_for_feedback(self._services, self._bus, self.customer_id,
+                                        self.customer_name or "this customer", self.window())
+        if dialog is None:
+            logger.warning("Ask for feedback: %s", text)
+            return None
         self._open(dialog)
         return dialog
 

@@ -9,16 +9,70 @@ link to its history entry).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from crmcompanion.core.feedback import FeedbackType, Source
-from crmcompanion.services.container import Services
-from crmcompanion.services.feedback import Saved
+from crmcompanion.services.feedback import FeedbackService, Saved, SimilarItem
+from crmcompanion.ui.feedback_common import run_off_thread, section_label
 
 logger = logging.getLogger(__name__)
+
+SIMILAR_DELAY_MS = 350  # a pause in typing before similar complaints are looked up
+SIMILAR_SHOWN = 3  # few lines: the Log conversation dialog still fits a 600 px screen
+SIMILAR_HEIGHT = 76
+
+
+def similar_work(feedback: FeedbackService, text: str, limit: int, exclude: int | None,
+                 ) -> Callable[[], tuple[list[SimilarItem], list[str]]]:
+    """The look-up run off the GUI thread: similar complaints, then themes to suggest."""
+
+    def work() -> tuple[list[SimilarItem], list[str]]:
+        hits = feedback.similar(text, limit, exclude_customer_id=exclude)
+        return hits, feedback.suggest_themes(text, 3, exclude_customer_id=exclude)
+
+    return work
+
+
+def show_similar(similar: QListWidget, row: QHBoxLayout, old: Sequence[QPushButton],
+                 items: Sequence[SimilarItem], themes: Sequence[str],
+                 add_theme: Callable[[str], None]) -> list[QPushButton]:
+    """List similar complaints ("customer: text [themes]") and replace the old suggestion
+    buttons in `row` (before its final stretch) with one "Add to “theme”" per theme."""
+    similar.clear()
+    for hit in items:
+        shown = f"  [{', '.join(hit.themes)}]" if hit.themes else ""
+        similar.addItem(f"{hit.customer}: {' '.join(hit.text.split())}{shown}")
+    for button in old:
+        row.removeWidget(button)
+        button.deleteLater()
+    buttons = []
+    for theme in themes:
+        button = QPushButton(f"Add to “{theme}”")
+        button.setToolTip("Attach this complaint to the theme")
+        button.clicked.connect(lambda _=False, t=theme: add_theme(t))
+        row.insertWidget(row.count() - 1, button)
+        buttons.append(button)
+    return buttons
+
+
+def with_theme(themes_text: str, theme: str) -> str:
+    """The comma-separated themes with `theme` added (once, ignoring case)."""
+    current = [t.strip() for t in themes_text.split(",") if t.strip()]
+    if theme.casefold() not in {t.casefold() for t in current}:
+        current.append(theme)
+    return ", ".join(current)
 
 
 class FeedbackTypeChips(QWidget):
@@ -64,29 +118,121 @@ class FeedbackTypeChips(QWidget):
 
 
 class FeedbackCapture(QWidget):
-    """The Log conversation dialog's "add feedback" row: optional type chips and themes."""
+    """The Log conversation dialog's "add feedback" row: optional type chips and themes; for
+    a complaint, similar complaints of other customers and their themes as one-click
+    suggestions, looked up off the GUI thread while the conversation's text is typed (the
+    meaning model loads there, never on the GUI thread)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, feedback: FeedbackService | None = None,
+                 exclude_customer_id: int | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        self._feedback = feedback
+        self._exclude = exclude_customer_id
+        self._text = ""
+        self.looking = False
+        self._again = False  # the text changed while a look-up ran: look again after it
+        self.similar_items: list[SimilarItem] = []
+        self.suggested: list[str] = []
+        self.suggestion_buttons: list[QPushButton] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
         self.chips = FeedbackTypeChips(required=False)
+        layout.addWidget(self.chips)
         self.themes = QLineEdit()
         self.themes.setPlaceholderText("Themes (e.g. delivery, price)")
+        self.themes.setAccessibleName("Themes")
         self.themes.setEnabled(False)
-        self.chips.changed.connect(lambda: self.themes.setEnabled(self.chips.kind() is not None))
-        row.addWidget(self.chips)
-        row.addWidget(self.themes, 1)
+        layout.addWidget(self.themes)
+        self.similar_label = section_label("Similar complaints from other customers")
+        layout.addWidget(self.similar_label)
+        self.similar = QListWidget()
+        self.similar.setMaximumHeight(SIMILAR_HEIGHT)
+        self.similar.setAccessibleName("Similar complaints")
+        layout.addWidget(self.similar)
+        self.suggestions_row = QHBoxLayout()
+        self.suggestions_row.setSpacing(6)
+        self.suggestions_row.addStretch(1)
+        layout.addLayout(self.suggestions_row)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SIMILAR_DELAY_MS)
+        self._timer.timeout.connect(self.look_up_similar)
+        self.chips.changed.connect(self._type_changed)
+        self._type_changed()
 
+    def watch(self, editor: QPlainTextEdit) -> None:
+        """Follow the text typed in `editor` (the conversation's summary)."""
+        self._text = editor.toPlainText()
+
+        def typed() -> None:
+            self._text = editor.toPlainText()
+            self._schedule()
+
+        editor.textChanged.connect(typed)
+
+    def kind(self) -> FeedbackType | None:
+        return self.chips.kind()
+
+    def _is_complaint(self) -> bool:
+        return self.chips.kind() is FeedbackType.COMPLAINT
+
+    def _type_changed(self) -> None:
+        self.themes.setEnabled(self.chips.kind() is not None)
+        self._show_suggestions()
+        self._schedule()
+
+    def _show_suggestions(self) -> None:
+        shown = self._is_complaint() and bool(self.similar_items)
+        self.similar_label.setVisible(shown)
+        self.similar.setVisible(shown)
+        for button in self.suggestion_buttons:
+            button.setVisible(self._is_complaint())
+
+    # --- similar complaints ------------------------------------------------------------
+    def _schedule(self) -> None:
+        if self._is_complaint() and self._feedback is not None and self._text.strip():
+            self._timer.start()
+
+    def look_up_similar(self) -> None:
+        feedback, text, exclude = self._feedback, self._text, self._exclude
+        if feedback is None or not text.strip():
+            return
+        if self.looking:
+            self._again = True
+            return
+        self.looking = True
+        run_off_thread(self, similar_work(feedback, text, SIMILAR_SHOWN, exclude), self._found,
+                       self._not_found, "similar complaints")
+
+    def _not_found(self, message: str) -> None:
+        self.looking = False
+        logger.info("Similar complaints: %s", message)
+
+    def _found(self, found: tuple[list[SimilarItem], list[str]]) -> None:
+        self.looking = False
+        if self._again:
+            self._again = False
+            self.look_up_similar()
+        self.similar_items, self.suggested = found
+        self.suggestion_buttons = show_similar(self.similar, self.suggestions_row,
+                                               self.suggestion_buttons, self.similar_items,
+                                               self.suggested, self.add_theme)
+        self._show_suggestions()
+
+    def add_theme(self, theme: str) -> None:
+        self.themes.setText(with_theme(self.themes.text(), theme))
+
+    # --- saving ------------------------------------------------------------------------
     def theme_names(self) -> Sequence[str]:
         return [t for t in self.themes.text().split(",") if t.strip()]
 
-    def save(self, services: Services, customer_id: int, text: str,
-             interaction_id: int | None) -> Saved | None:
-        """Record the conversation's text as feedback of the chosen type (None: no chip)."""
+    def save(self, customer_id: int, text: str, interaction_id: int | None) -> Saved | None:
+        """Record the conversation's text as feedback of the chosen type (None: no chip).
+        Call it off the GUI thread: a complaint's meaning vector is computed on saving."""
         kind = self.chips.kind()
-        if kind is None:
+        if kind is None or self._feedback is None:
             return None
-        return services.feedback.add(customer_id, kind, text, themes=self.theme_names(),
-                                     source=Source.CONVERSATION,
-                                     interaction_id=interaction_id)
+        return self._feedback.add(customer_id, kind, text, themes=self.theme_names(),
+                                  source=Source.CONVERSATION, interaction_id=interaction_id)

@@ -48,6 +48,16 @@ def section_label(text: str) -> QLabel:
     return label
 
 
+def form_banner() -> QLabel:
+    """A dialog's one-line error banner, hidden until a message is shown in it."""
+    label = QLabel()
+    label.setObjectName("formBanner")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setVisible(False)
+    return label
+
+
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 

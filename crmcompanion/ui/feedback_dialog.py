@@ -29,7 +29,12 @@ from crmcompanion.core.errors import DomainError
 from crmcompanion.core.feedback import FeedbackType, Severity
 from crmcompanion.services.container import Services
 from crmcompanion.services.feedback import Saved, SimilarItem
-from crmcompanion.ui.feedback_chips import FeedbackTypeChips
+from crmcompanion.ui.feedback_chips import (
+    FeedbackTypeChips,
+    show_similar,
+    similar_work,
+    with_theme,
+)
 from crmcompanion.ui.feedback_common import run_off_thread, section_label
 
 logger = logging.getLogger(__name__)
@@ -147,13 +152,9 @@ class FeedbackDialog(QDialog):
             return
         feedback = self.services.feedback
         exclude = self._exclude()
-
-        def work() -> tuple[list[SimilarItem], list[str]]:
-            hits = feedback.similar(text, 5, exclude_customer_id=exclude)
-            return hits, feedback.suggest_themes(text, 3, exclude_customer_id=exclude)
-
         self.looking = True
-        run_off_thread(self, work, self._show_similar, self._similar_failed, "similar")
+        run_off_thread(self, similar_work(feedback, text, 5, exclude), self._show_similar,
+                       self._similar_failed, "similar")
 
     def _similar_failed(self, text: str) -> None:
         self.looking = False
@@ -162,25 +163,12 @@ class FeedbackDialog(QDialog):
     def _show_similar(self, found: tuple[list[SimilarItem], list[str]]) -> None:
         self.looking = False
         self.similar_items, self.suggested = found
-        self.similar.clear()
-        for hit in self.similar_items:
-            themes = f"  [{', '.join(hit.themes)}]" if hit.themes else ""
-            self.similar.addItem(f"{hit.customer}: {' '.join(hit.text.split())}{themes}")
-        for button in self.suggestion_buttons:
-            self.suggestions_row.removeWidget(button)
-            button.deleteLater()
-        self.suggestion_buttons = []
-        for theme in self.suggested:
-            button = QPushButton(f"Add to “{theme}”")
-            button.clicked.connect(lambda _=False, t=theme: self.add_theme(t))
-            self.suggestions_row.insertWidget(self.suggestions_row.count() - 1, button)
-            self.suggestion_buttons.append(button)
+        self.suggestion_buttons = show_similar(self.similar, self.suggestions_row,
+                                               self.suggestion_buttons, self.similar_items,
+                                               self.suggested, self.add_theme)
 
     def add_theme(self, theme: str) -> None:
-        current = [t.strip() for t in self.themes.text().split(",") if t.strip()]
-        if theme.casefold() not in {t.casefold() for t in current}:
-            current.append(theme)
-        self.themes.setText(", ".join(current))
+        self.themes.setText(with_theme(self.themes.text(), theme))
 
     # --- saving ------------------------------------------------------------------------
     def save(self) -> None:

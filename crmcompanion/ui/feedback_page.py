@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.feedback import ComplaintStatus, FeedbackType, Source
-from crmcompanion.core.occasions import Occasion
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.feedback import FeedbackRecord
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.feedback_ask import ask_for_feedback
 from crmcompanion.ui.feedback_common import (
     ID_ROLE,
     fill_rows,
@@ -302,19 +302,15 @@ class FeedbackPage(QWidget):
                 return None
         try:
             found = self.services.customers.resolve(customer)
-            asked = self.services.feedback.ask_for_feedback(found.id)
         except DomainError as exc:
             self.message.emit(str(exc))
             return None
-        self.publish(asked.changed)
-        from crmcompanion.ui.draft_dialog import DraftDialog
-
-        dialog = DraftDialog(self.services, self.bus, found.id, Occasion.FOLLOW_UP, parent=self)
-        dialog.editor.set_draft(asked.draft)
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-        self.message.emit(f"A follow-up to record {found.display_name}'s answer is on "
-                          f"{short_date(asked.follow_up.due_on)}.")
+        dialog, text = ask_for_feedback(self.services, self.bus, found.id, found.display_name,
+                                        self)
+        self.message.emit(text)
+        if dialog is not None:
+            dialog.finished.connect(dialog.deleteLater)
+            dialog.open()
         return dialog
 
     def import_reviews(self, path: str | None = None) -> None:

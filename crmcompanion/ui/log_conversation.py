@@ -8,7 +8,9 @@ becomes a follow-up on Today through `TouchpointService.add_follow_up`. Opened f
 Today for an occasion (a birthday, a follow-up), it offers to mark that occasion done with
 the same history entry, so a birthday call does not leave the birthday overdue. The caller
 publishes `changed` on the bus. Errors from the services are shown in the dialog, nothing is
-lost.
+lost. Given the feedback service, "Feedback" chips also record the summary as praise,
+feedback, a complaint (with similar complaints and theme suggestions while it is typed), an
+idea or a question, linked to the history entry (`ui.feedback_chips.FeedbackCapture`).
 """
 
 from __future__ import annotations
@@ -36,9 +38,12 @@ from crmcompanion.core.clock import Clock
 from crmcompanion.core.customer import Channel
 from crmcompanion.core.errors import DomainError, ValidationError
 from crmcompanion.services.changes import Changed
+from crmcompanion.services.feedback import FeedbackService, Saved
 from crmcompanion.services.interactions import InteractionService, Logged
 from crmcompanion.services.touchpoints import Touchpoint, TouchpointService
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.feedback_chips import FeedbackCapture
+from crmcompanion.ui.feedback_common import form_banner, run_off_thread
 from crmcompanion.ui.text_display import embedded
 from crmcompanion.ui.widgets import DialogButtons
 
@@ -63,6 +68,7 @@ class LogConversationDialog(QDialog):
         touchpoints: TouchpointService | None = None,
         touchpoint: Touchpoint | None = None,
         reason: str = "",
+        feedback: FeedbackService | None = None,
     ) -> None:
         super().__init__(parent)
         self._interactions = interactions
@@ -74,6 +80,8 @@ class LogConversationDialog(QDialog):
         self.logged: Logged | None = None
         self.changed = Changed()
         self.follow_up_key: str | None = None
+        self.feedback_saved: Saved | None = None
+        self.saving = False
         self.setWindowTitle(f"Log conversation with {customer_name}")
         self.setMinimumWidth(440)
 
@@ -131,6 +139,15 @@ class LogConversationDialog(QDialog):
             part.setEnabled(touchpoints is not None)
         # Typing a next step is asking for one.
         self.next_note.textEdited.connect(lambda text: self.next_step.setChecked(bool(text)))
+
+        # "Add feedback": the summary is also the customer's feedback of the chosen type.
+        self.capture = FeedbackCapture(feedback, customer_id)
+        self.capture.setVisible(feedback is not None)
+        self.capture.watch(self.summary)
+        feedback_label = QLabel("Feedback")
+        feedback_label.setToolTip("Also record what they said as feedback: pick its type")
+        feedback_label.setVisible(feedback is not None)
+        form.addRow(feedback_label, self.capture)
         layout.addLayout(form)
 
         self.mark_done = QCheckBox()
@@ -142,11 +159,7 @@ class LogConversationDialog(QDialog):
             self.mark_done.setVisible(True)
         layout.addWidget(self.mark_done)
 
-        self.error = QLabel()
-        self.error.setObjectName("formBanner")
-        self.error.setWordWrap(True)
-        self.error.setTextFormat(Qt.TextFormat.PlainText)
-        self.error.setVisible(False)
+        self.error = form_banner()
         layout.addWidget(self.error)
 
         buttons = DialogButtons(self, self.save)
@@ -155,11 +168,17 @@ class LogConversationDialog(QDialog):
         self.summary.setFocus()
 
     def save(self) -> None:
+        if self.saving:
+            return
+        summary = self.summary.toPlainText()
+        kind = self.capture.kind()
+        if kind is not None and not summary.strip():
+            self._show_error(f"Write what they said to save it as {kind.title.lower()}.")
+            return
         moment = self.when.dateTime().toPython()
         if moment.tzinfo is None:
             moment = moment.astimezone()
         channel = self.channel.currentData() or None
-        summary = self.summary.toPlainText()
         try:
             if self.logged is None:
                 if self.mark_done.isChecked() and self.touchpoint is not None \
@@ -186,7 +205,34 @@ class LogConversationDialog(QDialog):
         except DomainError as exc:
             self._show_error(str(exc))
             return
+        if self.capture.kind() is None or self.feedback_saved is not None:
+            self.accept()
+            return
+        # The feedback is saved off the GUI thread (a complaint's meaning vector is computed
+        # on saving); the conversation is already in the history, so a failure loses nothing.
+        capture, customer_id = self.capture, self.customer_id
+        interaction_id = self.logged.interaction.id if self.logged is not None else None
+
+        def work() -> Saved | None:
+            return capture.save(customer_id, summary, interaction_id)
+
+        self.saving = True
+        self.save_button.setEnabled(False)
+        run_off_thread(self, work, self._feedback_done, self._feedback_failed,
+                       "save feedback")
+
+    def _feedback_done(self, saved: Saved | None) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
+        if saved is not None:
+            self.feedback_saved = saved
+            self.changed |= saved.changed
         self.accept()
+
+    def _feedback_failed(self, text: str) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
+        self._show_error(f"The conversation is saved; the feedback is not: {text}")
 
     def _show_error(self, text: str) -> None:
         self.error.setText(text)

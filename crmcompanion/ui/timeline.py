@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.customer import Channel
 from crmcompanion.core.errors import DomainError
+from crmcompanion.services.feedback_timeline import FEEDBACK, FEEDBACK_STEP
 from crmcompanion.services.timeline import (
     CONVERSATION,
     NEXT_STEP,
@@ -64,8 +65,12 @@ PAGE = 30
 ICON = 26
 CHANNEL_ICONS = {Channel.EMAIL: "✉", Channel.PHONE: "✆", Channel.SMS: "✉",
                  Channel.IN_PERSON: "☺", Channel.LETTER: "✉", Channel.OTHER: "•"}
-KIND_ICONS = {OCCASION: "★", NEXT_STEP: "→", SKIPPED: "⤼", CONVERSATION: "•"}
-ICON_COLOURS = {OCCASION: "#fde2c8", NEXT_STEP: "#d5f0e3", SKIPPED: "#eceff3"}
+# Feedback (a quotation mark: the customer's words) and the steps of a complaint or idea
+# (a turn: where it went next) come from services.feedback_timeline.
+KIND_ICONS = {OCCASION: "★", NEXT_STEP: "→", SKIPPED: "⤼", CONVERSATION: "•",
+              FEEDBACK: "“", FEEDBACK_STEP: "↻"}
+ICON_COLOURS = {OCCASION: "#fde2c8", NEXT_STEP: "#d5f0e3", SKIPPED: "#eceff3",
+                FEEDBACK: "#ece0fb", FEEDBACK_STEP: "#fbe0e6"}
 
 
 def long_date_time(moment: datetime) -> str:
@@ -98,6 +103,8 @@ def what(entry: TimelineEntry, titles: dict[str, str]) -> str:
         return f"Next step for {long_date(entry.on)}" if entry.on else "Next step"
     if entry.kind == SKIPPED:
         return f"Skipped: {entry.occasion.title}" if entry.occasion is not None else "Skipped"
+    if entry.kind == FEEDBACK_STEP:
+        return "Progress"  # the text says what moved: "Complaint planned: …"
     return titles.get(entry.kind, entry.kind.replace("_", " ").capitalize())
 
 

@@ -88,6 +88,9 @@ from crmcompanion.services.today_support import (
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.feedback_ask import ask_for_feedback
+from crmcompanion.ui.feedback_checkback import QUESTION as CHECKBACK_QUESTION
+from crmcompanion.ui.feedback_checkback import CheckbackDialog
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.reminder_list import ReminderListWidget
 from crmcompanion.ui.style import ACCENT, ACCENT_DARK, BACKGROUND, BORDER, ERROR, MUTED
@@ -420,6 +423,8 @@ class TodayDelegate(QStyledItemDelegate):
         item = entry.item
         if item is not None and item.greeting and self._view.drafts_enabled:
             return "Draft"
+        if item is not None and item.touchpoint.occasion is Occasion.COMPLAINT_CHECKBACK:
+            return "Ask"  # the check-back is answered, not merely done
         return "Log"
 
     def parts(self, rect: QRect, entry: Entry) -> dict[str, QRect]:
@@ -737,8 +742,9 @@ class TodayList(QListView):
             _row, entry, part = self._hit(event.pos())
             tip = ""
             if entry is not None and entry.kind == "row":
-                tip = {"main": "Write a greeting for this occasion" if
-                       self.delegate.main_text(entry) == "Draft"
+                main = self.delegate.main_text(entry)
+                tip = {"main": "Write a greeting for this occasion" if main == "Draft"
+                       else CHECKBACK_QUESTION if main == "Ask"
                        else "Log a conversation: a call, visit or message",
                        "menu": "Done, snooze, skip, open the profile"}.get(part, "")
                 if part.startswith("link"):
@@ -1115,8 +1121,11 @@ class TodayView(QWidget):
         item = entry.item
         if item is None:
             return
-        if self.list.delegate.main_text(entry) == "Draft":
+        main = self.list.delegate.main_text(entry)
+        if main == "Draft":
             self.draft_requested.emit(item.touchpoint)
+        elif main == "Ask":
+            self.ask_checkback(item.touchpoint)
         else:
             self.log_conversation(item.touchpoint, item)
 
@@ -1140,7 +1149,7 @@ class TodayView(QWidget):
         menu = QMenu(self)
         menu.setStyleSheet(MENU_STYLE)
         menu.setToolTipsVisible(True)
-        if self.list.delegate.main_text(entry) == "Draft":
+        if self.list.delegate.main_text(entry) in ("Draft", "Ask"):
             menu.addAction("Log conversation…").triggered.connect(
                 lambda: self.log_conversation(tp, item))
         elif item.greeting:
@@ -1149,12 +1158,15 @@ class TodayView(QWidget):
             if not self.list.drafts_enabled:
                 draft.setToolTip(DRAFT_SOON)
             draft.triggered.connect(lambda: self.draft_requested.emit(tp))
-        menu.addAction(f"Mark done: {item.reason}").triggered.connect(
-            lambda: self.mark_done(tp))
-        for also in entry.also:
-            other = also.touchpoint
-            menu.addAction(f"Mark done: {also.reason}").triggered.connect(
-                lambda _=False, o=other: self.mark_done(o))
+        # A complaint check-back closes with the customer's answer, never a bare "done".
+        for reason, point in ((item.reason, tp),
+                              *((also.reason, also.touchpoint) for also in entry.also)):
+            if point.occasion is Occasion.COMPLAINT_CHECKBACK:
+                menu.addAction(f"{CHECKBACK_QUESTION[:-1]}…").triggered.connect(
+                    lambda _=False, o=point: self.ask_checkback(o))
+            else:
+                menu.addAction(f"Mark done: {reason}").triggered.connect(
+                    lambda _=False, o=point: self.mark_done(o))
         snooze = menu.addMenu("Snooze")
         snooze.setStyleSheet(MENU_STYLE)
         snooze.setToolTipsVisible(True)
@@ -1175,6 +1187,8 @@ class TodayView(QWidget):
             pick.setEnabled(False)
             pick.setToolTip(f"It leaves the list after {short_date(limit)}: skip it instead.")
         menu.addAction("Skip…").triggered.connect(lambda: self.ask_skip(tp))
+        menu.addAction("Ask for feedback…").triggered.connect(
+            lambda: self.ask_for_feedback(tp))
         menu.addSeparator()
         menu.addAction("Open profile").triggered.connect(
             lambda: self.customer_requested.emit(tp.customer_id))
@@ -1199,6 +1213,33 @@ class TodayView(QWidget):
             return
         self._publish(recorded.changed, f"Done: {item.customer}, {item.label}. "
                       "Recorded in their history.")
+
+    def ask_checkback(self, item: Touchpoint) -> CheckbackDialog | None:
+        """"Is the customer satisfied now?" for a complaint check-back row."""
+        item_id = self._services.feedback.checkback_item(item.key)
+        if item_id is None:
+            return None
+        dialog = CheckbackDialog(self._services, item_id, item.customer, self.window())
+        dialog.accepted.connect(lambda: self._answered(dialog, item.customer))
+        self._open(dialog)
+        return dialog
+
+    def _answered(self, dialog: CheckbackDialog, name: str) -> None:
+        saved = dialog.saved
+        if saved is None:
+            return
+        answer = ("satisfied: the complaint is closed" if saved.item.status == "satisfied"
+                  else "not satisfied: the complaint is reopened")
+        self._publish(dialog.changed | Changed(touchpoints=True), f"{name} is {answer}.")
+
+    def ask_for_feedback(self, item: Touchpoint) -> QDialog | None:
+        """Draft a feedback request to the row's customer; a follow-up waits for the answer."""
+        dialog, text = ask_for_feedback(self._services, self._bus, item.customer_id,
+                                        item.customer, self.window())
+        self.message.emit(text)
+        if dialog is not None:
+            self._open(dialog)
+        return dialog
 
     def snooze(self, item: Touchpoint, until: date) -> None:
         try:
@@ -1239,13 +1280,16 @@ class TodayView(QWidget):
         occasion other than keep-in-touch (which any conversation answers) an offer to mark
         it done with the same entry."""
         glance = agenda_item.glance if agenda_item is not None else None
-        offer = None if item.occasion is Occasion.KEEP_IN_TOUCH else item
+        # Keep-in-touch: any conversation answers it; a check-back needs its answer (Ask).
+        offer = None if item.occasion in (Occasion.KEEP_IN_TOUCH,
+                                          Occasion.COMPLAINT_CHECKBACK) else item
         dialog = LogConversationDialog(
             self._services.interactions, self._services.clock, item.customer_id,
             item.customer, self.window(),
             channel=glance.preferred_channel if glance is not None else None,
             touchpoints=self._services.touchpoints, touchpoint=offer,
             reason=agenda_item.reason if agenda_item is not None else "",
+            feedback=self._services.feedback,
         )
         dialog.accepted.connect(lambda: self._logged(dialog, item.customer))
         self._open(dialog)

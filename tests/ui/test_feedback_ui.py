@@ -188,11 +188,11 @@ def test_conversation_feedback_chips_record_the_chosen_type(qtbot, services):
     from crmcompanion.ui.feedback_chips import FeedbackCapture
 
     anna = _customer(services, "Anna", "Weber")
-    capture = FeedbackCapture()
+    capture = FeedbackCapture(services.feedback, anna)
     qtbot.addWidget(capture)
     capture.show()
     logged = services.interactions.log(anna, "Says the parcel was late again")
-    assert capture.save(services, anna, "Says the parcel was late again",
+    assert capture.save(anna, "Says the parcel was late again",
                         logged.interaction.id) is None
     assert not capture.themes.isEnabled()
     _click(qtbot, capture.chips.buttons[FeedbackType.COMPLAINT])
@@ -200,8 +200,7 @@ def test_conversation_feedback_chips_record_the_chosen_type(qtbot, services):
     _click(qtbot, capture.chips.buttons[FeedbackType.COMPLAINT])
     assert capture.chips.kind() is FeedbackType.COMPLAINT
     qtbot.keyClicks(capture.themes, "Delivery")
-    saved = capture.save(services, anna, "Says the parcel was late again",
-                         logged.interaction.id)
+    saved = capture.save(anna, "Says the parcel was late again", logged.interaction.id)
     assert saved is not None and saved.item.kind is FeedbackType.COMPLAINT
     assert saved.item.themes == ("Delivery",) and saved.item.status == "new"
     _click(qtbot, capture.chips.buttons[FeedbackType.COMPLAINT])  # clicked off again
