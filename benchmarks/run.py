@@ -580,29 +580,35 @@ def import_export_figures(report: Report, database: Path) -> None:
               f"duplicates, peak RSS {shaped['peak_rss_mb']} MB", flush=True)
 
 
-# Figures the voice-of-the-customer and insights issues add, measured once their features
-# exist: (name, the service attribute each needs, what it times).
-FUTURE_FIGURES = (
-    ("similar_complaints_ms", "feedback", "similar complaints of one complaint"),
-    ("timeline_ms", "feedback", "a customer's feedback timeline"),
-    ("dashboard_ms", "insights", "the insights dashboard"),
-    ("segments_ms", "insights", "the customer segments"),
-)
+def voice_of_the_customer_figures(database: Path, report: Report) -> None:
+    """Issue 15's two figures. `similar_complaints_ms`: one refresh of the Add feedback
+    dialog's suggestions through `FeedbackService` (encode the typed text, rank it against
+    10,000 stored complaint vectors, read the neighbours and their themes; p95,
+    feedback_bench.py) beside a raw numpy dot product over the same 10,000 vectors
+    (similarity.py). `timeline_ms`: open a customer with 2,000 timeline entries, first screen
+    painted (timeline_bench.py, in this run's N-customer database)."""
+    sys.path.insert(0, str(HERE))
+    import feedback_bench
+    import similarity
+    import timeline_bench
+
+    service = feedback_bench.measure()
+    model = similarity.measure()
+    report.add("similar_complaints_ms", service["similar_complaints_service_ms"], "ms",
+               model["similar_complaints_raw_ms"])
+    report.add("similar_complaints_model_ms", model["similar_complaints_ms"], "ms",
+               model["similar_complaints_raw_ms"])
+    report.add("theme_suggestions_ms", service["theme_suggestions_service_ms"], "ms", None)
+    timeline_bench.report_figures(report, database)
 
 
-def future_figures(database: Path, report: Report) -> None:
-    from crmcompanion.services.container import open_services
+def insights_figures(database: Path, folder: Path, report: Report) -> None:
+    """Issue 16's two figures (insights.py): measured last, because they first add about 10
+    interactions per customer to the benchmark database."""
+    sys.path.insert(0, str(HERE))
+    import insights
 
-    services = open_services(f"sqlite:///{database}")
-    try:
-        for name, needs, what in FUTURE_FIGURES:
-            if getattr(services, needs, None) is None:
-                report.skip(name, f"{what}: not built yet (no services.{needs})")
-            else:
-                report.skip(name, f"{what}: services.{needs} exists, but this benchmark does "
-                                  "not measure it yet")
-    finally:
-        services.close()
+    insights.add_figures(report, database, folder)
 
 
 def guarded(report: Report, names: str, action: Callable[[], object]) -> None:
@@ -660,8 +666,11 @@ def main(argv: list[str] | None = None) -> int:
         guarded(report, "touchpoint figures",
                 lambda: touchpoint_figures(database, fresh, folder, report))
         guarded(report, "import/export figures", lambda: import_export_figures(report, database))
-        guarded(report, "voice-of-the-customer and insights figures",
-                lambda: future_figures(database, report))
+        if not args.service_only:
+            guarded(report, "similar_complaints_ms and timeline_ms",
+                    lambda: voice_of_the_customer_figures(database, report))
+        guarded(report, "dashboard_ms and segments_ms",
+                lambda: insights_figures(database, folder, report))
     finally:
         if args.keep:
             print(f"kept {folder}")
