@@ -28,6 +28,7 @@ from PySide6.QtGui import QColor, QFont
 from crmcompanion.core.customer import CustomerRow, Kind
 from crmcompanion.core.validation import format_phone
 from crmcompanion.services.customers import CustomerService, ListQuery, SortColumn
+from crmcompanion.ui.formatting import short_date
 from crmcompanion.ui.style import MUTED, STATUS_TITLES
 from crmcompanion.ui.text_display import plain_tooltip, shown
 from crmcompanion.ui.widgets import STATUS_ROLE
@@ -259,7 +260,7 @@ class CustomerTableModel(QAbstractTableModel):
         if column == KIND:
             return KIND_TITLES[row.kind]
         if column == UPDATED:
-            return row.updated_at.replace(tzinfo=UTC).astimezone().strftime("%d %b %Y")
+            return short_date(row.updated_at.replace(tzinfo=UTC).astimezone().date())
         return ""
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:

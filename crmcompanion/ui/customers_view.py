@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.customer import Kind, Status
 from crmcompanion.core.errors import DomainError, NotFoundError
-from crmcompanion.core.settings import CONFIRM_DELETE
+from crmcompanion.core.settings import CONFIRM_DELETE, MAP_SERVICE
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.customers import (
@@ -80,6 +80,7 @@ from crmcompanion.ui.customer_model import (
     CustomerTableModel,
     ListSelection,
 )
+from crmcompanion.ui.formatting import number
 from crmcompanion.ui.personal_data import PersonalDataActions
 from crmcompanion.ui.style import STATUS_TITLES
 from crmcompanion.ui.text_display import ask, embedded, tell
@@ -260,6 +261,7 @@ class CustomersView(QWidget):
         header.setSelectionModel(QItemSelectionModel(self.model, header))
 
         self.detail = CustomerDetail()
+        self.detail.map_service = lambda: str(services.settings.get(MAP_SERVICE))
         self.detail.set_activity(CustomerActivity(services, bus))
         self.detail.setVisible(False)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -417,12 +419,12 @@ class CustomersView(QWidget):
         if self._total == 0:
             text = ""
         elif shown == self._total:
-            text = f"{self._total:,} customers"
+            text = f"{number(self._total)} customers"
         else:
-            text = f"{shown:,} of {self._total:,} customers"
+            text = f"{number(shown)} of {number(self._total)} customers"
         selected = self.selection().count if text else 0
         if selected > 1:
-            text += f" · {selected:,} selected"
+            text += f" · {number(selected)} selected"
         self.header.set_subtitle(text)
 
     def _reload_tags(self) -> None:
@@ -431,7 +433,7 @@ class CustomersView(QWidget):
         self.tag_filter.clear()
         self.tag_filter.addItem("All tags", "")
         for name, count in self._customers.tags():
-            self.tag_filter.addItem(f"{name} ({count:,})", name)
+            self.tag_filter.addItem(f"{name} ({number(count)})", name)
         index = self.tag_filter.findData(current) if current else 0
         self.tag_filter.setCurrentIndex(max(0, index))
         self.tag_filter.blockSignals(False)
@@ -784,12 +786,13 @@ class CustomersView(QWidget):
         if count > MAX_DELETE_AT_ONCE:
             tell(
                 self, "Too many to delete at once",
-                f"{count:,} customers are selected. Delete at most {MAX_DELETE_AT_ONCE:,} at "
-                "once (Undo keeps each of them until you move on): narrow the list with a "
+                f"{number(count)} customers are selected. Delete at most "
+                f"{number(MAX_DELETE_AT_ONCE)} at once (Undo keeps each of them until you move on):"
+                " narrow the list with a "
                 "search or filter. To take back an import, use More → Undo last import.",
                 QMessageBox.Icon.Information)
             return
-        question = (f"Delete these {count:,} customers, with their conversations and dates? "
+        question = (f"Delete these {number(count)} customers, with their conversations and dates? "
                     "You can undo this right afterwards.")
         if self._services.settings.get(CONFIRM_DELETE) and not ask(self, "Delete customers",
                                                                    question):
@@ -804,11 +807,11 @@ class CustomersView(QWidget):
             self._bus.publish(deleted.changed)
             if self.model.rowCount():
                 self.table.selectRow(min(first_row, self.model.rowCount() - 1))
-            self._offer(f"Deleted {deleted.count:,} customers.",
+            self._offer(f"Deleted {number(deleted.count)} customers.",
                         lambda: self.undo_delete_several(deleted))
-            self.message.emit(f"Deleted {deleted.count:,} customers.")
+            self.message.emit(f"Deleted {number(deleted.count)} customers.")
 
-        self._run_bulk(count, "Delete", f"Deleting {count:,} customers…",
+        self._run_bulk(count, "Delete", f"Deleting {number(count)} customers…",
                        lambda: customers.delete_many(ids()), done)
 
     def undo_delete_several(self, deleted: DeletedCustomers) -> None:
@@ -817,10 +820,10 @@ class CustomersView(QWidget):
         def done(changed: Changed) -> None:
             self._bus.publish(changed)
             self.select_customers(list(deleted.customer_ids))
-            self.message.emit(f"Restored {deleted.count:,} customers.")
+            self.message.emit(f"Restored {number(deleted.count)} customers.")
 
         customers = self._customers
-        self._run_bulk(deleted.count, "Undo", f"Restoring {deleted.count:,} customers…",
+        self._run_bulk(deleted.count, "Undo", f"Restoring {number(deleted.count)} customers…",
                        lambda: customers.undo_delete_many(deleted), done)
 
     def _done_with_undo(self, changed: Changed, count: int, text: str,
@@ -857,11 +860,11 @@ class CustomersView(QWidget):
         def done(result: ArchivedCustomers) -> None:
             noun = "customer" if result.count == 1 else "customers"
             self._done_with_undo(
-                result.changed, result.count, f"{verb} {result.count:,} {noun}.",
+                result.changed, result.count, f"{verb} {number(result.count)} {noun}.",
                 lambda: customers.undo_archive_many(result),
-                f"Undid: {result.count:,} {noun} as they were.")
+                f"Undid: {number(result.count)} {noun} as they were.")
 
-        self._run_bulk(selection.count, verb[:-1], f"{verb[:-1]}ing {selection.count:,} "
+        self._run_bulk(selection.count, verb[:-1], f"{verb[:-1]}ing {number(selection.count)} "
                        "customers…", lambda: customers.set_archived_many(ids(), archive), done)
 
     def tag_selected(self) -> None:
@@ -870,7 +873,7 @@ class CustomersView(QWidget):
         if selection.count == 0:
             return
         names = [name for name, _ in self._customers.tags()]
-        noun = "customer" if selection.count == 1 else f"{selection.count:,} customers"
+        noun = "customer" if selection.count == 1 else f"{number(selection.count)} customers"
         tag, ok = QInputDialog.getItem(self, "Add tag", f"Tag for the selected {noun}:",
                                        names, -1, True)
         if not ok or not tag.strip():
@@ -881,11 +884,12 @@ class CustomersView(QWidget):
         def done(tagged: TaggedCustomers) -> None:
             plural = "customer" if tagged.count == 1 else "customers"
             self._done_with_undo(
-                tagged.changed, tagged.count, f"Tagged {tagged.count:,} {plural} “{tagged.tag}”.",
+                tagged.changed, tagged.count,
+                f"Tagged {number(tagged.count)} {plural} “{tagged.tag}”.",
                 lambda: customers.undo_add_tag_many(tagged),
-                f"Took the tag “{tagged.tag}” back from {tagged.count:,} {plural}.")
+                f"Took the tag “{tagged.tag}” back from {number(tagged.count)} {plural}.")
 
-        self._run_bulk(selection.count, "Add tag", f"Tagging {selection.count:,} customers…",
+        self._run_bulk(selection.count, "Add tag", f"Tagging {number(selection.count)} customers…",
                        lambda: customers.add_tag_many(ids(), tag), done)
 
     # --- import, export, duplicates (issue 6) ------------------------------------------------
@@ -911,7 +915,7 @@ class CustomersView(QWidget):
                               selected, self._services.clock, self.window(),
                               all_selected=everything)
         dialog.exported.connect(lambda result: self.message.emit(
-            f"Exported {result.count:,} to {result.path}."))
+            f"Exported {number(result.count)} to {result.path}."))
         dialog.finished.connect(dialog.deleteLater)
         self.export_dialog = dialog
         dialog.open()
@@ -921,9 +925,10 @@ class CustomersView(QWidget):
         if not result.created:
             return
         noun = "customer" if result.created == 1 else "customers"
-        self._offer(f"Imported {result.created:,} {noun}.", self.undo_last_import,
+        self._offer(f"Imported {number(result.created)} {noun}.", self.undo_last_import,
                     UNDO_SECONDS * 3)
-        self.message.emit(f"Imported {result.created:,} {noun}. Undo: More → Undo last import.")
+        self.message.emit(
+            f"Imported {number(result.created)} {noun}. Undo: More → Undo last import.")
 
     def undo_last_import(self) -> UndoneImport | None:
         self._hide_undo()
@@ -933,7 +938,7 @@ class CustomersView(QWidget):
             self.message.emit(str(exc))
             return None
         self._bus.publish(undone.changed)
-        self.message.emit(f"Undid the last import: removed {undone.removed:,} customers.")
+        self.message.emit(f"Undid the last import: removed {number(undone.removed)} customers.")
         return undone
 
     def find_duplicates(self) -> QWidget | None:

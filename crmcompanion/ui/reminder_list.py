@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.reminders import DeliveredReminder, ReminderService
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.formatting import day_month
 from crmcompanion.ui.style import SURFACE
 from crmcompanion.ui.text_display import embedded
 
@@ -60,7 +61,7 @@ def badge_text(count: int) -> str:
 
 def item_text(reminder: DeliveredReminder) -> str:
     """Two lines for the narrow Today column: who and what, then when it was due."""
-    when = reminder.remind_on.strftime("%d %b").lstrip("0")
+    when = day_month(reminder.remind_on)
     return f"{embedded(reminder.title)}\n{embedded(reminder.description)} · from {when}"
 
 

@@ -86,8 +86,10 @@ from crmcompanion.services.today_support import (
     latest_snooze,
 )
 from crmcompanion.services.touchpoints import Touchpoint
+from crmcompanion.ui import formatting
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.formatting import number as format_number
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.reminder_list import ReminderListWidget
 from crmcompanion.ui.style import ACCENT, ACCENT_DARK, BACKGROUND, BORDER, ERROR, MUTED
@@ -110,16 +112,13 @@ MENU_STYLE = f"QMenu::item:disabled {{ color: #a0a8b5; }} QMenu {{ border: 1px s
 
 
 def short_date(day: date) -> str:
-    """A date in lists: the user's locale, short format."""
-    from PySide6.QtCore import QLocale
-
-    return QLocale().toString(QDate(day), QLocale.FormatType.ShortFormat)
+    """A date in lists: the user's locale, short format (ui.formatting)."""
+    return formatting.short_date(day)
 
 
 def long_date(day: date) -> str:
-    from PySide6.QtCore import QLocale
-
-    return QLocale().toString(QDate(day), QLocale.FormatType.LongFormat)
+    """The page header's date, with its weekday ("Sunday, 6 December 2026")."""
+    return formatting.weekday_date(day)
 
 
 def when_text(day: date, today: date) -> str:
@@ -400,7 +399,7 @@ class TodayModel(EntryListModel):
         older = self.counts.totals[AgendaSection.OLDER]
         if section is AgendaSection.CATCH_UP and older and not self.show_all:
             ends.append(Entry("more", section,
-                              f"{older:,} more than a week late: show all"))
+                              f"{format_number(older)} more than a week late: show all"))
         return ends
 
     def section_total(self, section: AgendaSection) -> int:
@@ -487,7 +486,7 @@ class TodayDelegate(QStyledItemDelegate):
                              entry.text)
             advance = QFontMetrics(big).horizontalAdvance(entry.text + "  ")
             count = self._view.model_total(entry.section)
-            pill_text = f"{count:,}"
+            pill_text = f"{format_number(count)}"
             small = QFont(font)
             small.setWeight(QFont.Weight.DemiBold)
             painter.setFont(small)
@@ -1093,17 +1092,17 @@ class TodayView(QWidget):
     def _subtitle(self, totals: dict[AgendaSection, int]) -> str:
         parts = [long_date(self.today)]
         if totals.get(AgendaSection.TODAY):
-            parts.append(f"{totals[AgendaSection.TODAY]:,} for today")
+            parts.append(f"{format_number(totals[AgendaSection.TODAY])} for today")
         if totals.get(AgendaSection.NEXT_7_DAYS):
-            parts.append(f"{totals[AgendaSection.NEXT_7_DAYS]:,} this week")
+            parts.append(f"{format_number(totals[AgendaSection.NEXT_7_DAYS])} this week")
         late = totals.get(AgendaSection.CATCH_UP, 0) + totals.get(AgendaSection.OLDER, 0)
         if late:
-            parts.append(f"{late:,} to catch up")
+            parts.append(f"{format_number(late)} to catch up")
         return "  ·  ".join(parts)
 
     def _reminder_count(self, count: int) -> None:
         self.reminders_button.setText(
-            f"{count:,} new reminder{'s' if count != 1 else ''}: mark seen")
+            f"{format_number(count)} new reminder{'s' if count != 1 else ''}: mark seen")
         self.reminders_button.setVisible(count > 0)
 
     def show_all(self) -> None:
