@@ -245,3 +245,31 @@ def test_a_today_row_paints_in_the_current_theme(qtbot, qapp, services, make_win
     finally:
         apply_look(qapp, "light")
         QLocale.setDefault(QLocale.system())
+
+
+@pytest.mark.clock_sensitive
+def test_today_rows_regain_their_width_after_the_window_narrows_and_widens(qtbot,
+                                                                           demo_window):
+    window = demo_window
+    today = window.today
+    qtbot.waitUntil(lambda: any(e.item is not None for e in today.model.entries))
+    row = next(i for i, e in enumerate(today.model.entries) if e.item is not None)
+    entry = today.model.entries[row]
+
+    def measure() -> tuple[int, QRect, int]:
+        qtbot.waitUntil(lambda: today.list.visualRect(today.model.index(row, 0)).width()
+                        == today.list.viewport().width())
+        rect = today.list.visualRect(today.model.index(row, 0))
+        main = today.list.delegate.parts(rect, entry)["main"]
+        needed = today.list.fontMetrics().horizontalAdvance(today.list.delegate.main_text(entry))
+        return rect.width(), main, needed
+
+    window.resize(1366, 768)
+    wide, wide_main, needed = measure()
+    window.resize(900, 600)
+    narrow, narrow_main, _ = measure()
+    assert narrow < wide and narrow_main.width() >= needed
+    window.resize(1366, 768)
+    again, again_main, needed = measure()
+    assert again == wide and again_main == wide_main
+    assert again_main.width() >= needed and again_main.right() < again
