@@ -22,15 +22,17 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -144,6 +146,58 @@ class CustomerTable(QTableView):
         return super().selectionCommand(index, event)
 
 
+class FilterBar(QWidget):
+    """The search box and the filters: one row where they fit, else the search above the
+    filters. At 900x600 one row asked 280 px for the search plus the four filters' widths,
+    more than the page had, and Qt laid the filters over the search box."""
+
+    SPACING = 8
+
+    def __init__(self, search: QWidget, filters: list[QWidget],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._search = search
+        self._filters = filters
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(self.SPACING)
+        self.one_row: bool | None = None
+        self._place(one_row=True)
+
+    def _needed(self) -> int:
+        widths = [self._search.minimumWidth()] + [f.sizeHint().width() for f in self._filters]
+        return sum(widths) + self.SPACING * len(self._filters)
+
+    def _place(self, one_row: bool) -> None:
+        if one_row == self.one_row:
+            return
+        self.one_row = one_row
+        for widget in (self._search, *self._filters):
+            self._grid.removeWidget(widget)
+        count = len(self._filters)
+        for column in range(count + 1):
+            self._grid.setColumnStretch(column, 0)
+        if one_row:
+            self._grid.addWidget(self._search, 0, 0)
+            self._grid.setColumnStretch(0, 1)
+            for column, widget in enumerate(self._filters, start=1):
+                self._grid.addWidget(widget, 0, column)
+        else:
+            self._grid.addWidget(self._search, 0, 0, 1, count)
+            for column, widget in enumerate(self._filters):
+                self._grid.addWidget(widget, 1, column)
+                self._grid.setColumnStretch(column, 1)
+
+    def minimumSizeHint(self) -> QSize:
+        # Two rows at the narrowest: as wide as the widest of the search and the filters.
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), max(self._search.minimumWidth(), 1)), hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._place(one_row=event.size().width() >= self._needed())
+        super().resizeEvent(event)
+
+
 class CustomersView(QWidget):
     message = Signal(str)  # a short status line for the main window
 
@@ -197,15 +251,10 @@ class CustomersView(QWidget):
         layout.addWidget(self.header)
 
         # --- search and filters ---
-        self.filter_bar = QWidget()
-        filters = QHBoxLayout(self.filter_bar)
-        filters.setContentsMargins(0, 0, 0, 0)
-        filters.setSpacing(8)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search names, companies, emails, phones, tags, notes…")
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(280)
-        filters.addWidget(self.search, 1)
         self.tag_filter = QComboBox()
         self.tag_filter.setMinimumWidth(150)
         self.tag_filter.setMaxVisibleItems(20)
@@ -220,9 +269,8 @@ class CustomersView(QWidget):
         self.archived_filter = QComboBox()
         for title, _ in ARCHIVED_CHOICES:
             self.archived_filter.addItem(title)
-        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
-                      self.archived_filter):
-            filters.addWidget(combo)
+        self.filter_bar = FilterBar(self.search, [self.tag_filter, self.status_filter,
+                                                  self.kind_filter, self.archived_filter])
         layout.addWidget(self.filter_bar)
 
         # --- list, no-match and empty pages ---

@@ -56,6 +56,7 @@ from crmcompanion.services.import_export import (
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.formatting import number
 from crmcompanion.ui.text_display import plain_tooltip
+from crmcompanion.ui.widgets import fit_on_screen
 from crmcompanion.ui.workers import BackgroundTask, TaskProgressDialog
 
 logger = logging.getLogger(__name__)
@@ -200,6 +201,9 @@ class ImportWizard(QDialog):
         self.progress_dialog: TaskProgressDialog | None = None
         self.setWindowTitle("Import customers")
         self.resize(1040, 720)
+        # 1040x720 is more than a 1366x768 laptop leaves, let alone a 600 px high screen:
+        # shrink to the screen the wizard opens on (its pages' tables scroll).
+        fit_on_screen(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(22, 18, 22, 16)
