@@ -48,6 +48,7 @@ from crmcompanion.services.import_export import (
     ImportExportService,
 )
 from crmcompanion.ui.formatting import number
+from crmcompanion.ui.widgets import fit_on_screen
 from crmcompanion.ui.workers import BackgroundTask, TaskProgressDialog
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ class ExportDialog(QDialog):
         self.result: ExportResult | None = None
         self.setWindowTitle("Export customers")
         self.resize(620, 640)
+        # 640 px is more than a 600 px high screen has: shrink to the screen it opens on
+        # (the column list gives up its height first; tests/ui/test_fit_900x600.py).
+        fit_on_screen(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(22, 18, 22, 16)

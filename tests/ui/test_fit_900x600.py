@@ -179,3 +179,54 @@ def test_customers_filter_bar_does_not_overlap_the_search_box(qtbot, make_window
     assert overlaps == []
     assert all(bar.rect().contains(rect) for rect in rects.values()), rects
     assert view.search.width() >= 200
+
+
+SMALL_SCREEN_SCRIPT = """
+import json, sys
+from datetime import datetime
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from crmcompanion.core.clock import FixedClock
+from crmcompanion.services.container import open_services
+from crmcompanion.store.customers import ListQuery
+from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.export_dialog import ExportDialog
+from crmcompanion.ui.import_wizard import ImportWizard
+app = QApplication([])
+folder = Path(sys.argv[1])
+services = open_services(f"sqlite:///{folder / 'crm.sqlite3'}", folder / "backups",
+                         FixedClock(datetime(2026, 3, 1, 9, 30)))
+area = app.primaryScreen().availableGeometry()
+sizes = {"screen": [area.width(), area.height()]}
+for window in (ExportDialog(services.import_export, ListQuery(), 0, [], services.clock),
+               ImportWizard(services.import_export, AppState())):
+    window.show()
+    app.processEvents()
+    sizes[type(window).__name__] = [window.width(), window.height()]
+    window.close()
+services.close()
+print(json.dumps(sizes))
+"""
+
+
+def test_export_and_import_open_within_a_900x600_screen(tmp_path):
+    """A real 900x600 screen (the offscreen platform configured so, in its own process):
+    the export dialog (620x640 of its own) and the import wizard (1040x720) open within it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "small", "x": 0, "y": 0, "width": 900, "height": 600,
+        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}")
+    done = subprocess.run([sys.executable, "-c", SMALL_SCREEN_SCRIPT, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    sizes = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sizes["screen"] == [900, 600]
+    for name in ("ExportDialog", "ImportWizard"):
+        width, height = sizes[name]
+        assert width <= 900 and height <= 600, (name, sizes[name])
