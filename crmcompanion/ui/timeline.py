@@ -343,7 +343,8 @@ class TimelineView(QWidget):
                            else "Nothing of this kind yet.")
         self.empty.setVisible(not self.model.entries)
         left = self.model.total - len(self.model.entries)
-        self.older_button.setText(f"Show older ({left:,} more)" if left > 0 else "Show older")
+        self.older_button.setText(
+            f"Show older ({formatting.number(left)} more)" if left > 0 else "Show older")
         self.older_button.setVisible(self.model.more)
         self.updateGeometry()
         self.changed.emit()
