@@ -2,6 +2,7 @@
 like-for-like raw baseline measured in the same run.
 
 Usage: python benchmarks/run.py [--customers N] [--json FILE] [--source DIR] [--service-only]
+       python benchmarks/run.py --database-url postgresql+psycopg://... [--customers N]
 
 Every figure is measured next to a baseline doing the same work on the same data in the same
 run (raw sqlite3 / raw FTS5 / a bare PySide6 table), so a slow machine or a busy CPU moves
@@ -431,8 +432,12 @@ def keystroke_figures(database: Path, report: Report) -> None:
     from crmcompanion.core.text import fts_query
     from crmcompanion.services.container import open_services
     from crmcompanion.ui.main_window import CUSTOMERS, MainWindow
+    from crmcompanion.ui.style import apply_look
 
     app = QApplication.instance() or QApplication([])
+    # The app's own look (Fusion and its style sheet), as the user has it: a style sheet makes
+    # every repaint dearer than Qt's bare default style.
+    apply_look(app)
     services = open_services(f"sqlite:///{database}", None, SystemClock())
     window = MainWindow(services)
     window.resize(1100, 700)
@@ -615,7 +620,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=HERE.parent, help="checkout to measure")
     parser.add_argument("--service-only", action="store_true", help="no Qt: list via service")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="measure on this empty PostgreSQL database instead (team mode: "
+                        "benchmarks/postgres_bench.py)")
     args = parser.parse_args(argv)
+    if args.database_url:
+        sys.path.insert(0, str(args.source.resolve()))
+        sys.path.insert(0, str(HERE))
+        import postgres_bench
+
+        report = Report(args.customers)
+        postgres_bench.run(args.database_url, args.customers, report, QUERIES, p95)
+        if args.json:
+            args.json.write_text(json.dumps(report.json(), indent=2) + "\n", encoding="utf-8")
+        return 0
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     source = args.source.resolve()
     sys.path.insert(0, str(source))

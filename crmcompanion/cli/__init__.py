@@ -7,7 +7,7 @@ Importing this package never imports Qt, so scripts and cron jobs stay fast and 
 
 This module is the table of commands: one module per command group registers its sub-parsers
 and the handler each runs (`cli.demo`, `cli.customers`, `cli.reminders`, `cli.log`,
-`cli.transfer`, `cli.duplicates`, `cli.draft`, `cli.backups`, `cli.doctor`); their shared
+`cli.transfer`, `cli.duplicates`, `cli.draft`, `cli.backups`, `cli.doctor`, `cli.db`); their shared
 pieces live in `cli.base`. The CLI reaches the database only through `crmcompanion.services` (an
 import-linter contract).
 """
@@ -23,11 +23,13 @@ from typing import TextIO
 from crmcompanion.cli import (
     backups,
     customers,
+    db,
     demo,
     doctor,
     draft,
     duplicates,
     feedback,
+    insights,
     log,
     reminders,
     transfer,
@@ -65,7 +67,8 @@ logger = logging.getLogger(__name__)
 
 # In the order `crmcompanion --help` lists them.
 COMMAND_MODULES = (
-    demo, customers, reminders, log, feedback, transfer, duplicates, draft, backups, doctor,
+    demo, customers, reminders, log, feedback, insights, transfer, duplicates, draft, backups,
+    doctor, db,
 )
 
 

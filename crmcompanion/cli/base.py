@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING, TextIO, TypeAlias
 
 from crmcompanion.core.clock import Clock
@@ -95,6 +96,15 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
 
     parse.__name__ = "whole number"  # argparse names the type in its messages
     return parse
+
+
+def iso_date(text: str) -> date:
+    """An argument type: a day written YYYY-MM-DD (a usage error otherwise)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date like 2026-12-31, not {shown(text.strip())}") from None
 
 
 def customer_reference(text: str) -> str:

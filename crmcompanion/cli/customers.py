@@ -21,6 +21,7 @@ from crmcompanion.cli.base import (
     UsageError,
     customer_json,
     customer_reference,
+    iso_date,
     set_handler,
     shown,
     touchpoint_json,
@@ -28,6 +29,8 @@ from crmcompanion.cli.base import (
     whole_number,
 )
 from crmcompanion.core.customer import Channel, Customer, Kind, SpecialDate, Status
+from crmcompanion.core.lost import CHOOSABLE_REASONS
+from crmcompanion.core.segments import SEGMENT_ORDER
 
 if TYPE_CHECKING:
     from crmcompanion.cli.base import Commands
@@ -68,8 +71,29 @@ def register(commands: Commands) -> None:
                          help="only customers with this status")
     listing.add_argument("--limit", type=limit, default=50, metavar="N",
                          help=f"at most N customers, 1 to {MAX_LIMIT:,} (default 50)")
+    listing.add_argument("--segment", choices=[s.value for s in SEGMENT_ORDER], default=None,
+                         help="only customers in this health segment (adds segment and "
+                         "segment_reasons to each customer)")
     listing.add_argument("--json", action="store_true", help="print JSON (as search does)")
     set_handler(listing, run_list)
+
+    lost = actions.add_parser("lost", help="mark a customer lost, saying why")
+    lost.add_argument("text", type=customer_reference, metavar="TEXT",
+                      help="#ID, email, phone or name (as --customer elsewhere)")
+    lost.add_argument("--reason", required=True, choices=[r.value for r in CHOOSABLE_REASONS],
+                      help="why the customer left")
+    lost.add_argument("--note", default="", help="in your words (needed with --reason other)")
+    lost.add_argument("--win-back", type=iso_date, default=None, metavar="YYYY-MM-DD",
+                      help="leave a win-back follow-up on this day")
+    set_handler(lost, run_lost)
+
+    value = actions.add_parser("value", help="set what a customer is worth a year (orders "
+                               "at-risk customers by what is at stake)")
+    value.add_argument("text", type=customer_reference, metavar="TEXT",
+                       help="#ID, email, phone or name (as --customer elsewhere)")
+    value.add_argument("amount", type=_amount, metavar="AMOUNT",
+                       help="a number from 0 up, or 'none' to clear it")
+    set_handler(value, run_value)
 
     show = actions.add_parser("show", help="one customer: details, dates, upcoming, history")
     show.add_argument("text", type=customer_reference, metavar="TEXT",
@@ -80,17 +104,25 @@ def register(commands: Commands) -> None:
     set_handler(show, run_show)
 
 
-def _print_customers(cli: Cli, found: list[Customer], total: int) -> None:
+def _print_customers(cli: Cli, found: list[Customer], total: int,
+                     health: dict[int, tuple[str, str]] | None = None) -> None:
     """The list as JSON or one tab-separated line per customer, then (on stderr) whether the
-    limit cut it."""
+    limit cut it. With `health` (the --segment filter) each gains its segment and reasons."""
     if cli.args.json:
-        cli.print_json([customer_json(c) for c in found])
+        objects = [customer_json(c) for c in found]
+        if health is not None:
+            for obj, c in zip(objects, found, strict=True):
+                segment, reasons = health.get(c.id, (None, ""))
+                obj["segment"] = segment
+                obj["segment_reasons"] = reasons
+        cli.print_json(objects)
     else:
         for c in found:
             contact = c.emails[0].address if c.emails else (
                 c.phones[0].number if c.phones else "")
             company = f" ({shown(c.company)})" if c.company else ""
-            cli.out.write(f"#{c.id}\t{shown(c.display_name)}{company}\t{shown(contact)}\n")
+            why = f"\t{shown(health.get(c.id, ('', ''))[1])}" if health is not None else ""
+            cli.out.write(f"#{c.id}\t{shown(c.display_name)}{company}\t{shown(contact)}{why}\n")
     if total > len(found):
         cli.err.write(f"{len(found):,} of {total:,} shown; pass --limit to see more.\n")
 
@@ -115,13 +147,57 @@ def run_list(cli: Cli) -> int:
     tag = args.tag.strip() if args.tag is not None else None
     if tag == "":
         raise UsageError("crmcompanion customers list: --tag needs a tag name")
-    query = ListQuery(tag=tag, status=Status(args.status) if args.status else None)
+    query = ListQuery(tag=tag, status=Status(args.status) if args.status else None,
+                      segment=args.segment)
     customers = cli.services.customers
+    health = None
+    if args.segment:
+        cli.services.insights.refresh()  # the filter reads the stored segments
     found = customers.list_customers(query, args.limit)
     total = customers.count(query) if len(found) >= args.limit else len(found)
+    if args.segment:
+        health = {cid: (seg.value, why) for cid, (seg, why)
+                  in cli.services.insights.health([c.id for c in found]).items()}
     if not found and not args.json:
         cli.err.write("No customers.\n")
-    _print_customers(cli, found, total)
+    _print_customers(cli, found, total, health)
+    return EXIT_OK
+
+
+def _amount(text: str) -> float | None:
+    import argparse
+    import math
+
+    if text.strip().lower() == "none":
+        return None
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number like 1200 or 'none', not {shown(text)}") from None
+    if not math.isfinite(number) or number < 0:
+        raise argparse.ArgumentTypeError("the yearly value must be a number from 0 up")
+    return number
+
+
+def run_value(cli: Cli) -> int:
+    services = cli.services
+    customer = services.customers.resolve(cli.args.text)
+    services.insights.set_yearly_value(customer.id, cli.args.amount)
+    amount = cli.args.amount
+    cli.err.write(f"#{customer.id} {shown(customer.display_name)}: yearly value "
+                  + (f"{amount:,.2f}.\n" if amount is not None else "cleared.\n"))
+    return EXIT_OK
+
+
+def run_lost(cli: Cli) -> int:
+    args = cli.args
+    services = cli.services
+    customer = services.customers.resolve(args.text)
+    done = services.insights.mark_lost(customer.id, args.reason, args.note, args.win_back)
+    cli.err.write(f"Marked #{customer.id} {shown(customer.display_name)} lost.\n")
+    if done.follow_up_id is not None:
+        cli.err.write(f"Win-back follow-up on {args.win_back.isoformat()}.\n")
     return EXIT_OK
 
 

@@ -18,6 +18,7 @@ from crmcompanion.cli.base import (
     shown,
     whole_number,
 )
+from crmcompanion.core.csv_headers import MAPPING_FIELDS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,7 +36,9 @@ def register(commands: Commands) -> None:
     imp.add_argument("--format", choices=("csv", "vcard"), default=None,
                      help="file format (default: from the file name and content)")
     imp.add_argument("--map", action="append", default=[], metavar="HEADER=FIELD",
-                     help="map a CSV header to a field (repeatable); FIELD 'ignore' skips it")
+                     help="map a CSV header to a field (repeatable); FIELD is one of "
+                          f"{', '.join(MAPPING_FIELDS)}; email:LABEL or phone:LABEL sets "
+                          "the label (email:work, phone:home); 'ignore' skips the column")
     imp.add_argument("--date-order", choices=("dmy", "mdy"), default=None,
                      help="day/month order of slash dates like 3/4/1980")
     imp.add_argument("--skip-invalid", action="store_true",
@@ -107,6 +110,11 @@ def run_import(cli: Cli) -> int:
     preview = service.preview(args.file, mapping, args.date_order,
                               format=args.format, find_duplicates=False)
     _report_ignored_columns(cli, preview.unknown_headers)
+    for header, kind in preview.unimported_contacts:
+        name = shown(header)
+        what = "email addresses" if kind == "email" else "phone numbers"
+        cli.err.write(f"WARNING: column “{name}” holds {what} but is not imported; add --map "
+                      f"\"{name}={kind}\" to import them.\n")
     if preview.date_order_ambiguous:
         if args.json:
             cli.print_json({"rows": preview.row_count, "created": 0, "skipped_duplicates": 0,

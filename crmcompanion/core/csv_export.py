@@ -72,8 +72,15 @@ _TEXT_KEYS: Final = frozenset({"phones", "phone_labels", "postcode"})
 # city, region, postcode, country, tags, status, kind, key account, preferred channel,
 # birthday, wedding anniversary, other special dates ("YYYY-MM-DD label" items), customer
 # since, last contact, notes, UID.
+# Columns the app computes rather than stores on the profile (issue 16: each customer's health
+# segment and its reasons in words): chosen through `--columns` or the export dialog, never
+# in the default set, and ignored by the import (they are not profile fields).
+COMPUTED_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
+    ("segment", "Segment"), ("segment_reasons", "Segment reasons"),
+)
 COLUMNS: Final[dict[str, ExportColumn]] = {
-    key: ExportColumn(key, header, key in _TEXT_KEYS) for key, header in OWN_COLUMNS
+    key: ExportColumn(key, header, key in _TEXT_KEYS)
+    for key, header in (*OWN_COLUMNS, *COMPUTED_COLUMNS)
 }
 DEFAULT_COLUMNS: Final[tuple[str, ...]] = tuple(key for key, _ in OWN_COLUMNS)
 
@@ -334,10 +341,16 @@ class ChildCells(NamedTuple):
     wedding_anniversary: dict[int, str]
     special_dates: dict[int, str]
     last_contact: dict[int, str]
+    segment: dict[int, str]
+    segment_reasons: dict[int, str]
 
     @classmethod
     def empty(cls) -> ChildCells:
-        return cls({}, {}, {}, {}, {}, {}, {}, {}, {})
+        return cls({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+
+
+# Where each column's cell is in `encode_customers`' cells: the own columns, then the computed.
+_CELL_INDEX: Final = {key: i for i, (key, _) in enumerate((*OWN_COLUMNS, *COMPUTED_COLUMNS))}
 
 
 # Customers rows (PROFILE_FIELDS, as stored) with the child cells of those customers.
@@ -358,10 +371,10 @@ def encode_customers(batches: Iterable[CustomerBatch], options: ExportOptions,
     """
     columns = options.resolved_columns()
     delimiter = options.delimiter
-    indices = [_OWN_INDEX.get(c.key, -1) for c in columns]
+    indices = [_CELL_INDEX.get(c.key, -1) for c in columns]
     own = [c.key not in ChildCells._fields for c in columns]
     pick: Callable[[Sequence[str]], Sequence[str]] | None
-    if indices == list(range(len(OWN_COLUMNS))):
+    if indices == list(range(len(_CELL_INDEX))):
         pick = None
     elif min(indices) >= 0 and len(indices) > 1:
         pick = itemgetter(*indices)
@@ -388,7 +401,7 @@ def encode_customers(batches: Iterable[CustomerBatch], options: ExportOptions,
     done = 0
     for rows, children in batches:
         (emails, email_labels, phones, phone_labels, tags, birthday, anniversary, specials,
-         last_contact) = (cells.get for cells in children)
+         last_contact, segment, reasons) = (cells.get for cells in children)
         for (cid, first, last, display, company, street, city, region, postcode, country,
              status, kind, key_account, channel, since, notes, uid) in rows:
             cells: Sequence[str] = (
@@ -397,7 +410,7 @@ def encode_customers(batches: Iterable[CustomerBatch], options: ExportOptions,
                 country, tags(cid, ""), status, kind, "yes" if key_account else "no",
                 channel or "", birthday(cid, ""), anniversary(cid, ""), specials(cid, ""),
                 since or "",  # stored as ISO text ("YYYY-MM-DD"), which is the cell
-                last_contact(cid, ""), notes, uid)
+                last_contact(cid, ""), notes, uid, segment(cid, ""), reasons(cid, ""))
             if pick is not None:
                 cells = pick(cells)
             line = join(cells)

@@ -1,4 +1,8 @@
-"""Read customer lists from CSV files made by Google Contacts, Outlook, or this app.
+"""Read customer lists from CSV files made by Google Contacts, Outlook, this app, or a person.
+
+Google's, Outlook's and the app's own headers are known exactly; any other header (a
+spreadsheet's "Vorname", "Courriel", "Téléphone portable") is recognised by its words
+(`csv_headers`), and a whole name in one column is split into first and last name there.
 
 Why it works in two passes over the file:
 - Errors must be reported before anything is saved, and the day/month order of slash dates is
@@ -21,13 +25,14 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Final, NamedTuple, TextIO
 
 import phonenumbers
 
-from crmcompanion.core import import_text
+from crmcompanion.core import csv_headers, import_text
 from crmcompanion.core.csv_codec import (
     MULTI_VALUE_SEPARATOR,
     OWN_COLUMNS,
@@ -73,6 +78,7 @@ class Format:
     GOOGLE_CLASSIC = "google_classic"
     GOOGLE_2023 = "google_2023"
     OUTLOOK = "outlook"
+    SHEET = "sheet"  # a spreadsheet's own headers, recognised by their words (csv_headers)
     MAPPED = "mapped"  # only the caller's mapping was used
 
 
@@ -136,6 +142,9 @@ class ImportReport:
     # (size, mtime_ns) of the file when it was read: a report of an unchanged file can be
     # imported without reading it twice more (see `file_unchanged`).
     file_stamp: tuple[int, int] = (-1, -1)
+    # (header, "email" or "phone") of ignored columns whose cells look like emails or phone
+    # numbers: data the import would leave behind, worth a loud warning.
+    suspicious_columns: tuple[tuple[str, str], ...] = ()
     _targets: tuple[_T | None, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -151,6 +160,9 @@ class ParsedRow(NamedTuple):
     # True when a slash date of the row was read day-first only because the file's day/month
     # order was not known yet (see `inspect_csv`): read it again once the order is known.
     provisional: bool = False
+    # The app's own export's "Last contact" (UTC, as stored): the import logs it as a
+    # conversation so that keep-in-touch starts where it was.
+    last_contact: datetime | None = None
 
     @property
     def draft(self) -> CustomerDraft:
@@ -284,10 +296,8 @@ def _resolve_header(fmt: str, header: str) -> _T | None:
 
 _FORMATS: Final = (Format.OWN, Format.GOOGLE_2023, Format.GOOGLE_CLASSIC, Format.OUTLOOK)
 
-MAPPING_FIELDS: Final = frozenset(
-    (_SCALARS - {"full_name", "google_labels", "categories", "last_contact"})
-    | {"email", "phone", *_ADDRESS_PARTS}
-)
+MAPPING_FIELDS: Final = frozenset(csv_headers.MAPPING_FIELDS)
+
 
 
 def _mapping_target(index: int, spec: str | None) -> _T | None:
@@ -304,13 +314,59 @@ def _mapping_target(index: int, spec: str | None) -> _T | None:
     return _T(name)
 
 
+# Headers only the app's own export writes: a file is the app's own only with one of them (and
+# mostly its headers), so "First Name, Company, Notes, E-mail Address" is never announced as
+# the app's own export.
+_OWN_ONLY: Final = frozenset(h.lower() for k, h in OWN_COLUMNS if k in (
+    "emails", "email_labels", "phones", "phone_labels", "display_name", "key_account",
+    "preferred_channel", "special_dates", "customer_since", "last_contact", "source_uid",
+    "wedding_anniversary"))
+# Headers any spreadsheet may have: no evidence of a Google or Outlook export.
+_COMMON_HEADERS: Final = frozenset(("name", "first name", "last name", "middle name", "company",
+                                    "birthday", "notes", "categories", "anniversary", "labels"))
+# Own columns a spreadsheet's header is not trusted with: their cells must be the app's
+# words ("active", "yes"...), which another sheet's "Status" column is not.
+_OWN_STRICT: Final = frozenset(("status", "kind", "key_account", "preferred_channel",
+                                "last_contact", "source_uid"))
+
+
 def _detect_format(headers: list[str]) -> tuple[str, int]:
-    best, best_score = Format.MAPPED, 0
-    for fmt in _FORMATS:
-        score = sum(1 for h in headers if _resolve_header(fmt, h) is not None)
+    """The format whose headers these are, and how many of them it knows: the app's own, a
+    Google or Outlook export (by headers only they write), else a spreadsheet (SHEET)."""
+    filled = [h for h in headers if h]
+    own = sum(1 for h in filled if h in _OWN_TARGETS)
+    if own >= 2 and 3 * own >= 2 * len(filled) and any(h in _OWN_ONLY for h in filled):
+        return Format.OWN, own
+    best, best_score = Format.SHEET, 0
+    for fmt in _FORMATS[1:]:
+        score = sum(1 for h in filled
+                    if h not in _COMMON_HEADERS and _resolve_header(fmt, h) is not None)
         if score > best_score:
             best, best_score = fmt, score
     return best, best_score
+
+
+def _sheet_targets(headers: list[str], known: list[_T | None]) -> list[_T | None]:
+    """Targets for the headers `known` leaves out, recognised by their words in any of the
+    seven languages (`csv_headers.recognise`), the ambiguous name words settled by the other
+    columns; each email or phone column is a group of its own."""
+    fields = [None if t is not None else csv_headers.recognise(h)
+              for h, t in zip(headers, known, strict=True)]
+    present = [csv_headers.Field(t.group) if t is not None and not t.slot else f
+               for t, f in zip(known, fields, strict=True)]
+    settled = csv_headers.settle_names(present)
+    out: list[_T | None] = []
+    for index, (header, target, word) in enumerate(zip(headers, known, settled, strict=True)):
+        if target is not None or word is None:
+            own = _OWN_TARGETS.get(header.lower()) if target is None else None
+            out.append(target if own is None or own.group in _OWN_STRICT else own)
+        elif word.name in ("email", "phone"):
+            out.append(_T(word.name, f"g{index}", "value", word.label))
+        elif word.name in csv_headers.ADDRESS_PARTS:
+            out.append(_T("address", "g", word.name, "other"))
+        else:
+            out.append(_T(word.name))
+    return out
 
 
 # --- bytes and text ----------------------------------------------------------------------------
@@ -441,15 +497,26 @@ class _DateContext:
                     self.ambiguous_pending = True
                 self.provisional = True
                 return value.resolve(DateOrder.DMY)  # provisional: pass 1 only checks
-        return value.resolve(self.order)
+        resolved = value.resolve(self.order)
+        # The order never changes once known: later rows take the date as it reads now
+        # (an Outlook file's m/d/yyyy birthdays repeat; resolving costs ~10 µs each time).
+        self.cells[text] = resolved
+        return resolved
 
 
 def _label(text: str, default: str) -> str:
     """Foreign formats (default non-empty): Google's "* Home" -> "home"; own labels as-is."""
     if not default:
         return text
-    text = text.strip().removeprefix("* ").strip().lower()
-    return text or default
+    found = _LABELS.get((text, default))
+    if found is None:
+        found = text.strip().removeprefix("* ").strip().lower() or default
+        if len(_LABELS) < 4096:  # a file spells its labels a few ways
+            _LABELS[(text, default)] = found
+    return found
+
+
+_LABELS: dict[tuple[str, str], str] = {}
 
 
 _CHOICES: Final[dict[type, frozenset[str]]] = {
@@ -511,16 +578,22 @@ def plus_number_unchanged(digits_after_plus: str) -> bool:
     """True when parse + format(E164) of "+" + these digits gives them back as typed, or parse
     refuses them (unknown country code): either way the importer keeps the text as typed."""
     if len(digits_after_plus) > 3:  # then only the first three digits decide the country
-        head = _COUNTRY_HEADS.get(digits_after_plus[:3], _MISSING)
-        if head is _MISSING:
-            head = _country_head(digits_after_plus[:3])
-            if len(_COUNTRY_HEADS) < 4096:
-                _COUNTRY_HEADS[digits_after_plus[:3]] = head  # type: ignore[assignment]
+        head = _known_head(digits_after_plus[:3])
         if head is None:
             return True
-        size, prefix = head  # type: ignore[misc]
+        size, prefix = head
         return prefix.match(digits_after_plus[size:]) is None
     return _plus_number_unchanged_slow(digits_after_plus)
+
+
+def _known_head(first_three: str) -> tuple[int, re.Pattern[str]] | None:
+    """`_country_head`, remembered in _COUNTRY_HEADS."""
+    head = _COUNTRY_HEADS.get(first_three, _MISSING)
+    if head is _MISSING:
+        head = _country_head(first_three)
+        if len(_COUNTRY_HEADS) < 4096:
+            _COUNTRY_HEADS[first_three] = head  # type: ignore[assignment]
+    return head  # type: ignore[return-value]
 
 
 def _country_head(first_three: str) -> tuple[int, re.Pattern[str]] | None:
@@ -565,21 +638,130 @@ def _import_phone_slow(typed: str, region: str | None) -> str:
 def import_phone(typed: str, region: str | None) -> str:
     """The number as the importer keeps it: E.164 when phonenumbers finds it valid for
     `region`, else the text as typed (one odd number must not refuse a whole file)."""
-    # "+" and digits (isdecimal: what \d matches)
-    if typed[:1] == "+" and len(typed) > 3 and typed[1:].isdecimal() and \
-            plus_number_unchanged(typed[1:]):
-        return typed
+    if typed[:1] == "+":
+        # "+" and digits (isdecimal: what \d matches)
+        if len(typed) > 3 and typed[1:].isdecimal() and plus_number_unchanged(typed[1:]):
+            return typed
+        found = _formatted_plus_number(typed)
+        if found is not None:
+            return found
     return _import_phone_slow(typed, region)
 
 
-# Slots of the scalar fields in a row's list of raw cells (`_RowParser.parse`); "last_contact"
-# is recognised (so it is not reported as unknown) but never read.
+# A third short cut, for the way address books write international numbers: "+" and ASCII
+# digits spaced, dashed, dotted or bracketed ("+33 6 10 01 23 45", "+1 (555) 010-0199").
+# parse() reads such a text as its digits alone (its only letters-free, extension-free
+# shape), so the answer is "+digits" when that number is valid, else the text as typed; the
+# validity check is phonenumbers' own (`is_valid_number`), replayed on its metadata with the
+# patterns compiled once per country code (~2 µs a number instead of ~80 µs for parse +
+# is_valid_number). tests/core/test_csv_phone_fast_path.py compares it with phonenumbers.
+_FORMATTING: Final = str.maketrans("", "", " ().-")
+_TYPE_DESCS: Final = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+                      "pager", "uan", "voicemail", "fixed_line", "mobile")
+
+
+def _formatted_plus_number(typed: str) -> str | None:
+    """E.164 or the typed text for a formatted "+" number, or None when it is not one this
+    short cut is sure about (then the slow path decides)."""
+    digits = typed.translate(_FORMATTING)[1:]
+    # Only "+", ASCII digits and the formatting characters (a regular expression costs more).
+    if not (digits.isascii() and digits.isdecimal()
+            and 4 <= len(digits) <= import_text.MAX_PHONE_DIGITS):
+        return None
+    head = _known_head(digits[:3])
+    if head is None:
+        return None  # no known country code: the slow path says what parse says
+    size, prefix = head
+    national = digits[size:]
+    if len(national) < 2 or prefix.match(national) is not None:
+        return None  # parse may strip a national prefix here: the slow path decides
+    return "+" + digits if _validator(int(digits[:size]))(national) else typed
+
+
+_NEVER: Final = re.compile(r"(?!)")
+
+
+def _desc_test(desc: Any) -> tuple[frozenset[int] | None, str] | None:
+    """(possible lengths or None for any, national number pattern) of a PhoneNumberDesc, or
+    None when it can match nothing (as phonenumbers' `_is_number_matching_desc`)."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    lengths = frozenset(desc.possible_length) if desc.possible_length else None
+    return lengths, desc.national_number_pattern
+
+
+def _type_check(country_code: int, region: str) -> Callable[[str], bool]:
+    """`_number_type_helper(nsn, metadata) != UNKNOWN` for one region: the general pattern,
+    then any type's pattern, in one regular expression per number length."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        country_code, region.upper())
+    if metadata is None:
+        return lambda _nsn: False
+    general = _desc_test(metadata.general_desc)
+    if general is None:
+        return lambda _nsn: False
+    general_lengths, general_pattern = general[0], re.compile(general[1])
+    names = [n for n in _TYPE_DESCS
+             if not (n == "mobile" and metadata.same_mobile_and_fixed_line_pattern)]
+    types = [t for t in (_desc_test(getattr(metadata, n, None)) for n in names)
+             if t is not None]
+    by_length: dict[int, re.Pattern[str]] = {}
+    for length in range(2, 18):
+        patterns = [p for lengths, p in types if lengths is None or length in lengths]
+        by_length[length] = re.compile("|".join(f"(?:{p})" for p in patterns)) \
+            if patterns else _NEVER
+
+    def valid(nsn: str) -> bool:
+        length = len(nsn)
+        if general_lengths is not None and length not in general_lengths:
+            return False
+        if general_pattern.fullmatch(nsn) is None:
+            return False
+        pattern = by_length.get(length)
+        return pattern is not None and pattern.fullmatch(nsn) is not None
+
+    return valid
+
+
+@lru_cache(maxsize=512)
+def _validator(country_code: int) -> Callable[[str], bool]:
+    """phonenumbers' `is_valid_number` for a number of this country code, given its national
+    significant number: the region it belongs to (leading digits, else the first region it is
+    valid in), then that region's type check."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions:
+        return lambda _nsn: False
+    if len(regions) == 1:
+        return _type_check(country_code, regions[0])
+    checks: list[tuple[re.Pattern[str] | None, Callable[[str], bool]]] = []
+    for region in regions:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper(), None)
+        if metadata is None:
+            continue
+        lead = re.compile(metadata.leading_digits) if metadata.leading_digits is not None \
+            else None
+        checks.append((lead, _type_check(country_code, region)))
+
+    def valid(nsn: str) -> bool:
+        for lead, check in checks:
+            if lead is not None:
+                if lead.match(nsn):
+                    return check(nsn)
+            elif check(nsn):
+                return True
+        return False
+
+    return valid
+
+
+# Slots of the scalar fields in a row's list of raw cells (`_RowParser.parse`).
 _SLOTS: Final = ("first_name", "middle_name", "last_name", "display_name", "full_name",
                  "company", "notes", "source_uid", "status", "kind", "key_account",
                  "preferred_channel", "birthday", "wedding_anniversary", "customer_since",
-                 "tags", "google_labels", "categories", "special_dates")
+                 "tags", "google_labels", "categories", "special_dates", "last_contact")
 (_FIRST, _MIDDLE, _LAST, _DISPLAY, _FULL, _COMPANY, _NOTES, _UID, _STATUS, _KIND, _KEY, _CHANNEL,
- _BIRTHDAY, _WEDDING, _SINCE, _TAGS, _GOOGLE_LABELS, _CATEGORIES, _SPECIALS) = range(len(_SLOTS))
+ _BIRTHDAY, _WEDDING, _SINCE, _TAGS, _GOOGLE_LABELS, _CATEGORIES, _SPECIALS,
+ _LAST_CONTACT) = range(len(_SLOTS))
 # The slots holding a choice of an enum, with the enum and the field's name for messages.
 _ENUM_OF_SLOT: Final = {_STATUS: (Status, "status"), _KIND: (Kind, "kind"),
                         _CHANNEL: (Channel, "channel")}
@@ -680,6 +862,9 @@ class _RowParser:
         # has two groups, any fixed order reads the same: no ordering per row.
         kinds = [group for group, _ in self._groups]
         self._fixed_order = tuple(self._groups) if len(set(kinds)) == len(kinds) else None
+        # A sheet's phone columns ("Telefon", "Mobil"): the mobile number first.
+        self._mobile_first = sum(1 for t in targets if t is not None and t.group == "phone"
+                                 and t.slot.startswith("g")) > 1
         # Per status, kind and channel: the member each cell text named (see `_member_of`).
         self._members: dict[int, dict[str, Any]] = {slot: {} for slot in _ENUM_OF_SLOT}
 
@@ -777,8 +962,11 @@ class _RowParser:
         last = _text(last) if last else ""
         display = _text(display) if display else ""
         full = _text(full) if full else ""
-        if full and not display and full != (f"{first} {last}" if first and last
-                                             else first or last):
+        if full and not first and not last:
+            # A sheet's one name column ("Name", "Nom complet"): first and last name.
+            first, last = csv_headers.split_name(full)
+        elif full and not display and full != (f"{first} {last}" if first and last
+                                               else first or last):
             display = full
         company = _text(company) if company else ""
 
@@ -925,6 +1113,17 @@ class _RowParser:
 
         if not (first or last or display or company or emails or full):
             issues.append(ImportIssue(line, "", "row has no name, company or email", "no_name"))
+        contacted = None
+        contact = _text(raw[_LAST_CONTACT]) if raw[_LAST_CONTACT] else ""
+        if contact:
+            contacted = _stamp(contact)
+            if contacted is None:
+                issues.append(self._issue(
+                    line, cells, multiline, where[_LAST_CONTACT], "bad_date",
+                    f"“{import_text.printable(contact, 40)}” is not a date and time "
+                    "(use YYYY-MM-DD HH:MM)"))
+        if self._mobile_first and len(phones) > 1:
+            phones.sort(key=_not_mobile)  # stable: the file's order otherwise
         if issues:
             return None, issues
         notes = raw[_NOTES]
@@ -934,7 +1133,25 @@ class _RowParser:
             first, last, display, company, emails, phones, address, tags, status, kind,
             key_account, channel, since.to_date() if since is not None else None, notes,
             specials, _text(raw[_UID]) if raw[_UID] else "")
-        return ParsedRow(line, values, self.dates.provisional), issues
+        return ParsedRow(line, values, self.dates.provisional, contacted), issues
+
+
+def _not_mobile(phone: PhoneValues) -> bool:
+    return phone[1] != "mobile"
+
+
+def _stamp(text: str) -> datetime | None:
+    """A "Last contact" cell as the export writes it ("2026-11-02 14:30", UTC) or a date
+    (noon UTC), as a naive UTC datetime; None when it is neither."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    elif len(text) <= 10:
+        when = when.replace(hour=12)
+    return when if 1900 <= when.year <= 9999 else None
 
 
 def _address(cells: Sequence[str], foreign: bool) -> AddressValues:
@@ -1018,32 +1235,41 @@ def _plan(path: str | os.PathLike[str], mapping: Mapping[str, str | None] | None
         return _Plan(encoding, delimiter, line, [], Format.MAPPED, (), issues), stream, records
     headers = [import_text.printable(h, 500) for h in headers]
     folded = [h.lower() for h in headers]
-    fmt, score = _detect_format(folded)
+    fmt, _score = _detect_format(folded)
     seen: set[str] = set()
     targets: list[_T | None] = []
+    mapped: set[int] = set()  # columns the caller's mapping decides
     mapping_folded = {k.strip().lower(): v for k, v in (mapping or {}).items()}
     for index, (header, key) in enumerate(zip(headers, folded, strict=True)):
         if key and key in seen:
             issues.append(ImportIssue(line, header, f"the header “{header}” appears twice",
                                       "duplicate_header"))
             targets.append(None)
+            mapped.add(index)  # never recognised either
             continue
         seen.add(key)
         if key in mapping_folded:
             targets.append(_mapping_target(index, mapping_folded[key]))
-        elif score >= 2:
+            mapped.add(index)
+        elif fmt != Format.SHEET:
             targets.append(_resolve_header(fmt, key))
         else:
             targets.append(None)
+    if fmt != Format.OWN:
+        # What the format's own table does not know is read by the words of its header.
+        words = _sheet_targets(headers, targets)
+        targets = [t if i in mapped else words[i] for i, t in enumerate(targets)]
     for key, spec in (mapping or {}).items():
         if key.strip().lower() not in seen and spec not in (None, "ignore"):
             issues.append(ImportIssue(line, key, f"the mapped header “{key}” is not in the file",
                                       "missing_header"))
-    if score < 2 and not mapping:
-        fmt = Format.MAPPED
-        issues.append(ImportIssue(line, "", "the headers match no known format (Google, "
-                                  "Outlook, CRM Companion); map the columns", "unknown_format"))
-    elif score < 2:
+    recognised = any(t is not None for i, t in enumerate(targets) if i not in mapped)
+    if not recognised:
+        if not mapping:
+            issues.append(ImportIssue(line, "", "the headers match no known format (Google, "
+                                      "Outlook, CRM Companion) and no column is named like a "
+                                      "name, email or phone; map the columns",
+                                      "unknown_format"))
         fmt = Format.MAPPED
     groups = {t.group for t in targets if t is not None}
     identifying = {"first_name", "last_name", "display_name", "full_name", "company", "email"}
@@ -1108,6 +1334,8 @@ def inspect_csv(path: str | os.PathLike[str], *,
     dates = _DateContext(order)
     batch: list[ParsedRow] = []
     skipped: list[ImportIssue] = []
+    looks = _Looks(plan.headers, plan.targets, {  # columns the caller chose to leave out
+        k.strip().lower() for k, v in (mapping or {}).items() if v in (None, "ignore")})
     with stream:
         if plan.targets:
             parser = _RowParser(plan.targets, plan.headers, dates, default_region,
@@ -1123,6 +1351,8 @@ def inspect_csv(path: str | os.PathLike[str], *,
                                 not any(c.strip() for c in record.cells):
                             continue
                         rows += 1
+                        if rows <= SAMPLED_ROWS and looks.columns:
+                            looks.add(record.cells)
                         parsed, found = parser.parse(record.line, record.cells,
                                                      record.last_line > record.line)
                         if on_batch is not None and parsed is not None:
@@ -1162,7 +1392,51 @@ def inspect_csv(path: str | os.PathLike[str], *,
         date_order=dates.order, date_order_ambiguous=ambiguous, row_count=rows,
         issues=tuple(issues), issue_count=issue_count, default_region=default_region,
         header_line=plan.header_line, _targets=plan.targets, file_stamp=stamp,
+        suspicious_columns=looks.found(),
     )
+
+
+SAMPLED_ROWS: Final = 200  # rows whose ignored cells are looked at (see _Looks)
+_PHONE_LIKE: Final = re.compile(r"(?:\+|00|0|\()[\d ()./\-]{5,}\d|\d{2,5}[ ./\-]\d[\d ./\-]{3,}\d")
+_DATE_LIKE: Final = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}")
+
+
+class _Looks:
+    """Counts, over the first SAMPLED_ROWS rows, how many cells of each ignored column look
+    like an email address or a phone number."""
+
+    def __init__(self, headers: list[str], targets: tuple[_T | None, ...],
+                 left_out: Set[str]) -> None:
+        self.headers = headers
+        self.columns = [i for i, t in enumerate(targets)
+                        if t is None and i < len(headers) and headers[i]
+                        and headers[i].lower() not in left_out
+                        and not csv_headers.never_a_phone(headers[i])]
+        self.filled = dict.fromkeys(self.columns, 0)
+        self.emails = dict.fromkeys(self.columns, 0)
+        self.phones = dict.fromkeys(self.columns, 0)
+
+    def add(self, cells: list[str]) -> None:
+        for i in self.columns:
+            cell = cells[i].strip() if i < len(cells) else ""
+            if not cell:
+                continue
+            self.filled[i] += 1
+            if _EMAIL.fullmatch(cell):
+                self.emails[i] += 1
+            elif _PHONE_LIKE.fullmatch(cell) and not _DATE_LIKE.fullmatch(cell) and \
+                    7 <= sum(ch.isdigit() for ch in cell) <= 15:
+                self.phones[i] += 1
+
+    def found(self) -> tuple[tuple[str, str], ...]:
+        out: list[tuple[str, str]] = []
+        for i in self.columns:
+            half = max(1, (self.filled[i] + 1) // 2)
+            if self.emails[i] >= half:
+                out.append((self.headers[i], "email"))
+            elif self.phones[i] >= half:
+                out.append((self.headers[i], "phone"))
+        return tuple(out)
 
 
 def reparse(report: ImportReport, lines: Set[int]) -> list[ParsedRow]:

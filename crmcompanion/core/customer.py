@@ -212,3 +212,7 @@ class CustomerRow:
     key_account: bool
     archived: bool
     updated_at: datetime
+    # The list's "Last contact" and "Next occasion" columns (None / "" when there is none).
+    last_contact: date | None = None
+    next_occasion: str = ""  # "Birthday", "Wedding anniversary" or a special date's label
+    next_occasion_on: date | None = None

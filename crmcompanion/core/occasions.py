@@ -14,6 +14,9 @@ class Occasion(StrEnum):
     CUSTOM = "custom"
     COMPLAINT_CHECKBACK = "complaint_checkback"
     IDEA_SHIPPED = "idea_shipped"
+    # A follow-up to win back a lost customer (issue 16): the one touchpoint a lost
+    # customer still gets, on the day the owner chose when marking them lost.
+    WIN_BACK = "win_back"
 
     @property
     def title(self) -> str:
@@ -29,6 +32,7 @@ OCCASION_TITLES: dict[Occasion, str] = {
     Occasion.CUSTOM: "Special date",
     Occasion.COMPLAINT_CHECKBACK: "Complaint check-back",
     Occasion.IDEA_SHIPPED: "Idea shipped",
+    Occasion.WIN_BACK: "Win-back",
 }
 
 # Kinds of special date a customer profile stores; customer_anniversary comes from the

@@ -55,6 +55,7 @@ DEFAULT_LEAD_DAYS: Mapping[Occasion, int] = {
     Occasion.FOLLOW_UP: 0,
     Occasion.COMPLAINT_CHECKBACK: 0,
     Occasion.IDEA_SHIPPED: 0,
+    Occasion.WIN_BACK: 0,
 }
 
 # An upper bound that catches typos (a lead time of 3000 days) without limiting real use.
@@ -358,6 +359,7 @@ _SOURCE_PREFIX: dict[Occasion, str] = {
     Occasion.FOLLOW_UP: "f",
     Occasion.COMPLAINT_CHECKBACK: "fb",
     Occasion.IDEA_SHIPPED: "fb",
+    Occasion.WIN_BACK: "c",  # the lost customer's own id: one win-back per day and customer
     Occasion.CUSTOMER_ANNIVERSARY: "",
     Occasion.KEEP_IN_TOUCH: "",
 }

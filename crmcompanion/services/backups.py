@@ -68,11 +68,16 @@ def backup_due(newest: datetime | None, clock: Clock, every: timedelta = DAILY) 
     return now - newest >= every or newest - now > CLOCK_SLACK
 
 
+# Team mode: the server keeps the data, and its backups are made there.
+_NOT_A_FILE = ("Only a database file (SQLite) is backed up by CRM Companion; back up a "
+               "PostgreSQL database on its server with pg_dump (and restore with pg_restore).")
+
+
 def database_file(url: str) -> Path:
     """The SQLite file a database URL names, or BackupProblem (backups are of files)."""
     path = sqlite_path(url)
     if path is None:
-        raise BackupProblem("Only a database file (SQLite) can be backed up or restored.")
+        raise BackupProblem(_NOT_A_FILE)
     return path
 
 
@@ -129,7 +134,7 @@ class BackupService:
     @property
     def database(self) -> Path:
         if self._db.info.path is None:
-            raise BackupProblem("This database is not a file: it cannot be backed up.")
+            raise BackupProblem(_NOT_A_FILE)
         return self._db.info.path
 
     @property
@@ -178,6 +183,8 @@ class BackupService:
         return backup_file(written)
 
     def daily_backup_due(self) -> bool:
+        if self._db.info.path is None:  # a server's backups are its administrator's (pg_dump)
+            return False
         routine = [b for b in list_backups(self.folder()) if b.routine]
         return backup_due(routine[0].made_at if routine else None, self._clock)
 

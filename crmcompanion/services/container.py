@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from crmcompanion.services.duplicates import DuplicateService
     from crmcompanion.services.feedback import FeedbackService
     from crmcompanion.services.import_export import ImportExportService
+    from crmcompanion.services.insights import InsightsService
     from crmcompanion.services.personal_data import PersonalDataService
 
 
@@ -48,7 +49,8 @@ class Services:
         from crmcompanion.services.import_export import ImportExportService
 
         return ImportExportService(
-            self.db, self.settings, self.staff_id, touchpoints=self.touchpoints
+            self.db, self.settings, self.staff_id, touchpoints=self.touchpoints,
+            refresh_segments=lambda: self.insights.refresh(),
         )
 
     @cached_property
@@ -84,6 +86,14 @@ class Services:
         return FeedbackService(self.db, self.clock, self.staff_id,
                                touchpoints=self.touchpoints, greetings=self.greetings,
                                setting=self.settings.get)
+
+    @cached_property
+    def insights(self) -> InsightsService:
+        # Built on first use: the Insights section, `insights` and `--segment` need it.
+        from crmcompanion.services.insights import InsightsService
+
+        return InsightsService(self.db, self.clock, self.staff_id, settings=self.settings.all,
+                               sync_rhythm=self.touchpoints.sync, touchpoints=self.touchpoints)
 
     def close(self) -> None:
         self.db.dispose()

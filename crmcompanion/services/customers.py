@@ -267,7 +267,7 @@ class CustomerService:
 
     def page_at(self, query: ListQuery, offset: int, limit: int, total: int) -> ListPage:
         with self._db.read() as session:
-            pairs = repo.page_at(session, query, offset, limit, total)
+            pairs = repo.page_at(session, query, offset, limit, total, self._clock.today())
         return ListPage([p[0] for p in pairs], [p[1] for p in pairs])
 
     def page_after(

@@ -37,6 +37,7 @@ from crmcompanion.core.text import (
 from crmcompanion.infra import forking
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.feedback_demo import fill_feedback
+from crmcompanion.services.insights_demo import fill_insights
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store import bulk
@@ -590,7 +591,7 @@ def fill_demo(
             stack.enter_context(bulk.rollback_journal_if_alone(db))
         specs = _specs(count, today, seed)
         stage = None
-        if count >= _BIG_LOAD and forking.can_fork():
+        if count >= _BIG_LOAD and forking.can_fork() and db.is_sqlite:  # scratch SQLite parts
             stage = stack.enter_context(bulk.StagedParts(db))
         with db.write() as session:
             existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
@@ -626,6 +627,8 @@ def fill_demo(
             touchpoint_repo.sync_dirty(session, touchpoint_settings)
             # Feedback, complaints, ideas and public reviews (issue 15), same transaction.
             fill_feedback(session, today, first_id, count, seed, staff_id)
+            # Lost reasons, yearly values, the happiest, touchpoint outcomes (issue 16).
+            fill_insights(session, today, first_id, count, seed, staff_id)
     return Changed(customer_list=True, tags=True, touchpoints=True, interactions=True,
                    feedback=True)
 

@@ -28,10 +28,11 @@ import logging
 import os
 import sqlite3
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Final
@@ -228,6 +229,9 @@ class ImportPreview:
     row_count: int
     duplicates: tuple[DuplicateMatch, ...]
     duplicate_count: int
+    # (header, "email" or "phone"): ignored columns that hold email addresses or phone
+    # numbers, which the import would leave behind unless they are mapped.
+    unimported_contacts: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -328,10 +332,18 @@ class _Staged:
     rows: int = 0  # valid rows staged (row numbers 1..rows)
     problems: _Problems = field(default_factory=_Problems)  # rows left out, and why
     fatal: tuple[RowProblem, ...] = ()  # the file as a whole cannot be imported
+    # The rows' "Last contact" (the app's own export): file line and UTC minute since the
+    # epoch, as compact arrays (a million rows of them are 16 MB, not ~150 as tuples).
+    contact_lines: array[int] = field(default_factory=lambda: array("q"))
+    contact_minutes: array[int] = field(default_factory=lambda: array("q"))
 
     def add(self, batch: Sequence[_Row]) -> None:
         self.file.add([(row.line, row.values) for row in batch])  # type: ignore[misc]
         self.rows += len(batch)
+        for row in batch:
+            if row.last_contact is not None:
+                self.contact_lines.append(row.line)
+                self.contact_minutes.append((row.last_contact - _EPOCH) // _MINUTE)
 
     def usable(self, path: str) -> bool:
         """The source file is as it was when staged (and the staging file is still there)."""
@@ -362,6 +374,7 @@ class _Row:
     # the matcher needs them up to four times per row.
     match_keys: tuple[str, list[str], list[str]] | None = None
     staged_row: int = 0  # its row number in the staging file
+    last_contact: datetime | None = None  # naive UTC (csv_import.ParsedRow.last_contact)
 
     def keys(self) -> tuple[str, list[str], list[str]]:
         if self.match_keys is None:
@@ -373,8 +386,12 @@ class _Row:
 class ImportExportService:
     def __init__(self, db: Database, settings: SettingsService, staff_id: int | None,
                  clock_now: Callable[[], datetime] = utcnow,
-                 touchpoints: TouchpointService | None = None) -> None:
+                 touchpoints: TouchpointService | None = None,
+                 refresh_segments: Callable[[], object] | None = None) -> None:
         self._db = db
+        # Brings the stored health segments up to date before an export that has their
+        # columns (services.insights.refresh); None: exported as stored.
+        self._refresh_segments = refresh_segments
         self._settings = settings
         self._staff_id = staff_id
         self._now = clock_now
@@ -422,6 +439,7 @@ class ImportExportService:
                     date_order_ambiguous=report.date_order_ambiguous,
                     row_count=report.row_count,
                     duplicates=tuple(duplicates), duplicate_count=duplicate_count,
+                    unimported_contacts=report.suspicious_columns,
                 )
             plan = ImportPlan(path, fmt, tuple((mapping or {}).items()), report.date_order,
                               region, report.row_count, report)
@@ -457,6 +475,7 @@ class ImportExportService:
             date_order=order, date_order_ambiguous=ambiguous,
             row_count=plan.row_count or rows, duplicates=tuple(duplicates),
             duplicate_count=duplicate_count,
+            unimported_contacts=plan.report.suspicious_columns if plan.report else (),
         )
 
     def _staging_file(self, source: str) -> StagingFile:
@@ -500,7 +519,7 @@ class ImportExportService:
         if not staged.rows:
             return 0, []
         with bulk.attached(self._db, staged.file.path, staging.SCHEMA, write=False) as session:
-            cursor = session.connection().connection.cursor()
+            cursor = bulk.staging_cursor(session, staged.file.path)
             with staging.work_tables(cursor):
                 return self._match_staged(session, cursor,
                                           lookup=bulk.next_customer_id(session) > 1)
@@ -527,7 +546,7 @@ class ImportExportService:
                 clean = _checked(row.line, row.values, region, staged.problems, recognised,
                                  today)
                 if clean is not None:
-                    batch.append(_Row(row.line, clean))
+                    batch.append(_Row(row.line, clean, last_contact=row.last_contact))
             staged.add(batch)
             for row in batch[:PREVIEW_ROWS - len(out.first_rows)]:
                 out.first_rows.append(draft_of(row.values))  # type: ignore[arg-type]
@@ -656,7 +675,7 @@ class ImportExportService:
                     # Loading an empty database: its pages are written once, not WAL + copy.
                     stack.enter_context(bulk.rollback_journal_if_alone(self._db))
                 aside = None
-                if written and search_aside.worth_it(staged.rows):
+                if written and search_aside.worth_it(staged.rows) and self._db.is_sqlite:
                     try:
                         aside = search_aside.SearchAside(self._db.scratch.folder())
                     except OSError as error:  # no interpreter to spawn: indexed in line
@@ -676,7 +695,7 @@ class ImportExportService:
                 batch_id = transfer.create_batch(session, now=now, source=plan.path,
                                                  fmt=plan.format, staff_id=self._staff_id)
                 first_id = bulk.next_customer_id(session)
-                cursor = session.connection().connection.cursor()
+                cursor = bulk.staging_cursor(session, staged.file.path)
                 stack.enter_context(staging.work_tables(cursor))
 
                 def merge(found: list[DuplicateMatch], rows: list[_Row]) -> None:
@@ -694,6 +713,8 @@ class ImportExportService:
                     bulk.insert_staged(session, staging.SCHEMA, first_id, first_id + fresh - 1,
                                        now, self._staff_id, batch_id, BATCH_SIZE, after_chunk,
                                        aside=aside, stage_path=staged.file.path)
+                if written and staged.contact_lines:
+                    _log_last_contacts(cursor, staged, self._staff_id, now)
                 cancelled()
                 if written and not fresh and not merged_ids:
                     # It created nobody: no batch, so the next Undo undoes a real import.
@@ -793,7 +814,7 @@ class ImportExportService:
                 clean = _checked(parsed.line, parsed.values, region, rejected, report.format,
                                  today)
                 if clean is not None:
-                    out.append(_Row(parsed.line, clean))
+                    out.append(_Row(parsed.line, clean, last_contact=parsed.last_contact))
             yield out
 
     # --- undo ------------------------------------------------------------------------
@@ -825,10 +846,13 @@ class ImportExportService:
         order afterwards (lines held in memory, see transfer.SCAN_LIMIT); a few customers are
         looked up chunk by chunk in list order and written as they come."""
         try:
-            options.resolved_columns()
+            chosen = options.resolved_columns()
         except ValueError as exc:
             raise DomainError(str(exc)) from exc
         plan_output(path)  # a refused target fails before any reading (and again at writing)
+        if self._refresh_segments is not None and any(
+                c.key in ("segment", "segment_reasons") for c in chosen):
+            self._refresh_segments()
         helper = self._export_helper(options)
         try:
             with self._db.read() as session:
@@ -1318,6 +1342,49 @@ class _Matcher:
             self.uids.add(uid)
         self.emails.update(emails)
         self.phones.update(phones)
+
+
+_EPOCH: Final = datetime(1970, 1, 1)
+_MINUTE: Final = timedelta(minutes=1)
+LAST_CONTACT_SUMMARY: Final = "Last contact (imported)"
+
+
+def _log_last_contacts(cursor: sqlite3.Cursor, staged: _Staged, staff_id: int | None,
+                       now: datetime) -> None:
+    """The new customers' "Last contact" as a conversation each, and their keep-in-touch
+    clock set from it (sync_dirty recomputes them after): what the export read from their
+    newest conversation comes back as one. Set-based, in the import's transaction: 100,000
+    contacts are one executemany of plain tuples and three statements (as ORM rows they
+    took seconds)."""
+    created = (now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now)
+    cursor.execute("CREATE TEMP TABLE import_contacts (line INTEGER PRIMARY KEY, minute)")
+    cursor.execute("CREATE TEMP TABLE import_contact_ids (id INTEGER PRIMARY KEY, at, day)")
+    try:
+        cursor.executemany("INSERT INTO temp.import_contacts VALUES (?, ?)",
+                           zip(staged.contact_lines, staged.contact_minutes, strict=True))
+        # The stamp as SQLAlchemy stores a DateTime on SQLite, and its local calendar day
+        # (what `add_interaction` stores: the C library's local time, as Python's).
+        cursor.execute(
+            "INSERT INTO temp.import_contact_ids SELECT i.id, "
+            "strftime('%Y-%m-%d %H:%M:%S', c.minute * 60, 'unixepoch') || '.000000', "
+            "date(c.minute * 60, 'unixepoch', 'localtime') FROM temp.import_ids i "
+            f"JOIN {staging.SCHEMA}.customers s ON s.row = i.row "
+            "JOIN temp.import_contacts c ON c.line = s.line")
+        cursor.execute(
+            "INSERT INTO interactions (customer_id, occurred_at, occurred_on, channel, staff_id, "
+            "summary, occasion, occurrence_key, created_at) SELECT id, at, day, NULL, ?, ?, "
+            "NULL, NULL, ? FROM temp.import_contact_ids ORDER BY id",
+            (staff_id, LAST_CONTACT_SUMMARY, created.strftime(_STORED_STAMP)))
+        cursor.execute(
+            "UPDATE contact_rhythm SET dirty = 1, last_interaction_on = (SELECT c.day FROM "
+            "temp.import_contact_ids c WHERE c.id = contact_rhythm.customer_id) "
+            "WHERE customer_id IN (SELECT id FROM temp.import_contact_ids)")
+    finally:
+        cursor.execute("DROP TABLE temp.import_contacts")
+        cursor.execute("DROP TABLE temp.import_contact_ids")
+
+
+_STORED_STAMP: Final = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _merge_into(session: Session, customer_id: int, incoming: CustomerDraft,

@@ -149,6 +149,10 @@ _INTERACTION_COLUMNS = (
 
 def next_customer_id(session: Session) -> int:
     """The first id a bulk load in this (write) transaction gives its customers."""
+    if session.get_bind().dialect.name == "postgresql":
+        from crmcompanion.store import postgres_bulk
+
+        postgres_bulk.lock_customers(session)  # no other writer takes these ids meanwhile
     return (session.scalar(select(func.max(m.Customer.id))) or 0) + 1
 
 
@@ -303,6 +307,11 @@ def _configure_fts(cursor: sqlite3.Cursor, settings: tuple[tuple[str, int], ...]
 def _load(
     session: Session, search: list[Row], build: Callable[[], BulkRows], overlap: bool
 ) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        from crmcompanion.store import postgres_bulk
+
+        postgres_bulk.load(session, search, build)
+        return
     with _loading(session, search[0][0], search[-1][0]) as load:
         if overlap:
             rows = _index_search_while(load.cursor, search, build)
@@ -381,6 +390,10 @@ def attached(db: Database, path: str, schema: str, write: bool,
     with nothing stored nothing can be deleted that an ON DELETE action would follow. SQLite
     turns the checks off per connection and only outside a transaction: off before BEGIN, on
     again after the commit or rollback, before the connection goes back to the pool."""
+    if not db.is_sqlite:  # a server cannot attach a file: see staging_cursor
+        with db.write() if write else db.read() as session:
+            yield session
+        return
     engine = db.write_engine if write else db.read_engine
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
@@ -440,6 +453,17 @@ def _staged_statements(stage: str) -> list[str]:
     return statements
 
 
+def staging_cursor(session: Session, path: str) -> sqlite3.Cursor:
+    """The cursor the staging queries run on (store.staging): the session's own, with the
+    staging file `path` attached (`attached`); on PostgreSQL a private SQLite connection's
+    (store.postgres_import)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from crmcompanion.store import postgres_import
+
+        return postgres_import.stage_cursor(session, path)
+    return session.connection().connection.cursor()
+
+
 # FTS5 writes out what it has gathered at the end of every statement: the search rows go in
 # by this many (one statement per 5,000 cost ~0.15 s more of 100,000 than one in all).
 _SEARCH_CHUNK = 50_000
@@ -468,6 +492,12 @@ def insert_staged(
     are indexed by a forked child meanwhile and copied in last (see `store.search_aside`);
     the caller must close this connection after the commit."""
     if last_id < first_id:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from crmcompanion.store import postgres_import
+
+        postgres_import.insert_staged(session, first_id, last_id, now, staff_id, batch_id,
+                                      chunk, after_chunk)
         return
     cursor = session.connection().connection.cursor()
     *statements, search = _staged_statements(stage)

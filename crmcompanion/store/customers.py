@@ -7,15 +7,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, select, text, tuple_
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from crmcompanion.core import customer as c
-from crmcompanion.core.dates import month_day_key
+from crmcompanion.core.dates import LeapDayPolicy, month_day_key, next_occurrence
+from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.text import digits, fts_query, indexable, phone_tokens, sort_key
 from crmcompanion.store import models as m
+from crmcompanion.store import postgres_search as pg
 from crmcompanion.store.rows import FLAG_MARK, search_name
 
 # Bound parameters per IN (...) list: far below SQLite's 32,766 variables.
@@ -213,7 +226,8 @@ def index_customer(session: Session, customer_id: int, draft: c.CustomerDraft | 
     """Replace the customer's search row (None removes it)."""
     session.execute(text("DELETE FROM customer_search WHERE rowid = :id"), {"id": customer_id})
     if draft is not None:
-        flags = SEARCH_FLAGS_SQL.format(t="customers")
+        flags = (pg.FLAGS_SQL if pg.is_postgres(session) else SEARCH_FLAGS_SQL).format(
+            t="customers")
         session.execute(
             text(
                 "INSERT INTO customer_search"
@@ -281,6 +295,8 @@ def match_expression(
 
 def search_ids(session: Session, query: str, limit: int, include_archived: bool) -> list[int]:
     """Customer ids matching every word as a prefix, best match first (bm25, name weighted)."""
+    if pg.is_postgres(session):
+        return pg.search_ids(session, query, limit, include_archived)
     expression = match_expression(query, archived=None if include_archived else False)
     if expression is None:
         return []
@@ -331,6 +347,9 @@ class ListQuery:
     status: c.Status | None = None
     kind: c.Kind | None = None
     archived: bool | None = False  # False: hide archived; True: only archived; None: all
+    # A health segment (core.segments.Segment value): customers whose stored segment it is.
+    # The caller brings the stored segments up to date first (services.insights.refresh).
+    segment: str | None = None
     sort: str = SortColumn.NAME
     descending: bool = False
 
@@ -350,11 +369,15 @@ LIST_COLUMNS = (
 )
 
 
-# Walking the sort index costs up to ~170 ns per index entry read (the whole index when the
-# matches cluster at its far end: "z" sorted by name), sorting the matches ~1.2 µs per match
-# (measured on 100k customers). Walking is chosen only when even its worst case is cheaper:
-# more than population / _WALK_RATIO matches.
-_WALK_RATIO = 7
+# Walking the sort index costs ~140 ns per index entry read plus ~110 ns per match to
+# materialise the match set it probes; sorting the matches ~1.2 µs per match (reading each
+# wide customer row; CPU times at 100k customers). Walking reads ~page * population / matches
+# entries when the matches are spread through the sort order, the whole index (~14 ms) when
+# they cluster at its far end ("z" sorted by name: 3,464 matches, 27 ms walked, 8 ms sorted).
+# Walking is chosen from population / _WALK_RATIO matches on: at 5,000 even a whole-index walk
+# costs about what the sort does, and the 10,000-14,000-match searches typed most ("we",
+# "wedding", "503": 13-15 ms sorted, ~2.5 ms walked) walk. (It was 7: those sorted.)
+_WALK_RATIO = 20
 _MATCH_SUBQUERY = "SELECT rowid FROM customer_search WHERE customer_search MATCH :fts_q"
 
 
@@ -373,6 +396,10 @@ def list_filters(query: ListQuery, walk: bool = False) -> list:
         conditions.append(m.Customer.status == query.status.value)
     if query.kind is not None:
         conditions.append(m.Customer.kind == query.kind.value)
+    if query.segment:
+        conditions.append(m.Customer.id.in_(
+            select(m.CustomerHealth.customer_id).where(
+                m.CustomerHealth.segment == query.segment)))
     if query.tag:
         conditions.append(
             exists().where(
@@ -384,15 +411,15 @@ def list_filters(query: ListQuery, walk: bool = False) -> list:
     if query.search.strip():
         expression = _list_match(query)
         if expression is None:
-            conditions.append(text("0"))
+            conditions.append(false())  # "0" on SQLite, "false" on PostgreSQL
         else:
             # The unary plus stops SQLite from driving the query by the FTS rowids (then
             # sorting all of them); it walks the sort index instead, probing the materialised
             # match set, and stops as soon as the page is full.
             prefix = "+" if walk else ""
-            conditions.append(
-                text(f"{prefix}customers.id IN ({_MATCH_SUBQUERY})").bindparams(fts_q=expression)
-            )
+            conditions.append(pg.SearchCondition(
+                text(f"{prefix}customers.id IN ({_MATCH_SUBQUERY})").bindparams(fts_q=expression),
+                query.search))
     return conditions
 
 
@@ -411,10 +438,11 @@ def count_customers(session: Session, query: ListQuery) -> int:
         expression = _list_match(query)
         if expression is None:
             return 0
-        if not query.tag:
+        if not (query.tag or query.segment) and not pg.is_postgres(session):
             # Every other filter is a flag token: the count never leaves the FTS index.
             return _match_count(session, expression)
-    elif query.archived is False and not (query.status or query.kind or query.tag):
+    elif query.archived is False and not (query.status or query.kind or query.tag
+                                          or query.segment):
         # All minus archived: both counted from indexes (the archived one is partial and
         # small), instead of reading archived_at from every wide customer row.
         everyone = session.scalar(select(func.count()).select_from(m.Customer)) or 0
@@ -460,6 +488,11 @@ def _ordered(
     return select(*columns).where(*list_filters(query, walk)).order_by(*order)
 
 
+# Enum members by stored value: a dict lookup instead of Enum.__call__ for each listed row.
+_STATUS_BY_VALUE = {status.value: status for status in c.Status}
+_KIND_BY_VALUE = {kind.value: kind for kind in c.Kind}
+
+
 def _to_row(r: Sequence) -> c.CustomerRow:
     return c.CustomerRow(
         id=r[0],
@@ -468,8 +501,8 @@ def _to_row(r: Sequence) -> c.CustomerRow:
         email=r[3],
         phone=r[4],
         tags=r[5],
-        status=c.Status(r[6]),
-        kind=c.Kind(r[7]),
+        status=_STATUS_BY_VALUE.get(r[6]) or c.Status(r[6]),
+        kind=_KIND_BY_VALUE.get(r[7]) or c.Kind(r[7]),
         key_account=bool(r[8]),
         archived=r[9] is not None,
         updated_at=r[10],
@@ -513,16 +546,66 @@ def _window(
 
 
 def page_at(
-    session: Session, query: ListQuery, offset: int, limit: int, total: int
+    session: Session, query: ListQuery, offset: int, limit: int, total: int,
+    today: date | None = None,
 ) -> list[tuple[c.CustomerRow, object]]:
     """Rows [offset, offset+limit): walks the index from whichever end is nearer.
 
     Jumping to the end of 100,000 rows reads the last page backwards from the end of the
     index, so it costs the same as reading the first page. `total` is the list's count (as
     from count_customers); it also tells a search whether walking the sort index pays.
+    With `today`, each row carries its last contact and next occasion (two indexed reads for
+    the page's ids, not columns of the sorted query: a sort of every match would compute
+    them for each match).
     """
     columns = (*LIST_COLUMNS, SORT_COLUMNS[query.sort])
-    return [(_to_row(r), r[-1]) for r in _window(session, query, offset, limit, total, columns)]
+    rows = [(_to_row(r), r[-1]) for r in _window(session, query, offset, limit, total, columns)]
+    if today is None or not rows:
+        return rows
+    last, upcoming = _contact_and_occasions(session, [row.id for row, _ in rows], today)
+    return [
+        (replace(row, last_contact=last.get(row.id),
+                 next_occasion=upcoming.get(row.id, ("", None))[0],
+                 next_occasion_on=upcoming.get(row.id, ("", None))[1]), key)
+        for row, key in rows
+    ]
+
+
+_LAST_CONTACTS = text(
+    "SELECT customer_id, max(occurred_on) FROM interactions WHERE customer_id IN :ids "
+    "GROUP BY customer_id"
+).bindparams(bindparam("ids", expanding=True))
+_SPECIAL_DATES = text(
+    "SELECT customer_id, kind, label, month, day, md_key FROM special_dates "
+    "WHERE customer_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def _contact_and_occasions(
+    session: Session, ids: list[int], today: date
+) -> tuple[dict[int, date], dict[int, tuple[str, date]]]:
+    """For the customers `ids`: the day of their last logged conversation, and their next
+    special date from today on (its title, its day), read through the customer indexes.
+
+    Plain statements with one expanding IN (an IN of 200 ORM bind parameters cost ~4 ms of
+    Python per page), and each customer's next date picked by its month*100+day key first,
+    so the calendar is asked once per customer, not once per date."""
+    last: dict[int, date] = {}
+    for customer_id, day in session.execute(_LAST_CONTACTS, {"ids": ids}):
+        last[customer_id] = date.fromisoformat(day) if isinstance(day, str) else day
+    today_key = month_day_key(today.month, today.day)
+    nearest: dict[int, tuple[tuple[bool, int], str, str, int, int]] = {}
+    for customer_id, kind, label, month, day, md_key in session.execute(
+            _SPECIAL_DATES, {"ids": ids}):
+        order = (md_key < today_key, md_key)  # later this year first, then next year's
+        if customer_id not in nearest or order < nearest[customer_id][0]:
+            nearest[customer_id] = (order, kind, label, month, day)
+    upcoming: dict[int, tuple[str, date]] = {}
+    for customer_id, (_, kind, label, month, day) in nearest.items():
+        custom = kind == c.SpecialDateKind.CUSTOM.value and label
+        upcoming[customer_id] = (label if custom else Occasion(kind).title,
+                                 next_occurrence(month, day, today, LeapDayPolicy.FEB28))
+    return last, upcoming
 
 
 def ids_at(session: Session, query: ListQuery, offset: int, limit: int, total: int) -> list[int]:

@@ -69,12 +69,12 @@ logger = logging.getLogger(__name__)
 
 # The newest migration this build knows; a test checks it equals Alembic's head. Knowing it
 # without importing Alembic keeps start-up fast when no migration is needed.
-HEAD_REVISION = "0009_voice_of_the_customer"
+HEAD_REVISION = "0010_insights"
 KNOWN_REVISIONS = frozenset(
     {"0001_initial", "0002_touchpoints", "0003_reminders", "0004_import_batches",
      "0005_greeting_templates", "0006_search_special_letters",
      "0007_customer_uids_and_search_folding", "0008_staff_and_versions",
-     "0009_voice_of_the_customer"}
+     "0009_voice_of_the_customer", "0010_insights"}
 )
 BUSY_TIMEOUT_MS = 10_000
 URL_ENV_VAR = "CRMCOMPANION_DATABASE_URL"
@@ -391,7 +391,12 @@ class Database:
             _configure_sqlite(self.read_engine, immediate=False)
             _configure_sqlite(self.write_engine, immediate=True)
         else:
+            # A server: one engine, a dropped connection replaced before use (pre-ping).
             self.read_engine = self.write_engine = create_engine(url, pool_pre_ping=True)
+            if self.read_engine.dialect.name == "postgresql":
+                from crmcompanion.store.postgres import configure_engine
+
+                configure_engine(self.read_engine)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -563,11 +568,15 @@ def open_database(url: str, backups_dir: Path | None = None) -> Database:
     """Check, back up, migrate and open. Raises DatabaseProblem with one clear sentence."""
     parsed = check_url(url)
     backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        from crmcompanion.store.postgres import open_postgres  # team mode (store/postgres.py)
+
+        return open_postgres(url)
     if backend != "sqlite":
         raise DatabaseProblem(
-            f"Database URL scheme “{backend}” is not supported yet: team mode (PostgreSQL) "
-            "comes in "
-            "a later version. Unset CRMCOMPANION_DATABASE_URL to use the local database."
+            f"Database URL scheme “{backend}” is not supported: use an SQLite file or, for "
+            "team mode, postgresql+psycopg://user@host/database. Unset "
+            "CRMCOMPANION_DATABASE_URL to use the local database."
         )
     path = sqlite_path(url)
     revision = _prepare_sqlite_file(path) if path is not None else None

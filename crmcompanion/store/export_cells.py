@@ -61,6 +61,11 @@ TAGS_SQL = ("SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON 
 SPECIALS_SQL = ("SELECT customer_id, kind, label, month, day, year FROM special_dates {where} "
                 "ORDER BY customer_id, id")
 
+# Each customer's stored health segment and reasons (issue 16); customers the insights have
+# not computed yet get empty cells (the export service brings them up to date first when a
+# segment column is chosen).
+HEALTH_SQL = "SELECT customer_id, segment, reasons FROM customer_health {where}"
+
 SPECIAL_CELLS_SQL = (
     "SELECT customer_id, kind, label, CASE WHEN year IS NULL "
     "THEN printf('--%02d-%02d', month, day) ELSE printf('%04d-%02d-%02d', year, month, day) END "
@@ -143,6 +148,11 @@ def read_child_cells(cursor: Any, into: ChildCells, ids: Sequence[int] | None,
                 birthdays[cid] = mark + when if when[0] == "-" else when
         elif cid not in anniversaries:
             anniversaries[cid] = mark + when if when[0] == "-" else when
+    segments, reasons = into.segment, into.segment_reasons
+    for cid, segment, why in cursor.execute(HEALTH_SQL.format(where=where), params):
+        segments[cid] = segment
+        reasons[cid] = mark + why if why[:1] in triggers else (quoted(why) if why[:1] == "'"
+                                                                else why)
     if last_contact_sql is not None:
         contacts = into.last_contact
         for cid, stamp in cursor.execute(last_contact_sql.format(where=where), params):

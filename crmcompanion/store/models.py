@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -88,6 +89,13 @@ class Customer(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Insights (issue 16, migration 0010): why and when a lost customer left (NULL reason on
+    # a lost customer: marked lost before the reason was asked for, counted as unknown), and
+    # what the customer is worth a year, which orders at-risk customers by what is at stake.
+    lost_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    lost_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    lost_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    yearly_value: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     emails: Mapped[list[CustomerEmail]] = relationship(
         order_by="CustomerEmail.position", cascade="all, delete-orphan", passive_deletes=True
@@ -638,3 +646,44 @@ class FeedbackVector(Base):
     # Covering for "has any vector changed?" (count, max and sum of ids of one model), which
     # every similar-complaints refresh asks: without it SQLite reads every 1 KB vector.
     __table_args__ = (Index("ix_feedback_vectors_model", "model", "item_id"),)
+
+# --- Insights: stored health segments (issue 16) -----------------------------------------------
+
+
+class CustomerHealth(Base):
+    """Each non-archived customer's health segment and its reasons in words, kept current.
+
+    SQLite triggers (migration 0010) set `dirty` when what the rules read changes (the
+    customer row, conversations, feedback, its history, the rhythm); `services.insights`
+    recomputes dirty and missing rows before any answer, and every row when the day or the
+    thresholds changed (`InsightState`). `previous_segment` and `changed_on` remember the last
+    move, for "moved to at risk this week".
+    """
+
+    __tablename__ = "customer_health"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    segment: Mapped[str] = mapped_column(String(12))
+    reasons: Mapped[str] = mapped_column(Text, default="")
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    previous_segment: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    changed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    __table_args__ = (
+        Index("ix_customer_health_segment", "segment", "customer_id"),
+        Index("ix_customer_health_changed", "changed_on", "segment"),
+        # Partial (dirty rows only): "is anything to recompute?" is one probe, not a scan.
+        Index("ix_customer_health_dirty", "customer_id", sqlite_where=text("dirty = 1")),
+    )
+
+
+class InsightState(Base):
+    """Named values of the insights machinery: under which day and thresholds the stored
+    segments were computed (`segments_key`)."""
+
+    __tablename__ = "insight_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

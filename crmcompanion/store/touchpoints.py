@@ -30,6 +30,7 @@ from crmcompanion.core.dates import LeapDayPolicy, month_day_key_ranges
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, TouchpointSettings
 from crmcompanion.store import models as m
+from crmcompanion.store import postgres_touchpoints as pgt
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ YEARLY_OCCASIONS: frozenset[Occasion] = frozenset(
 )
 # Occasions stored in `follow_ups` (one-off, created by the owner or other features).
 ONE_OFF_OCCASIONS: frozenset[Occasion] = frozenset(
-    {Occasion.FOLLOW_UP, Occasion.COMPLAINT_CHECKBACK, Occasion.IDEA_SHIPPED}
+    {Occasion.FOLLOW_UP, Occasion.COMPLAINT_CHECKBACK, Occasion.IDEA_SHIPPED, Occasion.WIN_BACK}
 )
 # The occurrence in the year of the date itself (year 0) is the wedding or the first day as
 # a customer, not an anniversary; a birthday or custom date in its own year is still shown.
@@ -66,9 +67,18 @@ def has_dirty(session: Session) -> bool:
     """Whether any customer's derived rows are stale (a lookup in a partial index)."""
     # Plain SQL: this runs before every Today read, where ORM statement overhead adds up.
     found = session.execute(
-        text("SELECT 1 FROM contact_rhythm WHERE dirty IS 1 LIMIT 1")
+        text(_sql(session, "SELECT 1 FROM contact_rhythm WHERE dirty IS 1 LIMIT 1"))
     ).first()
     return found is not None
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _sql(session: Session, sql: str) -> str:
+    """`sql` as the session's engine writes it (SQLite's `IS 1` on PostgreSQL: `IS TRUE`)."""
+    return pgt.adapt(sql) if _postgres(session) else sql
 
 
 def mark_dirty(session: Session, customer_ids: Iterable[int]) -> None:
@@ -119,6 +129,11 @@ def triggers_set_aside(session: Session, names: Sequence[str]) -> Iterator[None]
     and other connections never see the schema without them. The caller must do the
     triggers' work itself (`mark_customers_dirty`, `rebuild_due_counts`).
     """
+    if _postgres(session):  # a setting their WHEN clauses check (store.postgres_touchpoints)
+        pgt.set_aside(session, names, True)
+        yield
+        pgt.set_aside(session, names, False)
+        return
     marks = ", ".join(f":n{i}" for i in range(len(names)))
     saved = session.execute(
         text(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})"),
@@ -142,6 +157,10 @@ def mark_customers_dirty(
     their last interaction day when interactions were loaded with them: from the table
     `last_interactions` names when the load made one (customer_id INTEGER PRIMARY KEY,
     occurred_on; a key lookup per customer), else from the interactions."""
+    if _postgres(session):
+        pgt.mark_customers_dirty(session, first_id, last_id, with_interactions,
+                                 last_interactions)
+        return
     if last_interactions is not None:
         last = (
             f"(SELECT l.occurred_on FROM {last_interactions} l "
@@ -244,6 +263,8 @@ def sync_dirty(session: Session, settings: TouchpointSettings) -> int:
     Three statements whatever the number of customers (the ORM loop it replaced took ~10 s
     for 100,000): drop their yearly sources, insert the allowed ones, update their rhythm.
     """
+    if _postgres(session):
+        return pgt.sync_dirty(session, settings)
     count = session.scalar(
         select(func.count()).select_from(m.ContactRhythm).where(m.ContactRhythm.dirty.is_(True))
     ) or 0
@@ -391,12 +412,13 @@ def window_totals(
             "(SELECT count(*) FROM follow_ups f JOIN customers c ON c.id = f.customer_id "
             f"WHERE f.open IS 1 AND f.due_on {due} AND c.archived_at IS NULL "
             "AND ((c.do_not_contact IS 0 AND c.status != 'lost') "
-            "OR f.occasion = 'complaint_checkback') AND NOT EXISTS "
+            "OR f.occasion = 'complaint_checkback' "
+            "OR (f.occasion = 'win_back' AND c.do_not_contact IS 0)) AND NOT EXISTS "
             "(SELECT 1 FROM touchpoint_opt_outs o WHERE o.customer_id = f.customer_id "
             "AND o.occasion = f.occasion))"
         )
         columns.append(" + ".join(parts))
-    row = session.execute(text("SELECT " + ", ".join(columns)), params).one()
+    row = session.execute(text(_sql(session, "SELECT " + ", ".join(columns))), params).one()
     return [int(value) for value in row]
 
 
@@ -529,7 +551,10 @@ def _eligible_for_follow_up() -> object:
     with them, issue 15)."""
     return or_(_eligible_customer(),
                and_(m.FollowUp.occasion == Occasion.COMPLAINT_CHECKBACK.value,
-                    m.Customer.archived_at.is_(None)))
+                    m.Customer.archived_at.is_(None)),
+               # A win-back is for a lost customer by definition (issue 16).
+               and_(m.FollowUp.occasion == Occasion.WIN_BACK.value,
+                    m.Customer.archived_at.is_(None), m.Customer.do_not_contact.is_(False)))
 
 
 def _not_opted_out() -> object:
@@ -609,7 +634,8 @@ def hiding_state_rows(
         ),
         {"since": since.isoformat(), "today": today.isoformat()},
     )
-    return [(cid, occasion, date.fromisoformat(on), key) for cid, occasion, on, key in rows]
+    return [(cid, occasion, on if isinstance(on, date) else date.fromisoformat(on), key)
+            for cid, occasion, on, key in rows]
 
 
 def customer_states(session: Session, customer_id: int) -> list[m.TouchpointRecord]:

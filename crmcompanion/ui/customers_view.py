@@ -11,6 +11,7 @@ list's query, and ids are resolved through the services only when an action need
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,6 +23,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QSize,
     Qt,
     QTimer,
@@ -50,7 +52,8 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.customer import Kind, Status
 from crmcompanion.core.errors import DomainError, NotFoundError
-from crmcompanion.core.settings import CONFIRM_DELETE, MAP_SERVICE
+from crmcompanion.core.segments import SEGMENT_ORDER, SEGMENT_TITLES
+from crmcompanion.core.settings import CONFIRM_DELETE, MAP_SERVICE, SettingSpec, register
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.customers import (
@@ -69,11 +72,14 @@ from crmcompanion.ui.customer_detail import CustomerDetail
 from crmcompanion.ui.customer_editor import CustomerEditor
 from crmcompanion.ui.customer_model import (
     COLUMN_BY_SORT,
+    COLUMNS,
     COMPANY,
     EMAIL,
     ID_ROLE,
     KIND,
+    LAST_CONTACT,
     NAME,
+    NEXT_OCCASION,
     PHONE,
     SORT_BY_COLUMN,
     STATUS,
@@ -94,11 +100,20 @@ logger = logging.getLogger(__name__)
 SAMPLE_CUSTOMERS = 200
 UNDO_SECONDS = 20
 COLUMN_WIDTHS = {
-    NAME: 200, COMPANY: 160, EMAIL: 220, PHONE: 140, TAGS: 160, STATUS: 90, KIND: 80,
-    UPDATED: 100,
+    NAME: 180, COMPANY: 140, PHONE: 130, EMAIL: 190, TAGS: 160, LAST_CONTACT: 100,
+    NEXT_OCCASION: 160, STATUS: 90, KIND: 80, UPDATED: 100,
 }
+# Shown from the header's menu by who wants them.
+HIDDEN_AT_FIRST = (KIND, UPDATED)
 # Shown in the profile panel anyway: hidden while it is open, so the list needs no scrolling.
-HIDDEN_WITH_DETAIL = (PHONE, KIND, UPDATED)
+HIDDEN_WITH_DETAIL = (PHONE, NEXT_OCCASION, KIND, UPDATED)
+# The list's columns as the owner arranged them (order, widths, hidden ones), by column title
+# so a column added later takes its default place. Stored with the data, like every setting.
+COLUMNS_SETTING = register(SettingSpec(
+    "ui.customer_list.columns", str, "",
+    "The customer list's column order, widths and hidden columns (set from its header).",
+))
+SAVE_COLUMNS_AFTER_MS = 400  # a drag resizes a column many times: save once it settles
 ARCHIVED_CHOICES = (("Hide archived", False), ("Only archived", True), ("Include archived", None))
 LIST_PAGE, NO_MATCH_PAGE, EMPTY_PAGE = range(3)
 # Several selected: a selection up to this size is kept across a refresh of the list (found
@@ -269,8 +284,15 @@ class CustomersView(QWidget):
         self.archived_filter = QComboBox()
         for title, _ in ARCHIVED_CHOICES:
             self.archived_filter.addItem(title)
+        # Health segments (issue 16): the stored segments, brought up to date off the GUI
+        # thread when one is chosen (segment_filter_changed), then queried like any filter.
+        self.segment_filter = QComboBox()
+        self.segment_filter.addItem("All segments", "")
+        for segment in SEGMENT_ORDER:
+            self.segment_filter.addItem(SEGMENT_TITLES[segment], segment.value)
         self.filter_bar = FilterBar(self.search, [self.tag_filter, self.status_filter,
-                                                  self.kind_filter, self.archived_filter])
+                                                  self.kind_filter, self.segment_filter,
+                                                  self.archived_filter])
         layout.addWidget(self.filter_bar)
 
         # --- list, no-match and empty pages ---
@@ -300,7 +322,21 @@ class CustomersView(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TAGS, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
+        # Not movable by dragging: with movable sections a click no longer sorts under QTest
+        # (pressed, never clicked), so moving is in the header's menu (Move left / right).
         header.sortIndicatorChanged.connect(self._sort_changed)
+        # Columns: right-click the header to choose them; order, widths and choices are kept.
+        self._hidden_columns: set[int] = set(HIDDEN_AT_FIRST)
+        self.column_menu: QMenu | None = None
+        self._restore_columns()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._show_column_menu)
+        self._save_columns_timer = QTimer(self)
+        self._save_columns_timer.setSingleShot(True)
+        self._save_columns_timer.setInterval(SAVE_COLUMNS_AFTER_MS)
+        self._save_columns_timer.timeout.connect(self._save_columns)
+        header.sectionResized.connect(lambda *_: self._save_columns_timer.start())
+        header.sectionMoved.connect(lambda *_: self._save_columns_timer.start())
         # The header shares the table's selection model by default, and paints each section
         # asking whether its whole column is selected: Qt then checks every row's flags, 800,000
         # calls into Python (2.3 s) on each header repaint once Ctrl+A selected 100,000 rows.
@@ -369,6 +405,7 @@ class CustomersView(QWidget):
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
             combo.currentIndexChanged.connect(self._apply_query)
+        self.segment_filter.currentIndexChanged.connect(self._segment_filter_changed)
         self.detail.edit_requested.connect(self.edit_customer)
         self.detail.archive_requested.connect(self.set_archived)
         self.detail.delete_requested.connect(self.delete_customer)
@@ -382,6 +419,7 @@ class CustomersView(QWidget):
         self.detail.delete_selected_requested.connect(self.delete_selected)
         bus.changed.connect(self._on_changed)
 
+        self._show_columns()
         self._reload_tags()
         self._show_state()
 
@@ -396,6 +434,7 @@ class CustomersView(QWidget):
             tag=self.tag_filter.currentData() or None,
             status=Status(status) if status else None,
             kind=Kind(kind) if kind else None,
+            segment=self.segment_filter.currentData() or None,
             archived=ARCHIVED_CHOICES[max(0, self.archived_filter.currentIndex())][1],
             sort=sort,
             descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
@@ -442,9 +481,38 @@ class CustomersView(QWidget):
             return
         self._apply_query()
 
-    def clear_filters(self) -> None:
+    def _segment_filter_changed(self) -> None:
+        if not self.segment_filter.currentData():
+            self._apply_query()
+            return
+        from crmcompanion.ui.workers import BackgroundTask
+
+        insights = self._services.insights
+        task = BackgroundTask(lambda _state: insights.refresh(), "segments")
+        task.finished.connect(self._apply_query)
+        task.start()
+
+    def show_segment(self, segment: str) -> None:
+        """Exactly the customers of one health segment: other filters and the search off."""
+        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
+                      self.archived_filter, self.search):
+            combo.blockSignals(True)
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
+            combo.setCurrentIndex(0)
+        self.search.clear()
+        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
+                      self.archived_filter, self.search):
+            combo.blockSignals(False)
+        index = max(0, self.segment_filter.findData(segment))
+        if self.segment_filter.currentIndex() == index:
+            self._segment_filter_changed()
+        else:
+            self.segment_filter.setCurrentIndex(index)
+
+    def clear_filters(self) -> None:
+        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
+                      self.segment_filter, self.archived_filter):
             combo.blockSignals(True)
             combo.setCurrentIndex(0)
             combo.blockSignals(False)
@@ -473,7 +541,8 @@ class CustomersView(QWidget):
         selected = self.selection().count if text else 0
         if selected > 1:
             text += f" · {number(selected)} selected"
-        self.header.set_subtitle(text)
+        if text != self.header.subtitle.text():  # each change lays the page header out again
+            self.header.set_subtitle(text)
 
     def _reload_tags(self) -> None:
         current = self.tag_filter.currentData()
@@ -622,8 +691,7 @@ class CustomersView(QWidget):
     def _show_detail_panel(self) -> None:
         if not self.detail.isVisible():
             self.detail.setVisible(True)
-            for column in HIDDEN_WITH_DETAIL:
-                self.table.setColumnHidden(column, True)
+            self._show_columns()
             # The profile tells a story (a timeline, not a few lines): it gets room, about
             # half the page, never less than its minimum width.
             width = max(self.splitter.width(), self.detail.minimumWidth() + 240)
@@ -634,9 +702,131 @@ class CustomersView(QWidget):
         self.detail.setVisible(False)
         self.detail.customer = None
         self.detail.summary_count = 0
-        for column in HIDDEN_WITH_DETAIL:
-            self.table.setColumnHidden(column, False)
+        self._show_columns()
         self.table.setFocus()
+
+    # --- columns ------------------------------------------------------------------------
+    def column_shown(self, column: int) -> bool:
+        """Whether the owner chose to show this column (the profile panel may hide it)."""
+        return column not in self._hidden_columns
+
+    def set_column_shown(self, column: int, shown: bool) -> None:
+        if column == NAME:
+            return  # the list always says who
+        if shown:
+            self._hidden_columns.discard(column)
+        else:
+            self._hidden_columns.add(column)
+        self._show_columns()
+        self._save_columns()
+
+    def _show_columns(self) -> None:
+        panel = self.detail.isVisible()
+        for column in range(len(COLUMNS)):
+            hidden = column in self._hidden_columns or (panel and column in HIDDEN_WITH_DETAIL)
+            if self.table.isColumnHidden(column) != hidden:
+                self.table.setColumnHidden(column, hidden)
+
+    def _show_column_menu(self, position: QPoint) -> None:
+        """The header's menu: a tick per column, and a way back to the first arrangement."""
+        menu = QMenu(self)
+        for column, title in enumerate(COLUMNS):
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(self.column_shown(column))
+            action.setEnabled(column != NAME)
+            action.toggled.connect(
+                lambda shown, column=column: self.set_column_shown(column, shown))
+        header = self.table.horizontalHeader()
+        clicked = header.logicalIndexAt(position)
+        if clicked >= 0:
+            menu.addSeparator()
+            visual = header.visualIndex(clicked)
+            title = COLUMNS[clicked]
+            left = menu.addAction(f"Move “{title}” left",
+                                  lambda: self.move_column(clicked, -1))
+            left.setEnabled(self._shown_neighbour(visual, -1) is not None)
+            right = menu.addAction(f"Move “{title}” right",
+                                   lambda: self.move_column(clicked, 1))
+            right.setEnabled(self._shown_neighbour(visual, 1) is not None)
+        menu.addSeparator()
+        menu.addAction("Reset columns", self.reset_columns)
+        self.column_menu = menu
+        menu.aboutToHide.connect(menu.deleteLater)
+        menu.popup(self.table.horizontalHeader().mapToGlobal(position))
+
+    def _shown_neighbour(self, visual: int, step: int) -> int | None:
+        """The visual index of the next column on screen left (-1) or right (1) of `visual`."""
+        header = self.table.horizontalHeader()
+        visual += step
+        while 0 <= visual < header.count():
+            if not header.isSectionHidden(header.logicalIndex(visual)):
+                return visual
+            visual += step
+        return None
+
+    def move_column(self, column: int, step: int) -> None:
+        """Swap the column with its shown neighbour on the left (-1) or right (1)."""
+        header = self.table.horizontalHeader()
+        target = self._shown_neighbour(header.visualIndex(column), step)
+        if target is not None:
+            header.moveSection(header.visualIndex(column), target)
+            self._save_columns()
+
+    def reset_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        for column in range(len(COLUMNS)):
+            header.moveSection(header.visualIndex(column), column)
+            if column != TAGS:
+                header.resizeSection(column, COLUMN_WIDTHS[column])
+        self._hidden_columns = set(HIDDEN_AT_FIRST)
+        self._show_columns()
+        self._save_columns()
+
+    def _save_columns(self) -> None:
+        self._save_columns_timer.stop()
+        header = self.table.horizontalHeader()
+        arrangement = {
+            "order": [COLUMNS[header.logicalIndex(v)] for v in range(len(COLUMNS))],
+            "hidden": sorted(COLUMNS[c] for c in self._hidden_columns),
+            # Widths of the columns on screen (a hidden one reports 0); Tags takes the rest.
+            "widths": {COLUMNS[c]: header.sectionSize(c) for c in range(len(COLUMNS))
+                       if c != TAGS and not self.table.isColumnHidden(c)},
+        }
+        text = json.dumps(arrangement, sort_keys=True)
+        if text == self._saved_columns:
+            return
+        try:
+            self._services.settings.update({COLUMNS_SETTING.key: text})
+        except DomainError as exc:  # a layout not saved is no reason to interrupt the owner
+            logger.warning("Could not keep the list's columns: %s", exc)
+            return
+        self._saved_columns = text
+
+    def _restore_columns(self) -> None:
+        """Apply the arrangement saved last time; anything unreadable keeps the defaults."""
+        self._saved_columns = text = str(self._services.settings.get(COLUMNS_SETTING) or "")
+        if not text:
+            return
+        try:
+            saved = json.loads(text)
+            order = [COLUMNS.index(title) for title in saved.get("order", [])
+                     if title in COLUMNS]
+            hidden = {COLUMNS.index(title) for title in saved.get("hidden", [])
+                      if title in COLUMNS and title != COLUMNS[NAME]}
+            widths = {COLUMNS.index(title): int(width)
+                      for title, width in dict(saved.get("widths", {})).items()
+                      if title in COLUMNS}
+        except (ValueError, TypeError, AttributeError):
+            logger.warning("Ignoring an unreadable column arrangement: %r", text[:200])
+            return
+        header = self.table.horizontalHeader()
+        for visual, column in enumerate(dict.fromkeys(order)):
+            header.moveSection(header.visualIndex(column), visual)
+        for column, width in widths.items():
+            if column != TAGS and 20 <= width <= 2000:
+                header.resizeSection(column, width)
+        self._hidden_columns = hidden
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -676,6 +866,9 @@ class CustomersView(QWidget):
         if saved is None:
             return
         self._bus.publish(saved.changed)
+        before = editor._customer.status if editor._customer is not None else None
+        if saved.customer.status is Status.LOST and before is not Status.LOST:
+            self.ask_lost_reason(saved.customer.id, saved.customer.display_name)
         if not self.select_customer(saved.customer.id):
             self.message.emit(
                 f"Saved {saved.customer.display_name} (hidden by the current search or filters)."
@@ -684,6 +877,16 @@ class CustomersView(QWidget):
             self.message.emit(f"Saved {saved.customer.display_name}.")
         if self.detail.isVisible() or editor.windowTitle() == "New customer":
             self.open_customer(saved.customer.id)
+
+    def ask_lost_reason(self, customer_id: int, name: str) -> None:
+        """Issue 16: why a customer became lost (window-modal; Cancel leaves it unknown)."""
+        from crmcompanion.ui.insights_lost import LostReasonDialog
+
+        dialog = LostReasonDialog(self._services, customer_id, name, self)
+        self.lost_dialog = dialog
+        dialog.accepted.connect(lambda: dialog.result_value and self._bus.publish(
+            dialog.result_value.changed))
+        dialog.open()
 
     def _editor_closed(self, editor: CustomerEditor) -> None:
         if self.editor is editor:

@@ -70,6 +70,7 @@ FORMAT_TITLES: dict[str, str] = {
     "google_2023": "Google Contacts CSV",
     "google_classic": "Google Contacts CSV (classic layout)",
     "outlook": "Outlook CSV",
+    "sheet": "Spreadsheet (CSV): columns recognised by their names",
     "mapped": "CSV with columns this app does not know: map them in the next step",
     "vcard": "vCard (phone, Apple, Google or Outlook contacts)",
 }
@@ -81,6 +82,7 @@ FIELD_TITLES: dict[str, str] = {
     "middle_name": "Middle name",
     "last_name": "Last name",
     "display_name": "Display name",
+    "full_name": "Full name (split into first and last)",
     "company": "Company",
     "email": "Email",
     "email:work": "Email (work)",
@@ -97,6 +99,7 @@ FIELD_TITLES: dict[str, str] = {
     "wedding_anniversary": "Wedding anniversary",
     "special_dates": "Other special dates",
     "customer_since": "Customer since",
+    "last_contact": "Last contact",
     "notes": "Notes",
     "status": "Status",
     "kind": "Kind",
@@ -129,13 +132,23 @@ def target_title(target: str) -> str:
     parts = target.split(" ")
     if len(parts) == 3 and parts[0] in _GROUP_TITLES:
         group, slot, part = parts
-        title = f"{_GROUP_TITLES[group]} {slot}"
+        # A spreadsheet's columns are groups of their own ("g3"): no number to show.
+        title = f"{_GROUP_TITLES[group]} {slot}" if slot.isdigit() else _GROUP_TITLES[group]
         return title if part == "value" else f"{title}: {part}"
     return _SCALAR_AUTO_TITLES.get(target) or field_title(target)
 
 
 def format_title(recognised: str) -> str:
     return FORMAT_TITLES.get(recognised, recognised)
+
+
+def contacts_warning_text(found: tuple[tuple[str, str], ...]) -> str:
+    """The warning for ignored columns that hold email addresses or phone numbers."""
+    parts = [f"“{header}” holds {'email addresses' if kind == 'email' else 'phone numbers'}"
+             for header, kind in found]
+    these = "this column" if len(found) == 1 else "these columns"
+    return (f"⚠ Not imported: {'; '.join(parts)}. Choose Email or Phone for {these} under "
+            "“Imports as”, or they stay behind.")
 
 
 def _draft_cells(draft: CustomerDraft) -> list[str]:
@@ -220,6 +233,18 @@ class ImportWizard(QDialog):
         self.banner.setTextFormat(Qt.TextFormat.PlainText)
         self.banner.setVisible(False)
         layout.addWidget(self.banner)
+        # Columns of emails or phone numbers that would stay behind: said loudly, above the
+        # page, until they are mapped (not grey small print in the mapping table).
+        self.contacts_warning = QLabel()
+        self.contacts_warning.setObjectName("formBanner")
+        self.contacts_warning.setWordWrap(True)
+        self.contacts_warning.setTextFormat(Qt.TextFormat.PlainText)
+        self.contacts_warning.setStyleSheet(
+            "background: #fff4ce; color: #6b4b00; border: 1px solid #e0b400; "
+            "border-radius: 6px; padding: 8px 10px; font-weight: 600;")
+        self.contacts_warning.setAccessibleName("Columns that will not be imported")
+        self.contacts_warning.setVisible(False)
+        layout.addWidget(self.contacts_warning)
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_file_page())
@@ -249,9 +274,11 @@ class ImportWizard(QDialog):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         intro = QLabel(
-            "Bring in customers from Google Contacts, Outlook, your phone (a .vcf vCard file) "
-            "or a CSV exported from this app. Nothing is saved until you have checked every "
-            "row in the next step.")
+            "Bring in customers from Google Contacts, Outlook, your phone (a .vcf vCard file), "
+            "a spreadsheet saved as CSV (Excel, Numbers, LibreOffice: columns are recognised "
+            "by their names in English, German, French, Spanish, Italian, Dutch and "
+            "Portuguese) or a CSV exported from this app. Nothing is saved until you have "
+            "checked every row in the next step.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         row = QHBoxLayout()
@@ -422,6 +449,7 @@ class ImportWizard(QDialog):
         self.cancel_button.setVisible(page != DONE_PAGE)
         if page != CHECK_PAGE:
             self.banner.setVisible(False)
+        self._show_contacts_warning()
         self._update_import_button()
 
     def _next(self) -> None:
@@ -516,8 +544,16 @@ class ImportWizard(QDialog):
         self._fill_problems(preview)
         self._fill_date_order(preview)
         self._fill_duplicates(preview)
+        self._show_contacts_warning()
         self._update_import_button()
         self.preview_ready.emit()
+
+    def _show_contacts_warning(self) -> None:
+        preview = self.preview
+        found = preview.unimported_contacts if preview is not None else ()
+        self.contacts_warning.setVisible(bool(found) and self.page != DONE_PAGE)
+        if found:
+            self.contacts_warning.setText(contacts_warning_text(found))
 
     @staticmethod
     def _file_summary(preview: ImportPreview) -> str:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # imported where first needed, after the first paint (~5 ms o
     from crmcompanion.ui.customers_view import CustomersView
     from crmcompanion.ui.draft_dialog import GreetingsHook
     from crmcompanion.ui.feedback_page import FeedbackPage
+    from crmcompanion.ui.insights import InsightsView
     from crmcompanion.ui.settings_dialog import SettingsDialog
     from crmcompanion.ui.welcome import WelcomeDialog
 
@@ -169,11 +170,10 @@ class MainWindow(QMainWindow):
             "Complaints, praise and ideas your customers share will be collected here, so "
             "you can follow up and tell them when an idea ships.",
         )
-        self.insights = PlaceholderPage(
-            "Insights", "◔", "Insights will appear here",
-            "Once you record conversations and purchases, this page shows who is drifting "
-            "away, who your best customers are and how your relationships are doing.",
-        )
+        # Insights (issue 16) is built the first time it is shown, like Customers: its
+        # charts and queries are no part of the first paint. This stand-in holds its place.
+        self.insights = QWidget()
+        self._insights: InsightsView | None = None
         self._feedback_page: FeedbackPage | None = None  # built when first shown
         for page in (self.today, self._customers_slot, self.feedback, self.insights):
             self.pages.addWidget(page)
@@ -197,6 +197,10 @@ class MainWindow(QMainWindow):
         # (before the Today rows it enables arrive), or when first asked for.
         self._greetings: GreetingsHook | None = None
         self.first_painted.connect(self._plug_greetings)
+        # Today's "moved to at risk this week" (issue 16): plugged in after the first paint,
+        # computed a few seconds later off the GUI thread.
+        self.moved_to_at_risk = None
+        self.first_painted.connect(self._plug_insights_hook)
         self.settings_dialog: SettingsDialog | None = None
         self.welcome: WelcomeDialog | None = None
         self._build_menus()
@@ -227,6 +231,9 @@ class MainWindow(QMainWindow):
         self.backups_action = self._add_action(
             "&Backups…", None, self.open_backups, "database-backup")
         file_menu.addAction(self.backups_action)
+        self.team_database_action = self._add_action(
+            "&Team database…", None, self.open_team_database, "users")
+        file_menu.addAction(self.team_database_action)
         self.settings_action = self._add_action(
             "&Settings…", SETTINGS_KEY, self.open_settings, "settings")
         file_menu.addAction(self.settings_action)
@@ -386,17 +393,51 @@ class MainWindow(QMainWindow):
         stand_in.deleteLater()
         self.pages.setCurrentIndex(showing)
 
+    INSIGHTS_SECTION = INSIGHTS
+
+    def _plug_insights_hook(self) -> None:
+        from crmcompanion.ui.insights import plug_today_hook
+
+        if self.moved_to_at_risk is None:
+            self.moved_to_at_risk = plug_today_hook(self)
+
     def _plug_greetings(self) -> None:
         _ = self.greetings
         batch = getattr(self._greetings, "batch_button", None)
         if isinstance(batch, QPushButton):
             batch.setIcon(icon("mail"))
 
+    @property
+    def insights_view(self) -> InsightsView:
+        """The Insights page, built on first use in place of its stand-in."""
+        if self._insights is None:
+            from crmcompanion.ui.insights import InsightsView
+
+            view = InsightsView(self.services, self.bus)
+            view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            view.segment_requested.connect(self.show_segment)
+            view.customer_requested.connect(self.open_customer)
+            showing = self.pages.currentIndex()
+            self.pages.insertWidget(INSIGHTS, view)
+            self.pages.removeWidget(self.insights)
+            self.insights.deleteLater()
+            self.insights = view
+            self.pages.setCurrentIndex(showing)
+            self._insights = view
+        return self._insights
+
+    def show_segment(self, segment: str) -> None:
+        """The customer list filtered to one health segment (a bar clicked in Insights)."""
+        self.show_section(CUSTOMERS)
+        self.customers.show_segment(segment)
+
     def _show_page(self, row: int) -> None:
         if row == CUSTOMERS:
             _ = self.customers  # build it before it is shown
-        if row == FEEDBACK:
+        elif row == FEEDBACK:
             _ = self.feedback_page
+        elif row == INSIGHTS:
+            _ = self.insights_view
         self.pages.setCurrentIndex(row)
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -501,6 +542,14 @@ class MainWindow(QMainWindow):
         from crmcompanion.ui.backups import BackupsDialog
 
         dialog = BackupsDialog(self.services, self, restart=self.request_restart)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def open_team_database(self) -> QDialog:
+        from crmcompanion.ui.team_database import TeamDatabaseDialog
+
+        dialog = TeamDatabaseDialog(self)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog

@@ -113,13 +113,13 @@ def test_corrupt_database_exits_1_and_is_untouched(tmp_path: Path) -> None:
     assert db.read_bytes() == b"garbage" * 50
 
 
-def test_non_sqlite_url_exits_1(tmp_path: Path) -> None:
+def test_unsupported_database_url_exits_1(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "crmcompanion", "customers", "search", "x"],
         capture_output=True, text=True, check=False,
-        env=subprocess_env(tmp_path, CRMCOMPANION_DATABASE_URL="postgresql://u@127.0.0.1/x"),
+        env=subprocess_env(tmp_path, CRMCOMPANION_DATABASE_URL="mysql://u@127.0.0.1/x"),
     )
-    assert result.returncode == 1 and "not supported yet" in result.stderr
+    assert result.returncode == 1 and "not supported" in result.stderr
 
 
 def test_database_url_overrides_the_database_alone(tmp_path: Path) -> None:

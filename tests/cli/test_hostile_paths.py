@@ -205,7 +205,10 @@ def test_a_clock_outside_the_supported_range_exits_2_before_the_database(
     ("sqlite:", "is not a URL"),
     ("sqlite:///:memory:", "names no database file"),
     ("sqlite:////dev/null", "/dev/null is not a regular file"),
-    ("postgresql://user@127.0.0.1/crm", "is not supported yet"),
+    ("mysql://user@127.0.0.1/crm", "is not supported"),
+    # Nothing listens on port 1: the server's refusal, the URL without its password.
+    ("postgresql+psycopg://user:pw@127.0.0.1:1/crm",
+     "Cannot use the PostgreSQL database postgresql+psycopg://user:***@127.0.0.1:1/crm"),
 ])
 def test_unusable_database_urls_exit_1_with_one_line(tmp_path: Path, url: str, says: str) -> None:
     result = crm(["demo", "--customers", "5"], tmp_path / "home", CRMCOMPANION_DATABASE_URL=url)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from crmcompanion.core import csv_import
+from crmcompanion.core import csv_headers, csv_import
 from crmcompanion.core.csv_codec import OWN_COLUMNS, strip_neutralisation
 from crmcompanion.core.csv_import import (
     _EMAIL,
@@ -33,6 +33,7 @@ from crmcompanion.core.csv_import import (
     _newlines,
     _plan,
     _RowParser,
+    _stamp,
     import_phone,
 )
 from crmcompanion.core.customer import (
@@ -52,6 +53,7 @@ from crmcompanion.core.date_parsing import (
     SlashDate,
     parse_date_cell,
 )
+from crmcompanion.core.import_text import printable
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,10 @@ class _OldRowParser:
         last = text("last_name")
         display = text("display_name")
         full = text("full_name")
-        if full and not display and full != " ".join(p for p in (first, last) if p):
+        if full and not first and not last:
+            # Issue 14: a whole name alone is split into first and last name.
+            first, last = csv_headers.split_name(full)
+        elif full and not display and full != " ".join(p for p in (first, last) if p):
             display = full
         company = text("company")
 
@@ -318,6 +323,11 @@ class _OldRowParser:
             key_account = True
         elif flag not in _NO:
             fail(scalars["key_account"][0], "bad_value", f"“{flag}” is not yes or no")
+        # Issue 14: the own export's "Last contact" is read (a date and time, or a date).
+        contact = text("last_contact")
+        if contact and _stamp(contact) is None:
+            fail(scalars["last_contact"][0], "bad_date",
+                 f"“{printable(contact, 40)}” is not a date and time (use YYYY-MM-DD HH:MM)")
 
         if not (first or last or display or company or emails or full):
             issues.append(ImportIssue(line, "", "row has no name, company or email", "no_name"))
@@ -425,6 +435,9 @@ def _cell(rng: random.Random, header: str) -> str:
         pool = ENUMS
     elif h in ("key account", "wichtig"):
         pool = FLAGS
+    elif h == "last contact":  # the export's stamps, a date, now and then a wrong one
+        pool = (["", "2026-11-02 14:30", "2019-01-31 08:05", "2025-06-30"],
+                ["yesterday", "31.12.2025 10:00"])
     elif h in ("tags", "categories", "labels", "group membership", "etiketten"):
         pool = TAGS
     else:

@@ -54,3 +54,59 @@ def test_national_prefix_after_country_code_takes_the_slow_path() -> None:
     _import_phone_slow.cache_clear()
     assert import_phone("+49030123456", "US") == _old("+49030123456", "US")
     assert _import_phone_slow.cache_info().misses == 1
+
+
+def _formatted(e164: str, rng: random.Random) -> str:
+    """An E.164 number written the way address books do: groups of digits split by spaces,
+    dashes, dots or a bracketed area code."""
+    digits = e164[1:]
+    out, i = "+", 0
+    while i < len(digits):
+        size = rng.randint(1, 4)
+        group = digits[i:i + size]
+        i += size
+        sep = rng.choice((" ", " ", "-", ".", "", " (", ") ", "(", ")"))
+        out += group + (sep if i < len(digits) else "")
+    return out
+
+
+def _formatted_numbers() -> list[str]:
+    rng = random.Random(13)
+    out: list[str] = []
+    for typed in _generated_numbers():
+        if typed.startswith("+") and typed[1:].isdigit():
+            for _ in range(3):
+                out.append(_formatted(typed, rng))
+    out += ["+33 6 10 01 23 45", "+49 30 1001 234", "+1 (555) 010-0199", "+44 20 7946 0958",
+            "+ 33 6 10 01 23 45", "+(33) 6 10 01 23 45", "+33 (0) 6 10 01 23 45",
+            "+49 (0)30 1234567", "+7 495 123-45-67", "+39 06 1234 5678", "+1-", "+ ", "+()",
+            "+1 2", "+44 (20) 7946-0958.", "+--44 20 7946 0958", "+4 4 2 0 7 9 4 6 0 9 5 8",
+            "+800 1234 5678", "+882 1234 5678", "+1 684 733 1234", "+262 269 61 23 45"]
+    return out
+
+
+def test_formatted_plus_numbers_match_phonenumbers() -> None:
+    numbers = _formatted_numbers()
+    assert len(numbers) > 3000
+    for region in ("US", "DE", None):
+        for typed in numbers:
+            assert import_phone(typed, region) == _old(typed, region), (typed, region)
+
+
+def test_formatted_plus_numbers_skip_phonenumbers_parse(monkeypatch) -> None:
+    # The shapes of a Google or Outlook export never reach parse (the cost this short cut
+    # removes): counted by replacing parse with a counting wrapper.
+    calls = []
+    real = phonenumbers.parse
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(phonenumbers, "parse", counting)
+    _import_phone_slow.cache_clear()
+    typed = [f"+33 6 10 01 {i // 100:02} {i % 100:02}" for i in range(300)] + [
+        f"+49 30 {1000 + i} {i:03}" for i in range(300)] + ["+1 (555) 010-0199"]
+    results = [import_phone(t, "US") for t in typed]
+    assert calls == []
+    assert results[0] == "+33610010000" and results[300] == "+49301000000"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -103,9 +102,9 @@ class Rig:
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Rig:
+def rig(db_url: str) -> Rig:
     clock = MutableClock(datetime(2026, 11, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")))
-    services = open_services(f"sqlite:///{tmp_path / 'db.sqlite3'}", None, clock)
+    services = open_services(db_url, None, clock)  # tests/postgres runs these on both engines
     source = ListSource()
     reminders = ReminderService(services.db, clock, services.staff_id, source,
                                 services.settings.get)

@@ -18,7 +18,7 @@ from crmcompanion.services.container import Services, open_services
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.store.customers import ListQuery
 from crmcompanion.store.database import HEAD_REVISION
-from tests.schema_undo import undo_0008
+from tests.schema_undo import undo_back_to_0007
 
 ALL = ListQuery(archived=None)
 
@@ -128,7 +128,7 @@ def test_migration_gives_every_stored_customer_a_random_unique_uid(tmp_path: Pat
     conn.execute("CREATE INDEX ix_customers_source_uid ON customers (source_uid)")
     conn.execute("UPDATE customers SET source_uid = '' WHERE id <= 3")
     conn.execute("UPDATE customers SET source_uid = 'file-1' WHERE id IN (4, 5)")
-    undo_0008(conn)
+    undo_back_to_0007(conn)
     conn.execute("UPDATE alembic_version SET version_num = '0006_search_special_letters'")
     conn.commit()
     conn.close()

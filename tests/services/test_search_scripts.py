@@ -18,7 +18,7 @@ from crmcompanion.core.customer import CustomerDraft
 from crmcompanion.core.text import indexable, words
 from crmcompanion.services.container import Services, open_services
 from crmcompanion.store.database import HEAD_REVISION
-from tests.schema_undo import undo_0008
+from tests.schema_undo import undo_back_to_0007
 
 # Name -> parts of it that find it too (a word's beginning; any part for scripts written
 # without spaces, and Hangul).
@@ -128,7 +128,7 @@ def test_migration_0007_refolds_an_index_made_before_it(tmp_path: Path) -> None:
     conn.executemany("INSERT INTO customer_search (rowid, name, company, emails, phones, tags, "
                      "notes, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      [(r[0], names[r[0]], *r[2:]) for r in rows])
-    undo_0008(conn)
+    undo_back_to_0007(conn)
     conn.execute("UPDATE alembic_version SET version_num = '0006_search_special_letters'")
     conn.commit()
     assert conn.execute("SELECT count(*) FROM customer_search WHERE customer_search MATCH "

@@ -11,7 +11,7 @@ import pytest
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
 from crmcompanion.services.container import Services, open_services
 from crmcompanion.store.database import HEAD_REVISION
-from tests.schema_undo import undo_0008
+from tests.schema_undo import undo_back_to_0007
 
 PEOPLE = {
     "Łukasz Kowalski": ("lukasz", "łukasz", "Łukasz"),
@@ -70,7 +70,7 @@ def test_migration_0006_rewrites_rows_indexed_before_it(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     for name, customer_id in ids.items():
         conn.execute("UPDATE customer_search SET name = ? WHERE rowid = ?", (name, customer_id))
-    undo_0008(conn)
+    undo_back_to_0007(conn)
     conn.execute("UPDATE alembic_version SET version_num = '0005_greeting_templates'")
     conn.commit()
     assert conn.execute("SELECT count(*) FROM customer_search WHERE customer_search MATCH "

@@ -9,6 +9,7 @@ are compared with the fixture's, and the app reads the customers back through it
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -69,6 +70,21 @@ def table_rows(
         return rows
     finally:
         conn.close()
+
+
+def table_columns(dump: Path) -> dict[str, list[str]]:
+    """Each table's columns in the dump as it was (before the upgrade)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "columns.sqlite3"
+        load(dump, path)
+        conn = sqlite3.connect(path)
+        try:
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return {n: [r[1] for r in conn.execute(f'PRAGMA table_info("{n}")')]
+                    for n in names}
+        finally:
+            conn.close()
 
 
 def customer_uids(path: Path) -> list[str]:

@@ -114,7 +114,7 @@ def test_the_chain_is_the_one_these_tests_know() -> None:
                          "0006_search_special_letters",
                          "0007_customer_uids_and_search_folding",
                          "0008_staff_and_versions",
-                         "0009_voice_of_the_customer"], \
+                         "0009_voice_of_the_customer", "0010_insights"], \
         "a new migration needs a test here"
 
 
@@ -127,6 +127,10 @@ def test_each_migration_keeps_the_data_it_runs_over(filled, revision: str) -> No
     migrate(path, "downgrade", PARENT[revision])
     before = tables(path)
     migrate(path, "upgrade", revision)
+    assert before <= tables(path)
+    # Compared at head: a migration below head cannot bring back the columns a later one adds
+    # (0010's lost reason), but going on to head must find every stored value where it was.
+    migrate(path, "upgrade", "head")
     again = {table: rows(path, table) for table in KEPT_TABLES}
     if revision <= "0008_staff_and_versions":
         # Going below 0008 drops the login keys (a downgrade is no user path); the next
@@ -134,8 +138,6 @@ def test_each_migration_keeps_the_data_it_runs_over(filled, revision: str) -> No
         kept["staff"] = [row[:5] for row in kept["staff"]]
         again["staff"] = [row[:5] for row in again["staff"]]
     assert again == kept
-    assert before <= tables(path)
-    migrate(path, "upgrade", "head")
     services = open_services(f"sqlite:///{path}", None, FixedClock(NOW))
     try:
         assert [found.id for found in services.customers.search("weber")] == [ids["anna"]]
@@ -255,3 +257,25 @@ def test_0009_adds_feedback_tables_whose_search_follows_the_rows(filled) -> None
             "SELECT rowid FROM feedback_search WHERE feedback_search MATCH 'stale'").fetchall()
     connection.close()
     assert len(found) == 1 and stale == []
+
+
+def test_0010_gives_lost_customers_an_unknown_reason_and_a_health_table(filled) -> None:
+    """Down to 0009 (no lost reasons, no health rows), one customer marked lost there, up
+    through 0010: that customer gets a lost day (its last change) and no reason (read as
+    `unknown`: lost before reasons were asked), the others neither, and the health table is
+    there."""
+    path, ids = filled
+    migrate(path, "downgrade", PARENT["0010_insights"])
+    assert "customer_health" not in tables(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE customers SET status = 'lost' WHERE id = ?", (ids["anna"],))
+    connection.close()
+    migrate(path, "upgrade", "0010_insights")
+    assert "customer_health" in tables(path)
+    with sqlite3.connect(path) as connection:
+        lost = {row[0]: row[1:] for row in connection.execute(
+            "SELECT id, lost_reason, lost_on, date(updated_at) FROM customers")}
+    connection.close()
+    reason, lost_on, changed = lost.pop(ids["anna"])
+    assert reason is None and lost_on == changed is not None
+    assert {row[:2] for row in lost.values()} == {(None, None)}

@@ -32,7 +32,7 @@ def test_app_opens_on_today_with_a_friendly_empty_state(window):
     sections = [window.nav.item(i).data(Qt.ItemDataRole.UserRole) for i in range(4)]
     assert sections == ["Today", "Customers", "Feedback & ideas", "Insights"]
     assert window.feedback.empty.text.text()  # not blank
-    assert window.insights.empty.text.text()
+    assert window._insights is None  # built when first shown (tests/ui/test_insights_ui.py)
 
 
 def test_create_find_edit_delete_and_undo(qtbot, window, services, no_confirm):
@@ -291,6 +291,8 @@ def test_sort_by_updated_puts_the_newest_first(qtbot, window, services):
     view.clear_filters()
     services.customers.set_archived(first.id, False)  # touches "Old": now the newest
     window.bus.publish(Changed(customer_list=True))
+    view.set_column_shown(UPDATED, True)  # hidden at first (the header's menu shows it)
+    view.table.scrollTo(view.model.index(0, UPDATED))  # the last column: scrolled to
     click_header(qtbot, view, UPDATED)
     assert view.model.query.sort == SortColumn.UPDATED and view.model.query.descending
     assert shown_names(view) == ["Old", "New"]

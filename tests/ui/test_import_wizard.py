@@ -323,3 +323,47 @@ def test_a_big_file_is_staged_and_indexed_by_spawned_interpreters(
     view = window.customers
     qtbot.keyClicks(view.search, "zelda2499")
     qtbot.waitUntil(lambda: shown_names(view) == ["Zelda2499 Spawn2499"], timeout=5_000)
+
+
+def test_sheet_warns_of_a_contacts_column_left_out_and_waits_for_the_date_order(
+        qtbot, window, services, tmp_path):
+    # A German sheet: recognised by its words, one column of phone numbers it cannot name,
+    # and slash dates that fit both orders.
+    path = tmp_path / "Kunden.csv"
+    path.write_text("Vorname;Nachname;E-Mail;Rückruf unter;Geburtstag\r\n"
+                    "Jürgen;Groß;juergen@example.de;+49 30 1234567;03/04/1971\r\n"
+                    "Anna;Weber;anna@example.de;+49 30 7654321;05/06/1980\r\n",
+                    encoding="utf-8")
+    wizard = open_wizard(qtbot, window)
+    choose_file(qtbot, wizard, path)
+    assert wizard.format_label.text().startswith("Recognised: Spreadsheet")
+    warning = wizard.contacts_warning
+    assert warning.isVisible()
+    assert "“Rückruf unter” holds phone numbers" in warning.text()
+    assert warning.font().bold() or "font-weight: 600" in warning.styleSheet()
+    assert warning.objectName() != "muted"
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    assert wizard.page == CHECK_PAGE
+    assert warning.isVisible()  # still there where the columns are mapped
+    assert wizard.date_box.isVisible()
+    assert not wizard.next_button.isEnabled()
+    assert wizard.next_button.toolTip() == "Choose the order of the dates first."
+    qtbot.wait(50)
+    save_shot(wizard, tmp_path, "import_sheet_warning.png")
+
+    # Mapping the column to Phone takes the warning away; the order still has to be chosen.
+    combo = wizard.mapping_combo("Rückruf unter")
+    with qtbot.waitSignal(wizard.preview_ready, timeout=20_000):
+        combo.setCurrentIndex(combo.findData("phone"))
+    assert not warning.isVisible()
+    assert not wizard.next_button.isEnabled()
+    with qtbot.waitSignal(wizard.preview_ready, timeout=20_000):
+        qtbot.mouseClick(wizard.dmy_radio, Qt.MouseButton.LeftButton)
+    assert wizard.next_button.isEnabled()
+    with qtbot.waitSignal(wizard.imported, timeout=30_000):
+        qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    jurgen = services.customers.get(services.customers.resolve("juergen@example.de").id)
+    assert (jurgen.first_name, jurgen.last_name) == ("Jürgen", "Groß")
+    assert [p.number for p in jurgen.phones] == ["+49301234567"]
+    birthday = jurgen.special_dates[0]
+    assert (birthday.year, birthday.month, birthday.day) == (1971, 4, 3)

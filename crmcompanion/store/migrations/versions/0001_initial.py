@@ -36,6 +36,119 @@ FLAGS_TRIGGER_CREATE = (
 )
 
 
+# PostgreSQL (team mode) has no FTS5: the same search table, same columns and the same
+# folded texts, as a plain table keyed by the customer id (named `rowid` so the statements
+# that read and write it by id are the same on both engines). `terms` (every word of the six
+# searched columns, for a GIN index prefix match) and `doc_len` (the row's token count, flags
+# included, as FTS5 counts it for bm25) are made from the texts by a trigger unless the
+# writer brings them, so no writer has to know about them; `customer_search_stats` holds
+# the row and token totals bm25 needs, kept by statement triggers. Words split where
+# FTS5's tokenizer (categories L* N* Co M* So) splits: white space and punctuation
+# (store/postgres_search.py ranks with FTS5's bm25 formula).
+_PG_SEPARATORS = (
+    "[\\s!-/:-@\\[-`{-~\\u00a1\\u00ab\\u00b7\\u00bb\\u00bf\\u2010-\\u2027"
+    "\\u2030-\\u205e\\u3001-\\u3003\\u3008-\\u3011\\uff01-\\uff0f]+"
+)
+PG_SEARCH_CREATE = (
+    "CREATE FUNCTION crm_words(value text) RETURNS text[] LANGUAGE sql IMMUTABLE "
+    f"PARALLEL SAFE AS $$ SELECT array_remove(regexp_split_to_array(coalesce(value, ''), "
+    f"'{_PG_SEPARATORS}'), '') $$",
+    # A lexeme over 2,046 bytes cannot be in a tsvector: such a "word" (a pasted blob) is
+    # left out of the match index only.
+    "CREATE FUNCTION crm_search_terms(name text, company text, emails text, phones text, "
+    "tags text, notes text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+    "SELECT array_to_tsvector(coalesce(array_agg(DISTINCT w) FILTER "
+    "(WHERE octet_length(w) < 2000), '{}')) FROM unnest(crm_words(name) || crm_words(company) "
+    "|| crm_words(emails) || crm_words(phones) || crm_words(tags) || crm_words(notes)) w $$",
+    "CREATE FUNCTION crm_token_count(name text, company text, emails text, phones text, "
+    "tags text, notes text, flags text) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+    "AS $$ SELECT cardinality(crm_words(name)) + cardinality(crm_words(company)) "
+    "+ cardinality(crm_words(emails)) + cardinality(crm_words(phones)) "
+    "+ cardinality(crm_words(tags)) + cardinality(crm_words(notes)) "
+    "+ cardinality(crm_words(flags)) $$",
+    # How many words of `value` start with `prefix`: a phrase's hits in one column.
+    "CREATE FUNCTION crm_hits(value text, prefix text) RETURNS integer LANGUAGE sql IMMUTABLE "
+    "PARALLEL SAFE AS $$ SELECT CASE WHEN strpos(value, prefix) = 0 THEN 0 ELSE "
+    "(SELECT count(*)::integer FROM unnest(crm_words(value)) w WHERE starts_with(w, prefix)) "
+    "END $$",
+    "CREATE TABLE customer_search (rowid integer PRIMARY KEY, name text NOT NULL DEFAULT '', "
+    "company text NOT NULL DEFAULT '', emails text NOT NULL DEFAULT '', "
+    "phones text NOT NULL DEFAULT '', tags text NOT NULL DEFAULT '', "
+    "notes text NOT NULL DEFAULT '', flags text NOT NULL DEFAULT '', "
+    "terms tsvector, doc_len integer)",
+    # A writer may bring terms and doc_len (a bulk load makes them in Python, where splitting
+    # is ~10x cheaper than a regular expression per column here); else they are made here.
+    "CREATE FUNCTION crm_search_terms_fill() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "NEW.terms := crm_search_terms(NEW.name, NEW.company, NEW.emails, NEW.phones, NEW.tags, "
+    "NEW.notes); NEW.doc_len := crm_token_count(NEW.name, NEW.company, NEW.emails, "
+    "NEW.phones, NEW.tags, NEW.notes, NEW.flags); RETURN NEW; END $$",
+    "CREATE TRIGGER customer_search_terms_insert BEFORE INSERT ON customer_search FOR EACH ROW "
+    "WHEN (NEW.terms IS NULL OR NEW.doc_len IS NULL) EXECUTE FUNCTION crm_search_terms_fill()",
+    "CREATE TRIGGER customer_search_terms_update BEFORE UPDATE ON customer_search FOR EACH ROW "
+    "WHEN (NEW.terms IS NOT DISTINCT FROM OLD.terms) EXECUTE FUNCTION crm_search_terms_fill()",
+    "CREATE INDEX ix_customer_search_terms ON customer_search USING gin (terms)",
+    "CREATE TABLE customer_search_stats (id integer PRIMARY KEY CHECK (id = 1), "
+    "rows bigint NOT NULL, tokens bigint NOT NULL)",
+    "INSERT INTO customer_search_stats VALUES (1, 0, 0)",
+    "CREATE FUNCTION crm_search_stats_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "UPDATE customer_search_stats SET rows = rows + n.r, tokens = tokens + n.t FROM "
+    "(SELECT count(*) AS r, coalesce(sum(doc_len), 0) AS t FROM new_rows) n; RETURN NULL; "
+    "END $$",
+    "CREATE FUNCTION crm_search_stats_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "UPDATE customer_search_stats SET rows = rows - o.r, tokens = tokens - o.t FROM "
+    "(SELECT count(*) AS r, coalesce(sum(doc_len), 0) AS t FROM old_rows) o; RETURN NULL; "
+    "END $$",
+    "CREATE FUNCTION crm_search_stats_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "UPDATE customer_search_stats SET tokens = tokens + "
+    "(SELECT coalesce(sum(doc_len), 0) FROM new_rows) "
+    "- (SELECT coalesce(sum(doc_len), 0) FROM old_rows); RETURN NULL; END $$",
+    "CREATE TRIGGER trg_customer_search_stats_insert AFTER INSERT ON customer_search "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION crm_search_stats_insert()",
+    "CREATE TRIGGER trg_customer_search_stats_delete AFTER DELETE ON customer_search "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION crm_search_stats_delete()",
+    "CREATE TRIGGER trg_customer_search_stats_update AFTER UPDATE ON customer_search "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION crm_search_stats_update()",
+    # The flags follow status, kind and archived_at as the SQLite trigger keeps them.
+    "CREATE FUNCTION crm_search_flags() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "UPDATE customer_search SET flags = chr(57344) || 'status' || NEW.status || ' ' "
+    "|| chr(57344) || 'kind' || NEW.kind || CASE WHEN NEW.archived_at IS NULL THEN '' "
+    "ELSE ' ' || chr(57344) || 'archived' END WHERE rowid = NEW.id; RETURN NULL; END $$",
+    "CREATE TRIGGER customers_search_flags AFTER UPDATE OF status, kind, archived_at "
+    "ON customers FOR EACH ROW EXECUTE FUNCTION crm_search_flags()",
+    # SQLite's printf for the %d conversions the store's SQL uses ('%02d', '%04d'): the
+    # special dates of an export are formatted in SQL on both engines.
+    "CREATE FUNCTION printf(fmt text, VARIADIC args bigint[]) RETURNS text LANGUAGE plpgsql "
+    "IMMUTABLE AS $$ DECLARE result text := ''; i integer := 1; m text[]; BEGIN LOOP "
+    "m := regexp_match(fmt, '^(.*?)%(0?)(\\d*)d(.*)$'); EXIT WHEN m IS NULL; "
+    "result := result || m[1] || CASE WHEN m[3] = '' THEN coalesce(args[i], 0)::text "
+    "ELSE lpad(coalesce(args[i], 0)::text, m[3]::integer, CASE WHEN m[2] = '0' THEN '0' "
+    "ELSE ' ' END) END; fmt := m[4]; i := i + 1; END LOOP; RETURN result || fmt; END $$",
+    # Digits found anywhere inside a stored number (store/postgres_search.py).
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX ix_customer_phones_digits_trgm ON customer_phones "
+    "USING gin (digits gin_trgm_ops)",
+)
+PG_SEARCH_DROP = (
+    "DROP TRIGGER customers_search_flags ON customers",
+    "DROP TABLE customer_search_stats",
+    "DROP TABLE customer_search",
+    "DROP INDEX ix_customer_phones_digits_trgm",
+    "DROP FUNCTION crm_search_flags()",
+    "DROP FUNCTION crm_search_terms_fill()",
+    "DROP FUNCTION crm_search_stats_insert()",
+    "DROP FUNCTION crm_search_stats_delete()",
+    "DROP FUNCTION crm_search_stats_update()",
+    "DROP FUNCTION crm_hits(text, text)",
+    "DROP FUNCTION crm_token_count(text, text, text, text, text, text, text)",
+    "DROP FUNCTION crm_search_terms(text, text, text, text, text, text)",
+    "DROP FUNCTION crm_words(text)",
+    "DROP FUNCTION printf(text, bigint[])",
+)
+
+
 def upgrade() -> None:
 
     op.create_table(
@@ -182,12 +295,18 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute(FTS_CREATE)
         op.execute(FLAGS_TRIGGER_CREATE)
+    elif op.get_bind().dialect.name == "postgresql":
+        for statement in PG_SEARCH_CREATE:
+            op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER customers_search_flags")
         op.execute("DROP TABLE customer_search")
+    elif op.get_bind().dialect.name == "postgresql":
+        for statement in PG_SEARCH_DROP:
+            op.execute(statement)
     for table in (
         "customer_tags",
         "special_dates",

@@ -103,6 +103,75 @@ TRIGGERS: dict[str, str] = {
     ),
 }
 
+# The same triggers on PostgreSQL (team mode), as plpgsql functions: name -> (table, when
+# and event, row condition or "", body). `contact_rhythm`'s primary key cannot "replace on
+# conflict" there, so a BEFORE INSERT trigger deletes the row an insert would replace (its
+# delete trigger takes the old day off the due counts, as the SQLite replace trigger does).
+_PG_MARK = "UPDATE contact_rhythm SET dirty = true WHERE customer_id = {ref}.customer_id;"
+_PG_ADD_DUE = (
+    "INSERT INTO keep_in_touch_due_counts (due_on, customers) VALUES (NEW.next_due_on, 1) "
+    "ON CONFLICT (due_on) DO UPDATE SET customers = keep_in_touch_due_counts.customers + 1;"
+)
+_PG_REMOVE_DUE = (
+    "UPDATE keep_in_touch_due_counts SET customers = customers - 1 WHERE due_on = {value};"
+)
+_PG_SETTING = "NEW.key LIKE 'touchpoints.cadence.%'"
+PG_TRIGGERS: dict[str, tuple[str, str, str, str]] = {
+    "trg_customers_rhythm_insert": (
+        "customers", "AFTER INSERT", "",
+        "INSERT INTO contact_rhythm (customer_id, dirty) VALUES (NEW.id, true);"),
+    "trg_customers_rhythm_update": (
+        "customers",
+        "AFTER UPDATE OF status, kind, key_account, customer_since, do_not_contact, "
+        "cadence_days, archived_at, created_at", "",
+        "UPDATE contact_rhythm SET dirty = true WHERE customer_id = NEW.id;"),
+    # A special date or a tag link inserted, deleted (or a date changed) marks its customer.
+    **{f"trg_{table}_rhythm_{event.lower()}": (
+        table, f"AFTER {event}", "",
+        " ".join(_PG_MARK.format(ref=ref) for ref in refs))
+       for table, event, refs in (
+           ("special_dates", "INSERT", ("NEW",)), ("special_dates", "DELETE", ("OLD",)),
+           ("special_dates", "UPDATE", ("NEW", "OLD")), ("customer_tags", "INSERT", ("NEW",)),
+           ("customer_tags", "DELETE", ("OLD",)))},
+    "trg_tags_rhythm_cadence": (
+        "tags", "AFTER UPDATE OF cadence_days", "",
+        "UPDATE contact_rhythm SET dirty = true WHERE customer_id IN "
+        "(SELECT customer_id FROM customer_tags WHERE tag_id = NEW.id);"),
+    "trg_settings_rhythm_insert": (
+        "settings", "AFTER INSERT", _PG_SETTING, "UPDATE contact_rhythm SET dirty = true;"),
+    "trg_settings_rhythm_update": (
+        "settings", "AFTER UPDATE", _PG_SETTING, "UPDATE contact_rhythm SET dirty = true;"),
+    "trg_rhythm_due_counts_replace": (
+        "contact_rhythm", "BEFORE INSERT", "",
+        "DELETE FROM contact_rhythm WHERE customer_id = NEW.customer_id;"),
+    "trg_rhythm_due_counts_insert": (
+        "contact_rhythm", "AFTER INSERT", "NEW.next_due_on IS NOT NULL", _PG_ADD_DUE),
+    "trg_rhythm_due_counts_update": (
+        "contact_rhythm", "AFTER UPDATE OF next_due_on",
+        "OLD.next_due_on IS DISTINCT FROM NEW.next_due_on",
+        # The old day comes off only if there was one; the new one is added only if set.
+        "IF OLD.next_due_on IS NOT NULL THEN "
+        + _PG_REMOVE_DUE.format(value="OLD.next_due_on")
+        + " END IF; IF NEW.next_due_on IS NOT NULL THEN " + _PG_ADD_DUE + " END IF;"),
+    "trg_rhythm_due_counts_delete": (
+        "contact_rhythm", "AFTER DELETE", "OLD.next_due_on IS NOT NULL",
+        _PG_REMOVE_DUE.format(value="OLD.next_due_on")),
+}
+
+
+def _create_pg_triggers() -> None:
+    for name, (table, event, condition, body) in PG_TRIGGERS.items():
+        # A BEFORE trigger returning NULL would cancel the row's insert.
+        result = "NEW" if event.startswith("BEFORE") else "NULL"
+        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   f"{body} RETURN {result}; END $$")
+        # Set aside for a transaction by a bulk load (store.touchpoints.triggers_set_aside):
+        # a condition PostgreSQL checks without calling the function.
+        aside = f"current_setting('crm.aside_{name}', true) IS DISTINCT FROM 'on'"
+        when = f" WHEN ({aside}{' AND ' + condition if condition else ''})"
+        op.execute(f"CREATE TRIGGER {name} {event} ON {table} FOR EACH ROW{when} "
+                   f"EXECUTE FUNCTION {name}()")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -218,16 +287,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("due_on"),
     )
     # Existing customers start dirty: the service derives their rows on first read.
-    op.execute("INSERT INTO contact_rhythm (customer_id, dirty) SELECT id, 1 FROM customers")
+    dirty = "1" if op.get_bind().dialect.name == "sqlite" else "true"
+    op.execute(f"INSERT INTO contact_rhythm (customer_id, dirty) SELECT id, {dirty} FROM customers")
     if op.get_bind().dialect.name == "sqlite":
         for name, body in TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {body}")
+    elif op.get_bind().dialect.name == "postgresql":
+        _create_pg_triggers()
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name in TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    elif op.get_bind().dialect.name == "postgresql":
+        for name, (table, *_) in PG_TRIGGERS.items():
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     for table in (
         "keep_in_touch_due_counts",
         "touchpoint_sources",

@@ -1,0 +1,212 @@
+"""Insights speed (issue 16): every dashboard figure, and every customer's segment recomputed,
+each beside a raw-SQL baseline doing the same reads on the same data in the same run.
+
+Measured on a copy of the N-customer benchmark database after this module adds conversations
+up to about 10 per customer (1,000,000 at 100,000) with plain executemany inserts, not
+through `demo`. `dashboard_ms`: `InsightsService.dashboard()` with the stored segments
+current (what the Insights page waits for once a day's segments exist), median of 5;
+baseline: the same aggregates as raw sqlite3 statements. `segments_ms`: a day's first
+`refresh()` (the clock moved one day further each run, so every customer is recomputed: facts
+gathered, rules applied, the rows that changed written), median of 3; baseline: the same
+aggregates plus a one-statement CASE rule written with INSERT ... SELECT.
+
+benchmarks/run.py calls `add_figures(report, database, scratch)`; run alone:
+`python benchmarks/insights.py DB_PATH` (a demo database, e.g. from `run.py --keep`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+PER_CUSTOMER = 10
+DASHBOARD_RUNS = 5
+SEGMENT_RUNS = 3
+
+_SUMMARIES = ("Called about the next order.", "Sent the price list.", "Came by the shop.",
+              "Confirmed the appointment.", "Answered a question about an invoice.")
+
+RAW_DASHBOARD = (
+    "SELECT segment, count(*) FROM customer_health GROUP BY segment",
+    "SELECT coalesce(lost_reason, 'unknown'), count(*) FROM customers WHERE status = 'lost' "
+    "AND archived_at IS NULL GROUP BY 1",
+    "SELECT t.name, sum(f.status NOT IN ('resolved', 'satisfied')), "
+    "sum(f.status IN ('resolved', 'satisfied')) FROM themes t "
+    "JOIN feedback_item_themes it ON it.theme_id = t.id JOIN feedback_items f "
+    "ON f.id = it.item_id WHERE f.kind = 'complaint' GROUP BY t.id ORDER BY 2 + 3 DESC",
+    "SELECT f.id, f.text, count(r.customer_id) FROM feedback_items f LEFT JOIN idea_requesters r "
+    "ON r.idea_id = f.id WHERE f.kind = 'idea' AND f.merged_into_id IS NULL GROUP BY f.id "
+    "ORDER BY 3 DESC LIMIT 20",
+    "SELECT sum(state = 'done' AND date(recorded_at) <= occurrence_on), "
+    "sum(state = 'done' AND date(recorded_at) > occurrence_on), sum(state = 'skipped') "
+    "FROM touchpoint_states",
+    "SELECT count(*) FROM follow_ups WHERE open = 1 AND due_on < date('now')",
+    "SELECT f.created_at, d.resolved_at FROM feedback_items f JOIN complaint_details d "
+    "ON d.item_id = f.id WHERE d.resolved_at IS NOT NULL",
+    "SELECT substr(created_at, 1, 7), avg(satisfaction), count(*) FROM feedback_items "
+    "WHERE satisfaction IS NOT NULL GROUP BY 1",
+)
+RAW_FACTS = (
+    "SELECT c.id, c.status, c.key_account, c.customer_since, c.created_at, r.cadence_days "
+    "FROM customers c LEFT JOIN contact_rhythm r ON r.customer_id = c.id "
+    "WHERE c.archived_at IS NULL",
+    "SELECT customer_id, max(occurred_at) FROM interactions GROUP BY customer_id",
+    "SELECT customer_id, count(*), min(created_at) FROM feedback_items WHERE kind = 'complaint' "
+    "AND status NOT IN ('resolved', 'satisfied') GROUP BY customer_id",
+    "SELECT customer_id, sum(satisfaction), count(satisfaction), sum(kind = 'praise') "
+    "FROM feedback_items WHERE customer_id IS NOT NULL GROUP BY customer_id",
+)
+RAW_STORE = (
+    "DELETE FROM customer_health",
+    "INSERT INTO customer_health (customer_id, segment, reasons, dirty) "
+    "SELECT c.id, CASE WHEN c.status = 'lost' THEN 'lost' WHEN c.status = 'lead' "
+    "THEN 'potential' WHEN x.last < date('now', '-135 days') THEN 'at_risk' ELSE 'healthy' END, "
+    "'', 0 FROM customers c LEFT JOIN (SELECT customer_id, max(occurred_at) AS last "
+    "FROM interactions GROUP BY customer_id) x ON x.customer_id = c.id "
+    "WHERE c.archived_at IS NULL",
+)
+
+
+def add_interactions(database: Path, per_customer: int = PER_CUSTOMER, seed: int = 7) -> int:
+    """Conversations up to about `per_customer` per customer, over the last two years, with
+    plain executemany inserts in one transaction; returns how many were added."""
+    conn = sqlite3.connect(database, isolation_level=None)
+    try:
+        (customers,) = conn.execute("SELECT count(*) FROM customers").fetchone()
+        (existing,) = conn.execute("SELECT count(*) FROM interactions").fetchone()
+        wanted = max(0, customers * per_customer - existing)
+        ids = [row[0] for row in conn.execute("SELECT id FROM customers")]
+        if not wanted or not ids:
+            return 0
+        rng = random.Random(seed)
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        days = [now - timedelta(days=back, hours=back % 9) for back in range(730)]
+        slots = [(d.strftime("%Y-%m-%d %H:%M:%S.%f"), d.date().isoformat()) for d in days]
+        rows = []
+        for n in range(wanted):
+            at, on = slots[int(rng.random() * rng.random() * 730)]
+            rows.append((ids[n % len(ids)], at, on, "phone", _SUMMARIES[n % len(_SUMMARIES)],
+                         stamp))
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO interactions (customer_id, occurred_at, occurred_on, "
+                         "channel, summary, created_at) VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+        return wanted
+    finally:
+        conn.close()
+
+
+def _median_ms(action: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def _day_refresh_ms(database: Path) -> float:
+    """A day's first refresh, on each of the next SEGMENT_RUNS days (median, ms)."""
+    from crmcompanion.core.clock import FixedClock
+    from crmcompanion.services.container import open_services
+
+    times = []
+    today = datetime.now().date()
+    for day in range(1, SEGMENT_RUNS + 1):
+        moment = datetime.combine(today + timedelta(days=day), datetime.min.time()).replace(
+            hour=9)
+        services = open_services(f"sqlite:///{database}", clock=FixedClock(moment))
+        try:
+            services.touchpoints.sync()
+            start = time.perf_counter()
+            services.insights.refresh()
+            times.append((time.perf_counter() - start) * 1000)
+        finally:
+            services.close()
+    return round(statistics.median(times), 2)
+
+
+def _raw(database: Path, statements: tuple[str, ...], write: tuple[str, ...] = ()) -> None:
+    conn = sqlite3.connect(database, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        for sql in statements:
+            conn.execute(sql).fetchall()
+        for sql in write:
+            conn.execute(sql)
+        conn.execute("ROLLBACK" if write else "COMMIT")
+    finally:
+        conn.close()
+
+
+def measure(database: Path, scratch: Path) -> dict[str, Any]:
+    """The two figures and their baselines on a copy of `database` (left untouched)."""
+    from crmcompanion.services.container import open_services
+
+    copy = scratch / "insights.sqlite3"
+    shutil.copyfile(database, copy)
+    for suffix in ("-wal", "-shm"):
+        Path(str(copy) + suffix).unlink(missing_ok=True)
+    added_start = time.perf_counter()
+    added = add_interactions(copy)
+    added_s = time.perf_counter() - added_start
+    services = open_services(f"sqlite:///{copy}")
+    try:
+        insights = services.insights
+        first_start = time.perf_counter()
+        computed = insights.refresh()  # the day's first answer: every customer
+        first_ms = (time.perf_counter() - first_start) * 1000
+        segments_ms = _day_refresh_ms(copy)
+        segments_raw = _median_ms(lambda: _raw(copy, RAW_FACTS, RAW_STORE), SEGMENT_RUNS)
+        insights.dashboard()  # warm: segments current, caches filled
+        dashboard_ms = _median_ms(insights.dashboard, DASHBOARD_RUNS)
+        dashboard_raw = _median_ms(lambda: _raw(copy, RAW_DASHBOARD), DASHBOARD_RUNS)
+        with sqlite3.connect(copy) as conn:
+            (interactions,) = conn.execute("SELECT count(*) FROM interactions").fetchone()
+        conn.close()
+    finally:
+        services.close()
+        copy.unlink(missing_ok=True)
+    return {
+        "dashboard_ms": dashboard_ms, "dashboard_raw_ms": dashboard_raw,
+        "segments_ms": segments_ms, "segments_raw_ms": segments_raw,
+        "first_refresh_ms": round(first_ms, 2), "customers": computed,
+        "interactions": interactions, "interactions_added": added,
+        "interactions_added_s": round(added_s, 2),
+    }
+
+
+def add_figures(report: Any, database: Path, scratch: Path) -> None:
+    """For benchmarks/run.py: `report.add` the two figures with their baselines."""
+    figures = measure(database, scratch)
+    report.add("dashboard_ms", figures["dashboard_ms"], "ms", figures["dashboard_raw_ms"])
+    report.add("segments_ms", figures["segments_ms"], "ms", figures["segments_raw_ms"])
+    print(f"  ({figures['customers']:,} customers, {figures['interactions']:,} interactions, "
+          f"{figures['interactions_added']:,} added in {figures['interactions_added_s']} s; "
+          f"the day's first refresh {figures['first_refresh_ms']} ms)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database", type=Path)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    scratch = Path(args.database).parent
+    for name, value in measure(args.database, scratch).items():
+        print(f"{name:24} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Sample data for the Insights section (issue 16), written inside `services.demo`'s load.
+
+So every segment and every chart shows something true on sample data: lost customers get a
+reason (the top one shrinking over the last two years, another growing; a few left as
+"unknown" like customers marked lost before reasons were asked), a day they left and
+sometimes a note; some customers get a yearly value (ordering the at-risk list); a share of
+the customers spoken to recently get praise and high satisfaction (the happiest); a sample of
+past keep-in-touch touchpoints is recorded done on time, late, or skipped. Plain rows through
+one DB-API executemany per table in the demo's own transaction, like the feedback sample, so
+`demo --customers 100000` stays within its time target.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crmcompanion.core.occasions import Occasion
+from crmcompanion.core.touchpoints import occurrence_key
+from crmcompanion.store import feedback as feedback_repo
+
+logger = logging.getLogger(__name__)
+
+# (reason, weight in the 4 quarters before last year, weight in the last 4 quarters, notes)
+LOST_REASONS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("price", 34, 20, ("Found it cheaper online.", "Budget cut this year.", "")),
+    ("service", 12, 18, ("Waited too long for a reply.", "")),
+    ("competitor", 14, 14, ("The new shop across the street.", "")),
+    ("quality", 10, 8, ("Two orders arrived damaged.", "")),
+    ("moved_away", 8, 8, ("Moved to another city.", "")),
+    ("product_fit", 6, 6, ("Needed a bigger size range.", "")),
+    ("no_longer_needed", 6, 6, ("",)),
+    ("other", 4, 4, ("Retired and closed the business.", "Family reasons.")),
+)
+UNKNOWN_SHARE = 0.05
+HAPPY_SHARE = 0.3  # of the active customers spoken to in the last month
+MAX_HAPPY = 2_000
+MAX_TOUCHPOINTS = 2_000
+PRAISE = ("Lovely service, thank you!", "Always a pleasure to order here.",
+          "Great advice on the new range.", "The delivery was quicker than promised.")
+SATISFIED = ("Very happy with the last order.", "Everything as agreed, thanks.")
+
+
+def _ids(session: Session, sql: str, first_id: int, last_id: int, **params: object) -> list[int]:
+    rows = session.execute(text(sql), {"first": first_id, "last": last_id, **params}).fetchall()
+    return [row[0] for row in rows]
+
+
+def fill_insights(
+    session: Session, today: date, first_id: int, count: int, seed: int,
+    staff_id: int | None,
+) -> int:
+    """Sample insights data for customers first_id..first_id+count-1; returns the rows
+    written or changed."""
+    rng = random.Random(seed * 15485863 + 7)
+    last_id = first_id + count - 1
+    written = 0
+    connection = session.connection()
+
+    lost = _ids(session, "SELECT id FROM customers WHERE id BETWEEN :first AND :last "
+                "AND status = 'lost'", first_id, last_id)
+    updates = []
+    for cid in lost:
+        back = rng.randrange(0, 730)
+        if rng.random() < UNKNOWN_SHARE:
+            continue  # marked lost "before reasons were asked": counted as unknown
+        recent = back < 365
+        weights = [r[2] if recent else r[1] for r in LOST_REASONS]
+        reason, _, _, notes = rng.choices(LOST_REASONS, weights)[0]
+        updates.append((reason, rng.choice(notes), (today - timedelta(days=back)).isoformat(),
+                        cid))
+    if updates:  # (an empty list would be taken as no parameters at all)
+        connection.exec_driver_sql(
+            "UPDATE customers SET lost_reason = ?, lost_note = ?, lost_on = ? WHERE id = ?",
+            updates)
+    written += len(updates)
+
+    # Yearly values for about one active customer in seven, set by one statement (a
+    # multiplicative hash of the id and seed: repeatable, no row read into Python).
+    values = session.execute(text(
+        "UPDATE customers SET yearly_value = 10 * (20 + ((id * 2654435761 + :seed) % 1987) "
+        "* ((id * 40503 + :seed) % 7 + 1) / 3) WHERE id BETWEEN :first AND :last "
+        "AND status = 'active' AND (id * 48271 + :seed) % 7 = 0"),
+        {"first": first_id, "last": last_id, "seed": seed}).rowcount or 0
+    written += values
+
+    # The happiest: active customers spoken to lately, with praise and high satisfaction.
+    recent = _ids(
+        session,
+        "SELECT DISTINCT i.customer_id FROM interactions i JOIN customers c "
+        "ON c.id = i.customer_id WHERE i.customer_id BETWEEN :first AND :last "
+        "AND i.occurred_on >= :since AND c.status = 'active' "
+        "AND (i.customer_id * 69069 + :seed) % 10 < :share LIMIT :most",
+        first_id, last_id, since=(today - timedelta(days=30)).isoformat(), seed=seed,
+        share=int(HAPPY_SHARE * 10), most=MAX_HAPPY)
+    happy = recent
+    items: list[dict[str, object]] = []
+    item_id = feedback_repo.next_item_id(session)
+
+    def moment(days_back: int) -> datetime:
+        return datetime.combine(today - timedelta(days=days_back),
+                                time(9 + rng.randrange(8), rng.randrange(60)))
+
+    for cid in happy:
+        for kind, texts, score in (("praise", PRAISE, 5),
+                                   ("feedback", SATISFIED, rng.choice((4, 5, 5)))):
+            created = moment(rng.randrange(1, 150))
+            items.append({"id": item_id, "customer_id": cid, "kind": kind,
+                          "text": rng.choice(texts), "satisfaction": score,
+                          "source": rng.choice(("conversation", "survey", "email")),
+                          "status": None, "author_id": staff_id, "interaction_id": None,
+                          "reviewer": "", "review_site": "", "merged_into_id": None,
+                          "created_at": created, "updated_at": created, "version": 1})
+            item_id += 1
+    feedback_repo.insert_rows(session, "feedback_items", items)
+    written += len(items)
+
+    # Past keep-in-touch check-ins recorded done on time, late, or skipped.
+    states: list[dict[str, object]] = []
+    picked = rng.sample(range(first_id, last_id + 1), min(MAX_TOUCHPOINTS, max(count // 10, 1)))
+    for cid in picked:
+        due = today - timedelta(days=rng.randrange(3, 360))
+        roll = rng.random()
+        state, late = ("done", 0) if roll < 0.65 else (
+            ("done", rng.randrange(1, 15)) if roll < 0.88 else ("skipped", 0))
+        recorded = datetime.combine(due + timedelta(days=late), time(11, 0))
+        states.append({
+            "occurrence_key": occurrence_key(cid, Occasion.KEEP_IN_TOUCH, None, due),
+            "customer_id": cid, "occasion": Occasion.KEEP_IN_TOUCH.value, "occurrence_on": due,
+            "state": state, "snoozed_until": None,
+            "reason": "Away on holiday" if state == "skipped" else "",
+            "interaction_id": None, "recorded_at": recorded, "recorded_by_id": staff_id})
+    feedback_repo.insert_rows(session, "touchpoint_states", states)
+    written += len(states)
+    logger.debug("Insights demo: %d lost reasons, %d values, %d happy, %d touchpoints",
+                 len(updates), values, len(happy), len(states))
+    return written

@@ -1,0 +1,101 @@
+"""Bulk loads (sample data, imports, `db copy`) on PostgreSQL (team mode).
+
+Why: store.bulk loads SQLite with its own tricks (FTS5 tuning, triggers and indexes dropped,
+staged scratch files ATTACHed and copied with INSERT ... SELECT). None of those exist on a
+server; the plain fast path there is COPY, one per table, in the caller's transaction. Rows
+carry explicit customer ids (the bulk loaders number them from max(id) + 1), so the id
+sequences are advanced afterwards (`advance_sequences`): without it the next customer saved
+through the ORM would get id 1 and fail on the primary key. The customers table is locked
+against other writers for the load (SHARE ROW EXCLUSIVE: readers go on), so two laptops
+loading at once cannot pick the same ids.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crmcompanion.store import models as m
+from crmcompanion.store.rows import CUSTOMER_COLUMNS, BulkRows, Row
+
+logger = logging.getLogger(__name__)
+
+SEARCH_COLUMNS = ("rowid", "name", "company", "emails", "phones", "tags", "notes", "flags")
+# With the words and token count made in Python (postgres_search.with_terms).
+SEARCH_COLUMNS_WITH_TERMS = (*SEARCH_COLUMNS, "terms", "doc_len")
+INTERACTION_COLUMNS = (
+    "customer_id", "occurred_at", "occurred_on", "channel", "staff_id", "summary", "created_at",
+)
+# BulkRows field -> (table, columns), in the order a load writes them (parents first).
+TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("customers", "customers", CUSTOMER_COLUMNS),
+    ("emails", "customer_emails", ("customer_id", "position", "label", "address", "address_key")),
+    ("phones", "customer_phones", ("customer_id", "position", "label", "number", "digits")),
+    ("tags", "customer_tags", ("customer_id", "tag_id")),
+    ("dates", "special_dates", ("customer_id", "kind", "label", "month", "day", "year", "md_key")),
+    ("interactions", "interactions", INTERACTION_COLUMNS),
+)
+
+
+def lock_customers(session: Session) -> None:
+    session.execute(text("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int:
+    """COPY `rows` (tuples in `columns` order) into `table`; returns how many."""
+    raw = session.connection().connection.driver_connection
+    count = 0
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def copy_search(session: Session, rows: Iterable[Row]) -> int:
+    """COPY search rows (rowid, name, ..., flags) with their terms and token count."""
+    from crmcompanion.store.postgres_search import with_terms
+
+    return copy_rows(session, "customer_search", SEARCH_COLUMNS_WITH_TERMS, with_terms(rows))
+
+
+def advance_sequences(session: Session) -> None:
+    """Every id sequence past the largest id stored (after rows were written with ids)."""
+    for table in m.Base.metadata.sorted_tables:
+        column = table.c.get("id")
+        if column is None or not column.primary_key or not column.autoincrement:
+            continue
+        sequence = session.execute(
+            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
+        if sequence is None:
+            continue
+        session.execute(text(
+            f"SELECT setval(CAST(:s AS regclass), coalesce((SELECT max(id) FROM {table.name}), "
+            "0) + 1, false)"), {"s": sequence})
+
+
+def load(session: Session, search: list[Row], build: Callable[[], BulkRows]) -> None:
+    """store.bulk's `insert_rows(_while_building)`: the search rows, then every other table of
+    `build()`, by COPY; then the sequences and the customers' rhythm rows."""
+    from crmcompanion.store import touchpoints as tp_repo
+
+    lock_customers(session)
+    rows = build()
+    # As on SQLite, the per-row touchpoint triggers are set aside and their work done
+    # set-based after (mark_customers_dirty); customers first, then their rows, then the
+    # search rows.
+    with tp_repo.triggers_set_aside(
+            session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS):
+        for field, table, columns in TABLES:
+            values = getattr(rows, field)
+            if values:
+                copy_rows(session, table, columns, values)
+        copy_search(session, search)
+    advance_sequences(session)
+    tp_repo.mark_customers_dirty(session, search[0][0], search[-1][0],
+                                 with_interactions=bool(rows.interactions))
+    logger.debug("Copied %d customers into PostgreSQL", len(search))

@@ -1,0 +1,242 @@
+"""Customer search on PostgreSQL (team mode), behind the same functions as FTS5 on SQLite.
+
+Why: SQLite searches with FTS5 (prefix queries, bm25 with the columns weighted, flags tokens
+for the list filters); PostgreSQL has no FTS5. Migration 0001 gives it the same
+`customer_search` table holding the same folded texts, plus `terms` (every word, for a GIN
+prefix match: `'jo':*`), `doc_len` (the row's token count) and `customer_search_stats` (rows
+and tokens in all). From those this module computes FTS5's own bm25 formula
+(sqlite/ext/fts5/fts5_aux.c: k1 = 1.2, b = 0.75, each hit weighted by its column, IDF
+floored at 1e-6) with the same column weights, then the same tie-break on sort_name, so a
+search returns the same order on both engines (tests/postgres check a shared set of cases).
+
+Phone numbers: FTS5 finds typed digits as a phrase of digit trigrams; here the same rows are
+found by the stored digits (`customer_phones.digits LIKE '%typed%'`, a pg_trgm index) or a
+word starting with the typed digits. A phone search's order may differ from SQLite's in
+ties (the phrase's hits are counted per number, not per trigram run).
+
+The list filters (status, kind, archived) are plain conditions on `customers` here: the
+flags column exists (bm25 counts its tokens) but nothing matches on it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import ClassVar
+
+from sqlalchemy import Boolean, bindparam, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement, TextClause
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from crmcompanion.core.text import MIN_PHONE_SUFFIX, digits, is_phone_query, words
+
+# Column weights of store.customers.search_ids' bm25(customer_search, 10, 5, 3, 3, 2, 1, 0).
+WEIGHTS = (("name", 10.0), ("company", 5.0), ("emails", 3.0), ("phones", 3.0),
+           ("tags", 2.0), ("notes", 1.0))
+K1 = 1.2
+B = 0.75
+
+
+# Where the search table's words split: the same character class as crm_words (migration
+# 0001), so terms made here for a bulk load equal those the trigger makes for one row.
+_SEPARATORS = re.compile(
+    r"[\s!-/:-@\[-`{-~\u00a1\u00ab\u00b7\u00bb\u00bf\u2010-\u2027\u2030-\u205e"
+    r"\u3001-\u3003\u3008-\u3011\uff01-\uff0f]+")
+_MAX_LEXEME_BYTES = 2000
+
+
+def _words(value: str) -> list[str]:
+    return [w for w in _SEPARATORS.split(value) if w] if value else []
+
+
+def with_terms(rows: Iterable[Sequence[object]]) -> Iterator[tuple[object, ...]]:
+    """Search rows (rowid, name, company, emails, phones, tags, notes, flags) with their
+    `terms` (tsvector text) and `doc_len` appended, as the table's trigger would make them."""
+    for row in rows:
+        texts = [str(v or "") for v in row[1:7]]
+        found = [w for text in texts for w in _words(text)]
+        lexemes = sorted({w for w in found if len(w.encode()) < _MAX_LEXEME_BYTES})
+        terms = " ".join(_lexeme(w) for w in lexemes)
+        yield (*row, terms, len(found) + len(_words(str(row[7] or ""))))
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class Match:
+    """A typed search as PostgreSQL conditions on `customer_search s` (and the terms bm25
+    counts): None-like (`empty`) when nothing in it is searchable."""
+
+    def __init__(self, search: str) -> None:
+        self.phone: str | None = None
+        if is_phone_query(search):
+            typed = digits(search)
+            # Three digits are one prefix query on FTS5 too (their trigram is a word).
+            self.phone = typed if len(typed) > MIN_PHONE_SUFFIX else None
+            self.terms = [typed]
+        else:
+            self.terms = list(dict.fromkeys(words(search)))
+        self.tsquery = " & ".join(f"{_lexeme(t)}:*" for t in self.terms)
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+    def condition(self, alias: str = "s") -> str:
+        """SQL: the row `alias` of customer_search matches (binds :pg_q, :pg_digits)."""
+        matched = f"{alias}.terms @@ CAST(:pg_q AS tsquery)"
+        if self.phone is None:
+            return matched
+        # IN, not a correlated EXISTS: the numbers are found once through the pg_trgm index
+        # and hashed (an EXISTS probed per search row: ~3 s at 100,000 customers).
+        return (f"({matched} OR {alias}.rowid IN (SELECT p.customer_id FROM customer_phones p "
+                f"WHERE p.digits LIKE :pg_digits))")
+
+    def params(self) -> dict[str, object]:
+        out: dict[str, object] = {"pg_q": self.tsquery}
+        if self.phone is not None:
+            out["pg_digits"] = f"%{self.phone}%"
+        return out
+
+
+def matching_ids_sql(match: Match) -> str:
+    """A sub-query of the matching customer ids (for `customers.id IN (...)`)."""
+    return f"SELECT s.rowid FROM customer_search s WHERE {match.condition()}"
+
+
+# A typed phone number's first phrase on FTS5: its digit trigrams in a row, which occur where
+# the digits occur inside a stored number (core.text.phone_tokens); counted per occurrence.
+_PHONE_HITS = (
+    "(SELECT count(*) FROM customer_phones p CROSS JOIN LATERAL generate_series(1, "
+    "length(p.digits) - length(:pg_typed) + 1) i WHERE p.customer_id = s.rowid "
+    "AND substr(p.digits, i, length(:pg_typed)) = :pg_typed)"
+)
+
+
+def _phrases(match: Match) -> list[tuple[str, str]]:
+    """FTS5's phrases of the query, each as (its weighted hits in row `s`, a count of the
+    rows it matches): a typed phone number is two (its trigram phrase OR its prefix)."""
+    phrases = []
+    if match.phone is not None:
+        phrases.append((
+            f"{dict(WEIGHTS)['phones']} * {_PHONE_HITS}",
+            "SELECT count(DISTINCT customer_id) FROM customer_phones WHERE digits LIKE "
+            ":pg_digits"))
+    for i, _term in enumerate(match.terms):
+        phrases.append((
+            " + ".join(f"{weight} * crm_hits(s.{column}, :t{i})" for column, weight in WEIGHTS),
+            f"SELECT count(*) FROM customer_search WHERE terms @@ CAST(:q{i} AS tsquery)"))
+    return phrases
+
+
+def _idf(session: Session, counts: list[str], params: dict[str, object], rows: int
+         ) -> list[float]:
+    """FTS5's IDF of each phrase: ln((N - n + 0.5) / (n + 0.5)), at least 1e-6. With one
+    phrase it scales every score alike and is not worth a count."""
+    if len(counts) == 1:
+        return [1.0]
+    out = []
+    for count in counts:
+        hits = session.execute(text(count), params).scalar_one()
+        idf = math.log((rows - hits + 0.5) / (hits + 0.5))
+        out.append(idf if idf > 0 else 1e-6)
+    return out
+
+
+def search_ids(session: Session, query: str, limit: int, include_archived: bool) -> list[int]:
+    """store.customers.search_ids on PostgreSQL: every word as a prefix, bm25 order."""
+    match = Match(query)
+    if match.empty:
+        return []
+    rows, tokens = session.execute(
+        text("SELECT rows, tokens FROM customer_search_stats")).one()
+    if not rows:
+        return []
+    params: dict[str, object] = {
+        **match.params(), "limit": limit, "k1": K1, "k1p": K1 + 1.0, "b": B,
+        "one_minus_b": 1 - B, "avgdl": float(tokens) / float(rows),
+    }
+    if match.phone is not None:
+        params["pg_typed"] = match.phone
+    for i, term in enumerate(match.terms):
+        params[f"t{i}"], params[f"q{i}"] = term, f"{_lexeme(term)}:*"
+    phrases = _phrases(match)
+    idf = _idf(session, [count for _, count in phrases], params, rows)
+    frequencies, scores = [], []
+    for i, (hits, _count) in enumerate(phrases):
+        params[f"idf{i}"] = idf[i]
+        frequencies.append(f"({hits})::float8 AS f{i}")
+        scores.append(f"CAST(:idf{i} AS float8) * ((f.f{i} * :k1p) / (f.f{i} + :k1 * "
+                      f"(:one_minus_b + :b * s.doc_len / CAST(:avgdl AS float8))))")
+    score = " + ".join(scores)
+    archived = "" if include_archived else "AND c.archived_at IS NULL "
+    statement = text(
+        "SELECT c.id FROM customer_search s JOIN customers c ON c.id = s.rowid "
+        f"CROSS JOIN LATERAL (SELECT {', '.join(frequencies)}) f "
+        f"WHERE {match.condition()} {archived}"
+        f"ORDER BY {score} DESC, c.sort_name LIMIT :limit"
+    )
+    return [r[0] for r in session.execute(statement, params)]
+
+
+def count_matches(session: Session, search: str, filters: Sequence[str] = ()) -> int | None:
+    """How many customers match `search` (None: nothing searchable)."""
+    match = Match(search)
+    if match.empty:
+        return None
+    where = " AND ".join([match.condition(), *filters])
+    return session.execute(
+        text(f"SELECT count(*) FROM customer_search s JOIN customers c ON c.id = s.rowid "
+             f"WHERE {where}"), match.params()).scalar_one()
+
+
+def _list_condition(search: str) -> TextClause:
+    match = Match(search)
+    if match.empty:
+        return text("false")
+    return text(f"customers.id IN ({matching_ids_sql(match)})").bindparams(
+        *(bindparam(k, v) for k, v in match.params().items()))
+
+
+class SearchCondition(ColumnElement[bool]):
+    """The customer list's "matches the search" condition, written once by store.customers
+    (its FTS5 form) and compiled for the engine that runs it: the list's queries are built
+    without a session, so the engine is known only here."""
+
+    # Cacheable like the text it wraps: the search is part of the cache key (the PostgreSQL
+    # form is made from it), the SQLite form's bound values are extracted as usual.
+    inherit_cache = True
+    _traverse_internals: ClassVar[list[tuple[str, InternalTraversal]]] = [
+        ("sqlite", InternalTraversal.dp_clauseelement),
+        ("search", InternalTraversal.dp_string),
+    ]
+    type = Boolean()
+
+    def __init__(self, sqlite: ClauseElement, search: str) -> None:
+        self.sqlite = sqlite
+        self.search = search
+
+
+@compiles(SearchCondition)
+def _compile_sqlite(element: SearchCondition, compiler: SQLCompiler, **kw: object) -> str:
+    return compiler.process(element.sqlite, **kw)
+
+
+@compiles(SearchCondition, "postgresql")
+def _compile_postgres(element: SearchCondition, compiler: SQLCompiler, **kw: object) -> str:
+    return compiler.process(_list_condition(element.search), **kw)
+
+
+FLAGS_SQL = (
+    "chr(57344) || 'status' || {t}.status || ' ' || chr(57344) || 'kind' || {t}.kind"
+    " || CASE WHEN {t}.archived_at IS NULL THEN '' ELSE ' ' || chr(57344) || 'archived' END"
+)

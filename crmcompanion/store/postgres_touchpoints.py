@@ -1,0 +1,151 @@
+"""The touchpoint tables' set-based SQL on PostgreSQL (team mode).
+
+Why: store.touchpoints recomputes the derived rows with SQLite SQL (`date(x, '+N days')`,
+`typeof`, `min(a, b)`, booleans as 0/1, `IS 1` to use a partial index) and sets SQLite
+triggers aside during bulk work by dropping them. PostgreSQL gets the same rules in its own
+SQL here; its triggers (migration 0002, plpgsql) are set aside for a transaction by a
+setting their WHEN clauses check (`set_aside`), and a contact_rhythm insert replaces the row
+as on SQLite.
+store.touchpoints dispatches to these functions when its session is on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, TouchpointSettings
+
+_ELIGIBLE = "c.do_not_contact = false AND c.archived_at IS NULL AND c.status != 'lost'"
+_NOT_OPTED_OUT = (
+    "NOT EXISTS (SELECT 1 FROM touchpoint_opt_outs o "
+    "WHERE o.customer_id = c.id AND o.occasion = {occasion})"
+)
+_DIRTY = "FROM contact_rhythm r JOIN customers c ON c.id = r.customer_id WHERE r.dirty"
+_INSERT_SOURCES = (
+    "INSERT INTO touchpoint_sources (customer_id, occasion, source_id, md_key, year, label) "
+    "SELECT c.id, sd.kind, sd.id, sd.md_key, sd.year, sd.label "
+    "FROM contact_rhythm r JOIN customers c ON c.id = r.customer_id "
+    "JOIN special_dates sd ON sd.customer_id = c.id WHERE r.dirty "
+    f"AND {_ELIGIBLE} AND {_NOT_OPTED_OUT.format(occasion='sd.kind')} "
+    "UNION ALL "
+    "SELECT c.id, 'customer_anniversary', NULL, "
+    "extract(month FROM c.customer_since)::integer * 100 "
+    "+ extract(day FROM c.customer_since)::integer, "
+    "extract(year FROM c.customer_since)::integer, '' "
+    f"{_DIRTY} AND c.customer_since IS NOT NULL AND {_ELIGIBLE} "
+    f"AND {_NOT_OPTED_OUT.format(occasion=chr(39) + 'customer_anniversary' + chr(39))}"
+)
+_DEFAULT_CADENCE = (
+    "CASE WHEN c.key_account THEN CAST(:key_account AS integer) "
+    "WHEN c.status = 'lead' AND c.kind = 'internal' "
+    "THEN least(CAST(:lead AS integer), CAST(:internal AS integer)) "
+    "WHEN c.status = 'lead' THEN CAST(:lead AS integer) "
+    "WHEN c.kind = 'internal' THEN CAST(:internal AS integer) "
+    "ELSE CAST(:active AS integer) END"
+)
+_TAG_CADENCE = (
+    "(SELECT min(t.cadence_days) FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id "
+    "WHERE ct.customer_id = c.id AND t.cadence_days IS NOT NULL)"
+)
+_OVERRIDE = f"CASE WHEN c.cadence_days BETWEEN 1 AND {MAX_CADENCE_DAYS} THEN c.cadence_days END"
+# The local creation day: stored naive UTC seen in the machine's zone, as SQLite's
+# 'localtime' does (store.touchpoints.local_date).
+_RHYTHM_ROWS = (
+    "SELECT c.id AS id, coalesce(r.last_interaction_on, c.customer_since, "
+    "(timezone(CAST(:zone AS text), c.created_at AT TIME ZONE 'UTC'))::date) AS base, "
+    f"CASE WHEN {_ELIGIBLE} AND "
+    f"{_NOT_OPTED_OUT.format(occasion=chr(39) + 'keep_in_touch' + chr(39))} "
+    "THEN coalesce({override}, {tags}, {default}) END AS cadence "
+    f"{_DIRTY}"
+)
+_UPDATE_RHYTHM = (
+    "UPDATE contact_rhythm SET dirty = false, contact_base_on = x.base, "
+    "cadence_days = x.cadence, next_due_on = CASE WHEN x.cadence IS NULL THEN NULL ELSE "
+    "(CASE WHEN contact_rhythm.reset_on > x.base THEN contact_rhythm.reset_on "
+    "ELSE x.base END) + x.cadence END "
+    "FROM ({rows}) AS x WHERE contact_rhythm.customer_id = x.id"
+)
+
+
+def local_zone() -> str:
+    """The machine's time zone as PostgreSQL names it: TZ, else /etc/localtime's zone name,
+    else the current UTC offset (POSIX sign: east of UTC is negative)."""
+    zone = os.environ.get("TZ", "").lstrip(":")
+    if (zone and "/" in zone) or zone == "UTC":
+        return zone
+    try:
+        target = str(Path("/etc/localtime").resolve())
+    except OSError:
+        target = ""
+    found = re.search(r"zoneinfo/(.+)$", target)
+    if found:
+        return found.group(1)
+    offset = -(time.altzone if time.daylight and time.localtime().tm_isdst else time.timezone)
+    return f"{'-' if offset >= 0 else '+'}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
+
+
+def set_aside(session: Session, names: Sequence[str], aside: bool) -> None:
+    """Switch the named triggers off (or on again) for this transaction: each checks its
+    `crm.aside_<name>` setting in its WHEN clause (migration 0002), as cheap as SQLite's
+    dropped trigger and visible to no other connection."""
+    for name in names:
+        session.execute(text("SELECT set_config(:key, :value, true)"),
+                        {"key": f"crm.aside_{name}", "value": "on" if aside else "off"})
+
+
+def adapt(sql: str) -> str:
+    """SQLite's boolean comparisons (`x IS 1`, `x IS 0`) as PostgreSQL writes them."""
+    return sql.replace(" IS 1", " IS TRUE").replace(" IS 0", " IS FALSE")
+
+
+def mark_customers_dirty(session: Session, first_id: int, last_id: int,
+                         with_interactions: bool, last_interactions: str | None) -> None:
+    """store.touchpoints.mark_customers_dirty: the just-loaded customers' dirty rhythm rows,
+    with their last interaction day. Set-based joins only (a correlated sub-query per row,
+    planned on a table the load has just filled, took minutes at 100,000 customers), the
+    due-count triggers aside (new rows have no due day), and fresh statistics first."""
+    del last_interactions  # a SQLite staging table; here the interactions are in place
+    session.execute(text("ANALYZE customers, contact_rhythm, interactions"))
+    bounds = {"first": first_id, "last": last_id}
+    from crmcompanion.store.touchpoints import DUE_COUNT_TRIGGERS
+
+    set_aside(session, DUE_COUNT_TRIGGERS, True)
+    session.execute(
+        text("INSERT INTO contact_rhythm (customer_id, dirty) SELECT id, true FROM customers "
+             "WHERE id BETWEEN :first AND :last "
+             "ON CONFLICT (customer_id) DO UPDATE SET dirty = true"), bounds)
+    set_aside(session, DUE_COUNT_TRIGGERS, False)
+    if with_interactions:
+        session.execute(
+            text("UPDATE contact_rhythm r SET last_interaction_on = x.last FROM "
+                 "(SELECT customer_id, max(occurred_on) AS last FROM interactions "
+                 "WHERE customer_id BETWEEN :first AND :last GROUP BY customer_id) x "
+                 "WHERE r.customer_id = x.customer_id"), bounds)
+
+
+def sync_dirty(session: Session, settings: TouchpointSettings) -> int:
+    """store.touchpoints.sync_dirty on PostgreSQL: the same three statements."""
+    count = session.execute(
+        text("SELECT count(*) FROM contact_rhythm WHERE dirty")).scalar_one()
+    if not count:
+        return 0
+    any_tag_cadence = session.execute(
+        text("SELECT 1 FROM tags WHERE cadence_days IS NOT NULL LIMIT 1")).first() is not None
+    session.execute(text("DELETE FROM touchpoint_sources WHERE customer_id IN "
+                         "(SELECT customer_id FROM contact_rhythm WHERE dirty)"))
+    session.execute(text(_INSERT_SOURCES))
+    rows = _RHYTHM_ROWS.format(
+        override=_OVERRIDE, tags=_TAG_CADENCE if any_tag_cadence else "NULL",
+        default=_DEFAULT_CADENCE)
+    cadence = settings.cadence
+    session.execute(text(_UPDATE_RHYTHM.format(rows=rows)), {
+        "key_account": cadence.key_account, "active": cadence.active, "lead": cadence.lead,
+        "internal": cadence.internal, "zone": local_zone()})
+    return count
