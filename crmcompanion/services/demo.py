@@ -181,8 +181,8 @@ COMPANY_WORDS = (
 CITIES = (
     ("Berlin", "DE", "10115", "+4930"),
     ("München", "DE", "80331", "+4989"),
-    ("Paris", "FR", "75002", "+331"),
-    ("Lyon", "FR", "69002", "+334"),
+    ("Paris", "FR", "75002", "+3314"),
+    ("Lyon", "FR", "69002", "+3347"),
     ("Madrid", "ES", "28013", "+3491"),
     ("Kraków", "PL", "31-042", "+4812"),
     ("Dublin", "IE", "D02 X285", "+3531"),
@@ -301,7 +301,10 @@ def _specs(count: int, today: date, seed: int) -> list[_Spec]:
         if is_company_contact and r() < 0.5:
             work = f"{initials[first]}.{index}@{DOMAINS[int(r() * n_domains)]}"
             emails = (*emails, (work, "work"))
-        phone = f"{prefix}{1000000 + int(r() * 9000000)}"
+        # Seven local digits starting 2-9 after the city's prefix: a valid number in every
+        # demo country (a North American exchange never starts with 0 or 1; Paris and Lyon
+        # need their 4x/7x digit for France's nine national digits), so it shows formatted.
+        phone = f"{prefix}{2000000 + int(r() * 8000000)}"
         specials: list[tuple[str, int, int, int | None, str]] = []
         if r() < 0.85:
             # Spread birthdays around today so the Today view is never empty.

@@ -629,7 +629,7 @@ class TouchpointService:
         timezone-aware); never shown again. `expected_version` (the `Touchpoint.version`
         read) detects a concurrent change."""
         occasion, customer_id, when = self._check_key(key)
-        text = summary.strip() or f"{occasion.title} ({when.isoformat()})"
+        text = summary.strip() or f"{occasion.title} ({_day(when)})"
         settings = self.settings()
         with self._db.write() as session:
             interaction = add_interaction(
@@ -677,7 +677,7 @@ class TouchpointService:
             if until > last:
                 raise ValidationError({
                     "until": f"This {occasion.title.lower()} leaves the overdue list after "
-                    f"{last.isoformat()}; snooze until then at the latest, or skip it."
+                    f"{_day(last)}; snooze until then at the latest, or skip it."
                 })
         with self._db.write() as session:
             self._record(session, key, TouchpointState.SNOOZED, snoozed_until=until,

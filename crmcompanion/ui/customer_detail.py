@@ -15,9 +15,10 @@ contact links), so a note containing markup is displayed, not interpreted.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QDate, QLocale, Qt, QUrl, Signal
+from PySide6.QtCore import QDate, QLocale, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -30,26 +31,29 @@ from PySide6.QtWidgets import (
 )
 
 from crmcompanion.core.customer import Customer, Kind, SpecialDate
+from crmcompanion.core.settings import MAP_SERVICE, MAP_SERVICES
 from crmcompanion.core.validation import format_phone
-from crmcompanion.ui import text_display
+from crmcompanion.ui import formatting, text_display
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
+from crmcompanion.ui.formatting import number
 from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
 from crmcompanion.ui.text_display import clipped, embed, plain_tooltip, shown
 
-MAP_SEARCH = "https://www.openstreetmap.org/search?query="
 PANEL_MIN_WIDTH = 380
 
 
 def long_day(month: int, day: int, year: int | None) -> str:
     """A special date in the locale's long format; without a year, the day and month."""
-    locale = QLocale()
     if year is not None:
         try:
-            return locale.toString(QDate(date(year, month, day)), QLocale.FormatType.LongFormat)
+            return formatting.long_date(date(year, month, day))
         except ValueError:
             pass
-    # A leap year, so 29 February has a day to stand on.
-    return locale.toString(QDate(2000, month, day), "d MMMM")
+    # A leap year, so 29 February has a day to stand on; the locale's own day-month order.
+    pattern = formatting.locale().dateFormat(QLocale.FormatType.ShortFormat)
+    month_first = pattern.find("M") < pattern.find("d")
+    return formatting.locale().toString(QDate(2000, month, day),
+                                        "MMMM d" if month_first else "d MMMM")
 
 
 def describe_special_date(special: SpecialDate) -> str:
@@ -68,8 +72,9 @@ def link_label(text: str, url: str, tip: str) -> QLabel:
     return label
 
 
-def map_url(address: str) -> str:
-    return MAP_SEARCH + bytes(QUrl.toPercentEncoding(address)).decode("ascii")
+def map_url(address: str, service: str = str(MAP_SERVICE.default)) -> str:
+    """The address link: a search on the map service the owner chose (Settings)."""
+    return formatting.map_url(address, service)
 
 
 def plain_label(text: str, object_name: str = "") -> QLabel:
@@ -100,6 +105,9 @@ class CustomerDetail(QFrame):
         self.setMinimumWidth(PANEL_MIN_WIDTH)
         self.customer: Customer | None = None
         self.summary_count = 0  # customers summarised when several are selected, else 0
+        # The owner's MAP_SERVICE setting, read when a profile is shown (the Customers page
+        # sets it: this panel has no services of its own).
+        self.map_service: Callable[[], str] = lambda: str(MAP_SERVICE.default)
         # Upcoming touchpoints and history (ui.customer_activity), kept across customers.
         self.activity: QWidget | None = None
         outer = QVBoxLayout(self)
@@ -246,7 +254,7 @@ class CustomerDetail(QFrame):
         for part in self._story_parts():
             part.setVisible(False)  # kept for the next profile, not in a summary
         add = self._head_layout.addWidget
-        add(plain_label(f"{count:,} customers selected", "detailName"))
+        add(plain_label(f"{number(count)} customers selected", "detailName"))
         add(plain_label("Export, tag, archive or delete them all at once below.", "muted"))
         self._section("SELECTING", self._head_layout)
         for hint in ("Ctrl+click adds or removes one customer",
@@ -284,7 +292,9 @@ class CustomerDetail(QFrame):
                            f"tel:{phone.number}", "Call with your phone app"))
         if not customer.address.is_empty():
             address = customer.address.one_line()
-            add(link_label(embed(address), map_url(address), "Show on a map (OpenStreetMap)"))
+            service = self.map_service()
+            title = MAP_SERVICES.get(service, MAP_SERVICES[str(MAP_SERVICE.default)])[0]
+            add(link_label(embed(address), map_url(address, service), f"Show on a map ({title})"))
         if customer.preferred_channel is not None:
             add(plain_label(f"Prefers: {CHANNEL_TITLES[customer.preferred_channel]}", "muted"))
         if not (customer.emails or customer.phones or not customer.address.is_empty()):
@@ -295,8 +305,7 @@ class CustomerDetail(QFrame):
         if customer.special_dates or customer.customer_since:
             self._section("DATES")
             if customer.customer_since:
-                since = QLocale().toString(QDate(customer.customer_since),
-                                           QLocale.FormatType.LongFormat)
+                since = formatting.long_date(customer.customer_since)
                 add(plain_label(f"Customer since {since}"))
             for special in customer.special_dates:
                 add(plain_label(describe_special_date(special)))

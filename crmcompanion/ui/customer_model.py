@@ -18,8 +18,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QDate,
-    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -30,6 +28,7 @@ from PySide6.QtGui import QColor, QFont
 from crmcompanion.core.customer import CustomerRow, Kind
 from crmcompanion.core.validation import format_phone
 from crmcompanion.services.customers import CustomerService, ListQuery, SortColumn
+from crmcompanion.ui.formatting import short_date
 from crmcompanion.ui.style import MUTED, STATUS_TITLES
 from crmcompanion.ui.text_display import plain_tooltip, shown
 from crmcompanion.ui.widgets import STATUS_ROLE
@@ -119,9 +118,9 @@ def _key_account_font() -> QFont:
 
 @functools.lru_cache(maxsize=1024)
 def _short_date(day: date) -> str:
-    """A date as the user's locale writes it in lists (QLocale's short format)."""
-    return QLocale().toString(QDate(day.year, day.month, day.day),
-                              QLocale.FormatType.ShortFormat)
+    """A date as the user's locale writes it in lists (QLocale's short format, through
+    ui.formatting so every screen writes dates alike)."""
+    return short_date(day)
 
 
 @functools.lru_cache(maxsize=4096)

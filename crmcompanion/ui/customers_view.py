@@ -24,15 +24,17 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
+    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -51,7 +53,7 @@ from PySide6.QtWidgets import (
 from crmcompanion.core.customer import Kind, Status
 from crmcompanion.core.errors import DomainError, NotFoundError
 from crmcompanion.core.segments import SEGMENT_ORDER, SEGMENT_TITLES
-from crmcompanion.core.settings import CONFIRM_DELETE, SettingSpec, register
+from crmcompanion.core.settings import CONFIRM_DELETE, MAP_SERVICE, SettingSpec, register
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.customers import (
@@ -86,6 +88,7 @@ from crmcompanion.ui.customer_model import (
     CustomerTableModel,
     ListSelection,
 )
+from crmcompanion.ui.formatting import number
 from crmcompanion.ui.personal_data import PersonalDataActions
 from crmcompanion.ui.style import STATUS_TITLES
 from crmcompanion.ui.text_display import ask, embedded, tell
@@ -158,6 +161,58 @@ class CustomerTable(QTableView):
         return super().selectionCommand(index, event)
 
 
+class FilterBar(QWidget):
+    """The search box and the filters: one row where they fit, else the search above the
+    filters. At 900x600 one row asked 280 px for the search plus the four filters' widths,
+    more than the page had, and Qt laid the filters over the search box."""
+
+    SPACING = 8
+
+    def __init__(self, search: QWidget, filters: list[QWidget],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._search = search
+        self._filters = filters
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(self.SPACING)
+        self.one_row: bool | None = None
+        self._place(one_row=True)
+
+    def _needed(self) -> int:
+        widths = [self._search.minimumWidth()] + [f.sizeHint().width() for f in self._filters]
+        return sum(widths) + self.SPACING * len(self._filters)
+
+    def _place(self, one_row: bool) -> None:
+        if one_row == self.one_row:
+            return
+        self.one_row = one_row
+        for widget in (self._search, *self._filters):
+            self._grid.removeWidget(widget)
+        count = len(self._filters)
+        for column in range(count + 1):
+            self._grid.setColumnStretch(column, 0)
+        if one_row:
+            self._grid.addWidget(self._search, 0, 0)
+            self._grid.setColumnStretch(0, 1)
+            for column, widget in enumerate(self._filters, start=1):
+                self._grid.addWidget(widget, 0, column)
+        else:
+            self._grid.addWidget(self._search, 0, 0, 1, count)
+            for column, widget in enumerate(self._filters):
+                self._grid.addWidget(widget, 1, column)
+                self._grid.setColumnStretch(column, 1)
+
+    def minimumSizeHint(self) -> QSize:
+        # Two rows at the narrowest: as wide as the widest of the search and the filters.
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), max(self._search.minimumWidth(), 1)), hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._place(one_row=event.size().width() >= self._needed())
+        super().resizeEvent(event)
+
+
 class CustomersView(QWidget):
     message = Signal(str)  # a short status line for the main window
 
@@ -211,15 +266,10 @@ class CustomersView(QWidget):
         layout.addWidget(self.header)
 
         # --- search and filters ---
-        self.filter_bar = QWidget()
-        filters = QHBoxLayout(self.filter_bar)
-        filters.setContentsMargins(0, 0, 0, 0)
-        filters.setSpacing(8)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search names, companies, emails, phones, tags, notes…")
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(280)
-        filters.addWidget(self.search, 1)
         self.tag_filter = QComboBox()
         self.tag_filter.setMinimumWidth(150)
         self.tag_filter.setMaxVisibleItems(20)
@@ -240,9 +290,9 @@ class CustomersView(QWidget):
         self.segment_filter.addItem("All segments", "")
         for segment in SEGMENT_ORDER:
             self.segment_filter.addItem(SEGMENT_TITLES[segment], segment.value)
-        for combo in (self.tag_filter, self.status_filter, self.kind_filter,
-                      self.segment_filter, self.archived_filter):
-            filters.addWidget(combo)
+        self.filter_bar = FilterBar(self.search, [self.tag_filter, self.status_filter,
+                                                  self.kind_filter, self.segment_filter,
+                                                  self.archived_filter])
         layout.addWidget(self.filter_bar)
 
         # --- list, no-match and empty pages ---
@@ -295,6 +345,7 @@ class CustomersView(QWidget):
         header.setSelectionModel(QItemSelectionModel(self.model, header))
 
         self.detail = CustomerDetail()
+        self.detail.map_service = lambda: str(services.settings.get(MAP_SERVICE))
         self.detail.set_activity(CustomerActivity(services, bus))
         self.detail.setVisible(False)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -484,12 +535,12 @@ class CustomersView(QWidget):
         if self._total == 0:
             text = ""
         elif shown == self._total:
-            text = f"{self._total:,} customers"
+            text = f"{number(self._total)} customers"
         else:
-            text = f"{shown:,} of {self._total:,} customers"
+            text = f"{number(shown)} of {number(self._total)} customers"
         selected = self.selection().count if text else 0
         if selected > 1:
-            text += f" · {selected:,} selected"
+            text += f" · {number(selected)} selected"
         if text != self.header.subtitle.text():  # each change lays the page header out again
             self.header.set_subtitle(text)
 
@@ -499,7 +550,7 @@ class CustomersView(QWidget):
         self.tag_filter.clear()
         self.tag_filter.addItem("All tags", "")
         for name, count in self._customers.tags():
-            self.tag_filter.addItem(f"{name} ({count:,})", name)
+            self.tag_filter.addItem(f"{name} ({number(count)})", name)
         index = self.tag_filter.findData(current) if current else 0
         self.tag_filter.setCurrentIndex(max(0, index))
         self.tag_filter.blockSignals(False)
@@ -986,12 +1037,13 @@ class CustomersView(QWidget):
         if count > MAX_DELETE_AT_ONCE:
             tell(
                 self, "Too many to delete at once",
-                f"{count:,} customers are selected. Delete at most {MAX_DELETE_AT_ONCE:,} at "
-                "once (Undo keeps each of them until you move on): narrow the list with a "
+                f"{number(count)} customers are selected. Delete at most "
+                f"{number(MAX_DELETE_AT_ONCE)} at once (Undo keeps each of them until you move on):"
+                " narrow the list with a "
                 "search or filter. To take back an import, use More → Undo last import.",
                 QMessageBox.Icon.Information)
             return
-        question = (f"Delete these {count:,} customers, with their conversations and dates? "
+        question = (f"Delete these {number(count)} customers, with their conversations and dates? "
                     "You can undo this right afterwards.")
         if self._services.settings.get(CONFIRM_DELETE) and not ask(self, "Delete customers",
                                                                    question):
@@ -1006,11 +1058,11 @@ class CustomersView(QWidget):
             self._bus.publish(deleted.changed)
             if self.model.rowCount():
                 self.table.selectRow(min(first_row, self.model.rowCount() - 1))
-            self._offer(f"Deleted {deleted.count:,} customers.",
+            self._offer(f"Deleted {number(deleted.count)} customers.",
                         lambda: self.undo_delete_several(deleted))
-            self.message.emit(f"Deleted {deleted.count:,} customers.")
+            self.message.emit(f"Deleted {number(deleted.count)} customers.")
 
-        self._run_bulk(count, "Delete", f"Deleting {count:,} customers…",
+        self._run_bulk(count, "Delete", f"Deleting {number(count)} customers…",
                        lambda: customers.delete_many(ids()), done)
 
     def undo_delete_several(self, deleted: DeletedCustomers) -> None:
@@ -1019,10 +1071,10 @@ class CustomersView(QWidget):
         def done(changed: Changed) -> None:
             self._bus.publish(changed)
             self.select_customers(list(deleted.customer_ids))
-            self.message.emit(f"Restored {deleted.count:,} customers.")
+            self.message.emit(f"Restored {number(deleted.count)} customers.")
 
         customers = self._customers
-        self._run_bulk(deleted.count, "Undo", f"Restoring {deleted.count:,} customers…",
+        self._run_bulk(deleted.count, "Undo", f"Restoring {number(deleted.count)} customers…",
                        lambda: customers.undo_delete_many(deleted), done)
 
     def _done_with_undo(self, changed: Changed, count: int, text: str,
@@ -1059,11 +1111,11 @@ class CustomersView(QWidget):
         def done(result: ArchivedCustomers) -> None:
             noun = "customer" if result.count == 1 else "customers"
             self._done_with_undo(
-                result.changed, result.count, f"{verb} {result.count:,} {noun}.",
+                result.changed, result.count, f"{verb} {number(result.count)} {noun}.",
                 lambda: customers.undo_archive_many(result),
-                f"Undid: {result.count:,} {noun} as they were.")
+                f"Undid: {number(result.count)} {noun} as they were.")
 
-        self._run_bulk(selection.count, verb[:-1], f"{verb[:-1]}ing {selection.count:,} "
+        self._run_bulk(selection.count, verb[:-1], f"{verb[:-1]}ing {number(selection.count)} "
                        "customers…", lambda: customers.set_archived_many(ids(), archive), done)
 
     def tag_selected(self) -> None:
@@ -1072,7 +1124,7 @@ class CustomersView(QWidget):
         if selection.count == 0:
             return
         names = [name for name, _ in self._customers.tags()]
-        noun = "customer" if selection.count == 1 else f"{selection.count:,} customers"
+        noun = "customer" if selection.count == 1 else f"{number(selection.count)} customers"
         tag, ok = QInputDialog.getItem(self, "Add tag", f"Tag for the selected {noun}:",
                                        names, -1, True)
         if not ok or not tag.strip():
@@ -1083,11 +1135,12 @@ class CustomersView(QWidget):
         def done(tagged: TaggedCustomers) -> None:
             plural = "customer" if tagged.count == 1 else "customers"
             self._done_with_undo(
-                tagged.changed, tagged.count, f"Tagged {tagged.count:,} {plural} “{tagged.tag}”.",
+                tagged.changed, tagged.count,
+                f"Tagged {number(tagged.count)} {plural} “{tagged.tag}”.",
                 lambda: customers.undo_add_tag_many(tagged),
-                f"Took the tag “{tagged.tag}” back from {tagged.count:,} {plural}.")
+                f"Took the tag “{tagged.tag}” back from {number(tagged.count)} {plural}.")
 
-        self._run_bulk(selection.count, "Add tag", f"Tagging {selection.count:,} customers…",
+        self._run_bulk(selection.count, "Add tag", f"Tagging {number(selection.count)} customers…",
                        lambda: customers.add_tag_many(ids(), tag), done)
 
     # --- import, export, duplicates (issue 6) ------------------------------------------------
@@ -1113,7 +1166,7 @@ class CustomersView(QWidget):
                               selected, self._services.clock, self.window(),
                               all_selected=everything)
         dialog.exported.connect(lambda result: self.message.emit(
-            f"Exported {result.count:,} to {result.path}."))
+            f"Exported {number(result.count)} to {result.path}."))
         dialog.finished.connect(dialog.deleteLater)
         self.export_dialog = dialog
         dialog.open()
@@ -1123,9 +1176,10 @@ class CustomersView(QWidget):
         if not result.created:
             return
         noun = "customer" if result.created == 1 else "customers"
-        self._offer(f"Imported {result.created:,} {noun}.", self.undo_last_import,
+        self._offer(f"Imported {number(result.created)} {noun}.", self.undo_last_import,
                     UNDO_SECONDS * 3)
-        self.message.emit(f"Imported {result.created:,} {noun}. Undo: More → Undo last import.")
+        self.message.emit(
+            f"Imported {number(result.created)} {noun}. Undo: More → Undo last import.")
 
     def undo_last_import(self) -> UndoneImport | None:
         self._hide_undo()
@@ -1135,7 +1189,7 @@ class CustomersView(QWidget):
             self.message.emit(str(exc))
             return None
         self._bus.publish(undone.changed)
-        self.message.emit(f"Undid the last import: removed {undone.removed:,} customers.")
+        self.message.emit(f"Undid the last import: removed {number(undone.removed)} customers.")
         return undone
 
     def find_duplicates(self) -> QWidget | None:

@@ -47,6 +47,8 @@ from crmcompanion.services.import_export import (
     ImportCancelled,
     ImportExportService,
 )
+from crmcompanion.ui.formatting import number
+from crmcompanion.ui.widgets import fit_on_screen
 from crmcompanion.ui.workers import BackgroundTask, TaskProgressDialog
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,9 @@ class ExportDialog(QDialog):
         self.result: ExportResult | None = None
         self.setWindowTitle("Export customers")
         self.resize(620, 640)
+        # 640 px is more than a 600 px high screen has: shrink to the screen it opens on
+        # (the column list gives up its height first; tests/ui/test_fit_900x600.py).
+        fit_on_screen(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(22, 18, 22, 16)
@@ -90,9 +95,9 @@ class ExportDialog(QDialog):
         self.listed_radio = QRadioButton(self._listed_text(query, listed))
         selected = listed if self._all_selected else len(self._selected)
         if self._all_selected:
-            text = f"The {selected:,} selected customers (everyone listed)"
+            text = f"The {number(selected)} selected customers (everyone listed)"
         elif selected:
-            text = f"The {selected:,} selected customer" + ("" if selected == 1 else "s")
+            text = f"The {number(selected)} selected customer" + ("" if selected == 1 else "s")
         else:
             text = "Only the selected customer (none selected)"
         self.selected_radio = QRadioButton(text)
@@ -156,7 +161,7 @@ class ExportDialog(QDialog):
                         or query.archived is not False)
         noun = "customer" if listed == 1 else "customers"
         where = "listed now (with the current search and filters)" if filtered else "listed"
-        return f"The {listed:,} {noun} {where}"
+        return f"The {number(listed)} {noun} {where}"
 
     @staticmethod
     def _default_folder() -> Path:
@@ -379,7 +384,7 @@ class ExportDialog(QDialog):
     def _export_done(self, result: ExportResult) -> None:
         self.result = result
         noun = {CSV: "customers", VCARD: "contacts", ICS: "calendar events"}[self.format]
-        self._show_banner(f"✓ Exported {result.count:,} {noun} to {result.path}", error=False)
+        self._show_banner(f"✓ Exported {number(result.count)} {noun} to {result.path}", error=False)
         self.export_button.setText("Close")
         self.close_button.setVisible(False)
         self.exported.emit(result)

@@ -54,7 +54,9 @@ from crmcompanion.services.import_export import (
     UndoneImport,
 )
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.formatting import number
 from crmcompanion.ui.text_display import plain_tooltip
+from crmcompanion.ui.widgets import fit_on_screen
 from crmcompanion.ui.workers import BackgroundTask, TaskProgressDialog
 
 logger = logging.getLogger(__name__)
@@ -212,6 +214,9 @@ class ImportWizard(QDialog):
         self.progress_dialog: TaskProgressDialog | None = None
         self.setWindowTitle("Import customers")
         self.resize(1040, 720)
+        # 1040x720 is more than a 1366x768 laptop leaves, let alone a 600 px high screen:
+        # shrink to the screen the wizard opens on (its pages' tables scroll).
+        fit_on_screen(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(22, 18, 22, 16)
@@ -552,12 +557,12 @@ class ImportWizard(QDialog):
 
     @staticmethod
     def _file_summary(preview: ImportPreview) -> str:
-        parts = [f"{preview.row_count:,} contacts"]
+        parts = [f"{number(preview.row_count)} contacts"]
         if preview.format == CsvFormat.CSV:
             parts.append(f"{len(preview.headers)} columns, {len(preview.unknown_headers)} not "
                          "recognised (ignored unless you map them)")
         if preview.problem_count:
-            parts.append(f"{preview.problem_count:,} problems to look at")
+            parts.append(f"{number(preview.problem_count)} problems to look at")
         return " · ".join(parts)
 
     def _fill_mapping(self, preview: ImportPreview) -> None:
@@ -631,7 +636,7 @@ class ImportWizard(QDialog):
         elif shown == 0:
             title = "NO ROW CAN BE IMPORTED AS IT IS"
         elif shown >= PREVIEW_ROWS:
-            title = f"FIRST {shown} OF {preview.row_count:,} ROWS, AS THEY WILL BE IMPORTED"
+            title = f"FIRST {shown} OF {number(preview.row_count)} ROWS, AS THEY WILL BE IMPORTED"
         elif shown < preview.row_count:
             title = "EVERY ROW THAT CAN BE IMPORTED, AS IT WILL BE"
         else:
@@ -653,8 +658,8 @@ class ImportWizard(QDialog):
         self._check_layout.setStretch(1, 0 if quiet else 2)
         more = preview.problem_count - len(problems)
         self.problems_title.setText(
-            f"PROBLEMS ({preview.problem_count:,}" + (f", first {len(problems):,} shown)"
-                                                     if more > 0 else ")"))
+            f"PROBLEMS ({number(preview.problem_count)}"
+            + (f", first {number(len(problems))} shown)" if more > 0 else ")"))
         fixable = bool(problems) and not preview.fatal
         self.skip_invalid.setVisible(fixable)
         if not fixable:
@@ -681,9 +686,9 @@ class ImportWizard(QDialog):
             who = match.customer_name or "an earlier row of this file"
             lines.append(f"Line {match.line}: {who} (same {match.matched_on} {match.value})")
         if preview.duplicate_count > 4:
-            lines.append(f"…and {preview.duplicate_count - 4:,} more")
+            lines.append(f"…and {number(preview.duplicate_count - 4)} more")
         self.duplicates_label.setText(
-            f"{preview.duplicate_count:,} rows match customers you already have:\n"
+            f"{number(preview.duplicate_count)} rows match customers you already have:\n"
             + "\n".join(lines))
 
     # --- importing ----------------------------------------------------------------------
@@ -714,9 +719,9 @@ class ImportWizard(QDialog):
             self.next_button.setEnabled(False)
             return
         count = self.rows_to_create()
-        text = f"Import {count:,} customer" + ("" if count == 1 else "s")
+        text = f"Import {number(count)} customer" + ("" if count == 1 else "s")
         if self.merge_duplicates.isChecked() and preview.duplicate_count:
-            text += f", merge {preview.duplicate_count:,}"
+            text += f", merge {number(preview.duplicate_count)}"
         self.next_button.setText(text)
         blocked = (preview.fatal or self.busy
                    or (preview.problem_count > 0 and not self.skip_invalid.isChecked())
@@ -762,15 +767,15 @@ class ImportWizard(QDialog):
         self._bus.publish(result.changed)
         name = Path(self.path).name
         noun = "customer" if result.created == 1 else "customers"
-        self.summary_title.setText(f"Imported {result.created:,} {noun} from {name}.")
+        self.summary_title.setText(f"Imported {number(result.created)} {noun} from {name}.")
         lines = []
         if result.skipped_duplicates:
-            lines.append(f"{result.skipped_duplicates:,} rows matched customers you already "
+            lines.append(f"{number(result.skipped_duplicates)} rows matched customers you already "
                          "have and were skipped.")
         if result.merged:
-            lines.append(f"{result.merged:,} existing customers got details from the file.")
+            lines.append(f"{number(result.merged)} existing customers got details from the file.")
         if result.rejected_count:
-            lines.append(f"{result.rejected_count:,} rows with problems were skipped.")
+            lines.append(f"{number(result.rejected_count)} rows with problems were skipped.")
         lines.append("Changed your mind? Undo removes exactly the customers this import "
                      "added (also later from the Customers page: More → Undo last import).")
         self.summary_text.setText("\n".join(lines))
@@ -801,7 +806,7 @@ class ImportWizard(QDialog):
 
     def _undo_done(self, undone: UndoneImport) -> None:
         self._bus.publish(undone.changed)
-        self.summary_title.setText(f"Import undone: removed {undone.removed:,} customers.")
+        self.summary_title.setText(f"Import undone: removed {number(undone.removed)} customers.")
         self.summary_text.setText("Your customers are as they were before this import.")
         self.undo_button.setText("Undone")
         self.undone.emit(undone)

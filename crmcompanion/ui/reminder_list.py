@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QShowEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.reminders import DeliveredReminder, ReminderService
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.formatting import day_month
 from crmcompanion.ui.style import SURFACE
 from crmcompanion.ui.text_display import embedded
 
@@ -47,7 +48,7 @@ LIST_STYLE = f"""
 QListWidget#reminderList {{ background: {SURFACE}; border: none; outline: 0; }}
 QListWidget#reminderList::item {{ padding: 6px 4px; border-bottom: 1px solid #eef1f5; }}
 QListWidget#reminderList::item:selected {{ background: #dbe7fb; color: #1f2328; }}
-QLabel#reminderHeading {{ font-size: 16px; font-weight: 600; }}
+QLabel#reminderHeading {{ font-weight: 600; }}
 """
 
 
@@ -60,7 +61,7 @@ def badge_text(count: int) -> str:
 
 def item_text(reminder: DeliveredReminder) -> str:
     """Two lines for the narrow Today column: who and what, then when it was due."""
-    when = reminder.remind_on.strftime("%d %b").lstrip("0")
+    when = day_month(reminder.remind_on)
     return f"{embedded(reminder.title)}\n{embedded(reminder.description)} · from {when}"
 
 
@@ -119,6 +120,11 @@ class ReminderListWidget(QWidget):
         header = QHBoxLayout()
         self.heading = QLabel("Reminders")
         self.heading.setObjectName("reminderHeading")
+        # A quarter larger than the system font (points, not pixels: it follows the user's
+        # font size and the screen's scaling).
+        heading_font = QFont(self.heading.font())
+        heading_font.setPointSizeF(heading_font.pointSizeF() * 1.25)
+        self.heading.setFont(heading_font)
         header.addWidget(self.heading)
         # The count as a pill beside the title, as the Today sections show theirs: inside the
         # title, "Reminders (99+)" did not fit the side card.

@@ -123,6 +123,10 @@ _DARK_MAP: dict[str, str] = {
     "#1d6b35": "#8fe0a9", "#b7e4c4": "#2c5a3b", "#eceff3": "#30353e", "#555e6b": "#b8c0cc",
     "#fff4d6": "#4a3b12", "#8a5a00": "#ffd479", "#a0a8b5": DARK.disabled_text,
     "#98a2b3": DARK.placeholder, "#fff6f5": DARK.error_background,
+    "#9aa4b2": "#6b7483",
+    # Today's initials circles: the same hues, deep enough for light text.
+    "#fde2c8": "#4a3523", "#d5f0e3": "#1f4434", "#ece0fb": "#3b2f55", "#fbe0e6": "#4d2a35",
+    "#e2eef3": "#25404b",
 }
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b|\bwhite\b")
 # "color: white" on an accent button stays white: only backgrounds and borders turn dark.
@@ -391,6 +395,14 @@ _state: dict[str, object] = {"theme": LIGHT, "appearance": "system", "filter": N
 
 def current_theme() -> Theme:
     return _state["theme"]  # type: ignore[return-value]
+
+
+def themed(colour: str) -> QColor:
+    """A colour written in its light form (as the light stylesheets have it), in the current
+    theme: what code that paints by hand uses, so dark mode reaches painted rows too."""
+    if current_theme() is DARK:
+        colour = _DARK_MAP.get(colour.lower(), colour)
+    return QColor(colour)
 
 
 def apply_look(app: QApplication, appearance: str = "system") -> Theme:

@@ -15,19 +15,16 @@ scroll area, so the profile scrolls as one page.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from PySide6.QtCore import (
     QAbstractListModel,
-    QDate,
-    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QRect,
     QSize,
     Qt,
-    QTime,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QResizeEvent
@@ -55,6 +52,7 @@ from crmcompanion.services.timeline import (
     TimelineEntry,
     TimelineService,
 )
+from crmcompanion.ui import formatting
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.style import ACCENT, MUTED
 from crmcompanion.ui.text_display import shown
@@ -75,13 +73,12 @@ ICON_COLOURS = {OCCASION: "#fde2c8", NEXT_STEP: "#d5f0e3", SKIPPED: "#eceff3",
 
 def long_date_time(moment: datetime) -> str:
     """The profile's dates: the locale's long date, then the time."""
-    locale = QLocale()
-    return (f"{locale.toString(QDate(moment.date()), QLocale.FormatType.LongFormat)}, "
-            f"{locale.toString(QTime(moment.hour, moment.minute), QLocale.FormatType.ShortFormat)}")
+    return f"{formatting.long_date(moment.date())}, {formatting.short_time(moment)}"
 
 
-def long_date(day: object) -> str:
-    return QLocale().toString(QDate(day), QLocale.FormatType.LongFormat)  # type: ignore[call-overload]
+def long_date(day: date) -> str:
+    """A date in the profile: the locale's long format ("6 December 2026")."""
+    return formatting.long_date(day)
 
 
 def icon_for(entry: TimelineEntry) -> str:
@@ -353,7 +350,8 @@ class TimelineView(QWidget):
                            else "Nothing of this kind yet.")
         self.empty.setVisible(not self.model.entries)
         left = self.model.total - len(self.model.entries)
-        self.older_button.setText(f"Show older ({left:,} more)" if left > 0 else "Show older")
+        self.older_button.setText(
+            f"Show older ({formatting.number(left)} more)" if left > 0 else "Show older")
         self.older_button.setVisible(self.model.more)
         self.updateGeometry()
         self.changed.emit()

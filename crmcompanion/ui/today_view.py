@@ -86,14 +86,24 @@ from crmcompanion.services.today_support import (
     latest_snooze,
 )
 from crmcompanion.services.touchpoints import Touchpoint
+from crmcompanion.ui import formatting
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.feedback_ask import ask_for_feedback
 from crmcompanion.ui.feedback_checkback import QUESTION as CHECKBACK_QUESTION
 from crmcompanion.ui.feedback_checkback import CheckbackDialog
+from crmcompanion.ui.formatting import number as format_number
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.reminder_list import ReminderListWidget
-from crmcompanion.ui.style import ACCENT, ACCENT_DARK, BACKGROUND, BORDER, ERROR, MUTED
+from crmcompanion.ui.style import (
+    ACCENT,
+    BACKGROUND,
+    BORDER,
+    ERROR,
+    MUTED,
+    current_theme,
+    themed,
+)
 from crmcompanion.ui.text_display import embedded
 from crmcompanion.ui.timeline import EntryListModel
 from crmcompanion.ui.widgets import EmptyState, PageHeader
@@ -113,16 +123,13 @@ MENU_STYLE = f"QMenu::item:disabled {{ color: #a0a8b5; }} QMenu {{ border: 1px s
 
 
 def short_date(day: date) -> str:
-    """A date in lists: the user's locale, short format."""
-    from PySide6.QtCore import QLocale
-
-    return QLocale().toString(QDate(day), QLocale.FormatType.ShortFormat)
+    """A date in lists: the user's locale, short format (ui.formatting)."""
+    return formatting.short_date(day)
 
 
 def long_date(day: date) -> str:
-    from PySide6.QtCore import QLocale
-
-    return QLocale().toString(QDate(day), QLocale.FormatType.LongFormat)
+    """The page header's date, with its weekday ("Sunday, 6 December 2026")."""
+    return formatting.weekday_date(day)
 
 
 def when_text(day: date, today: date) -> str:
@@ -403,7 +410,7 @@ class TodayModel(EntryListModel):
         older = self.counts.totals[AgendaSection.OLDER]
         if section is AgendaSection.CATCH_UP and older and not self.show_all:
             ends.append(Entry("more", section,
-                              f"{older:,} more than a week late: show all"))
+                              f"{format_number(older)} more than a week late: show all"))
         return ends
 
     def section_total(self, section: AgendaSection) -> int:
@@ -476,9 +483,9 @@ class TodayDelegate(QStyledItemDelegate):
         if entry is None:
             return
         rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette = option.palette  # type: ignore[attr-defined]
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        theme = current_theme()  # dark mode reaches the painted rows through it
         font = QFont(self._view.font())
         fm = QFontMetrics(font)
         if entry.kind == "header":
@@ -486,13 +493,13 @@ class TodayDelegate(QStyledItemDelegate):
             big.setPointSizeF(font.pointSizeF() * 1.25)
             big.setWeight(QFont.Weight.DemiBold)
             painter.setFont(big)
-            painter.setPen(palette.text().color())
+            painter.setPen(QColor(theme.text))
             title_rect = rect.adjusted(2, 8, 0, 0)
             painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                              entry.text)
             advance = QFontMetrics(big).horizontalAdvance(entry.text + "  ")
             count = self._view.model_total(entry.section)
-            pill_text = f"{count:,}"
+            pill_text = f"{format_number(count)}"
             small = QFont(font)
             small.setWeight(QFont.Weight.DemiBold)
             painter.setFont(small)
@@ -500,15 +507,15 @@ class TodayDelegate(QStyledItemDelegate):
             pill = QRect(title_rect.left() + advance, title_rect.center().y() - 9, width, 19)
             late = entry.section is AgendaSection.CATCH_UP and count > 0
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#fdecea" if late else "#e7ecf5"))
+            painter.setBrush(themed("#fdecea" if late else "#e7ecf5"))
             painter.drawRoundedRect(pill, 9, 9)
-            painter.setPen(QColor(ERROR if late else "#344054"))
+            painter.setPen(themed(ERROR if late else "#344054"))
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, pill_text)
             painter.restore()
             return
         if entry.kind in ("hint", "more"):
             painter.setFont(font)
-            painter.setPen(QColor(ACCENT if entry.kind == "more" else MUTED))
+            painter.setPen(themed(ACCENT if entry.kind == "more" else MUTED))
             if entry.kind == "more":
                 underlined = QFont(font)
                 underlined.setUnderline(True)
@@ -526,31 +533,31 @@ class TodayDelegate(QStyledItemDelegate):
         rect: QRect = option.rect  # type: ignore[attr-defined]
         item = entry.item
         assert item is not None
-        palette = option.palette  # type: ignore[attr-defined]
+        theme = current_theme()
         state = option.state  # type: ignore[attr-defined]
         card = rect.adjusted(0, 3, -1, -3)
         selected = bool(state & QStyle.StateFlag.State_Selected)
         hovered = bool(state & QStyle.StateFlag.State_MouseOver)
-        painter.setPen(QPen(QColor(ACCENT if selected else ("#b9c4d6" if hovered else BORDER)),
+        painter.setPen(QPen(themed(ACCENT if selected else ("#b9c4d6" if hovered else BORDER)),
                             1))
-        painter.setBrush(palette.base())
+        painter.setBrush(QColor(theme.surface))
         painter.drawRoundedRect(card, 8, 8)
         late = item.touchpoint.date < self._view.today
         if late:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(ERROR))
+            painter.setBrush(themed(ERROR))
             painter.drawRoundedRect(QRect(card.left(), card.top() + 6, 3, card.height() - 12),
                                     1, 1)
         # Initials.
         name = item.touchpoint.customer
         avatar = QRect(rect.left() + 12, rect.top() + 14, AVATAR, AVATAR)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(AVATAR_COLOURS[sum(map(ord, name)) % len(AVATAR_COLOURS)]))
+        painter.setBrush(themed(AVATAR_COLOURS[sum(map(ord, name)) % len(AVATAR_COLOURS)]))
         painter.drawEllipse(avatar)
         bold = QFont(font)
         bold.setWeight(QFont.Weight.DemiBold)
         painter.setFont(bold)
-        painter.setPen(QColor("#344054"))
+        painter.setPen(themed("#344054"))
         painter.drawText(avatar, Qt.AlignmentFlag.AlignCenter, initials(name))
         parts = self.parts(rect, entry)
         left = avatar.right() + 12
@@ -561,7 +568,7 @@ class TodayDelegate(QStyledItemDelegate):
         bold_fm = QFontMetrics(bold)
         who = bold_fm.elidedText(embedded(name), Qt.TextElideMode.ElideRight,
                                  max(40, (limit - left) // 2))
-        painter.setPen(palette.text().color())
+        painter.setPen(QColor(theme.text))
         painter.drawText(QRect(left, top, limit - left, fm.height()),
                          Qt.AlignmentFlag.AlignLeft, who)
         x = left + bold_fm.horizontalAdvance(who + "  ")
@@ -574,17 +581,17 @@ class TodayDelegate(QStyledItemDelegate):
         when_width = fm.horizontalAdvance("  ·  " + when)
         room = max(0, limit - x - when_width)
         shown_reason = fm.elidedText(embedded(reason), Qt.TextElideMode.ElideRight, room)
-        painter.setPen(QColor(ACCENT))
+        painter.setPen(themed(ACCENT))
         painter.drawText(QRect(x, top, room, fm.height()), Qt.AlignmentFlag.AlignLeft,
                          shown_reason)
         x += fm.horizontalAdvance(shown_reason)
-        painter.setPen(QColor(ERROR if late else MUTED))
+        painter.setPen(themed(ERROR if late else MUTED))
         painter.drawText(QRect(x, top, limit - x, fm.height()), Qt.AlignmentFlag.AlignLeft,
                          fm.elidedText("  ·  " + when, Qt.TextElideMode.ElideRight,
                                        max(0, limit - x)))
         # Line 2: the preferred channel and the links.
         words, links = channel_lines(item)
-        painter.setPen(QColor(MUTED))
+        painter.setPen(themed(MUTED))
         if words:
             painter.drawText(QRect(left, top + line, limit - left, fm.height()),
                              Qt.AlignmentFlag.AlignLeft, words)
@@ -594,14 +601,14 @@ class TodayDelegate(QStyledItemDelegate):
         link_font = QFont(font)
         link_font.setUnderline(True)
         painter.setFont(link_font)
-        painter.setPen(QColor(ACCENT))
+        painter.setPen(themed(ACCENT))
         for number, (text, _url) in enumerate(links):
             where = parts.get(f"link{number}")
             if where is not None:
                 painter.drawText(where, Qt.AlignmentFlag.AlignLeft, text)
         painter.setFont(font)
         # Line 3: the last conversation.
-        painter.setPen(QColor(MUTED))
+        painter.setPen(themed(MUTED))
         painter.drawText(QRect(left, top + 2 * line, limit - left, fm.height()),
                          Qt.AlignmentFlag.AlignLeft,
                          fm.elidedText(last_line(item), Qt.TextElideMode.ElideRight,
@@ -610,15 +617,15 @@ class TodayDelegate(QStyledItemDelegate):
         main, menu = parts["main"], parts["menu"]
         hot = self._view.hot_part if self._view.hot_row == row else ""
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(ACCENT_DARK if hot == "main" else ACCENT))
+        painter.setBrush(QColor(theme.accent_dark if hot == "main" else theme.accent))
         painter.drawRoundedRect(main, 6, 6)
         painter.setFont(bold)
-        painter.setPen(QColor("white"))
+        painter.setPen(QColor(theme.accent_text))
         painter.drawText(main, Qt.AlignmentFlag.AlignCenter, self.main_text(entry))
-        painter.setPen(QPen(QColor("#9aa4b2" if hot == "menu" else BORDER), 1))
-        painter.setBrush(QColor("#eef1f5") if hot == "menu" else palette.base())
+        painter.setPen(QPen(themed("#9aa4b2" if hot == "menu" else BORDER), 1))
+        painter.setBrush(themed("#eef1f5") if hot == "menu" else QColor(theme.surface))
         painter.drawRoundedRect(menu, 6, 6)
-        painter.setPen(palette.text().color())
+        painter.setPen(QColor(theme.text))
         painter.drawText(menu, Qt.AlignmentFlag.AlignCenter, "⋯")
 
 
@@ -1099,17 +1106,17 @@ class TodayView(QWidget):
     def _subtitle(self, totals: dict[AgendaSection, int]) -> str:
         parts = [long_date(self.today)]
         if totals.get(AgendaSection.TODAY):
-            parts.append(f"{totals[AgendaSection.TODAY]:,} for today")
+            parts.append(f"{format_number(totals[AgendaSection.TODAY])} for today")
         if totals.get(AgendaSection.NEXT_7_DAYS):
-            parts.append(f"{totals[AgendaSection.NEXT_7_DAYS]:,} this week")
+            parts.append(f"{format_number(totals[AgendaSection.NEXT_7_DAYS])} this week")
         late = totals.get(AgendaSection.CATCH_UP, 0) + totals.get(AgendaSection.OLDER, 0)
         if late:
-            parts.append(f"{late:,} to catch up")
+            parts.append(f"{format_number(late)} to catch up")
         return "  ·  ".join(parts)
 
     def _reminder_count(self, count: int) -> None:
         self.reminders_button.setText(
-            f"{count:,} new reminder{'s' if count != 1 else ''}: mark seen")
+            f"{format_number(count)} new reminder{'s' if count != 1 else ''}: mark seen")
         self.reminders_button.setVisible(count > 0)
 
     def show_all(self) -> None:

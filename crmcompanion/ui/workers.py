@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from crmcompanion.services.import_export import CancelToken
+from crmcompanion.ui.formatting import number
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,8 @@ class TaskProgressDialog(QProgressDialog):
         if total > 0 and not self.task.cancelled:
             self.setMaximum(total)
             self.setValue(min(done, total))
-            self.setLabelText(f"{self.labelText().split(' (')[0]} ({done:,} of {total:,})")
+            what = self.labelText().split(" (")[0]
+            self.setLabelText(f"{what} ({number(done)} of {number(total)})")
 
     def _cancel(self) -> None:
         if self.task.running:

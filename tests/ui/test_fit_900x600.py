@@ -119,3 +119,114 @@ def test_the_check_sees_a_clipped_child(qtbot):
     parent.show()
     qtbot.waitExposed(parent)
     assert len(clipped(parent)) == 1
+
+
+def on_small_screen(qtbot, window: QWidget) -> QWidget:
+    """Shown as on a 600 px high screen: it is kept within the screen it opens on (fit_on_screen),
+    can shrink to 900x560 (600 less a title bar), and is shown at that size."""
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    area: QRect = window.screen().availableGeometry()
+    assert window.width() <= area.width() and window.height() <= area.height(), (
+        window.size(), area)
+    assert window.minimumSizeHint().height() <= 560, window.minimumSizeHint()
+    assert window.minimumSize().height() <= 560
+    window.resize(min(window.width(), 900), 560)
+    qtbot.waitUntil(lambda: window.height() == 560)
+    return window
+
+
+def in_view(window: QWidget, widget: QWidget) -> bool:
+    corner = widget.mapTo(window, widget.rect().bottomRight())
+    return widget.isVisible() and window.rect().contains(corner)
+
+
+def test_export_dialog_fits_a_600_px_screen(qtbot, services, customer):
+    from crmcompanion.store.customers import ListQuery
+    from crmcompanion.ui.export_dialog import ExportDialog
+
+    dialog = ExportDialog(services.import_export, ListQuery(), 1, [customer.id],
+                          services.clock)
+    on_small_screen(qtbot, dialog)
+    assert clipped(dialog) == []
+    assert in_view(dialog, dialog.export_button) and in_view(dialog, dialog.close_button)
+
+
+def test_import_wizard_fits_a_600_px_screen_on_every_step(qtbot, services):
+    from crmcompanion.ui.import_wizard import ImportWizard
+
+    wizard = ImportWizard(services.import_export, AppState())
+    on_small_screen(qtbot, wizard)
+    for step in range(wizard.pages.count()):
+        wizard.pages.setCurrentIndex(step)
+        assert clipped(wizard) == [], step
+        assert in_view(wizard, wizard.cancel_button), step
+
+
+def test_customers_filter_bar_does_not_overlap_the_search_box(qtbot, make_window, customer):
+    window = make_window()
+    window.resize(900, 600)
+    window.show_section(1)
+    view = window.customers
+    qtbot.waitUntil(lambda: view.isVisible() and view.filter_bar.isVisible())
+    qtbot.wait(50)
+    bar = view.filter_bar
+    boxes = [w for w in bar.findChildren(QWidget) if w.isVisible() and w.parentWidget() is bar]
+    rects = {w: w.geometry() for w in boxes}
+    overlaps = [(a.objectName() or type(a).__name__, b.objectName() or type(b).__name__)
+                for a in boxes for b in boxes if a is not b and rects[a].intersects(rects[b])]
+    assert overlaps == []
+    assert all(bar.rect().contains(rect) for rect in rects.values()), rects
+    assert view.search.width() >= 200
+
+
+SMALL_SCREEN_SCRIPT = """
+import json, sys
+from datetime import datetime
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from crmcompanion.core.clock import FixedClock
+from crmcompanion.services.container import open_services
+from crmcompanion.store.customers import ListQuery
+from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.export_dialog import ExportDialog
+from crmcompanion.ui.import_wizard import ImportWizard
+app = QApplication([])
+folder = Path(sys.argv[1])
+services = open_services(f"sqlite:///{folder / 'crm.sqlite3'}", folder / "backups",
+                         FixedClock(datetime(2026, 3, 1, 9, 30)))
+area = app.primaryScreen().availableGeometry()
+sizes = {"screen": [area.width(), area.height()]}
+for window in (ExportDialog(services.import_export, ListQuery(), 0, [], services.clock),
+               ImportWizard(services.import_export, AppState())):
+    window.show()
+    app.processEvents()
+    sizes[type(window).__name__] = [window.width(), window.height()]
+    window.close()
+services.close()
+print(json.dumps(sizes))
+"""
+
+
+def test_export_and_import_open_within_a_900x600_screen(tmp_path):
+    """A real 900x600 screen (the offscreen platform configured so, in its own process):
+    the export dialog (620x640 of its own) and the import wizard (1040x720) open within it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "small", "x": 0, "y": 0, "width": 900, "height": 600,
+        "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}")
+    done = subprocess.run([sys.executable, "-c", SMALL_SCREEN_SCRIPT, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    sizes = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sizes["screen"] == [900, 600]
+    for name in ("ExportDialog", "ImportWizard"):
+        width, height = sizes[name]
+        assert width <= 900 and height <= 600, (name, sizes[name])

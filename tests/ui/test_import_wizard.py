@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QPushButton
 
 from crmcompanion.core.csv_codec import OWN_COLUMNS
 from crmcompanion.core.customer import SpecialDateKind
+from crmcompanion.ui import formatting
 from crmcompanion.ui.import_wizard import CHECK_PAGE, DONE_PAGE, FILE_PAGE
 from crmcompanion.ui.main_window import CUSTOMERS
 from tests.ui.helpers import add_customer, save_shot, shown_names
@@ -257,7 +258,7 @@ def test_cancel_leaves_the_database_unchanged(qtbot, make_window, services, tmp_
     choose_file(qtbot, wizard, path)
     assert wizard.format_label.text() == "Recognised: CRM Companion CSV (this app's own export)"
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
-    assert wizard.next_button.text() == "Import 30,000 customers"
+    assert wizard.next_button.text() == f"Import {formatting.number(30_000)} customers"
 
     progress_seen: list[tuple[int, int]] = []
 
@@ -310,11 +311,12 @@ def test_a_big_file_is_staged_and_indexed_by_spawned_interpreters(
     choose_file(qtbot, wizard, path)
     assert spawned == ["_write_spawned"]
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
-    assert wizard.next_button.text() == "Import 2,500 customers"
+    assert wizard.next_button.text() == f"Import {formatting.number(2500)} customers"
     with qtbot.waitSignal(wizard.imported, timeout=60_000):
         qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert spawned == ["_write_spawned", "_index_in_child"]
-    assert wizard.summary_title.text() == "Imported 2,500 customers from many.csv."
+    assert wizard.summary_title.text() == (
+        f"Imported {formatting.number(2500)} customers from many.csv.")
     assert services.customers.total() == rows
     # The search index the spawned interpreter built finds them.
     assert [c.last_name for c in services.customers.search("spawn0042")] == ["Spawn0042"]
