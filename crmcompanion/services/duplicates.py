@@ -72,6 +72,9 @@ MERGE_POLICY: Final[Mapping[str, str]] = {
     # asked for keeps one requester row.
     "feedback_items": "repoint",
     "idea_requesters": "union",
+    # Insights (issue 16): the health row is recomputed (the kept customer's own row is
+    # marked for it by the edit the merge makes); the other's row goes with the other.
+    "customer_health": "derived",
 }
 
 

@@ -14,6 +14,7 @@ contact links), so a note containing markup is displayed, not interpreted.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Callable
 from datetime import date
@@ -38,6 +39,7 @@ from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.formatting import number
 from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
 from crmcompanion.ui.text_display import clipped, embed, plain_tooltip, shown
+from crmcompanion.ui.widgets import country_name
 
 PANEL_MIN_WIDTH = 380
 
@@ -291,7 +293,11 @@ class CustomerDetail(QFrame):
             add(link_label(f"{format_phone(phone.number)}  ({embed(phone.label)})",
                            f"tel:{phone.number}", "Call with your phone app"))
         if not customer.address.is_empty():
-            address = customer.address.one_line()
+            # "75002 Paris, France", not "…, FR": the stored ISO code read as its name (the
+            # map search understands the name as well).
+            stored = customer.address
+            country = country_name(stored.country) if len(stored.country) == 2 else stored.country
+            address = dataclasses.replace(stored, country=country).one_line()
             service = self.map_service()
             title = MAP_SERVICES.get(service, MAP_SERVICES[str(MAP_SERVICE.default)])[0]
             add(link_label(embed(address), map_url(address, service), f"Show on a map ({title})"))

@@ -39,6 +39,7 @@ from crmcompanion.core.segments import SEGMENT_ORDER, SEGMENT_TITLES, Segment
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.insights import DashboardFilter
+from crmcompanion.ui import formatting
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.insights_charts import (
     BarChart,
@@ -295,7 +296,7 @@ class InsightsView(QWidget):
         self.tag.clear()
         self.tag.addItem("All tags", "")
         for name, count in self.services.customers.tags():
-            self.tag.addItem(f"{name} ({count:,})", name)
+            self.tag.addItem(f"{name} ({formatting.number(count)})", name)
         index = self.tag.findData(current) if current else 0
         self.tag.setCurrentIndex(max(0, index))
         self.tag.blockSignals(False)

@@ -42,6 +42,7 @@ from crmcompanion.services.duplicates import (
     MergePreview,
     MergeResult,
 )
+from crmcompanion.ui import formatting
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_detail import describe_special_date
 from crmcompanion.ui.formatting import phone as phone_text
@@ -220,8 +221,8 @@ class MergeDialog(QDialog):
         count = len(self.groups)
         self.subtitle.setText(
             "No likely duplicates: every customer looks like a different person."
-            if not count else f"{count:,} group{'s' if count != 1 else ''} of customers that "
-            "look like the same person. Pick the values to keep, then Merge.")
+            if not count else f"{formatting.number(count)} group{'s' if count != 1 else ''} "
+            "of customers that look like the same person. Pick the values to keep, then Merge.")
         if count:
             self.group_list.setCurrentRow(0)
         else:

@@ -121,6 +121,10 @@ def test_the_profile_leads_links_and_filters_and_a_next_step_is_on_today(
     urls = [u.toString() for u in catcher.urls]
     assert urls[0] == "mailto:ines@example.com"
     assert urls[1].startswith("https://www.openstreetmap.org/search?query=1 Rue de la Paix")
+    # The country reads as its name, never as the stored ISO code.
+    shown = [label.text() for label in detail.findChildren(QLabel, "contactLink")]
+    assert any("75002 Paris, France" in text for text in shown), shown
+    assert not any(text.rstrip("<>/a ").endswith(", FR") for text in shown), shown
 
     # Log conversation with a next step, from the profile.
     qtbot.mouseClick(activity.log_button, Qt.MouseButton.LeftButton)
