@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QListView,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -93,6 +94,8 @@ class PageHeader(QWidget):
         self.subtitle = plain(QLabel(subtitle))  # may quote a file's or a customer's name
         self.subtitle.setObjectName("pageSubtitle")
         self.subtitle.setVisible(bool(subtitle))
+        # In a narrow window the subtitle wraps: the action buttons keep their whole text.
+        self.subtitle.setWordWrap(True)
         texts.addWidget(self.subtitle)
         layout.addLayout(texts, 1)
         self.actions = QHBoxLayout()
@@ -104,6 +107,10 @@ class PageHeader(QWidget):
         self.subtitle.setVisible(bool(text))
 
     def add_action(self, button: QWidget) -> None:
+        # Never narrower than its text ("Ask for feedback…" cut to "for feedbac" at 900 px).
+        # Minimum: its size hint (text, icon and style padding, whenever they change) is the
+        # least it gets.
+        button.setSizePolicy(QSizePolicy.Policy.Minimum, button.sizePolicy().verticalPolicy())
         self.actions.addWidget(button)
 
 

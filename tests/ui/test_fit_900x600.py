@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber
 from crmcompanion.core.settings import WELCOME_COMPLETED
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.widgets import PageHeader
 
 
 def clipped(window: QWidget) -> list[str]:
@@ -162,6 +163,28 @@ def test_import_wizard_fits_a_600_px_screen_on_every_step(qtbot, services):
         wizard.pages.setCurrentIndex(step)
         assert clipped(wizard) == [], step
         assert in_view(wizard, wizard.cancel_button), step
+
+
+@pytest.mark.parametrize("section", [0, 1, 2])
+def test_page_header_buttons_keep_their_whole_text_at_900x600(qtbot, make_window, customer,
+                                                                section: int):
+    """Today, Customers and Feedback & ideas: each header button at least as wide as its
+    text ("Ask for feedback…" was cut to "for feedbac" at 900 px)."""
+    from PySide6.QtWidgets import QPushButton
+
+    window = make_window()
+    window.resize(900, 600)
+    window.show_section(section)
+    qtbot.waitUntil(lambda: window.pages.currentWidget().isVisible())
+    qtbot.wait(100)
+    header = window.pages.currentWidget().findChild(PageHeader)
+    assert header is not None
+    buttons = [b for b in header.findChildren(QPushButton) if b.isVisible()]
+    assert buttons
+    for button in buttons:
+        needed = button.fontMetrics().horizontalAdvance(button.text().replace("&", ""))
+        assert button.width() >= needed, (button.text(), button.width(), needed)
+        assert header.rect().contains(button.geometry()), button.text()
 
 
 def test_customers_filter_bar_does_not_overlap_the_search_box(qtbot, make_window, customer):
