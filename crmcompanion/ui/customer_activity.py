@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.occasions import Occasion
+from crmcompanion.core.segments import Segment
 from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, silence
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
@@ -99,6 +100,24 @@ def lead_text(glance: CustomerGlance | None, today: date) -> str:
     return " · ".join(parts)
 
 
+# Badge colours per segment: dark text on a pale fill reads the same in both palettes.
+SEGMENT_COLOURS: dict[Segment, tuple[str, str]] = {
+    Segment.HAPPIEST: ("#dcf5e3", "#17703a"),
+    Segment.HEALTHY: ("#e6eefc", "#2459b8"),
+    Segment.AT_RISK: ("#fde8d7", "#9a4a0c"),
+    Segment.LOST: ("#f9dede", "#a12a2a"),
+    Segment.POTENTIAL: ("#efe6fb", "#6b3fb0"),
+}
+
+
+def segment_reasons_text(reasons: str) -> str:
+    """The reasons without the segment's title (the badge says it), as a sentence:
+    "At risk: no contact for 120 days" -> "No contact for 120 days"."""
+    _title, sep, rest = reasons.partition(": ")
+    words = rest if sep else reasons
+    return words[:1].upper() + words[1:]
+
+
 class CustomerActivity(QWidget):
     """Coming up and the timeline of the customer shown in the profile panel, with the lead
     line and the actions the panel places above."""
@@ -122,6 +141,21 @@ class CustomerActivity(QWidget):
         self.lead.setObjectName("profileLead")
         self.lead.setTextFormat(Qt.TextFormat.PlainText)
         self.lead.setWordWrap(True)
+        # The health segment (issue 16): a badge and its reasons in words, under the lead.
+        self.segment_line = QWidget()
+        self.segment_line.setObjectName("profileSegment")
+        segment_row = QHBoxLayout(self.segment_line)
+        segment_row.setContentsMargins(0, 2, 0, 2)
+        segment_row.setSpacing(8)
+        self.segment_badge = QLabel()
+        self.segment_badge.setObjectName("segmentBadge")
+        self.segment_reasons = QLabel()
+        self.segment_reasons.setObjectName("muted")
+        self.segment_reasons.setTextFormat(Qt.TextFormat.PlainText)
+        self.segment_reasons.setWordWrap(True)
+        segment_row.addWidget(self.segment_badge, 0, Qt.AlignmentFlag.AlignTop)
+        segment_row.addWidget(self.segment_reasons, 1)
+        self.segment_line.setVisible(False)
         self.actions = QWidget()
         self.actions.setObjectName("profileActions")
         actions = QVBoxLayout(self.actions)
@@ -205,6 +239,8 @@ class CustomerActivity(QWidget):
             changed.interactions or changed.touchpoints or changed.feedback
         ):
             self.load(self.customer_id)
+        elif self.customer_id is not None and self.customer_id in changed.customers:
+            self._show_segment(self.customer_id)  # status, key account or yearly value
 
     def load(self, customer_id: int, name: str = "") -> None:
         """Show `customer_id`'s lead line, what is coming up and the timeline (called by the
@@ -226,6 +262,7 @@ class CustomerActivity(QWidget):
             self._add_upcoming(_label(str(exc), "muted"))
             return
         self.lead.setText(lead_text(self.glance, today))
+        self._show_segment(customer_id)
         if prefs.do_not_contact:
             self._add_upcoming(_label("Do not contact: no reminders for this customer.",
                                       "muted"))
@@ -238,6 +275,26 @@ class CustomerActivity(QWidget):
             self._add_upcoming(_label("Nothing in the next year.", "muted"))
         self.timeline.load(customer_id)
         self.updateGeometry()
+
+    def _show_segment(self, customer_id: int) -> None:
+        """The badge and the reasons; the refresh is incremental (only this customer's row
+        when they are the one who changed), so it stays on the GUI thread."""
+        try:
+            health = self._services.insights.health([customer_id]).get(customer_id)
+        except DomainError as exc:
+            logger.warning("Cannot load the segment of customer #%s: %s", customer_id, exc)
+            health = None
+        if health is None:  # archived: no segment
+            self.segment_line.setVisible(False)
+            return
+        segment, reasons = health
+        background, foreground = SEGMENT_COLOURS[segment]
+        self.segment_badge.setText(segment.title)
+        self.segment_badge.setStyleSheet(
+            f"background: {background}; color: {foreground}; border-radius: 9px;"
+            " padding: 2px 10px; font-weight: 600;")
+        self.segment_reasons.setText(segment_reasons_text(reasons))
+        self.segment_line.setVisible(True)
 
     def _add_upcoming(self, line: QLabel) -> None:
         self._upcoming_lines.append(line)

@@ -1,0 +1,36 @@
+"""The profile shows the customer's health segment (issue 16): a badge and the reasons in
+words under the lead line, and it follows a conversation logged on the profile."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from crmcompanion.core.customer import CustomerDraft
+from crmcompanion.ui.log_conversation import LogConversationDialog
+from tests.ui.helpers import save_shot
+from tests.ui.test_today_ui import click
+
+
+def test_profile_shows_segment_and_follows_a_logged_conversation(qtbot, services, tmp_path,
+                                                                   make_window) -> None:
+    # Joined a year before the fixed clock (1 March 2026), never contacted: at risk.
+    anna = services.customers.create(CustomerDraft(
+        first_name="Anna", last_name="Weber", customer_since=date(2025, 3, 1))).customer.id
+    window = make_window()
+    window.open_customer(anna)
+    activity = window.customers.detail.activity
+    qtbot.waitUntil(lambda: activity.segment_line.isVisible())
+    assert activity.segment_badge.text() == "At risk"
+    reasons = activity.segment_reasons.text()
+    assert reasons.startswith("No contact in the 365 days since joining"), reasons
+    assert "rhythm 90" in reasons
+    save_shot(window.customers.detail, tmp_path, "profile_segment_at_risk.png")
+
+    click(qtbot, activity.log_button)
+    dialog = activity.dialog
+    assert isinstance(dialog, LogConversationDialog)
+    qtbot.keyClicks(dialog.summary, "Called about the spring order")
+    click(qtbot, dialog.save_button)
+    qtbot.waitUntil(lambda: activity.segment_badge.text() == "Healthy", timeout=15000)
+    assert activity.segment_reasons.text().startswith("In touch within the rhythm")
+    assert services.insights.health([anna])[anna][0].value == "healthy"
