@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.occasions import Occasion
-from crmcompanion.core.segments import Segment
+from crmcompanion.core.segments import Segment, reasons_without_title
 from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, silence
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
@@ -108,14 +108,6 @@ SEGMENT_COLOURS: dict[Segment, tuple[str, str]] = {
     Segment.LOST: ("#f9dede", "#a12a2a"),
     Segment.POTENTIAL: ("#efe6fb", "#6b3fb0"),
 }
-
-
-def segment_reasons_text(reasons: str) -> str:
-    """The reasons without the segment's title (the badge says it), as a sentence:
-    "At risk: no contact for 120 days" -> "No contact for 120 days"."""
-    _title, sep, rest = reasons.partition(": ")
-    words = rest if sep else reasons
-    return words[:1].upper() + words[1:]
 
 
 class CustomerActivity(QWidget):
@@ -293,7 +285,7 @@ class CustomerActivity(QWidget):
         self.segment_badge.setStyleSheet(
             f"background: {background}; color: {foreground}; border-radius: 9px;"
             " padding: 2px 10px; font-weight: 600;")
-        self.segment_reasons.setText(segment_reasons_text(reasons))
+        self.segment_reasons.setText(reasons_without_title(reasons))
         self.segment_line.setVisible(True)
 
     def _add_upcoming(self, line: QLabel) -> None:

@@ -51,3 +51,13 @@ def test_top_five_praise_themes_ties_by_name() -> None:
               ("Parking", 2), ("Never", 0)]
     assert top_themes(counts) == [("advice", 5), ("Quality", 5), ("Price", 3), ("Speed", 3),
                                   ("Parking", 2)]
+
+
+def test_reasons_without_the_segment_title() -> None:
+    from crmcompanion.core.segments import reasons_without_title
+
+    assert reasons_without_title("At risk: no contact for 120 days (rhythm 60)") == \
+        "No contact for 120 days (rhythm 60)"
+    assert reasons_without_title("Lost: competitor (Went: elsewhere)") == \
+        "Competitor (Went: elsewhere)"
+    assert reasons_without_title("plain words") == "Plain words"
