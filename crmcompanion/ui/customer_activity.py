@@ -53,6 +53,7 @@ from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.text_display import embedded, plain_label, shown
 from crmcompanion.ui.timeline import TimelineView, long_date
 from crmcompanion.ui.widgets import DialogButtons
+from crmcompanion.ui.yearly_value import YearlyValueDialog, value_text
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ class CustomerActivity(QWidget):
         self.customer_id: int | None = None
         self.customer_name = ""
         self.glance: CustomerGlance | None = None
+        self.yearly_value: float | None = None
         self.dialog: QDialog | None = None
         self.upcoming: list[Touchpoint] = []
         self.setObjectName("customerActivity")
@@ -136,9 +138,12 @@ class CustomerActivity(QWidget):
         # The health segment (issue 16): a badge and its reasons in words, under the lead.
         self.segment_line = QWidget()
         self.segment_line.setObjectName("profileSegment")
-        segment_row = QHBoxLayout(self.segment_line)
-        segment_row.setContentsMargins(0, 2, 0, 2)
+        segment_lines = QVBoxLayout(self.segment_line)
+        segment_lines.setContentsMargins(0, 2, 0, 2)
+        segment_lines.setSpacing(0)
+        segment_row = QHBoxLayout()
         segment_row.setSpacing(8)
+        segment_lines.addLayout(segment_row)
         self.segment_badge = QLabel()
         self.segment_badge.setObjectName("segmentBadge")
         self.segment_reasons = QLabel()
@@ -147,6 +152,19 @@ class CustomerActivity(QWidget):
         self.segment_reasons.setWordWrap(True)
         segment_row.addWidget(self.segment_badge, 0, Qt.AlignmentFlag.AlignTop)
         segment_row.addWidget(self.segment_reasons, 1)
+        # The optional yearly value, which orders at-risk customers by what is at stake.
+        value_row = QHBoxLayout()
+        value_row.setSpacing(8)
+        self.value_label = _label("", "muted")
+        self.value_label.setWordWrap(False)  # one short line; wrapped, it broke mid-number
+        self.value_button = QPushButton("Change…")
+        self.value_button.setObjectName("link")
+        self.value_button.setToolTip("What this customer brings in a year")
+        self.value_button.clicked.connect(self.edit_yearly_value)
+        value_row.addWidget(self.value_label)
+        value_row.addWidget(self.value_button)
+        value_row.addStretch(1)
+        segment_lines.addLayout(value_row)
         self.segment_line.setVisible(False)
         self.actions = QWidget()
         self.actions.setObjectName("profileActions")
@@ -286,7 +304,21 @@ class CustomerActivity(QWidget):
             f"background: {background}; color: {foreground}; border-radius: 9px;"
             " padding: 2px 10px; font-weight: 600;")
         self.segment_reasons.setText(reasons_without_title(reasons))
+        self.yearly_value = self._services.insights.yearly_value(customer_id)
+        self.value_label.setText(value_text(self.yearly_value))
         self.segment_line.setVisible(True)
+
+    def edit_yearly_value(self) -> YearlyValueDialog | None:
+        """The number field for the customer's yearly value; saved through the service."""
+        if self.customer_id is None:
+            return None
+        cid = self.customer_id
+        dialog = YearlyValueDialog(
+            lambda value: self._services.insights.set_yearly_value(cid, value),
+            self.yearly_value, self.customer_name, self.window())
+        dialog.accepted.connect(lambda: self._publish(dialog.changed))
+        self._open(dialog)
+        return dialog
 
     def _add_upcoming(self, line: QLabel) -> None:
         self._upcoming_lines.append(line)
