@@ -50,6 +50,7 @@ from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.feedback_ask import ask_for_feedback
 from crmcompanion.ui.log_conversation import LogConversationDialog
+from crmcompanion.ui.style import translate_widget
 from crmcompanion.ui.text_display import embedded, plain_label, shown
 from crmcompanion.ui.timeline import TimelineView, long_date
 from crmcompanion.ui.widgets import DialogButtons
@@ -101,13 +102,14 @@ def lead_text(glance: CustomerGlance | None, today: date) -> str:
     return " · ".join(parts)
 
 
-# Badge colours per segment: dark text on a pale fill reads the same in both palettes.
+# Badge colours per segment, written in their light form; each has a dark twin in
+# ui.style's map, so the badge follows the theme like the status badge beside the name.
 SEGMENT_COLOURS: dict[Segment, tuple[str, str]] = {
-    Segment.HAPPIEST: ("#dcf5e3", "#17703a"),
+    Segment.HAPPIEST: ("#dcf5e3", "#1d6b35"),
     Segment.HEALTHY: ("#e6eefc", "#2459b8"),
-    Segment.AT_RISK: ("#fde8d7", "#9a4a0c"),
-    Segment.LOST: ("#f9dede", "#a12a2a"),
-    Segment.POTENTIAL: ("#efe6fb", "#6b3fb0"),
+    Segment.AT_RISK: ("#fff4d6", "#8a5a00"),
+    Segment.LOST: ("#fdecea", "#c62828"),
+    Segment.POTENTIAL: ("#eceff3", "#555e6b"),
 }
 
 
@@ -303,6 +305,9 @@ class CustomerActivity(QWidget):
         self.segment_badge.setStyleSheet(
             f"background: {background}; color: {foreground}; border-radius: 9px;"
             " padding: 2px 10px; font-weight: 600;")
+        # The sheet just set is the new light original (ui.style keeps it under this name).
+        self.segment_badge.setProperty("crmLightSheet", None)
+        translate_widget(self.segment_badge)
         self.segment_reasons.setText(reasons_without_title(reasons))
         self.yearly_value = self._services.insights.yearly_value(customer_id)
         self.value_label.setText(value_text(self.yearly_value))

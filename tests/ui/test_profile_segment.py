@@ -25,6 +25,19 @@ def test_profile_shows_segment_and_follows_a_logged_conversation(qtbot, services
     assert reasons.startswith("No contact in the 365 days since joining"), reasons
     assert "rhythm 90" in reasons
     save_shot(window.customers.detail, tmp_path, "profile_segment_at_risk.png")
+    from PySide6.QtWidgets import QApplication
+
+    from crmcompanion.ui import style
+
+    app = QApplication.instance()
+    style.apply_look(app, "dark")
+    try:
+        window.open_customer(anna)
+        qtbot.waitUntil(lambda: activity.segment_line.isVisible())
+        qtbot.wait(300)  # the re-shown profile painted, for the picture only
+        save_shot(window.customers.detail, tmp_path, "profile_segment_dark.png")
+    finally:
+        style.apply_look(app, "light")
 
     click(qtbot, activity.log_button)
     dialog = activity.dialog
