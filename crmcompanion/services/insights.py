@@ -211,6 +211,14 @@ class InsightsService:
             found = repo.health_of(session, customer_ids)
         return {cid: (Segment(seg), reasons) for cid, (seg, reasons) in found.items()}
 
+    def stored_health(self, customer_ids: list[int]) -> dict[int, tuple[Segment, str]]:
+        """Segment and reasons as last stored, without bringing them up to date: for a screen
+        that shows these at once and calls `health` off its GUI thread for the current ones
+        (the first answer of a day recomputes every customer)."""
+        with self._db.read() as session:
+            found = repo.health_of(session, customer_ids)
+        return {cid: (Segment(seg), reasons) for cid, (seg, reasons) in found.items()}
+
     def moved_to_at_risk(self, days: int = 7) -> list[MovedCustomer]:
         """Customers who moved to at risk in the last `days` days, newest first: Today's
         "moved to at risk this week"."""
