@@ -16,6 +16,7 @@ from crmcompanion.cli.base import EXIT_OK, Cli, UsageError, iso_date, set_handle
 
 if TYPE_CHECKING:
     from crmcompanion.cli.base import Commands
+    from crmcompanion.core.why_stay import WhyTheyStay
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,10 @@ def run_insights(cli: Cli) -> int:
         raise UsageError("crmcompanion insights: --tag needs a tag name")
     insights = cli.services.insights
     figures = insights.dashboard(DashboardFilter(args.start, args.end, tag))
+    why = insights.why_they_stay(tag)
     if args.json:
-        cli.print_json(figures.as_json())
+        # The keys unchanged, plus "why customers stay" as one extra key.
+        cli.print_json({**figures.as_json(), "why_they_stay": why.as_json()})
         return EXIT_OK
     out = cli.out.write
     out("Customers by segment\n")
@@ -77,6 +80,12 @@ def run_insights(cli: Cli) -> int:
     out("Satisfaction by month (average, answers)\n")
     for month, average, count in figures.satisfaction_by_month:
         out(f"  {month}\t{average:.2f}\t{count}\n")
+    out("Why customers stay (happiest / everyone else)\n")
+    for title, a, b in _stay_lines(why):
+        out(f"  {title}\t{a}\t{b}\n")
+    if why.praise_themes:
+        out("  Top praise themes\t" + ", ".join(f"{shown(t)} ({n})" for t, n in
+                                                why.praise_themes) + "\n")
     at_risk = insights.members(Segment.AT_RISK, tag)
     if at_risk:
         out("At risk, most at stake first\n")
@@ -88,3 +97,18 @@ def run_insights(cli: Cli) -> int:
             out(f"  ... and {len(at_risk) - AT_RISK_SHOWN:,} more "
                 "(crmcompanion customers list --segment at_risk)\n")
     return EXIT_OK
+
+
+def _stay_lines(why: WhyTheyStay) -> list[tuple[str, str, str]]:
+    def share(v: float | None) -> str:
+        return "-" if v is None else f"{v:.0%}"
+
+    def num(v: float | None) -> str:
+        return "-" if v is None else f"{v:g}"
+
+    h, o = why.happiest, why.others
+    return [("Customers", f"{h.customers:,}", f"{o.customers:,}"),
+            ("Rhythm kept", share(h.rhythm_kept_share), share(o.rhythm_kept_share)),
+            ("Greetings a year", num(h.greetings_per_year), num(o.greetings_per_year)),
+            ("Median days to resolve a complaint", num(h.median_resolution_days),
+             num(o.median_resolution_days))]

@@ -216,3 +216,7 @@ class CustomerRow:
     last_contact: date | None = None
     next_occasion: str = ""  # "Birthday", "Wedding anniversary" or a special date's label
     next_occasion_on: date | None = None
+    # The optional "Segment" and "Reasons" columns (issue 16): the stored health segment's
+    # value ("at_risk") and its reasons in words; "" for archived customers.
+    segment: str = ""
+    segment_reasons: str = ""

@@ -277,3 +277,11 @@ def _quiet_words(facts: HealthFacts, quiet: int) -> str:
 def at_risk_order(value: float | None, name: str, customer_id: int) -> tuple:
     """Sort key for at-risk customers: most at stake first (no value last), then by name."""
     return (value is None, -(value or 0.0), name.casefold(), customer_id)
+
+
+def reasons_without_title(reasons: str) -> str:
+    """The reasons without the segment's title, as a sentence, for where a badge or a column
+    already names the segment: "At risk: no contact for 120 days" -> "No contact for 120 days"."""
+    _title, sep, rest = reasons.partition(": ")
+    words = rest if sep else reasons
+    return words[:1].upper() + words[1:]

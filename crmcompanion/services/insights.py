@@ -39,6 +39,7 @@ from crmcompanion.core.segments import (
     assess,
     at_risk_order,
 )
+from crmcompanion.core.why_stay import StayFacts, WhyTheyStay, compare, rhythm_kept
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import insights as repo
 from crmcompanion.store import models as m
@@ -210,6 +211,14 @@ class InsightsService:
             found = repo.health_of(session, customer_ids)
         return {cid: (Segment(seg), reasons) for cid, (seg, reasons) in found.items()}
 
+    def stored_health(self, customer_ids: list[int]) -> dict[int, tuple[Segment, str]]:
+        """Segment and reasons as last stored, without bringing them up to date: for a screen
+        that shows these at once and calls `health` off its GUI thread for the current ones
+        (the first answer of a day recomputes every customer)."""
+        with self._db.read() as session:
+            found = repo.health_of(session, customer_ids)
+        return {cid: (Segment(seg), reasons) for cid, (seg, reasons) in found.items()}
+
     def moved_to_at_risk(self, days: int = 7) -> list[MovedCustomer]:
         """Customers who moved to at risk in the last `days` days, newest first: Today's
         "moved to at risk this week"."""
@@ -249,6 +258,35 @@ class InsightsService:
             satisfaction_by_month=[(mo, round(sum(v) / len(v), 2), len(v))
                                    for mo, v in sorted(months.items())],
         )
+
+    def why_they_stay(self, tag: str | None = None) -> WhyTheyStay:
+        """The happiest against everyone else: share with their rhythm kept, greetings sent
+        in the last year, median days to resolve a complaint; and the top 5 praise themes."""
+        from crmcompanion.core.occasions import SPECIAL_DATE_KINDS, Occasion
+
+        self.refresh()
+        today = self._clock.today()
+        rules = self.thresholds()
+        greeting_kinds = [o.value for o in (*SPECIAL_DATE_KINDS, Occasion.CUSTOMER_ANNIVERSARY)]
+        with self._db.read() as session:
+            segments = repo.all_segments(session, tag)
+            facts = repo.gather_facts(session, today, rules.window_days)
+            greetings = repo.greetings_done_since(session, today - timedelta(days=365),
+                                                  greeting_kinds)
+            resolved = repo.resolution_by_customer(session)
+            praise = repo.praise_theme_counts(session, tag)
+        days: dict[int, list[float]] = defaultdict(list)
+        for cid, opened, done in resolved:
+            days[cid].append((done - opened).total_seconds() / 86400)
+        rows = [
+            StayFacts(
+                row.customer_id, segments[row.customer_id],
+                rhythm_kept(row.facts.last_contact, row.facts.contact_base,
+                            row.facts.rhythm_days or rules.default_rhythm_days, today),
+                greetings.get(row.customer_id, 0), tuple(days.get(row.customer_id, ())))
+            for row in facts if row.customer_id in segments
+        ]
+        return compare(rows, praise)
 
     def lost_report(self, tag: str | None = None) -> LostReport:
         today = self._clock.today()

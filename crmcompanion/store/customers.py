@@ -562,11 +562,18 @@ def page_at(
     rows = [(_to_row(r), r[-1]) for r in _window(session, query, offset, limit, total, columns)]
     if today is None or not rows:
         return rows
-    last, upcoming = _contact_and_occasions(session, [row.id for row, _ in rows], today)
+    ids = [row.id for row, _ in rows]
+    last, upcoming = _contact_and_occasions(session, ids, today)
+    # The health segment and its reasons (issue 16's optional columns): one indexed read for
+    # the page's ids, like the last contact, never one per row.
+    health = {cid: (segment, reasons) for cid, segment, reasons
+              in session.execute(_HEALTH, {"ids": ids})}
     return [
         (replace(row, last_contact=last.get(row.id),
                  next_occasion=upcoming.get(row.id, ("", None))[0],
-                 next_occasion_on=upcoming.get(row.id, ("", None))[1]), key)
+                 next_occasion_on=upcoming.get(row.id, ("", None))[1],
+                 segment=health.get(row.id, ("", ""))[0],
+                 segment_reasons=health.get(row.id, ("", ""))[1]), key)
         for row, key in rows
     ]
 
@@ -574,6 +581,9 @@ def page_at(
 _LAST_CONTACTS = text(
     "SELECT customer_id, max(occurred_on) FROM interactions WHERE customer_id IN :ids "
     "GROUP BY customer_id"
+).bindparams(bindparam("ids", expanding=True))
+_HEALTH = text(
+    "SELECT customer_id, segment, reasons FROM customer_health WHERE customer_id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 _SPECIAL_DATES = text(
     "SELECT customer_id, kind, label, month, day, md_key FROM special_dates "

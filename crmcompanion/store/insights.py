@@ -430,3 +430,44 @@ def lost_complaint_themes(session: Session, limit: int = 5) -> list[tuple[str, i
 def raw_text(session: Session, sql: str) -> list[tuple]:
     """For the benchmark's baselines: one raw statement's rows."""
     return [tuple(row) for row in session.execute(text(sql))]
+
+
+# --- why customers stay (core.why_stay) ----------------------------------------------------
+
+def all_segments(session: Session, tag: str | None = None) -> dict[int, str]:
+    """Every stored segment by customer id (optionally of the customers with a tag)."""
+    h = m.CustomerHealth
+    query = select(h.customer_id, h.segment)
+    if tag:
+        query = query.where(h.customer_id.in_(_tagged(tag)))
+    return {cid: segment for cid, segment in session.execute(query)}
+
+
+def greetings_done_since(session: Session, since: date,
+                         occasions: Sequence[str]) -> dict[int, int]:
+    """Greetings sent (touchpoints of those occasions done) per customer since a day."""
+    s = m.TouchpointRecord
+    return {cid: n for cid, n in session.execute(
+        select(s.customer_id, func.count()).where(
+            s.state == "done", s.occasion.in_(list(occasions)), s.occurrence_on >= since)
+        .group_by(s.customer_id))}
+
+
+def resolution_by_customer(session: Session) -> list[tuple[int, datetime, datetime]]:
+    """(customer id, opened, resolved) of every resolved complaint of a known customer."""
+    f, d = m.FeedbackItem, m.ComplaintDetail
+    return [tuple(row) for row in session.execute(
+        select(f.customer_id, f.created_at, d.resolved_at).join(d, d.item_id == f.id)
+        .where(f.kind == "complaint", d.resolved_at.is_not(None),
+               f.customer_id.is_not(None)))]
+
+
+def praise_theme_counts(session: Session, tag: str | None = None) -> list[tuple[str, int]]:
+    """(theme, praise items) for every theme praise mentions."""
+    f, it, t = m.FeedbackItem, m.FeedbackItemTheme, m.Theme
+    count = func.count(func.distinct(f.id))
+    query = (select(t.name, count).join(it, it.theme_id == t.id).join(f, f.id == it.item_id)
+             .where(f.kind == "praise").group_by(t.id, t.name))
+    if tag:
+        query = query.where(f.customer_id.in_(_tagged(tag)))
+    return [tuple(row) for row in session.execute(query)]

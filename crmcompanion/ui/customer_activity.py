@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.core.occasions import Occasion
+from crmcompanion.core.segments import Segment, reasons_without_title
 from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, silence
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
@@ -49,9 +50,12 @@ from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.feedback_ask import ask_for_feedback
 from crmcompanion.ui.log_conversation import LogConversationDialog
+from crmcompanion.ui.style import translate_widget
 from crmcompanion.ui.text_display import embedded, plain_label, shown
 from crmcompanion.ui.timeline import TimelineView, long_date
 from crmcompanion.ui.widgets import DialogButtons
+from crmcompanion.ui.workers import BackgroundTask
+from crmcompanion.ui.yearly_value import YearlyValueDialog, value_text
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +103,17 @@ def lead_text(glance: CustomerGlance | None, today: date) -> str:
     return " · ".join(parts)
 
 
+# Badge colours per segment, written in their light form; each has a dark twin in
+# ui.style's map, so the badge follows the theme like the status badge beside the name.
+SEGMENT_COLOURS: dict[Segment, tuple[str, str]] = {
+    Segment.HAPPIEST: ("#dcf5e3", "#1d6b35"),
+    Segment.HEALTHY: ("#e6eefc", "#2459b8"),
+    Segment.AT_RISK: ("#fff4d6", "#8a5a00"),
+    Segment.LOST: ("#fdecea", "#c62828"),
+    Segment.POTENTIAL: ("#eceff3", "#555e6b"),
+}
+
+
 class CustomerActivity(QWidget):
     """Coming up and the timeline of the customer shown in the profile panel, with the lead
     line and the actions the panel places above."""
@@ -114,6 +129,8 @@ class CustomerActivity(QWidget):
         self.customer_id: int | None = None
         self.customer_name = ""
         self.glance: CustomerGlance | None = None
+        self.yearly_value: float | None = None
+        self._segment_task: BackgroundTask | None = None
         self.dialog: QDialog | None = None
         self.upcoming: list[Touchpoint] = []
         self.setObjectName("customerActivity")
@@ -122,6 +139,37 @@ class CustomerActivity(QWidget):
         self.lead.setObjectName("profileLead")
         self.lead.setTextFormat(Qt.TextFormat.PlainText)
         self.lead.setWordWrap(True)
+        # The health segment (issue 16): a badge and its reasons in words, under the lead.
+        self.segment_line = QWidget()
+        self.segment_line.setObjectName("profileSegment")
+        segment_lines = QVBoxLayout(self.segment_line)
+        segment_lines.setContentsMargins(0, 2, 0, 2)
+        segment_lines.setSpacing(0)
+        segment_row = QHBoxLayout()
+        segment_row.setSpacing(8)
+        segment_lines.addLayout(segment_row)
+        self.segment_badge = QLabel()
+        self.segment_badge.setObjectName("segmentBadge")
+        self.segment_reasons = QLabel()
+        self.segment_reasons.setObjectName("muted")
+        self.segment_reasons.setTextFormat(Qt.TextFormat.PlainText)
+        self.segment_reasons.setWordWrap(True)
+        segment_row.addWidget(self.segment_badge, 0, Qt.AlignmentFlag.AlignTop)
+        segment_row.addWidget(self.segment_reasons, 1)
+        # The optional yearly value, which orders at-risk customers by what is at stake.
+        value_row = QHBoxLayout()
+        value_row.setSpacing(8)
+        self.value_label = _label("", "muted")
+        self.value_label.setWordWrap(False)  # one short line; wrapped, it broke mid-number
+        self.value_button = QPushButton("Change…")
+        self.value_button.setObjectName("link")
+        self.value_button.setToolTip("What this customer brings in a year")
+        self.value_button.clicked.connect(self.edit_yearly_value)
+        value_row.addWidget(self.value_label)
+        value_row.addWidget(self.value_button)
+        value_row.addStretch(1)
+        segment_lines.addLayout(value_row)
+        self.segment_line.setVisible(False)
         self.actions = QWidget()
         self.actions.setObjectName("profileActions")
         actions = QVBoxLayout(self.actions)
@@ -205,6 +253,8 @@ class CustomerActivity(QWidget):
             changed.interactions or changed.touchpoints or changed.feedback
         ):
             self.load(self.customer_id)
+        elif self.customer_id is not None and self.customer_id in changed.customers:
+            self._show_segment(self.customer_id)  # status, key account or yearly value
 
     def load(self, customer_id: int, name: str = "") -> None:
         """Show `customer_id`'s lead line, what is coming up and the timeline (called by the
@@ -226,6 +276,7 @@ class CustomerActivity(QWidget):
             self._add_upcoming(_label(str(exc), "muted"))
             return
         self.lead.setText(lead_text(self.glance, today))
+        self._show_segment(customer_id)
         if prefs.do_not_contact:
             self._add_upcoming(_label("Do not contact: no reminders for this customer.",
                                       "muted"))
@@ -238,6 +289,58 @@ class CustomerActivity(QWidget):
             self._add_upcoming(_label("Nothing in the next year.", "muted"))
         self.timeline.load(customer_id)
         self.updateGeometry()
+
+    def _show_segment(self, customer_id: int) -> None:
+        """The badge and the reasons as stored, at once; then brought up to date off the GUI
+        thread (the first answer of a day, or after a threshold changed, recomputes every
+        customer's segment: ~2 s at 100,000) and shown again if still this customer."""
+        insights = self._services.insights
+        try:
+            stored = insights.stored_health([customer_id]).get(customer_id)
+            self.yearly_value = insights.yearly_value(customer_id)
+        except DomainError as exc:
+            logger.warning("Cannot load the segment of customer #%s: %s", customer_id, exc)
+            stored = None
+        self._paint_segment(stored)
+        task = BackgroundTask(
+            lambda _state: (customer_id, insights.health([customer_id]).get(customer_id)),
+            "profile-segment")
+        task.succeeded.connect(self._segment_refreshed)
+        self._segment_task = task.start()
+
+    def _segment_refreshed(self, result: tuple[int, tuple[Segment, str] | None]) -> None:
+        customer_id, health = result
+        if customer_id == self.customer_id:
+            self._paint_segment(health)
+
+    def _paint_segment(self, health: tuple[Segment, str] | None) -> None:
+        if health is None:  # archived (no segment), or not computed yet
+            self.segment_line.setVisible(False)
+            return
+        segment, reasons = health
+        background, foreground = SEGMENT_COLOURS[segment]
+        self.segment_badge.setText(segment.title)
+        self.segment_badge.setStyleSheet(
+            f"background: {background}; color: {foreground}; border-radius: 9px;"
+            " padding: 2px 10px; font-weight: 600;")
+        # The sheet just set is the new light original (ui.style keeps it under this name).
+        self.segment_badge.setProperty("crmLightSheet", None)
+        translate_widget(self.segment_badge)
+        self.segment_reasons.setText(reasons_without_title(reasons))
+        self.value_label.setText(value_text(self.yearly_value))
+        self.segment_line.setVisible(True)
+
+    def edit_yearly_value(self) -> YearlyValueDialog | None:
+        """The number field for the customer's yearly value; saved through the service."""
+        if self.customer_id is None:
+            return None
+        cid = self.customer_id
+        dialog = YearlyValueDialog(
+            lambda value: self._services.insights.set_yearly_value(cid, value),
+            self.yearly_value, self.customer_name, self.window())
+        dialog.accepted.connect(lambda: self._publish(dialog.changed))
+        self._open(dialog)
+        return dialog
 
     def _add_upcoming(self, line: QLabel) -> None:
         self._upcoming_lines.append(line)

@@ -217,9 +217,10 @@ class CustomerDetail(QFrame):
         `actions` go under the name, the activity itself after the facts."""
         self.activity = activity
         lead = getattr(activity, "lead", None)
+        segment = getattr(activity, "segment_line", None)
         actions = getattr(activity, "actions", None)
         at = 1
-        for part in (lead, actions):
+        for part in (lead, segment, actions):
             if isinstance(part, QWidget):
                 self._body_layout.insertWidget(at, part)
                 at += 1
@@ -255,6 +256,9 @@ class CustomerDetail(QFrame):
         self._clear_body()
         for part in self._story_parts():
             part.setVisible(False)  # kept for the next profile, not in a summary
+        segment = getattr(self.activity, "segment_line", None)
+        if isinstance(segment, QWidget):  # shows itself again once a segment is loaded
+            segment.setVisible(False)
         add = self._head_layout.addWidget
         add(plain_label(f"{number(count)} customers selected", "detailName"))
         add(plain_label("Export, tag, archive or delete them all at once below.", "muted"))

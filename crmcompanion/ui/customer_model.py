@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from crmcompanion.core.customer import CustomerRow, Kind
+from crmcompanion.core.segments import SEGMENT_TITLES, Segment, reasons_without_title
 from crmcompanion.core.validation import format_phone
 from crmcompanion.services.customers import CustomerService, ListQuery, SortColumn
 from crmcompanion.ui.formatting import short_date
@@ -45,13 +46,14 @@ ROW_ROLE = Qt.ItemDataRole.UserRole
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 # The columns an owner uses, in their first order; Kind and Updated are there for who wants
-# them (hidden at first, shown from the header's menu: customers_view.ColumnChooser).
+# them (hidden at first, shown from the header's menu: customers_view.ColumnChooser), and so
+# are Segment and Reasons (issue 16: the health segment and its reasons in words).
 COLUMNS: tuple[str, ...] = (
     "Name", "Company", "Phone", "Email", "Tags", "Last contact", "Next occasion", "Status",
-    "Kind", "Updated",
+    "Kind", "Updated", "Segment", "Reasons",
 )
 (NAME, COMPANY, PHONE, EMAIL, TAGS, LAST_CONTACT, NEXT_OCCASION, STATUS, KIND,
- UPDATED) = range(len(COLUMNS))
+ UPDATED, SEGMENT, SEGMENT_REASONS) = range(len(COLUMNS))
 
 # Which list column sorts by which indexed database column; Phone and Tags have no index.
 SORT_BY_COLUMN: dict[int, str] = {
@@ -106,6 +108,7 @@ _ROW = int(ROW_ROLE)
 _ID = int(ID_ROLE)
 _ANSWERED_ROLES = frozenset((_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _STATUS, _ROW, _ID))
 _MUTED_COLOR = QColor(MUTED)
+_SEGMENT_VALUES = frozenset(s.value for s in Segment)
 _MUTED_COLUMNS = frozenset((LAST_CONTACT, NEXT_OCCASION, UPDATED))
 
 
@@ -121,6 +124,10 @@ def _short_date(day: date) -> str:
     """A date as the user's locale writes it in lists (QLocale's short format, through
     ui.formatting so every screen writes dates alike)."""
     return short_date(day)
+
+
+def _segment_title(value: str) -> str:
+    return SEGMENT_TITLES[Segment(value)] if value in _SEGMENT_VALUES else ""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -260,7 +267,7 @@ class CustomerTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             return self._display(row, column)
         if role == _TOOLTIP:
-            if column in (NAME, COMPANY, EMAIL, TAGS):
+            if column in (NAME, COMPANY, EMAIL, TAGS, SEGMENT_REASONS):
                 # A tooltip that looks like HTML is rendered (a company `<img src=file:...>`
                 # would load that file): shown literally, long runs breakable.
                 return plain_tooltip(shown(self._display(row, column))) or None
@@ -301,6 +308,10 @@ class CustomerTableModel(QAbstractTableModel):
             if row.next_occasion_on is None:
                 return ""
             return f"{row.next_occasion} · {_short_date(row.next_occasion_on)}"
+        if column == SEGMENT:
+            return _segment_title(row.segment)
+        if column == SEGMENT_REASONS:
+            return reasons_without_title(row.segment_reasons)
         if column == UPDATED:
             return _short_date(row.updated_at.replace(tzinfo=UTC).astimezone().date())
         return ""

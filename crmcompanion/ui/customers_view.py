@@ -81,6 +81,8 @@ from crmcompanion.ui.customer_model import (
     NAME,
     NEXT_OCCASION,
     PHONE,
+    SEGMENT,
+    SEGMENT_REASONS,
     SORT_BY_COLUMN,
     STATUS,
     TAGS,
@@ -102,11 +104,12 @@ UNDO_SECONDS = 20
 COLUMN_WIDTHS = {
     NAME: 180, COMPANY: 140, PHONE: 130, EMAIL: 190, TAGS: 160, LAST_CONTACT: 100,
     NEXT_OCCASION: 160, STATUS: 90, KIND: 80, UPDATED: 100,
+    SEGMENT: 90, SEGMENT_REASONS: 320,
 }
 # Shown from the header's menu by who wants them.
-HIDDEN_AT_FIRST = (KIND, UPDATED)
+HIDDEN_AT_FIRST = (KIND, UPDATED, SEGMENT, SEGMENT_REASONS)
 # Shown in the profile panel anyway: hidden while it is open, so the list needs no scrolling.
-HIDDEN_WITH_DETAIL = (PHONE, NEXT_OCCASION, KIND, UPDATED)
+HIDDEN_WITH_DETAIL = (PHONE, NEXT_OCCASION, KIND, UPDATED, SEGMENT, SEGMENT_REASONS)
 # The list's columns as the owner arranged them (order, widths, hidden ones), by column title
 # so a column added later takes its default place. Stored with the data, like every setting.
 COLUMNS_SETTING = register(SettingSpec(
@@ -485,12 +488,7 @@ class CustomersView(QWidget):
         if not self.segment_filter.currentData():
             self._apply_query()
             return
-        from crmcompanion.ui.workers import BackgroundTask
-
-        insights = self._services.insights
-        task = BackgroundTask(lambda _state: insights.refresh(), "segments")
-        task.finished.connect(self._apply_query)
-        task.start()
+        self._refresh_segments()
 
     def show_segment(self, segment: str) -> None:
         """Exactly the customers of one health segment: other filters and the search off."""
@@ -719,6 +717,16 @@ class CustomersView(QWidget):
             self._hidden_columns.add(column)
         self._show_columns()
         self._save_columns()
+        if shown and column in (SEGMENT, SEGMENT_REASONS):
+            self._refresh_segments()  # the stored segments, brought up to date first
+
+    def _refresh_segments(self) -> None:
+        from crmcompanion.ui.workers import BackgroundTask
+
+        insights = self._services.insights
+        task = BackgroundTask(lambda _state: insights.refresh(), "segments")
+        task.finished.connect(self._apply_query)
+        task.start()
 
     def _show_columns(self) -> None:
         panel = self.detail.isVisible()
@@ -814,6 +822,9 @@ class CustomersView(QWidget):
                      if title in COLUMNS]
             hidden = {COLUMNS.index(title) for title in saved.get("hidden", [])
                       if title in COLUMNS and title != COLUMNS[NAME]}
+            # Columns added since the arrangement was saved start hidden if they are extras.
+            known = set(saved.get("order", [])) | set(saved.get("hidden", []))
+            hidden |= {c for c in HIDDEN_AT_FIRST if COLUMNS[c] not in known}
             widths = {COLUMNS.index(title): int(width)
                       for title, width in dict(saved.get("widths", {})).items()
                       if title in COLUMNS}

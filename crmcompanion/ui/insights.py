@@ -48,6 +48,7 @@ from crmcompanion.ui.insights_charts import (
     chart_rows,
     write_chart_csv,
 )
+from crmcompanion.ui.insights_stay import Comparison, stay_chart_data
 from crmcompanion.ui.widgets import PageHeader
 from crmcompanion.ui.workers import BackgroundTask, TaskState
 
@@ -75,6 +76,7 @@ class Loaded:
     figures: Any  # services.insights.Dashboard
     report: Any  # services.insights.LostReport
     moved: list[Any]  # services.insights.MovedCustomer
+    why: Any = None  # core.why_stay.WhyTheyStay
 
 
 def reason_title(reason: str) -> str:
@@ -252,6 +254,14 @@ class InsightsView(QWidget):
             lambda item: self.customer_requested.emit(int(item.data(Qt.ItemDataRole.UserRole))))
         moved_layout.addWidget(self.moved_list, 1)
         grid.addWidget(moved, 3, 1)
+        # Why customers stay: the comparison above the praise themes, across both columns.
+        self.why_stay = ChartCard("why_they_stay", "Why customers stay: the happiest against "
+                                  "everyone else", BarChart(horizontal=True))
+        self.why_stay.setMinimumHeight(340)
+        self.why_comparison = Comparison()
+        self.why_stay.layout().insertWidget(1, self.why_comparison)
+        grid.addWidget(self.why_stay, 4, 0, 1, 2)
+        self.cards["why_they_stay"] = self.why_stay
         for column in (0, 1):
             grid.setColumnStretch(column, 1)
         scroll.setWidget(body)
@@ -324,7 +334,8 @@ class InsightsView(QWidget):
 
         def work(_state: TaskState) -> Loaded:
             figures = insights.dashboard(scope)
-            return Loaded(figures, insights.lost_report(scope.tag), insights.moved_to_at_risk())
+            return Loaded(figures, insights.lost_report(scope.tag), insights.moved_to_at_risk(),
+                          insights.why_they_stay(scope.tag))
 
         self.status.setText("Updating…")
         task = BackgroundTask(work, "insights")
@@ -413,6 +424,11 @@ class InsightsView(QWidget):
             empty = QListWidgetItem("Nobody moved to at risk in the last seven days.")
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.moved_list.addItem(empty)
+        if loaded.why is not None:
+            self.why_comparison.set_figures(loaded.why)
+            self.why_stay.set_data(stay_chart_data(loaded.why),
+                                   "The five themes customers praise most."
+                                   if loaded.why.praise_themes else "No praise with a theme yet.")
         self.loaded.emit()
 
     def _segment_clicked(self, row: int) -> None:

@@ -600,3 +600,8 @@ class SettingsDialog(QDialog):
             if page.show_errors(problems):
                 self.page_list.setCurrentRow(index)
         return False
+
+
+# The Insights page (segment thresholds) is declared with the insights screens; imported here
+# so it is listed whenever the dialog is.
+import crmcompanion.ui.insights_settings  # noqa: E402, F401

@@ -44,7 +44,12 @@ def test_insights_json_has_the_issue_shape(home: Path) -> None:
     data = json.loads(ran.out)
     assert list(data) == ["segments", "lost_reasons", "complaints_by_theme",
                           "ideas_by_requesters", "touchpoints", "median_resolution_days",
-                          "satisfaction_by_month"]
+                          "satisfaction_by_month", "why_they_stay"]
+    stay = data["why_they_stay"]
+    assert set(stay) == {"happiest", "everyone_else", "praise_themes"}
+    assert stay["everyone_else"]["customers"] == 3  # the at-risk and the two lost, no lead
+    assert set(stay["happiest"]) == {"customers", "rhythm_kept_share", "greetings_per_year",
+                                     "median_resolution_days"}
     assert data["segments"] == {"happiest": 0, "healthy": 0, "at_risk": 1, "lost": 2,
                                 "potential": 1}
     assert data["lost_reasons"] == [{"reason": "competitor", "count": 1, "share": 0.5},
@@ -53,6 +58,7 @@ def test_insights_json_has_the_issue_shape(home: Path) -> None:
     human = run_cli(home, "insights", now=NOW)
     assert human.code == 0 and "At risk\t1" in human.out
     assert "Ada Lovelace" in human.out  # the at-risk customers with their reasons
+    assert "Why customers stay (happiest / everyone else)\n  Customers\t0\t3\n" in human.out
 
 
 def test_list_by_segment_adds_segment_and_reasons(home: Path) -> None:

@@ -157,3 +157,25 @@ def test_tiny_demos_load(services: Services, count: int) -> None:
 
     fill_demo(services.db, services.clock, count, seed=2, staff_id=services.staff_id)
     assert sum(services.insights.segment_counts().values()) == count
+
+
+def test_why_customers_stay_compares_the_happiest_with_everyone_else(
+        services: Services) -> None:
+    hana = _customer(services, "Hana Happy")
+    services.interactions.log(hana, "Picked up her order")
+    for theme in ("Friendly staff", "Friendly staff", "Fast delivery"):
+        services.feedback.add(hana, "praise", f"Loved the {theme.lower()}", themes=[theme])
+    quinn = _customer(services, "Quiet Quinn", customer_since=TODAY - timedelta(days=400))
+    complaint = services.feedback.add(quinn, "complaint", "Late again").item.id
+    for status in ("acknowledged", "planned", "in_progress", "resolved"):
+        services.feedback.move(complaint, status)
+    _customer(services, "Lead Lou", status=Status.LEAD)  # not a customer yet: left out
+    assert _segments(services, hana, quinn) == ["happiest", "at_risk"]
+
+    why = services.insights.why_they_stay()
+    assert (why.happiest.customers, why.others.customers) == (1, 1)
+    assert (why.happiest.rhythm_kept_share, why.others.rhythm_kept_share) == (1.0, 0.0)
+    assert why.happiest.median_resolution_days is None
+    assert why.others.median_resolution_days == 0.0  # resolved the day it came in
+    assert why.praise_themes == [("Friendly staff", 2), ("Fast delivery", 1)]
+    assert services.insights.why_they_stay(tag="nobody").happiest.customers == 0
