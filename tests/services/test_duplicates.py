@@ -111,6 +111,7 @@ def _fill_every_table(services: Services, cid: int, db_path: str) -> None:
         conn.execute("INSERT INTO idea_requesters (idea_id, customer_id, created_at) VALUES "
                      "(last_insert_rowid(), ?, '2026-11-01 00:00:00.000000')", (cid,))
     services.touchpoints.sync()
+    services.insights.refresh()  # the health row (segment and reasons)
 
 
 def _rows_by_table(db_path: str) -> dict[str, list[tuple]]:
