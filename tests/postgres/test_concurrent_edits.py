@@ -81,6 +81,7 @@ def _run_harness(url: str, tmp_path: Path, clients: int, edits: int, records: in
     return figures
 
 
+@pytest.mark.timeout(900)
 def test_concurrent_clients_lose_no_update(db_url: str, tmp_path: Path) -> None:
     figures = _run_harness(db_url, tmp_path, clients=4, edits=50, records=2)
     assert figures["saves"] == 200
@@ -88,6 +89,7 @@ def test_concurrent_clients_lose_no_update(db_url: str, tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.environ.get("CRM_LONG_TESTS") != "1",
                     reason="the long variant: CRM_LONG_TESTS=1")
+@pytest.mark.timeout(7200)
 def test_ten_clients_a_thousand_edits_each_on_postgres(pg_database: str, tmp_path: Path) -> None:
     figures = _run_harness(pg_database, tmp_path, clients=10, edits=1000, records=10)
     print(f"\nconcurrent edits on PostgreSQL: {figures}")  # the figures the note quotes
