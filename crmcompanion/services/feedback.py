@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     from crmcompanion.services.touchpoints import FollowUpRecord, TouchpointService
 
 logger = logging.getLogger(__name__)
+# What a save over someone else's change since the item was read is told (nothing saved).
+CHANGED_MEANWHILE = "Someone else changed this item; reopen it and try again."
 
 # Imports up to this size get a suggested theme per review (one similarity query each).
 AUTO_THEME_LIMIT = 2000
@@ -271,8 +273,8 @@ class FeedbackService:
             merged_into_id=row.merged_into_id,
         )
 
-    def _load(self, session: Session, item_id: int) -> m.FeedbackItem:
-        row = session.get(m.FeedbackItem, item_id)
+    def _load(self, session: Session, item_id: int, lock: bool = False) -> m.FeedbackItem:
+        row = session.get(m.FeedbackItem, item_id, with_for_update=lock or None)
         if row is None:
             raise NotFoundError(f"Feedback #{item_id} does not exist.")
         return row
@@ -514,8 +516,7 @@ class FeedbackService:
             with self._db.write() as session:
                 row = self._load(session, item_id)
                 if expected_version is not None and row.version != expected_version:
-                    raise ConflictError("Someone else changed this item; reopen it and try "
-                                        "again.")
+                    raise ConflictError(CHANGED_MEANWHILE)
                 before = row.status
                 kind = FeedbackType(row.kind)
                 if kind is FeedbackType.COMPLAINT:
@@ -536,8 +537,7 @@ class FeedbackService:
                 session.flush()
                 record = self._record(session, row)
         except StaleDataError as exc:
-            raise ConflictError("Someone else changed this item; reopen it and try again.") \
-                from exc
+            raise ConflictError(CHANGED_MEANWHILE) from exc
         logger.info("Feedback #%s moved from %s to %s", item_id, before, record.status)
         return Saved(record, self._changed(record.customer_id, touchpoints=True), tuple(keys))
 
@@ -646,11 +646,25 @@ class FeedbackService:
         clear_target: bool = False,
         severity: Severity | str | None = None,
         responsible_id: int | None = None,
+        expected_version: int | None = None,
     ) -> Saved:
         """Fill or change the plan (goal agreed with the customer, target date), severity
-        and who is responsible, at any step; the target-date reminder follows."""
+        and who is responsible, at any step; the target-date reminder follows. With
+        `expected_version` (the version the form was filled on) a save over someone else's
+        change since raises ConflictError instead of overwriting it."""
+        try:
+            return self._set_plan(item_id, goal, target_date, clear_target, severity,
+                                  responsible_id, expected_version)
+        except StaleDataError as exc:  # another save slipped in between read and write
+            raise ConflictError(CHANGED_MEANWHILE) from exc
+
+    def _set_plan(self, item_id: int, goal: str | None, target_date: date | None,
+                  clear_target: bool, severity: Severity | str | None,
+                  responsible_id: int | None, expected_version: int | None) -> Saved:
         with self._db.write() as session:
             row = self._load(session, item_id)
+            if expected_version is not None and row.version != expected_version:
+                raise ConflictError(CHANGED_MEANWHILE)
             if row.kind != FeedbackType.COMPLAINT.value:
                 raise DomainError("Only a complaint has a plan.")
             detail = session.get(m.ComplaintDetail, row.id)
@@ -682,7 +696,10 @@ class FeedbackService:
         if not note.strip():
             raise ValidationError({"note": "Write the note."})
         with self._db.write() as session:
-            row = self._load(session, item_id)
+            # A note appends and never conflicts: hold the row (FOR UPDATE on PostgreSQL;
+            # SQLite writes one at a time) so the version bump below is made on the latest
+            # version, never refused as stale after a concurrent change.
+            row = self._load(session, item_id, lock=True)
             self._event(session, item_id, None, None, note)
             row.updated_at = self._now_utc()
             session.flush()

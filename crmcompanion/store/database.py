@@ -55,11 +55,11 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmcompanion.core.atomic_file import protect
-from crmcompanion.core.errors import DatabaseProblem
+from crmcompanion.core.errors import DatabaseProblem, DomainError
 from crmcompanion.core.staff import StaffIdentity, current_identity
 from crmcompanion.store import models
 from crmcompanion.store.scratch import FOLDER_NAME as SCRATCH_FOLDER
@@ -92,6 +92,18 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def utcnow() -> datetime:
     """Naive UTC, the form every timestamp column stores."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+# What a user is told when the server connection drops (see Database.write / read).
+WRITE_DROPPED = ("The connection to the database dropped during the save; nothing was "
+                 "saved. Save again to retry.")
+READ_DROPPED = "The connection to the database dropped; try again."
+
+
+class ConnectionDropped(DomainError):
+    """The database server's connection dropped during a unit of work (team mode): it was
+    rolled back whole, and the next call opens a fresh connection. A form keeps what was
+    typed (it is a DomainError: one sentence, nothing lost), so saving again works."""
 
 
 @dataclass(frozen=True)
@@ -402,22 +414,37 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only unit of work: one consistent snapshot, always closed."""
+        """A read-only unit of work: one consistent snapshot, always closed. A connection
+        the server dropped between calls is replaced before use (pre-ping); one dropped
+        during the read is `ConnectionDropped` (the next call reconnects)."""
         with self._read_sessions() as session:
             try:
                 yield session
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise ConnectionDropped(READ_DROPPED) from exc
+                raise
             finally:
-                session.rollback()
+                with suppress(DBAPIError):  # a dead connection has nothing to roll back
+                    session.rollback()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write unit of work: commit on success, roll back on any error, always close."""
+        """A write unit of work: commit on success, roll back on any error, always close.
+        A connection dropped mid-save (server restart, network, an administrator ending
+        the session) rolls the whole unit back on the server and is `ConnectionDropped`;
+        the pool has discarded the dead connection, so the next call reconnects."""
         with self._write_sessions() as session:
             try:
                 yield session
                 session.commit()
-            except BaseException:
-                session.rollback()
+            except BaseException as exc:
+                with suppress(DBAPIError):  # a dead connection has nothing to roll back
+                    session.rollback()
+                if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                    logger.warning("The database connection dropped during a save: %s",
+                                   exc.orig)
+                    raise ConnectionDropped(WRITE_DROPPED) from exc
                 raise
 
     def dispose(self) -> None:
