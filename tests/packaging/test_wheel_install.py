@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -32,10 +33,14 @@ from tests.reminders.conftest import notification_server, session_bus, wait_for
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-# Budgets (installed, bytecode included). Today: the package's own files 3.2 MB; the
-# dependencies other than Qt 41 MB (phonenumberslite's 5 MB instead of phonenumbers' 48 MB).
-PACKAGE_BUDGET_BYTES = 5_000_000
-NON_QT_DEPENDENCIES_BUDGET_BYTES = 60_000_000
+# Budgets (installed, bytecode included). The package's own files: 3.2 MB before, 5.2 MB
+# since the voice of the customer, insights and team mode (issues 15-17) added ~2 MB of
+# code; the dependencies other than Qt 41 MB (phonenumberslite's 5 MB instead of
+# phonenumbers' 48 MB) before wordllama (issue 15: required, with numpy and tokenizers).
+PACKAGE_BUDGET_BYTES = 6_500_000
+# 208 MB measured with wordllama (numpy 73 MB, tokenizers, pydantic, huggingface-hub and the
+# model's weights): the price of offline similar complaints, which the issue makes required.
+NON_QT_DEPENDENCIES_BUDGET_BYTES = 230_000_000
 QT_DISTRIBUTIONS = ("pyside6_essentials", "shiboken6")  # dist-info names, normalised
 NOW = "2026-11-22T10:00"  # demo birthdays fall relative to the app's clock
 
@@ -147,8 +152,14 @@ def test_desktop_notification_from_the_installed_app(
     assert result.returncode == 0, result.stderr
     assert "Could not show" not in result.stderr
     assert wait_for(lambda: len(notification_server.calls()) >= 1)
-    summaries = [call["summary"] for call in notification_server.calls()]
-    assert any("Birthday" in summary for summary in summaries), summaries
+    calls = notification_server.calls()
+    summaries = [call["summary"] for call in calls]
+    # One reminder is shown on its own ("Birthday: …"); several due at once (the demo's
+    # complaint check-backs and late plans join its birthdays) as one digest whose body
+    # lists them.
+    shown = [f"{call['summary']}\n{call.get('body', '')}" for call in calls]
+    assert any("Birthday" in text or re.match(r"While you were away: \d+ reminders", text)
+               for text in shown), summaries
 
 
 def installed_size(site_packages: Path, distribution: str) -> int:

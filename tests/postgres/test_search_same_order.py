@@ -24,7 +24,7 @@ CASES = [
     "tulips", "lilies", "delivery", "happy", "becker", "consulting", "design", "garage",
     "berlin", "lena", "sch", "schäfer", "kim", "yılmaz", "yilmaz", "françois", "zz",
     "nobody-here", "a b", "the last", "030", "4930", "12", "+49 30 1234", "1234567",
-    "0301234", "(030) 12", "911", "44 316",
+    "0301234", "(030) 12", "914", "33 14",
 ]
 
 EXTRA = [
