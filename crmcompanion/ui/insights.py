@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QLocale, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QLocale, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -104,6 +105,7 @@ class ChartCard(QFrame):
         layout.setContentsMargins(14, 10, 14, 10)
         top = QHBoxLayout()
         self.title = QLabel(title)
+        self.title.setWordWrap(True)  # long titles wrap in a narrow window
         self.title.setStyleSheet("font-weight: 600; font-size: 14px;")
         top.addWidget(self.title, 1)
         self.png_button = QPushButton("Save image…")
@@ -198,8 +200,10 @@ class InsightsView(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))
             edit.setEnabled(False)
+            # Never narrower than the date it shows ("1 03 202" at 900 px otherwise).
+            edit.setSizePolicy(QSizePolicy.Policy.Minimum, edit.sizePolicy().verticalPolicy())
         self.tag = QComboBox()
-        self.tag.setMinimumWidth(150)
+        self.tag.setMinimumWidth(110)
         self.refresh_button = QPushButton("Refresh")
         self.status = QLabel("")
         self.status.setObjectName("muted")
@@ -213,7 +217,8 @@ class InsightsView(QWidget):
         bar.addWidget(self.tag)
         bar.addStretch(1)
         bar.addWidget(self.status)
-        bar.addWidget(self.refresh_button)
+        # In the header, beside the title: the filter row keeps its room for the dates.
+        self.header.add_action(self.refresh_button)
         layout.addLayout(bar)
 
         scroll = QScrollArea()
@@ -224,12 +229,19 @@ class InsightsView(QWidget):
         grid.setSpacing(14)
         self.cards: dict[str, ChartCard] = {}
 
+        self._grid = grid
+        # The cards in reading order; laid out in two columns, or one in a narrow window
+        # (`_lay_out`), so a 900 px window never scrolls sideways.
+        self._tiles: list[QWidget] = []
+        self._columns = 2
+
         def card(key: str, title: str, row: int, column: int,
                  chart: BarChart | None = None) -> ChartCard:
             made = ChartCard(key, title, chart)
             made.setMinimumHeight(270)
             grid.addWidget(made, row, column)
             self.cards[key] = made
+            self._tiles.append(made)
             return made
 
         self.segments_chart = BarChart()
@@ -254,6 +266,7 @@ class InsightsView(QWidget):
             lambda item: self.customer_requested.emit(int(item.data(Qt.ItemDataRole.UserRole))))
         moved_layout.addWidget(self.moved_list, 1)
         grid.addWidget(moved, 3, 1)
+        self._tiles.append(moved)
         # Why customers stay: the comparison above the praise themes, across both columns.
         self.why_stay = ChartCard("why_they_stay", "Why customers stay: the happiest against "
                                   "everyone else", BarChart(horizontal=True))
@@ -266,6 +279,8 @@ class InsightsView(QWidget):
             grid.setColumnStretch(column, 1)
         scroll.setWidget(body)
         layout.addWidget(scroll, 1)
+        self._scroll = scroll
+        scroll.viewport().installEventFilter(self)
 
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
@@ -322,6 +337,28 @@ class InsightsView(QWidget):
         self._stale = True
         if self.isVisible():
             self._reload_timer.start()
+
+    # Below this viewport width the cards stack in one column (two cards need ~2 x 380 px).
+    TWO_COLUMNS_FROM = 800
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._scroll.viewport() and event.type() == QEvent.Type.Resize:
+            columns = 2 if self._scroll.viewport().width() >= self.TWO_COLUMNS_FROM else 1
+            if columns != self._columns:
+                self._lay_out(columns)
+        return super().eventFilter(watched, event)
+
+    def _lay_out(self, columns: int) -> None:
+        """Put the cards in `columns` columns, in reading order; "why customers stay" spans
+        the width under them."""
+        grid = self._grid
+        for tile in [*self._tiles, self.why_stay]:
+            grid.removeWidget(tile)
+        for index, tile in enumerate(self._tiles):
+            grid.addWidget(tile, index // columns, index % columns)
+        grid.addWidget(self.why_stay, (len(self._tiles) + columns - 1) // columns, 0, 1, columns)
+        grid.setColumnStretch(1, 1 if columns == 2 else 0)
+        self._columns = columns
 
     def reload(self) -> None:
         """Compute every figure off the GUI thread; a reload asked for meanwhile runs after."""

@@ -77,6 +77,7 @@ class Comparison(QWidget):
         self.cells: list[list[QLabel]] = []
         for row, (_key, title) in enumerate(MEASURES, start=1):
             line = [QLabel(title), QLabel("–"), QLabel("–")]
+            line[0].setWordWrap(True)  # a narrow window wraps the measure, never scrolls
             for column, label in enumerate(line):
                 label.setTextFormat(Qt.TextFormat.PlainText)
                 self._grid.addWidget(label, row, column,

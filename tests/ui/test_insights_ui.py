@@ -179,3 +179,29 @@ def test_today_names_who_moved_to_at_risk_this_week(qtbot, make_window, services
     assert link.toolTip() == "Kim Keyaccount: At risk: 1 open complaint, 0 days old; key account"
     qtbot.mouseClick(link, Qt.MouseButton.LeftButton)
     assert window.pages.currentWidget() is window.insights_view
+
+
+def test_insights_stack_in_one_column_in_a_narrow_window(qtbot, make_window, services) -> None:
+    """At 900x600 the cards stack (no sideways scrolling, each as wide as the page); at
+    1600 wide two cards share a row."""
+    fill_demo(services.db, services.clock, 60, staff_id=services.staff_id)
+    window = make_window()
+    window.resize(900, 600)
+    view = _open_insights(qtbot, window)
+    qtbot.waitUntil(lambda: view._columns == 1)
+    qtbot.wait(50)
+    viewport = view._scroll.viewport()
+    segments, reasons = view.cards["segments"], view.cards["lost_reasons"]
+    assert not view._scroll.horizontalScrollBar().isVisible()
+    assert segments.geometry().right() <= viewport.width()
+    for edit in (view.start, view.end):  # the period's dates shown whole, nothing overlapping
+        assert edit.width() >= edit.sizeHint().width()
+    assert not view.tag.geometry().intersects(view.end.geometry())
+    assert reasons.geometry().top() > segments.geometry().bottom()  # under it, not beside
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: view._columns == 2)
+    qtbot.wait(50)
+    assert reasons.geometry().top() == segments.geometry().top()  # side by side
+    window.resize(900, 600)
+    qtbot.waitUntil(lambda: view._columns == 1)
+    window.grab().save("/tmp/shots/lead/insights-900-reflowed.png")
