@@ -414,15 +414,10 @@ class MainWindow(QMainWindow):
             from crmcompanion.ui.insights import InsightsView
 
             view = InsightsView(self.services, self.bus)
-            view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
             view.segment_requested.connect(self.show_segment)
             view.customer_requested.connect(self.open_customer)
-            showing = self.pages.currentIndex()
-            self.pages.insertWidget(INSIGHTS, view)
-            self.pages.removeWidget(self.insights)
-            self.insights.deleteLater()
+            self._swap_in(INSIGHTS, self.insights, view)
             self.insights = view
-            self.pages.setCurrentIndex(showing)
             self._insights = view
         return self._insights
 
