@@ -35,8 +35,14 @@ def undo_0010(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE customers DROP COLUMN {column}")
 
 
+def undo_0011(conn: sqlite3.Connection) -> None:
+    """Remove what 0011_feedback_rhythm added (asks remembered, the per-tag rhythm)."""
+    conn.execute("DROP TABLE feedback_asks")
+    conn.execute("ALTER TABLE tags DROP COLUMN feedback_months")
+
+
 # Newest first: what a test undoes to bring a head-schema file back to 0007.
-UNDO_AFTER_0007 = (undo_0010, undo_0009, undo_0008)
+UNDO_AFTER_0007 = (undo_0011, undo_0010, undo_0009, undo_0008)
 
 
 def undo_back_to_0007(conn: sqlite3.Connection) -> None:

@@ -10,9 +10,11 @@ the messages here are the ones the user reads (one sentence each, convention 12)
 
 from __future__ import annotations
 
+import calendar
 import logging
 import re
 from collections.abc import Mapping
+from datetime import date
 from enum import StrEnum
 
 from crmcompanion.core.errors import DomainError, ValidationError
@@ -21,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "ALL_STATUS_NAMES",
+    "ASK_RHYTHM_MONTHS",
     "COMPLAINT_TRANSITIONS",
     "IDEA_TRANSITIONS",
     "MAX_FEEDBACK_TEXT",
@@ -31,12 +34,16 @@ __all__ = [
     "InvalidTransition",
     "Severity",
     "Source",
+    "add_months",
     "allowed_next",
+    "ask_rhythm_base",
+    "check_ask_rhythm",
     "check_complaint_transition",
     "check_idea_transition",
     "check_move",
     "check_satisfaction",
     "check_text",
+    "feedback_ask_due",
     "initial_status",
     "normalise_theme",
     "normalise_themes",
@@ -310,3 +317,57 @@ def initial_status(kind: FeedbackType) -> str | None:
     if kind is FeedbackType.IDEA:
         return IdeaStatus.UNDER_REVIEW.value
     return None
+
+
+# --- the "ask for feedback" rhythm per tag ------------------------------------------------
+
+# "Ask for feedback every N months", N from 1 to 5 years: shorter is a survey, longer is
+# never. A tag's rhythm is a whole number of months because that is how owners say it
+# ("every 6 months for key accounts"), not a number of days.
+ASK_RHYTHM_MONTHS = range(1, 61)
+
+
+def check_ask_rhythm(months: int | None) -> int | None:
+    """A tag's ask-for-feedback rhythm in months (None: no rhythm); ValidationError else."""
+    if months is None:
+        return None
+    if (isinstance(months, bool) or not isinstance(months, int)
+            or months not in ASK_RHYTHM_MONTHS):
+        raise ValidationError({"feedback_months": (
+            f"Ask for feedback every {ASK_RHYTHM_MONTHS.start} to "
+            f"{ASK_RHYTHM_MONTHS.stop - 1} months.")})
+    return months
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by whole months, kept inside the target month: 31 August + 6 months is
+    28 (or 29) February, 29 February + 12 months is 28 February. The store's SQL computes
+    the same (tests/services/test_feedback_rhythm.py compares them)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def ask_rhythm_base(
+    last_ask: date | None, last_feedback: date | None, customer_since: date | None,
+    created: date,
+) -> date:
+    """The day the rhythm counts from: the later of the last ask (or skipped ask) and the
+    last feedback received; a customer never asked and never heard from counts from the
+    customer-since day, else the record's creation day (as keep-in-touch does)."""
+    heard = [d for d in (last_ask, last_feedback) if d is not None]
+    if heard:
+        return max(heard)
+    return customer_since if customer_since is not None else created
+
+
+def feedback_ask_due(
+    months: int, last_ask: date | None, last_feedback: date | None,
+    customer_since: date | None, created: date,
+) -> date:
+    """The day a customer on an every-`months`-months rhythm is to be asked again: due on
+    and after it, exactly `months` months after the base (`ask_rhythm_base`)."""
+    check_ask_rhythm(months)
+    return add_months(ask_rhythm_base(last_ask, last_feedback, customer_since, created),
+                      months)

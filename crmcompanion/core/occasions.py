@@ -17,6 +17,9 @@ class Occasion(StrEnum):
     # A follow-up to win back a lost customer (issue 16): the one touchpoint a lost
     # customer still gets, on the day the owner chose when marking them lost.
     WIN_BACK = "win_back"
+    # "How are we doing?": the per-tag ask-for-feedback rhythm (issue 15), one open
+    # occurrence per customer, due months after the last ask or feedback received.
+    ASK_FEEDBACK = "ask_feedback"
 
     @property
     def title(self) -> str:
@@ -33,6 +36,7 @@ OCCASION_TITLES: dict[Occasion, str] = {
     Occasion.COMPLAINT_CHECKBACK: "Complaint check-back",
     Occasion.IDEA_SHIPPED: "Idea shipped",
     Occasion.WIN_BACK: "Win-back",
+    Occasion.ASK_FEEDBACK: "Ask for feedback",
 }
 
 # Kinds of special date a customer profile stores; customer_anniversary comes from the

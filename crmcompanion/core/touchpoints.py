@@ -56,6 +56,7 @@ DEFAULT_LEAD_DAYS: Mapping[Occasion, int] = {
     Occasion.COMPLAINT_CHECKBACK: 0,
     Occasion.IDEA_SHIPPED: 0,
     Occasion.WIN_BACK: 0,
+    Occasion.ASK_FEEDBACK: 0,
 }
 
 # An upper bound that catches typos (a lead time of 3000 days) without limiting real use.
@@ -360,6 +361,7 @@ _SOURCE_PREFIX: dict[Occasion, str] = {
     Occasion.COMPLAINT_CHECKBACK: "fb",
     Occasion.IDEA_SHIPPED: "fb",
     Occasion.WIN_BACK: "c",  # the lost customer's own id: one win-back per day and customer
+    Occasion.ASK_FEEDBACK: "c",  # the customer's own id: one rhythm ask per day and customer
     Occasion.CUSTOMER_ANNIVERSARY: "",
     Occasion.KEEP_IN_TOUCH: "",
 }

@@ -72,6 +72,8 @@ MERGE_POLICY: Final[Mapping[str, str]] = {
     # asked for keeps one requester row.
     "feedback_items": "repoint",
     "idea_requesters": "union",
+    # When each was asked for feedback (migration 0011): the merged customer was asked then.
+    "feedback_asks": "repoint",
     # Insights (issue 16): the health row is recomputed (the kept customer's own row is
     # marked for it by the edit the merge makes); the other's row goes with the other.
     "customer_health": "derived",

@@ -56,6 +56,7 @@ from crmcompanion.services.changes import Changed
 from crmcompanion.services.feedback_similar import Vectors, distinctive_words
 from crmcompanion.services.today_support import PLAN_DUE
 from crmcompanion.store import feedback as repo
+from crmcompanion.store import feedback_rhythm
 from crmcompanion.store import models as m
 from crmcompanion.store.database import Database
 
@@ -356,10 +357,12 @@ class FeedbackService:
             if encoded is not None:
                 repo.save_vector(session, row.id, encoded[0], encoded[1])
             session.flush()
+            if customer_id is not None:  # feedback received: the ask rhythm counts from it
+                feedback_rhythm.refresh_customers(session, [customer_id])
             record = self._record(session, row)
         logger.info("Feedback #%s (%s) captured for customer #%s", record.id, kind.value,
                     customer_id)
-        return Saved(record, self._changed(customer_id))
+        return Saved(record, self._changed(customer_id) | Changed(touchpoints=True))
 
     def _vector_for(self, kind: FeedbackType, source: Source, text: str
                     ) -> tuple[str, bytes] | None:
@@ -944,7 +947,11 @@ class FeedbackService:
         due = self._clock.today() + timedelta(days=answer_in_days)
         follow_up = self._touchpoints.add_follow_up(
             customer_id, due, "Record their answer to the feedback request")
-        return AskedForFeedback(draft, follow_up, follow_up.changed | Changed(greetings=True))
+        # Asked today: a tag's ask-for-feedback rhythm counts from now (its due ask leaves
+        # Today), whether this came from the rhythm's row or any other "Ask for feedback".
+        asked = self._touchpoints.record_feedback_ask(customer_id)
+        return AskedForFeedback(draft, follow_up,
+                                follow_up.changed | asked | Changed(greetings=True))
 
     def _template(self, name: str, subject: str, body: str) -> StoredTemplate:
         """The follow-up template `name` of the greeting library, added (editable like any

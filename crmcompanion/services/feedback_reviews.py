@@ -37,6 +37,7 @@ from crmcompanion.core.import_text import decode_file, multi_line, one_line, pri
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.feedback_similar import Vectors
 from crmcompanion.store import feedback as repo
+from crmcompanion.store import feedback_rhythm
 from crmcompanion.store import models as m
 from crmcompanion.store.database import Database
 
@@ -331,7 +332,9 @@ def import_reviews(
                 repo.save_vector(session, row.id, encoded[0], encoded[1][index])
             if customer_id is not None:
                 customers.add(customer_id)
+        # A review is feedback received: the linked customers' ask rhythm counts from it.
+        feedback_rhythm.refresh_customers(session, customers)
     logger.info("Imported %d public reviews (%d linked)", len(reviews), linked)
-    changed = Changed(customers=frozenset(customers), feedback=True)
+    changed = Changed(customers=frozenset(customers), feedback=True, touchpoints=bool(customers))
     return ReviewImport(rows, len(reviews), linked, len(reviews) - linked, (), True, changed,
                         tuple(created))

@@ -69,6 +69,8 @@ ERASE_POLICY: Final[Mapping[str, str]] = {
     # and vectors, by cascade) and the word index forgets it below.
     "feedback_items": "delete",
     "idea_requesters": "delete",
+    # When they were asked for feedback (migration 0011): about them, goes with them.
+    "feedback_asks": "delete",
     # Insights (issue 16): the segment and its reasons describe the person; recomputable.
     "customer_health": "derived",
 }

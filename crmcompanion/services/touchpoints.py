@@ -35,6 +35,7 @@ from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.customer import Channel
 from crmcompanion.core.dates import LeapDayPolicy, occurrence_in_window
 from crmcompanion.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from crmcompanion.core.feedback import check_ask_rhythm
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.settings import TOUCHPOINT_SETTINGS
 from crmcompanion.core.touchpoints import (
@@ -57,6 +58,7 @@ from crmcompanion.services.interactions import (
     staff_name,
     to_record,
 )
+from crmcompanion.store import feedback_rhythm
 from crmcompanion.store import models as m
 from crmcompanion.store import touchpoints as repo
 from crmcompanion.store.database import Database, utcnow
@@ -640,6 +642,8 @@ class TouchpointService:
             )
             self._record(session, key, TouchpointState.DONE, interaction_id=interaction.id,
                          expected_version=expected_version)
+            if occasion is Occasion.ASK_FEEDBACK:
+                self._asked(session, customer_id)
             repo.sync_dirty(session, settings)
             record = to_record(interaction, staff_name(session, self._staff_id))
         changed = Changed(customers=frozenset({customer_id}), touchpoints=True,
@@ -655,6 +659,8 @@ class TouchpointService:
         with self._db.write() as session:
             self._record(session, key, TouchpointState.SKIPPED, reason=reason,
                          expected_version=expected_version)
+            if occasion is Occasion.ASK_FEEDBACK:  # the rhythm restarts from today
+                self._asked(session, customer_id, skipped=True)
             if occasion is Occasion.KEEP_IN_TOUCH:
                 session.execute(
                     update(m.ContactRhythm)
@@ -782,3 +788,37 @@ class TouchpointService:
             session.flush()  # the tag trigger marks its customers dirty
             repo.sync_dirty(session, self.settings())
         return Changed(touchpoints=True)
+
+    # --- the ask-for-feedback rhythm per tag (issue 15) --------------------------------
+    def tag_feedback_rhythms(self) -> dict[str, int]:
+        """Tag name -> ask for feedback every so many months, for the tags that set one."""
+        with self._db.read() as session:
+            return feedback_rhythm.tag_rhythms(session)
+
+    def set_tag_feedback_rhythm(self, tag: str, months: int | None) -> Changed:
+        """Ask everyone with `tag` for feedback every `months` months (None: stop). Their
+        next asks are recomputed at once (set-based, whatever their number)."""
+        months = check_ask_rhythm(months)
+        with self._db.write() as session:
+            row = session.scalar(select(m.Tag).where(m.Tag.name_key == tag.strip().casefold()))
+            if row is None:
+                raise NotFoundError(f"There is no tag “{tag.strip()}”.")
+            row.feedback_months = months
+            session.flush()
+            feedback_rhythm.refresh_tag(session, row.id)
+        logger.info("Ask-for-feedback rhythm of tag %r set to %s months", tag, months)
+        return Changed(touchpoints=True, tags=True)
+
+    def record_feedback_ask(self, customer_id: int) -> Changed:
+        """The customer was asked for feedback today: their rhythm (if a tag sets one)
+        counts from today, so a due rhythm ask leaves Today."""
+        with self._db.write() as session:
+            if session.get(m.Customer, customer_id) is None:
+                raise NotFoundError(f"Customer #{customer_id} does not exist.")
+            self._asked(session, customer_id)
+        return Changed(customers=frozenset({customer_id}), touchpoints=True)
+
+    def _asked(self, session: Session, customer_id: int, skipped: bool = False) -> None:
+        feedback_rhythm.record_ask(session, customer_id, self._clock.today(), utcnow(),
+                                   self._staff_id, skipped=skipped)
+        feedback_rhythm.refresh_customers(session, [customer_id])

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -169,6 +170,8 @@ class Tag(Base):
     name: Mapped[str] = mapped_column(String(60))
     name_key: Mapped[str] = mapped_column(String(60), unique=True)
     cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Ask everyone with this tag for feedback every N months (migration 0011; None: never).
+    feedback_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CustomerTag(Base):
@@ -648,6 +651,25 @@ class FeedbackVector(Base):
     __table_args__ = (Index("ix_feedback_vectors_model", "model", "item_id"),)
 
 # --- Insights: stored health segments (issue 16) -----------------------------------------------
+
+
+class FeedbackAsk(Base):
+    """One time a customer was asked for feedback, or the rhythm's ask was skipped
+    (migration 0011): the ask-for-feedback rhythm counts from the latest of these and the
+    latest feedback item."""
+
+    __tablename__ = "feedback_asks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    asked_on: Mapped[date] = mapped_column(Date)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), nullable=True
+    )
+
+    __table_args__ = (Index("ix_feedback_asks_customer", "customer_id", "asked_on"),)
 
 
 class CustomerHealth(Base):

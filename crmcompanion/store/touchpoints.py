@@ -29,6 +29,7 @@ from crmcompanion.core.customer import Status
 from crmcompanion.core.dates import LeapDayPolicy, month_day_key_ranges
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, TouchpointSettings
+from crmcompanion.store import feedback_rhythm
 from crmcompanion.store import models as m
 from crmcompanion.store import postgres_touchpoints as pgt
 
@@ -43,7 +44,8 @@ YEARLY_OCCASIONS: frozenset[Occasion] = frozenset(
 )
 # Occasions stored in `follow_ups` (one-off, created by the owner or other features).
 ONE_OFF_OCCASIONS: frozenset[Occasion] = frozenset(
-    {Occasion.FOLLOW_UP, Occasion.COMPLAINT_CHECKBACK, Occasion.IDEA_SHIPPED, Occasion.WIN_BACK}
+    {Occasion.FOLLOW_UP, Occasion.COMPLAINT_CHECKBACK, Occasion.IDEA_SHIPPED, Occasion.WIN_BACK,
+     Occasion.ASK_FEEDBACK}
 )
 # The occurrence in the year of the date itself (year 0) is the wedding or the first day as
 # a customer, not an anniversary; a birthday or custom date in its own year is still shown.
@@ -262,7 +264,10 @@ def sync_dirty(session: Session, settings: TouchpointSettings) -> int:
 
     Three statements whatever the number of customers (the ORM loop it replaced took ~10 s
     for 100,000): drop their yearly sources, insert the allowed ones, update their rhythm.
+    First, while they are still marked, their ask-for-feedback follow-ups (issue 15; one
+    look at the tags table when no tag sets that rhythm).
     """
+    feedback_rhythm.refresh_dirty(session)
     if _postgres(session):
         return pgt.sync_dirty(session, settings)
     count = session.scalar(

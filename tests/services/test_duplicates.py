@@ -110,6 +110,8 @@ def _fill_every_table(services: Services, cid: int, db_path: str) -> None:
                      "'2026-11-01 00:00:00.000000', '2026-11-01 00:00:00.000000', 1)", (cid,))
         conn.execute("INSERT INTO idea_requesters (idea_id, customer_id, created_at) VALUES "
                      "(last_insert_rowid(), ?, '2026-11-01 00:00:00.000000')", (cid,))
+        conn.execute("INSERT INTO feedback_asks (customer_id, asked_on, skipped, created_at) "
+                     "VALUES (?, '2026-11-02', 0, '2026-11-02 00:00:00.000000')", (cid,))
     services.touchpoints.sync()
     services.insights.refresh()  # the health row (segment and reasons)
 

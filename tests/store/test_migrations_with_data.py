@@ -114,7 +114,8 @@ def test_the_chain_is_the_one_these_tests_know() -> None:
                          "0006_search_special_letters",
                          "0007_customer_uids_and_search_folding",
                          "0008_staff_and_versions",
-                         "0009_voice_of_the_customer", "0010_insights"], \
+                         "0009_voice_of_the_customer", "0010_insights",
+                         "0011_feedback_rhythm"], \
         "a new migration needs a test here"
 
 
@@ -279,3 +280,32 @@ def test_0010_gives_lost_customers_an_unknown_reason_and_a_health_table(filled) 
     reason, lost_on, changed = lost.pop(ids["anna"])
     assert reason is None and lost_on == changed is not None
     assert {row[:2] for row in lost.values()} == {(None, None)}
+
+
+def test_0011_adds_the_feedback_rhythm_and_keeps_tags_and_their_triggers(filled) -> None:
+    """Down to 0010 (no rhythm column, no asks), up through 0011: the tags keep their names
+    and keep-in-touch cadences with no rhythm set, the asks table is empty and takes a row,
+    and the tag cadence trigger of 0002 still marks customers (an in-place column add, not a
+    table rebuild that would drop it)."""
+    path, ids = filled
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE tags SET cadence_days = 45")
+    connection.close()
+    before = rows(path, "tags")
+    migrate(path, "downgrade", PARENT["0011_feedback_rhythm"])
+    assert "feedback_asks" not in tables(path)
+    migrate(path, "upgrade", "0011_feedback_rhythm")
+    after = rows(path, "tags")
+    assert [row[:-1] for row in after] == [row[:-1] for row in before] and after
+    assert {row[-1] for row in after} == {None}
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE contact_rhythm SET dirty = 0")
+        connection.execute("UPDATE tags SET cadence_days = 20")
+        dirty = connection.execute("SELECT count(*) FROM contact_rhythm WHERE dirty = 1")
+        marked = dirty.fetchone()[0]
+        connection.execute(
+            "INSERT INTO feedback_asks (customer_id, asked_on, skipped, created_at) "
+            "VALUES (?, '2026-11-20', 0, '2026-11-20 10:00:00')", (ids["anna"],))
+        asked = connection.execute("SELECT count(*) FROM feedback_asks").fetchone()[0]
+    connection.close()
+    assert marked > 0 and asked == 1
