@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from crmcompanion.core.errors import DomainError, ValidationError
+from crmcompanion.core.feedback import ASK_RHYTHM_MONTHS
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.reminders import parse_reminder_time
 from crmcompanion.core.settings import (
@@ -190,9 +191,10 @@ def _touchpoint(key: str) -> SettingSpec:
 
 
 class TagRhythmSection(SettingsSection):
-    """Per-tag keep-in-touch rhythm: each tag, how many carry it, and every how many days
-    (0: the default for the customer's kind). The shortest rhythm of a customer's tags wins,
-    unless the customer sets their own on their page."""
+    """Per-tag rhythms: each tag, how many carry it, keep in touch every how many days (0:
+    the default for the customer's kind) and ask for feedback every how many months (0:
+    never; issue 15). The shortest rhythm of a customer's tags wins; a customer's own
+    keep-in-touch rhythm, set on their page, wins over all."""
 
     def __init__(self, services: Services | None) -> None:
         super().__init__()
@@ -204,24 +206,29 @@ class TagRhythmSection(SettingsSection):
         hint = plain_label(
             "Everyone with a tag is kept in touch with at least this often (the shortest "
             "rhythm of their tags wins; a customer's own rhythm wins over all). 0 uses the "
-            "defaults above.", "muted")
+            "defaults above. Ask for feedback: Today reminds you to ask everyone with the tag "
+            "this many months after you last asked them or heard their feedback.", "muted")
         layout.addWidget(hint)
-        self.table = QTableWidget(0, 3)
+        self.table = QTableWidget(0, 4)
         self.table.setAccessibleName("Keep-in-touch rhythm by tag")
-        self.table.setHorizontalHeaderLabels(["Tag", "Customers", "Every (days)"])
+        self.table.setHorizontalHeaderLabels(["Tag", "Customers", "Keep in touch every",
+                                              "Ask for feedback every"])
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(140)
         layout.addWidget(self.table, 1)
         self.empty = plain_label("No tags yet: tag customers on their page or when importing.",
                                  "muted")
         layout.addWidget(self.empty)
         self.spins: dict[str, QSpinBox] = {}
+        self.feedback_spins: dict[str, QSpinBox] = {}
         self._stored: dict[str, int] = {}
+        self._stored_feedback: dict[str, int] = {}
         self._load()
 
     def _load(self) -> None:
@@ -231,6 +238,7 @@ class TagRhythmSection(SettingsSection):
         if self._services is not None:
             tags = self._services.customers.tags()
             self._stored = self._services.touchpoints.tag_cadences()
+            self._stored_feedback = self._services.touchpoints.tag_feedback_rhythms()
         self.table.setRowCount(len(tags))
         for row, (tag, count) in enumerate(tags):
             name = QTableWidgetItem(tag)
@@ -248,6 +256,14 @@ class TagRhythmSection(SettingsSection):
             spin.setAccessibleName(f"Keep in touch with “{tag}” every")
             self.table.setCellWidget(row, 2, spin)
             self.spins[tag] = spin
+            ask = QSpinBox()
+            ask.setRange(0, ASK_RHYTHM_MONTHS.stop - 1)
+            ask.setSpecialValueText("Never")
+            ask.setSuffix(" months")
+            ask.setValue(self._stored_feedback.get(tag, 0))
+            ask.setAccessibleName(f"Ask “{tag}” for feedback every")
+            self.table.setCellWidget(row, 3, ask)
+            self.feedback_spins[tag] = ask
         self.empty.setVisible(not tags)
         self.table.setVisible(bool(tags))
 
@@ -259,6 +275,11 @@ class TagRhythmSection(SettingsSection):
             days = spin.value() or None
             if days != self._stored.get(tag):
                 changed = changed | self._services.touchpoints.set_tag_cadence(tag, days)
+        for tag, spin in self.feedback_spins.items():
+            months = spin.value() or None
+            if months != self._stored_feedback.get(tag):
+                changed = changed | self._services.touchpoints.set_tag_feedback_rhythm(
+                    tag, months)
         return changed
 
 

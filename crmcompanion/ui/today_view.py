@@ -430,8 +430,9 @@ class TodayDelegate(QStyledItemDelegate):
         item = entry.item
         if item is not None and item.greeting and self._view.drafts_enabled:
             return "Draft"
-        if item is not None and item.touchpoint.occasion is Occasion.COMPLAINT_CHECKBACK:
-            return "Ask"  # the check-back is answered, not merely done
+        if item is not None and item.touchpoint.occasion in (Occasion.COMPLAINT_CHECKBACK,
+                                                             Occasion.ASK_FEEDBACK):
+            return "Ask"  # a check-back is answered; a rhythm's ask drafts the request
         return "Log"
 
     def parts(self, rect: QRect, entry: Entry) -> dict[str, QRect]:
@@ -1131,6 +1132,8 @@ class TodayView(QWidget):
         main = self.list.delegate.main_text(entry)
         if main == "Draft":
             self.draft_requested.emit(item.touchpoint)
+        elif main == "Ask" and item.touchpoint.occasion is Occasion.ASK_FEEDBACK:
+            self.ask_for_feedback(item.touchpoint)
         elif main == "Ask":
             self.ask_checkback(item.touchpoint)
         else:

@@ -195,3 +195,30 @@ def test_import_reviews_is_all_or_nothing_with_per_row_errors(home: Path) -> Non
     assert _items(home) == 0
     missing = run_cli(home, "feedback", "import-reviews", str(home / "nope.csv"))
     assert missing.code == 1 and len(missing.err_lines) == 1
+
+
+def test_a_tags_ask_for_feedback_rhythm_is_in_due_json_and_feedback_moves_it(
+        tmp_path: Path) -> None:
+    """Issue 15: "ask for feedback every 6 months" for a tag puts an `ask_feedback` item in
+    `due --json` (a real process) on the day, and feedback given through the CLI moves the
+    next ask six months on."""
+    services = open_services(f"sqlite:///{tmp_path}/crmcompanion.sqlite3",
+                             clock=FixedClock(datetime(2026, 11, 1, 9)))
+    ada = services.customers.create(CustomerDraft(
+        first_name="Ada", last_name="Lovelace", tags=("Key account",),
+        customer_since=date(2026, 5, 22))).customer.id
+    services.customers.create(CustomerDraft(first_name="Bob", last_name="Stone",
+                                            customer_since=date(2026, 5, 22)))
+    services.touchpoints.set_tag_feedback_rhythm("Key account", 6)
+    services.close()
+    due = json.loads(run_cli(tmp_path, "due", "--json").out)["items"]  # 22 November
+    asks = [(i["customer_id"], i["date"]) for i in due if i["occasion"] == "ask_feedback"]
+    assert asks == [(ada, "2026-11-22")]
+    added = run_cli(tmp_path, "feedback", "add", "--customer", "Ada Lovelace", "--type",
+                    "praise", "Always on time")
+    assert added.code == 0, added.err
+    due = json.loads(run_cli(tmp_path, "due", "--json").out)["items"]
+    assert [i for i in due if i["occasion"] == "ask_feedback"] == []
+    in_may = json.loads(run_cli(tmp_path, "due", "--json", now="2027-05-22T09:00").out)["items"]
+    assert [(i["customer_id"], i["date"]) for i in in_may
+            if i["occasion"] == "ask_feedback"] == [(ada, "2027-05-22")]
