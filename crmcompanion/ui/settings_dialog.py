@@ -248,22 +248,12 @@ class TagRhythmSection(SettingsSection):
             customers.setFlags(Qt.ItemFlag.ItemIsEnabled)
             customers.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, 1, customers)
-            spin = QSpinBox()
-            spin.setRange(0, MAX_CADENCE_DAYS)
-            spin.setSpecialValueText("Default")
-            spin.setSuffix(" days")
-            spin.setValue(self._stored.get(tag, 0))
-            spin.setAccessibleName(f"Keep in touch with “{tag}” every")
-            self.table.setCellWidget(row, 2, spin)
-            self.spins[tag] = spin
-            ask = QSpinBox()
-            ask.setRange(0, ASK_RHYTHM_MONTHS.stop - 1)
-            ask.setSpecialValueText("Never")
-            ask.setSuffix(" months")
-            ask.setValue(self._stored_feedback.get(tag, 0))
-            ask.setAccessibleName(f"Ask “{tag}” for feedback every")
-            self.table.setCellWidget(row, 3, ask)
-            self.feedback_spins[tag] = ask
+            self.spins[tag] = self._spin(
+                row, 2, MAX_CADENCE_DAYS, "Default", " days", self._stored.get(tag, 0),
+                f"Keep in touch with “{tag}” every")
+            self.feedback_spins[tag] = self._spin(
+                row, 3, ASK_RHYTHM_MONTHS.stop - 1, "Never", " months",
+                self._stored_feedback.get(tag, 0), f"Ask “{tag}” for feedback every")
         self.empty.setVisible(not tags)
         self.table.setVisible(bool(tags))
 
@@ -271,16 +261,27 @@ class TagRhythmSection(SettingsSection):
         if self._services is None:
             return None
         changed = Changed()
-        for tag, spin in self.spins.items():
-            days = spin.value() or None
-            if days != self._stored.get(tag):
-                changed = changed | self._services.touchpoints.set_tag_cadence(tag, days)
-        for tag, spin in self.feedback_spins.items():
-            months = spin.value() or None
-            if months != self._stored_feedback.get(tag):
-                changed = changed | self._services.touchpoints.set_tag_feedback_rhythm(
-                    tag, months)
+        touchpoints = self._services.touchpoints
+        for spins, stored, setter in (
+                (self.spins, self._stored, touchpoints.set_tag_cadence),
+                (self.feedback_spins, self._stored_feedback,
+                 touchpoints.set_tag_feedback_rhythm)):
+            for tag, spin in spins.items():
+                value = spin.value() or None  # 0 is the special value: default / never
+                if value != stored.get(tag):
+                    changed = changed | setter(tag, value)
         return changed
+
+    def _spin(self, row: int, column: int, maximum: int, special: str, suffix: str,
+              value: int, name: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(0, maximum)
+        spin.setSpecialValueText(special)
+        spin.setSuffix(suffix)
+        spin.setValue(value)
+        spin.setAccessibleName(name)
+        self.table.setCellWidget(row, column, spin)
+        return spin
 
 
 add_settings_page(
