@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -857,13 +857,16 @@ class FeedbackService:
 
     # --- public reviews ---------------------------------------------------------------
     def import_reviews(self, path: str | os.PathLike[str], *, dry_run: bool = False,
-                       link: bool = True) -> ReviewImport:
+                       link: bool = True, confirmed: Mapping[int, int] | None = None,
+                       ) -> ReviewImport:
         """Import a review export (see `services.feedback_reviews`), all rows or none; each
-        imported review joins the theme its nearest stored items suggest, if any."""
+        imported review joins the theme its nearest stored items suggest, if any.
+        `confirmed`: line -> customer of the proposed links the owner kept (None: link every
+        match, as the command line does)."""
         from crmcompanion.services.feedback_reviews import import_reviews
 
         result = import_reviews(self._db, self._clock, self._staff_id, path, dry_run=dry_run,
-                                link=link, vectors=self.vectors)
+                                link=link, confirmed=confirmed, vectors=self.vectors)
         if result.written and len(result.item_ids) <= AUTO_THEME_LIMIT:
             with self._db.read() as session:
                 texts = {item_id: body for item_id, body in session.execute(

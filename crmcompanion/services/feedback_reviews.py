@@ -6,7 +6,10 @@ rating, the author, the text and sometimes the site; their headers differ ("star
 review becomes a feedback item of source "public review": praise for 4-5 stars, a complaint
 for 1-2, feedback otherwise, the rating as its satisfaction. It is linked to a customer when
 the author is a stored email or exactly one customer's name (unless linking is off), else kept
-unlinked with the author's name.
+unlinked with the author's name. A name match can be the wrong person, so the app shows the
+proposed links first (`ReviewImport.proposed`, from a dry run) and imports with the links the
+owner kept (`confirmed`); the command line links every match without asking (`--no-link`
+keeps all unlinked).
 
 Like the contacts import: the bytes go through the import's one sanitising step
 (`core.import_text`: encoding detection, control characters removed, undecodable bytes
@@ -67,6 +70,20 @@ class Rejected:
 
 
 @dataclass(frozen=True)
+class ProposedLink:
+    """A review whose author matches a customer: by their stored email, or by their exact
+    name (the one a person should look at twice)."""
+
+    line: int  # the review's line (CSV) or entry (JSON) in the file
+    author: str
+    customer_id: int
+    customer: str
+    by: str  # "email" or "name"
+    rating: int | None
+    excerpt: str
+
+
+@dataclass(frozen=True)
 class ReviewImport:
     """What an import did (or, dry run / refused, would do)."""
 
@@ -78,6 +95,7 @@ class ReviewImport:
     written: bool
     changed: Changed = field(default_factory=Changed)
     item_ids: tuple[int, ...] = ()
+    proposed: tuple[ProposedLink, ...] = ()  # every match, in file order
 
     def as_json(self) -> dict[str, object]:
         return {"rows": self.rows, "created": self.created, "linked": self.linked,
@@ -263,25 +281,31 @@ def _kind(rating: int | None) -> FeedbackType:
     return FeedbackType.PRAISE if rating >= 4 else FeedbackType.COMPLAINT
 
 
-def _matcher(session: Any) -> Callable[[_Review], int | None]:
+def _matcher(session: Any) -> Callable[[_Review], tuple[int, str, str] | None]:
     """Finds the customer a review's author is: a stored email, else exactly one customer
-    whose name is the author's (ignoring case)."""
-    def match(review: _Review) -> int | None:
+    whose name is the author's (ignoring case); (id, display name, "email" or "name")."""
+    def match(review: _Review) -> tuple[int, str, str] | None:
         if review.email:
-            found = list(session.scalars(
-                select(m.CustomerEmail.customer_id).where(
-                    m.CustomerEmail.address_key == review.email.casefold()).limit(2)))
-            if len(set(found)) == 1:
-                return found[0]
+            found = list(session.execute(
+                select(m.CustomerEmail.customer_id, m.Customer.display_name)
+                .join(m.Customer, m.Customer.id == m.CustomerEmail.customer_id)
+                .where(m.CustomerEmail.address_key == review.email.casefold()).limit(2)))
+            if len({cid for cid, _ in found}) == 1:
+                return found[0][0], found[0][1], "email"
         if review.author and "@" not in review.author:
-            found = list(session.scalars(
-                select(m.Customer.id).where(
+            found = list(session.execute(
+                select(m.Customer.id, m.Customer.display_name).where(
                     func.lower(m.Customer.display_name) == review.author.casefold(),
                     m.Customer.archived_at.is_(None)).limit(2)))
             if len(found) == 1:
-                return found[0]
+                return found[0][0], found[0][1], "name"
         return None
     return match
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
 
 
 def import_reviews(
@@ -292,17 +316,31 @@ def import_reviews(
     *,
     dry_run: bool = False,
     link: bool = True,
+    confirmed: Mapping[int, int] | None = None,
     vectors: Vectors | None = None,
 ) -> ReviewImport:
-    """Import a review export (CSV or JSON): all rows or none."""
+    """Import a review export (CSV or JSON): all rows or none.
+
+    `confirmed` (the app, after showing `proposed`): line -> customer id of the links the
+    owner kept; a review is linked only when its match is still that customer, every other
+    review is imported unlinked (so a match the owner never saw is never made). None (the
+    command line): every match is linked without asking."""
     now = clock.now().astimezone(UTC).replace(tzinfo=None)
     reviews, rejected, rows = read_reviews(path, now)
     with db.read() as session:
         match = _matcher(session)
-        links = [match(r) if link else None for r in reviews]
+        matches = [match(r) if link else None for r in reviews]
+    proposed = tuple(
+        ProposedLink(r.line, r.author or r.email, found[0], found[1], found[2], r.rating,
+                     _excerpt(r.text))
+        for r, found in zip(reviews, matches, strict=True) if found is not None)
+    links = [
+        None if found is None or (confirmed is not None
+                                  and confirmed.get(r.line) != found[0]) else found[0]
+        for r, found in zip(reviews, matches, strict=True)]
     linked = sum(1 for cid in links if cid is not None)
     result = ReviewImport(rows, len(reviews), linked, len(reviews) - linked, tuple(rejected),
-                          False)
+                          False, proposed=proposed)
     if rejected or dry_run or not reviews:
         if rejected:
             logger.info("Review import refused: %d of %d rows invalid", len(rejected), rows)
@@ -337,4 +375,4 @@ def import_reviews(
     logger.info("Imported %d public reviews (%d linked)", len(reviews), linked)
     changed = Changed(customers=frozenset(customers), feedback=True, touchpoints=bool(customers))
     return ReviewImport(rows, len(reviews), linked, len(reviews) - linked, (), True, changed,
-                        tuple(created))
+                        tuple(created), proposed)

@@ -11,6 +11,7 @@ while the model could not load) are encoded in the background the first time the
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -49,11 +50,20 @@ from crmcompanion.ui.widgets import PageHeader
 
 if TYPE_CHECKING:
     from crmcompanion.services.feedback_reviews import ReviewImport
+    from crmcompanion.ui.feedback_review_links import ReviewLinksDialog
 
 logger = logging.getLogger(__name__)
 
 FILTERS = (("Open", "open"), ("All", "all"), *[
     (s.title, s.value) for s in ComplaintStatus])
+
+
+def _who(record: FeedbackRecord) -> str:
+    """The customer, or for a review linked to no customer its author, said as such (the
+    author's name alone would read as a customer's)."""
+    if record.customer_id is None and record.customer:
+        return f"{record.customer} (not a customer)"
+    return record.customer
 
 
 class ComplaintsTab(QWidget):
@@ -177,7 +187,7 @@ class AllFeedbackTab(QWidget):
     def _show(self, records: list[FeedbackRecord]) -> None:
         self.records = records
         fill_rows(self.table, [
-            (r.id, (short_date(r.created_at), r.customer, r.kind.title, r.source.title,
+            (r.id, (short_date(r.created_at), _who(r), r.kind.title, r.source.title,
                     r.status_title, ", ".join(r.themes), " ".join(r.text.split())))
             for r in records])
         self._update_reply()
@@ -229,7 +239,8 @@ class FeedbackPage(QWidget):
         self.add_button.setObjectName("primary")
         self.add_button.clicked.connect(self.add_feedback)
         self.import_button = QPushButton("Import reviews…")
-        self.import_button.clicked.connect(self.import_reviews)
+        self.import_button.clicked.connect(lambda: self.import_reviews())
+        self.review_links: ReviewLinksDialog | None = None  # the open link check, if any
         self.ask_button = QPushButton("Ask for feedback…")
         self.ask_button.clicked.connect(lambda: self.ask_for_feedback())
         self.header.add_action(self.ask_button)
@@ -314,6 +325,8 @@ class FeedbackPage(QWidget):
         return dialog
 
     def import_reviews(self, path: str | None = None) -> None:
+        """Pick a review export, show the customer links it proposes (the owner unticks a
+        wrong one), then import: all rows or none."""
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
                 self, "Import reviews", "", "Review exports (*.csv *.json);;All files (*)")
@@ -321,15 +334,35 @@ class FeedbackPage(QWidget):
                 return
         feedback = self.services.feedback
 
-        def done(result: ReviewImport) -> None:
-            if result.rejected:
-                first = result.rejected[0]
-                self.message.emit(f"Nothing imported: {len(result.rejected)} rows have "
-                                  f"problems (line {first.line}: {first.reason}).")
-                return
-            self.message.emit(f"Imported {result.created} reviews ({result.linked} linked to "
-                              "customers).")
-            self.publish(result.changed)
+        def previewed(preview: ReviewImport) -> None:
+            if preview.rejected:
+                self._reviews_imported(preview)
+            elif not preview.proposed:  # nothing to confirm: no author matches a customer
+                self._import_reviews(path, {})
+            else:
+                # Imported here: the review reader is not needed until the first import.
+                from crmcompanion.ui.feedback_review_links import ReviewLinksDialog
 
-        run_off_thread(self, lambda: feedback.import_reviews(path), done, self.message.emit,
-                       "import reviews")
+                self.review_links = ReviewLinksDialog(preview, Path(path).name, self.window())
+                dialog = self.review_links
+                dialog.accepted.connect(lambda: self._import_reviews(path, dialog.confirmed()))
+                dialog.finished.connect(dialog.deleteLater)
+                dialog.open()
+
+        run_off_thread(self, lambda: feedback.import_reviews(path, dry_run=True), previewed,
+                       self.message.emit, "read reviews")
+
+    def _import_reviews(self, path: str, confirmed: dict[int, int]) -> None:
+        feedback = self.services.feedback
+        run_off_thread(self, lambda: feedback.import_reviews(path, confirmed=confirmed),
+                       self._reviews_imported, self.message.emit, "import reviews")
+
+    def _reviews_imported(self, result: ReviewImport) -> None:
+        if result.rejected:
+            first = result.rejected[0]
+            self.message.emit(f"Nothing imported: {len(result.rejected)} rows have "
+                              f"problems (line {first.line}: {first.reason}).")
+            return
+        self.message.emit(f"Imported {result.created} reviews ({result.linked} linked to "
+                          "customers).")
+        self.publish(result.changed)
