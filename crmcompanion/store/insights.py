@@ -235,16 +235,18 @@ def write_health(
             session.execute(insert(h), [
                 {"customer_id": cid, "segment": seg, "reasons": why, "dirty": False,
                  "previous_segment": None, "changed_on": None} for cid, seg, why in inserts])
+        # Core statements on the table: one executemany each, no ORM row bookkeeping.
+        table = h.__table__
         if moves:
             session.execute(
-                update(h).where(h.customer_id == bindparam("cid")).values(
+                update(table).where(table.c.customer_id == bindparam("cid")).values(
                     segment=bindparam("seg"), reasons=bindparam("why"),
                     previous_segment=bindparam("was"), changed_on=today, dirty=False),
                 [{"cid": cid, "seg": seg, "why": why, "was": was}
                  for cid, seg, why, was in moves])
         if rewords:
             session.execute(
-                update(h).where(h.customer_id == bindparam("cid")).values(
+                update(table).where(table.c.customer_id == bindparam("cid")).values(
                     reasons=bindparam("why"), dirty=False),
                 [{"cid": cid, "why": why} for cid, why in rewords])
     # Rows computed but unchanged still lose their dirty mark ("dirty = 1" is the partial
