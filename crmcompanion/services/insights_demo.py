@@ -136,6 +136,13 @@ def fill_insights(
             "interaction_id": None, "recorded_at": recorded, "recorded_by_id": staff_id})
     feedback_repo.insert_rows(session, "touchpoint_states", states)
     written += len(states)
+    if session.get_bind().dialect.name == "postgresql":
+        # The demo's last writer: the feedback and insights rows above were written with
+        # their ids, after the bulk load advanced the id sequences; without this the next
+        # feedback item saved on PostgreSQL would take id 1 again (a duplicate key).
+        from crmcompanion.store.postgres_bulk import advance_sequences
+
+        advance_sequences(session)
     logger.debug("Insights demo: %d lost reasons, %d values, %d happy, %d touchpoints",
                  len(updates), values, len(happy), len(states))
     return written
