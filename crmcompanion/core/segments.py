@@ -20,8 +20,9 @@ Order of the rules (each customer lands in exactly one segment):
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from crmcompanion.core.lost import lost_reason_words
@@ -266,6 +267,59 @@ def assess(facts: HealthFacts, today: date, rules: Thresholds | None = None) -> 
     if recent is not None:
         details.append(f"satisfaction {_score(recent)} of 5")
     return Health(Segment.HEALTHY, "Healthy: " + "; ".join(details))
+
+
+# One customer's facts as plain values, ages in whole days before the day assessed: what the
+# store's one aggregate statement returns for every customer (`store.insights.fact_rows`).
+# `base_days` (days since the customer joined) comes last and only counts for a customer
+# never contacted: for everyone else it is left off, so customers with the same facts share
+# one tuple whatever day they joined.
+FACT_FIELDS: tuple[str, ...] = (
+    "status", "key_account", "lost_reason", "lost_note", "last_days", "rhythm_days",
+    "open_complaints", "oldest_open_days", "satisfaction_sum", "satisfaction_count",
+    "previous_satisfaction_sum", "previous_satisfaction_count", "praise", "not_satisfied",
+    "base_days",
+)
+
+
+def facts_from_days(values: Sequence, today: date) -> HealthFacts:
+    """The `HealthFacts` of a FACT_FIELDS tuple (`base_days` may be left off)."""
+    (status, key_account, lost_reason, lost_note, last_days, rhythm_days, open_complaints,
+     oldest_days, s_sum, s_count, p_sum, p_count, praise, not_satisfied) = values[:14]
+    base_days = values[14] if len(values) > 14 else None
+
+    def day(days: int | None) -> date | None:
+        return None if days is None else today - timedelta(days=int(days))
+
+    last = day(last_days)
+    return HealthFacts(
+        status=status, key_account=bool(key_account), last_contact=last,
+        contact_base=last if last is not None else day(base_days),
+        rhythm_days=rhythm_days, open_complaints=int(open_complaints or 0),
+        oldest_open_complaint=day(oldest_days),
+        satisfaction_sum=int(s_sum or 0), satisfaction_count=int(s_count or 0),
+        previous_satisfaction_sum=int(p_sum or 0),
+        previous_satisfaction_count=int(p_count or 0), praise=int(praise or 0),
+        not_satisfied=int(not_satisfied or 0), lost_reason=lost_reason,
+        lost_note=lost_note or "",
+    )
+
+
+class Assessments(dict):
+    """`assess` for many customers on one day: look a FACT_FIELDS tuple up and get its
+    `Health`. Each distinct tuple is assessed once: 100,000 customers share a few thousand
+    (most differ only in the days since their last conversation), so a day's recompute is a
+    dictionary look-up a customer, and the rules stay the single definition above."""
+
+    def __init__(self, today: date, rules: Thresholds | None = None) -> None:
+        super().__init__()
+        self.today = today
+        self.rules = rules or Thresholds()
+
+    def __missing__(self, key: tuple) -> Health:
+        health = assess(facts_from_days(key, self.today), self.today, self.rules)
+        self[key] = health
+        return health
 
 
 def _quiet_words(facts: HealthFacts, quiet: int) -> str:

@@ -5,9 +5,11 @@ customer on three habits the business controls: is their keep-in-touch rhythm ke
 greetings they get a year, and how fast their complaints are resolved; and reads the five
 praise themes customers mention most. Leads are left out: they are not customers yet.
 
-The comparison is plain Python over per-customer facts (`StayFacts`) the store gathers with
-SQL aggregates, so it is tested with fixed numbers and reads the same in the window, the
-command line and `insights --json` (`why_they_stay`).
+Each side of the comparison is made from a group's totals (`GroupTotals`: customers, how
+many kept their rhythm, greetings done, each resolved complaint's days), which the store sums
+with SQL aggregates at 100,000 customers; `compare` reduces per-customer facts (`StayFacts`)
+to the same totals, so the arithmetic is tested with fixed numbers and reads the same in the
+window, the command line and `insights --json` (`why_they_stay`).
 """
 
 from __future__ import annotations
@@ -79,14 +81,33 @@ def rhythm_kept(last_contact: date | None, since: date | None, rhythm_days: int,
     return base is not None and (today - base).days <= rhythm_days
 
 
-def _figures(rows: list[StayFacts]) -> GroupFigures:
-    if not rows:
+@dataclass(frozen=True)
+class GroupTotals:
+    """One group's sums: customers, those with their rhythm kept, greetings done in the last
+    year, and the days each of their resolved complaints took."""
+
+    customers: int = 0
+    rhythm_kept: int = 0
+    greetings: int = 0
+    resolution_days: tuple[float, ...] = ()
+
+
+def figures(totals: GroupTotals) -> GroupFigures:
+    """A group's figures from its totals (None where the group has nothing to measure)."""
+    if not totals.customers:
         return GroupFigures(0, None, None, None)
-    kept = sum(1 for r in rows if r.rhythm_kept) / len(rows)
-    greetings = round(sum(r.greetings_last_year for r in rows) / len(rows), 2)
-    days = [d for r in rows for d in r.resolution_days]
+    kept = totals.rhythm_kept / totals.customers
+    greetings = round(totals.greetings / totals.customers, 2)
+    days = totals.resolution_days
     median = round(statistics.median(days), 1) if days else None
-    return GroupFigures(len(rows), kept, greetings, median)
+    return GroupFigures(totals.customers, kept, greetings, median)
+
+
+def _figures(rows: list[StayFacts]) -> GroupFigures:
+    return figures(GroupTotals(
+        len(rows), sum(1 for r in rows if r.rhythm_kept),
+        sum(r.greetings_last_year for r in rows),
+        tuple(d for r in rows for d in r.resolution_days)))
 
 
 def top_themes(counts: Iterable[tuple[str, int]], limit: int = TOP_THEMES) -> list[tuple[str, int]]:
@@ -105,3 +126,9 @@ def compare(rows: Iterable[StayFacts], praise: Iterable[tuple[str, int]] = ()) -
         elif row.segment in OTHERS:
             others.append(row)
     return WhyTheyStay(_figures(happiest), _figures(others), top_themes(praise))
+
+
+def compare_totals(happiest: GroupTotals, others: GroupTotals,
+                   praise: Iterable[tuple[str, int]] = ()) -> WhyTheyStay:
+    """`compare` from the two groups' totals (what the store's aggregates return)."""
+    return WhyTheyStay(figures(happiest), figures(others), top_themes(praise))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -29,17 +28,18 @@ from crmcompanion.core.lost import (
     parse_lost_reason,
     quarter_label,
     shares,
+    shares_from_counts,
     trend_by_quarter,
 )
 from crmcompanion.core.segments import (
     INSIGHT_SETTINGS,
     SEGMENT_ORDER,
+    Assessments,
     Segment,
     Thresholds,
-    assess,
     at_risk_order,
 )
-from crmcompanion.core.why_stay import StayFacts, WhyTheyStay, compare, rhythm_kept
+from crmcompanion.core.why_stay import HAPPIEST, WhyTheyStay, compare_totals
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import insights as repo
 from crmcompanion.store import models as m
@@ -178,13 +178,40 @@ class InsightsService:
                     return 0
                 if len(ids) > _FULL_ABOVE:
                     ids = None
-            facts = repo.gather_facts(session, today, rules.window_days, ids)
-            computed = [(row.customer_id, assess(row.facts, today, rules)) for row in facts]
-            moved = repo.store_health(session, computed, today, ids)
+            computed, moved = self._recompute(session, today, rules, ids)
             repo.set_state(session, repo.SEGMENTS_KEY, key)
-        logger.info("Insights: computed %d segments (%s), %d moved", len(computed),
+        logger.info("Insights: computed %d segments (%s), %d moved", computed,
                     "all" if ids is None else "changed", moved)
-        return len(computed)
+        return computed
+
+    @staticmethod
+    def _recompute(session: Any, today: date, rules: Thresholds,
+                   ids: list[int] | None) -> tuple[int, int]:
+        """Assess the customers (`ids`, None: everyone) from the store's one facts statement
+        and write only what changed. Returns (customers computed, segments moved)."""
+        assessed = Assessments(today, rules)
+        first, last_days = repo.FIRST_FACT, repo.LAST_DAYS
+        inserts: list[tuple[int, str, str]] = []
+        moves: list[tuple[int, str, str, str]] = []
+        rewords: list[tuple[int, str]] = []
+        count = 0
+        # A tight loop over plain tuples: a customer's health is a look-up of its facts
+        # (the days since joining only count for a customer never contacted).
+        for row in repo.fact_rows(session, today, rules.window_days, ids):
+            count += 1
+            health = assessed[row[first:-1] if row[last_days] is not None else row[first:]]
+            segment = health.segment.value
+            stored = row[repo.STORED_SEGMENT]
+            if stored is None:
+                inserts.append((row[0], segment, health.reasons))
+            elif stored != segment:
+                moves.append((row[0], segment, health.reasons, stored))
+            elif row[repo.STORED_REASONS] != health.reasons:
+                rewords.append((row[0], health.reasons))
+        repo.write_health(session, today, inserts, moves, rewords, ids)
+        logger.debug("Insights: %d distinct sets of facts among %d customers", len(assessed),
+                     count)
+        return count, len(moves)
 
     def segment_counts(self, tag: str | None = None) -> dict[str, int]:
         self.refresh()
@@ -237,26 +264,21 @@ class InsightsService:
         span = (scope.start, scope.end)
         today = self._clock.today()
         with self._db.read() as session:
-            lost = repo.lost_rows(session, *span, tag)
+            lost = repo.lost_reason_counts(session, *span, tag)
             themes = repo.complaints_by_theme(session, *span, tag)
             ideas = repo.ideas_by_requesters(session, 20, *span, tag)
             touch = repo.touchpoint_outcomes(session, today, *span, tag)
-            pairs = repo.resolution_pairs(session, *span, tag)
-            ratings = repo.satisfaction_rows(session, *span, tag)
-        days = [(done - opened).total_seconds() / 86400 for opened, done in pairs]
+            days = repo.resolution_days(session, *span, tag)
+            months = repo.satisfaction_by_month(session, *span, tag)
         median = round(statistics.median(days), 1) if days else None
-        months: dict[str, list[int]] = defaultdict(list)
-        for at, score in ratings:
-            months[at.strftime("%Y-%m")].append(score)
         return Dashboard(
             segments=counts,
-            lost_reasons=shares(reason for reason, _ in lost),
+            lost_reasons=shares_from_counts(lost),
             complaints_by_theme=themes,
             ideas_by_requesters=[(i, idea_title(t), n) for i, t, n in ideas],
             touchpoints=touch,
             median_resolution_days=median,
-            satisfaction_by_month=[(mo, round(sum(v) / len(v), 2), len(v))
-                                   for mo, v in sorted(months.items())],
+            satisfaction_by_month=[(mo, round(total / n, 2), n) for mo, total, n in months],
         )
 
     def why_they_stay(self, tag: str | None = None) -> WhyTheyStay:
@@ -269,24 +291,10 @@ class InsightsService:
         rules = self.thresholds()
         greeting_kinds = [o.value for o in (*SPECIAL_DATE_KINDS, Occasion.CUSTOMER_ANNIVERSARY)]
         with self._db.read() as session:
-            segments = repo.all_segments(session, tag)
-            facts = repo.gather_facts(session, today, rules.window_days)
-            greetings = repo.greetings_done_since(session, today - timedelta(days=365),
-                                                  greeting_kinds)
-            resolved = repo.resolution_by_customer(session)
+            totals = repo.stay_totals(session, today, rules.default_rhythm_days,
+                                      today - timedelta(days=365), greeting_kinds, tag)
             praise = repo.praise_theme_counts(session, tag)
-        days: dict[int, list[float]] = defaultdict(list)
-        for cid, opened, done in resolved:
-            days[cid].append((done - opened).total_seconds() / 86400)
-        rows = [
-            StayFacts(
-                row.customer_id, segments[row.customer_id],
-                rhythm_kept(row.facts.last_contact, row.facts.contact_base,
-                            row.facts.rhythm_days or rules.default_rhythm_days, today),
-                greetings.get(row.customer_id, 0), tuple(days.get(row.customer_id, ())))
-            for row in facts if row.customer_id in segments
-        ]
-        return compare(rows, praise)
+        return compare_totals(totals[HAPPIEST], totals["others"], praise)
 
     def lost_report(self, tag: str | None = None) -> LostReport:
         today = self._clock.today()

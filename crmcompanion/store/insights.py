@@ -1,10 +1,11 @@
 """Insights persistence: each customer's facts for the segment rules as SQL aggregates, the
 stored segments kept current, and the dashboard's figures.
 
-Why a module of its own: the segment of 100,000 customers must be computed in about a second
-(issue 16), so the facts come from a handful of grouped queries over indexes (the newest
-conversation per customer is a walk of `ix_interactions_customer`, feedback is small), never
-from a query per customer; the rules themselves stay in `core.segments`. Everything here runs
+Why a module of its own: the segment of 100,000 customers must be computed within two seconds
+(issue 16), so every customer's facts come from ONE statement (the newest conversation an
+index probe of `ix_interactions_customer` a customer, feedback grouped once, ages as whole
+days computed by the database) beside the stored segment, and only rows that changed are
+written back; the rules themselves stay in `core.segments`. Everything here runs
 in a session given by a unit of work; nothing commits on its own.
 """
 
@@ -12,14 +13,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, and_, case, cast, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.feedback import ComplaintStatus
-from crmcompanion.core.segments import Health, HealthFacts
+from crmcompanion.core.why_stay import HAPPIEST, OTHERS, GroupTotals
 from crmcompanion.store import models as m
 
 logger = logging.getLogger(__name__)
@@ -30,144 +45,126 @@ OPEN_COMPLAINT = tuple(s.value for s in ComplaintStatus if s.is_open)
 RESOLVED_COMPLAINT = (ComplaintStatus.RESOLVED.value, ComplaintStatus.SATISFIED.value)
 
 
-@dataclass(frozen=True)
-class FactRow:
-    customer_id: int
-    name: str
-    yearly_value: float | None
-    facts: HealthFacts
-
-
-def _day(value: object) -> date | None:
-    """A stored date or timestamp (object or ISO text from an untyped aggregate) as a date."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start:start + _CHUNK]
 
 
-def gather_facts(
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def days_before(session: Session, today: date, column: object) -> object:
+    """Whole days from a stored date or timestamp's day to `today` (NULL stays NULL), in SQL:
+    the rules' ages arrive as small integers, not as 100,000 dates to parse in Python."""
+    if session.get_bind().dialect.name == "sqlite":
+        # Dates and timestamps are ISO text; the day is their first ten characters.
+        return cast(func.julianday(today.isoformat())
+                    - func.julianday(func.substr(column, 1, 10)), Integer)
+    return literal(today, Date) - cast(column, Date)
+
+
+def _when(session: Session, moment: datetime) -> object:
+    """A timestamp bound the way the dialect stores it (ISO text on SQLite)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return literal(moment.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    return literal(moment, DateTime)
+
+
+# Columns of `fact_rows`: the id, the stored segment and reasons (None, None: none stored),
+# then `core.segments.FACT_FIELDS` in their order (`base_days` last: it only counts for a
+# customer never contacted, so the caller drops it otherwise).
+ID, STORED_SEGMENT, STORED_REASONS, FIRST_FACT, LAST_DAYS = 0, 1, 2, 3, 7
+
+
+def fact_rows(
     session: Session, today: date, window_days: int, ids: Sequence[int] | None = None
-) -> list[FactRow]:
-    """The facts of every non-archived customer (or of `ids` among them)."""
+) -> Iterable[Sequence]:
+    """Every non-archived customer's (or those of `ids`) facts for the segment rules and its
+    stored health, in ONE statement: the last conversation by a correlated max over
+    `ix_interactions_customer` (one index probe a customer), feedback and check-back answers
+    by two grouped sub-queries over their small tables, ages as whole days before `today`."""
     if ids is not None:
-        out: list[FactRow] = []
+        out: list[Sequence] = []
         for chunk in _chunks(ids):
-            out += _gather(session, today, window_days, chunk)
+            out += _fact_rows(session, today, window_days, chunk)
         return out
-    return _gather(session, today, window_days, None)
+    return _fact_rows(session, today, window_days, None)
 
 
-class _Days(dict):
-    """Stored dates and timestamps (ISO text from SQLite, objects from other drivers) as
-    dates, each distinct value parsed once: 100,000 customers share a few thousand days."""
-
-    def __missing__(self, value: object) -> date | None:
-        day = _day(value)
-        self[value] = day
-        return day
-
-
-_CUSTOMER_FACTS = (
-    "SELECT c.id, c.display_name, c.status, c.key_account, c.lost_reason, c.lost_note, "
-    "c.yearly_value, c.customer_since, c.created_at, r.cadence_days FROM customers c "
-    "LEFT JOIN contact_rhythm r ON r.customer_id = c.id WHERE c.archived_at IS NULL"
-)
-# The newest conversation per customer: a walk of ix_interactions_customer, no table row read.
-_LAST_CONTACT = "SELECT customer_id, max(occurred_at) FROM interactions GROUP BY customer_id"
-
-
-def _gather(
-    session: Session, today: date, window_days: int, ids: Sequence[int] | None
-) -> list[FactRow]:
-    if ids is None:
-        # Everyone: the two big reads on the driver's cursor, without per-value type
-        # processing (~1 s of 100,000 customers' and 1,000,000 conversations' rows).
-        cursor = session.connection().connection.cursor()
-        try:
-            customers = cursor.execute(_CUSTOMER_FACTS).fetchall()
-            last = dict(cursor.execute(_LAST_CONTACT).fetchall())
-        finally:
-            cursor.close()
-    else:
-        c, r, i = m.Customer, m.ContactRhythm, m.Interaction
-        customers = session.execute(
-            select(c.id, c.display_name, c.status, c.key_account, c.lost_reason, c.lost_note,
-                   c.yearly_value, c.customer_since, c.created_at, r.cadence_days)
-            .outerjoin(r, r.customer_id == c.id).where(c.archived_at.is_(None), c.id.in_(ids))
-        ).all()
-        last = dict(session.execute(
-            select(i.customer_id, func.max(i.occurred_at)).where(i.customer_id.in_(ids))
-            .group_by(i.customer_id)
-        ).all())
+def _fact_rows(session: Session, today: date, window_days: int,
+               ids: Sequence[int] | None) -> list[Sequence]:
+    c, r, i, f, e, h = (m.Customer, m.ContactRhythm, m.Interaction, m.FeedbackItem,
+                        m.FeedbackEvent, m.CustomerHealth)
 
     def of(column: object) -> list:
         return [column.in_(ids)] if ids is not None else []  # type: ignore[attr-defined]
 
-    f = m.FeedbackItem
-    window = datetime.combine(today - timedelta(days=window_days), datetime.min.time())
-    before = datetime.combine(today - timedelta(days=2 * window_days), datetime.min.time())
-    complaints = {
-        row[0]: (row[1], row[2]) for row in session.execute(
-            select(f.customer_id, func.count(), func.min(f.created_at))
-            .where(f.kind == "complaint", f.status.in_(OPEN_COMPLAINT),
-                   f.customer_id.is_not(None), *of(f.customer_id))
-            .group_by(f.customer_id)
-        )
-    }
+    window = _when(session, datetime.combine(today - timedelta(days=window_days),
+                                             datetime.min.time()))
+    before = _when(session, datetime.combine(today - timedelta(days=2 * window_days),
+                                             datetime.min.time()))
+    open_complaint = and_(f.kind == "complaint", f.status.in_(OPEN_COMPLAINT))
     recent = f.created_at >= window
+    earlier = and_(f.created_at >= before, f.created_at < window)
     rated = f.satisfaction.is_not(None)
-    feedback = {
-        row[0]: row[1:] for row in session.execute(
-            select(
-                f.customer_id,
-                func.sum(case((and_(recent, rated), f.satisfaction), else_=0)),
-                func.count(case((and_(recent, rated), 1))),
-                func.sum(case((and_(~recent, rated), f.satisfaction), else_=0)),
-                func.count(case((and_(~recent, rated), 1))),
-                func.count(case((and_(recent, f.kind == "praise"), 1))),
-            )
-            .where(f.created_at >= before, f.customer_id.is_not(None), *of(f.customer_id))
-            .group_by(f.customer_id)
+    feedback = (
+        select(
+            f.customer_id.label("cid"),
+            func.count(case((open_complaint, 1))).label("open"),
+            func.min(case((open_complaint, f.created_at))).label("oldest"),
+            func.sum(case((and_(recent, rated), f.satisfaction), else_=0)).label("s_sum"),
+            func.count(case((and_(recent, rated), 1))).label("s_count"),
+            func.sum(case((and_(earlier, rated), f.satisfaction), else_=0)).label("p_sum"),
+            func.count(case((and_(earlier, rated), 1))).label("p_count"),
+            func.count(case((and_(recent, f.kind == "praise"), 1))).label("praise"),
         )
-    }
-    e = m.FeedbackEvent
-    not_satisfied = dict(session.execute(
-        select(f.customer_id, func.count())
+        .where(f.customer_id.is_not(None), *of(f.customer_id))
+        .group_by(f.customer_id).subquery("fb")
+    )
+    answers = (
+        select(f.customer_id.label("cid"), func.count().label("n"))
         .join(e, e.item_id == f.id)
         .where(e.to_status == ComplaintStatus.NOT_SATISFIED.value, e.at >= window,
                f.customer_id.is_not(None), *of(f.customer_id))
-        .group_by(f.customer_id)
-    ).all())
-
-    days = _Days()
-    rows: list[FactRow] = []
-    append = rows.append
-    empty = (0, 0, 0, 0, 0)
-    no_complaint = (0, None)
-    for (cid, name, status, key_account, lost_reason, lost_note, value, since, created,
-         cadence) in customers:
-        open_count, oldest = complaints.get(cid, no_complaint)
-        s_sum, s_count, p_sum, p_count, praise = feedback.get(cid, empty)
-        contact = last.get(cid)
-        append(FactRow(cid, name, value, HealthFacts(
-            status, bool(key_account),
-            days[contact] if contact is not None else None,
-            days[since] if since is not None else days[created],
-            cadence, open_count,
-            days[oldest] if oldest is not None else None,
-            int(s_sum or 0), s_count, int(p_sum or 0), p_count, praise,
-            not_satisfied.get(cid, 0), lost_reason, lost_note or "",
-        )))
-    return rows
+        .group_by(f.customer_id).subquery("ns")
+    )
+    last_at = (select(func.max(i.occurred_at)).where(i.customer_id == c.id)
+               .correlate(c).scalar_subquery())
+    since = func.coalesce(c.customer_since, c.created_at) if _postgres(session) \
+        else func.coalesce(func.substr(c.customer_since, 1, 10), func.substr(c.created_at, 1, 10))
+    query = (
+        select(
+            c.id, h.segment, h.reasons,
+            c.status, c.key_account, c.lost_reason, c.lost_note,
+            days_before(session, today, last_at),
+            r.cadence_days,
+            func.coalesce(feedback.c.open, 0),
+            days_before(session, today, feedback.c.oldest),
+            func.coalesce(feedback.c.s_sum, 0), func.coalesce(feedback.c.s_count, 0),
+            func.coalesce(feedback.c.p_sum, 0), func.coalesce(feedback.c.p_count, 0),
+            func.coalesce(feedback.c.praise, 0), func.coalesce(answers.c.n, 0),
+            days_before(session, today, since),
+        )
+        .select_from(c)
+        .outerjoin(r, r.customer_id == c.id)
+        .outerjoin(h, h.customer_id == c.id)
+        .outerjoin(feedback, feedback.c.cid == c.id)
+        .outerjoin(answers, answers.c.cid == c.id)
+        .where(c.archived_at.is_(None), *of(c.id))
+    )
+    if _postgres(session):
+        return [tuple(row) for row in session.execute(query)]
+    # SQLite: the driver's own cursor, no per-value type processing (100,000 rows).
+    compiled = query.compile(dialect=session.get_bind().dialect,
+                             compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    cursor = session.connection().connection.cursor()
+    try:
+        return cursor.execute(str(compiled),
+                              [params[name] for name in compiled.positiontup]).fetchall()
+    finally:
+        cursor.close()
 
 
 # --- stored segments ------------------------------------------------------------------------
@@ -208,64 +205,63 @@ def needing_update(session: Session) -> list[int]:
     return sorted(dirty.union(missing))
 
 
-def store_health(
-    session: Session, computed: Sequence[tuple[int, Health]], today: date,
+def write_health(
+    session: Session, today: date, inserts: Sequence[tuple[int, str, str]],
+    moves: Sequence[tuple[int, str, str, str]], rewords: Sequence[tuple[int, str]],
     ids: Sequence[int] | None = None,
-) -> int:
-    """Make the stored segments of `ids` (None: everyone) those in `computed`, writing only
-    rows that changed (a day's first recompute rewrites the customers whose words or segment
-    moved, not all); a customer whose segment changed remembers the one before and the day.
-    Returns how many changed segment."""
-    h = m.CustomerHealth
-    stored = select(h.customer_id, h.segment, h.reasons, h.previous_segment, h.changed_on)
-    old: dict[int, tuple] = {}
-    if ids is None:
-        old = {row[0]: tuple(row[1:]) for row in session.execute(stored)}
-    else:
-        for chunk in _chunks(ids):
-            old.update({row[0]: tuple(row[1:]) for row in session.execute(
-                stored.where(h.customer_id.in_(chunk)))})
-    moved = 0
-    inserts: list[tuple] = []
-    updates: list[tuple] = []
-    for cid, health in computed:
-        segment = health.segment.value
-        before = old.pop(cid, None)
-        if before is None:
-            inserts.append((cid, segment, health.reasons, None, None))
-        elif before[0] != segment:
-            moved += 1
-            updates.append((segment, health.reasons, before[0], today.isoformat(), cid))
-        elif before[1] != health.reasons:
-            changed = before[3].isoformat() if isinstance(before[3], date) else before[3]
-            updates.append((segment, health.reasons, before[2], changed, cid))
-    gone = list(old)  # stored but no longer computed: archived or deleted since
-    if ids is not None:
-        # Rows asked for but clean and unchanged still lose their dirty mark.
-        for chunk in _chunks(list(ids)):
-            session.execute(update(h).where(h.customer_id.in_(chunk), h.dirty.is_(True))
-                            .values(dirty=False))
+) -> None:
+    """Write what a recompute found: new rows (id, segment, reasons), segment moves (id,
+    segment, reasons, segment before: the day is remembered), reasons reworded (id,
+    reasons); then clear the dirty marks of `ids` (None: every row) and drop the rows of
+    customers archived or deleted since. A bounded number of statements, whatever the count:
+    one executemany per kind of change."""
+    h, c = m.CustomerHealth, m.Customer
     if session.get_bind().dialect.name == "sqlite":
-        # One DB-API executemany each: the ORM's per-row bookkeeping would cost ~1 s at 100k.
+        # DB-API executemany: the ORM's per-row bookkeeping would cost ~1 s at 100k.
         raw = session.connection().connection.driver_connection
+        day = today.isoformat()
         raw.executemany(  # type: ignore[union-attr]
             "INSERT INTO customer_health (customer_id, segment, reasons, dirty, "
-            "previous_segment, changed_on) VALUES (?, ?, ?, 0, ?, ?)", inserts)
+            "previous_segment, changed_on) VALUES (?, ?, ?, 0, NULL, NULL)", inserts)
         raw.executemany(  # type: ignore[union-attr]
-            "UPDATE customer_health SET segment = ?, reasons = ?, dirty = 0, "
-            "previous_segment = ?, changed_on = ? WHERE customer_id = ?", updates)
+            "UPDATE customer_health SET segment = ?, reasons = ?, previous_segment = ?, "
+            "changed_on = ?, dirty = 0 WHERE customer_id = ?",
+            [(seg, why, was, day, cid) for cid, seg, why, was in moves])
+        raw.executemany(  # type: ignore[union-attr]
+            "UPDATE customer_health SET reasons = ?, dirty = 0 WHERE customer_id = ?",
+            [(why, cid) for cid, why in rewords])
     else:
         if inserts:
             session.execute(insert(h), [
-                {"customer_id": v[0], "segment": v[1], "reasons": v[2], "dirty": False,
-                 "previous_segment": None, "changed_on": None} for v in inserts])
-        for v in updates:
-            session.execute(update(h).where(h.customer_id == v[4]).values(
-                segment=v[0], reasons=v[1], dirty=False, previous_segment=v[2],
-                changed_on=_day(v[3])))
-    for chunk in _chunks(gone):
-        session.execute(delete(h).where(h.customer_id.in_(chunk)))
-    return moved
+                {"customer_id": cid, "segment": seg, "reasons": why, "dirty": False,
+                 "previous_segment": None, "changed_on": None} for cid, seg, why in inserts])
+        # Core statements on the table: one executemany each, no ORM row bookkeeping.
+        table = h.__table__
+        if moves:
+            session.execute(
+                update(table).where(table.c.customer_id == bindparam("cid")).values(
+                    segment=bindparam("seg"), reasons=bindparam("why"),
+                    previous_segment=bindparam("was"), changed_on=today, dirty=False),
+                [{"cid": cid, "seg": seg, "why": why, "was": was}
+                 for cid, seg, why, was in moves])
+        if rewords:
+            session.execute(
+                update(table).where(table.c.customer_id == bindparam("cid")).values(
+                    reasons=bindparam("why"), dirty=False),
+                [{"cid": cid, "why": why} for cid, why in rewords])
+    # Rows computed but unchanged still lose their dirty mark ("dirty = 1" is the partial
+    # index's own predicate, so SQLite finds them through it).
+    dirty = text("customer_health.dirty = 1") \
+        if session.get_bind().dialect.name == "sqlite" else h.dirty.is_(True)
+    kept = select(c.id).where(c.id == h.customer_id, c.archived_at.is_(None)).exists()
+    if ids is None:
+        session.execute(update(h).where(dirty).values(dirty=False))
+        session.execute(delete(h).where(~kept))
+    else:
+        for chunk in _chunks(list(ids)):
+            session.execute(update(h).where(h.customer_id.in_(chunk), dirty)
+                            .values(dirty=False))
+            session.execute(delete(h).where(h.customer_id.in_(chunk), ~kept))
 
 
 def segment_counts(session: Session, tag: str | None = None) -> dict[str, int]:
@@ -345,6 +341,19 @@ def lost_rows(session: Session, start: date | None = None, end: date | None = No
     return [(reason, on or updated.date()) for reason, on, updated in session.execute(query)]
 
 
+def lost_reason_counts(session: Session, start: date | None = None, end: date | None = None,
+                       tag: str | None = None) -> dict[str, int]:
+    """Lost customers (not archived) per reason ("unknown" for none), one GROUP BY."""
+    c = m.Customer
+    reason = func.coalesce(c.lost_reason, "unknown")
+    query = select(reason, func.count()).where(
+        c.status == "lost", c.archived_at.is_(None), *_between(c.lost_on, start, end, False)
+    ).group_by(reason)
+    if tag:
+        query = query.where(c.id.in_(_tagged(tag)))
+    return {r: n for r, n in session.execute(query)}
+
+
 def _feedback_scope(query: object, start: date | None, end: date | None,
                     tag: str | None) -> object:
     f = m.FeedbackItem
@@ -401,19 +410,27 @@ def touchpoint_outcomes(session: Session, today: date, start: date | None = None
     return {"on_time": on_time, "late": late, "missed": missed}
 
 
-def resolution_pairs(session: Session, start: date | None = None, end: date | None = None,
-                     tag: str | None = None) -> list[tuple[datetime, datetime]]:
+def resolution_days(session: Session, start: date | None = None, end: date | None = None,
+                    tag: str | None = None) -> list[float]:
+    """Each resolved complaint's days from opened to resolved, computed by the database
+    (one number a complaint, for the median)."""
     f, d = m.FeedbackItem, m.ComplaintDetail
-    query = (select(f.created_at, d.resolved_at).join(d, d.item_id == f.id)
+    query = (select(_resolution_days(session)).select_from(f).join(d, d.item_id == f.id)
              .where(f.kind == "complaint", d.resolved_at.is_not(None)))
-    return [tuple(row) for row in session.execute(_feedback_scope(query, start, end, tag))]
+    return [float(days) for (days,) in session.execute(_feedback_scope(query, start, end, tag))]
 
 
-def satisfaction_rows(session: Session, start: date | None = None, end: date | None = None,
-                      tag: str | None = None) -> list[tuple[datetime, int]]:
+def satisfaction_by_month(session: Session, start: date | None = None, end: date | None = None,
+                          tag: str | None = None) -> list[tuple[str, int, int]]:
+    """(month "YYYY-MM", sum of scores, answers) of rated feedback, oldest month first: one
+    GROUP BY, not a row per answer."""
     f = m.FeedbackItem
-    query = select(f.created_at, f.satisfaction).where(f.satisfaction.is_not(None))
-    return [tuple(row) for row in session.execute(_feedback_scope(query, start, end, tag))]
+    month = func.to_char(f.created_at, "YYYY-MM") if _postgres(session) \
+        else func.substr(f.created_at, 1, 7)
+    query = (select(month, func.sum(f.satisfaction), func.count())
+             .where(f.satisfaction.is_not(None)).group_by(month).order_by(month))
+    return [(mo, int(total), n) for mo, total, n
+            in session.execute(_feedback_scope(query, start, end, tag))]
 
 
 def lost_complaint_themes(session: Session, limit: int = 5) -> list[tuple[str, int]]:
@@ -434,32 +451,59 @@ def raw_text(session: Session, sql: str) -> list[tuple]:
 
 # --- why customers stay (core.why_stay) ----------------------------------------------------
 
-def all_segments(session: Session, tag: str | None = None) -> dict[int, str]:
-    """Every stored segment by customer id (optionally of the customers with a tag)."""
-    h = m.CustomerHealth
-    query = select(h.customer_id, h.segment)
-    if tag:
-        query = query.where(h.customer_id.in_(_tagged(tag)))
-    return {cid: segment for cid, segment in session.execute(query)}
-
-
-def greetings_done_since(session: Session, since: date,
-                         occasions: Sequence[str]) -> dict[int, int]:
-    """Greetings sent (touchpoints of those occasions done) per customer since a day."""
-    s = m.TouchpointRecord
-    return {cid: n for cid, n in session.execute(
-        select(s.customer_id, func.count()).where(
-            s.state == "done", s.occasion.in_(list(occasions)), s.occurrence_on >= since)
-        .group_by(s.customer_id))}
-
-
-def resolution_by_customer(session: Session) -> list[tuple[int, datetime, datetime]]:
-    """(customer id, opened, resolved) of every resolved complaint of a known customer."""
+def _resolution_days(session: Session) -> object:
+    """A resolved complaint's days from opened to resolved (fractional), in SQL."""
     f, d = m.FeedbackItem, m.ComplaintDetail
-    return [tuple(row) for row in session.execute(
-        select(f.customer_id, f.created_at, d.resolved_at).join(d, d.item_id == f.id)
-        .where(f.kind == "complaint", d.resolved_at.is_not(None),
-               f.customer_id.is_not(None)))]
+    if _postgres(session):
+        return func.extract("epoch", d.resolved_at - f.created_at) / 86400.0
+    return func.julianday(d.resolved_at) - func.julianday(f.created_at)
+
+
+def stay_totals(
+    session: Session, today: date, default_rhythm_days: int, greeting_since: date,
+    greeting_occasions: Sequence[str], tag: str | None = None,
+) -> dict[str, GroupTotals]:
+    """`core.why_stay`'s two groups' totals (keys HAPPIEST and "others"), each a SQL
+    aggregate grouped by segment: customers and those in touch within their rhythm (the last
+    conversation by an index probe a customer), greetings done since a day, and every
+    resolved complaint's days (one number a complaint, for the median)."""
+    c, r, i, h, s = (m.Customer, m.ContactRhythm, m.Interaction, m.CustomerHealth,
+                     m.TouchpointRecord)
+    f, d = m.FeedbackItem, m.ComplaintDetail
+    happiest = (h.segment == HAPPIEST).label("happiest")
+    compared = [h.segment.in_((HAPPIEST, *OTHERS))]
+    if tag:
+        compared.append(h.customer_id.in_(_tagged(tag)))
+    last_at = (select(func.max(i.occurred_at)).where(i.customer_id == c.id)
+               .correlate(c).scalar_subquery())
+    since = c.customer_since if _postgres(session) else func.substr(c.customer_since, 1, 10)
+    joined = c.created_at if _postgres(session) else func.substr(c.created_at, 1, 10)
+    quiet = days_before(session, today, func.coalesce(last_at, since, joined))
+    kept = func.count(case((quiet <= func.coalesce(r.cadence_days, default_rhythm_days), 1)))
+    totals: dict[bool, list] = {True: [0, 0, 0, []], False: [0, 0, 0, []]}
+    for group, customers, in_rhythm in session.execute(
+        select(happiest, func.count(), kept).select_from(h)
+        .join(c, c.id == h.customer_id).outerjoin(r, r.customer_id == c.id)
+        .where(*compared).group_by(happiest)
+    ):
+        totals[bool(group)][:2] = [customers, in_rhythm]
+    for group, greetings in session.execute(
+        select(happiest, func.count()).select_from(s).join(h, h.customer_id == s.customer_id)
+        .where(s.state == "done", s.occasion.in_(list(greeting_occasions)),
+               s.occurrence_on >= greeting_since, *compared)
+        .group_by(happiest)
+    ):
+        totals[bool(group)][2] = greetings
+    for group, days in session.execute(
+        select(happiest, _resolution_days(session)).select_from(f)
+        .join(d, d.item_id == f.id).join(h, h.customer_id == f.customer_id)
+        .where(f.kind == "complaint", d.resolved_at.is_not(None), *compared)
+    ):
+        totals[bool(group)][3].append(float(days))
+    return {
+        HAPPIEST if group else "others": GroupTotals(n, kept_n, greetings, tuple(days))
+        for group, (n, kept_n, greetings, days) in totals.items()
+    }
 
 
 def praise_theme_counts(session: Session, tag: str | None = None) -> list[tuple[str, int]]:

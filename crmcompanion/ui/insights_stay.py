@@ -80,9 +80,16 @@ class Comparison(QWidget):
             line[0].setWordWrap(True)  # a narrow window wraps the measure, never scrolls
             for column, label in enumerate(line):
                 label.setTextFormat(Qt.TextFormat.PlainText)
-                self._grid.addWidget(label, row, column,
-                                     Qt.AlignmentFlag.AlignRight if column else
-                                     Qt.AlignmentFlag.AlignLeft)
+                if column:
+                    self._grid.addWidget(label, row, column, Qt.AlignmentFlag.AlignRight)
+                else:
+                    # No alignment in the grid: the measure fills its column and wraps only
+                    # when the column is narrow. Aligned, the grid gave it its size hint's
+                    # width, so it wrapped at ~110 px in a wide card and its second line was
+                    # cut off.
+                    label.setAlignment(Qt.AlignmentFlag.AlignLeft
+                                       | Qt.AlignmentFlag.AlignVCenter)
+                    self._grid.addWidget(label, row, column)
             self.cells.append(line)
         self._grid.setColumnStretch(0, 1)
 

@@ -16,11 +16,14 @@ from crmcompanion.core.lost import (
     trend_by_quarter,
 )
 from crmcompanion.core.segments import (
+    FACT_FIELDS,
+    Assessments,
     HealthFacts,
     Segment,
     Thresholds,
     assess,
     at_risk_order,
+    facts_from_days,
 )
 
 TODAY = date(2026, 12, 6)
@@ -197,3 +200,42 @@ def test_halve_the_top_reason() -> None:
     assert halve_top_reason(tie, TODAY).reason == "service"
     even = [("service", date(2026, 5, 1)), ("price", date(2026, 6, 1))]
     assert halve_top_reason(even, TODAY).reason == "price"
+
+
+def _as_days(facts: HealthFacts) -> tuple:
+    """A HealthFacts as the store's FACT_FIELDS tuple (ages in days before TODAY)."""
+    def days(day: date | None) -> int | None:
+        return None if day is None else (TODAY - day).days
+
+    values = (facts.status, facts.key_account, facts.lost_reason, facts.lost_note,
+              days(facts.last_contact), facts.rhythm_days, facts.open_complaints,
+              days(facts.oldest_open_complaint), facts.satisfaction_sum,
+              facts.satisfaction_count, facts.previous_satisfaction_sum,
+              facts.previous_satisfaction_count, facts.praise, facts.not_satisfied)
+    # base_days only for a customer never contacted (as the refresh keys them).
+    return values if facts.last_contact else (*values, days(facts.contact_base))
+
+
+@pytest.mark.parametrize("facts", [
+    HealthFacts(last_contact=ago(135), rhythm_days=90),  # exactly 1.5 rhythms: healthy
+    HealthFacts(last_contact=ago(136), rhythm_days=90),  # one more day: at risk
+    HealthFacts(contact_base=ago(400)),  # never contacted, joined long ago
+    HealthFacts(contact_base=ago(3)),  # never contacted, joined lately
+    HealthFacts(last_contact=ago(1), key_account=True, open_complaints=1,
+                oldest_open_complaint=ago(0)),
+    HealthFacts(last_contact=ago(5), open_complaints=2, oldest_open_complaint=ago(7)),
+    HealthFacts(last_contact=ago(5), satisfaction_sum=9, satisfaction_count=2, praise=2),
+    HealthFacts(last_contact=ago(5), satisfaction_sum=4, satisfaction_count=1,
+                previous_satisfaction_sum=10, previous_satisfaction_count=2),
+    HealthFacts(last_contact=ago(5), not_satisfied=1),
+    HealthFacts(status="lost", lost_reason="price", lost_note="Cheaper online"),
+    HealthFacts(status="lead"),
+])
+def test_assessments_from_days_are_assess(facts: HealthFacts) -> None:
+    key = _as_days(facts)
+    assert len(FACT_FIELDS) - len(key) in (0, 1)
+    rebuilt = facts_from_days(key, TODAY)
+    assert rebuilt.last_contact == facts.last_contact
+    assessed = Assessments(TODAY)
+    assert assessed[key] == assess(facts, TODAY)
+    assert assessed[key] is assessed[key]  # each distinct set of facts assessed once

@@ -54,6 +54,12 @@ def test_why_customers_stay_card_matches_the_cli(qtbot, make_window, services, t
     window.resize(1400, 1000)
     view.why_stay.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(
         view.why_stay)
+    qtbot.wait(50)  # the layouts settle at the new size
+    for measure, *_ in view.why_comparison.cells:
+        # Each measure reads whole: in a wide card on one line, never cut to half a line.
+        metrics = measure.fontMetrics()
+        assert measure.width() >= metrics.horizontalAdvance(measure.text()), measure.text()
+        assert measure.height() >= metrics.height(), measure.text()
     save_shot(view.why_stay, tmp_path, "why-stay-light.png")
     view.setStyleSheet(DARK)
     save_shot(view.why_stay, tmp_path, "why-stay-dark.png")
