@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
-from PySide6.QtWidgets import QApplication
+import shiboken6
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from sqlalchemy import event
 
+from crmcompanion.core import customer as c
 from crmcompanion.services.container import Services
 from crmcompanion.services.interactions import add_interaction
 from crmcompanion.ui.timeline import PAGE
@@ -88,3 +91,66 @@ def _values(parameters: object) -> list[object]:
     if isinstance(parameters, list | tuple):
         return list(parameters)
     return [parameters]
+
+
+class StyleEvents(QObject):
+    """Counts the polish and style-change events of widgets inside one panel."""
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.panel = panel
+        self.seen: list[str] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Polish, QEvent.Type.StyleChange) and isinstance(
+                watched, QWidget) and self.panel.isAncestorOf(watched):
+            self.seen.append(f"{type(watched).__name__} {watched.objectName()!r}")
+        return False
+
+
+def widgets_of(panel: QWidget) -> set[int]:
+    return {shiboken6.getCppPointer(w)[0] for w in panel.findChildren(QWidget)}
+
+
+def test_switching_profiles_refills_the_panel_without_building_or_polishing(
+        qtbot, services, make_window) -> None:
+    rich = services.customers.create(c.CustomerDraft(
+        first_name="Ilse", last_name="Brandt", company="Brandt Blumen",
+        emails=(c.EmailAddress("ilse@example.org"), c.EmailAddress("shop@example.org", "work")),
+        phones=(c.PhoneNumber("+4930123456"),),
+        address=c.PostalAddress("Hauptstraße 1", "Berlin", "", "10115", "DE"),
+        tags=("VIP", "Wedding"), key_account=True, customer_since=date(2019, 5, 2),
+        special_dates=(c.SpecialDate(c.SpecialDateKind.BIRTHDAY, 3, 14, 1980),),
+        notes="Likes white lilies")).customer
+    plain = add_customer(services, "Otto", "Lenz")
+    with_history(services, "Hilde", "Lang", 40)
+    window = make_window()
+    for customer_id in (rich.id, plain.id, rich.id):  # every part has been needed once
+        window.open_customer(customer_id)
+        QApplication.processEvents()
+    detail = window.customers.detail
+    built = widgets_of(detail)
+    events = StyleEvents(detail)
+    QApplication.instance().installEventFilter(events)
+    try:
+        for customer_id in (plain.id, rich.id, plain.id):
+            window.open_customer(customer_id)
+            QApplication.processEvents()
+            assert detail.customer is not None and detail.customer.id == customer_id
+    finally:
+        QApplication.instance().removeEventFilter(events)
+    assert widgets_of(detail) == built  # the same widgets, none built or deleted
+    assert events.seen == []  # and no style sheet applied again
+    # What the user sees is the customer shown, nothing left over from the one before.
+    texts = [label.text() for label in detail.findChildren(QLabel)]
+    assert not any("lilies" in t or "ilse@example.org" in t or "Brandt" in t for t in texts)
+    shown = [label.text() for label in detail.findChildren(QLabel) if label.isVisible()]
+    assert "Otto Lenz" in shown and "No contact details yet." in shown
+    assert "★ Key account" not in shown and "Active" in shown
+    window.open_customer(rich.id)
+    QApplication.processEvents()
+    shown = [label.text() for label in detail.findChildren(QLabel) if label.isVisible()]
+    assert {"Ilse Brandt", "Likes white lilies", "★ Key account", "TAGS", "NOTES"} <= set(shown)
+    links = [label.text() for label in detail.findChildren(QLabel, "contactLink")
+             if label.isVisible()]
+    assert len(links) == 4 and any("mailto:shop@example.org" in link for link in links)
