@@ -20,6 +20,7 @@ its colours change: opening a profile builds and re-polishes nothing (issue 15).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
@@ -49,7 +50,7 @@ from crmcompanion.services.today_support import (
 )
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
-from crmcompanion.ui.customer_detail import LabelPool
+from crmcompanion.ui.customer_detail import LabelPool, shows_batched
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.feedback_ask import ask_for_feedback
 from crmcompanion.ui.log_conversation import LogConversationDialog
@@ -270,12 +271,6 @@ class CustomerActivity(QWidget):
         profile panel)."""
         self.customer_id = customer_id
         self.customer_name = name or self.customer_name
-        # The heading stays; the lines are taken out and refilled from the pools.
-        while self._upcoming_layout.count() > 1:
-            self._upcoming_layout.takeAt(1)
-        self._upcoming_lines = []
-        for pool in self._upcoming_pools.values():
-            pool.reset()
         today = self._services.clock.today()
         try:
             self.upcoming = self._services.touchpoints.for_customer(customer_id)
@@ -283,21 +278,19 @@ class CustomerActivity(QWidget):
             self.glance = glances(self._services.db, [customer_id]).get(customer_id)
         except DomainError as exc:
             logger.warning("Cannot load the activity of customer #%s: %s", customer_id, exc)
-            self._add_upcoming(str(exc), "muted")
-            self._release_upcoming()
+            self._show_upcoming([(str(exc), "muted")])
             return
         self.lead.setText(lead_text(self.glance, today))
         self._show_segment(customer_id)
+        lines: list[tuple[str, str]] = []  # (text, look)
         if prefs.do_not_contact:
-            self._add_upcoming("Do not contact: no reminders for this customer.", "muted")
-        for item in self.upcoming[:UPCOMING_SHOWN]:
-            self._add_upcoming(upcoming_text(item, today))
+            lines.append(("Do not contact: no reminders for this customer.", "muted"))
+        lines += [(upcoming_text(item, today), "") for item in self.upcoming[:UPCOMING_SHOWN]]
         if len(self.upcoming) > UPCOMING_SHOWN:
-            self._add_upcoming(
-                f"and {len(self.upcoming) - UPCOMING_SHOWN} more this year", "muted")
+            lines.append((f"and {len(self.upcoming) - UPCOMING_SHOWN} more this year", "muted"))
         if not self.upcoming and not prefs.do_not_contact:
-            self._add_upcoming("Nothing in the next year.", "muted")
-        self._release_upcoming()
+            lines.append(("Nothing in the next year.", "muted"))
+        self._show_upcoming(lines)
         self.timeline.load(customer_id)
         self.updateGeometry()
 
@@ -362,18 +355,27 @@ class CustomerActivity(QWidget):
         self._open(dialog)
         return dialog
 
-    def _add_upcoming(self, text: str, look: str = "") -> None:
-        """The next line of Coming up (plain text, never markup), from the pool of its look."""
-        line = self._upcoming_pools[look].take()
-        line.setText(shown(text))
-        self._upcoming_lines.append(line)
-        self._upcoming_layout.addWidget(line)
-        if line.isHidden():
-            line.show()
-
-    def _release_upcoming(self) -> None:
-        for pool in self._upcoming_pools.values():
-            pool.release_rest()
+    def _show_upcoming(self, lines: list[tuple[str, str]]) -> None:
+        """Coming up's lines (plain text, never markup), from the pools of their looks; the
+        heading stays."""
+        pools = self._upcoming_pools
+        looks = Counter(look for _text, look in lines)
+        needed = any(pools[look].hidden_within(count) for look, count in looks.items())
+        with shows_batched(self.coming_up, needed):
+            while self._upcoming_layout.count() > 1:
+                self._upcoming_layout.takeAt(1)
+            for pool in pools.values():
+                pool.reset()
+            self._upcoming_lines = []
+            for text, look in lines:
+                line = pools[look].take()
+                line.setText(shown(text))
+                self._upcoming_lines.append(line)
+                self._upcoming_layout.addWidget(line)
+                if line.isHidden():
+                    line.show()
+            for pool in pools.values():
+                pool.release_rest()
 
     def show_older(self) -> None:
         """Append the next page of the timeline (older entries) below those shown."""
