@@ -186,6 +186,7 @@ class CustomerDetail(QFrame):
         outer.addLayout(top)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        self._scroll = scroll
         self._body = QWidget()
         self._body_layout = QVBoxLayout(self._body)
         self._body_layout.setContentsMargins(0, 0, 0, 0)
@@ -360,6 +361,7 @@ class CustomerDetail(QFrame):
         """
         self.customer = None
         self.summary_count = count
+        self._scroll.verticalScrollBar().setValue(0)
         self._archive_several = archive
         self.archive_selected_button.setText("Archive" if archive else "Unarchive")
         self.single_actions.setVisible(False)
@@ -382,6 +384,10 @@ class CustomerDetail(QFrame):
         self._finish_body()
 
     def show_customer(self, customer: Customer) -> None:
+        if self.customer is None or self.customer.id != customer.id:
+            # Another customer starts at the top (the name), wherever the last one was read
+            # to; the same one shown again (after an edit) stays where the owner was.
+            self._scroll.verticalScrollBar().setValue(0)
         self.customer = customer
         self.summary_count = 0
         self.single_actions.setVisible(True)

@@ -154,3 +154,24 @@ def test_switching_profiles_refills_the_panel_without_building_or_polishing(
     links = [label.text() for label in detail.findChildren(QLabel, "contactLink")
              if label.isVisible()]
     assert len(links) == 4 and any("mailto:shop@example.org" in link for link in links)
+
+
+def test_another_customer_opens_at_the_top_the_same_one_stays_put(
+        qtbot, services, make_window) -> None:
+    """The panel's widgets are kept, so its scroll position would be too: another customer
+    starts at the name, as when the panel was rebuilt."""
+    first = with_history(services, "Hilde", "Lang", 40)
+    second = with_history(services, "Ada", "Berg", 40)
+    window = make_window()
+    window.resize(1000, 600)
+    window.open_customer(first)
+    QApplication.processEvents()
+    bar = window.customers.detail._scroll.verticalScrollBar()
+    assert bar.maximum() > 0
+    bar.setValue(bar.maximum())
+    window.customers.open_customer(first)  # shown again (after an edit): where it was
+    QApplication.processEvents()
+    assert bar.value() == bar.maximum() > 0
+    window.open_customer(second)
+    QApplication.processEvents()
+    assert bar.value() == 0
