@@ -13,11 +13,14 @@ customer's own keep-in-touch cadence through the touchpoint service.
 Its widgets are built once and keep their places in the profile; loading another customer
 changes their contents (the profile used to take this widget out of its layout and put it
 back, and switching customers then often squashed "Coming up" and "History" out of sight).
+The lines of Coming up are reused too, and the segment badge's style sheet is set only when
+its colours change: opening a profile builds and re-polishes nothing (issue 15).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
@@ -47,6 +50,7 @@ from crmcompanion.services.today_support import (
 )
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.customer_detail import LabelPool, shows_batched
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.feedback_ask import ask_for_feedback
 from crmcompanion.ui.log_conversation import LogConversationDialog
@@ -148,7 +152,11 @@ class CustomerActivity(QWidget):
         segment_row = QHBoxLayout()
         segment_row.setSpacing(8)
         segment_lines.addLayout(segment_row)
-        self.segment_badge = QLabel()
+        # One badge per segment, each made (and its style sheet polished) once when first
+        # needed, then shown or hidden: restyling one badge re-polished it on every open.
+        self._segment_row = segment_row
+        self._segment_badges: dict[Segment, QLabel] = {}
+        self.segment_badge = QLabel()  # the badge shown (this empty one until a segment is)
         self.segment_badge.setObjectName("segmentBadge")
         self.segment_reasons = QLabel()
         self.segment_reasons.setObjectName("muted")
@@ -215,6 +223,8 @@ class CustomerActivity(QWidget):
         coming.addWidget(_label("COMING UP", "sectionLabel"))
         self._upcoming_lines: list[QLabel] = []
         self._upcoming_layout = coming
+        self._upcoming_pools = {look: LabelPool(self.coming_up, lambda look=look: _label("", look))
+                                for look in ("", "muted")}
         layout.addWidget(self.coming_up)
         layout.addSpacing(6)
         self.timeline = TimelineView(TimelineService(services.db))
@@ -261,11 +271,6 @@ class CustomerActivity(QWidget):
         profile panel)."""
         self.customer_id = customer_id
         self.customer_name = name or self.customer_name
-        for line in self._upcoming_lines:
-            self._upcoming_layout.removeWidget(line)
-            line.hide()
-            line.deleteLater()
-        self._upcoming_lines = []
         today = self._services.clock.today()
         try:
             self.upcoming = self._services.touchpoints.for_customer(customer_id)
@@ -273,20 +278,19 @@ class CustomerActivity(QWidget):
             self.glance = glances(self._services.db, [customer_id]).get(customer_id)
         except DomainError as exc:
             logger.warning("Cannot load the activity of customer #%s: %s", customer_id, exc)
-            self._add_upcoming(_label(str(exc), "muted"))
+            self._show_upcoming([(str(exc), "muted")])
             return
         self.lead.setText(lead_text(self.glance, today))
         self._show_segment(customer_id)
+        lines: list[tuple[str, str]] = []  # (text, look)
         if prefs.do_not_contact:
-            self._add_upcoming(_label("Do not contact: no reminders for this customer.",
-                                      "muted"))
-        for item in self.upcoming[:UPCOMING_SHOWN]:
-            self._add_upcoming(_label(upcoming_text(item, today)))
+            lines.append(("Do not contact: no reminders for this customer.", "muted"))
+        lines += [(upcoming_text(item, today), "") for item in self.upcoming[:UPCOMING_SHOWN]]
         if len(self.upcoming) > UPCOMING_SHOWN:
-            self._add_upcoming(_label(
-                f"and {len(self.upcoming) - UPCOMING_SHOWN} more this year", "muted"))
+            lines.append((f"and {len(self.upcoming) - UPCOMING_SHOWN} more this year", "muted"))
         if not self.upcoming and not prefs.do_not_contact:
-            self._add_upcoming(_label("Nothing in the next year.", "muted"))
+            lines.append(("Nothing in the next year.", "muted"))
+        self._show_upcoming(lines)
         self.timeline.load(customer_id)
         self.updateGeometry()
 
@@ -319,13 +323,22 @@ class CustomerActivity(QWidget):
             return
         segment, reasons = health
         background, foreground = SEGMENT_COLOURS[segment]
-        self.segment_badge.setText(segment.title)
-        self.segment_badge.setStyleSheet(
-            f"background: {background}; color: {foreground}; border-radius: 9px;"
-            " padding: 2px 10px; font-weight: 600;")
-        # The sheet just set is the new light original (ui.style keeps it under this name).
-        self.segment_badge.setProperty("crmLightSheet", None)
-        translate_widget(self.segment_badge)
+        badge = self._segment_badges.get(segment)
+        if badge is None:
+            badge = QLabel(segment.title)
+            badge.setObjectName("segmentBadge")
+            badge.setStyleSheet(
+                f"background: {background}; color: {foreground}; border-radius: 9px;"
+                " padding: 2px 10px; font-weight: 600;")
+            translate_widget(badge)  # the sheet is written light: dark mode's colours
+            self._segment_badges[segment] = badge
+            self._segment_row.insertWidget(0, badge, 0, Qt.AlignmentFlag.AlignTop)
+        for other in (self.segment_badge, *self._segment_badges.values()):
+            if other is not badge and not other.isHidden():
+                other.hide()
+        if badge.isHidden():
+            badge.show()
+        self.segment_badge = badge
         self.segment_reasons.setText(reasons_without_title(reasons))
         self.value_label.setText(value_text(self.yearly_value))
         self.segment_line.setVisible(True)
@@ -342,9 +355,27 @@ class CustomerActivity(QWidget):
         self._open(dialog)
         return dialog
 
-    def _add_upcoming(self, line: QLabel) -> None:
-        self._upcoming_lines.append(line)
-        self._upcoming_layout.addWidget(line)
+    def _show_upcoming(self, lines: list[tuple[str, str]]) -> None:
+        """Coming up's lines (plain text, never markup), from the pools of their looks; the
+        heading stays."""
+        pools = self._upcoming_pools
+        looks = Counter(look for _text, look in lines)
+        needed = any(pools[look].hidden_within(count) for look, count in looks.items())
+        with shows_batched(self.coming_up, needed):
+            while self._upcoming_layout.count() > 1:
+                self._upcoming_layout.takeAt(1)
+            for pool in pools.values():
+                pool.reset()
+            self._upcoming_lines = []
+            for text, look in lines:
+                line = pools[look].take()
+                line.setText(shown(text))
+                self._upcoming_lines.append(line)
+                self._upcoming_layout.addWidget(line)
+                if line.isHidden():
+                    line.show()
+            for pool in pools.values():
+                pool.release_rest()
 
     def show_older(self) -> None:
         """Append the next page of the timeline (older entries) below those shown."""

@@ -468,8 +468,10 @@ class MainWindow(QMainWindow):
     def open_customer(self, customer_id: int) -> None:
         """Show one customer's page (from the Today view, a reminder, ...)."""
         self.show_section(CUSTOMERS)
-        self.customers.select_customer(customer_id)
+        # The profile first: selecting the row then finds it shown and does not load it a
+        # second time (selected first, the selection change loaded it, then this call again).
         self.customers.open_customer(customer_id)
+        self.customers.select_customer(customer_id)
 
     def new_customer(self) -> None:
         self.show_section(CUSTOMERS)

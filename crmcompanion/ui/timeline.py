@@ -9,7 +9,10 @@ the service; they are shown here with their kind's title and a generic icon unle
 `KIND_ICONS` names one.
 
 The list does not scroll on its own: it is as tall as its entries, inside the profile's
-scroll area, so the profile scrolls as one page.
+scroll area, so the profile scrolls as one page. Its height is the sum of the entries'
+heights, which the list's own layout asks for again: each entry's heading (a locale date) and
+its wrapped height at a width are measured once and kept (issue 15: opening a profile measured
+every entry several times).
 """
 
 from __future__ import annotations
@@ -152,15 +155,24 @@ class TimelineModel(EntryListModel):
         self.customer_id: int | None = None
         self.kinds: frozenset[str] | None = None
         self.titles = dict(service.kinds())
+        self._headings: dict[TimelineEntry, str] = {}
 
     def text_of(self, entry: object) -> str:
         assert isinstance(entry, TimelineEntry)
-        return f"{heading(entry, self.titles)}\n{entry.text}"
+        return f"{self.heading_of(entry)}\n{entry.text}"
+
+    def heading_of(self, entry: TimelineEntry) -> str:
+        """The entry's heading line, made once per entry shown (sizing and painting ask)."""
+        made = self._headings.get(entry)
+        if made is None:
+            made = self._headings[entry] = heading(entry, self.titles)
+        return made
 
     def load(self, customer_id: int, kinds: frozenset[str] | None = None) -> None:
         """The customer's newest page (raises DomainError when it cannot be read)."""
         page = self._service.page(customer_id, PAGE, None, kinds)
         self.beginResetModel()
+        self._headings.clear()
         self.customer_id, self.kinds = customer_id, kinds
         self.entries = list(page.entries)
         self.more = page.more
@@ -188,6 +200,12 @@ class TimelineDelegate(QStyledItemDelegate):
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self._view = view
+        # Measured heights by (entry, text width, font): the list's height (fit_height), its
+        # layout and each paint ask again for the same entries.
+        self._sizes: dict[tuple[TimelineEntry, int, str], QSize] = {}
+
+    def forget_sizes(self) -> None:
+        self._sizes.clear()
 
     def _text_width(self) -> int:
         return max(80, self._view.viewport().width() - ICON - 14)
@@ -195,21 +213,35 @@ class TimelineDelegate(QStyledItemDelegate):
     def _body(self, entry: TimelineEntry) -> str:
         return shown(entry.text).strip()
 
+    def _heading(self, index: QModelIndex | QPersistentModelIndex,
+                 entry: TimelineEntry) -> str:
+        model = index.model()
+        if isinstance(model, TimelineModel):
+            return model.heading_of(entry)
+        return heading(entry, {})
+
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
         entry: TimelineEntry | None = index.data(TimelineModel.EntryRole)
         if entry is None:
             return QSize(0, 0)
-        fm = QFontMetrics(self._view.font())
+        font = self._view.font()
         width = self._text_width()
-        model = index.model()
-        titles = model.titles if isinstance(model, TimelineModel) else {}
+        key = (entry, width, font.key())
+        known = self._sizes.get(key)
+        if known is not None:
+            return QSize(known)
+        fm = QFontMetrics(font)
         head = fm.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap,
-                               heading(entry, titles)).height()
+                               self._heading(index, entry)).height()
         body = self._body(entry)
         text = fm.boundingRect(QRect(0, 0, width, 100_000), Qt.TextFlag.TextWordWrap,
                                body).height() if body else 0
-        return QSize(width, max(ICON, head + (text + 2 if body else 0)) + 12)
+        size = QSize(width, max(ICON, head + (text + 2 if body else 0)) + 12)
+        if len(self._sizes) > 4 * PAGE * 20:  # a long session of "Show older": start again
+            self._sizes.clear()
+        self._sizes[key] = size
+        return QSize(size)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -218,8 +250,6 @@ class TimelineDelegate(QStyledItemDelegate):
             return
         rect: QRect = option.rect  # type: ignore[attr-defined]
         palette = option.palette  # type: ignore[attr-defined]
-        model = index.model()
-        titles = model.titles if isinstance(model, TimelineModel) else {}
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         font = QFont(self._view.font())
@@ -232,7 +262,7 @@ class TimelineDelegate(QStyledItemDelegate):
         painter.drawText(circle, Qt.AlignmentFlag.AlignCenter, icon_for(entry))
         left = circle.right() + 12
         width = self._text_width()
-        head_text = heading(entry, titles)
+        head_text = self._heading(index, entry)
         head = fm.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap,
                                head_text)
         painter.setPen(QColor(MUTED))
@@ -309,7 +339,9 @@ class TimelineView(QWidget):
         layout.addLayout(head)
         self.list = _TimelineList()
         self.list.setModel(self.model)
-        self.list.setItemDelegate(TimelineDelegate(self.list))
+        self.delegate = TimelineDelegate(self.list)
+        self.list.setItemDelegate(self.delegate)
+        self.model.modelReset.connect(self.delegate.forget_sizes)
         layout.addWidget(self.list)
         self.empty = QLabel("No conversations logged yet.")
         self.empty.setObjectName("muted")

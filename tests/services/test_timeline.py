@@ -82,3 +82,32 @@ def test_a_new_provider_adds_its_kind(svc):
     assert ("praise", "Praise") in timeline.kinds()
     page = timeline.page(cid, 10)
     assert [e.text for e in page.entries] == ["Loved the roses"] and page.total == 1
+
+
+def test_the_first_page_counts_only_the_providers_with_more_than_it_shows(svc):
+    """Opening a profile: one count statement (the 40 calls), not one per provider; the
+    total is still every entry."""
+    from sqlalchemy import event
+
+    cid = svc.customers.create(CustomerDraft(first_name="Di")).customer.id
+    start = datetime(2025, 1, 1, 10).astimezone()
+    for n in range(40):
+        svc.interactions.log(cid, f"Call {n:02d}", "phone", start + timedelta(days=n))
+    svc.touchpoints.add_follow_up(cid, date(2026, 3, 9), "Send the quote")
+    timeline = TimelineService(svc.db)
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(svc.db.read_engine, "before_cursor_execute", record)
+    try:
+        page = timeline.page(cid, 30)
+    finally:
+        event.remove(svc.db.read_engine, "before_cursor_execute", record)
+    assert page.total == 41 and page.more and len(page.entries) == 30
+    counts = [s for s in seen if s.startswith("SELECT count(*)")]
+    assert len(counts) == 1 and "FROM interactions" in counts[0], counts
+    # Further pages count as before (a provider's entries past `before` say nothing).
+    older = timeline.page(cid, 30, page.entries[-1])
+    assert older.total == 41 and len(older.entries) == 11 and not older.more

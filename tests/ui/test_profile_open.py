@@ -1,0 +1,177 @@
+"""Opening a profile does the least the first screen needs (issue 15: a customer with 2,000
+timeline entries, first screen <= 100 ms): the profile is loaded once, the timeline reads its
+newest page and counts the rest in SQL, and the panel's widgets are refilled in place, not
+rebuilt. Guarded by what runs (statements, widgets), never by a timing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from sqlalchemy import event
+
+from crmcompanion.core import customer as c
+from crmcompanion.services.container import Services
+from crmcompanion.services.interactions import add_interaction
+from crmcompanion.ui.timeline import PAGE
+from tests.ui.helpers import add_customer
+
+ENTRIES = 200
+
+
+@contextmanager
+def statements(services: Services) -> Iterator[list[tuple[str, object]]]:
+    """Every SQL statement run (on either engine) inside the block."""
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn: object, _cursor: object, statement: str, parameters: object,
+               *_rest: object) -> None:
+        seen.append((" ".join(statement.split()), parameters))
+
+    engines = {services.db.read_engine, services.db.write_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+
+
+def with_history(services: Services, first: str, last: str, entries: int = ENTRIES) -> int:
+    customer = add_customer(services, first, last)
+    start = (services.clock.now() - timedelta(days=entries)).astimezone()
+    with services.db.write() as session:
+        for n in range(entries):
+            add_interaction(session, customer_id=customer.id, summary=f"Talk {n:03d}",
+                            when=start + timedelta(days=n), channel=None,
+                            staff_id=services.staff_id)
+    return customer.id
+
+
+def test_opening_a_customer_loads_the_profile_once_and_reads_one_page(
+        qtbot, services, make_window) -> None:
+    busy = with_history(services, "Hilde", "Lang")
+    other = with_history(services, "Ada", "Berg", 3)
+    window = make_window()
+    window.open_customer(other)
+    QApplication.processEvents()
+    with statements(services) as seen:
+        window.open_customer(busy)  # what a click on Today or in a reminder does
+        QApplication.processEvents()
+    activity = window.customers.detail.activity
+    assert activity.customer_id == busy
+    newest = [f"Talk {ENTRIES - 1:03d}", f"Talk {ENTRIES - 2:03d}"]
+    assert activity.history_summaries()[:2] == newest
+    pages = [(s, p) for s, p in seen
+             if s.startswith("SELECT interactions.id") and "ORDER BY" in s]
+    # Once: selecting the row in the list after the profile opened does not load it again.
+    assert len(pages) == 1, [s for s, _ in pages]
+    # The newest page (and one more row, to know whether older ones exist), never all of them.
+    statement, parameters = pages[0]
+    assert "LIMIT" in statement
+    assert PAGE < max(v for v in _values(parameters) if isinstance(v, int)
+                      and v != busy) <= PAGE + 2
+    counts = [s for s, _ in seen if re.match(r"SELECT count\(\*\) .*FROM interactions", s)]
+    assert len(counts) == 1  # "Show older (170 more)" counted by the database
+    assert activity.older_button.text() == f"Show older ({ENTRIES - PAGE} more)"
+    # The customer record (with its e-mails, phones, tags...) read once for the profile.
+    emails = [s for s, _ in seen if s.startswith("SELECT customer_emails.")]
+    assert len(emails) == 1, emails
+
+
+def _values(parameters: object) -> list[object]:
+    if isinstance(parameters, dict):
+        return list(parameters.values())
+    if isinstance(parameters, list | tuple):
+        return list(parameters)
+    return [parameters]
+
+
+class StyleEvents(QObject):
+    """Counts the polish and style-change events of widgets inside one panel."""
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.panel = panel
+        self.seen: list[str] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Polish, QEvent.Type.StyleChange) and isinstance(
+                watched, QWidget) and self.panel.isAncestorOf(watched):
+            self.seen.append(f"{type(watched).__name__} {watched.objectName()!r}")
+        return False
+
+
+def widgets_of(panel: QWidget) -> set[int]:
+    return {shiboken6.getCppPointer(w)[0] for w in panel.findChildren(QWidget)}
+
+
+def test_switching_profiles_refills_the_panel_without_building_or_polishing(
+        qtbot, services, make_window) -> None:
+    rich = services.customers.create(c.CustomerDraft(
+        first_name="Ilse", last_name="Brandt", company="Brandt Blumen",
+        emails=(c.EmailAddress("ilse@example.org"), c.EmailAddress("shop@example.org", "work")),
+        phones=(c.PhoneNumber("+4930123456"),),
+        address=c.PostalAddress("Hauptstraße 1", "Berlin", "", "10115", "DE"),
+        tags=("VIP", "Wedding"), key_account=True, customer_since=date(2019, 5, 2),
+        special_dates=(c.SpecialDate(c.SpecialDateKind.BIRTHDAY, 3, 14, 1980),),
+        notes="Likes white lilies")).customer
+    plain = add_customer(services, "Otto", "Lenz")
+    with_history(services, "Hilde", "Lang", 40)
+    window = make_window()
+    for customer_id in (rich.id, plain.id, rich.id):  # every part has been needed once
+        window.open_customer(customer_id)
+        QApplication.processEvents()
+    detail = window.customers.detail
+    built = widgets_of(detail)
+    events = StyleEvents(detail)
+    QApplication.instance().installEventFilter(events)
+    try:
+        for customer_id in (plain.id, rich.id, plain.id):
+            window.open_customer(customer_id)
+            QApplication.processEvents()
+            assert detail.customer is not None and detail.customer.id == customer_id
+    finally:
+        QApplication.instance().removeEventFilter(events)
+    assert widgets_of(detail) == built  # the same widgets, none built or deleted
+    assert events.seen == []  # and no style sheet applied again
+    # What the user sees is the customer shown, nothing left over from the one before.
+    texts = [label.text() for label in detail.findChildren(QLabel)]
+    assert not any("lilies" in t or "ilse@example.org" in t or "Brandt" in t for t in texts)
+    shown = [label.text() for label in detail.findChildren(QLabel) if label.isVisible()]
+    assert "Otto Lenz" in shown and "No contact details yet." in shown
+    assert "★ Key account" not in shown and "Active" in shown
+    window.open_customer(rich.id)
+    QApplication.processEvents()
+    shown = [label.text() for label in detail.findChildren(QLabel) if label.isVisible()]
+    assert {"Ilse Brandt", "Likes white lilies", "★ Key account", "TAGS", "NOTES"} <= set(shown)
+    links = [label.text() for label in detail.findChildren(QLabel, "contactLink")
+             if label.isVisible()]
+    assert len(links) == 4 and any("mailto:shop@example.org" in link for link in links)
+
+
+def test_another_customer_opens_at_the_top_the_same_one_stays_put(
+        qtbot, services, make_window) -> None:
+    """The panel's widgets are kept, so its scroll position would be too: another customer
+    starts at the name, as when the panel was rebuilt."""
+    first = with_history(services, "Hilde", "Lang", 40)
+    second = with_history(services, "Ada", "Berg", 40)
+    window = make_window()
+    window.resize(1000, 600)
+    window.open_customer(first)
+    QApplication.processEvents()
+    bar = window.customers.detail._scroll.verticalScrollBar()
+    assert bar.maximum() > 0
+    bar.setValue(bar.maximum())
+    window.customers.open_customer(first)  # shown again (after an edit): where it was
+    QApplication.processEvents()
+    assert bar.value() == bar.maximum() > 0
+    window.open_customer(second)
+    QApplication.processEvents()
+    assert bar.value() == 0
