@@ -153,3 +153,13 @@ def test_today_and_search_read_after_a_drop(pg_services: Services, pg_database: 
     with _dropped_during_read(pg_database) as killed:
         total = pg_services.customers.count(ListQuery(search="mar"))
     assert len(killed) == 1 and total == 1
+
+
+def test_the_dirty_indexes_are_partial_on_postgres(pg_database: str) -> None:
+    # 0012: "is anything stale?" (before every Today read) is an index probe, not a scan.
+    with psycopg.connect(dsn(pg_database)) as conn:
+        found = dict(conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+            "('ix_contact_rhythm_dirty', 'ix_customer_health_dirty')").fetchall())
+    assert set(found) == {"ix_contact_rhythm_dirty", "ix_customer_health_dirty"}
+    assert all(d.endswith("WHERE dirty") for d in found.values()), found
