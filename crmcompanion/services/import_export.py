@@ -1396,11 +1396,11 @@ def _log_last_contacts_on_server(session: Session, cursor: sqlite3.Cursor, stage
     """`_log_last_contacts` on a database server (PostgreSQL): the new ids are read from
     the staging file's numbering, the rows written through the column types (the SQLite
     statement above builds SQLite's storage forms, which a server refuses)."""
-    from sqlalchemy import bindparam, insert, update
+    from crmcompanion.store import postgres_import
 
     minutes = dict(zip(staged.contact_lines, staged.contact_minutes, strict=True))
     created = (now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now)
-    logged: list[dict[str, object]] = []
+    logged: list[tuple[int, datetime, date]] = []
     for customer_id, line in cursor.execute(
             f"SELECT i.id, s.line FROM temp.import_ids i JOIN {staging.SCHEMA}.customers s "
             "ON s.row = i.row ORDER BY i.id"):
@@ -1408,21 +1408,12 @@ def _log_last_contacts_on_server(session: Session, cursor: sqlite3.Cursor, stage
         if minute is None:
             continue
         moment = datetime.fromtimestamp(minute * 60, UTC)
-        logged.append({
-            "customer_id": customer_id, "occurred_at": moment.replace(tzinfo=None),
-            # the local calendar day, as add_interaction stores it
-            "occurred_on": datetime.fromtimestamp(minute * 60).date(),
-            "channel": None, "staff_id": staff_id, "summary": LAST_CONTACT_SUMMARY,
-            "occasion": None, "occurrence_key": None, "created_at": created,
-        })
-    if not logged:
-        return
-    session.execute(insert(m.Interaction), logged)
-    rhythm = m.ContactRhythm.__table__
-    session.execute(
-        update(rhythm).where(rhythm.c.customer_id == bindparam("who"))
-        .values(dirty=True, last_interaction_on=bindparam("day")),
-        [{"who": row["customer_id"], "day": row["occurred_on"]} for row in logged])
+        # the local calendar day, as add_interaction stores it
+        logged.append((customer_id, moment.replace(tzinfo=None),
+                       datetime.fromtimestamp(minute * 60).date()))
+    if logged:
+        postgres_import.log_last_contacts(session, logged, staff_id, LAST_CONTACT_SUMMARY,
+                                          created)
 
 
 def _merge_into(session: Session, customer_id: int, incoming: CustomerDraft,

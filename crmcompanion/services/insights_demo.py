@@ -101,11 +101,14 @@ def fill_insights(
     written += len(updates)
 
     # Yearly values for about one active customer in seven, set by one statement (a
-    # multiplicative hash of the id and seed: repeatable, no row read into Python).
+    # multiplicative hash of the id and seed: repeatable, no row read into Python). The id is
+    # widened first: on PostgreSQL id * 40503 overflows a 32-bit integer past id 53,000.
     values = session.execute(text(
-        "UPDATE customers SET yearly_value = 10 * (20 + ((id * 2654435761 + :seed) % 1987) "
-        "* ((id * 40503 + :seed) % 7 + 1) / 3) WHERE id BETWEEN :first AND :last "
-        "AND status = 'active' AND (id * 48271 + :seed) % 7 = 0"),
+        "UPDATE customers SET yearly_value = 10 * (20 + "
+        "((CAST(id AS bigint) * 2654435761 + :seed) % 1987) "
+        "* ((CAST(id AS bigint) * 40503 + :seed) % 7 + 1) / 3) "
+        "WHERE id BETWEEN :first AND :last "
+        "AND status = 'active' AND (CAST(id AS bigint) * 48271 + :seed) % 7 = 0"),
         {"first": first_id, "last": last_id, "seed": seed}).rowcount or 0
     written += values
 
@@ -115,7 +118,7 @@ def fill_insights(
         "SELECT DISTINCT i.customer_id FROM interactions i JOIN customers c "
         "ON c.id = i.customer_id WHERE i.customer_id BETWEEN :first AND :last "
         "AND i.occurred_on >= :since AND c.status = 'active' "
-        "AND (i.customer_id * 69069 + :seed) % 10 < :share LIMIT :most",
+        "AND (CAST(i.customer_id AS bigint) * 69069 + :seed) % 10 < :share LIMIT :most",
         first_id, last_id, since=(today - timedelta(days=30)).isoformat(), seed=seed,
         share=int(HAPPY_SHARE * 10), most=MAX_HAPPY)
     happy = recent

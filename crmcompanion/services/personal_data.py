@@ -142,8 +142,11 @@ class PersonalDataService:
             anonymised: dict[str, int] = {}
             deleted: dict[str, int] = {}
             conn = session.connection()
-            # Overwrite freed pages with zeros, so the erased text does not linger in the file.
-            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # Overwrite freed pages with zeros, so the erased text does not linger in the
+                # file. (PostgreSQL, team mode: its dead rows are vacuumed after the commit.)
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
             for table, column in transfer.customer_references():
                 policy = ERASE_POLICY[table.name]
                 where = {"cid": customer_id}
@@ -165,16 +168,24 @@ class PersonalDataService:
                     raise ValueError(f"unknown erase policy {policy!r} for {table.name}")
             transfer.delete_customers(session, [customer_id])
             tp_store.refresh_last_interaction(session, placeholder)
-            # FTS5 keeps deleted terms in its index segments until they are merged; an erase
-            # is rare enough to pay for rewriting the index (about a second at 100k).
-            conn.exec_driver_sql(
-                "INSERT INTO customer_search(customer_search) VALUES ('optimize')")
-            conn.exec_driver_sql(
-                "INSERT INTO feedback_search(feedback_search) VALUES ('optimize')")
-        # The write-ahead log still holds the old pages until a checkpoint copies them over
-        # (zeroed, thanks to secure_delete) and truncates it; best effort if others read.
-        with self._db.read() as session:
-            session.connection().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            if sqlite:
+                # FTS5 keeps deleted terms in its index segments until they are merged; an
+                # erase is rare enough to pay for rewriting the index (about a second at 100k).
+                conn.exec_driver_sql(
+                    "INSERT INTO customer_search(customer_search) VALUES ('optimize')")
+                conn.exec_driver_sql(
+                    "INSERT INTO feedback_search(feedback_search) VALUES ('optimize')")
+        if not self._db.is_sqlite:
+            from crmcompanion.store.postgres import vacuum
+
+            vacuum(self._db, {"customers", "customer_search", *(
+                name for name, count in {**deleted, **anonymised}.items() if count)})
+        else:
+            # The write-ahead log still holds the old pages until a checkpoint copies them
+            # over (zeroed, thanks to secure_delete) and truncates it; best effort if others
+            # read.
+            with self._db.read() as session:
+                session.connection().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         # Ids and counts only: the log must not keep what was just erased.
         logger.info("Erased customer #%s on request: anonymised %s; deleted %s", customer_id,
                     anonymised, {k: v for k, v in deleted.items() if v})

@@ -419,7 +419,7 @@ def list_filters(query: ListQuery, walk: bool = False) -> list:
             prefix = "+" if walk else ""
             conditions.append(pg.SearchCondition(
                 text(f"{prefix}customers.id IN ({_MATCH_SUBQUERY})").bindparams(fts_q=expression),
-                query.search))
+                query.search, walk))
     return conditions
 
 
@@ -441,6 +441,9 @@ def count_customers(session: Session, query: ListQuery) -> int:
         if not (query.tag or query.segment) and not pg.is_postgres(session):
             # Every other filter is a flag token: the count never leaves the FTS index.
             return _match_count(session, expression)
+        if not (query.tag or query.segment or query.status or query.kind):
+            # PostgreSQL (team mode): counted in its search table too (flags: archived).
+            return pg.count_matches(session, query.search, query.archived)
     elif query.archived is False and not (query.status or query.kind or query.tag
                                           or query.segment):
         # All minus archived: both counted from indexes (the archived one is partial and

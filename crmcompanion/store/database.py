@@ -46,11 +46,12 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, insert, select, update
@@ -69,12 +70,13 @@ logger = logging.getLogger(__name__)
 
 # The newest migration this build knows; a test checks it equals Alembic's head. Knowing it
 # without importing Alembic keeps start-up fast when no migration is needed.
-HEAD_REVISION = "0011_feedback_rhythm"
+HEAD_REVISION = "0012_postgres_partial_indexes"
 KNOWN_REVISIONS = frozenset(
     {"0001_initial", "0002_touchpoints", "0003_reminders", "0004_import_batches",
      "0005_greeting_templates", "0006_search_special_letters",
      "0007_customer_uids_and_search_folding", "0008_staff_and_versions",
-     "0009_voice_of_the_customer", "0010_insights", "0011_feedback_rhythm"}
+     "0009_voice_of_the_customer", "0010_insights", "0011_feedback_rhythm",
+     "0012_postgres_partial_indexes"}
 )
 BUSY_TIMEOUT_MS = 10_000
 URL_ENV_VAR = "CRMCOMPANION_DATABASE_URL"
@@ -98,12 +100,48 @@ def utcnow() -> datetime:
 WRITE_DROPPED = ("The connection to the database dropped during the save; nothing was "
                  "saved. Save again to retry.")
 READ_DROPPED = "The connection to the database dropped; try again."
+_T = TypeVar("_T")
 
 
 class ConnectionDropped(DomainError):
     """The database server's connection dropped during a unit of work (team mode): it was
     rolled back whole, and the next call opens a fresh connection. A form keeps what was
     typed (it is a DomainError: one sentence, nothing lost), so saving again works."""
+
+
+class RetryingReadSession(Session):
+    """A read unit's session on a database server: a statement whose connection dropped
+    (server restart, network, an administrator ending the session) runs once more on a fresh
+    connection before the user is told anything; a second drop in the same unit is
+    ConnectionDropped. Only reads: nothing was changed, so running a statement again cannot
+    do anything twice (a save whose connection drops is never retried blindly: the user saves
+    again, Database.write). The server reads at READ COMMITTED, each statement on its own
+    snapshot already, so the retried statement sees no less consistent data than it would
+    have. Statements through ORM loads, `execute`, `scalar` and `scalars` are covered; raw
+    DBAPI cursors (exports, duplicate keys) are not, and raise as before."""
+
+    _retried = False
+
+    def _once_more(self, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or self._retried:
+                raise
+            self._retried = True
+            logger.warning("The database connection dropped during a read; reading again: %s",
+                           type(exc.orig).__name__)
+            self.rollback()  # the dead connection goes; the next statement takes a new one
+            return call()
+
+    def execute(self, *args: Any, **kw: Any) -> Any:
+        return self._once_more(lambda: super(RetryingReadSession, self).execute(*args, **kw))
+
+    def scalar(self, *args: Any, **kw: Any) -> Any:
+        return self._once_more(lambda: super(RetryingReadSession, self).scalar(*args, **kw))
+
+    def scalars(self, *args: Any, **kw: Any) -> Any:
+        return self._once_more(lambda: super(RetryingReadSession, self).scalars(*args, **kw))
 
 
 @dataclass(frozen=True)
@@ -409,14 +447,18 @@ class Database:
                 from crmcompanion.store.postgres import configure_engine
 
                 configure_engine(self.read_engine)
-        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.read_engine, expire_on_commit=False,
+            class_=Session if self.is_sqlite else RetryingReadSession)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work: one consistent snapshot, always closed. A connection
-        the server dropped between calls is replaced before use (pre-ping); one dropped
-        during the read is `ConnectionDropped` (the next call reconnects)."""
+        the server dropped between calls is replaced before use (pre-ping); on a server, a
+        statement whose connection drops during the read runs once more on a new one
+        (RetryingReadSession), and a second drop is `ConnectionDropped` (the next call
+        reconnects)."""
         with self._read_sessions() as session:
             try:
                 yield session

@@ -22,9 +22,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, Table, UniqueConstraint, event, text
 from sqlalchemy.engine import URL, make_url
 
 from crmcompanion.core.errors import DatabaseProblem
@@ -264,3 +265,40 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
         dbapi_connection.cursor_factory = cursor_class
+
+
+def update_or_ignore(table: Table, sets: dict[str, str], where: str) -> str:
+    """SQLite's `UPDATE OR IGNORE table SET ... WHERE ...` in PostgreSQL's words: a row whose
+    new values would repeat a unique key (primary key or unique constraint) another row
+    already has stays as it is, as SQLite skips it. `sets` maps each changed column to its
+    SQL expression over the row being updated (named by the table's own name)."""
+    keys = [tuple(c.name for c in table.primary_key.columns)] + [
+        tuple(c.name for c in constraint.columns) for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)] + [
+        tuple(c.name for c in index.columns) for index in table.indexes if index.unique]
+    name = table.name
+    clashes = []
+    for key in keys:
+        if not key or not set(key) & set(sets):
+            continue  # unchanged by this update: the row keeps its own unique value
+        same = " AND ".join(f"k.{col} = {sets.get(col, f'{name}.{col}')}" for col in key)
+        clashes.append(f"NOT EXISTS (SELECT 1 FROM {name} k WHERE {same})")
+    assignments = ", ".join(f"{col} = {value}" for col, value in sets.items())
+    return f"UPDATE {name} SET {assignments} WHERE {' AND '.join([f'({where})', *clashes])}"
+
+
+def vacuum(db: Database, tables: Iterable[str]) -> None:
+    """VACUUM `tables` (team mode's stand-in for SQLite's secure_delete after an erase): the
+    erased rows' dead versions are removed from the tables and their indexes at once rather
+    than whenever autovacuum comes by. Best effort: outside any transaction (VACUUM refuses
+    one), and a failure is logged, never raised, as the erase itself is committed. What the
+    server's write-ahead log and its backups still hold is the administrator's to expire."""
+    names = sorted(set(tables))
+    try:
+        with db.write_engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            for name in names:
+                connection.exec_driver_sql(f'VACUUM "{name}"')
+    except Exception as exc:  # the erase is committed: the vacuum is a clean-up
+        logger.warning("VACUUM after an erase failed (%s): autovacuum will do it later",
+                       type(exc).__name__)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -113,3 +113,21 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
     pgb.advance_sequences(session)
     tp_repo.mark_customers_dirty(session, first_id, last_id)
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)
+
+
+def log_last_contacts(session: Session, contacts: Sequence[tuple[int, datetime, date]],
+                      staff_id: int | None, summary: str, created: datetime) -> None:
+    """The imported customers' "Last contact" as one conversation each (customer id, stamp
+    in naive UTC, local day), and their keep-in-touch clock marked for a recompute from it:
+    a COPY and one joined UPDATE (an executemany of 100,000 inserts and 100,000 updates
+    took ~17 s)."""
+    pgb.copy_rows(session, "interactions", pgb.INTERACTION_COLUMNS, (
+        (cid, at, day, None, staff_id, summary, created) for cid, at, day in contacts))
+    session.execute(text("CREATE TEMP TABLE import_contact_days "
+                         "(customer_id integer PRIMARY KEY, day date) ON COMMIT DROP"))
+    pgb.copy_rows(session, "import_contact_days", ("customer_id", "day"),
+                  ((cid, day) for cid, _at, day in contacts))
+    session.execute(text(
+        "UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.day "
+        "FROM import_contact_days d WHERE r.customer_id = d.customer_id"))
+    session.execute(text("DROP TABLE import_contact_days"))

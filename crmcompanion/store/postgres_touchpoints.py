@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 
 from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, TouchpointSettings
 
+# Above this many recomputed customers the per-day due counts are recounted whole rather than
+# kept by the per-row triggers (store.touchpoints uses the same threshold on SQLite).
+REBUILD_COUNTS_ABOVE = 2000
 _ELIGIBLE = "c.do_not_contact = false AND c.archived_at IS NULL AND c.status != 'lost'"
 _NOT_OPTED_OUT = (
     "NOT EXISTS (SELECT 1 FROM touchpoint_opt_outs o "
@@ -145,7 +148,20 @@ def sync_dirty(session: Session, settings: TouchpointSettings) -> int:
         override=_OVERRIDE, tags=_TAG_CADENCE if any_tag_cadence else "NULL",
         default=_DEFAULT_CADENCE)
     cadence = settings.cadence
-    session.execute(text(_UPDATE_RHYTHM.format(rows=rows)), {
-        "key_account": cadence.key_account, "active": cadence.active, "lead": cadence.lead,
-        "internal": cadence.internal, "zone": local_zone()})
+    update = text(_UPDATE_RHYTHM.format(rows=rows))
+    params = {"key_account": cadence.key_account, "active": cadence.active,
+              "lead": cadence.lead, "internal": cadence.internal, "zone": local_zone()}
+    from crmcompanion.store.touchpoints import DUE_COUNT_TRIGGERS, rebuild_due_counts
+
+    if count > REBUILD_COUNTS_ABOVE:
+        # As on SQLite: the per-row due-count triggers aside and the counts recounted after.
+        # Here it matters more: each trigger call updates one of a few hundred per-day rows,
+        # so 100,000 recomputed customers stacked ~100,000 versions of them in the one
+        # transaction, every update walking its row's chain (the import's UPDATE: ~50 s).
+        set_aside(session, DUE_COUNT_TRIGGERS, True)
+        session.execute(update, params)
+        set_aside(session, DUE_COUNT_TRIGGERS, False)
+        rebuild_due_counts(session)
+    else:
+        session.execute(update, params)
     return count

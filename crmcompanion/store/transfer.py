@@ -431,19 +431,24 @@ def duplicate_pairs(session: Session, excluded_uid: str = PLACEHOLDER_UID) -> Pa
     from crmcompanion.core.text import fold
 
     pairs: PairReasons = {}
+    # The ids sharing a key as one "1,7,42" text. PostgreSQL (team mode) has no
+    # group_concat; its ids are aggregated in number order, as SQLite reads them by rowid.
+    ids_of = ("array_to_string(array_agg(DISTINCT customer_id ORDER BY customer_id), ',')"
+              if session.get_bind().dialect.name == "postgresql"
+              else "group_concat(DISTINCT customer_id)")
     cursor = session.connection().connection.cursor()
     try:
         excluded = {cid for (cid,) in cursor.execute(
             "SELECT id FROM customers WHERE source_uid = ?", (excluded_uid,))}
         for key, ids in cursor.execute(
-            "SELECT address_key, group_concat(DISTINCT customer_id) FROM customer_emails "
+            f"SELECT address_key, {ids_of} FROM customer_emails "
             "WHERE address_key <> '' GROUP BY address_key "
             "HAVING count(DISTINCT customer_id) > 1"
         ).fetchall():
             _link(pairs, [int(x) for x in ids.split(",") if int(x) not in excluded],
                   "email", key)
         for key, ids in cursor.execute(
-            "SELECT digits, group_concat(DISTINCT customer_id) FROM customer_phones "
+            f"SELECT digits, {ids_of} FROM customer_phones "
             "WHERE number LIKE '+%' AND digits <> '' GROUP BY digits "
             "HAVING count(DISTINCT customer_id) > 1"
         ).fetchall():
@@ -519,6 +524,18 @@ def _customer_key_pattern(customer_id: int) -> str:
     return f"/c{customer_id}/"
 
 
+def _update_or_ignore(session: Session, table: Table, sets: dict[str, str], where: str
+                      ) -> str:
+    """`UPDATE OR IGNORE` (a row whose new key another row has stays put); PostgreSQL has no
+    such clause (team mode): store.postgres.update_or_ignore writes it there."""
+    if session.get_bind().dialect.name == "postgresql":
+        from crmcompanion.store.postgres import update_or_ignore
+
+        return update_or_ignore(table, sets, where)
+    assignments = ", ".join(f"{col} = {value}" for col, value in sets.items())
+    return f"UPDATE OR IGNORE {table.name} SET {assignments} WHERE {where}"
+
+
 def move_customer_rows(session: Session, from_id: int, to_id: int,
                        policy: dict[str, str] | Any) -> dict[str, int]:
     """Re-point the rows of `from_id` to `to_id` as `policy` says per table (see
@@ -537,7 +554,7 @@ def move_customer_rows(session: Session, from_id: int, to_id: int,
         elif action == "union":
             # Rows whose key the kept customer already has stay behind (and are deleted).
             result = conn.execute(
-                text(f"UPDATE OR IGNORE {name} SET {col} = :to WHERE {col} = :from"),
+                text(_update_or_ignore(session, table, {col: ":to"}, f"{name}.{col} = :from")),
                 {"to": to_id, "from": from_id})
             moved[name] = result.rowcount
         elif action == "rekey":
@@ -545,9 +562,10 @@ def move_customer_rows(session: Session, from_id: int, to_id: int,
             # a done or skipped occurrence stays done for the kept customer. A key the kept
             # customer already has wins; the other's row stays behind.
             result = conn.execute(
-                text(f"UPDATE OR IGNORE {name} SET {col} = :to, "
-                     "occurrence_key = replace(occurrence_key, :old, :new) "
-                     f"WHERE {col} = :from"),
+                text(_update_or_ignore(session, table, {
+                    col: ":to",
+                    "occurrence_key": f"replace({name}.occurrence_key, :old, :new)"},
+                    f"{name}.{col} = :from")),
                 {"to": to_id, "from": from_id, "old": old_part, "new": new_part})
             moved[name] = result.rowcount
         elif action not in ("profile", "derived", "drop"):

@@ -12,7 +12,6 @@ pg_terminate_backend. To drop it *during* a save, the admin holds the customer's
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -27,11 +26,8 @@ from crmcompanion.core.customer import CustomerDraft
 from crmcompanion.services.container import Services, open_services
 from crmcompanion.store.database import ConnectionDropped
 from crmcompanion.ui.customer_editor import CustomerEditor
+from tests.postgres.dropping import dsn, end_first_queued
 from tests.ui.helpers import save_shot
-
-
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
 
 
 @pytest.fixture
@@ -48,7 +44,7 @@ def customer_id(services: Services) -> int:
 
 
 def _terminate_others(url: str) -> int:
-    with psycopg.connect(_dsn(url), autocommit=True) as admin:
+    with psycopg.connect(dsn(url), autocommit=True) as admin:
         return len(admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall())
@@ -59,23 +55,11 @@ def _dropped_during_save(url: str, customer_id: int) -> Iterator[list[int]]:
     """While inside, the customer's row is held; the first backend that queues behind it is
     ended (its pid lands in the yielded list) and then the row is let go."""
     killed: list[int] = []
-    with psycopg.connect(_dsn(url)) as admin:
+    with psycopg.connect(dsn(url)) as admin:
         admin.execute("SELECT id FROM customers WHERE id = %s FOR UPDATE", (customer_id,))
         holder = admin.info.backend_pid
 
-        def kill_when_queued() -> None:
-            with psycopg.connect(_dsn(url), autocommit=True) as watch:
-                for _ in range(6000):  # up to a minute; stops as soon as one queues
-                    row = watch.execute(
-                        "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
-                        (holder,)).fetchone()
-                    if row:
-                        watch.execute("SELECT pg_terminate_backend(%s)", (row[0],))
-                        killed.append(row[0])
-                        return
-                    time.sleep(0.01)
-
-        killer = threading.Thread(target=kill_when_queued)
+        killer = threading.Thread(target=end_first_queued, args=(url, holder, killed))
         killer.start()
         try:
             yield killed

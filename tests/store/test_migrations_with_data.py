@@ -115,7 +115,8 @@ def test_the_chain_is_the_one_these_tests_know() -> None:
                          "0007_customer_uids_and_search_folding",
                          "0008_staff_and_versions",
                          "0009_voice_of_the_customer", "0010_insights",
-                         "0011_feedback_rhythm"], \
+                         "0011_feedback_rhythm",
+                         "0012_postgres_partial_indexes"], \
         "a new migration needs a test here"
 
 
@@ -309,3 +310,24 @@ def test_0011_adds_the_feedback_rhythm_and_keeps_tags_and_their_triggers(filled)
         asked = connection.execute("SELECT count(*) FROM feedback_asks").fetchone()[0]
     connection.close()
     assert marked > 0 and asked == 1
+
+
+def test_0012_changes_nothing_on_sqlite(filled) -> None:
+    """0012 re-creates two indexes as partial on PostgreSQL (tests/postgres check them there);
+    on SQLite they already are, and down and up again leaves the schema as it was."""
+    path, _ids = filled
+
+    def schema() -> list[tuple]:
+        with sqlite3.connect(path) as connection:
+            found = connection.execute(
+                "SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        connection.close()
+        return found
+
+    before = schema()
+    assert any(name == "ix_contact_rhythm_dirty" and "dirty" in sql.split("WHERE")[-1]
+               for _type, name, sql in before if sql)
+    migrate(path, "downgrade", PARENT["0012_postgres_partial_indexes"])
+    assert schema() == before
+    migrate(path, "upgrade", "0012_postgres_partial_indexes")
+    assert schema() == before
