@@ -310,11 +310,18 @@ class TouchpointService:
             totals = self._totals(session, settings, hidden, spans, today)
         return dict(zip(TODAY_SECTIONS, totals, strict=True))
 
-    def window_counts(self, windows: list[tuple[date, date, date | None]]) -> list[int]:
+    def window_counts(
+        self, windows: list[tuple[date, date, date | None]],
+        values: dict[str, object] | None = None,
+    ) -> list[int]:
         """How many touchpoints each (start, end, open_start) window holds (see `_totals`),
-        recorded states taken off: one counting statement for every window."""
+        recorded states taken off: one counting statement for every window. `values`: the
+        stored settings when the caller has just read them (one read fewer)."""
         today = self._clock.today()
-        settings, lookback = self._rules()
+        if values is None:
+            settings, lookback = self._rules()
+        else:
+            settings, lookback = self._settings_from(values), self._lookback_from(values)
         spans = dict(enumerate(windows))
         with self._synced_read() as session:
             hidden = self._hidden(session, today, lookback)

@@ -219,10 +219,12 @@ class TodayLoad:
 def read_pages(
     agenda: AgendaService, counts: AgendaCounts, order: list[AgendaSection],
     position: tuple[int, PageCursor], wanted: int, formatted: bool = True,
+    values: dict[str, object] | None = None,
 ) -> tuple[list[tuple[AgendaSection, AgendaPage]], tuple[int, PageCursor]]:
     """Pages from `position` on until `wanted` rows came in or every section is read; a
     section with nothing in it is passed over without a query. `formatted` False: phones
-    as stored (formatted after the first paint, see `TodayView._format_phones`)."""
+    as stored (formatted after the first paint, see `TodayView._format_phones`); `values`:
+    the stored settings just read (else each page reads them)."""
     pages: list[tuple[AgendaSection, AgendaPage]] = []
     index, cursor = position
     got = 0
@@ -231,7 +233,7 @@ def read_pages(
         if counts.totals.get(section, 0) == 0:
             page = AgendaPage((), None)
         else:
-            page = agenda.page(section, cursor, min(PAGE, wanted - got), formatted)
+            page = agenda.page(section, cursor, min(PAGE, wanted - got), formatted, values)
         pages.append((section, page))
         got += len(page.items)
         if page.cursor is None:
@@ -245,10 +247,13 @@ def read_today(
     services: Services, agenda: AgendaService, order: list[AgendaSection], wanted: int,
     formatted: bool = True,
 ) -> TodayLoad:
-    """The counts and the first `wanted` rows: plain frozen data, safe between threads."""
-    counts = agenda.counts()
-    pages, position = read_pages(agenda, counts, order, (0, (0, 0, 0)), wanted, formatted)
-    return TodayLoad(counts, tuple(pages), position, services.settings.all())
+    """The counts and the first `wanted` rows: plain frozen data, safe between threads.
+    The settings are read once for all of it."""
+    values = services.settings.all()
+    counts = agenda.counts(values)
+    pages, position = read_pages(agenda, counts, order, (0, (0, 0, 0)), wanted, formatted,
+                                 values)
+    return TodayLoad(counts, tuple(pages), position, values)
 
 
 class TodayModel(EntryListModel):

@@ -87,3 +87,33 @@ def test_what_waits_for_the_rows_still_happens_once_they_are_painted(qtbot, make
     phones = [item.glance.phone for item in window.today.rows()
               if item.glance is not None and item.glance.phone_uri]
     assert phones and all(" " in phone for phone in phones)  # "+33 1 23 45 67 89"
+
+
+def test_todays_first_load_reads_a_bounded_number_of_statements(services):
+    """The worker's read before Today's first rows: the settings once, the counts (with the
+    recorded states taken off for all of them at once) and the first page with its glances.
+    Not one statement per recorded state, customer or row (issue 13: ~170 recorded outcomes
+    made it ~500 statements)."""
+    from crmcompanion.services.today_support import AgendaSection, AgendaService
+    from crmcompanion.ui.today_view import SHOWN, read_today
+    from tests.ui.helpers import counted_statements
+
+    fill_demo(services.db, services.clock, 300, staff_id=services.staff_id)
+    agenda = AgendaService(services.db, services.touchpoints, services.clock,
+                           services.settings.all)
+    for section in (*SHOWN, AgendaSection.OLDER):
+        for item in agenda.page(section, limit=5).items:
+            services.touchpoints.skip(item.touchpoint.key, "not now")
+    shown = sum(agenda.counts().totals[section] for section in SHOWN)
+    assert shown >= 10
+    with counted_statements(services) as seen:
+        load = read_today(services, agenda, list(SHOWN), 30, formatted=False)
+    assert sum(len(page.items) for _section, page in load.pages) == min(30, shown)
+    settings_reads = [s for s in seen if "FROM settings" in s]
+    assert len(settings_reads) == 1, settings_reads
+    # The counts: the settings, staleness, recorded states, one counting statement, the
+    # recorded states' customers (three sources), whether there are customers, with their
+    # reads' BEGINs (11); then each page read: staleness, recorded states, the three
+    # sources, the glances, with BEGINs (8).
+    read = sum(1 for section, page in load.pages if load.counts.totals[section])
+    assert len(seen) <= 11 + 8 * read, seen
