@@ -31,6 +31,7 @@ NOT_BEFORE_TODAY = (
     "crmcompanion.ui.feedback_checkback",
     "crmcompanion.services.insights",  # "moved to at risk": after the rows
     "crmcompanion.ui.insights",
+    "PySide6.QtNetwork",  # answering second launches: after the rows
     "wordllama",
     "numpy",
 )
