@@ -118,3 +118,25 @@ def test_todays_first_load_reads_a_bounded_number_of_statements(services):
     # sources, the glances, with BEGINs (8).
     read = sum(1 for section, page in load.pages if load.counts.totals[section])
     assert len(seen) <= 11 + 8 * read, seen
+
+
+def test_the_window_opens_without_the_greeting_templates(tmp_path):
+    """The app module and its services, as the window is built and painted, import neither
+    the greeting service nor its templates (the drafting hook asks for them afterwards)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    code = (
+        "import sys\n"
+        "from crmcompanion.app import build_services\n"
+        "from crmcompanion.store.database import open_database\n"
+        f"services = build_services(open_database({f'sqlite:///{home}/crm.sqlite3'!r}))\n"
+        "services.touchpoints.counts()\n"
+        "print(sorted(m for m in sys.modules if m in ('crmcompanion.services.greetings', "
+        "'crmcompanion.core.templates')))\n"
+        "services.close()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"
