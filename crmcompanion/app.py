@@ -41,7 +41,8 @@ if TYPE_CHECKING:  # imported inside run_gui: off the module-import path
 logger = logging.getLogger(__name__)
 
 LOG_FILE = LOG_FILENAME  # paths.log_file's name
-# Without a first paint (started in the tray), second launches are answered after this long.
+# Without Today's rows on screen (started in the tray, or on another page), second launches
+# are answered after this long.
 LISTEN_FALLBACK_MS = 1500
 # The reminder runner starts this long after Today has its rows (see _start_reminders_after_today).
 RUNNER_AFTER_TODAY_MS = 250
@@ -198,9 +199,10 @@ def run_gui(args: argparse.Namespace | None = None) -> int:
             # The daily backup's thread waits a while before its first look: never a copy
             # of the database competing with the first paint.
             daily_backups.start()
-            # Answering second launches waits for the first paint (or, for a window that is
-            # not shown or never paints, a moment): it is not needed to show the window.
-            window.first_painted.connect(instance.listen)
+            # Answering second launches (QtNetwork and a socket) waits for Today's rows on
+            # screen (or, for a window that is not shown, never paints or opens elsewhere, a
+            # moment): it is needed neither to show the window nor its rows.
+            window.today.rows_shown.connect(instance.listen)
             QTimer.singleShot(LISTEN_FALLBACK_MS, instance.listen)
             # crmcompanion.__main__ paused the garbage collector for the start-up imports;
             # resume it once the first events (the first paint) have been handled.

@@ -1,8 +1,8 @@
 """The services of one open database, built once and shared by the GUI, the CLI and reminders.
 
-Import/export, duplicates and personal data are built on first use: their modules (the CSV,
-vCard and iCalendar codecs among them) are not needed to open the window, and importing them
-at every start cost ~20 ms of the first paint.
+Import/export, duplicates, personal data and greetings are built on first use: their modules
+(the CSV, vCard and iCalendar codecs, the greeting templates among them) are not needed to
+open the window, and importing them at every start cost ~20 ms of the first paint.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from crmcompanion.core.settings import DEFAULT_REGION
 from crmcompanion.services import feedback_timeline
 from crmcompanion.services.backups import BackupService
 from crmcompanion.services.customers import CustomerService
-from crmcompanion.services.greetings import GreetingService
 from crmcompanion.services.interactions import InteractionService
 from crmcompanion.services.reminders import ReminderService, TouchpointDueSource
 from crmcompanion.services.settings import SettingsService
@@ -27,6 +26,7 @@ from crmcompanion.store.database import Database, ensure_local_staff, open_datab
 if TYPE_CHECKING:
     from crmcompanion.services.duplicates import DuplicateService
     from crmcompanion.services.feedback import FeedbackService
+    from crmcompanion.services.greetings import GreetingService
     from crmcompanion.services.import_export import ImportExportService
     from crmcompanion.services.insights import InsightsService
     from crmcompanion.services.personal_data import PersonalDataService
@@ -42,7 +42,16 @@ class Services:
     reminders: ReminderService
     touchpoints: TouchpointService
     interactions: InteractionService
-    greetings: GreetingService
+
+    @cached_property
+    def greetings(self) -> GreetingService:
+        # Built on first use: drafting greetings (its templates and their TOML library,
+        # ~15 ms of modules) is no part of the window's first paint; the Today page's
+        # drafting hook asks for it after that paint.
+        from crmcompanion.services.greetings import GreetingService
+
+        return GreetingService(self.db, self.customers, self.touchpoints, self.interactions,
+                               self.settings.get, self.clock, self.staff_id)
 
     @cached_property
     def import_export(self) -> ImportExportService:
@@ -113,13 +122,9 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
         db, clock, staff_id, TouchpointDueSource(touchpoints, db), settings.get
     )
     interactions = InteractionService(db, clock, staff_id, settings=touchpoints.settings)
-    greetings = GreetingService(
-        db, customers, touchpoints, interactions, settings.get, clock, staff_id
-    )
     return Services(
         db=db, clock=clock, staff_id=staff_id, settings=settings, customers=customers,
         reminders=reminders, touchpoints=touchpoints, interactions=interactions,
-        greetings=greetings,
     )
 
 

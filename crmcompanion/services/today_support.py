@@ -219,25 +219,28 @@ class AgendaService:
                                   today - timedelta(days=CATCH_UP_DAYS + 1), None),
         }
 
-    def counts(self) -> AgendaCounts:
+    def counts(self, values: Mapping[str, object] | None = None) -> AgendaCounts:
         """How many things each section holds (one counting statement), and whether the
-        database has any customer at all (an empty Today then offers ways to start)."""
+        database has any customer at all (an empty Today then offers ways to start).
+        `values`: the stored settings when the caller has just read them."""
         today = self._clock.today()
-        spans = self.windows(today)
-        totals = self._touchpoints.window_counts(list(spans.values()))
+        values = dict(self._values() if values is None else values)
+        spans = self.windows(today, values)
+        totals = self._touchpoints.window_counts(list(spans.values()), values)
         with self._db.read() as session:
             has_customers = session.scalar(select(m.Customer.id).limit(1)) is not None
         return AgendaCounts(today, dict(zip(spans, totals, strict=True)), has_customers)
 
     def page(
         self, section: AgendaSection, cursor: PageCursor = (0, 0, 0), limit: int = 30,
-        formatted: bool = True,
+        formatted: bool = True, values: Mapping[str, object] | None = None,
     ) -> AgendaPage:
         """One page of `section`, each item with its reason and its customer's glance:
         four statements for the touchpoints and one for the glances, whatever the page.
-        `formatted` False leaves the phones as stored (see `glances`)."""
+        `formatted` False leaves the phones as stored (see `glances`); `values`: the stored
+        settings when the caller has just read them."""
         today = self._clock.today()
-        values = dict(self._values())
+        values = dict(self._values() if values is None else values)
         start, end, open_start = self.windows(today, values)[section]
         items, next_cursor = self._touchpoints.page(start, end, open_start, cursor, limit,
                                                     values)

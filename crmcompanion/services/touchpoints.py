@@ -21,7 +21,7 @@ by the special-date row id, because editing a customer rewrites its special-date
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -67,6 +67,8 @@ logger = logging.getLogger(__name__)
 
 TODAY_SECTIONS = (Section.OVERDUE, Section.TODAY, Section.NEXT_7_DAYS, Section.DAYS_8_30)
 DEFAULT_SECTION_LIMIT = 200
+# Customers per statement when the counts check which recorded states hide a real occurrence.
+HIDDEN_CHUNK = 500
 # Identity of an occurrence hidden by a recorded state -> (customer id, occurrence date).
 Hidden = dict[tuple, tuple[int, date]]
 # Where a page of touchpoints starts: rows already read from the yearly dates, the
@@ -175,6 +177,16 @@ def _with_versions(session: Session, items: list[Touchpoint]) -> list[Touchpoint
         return items
     return [replace(item, version=found[item.key]) if item.key in found else item
             for item in items]
+
+
+def _hidden_within(hidden: Hidden, start: date, end: date, open_start: date | None) -> int:
+    """How many hidden occurrences may fall in a window (yearly dates in [start, end], the
+    rest in [open_start, end]): what a page must read beyond its limit to still fill it
+    once they are left out. Counting every recorded state instead read ~170 extra rows per
+    source and page."""
+    since = start if open_start is None else min(start, open_start)
+    return sum(1 for _cid, when in hidden.values()
+               if when <= end and (open_start is None or when >= since))
 
 
 def _section_windows(today: date, lookback: int) -> dict[Section, tuple[date, date]]:
@@ -300,11 +312,18 @@ class TouchpointService:
             totals = self._totals(session, settings, hidden, spans, today)
         return dict(zip(TODAY_SECTIONS, totals, strict=True))
 
-    def window_counts(self, windows: list[tuple[date, date, date | None]]) -> list[int]:
+    def window_counts(
+        self, windows: list[tuple[date, date, date | None]],
+        values: dict[str, object] | None = None,
+    ) -> list[int]:
         """How many touchpoints each (start, end, open_start) window holds (see `_totals`),
-        recorded states taken off: one counting statement for every window."""
+        recorded states taken off: one counting statement for every window. `values`: the
+        stored settings when the caller has just read them (one read fewer)."""
         today = self._clock.today()
-        settings, lookback = self._rules()
+        if values is None:
+            settings, lookback = self._rules()
+        else:
+            settings, lookback = self._settings_from(values), self._lookback_from(values)
         spans = dict(enumerate(windows))
         with self._synced_read() as session:
             hidden = self._hidden(session, today, lookback)
@@ -335,7 +354,7 @@ class TouchpointService:
         policy = settings.leap_day_policy
         with self._synced_read() as session:
             hidden = self._hidden(session, today, lookback)
-            fetch = limit + len(hidden)
+            fetch = limit + _hidden_within(hidden, start, end, open_start)
             yearly = repo.yearly_hits(session, start, end, policy, fetch, offset=cursor[0])
             rhythm = repo.keep_in_touch_hits(session, open_start, end, fetch,
                                              offset=cursor[1])
@@ -466,11 +485,14 @@ class TouchpointService:
         limit: int | None,
         customer_id: int | None = None,
         versions: bool = True,
+        customer_ids: Collection[int] | None = None,
     ) -> list[Touchpoint]:
         """Touchpoints dated in [start, end] (keep-in-touch and follow-ups from `open_start`,
         None meaning any earlier date), sorted by date, at most `limit`; with `versions`,
-        each carries the version of the state recorded for it (an expired snooze)."""
-        fetch = None if limit is None else limit + len(hidden)
+        each carries the version of the state recorded for it (an expired snooze).
+        `customer_ids`: only those customers' touchpoints."""
+        fetch = None if limit is None else limit + _hidden_within(hidden, start, end,
+                                                                  open_start)
         policy = settings.leap_day_policy
         items: list[Touchpoint] = []
 
@@ -483,20 +505,23 @@ class TouchpointService:
             items.append(Touchpoint(cid, name, occasion, label, when, reminder, state,
                                     section_for(when, today), key))
 
-        for hit in repo.yearly_hits(session, start, end, policy, fetch, customer_id):
+        for hit in repo.yearly_hits(session, start, end, policy, fetch, customer_id,
+                                    customer_ids=customer_ids):
             when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
             if when is None:  # cannot happen for keys from the ranges; be safe
                 continue
             text = describe(hit.occasion, when, hit.year, hit.label)
             add(hit.customer_id, hit.display_name, hit.occasion, text, when,
                 occurrence_key(hit.customer_id, hit.occasion, hit.source_id, when))
-        for rh in repo.keep_in_touch_hits(session, open_start, end, fetch, customer_id):
+        for rh in repo.keep_in_touch_hits(session, open_start, end, fetch, customer_id,
+                                          customer_ids=customer_ids):
             since = max(0, (today - rh.contact_base_on).days)
             text = describe(Occasion.KEEP_IN_TOUCH, rh.next_due_on, None,
                             days_without_contact=since)
             add(rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, text, rh.next_due_on,
                 occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None, rh.next_due_on))
-        for row, name in repo.follow_up_hits(session, open_start, end, fetch, customer_id):
+        for row, name in repo.follow_up_hits(session, open_start, end, fetch, customer_id,
+                                             customer_ids=customer_ids):
             occasion = Occasion(row.occasion)
             source = row.source_id if row.source_id is not None else row.id
             add(row.customer_id, name, occasion, describe(occasion, row.due_on, None, row.note),
@@ -532,17 +557,28 @@ class TouchpointService:
         totals = repo.window_totals(session, windows, settings.leap_day_policy)
         if not hidden:
             return totals
-        # Few recorded states: subtract those hiding a real occurrence in each window,
-        # checked customer by customer with the same queries the list uses.
-        for index, (start, end, open_start) in enumerate(windows):
-            customers = {
-                cid for cid, when in hidden.values()
-                if when <= end and (open_start is None or when >= start)
-            }
-            for cid in customers:
-                for item in self._collect(session, today, settings, {}, start, end,
-                                          open_start, None, customer_id=cid, versions=False):
-                    if self._identity(cid, item.occasion, item.date, item.key) in hidden:
+        # Take off the recorded states that hide a real occurrence in a window. Most hide
+        # nothing any more (a done keep-in-touch moved the next due date), so the real ones
+        # are found with the list's own queries, restricted to the customers the states
+        # name, over all windows at once: three statements per 500 of them, not three per
+        # customer and window (169 recorded states made Today's counts ~0.9 s, issue 13).
+        first = min(start for start, _end, _open in windows)
+        last = max(end for _start, end, _open in windows)
+        opens = [open_start for _start, _end, open_start in windows]
+        open_first = None if None in opens else min(min(o for o in opens if o), first)
+        customers = sorted({cid for cid, when in hidden.values() if when <= last})
+        for chunk in range(0, len(customers), HIDDEN_CHUNK):
+            found = self._collect(session, today, settings, {}, first, last, open_first,
+                                  None, versions=False,
+                                  customer_ids=customers[chunk:chunk + HIDDEN_CHUNK])
+            for item in found:
+                if self._identity(item.customer_id, item.occasion, item.date,
+                                  item.key) not in hidden:
+                    continue
+                yearly = item.occasion in repo.YEARLY_OCCASIONS
+                for index, (start, end, open_start) in enumerate(windows):
+                    since = start if yearly else open_start
+                    if item.date <= end and (since is None or item.date >= since):
                         totals[index] -= 1
         return totals
 

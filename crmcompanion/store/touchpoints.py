@@ -17,7 +17,7 @@ a session given by a unit of work; nothing commits on its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -448,9 +448,11 @@ def yearly_hits(
     limit: int | None = None,
     customer_id: int | None = None,
     offset: int = 0,
+    customer_ids: Collection[int] | None = None,
 ) -> list[YearlyHit]:
     """Yearly sources occurring in [start, end], in date order (md_key order per year),
-    after skipping the first `offset` of them (a page of the Today list)."""
+    after skipping the first `offset` of them (a page of the Today list); `customer_ids`:
+    only those customers' (the few a recorded state names)."""
     s = m.TouchpointSource
     hits: list[YearlyHit] = []
     skip = offset
@@ -464,6 +466,8 @@ def yearly_hits(
             counted = select(func.count()).select_from(s).where(condition)
             if customer_id is not None:
                 counted = counted.where(s.customer_id == customer_id)
+            if customer_ids is not None:
+                counted = counted.where(s.customer_id.in_(customer_ids))
             in_segment = session.scalar(counted) or 0
             if in_segment <= skip:
                 skip -= in_segment
@@ -477,6 +481,8 @@ def yearly_hits(
         )
         if customer_id is not None:
             statement = statement.where(s.customer_id == customer_id)
+        if customer_ids is not None:
+            statement = statement.where(s.customer_id.in_(customer_ids))
         if skip:
             statement = statement.offset(skip)
             skip = 0
@@ -520,9 +526,11 @@ def keep_in_touch_hits(
     limit: int | None = None,
     customer_id: int | None = None,
     offset: int = 0,
+    customer_ids: Collection[int] | None = None,
 ) -> list[RhythmHit]:
     """Customers whose next check-in is due in [start, end] (start None: any time before),
-    after skipping the first `offset` (a page of the Today list)."""
+    after skipping the first `offset` (a page of the Today list); `customer_ids`: only
+    those customers."""
     r = m.ContactRhythm
     condition = r.next_due_on <= end if start is None else r.next_due_on.between(start, end)
     statement = (
@@ -534,6 +542,8 @@ def keep_in_touch_hits(
     )
     if customer_id is not None:
         statement = statement.where(r.customer_id == customer_id)
+    if customer_ids is not None:
+        statement = statement.where(r.customer_id.in_(customer_ids))
     if offset:
         statement = statement.offset(offset)
     if limit is not None:
@@ -576,9 +586,11 @@ def follow_up_hits(
     limit: int | None = None,
     customer_id: int | None = None,
     offset: int = 0,
+    customer_ids: Collection[int] | None = None,
 ) -> list[tuple[m.FollowUp, str]]:
     """Open follow-ups due in [start, end] of customers who may be contacted, with names,
-    after skipping the first `offset` (a page of the Today list)."""
+    after skipping the first `offset` (a page of the Today list); `customer_ids`: only
+    those customers."""
     f = m.FollowUp
     due = f.due_on <= end if start is None else f.due_on.between(start, end)
     statement = (
@@ -589,6 +601,8 @@ def follow_up_hits(
     )
     if customer_id is not None:
         statement = statement.where(f.customer_id == customer_id)
+    if customer_ids is not None:
+        statement = statement.where(f.customer_id.in_(customer_ids))
     if offset:
         statement = statement.offset(offset)
     if limit is not None:

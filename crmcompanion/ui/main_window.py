@@ -194,13 +194,16 @@ class MainWindow(QMainWindow):
         self.today.import_requested.connect(self.import_contacts)
         self.today.samples_requested.connect(self.add_sample_customers)
         # "Draft greeting" and "Draft all for today": plugged in right after the first paint
-        # (before the Today rows it enables arrive), or when first asked for.
+        # (before the Today rows it enables arrive), or when first asked for. One event
+        # later than the first paint's other work, so that Today's read has started on its
+        # thread and its queries run meanwhile (issue 13).
         self._greetings: GreetingsHook | None = None
-        self.first_painted.connect(self._plug_greetings)
-        # Today's "moved to at risk this week" (issue 16): plugged in after the first paint,
-        # computed a few seconds later off the GUI thread.
+        self.first_painted.connect(lambda: QTimer.singleShot(0, self._plug_greetings))
+        # Today's "moved to at risk this week" (issue 16): plugged in once Today's rows are
+        # on screen (its modules are no part of them), computed a few seconds later off the
+        # GUI thread.
         self.moved_to_at_risk = None
-        self.first_painted.connect(self._plug_insights_hook)
+        self.today.rows_shown.connect(self._plug_insights_hook)
         self.settings_dialog: SettingsDialog | None = None
         self.welcome: WelcomeDialog | None = None
         self._build_menus()

@@ -22,6 +22,7 @@ import logging
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QDate,
@@ -89,11 +90,7 @@ from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui import formatting
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
-from crmcompanion.ui.feedback_ask import ask_for_feedback
-from crmcompanion.ui.feedback_checkback import QUESTION as CHECKBACK_QUESTION
-from crmcompanion.ui.feedback_checkback import CheckbackDialog
 from crmcompanion.ui.formatting import number as format_number
-from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.reminder_list import ReminderListWidget
 from crmcompanion.ui.style import (
     ACCENT,
@@ -108,12 +105,19 @@ from crmcompanion.ui.text_display import embedded
 from crmcompanion.ui.timeline import EntryListModel
 from crmcompanion.ui.widgets import EmptyState, PageHeader
 
+if TYPE_CHECKING:  # imported when first used: the dialogs bring the feedback service
+    # (~30 ms of modules) that no part of Today's first rows needs (issue 13)
+    from crmcompanion.ui.feedback_checkback import CheckbackDialog
+    from crmcompanion.ui.log_conversation import LogConversationDialog
+
 logger = logging.getLogger(__name__)
 
 PAGE = 30  # rows fetched at a time: more than the tallest window shows
 SHOWN = (AgendaSection.TODAY, AgendaSection.NEXT_7_DAYS, AgendaSection.CATCH_UP)
 DRAFT_SOON = "Drafting a greeting is coming soon."
 ROW_HEIGHT_LINES = 3
+# `rows_shown` at the latest this long after the first rows arrived (a page never painted).
+ROWS_SHOWN_FALLBACK_MS = 500
 AVATAR = 36
 MENU_WIDTH = 34
 BUTTON_HEIGHT = 28
@@ -144,6 +148,14 @@ def when_text(day: date, today: date) -> str:
     if days > 0:
         return f"in {days} days, {short_date(day)}"
     return f"{late_text(-days)}, {short_date(day)}"
+
+
+def checkback_question() -> str:
+    """The complaint check-back's question ("Is the customer satisfied now?"), from its
+    dialog's module, imported on first use (a tooltip or a menu, never the first paint)."""
+    from crmcompanion.ui.feedback_checkback import QUESTION
+
+    return QUESTION
 
 
 def initials(name: str) -> str:
@@ -207,10 +219,12 @@ class TodayLoad:
 def read_pages(
     agenda: AgendaService, counts: AgendaCounts, order: list[AgendaSection],
     position: tuple[int, PageCursor], wanted: int, formatted: bool = True,
+    values: dict[str, object] | None = None,
 ) -> tuple[list[tuple[AgendaSection, AgendaPage]], tuple[int, PageCursor]]:
     """Pages from `position` on until `wanted` rows came in or every section is read; a
     section with nothing in it is passed over without a query. `formatted` False: phones
-    as stored (formatted after the first paint, see `TodayView._format_phones`)."""
+    as stored (formatted after the first paint, see `TodayView._format_phones`); `values`:
+    the stored settings just read (else each page reads them)."""
     pages: list[tuple[AgendaSection, AgendaPage]] = []
     index, cursor = position
     got = 0
@@ -219,7 +233,7 @@ def read_pages(
         if counts.totals.get(section, 0) == 0:
             page = AgendaPage((), None)
         else:
-            page = agenda.page(section, cursor, min(PAGE, wanted - got), formatted)
+            page = agenda.page(section, cursor, min(PAGE, wanted - got), formatted, values)
         pages.append((section, page))
         got += len(page.items)
         if page.cursor is None:
@@ -233,10 +247,13 @@ def read_today(
     services: Services, agenda: AgendaService, order: list[AgendaSection], wanted: int,
     formatted: bool = True,
 ) -> TodayLoad:
-    """The counts and the first `wanted` rows: plain frozen data, safe between threads."""
-    counts = agenda.counts()
-    pages, position = read_pages(agenda, counts, order, (0, (0, 0, 0)), wanted, formatted)
-    return TodayLoad(counts, tuple(pages), position, services.settings.all())
+    """The counts and the first `wanted` rows: plain frozen data, safe between threads.
+    The settings are read once for all of it."""
+    values = services.settings.all()
+    counts = agenda.counts(values)
+    pages, position = read_pages(agenda, counts, order, (0, (0, 0, 0)), wanted, formatted,
+                                 values)
+    return TodayLoad(counts, tuple(pages), position, values)
 
 
 class TodayModel(EntryListModel):
@@ -752,7 +769,7 @@ class TodayList(QListView):
             if entry is not None and entry.kind == "row":
                 main = self.delegate.main_text(entry)
                 tip = {"main": "Write a greeting for this occasion" if main == "Draft"
-                       else CHECKBACK_QUESTION if main == "Ask"
+                       else checkback_question() if main == "Ask"
                        else "Log a conversation: a call, visit or message",
                        "menu": "Done, snooze, skip, open the profile"}.get(part, "")
                 if part.startswith("link"):
@@ -865,6 +882,11 @@ class TodayView(QWidget):
     draft_requested = Signal(object)
     message = Signal(str)
     loaded = Signal()  # the first data is on the page (tests and the app wait for it)
+    # Once, after the first rows have been painted (or a moment after they arrived when the
+    # page is not painted: started hidden in the tray, or nothing to list). What can wait
+    # for Today's rows starts from here: the phones' formatting, the reminder badge, other
+    # features' header links (issue 13: each of them ran before the rows' first paint).
+    rows_shown = Signal()
     add_customer_requested = Signal()
     import_requested = Signal()
     samples_requested = Signal()
@@ -884,6 +906,7 @@ class TodayView(QWidget):
         # refresh win over a slower background load that started before it.
         self.ready = False
         self.loading = False
+        self._rows_pending = False  # the first rows are in, `rows_shown` not yet emitted
         self._needs_load = True
         self._reload_after = False
         self._generation = 0
@@ -1075,13 +1098,39 @@ class TodayView(QWidget):
         else:
             self.stack.setCurrentWidget(self.empty)
         self.header.set_subtitle(self._subtitle(totals))
-        if not self.model.formatted:
-            self._format_phones()
         if not self.ready:
             self.ready = True
-            if not self.reminders.loaded:
-                self.reminders.refresh()
+            self._await_rows_painted()
             self.loaded.emit()
+        elif not self._rows_pending and not self.model.formatted:
+            self._format_phones()
+
+    def _await_rows_painted(self) -> None:
+        """Emit `rows_shown` after the list's next paint, or after ROWS_SHOWN_FALLBACK_MS
+        when the list is not what the page shows or the window is not painted."""
+        self._rows_pending = True
+        if self.stack.currentWidget() is self.list:
+            self.list.viewport().installEventFilter(self)
+        else:
+            QTimer.singleShot(0, self._rows_painted)
+        QTimer.singleShot(ROWS_SHOWN_FALLBACK_MS, self._rows_painted)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._rows_pending:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._rows_painted)  # after the whole paint pass
+        return False
+
+    def _rows_painted(self) -> None:
+        if not self._rows_pending:
+            return
+        self._rows_pending = False
+        self.list.viewport().removeEventFilter(self)
+        if not self.model.formatted:
+            self._format_phones()
+        if not self.reminders.loaded:
+            self.reminders.refresh()
+        self.rows_shown.emit()
 
     def _format_phones(self) -> None:
         """Format the shown rows' phones on a worker thread (it loads the phone library)."""
@@ -1172,7 +1221,7 @@ class TodayView(QWidget):
         for reason, point in ((item.reason, tp),
                               *((also.reason, also.touchpoint) for also in entry.also)):
             if point.occasion is Occasion.COMPLAINT_CHECKBACK:
-                menu.addAction(f"{CHECKBACK_QUESTION[:-1]}…").triggered.connect(
+                menu.addAction(f"{checkback_question()[:-1]}…").triggered.connect(
                     lambda _=False, o=point: self.ask_checkback(o))
             else:
                 menu.addAction(f"Mark done: {reason}").triggered.connect(
@@ -1226,6 +1275,8 @@ class TodayView(QWidget):
 
     def ask_checkback(self, item: Touchpoint) -> CheckbackDialog | None:
         """"Is the customer satisfied now?" for a complaint check-back row."""
+        from crmcompanion.ui.feedback_checkback import CheckbackDialog
+
         item_id = self._services.feedback.checkback_item(item.key)
         if item_id is None:
             return None
@@ -1244,6 +1295,8 @@ class TodayView(QWidget):
 
     def ask_for_feedback(self, item: Touchpoint) -> QDialog | None:
         """Draft a feedback request to the row's customer; a follow-up waits for the answer."""
+        from crmcompanion.ui.feedback_ask import ask_for_feedback
+
         dialog, text = ask_for_feedback(self._services, self._bus, item.customer_id,
                                         item.customer, self.window())
         self.message.emit(text)
@@ -1289,6 +1342,8 @@ class TodayView(QWidget):
         """Log a conversation from a row: the channel the customer prefers, and for an
         occasion other than keep-in-touch (which any conversation answers) an offer to mark
         it done with the same entry."""
+        from crmcompanion.ui.log_conversation import LogConversationDialog
+
         glance = agenda_item.glance if agenda_item is not None else None
         # Keep-in-touch: any conversation answers it; a check-back needs its answer (Ask).
         offer = None if item.occasion in (Occasion.KEEP_IN_TOUCH,

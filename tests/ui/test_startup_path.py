@@ -1,0 +1,142 @@
+"""What runs before Today's first rows are on screen (issue 13, first_useful_paint_ms).
+
+The app is started as the user starts it (`python -m crmcompanion`, offscreen, on a database
+with customers) and reports, through the benchmark's hook (`CRMCOMPANION_BENCHMARK_WAIT_FOR=
+today`: Today's rows painted), which modules it had imported by then: the phone library, the
+feedback and insights services, the log dialog and the embedding model are no part of those
+rows and come later. In-process, the work deferred to `TodayView.rows_shown` (phones formatted,
+the reminder badge, "moved to at risk") still happens once the rows are painted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from crmcompanion.core.clock import SystemClock
+from crmcompanion.core.settings import WELCOME_COMPLETED
+from crmcompanion.services.container import open_services
+from crmcompanion.services.demo import fill_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Modules Today's first rows must not wait for (each was imported before them once).
+NOT_BEFORE_TODAY = (
+    "phonenumbers",  # formatting the shown phones: after the rows, on a thread
+    "crmcompanion.services.feedback",  # the check-back and log dialogs, on first use
+    "crmcompanion.ui.log_conversation",
+    "crmcompanion.ui.feedback_checkback",
+    "crmcompanion.services.insights",  # "moved to at risk": after the rows
+    "crmcompanion.ui.insights",
+    "PySide6.QtNetwork",  # answering second launches: after the rows
+    "wordllama",
+    "numpy",
+)
+
+# Run in the app's process: add the imported modules to the hook's one JSON line.
+REPORT_MODULES = """
+import sys
+import crmcompanion.ui.bench_hooks as hooks
+emit = hooks._emit
+def with_modules(result):
+    result["modules"] = sorted(sys.modules)
+    emit(result)
+hooks._emit = with_modules
+from crmcompanion.__main__ import main
+sys.argv = ["crmcompanion"]
+sys.exit(main())
+"""
+
+
+def test_todays_first_rows_are_painted_before_the_modules_they_do_not_need(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    services = open_services(f"sqlite:///{home / 'crmcompanion.sqlite3'}", None, SystemClock())
+    try:
+        fill_demo(services.db, services.clock, 60, staff_id=services.staff_id)
+        services.settings.update({WELCOME_COMPLETED.key: True})
+    finally:
+        services.close()
+    env = {**os.environ, "CRMCOMPANION_HOME": str(home), "QT_QPA_PLATFORM": "offscreen",
+           "CRMCOMPANION_BENCHMARK_WAIT_FOR": "today", "PYTHONPATH": str(ROOT)}
+    env.pop("CRMCOMPANION_DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-c", REPORT_MODULES], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    report = json.loads(lines[-1])
+    assert report["rows"] > 0  # the clock stopped on real rows
+    imported = set(report["modules"])
+    early = [name for name in NOT_BEFORE_TODAY
+             if name in imported or any(m.startswith(f"{name}.") for m in imported)]
+    assert early == []
+
+
+def test_what_waits_for_the_rows_still_happens_once_they_are_painted(qtbot, make_window,
+                                                                      services):
+    fill_demo(services.db, services.clock, 60, staff_id=services.staff_id)
+    window = make_window()
+    qtbot.waitUntil(lambda: window.today.ready, timeout=10_000)
+    # The main window plugs "moved to at risk" in on `rows_shown` (and only then).
+    qtbot.waitUntil(lambda: window.moved_to_at_risk is not None, timeout=10_000)
+    assert not window.today._rows_pending
+    qtbot.waitUntil(lambda: window.today.model.formatted, timeout=10_000)
+    assert window.today.reminders.loaded
+    phones = [item.glance.phone for item in window.today.rows()
+              if item.glance is not None and item.glance.phone_uri]
+    assert phones and all(" " in phone for phone in phones)  # "+33 1 23 45 67 89"
+
+
+def test_todays_first_load_reads_a_bounded_number_of_statements(services):
+    """The worker's read before Today's first rows: the settings once, the counts (with the
+    recorded states taken off for all of them at once) and the first page with its glances.
+    Not one statement per recorded state, customer or row (issue 13: ~170 recorded outcomes
+    made it ~500 statements)."""
+    from crmcompanion.services.today_support import AgendaSection, AgendaService
+    from crmcompanion.ui.today_view import SHOWN, read_today
+    from tests.ui.helpers import counted_statements
+
+    fill_demo(services.db, services.clock, 300, staff_id=services.staff_id)
+    agenda = AgendaService(services.db, services.touchpoints, services.clock,
+                           services.settings.all)
+    for section in (*SHOWN, AgendaSection.OLDER):
+        for item in agenda.page(section, limit=5).items:
+            services.touchpoints.skip(item.touchpoint.key, "not now")
+    shown = sum(agenda.counts().totals[section] for section in SHOWN)
+    assert shown >= 10
+    with counted_statements(services) as seen:
+        load = read_today(services, agenda, list(SHOWN), 30, formatted=False)
+    assert sum(len(page.items) for _section, page in load.pages) == min(30, shown)
+    settings_reads = [s for s in seen if "FROM settings" in s]
+    assert len(settings_reads) == 1, settings_reads
+    # The counts: the settings, staleness, recorded states, one counting statement, the
+    # recorded states' customers (three sources), whether there are customers, with their
+    # reads' BEGINs (11); then each page read: staleness, recorded states, the three
+    # sources, the glances, with BEGINs (8).
+    read = sum(1 for section, page in load.pages if load.counts.totals[section])
+    assert len(seen) <= 11 + 8 * read, seen
+
+
+def test_the_window_opens_without_the_greeting_templates(tmp_path):
+    """The app module and its services, as the window is built and painted, import neither
+    the greeting service nor its templates (the drafting hook asks for them afterwards)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    code = (
+        "import sys\n"
+        "from crmcompanion.app import build_services\n"
+        "from crmcompanion.store.database import open_database\n"
+        f"services = build_services(open_database({f'sqlite:///{home}/crm.sqlite3'!r}))\n"
+        "services.touchpoints.counts()\n"
+        "print(sorted(m for m in sys.modules if m in ('crmcompanion.services.greetings', "
+        "'crmcompanion.core.templates')))\n"
+        "services.close()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"
