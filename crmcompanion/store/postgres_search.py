@@ -220,6 +220,10 @@ class SearchCondition(ColumnElement[bool]):
         ("search", InternalTraversal.dp_string),
     ]
     type = Boolean()
+    # A condition in itself: without this, SQLite (no native boolean) gets it as
+    # "customers.id IN (...) = 1", which hides the IN from the planner, so every search
+    # walked the sort index instead of sorting a small match set ("so": 30 ms instead of 5).
+    _is_implicitly_boolean = True
 
     def __init__(self, sqlite: ClauseElement, search: str) -> None:
         self.sqlite = sqlite
