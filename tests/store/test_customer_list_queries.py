@@ -398,3 +398,26 @@ def test_pages_read_from_the_first_customers_listed_equal_the_reference(
                       ListQuery(search=word, kind=Kind.EXTERNAL, descending=True)):
             expected = reference(filled, query)
             assert all_by_offset(filled, query, len(expected), 13) == expected, query
+
+
+def test_a_page_builds_each_of_its_rows_once(filled: Services,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: each listed row was built, then copied with its last contact, next occasion
+    and health (dataclasses.replace: about the cost of building it again, per row of every
+    page read). Each is now built once, with those columns."""
+    from crmcompanion.core.customer import CustomerRow
+
+    built = 0
+    init = CustomerRow.__init__
+
+    def counted(self: CustomerRow, *args: object, **kwargs: object) -> None:
+        nonlocal built
+        built += 1
+        init(self, *args, **kwargs)
+
+    total = filled.customers.count(ListQuery())
+    monkeypatch.setattr(CustomerRow, "__init__", counted)
+    rows = filled.customers.page_at(ListQuery(), 0, 25, total).rows
+    assert len(rows) == 25
+    assert any(row.last_contact for row in rows)  # the activity columns are there
+    assert built == 25
