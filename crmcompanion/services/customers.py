@@ -270,6 +270,13 @@ class CustomerService:
             pairs = repo.page_at(session, query, offset, limit, total, self._clock.today())
         return ListPage([p[0] for p in pairs], [p[1] for p in pairs])
 
+    def first_page(self, query: ListQuery, limit: int) -> tuple[ListPage, int]:
+        """A new query's first `limit` rows and its count, in one read: what the list shows
+        on each keystroke, asked for together so the database is visited once."""
+        with self._db.read() as session:
+            pairs, total = repo.first_page(session, query, limit, self._clock.today())
+        return ListPage([p[0] for p in pairs], [p[1] for p in pairs]), total
+
     def page_after(
         self, query: ListQuery, after: tuple[object, int] | None, limit: int
     ) -> ListPage:

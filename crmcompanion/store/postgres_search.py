@@ -259,6 +259,10 @@ class SearchCondition(ColumnElement[bool]):
         ("walk", InternalTraversal.dp_boolean),
     ]
     type = Boolean()
+    # A condition in itself: without this, SQLite (no native boolean) gets it as
+    # "customers.id IN (...) = 1", which hides the IN from the planner, so every search
+    # walked the sort index instead of sorting a small match set ("so": 30 ms instead of 5).
+    _is_implicitly_boolean = True
 
     def __init__(self, sqlite: ClauseElement, search: str, walk: bool = False) -> None:
         self.sqlite = sqlite

@@ -155,12 +155,19 @@ class CustomerTableModel(QAbstractTableModel):
         return self._query
 
     def set_query(self, query: ListQuery) -> None:
-        """Show a new search/filter/sort: one count now, rows only when painted."""
+        """Show a new search/filter/sort: its count and first page in one service call (one
+        read), the page the view paints next; further pages only when painted."""
+        page, total = self._customers.first_page(query, PAGE_SIZE)
         self.beginResetModel()
         self._query = query
         self._pages.clear()
-        self._total = self._customers.count(query)
+        self._total = total
+        if page.rows:
+            self._pages[0] = page.rows
+            self.fetches += 1
         self.endResetModel()
+        if page.rows:
+            self.page_fetched.emit(0, [row.id for row in page.rows])
 
     def refresh(self) -> None:
         self.set_query(self._query)

@@ -22,3 +22,29 @@ def test_roles_the_list_never_sets_are_answered_without_reading_a_row(qapp, serv
     assert model.fetches == 0
     assert index.data(Qt.ItemDataRole.DisplayRole)  # the name: now the page is read
     assert model.fetches == 1
+
+
+def test_a_keystroke_reads_the_list_once_and_painting_its_rows_reads_nothing(
+        qtbot, make_window, services):
+    """Issue 13: a keystroke counted its matches in one read, then the paint read the first
+    page in another (and that page its plan's population again). Now the count and the first
+    page come back together from one read transaction, and the repaint that shows them reads
+    nothing more."""
+    from crmcompanion.ui.main_window import CUSTOMERS
+    from tests.ui.helpers import counted_statements
+
+    fill_demo(services.db, services.clock, 120, staff_id=services.staff_id)
+    window = make_window()
+    window.show_section(CUSTOMERS)
+    view = window.customers
+    qtbot.waitUntil(lambda: view.model.rowCount() == 120)
+    for typed in ("a", "an", "e"):  # many matches, a few, every customer
+        view.search.clear()
+        view.model.fetches = 0
+        with counted_statements(services) as statements:
+            qtbot.keyClicks(view.search, typed)  # one keystroke per letter
+            view.table.viewport().repaint()  # the rows the user sees, painted now
+        assert view.model.index(0, NAME).data(), typed
+        begins = [s for s in statements if s.strip().upper().startswith("BEGIN")]
+        assert len(begins) == len(typed), (typed, statements)  # one read a keystroke
+        assert view.model.fetches == len(typed)  # each first page came with its count
