@@ -101,9 +101,15 @@ def fill_rows(table: QTableWidget, rows: list[tuple[int | None, tuple[str, ...]]
                 cell.setToolTip(text)
             table.setItem(row, column, cell)
     table.resizeColumnsToContents()
-    for column in range(table.columnCount()):  # the last one still stretches into room
+    last = table.columnCount() - 1
+    for column in range(last):
         if table.columnWidth(column) > MAX_COLUMN_WIDTH:
             table.setColumnWidth(column, MAX_COLUMN_WIDTH)
+    header = table.horizontalHeader()
+    if header.stretchLastSection() and last >= 0:
+        # Sized to its contents the last column scrolled sideways; left small, it stretches
+        # over exactly the room there is and elides the rest (whole in the tooltip).
+        table.setColumnWidth(last, header.minimumSectionSize())
 
 
 def who_said(record: FeedbackRecord) -> str:
