@@ -38,6 +38,7 @@ def undo_0010(conn: sqlite3.Connection) -> None:
 def undo_0011(conn: sqlite3.Connection) -> None:
     """Remove what 0011_feedback_rhythm added (asks remembered, the per-tag rhythm)."""
     conn.execute("DROP TABLE feedback_asks")
+    conn.execute("DROP INDEX ix_follow_ups_customer_open_due")
     conn.execute("ALTER TABLE tags DROP COLUMN feedback_months")
 
 

@@ -272,6 +272,8 @@ class FollowUp(Base):
     __table_args__ = (
         Index("ix_follow_ups_open_due", "open", "due_on", "id"),
         Index("ix_follow_ups_customer", "customer_id"),
+        # Migration 0011: one customer's open follow-ups (an ask-for-feedback per customer).
+        Index("ix_follow_ups_customer_open_due", "customer_id", "open", "due_on", "id"),
     )
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QLocale, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem
 
 from crmcompanion.core.feedback import ComplaintStatus
 from crmcompanion.ui.workers import BackgroundTask
+
+if TYPE_CHECKING:
+    from crmcompanion.services.feedback import FeedbackRecord
 
 logger = logging.getLogger(__name__)
 
@@ -76,15 +79,45 @@ def list_table(columns: tuple[str, ...] | list[str],
     return table
 
 
+# The widest a column may grow to its contents: one long idea or
+# complaint must not push the columns after it out of a 900-pixel window (its text is elided
+# and shown whole in its tooltip).
+MAX_COLUMN_WIDTH = 240
+_LONG_TEXT = 30
+
+
 def fill_rows(table: QTableWidget, rows: list[tuple[int | None, tuple[str, ...]]]) -> None:
-    """Rows of plain text, each cell carrying its row's item id under ID_ROLE."""
+    """Rows of plain text, each cell carrying its row's item id under ID_ROLE; counts are
+    right-aligned, long texts carry their whole text as a tooltip."""
     table.setRowCount(len(rows))
     for row, (item_id, cells) in enumerate(rows):
         for column, text in enumerate(cells):
             cell = QTableWidgetItem(text)
             cell.setData(ID_ROLE, item_id)
+            if text.isdigit():
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                      | Qt.AlignmentFlag.AlignVCenter)
+            elif len(text) > _LONG_TEXT:
+                cell.setToolTip(text)
             table.setItem(row, column, cell)
     table.resizeColumnsToContents()
+    last = table.columnCount() - 1
+    for column in range(last):
+        if table.columnWidth(column) > MAX_COLUMN_WIDTH:
+            table.setColumnWidth(column, MAX_COLUMN_WIDTH)
+    header = table.horizontalHeader()
+    if header.stretchLastSection() and last >= 0:
+        # Sized to its contents the last column scrolled sideways; left small, it stretches
+        # over exactly the room there is and elides the rest (whole in the tooltip).
+        table.setColumnWidth(last, header.minimumSectionSize())
+
+
+def who_said(record: FeedbackRecord) -> str:
+    """The customer, or for a public review linked to no customer its author, said as such
+    (the author's name alone would read as a customer's)."""
+    if record.customer_id is None and record.customer:
+        return f"{record.customer} (not a customer)"
+    return record.customer or "Unknown customer"
 
 
 def status_word(name: str | None) -> str:

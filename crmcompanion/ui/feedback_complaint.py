@@ -35,6 +35,7 @@ from crmcompanion.ui.feedback_common import (
     section_label,
     short_date,
     status_word,
+    who_said,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,14 @@ class ComplaintPanel(QWidget):
         self.title = QLabel()
         self.title.setObjectName("emptyTitle")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        # Wrapping labels: an unwrapped one is as wide as its text at the least, which
+        # pushed the plan's fields past the panel's edge in a 900-pixel window.
+        self.title.setWordWrap(True)
         layout.addWidget(self.title)
         self.meta = QLabel()
         self.meta.setObjectName("muted")
         self.meta.setTextFormat(Qt.TextFormat.PlainText)
+        self.meta.setWordWrap(True)
         layout.addWidget(self.meta)
         self.text = QLabel()
         self.text.setWordWrap(True)
@@ -102,6 +107,7 @@ class ComplaintPanel(QWidget):
         note_row.addWidget(self.note_button)
         layout.addLayout(note_row)
         self.history = QListWidget()
+        self.history.setMinimumHeight(90)  # a few notes even when the panel scrolls
         layout.addWidget(self.history, 1)
         self.setEnabled(False)
 
@@ -119,7 +125,7 @@ class ComplaintPanel(QWidget):
             return
         self.setEnabled(True)
         item = self.detail.item
-        self.title.setText(f"{item.customer or 'Unknown customer'}: {item.status_title}")
+        self.title.setText(f"{who_said(item)}: {item.status_title}")
         severity = item.severity.title if item.severity else Severity.NORMAL.title
         themes = ", ".join(item.themes) or "no theme"
         self.meta.setText(f"{short_date(item.created_at)} · {item.source.title} · "

@@ -14,15 +14,17 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -42,6 +44,7 @@ from crmcompanion.ui.feedback_common import (
     list_table,
     run_off_thread,
     short_date,
+    who_said,
 )
 from crmcompanion.ui.feedback_complaint import ComplaintPanel
 from crmcompanion.ui.ideas_board import IdeasBoard
@@ -56,14 +59,6 @@ logger = logging.getLogger(__name__)
 
 FILTERS = (("Open", "open"), ("All", "all"), *[
     (s.title, s.value) for s in ComplaintStatus])
-
-
-def _who(record: FeedbackRecord) -> str:
-    """The customer, or for a review linked to no customer its author, said as such (the
-    author's name alone would read as a customer's)."""
-    if record.customer_id is None and record.customer:
-        return f"{record.customer} (not a customer)"
-    return record.customer
 
 
 class ComplaintsTab(QWidget):
@@ -93,7 +88,16 @@ class ComplaintsTab(QWidget):
         self.panel = ComplaintPanel(services)
         self.panel.message.connect(self.message)
         self.panel.changed.connect(self.changed)
-        split.addWidget(self.panel)
+        # Scrolled, not squeezed: in a 600-pixel-high window the plan's fields overlapped.
+        self.panel_scroll = QScrollArea()
+        self.panel_scroll.setWidgetResizable(True)
+        self.panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.panel_scroll.setWidget(self.panel)
+        # Never narrower than its fields: the splitter gives the list what is left.
+        bar = self.panel_scroll.verticalScrollBar().sizeHint().width()
+        self.panel_scroll.setMinimumWidth(self.panel.minimumSizeHint().width() + bar)
+        split.addWidget(self.panel_scroll)
         split.setSizes([620, 420])
         layout.addWidget(split, 1)
 
@@ -114,7 +118,7 @@ class ComplaintsTab(QWidget):
         selected = self.selected_id()
         self.records = records
         fill_rows(self.table, [
-            (r.id, (short_date(r.created_at), r.customer, r.status_title, ", ".join(r.themes),
+            (r.id, (short_date(r.created_at), who_said(r), r.status_title, ", ".join(r.themes),
                     " ".join(r.text.split())))
             for r in records])
         if self._pending is not None and self.select(self._pending):
@@ -187,7 +191,7 @@ class AllFeedbackTab(QWidget):
     def _show(self, records: list[FeedbackRecord]) -> None:
         self.records = records
         fill_rows(self.table, [
-            (r.id, (short_date(r.created_at), _who(r), r.kind.title, r.source.title,
+            (r.id, (short_date(r.created_at), who_said(r), r.kind.title, r.source.title,
                     r.status_title, ", ".join(r.themes), " ".join(r.text.split())))
             for r in records])
         self._update_reply()

@@ -4,7 +4,8 @@ accounts".
 `tags.feedback_months` is a tag's rhythm in months (NULL: none). `feedback_asks` remembers
 each time a customer was asked for feedback (or the rhythm's ask was skipped), so the rhythm
 counts from the last ask or the last feedback received, whichever is later. The rhythm's
-open ask is an `ask_feedback` row of `follow_ups`, kept in step by
+open ask is an `ask_feedback` row of `follow_ups` (indexed by customer now, as there can be
+one per customer), kept in step by
 `store.feedback_rhythm.refresh`, so Today, `due` and done/snooze/skip read it through the
 follow-up path that exists (no new Today query).
 
@@ -41,9 +42,16 @@ def upgrade() -> None:
                   sa.ForeignKey("staff.id", ondelete="SET NULL"), nullable=True),
     )
     op.create_index("ix_feedback_asks_customer", "feedback_asks", ["customer_id", "asked_on"])
+    # One customer's open follow-ups by due day: with a rhythm, tens of thousands of open
+    # asks made every per-customer look-up (Today takes recorded states off customer by
+    # customer) scan all open follow-ups through (open, due_on): Today went from 0.6 s to
+    # 11.8 s of CPU at 100,000 customers with 46,000 asks.
+    op.create_index("ix_follow_ups_customer_open_due", "follow_ups",
+                    ["customer_id", "open", "due_on", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_follow_ups_customer_open_due", table_name="follow_ups")
     op.drop_index("ix_feedback_asks_customer", table_name="feedback_asks")
     op.drop_table("feedback_asks")
     if op.get_bind().dialect.name == "sqlite":
