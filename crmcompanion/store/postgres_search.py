@@ -72,8 +72,8 @@ def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-_WORD_IDS = "SELECT w.rowid FROM customer_search w WHERE w.terms @@ CAST(:pg_q AS tsquery)"
-_PHONE_IDS = "SELECT p.customer_id FROM customer_phones p WHERE p.digits LIKE :pg_digits"
+WORD_IDS = "SELECT w.rowid FROM customer_search w WHERE w.terms @@ CAST(:pg_q AS tsquery)"
+PHONE_IDS = "SELECT p.customer_id FROM customer_phones p WHERE p.digits LIKE :pg_digits"
 
 
 class Match:
@@ -107,8 +107,8 @@ class Match:
     def ids(self) -> str:
         """SQL: the ids of the matching customers (binds :pg_q, :pg_digits)."""
         if self.phone is None:
-            return _WORD_IDS
-        return f"{_WORD_IDS} UNION {_PHONE_IDS}"
+            return WORD_IDS
+        return f"{WORD_IDS} UNION {PHONE_IDS}"
 
     def probe(self, alias: str = "s") -> str:
         """SQL: the row `alias` of customer_search matches, tested row by row: for a few rows
@@ -118,7 +118,7 @@ class Match:
             return matched
         # IN, not a correlated EXISTS: the numbers are found once through the pg_trgm index
         # and hashed (an EXISTS probed per search row: ~3 s at 100,000 customers).
-        return f"({matched} OR {alias}.rowid IN ({_PHONE_IDS}))"
+        return f"({matched} OR {alias}.rowid IN ({PHONE_IDS}))"
 
     def params(self) -> dict[str, object]:
         out: dict[str, object] = {"pg_q": self.tsquery}
@@ -230,12 +230,12 @@ def _list_condition(search: str, walk: bool) -> TextClause:
     if walk and match.phone is None:
         # Many matches, spread through the sort order: the planner walks the sort index and
         # probes each row's search row, stopping at a full page.
-        condition = f"customers.id IN ({_WORD_IDS})"
+        condition = f"customers.id IN ({WORD_IDS})"
     elif walk:
         # The same walk for typed digits: two sub-plans, each run once and hashed (the
         # words by GIN, the numbers by pg_trgm), probed per row walked. As one IN of their
         # UNION it was a hash join over every customer (~250 ms for "+49 30").
-        condition = f"(customers.id IN ({_WORD_IDS}) OR customers.id IN ({_PHONE_IDS}))"
+        condition = f"(customers.id IN ({WORD_IDS}) OR customers.id IN ({PHONE_IDS}))"
     else:
         # Few matches (store.customers._plan): read them first, then their customers by
         # primary key, then sort. As IN (...), PostgreSQL's planner walks the sort index

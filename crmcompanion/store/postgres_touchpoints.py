@@ -104,8 +104,14 @@ def set_aside(session: Session, names: Sequence[str], aside: bool) -> None:
 
 
 def adapt(sql: str) -> str:
-    """SQLite's boolean comparisons (`x IS 1`, `x IS 0`) as PostgreSQL writes them."""
-    return sql.replace(" IS 1", " IS TRUE").replace(" IS 0", " IS FALSE")
+    """SQLite's boolean comparisons (`x IS 1`, `x IS 0`) as PostgreSQL writes them.
+
+    As `x = true` / `x = false`, not `x IS TRUE`: PostgreSQL matches a partial index
+    (`WHERE dirty`, migration 0012) or an index on the column (`open`) only for the former,
+    so "is anything stale?" read the whole rhythm table (~13-25 ms at 100,000 customers).
+    The same rows either way: store.touchpoints writes these only in WHERE clauses, on
+    NOT NULL boolean columns (dirty, open, do_not_contact)."""
+    return sql.replace(" IS 1", " = true").replace(" IS 0", " = false")
 
 
 def mark_customers_dirty(session: Session, first_id: int, last_id: int,

@@ -163,3 +163,15 @@ def test_the_dirty_indexes_are_partial_on_postgres(pg_database: str) -> None:
             "('ix_contact_rhythm_dirty', 'ix_customer_health_dirty')").fetchall())
     assert set(found) == {"ix_contact_rhythm_dirty", "ix_customer_health_dirty"}
     assert all(d.endswith("WHERE dirty") for d in found.values()), found
+
+
+def test_the_staleness_check_probes_the_partial_index(pg_services: Services) -> None:
+    # store.touchpoints' "SELECT 1 FROM contact_rhythm WHERE dirty IS 1" reached PostgreSQL
+    # as "dirty IS TRUE", which no partial index matches: a scan of every rhythm row.
+    from crmcompanion.store.postgres_touchpoints import adapt
+
+    sql = adapt("SELECT 1 FROM contact_rhythm WHERE dirty IS 1 LIMIT 1")
+    with pg_services.db.read() as session:
+        session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table: seq scans win
+        plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN {sql}")))
+    assert "ix_contact_rhythm_dirty" in plan, plan
