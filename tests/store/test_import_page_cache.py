@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from crmcompanion.services.container import Services
 from crmcompanion.store import bulk
@@ -33,9 +35,9 @@ def test_the_load_runs_with_the_import_cache_and_the_pool_keeps_the_default(
     seen: list[int] = []
     real_insert = bulk.insert_staged
 
-    def watched(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def watched(session: Session, *args: Any, **kwargs: Any) -> None:
         seen.append(_cache_size(session.connection().connection.driver_connection))
-        return real_insert(session, *args, **kwargs)
+        real_insert(session, *args, **kwargs)
 
     monkeypatch.setattr(bulk, "insert_staged", watched)
     with services.db.write_engine.connect() as connection:
