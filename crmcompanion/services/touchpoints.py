@@ -67,6 +67,8 @@ logger = logging.getLogger(__name__)
 
 TODAY_SECTIONS = (Section.OVERDUE, Section.TODAY, Section.NEXT_7_DAYS, Section.DAYS_8_30)
 DEFAULT_SECTION_LIMIT = 200
+# Same-day touchpoints are listed in this order of their occasions.
+_OCCASION_RANK = {occasion: rank for rank, occasion in enumerate(Occasion)}
 # Customers per statement when the counts check which recorded states hide a real occurrence.
 HIDDEN_CHUNK = 500
 # Identity of an occurrence hidden by a recorded state -> (customer id, occurrence date).
@@ -494,42 +496,48 @@ class TouchpointService:
         fetch = None if limit is None else limit + _hidden_within(hidden, start, end,
                                                                   open_start)
         policy = settings.leap_day_policy
-        items: list[Touchpoint] = []
+        # Sorted as light tuples; the touchpoints (their text, reminder day and state) are
+        # built only for the `limit` kept: a Today section read ~3x its limit (each source
+        # up to the limit, merged by date) and built every one (issue 13).
+        found: list[tuple[date, int, str, str, int, str, Occasion, int | None, str,
+                          int | None]] = []
 
-        def add(cid: int, name: str, occasion: Occasion, label: str, when: date, key: str,
+        def add(cid: int, name: str, occasion: Occasion, when: date, key: str,
+                year: int | None, label: str, days_without_contact: int | None = None,
                 ) -> None:
             if self._identity(cid, occasion, when, key) in hidden:
                 return
-            reminder = remind_on(when, settings.lead_for(occasion))
-            state = displayed_state(today, reminder) or TouchpointState.DUE
-            items.append(Touchpoint(cid, name, occasion, label, when, reminder, state,
-                                    section_for(when, today), key))
+            found.append((when, _OCCASION_RANK[occasion], name.casefold(), key, cid, name,
+                          occasion, year, label, days_without_contact))
 
         for hit in repo.yearly_hits(session, start, end, policy, fetch, customer_id,
                                     customer_ids=customer_ids):
             when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
             if when is None:  # cannot happen for keys from the ranges; be safe
                 continue
-            text = describe(hit.occasion, when, hit.year, hit.label)
-            add(hit.customer_id, hit.display_name, hit.occasion, text, when,
-                occurrence_key(hit.customer_id, hit.occasion, hit.source_id, when))
+            add(hit.customer_id, hit.display_name, hit.occasion, when,
+                occurrence_key(hit.customer_id, hit.occasion, hit.source_id, when),
+                hit.year, hit.label)
         for rh in repo.keep_in_touch_hits(session, open_start, end, fetch, customer_id,
                                           customer_ids=customer_ids):
-            since = max(0, (today - rh.contact_base_on).days)
-            text = describe(Occasion.KEEP_IN_TOUCH, rh.next_due_on, None,
-                            days_without_contact=since)
-            add(rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, text, rh.next_due_on,
-                occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None, rh.next_due_on))
+            add(rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, rh.next_due_on,
+                occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None, rh.next_due_on),
+                None, "", max(0, (today - rh.contact_base_on).days))
         for row, name in repo.follow_up_hits(session, open_start, end, fetch, customer_id,
                                              customer_ids=customer_ids):
             occasion = Occasion(row.occasion)
             source = row.source_id if row.source_id is not None else row.id
-            add(row.customer_id, name, occasion, describe(occasion, row.due_on, None, row.note),
-                row.due_on, occurrence_key(row.customer_id, occasion, source, row.due_on))
-        order = list(Occasion)
-        items.sort(key=lambda t: (t.date, order.index(t.occasion), t.customer.casefold(),
-                                  t.key))
-        items = items if limit is None else items[:limit]
+            add(row.customer_id, name, occasion, row.due_on,
+                occurrence_key(row.customer_id, occasion, source, row.due_on), None, row.note)
+        found.sort(key=lambda f: f[:4])
+        items = []
+        for when, _rank, _folded, key, cid, name, occasion, year, label, days in (
+                found if limit is None else found[:limit]):
+            reminder = remind_on(when, settings.lead_for(occasion))
+            state = displayed_state(today, reminder) or TouchpointState.DUE
+            items.append(Touchpoint(
+                cid, name, occasion, describe(occasion, when, year, label, days), when,
+                reminder, state, section_for(when, today), key))
         return _with_versions(session, items) if versions else items
 
     def _totals(

@@ -14,6 +14,9 @@ the same few statements wherever they start; `TodayDelegate` paints each row (no
 row), and `TodayList` turns clicks on the painted buttons and links into actions. The first
 load runs on a worker thread after the page's first paint (docs/architecture.md, convention
 10); later refreshes (after an action) are synchronous and keep the rows already fetched.
+What can wait for the first rows (the phones' formatting, the reminder badge, other
+features' header links, answering second launches) starts once they are painted
+(`rows_shown`): the owner waits for the rows, not for those (issue 13).
 """
 
 from __future__ import annotations

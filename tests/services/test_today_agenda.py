@@ -149,3 +149,15 @@ def test_counts_with_many_recorded_states_cost_a_few_statements_and_stay_exact(s
     view = svc.touchpoints.today_view(limit_per_section=None)
     for today_section in view.sections:
         assert today_section.total == len(today_section.items), today_section.section
+
+
+def test_a_limited_today_view_is_the_head_of_the_whole_one(svc):
+    """Touchpoints are sorted before they are built, then only the kept ones are built: a
+    section cut to a limit is exactly the first rows of the whole section, texts included."""
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    whole = svc.touchpoints.today_view(limit_per_section=None)
+    head = svc.touchpoints.today_view(limit_per_section=7)
+    assert sum(len(section.items) for section in whole.sections) > 28
+    for full, cut in zip(whole.sections, head.sections, strict=True):
+        assert cut.items == full.items[:7], full.section
+        assert cut.total == full.total
