@@ -411,18 +411,22 @@ def attached(db: Database, path: str, schema: str, write: bool,
         raw = connection.connection.driver_connection
         raw.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
         (pool_cache,) = raw.execute("PRAGMA main.cache_size").fetchone()
-        raw.execute(f"PRAGMA main.cache_size = {-IMPORT_CACHE_KIB}")
-        if not check_foreign_keys:
-            raw.execute("PRAGMA foreign_keys = OFF")
         try:
-            # begin(): commit when the block ends (a read has nothing to commit), roll back if
-            # it raises.
-            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
-                yield session
-        finally:
+            raw.execute(f"PRAGMA main.cache_size = {-IMPORT_CACHE_KIB}")
             if not check_foreign_keys:
-                raw.execute("PRAGMA foreign_keys = ON")
-            raw.execute(f"DETACH DATABASE {schema}")
+                raw.execute("PRAGMA foreign_keys = OFF")
+            try:
+                # begin(): commit when the block ends (a read has nothing to commit), roll
+                # back if it raises.
+                with Session(bind=connection, expire_on_commit=False) as session, \
+                        session.begin():
+                    yield session
+            finally:
+                if not check_foreign_keys:
+                    raw.execute("PRAGMA foreign_keys = ON")
+                raw.execute(f"DETACH DATABASE {schema}")
+        finally:
+            # Set back even when the block or DETACH failed: the connection returns to the pool.
             raw.execute(f"PRAGMA main.cache_size = {int(pool_cache)}")
 
 
