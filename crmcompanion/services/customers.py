@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -20,7 +20,7 @@ from crmcompanion.core import customer as c
 from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from crmcompanion.core.settings import DEFAULT_REGION
-from crmcompanion.core.text import digits, is_phone_query
+from crmcompanion.core.text import digits, fts_query, is_phone_query
 from crmcompanion.core.validation import (
     MAX_TAG_LENGTH,
     clean_tags,
@@ -208,6 +208,19 @@ def check_draft_types(draft: c.CustomerDraft) -> None:
                 raise _wrong_type(f"special date {number} {part}", value, "int")
         if not isinstance(special.label, str):
             raise _wrong_type(f"special date {number} label", special.label, "str")
+
+
+def same_list(a: ListQuery, b: ListQuery) -> bool:
+    """Whether two list queries show the same rows in the same order: the same filters and
+    sort, and searches of the same words (a space or a full stop typed after a word changes
+    the text, not what is searched: "sofia " lists what "sofia" lists)."""
+    if replace(a, search="") != replace(b, search=""):
+        return False
+    if a.search == b.search:
+        return True
+    # A text with nothing searchable in it lists nobody, an empty one everybody.
+    return (bool(a.search.strip()) == bool(b.search.strip())
+            and fts_query(a.search) == fts_query(b.search))
 
 
 class CustomerService:

@@ -63,6 +63,7 @@ from crmcompanion.services.customers import (
     ListQuery,
     SortColumn,
     TaggedCustomers,
+    same_list,
 )
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.import_export import ImportExportService, ImportResult, UndoneImport
@@ -404,7 +405,7 @@ class CustomersView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self._kept_id: int | None = None  # selected before a query, its row not read yet
         self.model.page_fetched.connect(self._page_fetched)
-        self.search.textChanged.connect(self._apply_query)
+        self.search.textChanged.connect(self._search_changed)
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
             combo.currentIndexChanged.connect(self._apply_query)
@@ -442,6 +443,14 @@ class CustomersView(QWidget):
             sort=sort,
             descending=header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
         )
+
+    def _search_changed(self) -> None:
+        """A keystroke in the search box: the list is queried again unless the new text
+        searches the same words (a space or a full stop after a word): then the rows, the
+        selection and the scroll position all stay as they are, and nothing is read."""
+        if same_list(self.current_query(), self.model.query):
+            return
+        self._apply_query()
 
     def _apply_query(self) -> None:
         before = self.selection()

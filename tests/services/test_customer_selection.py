@@ -183,3 +183,21 @@ def test_add_tag_refuses_an_empty_or_long_tag(services: Services):
         with pytest.raises(DomainError, match=says):
             services.customers.add_tag_many([cid], bad)
     assert services.customers.get(cid).tags == ("Bakery",)
+
+
+def test_same_list_knows_texts_that_search_the_same_words() -> None:
+    from crmcompanion.core.customer import Status
+    from crmcompanion.services.customers import ListQuery, same_list
+
+    def same(a: str, b: str, **filters: object) -> bool:
+        return same_list(ListQuery(search=a), ListQuery(search=b, **filters))
+
+    assert same("sofia", "sofia ")
+    assert same("anna", "anna.")
+    assert same("o", "o'")
+    assert same("030 12", "030 12 ")
+    assert same("", "  ")  # everybody either way
+    assert not same("", "'")  # nothing searchable: nobody
+    assert not same("ann", "anna")
+    assert not same("sofia s", "sofia")
+    assert not same("sofia", "sofia ", status=Status.LEAD)

@@ -48,3 +48,32 @@ def test_a_keystroke_reads_the_list_once_and_painting_its_rows_reads_nothing(
         begins = [s for s in statements if s.strip().upper().startswith("BEGIN")]
         assert len(begins) == len(typed), (typed, statements)  # one read a keystroke
         assert view.model.fetches == len(typed)  # each first page came with its count
+
+
+def test_a_space_or_full_stop_after_a_word_reads_nothing_and_keeps_the_list(
+        qtbot, make_window, services):
+    """Issue 13: "sofia " searches what "sofia" searches (the words are the same), yet each
+    such keystroke counted and read the list again and reset the view. Now nothing is read,
+    and the rows, the selection and the scroll position stay; the next letter searches."""
+    from crmcompanion.ui.main_window import CUSTOMERS
+    from tests.ui.helpers import counted_statements
+
+    fill_demo(services.db, services.clock, 120, staff_id=services.staff_id)
+    window = make_window()
+    window.show_section(CUSTOMERS)
+    view = window.customers
+    qtbot.waitUntil(lambda: view.model.rowCount() == 120)
+    qtbot.keyClicks(view.search, "a")
+    shown = view.model.rowCount()
+    assert 0 < shown < 120
+    view.table.selectRow(2)
+    selected = view.selected_id()
+    with counted_statements(services) as statements:
+        qtbot.keyClicks(view.search, " ")
+        qtbot.keyClicks(view.search, ".")
+    assert statements == []
+    assert view.search.text() == "a ."
+    assert view.model.rowCount() == shown
+    assert view.selected_id() == selected
+    qtbot.keyClicks(view.search, "x")  # a new word: searched
+    assert view.model.query.search == "a .x"
