@@ -442,7 +442,7 @@ def count_customers(session: Session, query: ListQuery) -> int:
             # Every other filter is a flag token: the count never leaves the FTS index.
             return _match_count(session, expression)
         if not (query.tag or query.segment or query.status or query.kind):
-            # PostgreSQL (team mode): counted in its search table too (flags: archived).
+            # PostgreSQL (team mode): from its search indexes, less the archived matches.
             return pg.count_matches(session, query.search, query.archived)
     elif query.archived is False and not (query.status or query.kind or query.tag
                                           or query.segment):
