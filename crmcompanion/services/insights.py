@@ -208,9 +208,9 @@ class InsightsService:
                 moves.append((row[0], segment, health.reasons, stored))
             elif row[repo.STORED_REASONS] != health.reasons:
                 rewords.append((row[0], health.reasons))
-        repo.write_health(session, today, inserts, moves, rewords, ids)
-        logger.debug("Insights: %d distinct sets of facts among %d customers", len(assessed),
-                     count)
+        repo.write_health(session, today, inserts, moves, rewords, ids, computed=count)
+        logger.debug("Insights: %d distinct sets of facts among %d customers, %d assessed",
+                     len(assessed), count, assessed.assessed)
         return count, len(moves)
 
     def segment_counts(self, tag: str | None = None) -> dict[str, int]:

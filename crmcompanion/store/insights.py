@@ -208,21 +208,23 @@ def needing_update(session: Session) -> list[int]:
 def write_health(
     session: Session, today: date, inserts: Sequence[tuple[int, str, str]],
     moves: Sequence[tuple[int, str, str, str]], rewords: Sequence[tuple[int, str]],
-    ids: Sequence[int] | None = None,
+    ids: Sequence[int] | None = None, computed: int | None = None,
 ) -> None:
     """Write what a recompute found: new rows (id, segment, reasons), segment moves (id,
     segment, reasons, segment before: the day is remembered), reasons reworded (id,
     reasons); then clear the dirty marks of `ids` (None: every row) and drop the rows of
     customers archived or deleted since. A bounded number of statements, whatever the count:
-    one executemany per kind of change."""
+    one executemany per kind of change.
+
+    `computed` (with `ids` None): how many customers the recompute covered, every one of
+    them now with a row; as many rows in the table means none is left over, and the
+    search for rows to drop (a probe of `customers` per row) is skipped."""
     h, c = m.CustomerHealth, m.Customer
     if session.get_bind().dialect.name == "sqlite":
         # DB-API executemany: the ORM's per-row bookkeeping would cost ~1 s at 100k.
         raw = session.connection().connection.driver_connection
         day = today.isoformat()
-        raw.executemany(  # type: ignore[union-attr]
-            "INSERT INTO customer_health (customer_id, segment, reasons, dirty, "
-            "previous_segment, changed_on) VALUES (?, ?, ?, 0, NULL, NULL)", inserts)
+        _insert_health(raw, inserts, computed)
         raw.executemany(  # type: ignore[union-attr]
             "UPDATE customer_health SET segment = ?, reasons = ?, previous_segment = ?, "
             "changed_on = ?, dirty = 0 WHERE customer_id = ?",
@@ -256,12 +258,38 @@ def write_health(
     kept = select(c.id).where(c.id == h.customer_id, c.archived_at.is_(None)).exists()
     if ids is None:
         session.execute(update(h).where(dirty).values(dirty=False))
-        session.execute(delete(h).where(~kept))
+        if computed is None or session.scalar(select(func.count()).select_from(h)) != computed:
+            session.execute(delete(h).where(~kept))
     else:
         for chunk in _chunks(list(ids)):
             session.execute(update(h).where(h.customer_id.in_(chunk), dirty)
                             .values(dirty=False))
             session.execute(delete(h).where(h.customer_id.in_(chunk), ~kept))
+
+
+# Inserting this many rows, at least half of the table: the indexes on segment and day
+# moved are dropped first and built once after (a sort), not kept up row by row.
+_REINDEX_ABOVE = 10_000
+_REBUILT_INDEXES = ("ix_customer_health_segment", "ix_customer_health_changed")
+
+
+def _insert_health(raw: object, inserts: Sequence[tuple[int, str, str]],
+                   computed: int | None) -> None:
+    """New rows on SQLite, one executemany; the first recompute of a database (every
+    customer new) builds the two secondary indexes after the rows instead of with them."""
+    statement = ("INSERT INTO customer_health (customer_id, segment, reasons, dirty, "
+                 "previous_segment, changed_on) VALUES (?, ?, ?, 0, NULL, NULL)")
+    rebuild: list[tuple[str, str]] = []
+    if len(inserts) >= _REINDEX_ABOVE and computed is not None and 2 * len(inserts) >= computed:
+        marks = ", ".join("?" for _ in _REBUILT_INDEXES)
+        rebuild = raw.execute(  # type: ignore[attr-defined]
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+            f"tbl_name = 'customer_health' AND name IN ({marks})", _REBUILT_INDEXES).fetchall()
+        for name, _sql in rebuild:
+            raw.execute(f'DROP INDEX "{name}"')  # type: ignore[attr-defined]
+    raw.executemany(statement, inserts)  # type: ignore[attr-defined]
+    for _name, sql in rebuild:
+        raw.execute(sql)  # type: ignore[attr-defined]
 
 
 def segment_counts(session: Session, tag: str | None = None) -> dict[str, int]:
