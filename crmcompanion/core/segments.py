@@ -270,7 +270,7 @@ def assess(facts: HealthFacts, today: date, rules: Thresholds | None = None) -> 
 
 
 # One customer's facts as plain values, ages in whole days before the day assessed: what the
-# store's one aggregate statement returns for every customer (`store.insights.fact_rows`).
+# store gathers for every customer (`store.insights.fact_rows`).
 # `base_days` (days since the customer joined) comes last and only counts for a customer
 # never contacted: for everyone else it is left off, so customers with the same facts share
 # one tuple whatever day they joined.

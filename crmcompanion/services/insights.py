@@ -187,27 +187,25 @@ class InsightsService:
     @staticmethod
     def _recompute(session: Any, today: date, rules: Thresholds,
                    ids: list[int] | None) -> tuple[int, int]:
-        """Assess the customers (`ids`, None: everyone) from the store's one facts statement
-        and write only what changed. Returns (customers computed, segments moved)."""
+        """Assess the customers (`ids`, None: everyone) from the store's facts (three
+        statements) and write only what changed. Returns (customers computed, segments moved)."""
         assessed = Assessments(today, rules)
-        first, last_days = repo.FIRST_FACT, repo.LAST_DAYS
         inserts: list[tuple[int, str, str]] = []
         moves: list[tuple[int, str, str, str]] = []
         rewords: list[tuple[int, str]] = []
         count = 0
-        # A tight loop over plain tuples: a customer's health is a look-up of its facts
-        # (the days since joining only count for a customer never contacted).
-        for row in repo.fact_rows(session, today, rules.window_days, ids):
+        # A tight loop over plain tuples: a customer's health is a look-up of its facts.
+        for cid, stored, stored_reasons, facts in repo.fact_rows(
+                session, today, rules.window_days, ids):
             count += 1
-            health = assessed[row[first:-1] if row[last_days] is not None else row[first:]]
+            health = assessed[facts]
             segment = health.segment.value
-            stored = row[repo.STORED_SEGMENT]
             if stored is None:
-                inserts.append((row[0], segment, health.reasons))
+                inserts.append((cid, segment, health.reasons))
             elif stored != segment:
-                moves.append((row[0], segment, health.reasons, stored))
-            elif row[repo.STORED_REASONS] != health.reasons:
-                rewords.append((row[0], health.reasons))
+                moves.append((cid, segment, health.reasons, stored))
+            elif stored_reasons != health.reasons:
+                rewords.append((cid, health.reasons))
         repo.write_health(session, today, inserts, moves, rewords, ids, computed=count)
         logger.debug("Insights: %d distinct sets of facts among %d customers, %d assessed",
                      len(assessed), count, assessed.assessed)
