@@ -194,18 +194,23 @@ class InsightsService:
         moves: list[tuple[int, str, str, str]] = []
         rewords: list[tuple[int, str]] = []
         count = 0
-        # A tight loop over plain tuples: a customer's health is a look-up of its facts.
+        # A tight loop over plain tuples: a customer's (segment, reasons) is a look-up of its
+        # facts (the enum's value read once per distinct facts, not per customer).
+        words: dict[tuple, tuple[str, str]] = {}
         for cid, stored, stored_reasons, facts in repo.fact_rows(
                 session, today, rules.window_days, ids):
             count += 1
-            health = assessed[facts]
-            segment = health.segment.value
+            pair = words.get(facts)
+            if pair is None:
+                health = assessed[facts]
+                pair = words[facts] = (health.segment.value, health.reasons)
+            segment, reasons = pair
             if stored is None:
-                inserts.append((cid, segment, health.reasons))
+                inserts.append((cid, segment, reasons))
             elif stored != segment:
-                moves.append((cid, segment, health.reasons, stored))
-            elif stored_reasons != health.reasons:
-                rewords.append((cid, health.reasons))
+                moves.append((cid, segment, reasons, stored))
+            elif stored_reasons != reasons:
+                rewords.append((cid, reasons))
         repo.write_health(session, today, inserts, moves, rewords, ids, computed=count)
         logger.debug("Insights: %d distinct sets of facts among %d customers, %d assessed",
                      len(assessed), count, assessed.assessed)
