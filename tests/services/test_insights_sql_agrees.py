@@ -347,3 +347,19 @@ def test_a_first_refresh_runs_a_bounded_number_of_statements(
     assert [s for s in large if s.startswith("CREATE INDEX")], large  # the bulk path ran
     reads = [s for s in large if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) < 20, reads
+
+
+def test_a_full_refresh_drops_the_rows_of_customers_archived_since(services: Services) -> None:
+    """A full recompute (a new day) skips the search for left-over rows only when the table
+    holds exactly one row per customer computed: an archived customer's row still goes."""
+    kept = _customer(services, "Kept Kay")
+    gone = _customer(services, "Gone Gus")
+    services.insights.refresh()
+    assert set(_stored(services)) == {kept, gone}
+    services.customers.set_archived(gone, True)
+    later = _on(services, FIXED_NOW + timedelta(days=1))
+    try:
+        assert later.insights.refresh() == 1  # everyone, on a new day: Kay
+        assert set(_stored(later)) == {kept}
+    finally:
+        later.close()
