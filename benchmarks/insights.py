@@ -227,9 +227,12 @@ def measure(database: Path, scratch: Path) -> dict[str, Any]:
     services = open_services(f"sqlite:///{copy}")
     try:
         insights = services.insights
-        first_start = time.perf_counter()
-        computed = insights.refresh()  # the day's first answer: every customer
+        # The database's first refresh (the demo stores no segment): every customer's row
+        # inserted. Its CPU time beside the wall time, which a busy machine stretches.
+        first_start, first_cpu = time.perf_counter(), time.process_time()
+        computed = insights.refresh()
         first_ms = (time.perf_counter() - first_start) * 1000
+        first_cpu_ms = (time.process_time() - first_cpu) * 1000
         segments_ms = _day_refresh_ms(copy)
         segments_raw = _median_ms(lambda: _raw(copy, RAW_FACTS, RAW_STORE), SEGMENT_RUNS)
         page = _insights_page(insights)
@@ -246,7 +249,8 @@ def measure(database: Path, scratch: Path) -> dict[str, Any]:
     return {
         "dashboard_ms": dashboard_ms, "dashboard_raw_ms": dashboard_raw,
         "segments_ms": segments_ms, "segments_raw_ms": segments_raw,
-        "first_refresh_ms": round(first_ms, 2), "customers": computed,
+        "first_refresh_ms": round(first_ms, 2), "first_refresh_cpu_ms": round(first_cpu_ms, 2),
+        "customers": computed,
         "interactions": interactions, "interactions_added": added,
         "interactions_added_s": round(added_s, 2),
     }
@@ -259,7 +263,8 @@ def add_figures(report: Any, database: Path, scratch: Path) -> None:
     report.add("segments_ms", figures["segments_ms"], "ms", figures["segments_raw_ms"])
     print(f"  ({figures['customers']:,} customers, {figures['interactions']:,} interactions, "
           f"{figures['interactions_added']:,} added in {figures['interactions_added_s']} s; "
-          f"the day's first refresh {figures['first_refresh_ms']} ms)", flush=True)
+          f"the database's first refresh {figures['first_refresh_ms']} ms, "
+          f"{figures['first_refresh_cpu_ms']} ms CPU)", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -187,30 +187,33 @@ class InsightsService:
     @staticmethod
     def _recompute(session: Any, today: date, rules: Thresholds,
                    ids: list[int] | None) -> tuple[int, int]:
-        """Assess the customers (`ids`, None: everyone) from the store's one facts statement
-        and write only what changed. Returns (customers computed, segments moved)."""
+        """Assess the customers (`ids`, None: everyone) from the store's facts (three
+        statements) and write only what changed. Returns (customers computed, segments moved)."""
         assessed = Assessments(today, rules)
-        first, last_days = repo.FIRST_FACT, repo.LAST_DAYS
         inserts: list[tuple[int, str, str]] = []
         moves: list[tuple[int, str, str, str]] = []
         rewords: list[tuple[int, str]] = []
         count = 0
-        # A tight loop over plain tuples: a customer's health is a look-up of its facts
-        # (the days since joining only count for a customer never contacted).
-        for row in repo.fact_rows(session, today, rules.window_days, ids):
+        # A tight loop over plain tuples: a customer's (segment, reasons) is a look-up of its
+        # facts (the enum's value read once per distinct facts, not per customer).
+        words: dict[tuple, tuple[str, str]] = {}
+        for cid, stored, stored_reasons, facts in repo.fact_rows(
+                session, today, rules.window_days, ids):
             count += 1
-            health = assessed[row[first:-1] if row[last_days] is not None else row[first:]]
-            segment = health.segment.value
-            stored = row[repo.STORED_SEGMENT]
+            pair = words.get(facts)
+            if pair is None:
+                health = assessed[facts]
+                pair = words[facts] = (health.segment.value, health.reasons)
+            segment, reasons = pair
             if stored is None:
-                inserts.append((row[0], segment, health.reasons))
+                inserts.append((cid, segment, reasons))
             elif stored != segment:
-                moves.append((row[0], segment, health.reasons, stored))
-            elif row[repo.STORED_REASONS] != health.reasons:
-                rewords.append((row[0], health.reasons))
-        repo.write_health(session, today, inserts, moves, rewords, ids)
-        logger.debug("Insights: %d distinct sets of facts among %d customers", len(assessed),
-                     count)
+                moves.append((cid, segment, reasons, stored))
+            elif stored_reasons != reasons:
+                rewords.append((cid, reasons))
+        repo.write_health(session, today, inserts, moves, rewords, ids, computed=count)
+        logger.debug("Insights: %d distinct sets of facts among %d customers, %d assessed",
+                     len(assessed), count, assessed.assessed)
         return count, len(moves)
 
     def segment_counts(self, tag: str | None = None) -> dict[str, int]:

@@ -239,3 +239,32 @@ def test_assessments_from_days_are_assess(facts: HealthFacts) -> None:
     assessed = Assessments(TODAY)
     assert assessed[key] == assess(facts, TODAY)
     assert assessed[key] is assessed[key]  # each distinct set of facts assessed once
+
+
+def test_lost_customers_and_leads_are_assessed_once_per_outcome() -> None:
+    """Lost customers and leads differ in days and feedback that `assess` never reads for
+    them: one assessment per status, reason and note serves them all, and each answer is
+    still exactly `assess` of that customer's facts."""
+    lost = [
+        HealthFacts(status="lost", lost_reason="price", lost_note="Cheaper online",
+                    last_contact=ago(days), key_account=key, open_complaints=complaints,
+                    oldest_open_complaint=ago(30) if complaints else None)
+        for days, key, complaints in ((3, False, 0), (400, True, 2), (90, False, 1))
+    ]
+    other_note = HealthFacts(status="lost", lost_reason="price", lost_note="Budget cut",
+                             last_contact=ago(3))
+    other_reason = HealthFacts(status="lost", lost_reason="service",
+                               lost_note="Cheaper online", last_contact=ago(3))
+    unknown = HealthFacts(status="lost", lost_reason=None, contact_base=ago(50))
+    leads = [HealthFacts(status="lead", contact_base=ago(days), praise=praise)
+             for days, praise in ((1, 0), (700, 3))]
+    everyone = [*lost, other_note, other_reason, unknown, *leads]
+    assessed = Assessments(TODAY)
+    for facts in everyone:
+        assert assessed[_as_days(facts)] == assess(facts, TODAY)
+    assert len(assessed) == len(everyone)  # every distinct tuple answered...
+    assert assessed.assessed == 5  # ...from five assessments: 3 lost outcomes, unknown, lead
+    # An active customer is never folded into another: its whole tuple counts.
+    assert assessed[_as_days(HealthFacts(last_contact=ago(200)))].segment is Segment.AT_RISK
+    assert assessed[_as_days(HealthFacts(last_contact=ago(2)))].segment is Segment.HEALTHY
+    assert assessed.assessed == 7

@@ -1,5 +1,5 @@
 """The insights service's tests (tests/services/test_insights.py) on both engines: every
-customer's facts from the one aggregate statement (day arithmetic is dialect-specific),
+customer's facts from the facts statements (day arithmetic is dialect-specific),
 segments kept current, the dashboard's and why-stay's SQL aggregates."""
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select, text
 
 from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft
@@ -28,6 +28,7 @@ from crmcompanion.core.segments import HealthFacts, Segment, assess
 from crmcompanion.core.why_stay import StayFacts, compare, rhythm_kept
 from crmcompanion.services.container import Services, open_services
 from crmcompanion.services.demo import fill_demo
+from crmcompanion.store import insights as insights_store
 from crmcompanion.store import models as m
 from tests.conftest import FIXED_NOW
 
@@ -262,3 +263,103 @@ def test_a_days_refresh_runs_a_bounded_number_of_statements(services: Services) 
     assert len(large) - len(small) == 15, (small, large)
     reads = [s for s in large if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) < 20, reads
+
+
+# --- the first refresh of a database (no stored segments) ---------------------------------
+
+
+def _forget_segments(services: Services) -> None:
+    """The database as before its first refresh: no stored segment, no day remembered."""
+    with services.db.write() as session:
+        session.execute(delete(m.CustomerHealth))
+        session.execute(delete(m.InsightState))
+
+
+def _stored(services: Services) -> dict[int, tuple[str, str]]:
+    with services.db.read() as session:
+        return {cid: (segment, reasons) for cid, segment, reasons in session.execute(
+            select(m.CustomerHealth.customer_id, m.CustomerHealth.segment,
+                   m.CustomerHealth.reasons))}
+
+
+def _index_sql(services: Services) -> dict[str, str]:
+    with services.db.read() as session:
+        return dict(session.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'customer_health' AND sql IS NOT NULL")).all())
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_first_refresh_stores_what_a_days_refresh_does(
+        varied: Services, monkeypatch: pytest.MonkeyPatch, bulk: bool) -> None:
+    """A day's refresh after an earlier day's (rows moved and reworded in place) and the first
+    refresh of the same database on that day (every row inserted; `bulk`: the secondary
+    indexes built after the rows, as at 100,000 customers) store the same segments."""
+    if bulk:
+        monkeypatch.setattr(insights_store, "_REINDEX_ABOVE", 1)
+    sqlite = varied.db.info.url.startswith("sqlite")
+    indexes = _index_sql(varied) if sqlite else {}
+    varied.insights.refresh()
+    later = _on(varied, FIXED_NOW + timedelta(days=40))
+    try:
+        assert later.insights.refresh() > 0
+        days_refresh = _stored(later)
+        _forget_segments(later)
+        assert later.insights.refresh() == len(days_refresh)
+        first_refresh = _stored(later)
+    finally:
+        later.close()
+    assert first_refresh == days_refresh
+    # 40 days on, some customers moved: the day's refresh did update rows in place.
+    assert {seg for seg, _ in days_refresh.values()} == {s.value for s in Segment}
+    if sqlite:
+        assert _index_sql(varied) == indexes  # rebuilt as they were
+
+
+def test_a_first_refresh_runs_a_bounded_number_of_statements(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first refresh of a database writes its rows through one executemany (SQLite's
+    trace shows each row's INSERT) and runs nothing else that grows with the customers,
+    also when it builds the secondary indexes after the rows."""
+    if not services.db.info.url.startswith("sqlite"):
+        pytest.skip("counted with SQLite's statement trace")
+    monkeypatch.setattr(insights_store, "_REINDEX_ABOVE", 1)
+
+    def first_refresh() -> tuple[list[str], list[str]]:
+        _forget_segments(services)
+        services.touchpoints.sync()  # the keep-in-touch rhythm's own catching up, not ours
+        with _statements(services) as seen:
+            assert services.insights.refresh() > 0
+        ran = [s for s in seen if not s.startswith(("BEGIN", "COMMIT", "PRAGMA"))]
+        inserts = [s for s in ran if s.startswith("INSERT INTO customer_health")]
+        return inserts, [s for s in ran if s not in inserts]
+
+    _quiet_customers(services, 5)
+    for _ in range(3):
+        _customer(services, "Fresh Fay")
+    small_inserts, small = first_refresh()
+    _quiet_customers(services, 15)
+    for _ in range(12):
+        _customer(services, "Fresh Fay")
+    large_inserts, large = first_refresh()
+    assert (len(small_inserts), len(large_inserts)) == (8, 35)
+    assert len(large) == len(small), (small, large)
+    assert [s for s in large if s.startswith("CREATE INDEX")], large  # the bulk path ran
+    reads = [s for s in large if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) < 20, reads
+
+
+def test_a_full_refresh_drops_the_rows_of_customers_archived_since(services: Services) -> None:
+    """A full recompute (a new day) skips the search for left-over rows only when the table
+    holds exactly one row per customer computed: an archived customer's row still goes."""
+    kept = _customer(services, "Kept Kay")
+    gone = _customer(services, "Gone Gus")
+    services.insights.refresh()
+    assert set(_stored(services)) == {kept, gone}
+    services.customers.set_archived(gone, True)
+    later = _on(services, FIXED_NOW + timedelta(days=1))
+    try:
+        assert later.insights.refresh() == 1  # everyone, on a new day: Kay
+        assert set(_stored(later)) == {kept}
+    finally:
+        later.close()
