@@ -12,7 +12,7 @@ this module holds no Qt and no notification code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -168,6 +168,32 @@ def _insert_ignoring_conflicts(session: Session, rows: list[dict[str, object]]
     return {key: row_id for key, row_id in session.execute(statement, rows)}
 
 
+# Log rows offered per INSERT statement by a pass (see claim_due).
+CLAIM_BATCH = 500
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _log_row(key: str, item: DueReminder, staff_id: int, fired_at: datetime
+             ) -> dict[str, object]:
+    """The fired-reminder log row that claims `item` for `staff_id`."""
+    return {
+        "occurrence_key": key,
+        "staff_id": staff_id,
+        "customer_id": item.customer_id,
+        "customer_name": item.customer_name[:200],
+        "occasion": Occasion(item.occasion).value,
+        "description": item.description,
+        "remind_on": item.remind_on,
+        "fired_at": fired_at,
+        "channel": "app",
+        "error": "",
+    }
+
+
 # --- the service ----------------------------------------------------------------------------
 
 
@@ -225,22 +251,16 @@ class ReminderService:
         unique: dict[str, DueReminder] = {}
         for item in due:  # a key offered twice is claimed once (the first, as inserted)
             unique.setdefault(item.occurrence_key, item)
+        del due  # `unique` holds what is left to offer
+        won: dict[str, int] = {}
         with self._db.write() as session:
-            won = _insert_ignoring_conflicts(session, [
-                {
-                    "occurrence_key": key,
-                    "staff_id": self._staff_id,
-                    "customer_id": item.customer_id,
-                    "customer_name": item.customer_name[:200],
-                    "occasion": Occasion(item.occasion).value,
-                    "description": item.description,
-                    "remind_on": item.remind_on,
-                    "fired_at": fired_at,
-                    "channel": "app",
-                    "error": "",
-                }
-                for key, item in unique.items()
-            ])
+            # A few hundred rows per statement, their dicts built per batch: one list of a
+            # dict per row (~5,900 a pass at 100,000 customers, nearly all already in the log)
+            # held ~5 MB at once, which the process kept (startup_rss_mb).
+            for batch in _batches(list(unique.items()), CLAIM_BATCH):
+                won.update(_insert_ignoring_conflicts(session, [
+                    _log_row(key, item, self._staff_id, fired_at) for key, item in batch
+                ]))
             check = session.get(m.ReminderCheck, self._staff_id)
             if check is None:
                 session.add(

@@ -64,3 +64,34 @@ def test_a_pass_offers_its_log_rows_in_a_few_statements_and_claims_each_once(ser
         again = services.reminders.claim_due()  # covers the same days: nothing new
     assert again.delivered == []
     assert len([s for s in statements if "INSERT INTO FIRED" in s.upper()]) <= 1
+
+
+def test_a_pass_offers_its_log_rows_a_batch_at_a_time(services, monkeypatch):
+    """At most CLAIM_BATCH rows per INSERT, their dicts built per batch: a pass at 100,000
+    customers offers ~5,900 rows, which held ~5 MB at once as one list (startup_rss_mb)."""
+    from sqlalchemy import event
+
+    from crmcompanion.services import reminders
+
+    monkeypatch.setattr(reminders, "CLAIM_BATCH", 4)
+    fill_demo(services.db, services.clock, 300, staff_id=services.staff_id)
+    rows_per_insert: list[int] = []
+    columns = 10  # bound values per log row (a multi-row INSERT binds them all, flat)
+
+    def count(_conn, _cursor, statement, parameters, *_args) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO FIRED"):
+            rows_per_insert.append(len(parameters) // columns)
+
+    event.listen(services.db.write_engine, "before_cursor_execute", count)
+    try:
+        first = services.reminders.claim_due()
+    finally:
+        event.remove(services.db.write_engine, "before_cursor_execute", count)
+    assert len(first.delivered) > 8  # more than two batches
+    assert rows_per_insert and max(rows_per_insert) <= 4, rows_per_insert
+    assert sum(rows_per_insert) == len(first.delivered)
+    # Each claimed once, with the id its own insert returned.
+    stored = {r.occurrence_key: r.id for r in services.reminders.unacknowledged()}
+    assert {d.occurrence_key: d.id for d in first.delivered} == stored
+    assert services.reminders.claim_due().delivered == []
+
