@@ -12,10 +12,11 @@ this module holds no Qt and no notification code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from itertools import islice
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +39,8 @@ from crmcompanion.store.database import Database, utcnow
 from crmcompanion.store.touchpoints import YEARLY_OCCASIONS
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # --- settings -------------------------------------------------------------------------------
 
@@ -172,9 +175,11 @@ def _insert_ignoring_conflicts(session: Session, rows: list[dict[str, object]]
 CLAIM_BATCH = 500
 
 
-def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`items` in lists of at most `size`, taken from the iterable as they are needed."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _log_row(key: str, item: DueReminder, staff_id: int, fired_at: datetime
@@ -257,7 +262,7 @@ class ReminderService:
             # A few hundred rows per statement, their dicts built per batch: one list of a
             # dict per row (~5,900 a pass at 100,000 customers, nearly all already in the log)
             # held ~5 MB at once, which the process kept (startup_rss_mb).
-            for batch in _batches(list(unique.items()), CLAIM_BATCH):
+            for batch in _batches(unique.items(), CLAIM_BATCH):
                 won.update(_insert_ignoring_conflicts(session, [
                     _log_row(key, item, self._staff_id, fired_at) for key, item in batch
                 ]))
