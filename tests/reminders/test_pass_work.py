@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.touchpoints import TouchpointState
+from crmcompanion.services import reminders
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.reminders import TouchpointDueSource
 from tests.ui.helpers import counted_statements
@@ -69,10 +72,6 @@ def test_a_pass_offers_its_log_rows_in_a_few_statements_and_claims_each_once(ser
 def test_a_pass_offers_its_log_rows_a_batch_at_a_time(services, monkeypatch):
     """At most CLAIM_BATCH rows per INSERT, their dicts built per batch: a pass at 100,000
     customers offers ~5,900 rows, which held ~5 MB at once as one list (startup_rss_mb)."""
-    from sqlalchemy import event
-
-    from crmcompanion.services import reminders
-
     monkeypatch.setattr(reminders, "CLAIM_BATCH", 4)
     fill_demo(services.db, services.clock, 300, staff_id=services.staff_id)
     rows_per_insert: list[int] = []
