@@ -4,7 +4,8 @@
 The app is started as the user starts it (`python -m crmcompanion`, offscreen, on a database
 with customers) and reports, through the benchmark's hook (`CRMCOMPANION_BENCHMARK_WAIT_FOR=
 customers`: the customer table painted with rows), which modules it had imported by then.
-Import/export (the CSV, vCard and iCalendar codecs) and the sample customers are no part of
+Import/export (the CSV, vCard and iCalendar codecs), the sample customers and the profile's
+Log conversation and Ask for feedback dialogs (the feedback service under them) are no part of
 those rows: the page imports them when one of their buttons is used. In-process, Import…,
 Export… and the sample customers still work from the page built without them.
 """
@@ -22,6 +23,9 @@ NOT_BEFORE_THE_LIST = (
     "crmcompanion.core.vcard",
     "crmcompanion.core.icalendar_export",
     "crmcompanion.services.demo",
+    "crmcompanion.ui.log_conversation",  # the profile's dialogs: when first opened
+    "crmcompanion.ui.feedback_ask",
+    "crmcompanion.services.feedback",
 )
 
 
