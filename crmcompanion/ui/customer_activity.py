@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -52,14 +53,18 @@ from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_detail import LabelPool, shows_batched
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
-from crmcompanion.ui.feedback_ask import ask_for_feedback
-from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.style import translate_widget
 from crmcompanion.ui.text_display import embedded, plain_label, shown
 from crmcompanion.ui.timeline import TimelineView, long_date
 from crmcompanion.ui.widgets import DialogButtons
 from crmcompanion.ui.workers import BackgroundTask
 from crmcompanion.ui.yearly_value import YearlyValueDialog, value_text
+
+if TYPE_CHECKING:
+    # The Log conversation dialog and Ask for feedback (with the feedback service under
+    # them) are imported when first opened: the customer list, which builds this panel with
+    # its page, paints its first rows without them.
+    from crmcompanion.ui.log_conversation import LogConversationDialog
 
 logger = logging.getLogger(__name__)
 
@@ -384,6 +389,8 @@ class CustomerActivity(QWidget):
     def log_conversation(self) -> LogConversationDialog | None:
         if self.customer_id is None:
             return None
+        from crmcompanion.ui.log_conversation import LogConversationDialog
+
         dialog = LogConversationDialog(
             self._services.interactions, self._services.clock, self.customer_id,
             self.customer_name or "this customer", self.window(),
@@ -397,6 +404,8 @@ class CustomerActivity(QWidget):
     def ask_for_feedback(self) -> QDialog | None:
         if self.customer_id is None:
             return None
+        from crmcompanion.ui.feedback_ask import ask_for_feedback
+
         dialog, text = ask_for_feedback(self._services, self._bus, self.customer_id,
                                         self.customer_name or "this customer", self.window())
         if dialog is None:

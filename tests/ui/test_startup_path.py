@@ -51,23 +51,29 @@ sys.exit(main())
 """
 
 
-def test_todays_first_rows_are_painted_before_the_modules_they_do_not_need(tmp_path):
+def launched_on_demo(tmp_path: Path, wait_for: str, customers: int = 60) -> dict[str, object]:
+    """Start the app (a real process) on a database of `customers` demo customers; the
+    benchmark hook's JSON line for `wait_for`, with the modules imported by then."""
     home = tmp_path / "home"
     home.mkdir()
     services = open_services(f"sqlite:///{home / 'crmcompanion.sqlite3'}", None, SystemClock())
     try:
-        fill_demo(services.db, services.clock, 60, staff_id=services.staff_id)
+        fill_demo(services.db, services.clock, customers, staff_id=services.staff_id)
         services.settings.update({WELCOME_COMPLETED.key: True})
     finally:
         services.close()
     env = {**os.environ, "CRMCOMPANION_HOME": str(home), "QT_QPA_PLATFORM": "offscreen",
-           "CRMCOMPANION_BENCHMARK_WAIT_FOR": "today", "PYTHONPATH": str(ROOT)}
+           "CRMCOMPANION_BENCHMARK_WAIT_FOR": wait_for, "PYTHONPATH": str(ROOT)}
     env.pop("CRMCOMPANION_DATABASE_URL", None)
     done = subprocess.run([sys.executable, "-c", REPORT_MODULES], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
-    report = json.loads(lines[-1])
+    return json.loads(lines[-1])
+
+
+def test_todays_first_rows_are_painted_before_the_modules_they_do_not_need(tmp_path):
+    report = launched_on_demo(tmp_path, "today")
     assert report["rows"] > 0  # the clock stopped on real rows
     imported = set(report["modules"])
     early = [name for name in NOT_BEFORE_TODAY
