@@ -20,6 +20,7 @@ by the special-date row id, because editing a customer rewrites its special-date
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -181,14 +182,17 @@ def _with_versions(session: Session, items: list[Touchpoint]) -> list[Touchpoint
             for item in items]
 
 
-def _hidden_within(hidden: Hidden, start: date, end: date, open_start: date | None) -> int:
+def _hidden_within(hidden: Hidden, start: date, end: date, open_start: date | None,
+                   yearly: bool | None = None) -> int:
     """How many hidden occurrences may fall in a window (yearly dates in [start, end], the
     rest in [open_start, end]): what a page must read beyond its limit to still fill it
     once they are left out. Counting every recorded state instead read ~170 extra rows per
-    source and page."""
+    source and page. `yearly` True / False: only the states of yearly occasions (whose
+    identity is (customer, occasion, date)) / only the others (identity: the key)."""
     since = start if open_start is None else min(start, open_start)
-    return sum(1 for _cid, when in hidden.values()
-               if when <= end and (open_start is None or when >= since))
+    return sum(1 for identity, (_cid, when) in hidden.items()
+               if when <= end and (open_start is None or when >= since)
+               and (yearly is None or (len(identity) == 3) is yearly))
 
 
 def _section_windows(today: date, lookback: int) -> dict[Section, tuple[date, date]]:
@@ -493,8 +497,13 @@ class TouchpointService:
         None meaning any earlier date), sorted by date, at most `limit`; with `versions`,
         each carries the version of the state recorded for it (an expired snooze).
         `customer_ids`: only those customers' touchpoints."""
-        fetch = None if limit is None else limit + _hidden_within(hidden, start, end,
-                                                                  open_start)
+        # Each source reads its limit plus the hidden occurrences that may be among its
+        # rows: yearly states hide only yearly rows, the others only keep-in-touch and
+        # follow-ups, so neither pays for the other's (issue: Today read ~3x its rows).
+        yearly_fetch = rest_fetch = None
+        if limit is not None:
+            yearly_fetch = limit + _hidden_within(hidden, start, end, start, yearly=True)
+            rest_fetch = limit + _hidden_within(hidden, start, end, open_start, yearly=False)
         policy = settings.leap_day_policy
         # Sorted as light tuples; the touchpoints (their text, reminder day and state) are
         # built only for the `limit` kept: a Today section read ~3x its limit (each source
@@ -510,25 +519,55 @@ class TouchpointService:
             found.append((when, _OCCASION_RANK[occasion], name.casefold(), key, cid, name,
                           occasion, year, label, days_without_contact))
 
-        for hit in repo.yearly_hits(session, start, end, policy, fetch, customer_id,
-                                    customer_ids=customer_ids):
-            when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
-            if when is None:  # cannot happen for keys from the ranges; be safe
-                continue
-            add(hit.customer_id, hit.display_name, hit.occasion, when,
-                occurrence_key(hit.customer_id, hit.occasion, hit.source_id, when),
-                hit.year, hit.label)
-        for rh in repo.keep_in_touch_hits(session, open_start, end, fetch, customer_id,
-                                          customer_ids=customer_ids):
-            add(rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, rh.next_due_on,
-                occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None, rh.next_due_on),
-                None, "", max(0, (today - rh.contact_base_on).days))
-        for row, name in repo.follow_up_hits(session, open_start, end, fetch, customer_id,
-                                             customer_ids=customer_ids):
-            occasion = Occasion(row.occasion)
-            source = row.source_id if row.source_id is not None else row.id
-            add(row.customer_id, name, occasion, row.due_on,
-                occurrence_key(row.customer_id, occasion, source, row.due_on), None, row.note)
+        def last_day() -> date:
+            """The latest date a kept row can have: once `limit` rows are found, the
+            limit-th earliest of them (rows of a later day sort after all of those), so the
+            sources read next stop there instead of reading their own `limit` rows."""
+            if limit is None or len(found) < limit or limit == 0:
+                return end
+            return min(end, heapq.nsmallest(limit, (f[0] for f in found))[-1])
+
+        def read_yearly() -> None:
+            for hit in repo.yearly_hits(session, start, last_day(), policy, yearly_fetch,
+                                        customer_id, customer_ids=customer_ids):
+                when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
+                if when is None:  # cannot happen for keys from the ranges; be safe
+                    continue
+                add(hit.customer_id, hit.display_name, hit.occasion, when,
+                    occurrence_key(hit.customer_id, hit.occasion, hit.source_id, when),
+                    hit.year, hit.label)
+
+        def read_rhythm() -> None:
+            until = last_day()
+            if open_start is not None and until < open_start:
+                return
+            for rh in repo.keep_in_touch_hits(session, open_start, until, rest_fetch,
+                                              customer_id, customer_ids=customer_ids):
+                add(rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, rh.next_due_on,
+                    occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None,
+                                   rh.next_due_on),
+                    None, "", max(0, (today - rh.contact_base_on).days))
+
+        def read_follow_ups() -> None:
+            until = last_day()
+            if open_start is not None and until < open_start:
+                return
+            for row, name in repo.follow_up_hits(session, open_start, until, rest_fetch,
+                                                 customer_id, customer_ids=customer_ids):
+                occasion = Occasion(row.occasion)
+                source = row.source_id if row.source_id is not None else row.id
+                add(row.customer_id, name, occasion, row.due_on,
+                    occurrence_key(row.customer_id, occasion, source, row.due_on), None,
+                    row.note)
+
+        # The source that can reach furthest back first (Overdue: the keep-in-touch backlog),
+        # so its rows bound the days the others read.
+        if open_start is None or open_start < start:
+            readers = (read_rhythm, read_follow_ups, read_yearly)
+        else:
+            readers = (read_yearly, read_rhythm, read_follow_ups)
+        for read in readers:
+            read()
         found.sort(key=lambda f: f[:4])
         items = []
         for when, _rank, _folded, key, cid, name, occasion, year, label, days in (
