@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
+from crmcompanion.core.touchpoints import Section
 from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.today_support import AgendaSection, AgendaService
@@ -161,3 +162,20 @@ def test_a_limited_today_view_is_the_head_of_the_whole_one(svc):
     for full, cut in zip(whole.sections, head.sections, strict=True):
         assert cut.items == full.items[:7], full.section
         assert cut.total == full.total
+
+
+def test_overdue_reads_no_yearly_rows_when_the_keep_in_touch_backlog_fills_it(svc):
+    """Overdue's keep-in-touch backlog reaches years back; once it fills the section's limit,
+    the yearly dates (at most 30 days late) cannot be among the first rows, so they are not
+    read at all: one yearly list read per later section, none for Overdue."""
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    view = svc.touchpoints.today_view(limit_per_section=7)
+    overdue = view.section(Section.OVERDUE)
+    assert len(overdue.items) == 7
+    assert overdue.items[-1].date < TODAY - timedelta(days=31)  # the backlog fills it
+    seen = statements_during(svc, lambda: svc.touchpoints.today_view(limit_per_section=7))
+    # The section reads (with LIMIT), not the check of the customers recorded states name.
+    yearly_reads = [s for s in seen if s.lstrip().startswith(
+        "SELECT touchpoint_sources.customer_id") and "LIMIT" in s]
+    assert len(yearly_reads) == 3, seen
+    assert svc.touchpoints.today_view(limit_per_section=7) == view
