@@ -179,3 +179,27 @@ def test_overdue_reads_no_yearly_rows_when_the_keep_in_touch_backlog_fills_it(sv
         "SELECT touchpoint_sources.customer_id") and "LIMIT" in s]
     assert len(yearly_reads) == 3, seen
     assert svc.touchpoints.today_view(limit_per_section=7) == view
+
+
+def test_snoozed_check_ins_are_taken_off_the_counts_without_reading_yearly_dates(svc):
+    """The counts take off what recorded states hide by asking each source only about the
+    customers whose states are of its kind: snoozed keep-in-touch check-ins never make the
+    counts read those customers' birthdays and anniversaries."""
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    with svc.db.write() as session:
+        from sqlalchemy import text
+
+        session.execute(text("DELETE FROM touchpoint_states"))
+    before = svc.touchpoints.counts()
+    overdue = svc.touchpoints.today_view(limit_per_section=None).section(Section.OVERDUE)
+    check_ins = [item for item in overdue.items
+                 if item.occasion.value == "keep_in_touch"][:3]
+    assert len(check_ins) == 3
+    for item in check_ins:
+        svc.touchpoints.snooze(item.key, TODAY + timedelta(days=3))
+    seen = statements_during(svc, svc.touchpoints.counts)
+    after = svc.touchpoints.counts()
+    assert after[Section.OVERDUE] == before[Section.OVERDUE] - 3
+    yearly_reads = [s for s in seen if s.lstrip().startswith(
+        "SELECT touchpoint_sources.customer_id")]
+    assert yearly_reads == [], yearly_reads
