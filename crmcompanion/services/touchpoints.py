@@ -70,6 +70,11 @@ TODAY_SECTIONS = (Section.OVERDUE, Section.TODAY, Section.NEXT_7_DAYS, Section.D
 DEFAULT_SECTION_LIMIT = 200
 # Same-day touchpoints are listed in this order of their occasions.
 _OCCASION_RANK = {occasion: rank for rank, occasion in enumerate(Occasion)}
+# The first rank among the occasions the follow-up table holds (all but the yearly ones and
+# keep-in-touch): a page already full of earlier-ranked rows on a day needs none of them.
+_FOLLOW_UP_RANK = min(rank for occasion, rank in _OCCASION_RANK.items()
+                      if occasion not in repo.YEARLY_OCCASIONS
+                      and occasion is not Occasion.KEEP_IN_TOUCH)
 # Customers per statement when the counts check which recorded states hide a real occurrence.
 HIDDEN_CHUNK = 500
 # Identity of an occurrence hidden by a recorded state -> (customer id, occurrence date).
@@ -519,16 +524,20 @@ class TouchpointService:
             found.append((when, _OCCASION_RANK[occasion], name.casefold(), key, cid, name,
                           occasion, year, label, days_without_contact))
 
-        def last_day() -> date:
-            """The latest date a kept row can have: once `limit` rows are found, the
-            limit-th earliest of them (rows of a later day sort after all of those), so the
-            sources read next stop there instead of reading their own `limit` rows."""
+        def last_day(first_rank: int) -> date:
+            """The latest date a kept row of a source whose occasions rank from
+            `first_rank` can have: once `limit` rows are found, the day of the limit-th of
+            them in list order (rows of a later day sort after all of those), or the day
+            before when the source's occasions all sort after that row's on its day. The
+            sources read next stop there instead of reading their own `limit` rows (Today:
+            a page of birthdays leaves no room for a check-in of the same day)."""
             if limit is None or len(found) < limit or limit == 0:
                 return end
-            return min(end, heapq.nsmallest(limit, (f[0] for f in found))[-1])
+            day, rank = heapq.nsmallest(limit, ((f[0], f[1]) for f in found))[-1]
+            return min(end, day if first_rank <= rank else day - timedelta(days=1))
 
         def read_yearly() -> None:
-            for hit in repo.yearly_hits(session, start, last_day(), policy, yearly_fetch,
+            for hit in repo.yearly_hits(session, start, last_day(0), policy, yearly_fetch,
                                         customer_id, customer_ids=customer_ids):
                 when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
                 if when is None:  # cannot happen for keys from the ranges; be safe
@@ -538,7 +547,7 @@ class TouchpointService:
                     hit.year, hit.label)
 
         def read_rhythm() -> None:
-            until = last_day()
+            until = last_day(_OCCASION_RANK[Occasion.KEEP_IN_TOUCH])
             if open_start is not None and until < open_start:
                 return
             for rh in repo.keep_in_touch_hits(session, open_start, until, rest_fetch,
@@ -549,7 +558,7 @@ class TouchpointService:
                     None, "", max(0, (today - rh.contact_base_on).days))
 
         def read_follow_ups() -> None:
-            until = last_day()
+            until = last_day(_FOLLOW_UP_RANK)
             if open_start is not None and until < open_start:
                 return
             for row, name in repo.follow_up_hits(session, open_start, until, rest_fetch,

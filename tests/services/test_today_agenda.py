@@ -203,3 +203,23 @@ def test_snoozed_check_ins_are_taken_off_the_counts_without_reading_yearly_dates
     yearly_reads = [s for s in seen if s.lstrip().startswith(
         "SELECT touchpoint_sources.customer_id")]
     assert yearly_reads == [], yearly_reads
+
+
+def test_a_today_page_full_of_birthdays_reads_no_follow_ups_of_that_day(svc):
+    """Same-day rows are listed by occasion (birthdays before follow-ups): once the page is
+    full of birthdays, today's follow-ups cannot be on it and are not read, yet the whole
+    list still has them after the birthdays."""
+    ids = [svc.customers.create(CustomerDraft(first_name=name, special_dates=(
+        SpecialDate(SpecialDateKind.BIRTHDAY, TODAY.month, TODAY.day, 1980),))).customer.id
+        for name in ("Ada", "Ben", "Cleo")]
+    svc.touchpoints.add_follow_up(ids[0], TODAY, "Send the quote")
+    whole = svc.touchpoints.today_view(limit_per_section=None).section(Section.TODAY)
+    occasions = [item.occasion.value for item in whole.items]
+    assert occasions[:3] == ["birthday"] * 3 and "follow_up" in occasions[3:]
+    seen = statements_during(svc, lambda: svc.touchpoints.today_view(limit_per_section=2))
+    head = svc.touchpoints.today_view(limit_per_section=2).section(Section.TODAY)
+    assert head.items == whole.items[:2] and head.total == whole.total
+    # Overdue, Next 7 days and Days 8-30 read their follow-ups; Today does not.
+    follow_up_reads = [s for s in seen if s.lstrip().startswith("SELECT follow_ups.id")
+                       and "LIMIT" in s]
+    assert len(follow_up_reads) == 3, follow_up_reads
