@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
 from crmcompanion.core.touchpoints import Section
-from crmcompanion.services.container import Services
+from crmcompanion.services.container import Services, open_services
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.today_support import AgendaSection, AgendaService
 from tests.services.helpers import fixed_services
@@ -223,3 +224,27 @@ def test_a_today_page_full_of_birthdays_reads_no_follow_ups_of_that_day(svc):
     follow_up_reads = [s for s in seen if s.lstrip().startswith("SELECT follow_ups.id")
                        and "LIMIT" in s]
     assert len(follow_up_reads) == 3, follow_up_reads
+
+
+def test_the_today_view_reads_the_versions_of_all_its_rows_at_once(svc, tmp_path):
+    """The versions of the recorded states (an expired snooze) come with the rows in one
+    statement for all four sections, and still reach the right rows."""
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    upcoming = svc.touchpoints.today_view(limit_per_section=7).section(Section.NEXT_7_DAYS)
+    target = upcoming.items[0]
+    tomorrow = TODAY + timedelta(days=1)
+    svc.touchpoints.snooze(target.key, tomorrow)
+    # A day later the snooze has ended: the row is back, carrying its state's version.
+    later = open_services(f"sqlite:///{tmp_path / 'crm.sqlite3'}", tmp_path / "b2",
+                          FixedClock(NOW + timedelta(days=1)))
+    try:
+        seen = statements_during(later, lambda: later.touchpoints.today_view(None))
+        view = later.touchpoints.today_view(None)
+    finally:
+        later.close()
+    assert sum(len(section.items) for section in view.sections) < 500
+    assert all(section.items for section in view.sections)
+    version_reads = [s for s in seen if "touchpoint_states.version" in s]
+    assert len(version_reads) == 1, version_reads
+    shown = {item.key: item.version for section in view.sections for item in section.items}
+    assert shown[target.key] == 1
