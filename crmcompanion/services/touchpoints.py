@@ -649,21 +649,24 @@ class TouchpointService:
         customers whose states are of its kind, and matched by identity alone (no
         touchpoint built: building ~1,500 of them was a third of the Today view's time)."""
         policy = settings.leap_day_policy
-        yearly_customers = sorted({
-            cid for identity, (cid, when) in hidden.items()
-            if len(identity) == 3 and first <= when <= last})
         other_customers = sorted({
             cid for identity, (cid, when) in hidden.items()
             if len(identity) == 1 and when <= last
             and (open_first is None or when >= open_first)})
-        for chunk in range(0, len(yearly_customers), HIDDEN_CHUNK):
-            for hit in repo.yearly_hits(
-                    session, first, last, policy,
-                    customer_ids=yearly_customers[chunk:chunk + HIDDEN_CHUNK]):
-                when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
-                if when is not None and (hit.customer_id, hit.occasion.value,
-                                         when) in hidden:
-                    yield True, when
+        # Each year of the window (it may cross New Year) asked only about the customers
+        # whose hidden yearly date falls in it.
+        for seg_start, seg_end in repo.year_segments(first, last):
+            yearly_customers = sorted({
+                cid for identity, (cid, when) in hidden.items()
+                if len(identity) == 3 and seg_start <= when <= seg_end})
+            for chunk in range(0, len(yearly_customers), HIDDEN_CHUNK):
+                for hit in repo.yearly_hits(
+                        session, seg_start, seg_end, policy,
+                        customer_ids=yearly_customers[chunk:chunk + HIDDEN_CHUNK]):
+                    when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
+                    if when is not None and (hit.customer_id, hit.occasion.value,
+                                             when) in hidden:
+                        yield True, when
         for chunk in range(0, len(other_customers), HIDDEN_CHUNK):
             ids = other_customers[chunk:chunk + HIDDEN_CHUNK]
             for rh in repo.keep_in_touch_hits(session, open_first, last, customer_ids=ids):

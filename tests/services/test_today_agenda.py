@@ -248,3 +248,28 @@ def test_the_today_view_reads_the_versions_of_all_its_rows_at_once(svc, tmp_path
     assert len(version_reads) == 1, version_reads
     shown = {item.key: item.version for section in view.sections for item in section.items}
     assert shown[target.key] == 1
+
+
+def test_a_greeting_done_before_new_year_is_checked_in_its_own_year_only(tmp_path):
+    """Late in December the counts' window crosses New Year; a birthday greeted last week
+    is checked against this year's dates only (one statement), not against both years'."""
+    services = next(fixed_services(tmp_path, datetime(2026, 12, 20, 9, 0)))
+    try:
+        cid = services.customers.create(CustomerDraft(first_name="Ida", special_dates=(
+            SpecialDate(SpecialDateKind.BIRTHDAY, 12, 17, 1970),))).customer.id
+        services.customers.create(CustomerDraft(first_name="Jon", special_dates=(
+            SpecialDate(SpecialDateKind.BIRTHDAY, 1, 3, 1975),)))
+        before = services.touchpoints.counts()
+        overdue = services.touchpoints.today_view(None).section(Section.OVERDUE)
+        greeted = next(i for i in overdue.items
+                       if i.customer_id == cid and i.occasion.value == "birthday")
+        services.touchpoints.mark_done(greeted.key, "Called")
+        seen = statements_during(services, services.touchpoints.counts)
+        after = services.touchpoints.counts()
+    finally:
+        services.close()
+    assert after[Section.OVERDUE] == before[Section.OVERDUE] - 1
+    assert after[Section.DAYS_8_30] == before[Section.DAYS_8_30] == 1  # Jon, 3 January
+    yearly_reads = [s for s in seen if s.lstrip().startswith(
+        "SELECT touchpoint_sources.customer_id")]
+    assert len(yearly_reads) == 1, yearly_reads
