@@ -200,6 +200,27 @@ def _hidden_within(hidden: Hidden, start: date, end: date, open_start: date | No
                and (yearly is None or (len(identity) == 3) is yearly))
 
 
+# What an occurrence key is made of: (customer id, occasion, source id, date).
+KeyParts = tuple[int, Occasion, int | None, date]
+
+
+def _in_list_order(found: list, limit: int | None) -> list[tuple[str, tuple]]:
+    """The first `limit` rows (all when None) as (key, row), in list order: by day, occasion,
+    name, then key. Sorted by the first three; a key is made only for the rows returned
+    (and all the rows tied with them), which is the same order as sorting by all four."""
+    found.sort(key=lambda f: f[:3])
+    ordered: list[tuple[str, tuple]] = []
+    position = 0
+    while position < len(found) and (limit is None or len(ordered) < limit):
+        tied = position + 1
+        while tied < len(found) and found[tied][:3] == found[position][:3]:
+            tied += 1
+        ordered.extend(sorted(((occurrence_key(*f[3]), f) for f in found[position:tied]),
+                              key=lambda kf: kf[0]))
+        position = tied
+    return ordered if limit is None else ordered[:limit]
+
+
 def _section_windows(today: date, lookback: int) -> dict[Section, tuple[date, date]]:
     return {
         Section.OVERDUE: (today - timedelta(days=lookback), today - timedelta(days=1)),
@@ -517,13 +538,21 @@ class TouchpointService:
         # Sorted as light tuples; the touchpoints (their text, reminder day and state) are
         # built only for the `limit` kept: a Today section read ~3x its limit (each source
         # up to the limit, merged by date) and built every one (issue 13).
-        found: list[tuple[date, int, str, str, int, str, Occasion, int | None, str,
+        # Each row's occurrence key is made only when needed (~4 us each, for ~1,700 rows
+        # read per Today view): for the rows kept, for same-day same-name ties, and for the
+        # hidden check of a keep-in-touch or follow-up row of a customer a state names (a
+        # yearly row is matched by customer, occasion and day).
+        found: list[tuple[date, int, str, KeyParts, int, str, Occasion, int | None, str,
                           int | None]] = []
+        named = {cid for identity, (cid, _when) in hidden.items() if len(identity) == 1}
 
-        def add(cid: int, name: str, occasion: Occasion, when: date, key: str,
+        def add(cid: int, name: str, occasion: Occasion, when: date, key: KeyParts,
                 year: int | None, label: str, days_without_contact: int | None = None,
                 ) -> None:
-            if self._identity(cid, occasion, when, key) in hidden:
+            if occasion in repo.YEARLY_OCCASIONS:
+                if (cid, occasion.value, when) in hidden:
+                    return
+            elif cid in named and (occurrence_key(*key),) in hidden:
                 return
             found.append((when, _OCCASION_RANK[occasion], name.casefold(), key, cid, name,
                           occasion, year, label, days_without_contact))
@@ -547,7 +576,7 @@ class TouchpointService:
                 if when is None:  # cannot happen for keys from the ranges; be safe
                     continue
                 add(hit.customer_id, hit.display_name, hit.occasion, when,
-                    occurrence_key(hit.customer_id, hit.occasion, hit.source_id, when),
+                    (hit.customer_id, hit.occasion, hit.source_id, when),
                     hit.year, hit.label)
 
         def read_rhythm() -> None:
@@ -557,8 +586,7 @@ class TouchpointService:
             for rh in repo.keep_in_touch_hits(session, open_start, until, rest_fetch,
                                               customer_id, customer_ids=customer_ids):
                 add(rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, rh.next_due_on,
-                    occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None,
-                                   rh.next_due_on),
+                    (rh.customer_id, Occasion.KEEP_IN_TOUCH, None, rh.next_due_on),
                     None, "", max(0, (today - rh.contact_base_on).days))
 
         def read_follow_ups() -> None:
@@ -570,7 +598,7 @@ class TouchpointService:
                 occasion = Occasion(row.occasion)
                 source = row.source_id if row.source_id is not None else row.id
                 add(row.customer_id, name, occasion, row.due_on,
-                    occurrence_key(row.customer_id, occasion, source, row.due_on), None,
+                    (row.customer_id, occasion, source, row.due_on), None,
                     row.note)
 
         # The source that can reach furthest back first (Overdue: the keep-in-touch backlog),
@@ -581,10 +609,9 @@ class TouchpointService:
             readers = (read_yearly, read_rhythm, read_follow_ups)
         for read in readers:
             read()
-        found.sort(key=lambda f: f[:4])
         items = []
-        for when, _rank, _folded, key, cid, name, occasion, year, label, days in (
-                found if limit is None else found[:limit]):
+        for key, (when, _rank, _folded, _parts, cid, name, occasion, year, label, days) in (
+                _in_list_order(found, limit)):
             reminder = remind_on(when, settings.lead_for(occasion))
             state = displayed_state(today, reminder) or TouchpointState.DUE
             items.append(Touchpoint(

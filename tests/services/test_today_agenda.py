@@ -273,3 +273,28 @@ def test_a_greeting_done_before_new_year_is_checked_in_its_own_year_only(tmp_pat
     yearly_reads = [s for s in seen if s.lstrip().startswith(
         "SELECT touchpoint_sources.customer_id")]
     assert len(yearly_reads) == 1, yearly_reads
+
+
+def test_occurrence_keys_are_made_only_for_the_rows_shown(svc, monkeypatch):
+    """Rows are read from each source beyond what a page shows; with nothing recorded, an
+    occurrence key is made for each row shown and for none of the others."""
+    import crmcompanion.services.touchpoints as touchpoints_module
+
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    with svc.db.write() as session:
+        from sqlalchemy import text
+
+        session.execute(text("DELETE FROM touchpoint_states"))
+    expected = svc.touchpoints.today_view(limit_per_section=7)
+    made: list[str] = []
+    real = touchpoints_module.occurrence_key
+
+    def counted(*parts):
+        made.append(real(*parts))
+        return made[-1]
+
+    monkeypatch.setattr(touchpoints_module, "occurrence_key", counted)
+    view = svc.touchpoints.today_view(limit_per_section=7)
+    shown = [item.key for section in view.sections for item in section.items]
+    assert view == expected
+    assert sorted(made) == sorted(shown)
