@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
-from crmcompanion.services.container import Services
+from crmcompanion.core.touchpoints import Section
+from crmcompanion.services.container import Services, open_services
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.today_support import AgendaSection, AgendaService
 from tests.services.helpers import fixed_services
@@ -161,3 +163,138 @@ def test_a_limited_today_view_is_the_head_of_the_whole_one(svc):
     for full, cut in zip(whole.sections, head.sections, strict=True):
         assert cut.items == full.items[:7], full.section
         assert cut.total == full.total
+
+
+def test_overdue_reads_no_yearly_rows_when_the_keep_in_touch_backlog_fills_it(svc):
+    """Overdue's keep-in-touch backlog reaches years back; once it fills the section's limit,
+    the yearly dates (at most 30 days late) cannot be among the first rows, so they are not
+    read at all: one yearly list read per later section, none for Overdue."""
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    view = svc.touchpoints.today_view(limit_per_section=7)
+    overdue = view.section(Section.OVERDUE)
+    assert len(overdue.items) == 7
+    assert overdue.items[-1].date < TODAY - timedelta(days=31)  # the backlog fills it
+    seen = statements_during(svc, lambda: svc.touchpoints.today_view(limit_per_section=7))
+    # The section reads (with LIMIT), not the check of the customers recorded states name.
+    yearly_reads = [s for s in seen if s.lstrip().startswith(
+        "SELECT touchpoint_sources.customer_id") and "LIMIT" in s]
+    assert len(yearly_reads) == 3, seen
+    assert svc.touchpoints.today_view(limit_per_section=7) == view
+
+
+def test_snoozed_check_ins_are_taken_off_the_counts_without_reading_yearly_dates(svc):
+    """The counts take off what recorded states hide by asking each source only about the
+    customers whose states are of its kind: snoozed keep-in-touch check-ins never make the
+    counts read those customers' birthdays and anniversaries."""
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    with svc.db.write() as session:
+        from sqlalchemy import text
+
+        session.execute(text("DELETE FROM touchpoint_states"))
+    before = svc.touchpoints.counts()
+    overdue = svc.touchpoints.today_view(limit_per_section=None).section(Section.OVERDUE)
+    check_ins = [item for item in overdue.items
+                 if item.occasion.value == "keep_in_touch"][:3]
+    assert len(check_ins) == 3
+    for item in check_ins:
+        svc.touchpoints.snooze(item.key, TODAY + timedelta(days=3))
+    seen = statements_during(svc, svc.touchpoints.counts)
+    after = svc.touchpoints.counts()
+    assert after[Section.OVERDUE] == before[Section.OVERDUE] - 3
+    yearly_reads = [s for s in seen if s.lstrip().startswith(
+        "SELECT touchpoint_sources.customer_id")]
+    assert yearly_reads == [], yearly_reads
+
+
+def test_a_today_page_full_of_birthdays_reads_no_follow_ups_of_that_day(svc):
+    """Same-day rows are listed by occasion (birthdays before follow-ups): once the page is
+    full of birthdays, today's follow-ups cannot be on it and are not read, yet the whole
+    list still has them after the birthdays."""
+    ids = [svc.customers.create(CustomerDraft(first_name=name, special_dates=(
+        SpecialDate(SpecialDateKind.BIRTHDAY, TODAY.month, TODAY.day, 1980),))).customer.id
+        for name in ("Ada", "Ben", "Cleo")]
+    svc.touchpoints.add_follow_up(ids[0], TODAY, "Send the quote")
+    whole = svc.touchpoints.today_view(limit_per_section=None).section(Section.TODAY)
+    occasions = [item.occasion.value for item in whole.items]
+    assert occasions[:3] == ["birthday"] * 3 and "follow_up" in occasions[3:]
+    seen = statements_during(svc, lambda: svc.touchpoints.today_view(limit_per_section=2))
+    head = svc.touchpoints.today_view(limit_per_section=2).section(Section.TODAY)
+    assert head.items == whole.items[:2] and head.total == whole.total
+    # Overdue, Next 7 days and Days 8-30 read their follow-ups; Today does not.
+    follow_up_reads = [s for s in seen if s.lstrip().startswith("SELECT follow_ups.id")
+                       and "LIMIT" in s]
+    assert len(follow_up_reads) == 3, follow_up_reads
+
+
+def test_the_today_view_reads_the_versions_of_all_its_rows_at_once(svc, tmp_path):
+    """The versions of the recorded states (an expired snooze) come with the rows in one
+    statement for all four sections, and still reach the right rows."""
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    upcoming = svc.touchpoints.today_view(limit_per_section=7).section(Section.NEXT_7_DAYS)
+    target = upcoming.items[0]
+    tomorrow = TODAY + timedelta(days=1)
+    svc.touchpoints.snooze(target.key, tomorrow)
+    # A day later the snooze has ended: the row is back, carrying its state's version.
+    later = open_services(f"sqlite:///{tmp_path / 'crm.sqlite3'}", tmp_path / "b2",
+                          FixedClock(NOW + timedelta(days=1)))
+    try:
+        seen = statements_during(later, lambda: later.touchpoints.today_view(None))
+        view = later.touchpoints.today_view(None)
+    finally:
+        later.close()
+    assert sum(len(section.items) for section in view.sections) < 500
+    assert all(section.items for section in view.sections)
+    version_reads = [s for s in seen if "touchpoint_states.version" in s]
+    assert len(version_reads) == 1, version_reads
+    shown = {item.key: item.version for section in view.sections for item in section.items}
+    assert shown[target.key] == 1
+
+
+def test_a_greeting_done_before_new_year_is_checked_in_its_own_year_only(tmp_path):
+    """Late in December the counts' window crosses New Year; a birthday greeted last week
+    is checked against this year's dates only (one statement), not against both years'."""
+    services = next(fixed_services(tmp_path, datetime(2026, 12, 20, 9, 0)))
+    try:
+        cid = services.customers.create(CustomerDraft(first_name="Ida", special_dates=(
+            SpecialDate(SpecialDateKind.BIRTHDAY, 12, 17, 1970),))).customer.id
+        services.customers.create(CustomerDraft(first_name="Jon", special_dates=(
+            SpecialDate(SpecialDateKind.BIRTHDAY, 1, 3, 1975),)))
+        before = services.touchpoints.counts()
+        overdue = services.touchpoints.today_view(None).section(Section.OVERDUE)
+        greeted = next(i for i in overdue.items
+                       if i.customer_id == cid and i.occasion.value == "birthday")
+        services.touchpoints.mark_done(greeted.key, "Called")
+        seen = statements_during(services, services.touchpoints.counts)
+        after = services.touchpoints.counts()
+    finally:
+        services.close()
+    assert after[Section.OVERDUE] == before[Section.OVERDUE] - 1
+    assert after[Section.DAYS_8_30] == before[Section.DAYS_8_30] == 1  # Jon, 3 January
+    yearly_reads = [s for s in seen if s.lstrip().startswith(
+        "SELECT touchpoint_sources.customer_id")]
+    assert len(yearly_reads) == 1, yearly_reads
+
+
+def test_occurrence_keys_are_made_only_for_the_rows_shown(svc, monkeypatch):
+    """Rows are read from each source beyond what a page shows; with nothing recorded, an
+    occurrence key is made for each row shown and for none of the others."""
+    import crmcompanion.services.touchpoints as touchpoints_module
+
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    with svc.db.write() as session:
+        from sqlalchemy import text
+
+        session.execute(text("DELETE FROM touchpoint_states"))
+    expected = svc.touchpoints.today_view(limit_per_section=7)
+    made: list[str] = []
+    real = touchpoints_module.occurrence_key
+
+    def counted(*parts):
+        made.append(real(*parts))
+        return made[-1]
+
+    monkeypatch.setattr(touchpoints_module, "occurrence_key", counted)
+    view = svc.touchpoints.today_view(limit_per_section=7)
+    shown = [item.key for section in view.sections for item in section.items]
+    assert view == expected
+    assert sorted(made) == sorted(shown)
