@@ -391,16 +391,6 @@ class FeedbackService:
                     repo.save_vector(session, item_id, encoded[0], blob)
             done += len(missing)
 
-    def set_themes(self, item_id: int, themes: Sequence[str]) -> Saved:
-        names = normalise_themes(list(themes))
-        with self._db.write() as session:
-            row = self._load(session, item_id)
-            repo.set_item_themes(session, item_id, names)
-            row.updated_at = self._now_utc()
-            session.flush()
-            record = self._record(session, row)
-        return Saved(record, self._changed(record.customer_id))
-
     def add_theme(self, item_id: int, theme: str) -> Saved:
         """Attach one theme (e.g. a suggested one) to the item."""
         with self._db.write() as session:

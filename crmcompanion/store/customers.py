@@ -533,12 +533,6 @@ def _to_row(r: Sequence, last_contact: date | None = None,
     )
 
 
-def sort_value(row: c.CustomerRow, sort: str, session: Session) -> object:
-    """The sort key of a row already fetched, for keyset continuation."""
-    column = SORT_COLUMNS[sort]
-    return session.scalar(select(column).where(m.Customer.id == row.id))
-
-
 def page_after(
     session: Session, query: ListQuery, after: tuple[object, int] | None, limit: int
 ) -> list[tuple[c.CustomerRow, object]]:

@@ -157,14 +157,6 @@ def record_ask(session: Session, customer_id: int, asked_on: date, now: datetime
     session.flush()
 
 
-def last_asked(session: Session, customer_id: int) -> date | None:
-    """The last day the customer was asked for feedback (skipped asks left out)."""
-    a = m.FeedbackAsk
-    return session.scalar(select(a.asked_on).where(a.customer_id == customer_id,
-                                                   a.skipped.is_(False))
-                          .order_by(a.asked_on.desc()).limit(1))
-
-
 def tag_rhythms(session: Session) -> dict[str, int]:
     """Tag name -> its ask-for-feedback rhythm in months, for the tags that set one."""
     rows = session.execute(select(m.Tag.name, m.Tag.feedback_months)

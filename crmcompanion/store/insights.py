@@ -497,11 +497,6 @@ def lost_complaint_themes(session: Session, limit: int = 5) -> list[tuple[str, i
         .group_by(t.id, t.name).order_by(count.desc(), t.name).limit(limit))]
 
 
-def raw_text(session: Session, sql: str) -> list[tuple]:
-    """For the benchmark's baselines: one raw statement's rows."""
-    return [tuple(row) for row in session.execute(text(sql))]
-
-
 # --- why customers stay (core.why_stay) ----------------------------------------------------
 
 def _resolution_days(session: Session) -> object:

@@ -655,8 +655,3 @@ def hiding_state_rows(
     )
     return [(cid, occasion, on if isinstance(on, date) else date.fromisoformat(on), key)
             for cid, occasion, on, key in rows]
-
-
-def customer_states(session: Session, customer_id: int) -> list[m.TouchpointRecord]:
-    t = m.TouchpointRecord
-    return list(session.scalars(select(t).where(t.customer_id == customer_id)))

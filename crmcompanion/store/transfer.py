@@ -307,16 +307,6 @@ def create_batch(session: Session, *, now: datetime, source: str, fmt: str,
     return batch.id
 
 
-def link_batch(session: Session, batch_id: int, customer_ids: Sequence[int]) -> None:
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.executemany(
-            "INSERT INTO import_batch_customers (batch_id, customer_id) VALUES (?, ?)",
-            [(batch_id, cid) for cid in customer_ids])
-    finally:
-        cursor.close()
-
-
 def finish_batch(session: Session, batch_id: int, rows: int, created: int) -> None:
     session.execute(
         text("UPDATE import_batches SET row_count = :rows, created_count = :created "

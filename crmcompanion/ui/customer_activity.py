@@ -252,9 +252,6 @@ class CustomerActivity(QWidget):
     def older_button(self) -> QPushButton:
         return self.timeline.older_button
 
-    def section_widgets(self) -> list[QWidget]:
-        return [self.coming_up, self.timeline]
-
     def upcoming_lines(self) -> list[str]:
         return [line.text() for line in self._upcoming_lines]
 

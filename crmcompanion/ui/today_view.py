@@ -1198,11 +1198,6 @@ class TodayView(QWidget):
         entry = self.list.entry_at(self.list.currentIndex().row())
         return entry.item if entry is not None and entry.kind == "row" else None
 
-    def main_action(self, customer_id: int) -> None:
-        entry = self.entry_for(customer_id)
-        if entry is not None:
-            self._main_action(entry)
-
     def build_menu(self, entry: Entry) -> QMenu:
         """The row's other actions; snoozes that do not apply are shown, disabled."""
         item = entry.item
