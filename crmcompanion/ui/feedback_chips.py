@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -25,24 +26,20 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.feedback import FeedbackType, Source
 from crmcompanion.services.feedback import FeedbackService, Saved, SimilarItem
-from crmcompanion.ui.feedback_common import run_off_thread, section_label
+from crmcompanion.ui.feedback_common import (
+    SimilarLookup,
+    find_similar,
+    section_label,
+)
+
+if TYPE_CHECKING:
+    from crmcompanion.ui.feedback_common import SimilarFound
 
 logger = logging.getLogger(__name__)
 
 SIMILAR_DELAY_MS = 350  # a pause in typing before similar complaints are looked up
 SIMILAR_SHOWN = 3  # few lines: the Log conversation dialog still fits a 600 px screen
 SIMILAR_HEIGHT = 76
-
-
-def similar_work(feedback: FeedbackService, text: str, limit: int, exclude: int | None,
-                 ) -> Callable[[], tuple[list[SimilarItem], list[str]]]:
-    """The look-up run off the GUI thread: similar complaints, then themes to suggest."""
-
-    def work() -> tuple[list[SimilarItem], list[str]]:
-        hits = feedback.similar(text, limit, exclude_customer_id=exclude)
-        return hits, feedback.suggest_themes(text, 3, exclude_customer_id=exclude)
-
-    return work
 
 
 def show_similar(similar: QListWidget, row: QHBoxLayout, old: Sequence[QPushButton],
@@ -129,9 +126,6 @@ class FeedbackCapture(QWidget):
         super().__init__(parent)
         self._feedback = feedback
         self._exclude = exclude_customer_id
-        self._text = ""
-        self.looking = False
-        self._again = False  # the text changed while a look-up ran: look again after it
         self.similar_items: list[SimilarItem] = []
         self.suggested: list[str] = []
         self.suggestion_buttons: list[QPushButton] = []
@@ -155,22 +149,14 @@ class FeedbackCapture(QWidget):
         self.suggestions_row.setSpacing(6)
         self.suggestions_row.addStretch(1)
         layout.addLayout(self.suggestions_row)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SIMILAR_DELAY_MS)
-        self._timer.timeout.connect(self.look_up_similar)
+        self.lookup = SimilarLookup(self, self._similar_work, self._found, SIMILAR_DELAY_MS)
         self.chips.changed.connect(self._type_changed)
         self._type_changed()
 
     def watch(self, editor: QPlainTextEdit) -> None:
         """Follow the text typed in `editor` (the conversation's summary)."""
-        self._text = editor.toPlainText()
-
-        def typed() -> None:
-            self._text = editor.toPlainText()
-            self._schedule()
-
-        editor.textChanged.connect(typed)
+        self.lookup.set_text(editor.toPlainText())
+        editor.textChanged.connect(lambda: self.lookup.set_text(editor.toPlainText()))
 
     def kind(self) -> FeedbackType | None:
         return self.chips.kind()
@@ -181,7 +167,7 @@ class FeedbackCapture(QWidget):
     def _type_changed(self) -> None:
         self.themes.setEnabled(self.chips.kind() is not None)
         self._show_suggestions()
-        self._schedule()
+        self.lookup.set_active(self._is_complaint() and self._feedback is not None)
 
     def _show_suggestions(self) -> None:
         shown = self._is_complaint() and bool(self.similar_items)
@@ -191,30 +177,12 @@ class FeedbackCapture(QWidget):
             button.setVisible(self._is_complaint())
 
     # --- similar complaints ------------------------------------------------------------
-    def _schedule(self) -> None:
-        if self._is_complaint() and self._feedback is not None and self._text.strip():
-            self._timer.start()
+    def _similar_work(self, text: str) -> Callable[[], SimilarFound]:
+        feedback, exclude = self._feedback, self._exclude
+        assert feedback is not None  # the look-up is active only with a feedback service
+        return lambda: find_similar(feedback, text, SIMILAR_SHOWN, exclude)
 
-    def look_up_similar(self) -> None:
-        feedback, text, exclude = self._feedback, self._text, self._exclude
-        if feedback is None or not text.strip():
-            return
-        if self.looking:
-            self._again = True
-            return
-        self.looking = True
-        run_off_thread(self, similar_work(feedback, text, SIMILAR_SHOWN, exclude), self._found,
-                       self._not_found, "similar complaints")
-
-    def _not_found(self, message: str) -> None:
-        self.looking = False
-        logger.info("Similar complaints: %s", message)
-
-    def _found(self, found: tuple[list[SimilarItem], list[str]]) -> None:
-        self.looking = False
-        if self._again:
-            self._again = False
-            self.look_up_similar()
+    def _found(self, found: SimilarFound) -> None:
         self.similar_items, self.suggested = found
         self.suggestion_buttons = show_similar(self.similar, self.suggestions_row,
                                                self.suggestion_buttons, self.similar_items,

@@ -1,5 +1,6 @@
 """Small pieces the Feedback & ideas screens share: dates through QLocale, status words for
-people, and running a service call off the GUI thread with one clear message on failure."""
+people, running a service call off the GUI thread with one clear message on failure, and the
+similar-complaints look-up that follows the text being typed (`SimilarLookup`)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QLocale, QObject, Qt
+from PySide6.QtCore import QDate, QLocale, QObject, Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem
 
 from crmcompanion.core.feedback import ComplaintStatus
 from crmcompanion.ui.workers import BackgroundTask
 
 if TYPE_CHECKING:
-    from crmcompanion.services.feedback import FeedbackRecord
+    from crmcompanion.services.feedback import FeedbackRecord, FeedbackService, SimilarItem
+
+    # What one look-up finds: the similar complaints, then the themes to offer.
+    SimilarFound = tuple[list[SimilarItem], list[str]]
 
 logger = logging.getLogger(__name__)
 
@@ -142,3 +146,84 @@ def _message(error: object) -> str:
         logger.error("Feedback task failed: %r", error)
         return "Something went wrong; the details are in the log file."
     return text
+
+
+def find_similar(feedback: FeedbackService, text: str, limit: int, exclude: int | None,
+                 ) -> SimilarFound:
+    """The look-up itself, run off the GUI thread: similar complaints, then themes."""
+    hits = feedback.similar(text, limit, exclude_customer_id=exclude)
+    return hits, feedback.suggest_themes(text, 3, exclude_customer_id=exclude)
+
+
+class SimilarLookup(QObject):
+    """Similar complaints for the text being typed, looked up off the GUI thread (where the
+    meaning model loads on first use, seconds on a slow machine) after a pause in typing.
+
+    One look-up runs at a time (they share the one worker thread with saves). Text typed
+    while one runs is looked up as soon as it returns, and that result, being for older
+    text, is dropped: what is shown is always for the newest text, never older text's
+    suggestions over newer text. The owner says what the text is (`set_text`, on every
+    change) and whether suggestions are wanted at all (`set_active`: a complaint is being
+    typed); `look_up(text)` builds the work on the GUI thread (reading widgets there) and
+    returns the callable the worker runs; `show(found)` gets each kept result."""
+
+    def __init__(self, parent: QObject, look_up: Callable[[str], Callable[[], SimilarFound]],
+                 show: Callable[[SimilarFound], None], delay_ms: int) -> None:
+        super().__init__(parent)
+        self._look_up = look_up
+        self._show = show
+        self.text = ""
+        self.active = False
+        self.running: str | None = None  # the text of the look-up on the worker thread
+        self.shown_text: str | None = None  # the text whose result is on screen
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(delay_ms)
+        self.timer.timeout.connect(self.look_up_now)
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        self._schedule()
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        if active:
+            self._schedule()
+        else:
+            self.timer.stop()
+
+    def _schedule(self) -> None:
+        if self.active and self.text.strip() and self.text != self.shown_text:
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    def look_up_now(self) -> None:
+        """Look the current text up now, or right after the running look-up returns."""
+        text = self.text
+        if self.running is not None or not self.active or not text.strip():
+            return  # a running look-up checks the text again when it returns
+        self.running = text
+        run_off_thread(self, self._look_up(text), self._found, self._failed,
+                       "similar complaints")
+
+    def _found(self, found: SimilarFound) -> None:
+        text, self.running = self.running, None
+        if text != self.text:
+            self._newer()  # typed more while it ran: this result is for older text
+            return
+        self.shown_text = text
+        self._show(found)
+
+    def _failed(self, message: str) -> None:
+        # Suggestions are a help, not the task: the owner can still save; the log keeps why.
+        text, self.running = self.running, None
+        logger.info("Similar complaints: %s", message)
+        if text != self.text:
+            self._newer()
+
+    def _newer(self) -> None:
+        # The pause in typing passed while the old look-up ran (else the timer, still
+        # counting, starts the look-up when it fires).
+        if not self.timer.isActive():
+            self.look_up_now()

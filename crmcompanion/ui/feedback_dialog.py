@@ -9,8 +9,10 @@ since a complaint's meaning vector is written when it is saved.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,17 +31,21 @@ from crmcompanion.core.errors import DomainError
 from crmcompanion.core.feedback import FeedbackType, Severity
 from crmcompanion.services.container import Services
 from crmcompanion.services.feedback import Saved, SimilarItem
-from crmcompanion.ui.feedback_chips import (
-    FeedbackTypeChips,
-    show_similar,
-    similar_work,
-    with_theme,
+from crmcompanion.ui.feedback_chips import FeedbackTypeChips, show_similar, with_theme
+from crmcompanion.ui.feedback_common import (
+    SimilarLookup,
+    find_similar,
+    run_off_thread,
+    section_label,
 )
-from crmcompanion.ui.feedback_common import run_off_thread, section_label
+
+if TYPE_CHECKING:
+    from crmcompanion.ui.feedback_common import SimilarFound
 
 logger = logging.getLogger(__name__)
 
-SIMILAR_DELAY_MS = 300
+SIMILAR_DELAY_MS = 300  # a pause in typing before similar complaints are looked up
+SIMILAR_SHOWN = 5
 
 
 class FeedbackDialog(QDialog):
@@ -54,7 +60,6 @@ class FeedbackDialog(QDialog):
         self.resize(620, 560)
         self.similar_items: list[SimilarItem] = []
         self.suggested: list[str] = []
-        self.looking = False
         self.saving = False
         self._customer_id: int | None = None
         layout = QVBoxLayout(self)
@@ -69,7 +74,9 @@ class FeedbackDialog(QDialog):
         form.addRow("Type", self.chips)
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("What the customer said")
-        self.text.textChanged.connect(self._schedule_similar)
+        self.lookup = SimilarLookup(self, self._similar_work, self._show_similar,
+                                    SIMILAR_DELAY_MS)
+        self.text.textChanged.connect(lambda: self.lookup.set_text(self.text.toPlainText()))
         form.addRow("Said", self.text)
         self.themes = QLineEdit()
         self.themes.setPlaceholderText("Themes, separated by commas (e.g. delivery, price)")
@@ -113,10 +120,6 @@ class FeedbackDialog(QDialog):
         buttons.addWidget(self.save_button)
         layout.addLayout(buttons)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SIMILAR_DELAY_MS)
-        self._timer.timeout.connect(self.look_up_similar)
         self._type_changed()
 
     # --- type --------------------------------------------------------------------------
@@ -132,36 +135,23 @@ class FeedbackDialog(QDialog):
             widget.setVisible(complaint)
         for button in self.suggestion_buttons:
             button.setVisible(complaint)
-        if complaint:
-            self._schedule_similar()
+        self.lookup.set_active(complaint)
 
     # --- similar complaints ----------------------------------------------------------------
-    def _schedule_similar(self) -> None:
-        if self.kind() is FeedbackType.COMPLAINT:
-            self._timer.start()
+    def _similar_work(self, text: str) -> Callable[[], SimilarFound]:
+        feedback, customers, typed = (self.services.feedback, self.services.customers,
+                                      self.customer.text())
 
-    def _exclude(self) -> int | None:
-        try:
-            return self.services.customers.resolve(self.customer.text()).id
-        except DomainError:  # an unfinished name is no reason to stop suggesting
-            return None
+        def work() -> SimilarFound:
+            try:  # the customer's own complaints are not "similar complaints"
+                exclude: int | None = customers.resolve(typed).id
+            except DomainError:  # an unfinished name is no reason to stop suggesting
+                exclude = None
+            return find_similar(feedback, text, SIMILAR_SHOWN, exclude)
 
-    def look_up_similar(self) -> None:
-        text = self.text.toPlainText()
-        if not text.strip() or self.looking:
-            return
-        feedback = self.services.feedback
-        exclude = self._exclude()
-        self.looking = True
-        run_off_thread(self, similar_work(feedback, text, 5, exclude), self._show_similar,
-                       self._similar_failed, "similar")
+        return work
 
-    def _similar_failed(self, text: str) -> None:
-        self.looking = False
-        logger.info("Similar complaints: %s", text)
-
-    def _show_similar(self, found: tuple[list[SimilarItem], list[str]]) -> None:
-        self.looking = False
+    def _show_similar(self, found: SimilarFound) -> None:
         self.similar_items, self.suggested = found
         self.suggestion_buttons = show_similar(self.similar, self.suggestions_row,
                                                self.suggestion_buttons, self.similar_items,
