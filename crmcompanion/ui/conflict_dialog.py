@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from PySide6.QtCore import QDate, QLocale, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -39,6 +39,7 @@ from crmcompanion.core.customer import (
 )
 from crmcompanion.core.validation import format_phone
 from crmcompanion.services.customers import EditConflict, FieldConflict
+from crmcompanion.ui import formatting
 from crmcompanion.ui.customer_detail import describe_special_date
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.style import STATUS_TITLES
@@ -66,8 +67,7 @@ def value_text(value: object) -> str:
     if isinstance(value, Channel):
         return CHANNEL_TITLES[value]
     if isinstance(value, date):
-        return QLocale().toString(QDate(value.year, value.month, value.day),
-                                  QLocale.FormatType.LongFormat)
+        return formatting.weekday_date(value)
     if isinstance(value, tuple):
         return "\n".join(_item_text(item) for item in value)
     return str(value)

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QLocale, QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem
 
 from crmcompanion.core.feedback import ComplaintStatus
+from crmcompanion.ui import formatting
 from crmcompanion.ui.workers import BackgroundTask
 
 if TYPE_CHECKING:
@@ -35,17 +36,18 @@ ACTION_TITLES: dict[ComplaintStatus, str] = {
 }
 
 
-def short_date(value: date | datetime | None,
-               form: QLocale.FormatType = QLocale.FormatType.ShortFormat) -> str:
-    """A date in the user's locale (never ISO): short in lists, long where it is read."""
-    if value is None:
-        return ""
-    day = value.date() if isinstance(value, datetime) else value
-    return QLocale().toString(QDate(day.year, day.month, day.day), form)
+def _day(value: date | datetime | None) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def short_date(value: date | datetime | None) -> str:
+    """A date in a list, in the user's locale (never ISO), through ui.formatting."""
+    return formatting.short_date(_day(value))
 
 
 def long_date(value: date | datetime | None) -> str:
-    return short_date(value, QLocale.FormatType.LongFormat)
+    """A date where it is read, with its weekday ("Monday, 23 November 2026")."""
+    return formatting.weekday_date(_day(value))
 
 
 def section_label(text: str) -> QLabel:

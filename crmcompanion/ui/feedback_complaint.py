@@ -37,6 +37,7 @@ from crmcompanion.ui.feedback_common import (
     status_word,
     who_said,
 )
+from crmcompanion.ui.formatting import date_edit_format
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class ComplaintPanel(QWidget):
         self.has_target = QCheckBox("Target date")
         self.target = QDateEdit()
         self.target.setCalendarPopup(True)
+        self.target.setDisplayFormat(date_edit_format())  # Qt's default reads "1 03 2026" in C
         self.target.setEnabled(False)
         self.has_target.toggled.connect(self.target.setEnabled)
         target_row.addWidget(self.has_target)

@@ -6,7 +6,15 @@ QLocale's short format in lists and tables, its long format where there is room 
 profile), numbers with the locale's grouping, and phone numbers always in their formatted
 international form through the core's `format_phone`.
 
-`set_locale` exists for tests and screenshots; the app uses the system locale.
+The C/POSIX locale (LANG=C, as on many minimal Linux installs, containers and some CI or
+launchers) is the one exception: QLocale's formats for it are numeric and ambiguous ("23 11
+2026", "2000"), so there dates are written with English month names, day first ("23 Nov
+2026" in lists, "Monday, 23 November 2026" with the weekday) and numbers grouped ("2,000").
+Any real locale (en_US, de_DE, ko_KR...) is used exactly as Qt gives it. Date and time
+pickers take their display format from here too (`date_edit_format`, `time_edit_format`).
+
+`set_locale` exists for tests and screenshots; the app uses the default locale, which is the
+system's (tests may also move it with `QLocale.setDefault`).
 """
 
 from __future__ import annotations
@@ -22,8 +30,21 @@ _locale: list[QLocale] = []
 
 
 def locale() -> QLocale:
-    """The locale every screen formats with (the system's unless `set_locale` chose one)."""
-    return _locale[0] if _locale else QLocale.system()
+    """The locale every screen formats with: the default locale (the system's unless
+    `QLocale.setDefault` or `set_locale` chose another)."""
+    return _locale[0] if _locale else QLocale()
+
+
+def is_c_locale(chosen: QLocale | None = None) -> bool:
+    """True for the C/POSIX locale (Qt reads "C", "C.UTF-8" and "POSIX" as language C)."""
+    return (chosen or locale()).language() == QLocale.Language.C
+
+
+# The C locale's own formats, replaced: its short date is "d MM yyyy" ("23 11 2026").
+C_SHORT_DATE = "d MMM yyyy"
+C_LONG_DATE = "d MMMM yyyy"
+C_WEEKDAY_DATE = "dddd, d MMMM yyyy"
+C_TIME = "HH:mm"
 
 
 def set_locale(chosen: QLocale | None) -> None:
@@ -38,10 +59,14 @@ def _qdate(day: date) -> QDate:
 
 
 def short_date(day: date | None) -> str:
-    """A date in a list or table: the locale's short format ("06/12/2026", "12/6/26")."""
+    """A date in a list or table: the locale's short format ("06/12/2026", "12/6/26";
+    "23 Nov 2026" in the C locale)."""
     if day is None:
         return ""
-    return locale().toString(_qdate(day), QLocale.FormatType.ShortFormat)
+    chosen = locale()
+    if is_c_locale(chosen):
+        return chosen.toString(_qdate(day), C_SHORT_DATE)
+    return chosen.toString(_qdate(day), QLocale.FormatType.ShortFormat)
 
 
 def long_date(day: date | None) -> str:
@@ -53,6 +78,8 @@ def long_date(day: date | None) -> str:
 
 
 def _long_without_weekday() -> str:
+    if is_c_locale():
+        return C_LONG_DATE
     pattern = locale().dateFormat(QLocale.FormatType.LongFormat)
     # The long format starts with the weekday in most locales ("dddd, d MMMM yyyy"): drop
     # it and what joins it to the rest, so a date reads as a date.
@@ -65,7 +92,10 @@ def weekday_date(day: date | None) -> str:
     """A date with its weekday ("Sunday, 6 December 2026"): a page's subtitle."""
     if day is None:
         return ""
-    return locale().toString(_qdate(day), QLocale.FormatType.LongFormat)
+    chosen = locale()
+    if is_c_locale(chosen):
+        return chosen.toString(_qdate(day), C_WEEKDAY_DATE)
+    return chosen.toString(_qdate(day), QLocale.FormatType.LongFormat)
 
 
 def day_month(day: date | None) -> str:
@@ -91,14 +121,42 @@ def short_datetime(moment: datetime | None) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone()
     value = QDateTime(_qdate(moment.date()), QTime(moment.hour, moment.minute))
-    return locale().toString(value, QLocale.FormatType.ShortFormat)
+    chosen = locale()
+    if is_c_locale(chosen):
+        return chosen.toString(value, f"{C_SHORT_DATE} {C_TIME}")
+    return chosen.toString(value, QLocale.FormatType.ShortFormat)
+
+
+def date_edit_format() -> str:
+    """A date picker's display format: the locale's short date pattern (Qt's own default
+    for a QDateEdit), in the C locale "d MMM yyyy" instead of its "d MM yyyy"."""
+    if is_c_locale():
+        return C_SHORT_DATE
+    return locale().dateFormat(QLocale.FormatType.ShortFormat)
+
+
+def time_edit_format() -> str:
+    """A time picker's display format: the locale's short time ("HH:mm", "h:mm AP")."""
+    if is_c_locale():
+        return C_TIME
+    return locale().timeFormat(QLocale.FormatType.ShortFormat)
+
+
+def month_year(year: int, month: int, separator: str = " ") -> str:
+    """A month of a year, short ("Nov 2026"; a chart's axis puts the year under it)."""
+    return locale().toString(QDate(year, month, 1), f"MMM{separator}yyyy")
 
 
 def number(value: int | float, decimals: int = 0) -> str:
-    """A count or amount with the locale's digit grouping ("1,234" or "1.234")."""
+    """A count or amount with the locale's digit grouping ("1,234" or "1.234"; the C
+    locale, which groups nothing by default, "1,234" too)."""
+    chosen = locale()
+    if is_c_locale(chosen):
+        chosen = QLocale(chosen)
+        chosen.setNumberOptions(QLocale.NumberOption.DefaultNumberOptions)
     if isinstance(value, int) and decimals == 0:
-        return locale().toString(value)
-    return locale().toString(float(value), "f", decimals)
+        return chosen.toString(value)
+    return chosen.toString(float(value), "f", decimals)
 
 
 def phone(number_text: str | None) -> str:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QEvent, QLocale, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -90,7 +90,7 @@ def reason_title(reason: str) -> str:
 def month_title(month: str) -> str:
     """"2026-03" as the locale's short month over the year ("Mar" / "2026")."""
     year, number = (int(part) for part in month.split("-"))
-    return QLocale().toString(QDate(year, number, 1), "MMM\nyyyy")
+    return formatting.month_year(year, number, "\n")
 
 
 class ChartCard(QFrame):
@@ -189,7 +189,9 @@ class InsightsView(QWidget):
         layout.addWidget(self.header)
 
         bar = QHBoxLayout()
-        bar.setSpacing(8)
+        # Tight: at 900 px the period's two dates ("30 Sep 2026" in the C locale) and the tag
+        # filter share ~634 px, and each date must show whole.
+        bar.setSpacing(6)
         self.period = QComboBox()
         for title, _ in PERIODS:
             self.period.addItem(title)
@@ -198,12 +200,12 @@ class InsightsView(QWidget):
         self.end = QDateEdit(today)
         for edit in (self.start, self.end):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))
+            edit.setDisplayFormat(formatting.date_edit_format())
             edit.setEnabled(False)
             # Never narrower than the date it shows ("1 03 202" at 900 px otherwise).
             edit.setSizePolicy(QSizePolicy.Policy.Minimum, edit.sizePolicy().verticalPolicy())
         self.tag = QComboBox()
-        self.tag.setMinimumWidth(110)
+        self.tag.setMinimumWidth(100)
         self.refresh_button = QPushButton("Refresh")
         self.status = QLabel("")
         self.status.setObjectName("muted")
@@ -212,7 +214,7 @@ class InsightsView(QWidget):
         bar.addWidget(self.start)
         bar.addWidget(QLabel("to"))
         bar.addWidget(self.end)
-        bar.addSpacing(12)
+        bar.addSpacing(8)
         bar.addWidget(QLabel("Tag"))
         bar.addWidget(self.tag)
         bar.addStretch(1)

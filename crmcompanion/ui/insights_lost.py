@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from PySide6.QtCore import QDate, QLocale
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +29,7 @@ from crmcompanion.core.errors import DomainError
 from crmcompanion.core.lost import CHOOSABLE_REASONS, LOST_REASON_TITLES
 from crmcompanion.services.container import Services
 from crmcompanion.services.insights import MarkedLost
+from crmcompanion.ui.formatting import date_edit_format
 from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class LostReasonDialog(QDialog):
         today = services.clock.today()
         self.win_back_on = QDateEdit(QDate(today + timedelta(days=WIN_BACK_AFTER_DAYS)))
         self.win_back_on.setCalendarPopup(True)
-        self.win_back_on.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))
+        self.win_back_on.setDisplayFormat(date_edit_format())
         self.win_back_on.setMinimumDate(QDate(today + timedelta(days=1)))
         self.win_back_on.setEnabled(False)
         self.win_back.toggled.connect(self.win_back_on.setEnabled)

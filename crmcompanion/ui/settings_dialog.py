@@ -523,11 +523,9 @@ class SettingsPage(QWidget):
 
 def _time_format() -> str:
     """The locale's short time format ("HH:mm" or "h:mm AP") for the time picker."""
-    from PySide6.QtCore import QLocale
+    from crmcompanion.ui.formatting import time_edit_format
 
-    from crmcompanion.ui.formatting import locale
-
-    return locale().timeFormat(QLocale.FormatType.ShortFormat)
+    return time_edit_format()
 
 
 class SettingsDialog(QDialog):

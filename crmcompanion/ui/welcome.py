@@ -45,6 +45,7 @@ from crmcompanion.services.reminders import REMINDER_TIME
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
+from crmcompanion.ui.formatting import time_edit_format
 from crmcompanion.ui.icons import icon
 from crmcompanion.ui.style import current_theme
 from crmcompanion.ui.text_display import plain_label
@@ -128,8 +129,7 @@ class WelcomeDialog(QDialog):
             values[DEFAULT_GREETING_CHANNEL.key])))
         form.addRow("I usually send greetings by", self.channel)
         self.reminder_time = QTimeEdit()
-        self.reminder_time.setDisplayFormat(QLocale.system().timeFormat(
-            QLocale.FormatType.ShortFormat))
+        self.reminder_time.setDisplayFormat(time_edit_format())
         chosen = parse_reminder_time(str(values[REMINDER_TIME.key]))
         self.reminder_time.setTime(QTime(chosen.hour, chosen.minute))
         form.addRow("Remind me each day at", self.reminder_time)

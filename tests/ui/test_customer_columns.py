@@ -4,13 +4,14 @@ columns), through the user's path on real widgets."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from PySide6.QtCore import QDate, QLocale, QPoint
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication
 
 from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
+from crmcompanion.ui import formatting
 from crmcompanion.ui.customer_model import (
     COLUMNS,
     COMPANY,
@@ -58,9 +59,10 @@ def test_the_list_shows_the_columns_an_owner_uses(qtbot, make_window, services):
     assert shown == ["Name", "Company", "Phone", "Email", "Tags", "Last contact",
                      "Next occasion", "Status"]
     qtbot.waitUntil(lambda: view.model.rowCount() == 1)
-    short = QLocale().toString(QDate(2026, 2, 20), QLocale.FormatType.ShortFormat)
+    # The locale's short date, through ui.formatting (which writes "20 Feb 2026" in C).
+    short = formatting.short_date(date(2026, 2, 20))
     assert view.model.index(0, LAST_CONTACT).data() == short
-    birthday = QLocale().toString(QDate(2026, 4, 12), QLocale.FormatType.ShortFormat)
+    birthday = formatting.short_date(date(2026, 4, 12))
     assert view.model.index(0, NEXT_OCCASION).data() == f"Birthday · {birthday}"
 
 

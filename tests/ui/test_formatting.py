@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QDate, QDateTime, QLocale, QTime
+from PySide6.QtWidgets import QDateEdit
 
 from crmcompanion.core.settings import MAP_SERVICE, map_search_url
 from crmcompanion.ui import formatting
@@ -56,3 +57,52 @@ def test_map_links_default_to_openstreetmap():
         "https://www.openstreetmap.org/search?query=Hauptstra%C3%9Fe%2072%2C%2010115%20Berlin")
     assert map_search_url("1 Main St", "google").startswith("https://www.google.com/maps/")
     assert map_search_url("1 Main St", "nonsense").startswith("https://www.openstreetmap.org/")
+
+
+@pytest.fixture
+def default_locale(qapp):
+    """Moves Qt's default locale (what QLocale() and every screen use) for one test, then
+    puts the previous one back."""
+    previous = QLocale()
+
+    def use(chosen: QLocale) -> None:
+        QLocale.setDefault(chosen)
+
+    yield use
+    QLocale.setDefault(previous)
+
+
+@pytest.mark.parametrize("name", ["C", "POSIX", "C.UTF-8"])
+def test_the_c_locale_writes_month_names_day_first(default_locale, name):
+    default_locale(QLocale(name))
+    assert formatting.is_c_locale()
+    day = date(2026, 11, 23)
+    assert formatting.short_date(day) == "23 Nov 2026"  # Qt's own: "23 11 2026"
+    assert formatting.long_date(day) == "23 November 2026"
+    assert formatting.weekday_date(day) == "Monday, 23 November 2026"
+    assert formatting.day_month(day) == "23 Nov"
+    assert formatting.short_datetime(datetime(2026, 11, 23, 9, 5)) == "23 Nov 2026 09:05"
+    assert formatting.month_year(2026, 11) == "Nov 2026"
+    assert formatting.number(2000) == "2,000"  # Qt's own: "2000"
+    assert formatting.number(2.5, 1) == "2.5"
+    assert formatting.date_edit_format() == "d MMM yyyy"
+    assert formatting.time_edit_format() == "HH:mm"
+
+
+@pytest.mark.parametrize("name", ["en_US", "en_GB", "de_DE", "ko_KR", "fr_FR"])
+def test_a_real_locale_is_used_exactly_as_qt_gives_it(default_locale, name):
+    chosen = QLocale(name)
+    default_locale(chosen)
+    assert not formatting.is_c_locale()
+    day = date(2026, 11, 23)
+    qday = QDate(2026, 11, 23)
+    short, long = QLocale.FormatType.ShortFormat, QLocale.FormatType.LongFormat
+    assert formatting.short_date(day) == chosen.toString(qday, short)
+    assert formatting.weekday_date(day) == chosen.toString(qday, long)
+    assert formatting.short_datetime(datetime(2026, 11, 23, 9, 5)) == chosen.toString(
+        QDateTime(qday, QTime(9, 5)), short)
+    assert formatting.number(1234567) == chosen.toString(1234567)
+    assert formatting.date_edit_format() == chosen.dateFormat(short)
+    assert formatting.time_edit_format() == chosen.timeFormat(short)
+    # A date picker with the app's format shows what Qt's default picker shows.
+    assert QDateEdit(qday).displayFormat() == formatting.date_edit_format()
