@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -31,6 +31,7 @@ from crmcompanion.ui.feedback_common import (
     find_similar,
     section_label,
 )
+from crmcompanion.ui.style import LIGHT
 
 if TYPE_CHECKING:
     from crmcompanion.ui.feedback_common import SimilarFound
@@ -40,13 +41,17 @@ logger = logging.getLogger(__name__)
 SIMILAR_DELAY_MS = 350  # a pause in typing before similar complaints are looked up
 SIMILAR_SHOWN = 3  # few lines: the Log conversation dialog still fits a 600 px screen
 SIMILAR_HEIGHT = 76
+CHIP_SHEET = (f"QPushButton#chip:checked {{ background: {LIGHT.accent}; "
+              f"color: {LIGHT.accent_text}; border: 1px solid {LIGHT.accent}; }}")
 
 
 def show_similar(similar: QListWidget, row: QHBoxLayout, old: Sequence[QPushButton],
                  items: Sequence[SimilarItem], themes: Sequence[str],
                  add_theme: Callable[[str], None]) -> list[QPushButton]:
     """List similar complaints ("customer: text [themes]") and replace the old suggestion
-    buttons in `row` (before its final stretch) with one "Add to “theme”" per theme."""
+    buttons in `row` (before its final stretch) with one "Add to “theme”" per theme, long
+    theme names shortened so the buttons share the list's width (the whole name in the
+    tooltip)."""
     similar.clear()
     for hit in items:
         shown = f"  [{', '.join(hit.themes)}]" if hit.themes else ""
@@ -55,13 +60,49 @@ def show_similar(similar: QListWidget, row: QHBoxLayout, old: Sequence[QPushButt
         row.removeWidget(button)
         button.deleteLater()
     buttons = []
+    # Each button gets its share of the row (a third button was cut off mid-word in the Log
+    # conversation dialog). The row spans its window's layout (the list above it may still
+    # be hidden, its width unknown).
+    holder = row.parentWidget()
+    outer = holder.layout() if holder is not None else None
+    width = outer.contentsRect().width() if outer is not None else similar.width()
     for theme in themes:
         button = QPushButton(f"Add to “{theme}”")
-        button.setToolTip("Attach this complaint to the theme")
+        button.setToolTip(f"Attach this complaint to the theme “{theme}”")
         button.clicked.connect(lambda _=False, t=theme: add_theme(t))
         row.insertWidget(row.count() - 1, button)
         buttons.append(button)
+    room = width - row.spacing() * max(len(buttons) - 1, 0)
+    for button, share in zip(buttons, fair_shares([b.sizeHint().width() for b in buttons],
+                                                   room), strict=True):
+        if share < button.sizeHint().width():
+            _shorten(button, share)
     return buttons
+
+
+def fair_shares(wanted: Sequence[int], room: int) -> list[int]:
+    """Widths for items wanting `wanted` within `room`: each gets what it wants when all
+    fit; else the narrow ones keep theirs and the wide ones share what is left equally."""
+    shares = list(wanted)
+    if sum(wanted) <= room:
+        return shares
+    left, count = room, len(wanted)
+    for index in sorted(range(len(wanted)), key=lambda i: wanted[i]):
+        fair = left // count
+        shares[index] = min(wanted[index], fair)
+        left -= shares[index]
+        count -= 1
+    return shares
+
+
+def _shorten(button: QPushButton, width: int) -> None:
+    """"Add to “theme”" with the theme's name cut short ("…") to fit `width`."""
+    theme = button.text().removeprefix("Add to “").removesuffix("”")
+    metrics = button.fontMetrics()
+    room = width - (button.sizeHint().width() - metrics.horizontalAdvance(theme))
+    shortened = metrics.elidedText(theme, Qt.TextElideMode.ElideRight,
+                                   max(room, metrics.horizontalAdvance("Abc…")))
+    button.setText(f"Add to “{shortened}”")
 
 
 def with_theme(themes_text: str, theme: str) -> str:
@@ -82,6 +123,9 @@ class FeedbackTypeChips(QWidget):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
+        # The app's stylesheet gives a checked button no look of its own: the chosen type
+        # must read as chosen. Light colours; ui.style swaps them in the dark theme.
+        self.setStyleSheet(CHIP_SHEET)
         self.group = QButtonGroup(self)
         self.group.setExclusive(required)
         self.required = required

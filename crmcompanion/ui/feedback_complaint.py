@@ -79,7 +79,8 @@ class ComplaintPanel(QWidget):
         form.addRow("Goal", self.goal)
         target_row = QHBoxLayout()
         self.has_target = QCheckBox("Target date")
-        self.target = QDateEdit()
+        # Today, not Qt's 1 January 2000, until a complaint's own date is shown.
+        self.target = QDateEdit(QDate(services.clock.today()))
         self.target.setCalendarPopup(True)
         self.target.setDisplayFormat(date_edit_format())  # Qt's default reads "1 03 2026" in C
         self.target.setEnabled(False)

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -56,6 +58,12 @@ if TYPE_CHECKING:
     from crmcompanion.ui.feedback_review_links import ReviewLinksDialog
 
 logger = logging.getLogger(__name__)
+
+NO_COMPLAINT_TITLE = "Choose a complaint"
+NO_COMPLAINT_TEXT = "Its plan, the next step and what was done so far show here."
+NONE_LISTED_TITLE = "No complaints to show"
+NONE_LISTED_TEXT = ("When a customer complains, record it with Add feedback… and follow it "
+                    "up here until the customer is satisfied.")
 
 FILTERS = (("Open", "open"), ("All", "all"), *[
     (s.title, s.value) for s in ComplaintStatus])
@@ -97,7 +105,24 @@ class ComplaintsTab(QWidget):
         # Never narrower than its fields: the splitter gives the list what is left.
         bar = self.panel_scroll.verticalScrollBar().sizeHint().width()
         self.panel_scroll.setMinimumWidth(self.panel.minimumSizeHint().width() + bar)
-        split.addWidget(self.panel_scroll)
+        # With no complaint chosen the panel stood there disabled (its date picker on
+        # 1 January 2000): a sentence saying what to do takes its place until one is.
+        self.empty_title = QLabel(NO_COMPLAINT_TITLE)
+        self.empty_title.setObjectName("emptyTitle")
+        self.empty_text = QLabel(NO_COMPLAINT_TEXT)
+        self.empty_text.setObjectName("emptyText")
+        empty = QWidget()
+        empty_layout = QVBoxLayout(empty)
+        empty_layout.setContentsMargins(16, 8, 8, 8)
+        for label in (self.empty_title, self.empty_text):
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            empty_layout.addWidget(label)
+        empty_layout.addStretch(1)
+        self.right = QStackedWidget()
+        self.right.addWidget(empty)
+        self.right.addWidget(self.panel_scroll)
+        split.addWidget(self.right)
         split.setSizes([620, 420])
         layout.addWidget(split, 1)
 
@@ -121,6 +146,9 @@ class ComplaintsTab(QWidget):
             (r.id, (short_date(r.created_at), who_said(r), r.status_title, ", ".join(r.themes),
                     " ".join(r.text.split())))
             for r in records])
+        listed = bool(records)
+        self.empty_title.setText(NO_COMPLAINT_TITLE if listed else NONE_LISTED_TITLE)
+        self.empty_text.setText(NO_COMPLAINT_TEXT if listed else NONE_LISTED_TEXT)
         if self._pending is not None and self.select(self._pending):
             self._pending = None
         elif selected is not None:
@@ -146,6 +174,12 @@ class ComplaintsTab(QWidget):
 
     def _selected(self) -> None:
         self.panel.show_item(self.selected_id())
+        shown = self.panel.detail is not None
+        self.right.setCurrentIndex(1 if shown else 0)
+
+    def showing_complaint(self) -> bool:
+        """True when the panel (not the sentence that stands in for it) is on screen."""
+        return self.right.currentIndex() == 1
 
 
 class AllFeedbackTab(QWidget):

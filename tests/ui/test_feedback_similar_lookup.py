@@ -57,6 +57,17 @@ class Gate:
         self._release.set()
 
 
+def open_log_dialog(qtbot, services, customer_id: int, name: str) -> LogConversationDialog:
+    """The Log conversation dialog for one customer, with its feedback row, on screen."""
+    dialog = LogConversationDialog(services.interactions, services.clock, customer_id, name,
+                                   touchpoints=services.touchpoints,
+                                   feedback=services.feedback)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
 def _shown(similar) -> list[str]:
     return [similar.item(row).text() for row in range(similar.count())]
 
@@ -117,12 +128,7 @@ def test_log_conversation_row_shows_the_similar_complaints_of_the_newest_text(
     _two_complaints(services)
     anna = _customer(services, "Anna", "Weber")
     gate = Gate(services, monkeypatch)
-    dialog = LogConversationDialog(services.interactions, services.clock, anna, "Anna Weber",
-                                   touchpoints=services.touchpoints,
-                                   feedback=services.feedback)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    dialog = open_log_dialog(qtbot, services, anna, "Anna Weber")
     holder = dialog.capture
     qtbot.mouseClick(holder.chips.buttons[FeedbackType.COMPLAINT], Qt.MouseButton.LeftButton)
 
