@@ -473,6 +473,8 @@ class SettingsPage(QWidget):
                 spin.valueChanged.connect(lambda days, s=spin, u=unit: s.setSuffix(
                     " " + (u.replace("days", "day", 1) if days == 1 else u)))
                 spin.setSuffix(f" {unit}")
+                if unit == "days before" and item.minimum == 0:
+                    spin.setSpecialValueText("On the day")  # not "0 days before"
             spin.setValue(max(item.minimum, min(item.maximum, int(value))))
             spin.valueChanged.emit(spin.value())
             spin.setMinimumWidth(140)

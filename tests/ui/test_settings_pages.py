@@ -100,3 +100,22 @@ def test_your_data_page_says_where_the_database_and_backups_are(qtbot, services)
     section = page.sections[0]
     assert section.paths["Database"] == str(services.backups.database)
     assert section.paths["Backups"] == str(services.backups.folder())
+
+
+def test_a_reminder_on_the_day_reads_so(qtbot, services):
+    follow_up = TOUCHPOINT_SETTINGS["touchpoints.lead_days.follow_up"]
+    birthday = TOUCHPOINT_SETTINGS["touchpoints.lead_days.birthday"]
+    dialog = open_settings(qtbot, services)
+    page = dialog.show_page("Special dates")
+    lead = page.editors[follow_up.key]
+    assert services.settings.get(follow_up) == 0
+    assert lead.text() == "On the day"  # was "0 days before"
+    lead.setValue(1)
+    assert lead.text() == "1 day before"
+    lead.setValue(0)
+    other = page.editors[birthday.key]
+    other.setValue(0)
+    assert other.text() == "On the day"
+    other.setValue(3)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert (services.settings.get(follow_up), services.settings.get(birthday)) == (0, 3)
