@@ -271,8 +271,10 @@ class FeedbackPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 18)
         self.header = PageHeader("Feedback & ideas",
-                                 "Complaints closed with the customer, recurring themes, and "
-                                 "the ideas customers asked for")
+                                 # Short: beside three buttons at 900 px a longer
+                                 # one wrapped onto three lines.
+                                 "Complaints, recurring themes and the ideas customers "
+                                 "asked for")
         self.add_button = QPushButton("Add feedback…")
         self.add_button.setObjectName("primary")
         self.add_button.clicked.connect(self.add_feedback)

@@ -125,3 +125,15 @@ def test_the_complaints_tab_says_what_to_do_before_a_complaint_is_chosen(
     assert tab.panel.title.text() == "Bob Stone: New"
     # No target date yet: the picker, off until ticked, offers today.
     assert tab.panel.target.date() == QDate(services.clock.today())
+
+
+def test_the_page_subtitle_takes_two_lines_at_most_at_900_px(qtbot, make_window):
+    window = make_window()
+    window.resize(900, 600)
+    window.show_section(FEEDBACK)
+    page = window.feedback_page
+    qtbot.waitUntil(lambda: page.ready)
+    subtitle = page.header.subtitle
+    qtbot.waitUntil(lambda: subtitle.width() < 400)  # beside the three buttons
+    lines = subtitle.height() / subtitle.fontMetrics().lineSpacing()
+    assert subtitle.isVisible() and lines < 2.5, (subtitle.width(), subtitle.height())
