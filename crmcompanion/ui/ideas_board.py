@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 COLUMNS = ("Idea", "Status", "Customers", "Since", "Asked by")
 
 
+NO_IDEAS = ("No ideas yet: when a customer suggests something, add it with Add feedback… as "
+            "an idea. When one is done, Today reminds you to tell everyone who asked for it.")
+
+
 class IdeasBoard(QWidget):
     message = Signal(str)
     changed = Signal(object)
@@ -63,6 +67,12 @@ class IdeasBoard(QWidget):
         bar.addWidget(self.merge_button)
         bar.addStretch(1)
         layout.addLayout(bar)
+        # An empty board said nothing (a bare header, four greyed buttons): say what fills it.
+        self.empty = QLabel(NO_IDEAS)
+        self.empty.setObjectName("muted")
+        self.empty.setWordWrap(True)
+        self.empty.setVisible(False)
+        layout.addWidget(self.empty)
         self.table = list_table(COLUMNS, QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         layout.addWidget(self.table, 1)
@@ -85,6 +95,7 @@ class IdeasBoard(QWidget):
                          str(len(c.requesters)), short_date(c.item.created_at),
                          ", ".join(name for _, name in c.requesters)))
             for c in cards])
+        self.empty.setVisible(not cards)
         self._update_buttons()
         self.ready = True
 

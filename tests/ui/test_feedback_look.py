@@ -137,3 +137,18 @@ def test_the_page_subtitle_takes_two_lines_at_most_at_900_px(qtbot, make_window)
     qtbot.waitUntil(lambda: subtitle.width() < 400)  # beside the three buttons
     lines = subtitle.height() / subtitle.fontMetrics().lineSpacing()
     assert subtitle.isVisible() and lines < 2.5, (subtitle.width(), subtitle.height())
+
+
+def test_an_empty_ideas_board_says_what_fills_it(qtbot, services, make_window):
+    window = make_window()
+    window.show_section(FEEDBACK)
+    page = window.feedback_page
+    qtbot.waitUntil(lambda: page.ready)
+    page.tabs.setCurrentWidget(page.ideas)
+    assert any(text.startswith("No ideas yet") for text in _readable(page.ideas))
+
+    services.feedback.add(_customer(services, "Bob", "Stone"), "idea", "Open on Sundays")
+    page.refresh()
+    qtbot.waitUntil(lambda: page.ready and len(page.ideas.cards) == 1)
+    assert not any(text.startswith("No ideas yet") for text in _readable(page.ideas))
+    assert page.ideas.table.item(0, 0).text() == "Open on Sundays"
