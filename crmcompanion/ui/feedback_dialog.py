@@ -131,11 +131,18 @@ class FeedbackDialog(QDialog):
 
     def _type_changed(self) -> None:
         complaint = self.kind() is FeedbackType.COMPLAINT
-        for widget in (self.severity, self.severity_label, self.similar_label, self.similar):
+        for widget in (self.severity, self.severity_label):
             widget.setVisible(complaint)
+        self._show_suggestions()
+        self.lookup.set_active(complaint)
+
+    def _show_suggestions(self) -> None:
+        # Only when there is something similar: a first complaint showed an empty box.
+        complaint = self.kind() is FeedbackType.COMPLAINT
+        for widget in (self.similar_label, self.similar):
+            widget.setVisible(complaint and bool(self.similar_items))
         for button in self.suggestion_buttons:
             button.setVisible(complaint)
-        self.lookup.set_active(complaint)
 
     # --- similar complaints ----------------------------------------------------------------
     def _similar_work(self, text: str) -> Callable[[], SimilarFound]:
@@ -156,6 +163,7 @@ class FeedbackDialog(QDialog):
         self.suggestion_buttons = show_similar(self.similar, self.suggestions_row,
                                                self.suggestion_buttons, self.similar_items,
                                                self.suggested, self.add_theme)
+        self._show_suggestions()
 
     def add_theme(self, theme: str) -> None:
         self.themes.setText(with_theme(self.themes.text(), theme))

@@ -152,3 +152,23 @@ def test_an_empty_ideas_board_says_what_fills_it(qtbot, services, make_window):
     qtbot.waitUntil(lambda: page.ready and len(page.ideas.cards) == 1)
     assert not any(text.startswith("No ideas yet") for text in _readable(page.ideas))
     assert page.ideas.table.item(0, 0).text() == "Open on Sundays"
+
+
+def test_a_first_complaint_shows_no_empty_similar_list(qtbot, services):
+    dialog = FeedbackDialog(services)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.mouseClick(dialog.type_buttons[FeedbackType.COMPLAINT], Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.text, "The parcel came late")
+    lookup = dialog.lookup
+    qtbot.waitUntil(lambda: lookup.shown_text == "The parcel came late", timeout=15000)
+    assert dialog.similar_items == []
+    assert not dialog.similar.isVisible() and not dialog.similar_label.isVisible()
+
+    services.feedback.add(_customer(services, "Bob", "Stone"), "complaint",
+                          "My parcel arrived two weeks late")
+    qtbot.keyClicks(dialog.text, " again")
+    qtbot.waitUntil(lambda: bool(dialog.similar_items), timeout=15000)
+    assert dialog.similar.isVisible() and dialog.similar_label.isVisible()
+    assert dialog.similar.item(0).text().startswith("Bob Stone: ")
