@@ -44,6 +44,7 @@ from crmcompanion.services.touchpoints import Touchpoint, TouchpointService
 from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.feedback_chips import FeedbackCapture
 from crmcompanion.ui.feedback_common import form_banner, run_off_thread
+from crmcompanion.ui.formatting import date_edit_format
 from crmcompanion.ui.text_display import embedded
 from crmcompanion.ui.widgets import DialogButtons
 
@@ -129,6 +130,7 @@ class LogConversationDialog(QDialog):
         self.next_note.setAccessibleName("Next step")
         self.next_date = QDateEdit(QDate(now.date() + timedelta(days=NEXT_STEP_DEFAULT_DAYS)))
         self.next_date.setCalendarPopup(True)
+        self.next_date.setDisplayFormat(date_edit_format())  # not "13 12 2026" in C
         self.next_date.setMinimumDate(QDate(now.date()))
         self.next_date.setAccessibleName("Next step on")
         step_row.addWidget(self.next_note, 1)

@@ -1,8 +1,9 @@
 """In the C/POSIX locale (LANG=C: minimal Linux installs, containers, some launchers) no
 screen shows Qt's numeric C dates ("23 11 2026"): lists, the profile, the Feedback page, the
-complaint's target-date picker, Insights' period pickers and the "mark lost" dialog's win-back
-date all read with month names ("23 Nov 2026"). Qt's default locale is moved to C for the
-test and put back after, so it means the same on a machine with a real locale."""
+complaint's target-date picker, Insights' period pickers, the "mark lost" dialog's win-back
+date and the Log conversation dialog's next-step date all read with month names ("23 Nov
+2026"). Qt's default locale is moved to C for the test and put back after, so it means the
+same on a machine with a real locale."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.ui import customer_model, formatting
 from crmcompanion.ui.insights_lost import LostReasonDialog
+from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.main_window import CUSTOMERS, FEEDBACK, INSIGHTS
 from tests.ui.test_screen_text import painted_rows
 
@@ -122,8 +124,16 @@ def test_no_screen_shows_a_numeric_c_date(qtbot, c_locale, services, make_window
     lost.win_back.setChecked(True)
     seen["Mark lost"] = screen_texts(lost)
 
+    log = LogConversationDialog(services.interactions, services.clock, complaint.customer_id,
+                                complaint.customer, window, touchpoints=services.touchpoints,
+                                feedback=services.feedback)
+    qtbot.addWidget(log)
+    log.show()
+    qtbot.waitExposed(log)
+    seen["Log conversation"] = screen_texts(log)
+
     found = {screen: numeric_dates(texts) for screen, texts in seen.items()}
     assert found == {screen: [] for screen in seen}
     # The dates are there, written with month names.
-    for screen in ("Today", "Customers and profile", "Feedback", "Insights", "Mark lost"):
+    for screen in seen:
         assert any(WORDED_DATE.search(text) for text in seen[screen]), (screen, seen[screen])
