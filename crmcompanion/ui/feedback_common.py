@@ -1,6 +1,7 @@
-"""Small pieces the Feedback & ideas screens share: dates through QLocale, status words for
-people, running a service call off the GUI thread with one clear message on failure, and the
-similar-complaints look-up that follows the text being typed (`SimilarLookup`)."""
+"""Small pieces the Feedback & ideas screens share: dates (through ui.formatting), status
+words for people, running a service call off the GUI thread with one clear message on
+failure, and the similar-complaints look-up that follows the text being typed
+(`SimilarLookup`)."""
 
 from __future__ import annotations
 
