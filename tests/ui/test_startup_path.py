@@ -32,6 +32,9 @@ NOT_BEFORE_TODAY = (
     "crmcompanion.services.insights",  # "moved to at risk": after the rows
     "crmcompanion.ui.insights",
     "PySide6.QtNetwork",  # answering second launches: after the rows
+    "crmcompanion.ui.draft_dialog",  # the greetings hook: plugged once the rows are shown
+    "crmcompanion.services.greetings",
+    "crmcompanion.core.templates",
     "wordllama",
     "numpy",
 )
@@ -146,3 +149,60 @@ def test_the_window_opens_without_the_greeting_templates(tmp_path):
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "[]"
+
+
+def _greeting_window(qtbot, qapp, services, plug_after_rows: bool = True):
+    """A main window over a customer whose birthday is today, shown as the app shows it;
+    what Today's `loaded` saw (the hook, Ada's main action) is recorded in `seen`."""
+    from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
+    from crmcompanion.ui.main_window import MainWindow
+    from crmcompanion.ui.style import apply_look
+
+    today = services.clock.today()
+    ada = services.customers.create(CustomerDraft(
+        first_name="Ada", last_name="Lovelace", special_dates=(SpecialDate(
+            SpecialDateKind.BIRTHDAY, today.month, today.day, 1986),),
+    )).customer.id
+    apply_look(qapp)
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    if not plug_after_rows:  # a click that comes before the hook is plugged
+        window.today.rows_shown.disconnect(window._plug_greetings)
+    seen: dict[str, object] = {}
+    window.today.loaded.connect(lambda: seen.update(
+        hook=window._greetings, main=window.today.list.delegate.main_text(
+            window.today.entry_for(ada))))
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.today.ready)
+    return window, ada, seen
+
+
+def test_the_greetings_hook_waits_for_todays_rows_which_offer_draft_from_the_start(
+        qtbot, qapp, services):
+    """The greetings hook (its dialog and templates, ~10% of the CPU time to Today's rows)
+    is plugged once the rows are shown, not before them; a greeting row still says "Draft"
+    when its rows are first painted (no Log -> Draft flip as the hook arrives)."""
+    window, _ada, seen = _greeting_window(qtbot, qapp, services)
+    assert seen == {"hook": None, "main": "Draft"}
+    qtbot.waitUntil(lambda: window._greetings is not None, timeout=10_000)
+    assert window.greetings.batch_button.isVisible()
+
+
+def test_draft_clicked_before_the_hook_is_plugged_opens_one_draft(qtbot, qapp, services):
+    from crmcompanion.ui.draft_dialog import DraftDialog
+    from tests.ui.helpers import click_row_part
+
+    window, ada, _seen = _greeting_window(qtbot, qapp, services, plug_after_rows=False)
+    assert window._greetings is None
+    click_row_part(qtbot, window.today, ada, "main")
+    dialog = window.greetings.dialog
+    assert isinstance(dialog, DraftDialog) and dialog.isVisible()
+    assert [w for w in window.findChildren(DraftDialog) if w.isVisible()] == [dialog]
+    dialog.reject()
+    # The next click goes to the hook alone: still one dialog, not two.
+    click_row_part(qtbot, window.today, ada, "main")
+    drafts = [w for w in window.findChildren(DraftDialog) if w.isVisible()]
+    assert len(drafts) == 1 and drafts[0] is window.greetings.dialog
+    drafts[0].reject()
