@@ -84,6 +84,18 @@ def test_todays_first_rows_are_painted_before_the_modules_they_do_not_need(tmp_p
     assert early == []
 
 
+def test_a_sessions_start_leaves_the_dialogs_it_does_not_open_unloaded(tmp_path):
+    """Once settled (Today's rows, the greetings hook, the first reminder pass, Customers
+    shown), the template library and the settings dialog it leads to are still not loaded:
+    they come with the first dialog that opens them, not with the greetings hook."""
+    report = launched_on_demo(tmp_path, "settled")
+    assert report["passes"] >= 1 and report["customer_rows"] > 0
+    imported = set(report["modules"])
+    assert "crmcompanion.ui.draft_dialog" in imported  # the hook is plugged by then
+    assert [name for name in ("crmcompanion.ui.template_library",
+                              "crmcompanion.ui.settings_dialog") if name in imported] == []
+
+
 def test_what_waits_for_the_rows_still_happens_once_they_are_painted(qtbot, make_window,
                                                                       services):
     fill_demo(services.db, services.clock, 60, staff_id=services.staff_id)
