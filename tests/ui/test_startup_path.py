@@ -35,6 +35,8 @@ NOT_BEFORE_TODAY = (
     "crmcompanion.ui.draft_dialog",  # the greetings hook: plugged once the rows are shown
     "crmcompanion.services.greetings",
     "crmcompanion.core.templates",
+    "crmcompanion.store.transfer",  # deleting customers, imports and exports: when used
+    "crmcompanion.core.csv_export",
     "wordllama",
     "numpy",
 )
