@@ -201,7 +201,8 @@ def test_the_greetings_hook_waits_for_todays_rows_which_offer_draft_from_the_sta
     window, _ada, seen = _greeting_window(qtbot, qapp, services)
     assert seen == {"hook": None, "main": "Draft"}
     qtbot.waitUntil(lambda: window._greetings is not None, timeout=10_000)
-    assert window.greetings.batch_button.isVisible()
+    # Added to the shown header: Qt shows it on the next pass of the event loop.
+    qtbot.waitUntil(lambda: window.greetings.batch_button.isVisible(), timeout=10_000)
 
 
 def test_draft_clicked_before_the_hook_is_plugged_opens_one_draft(qtbot, qapp, services):
