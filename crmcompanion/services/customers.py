@@ -36,7 +36,7 @@ from crmcompanion.services.customer_conflicts import (
 )
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
-from crmcompanion.store import snapshots, transfer
+from crmcompanion.store import snapshots  # store.transfer: imported by the deletes (issue 13)
 
 # The list's query types are plain values; the UI takes them from here, never from the store.
 from crmcompanion.store.customers import ListQuery, SortColumn
@@ -447,6 +447,8 @@ class CustomerService:
         return Saved(record, Changed(customers=frozenset({customer_id}), customer_list=True))
 
     def delete(self, customer_id: int) -> DeletedCustomer:
+        from crmcompanion.store import transfer
+
         with self._db.write() as session:
             row = self._row_for_update(session, customer_id)
             name = row.display_name
@@ -470,6 +472,8 @@ class CustomerService:
     # --- several at once (a multi-selection in the list) ----------------------------------
     def delete_many(self, customer_ids: list[int]) -> DeletedCustomers:
         """Delete these customers in one unit of work; Undo puts every row back."""
+        from crmcompanion.store import transfer
+
         ids = list(dict.fromkeys(customer_ids))
         with self._db.write() as session:
             names = transfer.display_names(session, ids)
@@ -487,6 +491,8 @@ class CustomerService:
                                 changed)
 
     def undo_delete_many(self, deleted: DeletedCustomers) -> Changed:
+        from crmcompanion.store import transfer
+
         ids = list(deleted.customer_ids)
         with self._db.write() as session:
             if transfer.display_names(session, ids):

@@ -5,8 +5,6 @@ can be paged from one indexed table without joins; the customer service keeps th
 Timestamps are stored as naive UTC; date-only facts (birthdays, customer-since) stay dates.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -98,13 +96,13 @@ class Customer(Base):
     lost_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     yearly_value: Mapped[float | None] = mapped_column(Float, nullable=True)
 
-    emails: Mapped[list[CustomerEmail]] = relationship(
+    emails: Mapped[list["CustomerEmail"]] = relationship(
         order_by="CustomerEmail.position", cascade="all, delete-orphan", passive_deletes=True
     )
-    phones: Mapped[list[CustomerPhone]] = relationship(
+    phones: Mapped[list["CustomerPhone"]] = relationship(
         order_by="CustomerPhone.position", cascade="all, delete-orphan", passive_deletes=True
     )
-    special_dates: Mapped[list[SpecialDate]] = relationship(
+    special_dates: Mapped[list["SpecialDate"]] = relationship(
         order_by="SpecialDate.id", cascade="all, delete-orphan", passive_deletes=True
     )
 

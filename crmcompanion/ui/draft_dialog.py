@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -65,7 +66,6 @@ from crmcompanion.ui.formatting import day_month, long_date
 from crmcompanion.ui.formatting import phone as phone_text
 from crmcompanion.ui.icons import icon
 from crmcompanion.ui.style import current_theme
-from crmcompanion.ui.template_library import TemplateLibraryDialog
 from crmcompanion.ui.text_display import (
     embedded,
     headline,
@@ -74,6 +74,9 @@ from crmcompanion.ui.text_display import (
     shown,
 )
 from crmcompanion.ui.widgets import fit_on_screen, name_controls
+
+if TYPE_CHECKING:  # opened from the dialog only: its settings pages are no part of drafting
+    from crmcompanion.ui.template_library import TemplateLibraryDialog
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +244,8 @@ class DraftEditor(QWidget):
 
     def edit_templates(self) -> TemplateLibraryDialog:
         """The template library for this occasion; the combo picks up edits when it closes."""
+        from crmcompanion.ui.template_library import TemplateLibraryDialog
+
         occasion = self.draft.occasion if self.draft else None
         dialog = TemplateLibraryDialog(self._services, self._bus, occasion, self)
         dialog.finished.connect(lambda _result: self._reload_templates())

@@ -32,6 +32,11 @@ NOT_BEFORE_TODAY = (
     "crmcompanion.services.insights",  # "moved to at risk": after the rows
     "crmcompanion.ui.insights",
     "PySide6.QtNetwork",  # answering second launches: after the rows
+    "crmcompanion.ui.draft_dialog",  # the greetings hook: plugged once the rows are shown
+    "crmcompanion.services.greetings",
+    "crmcompanion.core.templates",
+    "crmcompanion.store.transfer",  # deleting customers, imports and exports: when used
+    "crmcompanion.core.csv_export",
     "wordllama",
     "numpy",
 )
@@ -79,6 +84,18 @@ def test_todays_first_rows_are_painted_before_the_modules_they_do_not_need(tmp_p
     early = [name for name in NOT_BEFORE_TODAY
              if name in imported or any(m.startswith(f"{name}.") for m in imported)]
     assert early == []
+
+
+def test_a_sessions_start_leaves_the_dialogs_it_does_not_open_unloaded(tmp_path):
+    """Once settled (Today's rows, the greetings hook, the first reminder pass, Customers
+    shown), the template library and the settings dialog it leads to are still not loaded:
+    they come with the first dialog that opens them, not with the greetings hook."""
+    report = launched_on_demo(tmp_path, "settled")
+    assert report["passes"] >= 1 and report["customer_rows"] > 0
+    imported = set(report["modules"])
+    assert "crmcompanion.ui.draft_dialog" in imported  # the hook is plugged by then
+    assert [name for name in ("crmcompanion.ui.template_library",
+                              "crmcompanion.ui.settings_dialog") if name in imported] == []
 
 
 def test_what_waits_for_the_rows_still_happens_once_they_are_painted(qtbot, make_window,
@@ -146,3 +163,61 @@ def test_the_window_opens_without_the_greeting_templates(tmp_path):
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "[]"
+
+
+def _greeting_window(qtbot, qapp, services, plug_after_rows: bool = True):
+    """A main window over a customer whose birthday is today, shown as the app shows it;
+    what Today's `loaded` saw (the hook, Ada's main action) is recorded in `seen`."""
+    from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
+    from crmcompanion.ui.main_window import MainWindow
+    from crmcompanion.ui.style import apply_look
+
+    today = services.clock.today()
+    ada = services.customers.create(CustomerDraft(
+        first_name="Ada", last_name="Lovelace", special_dates=(SpecialDate(
+            SpecialDateKind.BIRTHDAY, today.month, today.day, 1986),),
+    )).customer.id
+    apply_look(qapp)
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    if not plug_after_rows:  # a click that comes before the hook is plugged
+        window.today.rows_shown.disconnect(window._plug_greetings)
+    seen: dict[str, object] = {}
+    window.today.loaded.connect(lambda: seen.update(
+        hook=window._greetings, main=window.today.list.delegate.main_text(
+            window.today.entry_for(ada))))
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.today.ready)
+    return window, ada, seen
+
+
+def test_the_greetings_hook_waits_for_todays_rows_which_offer_draft_from_the_start(
+        qtbot, qapp, services):
+    """The greetings hook (its dialog and templates, ~10% of the CPU time to Today's rows)
+    is plugged once the rows are shown, not before them; a greeting row still says "Draft"
+    when its rows are first painted (no Log -> Draft flip as the hook arrives)."""
+    window, _ada, seen = _greeting_window(qtbot, qapp, services)
+    assert seen == {"hook": None, "main": "Draft"}
+    qtbot.waitUntil(lambda: window._greetings is not None, timeout=10_000)
+    # Added to the shown header: Qt shows it on the next pass of the event loop.
+    qtbot.waitUntil(lambda: window.greetings.batch_button.isVisible(), timeout=10_000)
+
+
+def test_draft_clicked_before_the_hook_is_plugged_opens_one_draft(qtbot, qapp, services):
+    from crmcompanion.ui.draft_dialog import DraftDialog
+    from tests.ui.helpers import click_row_part
+
+    window, ada, _seen = _greeting_window(qtbot, qapp, services, plug_after_rows=False)
+    assert window._greetings is None
+    click_row_part(qtbot, window.today, ada, "main")
+    dialog = window.greetings.dialog
+    assert isinstance(dialog, DraftDialog) and dialog.isVisible()
+    assert [w for w in window.findChildren(DraftDialog) if w.isVisible()] == [dialog]
+    dialog.reject()
+    # The next click goes to the hook alone: still one dialog, not two.
+    click_row_part(qtbot, window.today, ada, "main")
+    drafts = [w for w in window.findChildren(DraftDialog) if w.isVisible()]
+    assert len(drafts) == 1 and drafts[0] is window.greetings.dialog
+    drafts[0].reject()
