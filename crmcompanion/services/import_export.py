@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Final
@@ -710,15 +710,15 @@ class ImportExportService:
                                           or not search_aside.index_is_empty(cursor)):
                     aside = None  # indexed in line (see search_aside)
                 if written:
+                    # The new customers' touchpoint rows are written with them, final (not
+                    # dirty rows for sync_dirty below to update: ~1.5-2 s of 100,000).
+                    contacts = bulk.LastContacts(
+                        staged.contact_lines, staged.contact_minutes, LAST_CONTACT_SUMMARY,
+                        self._staff_id, now) if staged.contact_lines else None
                     bulk.insert_staged(session, staging.SCHEMA, first_id, first_id + fresh - 1,
                                        now, self._staff_id, batch_id, BATCH_SIZE, after_chunk,
-                                       aside=aside, stage_path=staged.file.path)
-                if written and staged.contact_lines:
-                    if self._db.is_sqlite:
-                        _log_last_contacts(cursor, staged, self._staff_id, now)
-                    else:
-                        _log_last_contacts_on_server(session, cursor, staged, self._staff_id,
-                                                     now)
+                                       aside=aside, stage_path=staged.file.path,
+                                       contacts=contacts, rhythm=tp_settings)
                 cancelled()
                 if written and not fresh and not merged_ids:
                     # It created nobody: no batch, so the next Undo undoes a real import.
@@ -727,7 +727,7 @@ class ImportExportService:
                 else:
                     transfer.finish_batch(session, batch_id, staged.rows, fresh)
                     kept_batch = batch_id
-                if written:
+                if written:  # the customers merged into (and anything else stale)
                     tp_repo.sync_dirty(session, tp_settings)
                 outcome = ImportResult(
                     rows=staged.rows + rejected_count,
@@ -1351,69 +1351,6 @@ class _Matcher:
 _EPOCH: Final = datetime(1970, 1, 1)
 _MINUTE: Final = timedelta(minutes=1)
 LAST_CONTACT_SUMMARY: Final = "Last contact (imported)"
-
-
-def _log_last_contacts(cursor: sqlite3.Cursor, staged: _Staged, staff_id: int | None,
-                       now: datetime) -> None:
-    """The new customers' "Last contact" as a conversation each, and their keep-in-touch
-    clock set from it (sync_dirty recomputes them after): what the export read from their
-    newest conversation comes back as one. Set-based, in the import's transaction: 100,000
-    contacts are one executemany of plain tuples and three statements (as ORM rows they
-    took seconds)."""
-    created = (now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now)
-    cursor.execute("CREATE TEMP TABLE import_contacts (line INTEGER PRIMARY KEY, minute)")
-    cursor.execute("CREATE TEMP TABLE import_contact_ids (id INTEGER PRIMARY KEY, at, day)")
-    try:
-        cursor.executemany("INSERT INTO temp.import_contacts VALUES (?, ?)",
-                           zip(staged.contact_lines, staged.contact_minutes, strict=True))
-        # The stamp as SQLAlchemy stores a DateTime on SQLite, and its local calendar day
-        # (what `add_interaction` stores: the C library's local time, as Python's).
-        cursor.execute(
-            "INSERT INTO temp.import_contact_ids SELECT i.id, "
-            "strftime('%Y-%m-%d %H:%M:%S', c.minute * 60, 'unixepoch') || '.000000', "
-            "date(c.minute * 60, 'unixepoch', 'localtime') FROM temp.import_ids i "
-            f"JOIN {staging.SCHEMA}.customers s ON s.row = i.row "
-            "JOIN temp.import_contacts c ON c.line = s.line")
-        cursor.execute(
-            "INSERT INTO interactions (customer_id, occurred_at, occurred_on, channel, staff_id, "
-            "summary, occasion, occurrence_key, created_at) SELECT id, at, day, NULL, ?, ?, "
-            "NULL, NULL, ? FROM temp.import_contact_ids ORDER BY id",
-            (staff_id, LAST_CONTACT_SUMMARY, created.strftime(_STORED_STAMP)))
-        cursor.execute(
-            "UPDATE contact_rhythm SET dirty = 1, last_interaction_on = (SELECT c.day FROM "
-            "temp.import_contact_ids c WHERE c.id = contact_rhythm.customer_id) "
-            "WHERE customer_id IN (SELECT id FROM temp.import_contact_ids)")
-    finally:
-        cursor.execute("DROP TABLE temp.import_contacts")
-        cursor.execute("DROP TABLE temp.import_contact_ids")
-
-
-_STORED_STAMP: Final = "%Y-%m-%d %H:%M:%S.%f"
-
-
-def _log_last_contacts_on_server(session: Session, cursor: sqlite3.Cursor, staged: _Staged,
-                                 staff_id: int | None, now: datetime) -> None:
-    """`_log_last_contacts` on a database server (PostgreSQL): the new ids are read from
-    the staging file's numbering, the rows written through the column types (the SQLite
-    statement above builds SQLite's storage forms, which a server refuses)."""
-    from crmcompanion.store import postgres_import
-
-    minutes = dict(zip(staged.contact_lines, staged.contact_minutes, strict=True))
-    created = (now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now)
-    logged: list[tuple[int, datetime, date]] = []
-    for customer_id, line in cursor.execute(
-            f"SELECT i.id, s.line FROM temp.import_ids i JOIN {staging.SCHEMA}.customers s "
-            "ON s.row = i.row ORDER BY i.id"):
-        minute = minutes.get(line)
-        if minute is None:
-            continue
-        moment = datetime.fromtimestamp(minute * 60, UTC)
-        # the local calendar day, as add_interaction stores it
-        logged.append((customer_id, moment.replace(tzinfo=None),
-                       datetime.fromtimestamp(minute * 60).date()))
-    if logged:
-        postgres_import.log_last_contacts(session, logged, staff_id, LAST_CONTACT_SUMMARY,
-                                          created)
 
 
 def _merge_into(session: Session, customer_id: int, incoming: CustomerDraft,

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import CustomerDraft
 from crmcompanion.core.customer_values import values_of
+from crmcompanion.core.touchpoints import TouchpointSettings
 from crmcompanion.infra import forking
 from crmcompanion.store import customers as repo
 from crmcompanion.store import models as m
@@ -269,11 +270,13 @@ class _Load:
 
 @contextmanager
 def _loading(session: Session, first_id: int, last_id: int,
-             tables: Sequence[str] = _LOADED_TABLES) -> Iterator[_Load]:
+             tables: Sequence[str] = _LOADED_TABLES,
+             rhythm: TouchpointSettings | None = None) -> Iterator[_Load]:
     """Around inserting customers first_id..last_id (consecutive, new) and their rows into
     `tables`: the per-row triggers set aside, those tables' plain indexes rebuilt after a load
-    at least as big as the customers table, FTS5 tuned for bulk; then the customers' dirty
-    rhythm rows."""
+    at least as big as the customers table, FTS5 tuned for bulk; then the customers' rhythm
+    rows: with the touchpoint settings `rhythm`, written with their final values
+    (`touchpoints.insert_new_rhythm`), else dirty, for the next `sync_dirty`."""
     existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
     load = _Load(session.connection().connection.cursor())
     cursor = load.cursor
@@ -289,10 +292,15 @@ def _loading(session: Session, first_id: int, last_id: int,
                 yield load
                 _configure_fts(cursor, _FTS_DEFAULT_CONFIG)
             # After the index rebuild: the last-interaction lookup uses the interactions index.
-            tp_repo.mark_customers_dirty(
-                session, first_id, last_id, with_interactions=load.with_interactions,
-                last_interactions=load.last_interactions,
-            )
+            if rhythm is not None and (load.last_interactions is not None
+                                       or not load.with_interactions):
+                tp_repo.insert_new_rhythm(session, first_id, last_id, rhythm,
+                                          load.last_interactions)
+            else:
+                tp_repo.mark_customers_dirty(
+                    session, first_id, last_id, with_interactions=load.with_interactions,
+                    last_interactions=load.last_interactions,
+                )
     finally:
         cursor.close()
 
@@ -483,6 +491,64 @@ def staging_cursor(session: Session, path: str) -> sqlite3.Cursor:
     return session.connection().connection.cursor()
 
 
+@dataclass(frozen=True)
+class LastContacts:
+    """The "Last contact" of imported rows (the app's own export): each row's file line and
+    UTC minute since the epoch, in two compact arrays (a million rows of them are 16 MB, not
+    ~150 as tuples). The import logs each as a conversation (`summary`, by `staff_id`,
+    created at `now`) so that keep-in-touch starts where it was."""
+
+    lines: Sequence[int]
+    minutes: Sequence[int]
+    summary: str
+    staff_id: int | None
+    now: datetime
+
+    @property
+    def created(self) -> datetime:
+        """`now` as stored: naive UTC."""
+        now = self.now
+        return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+
+
+_STORED_STAMP = "%Y-%m-%d %H:%M:%S.%f"
+# The triggers on interactions (migration 0010): they mark the customer's stored health stale.
+_NEW_INTERACTION_TRIGGERS = ("customer_health_interaction_insert",)
+# The loaded customers' last-contact conversations: (customer id, stamp, local day).
+_CONTACT_IDS = "import_contact_ids"
+
+
+def _log_last_contacts(cursor: sqlite3.Cursor, stage: str, contacts: LastContacts) -> str:
+    """The new customers' "Last contact" as a conversation each, inserted set-based in the
+    import's transaction: one executemany of plain tuples and two statements (as ORM rows
+    they took seconds). Returns the temporary table of (customer_id INTEGER PRIMARY KEY,
+    occurred_on) it leaves for the rhythm rows (`touchpoints.insert_new_rhythm`); the caller
+    drops it (`_drop_contacts`)."""
+    cursor.execute("CREATE TEMP TABLE import_contacts (line INTEGER PRIMARY KEY, minute)")
+    cursor.execute(f"CREATE TEMP TABLE {_CONTACT_IDS} "
+                   "(customer_id INTEGER PRIMARY KEY, at, occurred_on)")
+    try:
+        cursor.executemany("INSERT INTO temp.import_contacts VALUES (?, ?)",
+                           zip(contacts.lines, contacts.minutes, strict=True))
+        # The stamp as SQLAlchemy stores a DateTime on SQLite, and its local calendar day
+        # (what `add_interaction` stores: the C library's local time, as Python's).
+        cursor.execute(
+            f"INSERT INTO temp.{_CONTACT_IDS} SELECT i.id, "
+            "strftime('%Y-%m-%d %H:%M:%S', c.minute * 60, 'unixepoch') || '.000000', "
+            "date(c.minute * 60, 'unixepoch', 'localtime') FROM temp.import_ids i "
+            f"JOIN {stage}.customers s ON s.row = i.row "
+            "JOIN temp.import_contacts c ON c.line = s.line")
+        cursor.execute(
+            "INSERT INTO interactions (customer_id, occurred_at, occurred_on, channel, staff_id, "
+            "summary, occasion, occurrence_key, created_at) SELECT customer_id, at, "
+            f"occurred_on, NULL, ?, ?, NULL, NULL, ? FROM temp.{_CONTACT_IDS} "
+            "ORDER BY customer_id",
+            (contacts.staff_id, contacts.summary, contacts.created.strftime(_STORED_STAMP)))
+    finally:
+        cursor.execute("DROP TABLE temp.import_contacts")
+    return f"temp.{_CONTACT_IDS}"
+
+
 # FTS5 writes out what it has gathered at the end of every statement: the search rows go in
 # by this many (one statement per 5,000 cost ~0.15 s more of 100,000 than one in all).
 _SEARCH_CHUNK = 50_000
@@ -500,6 +566,8 @@ def insert_staged(
     after_chunk: Callable[[int], None] | None = None,
     aside: SearchAside | None = None,
     stage_path: str = "",
+    contacts: LastContacts | None = None,
+    rhythm: TouchpointSettings | None = None,
 ) -> None:
     """Insert the staged rows (attached as `stage`, see `store.staging`) listed in
     temp.import_ids (all staged rows not in temp.import_dups, numbered by
@@ -509,7 +577,12 @@ def insert_staged(
 
     With `aside` (the search index empty, the staging file at `stage_path`), the search rows
     are indexed by a forked child meanwhile and copied in last (see `store.search_aside`);
-    the caller must close this connection after the commit."""
+    the caller must close this connection after the commit.
+
+    `contacts`: the rows' "Last contact", logged as a conversation each. With the touchpoint
+    settings `rhythm` (SQLite), the customers' touchpoint rows are written with their final
+    values (`touchpoints.insert_new_rhythm`), else marked dirty for the caller's
+    `touchpoints.sync_dirty`."""
     if last_id < first_id:
         return
     if session.get_bind().dialect.name == "postgresql":
@@ -517,6 +590,10 @@ def insert_staged(
 
         postgres_import.insert_staged(session, first_id, last_id, now, staff_id, batch_id,
                                       chunk, after_chunk)
+        if contacts is not None and contacts.lines:
+            postgres_import.log_staged_last_contacts(
+                session, contacts.lines, contacts.minutes, contacts.staff_id,
+                contacts.summary, contacts.created)
         return
     cursor = session.connection().connection.cursor()
     *statements, search = _staged_statements(stage)
@@ -543,7 +620,7 @@ def insert_staged(
         search_from = first_id
         # Not the interactions: an import brings none, so their indexes can stay.
         tables = [t for t in _LOADED_TABLES if t != "interactions"]
-        with _loading(session, first_id, last_id, tables) as load:
+        with _loading(session, first_id, last_id, tables, rhythm) as load:
             for start in range(first_id, last_id + 1, chunk):
                 end = min(last_id, start + chunk - 1)
                 params["first"], params["last"] = start, end
@@ -556,6 +633,14 @@ def insert_staged(
                     search_from = end + 1
                 if after_chunk is not None:
                     after_chunk(end - first_id + 1)
+            if contacts is not None and contacts.lines:
+                # Its per-row program would look for the health rows of customers made just
+                # now, who have none yet: nothing to mark.
+                with tp_repo.triggers_set_aside(session, _NEW_INTERACTION_TRIGGERS):
+                    load.last_interactions = _log_last_contacts(load.cursor, stage, contacts)
+                load.with_interactions = True
+        if load.last_interactions is not None:
+            cursor.execute(f"DROP TABLE temp.{_CONTACT_IDS}")
         if aside is not None:  # the last thing done to the search index (see search_aside)
             aside.copy_into(cursor, last_id - first_id + 1)
         cursor.execute("DROP TABLE temp.import_tag_ids")

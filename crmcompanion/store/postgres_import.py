@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -131,3 +131,26 @@ def log_last_contacts(session: Session, contacts: Sequence[tuple[int, datetime, 
         "UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.day "
         "FROM import_contact_days d WHERE r.customer_id = d.customer_id"))
     session.execute(text("DROP TABLE import_contact_days"))
+
+
+def log_staged_last_contacts(session: Session, lines: Sequence[int], minutes: Sequence[int],
+                             staff_id: int | None, summary: str, created: datetime) -> None:
+    """The just-imported customers' "Last contact" (file line and UTC minute since the epoch
+    of each row that has one) as `log_last_contacts` takes them: their new ids read from the
+    stage cursor's numbering (temp.import_ids), the rows written through the column types
+    (the SQLite path builds SQLite's storage forms, which a server refuses)."""
+    cursor: sqlite3.Cursor = session.info[STAGE_CURSOR]
+    by_line = dict(zip(lines, minutes, strict=True))
+    logged: list[tuple[int, datetime, date]] = []
+    for customer_id, line in cursor.execute(
+            f"SELECT i.id, s.line FROM temp.import_ids i JOIN {SCHEMA}.customers s "
+            "ON s.row = i.row ORDER BY i.id"):
+        minute = by_line.get(line)
+        if minute is None:
+            continue
+        moment = datetime.fromtimestamp(minute * 60, UTC)
+        # the local calendar day, as add_interaction stores it
+        logged.append((customer_id, moment.replace(tzinfo=None),
+                       datetime.fromtimestamp(minute * 60).date()))
+    if logged:
+        log_last_contacts(session, logged, staff_id, summary, created)
