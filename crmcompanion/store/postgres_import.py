@@ -112,6 +112,7 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
             + joined.format(table="search", then="")))
     pgb.advance_sequences(session)
     tp_repo.mark_customers_dirty(session, first_id, last_id)
+    pgb.analyze_loaded(session)
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)
 
 
