@@ -55,13 +55,28 @@ def _words(value: str) -> list[str]:
 
 def with_terms(rows: Iterable[Sequence[object]]) -> Iterator[tuple[object, ...]]:
     """Search rows (rowid, name, company, emails, phones, tags, notes, flags) with their
-    `terms` (tsvector text) and `doc_len` appended, as the table's trigger would make them."""
+    `terms` (tsvector text) and `doc_len` appended, as the table's trigger would make them.
+
+    Written for a bulk load's 100,000 rows (~2.5 million words): the six texts are split
+    as one (a space is a separator, so no word spans two columns) and the lexemes quoted in
+    one pass over their joined text (no lexeme holds a space), where a split and a quote per
+    column and per word cost ~5 s of CPU per 100,000 rows."""
+    split = _SEPARATORS.split
+    # A word under 500 characters is under the byte limit whatever its characters.
+    short = _MAX_LEXEME_BYTES // 4
     for row in rows:
-        texts = [str(v or "") for v in row[1:7]]
-        found = [w for text in texts for w in _words(text)]
-        lexemes = sorted({w for w in found if len(w.encode()) < _MAX_LEXEME_BYTES})
-        terms = " ".join(_lexeme(w) for w in lexemes)
-        yield (*row, terms, len(found) + len(_words(str(row[7] or ""))))
+        joined = " ".join([str(v or "") for v in row[1:7]])
+        found = split(joined)  # with "" at either end when a text starts or ends with one
+        unique = set(found)
+        unique.discard("")
+        if len(joined) >= short and max(map(len, unique), default=0) >= short:
+            unique = {w for w in unique if len(w.encode()) < _MAX_LEXEME_BYTES}
+        terms = ""
+        if unique:
+            body = " ".join(sorted(unique)).replace("\\", "\\\\").replace("'", "''")
+            terms = "'" + body.replace(" ", "' '") + "'"
+        words = len(found) - found.count("")
+        yield (*row, terms, words + len(_words(str(row[7] or ""))))
 
 
 def is_postgres(session: Session) -> bool:
