@@ -61,3 +61,81 @@ def test_an_import_leaves_the_search_and_today_tables_analyzed(
     for table in ("customer_search", "customer_phones", "touchpoint_sources",
                   "contact_rhythm"):
         assert _analyzed(pg_database, table), table
+
+
+def _checks(url: str) -> tuple[list[tuple[str, str]], list[tuple[str, str, bool]]]:
+    """Every index and foreign key of the schema, as PostgreSQL would write them again."""
+    with psycopg.connect(dsn(url)) as conn:
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+            "ORDER BY 1").fetchall()
+        keys = conn.execute(
+            "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+            "WHERE contype = 'f' ORDER BY 1").fetchall()
+    return indexes, keys
+
+
+def _written(services: Services) -> list[str]:
+    """The statements the services send from now on (a live list)."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+    event.listen(services.db.write_engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_rest: sent.append(statement))
+    return sent
+
+
+@pytest.fixture
+def small_csv(tmp_path: Path) -> Path:
+    return export_demo_csv(tmp_path, CLOCK, 120)
+
+
+def test_an_import_into_an_empty_database_makes_its_checks_after_the_rows(
+        pg_services: Services, pg_database: str, small_csv: Path) -> None:
+    before = _checks(pg_database)
+    sent = _written(pg_services)
+    importer = pg_services.import_export
+    result = importer.run(importer.preview(small_csv).plan)
+    assert result.created > 100
+    dropped = [s for s in sent if "DROP CONSTRAINT" in s or s.startswith("DROP INDEX")]
+    assert any("customer_emails" in s for s in dropped), sent
+    assert any("ix_customers_sort_name" in s for s in dropped), sent
+    # Every index and foreign key is back as it was, validated against the loaded rows.
+    assert _checks(pg_database) == before
+    # No duplicate-key lookups into a database with nothing to match.
+    assert not [s for s in sent if "ANY(" in s and "keys" in s], sent
+    # The customers' rows point at them (the foreign keys were checked at the commit).
+    with psycopg.connect(dsn(pg_database)) as conn:
+        orphans = conn.execute(
+            "SELECT count(*) FROM customer_emails e LEFT JOIN customers c "
+            "ON c.id = e.customer_id WHERE c.id IS NULL").fetchone()[0]
+    assert orphans == 0
+
+
+def test_an_import_into_a_filled_database_keeps_its_checks(
+        pg_services: Services, pg_database: str, small_csv: Path) -> None:
+    fill_demo(pg_services.db, CLOCK, 30, 1, False, pg_services.staff_id)
+    before = _checks(pg_database)
+    sent = _written(pg_services)
+    importer = pg_services.import_export
+    importer.run(importer.preview(small_csv).plan)
+    assert not [s for s in sent if "DROP CONSTRAINT" in s or s.startswith("DROP INDEX")]
+    assert _checks(pg_database) == before
+
+
+def test_a_cancelled_import_into_an_empty_database_leaves_the_schema_whole(
+        pg_services: Services, pg_database: str, small_csv: Path) -> None:
+    from crmcompanion.services.import_export import CancelToken, ImportCancelled
+
+    before = _checks(pg_database)
+    token = CancelToken()
+    importer = pg_services.import_export
+    plan = importer.preview(small_csv).plan
+    with pytest.raises(ImportCancelled):
+        importer.run(plan, progress=lambda done, _total: token.cancel() if done else None,
+                     cancel=token)
+    assert _checks(pg_database) == before
+    # The next import in the same services sets them aside again and makes them again.
+    assert importer.run(plan).created > 100
+    assert _checks(pg_database) == before
+
