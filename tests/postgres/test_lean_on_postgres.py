@@ -139,3 +139,65 @@ def test_a_cancelled_import_into_an_empty_database_leaves_the_schema_whole(
     assert importer.run(plan).created > 100
     assert _checks(pg_database) == before
 
+
+def test_a_raw_read_whose_connection_drops_is_retried_once(pg_services: Services,
+                                                           pg_database: str) -> None:
+    # The store's raw DBAPI paths (exports, the duplicate finder, display names) read
+    # through session.connection().connection.cursor(), which the ORM retry never saw.
+    from crmcompanion.core.customer import CustomerDraft
+    from crmcompanion.store import transfer
+    from tests.postgres.test_gaps_on_postgres import _dropped_during_read
+
+    cid = pg_services.customers.create(CustomerDraft(first_name="Mara", last_name="Vogt")
+                                       ).customer.id
+    with pg_services.db.read() as session:
+        session.execute(text("SELECT 1"))  # the unit's connection is taken before the drop
+        with _dropped_during_read(pg_database) as killed:
+            names = transfer.display_names(session, [cid])
+    assert len(killed) == 1
+    assert names == {cid: "Mara Vogt"}
+
+
+def test_a_second_drop_in_one_raw_read_is_reported(pg_services: Services,
+                                                   pg_database: str) -> None:
+    from crmcompanion.core.customer import CustomerDraft
+    from crmcompanion.store import transfer
+    from crmcompanion.store.database import ConnectionDropped
+    from tests.postgres.test_gaps_on_postgres import _dropped_during_read
+
+    cid = pg_services.customers.create(CustomerDraft(first_name="Mara", last_name="Vogt")
+                                       ).customer.id
+
+    def end_the_apps_connections() -> int:
+        with psycopg.connect(dsn(pg_database), autocommit=True) as admin:
+            return len(admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND pid <> pg_backend_pid()").fetchall())
+
+    with pytest.raises(ConnectionDropped, match="dropped"), pg_services.db.read() as session:
+        session.execute(text("SELECT 1"))
+        with _dropped_during_read(pg_database) as first:
+            transfer.display_names(session, [cid])
+        assert len(first) == 1
+        assert end_the_apps_connections() >= 1
+        transfer.display_names(session, [cid])
+    # The next unit reads on a fresh connection.
+    with pg_services.db.read() as session:
+        assert transfer.display_names(session, [cid]) == {cid: "Mara Vogt"}
+
+
+def test_a_connection_level_read_whose_connection_drops_is_retried_once(
+        pg_services: Services, pg_database: str) -> None:
+    # transfer.stored_customers (the export's "read table by table?" choice) runs through
+    # session.connection().exec_driver_sql, neither the session's statements nor a cursor.
+    from crmcompanion.core.customer import CustomerDraft
+    from crmcompanion.store import transfer
+    from tests.postgres.test_gaps_on_postgres import _dropped_during_read
+
+    pg_services.customers.create(CustomerDraft(first_name="Mara", last_name="Vogt"))
+    with pg_services.db.read() as session:
+        session.execute(text("SELECT 1"))
+        with _dropped_during_read(pg_database) as killed:
+            stored = transfer.stored_customers(session)
+    assert len(killed) == 1
+    assert stored == 1
