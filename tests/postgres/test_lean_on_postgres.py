@@ -201,3 +201,67 @@ def test_a_connection_level_read_whose_connection_drops_is_retried_once(
             stored = transfer.stored_customers(session)
     assert len(killed) == 1
     assert stored == 1
+
+
+@pytest.fixture
+def filled(pg_services: Services) -> Services:
+    fill_demo(pg_services.db, CLOCK, 400, 1, False, pg_services.staff_id)
+    return pg_services
+
+
+def _uncounted(services: Services, query: object, offset: int = 0, limit: int = 20
+               ) -> tuple[list[int], int | None, list[str]]:
+    from sqlalchemy import event
+
+    from crmcompanion.store import customers as repo
+    from crmcompanion.store import postgres_search
+
+    sent: list[str] = []
+
+    def log(_c: object, _cur: object, statement: str, *_rest: object) -> None:
+        sent.append(statement)
+
+    event.listen(services.db.read_engine, "before_cursor_execute", log)
+    try:
+        with services.db.read() as session:
+            columns = (*repo.LIST_COLUMNS, repo.SORT_COLUMNS[query.sort])  # type: ignore[attr-defined]
+            rows, total = postgres_search.uncounted_window(session, query, offset, limit,
+                                                           columns, repo._ordered)
+    finally:
+        event.remove(services.db.read_engine, "before_cursor_execute", log)
+    return [r[0] for r in rows], total, sent
+
+
+def test_a_page_without_its_count_lists_what_the_counted_list_lists(filled: Services) -> None:
+    from crmcompanion.store import customers as repo
+    from crmcompanion.store.customers import ListQuery
+    from tests.postgres.test_search_same_order import CASES
+
+    compared = 0
+    for search in [*CASES, "a", "e", "zz", "+49"]:
+        for sort, descending, archived in (("name", False, False), ("company", True, None),
+                                           ("updated", False, True)):
+            query = ListQuery(search=search, sort=sort, descending=descending,
+                              archived=archived)
+            with filled.db.read() as session:
+                total = repo.count_customers(session, query)
+                for offset in (0, 20) if total > 20 else (0,):
+                    counted = [r.id for r, _key in repo.page_at(session, query, offset, 20,
+                                                                 total)]
+                    rows, known, _sent = _uncounted(filled, query, offset)
+                    assert rows == counted, (query, offset)
+                    assert known is None or known == total, (query, offset)
+                    compared += bool(counted)
+    assert compared > 50
+
+
+def test_a_page_of_a_common_search_walks_the_list_without_counting(filled: Services) -> None:
+    from crmcompanion.store.customers import ListQuery
+
+    rows, total, sent = _uncounted(filled, ListQuery(search="e"))
+    assert len(rows) == 20 and total is None
+    # The span's end from the sort index, then the walk with its LIMIT: no count, no read
+    # of every match, no third statement.
+    assert len(sent) == 2, sent
+    assert not any("count(" in s for s in sent), sent
+    assert "ts_match_vq" in sent[1] and "LIMIT" in sent[1], sent
