@@ -117,10 +117,33 @@ class RetryingReadSession(Session):
     do anything twice (a save whose connection drops is never retried blindly: the user saves
     again, Database.write). The server reads at READ COMMITTED, each statement on its own
     snapshot already, so the retried statement sees no less consistent data than it would
-    have. Statements through ORM loads, `execute`, `scalar` and `scalars` are covered; raw
-    DBAPI cursors (exports, duplicate keys) are not, and raise as before."""
+    have. Statements through ORM loads, `execute`, `scalar` and `scalars` are covered, and
+    so are the raw DBAPI cursors the store takes from `session.connection().connection`
+    (exports, the duplicate finder, display names, insight facts: `_RetryingCursor`)."""
 
     _retried = False
+
+    def connection(self, *args: Any, **kw: Any) -> Any:
+        # Only what the store's raw paths reach through it is wrapped; the session's own
+        # statements never come here.
+        return _RetryingConnection(self, super().connection(*args, **kw))
+
+    def _raw_dropped(self, cursor: Any, exc: BaseException) -> bool:
+        """Whether `exc`, raised by a raw cursor's statement, is a dropped connection this
+        unit may read again after (the first one); if so the dead connection is gone and
+        the session holds none. A second drop is ConnectionDropped, as for the ORM reads."""
+        broken = getattr(getattr(cursor, "connection", None), "broken", False)
+        if not broken:
+            return False
+        if self._retried:
+            raise ConnectionDropped(READ_DROPPED) from exc
+        self._retried = True
+        logger.warning("The database connection dropped during a read; reading again: %s",
+                       type(exc).__name__)
+        with suppress(DBAPIError):
+            super().connection().invalidate(exc)  # type: ignore[arg-type]
+        self.rollback()
+        return True
 
     def _once_more(self, call: Callable[[], _T]) -> _T:
         try:
@@ -142,6 +165,100 @@ class RetryingReadSession(Session):
 
     def scalars(self, *args: Any, **kw: Any) -> Any:
         return self._once_more(lambda: super(RetryingReadSession, self).scalars(*args, **kw))
+
+
+class _RetryingConnection:
+    """A read session's Connection as the raw paths see it (RetryingReadSession): its
+    statements (`execute`, `exec_driver_sql`, `scalar`, `scalars`) run once more on a fresh
+    connection after a drop, as the session's own do, and its `.connection` hands out
+    cursors that do the same (_RetryingCursor)."""
+
+    def __init__(self, session: RetryingReadSession, connection: Any) -> None:
+        self._session = session
+        self._connection = connection
+
+    def _current(self) -> Any:
+        if self._connection.closed or self._connection.invalidated:  # a retry replaced it
+            self._connection = Session.connection(self._session)
+        return self._connection
+
+    def _call(self, name: str, *args: Any, **kw: Any) -> Any:
+        return self._session._once_more(lambda: getattr(self._current(), name)(*args, **kw))
+
+    def execute(self, *args: Any, **kw: Any) -> Any:
+        return self._call("execute", *args, **kw)
+
+    def exec_driver_sql(self, *args: Any, **kw: Any) -> Any:
+        return self._call("exec_driver_sql", *args, **kw)
+
+    def scalar(self, *args: Any, **kw: Any) -> Any:
+        return self._call("scalar", *args, **kw)
+
+    def scalars(self, *args: Any, **kw: Any) -> Any:
+        return self._call("scalars", *args, **kw)
+
+    @property
+    def connection(self) -> Any:
+        return _RetryingDBAPIConnection(self._session, self._current().connection)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current(), name)
+
+
+class _RetryingDBAPIConnection:
+    def __init__(self, session: RetryingReadSession, fairy: Any) -> None:
+        self._session = session
+        self._fairy = fairy
+
+    def cursor(self, *args: Any, **kw: Any) -> _RetryingCursor:
+        return _RetryingCursor(self._session, self._fairy.cursor(*args, **kw), args, kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fairy, name)
+
+
+class _RetryingCursor:
+    """A raw DBAPI cursor of a read unit on a server: a statement whose connection dropped
+    runs once more on a cursor of a fresh connection (reads only: nothing to do twice; the
+    statements before it in the unit have given their rows already, and each statement reads
+    its own snapshot at READ COMMITTED anyway). A second drop is ConnectionDropped; a
+    statement needing state the dead connection held (a temporary table) raises its error."""
+
+    def __init__(self, session: RetryingReadSession, cursor: Any, args: tuple[Any, ...],
+                 kw: dict[str, Any]) -> None:
+        self._session = session
+        self._cursor = cursor
+        self._made = (args, kw)
+
+    def _run(self, method: str, *args: Any, **kw: Any) -> _RetryingCursor:
+        try:
+            getattr(self._cursor, method)(*args, **kw)
+        except Exception as exc:
+            if not self._session._raw_dropped(self._cursor, exc):
+                raise
+            made_args, made_kw = self._made
+            fresh = Session.connection(self._session).connection
+            self._cursor = fresh.cursor(*made_args, **made_kw)
+            getattr(self._cursor, method)(*args, **kw)
+        return self
+
+    def execute(self, *args: Any, **kw: Any) -> _RetryingCursor:
+        return self._run("execute", *args, **kw)
+
+    def executemany(self, *args: Any, **kw: Any) -> _RetryingCursor:
+        return self._run("executemany", *args, **kw)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
+
+    def __enter__(self) -> _RetryingCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ def stage_cursor(session: Session, path: str) -> sqlite3.Cursor:
     conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (path,))
     for live, column, staged, staged_column in _KEYS:
         conn.execute(f"CREATE TABLE main.{live} ({column} TEXT)")
+        if not session.execute(text(f"SELECT EXISTS (SELECT 1 FROM {live})")).scalar_one():
+            continue  # nothing stored to match (an import into an empty database): no lookups
         wanted = [k for (k,) in conn.execute(
             f"SELECT DISTINCT {staged_column} FROM {SCHEMA}.{staged} "
             f"WHERE {staged_column} <> ''")]
@@ -76,6 +78,7 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
             names[key] = name
     tag_ids = repo.ensure_tags(session, list(names.values()))
     pgb.lock_customers(session)
+    empty = pgb.is_empty(session)
     stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
     uid_at = DATA_COLUMNS.index("source_uid")
     staged = cursor.execute(
@@ -88,10 +91,13 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
         for r in staged]
     from crmcompanion.store import touchpoints as tp_repo
 
+    if empty:
+        pgb.set_checks_aside(session)
     with tp_repo.triggers_set_aside(
             session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS):
         for start in range(0, len(customers), chunk):
-            pgb.copy_rows(session, "customers", pgb.TABLES[0][2], customers[start:start + chunk])
+            pgb.copy_rows(session, "customers", pgb.TABLES[0][2],
+                          customers[start:start + chunk])
             if after_chunk is not None:
                 after_chunk(min(len(customers), start + chunk))
         for field, table, columns in pgb.TABLES[1:]:
@@ -112,6 +118,7 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
             + joined.format(table="search", then="")))
     pgb.advance_sequences(session)
     tp_repo.mark_customers_dirty(session, first_id, last_id)
+    pgb.analyze_loaded(session)
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)
 
 

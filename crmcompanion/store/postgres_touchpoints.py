@@ -168,6 +168,9 @@ def sync_dirty(session: Session, settings: TouchpointSettings) -> int:
         session.execute(update, params)
         set_aside(session, DUE_COUNT_TRIGGERS, False)
         rebuild_due_counts(session)
+        # As many rows rewritten as a bulk load brings: the Today reads' plans need their
+        # statistics now, not when autovacuum next comes by.
+        session.execute(text("ANALYZE touchpoint_sources, contact_rhythm"))
     else:
         session.execute(update, params)
     return count
