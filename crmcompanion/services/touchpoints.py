@@ -69,7 +69,7 @@ logger = logging.getLogger(__name__)
 TODAY_SECTIONS = (Section.OVERDUE, Section.TODAY, Section.NEXT_7_DAYS, Section.DAYS_8_30)
 DEFAULT_SECTION_LIMIT = 200
 # Same-day touchpoints are listed in this order of their occasions.
-_OCCASION_RANK = {occasion: rank for rank, occasion in enumerate(Occasion)}
+_OCCASION_RANK = repo.OCCASION_RANK
 # The first rank among the occasions the follow-up table holds (all but the yearly ones and
 # keep-in-touch): a page already full of earlier-ranked rows on a day needs none of them.
 _FOLLOW_UP_RANK = min(rank for occasion, rank in _OCCASION_RANK.items()
@@ -202,23 +202,6 @@ def _hidden_within(hidden: Hidden, start: date, end: date, open_start: date | No
 
 # What an occurrence key is made of: (customer id, occasion, source id, date).
 KeyParts = tuple[int, Occasion, int | None, date]
-
-
-def _in_list_order(found: list, limit: int | None) -> list[tuple[str, tuple]]:
-    """The first `limit` rows (all when None) as (key, row), in list order: by day, occasion,
-    name, then key. Sorted by the first three; a key is made only for the rows returned
-    (and all the rows tied with them), which is the same order as sorting by all four."""
-    found.sort(key=lambda f: f[:3])
-    ordered: list[tuple[str, tuple]] = []
-    position = 0
-    while position < len(found) and (limit is None or len(ordered) < limit):
-        tied = position + 1
-        while tied < len(found) and found[tied][:3] == found[position][:3]:
-            tied += 1
-        ordered.extend(sorted(((occurrence_key(*f[3]), f) for f in found[position:tied]),
-                              key=lambda kf: kf[0]))
-        position = tied
-    return ordered if limit is None else ordered[:limit]
 
 
 def _section_windows(today: date, lookback: int) -> dict[Section, tuple[date, date]]:
@@ -421,7 +404,9 @@ class TouchpointService:
                 candidates.append((row.due_on, 2, position, self._touchpoint(
                     today, settings, row.customer_id, name, occasion,
                     describe(occasion, row.due_on, None, row.note), row.due_on, key)))
-        candidates.sort(key=lambda c: (c[0], c[1], c[2]))
+        # The list order (store.touchpoints.OCCASION_RANK): each source is read in it, so
+        # the merge needs only the day and the occasion's rank.
+        candidates.sort(key=lambda c: (c[0], _OCCASION_RANK[c[3].occasion], c[1], c[2]))
         items: list[Touchpoint] = []
         consumed = list(cursor)
         walked = [0, 0, 0]
@@ -535,27 +520,27 @@ class TouchpointService:
             yearly_fetch = limit + _hidden_within(hidden, start, end, start, yearly=True)
             rest_fetch = limit + _hidden_within(hidden, start, end, open_start, yearly=False)
         policy = settings.leap_day_policy
-        # Sorted as light tuples; the touchpoints (their text, reminder day and state) are
-        # built only for the `limit` kept: a Today section read ~3x its limit (each source
-        # up to the limit, merged by date) and built every one (issue 13).
-        # Each row's occurrence key is made only when needed (~4 us each, for ~1,700 rows
-        # read per Today view): for the rows kept, for same-day same-name ties, and for the
-        # hidden check of a keep-in-touch or follow-up row of a customer a state names (a
-        # yearly row is matched by customer, occasion and day).
-        found: list[tuple[date, int, str, KeyParts, int, str, Occasion, int | None, str,
+        # The touchpoints (their text, reminder day, state and occurrence key) are built
+        # only for the `limit` kept; a key is made beforehand only for the hidden check of a
+        # keep-in-touch or follow-up row of a customer a state names (a yearly row is
+        # matched by customer, occasion and day).
+        # Light tuples (day, occasion rank, source, position in it, then the parts of the
+        # row): each source reads in list order (store.touchpoints.OCCASION_RANK), so sorting
+        # by the first four merges them into that order without comparing names.
+        found: list[tuple[date, int, int, int, int, str, Occasion, KeyParts, int | None, str,
                           int | None]] = []
         named = {cid for identity, (cid, _when) in hidden.items() if len(identity) == 1}
 
-        def add(cid: int, name: str, occasion: Occasion, when: date, key: KeyParts,
-                year: int | None, label: str, days_without_contact: int | None = None,
-                ) -> None:
+        def add(source: int, cid: int, name: str, occasion: Occasion, when: date,
+                key: KeyParts, year: int | None, label: str,
+                days_without_contact: int | None = None) -> None:
             if occasion in repo.YEARLY_OCCASIONS:
                 if (cid, occasion.value, when) in hidden:
                     return
             elif cid in named and (occurrence_key(*key),) in hidden:
                 return
-            found.append((when, _OCCASION_RANK[occasion], name.casefold(), key, cid, name,
-                          occasion, year, label, days_without_contact))
+            found.append((when, _OCCASION_RANK[occasion], source, len(found), cid, name,
+                          occasion, key, year, label, days_without_contact))
 
         def last_day(first_rank: int) -> date:
             """The latest date a kept row of a source whose occasions rank from
@@ -575,7 +560,7 @@ class TouchpointService:
                 when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
                 if when is None:  # cannot happen for keys from the ranges; be safe
                     continue
-                add(hit.customer_id, hit.display_name, hit.occasion, when,
+                add(0, hit.customer_id, hit.display_name, hit.occasion, when,
                     (hit.customer_id, hit.occasion, hit.source_id, when),
                     hit.year, hit.label)
 
@@ -585,7 +570,7 @@ class TouchpointService:
                 return
             for rh in repo.keep_in_touch_hits(session, open_start, until, rest_fetch,
                                               customer_id, customer_ids=customer_ids):
-                add(rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, rh.next_due_on,
+                add(1, rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, rh.next_due_on,
                     (rh.customer_id, Occasion.KEEP_IN_TOUCH, None, rh.next_due_on),
                     None, "", max(0, (today - rh.contact_base_on).days))
 
@@ -597,7 +582,7 @@ class TouchpointService:
                                                  customer_id, customer_ids=customer_ids):
                 occasion = Occasion(row.occasion)
                 source = row.source_id if row.source_id is not None else row.id
-                add(row.customer_id, name, occasion, row.due_on,
+                add(2, row.customer_id, name, occasion, row.due_on,
                     (row.customer_id, occasion, source, row.due_on), None,
                     row.note)
 
@@ -609,14 +594,15 @@ class TouchpointService:
             readers = (read_yearly, read_rhythm, read_follow_ups)
         for read in readers:
             read()
+        found.sort(key=lambda f: f[:4])
         items = []
-        for key, (when, _rank, _folded, _parts, cid, name, occasion, year, label, days) in (
-                _in_list_order(found, limit)):
+        for (when, _rank, _source, _position, cid, name, occasion, parts, year, label,
+             days) in (found if limit is None else found[:limit]):
             reminder = remind_on(when, settings.lead_for(occasion))
             state = displayed_state(today, reminder) or TouchpointState.DUE
             items.append(Touchpoint(
                 cid, name, occasion, describe(occasion, when, year, label, days), when,
-                reminder, state, section_for(when, today), key))
+                reminder, state, section_for(when, today), occurrence_key(*parts)))
         return _with_versions(session, items) if versions else items
 
     def _totals(

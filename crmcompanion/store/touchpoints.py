@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import Status
@@ -47,6 +47,19 @@ ONE_OFF_OCCASIONS: frozenset[Occasion] = frozenset(
     {Occasion.FOLLOW_UP, Occasion.COMPLAINT_CHECKBACK, Occasion.IDEA_SHIPPED, Occasion.WIN_BACK,
      Occasion.ASK_FEEDBACK}
 )
+# The list order of touchpoints, defined once: by day, then by occasion in `Occasion`'s
+# order, then by the customer's sort name (the customer list's accent-folded key), customer
+# id and source id. Each source below reads its rows in this order (ORDER BY ... LIMIT), so
+# a limited read is exactly the head of the whole; the service merges the sources by
+# (day, occasion rank) alone, since an occasion belongs to one source.
+OCCASION_RANK: dict[Occasion, int] = {occasion: rank for rank, occasion in enumerate(Occasion)}
+
+
+def occasion_rank(column: object) -> object:
+    """`OCCASION_RANK` of an occasion column, in SQL (for ORDER BY)."""
+    return case({o.value: rank for o, rank in OCCASION_RANK.items()}, value=column, else_=99)
+
+
 # The occurrence in the year of the date itself (year 0) is the wedding or the first day as
 # a customer, not an anniversary; a birthday or custom date in its own year is still shown.
 _ANNIVERSARIES = (Occasion.WEDDING_ANNIVERSARY.value, Occasion.CUSTOMER_ANNIVERSARY.value)
@@ -477,7 +490,8 @@ def yearly_hits(
                    s.year, s.label)
             .join(m.Customer, m.Customer.id == s.customer_id)
             .where(condition)
-            .order_by(s.md_key, m.Customer.sort_name, s.id)
+            .order_by(s.md_key, occasion_rank(s.occasion), m.Customer.sort_name,
+                      s.customer_id, func.coalesce(s.source_id, 0))
         )
         if customer_id is not None:
             statement = statement.where(s.customer_id == customer_id)
@@ -538,7 +552,7 @@ def keep_in_touch_hits(
                r.cadence_days, r.last_interaction_on)
         .join(m.Customer, m.Customer.id == r.customer_id)
         .where(condition)
-        .order_by(r.next_due_on, r.customer_id)
+        .order_by(r.next_due_on, m.Customer.sort_name, r.customer_id)
     )
     if customer_id is not None:
         statement = statement.where(r.customer_id == customer_id)
@@ -597,7 +611,8 @@ def follow_up_hits(
         select(f, m.Customer.display_name)
         .join(m.Customer, m.Customer.id == f.customer_id)
         .where(f.open.is_(True), due, _eligible_for_follow_up(), _not_opted_out())
-        .order_by(f.due_on, f.id)
+        .order_by(f.due_on, occasion_rank(f.occasion), m.Customer.sort_name, f.customer_id,
+                  f.id)
     )
     if customer_id is not None:
         statement = statement.where(f.customer_id == customer_id)
@@ -645,11 +660,17 @@ def hiding_state_rows(
 ) -> list[tuple[int, str, date, str]]:
     """`hiding_states` as plain rows (customer_id, occasion, occurrence_on, occurrence_key),
     without building ORM objects: the Today counts read these on every refresh."""
+    # Two index range reads: as one OR, SQLite read every done state through the state
+    # index (6,300 at 100,000 demo customers, ~8 ms) to keep the ~500 of the look-back.
+    # `+state` keeps the first part on the occurrence-date index.
+    state = "state" if _postgres(session) else "+state"
     rows = session.execute(
         text(
             "SELECT customer_id, occasion, occurrence_on, occurrence_key FROM touchpoint_states "
-            "WHERE (occurrence_on >= :since AND state IN ('done', 'skipped')) "
-            "OR (state = 'snoozed' AND snoozed_until > :today)"
+            f"WHERE occurrence_on >= :since AND {state} IN ('done', 'skipped') "
+            "UNION ALL "
+            "SELECT customer_id, occasion, occurrence_on, occurrence_key FROM touchpoint_states "
+            "WHERE state = 'snoozed' AND snoozed_until > :today"
         ),
         {"since": since.isoformat(), "today": today.isoformat()},
     )

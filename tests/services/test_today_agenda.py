@@ -298,3 +298,30 @@ def test_occurrence_keys_are_made_only_for_the_rows_shown(svc, monkeypatch):
     shown = [item.key for section in view.sections for item in section.items]
     assert view == expected
     assert sorted(made) == sorted(shown)
+
+
+def test_same_day_rows_have_one_order_in_sql_the_view_and_the_pages(svc):
+    """The list order is defined once (store.touchpoints.OCCASION_RANK): by day, occasion,
+    then the customer list's accent-folded sort name. A section cut to a limit is the head
+    of the whole section, and the Today page lists the same rows in the same order (the
+    SQL used to cut by name across occasions and Python to re-sort by case-folded name, so
+    at 100,000 customers a 200-row section was not the head of the whole one)."""
+    def born_today(name: str, kind: SpecialDateKind = SpecialDateKind.BIRTHDAY,
+                   label: str = "") -> None:
+        svc.customers.create(CustomerDraft(display_name=name, special_dates=(
+            SpecialDate(kind, TODAY.month, TODAY.day, 1980, label),)))
+
+    for name in ("Zoe Adler", "Émilie Roux", "Bea Stone", "adam Kent"):
+        born_today(name)
+    born_today("Aaron Abbot", SpecialDateKind.WEDDING_ANNIVERSARY)
+    born_today("Aaron Custom", SpecialDateKind.CUSTOM, "Shop opening")
+    whole = svc.touchpoints.today_view(limit_per_section=None).section(Section.TODAY)
+    shown = [(item.occasion.value, item.customer) for item in whole.items]
+    assert shown == [("birthday", "adam Kent"), ("birthday", "Bea Stone"),
+                     ("birthday", "Émilie Roux"), ("birthday", "Zoe Adler"),
+                     ("wedding_anniversary", "Aaron Abbot"), ("custom", "Aaron Custom")]
+    for limit in (1, 2, 3, 5):
+        head = svc.touchpoints.today_view(limit_per_section=limit).section(Section.TODAY)
+        assert head.items == whole.items[:limit], limit
+    paged = [item.touchpoint for item in all_pages(agenda(svc), AgendaSection.TODAY, 2)]
+    assert paged == list(whole.items)
