@@ -306,8 +306,11 @@ class TouchpointService:
         with self._synced_read() as session:
             hidden = self._hidden(session, today, lookback)
             totals = self._totals(session, settings, hidden, spans, today)
+            # Each section reads exactly its rows: what recorded states hide is left out
+            # in SQL (the hidden states above serve the totals only).
+            shown = repo.Shown(today, today - timedelta(days=lookback))
             found = [self._collect(session, today, settings, hidden, *spans[section],
-                                   limit_per_section, versions=False)
+                                   limit_per_section, versions=False, shown=shown)
                      for section in TODAY_SECTIONS]
             # The versions of every section's rows in one pass (one statement per 500
             # rows, not one per section).
@@ -565,16 +568,21 @@ class TouchpointService:
         customer_id: int | None = None,
         versions: bool = True,
         customer_ids: Collection[int] | None = None,
+        shown: repo.Shown | None = None,
     ) -> list[Touchpoint]:
         """Touchpoints dated in [start, end] (keep-in-touch and follow-ups from `open_start`,
         None meaning any earlier date), sorted by date, at most `limit`; with `versions`,
         each carries the version of the state recorded for it (an expired snooze).
-        `customer_ids`: only those customers' touchpoints."""
-        # Each source reads its limit plus the hidden occurrences that may be among its
-        # rows: yearly states hide only yearly rows, the others only keep-in-touch and
+        `customer_ids`: only those customers' touchpoints. `shown`: the sources leave out
+        in SQL what recorded states hide (`hidden` is then not consulted), so each reads
+        exactly `limit` rows."""
+        # Else each source reads its limit plus the hidden occurrences that may be among
+        # its rows: yearly states hide only yearly rows, the others only keep-in-touch and
         # follow-ups, so neither pays for the other's (issue: Today read ~3x its rows).
-        yearly_fetch = rest_fetch = None
-        if limit is not None:
+        yearly_fetch = rest_fetch = limit
+        if shown is not None:
+            hidden = {}
+        elif limit is not None:
             yearly_fetch = limit + _hidden_within(hidden, start, end, start, yearly=True)
             rest_fetch = limit + _hidden_within(hidden, start, end, open_start, yearly=False)
         policy = settings.leap_day_policy
@@ -614,7 +622,7 @@ class TouchpointService:
 
         def read_yearly() -> None:
             for hit in repo.yearly_hits(session, start, last_day(0), policy, yearly_fetch,
-                                        customer_id, customer_ids=customer_ids):
+                                        customer_id, customer_ids=customer_ids, shown=shown):
                 when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
                 if when is None:  # cannot happen for keys from the ranges; be safe
                     continue
@@ -627,7 +635,8 @@ class TouchpointService:
             if open_start is not None and until < open_start:
                 return
             for rh in repo.keep_in_touch_hits(session, open_start, until, rest_fetch,
-                                              customer_id, customer_ids=customer_ids):
+                                              customer_id, customer_ids=customer_ids,
+                                              shown=shown):
                 add(1, rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, rh.next_due_on,
                     (rh.customer_id, Occasion.KEEP_IN_TOUCH, None, rh.next_due_on),
                     None, "", max(0, (today - rh.contact_base_on).days))
@@ -637,7 +646,8 @@ class TouchpointService:
             if open_start is not None and until < open_start:
                 return
             for row, name in repo.follow_up_hits(session, open_start, until, rest_fetch,
-                                                 customer_id, customer_ids=customer_ids):
+                                                 customer_id, customer_ids=customer_ids,
+                                                 shown=shown):
                 occasion = Occasion(row.occasion)
                 source = row.source_id if row.source_id is not None else row.id
                 add(2, row.customer_id, name, occasion, row.due_on,

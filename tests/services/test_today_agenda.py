@@ -325,3 +325,57 @@ def test_same_day_rows_have_one_order_in_sql_the_view_and_the_pages(svc):
         assert head.items == whole.items[:limit], limit
     paged = [item.touchpoint for item in all_pages(agenda(svc), AgendaSection.TODAY, 2)]
     assert paged == list(whole.items)
+
+
+def test_the_today_view_reads_and_builds_only_the_rows_it_shows(svc, monkeypatch):
+    """What recorded states hide is left out in SQL: with many rows done, skipped and
+    snoozed, each source read asks for at most the section's limit, and a touchpoint is
+    built for each row shown and for no other (issue 13: each source read its limit plus
+    every hidden occurrence of the window, ~170 extra rows for Overdue at 100,000
+    customers, and checked them in Python)."""
+    import crmcompanion.services.touchpoints as touchpoints_module
+    from crmcompanion.store import touchpoints as repo
+
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    whole = svc.touchpoints.today_view(limit_per_section=None)
+    recorded = 0
+    for section in whole.sections:
+        for n, item in enumerate(section.items[:24]):
+            if n % 2:
+                svc.touchpoints.skip(item.key, "not now")
+            elif item.date >= TODAY and item.occasion.value != "keep_in_touch":
+                svc.touchpoints.snooze(item.key, item.date + timedelta(days=1))
+            else:
+                svc.touchpoints.mark_done(item.key, "Called")
+            recorded += 1
+    assert recorded >= 60
+    expected = svc.touchpoints.today_view(limit_per_section=None)
+    read: list[int] = []
+    for name in ("yearly_hits", "keep_in_touch_hits", "follow_up_hits"):
+        real = getattr(repo, name)
+
+        def counted(*args, _real=real, **kwargs):
+            rows = _real(*args, **kwargs)
+            if kwargs.get("customer_ids") is None:  # not the totals' check of states
+                read.append(len(rows))
+            return rows
+        monkeypatch.setattr(repo, name, counted)
+    built = [0]
+    real_touchpoint = touchpoints_module.Touchpoint
+
+    def counted_touchpoint(*args, **kwargs):
+        built[0] += 1
+        return real_touchpoint(*args, **kwargs)
+
+    monkeypatch.setattr(touchpoints_module, "Touchpoint", counted_touchpoint)
+    seen = statements_during(svc, lambda: svc.touchpoints.today_view(limit_per_section=7))
+    monkeypatch.undo()
+    view = svc.touchpoints.today_view(limit_per_section=7)
+    assert read and max(read) <= 7, read
+    assert built[0] == sum(len(section.items) for section in view.sections)
+    for full, cut in zip(expected.sections, view.sections, strict=True):
+        assert cut.items == full.items[:7], full.section
+        assert cut.total == full.total == len(full.items), full.section
+    # Settings, staleness, states, totals, the states' customers (3), the sections' reads
+    # (at most 3 each), the versions (and the reads' BEGINs).
+    assert len(seen) <= 22, seen
