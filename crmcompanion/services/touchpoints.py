@@ -75,8 +75,6 @@ _OCCASION_RANK = repo.OCCASION_RANK
 _FOLLOW_UP_RANK = min(rank for occasion, rank in _OCCASION_RANK.items()
                       if occasion not in repo.YEARLY_OCCASIONS
                       and occasion is not Occasion.KEEP_IN_TOUCH)
-# Customers per statement when the counts check which recorded states hide a real occurrence.
-HIDDEN_CHUNK = 500
 # Identity of an occurrence hidden by a recorded state -> (customer id, occurrence date).
 Hidden = dict[tuple, tuple[int, date]]
 # Where a page of touchpoints starts: rows already read from the yearly dates, the
@@ -304,12 +302,11 @@ class TouchpointService:
         settings, lookback = self._rules()
         spans = _section_spans(today, lookback)
         with self._synced_read() as session:
-            hidden = self._hidden(session, today, lookback)
-            totals = self._totals(session, settings, hidden, spans, today)
+            totals = self._totals(session, settings, spans, today, lookback)
             # Each section reads exactly its rows: what recorded states hide is left out
-            # in SQL (the hidden states above serve the totals only).
+            # in SQL.
             shown = repo.Shown(today, today - timedelta(days=lookback))
-            found = [self._collect(session, today, settings, hidden, *spans[section],
+            found = [self._collect(session, today, settings, {}, *spans[section],
                                    limit_per_section, versions=False, shown=shown)
                      for section in TODAY_SECTIONS]
             # The versions of every section's rows in one pass (one statement per 500
@@ -323,15 +320,15 @@ class TouchpointService:
     def counts(self) -> dict[Section, int]:
         """How many touchpoints each Today section holds (index range counts).
 
-        Three statements when nothing is stale and nothing recorded: the staleness check,
-        the recorded states, and one statement counting every section (see
-        `store.touchpoints.window_totals`); the settings are read once."""
+        Three statements when nothing is stale: the staleness check, one counting every
+        section (see `store.touchpoints.window_totals`) and one finding the occurrences
+        recorded states hide (`store.touchpoints.real_hidden_days`); the settings are
+        read once."""
         today = self._clock.today()
         settings, lookback = self._rules()
         spans = _section_spans(today, lookback)
         with self._synced_read() as session:
-            hidden = self._hidden(session, today, lookback)
-            totals = self._totals(session, settings, hidden, spans, today)
+            totals = self._totals(session, settings, spans, today, lookback)
         return dict(zip(TODAY_SECTIONS, totals, strict=True))
 
     def window_counts(
@@ -348,8 +345,7 @@ class TouchpointService:
             settings, lookback = self._settings_from(values), self._lookback_from(values)
         spans = dict(enumerate(windows))
         with self._synced_read() as session:
-            hidden = self._hidden(session, today, lookback)
-            return self._window_totals(session, settings, hidden, spans, today)
+            return self._window_totals(session, settings, spans, today, lookback)
 
     def page(
         self,
@@ -677,91 +673,41 @@ class TouchpointService:
         self,
         session: Session,
         settings: TouchpointSettings,
-        hidden: Hidden,
         spans: dict[Section, tuple[date, date, date | None]],
         today: date,
+        lookback: int,
     ) -> list[int]:
-        """Each section's total, in TODAY_SECTIONS order: one counting statement for all
-        sections, then the recorded states hiding a real occurrence taken off."""
-        return self._window_totals(session, settings, hidden,
-                                   dict(enumerate(spans[s] for s in TODAY_SECTIONS)), today)
+        """Each section's total, in TODAY_SECTIONS order (see `_window_totals`)."""
+        return self._window_totals(session, settings,
+                                   dict(enumerate(spans[s] for s in TODAY_SECTIONS)), today,
+                                   lookback)
 
+    @staticmethod
     def _window_totals(
-        self,
         session: Session,
         settings: TouchpointSettings,
-        hidden: Hidden,
         spans: dict[int, tuple[date, date, date | None]],
         today: date,
+        lookback: int,
     ) -> list[int]:
+        """One counting statement for all windows, then the occurrences recorded states
+        hide taken off: found by one statement from the states' side, over all windows
+        at once (169 recorded states once made Today's counts ~0.9 s, issue 13, then
+        three statements reading those customers' rows to match them in Python)."""
         windows = [spans[index] for index in sorted(spans)]
         totals = repo.window_totals(session, windows, settings.leap_day_policy)
-        if not hidden:
-            return totals
-        # Take off the recorded states that hide a real occurrence in a window. Most hide
-        # nothing any more (a done keep-in-touch moved the next due date), so the real ones
-        # are found with the list's own queries, restricted to the customers the states
-        # name, over all windows at once: three statements per 500 of them, not three per
-        # customer and window (169 recorded states made Today's counts ~0.9 s, issue 13).
         first = min(start for start, _end, _open in windows)
         last = max(end for _start, end, _open in windows)
         opens = [open_start for _start, _end, open_start in windows]
         open_first = None if None in opens else min(min(o for o in opens if o), first)
-        for yearly, when in self._real_hidden(session, settings, hidden, first, last,
-                                              open_first):
+        for yearly, when in repo.real_hidden_days(
+                session, today, today - timedelta(days=lookback), first, last, open_first,
+                settings.leap_day_policy):
             for index, (start, end, open_start) in enumerate(windows):
                 since = start if yearly else open_start
                 if when <= end and (since is None or when >= since):
                     totals[index] -= 1
         return totals
-
-    def _real_hidden(
-        self,
-        session: Session,
-        settings: TouchpointSettings,
-        hidden: Hidden,
-        first: date,
-        last: date,
-        open_first: date | None,
-    ) -> Iterator[tuple[bool, date]]:
-        """(yearly, date) of each hidden occurrence that really occurs in [first, last]
-        (keep-in-touch and follow-ups from `open_first`): read with the list's own queries,
-        restricted to the customers the states name, each source asked only for the
-        customers whose states are of its kind, and matched by identity alone (no
-        touchpoint built: building ~1,500 of them was a third of the Today view's time)."""
-        policy = settings.leap_day_policy
-        other_customers = sorted({
-            cid for identity, (cid, when) in hidden.items()
-            if len(identity) == 1 and when <= last
-            and (open_first is None or when >= open_first)})
-        # Each year of the window (it may cross New Year) asked only about the customers
-        # whose hidden yearly date falls in it.
-        for seg_start, seg_end in repo.year_segments(first, last):
-            yearly_customers = sorted({
-                cid for identity, (cid, when) in hidden.items()
-                if len(identity) == 3 and seg_start <= when <= seg_end})
-            for chunk in range(0, len(yearly_customers), HIDDEN_CHUNK):
-                for hit in repo.yearly_hits(
-                        session, seg_start, seg_end, policy,
-                        customer_ids=yearly_customers[chunk:chunk + HIDDEN_CHUNK]):
-                    when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
-                    if when is not None and (hit.customer_id, hit.occasion.value,
-                                             when) in hidden:
-                        yield True, when
-        for chunk in range(0, len(other_customers), HIDDEN_CHUNK):
-            ids = other_customers[chunk:chunk + HIDDEN_CHUNK]
-            for rh in repo.keep_in_touch_hits(session, open_first, last, customer_ids=ids):
-                key = occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None,
-                                     rh.next_due_on)
-                if (key,) in hidden:
-                    yield False, rh.next_due_on
-            for row, _name in repo.follow_up_hits(session, open_first, last,
-                                                   customer_ids=ids):
-                source = row.source_id if row.source_id is not None else row.id
-                key = occurrence_key(row.customer_id, Occasion(row.occasion), source,
-                                     row.due_on)
-                if (key,) in hidden:
-                    yield False, row.due_on
 
     # --- the lifecycle -----------------------------------------------------------------
     def _check_key(self, key: str) -> tuple[Occasion, int, date]:

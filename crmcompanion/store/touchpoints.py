@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, text, update
+from sqlalchemy import Date, and_, bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import Status
@@ -160,15 +160,20 @@ def _hiding(session: Session, alias: str) -> str:
             f"OR ({alias}.state = 'snoozed' AND {alias}.snoozed_until > :hs_today)))")
 
 
-def _shown_params(shown: Shown) -> dict[str, str]:
-    return {"hs_since": shown.since.isoformat(), "hs_today": shown.today.isoformat()}
+def _dates(**days: date) -> list[object]:
+    """Bound DATE values (typed: PostgreSQL compares no date with a VARCHAR)."""
+    return [bindparam(name, day, type_=Date) for name, day in days.items()]
+
+
+def _shown_params(shown: Shown) -> list[object]:
+    return _dates(hs_since=shown.since, hs_today=shown.today)
 
 
 def _not_hidden_by_key(session: Session, key_sql: str, shown: Shown) -> object:
     return text(
         "NOT EXISTS (SELECT 1 FROM touchpoint_states hs WHERE hs.occurrence_key = "
         f"{key_sql} AND {_hiding(session, 'hs')})"
-    ).bindparams(**_shown_params(shown))
+    ).bindparams(*_shown_params(shown))
 
 
 def _not_hidden_yearly(session: Session, year: int, policy: LeapDayPolicy,
@@ -181,7 +186,7 @@ def _not_hidden_yearly(session: Session, year: int, policy: LeapDayPolicy,
         "NOT EXISTS (SELECT 1 FROM touchpoint_states hs WHERE hs.customer_id = "
         f"{s}.customer_id AND hs.occasion = {s}.occasion AND hs.occurrence_on = {day} "
         f"AND {_hiding(session, 'hs')})"
-    ).bindparams(**_shown_params(shown))
+    ).bindparams(*_shown_params(shown))
 
 
 # The occurrence in the year of the date itself (year 0) is the wedding or the first day as
@@ -830,3 +835,79 @@ def hiding_state_rows(
     )
     return [(cid, occasion, on if isinstance(on, date) else date.fromisoformat(on), key)
             for cid, occasion, on, key in rows]
+
+
+_FOLLOW_UP_ELIGIBLE = (
+    "follow_ups.open IS 1 AND c.archived_at IS NULL "
+    "AND ((c.do_not_contact IS 0 AND c.status != 'lost') "
+    "OR follow_ups.occasion = 'complaint_checkback' "
+    "OR (follow_ups.occasion = 'win_back' AND c.do_not_contact IS 0)) AND NOT EXISTS "
+    "(SELECT 1 FROM touchpoint_opt_outs o WHERE o.customer_id = follow_ups.customer_id "
+    "AND o.occasion = follow_ups.occasion)"
+)
+
+
+def real_hidden_days(
+    session: Session,
+    today: date,
+    since: date,
+    first: date,
+    last: date,
+    open_first: date | None,
+    policy: LeapDayPolicy,
+) -> list[tuple[bool, date]]:
+    """(yearly, day) of each occurrence a recorded state hides today (look-back from
+    `since`) that really occurs: yearly ones dated in [first, last], the others in
+    [open_first, last] (open_first None: any earlier day). What the Today counts take off
+    the window totals.
+
+    One statement from the states' side (a few hundred), each probing its source by index
+    for the occurrence it names, with the lists' own conditions (`_yearly_day_sql`, the
+    keys, the follow-ups' eligibility): it replaced reading every source row of the
+    customers those states name, with names and order, to match them in Python."""
+    days: dict[str, date] = {"rh_since": since, "rh_today": today, "rh_last": last}
+    years: dict[str, int] = {}
+    hiding = (
+        "SELECT customer_id, occasion, occurrence_on, occurrence_key FROM touchpoint_states "
+        f"WHERE occurrence_on >= :rh_since AND {'state' if _postgres(session) else '+state'} "
+        "IN ('done', 'skipped') UNION ALL "
+        "SELECT customer_id, occasion, occurrence_on, occurrence_key FROM touchpoint_states "
+        "WHERE state = 'snoozed' AND snoozed_until > :rh_today"
+    )
+    yearly_in = ", ".join(f"'{o.value}'" for o in sorted(YEARLY_OCCASIONS))
+    one_off_in = ", ".join(f"'{o.value}'" for o in sorted(ONE_OFF_OCCASIONS))
+    parts = []
+    for n, (seg_start, seg_end) in enumerate(year_segments(first, last)):
+        year = seg_start.year
+        day = _yearly_day_sql(session, year, policy)
+        if _postgres(session):
+            day = f"CAST({day} AS date)"
+        days[f"rh_s{n}"], days[f"rh_e{n}"], years[f"rh_y{n}"] = seg_start, seg_end, year
+        parts.append(
+            "SELECT 1 AS yearly, h.occurrence_on FROM h WHERE h.occasion IN "
+            f"({yearly_in}) AND h.occurrence_on BETWEEN :rh_s{n} AND :rh_e{n} AND EXISTS "
+            "(SELECT 1 FROM touchpoint_sources WHERE touchpoint_sources.customer_id = "
+            "h.customer_id AND touchpoint_sources.occasion = h.occasion "
+            f"AND {day} = h.occurrence_on AND (touchpoint_sources.year IS NULL "
+            f"OR touchpoint_sources.year < :rh_y{n} OR (touchpoint_sources.year = :rh_y{n} "
+            f"AND touchpoint_sources.occasion NOT IN ('{_ANNIVERSARIES[0]}', "
+            f"'{_ANNIVERSARIES[1]}'))))")
+    window = "h.occurrence_on <= :rh_last"
+    if open_first is not None:
+        days["rh_open"] = open_first
+        window += " AND h.occurrence_on >= :rh_open"
+    parts.append(
+        "SELECT 0 AS yearly, h.occurrence_on FROM h WHERE h.occasion = "
+        f"'{Occasion.KEEP_IN_TOUCH.value}' AND {window} AND EXISTS (SELECT 1 FROM "
+        "contact_rhythm WHERE contact_rhythm.customer_id = h.customer_id AND "
+        f"{_keep_in_touch_key_sql(session)} = h.occurrence_key)")
+    parts.append(
+        f"SELECT 0 AS yearly, h.occurrence_on FROM h WHERE h.occasion IN ({one_off_in}) "
+        f"AND {window} AND EXISTS (SELECT 1 FROM follow_ups JOIN customers c ON "
+        "c.id = follow_ups.customer_id WHERE follow_ups.customer_id = h.customer_id AND "
+        f"{_follow_up_key_sql(session)} = h.occurrence_key AND {_FOLLOW_UP_ELIGIBLE})")
+    sql = f"WITH h AS ({hiding}) " + " UNION ALL ".join(parts)
+    rows = session.execute(text(_sql(session, sql)).bindparams(
+        *_dates(**days), *(bindparam(name, year) for name, year in years.items())))
+    return [(bool(yearly), on if isinstance(on, date) else date.fromisoformat(on))
+            for yearly, on in rows]

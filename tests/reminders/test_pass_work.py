@@ -18,6 +18,7 @@ from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.reminders import TouchpointDueSource
 from crmcompanion.store import models as m
 from crmcompanion.store.database import utcnow
+from tests.services.helpers import count_touchpoints_built
 from tests.ui.helpers import counted_statements
 
 
@@ -100,21 +101,6 @@ def test_a_pass_offers_its_log_rows_a_batch_at_a_time(services, monkeypatch):
 
 
 
-def _count_touchpoints_built(monkeypatch) -> list[int]:
-    """Counts the touchpoints the touchpoint service builds from here on."""
-    from crmcompanion.services import touchpoints as touchpoints_module
-
-    built = [0]
-    real = touchpoints_module.Touchpoint
-
-    def counted(*args, **kwargs):
-        built[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(touchpoints_module, "Touchpoint", counted)
-    return built
-
-
 def _every_one_off_occasion(services) -> set[Occasion]:
     """One open one-off touchpoint of each kind, due today (their keys differ by kind)."""
     today = services.clock.today()
@@ -143,7 +129,7 @@ def test_a_pass_builds_only_what_it_delivers_and_nothing_once_all_is_logged(
     fill_demo(services.db, services.clock, 300, staff_id=services.staff_id)
     one_offs = _every_one_off_occasion(services)
     services.touchpoints.counts()  # derived rows built before counting
-    built = _count_touchpoints_built(monkeypatch)
+    built = count_touchpoints_built(monkeypatch)
     first = services.reminders.claim_due()
     kinds = {d.occasion for d in first.delivered}
     assert one_offs | {Occasion.BIRTHDAY, Occasion.KEEP_IN_TOUCH} <= kinds, kinds
