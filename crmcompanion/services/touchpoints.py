@@ -75,6 +75,9 @@ _OCCASION_RANK = repo.OCCASION_RANK
 _FOLLOW_UP_RANK = min(rank for occasion, rank in _OCCASION_RANK.items()
                       if occasion not in repo.YEARLY_OCCASIONS
                       and occasion is not Occasion.KEEP_IN_TOUCH)
+# Keys per statement when the versions of listed rows are read: a Today view of 200 rows a
+# section in one statement.
+VERSION_CHUNK = 1000
 # Identity of an occurrence hidden by a recorded state -> (customer id, occurrence date).
 Hidden = dict[tuple, tuple[int, date]]
 # Where a page of touchpoints starts: rows already read from the yearly dates, the
@@ -175,9 +178,9 @@ def _with_versions(session: Session, items: list[Touchpoint]) -> list[Touchpoint
     keys = [item.key for item in items]
     found: dict[str, int] = {}
     t = m.TouchpointRecord
-    for start in range(0, len(keys), 500):
+    for start in range(0, len(keys), VERSION_CHUNK):
         rows = session.execute(select(t.occurrence_key, t.version)
-                               .where(t.occurrence_key.in_(keys[start:start + 500])))
+                               .where(t.occurrence_key.in_(keys[start:start + VERSION_CHUNK])))
         found.update((key, version) for key, version in rows)
     if not found:
         return items
@@ -309,8 +312,8 @@ class TouchpointService:
             found = [self._collect(session, today, settings, {}, *spans[section],
                                    limit_per_section, versions=False, shown=shown)
                      for section in TODAY_SECTIONS]
-            # The versions of every section's rows in one pass (one statement per 500
-            # rows, not one per section).
+            # The versions of every section's rows in one pass (one statement per
+            # VERSION_CHUNK rows, not one per section).
             versioned = iter(_with_versions(session, [i for items in found for i in items]))
         sections = tuple(
             TodaySection(section, tuple(next(versioned) for _ in items), total)
@@ -660,13 +663,20 @@ class TouchpointService:
             read()
         found.sort(key=lambda f: f[:4])
         items = []
+        # Reminder day, state and section depend only on the occasion and the day, which a
+        # section's rows share a handful of: worked out once per pair.
+        timing: dict[tuple[Occasion, date], tuple[date, TouchpointState, Section]] = {}
         for (when, _rank, _source, _position, cid, name, occasion, parts, year, label,
              days) in (found if limit is None else found[:limit]):
-            reminder = remind_on(when, settings.lead_for(occasion))
-            state = displayed_state(today, reminder) or TouchpointState.DUE
+            known = timing.get((occasion, when))
+            if known is None:
+                reminder = remind_on(when, settings.lead_for(occasion))
+                known = timing[occasion, when] = (
+                    reminder, displayed_state(today, reminder) or TouchpointState.DUE,
+                    section_for(when, today))
             items.append(Touchpoint(
                 cid, name, occasion, describe(occasion, when, year, label, days), when,
-                reminder, state, section_for(when, today), occurrence_key(*parts)))
+                *known, occurrence_key(*parts)))
         return _with_versions(session, items) if versions else items
 
     def _totals(
