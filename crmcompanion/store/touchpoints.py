@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy import Date, Row, and_, bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import Status
@@ -752,15 +752,19 @@ def follow_up_hits(
     occasions: Collection[Occasion] | None = None,
     not_fired_for: int | None = None,
     shown: Shown | None = None,
-) -> list[tuple[m.FollowUp, str]]:
-    """Open follow-ups due in [start, end] of customers who may be contacted, with names,
+) -> list[tuple[Row, str]]:
+    """Open follow-ups due in [start, end] of customers who may be contacted (rows with a
+    follow-up's id, customer_id, occasion, due_on, note and source_id), with names,
     after skipping the first `offset` (a page of the Today list); `customer_ids`: only
     those customers; `occasions`: only those; `not_fired_for`: only occurrences not yet
     in that staff member's reminder log; `shown`: only those no recorded state hides."""
     f = m.FollowUp
     due = f.due_on <= end if start is None else f.due_on.between(start, end)
+    # Columns, not the FollowUp entity: the rows are read, never changed (ORM loading was
+    # most of a Today section's follow-up read, usually of a few rows).
     statement = (
-        select(f, m.Customer.display_name)
+        select(f.id, f.customer_id, f.occasion, f.due_on, f.note, f.source_id,
+               m.Customer.display_name)
         .join(m.Customer, m.Customer.id == f.customer_id)
         .where(f.open.is_(True), due, _eligible_for_follow_up(), _not_opted_out())
         .order_by(f.due_on, _RANKS["follow_ups"], m.Customer.sort_name, f.customer_id, f.id)
@@ -781,7 +785,7 @@ def follow_up_hits(
         statement = statement.offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
-    return [(row, name) for row, name in session.execute(statement)]
+    return [(row, row.display_name) for row in session.execute(statement)]
 
 
 def count_follow_ups(session: Session, start: date | None, end: date) -> int:
