@@ -569,6 +569,20 @@ def window_totals(
     return [int(value) for value in row]
 
 
+def yearly_counts_on(session: Session, days: Sequence[date], policy: LeapDayPolicy,
+                     occasion: Occasion) -> list[int]:
+    """How many yearly occurrences of `occasion` fall on each of `days`, before recorded
+    states are taken off: covering-index counts, one statement."""
+    params: dict[str, object] = {}
+    columns = []
+    for n, day in enumerate(days):
+        sql = _yearly_count_sql(day, day, policy, params, f"d{n}")
+        params[f"d{n}occ"] = occasion.value
+        columns.append("0" if sql is None else f"{sql[:-1]} AND occasion = :d{n}occ)")
+    row = session.execute(text("SELECT " + ", ".join(columns)), params).one()
+    return [int(value) for value in row]
+
+
 @dataclass(frozen=True)
 class YearlyHit:
     customer_id: int

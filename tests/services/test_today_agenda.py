@@ -374,3 +374,37 @@ def test_the_today_view_reads_and_builds_only_the_rows_it_shows(svc, monkeypatch
     # Settings, staleness, states, totals, the states' customers (3), the sections' reads
     # (at most 3 each), the versions (and the reads' BEGINs).
     assert len(seen) <= 22, seen
+
+
+def test_a_section_full_of_first_day_birthdays_reads_only_those(svc):
+    """When a section's first day holds at least its limit of birthdays (the occasion listed
+    first), its yearly rows are read from that day's birthdays alone (at 100,000 customers
+    ~270 rows instead of the day's ~560 yearly dates, all read to sort them by name); when
+    recorded states hide some of them, the whole read takes over. Either way the section is
+    the head of the whole one."""
+    names = ("Ada Kent", "Bea Stone", "Cleo Roux", "Dan Adler", "Eve Moss")
+    ids = [svc.customers.create(CustomerDraft(display_name=name, special_dates=(
+        SpecialDate(SpecialDateKind.BIRTHDAY, TODAY.month, TODAY.day, 1980),
+        SpecialDate(SpecialDateKind.WEDDING_ANNIVERSARY, TODAY.month, TODAY.day, 2001),
+        ))).customer.id for name in names]
+    svc.touchpoints.add_follow_up(ids[0], TODAY, "Send the quote")
+
+    def today_reads(limit: int) -> tuple[list, list[str]]:
+        seen = statements_during(svc, lambda: svc.touchpoints.today_view(limit))
+        head = svc.touchpoints.today_view(limit).section(Section.TODAY).items
+        return list(head), [s for s in seen if s.lstrip().startswith(
+            "SELECT touchpoint_sources.customer_id") and "LIMIT" in s]
+
+    whole = svc.touchpoints.today_view(None).section(Section.TODAY).items
+    assert [i.customer for i in whole[:5]] == list(names)
+    head, reads = today_reads(3)
+    assert head == list(whole[:3])
+    birthday_only = [s for s in reads if "touchpoint_sources.occasion IN" in s]
+    assert len(birthday_only) == 1, reads
+    # Two of the first birthdays greeted: the day's birthdays no longer fill 4 rows.
+    svc.touchpoints.mark_done(whole[0].key, "Called")
+    svc.touchpoints.skip(whole[2].key, "Away")
+    whole = svc.touchpoints.today_view(None).section(Section.TODAY).items
+    head, reads = today_reads(4)
+    assert head == list(whole[:4])
+    assert [i.occasion.value for i in head] == ["birthday"] * 3 + ["wedding_anniversary"]
