@@ -75,9 +75,13 @@ _OCCASION_RANK = repo.OCCASION_RANK
 _FOLLOW_UP_RANK = min(rank for occasion, rank in _OCCASION_RANK.items()
                       if occasion not in repo.YEARLY_OCCASIONS
                       and occasion is not Occasion.KEEP_IN_TOUCH)
-# The occasion listed first on a day: a yearly one (see `_collect`'s head read).
-_FIRST_OCCASION = min(_OCCASION_RANK, key=_OCCASION_RANK.__getitem__)
-assert _FIRST_OCCASION in repo.YEARLY_OCCASIONS
+# The yearly occasions listed on a day before any other kind (see `_collect`'s head read):
+# birthdays, wedding and customer anniversaries.
+_HEAD_OCCASIONS: tuple[Occasion, ...] = tuple(
+    o for o in sorted(_OCCASION_RANK, key=_OCCASION_RANK.__getitem__)
+    if o in repo.YEARLY_OCCASIONS
+    and _OCCASION_RANK[o] < min(r for x, r in _OCCASION_RANK.items()
+                                if x not in repo.YEARLY_OCCASIONS))
 # Keys per statement when the versions of listed rows are read: a Today view of 200 rows a
 # section in one statement.
 VERSION_CHUNK = 1000
@@ -330,19 +334,27 @@ class TouchpointService:
         session: Session, settings: TouchpointSettings,
         spans: dict[Section, tuple[date, date, date | None]], totals: list[int],
         limit: int | None,
-    ) -> list[bool]:
-        """For each section, whether its first day alone holds at least `limit` occurrences
-        of the occasion listed first (birthdays), so that its rows may come from that day's
-        birthdays alone (`_collect`'s head read). One covering-index count for the
-        sections whose total reaches the limit; none when no section does."""
+    ) -> list[tuple[Occasion, ...]]:
+        """For each section, the fewest of the occasions listed first on a day
+        (`_HEAD_OCCASIONS`, in order) of which its first day alone holds at least `limit`
+        occurrences, so that its rows may come from those alone (`_collect`'s head read);
+        () when none do. One covering-index count for the sections whose total reaches
+        the limit; none when no section does."""
+        heads: list[tuple[Occasion, ...]] = [() for _ in totals]
         wanted = [limit is not None and limit > 0 and total >= limit for total in totals]
-        if not any(wanted):
-            return wanted
+        if limit is None or not any(wanted):
+            return heads
         days = [spans[section][0] for section in TODAY_SECTIONS]
         counts = repo.yearly_counts_on(session, days, settings.leap_day_policy,
-                                       _FIRST_OCCASION)
-        assert limit is not None
-        return [w and count >= limit for w, count in zip(wanted, counts, strict=True)]
+                                       _HEAD_OCCASIONS)
+        for index, (want, per_occasion) in enumerate(zip(wanted, counts, strict=True)):
+            reached = 0
+            for n, count in enumerate(per_occasion if want else ()):
+                reached += count
+                if reached >= limit:
+                    heads[index] = _HEAD_OCCASIONS[:n + 1]
+                    break
+        return heads
 
     def counts(self) -> dict[Section, int]:
         """How many touchpoints each Today section holds (index range counts).
@@ -592,17 +604,18 @@ class TouchpointService:
         versions: bool = True,
         customer_ids: Collection[int] | None = None,
         shown: repo.Shown | None = None,
-        head_read: bool = False,
+        head_read: tuple[Occasion, ...] = (),
     ) -> list[Touchpoint]:
         """Touchpoints dated in [start, end] (keep-in-touch and follow-ups from `open_start`,
         None meaning any earlier date), sorted by date, at most `limit`; with `versions`,
         each carries the version of the state recorded for it (an expired snooze).
         `customer_ids`: only those customers' touchpoints. `shown`: the sources leave out
         in SQL what recorded states hide (`hidden` is then not consulted), so each reads
-        exactly `limit` rows. `head_read`: the first day holds at least `limit` birthdays
-        (the occasion listed first), so the yearly rows are first read from that day's
-        birthdays alone: at 100,000 customers ~270 rows instead of the ~560 of all that
-        day's yearly dates, every one of which the name order had to read and sort."""
+        exactly `limit` rows. `head_read`: occasions listed first on a day (`_HEAD_
+        OCCASIONS`' first ones) of which the first day holds at least `limit`, so the
+        yearly rows are first read from that day's of those alone: at 100,000 customers
+        ~200-270 rows instead of the ~520-580 of all that day's yearly dates, every one of
+        which the name order had to read and sort."""
         # Else each source reads its limit plus the hidden occurrences that may be among
         # its rows: yearly states hide only yearly rows, the others only keep-in-touch and
         # follow-ups, so neither pays for the other's (issue: Today read ~3x its rows).
@@ -650,11 +663,11 @@ class TouchpointService:
         def read_yearly() -> None:
             hits = None
             if head_read and not found and limit:
-                # The first `limit` rows are that day's first birthdays, unless recorded
-                # states hide too many of them (then the whole read below).
+                # The first `limit` rows are that day's first of those occasions, unless
+                # recorded states hide too many of them (then the whole read below).
                 hits = repo.yearly_hits(session, start, start, policy, limit, customer_id,
-                                        customer_ids=customer_ids,
-                                        occasions=(_FIRST_OCCASION,), shown=shown)
+                                        customer_ids=customer_ids, occasions=head_read,
+                                        shown=shown)
                 if len(hits) < limit:
                     hits = None
             if hits is None:

@@ -570,17 +570,20 @@ def window_totals(
 
 
 def yearly_counts_on(session: Session, days: Sequence[date], policy: LeapDayPolicy,
-                     occasion: Occasion) -> list[int]:
-    """How many yearly occurrences of `occasion` fall on each of `days`, before recorded
-    states are taken off: covering-index counts, one statement."""
+                     occasions: Sequence[Occasion]) -> list[list[int]]:
+    """For each of `days`, how many yearly occurrences of each of `occasions` fall on it,
+    before recorded states are taken off: covering-index counts, one statement."""
     params: dict[str, object] = {}
     columns = []
     for n, day in enumerate(days):
-        sql = _yearly_count_sql(day, day, policy, params, f"d{n}")
-        params[f"d{n}occ"] = occasion.value
-        columns.append("0" if sql is None else f"{sql[:-1]} AND occasion = :d{n}occ)")
-    row = session.execute(text("SELECT " + ", ".join(columns)), params).one()
-    return [int(value) for value in row]
+        for o, occasion in enumerate(occasions):
+            sql = _yearly_count_sql(day, day, policy, params, f"d{n}o{o}")
+            params[f"d{n}o{o}occ"] = occasion.value
+            columns.append("0" if sql is None else f"{sql[:-1]} AND occasion = :d{n}o{o}occ)")
+    row = [int(value) for value in session.execute(
+        text("SELECT " + ", ".join(columns)), params).one()]
+    width = len(occasions)
+    return [row[n * width:(n + 1) * width] for n in range(len(days))]
 
 
 @dataclass(frozen=True)

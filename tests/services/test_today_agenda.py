@@ -378,10 +378,10 @@ def test_the_today_view_reads_and_builds_only_the_rows_it_shows(svc, monkeypatch
 
 def test_a_section_full_of_first_day_birthdays_reads_only_those(svc):
     """When a section's first day holds at least its limit of birthdays (the occasion listed
-    first), its yearly rows are read from that day's birthdays alone (at 100,000 customers
-    ~270 rows instead of the day's ~560 yearly dates, all read to sort them by name); when
-    recorded states hide some of them, the whole read takes over. Either way the section is
-    the head of the whole one."""
+    first; else of birthdays and the anniversaries listed next), its yearly rows are read
+    from those alone (at 100,000 customers ~200-270 rows instead of the day's ~560 yearly
+    dates, all read to sort them by name); when recorded states hide some of them, the
+    whole read takes over. Either way the section is the head of the whole one."""
     names = ("Ada Kent", "Bea Stone", "Cleo Roux", "Dan Adler", "Eve Moss")
     ids = [svc.customers.create(CustomerDraft(display_name=name, special_dates=(
         SpecialDate(SpecialDateKind.BIRTHDAY, TODAY.month, TODAY.day, 1980),
@@ -401,6 +401,12 @@ def test_a_section_full_of_first_day_birthdays_reads_only_those(svc):
     assert head == list(whole[:3])
     birthday_only = [s for s in reads if "touchpoint_sources.occasion IN" in s]
     assert len(birthday_only) == 1, reads
+    # Five birthdays do not fill 7 rows; with the day's wedding anniversaries (listed next)
+    # they do: read from those two occasions alone.
+    head, reads = today_reads(7)
+    assert head == list(whole[:7])
+    assert [i.occasion.value for i in head] == ["birthday"] * 5 + ["wedding_anniversary"] * 2
+    assert len([s for s in reads if "touchpoint_sources.occasion IN" in s]) == 1, reads
     # Two of the first birthdays greeted: the day's birthdays no longer fill 4 rows.
     svc.touchpoints.mark_done(whole[0].key, "Called")
     svc.touchpoints.skip(whole[2].key, "Away")
