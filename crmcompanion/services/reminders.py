@@ -92,7 +92,11 @@ class DueReminder:
 
 
 class DueSource(Protocol):
-    """Where due items come from: the touchpoint service (or a stand-in in tests)."""
+    """Where due items come from: the touchpoint service (or a stand-in in tests).
+
+    A source may also offer `undelivered(since, until, staff_id)`: `deliverable` less what
+    is already in that staff member's log (claim_due then asks for that instead; its
+    inserts skip logged rows either way, so a source without it loses nothing)."""
 
     def deliverable(self, since: date, until: date) -> list[DueReminder]:
         """Occurrences whose remind_on is in [since, until] and that are not done, skipped or
@@ -249,7 +253,15 @@ class ReminderService:
                 )
             )
         window = rules.pass_window(until, last)
-        due = self._source.deliverable(window.since, window.until) if window.since <= until else []
+        # What this user's log lacks, when the source can leave the rest out (in SQL): a
+        # pass covers its last 7 days again, and nearly all of it was delivered before.
+        undelivered = getattr(self._source, "undelivered", None)
+        if window.since > until:
+            due = []
+        elif undelivered is not None:
+            due = undelivered(window.since, window.until, self._staff_id)
+        else:
+            due = self._source.deliverable(window.since, window.until)
         # One remind_on order, so a digest and the list read oldest first.
         due = sorted(due, key=lambda d: (d.remind_on, d.customer_name.casefold(), d.occurrence_key))
         fired_at = utcnow()
@@ -353,7 +365,8 @@ class ReminderService:
 
 
 class _TouchpointLike(Protocol):
-    """The part of `services.touchpoints.TouchpointService` the reminders use."""
+    """The part of `services.touchpoints.TouchpointService` the reminders use
+    (`undelivered(since, until, staff_id)` too, when it has it)."""
 
     def due(self, days: int = 7, since: date | None = None) -> list[Any]: ...
 
@@ -390,6 +403,17 @@ class TouchpointDueSource:
         self._db = db
 
     def deliverable(self, since: date, until: date) -> list[DueReminder]:
+        return self._deliverable(since, until, None)
+
+    def undelivered(self, since: date, until: date, staff_id: int) -> list[DueReminder]:
+        """`deliverable` less the occurrences already in `staff_id`'s log (left out in SQL
+        when the touchpoint service can: `TouchpointService.undelivered`). Snoozes ending
+        in the window are offered as `deliverable` offers them (few; the claim's insert
+        skips those already logged)."""
+        return self._deliverable(since, until, staff_id)
+
+    def _deliverable(self, since: date, until: date, staff_id: int | None
+                     ) -> list[DueReminder]:
         settings = self._touchpoints.settings()
         longest_lead = max(settings.lead_for(o) for o in Occasion)
         returned, returning_customers = self._snoozes_ended(since, until)
@@ -398,7 +422,11 @@ class TouchpointDueSource:
         # read only the pass's days, plus the customers whose snoozes end (issue 13: all
         # overdue touchpoints, every keep-in-touch of 100,000 customers, were built and
         # thrown away each pass: ~47 MB and ~5 s at the first launch).
-        touchpoints = self._touchpoints.due(days=longest_lead, since=since)
+        undelivered = getattr(self._touchpoints, "undelivered", None)
+        if staff_id is not None and undelivered is not None:
+            touchpoints = undelivered(since, until, staff_id)
+        else:
+            touchpoints = self._touchpoints.due(days=longest_lead, since=since)
         for customer_id in sorted(returning_customers):
             touchpoints += self._touchpoints.for_customer(customer_id, days=longest_lead)
         found = []

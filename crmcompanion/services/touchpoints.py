@@ -69,14 +69,22 @@ logger = logging.getLogger(__name__)
 TODAY_SECTIONS = (Section.OVERDUE, Section.TODAY, Section.NEXT_7_DAYS, Section.DAYS_8_30)
 DEFAULT_SECTION_LIMIT = 200
 # Same-day touchpoints are listed in this order of their occasions.
-_OCCASION_RANK = {occasion: rank for rank, occasion in enumerate(Occasion)}
+_OCCASION_RANK = repo.OCCASION_RANK
 # The first rank among the occasions the follow-up table holds (all but the yearly ones and
 # keep-in-touch): a page already full of earlier-ranked rows on a day needs none of them.
 _FOLLOW_UP_RANK = min(rank for occasion, rank in _OCCASION_RANK.items()
                       if occasion not in repo.YEARLY_OCCASIONS
                       and occasion is not Occasion.KEEP_IN_TOUCH)
-# Customers per statement when the counts check which recorded states hide a real occurrence.
-HIDDEN_CHUNK = 500
+# The yearly occasions listed on a day before any other kind (see `_collect`'s head read):
+# birthdays, wedding and customer anniversaries.
+_HEAD_OCCASIONS: tuple[Occasion, ...] = tuple(
+    o for o in sorted(_OCCASION_RANK, key=_OCCASION_RANK.__getitem__)
+    if o in repo.YEARLY_OCCASIONS
+    and _OCCASION_RANK[o] < min(r for x, r in _OCCASION_RANK.items()
+                                if x not in repo.YEARLY_OCCASIONS))
+# Keys per statement when the versions of listed rows are read: a Today view of 200 rows a
+# section in one statement.
+VERSION_CHUNK = 1000
 # Identity of an occurrence hidden by a recorded state -> (customer id, occurrence date).
 Hidden = dict[tuple, tuple[int, date]]
 # Where a page of touchpoints starts: rows already read from the yearly dates, the
@@ -177,9 +185,9 @@ def _with_versions(session: Session, items: list[Touchpoint]) -> list[Touchpoint
     keys = [item.key for item in items]
     found: dict[str, int] = {}
     t = m.TouchpointRecord
-    for start in range(0, len(keys), 500):
+    for start in range(0, len(keys), VERSION_CHUNK):
         rows = session.execute(select(t.occurrence_key, t.version)
-                               .where(t.occurrence_key.in_(keys[start:start + 500])))
+                               .where(t.occurrence_key.in_(keys[start:start + VERSION_CHUNK])))
         found.update((key, version) for key, version in rows)
     if not found:
         return items
@@ -202,23 +210,6 @@ def _hidden_within(hidden: Hidden, start: date, end: date, open_start: date | No
 
 # What an occurrence key is made of: (customer id, occasion, source id, date).
 KeyParts = tuple[int, Occasion, int | None, date]
-
-
-def _in_list_order(found: list, limit: int | None) -> list[tuple[str, tuple]]:
-    """The first `limit` rows (all when None) as (key, row), in list order: by day, occasion,
-    name, then key. Sorted by the first three; a key is made only for the rows returned
-    (and all the rows tied with them), which is the same order as sorting by all four."""
-    found.sort(key=lambda f: f[:3])
-    ordered: list[tuple[str, tuple]] = []
-    position = 0
-    while position < len(found) and (limit is None or len(ordered) < limit):
-        tied = position + 1
-        while tied < len(found) and found[tied][:3] == found[position][:3]:
-            tied += 1
-        ordered.extend(sorted(((occurrence_key(*f[3]), f) for f in found[position:tied]),
-                              key=lambda kf: kf[0]))
-        position = tied
-    return ordered if limit is None else ordered[:limit]
 
 
 def _section_windows(today: date, lookback: int) -> dict[Section, tuple[date, date]]:
@@ -321,31 +312,62 @@ class TouchpointService:
         settings, lookback = self._rules()
         spans = _section_spans(today, lookback)
         with self._synced_read() as session:
-            hidden = self._hidden(session, today, lookback)
-            totals = self._totals(session, settings, hidden, spans, today)
-            found = [self._collect(session, today, settings, hidden, *spans[section],
-                                   limit_per_section, versions=False)
-                     for section in TODAY_SECTIONS]
-            # The versions of every section's rows in one pass (one statement per 500
-            # rows, not one per section).
+            totals = self._totals(session, settings, spans, today, lookback)
+            # Each section reads exactly its rows: what recorded states hide is left out
+            # in SQL.
+            shown = repo.Shown(today, today - timedelta(days=lookback))
+            heads = self._head_days(session, settings, spans, totals, limit_per_section)
+            found = [self._collect(session, today, settings, {}, *spans[section],
+                                   limit_per_section, versions=False, shown=shown,
+                                   head_read=head)
+                     for section, head in zip(TODAY_SECTIONS, heads, strict=True)]
+            # The versions of every section's rows in one pass (one statement per
+            # VERSION_CHUNK rows, not one per section).
             versioned = iter(_with_versions(session, [i for items in found for i in items]))
         sections = tuple(
             TodaySection(section, tuple(next(versioned) for _ in items), total)
             for section, items, total in zip(TODAY_SECTIONS, found, totals, strict=True))
         return TodayView(today, sections)
 
+    @staticmethod
+    def _head_days(
+        session: Session, settings: TouchpointSettings,
+        spans: dict[Section, tuple[date, date, date | None]], totals: list[int],
+        limit: int | None,
+    ) -> list[tuple[Occasion, ...]]:
+        """For each section, the fewest of the occasions listed first on a day
+        (`_HEAD_OCCASIONS`, in order) of which its first day alone holds at least `limit`
+        occurrences, so that its rows may come from those alone (`_collect`'s head read);
+        () when none do. One covering-index count for the sections whose total reaches
+        the limit; none when no section does."""
+        heads: list[tuple[Occasion, ...]] = [() for _ in totals]
+        wanted = [limit is not None and limit > 0 and total >= limit for total in totals]
+        if limit is None or not any(wanted):
+            return heads
+        days = [spans[section][0] for section in TODAY_SECTIONS]
+        counts = repo.yearly_counts_on(session, days, settings.leap_day_policy,
+                                       _HEAD_OCCASIONS)
+        for index, (want, per_occasion) in enumerate(zip(wanted, counts, strict=True)):
+            reached = 0
+            for n, count in enumerate(per_occasion if want else ()):
+                reached += count
+                if reached >= limit:
+                    heads[index] = _HEAD_OCCASIONS[:n + 1]
+                    break
+        return heads
+
     def counts(self) -> dict[Section, int]:
         """How many touchpoints each Today section holds (index range counts).
 
-        Three statements when nothing is stale and nothing recorded: the staleness check,
-        the recorded states, and one statement counting every section (see
-        `store.touchpoints.window_totals`); the settings are read once."""
+        Three statements when nothing is stale: the staleness check, one counting every
+        section (see `store.touchpoints.window_totals`) and one finding the occurrences
+        recorded states hide (`store.touchpoints.real_hidden_days`); the settings are
+        read once."""
         today = self._clock.today()
         settings, lookback = self._rules()
         spans = _section_spans(today, lookback)
         with self._synced_read() as session:
-            hidden = self._hidden(session, today, lookback)
-            totals = self._totals(session, settings, hidden, spans, today)
+            totals = self._totals(session, settings, spans, today, lookback)
         return dict(zip(TODAY_SECTIONS, totals, strict=True))
 
     def window_counts(
@@ -362,8 +384,7 @@ class TouchpointService:
             settings, lookback = self._settings_from(values), self._lookback_from(values)
         spans = dict(enumerate(windows))
         with self._synced_read() as session:
-            hidden = self._hidden(session, today, lookback)
-            return self._window_totals(session, settings, hidden, spans, today)
+            return self._window_totals(session, settings, spans, today, lookback)
 
     def page(
         self,
@@ -421,7 +442,9 @@ class TouchpointService:
                 candidates.append((row.due_on, 2, position, self._touchpoint(
                     today, settings, row.customer_id, name, occasion,
                     describe(occasion, row.due_on, None, row.note), row.due_on, key)))
-        candidates.sort(key=lambda c: (c[0], c[1], c[2]))
+        # The list order (store.touchpoints.OCCASION_RANK): each source is read in it, so
+        # the merge needs only the day and the occasion's rank.
+        candidates.sort(key=lambda c: (c[0], _OCCASION_RANK[c[3].occasion], c[1], c[2]))
         items: list[Touchpoint] = []
         consumed = list(cursor)
         walked = [0, 0, 0]
@@ -465,6 +488,64 @@ class TouchpointService:
                 session, today, settings, hidden, start if since is None else max(start, since),
                 today + timedelta(days=days), since, None,
             )
+
+    def undelivered(self, since: date, until: date, staff_id: int) -> list[Touchpoint]:
+        """What a reminder pass delivers: the touchpoints reminded of in [since, until]
+        (`remind_on`, after each occasion's lead time), not hidden by a recorded state and
+        not yet in `staff_id`'s reminder log under their occurrence key, in remind_on order.
+
+        The log check runs in SQL (each source's `not_fired_for`), so a pass builds only
+        what it delivers: covering its last 7 days again, a pass read and built ~8,300
+        touchpoints at 100,000 customers, nearly all delivered before (issue 13,
+        startup_rss_mb). Yearly dates are read back to the overdue look-back at most, as
+        `due()` does."""
+        self.sync()
+        today = self._clock.today()
+        settings, lookback = self._rules()
+        earliest = today - timedelta(days=lookback)
+        policy = settings.leap_day_policy
+        by_lead: dict[int, list[Occasion]] = {}
+        for occasion in Occasion:
+            by_lead.setdefault(settings.lead_for(occasion), []).append(occasion)
+        rows: list[tuple[date, int, str, Occasion, int | None, int | None, str,
+                         int | None]] = []
+        with self._db.read() as session:
+            hidden = self._hidden(session, today, lookback)
+            for lead, occasions in sorted(by_lead.items()):
+                first, last = since + timedelta(days=lead), until + timedelta(days=lead)
+                yearly = [o for o in occasions if o in repo.YEARLY_OCCASIONS]
+                if yearly and max(first, earliest) <= last:
+                    for hit in repo.yearly_hits(session, max(first, earliest), last, policy,
+                                                occasions=yearly, not_fired_for=staff_id):
+                        when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
+                        if when is not None:
+                            rows.append((when, hit.customer_id, hit.display_name,
+                                         hit.occasion, hit.source_id, hit.year, hit.label,
+                                         None))
+                if Occasion.KEEP_IN_TOUCH in occasions:
+                    for rh in repo.keep_in_touch_hits(session, first, last,
+                                                      not_fired_for=staff_id):
+                        rows.append((rh.next_due_on, rh.customer_id, rh.display_name,
+                                     Occasion.KEEP_IN_TOUCH, None, None, "",
+                                     max(0, (today - rh.contact_base_on).days)))
+                one_off = [o for o in occasions if o in repo.ONE_OFF_OCCASIONS]
+                if one_off:
+                    for row, name in repo.follow_up_hits(session, first, last,
+                                                         occasions=one_off,
+                                                         not_fired_for=staff_id):
+                        source = row.source_id if row.source_id is not None else row.id
+                        rows.append((row.due_on, row.customer_id, name,
+                                     Occasion(row.occasion), source, None, row.note, None))
+        items = []
+        for when, cid, name, occasion, source, year, label, days in rows:
+            key = occurrence_key(cid, occasion, source, when)
+            if self._identity(cid, occasion, when, key) in hidden:
+                continue
+            items.append(self._touchpoint(today, settings, cid, name, occasion,
+                                          describe(occasion, when, year, label, days),
+                                          when, key))
+        items.sort(key=lambda item: (item.remind_on, item.date, item.key))
+        return items
 
     def for_customer(self, customer_id: int, days: int = 365) -> list[Touchpoint]:
         """The customer's overdue and upcoming touchpoints for the next `days` days."""
@@ -522,40 +603,50 @@ class TouchpointService:
         customer_id: int | None = None,
         versions: bool = True,
         customer_ids: Collection[int] | None = None,
+        shown: repo.Shown | None = None,
+        head_read: tuple[Occasion, ...] = (),
     ) -> list[Touchpoint]:
         """Touchpoints dated in [start, end] (keep-in-touch and follow-ups from `open_start`,
         None meaning any earlier date), sorted by date, at most `limit`; with `versions`,
         each carries the version of the state recorded for it (an expired snooze).
-        `customer_ids`: only those customers' touchpoints."""
-        # Each source reads its limit plus the hidden occurrences that may be among its
-        # rows: yearly states hide only yearly rows, the others only keep-in-touch and
+        `customer_ids`: only those customers' touchpoints. `shown`: the sources leave out
+        in SQL what recorded states hide (`hidden` is then not consulted), so each reads
+        exactly `limit` rows. `head_read`: occasions listed first on a day (`_HEAD_
+        OCCASIONS`' first ones) of which the first day holds at least `limit`, so the
+        yearly rows are first read from that day's of those alone: at 100,000 customers
+        ~200-270 rows instead of the ~520-580 of all that day's yearly dates, every one of
+        which the name order had to read and sort."""
+        # Else each source reads its limit plus the hidden occurrences that may be among
+        # its rows: yearly states hide only yearly rows, the others only keep-in-touch and
         # follow-ups, so neither pays for the other's (issue: Today read ~3x its rows).
-        yearly_fetch = rest_fetch = None
-        if limit is not None:
+        yearly_fetch = rest_fetch = limit
+        if shown is not None:
+            hidden = {}
+        elif limit is not None:
             yearly_fetch = limit + _hidden_within(hidden, start, end, start, yearly=True)
             rest_fetch = limit + _hidden_within(hidden, start, end, open_start, yearly=False)
         policy = settings.leap_day_policy
-        # Sorted as light tuples; the touchpoints (their text, reminder day and state) are
-        # built only for the `limit` kept: a Today section read ~3x its limit (each source
-        # up to the limit, merged by date) and built every one (issue 13).
-        # Each row's occurrence key is made only when needed (~4 us each, for ~1,700 rows
-        # read per Today view): for the rows kept, for same-day same-name ties, and for the
-        # hidden check of a keep-in-touch or follow-up row of a customer a state names (a
-        # yearly row is matched by customer, occasion and day).
-        found: list[tuple[date, int, str, KeyParts, int, str, Occasion, int | None, str,
+        # The touchpoints (their text, reminder day, state and occurrence key) are built
+        # only for the `limit` kept; a key is made beforehand only for the hidden check of a
+        # keep-in-touch or follow-up row of a customer a state names (a yearly row is
+        # matched by customer, occasion and day).
+        # Light tuples (day, occasion rank, source, position in it, then the parts of the
+        # row): each source reads in list order (store.touchpoints.OCCASION_RANK), so sorting
+        # by the first four merges them into that order without comparing names.
+        found: list[tuple[date, int, int, int, int, str, Occasion, KeyParts, int | None, str,
                           int | None]] = []
         named = {cid for identity, (cid, _when) in hidden.items() if len(identity) == 1}
 
-        def add(cid: int, name: str, occasion: Occasion, when: date, key: KeyParts,
-                year: int | None, label: str, days_without_contact: int | None = None,
-                ) -> None:
+        def add(source: int, cid: int, name: str, occasion: Occasion, when: date,
+                key: KeyParts, year: int | None, label: str,
+                days_without_contact: int | None = None) -> None:
             if occasion in repo.YEARLY_OCCASIONS:
                 if (cid, occasion.value, when) in hidden:
                     return
             elif cid in named and (occurrence_key(*key),) in hidden:
                 return
-            found.append((when, _OCCASION_RANK[occasion], name.casefold(), key, cid, name,
-                          occasion, year, label, days_without_contact))
+            found.append((when, _OCCASION_RANK[occasion], source, len(found), cid, name,
+                          occasion, key, year, label, days_without_contact))
 
         def last_day(first_rank: int) -> date:
             """The latest date a kept row of a source whose occasions rank from
@@ -570,12 +661,23 @@ class TouchpointService:
             return min(end, day if first_rank <= rank else day - timedelta(days=1))
 
         def read_yearly() -> None:
-            for hit in repo.yearly_hits(session, start, last_day(0), policy, yearly_fetch,
-                                        customer_id, customer_ids=customer_ids):
+            hits = None
+            if head_read and not found and limit:
+                # The first `limit` rows are that day's first of those occasions, unless
+                # recorded states hide too many of them (then the whole read below).
+                hits = repo.yearly_hits(session, start, start, policy, limit, customer_id,
+                                        customer_ids=customer_ids, occasions=head_read,
+                                        shown=shown)
+                if len(hits) < limit:
+                    hits = None
+            if hits is None:
+                hits = repo.yearly_hits(session, start, last_day(0), policy, yearly_fetch,
+                                        customer_id, customer_ids=customer_ids, shown=shown)
+            for hit in hits:
                 when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
                 if when is None:  # cannot happen for keys from the ranges; be safe
                     continue
-                add(hit.customer_id, hit.display_name, hit.occasion, when,
+                add(0, hit.customer_id, hit.display_name, hit.occasion, when,
                     (hit.customer_id, hit.occasion, hit.source_id, when),
                     hit.year, hit.label)
 
@@ -584,8 +686,9 @@ class TouchpointService:
             if open_start is not None and until < open_start:
                 return
             for rh in repo.keep_in_touch_hits(session, open_start, until, rest_fetch,
-                                              customer_id, customer_ids=customer_ids):
-                add(rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, rh.next_due_on,
+                                              customer_id, customer_ids=customer_ids,
+                                              shown=shown):
+                add(1, rh.customer_id, rh.display_name, Occasion.KEEP_IN_TOUCH, rh.next_due_on,
                     (rh.customer_id, Occasion.KEEP_IN_TOUCH, None, rh.next_due_on),
                     None, "", max(0, (today - rh.contact_base_on).days))
 
@@ -594,10 +697,11 @@ class TouchpointService:
             if open_start is not None and until < open_start:
                 return
             for row, name in repo.follow_up_hits(session, open_start, until, rest_fetch,
-                                                 customer_id, customer_ids=customer_ids):
+                                                 customer_id, customer_ids=customer_ids,
+                                                 shown=shown):
                 occasion = Occasion(row.occasion)
                 source = row.source_id if row.source_id is not None else row.id
-                add(row.customer_id, name, occasion, row.due_on,
+                add(2, row.customer_id, name, occasion, row.due_on,
                     (row.customer_id, occasion, source, row.due_on), None,
                     row.note)
 
@@ -609,105 +713,63 @@ class TouchpointService:
             readers = (read_yearly, read_rhythm, read_follow_ups)
         for read in readers:
             read()
+        found.sort(key=lambda f: f[:4])
         items = []
-        for key, (when, _rank, _folded, _parts, cid, name, occasion, year, label, days) in (
-                _in_list_order(found, limit)):
-            reminder = remind_on(when, settings.lead_for(occasion))
-            state = displayed_state(today, reminder) or TouchpointState.DUE
+        # Reminder day, state and section depend only on the occasion and the day, which a
+        # section's rows share a handful of: worked out once per pair.
+        timing: dict[tuple[Occasion, date], tuple[date, TouchpointState, Section]] = {}
+        for (when, _rank, _source, _position, cid, name, occasion, parts, year, label,
+             days) in (found if limit is None else found[:limit]):
+            known = timing.get((occasion, when))
+            if known is None:
+                reminder = remind_on(when, settings.lead_for(occasion))
+                known = timing[occasion, when] = (
+                    reminder, displayed_state(today, reminder) or TouchpointState.DUE,
+                    section_for(when, today))
             items.append(Touchpoint(
                 cid, name, occasion, describe(occasion, when, year, label, days), when,
-                reminder, state, section_for(when, today), key))
+                *known, occurrence_key(*parts)))
         return _with_versions(session, items) if versions else items
 
     def _totals(
         self,
         session: Session,
         settings: TouchpointSettings,
-        hidden: Hidden,
         spans: dict[Section, tuple[date, date, date | None]],
         today: date,
+        lookback: int,
     ) -> list[int]:
-        """Each section's total, in TODAY_SECTIONS order: one counting statement for all
-        sections, then the recorded states hiding a real occurrence taken off."""
-        return self._window_totals(session, settings, hidden,
-                                   dict(enumerate(spans[s] for s in TODAY_SECTIONS)), today)
+        """Each section's total, in TODAY_SECTIONS order (see `_window_totals`)."""
+        return self._window_totals(session, settings,
+                                   dict(enumerate(spans[s] for s in TODAY_SECTIONS)), today,
+                                   lookback)
 
+    @staticmethod
     def _window_totals(
-        self,
         session: Session,
         settings: TouchpointSettings,
-        hidden: Hidden,
         spans: dict[int, tuple[date, date, date | None]],
         today: date,
+        lookback: int,
     ) -> list[int]:
+        """One counting statement for all windows, then the occurrences recorded states
+        hide taken off: found by one statement from the states' side, over all windows
+        at once (169 recorded states once made Today's counts ~0.9 s, issue 13, then
+        three statements reading those customers' rows to match them in Python)."""
         windows = [spans[index] for index in sorted(spans)]
         totals = repo.window_totals(session, windows, settings.leap_day_policy)
-        if not hidden:
-            return totals
-        # Take off the recorded states that hide a real occurrence in a window. Most hide
-        # nothing any more (a done keep-in-touch moved the next due date), so the real ones
-        # are found with the list's own queries, restricted to the customers the states
-        # name, over all windows at once: three statements per 500 of them, not three per
-        # customer and window (169 recorded states made Today's counts ~0.9 s, issue 13).
         first = min(start for start, _end, _open in windows)
         last = max(end for _start, end, _open in windows)
         opens = [open_start for _start, _end, open_start in windows]
         open_first = None if None in opens else min(min(o for o in opens if o), first)
-        for yearly, when in self._real_hidden(session, settings, hidden, first, last,
-                                              open_first):
+        for yearly, when in repo.real_hidden_days(
+                session, today, today - timedelta(days=lookback), first, last, open_first,
+                settings.leap_day_policy):
             for index, (start, end, open_start) in enumerate(windows):
                 since = start if yearly else open_start
                 if when <= end and (since is None or when >= since):
                     totals[index] -= 1
         return totals
-
-    def _real_hidden(
-        self,
-        session: Session,
-        settings: TouchpointSettings,
-        hidden: Hidden,
-        first: date,
-        last: date,
-        open_first: date | None,
-    ) -> Iterator[tuple[bool, date]]:
-        """(yearly, date) of each hidden occurrence that really occurs in [first, last]
-        (keep-in-touch and follow-ups from `open_first`): read with the list's own queries,
-        restricted to the customers the states name, each source asked only for the
-        customers whose states are of its kind, and matched by identity alone (no
-        touchpoint built: building ~1,500 of them was a third of the Today view's time)."""
-        policy = settings.leap_day_policy
-        other_customers = sorted({
-            cid for identity, (cid, when) in hidden.items()
-            if len(identity) == 1 and when <= last
-            and (open_first is None or when >= open_first)})
-        # Each year of the window (it may cross New Year) asked only about the customers
-        # whose hidden yearly date falls in it.
-        for seg_start, seg_end in repo.year_segments(first, last):
-            yearly_customers = sorted({
-                cid for identity, (cid, when) in hidden.items()
-                if len(identity) == 3 and seg_start <= when <= seg_end})
-            for chunk in range(0, len(yearly_customers), HIDDEN_CHUNK):
-                for hit in repo.yearly_hits(
-                        session, seg_start, seg_end, policy,
-                        customer_ids=yearly_customers[chunk:chunk + HIDDEN_CHUNK]):
-                    when = occurrence_in_window(hit.month, hit.day, *hit.segment, policy)
-                    if when is not None and (hit.customer_id, hit.occasion.value,
-                                             when) in hidden:
-                        yield True, when
-        for chunk in range(0, len(other_customers), HIDDEN_CHUNK):
-            ids = other_customers[chunk:chunk + HIDDEN_CHUNK]
-            for rh in repo.keep_in_touch_hits(session, open_first, last, customer_ids=ids):
-                key = occurrence_key(rh.customer_id, Occasion.KEEP_IN_TOUCH, None,
-                                     rh.next_due_on)
-                if (key,) in hidden:
-                    yield False, rh.next_due_on
-            for row, _name in repo.follow_up_hits(session, open_first, last,
-                                                   customer_ids=ids):
-                source = row.source_id if row.source_id is not None else row.id
-                key = occurrence_key(row.customer_id, Occasion(row.occasion), source,
-                                     row.due_on)
-                if (key,) in hidden:
-                    yield False, row.due_on
 
     # --- the lifecycle -----------------------------------------------------------------
     def _check_key(self, key: str) -> tuple[Occasion, int, date]:

@@ -65,3 +65,19 @@ def fixed_services(tmp_path: Path, now: datetime):
                            FixedClock(now))
     yield opened
     opened.close()
+
+
+def count_touchpoints_built(monkeypatch) -> list[int]:
+    """A one-item list counting the touchpoints the touchpoint service builds from here on
+    (each `Touchpoint` made), for tests that bound the rows a read builds."""
+    from crmcompanion.services import touchpoints as touchpoints_module
+
+    built = [0]
+    real = touchpoints_module.Touchpoint
+
+    def counted(*args, **kwargs):
+        built[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(touchpoints_module, "Touchpoint", counted)
+    return built

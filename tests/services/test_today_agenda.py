@@ -13,7 +13,7 @@ from crmcompanion.core.touchpoints import Section
 from crmcompanion.services.container import Services, open_services
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.services.today_support import AgendaSection, AgendaService
-from tests.services.helpers import fixed_services
+from tests.services.helpers import count_touchpoints_built, fixed_services
 from tests.ui.helpers import counted_statements
 
 NOW = datetime(2026, 3, 1, 9, 30)
@@ -270,9 +270,12 @@ def test_a_greeting_done_before_new_year_is_checked_in_its_own_year_only(tmp_pat
         services.close()
     assert after[Section.OVERDUE] == before[Section.OVERDUE] - 1
     assert after[Section.DAYS_8_30] == before[Section.DAYS_8_30] == 1  # Jon, 3 January
+    # The states are matched to their occurrences by one statement from their side (each
+    # yearly state against the dates of its own year), not by reading customers' rows.
     yearly_reads = [s for s in seen if s.lstrip().startswith(
         "SELECT touchpoint_sources.customer_id")]
-    assert len(yearly_reads) == 1, yearly_reads
+    assert yearly_reads == [], yearly_reads
+    assert len([s for s in seen if s.lstrip().startswith("WITH h AS")]) == 1, seen
 
 
 def test_occurrence_keys_are_made_only_for_the_rows_shown(svc, monkeypatch):
@@ -298,3 +301,116 @@ def test_occurrence_keys_are_made_only_for_the_rows_shown(svc, monkeypatch):
     shown = [item.key for section in view.sections for item in section.items]
     assert view == expected
     assert sorted(made) == sorted(shown)
+
+
+def test_same_day_rows_have_one_order_in_sql_the_view_and_the_pages(svc):
+    """The list order is defined once (store.touchpoints.OCCASION_RANK): by day, occasion,
+    then the customer list's accent-folded sort name. A section cut to a limit is the head
+    of the whole section, and the Today page lists the same rows in the same order (the
+    SQL used to cut by name across occasions and Python to re-sort by case-folded name, so
+    at 100,000 customers a 200-row section was not the head of the whole one)."""
+    def born_today(name: str, kind: SpecialDateKind = SpecialDateKind.BIRTHDAY,
+                   label: str = "") -> None:
+        svc.customers.create(CustomerDraft(display_name=name, special_dates=(
+            SpecialDate(kind, TODAY.month, TODAY.day, 1980, label),)))
+
+    for name in ("Zoe Adler", "Émilie Roux", "Bea Stone", "adam Kent"):
+        born_today(name)
+    born_today("Aaron Abbot", SpecialDateKind.WEDDING_ANNIVERSARY)
+    born_today("Aaron Custom", SpecialDateKind.CUSTOM, "Shop opening")
+    whole = svc.touchpoints.today_view(limit_per_section=None).section(Section.TODAY)
+    shown = [(item.occasion.value, item.customer) for item in whole.items]
+    assert shown == [("birthday", "adam Kent"), ("birthday", "Bea Stone"),
+                     ("birthday", "Émilie Roux"), ("birthday", "Zoe Adler"),
+                     ("wedding_anniversary", "Aaron Abbot"), ("custom", "Aaron Custom")]
+    for limit in (1, 2, 3, 5):
+        head = svc.touchpoints.today_view(limit_per_section=limit).section(Section.TODAY)
+        assert head.items == whole.items[:limit], limit
+    paged = [item.touchpoint for item in all_pages(agenda(svc), AgendaSection.TODAY, 2)]
+    assert paged == list(whole.items)
+
+
+def test_the_today_view_reads_and_builds_only_the_rows_it_shows(svc, monkeypatch):
+    """What recorded states hide is left out in SQL: with many rows done, skipped and
+    snoozed, each source read asks for at most the section's limit, and a touchpoint is
+    built for each row shown and for no other (issue 13: each source read its limit plus
+    every hidden occurrence of the window, ~170 extra rows for Overdue at 100,000
+    customers, and checked them in Python)."""
+    from crmcompanion.store import touchpoints as repo
+
+    fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
+    whole = svc.touchpoints.today_view(limit_per_section=None)
+    recorded = 0
+    for section in whole.sections:
+        for n, item in enumerate(section.items[:24]):
+            if n % 2:
+                svc.touchpoints.skip(item.key, "not now")
+            elif item.date >= TODAY and item.occasion.value != "keep_in_touch":
+                svc.touchpoints.snooze(item.key, item.date + timedelta(days=1))
+            else:
+                svc.touchpoints.mark_done(item.key, "Called")
+            recorded += 1
+    assert recorded >= 60
+    expected = svc.touchpoints.today_view(limit_per_section=None)
+    read: list[int] = []
+    for name in ("yearly_hits", "keep_in_touch_hits", "follow_up_hits"):
+        real = getattr(repo, name)
+
+        def counted(*args, _real=real, **kwargs):
+            rows = _real(*args, **kwargs)
+            if kwargs.get("customer_ids") is None:  # not the totals' check of states
+                read.append(len(rows))
+            return rows
+        monkeypatch.setattr(repo, name, counted)
+    built = count_touchpoints_built(monkeypatch)
+    seen = statements_during(svc, lambda: svc.touchpoints.today_view(limit_per_section=7))
+    monkeypatch.undo()
+    view = svc.touchpoints.today_view(limit_per_section=7)
+    assert read and max(read) <= 7, read
+    assert built[0] == sum(len(section.items) for section in view.sections)
+    for full, cut in zip(expected.sections, view.sections, strict=True):
+        assert cut.items == full.items[:7], full.section
+        assert cut.total == full.total == len(full.items), full.section
+    # Settings, staleness, states, totals, the states' customers (3), the sections' reads
+    # (at most 3 each), the versions (and the reads' BEGINs).
+    assert len(seen) <= 22, seen
+
+
+def test_a_section_full_of_first_day_birthdays_reads_only_those(svc):
+    """When a section's first day holds at least its limit of birthdays (the occasion listed
+    first; else of birthdays and the anniversaries listed next), its yearly rows are read
+    from those alone (at 100,000 customers ~200-270 rows instead of the day's ~560 yearly
+    dates, all read to sort them by name); when recorded states hide some of them, the
+    whole read takes over. Either way the section is the head of the whole one."""
+    names = ("Ada Kent", "Bea Stone", "Cleo Roux", "Dan Adler", "Eve Moss")
+    ids = [svc.customers.create(CustomerDraft(display_name=name, special_dates=(
+        SpecialDate(SpecialDateKind.BIRTHDAY, TODAY.month, TODAY.day, 1980),
+        SpecialDate(SpecialDateKind.WEDDING_ANNIVERSARY, TODAY.month, TODAY.day, 2001),
+        ))).customer.id for name in names]
+    svc.touchpoints.add_follow_up(ids[0], TODAY, "Send the quote")
+
+    def today_reads(limit: int) -> tuple[list, list[str]]:
+        seen = statements_during(svc, lambda: svc.touchpoints.today_view(limit))
+        head = svc.touchpoints.today_view(limit).section(Section.TODAY).items
+        return list(head), [s for s in seen if s.lstrip().startswith(
+            "SELECT touchpoint_sources.customer_id") and "LIMIT" in s]
+
+    whole = svc.touchpoints.today_view(None).section(Section.TODAY).items
+    assert [i.customer for i in whole[:5]] == list(names)
+    head, reads = today_reads(3)
+    assert head == list(whole[:3])
+    birthday_only = [s for s in reads if "touchpoint_sources.occasion IN" in s]
+    assert len(birthday_only) == 1, reads
+    # Five birthdays do not fill 7 rows; with the day's wedding anniversaries (listed next)
+    # they do: read from those two occasions alone.
+    head, reads = today_reads(7)
+    assert head == list(whole[:7])
+    assert [i.occasion.value for i in head] == ["birthday"] * 5 + ["wedding_anniversary"] * 2
+    assert len([s for s in reads if "touchpoint_sources.occasion IN" in s]) == 1, reads
+    # Two of the first birthdays greeted: the day's birthdays no longer fill 4 rows.
+    svc.touchpoints.mark_done(whole[0].key, "Called")
+    svc.touchpoints.skip(whole[2].key, "Away")
+    whole = svc.touchpoints.today_view(None).section(Section.TODAY).items
+    head, reads = today_reads(4)
+    assert head == list(whole[:4])
+    assert [i.occasion.value for i in head] == ["birthday"] * 3 + ["wedding_anniversary"]
