@@ -211,23 +211,24 @@ QListWidget, QListView, QTreeView, QTextBrowser {{
     background: {surface}; color: {text}; border: 1px solid {border};
     selection-background-color: {selection}; selection-color: {text};
 }}
-QLineEdit, QComboBox, QSpinBox, QDateEdit, QTimeEdit, QPlainTextEdit, QTextEdit {{
+QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QDateEdit, QTimeEdit, QPlainTextEdit,
+QTextEdit {{
     background: {surface}; color: {text}; border: 1px solid {border}; border-radius: 6px;
     padding: 4px 6px; min-height: 20px; selection-background-color: {accent};
     selection-color: {accent_text};
 }}
-QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDateEdit:focus, QTimeEdit:focus,
-QPlainTextEdit:focus, QTextEdit:focus {{
+QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDoubleSpinBox:focus, QDateEdit:focus,
+QTimeEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{
     border: 1px solid {accent};
 }}
-QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled, QDateEdit:disabled,
-QTimeEdit:disabled, QPlainTextEdit:disabled, QTextEdit:disabled {{
+QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled,
+QDateEdit:disabled, QTimeEdit:disabled, QPlainTextEdit:disabled, QTextEdit:disabled {{
     background: {disabled_background}; color: {disabled_text};
     border: 1px dashed {disabled_border};
 }}
 QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"] {{ background: {alternate}; }}
 QLineEdit[invalid="true"], QComboBox[invalid="true"], QSpinBox[invalid="true"],
-QPlainTextEdit[invalid="true"] {{
+QDoubleSpinBox[invalid="true"], QPlainTextEdit[invalid="true"] {{
     border: 1px solid {error}; background: {error_background};
 }}
 QPushButton {{
