@@ -211,18 +211,19 @@ QListWidget, QListView, QTreeView, QTextBrowser {{
     background: {surface}; color: {text}; border: 1px solid {border};
     selection-background-color: {selection}; selection-color: {text};
 }}
-QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QDateEdit, QTimeEdit, QPlainTextEdit,
-QTextEdit {{
+QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QDateEdit, QTimeEdit, QDateTimeEdit,
+QPlainTextEdit, QTextEdit {{
     background: {surface}; color: {text}; border: 1px solid {border}; border-radius: 6px;
     padding: 4px 6px; min-height: 20px; selection-background-color: {accent};
     selection-color: {accent_text};
 }}
 QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDoubleSpinBox:focus, QDateEdit:focus,
-QTimeEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{
+QTimeEdit:focus, QDateTimeEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{
     border: 1px solid {accent};
 }}
 QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled,
-QDateEdit:disabled, QTimeEdit:disabled, QPlainTextEdit:disabled, QTextEdit:disabled {{
+QDateEdit:disabled, QTimeEdit:disabled, QDateTimeEdit:disabled, QPlainTextEdit:disabled,
+QTextEdit:disabled {{
     background: {disabled_background}; color: {disabled_text};
     border: 1px dashed {disabled_border};
 }}
@@ -261,13 +262,14 @@ QPushButton#iconButton {{
 QPushButton#iconButton:hover {{ color: {error}; }}
 QPushButton#iconButton:disabled {{ color: {disabled_text}; }}
 QCheckBox:disabled, QRadioButton:disabled, QLabel:disabled {{ color: {disabled_text}; }}
-QComboBox::drop-down, QDateEdit::drop-down, QTimeEdit::drop-down {{
+QComboBox::drop-down, QDateEdit::drop-down, QTimeEdit::drop-down, QDateTimeEdit::drop-down {{
     border: none; width: 24px; subcontrol-origin: padding; subcontrol-position: center right;
 }}
-QComboBox::down-arrow, QDateEdit::down-arrow {{
+QComboBox::down-arrow, QDateEdit::down-arrow, QDateTimeEdit::down-arrow {{
     image: url({chevron}); width: 12px; height: 12px;
 }}
-QComboBox::down-arrow:disabled, QDateEdit::down-arrow:disabled {{
+QComboBox::down-arrow:disabled, QDateEdit::down-arrow:disabled,
+QDateTimeEdit::down-arrow:disabled {{
     image: url({chevron_disabled});
 }}
 QAbstractSpinBox {{ padding-right: 20px; }}
