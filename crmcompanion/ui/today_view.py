@@ -885,6 +885,7 @@ class TodayView(QWidget):
     draft_requested = Signal(object)
     message = Signal(str)
     loaded = Signal()  # the first data is on the page (tests and the app wait for it)
+    due_changed = Signal(bool)  # whether anything is due today or late ("Draft all" follows)
     # Once, after the first rows have been painted (or a moment after they arrived when the
     # page is not painted: started hidden in the tray, or nothing to list). What can wait
     # for Today's rows starts from here: the phones' formatting, the reminder badge, other
@@ -908,6 +909,7 @@ class TodayView(QWidget):
         # Loading state: `ready` once data is shown; `_generation` lets a newer synchronous
         # refresh win over a slower background load that started before it.
         self.ready = False
+        self.due = False  # anything due today or late (set by each load)
         self.loading = False
         self._rows_pending = False  # the first rows are in, `rows_shown` not yet emitted
         self._needs_load = True
@@ -1101,6 +1103,9 @@ class TodayView(QWidget):
         else:
             self.stack.setCurrentWidget(self.empty)
         self.header.set_subtitle(self._subtitle(totals))
+        self.due = any(totals.get(s) for s in (AgendaSection.TODAY, AgendaSection.CATCH_UP,
+                                                AgendaSection.OLDER))
+        self.due_changed.emit(self.due)
         if not self.ready:
             self.ready = True
             self._await_rows_painted()
