@@ -299,6 +299,21 @@ QMenu::item:disabled {{ color: {disabled_text}; background: transparent; }}
 QMenu::separator {{ height: 1px; background: {border}; margin: 4px 8px; }}
 QStatusBar {{ background: {background}; color: {muted}; }}
 QScrollArea {{ border: none; background: transparent; }}
+QScrollBar:vertical, QScrollBar:horizontal {{
+    background: {hover}; border: none; border-radius: 5px; margin: 0;
+}}
+QScrollBar:vertical {{ width: 10px; }}
+QScrollBar:horizontal {{ height: 10px; }}
+QScrollBar::handle:vertical, QScrollBar::handle:horizontal {{
+    background: {disabled_text}; border: none; border-radius: 4px; margin: 1px;
+}}
+QScrollBar::handle:vertical {{ min-height: 32px; }}
+QScrollBar::handle:horizontal {{ min-width: 32px; }}
+QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: {muted}; }}
+QScrollBar::add-line, QScrollBar::sub-line {{
+    border: none; background: none; width: 0; height: 0;
+}}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
 QTabBar::tab:disabled {{ color: {disabled_text}; }}
 """
