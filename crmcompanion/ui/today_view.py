@@ -135,8 +135,9 @@ def short_date(day: date) -> str:
 
 
 def long_date(day: date) -> str:
-    """The page header's date, with its weekday ("Sunday, 6 December 2026")."""
-    return formatting.weekday_date(day)
+    """The page header's date, with its weekday and without its year ("Sunday, 6 December"):
+    one line with the counts beside "Draft all for today…" at 900 px."""
+    return formatting.weekday_day_month(day)
 
 
 def when_text(day: date, today: date) -> str:
@@ -1169,8 +1170,10 @@ class TodayView(QWidget):
             parts.append(f"{format_number(totals[AgendaSection.NEXT_7_DAYS])} this week")
         late = totals.get(AgendaSection.CATCH_UP, 0) + totals.get(AgendaSection.OLDER, 0)
         if late:
-            parts.append(f"{format_number(late)} to catch up")
-        return "  ·  ".join(parts)
+            parts.append(f"{format_number(late)} overdue")
+        # Short words, single spaces: one line beside "Draft all for today…" at 900 px with
+        # a busy shop's numbers ("1,164 to catch up" wrapped onto a second line).
+        return " · ".join(parts)
 
     def _reminder_count(self, count: int) -> None:
         self.reminders_button.setText(

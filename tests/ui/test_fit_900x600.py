@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber
 from crmcompanion.core.settings import WELCOME_COMPLETED
+from crmcompanion.services.today_support import AgendaSection
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.widgets import PageHeader
 
@@ -269,3 +270,21 @@ def test_export_and_import_open_within_a_900x600_screen(tmp_path):
     for name in ("ExportDialog", "ImportWizard"):
         width, height = sizes[name]
         assert width <= 900 and height <= 600, (name, sizes[name])
+
+
+def test_today_subtitle_fits_one_line_with_a_busy_shops_numbers(qtbot, make_window):
+    window = make_window()
+    window.resize(900, 600)
+    view = window.today
+    qtbot.waitUntil(lambda: view.ready)
+    # The 2,000-customer demo's figures, on the year's longest day name and month name.
+    view.today = date(2026, 9, 30)
+    totals = {AgendaSection.TODAY: 28, AgendaSection.NEXT_7_DAYS: 127,
+              AgendaSection.CATCH_UP: 1000, AgendaSection.OLDER: 164}
+    view.header.set_subtitle(view._subtitle(totals))
+    subtitle = view.header.subtitle
+    assert "Wednesday, 30 September" in subtitle.text() and "1,164" in subtitle.text()
+    qtbot.waitUntil(subtitle.isVisible)
+    window.grab().save("/tmp/shots/tidy2/today-subtitle-900.png")
+    one_line = subtitle.fontMetrics().lineSpacing()
+    assert subtitle.heightForWidth(subtitle.width()) < 2 * one_line, subtitle.text()
