@@ -541,6 +541,8 @@ class CustomersView(QWidget):
     def _show_state(self) -> None:
         shown = self.model.rowCount()
         self.filter_bar.setVisible(self._total > 0)  # nothing to search in an empty database
+        self.export_button.setEnabled(self._total > 0)  # nor to export
+        self.export_action.setEnabled(self._total > 0)
         if self._total == 0:
             self.stack.setCurrentIndex(EMPTY_PAGE)
         elif shown == 0:

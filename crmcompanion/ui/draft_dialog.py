@@ -592,6 +592,10 @@ class GreetingsHook(QObject):
             self.batch_button.setToolTip("Write today's greetings one after another "
                                          "(Ctrl+Shift+D)")
             self.batch_button.clicked.connect(self.draft_all)
+            # Disabled while nothing is due today or late (an empty database): nothing to draft.
+            self.batch_button.setEnabled(bool(getattr(today, "due", True)))
+            if hasattr(today, "due_changed"):
+                today.due_changed.connect(self.batch_button.setEnabled)
             today.header.add_action(self.batch_button)
         # The customer page's "Write greeting…" button. The main window builds that page on
         # first use (after the first paint): wire it then, without building it now.

@@ -20,6 +20,7 @@ system's (tests may also move it with `QLocale.setDefault`).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, time
 
 from PySide6.QtCore import QDate, QDateTime, QLocale, QTime
@@ -96,6 +97,23 @@ def weekday_date(day: date | None) -> str:
     if is_c_locale(chosen):
         return chosen.toString(_qdate(day), C_WEEKDAY_DATE)
     return chosen.toString(_qdate(day), QLocale.FormatType.LongFormat)
+
+
+def weekday_day_month(day: date | None) -> str:
+    """Today's date without its year ("Sunday, 6 December", "Sunday, December 6"): the
+    Today page's subtitle, which must fit one line beside its button at 900 px. Where the
+    locale's long format does not simply end with the year (or the year sits in words, as
+    "6 de diciembre de 2026"), the whole `weekday_date`: never a mangled pattern."""
+    if day is None:
+        return ""
+    chosen = locale()
+    if is_c_locale(chosen):
+        return chosen.toString(_qdate(day), C_WEEKDAY_DATE.removesuffix(" yyyy"))
+    pattern = chosen.dateFormat(QLocale.FormatType.LongFormat)
+    without_year = re.sub(r"[\s,.]*y+$", "", pattern)
+    if without_year == pattern or without_year.endswith("'") or "y" in without_year:
+        return weekday_date(day)
+    return chosen.toString(_qdate(day), without_year)
 
 
 def day_month(day: date | None) -> str:

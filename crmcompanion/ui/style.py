@@ -211,23 +211,25 @@ QListWidget, QListView, QTreeView, QTextBrowser {{
     background: {surface}; color: {text}; border: 1px solid {border};
     selection-background-color: {selection}; selection-color: {text};
 }}
-QLineEdit, QComboBox, QSpinBox, QDateEdit, QTimeEdit, QPlainTextEdit, QTextEdit {{
+QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QDateEdit, QTimeEdit, QDateTimeEdit,
+QPlainTextEdit, QTextEdit {{
     background: {surface}; color: {text}; border: 1px solid {border}; border-radius: 6px;
     padding: 4px 6px; min-height: 20px; selection-background-color: {accent};
     selection-color: {accent_text};
 }}
-QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDateEdit:focus, QTimeEdit:focus,
-QPlainTextEdit:focus, QTextEdit:focus {{
+QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDoubleSpinBox:focus, QDateEdit:focus,
+QTimeEdit:focus, QDateTimeEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{
     border: 1px solid {accent};
 }}
-QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled, QDateEdit:disabled,
-QTimeEdit:disabled, QPlainTextEdit:disabled, QTextEdit:disabled {{
+QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled,
+QDateEdit:disabled, QTimeEdit:disabled, QDateTimeEdit:disabled, QPlainTextEdit:disabled,
+QTextEdit:disabled {{
     background: {disabled_background}; color: {disabled_text};
     border: 1px dashed {disabled_border};
 }}
 QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"] {{ background: {alternate}; }}
 QLineEdit[invalid="true"], QComboBox[invalid="true"], QSpinBox[invalid="true"],
-QPlainTextEdit[invalid="true"] {{
+QDoubleSpinBox[invalid="true"], QPlainTextEdit[invalid="true"] {{
     border: 1px solid {error}; background: {error_background};
 }}
 QPushButton {{
@@ -260,13 +262,14 @@ QPushButton#iconButton {{
 QPushButton#iconButton:hover {{ color: {error}; }}
 QPushButton#iconButton:disabled {{ color: {disabled_text}; }}
 QCheckBox:disabled, QRadioButton:disabled, QLabel:disabled {{ color: {disabled_text}; }}
-QComboBox::drop-down, QDateEdit::drop-down, QTimeEdit::drop-down {{
+QComboBox::drop-down, QDateEdit::drop-down, QTimeEdit::drop-down, QDateTimeEdit::drop-down {{
     border: none; width: 24px; subcontrol-origin: padding; subcontrol-position: center right;
 }}
-QComboBox::down-arrow, QDateEdit::down-arrow {{
+QComboBox::down-arrow, QDateEdit::down-arrow, QDateTimeEdit::down-arrow {{
     image: url({chevron}); width: 12px; height: 12px;
 }}
-QComboBox::down-arrow:disabled, QDateEdit::down-arrow:disabled {{
+QComboBox::down-arrow:disabled, QDateEdit::down-arrow:disabled,
+QDateTimeEdit::down-arrow:disabled {{
     image: url({chevron_disabled});
 }}
 QAbstractSpinBox {{ padding-right: 20px; }}
@@ -296,6 +299,21 @@ QMenu::item:disabled {{ color: {disabled_text}; background: transparent; }}
 QMenu::separator {{ height: 1px; background: {border}; margin: 4px 8px; }}
 QStatusBar {{ background: {background}; color: {muted}; }}
 QScrollArea {{ border: none; background: transparent; }}
+QScrollBar:vertical, QScrollBar:horizontal {{
+    background: {hover}; border: none; border-radius: 5px; margin: 0;
+}}
+QScrollBar:vertical {{ width: 10px; }}
+QScrollBar:horizontal {{ height: 10px; }}
+QScrollBar::handle:vertical, QScrollBar::handle:horizontal {{
+    background: {disabled_text}; border: none; border-radius: 4px; margin: 1px;
+}}
+QScrollBar::handle:vertical {{ min-height: 32px; }}
+QScrollBar::handle:horizontal {{ min-width: 32px; }}
+QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: {muted}; }}
+QScrollBar::add-line, QScrollBar::sub-line {{
+    border: none; background: none; width: 0; height: 0;
+}}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 QScrollArea > QWidget > QWidget {{ background: transparent; }}
 QTabBar::tab:disabled {{ color: {disabled_text}; }}
 """

@@ -135,8 +135,9 @@ def short_date(day: date) -> str:
 
 
 def long_date(day: date) -> str:
-    """The page header's date, with its weekday ("Sunday, 6 December 2026")."""
-    return formatting.weekday_date(day)
+    """The page header's date, with its weekday and without its year ("Sunday, 6 December"):
+    one line with the counts beside "Draft all for today…" at 900 px."""
+    return formatting.weekday_day_month(day)
 
 
 def when_text(day: date, today: date) -> str:
@@ -885,6 +886,7 @@ class TodayView(QWidget):
     draft_requested = Signal(object)
     message = Signal(str)
     loaded = Signal()  # the first data is on the page (tests and the app wait for it)
+    due_changed = Signal(bool)  # whether anything is due today or late ("Draft all" follows)
     # Once, after the first rows have been painted (or a moment after they arrived when the
     # page is not painted: started hidden in the tray, or nothing to list). What can wait
     # for Today's rows starts from here: the phones' formatting, the reminder badge, other
@@ -908,6 +910,7 @@ class TodayView(QWidget):
         # Loading state: `ready` once data is shown; `_generation` lets a newer synchronous
         # refresh win over a slower background load that started before it.
         self.ready = False
+        self.due = False  # anything due today or late (set by each load)
         self.loading = False
         self._rows_pending = False  # the first rows are in, `rows_shown` not yet emitted
         self._needs_load = True
@@ -1101,6 +1104,9 @@ class TodayView(QWidget):
         else:
             self.stack.setCurrentWidget(self.empty)
         self.header.set_subtitle(self._subtitle(totals))
+        self.due = any(totals.get(s) for s in (AgendaSection.TODAY, AgendaSection.CATCH_UP,
+                                                AgendaSection.OLDER))
+        self.due_changed.emit(self.due)
         if not self.ready:
             self.ready = True
             self._await_rows_painted()
@@ -1164,8 +1170,10 @@ class TodayView(QWidget):
             parts.append(f"{format_number(totals[AgendaSection.NEXT_7_DAYS])} this week")
         late = totals.get(AgendaSection.CATCH_UP, 0) + totals.get(AgendaSection.OLDER, 0)
         if late:
-            parts.append(f"{format_number(late)} to catch up")
-        return "  ·  ".join(parts)
+            parts.append(f"{format_number(late)} overdue")
+        # Short words, single spaces: one line beside "Draft all for today…" at 900 px with
+        # a busy shop's numbers ("1,164 to catch up" wrapped onto a second line).
+        return " · ".join(parts)
 
     def _reminder_count(self, count: int) -> None:
         self.reminders_button.setText(

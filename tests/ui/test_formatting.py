@@ -106,3 +106,15 @@ def test_a_real_locale_is_used_exactly_as_qt_gives_it(default_locale, name):
     assert formatting.time_edit_format() == chosen.timeFormat(short)
     # A date picker with the app's format shows what Qt's default picker shows.
     assert QDateEdit(qday).displayFormat() == formatting.date_edit_format()
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("C", "Wednesday, 30 September"), ("en_US", "Wednesday, September 30"),
+    ("de_DE", "Mittwoch, 30. September"),
+    # The year sits among words or leads: the locale's whole long date, never half a pattern.
+    ("es_ES", "miércoles, 30 de septiembre de 2026"), ("ja_JP", "2026年9月30日水曜日"),
+])
+def test_weekday_day_month_drops_the_year_only_where_it_is_a_clean_end(
+        default_locale, name, expected):
+    default_locale(QLocale(name))
+    assert formatting.weekday_day_month(date(2026, 9, 30)) == expected
