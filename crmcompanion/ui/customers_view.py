@@ -161,7 +161,25 @@ class UndoBar(QFrame):
 class CustomerTable(QTableView):
     """The list's table: Qt's extended selection, except Ctrl+Home / Ctrl+End, which select the
     first / last customer (as they did before several could be selected) instead of only moving
-    the focus there the way Ctrl+arrows do."""
+    the focus there the way Ctrl+arrows do.
+
+    Ctrl+A and End mean the whole list: while its count is still on its way (the rows read so
+    far listed), they take it first, so "all" and "the last" are never just the rows read."""
+
+    def selectAll(self) -> None:
+        self._count_the_list()
+        super().selectAll()
+
+    def moveCursor(self, cursorAction: QAbstractItemView.CursorAction,
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        if cursorAction == QAbstractItemView.CursorAction.MoveEnd:
+            self._count_the_list()
+        return super().moveCursor(cursorAction, modifiers)
+
+    def _count_the_list(self) -> None:
+        model = self.model()
+        if isinstance(model, CustomerTableModel):
+            model.count()
 
     def selectionCommand(
         self, index: QModelIndex | QPersistentModelIndex, event: QEvent | None = None
@@ -412,6 +430,7 @@ class CustomersView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self._kept_id: int | None = None  # selected before a query, its row not read yet
         self.model.page_fetched.connect(self._page_fetched)
+        self.model.count_known.connect(self._show_subtitle)
         self.search.textChanged.connect(self._search_changed)
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
@@ -553,6 +572,9 @@ class CustomersView(QWidget):
         shown = self.model.rowCount()
         if self._total == 0:
             text = ""
+        elif not self.model.counted:
+            # The count is still on its way (a few ms): what is known, never a wrong number.
+            text = f"{number(shown)}+ of {number(self._total)} customers"
         elif shown == self._total:
             text = f"{number(self._total)} customers"
         else:
@@ -1193,10 +1215,11 @@ class CustomersView(QWidget):
     def open_export(self) -> QWidget:
         from crmcompanion.ui.export_dialog import ExportDialog
 
+        listed = self.model.count()  # the whole list, counted (it may still be on its way)
         selection = self.selection()
         everything = selection.everything
         selected = [] if everything else self.selected_ids()
-        dialog = ExportDialog(self.transfer, self.model.query, self.model.rowCount(),
+        dialog = ExportDialog(self.transfer, self.model.query, listed,
                               selected, self._services.clock, self.window(),
                               all_selected=everything)
         dialog.exported.connect(lambda result: self.message.emit(
