@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import event
 
 from crmcompanion.services.demo import fill_demo
-from crmcompanion.ui.customer_model import NAME, PAGE_SIZE, CustomerTableModel
+from crmcompanion.ui.customer_model import ID_ROLE, NAME, PAGE_SIZE, CustomerTableModel
 
 
 def test_roles_the_list_never_sets_are_answered_without_reading_a_row(qapp, services):
@@ -118,3 +118,100 @@ def test_a_space_or_full_stop_after_a_word_reads_nothing_and_keeps_the_list(
     assert view.selected_id() == selected
     qtbot.keyClicks(view.search, "x")  # a new word: searched
     assert view.model.query.search == "a .x"
+
+
+class GatedCount:
+    """The real CustomerService.count, held until `release()`: what a big count looks like
+    from the GUI thread (it arrives after the keystroke's page is shown). Records what it
+    counted."""
+
+    def __init__(self, services, monkeypatch) -> None:
+        self.gate = threading.Event()
+        self.counted: list[str] = []
+        real = services.customers.count
+
+        def held(query):
+            self.gate.wait(10)
+            self.counted.append(query.search)
+            return real(query)
+
+        monkeypatch.setattr(services.customers, "count", held)
+
+    def release(self) -> None:
+        self.gate.set()
+
+
+def _list_page(qtbot, make_window, services, customers: int):
+    from crmcompanion.ui.main_window import CUSTOMERS
+
+    fill_demo(services.db, services.clock, customers, staff_id=services.staff_id)
+    window = make_window()
+    window.show_section(CUSTOMERS)
+    view = window.customers
+    qtbot.waitUntil(lambda: view.model.rowCount() == customers)
+    return view
+
+
+def test_before_the_count_arrives_the_list_pages_on_and_says_so_then_takes_it(
+        qtbot, make_window, services, monkeypatch):
+    """Issue 13: until the count lands, the list shows what it has read, says so honestly
+    ("50+ of 400 customers", never a wrong number), scrolls on page by page (fetchMore)
+    and lets rows be selected with the keyboard; then row count and line follow the count."""
+    view = _list_page(qtbot, make_window, services, 8 * PAGE_SIZE)
+    gated = GatedCount(services, monkeypatch)
+    qtbot.keyClicks(view.search, "a")
+    model = view.model
+    expected = services.customers.page_uncounted(model.query, 0, 10**6)[0].rows
+    assert len(expected) > 2 * PAGE_SIZE  # enough matches to page on
+    assert not model.counted and model.rowCount() == PAGE_SIZE
+    assert view.header.subtitle.text() == f"{PAGE_SIZE}+ of {8 * PAGE_SIZE:,} customers"
+
+    view.table.setFocus()
+    view.table.selectRow(PAGE_SIZE - 2)
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)  # to the last row read
+    view.table.scrollToBottom()
+    qtbot.waitUntil(lambda: model.rowCount() >= 2 * PAGE_SIZE)  # the next page, read on
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)  # onto it
+    assert view.selected_id() == expected[PAGE_SIZE].id
+    assert not model.counted
+    assert view.header.subtitle.text().startswith(f"{model.rowCount()}+ of ")
+
+    gated.release()
+    qtbot.waitUntil(lambda: model.counted)
+    assert gated.counted == ["a"]
+    assert model.rowCount() == len(expected)
+    assert view.header.subtitle.text() == f"{len(expected):,} of {8 * PAGE_SIZE:,} customers"
+    rows = [model.index(r, NAME).data(ID_ROLE) for r in range(model.rowCount())]
+    assert rows == [c.id for c in expected]
+    assert view.selected_id() == expected[PAGE_SIZE].id  # still selected
+
+
+def test_a_late_count_of_an_older_search_is_dropped(qtbot, make_window, services,
+                                                     monkeypatch):
+    """Issue 13: counts come from another thread; one for "a" that arrives after "e" was
+    typed must not give the "e" list "a"'s count. A query typed over before its count
+    started ("", between them) is never counted at all."""
+    view = _list_page(qtbot, make_window, services, 8 * PAGE_SIZE)
+    gated = GatedCount(services, monkeypatch)
+    model = view.model
+    arrived: list[tuple[int, int]] = []
+    model._counter.relay.counted.connect(lambda generation, total: arrived.append(
+        (generation, total)))
+    qtbot.keyClicks(view.search, "a")  # its count starts, and waits at the gate
+    qtbot.waitUntil(lambda: model._counter.pool.activeThreadCount() == 1)
+    qtbot.keyClick(view.search, Qt.Key.Key_Backspace)  # everyone: queued behind it
+    qtbot.keyClicks(view.search, "e")
+    assert not model.counted
+    taken = model.counts_taken
+    gated.release()
+    qtbot.waitUntil(lambda: model.counted)
+    model.wait_for_count()
+    qtbot.wait(20)
+    expected = len(services.customers.page_uncounted(model.query, 0, 10**6)[0].rows)
+    a_count = len(services.customers.page_uncounted(
+        type(model.query)(search="a"), 0, 10**6)[0].rows)
+    assert a_count != expected  # else the test could not tell them apart
+    assert model.rowCount() == expected
+    assert model.counts_taken == taken + 1  # "e"'s count only
+    assert gated.counted == ["a", "e"]  # the cleared list was never counted
+    assert [total for _generation, total in arrived] == [a_count, expected]
