@@ -31,6 +31,7 @@ from PySide6.QtCore import (
     QRunnable,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont
@@ -255,7 +256,11 @@ class CustomerTableModel(QAbstractTableModel):
         self._more = total is None and len(page.rows) == PAGE_SIZE
         self.endResetModel()
         if total is None:
-            self._counter.start(self._generation, query)
+            # Started once the events already queued are handled, the repaint of these rows
+            # first: the counting thread's Python (a session, the statement) would otherwise
+            # take the GIL from the GUI thread while it paints.
+            generation = self._generation
+            QTimer.singleShot(0, self, lambda: self._start_count(generation))
         else:
             self._counter.forget()
         if page.rows:
@@ -263,6 +268,10 @@ class CustomerTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         self.set_query(self._query)
+
+    def _start_count(self, generation: int) -> None:
+        if generation == self._generation and not self._counted:
+            self._counter.start(generation, self._query)
 
     def count(self) -> int:
         """The list's exact count, taken now if it has not arrived yet (for what needs the

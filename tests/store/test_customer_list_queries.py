@@ -449,3 +449,34 @@ def test_a_page_builds_each_of_its_rows_once(filled: Services,
     assert len(rows) == 25
     assert any(row.last_contact for row in rows)  # the activity columns are there
     assert built == 25
+
+
+def test_a_new_search_reuses_the_compiled_page_statement(filled: Services) -> None:
+    """Issue 13: the list's search condition carried the typed words in SQLAlchemy's cache
+    key, so each keystroke compiled its page statement anew (~0.9 ms). On SQLite the page
+    statements of two searches with the same plan now share one compiled form."""
+    from sqlalchemy import event
+
+    hits: list[tuple[str, object]] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, _params: object,
+             context: object, _many: bool) -> None:
+        if "ORDER BY customers.sort_name" in statement and "MATCH" in statement:
+            hits.append((statement, context.cache_hit))  # type: ignore[attr-defined]
+
+    few = [w for w in ("jose", "sofia", "anna", "rossi", "zoe", "lena")
+           if 0 < filled.customers.count(ListQuery(search=w)) < N // _walk_ratio()]
+    assert len(few) >= 3, few
+    event.listen(filled.db.read_engine, "after_cursor_execute", seen)
+    try:
+        for word in few:
+            filled.customers.first_page(ListQuery(search=word), 20)
+    finally:
+        event.remove(filled.db.read_engine, "after_cursor_execute", seen)
+    assert len(hits) == len(few)
+    assert len({statement for statement, _ in hits}) == 1
+    assert [str(hit) for _, hit in hits[1:]] == ["CacheStats.CACHE_HIT"] * (len(few) - 1), hits
+
+
+def _walk_ratio() -> int:
+    return repo._WALK_RATIO
