@@ -240,10 +240,15 @@ class CustomerTableModel(QAbstractTableModel):
         """Whether rowCount() is the list's exact count (else the rows read so far)."""
         return self._counted
 
-    def set_query(self, query: ListQuery) -> None:
-        """Show a new search/filter/sort: its first page only (one read); its count comes
-        with it when reading the page told it, else from the counting thread, later."""
+    def set_query(self, query: ListQuery, count_later: bool = False) -> None:
+        """Show a new search/filter/sort: its first page (one read), and its count when
+        reading the page told it. Else `count_later` (a keystroke in the search box) lists
+        the page at once and takes the count from the counting thread when it comes; without
+        it, the count is taken here, after the page (a filter, a sort, a refresh after a
+        change: the list is numbered when the call returns, as callers expect)."""
         page, total = self._customers.first_page(query, PAGE_SIZE)
+        if total is None and not count_later:
+            total = self._customers.count(query)
         self._generation += 1
         self.beginResetModel()
         self._query = query

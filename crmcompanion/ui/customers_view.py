@@ -434,7 +434,7 @@ class CustomersView(QWidget):
         self.search.textChanged.connect(self._search_changed)
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
-            combo.currentIndexChanged.connect(self._apply_query)
+            combo.currentIndexChanged.connect(lambda _index: self._apply_query())
         self.segment_filter.currentIndexChanged.connect(self._segment_filter_changed)
         self.detail.edit_requested.connect(self.edit_customer)
         self.detail.archive_requested.connect(self.set_archived)
@@ -481,9 +481,12 @@ class CustomersView(QWidget):
         selection and the scroll position all stay as they are, and nothing is read."""
         if same_list(self.current_query(), self.model.query):
             return
-        self._apply_query()
+        self._apply_query(count_later=True)
 
-    def _apply_query(self) -> None:
+    def _apply_query(self, count_later: bool = False) -> None:
+        """Show the list the search box and filters describe, keeping the selection.
+        `count_later`: a keystroke, whose list is shown before it is counted (the count comes
+        from the model's counting thread, issue 13)."""
         before = self.selection()
         current = self.selected_id()
         if current is None and before.count == 0:
@@ -492,7 +495,7 @@ class CustomersView(QWidget):
         keep_all = before.everything and before.count > 1 and _same_rows(before.query, query)
         keep_ids = (self.model.ids_of(before)
                     if 1 < before.count <= KEEP_SELECTION_UP_TO and not keep_all else None)
-        self.model.set_query(query)
+        self.model.set_query(query, count_later=count_later)
         if query.search != before.query.search:
             # New words: their matches from the top (the kept customer is looked for there),
             # not rows deep in the new list at the old scroll offset (a far page of a search
