@@ -671,6 +671,12 @@ def _uncounted_window(
             # Many matches: the first page from the first customers listed (a prefix sized
             # by the estimated matches), else the walk (both stop once the page is full).
             estimate = max(found, found * population // max(highest or 1, 1))
+            if 10 * estimate > 9 * population:
+                # (Nearly) everyone matches ("e", "example" in every e-mail): counted here,
+                # so that the search can drop out when it lists everyone (_plan), ~8 ms
+                # instead of checking each of ~100,000 matches against the prefix (16-22 ms).
+                total = count_customers(session, query)
+                return _window(session, query, offset, limit, total, columns, population), total
             rows = _from_prefix(session, query, offset, limit, estimate, population,
                                 columns, exact=False)
             if rows is not None:
