@@ -351,6 +351,9 @@ class ModelDriver:
         self.query = query
         if self.model is not None:
             self.model.set_query(query)
+            # Since keys-count the model shows the first page before the count, which comes
+            # from a thread: taken here in place, so this figure still ends with the count.
+            self.model.count()
             self._touch(0, min(VISIBLE_ROWS, self.model.rowCount()))
         else:
             self.total = self.services.customers.count(query)

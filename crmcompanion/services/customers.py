@@ -278,17 +278,26 @@ class CustomerService:
         with self._db.read() as session:
             return repo.count_customers(session, query)
 
-    def page_at(self, query: ListQuery, offset: int, limit: int, total: int) -> ListPage:
+    def page_at(self, query: ListQuery, offset: int, limit: int, total: int | None) -> ListPage:
+        """Rows [offset, offset+limit) of the list; `total` its count, None if not known yet."""
         with self._db.read() as session:
             pairs = repo.page_at(session, query, offset, limit, total, self._clock.today())
         return ListPage([p[0] for p in pairs], [p[1] for p in pairs])
 
-    def first_page(self, query: ListQuery, limit: int) -> tuple[ListPage, int]:
-        """A new query's first `limit` rows and its count, in one read: what the list shows
-        on each keystroke, asked for together so the database is visited once."""
+    def page_uncounted(self, query: ListQuery, offset: int, limit: int
+                       ) -> tuple[ListPage, int | None]:
+        """Rows [offset, offset+limit) of a list not counted yet, and its count when reading
+        them told it (a page that is not full, a search with few matches), else None."""
         with self._db.read() as session:
-            pairs, total = repo.first_page(session, query, limit, self._clock.today())
+            pairs, total = repo.page_uncounted(session, query, offset, limit,
+                                               self._clock.today())
         return ListPage([p[0] for p in pairs], [p[1] for p in pairs]), total
+
+    def first_page(self, query: ListQuery, limit: int) -> tuple[ListPage, int | None]:
+        """A new query's first `limit` rows: what the list shows on each keystroke. Its count
+        comes with them only when reading them told it; None: count it afterwards (`count`),
+        off the GUI thread, while the rows are shown (issue 13)."""
+        return self.page_uncounted(query, 0, limit)
 
     def page_after(
         self, query: ListQuery, after: tuple[object, int] | None, limit: int
@@ -306,7 +315,8 @@ class CustomerService:
         with self._db.read() as session:
             return repo.positions_of(session, query, ids)
 
-    def ids_in_rows(self, query: ListQuery, rows: list[tuple[int, int]], total: int) -> list[int]:
+    def ids_in_rows(self, query: ListQuery, rows: list[tuple[int, int]], total: int | None
+                    ) -> list[int]:
         """Customer ids of the list rows in each [first, last] range, in list order: a range
         selected over rows the list never fetched, resolved from the sort index alone."""
         out: list[int] = []

@@ -1,9 +1,16 @@
 """The customer list as a lazily fetched Qt table model.
 
-Only the row count is asked up front; rows arrive in pages of `PAGE_SIZE` through
-`CustomerService.page_at`, and an LRU of `MAX_PAGES` pages bounds memory. Sorting and
-filtering are part of the `ListQuery` and run in SQLite through indexes, never in Python, so
-jumping to the end of 100,000 customers or re-sorting costs one small query.
+Rows arrive in pages of `PAGE_SIZE` through `CustomerService.page_at`, and an LRU of
+`MAX_PAGES` pages bounds memory. Sorting and filtering are part of the `ListQuery` and run in
+SQLite through indexes, never in Python, so jumping to the end of 100,000 customers or
+re-sorting costs one small query.
+
+A new query (a keystroke in the search box) reads only its first page and shows it; its
+exact count, which costs as much again for a big search (every match read), is taken on a
+thread of its own (`_Counter`) and taken in when it arrives (issue 13). Until then the model
+lists the pages read so far and fetches the next one when the view scrolls to the end
+(`canFetchMore` / `fetchMore`, Qt's incremental model), so rows, selection and keyboard
+navigation all work meanwhile; a count for an older query is dropped (a generation number).
 """
 
 from __future__ import annotations
@@ -19,8 +26,12 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
+    QRunnable,
     Qt,
+    QThreadPool,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont
@@ -41,6 +52,10 @@ logger = logging.getLogger(__name__)
 # 200 rows read ~170 rows nobody saw).
 PAGE_SIZE = 50
 MAX_PAGES = 160  # 8,000 rows kept, as before with 40 pages of 200
+
+# A keystroke's count starts when no other keystroke came for this long (typing at 5-8 keys
+# a second leaves 120-200 ms between keys): the subtitle says "50+ of N" meanwhile.
+COUNT_AFTER_MS = 120
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -77,11 +92,12 @@ class ListSelection:
 
     query: ListQuery
     ranges: tuple[tuple[int, int], ...]
-    total: int  # rows listed
+    total: int | None  # rows listed; None while the list is still being counted
+
 
     @classmethod
     def of_rows(cls, query: ListQuery, ranges: Iterable[tuple[int, int]],
-                total: int) -> ListSelection:
+                total: int | None) -> ListSelection:
         merged: list[tuple[int, int]] = []
         for first, last in sorted(ranges):
             if merged and first <= merged[-1][1] + 1:
@@ -96,7 +112,8 @@ class ListSelection:
 
     @property
     def everything(self) -> bool:
-        return self.total > 0 and self.ranges == ((0, self.total - 1),)
+        # Not while the list is being counted: the rows selected are then only those read.
+        return bool(self.total) and self.ranges == ((0, (self.total or 0) - 1),)
 
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -135,42 +152,170 @@ def _phone_text(number: str) -> str:
     return format_phone(number) if number else ""
 
 
+class _CountRelay(QObject):
+    """Carries a count from the counting thread to the GUI thread (a queued signal)."""
+
+    counted = Signal(int, int)  # generation, count (-1: the count failed)
+
+
+class _Count(QRunnable):
+    """One count of a list query on the counting thread; skipped if a newer query came."""
+
+    def __init__(self, counter: _Counter, generation: int, query: ListQuery) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._counter = counter
+        self._generation = generation
+        self._query = query
+
+    def run(self) -> None:
+        counter = self._counter
+        if counter.latest != self._generation:
+            return  # typed over before its turn came: nobody waits for this count
+        try:
+            total = counter.customers.count(self._query)
+        except Exception:  # logged; the list keeps its rows and pages on without a count
+            logger.exception("Could not count the customer list")
+            total = -1
+        try:
+            counter.relay.counted.emit(self._generation, total)
+        except RuntimeError:  # the list was closed meanwhile: nobody to tell
+            logger.debug("Customer list gone before its count arrived")
+
+
+class _Counter:
+    """Counts list queries on one thread of its own, newest first in effect: a query typed
+    over before its count started is never counted. Not the shared worker pool
+    (ui.workers.task_pool), where a count would wait behind an import or a bulk action."""
+
+    def __init__(self, customers: CustomerService) -> None:
+        self.customers = customers
+        self.relay = _CountRelay()
+        self.latest = 0
+        self.pool = QThreadPool()
+        self.pool.setMaxThreadCount(1)
+        self.pool.setExpiryTimeout(30_000)
+
+    def start(self, generation: int, query: ListQuery) -> None:
+        self.latest = generation
+        self.pool.start(_Count(self, generation, query))
+
+    def forget(self) -> None:
+        """No count is wanted (the last query's came with its page, or was taken in
+        place): one still queued is skipped."""
+        self.latest = -1
+
+    def wait(self, msecs: int = -1) -> bool:
+        return self.pool.waitForDone(msecs)
+
+
 class CustomerTableModel(QAbstractTableModel):
     # A page of rows was read (its first row, its customer ids): lets the view find a
     # customer it keeps selected once its row is fetched, without numbering the list.
     page_fetched = Signal(int, object)
+    # The list's exact count was taken in (after a new query, from the counting thread):
+    # the view's "N customers" line follows it.
+    count_known = Signal()
 
     def __init__(self, customers: CustomerService, query: ListQuery | None = None) -> None:
         super().__init__()
         self._customers = customers
         self._query = query or ListQuery()
-        self._total = 0
         self._pages: OrderedDict[int, list[CustomerRow]] = OrderedDict()
         self.fetches = 0  # pages read from the database, for tests and diagnostics
+        self.counts_taken = 0  # counts taken in from the counting thread, for tests
+        # Rows listed. While not `counted`: the rows read so far (whole pages from the top),
+        # `_more` telling whether the last of them came back full (more may follow).
         self._total = self._customers.count(self._query)
+        self._counted = True
+        self._more = False
+        self._generation = 0
+        self._counter = _Counter(customers)
+        self._counter.relay.counted.connect(self._count_arrived,
+                                            Qt.ConnectionType.QueuedConnection)
 
     # --- what is shown ------------------------------------------------------------------
     @property
     def query(self) -> ListQuery:
         return self._query
 
-    def set_query(self, query: ListQuery) -> None:
-        """Show a new search/filter/sort: its count and first page in one service call (one
-        read), the page the view paints next; further pages only when painted."""
+    @property
+    def counted(self) -> bool:
+        """Whether rowCount() is the list's exact count (else the rows read so far)."""
+        return self._counted
+
+    def set_query(self, query: ListQuery, count_later: bool = False) -> None:
+        """Show a new search/filter/sort: its first page (one read), and its count when
+        reading the page told it. Else `count_later` (a keystroke in the search box) lists
+        the page at once and takes the count from the counting thread when it comes; without
+        it, the count is taken here, after the page (a filter, a sort, a refresh after a
+        change: the list is numbered when the call returns, as callers expect)."""
         page, total = self._customers.first_page(query, PAGE_SIZE)
+        if total is None and not count_later:
+            total = self._customers.count(query)
+        self._generation += 1
         self.beginResetModel()
         self._query = query
         self._pages.clear()
-        self._total = total
         if page.rows:
             self._pages[0] = page.rows
             self.fetches += 1
+        self._counted = total is not None
+        self._total = total if total is not None else len(page.rows)
+        self._more = total is None and len(page.rows) == PAGE_SIZE
         self.endResetModel()
+        if total is None:
+            # Started once typing pauses (COUNT_AFTER_MS): a count for each of a burst of
+            # keystrokes would be dropped unread, yet each would take a core and the GIL from
+            # the GUI thread while it reads and paints the next keystroke's rows.
+            generation = self._generation
+            QTimer.singleShot(COUNT_AFTER_MS, self, lambda: self._start_count(generation))
+        else:
+            self._counter.forget()
         if page.rows:
             self.page_fetched.emit(0, [row.id for row in page.rows])
 
     def refresh(self) -> None:
         self.set_query(self._query)
+
+    def _start_count(self, generation: int) -> None:
+        if generation == self._generation and not self._counted:
+            self._counter.start(generation, self._query)
+
+    def count(self) -> int:
+        """The list's exact count, taken now if it has not arrived yet (for what needs the
+        whole list numbered: a position, an export's size; never on a keystroke)."""
+        if not self._counted:
+            self._counter.forget()  # the queued count is not needed
+            self._take_count(self._customers.count(self._query))
+        return self._total
+
+    def wait_for_count(self, msecs: int = -1) -> bool:
+        """Block until the counting thread is idle (tests, benchmarks, closing)."""
+        return self._counter.wait(msecs)
+
+    def _count_arrived(self, generation: int, total: int) -> None:
+        if generation != self._generation or self._counted:
+            return  # an older query's count, or one taken in place meanwhile
+        if total < 0:
+            self._more = False  # the count failed: what is listed stays listed
+            return
+        self._take_count(total)
+
+    def _take_count(self, total: int) -> None:
+        self.counts_taken += 1
+        listed = self._total
+        self._counted = True
+        self._more = False
+        if total > listed:
+            self.beginInsertRows(QModelIndex(), listed, total - 1)
+            self._total = total
+            self.endInsertRows()
+        elif total < listed:  # rows went meanwhile (a change elsewhere): list what is there
+            self.beginRemoveRows(QModelIndex(), total, listed - 1)
+            self._total = total
+            self.endRemoveRows()
+        self.count_known.emit()
 
     def row_at(self, row: int) -> CustomerRow | None:
         if not 0 <= row < self._total:
@@ -185,6 +330,7 @@ class CustomerTableModel(QAbstractTableModel):
         return page[offset] if offset < len(page) else None
 
     def position_of(self, customer_id: int) -> int | None:
+        self.count()  # a position beyond the rows read must be a row of the model
         return self._customers.position_of(self._query, customer_id)
 
     def loaded_row_of(self, customer_id: int) -> int | None:
@@ -198,10 +344,12 @@ class CustomerTableModel(QAbstractTableModel):
         return None
 
     def positions_of(self, ids: list[int]) -> dict[int, int]:
+        self.count()
         return self._customers.positions_of(self._query, ids)
 
     def selection_of(self, ranges: Iterable[tuple[int, int]]) -> ListSelection:
-        return ListSelection.of_rows(self._query, ranges, self._total)
+        return ListSelection.of_rows(self._query, ranges,
+                                     self._total if self._counted else None)
 
     def ids_of(self, selection: ListSelection) -> list[int]:
         """The customer ids of the selected rows, in list order.
@@ -217,20 +365,48 @@ class CustomerTableModel(QAbstractTableModel):
                 offset = row % PAGE_SIZE
                 if page is None or offset >= len(page):
                     return self._customers.ids_in_rows(
-                        self._query, list(selection.ranges), self._total)
+                        self._query, list(selection.ranges), selection.total)
                 ids.append(page[offset].id)
         return ids
 
     def _fetch(self, page_number: int) -> list[CustomerRow]:
+        total = self._total if self._counted else None
         page = self._customers.page_at(
-            self._query, page_number * PAGE_SIZE, PAGE_SIZE, self._total
-        ).rows
+            self._query, page_number * PAGE_SIZE, PAGE_SIZE, total).rows
+        self._keep(page_number, page)
+        return page
+
+    def _keep(self, page_number: int, page: list[CustomerRow]) -> None:
         self.fetches += 1
         self._pages[page_number] = page
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
         self.page_fetched.emit(page_number * PAGE_SIZE, [row.id for row in page])
-        return page
+
+    # --- incremental fetching while the count is on its way -------------------------------
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._counted and self._more
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        """The view reached the last row read before the count came: the next page."""
+        if parent.isValid() or not self.canFetchMore():
+            return
+        listed = self._total
+        page, total = self._customers.page_uncounted(self._query, listed, PAGE_SIZE)
+        if total is None and not page.rows:
+            total = listed  # after a full page, an empty one: the list ends there
+        if total is not None:
+            self._more = False
+            self._counter.forget()  # the page told the count
+        else:
+            self._more = len(page.rows) == PAGE_SIZE
+        if page.rows:
+            self.beginInsertRows(QModelIndex(), listed, listed + len(page.rows) - 1)
+            self._total = listed + len(page.rows)
+            self._keep(listed // PAGE_SIZE, page.rows)
+            self.endInsertRows()
+        if total is not None:
+            self._take_count(total)
 
     # --- QAbstractTableModel ------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008

@@ -161,7 +161,25 @@ class UndoBar(QFrame):
 class CustomerTable(QTableView):
     """The list's table: Qt's extended selection, except Ctrl+Home / Ctrl+End, which select the
     first / last customer (as they did before several could be selected) instead of only moving
-    the focus there the way Ctrl+arrows do."""
+    the focus there the way Ctrl+arrows do.
+
+    Ctrl+A and End mean the whole list: while its count is still on its way (the rows read so
+    far listed), they take it first, so "all" and "the last" are never just the rows read."""
+
+    def selectAll(self) -> None:
+        self._count_the_list()
+        super().selectAll()
+
+    def moveCursor(self, cursorAction: QAbstractItemView.CursorAction,
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        if cursorAction == QAbstractItemView.CursorAction.MoveEnd:
+            self._count_the_list()
+        return super().moveCursor(cursorAction, modifiers)
+
+    def _count_the_list(self) -> None:
+        model = self.model()
+        if isinstance(model, CustomerTableModel):
+            model.count()
 
     def selectionCommand(
         self, index: QModelIndex | QPersistentModelIndex, event: QEvent | None = None
@@ -412,10 +430,11 @@ class CustomersView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self._kept_id: int | None = None  # selected before a query, its row not read yet
         self.model.page_fetched.connect(self._page_fetched)
+        self.model.count_known.connect(self._show_subtitle)
         self.search.textChanged.connect(self._search_changed)
         for combo in (self.tag_filter, self.status_filter, self.kind_filter,
                       self.archived_filter):
-            combo.currentIndexChanged.connect(self._apply_query)
+            combo.currentIndexChanged.connect(lambda _index: self._apply_query())
         self.segment_filter.currentIndexChanged.connect(self._segment_filter_changed)
         self.detail.edit_requested.connect(self.edit_customer)
         self.detail.archive_requested.connect(self.set_archived)
@@ -462,9 +481,12 @@ class CustomersView(QWidget):
         selection and the scroll position all stay as they are, and nothing is read."""
         if same_list(self.current_query(), self.model.query):
             return
-        self._apply_query()
+        self._apply_query(count_later=True)
 
-    def _apply_query(self) -> None:
+    def _apply_query(self, count_later: bool = False) -> None:
+        """Show the list the search box and filters describe, keeping the selection.
+        `count_later`: a keystroke, whose list is shown before it is counted (the count comes
+        from the model's counting thread, issue 13)."""
         before = self.selection()
         current = self.selected_id()
         if current is None and before.count == 0:
@@ -473,7 +495,7 @@ class CustomersView(QWidget):
         keep_all = before.everything and before.count > 1 and _same_rows(before.query, query)
         keep_ids = (self.model.ids_of(before)
                     if 1 < before.count <= KEEP_SELECTION_UP_TO and not keep_all else None)
-        self.model.set_query(query)
+        self.model.set_query(query, count_later=count_later)
         if query.search != before.query.search:
             # New words: their matches from the top (the kept customer is looked for there),
             # not rows deep in the new list at the old scroll offset (a far page of a search
@@ -555,6 +577,9 @@ class CustomersView(QWidget):
         shown = self.model.rowCount()
         if self._total == 0:
             text = ""
+        elif not self.model.counted:
+            # The count is still on its way (a few ms): what is known, never a wrong number.
+            text = f"{number(shown)}+ of {number(self._total)} customers"
         elif shown == self._total:
             text = f"{number(self._total)} customers"
         else:
@@ -1195,10 +1220,11 @@ class CustomersView(QWidget):
     def open_export(self) -> QWidget:
         from crmcompanion.ui.export_dialog import ExportDialog
 
+        listed = self.model.count()  # the whole list, counted (it may still be on its way)
         selection = self.selection()
         everything = selection.everything
         selected = [] if everything else self.selected_ids()
-        dialog = ExportDialog(self.transfer, self.model.query, self.model.rowCount(),
+        dialog = ExportDialog(self.transfer, self.model.query, listed,
                               selected, self._services.clock, self.window(),
                               all_selected=everything)
         dialog.exported.connect(lambda result: self.message.emit(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.ui.customer_model import ID_ROLE, NAME, PAGE_SIZE
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import counted_statements
+from tests.ui.test_customer_list_speed import statements_by_thread
 
 
 def _page(make_window, services, qtbot, customers: int):
@@ -48,12 +48,15 @@ def test_a_keystroke_with_a_customer_selected_counts_the_list_once(qtbot, make_w
     assert view.selected_id() == customer_id
 
     view.model.fetches = 0
-    with counted_statements(services) as statements:
+    with statements_by_thread(services) as seen:
         qtbot.keyClicks(view.search, letter)
         qtbot.wait(50)  # the list repaints
-    counts = [s for s in statements if "count(" in s.lower()]
-    # One count for the new list; position_of added two more (present? then rows before it).
-    assert len(counts) == 1, counts
+        view.model.wait_for_count()
+    counts = [s for gui, s in seen if gui and "count(" in s.lower()]
+    # The keystroke's capped probe of the matches only (the exact count is taken on the
+    # counting thread); position_of added two more (present? then rows before it).
+    assert len(counts) == 1 and "LIMIT" in counts[0], counts
+    qtbot.waitUntil(lambda: view.model.counted)
     assert view.model.rowCount() > position
     # The new matches from the top: one page read, not the page at the old scroll offset.
     assert view.table.verticalScrollBar().value() == 0
