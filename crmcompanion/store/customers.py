@@ -651,9 +651,9 @@ def _uncounted_window(
     off the GUI thread). Rows and order are those of _window with the count."""
     search = query.search.strip()
     if search and pg.is_postgres(session):
-        # PostgreSQL (team mode) plans its pages with the count, as before.
-        total = count_customers(session, query)
-        return _window(session, query, offset, limit, total, columns), total
+        # PostgreSQL (team mode): its sort index walked with a probe per customer, stopping
+        # once the page is full (GIN would build the whole match bitmap to count first).
+        return pg.uncounted_window(session, query, offset, limit, columns, _ordered)
     walk = False
     if search:
         expression = _list_match(query)
