@@ -2,19 +2,21 @@
 stored segments kept current, and the dashboard's figures.
 
 Why a module of its own: the segment of 100,000 customers must be computed within two seconds
-(issue 16), so every customer's facts come from three statements (the customers with the
-newest conversation an index probe of `ix_interactions_customer` a customer and the stored
-segment beside; feedback and check-back answers grouped once; ages as whole days computed by
-the database), and only rows that changed are written back; the rules themselves stay in
-`core.segments`. Everything here runs in a session given by a unit of work; nothing commits
-on its own.
+(issue 16), so every customer's facts come from three statements a chunk of 5,000 customers
+(the customers with the newest conversation an index probe of `ix_interactions_customer` a
+customer and the stored segment beside; feedback and check-back answers grouped once; ages as
+whole days computed by the database), and only rows that changed are written back, chunk by
+chunk (the first refresh of a day at start-up must not hold 100,000 customers' rows at once,
+issue 13); the rules themselves stay in `core.segments`. Everything here runs in a session
+given by a unit of work; nothing commits on its own.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Date,
@@ -76,29 +78,57 @@ def _when(session: Session, moment: datetime) -> object:
 # to praise).
 _NO_FEEDBACK = (0, None, 0, 0, 0, 0, 0)
 
+# Customers whose facts are read (and whose segments are written) at a time by a full
+# recompute. The facts of every customer at once were 100,000 tuples (with their stored
+# reasons, the lists of rows to write beside) held together: ~55 MB more peak RSS in the
+# first refresh of a day, at start-up (issue 13's `startup_rss_mb`). 5,000 at a time keep
+# that to a few MB for ~20 more statements of a few ms each.
+FACT_CHUNK = 5_000
 
-def fact_rows(
+FactRow = tuple[int, "str | None", "str | None", tuple]
+
+
+def fact_chunks(
     session: Session, today: date, window_days: int, ids: Sequence[int] | None = None
-) -> list[tuple[int, str | None, str | None, tuple]]:
+) -> Iterator[list[FactRow]]:
     """(id, stored segment, stored reasons, facts) of every non-archived customer (or those
-    of `ids`): None, None when no segment is stored; the facts a `core.segments.FACT_FIELDS`
-    tuple, `base_days` left off for a customer ever contacted (it only counts for one
-    never contacted, so customers with the same facts share one tuple).
+    of `ids`), a chunk at a time in id order: None, None when no segment is stored; the facts
+    a `core.segments.FACT_FIELDS` tuple, `base_days` left off for a customer ever contacted
+    (it only counts for one never contacted, so customers with the same facts share one
+    tuple).
 
-    Three statements, whatever the count: the customers' own columns with the last
-    conversation (a correlated max over `ix_interactions_customer`, one index probe a
-    customer) and ages as whole days before `today` computed by the database; feedback and
-    check-back answers grouped by customer over their small tables, joined here by id.
-    Fetched apart because most customers have no feedback: 100,000 rows of eight feedback
-    columns, nearly all zero, cost ~150 ms of CPU more to fetch than the few thousand grouped
-    rows (the 100,000-customer demo, same process, sqlite3)."""
-    customers: list[Sequence] = []
-    feedback: dict[int, tuple] = {}
-    answers: dict[int, int] = {}
-    for chunk in (_chunks(ids) if ids is not None else [None]):
-        customers += _customer_rows(session, today, chunk)
-        feedback.update(_feedback_facts(session, today, window_days, chunk))
-        answers.update(_not_satisfied(session, today, window_days, chunk))
+    Three statements a chunk: the customers' own columns with the last conversation (a
+    correlated max over `ix_interactions_customer`, one index probe a customer) and ages as
+    whole days before `today` computed by the database, the next `FACT_CHUNK` after the
+    previous chunk's last id (a keyset over the primary key, so each chunk reads only its
+    own rows); feedback and check-back answers grouped by customer over their small tables
+    for the chunk's id range, joined here by id. Fetched apart because most customers have
+    no feedback: 100,000 rows of eight feedback columns, nearly all zero, cost ~150 ms of
+    CPU more to fetch than the few thousand grouped rows (the 100,000-customer demo, same
+    process, sqlite3). The caller may write between chunks in the same transaction: each
+    chunk is read after the previous one's rows are written, never while a read is open."""
+    if ids is not None:
+        for chunk in _chunks(ids):
+            rows = _customer_rows(session, today, chunk)
+            yield _with_feedback(session, today, window_days, rows, _of_ids(chunk))
+        return
+    after: int | None = None
+    while True:
+        rows = _customer_rows(session, today, None, after=after, limit=FACT_CHUNK)
+        if rows:
+            first, last = rows[0][0], rows[-1][0]
+            yield _with_feedback(session, today, window_days, rows,
+                                 lambda column, lo=first, hi=last: [column.between(lo, hi)])
+        if len(rows) < FACT_CHUNK:
+            return
+        after = rows[-1][0]
+
+
+def _with_feedback(session: Session, today: date, window_days: int,
+                   customers: Sequence[Sequence], scope: Callable[[Any], list]) -> list[FactRow]:
+    """`customers` (`_customer_rows`) with their feedback facts, read for `scope`."""
+    feedback = _feedback_facts(session, today, window_days, scope)
+    answers = _not_satisfied(session, today, window_days, scope)
     out = []
     get_feedback, get_answers, no_feedback = feedback.get, answers.get, _NO_FEEDBACK
     for cid, segment, reasons, status, key, reason, note, last, rhythm, base in customers:
@@ -106,6 +136,10 @@ def fact_rows(
                  get_answers(cid, 0))
         out.append((cid, segment, reasons, facts if last is not None else (*facts, base)))
     return out
+
+
+def _of_ids(ids: Sequence[int]) -> Callable[[Any], list]:
+    return lambda column: [column.in_(ids)]
 
 
 def _of(column: object, ids: Sequence[int] | None) -> list:
@@ -116,9 +150,11 @@ def _window(session: Session, today: date, days: int) -> object:
     return _when(session, datetime.combine(today - timedelta(days=days), datetime.min.time()))
 
 
-def _customer_rows(session: Session, today: date, ids: Sequence[int] | None) -> list[Sequence]:
+def _customer_rows(session: Session, today: date, ids: Sequence[int] | None, *,
+                   after: int | None = None, limit: int | None = None) -> list[Sequence]:
     """(id, stored segment, stored reasons, status, key account, lost reason, lost note, days
-    since the last conversation, rhythm, days since joining) of each non-archived customer."""
+    since the last conversation, rhythm, days since joining) of each non-archived customer
+    (of `ids`; else the first `limit` after the id `after`, in id order)."""
     c, r, i, h = m.Customer, m.ContactRhythm, m.Interaction, m.CustomerHealth
     last_at = (select(func.max(i.occurred_at)).where(i.customer_id == c.id)
                .correlate(c).scalar_subquery())
@@ -133,6 +169,10 @@ def _customer_rows(session: Session, today: date, ids: Sequence[int] | None) -> 
         .outerjoin(h, h.customer_id == c.id)
         .where(c.archived_at.is_(None), *_of(c.id, ids))
     )
+    if after is not None:
+        query = query.where(c.id > after)
+    if limit is not None:
+        query = query.order_by(c.id).limit(limit)
     if _postgres(session):
         return [tuple(row) for row in session.execute(query)]
     # SQLite: the driver's own cursor, no per-value type processing (100,000 rows).
@@ -148,7 +188,7 @@ def _customer_rows(session: Session, today: date, ids: Sequence[int] | None) -> 
 
 
 def _feedback_facts(session: Session, today: date, window_days: int,
-                    ids: Sequence[int] | None) -> dict[int, tuple]:
+                    scope: Callable[[Any], list]) -> dict[int, tuple]:
     """Customer id -> (open complaints, days since the oldest open one, satisfaction sum and
     count in the window, the same in the window before, praise in the window), one GROUP BY
     over the feedback of customers that have any."""
@@ -170,7 +210,7 @@ def _feedback_facts(session: Session, today: date, window_days: int,
             func.count(case((and_(earlier, rated), 1))),
             func.count(case((and_(recent, f.kind == "praise"), 1))),
         )
-        .where(f.customer_id.is_not(None), *_of(f.customer_id, ids))
+        .where(f.customer_id.is_not(None), *scope(f.customer_id))
         .group_by(f.customer_id)
     )
     return {row[0]: tuple(int(v) if v is not None else None for v in row[1:])
@@ -178,7 +218,7 @@ def _feedback_facts(session: Session, today: date, window_days: int,
 
 
 def _not_satisfied(session: Session, today: date, window_days: int,
-                   ids: Sequence[int] | None) -> dict[int, int]:
+                   scope: Callable[[Any], list]) -> dict[int, int]:
     """Customer id -> check-backs answered "not satisfied" in the window."""
     f, e = m.FeedbackItem, m.FeedbackEvent
     query = (
@@ -186,7 +226,7 @@ def _not_satisfied(session: Session, today: date, window_days: int,
         .join(e, e.item_id == f.id)
         .where(e.to_status == ComplaintStatus.NOT_SATISFIED.value,
                e.at >= _window(session, today, window_days),
-               f.customer_id.is_not(None), *_of(f.customer_id, ids))
+               f.customer_id.is_not(None), *scope(f.customer_id))
         .group_by(f.customer_id)
     )
     return {cid: int(n) for cid, n in session.execute(query)}
@@ -230,91 +270,117 @@ def needing_update(session: Session) -> list[int]:
     return sorted(dirty.union(missing))
 
 
-def write_health(
-    session: Session, today: date, inserts: Sequence[tuple[int, str, str]],
-    moves: Sequence[tuple[int, str, str, str]], rewords: Sequence[tuple[int, str]],
-    ids: Sequence[int] | None = None, computed: int | None = None,
-) -> None:
-    """Write what a recompute found: new rows (id, segment, reasons), segment moves (id,
-    segment, reasons, segment before: the day is remembered), reasons reworded (id,
-    reasons); then clear the dirty marks of `ids` (None: every row) and drop the rows of
-    customers archived or deleted since. A bounded number of statements, whatever the count:
-    one executemany per kind of change.
+class HealthWriter:
+    """Writes what a recompute finds, a chunk at a time (`write`), then `finish`es: clears
+    the dirty marks of the customers computed (`ids`; None: every row) and drops the rows
+    of customers archived or deleted since. Everything in the caller's transaction.
 
-    `computed` (with `ids` None): how many customers the recompute covered, every one of
-    them now with a row; as many rows in the table means none is left over, and the
-    search for rows to drop (a probe of `customers` per row) is skipped."""
-    h, c = m.CustomerHealth, m.Customer
-    if session.get_bind().dialect.name == "sqlite":
-        # DB-API executemany: the ORM's per-row bookkeeping would cost ~1 s at 100k.
-        raw = session.connection().connection.driver_connection
-        day = today.isoformat()
-        _insert_health(raw, inserts, computed)
-        raw.executemany(  # type: ignore[union-attr]
-            "UPDATE customer_health SET segment = ?, reasons = ?, previous_segment = ?, "
-            "changed_on = ?, dirty = 0 WHERE customer_id = ?",
-            [(seg, why, was, day, cid) for cid, seg, why, was in moves])
-        raw.executemany(  # type: ignore[union-attr]
-            "UPDATE customer_health SET reasons = ?, dirty = 0 WHERE customer_id = ?",
-            [(why, cid) for cid, why in rewords])
-    else:
+    The first recompute of a database (at least `_REINDEX_ABOVE` customers, at least half of
+    them without a row; on SQLite) drops the indexes on segment and day moved before the
+    first row and builds them once in `finish` (a sort), not kept up row by row."""
+
+    def __init__(self, session: Session, today: date, ids: Sequence[int] | None) -> None:
+        self._session = session
+        self._today = today
+        self._ids = ids
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
+        self._rebuild: list[tuple[str, str]] = []
+        if self._sqlite and ids is None:
+            self._rebuild = _drop_for_bulk(session)
+
+    def write(self, inserts: Sequence[tuple[int, str, str]],
+              moves: Sequence[tuple[int, str, str, str]],
+              rewords: Sequence[tuple[int, str]]) -> None:
+        """New rows (id, segment, reasons), segment moves (id, segment, reasons, segment
+        before: the day is remembered), reasons reworded (id, reasons): one executemany per
+        kind of change."""
+        if self._sqlite:
+            # DB-API executemany: the ORM's per-row bookkeeping would cost ~1 s at 100k.
+            raw = self._session.connection().connection.driver_connection
+            day = self._today.isoformat()
+            raw.executemany(  # type: ignore[union-attr]
+                "INSERT INTO customer_health (customer_id, segment, reasons, dirty, "
+                "previous_segment, changed_on) VALUES (?, ?, ?, 0, NULL, NULL)", inserts)
+            raw.executemany(  # type: ignore[union-attr]
+                "UPDATE customer_health SET segment = ?, reasons = ?, previous_segment = ?, "
+                "changed_on = ?, dirty = 0 WHERE customer_id = ?",
+                [(seg, why, was, day, cid) for cid, seg, why, was in moves])
+            raw.executemany(  # type: ignore[union-attr]
+                "UPDATE customer_health SET reasons = ?, dirty = 0 WHERE customer_id = ?",
+                [(why, cid) for cid, why in rewords])
+            return
+        # Core statements on the table: one executemany each, no ORM row bookkeeping.
+        table = m.CustomerHealth.__table__
         if inserts:
-            session.execute(insert(h), [
+            self._session.execute(insert(table), [
                 {"customer_id": cid, "segment": seg, "reasons": why, "dirty": False,
                  "previous_segment": None, "changed_on": None} for cid, seg, why in inserts])
-        # Core statements on the table: one executemany each, no ORM row bookkeeping.
-        table = h.__table__
         if moves:
-            session.execute(
+            self._session.execute(
                 update(table).where(table.c.customer_id == bindparam("cid")).values(
                     segment=bindparam("seg"), reasons=bindparam("why"),
-                    previous_segment=bindparam("was"), changed_on=today, dirty=False),
+                    previous_segment=bindparam("was"), changed_on=self._today, dirty=False),
                 [{"cid": cid, "seg": seg, "why": why, "was": was}
                  for cid, seg, why, was in moves])
         if rewords:
-            session.execute(
+            self._session.execute(
                 update(table).where(table.c.customer_id == bindparam("cid")).values(
                     reasons=bindparam("why"), dirty=False),
                 [{"cid": cid, "why": why} for cid, why in rewords])
-    # Rows computed but unchanged still lose their dirty mark ("dirty = 1" is the partial
-    # index's own predicate, so SQLite finds them through it).
-    dirty = text("customer_health.dirty = 1") \
-        if session.get_bind().dialect.name == "sqlite" else h.dirty.is_(True)
-    kept = select(c.id).where(c.id == h.customer_id, c.archived_at.is_(None)).exists()
-    if ids is None:
-        session.execute(update(h).where(dirty).values(dirty=False))
-        if computed is None or session.scalar(select(func.count()).select_from(h)) != computed:
-            session.execute(delete(h).where(~kept))
-    else:
-        for chunk in _chunks(list(ids)):
-            session.execute(update(h).where(h.customer_id.in_(chunk), dirty)
-                            .values(dirty=False))
-            session.execute(delete(h).where(h.customer_id.in_(chunk), ~kept))
+
+    def finish(self, computed: int | None = None) -> None:
+        """Rows computed but unchanged lose their dirty mark; left-over rows go.
+
+        `computed` (with `ids` None): how many customers the recompute covered, every one
+        of them now with a row; as many rows in the table means none is left over, and the
+        search for rows to drop (a probe of `customers` per row) is skipped."""
+        session, h, c = self._session, m.CustomerHealth, m.Customer
+        raw = session.connection().connection.driver_connection if self._rebuild else None
+        for _name, sql in self._rebuild:
+            raw.execute(sql)  # type: ignore[union-attr]
+        self._rebuild = []
+        # "dirty = 1" is the partial index's own predicate, so SQLite finds them through it.
+        dirty = text("customer_health.dirty = 1") if self._sqlite else h.dirty.is_(True)
+        kept = select(c.id).where(c.id == h.customer_id, c.archived_at.is_(None)).exists()
+        if self._ids is None:
+            session.execute(update(h).where(dirty).values(dirty=False))
+            if computed is None or session.scalar(select(func.count()).select_from(h)) != computed:
+                session.execute(delete(h).where(~kept))
+        else:
+            for chunk in _chunks(list(self._ids)):
+                session.execute(update(h).where(h.customer_id.in_(chunk), dirty)
+                                .values(dirty=False))
+                session.execute(delete(h).where(h.customer_id.in_(chunk), ~kept))
 
 
-# Inserting this many rows, at least half of the table: the indexes on segment and day
-# moved are dropped first and built once after (a sort), not kept up row by row.
+# A full recompute with this many customers without a row, at least half of the customers:
+# the indexes on segment and day moved are dropped first and built once after.
 _REINDEX_ABOVE = 10_000
 _REBUILT_INDEXES = ("ix_customer_health_segment", "ix_customer_health_changed")
 
 
-def _insert_health(raw: object, inserts: Sequence[tuple[int, str, str]],
-                   computed: int | None) -> None:
-    """New rows on SQLite, one executemany; the first recompute of a database (every
-    customer new) builds the two secondary indexes after the rows instead of with them."""
-    statement = ("INSERT INTO customer_health (customer_id, segment, reasons, dirty, "
-                 "previous_segment, changed_on) VALUES (?, ?, ?, 0, NULL, NULL)")
-    rebuild: list[tuple[str, str]] = []
-    if len(inserts) >= _REINDEX_ABOVE and computed is not None and 2 * len(inserts) >= computed:
-        marks = ", ".join("?" for _ in _REBUILT_INDEXES)
-        rebuild = raw.execute(  # type: ignore[attr-defined]
-            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
-            f"tbl_name = 'customer_health' AND name IN ({marks})", _REBUILT_INDEXES).fetchall()
-        for name, _sql in rebuild:
-            raw.execute(f'DROP INDEX "{name}"')  # type: ignore[attr-defined]
-    raw.executemany(statement, inserts)  # type: ignore[attr-defined]
-    for _name, sql in rebuild:
-        raw.execute(sql)  # type: ignore[attr-defined]
+def _drop_for_bulk(session: Session) -> list[tuple[str, str]]:
+    """On the first recompute of a database (SQLite): drop the secondary indexes of
+    `customer_health` and return their (name, CREATE statement) to build after the rows.
+    Decided before the first chunk, from two counts: customers not archived less the rows
+    stored (fewer than the customers without a row when some rows belong to customers
+    archived since; a first recompute has no row at all)."""
+    c, h = m.Customer, m.CustomerHealth
+    # Everyone less the archived (its partial index): no scan of the customers' rows.
+    customers = (session.scalar(select(func.count()).select_from(c)) or 0) - (session.scalar(
+        select(func.count()).select_from(c).where(c.archived_at.is_not(None))) or 0)
+    stored = session.scalar(select(func.count()).select_from(h)) or 0
+    new = customers - stored
+    if new < _REINDEX_ABOVE or 2 * new < customers:
+        return []
+    raw = session.connection().connection.driver_connection
+    marks = ", ".join("?" for _ in _REBUILT_INDEXES)
+    rebuild = raw.execute(  # type: ignore[union-attr]
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+        f"tbl_name = 'customer_health' AND name IN ({marks})", _REBUILT_INDEXES).fetchall()
+    for name, _sql in rebuild:
+        raw.execute(f'DROP INDEX "{name}"')  # type: ignore[union-attr]
+    return rebuild
 
 
 def segment_counts(session: Session, tag: str | None = None) -> dict[str, int]:
