@@ -14,11 +14,11 @@ given by a unit of work; nothing commits on its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     DateTime,
     Integer,
@@ -35,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
 
 from crmcompanion.core.feedback import ComplaintStatus
 from crmcompanion.core.why_stay import HAPPIEST, OTHERS, GroupTotals
@@ -82,8 +83,10 @@ _NO_FEEDBACK = (0, None, 0, 0, 0, 0, 0)
 # recompute. The facts of every customer at once were 100,000 tuples (with their stored
 # reasons, the lists of rows to write beside) held together: ~55 MB more peak RSS in the
 # first refresh of a day, at start-up (issue 13's `startup_rss_mb`). 5,000 at a time keep
-# that to a few MB for ~20 more statements of a few ms each.
+# that to a few MB for ~60 more statements of a few ms each (2,000: ~3 MB less, more CPU).
 FACT_CHUNK = 5_000
+# Below every customer id: the keyset's start.
+_BEFORE_ANY_ID = -(2**63)
 
 FactRow = tuple[int, "str | None", "str | None", tuple]
 
@@ -100,37 +103,45 @@ def fact_chunks(
     Three statements a chunk: the customers' own columns with the last conversation (a
     correlated max over `ix_interactions_customer`, one index probe a customer) and ages as
     whole days before `today` computed by the database, the next `FACT_CHUNK` after the
-    previous chunk's last id (a keyset over the primary key, so each chunk reads only its
-    own rows); feedback and check-back answers grouped by customer over their small tables
-    for the chunk's id range, joined here by id. Fetched apart because most customers have
-    no feedback: 100,000 rows of eight feedback columns, nearly all zero, cost ~150 ms of
-    CPU more to fetch than the few thousand grouped rows (the 100,000-customer demo, same
-    process, sqlite3). The caller may write between chunks in the same transaction: each
-    chunk is read after the previous one's rows are written, never while a read is open."""
+    previous chunk's last id (a keyset over the primary key: each chunk reads only its own
+    rows); feedback and check-back answers grouped by customer over their small tables for
+    the chunk's id range, joined here by id. Fetched apart because most customers have no
+    feedback: 100,000 rows of eight feedback columns, nearly all zero, cost ~150 ms of CPU
+    more to fetch than the few thousand grouped rows (the 100,000-customer demo, same
+    process, sqlite3). Each statement is compiled once for every chunk (~4 ms a compile).
+    The caller may write between chunks in the same transaction: a chunk is read whole
+    before it is yielded, no read stays open."""
+    c, f = m.Customer, m.FeedbackItem
     if ids is not None:
         for chunk in _chunks(ids):
-            rows = _customer_rows(session, today, chunk)
-            yield _with_feedback(session, today, window_days, rows, _of_ids(chunk))
+            customers, feedback, answers = _fact_statements(
+                session, today, window_days, c.id.in_(chunk), f.customer_id.in_(chunk))
+            yield _joined(customers.rows(), feedback.rows(), answers.rows())
         return
-    after: int | None = None
+    lo = bindparam("lo", _BEFORE_ANY_ID, type_=BigInteger)
+    hi = bindparam("hi", _BEFORE_ANY_ID, type_=BigInteger)
+    customers, feedback, answers = _fact_statements(
+        session, today, window_days, c.id > lo, f.customer_id.between(lo, hi), FACT_CHUNK)
+    after = _BEFORE_ANY_ID
     while True:
-        rows = _customer_rows(session, today, None, after=after, limit=FACT_CHUNK)
+        rows = customers.rows(lo=after)
         if rows:
-            first, last = rows[0][0], rows[-1][0]
-            yield _with_feedback(session, today, window_days, rows,
-                                 lambda column, lo=first, hi=last: [column.between(lo, hi)])
+            span = {"lo": rows[0][0], "hi": rows[-1][0]}
+            yield _joined(rows, feedback.rows(**span), answers.rows(**span))
         if len(rows) < FACT_CHUNK:
             return
         after = rows[-1][0]
 
 
-def _with_feedback(session: Session, today: date, window_days: int,
-                   customers: Sequence[Sequence], scope: Callable[[Any], list]) -> list[FactRow]:
-    """`customers` (`_customer_rows`) with their feedback facts, read for `scope`."""
-    feedback = _feedback_facts(session, today, window_days, scope)
-    answers = _not_satisfied(session, today, window_days, scope)
+def _joined(customers: Sequence[Sequence], feedback: Sequence[Sequence],
+            answers: Sequence[Sequence]) -> list[FactRow]:
+    """The customers' rows (`_customers_query`) with their feedback facts
+    (`_feedback_query`) and answers (`_not_satisfied_query`), as `fact_chunks` yields them."""
+    by_customer = {row[0]: tuple(int(v) if v is not None else None for v in row[1:])
+                   for row in feedback}
+    answered = {cid: int(n) for cid, n in answers}
     out = []
-    get_feedback, get_answers, no_feedback = feedback.get, answers.get, _NO_FEEDBACK
+    get_feedback, get_answers, no_feedback = by_customer.get, answered.get, _NO_FEEDBACK
     for cid, segment, reasons, status, key, reason, note, last, rhythm, base in customers:
         facts = (status, key, reason, note, last, rhythm, *get_feedback(cid, no_feedback),
                  get_answers(cid, 0))
@@ -138,60 +149,76 @@ def _with_feedback(session: Session, today: date, window_days: int,
     return out
 
 
-def _of_ids(ids: Sequence[int]) -> Callable[[Any], list]:
-    return lambda column: [column.in_(ids)]
+class _Prepared:
+    """A statement compiled once and run with new values for its named parameters. SQLite:
+    through the driver's own cursor, no per-value type processing (100,000 rows);
+    PostgreSQL: `session.execute` (its compiled cache)."""
+
+    def __init__(self, session: Session, query: Select) -> None:
+        self._session = session
+        self._query = query
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
+        if self._sqlite:
+            compiled = query.compile(dialect=session.get_bind().dialect,
+                                     compile_kwargs={"render_postcompile": True})
+            self._sql = str(compiled)
+            self._params = compiled.construct_params()
+            self._names = compiled.positiontup or []
+
+    def rows(self, **values: object) -> list[Sequence]:
+        if not self._sqlite:
+            return [tuple(row) for row in self._session.execute(self._query, values)]
+        params = {**self._params, **values}
+        cursor = self._session.connection().connection.cursor()
+        try:
+            return cursor.execute(self._sql, [params[name] for name in self._names]).fetchall()
+        finally:
+            cursor.close()
 
 
-def _of(column: object, ids: Sequence[int] | None) -> list:
-    return [column.in_(ids)] if ids is not None else []  # type: ignore[attr-defined]
+def _fact_statements(
+    session: Session, today: date, window_days: int, customers: ColumnElement[bool],
+    feedback: ColumnElement[bool], limit: int | None = None,
+) -> tuple[_Prepared, _Prepared, _Prepared]:
+    """The three statements of `fact_chunks` for the customers `customers` picks (the first
+    `limit` of them in id order) and the feedback rows `feedback` picks."""
+    query = _customers_query(session, today, customers)
+    if limit is not None:
+        query = query.order_by(m.Customer.id).limit(limit)
+    return (_Prepared(session, query),
+            _Prepared(session, _feedback_query(session, today, window_days, feedback)),
+            _Prepared(session, _not_satisfied_query(session, today, window_days, feedback)))
 
 
 def _window(session: Session, today: date, days: int) -> object:
     return _when(session, datetime.combine(today - timedelta(days=days), datetime.min.time()))
 
 
-def _customer_rows(session: Session, today: date, ids: Sequence[int] | None, *,
-                   after: int | None = None, limit: int | None = None) -> list[Sequence]:
+def _customers_query(session: Session, today: date, where: ColumnElement[bool]) -> Select:
     """(id, stored segment, stored reasons, status, key account, lost reason, lost note, days
     since the last conversation, rhythm, days since joining) of each non-archived customer
-    (of `ids`; else the first `limit` after the id `after`, in id order)."""
+    `where` picks."""
     c, r, i, h = m.Customer, m.ContactRhythm, m.Interaction, m.CustomerHealth
     last_at = (select(func.max(i.occurred_at)).where(i.customer_id == c.id)
                .correlate(c).scalar_subquery())
     since = func.coalesce(c.customer_since, c.created_at) if _postgres(session) \
         else func.coalesce(func.substr(c.customer_since, 1, 10), func.substr(c.created_at, 1, 10))
-    query = (
+    return (
         select(c.id, h.segment, h.reasons, c.status, c.key_account, c.lost_reason, c.lost_note,
                days_before(session, today, last_at), r.cadence_days,
                days_before(session, today, since))
         .select_from(c)
         .outerjoin(r, r.customer_id == c.id)
         .outerjoin(h, h.customer_id == c.id)
-        .where(c.archived_at.is_(None), *_of(c.id, ids))
+        .where(c.archived_at.is_(None), where)
     )
-    if after is not None:
-        query = query.where(c.id > after)
-    if limit is not None:
-        query = query.order_by(c.id).limit(limit)
-    if _postgres(session):
-        return [tuple(row) for row in session.execute(query)]
-    # SQLite: the driver's own cursor, no per-value type processing (100,000 rows).
-    compiled = query.compile(dialect=session.get_bind().dialect,
-                             compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    cursor = session.connection().connection.cursor()
-    try:
-        return cursor.execute(str(compiled),
-                              [params[name] for name in compiled.positiontup]).fetchall()
-    finally:
-        cursor.close()
 
 
-def _feedback_facts(session: Session, today: date, window_days: int,
-                    scope: Callable[[Any], list]) -> dict[int, tuple]:
-    """Customer id -> (open complaints, days since the oldest open one, satisfaction sum and
-    count in the window, the same in the window before, praise in the window), one GROUP BY
-    over the feedback of customers that have any."""
+def _feedback_query(session: Session, today: date, window_days: int,
+                    where: ColumnElement[bool]) -> Select:
+    """Customer id, open complaints, days since the oldest open one, satisfaction sum and
+    count in the window, the same in the window before, praise in the window: one GROUP BY
+    over the feedback `where` picks (customers that have any)."""
     f = m.FeedbackItem
     window = _window(session, today, window_days)
     before = _window(session, today, 2 * window_days)
@@ -199,7 +226,7 @@ def _feedback_facts(session: Session, today: date, window_days: int,
     recent = f.created_at >= window
     earlier = and_(f.created_at >= before, f.created_at < window)
     rated = f.satisfaction.is_not(None)
-    query = (
+    return (
         select(
             f.customer_id,
             func.count(case((open_complaint, 1))),
@@ -210,26 +237,24 @@ def _feedback_facts(session: Session, today: date, window_days: int,
             func.count(case((and_(earlier, rated), 1))),
             func.count(case((and_(recent, f.kind == "praise"), 1))),
         )
-        .where(f.customer_id.is_not(None), *scope(f.customer_id))
+        .where(f.customer_id.is_not(None), where)
         .group_by(f.customer_id)
     )
-    return {row[0]: tuple(int(v) if v is not None else None for v in row[1:])
-            for row in session.execute(query)}
 
 
-def _not_satisfied(session: Session, today: date, window_days: int,
-                   scope: Callable[[Any], list]) -> dict[int, int]:
-    """Customer id -> check-backs answered "not satisfied" in the window."""
+def _not_satisfied_query(session: Session, today: date, window_days: int,
+                         where: ColumnElement[bool]) -> Select:
+    """Customer id, check-backs answered "not satisfied" in the window, of the feedback
+    `where` picks."""
     f, e = m.FeedbackItem, m.FeedbackEvent
-    query = (
+    return (
         select(f.customer_id, func.count())
         .join(e, e.item_id == f.id)
         .where(e.to_status == ComplaintStatus.NOT_SATISFIED.value,
                e.at >= _window(session, today, window_days),
-               f.customer_id.is_not(None), *scope(f.customer_id))
+               f.customer_id.is_not(None), where)
         .group_by(f.customer_id)
     )
-    return {cid: int(n) for cid, n in session.execute(query)}
 
 
 # --- stored segments ------------------------------------------------------------------------
