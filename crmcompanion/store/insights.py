@@ -2,21 +2,23 @@
 stored segments kept current, and the dashboard's figures.
 
 Why a module of its own: the segment of 100,000 customers must be computed within two seconds
-(issue 16), so every customer's facts come from three statements (the customers with the
-newest conversation an index probe of `ix_interactions_customer` a customer and the stored
-segment beside; feedback and check-back answers grouped once; ages as whole days computed by
-the database), and only rows that changed are written back; the rules themselves stay in
-`core.segments`. Everything here runs in a session given by a unit of work; nothing commits
-on its own.
+(issue 16), so every customer's facts come from three statements a chunk of 5,000 customers
+(the customers with the newest conversation an index probe of `ix_interactions_customer` a
+customer and the stored segment beside; feedback and check-back answers grouped once; ages as
+whole days computed by the database), and only rows that changed are written back, chunk by
+chunk (the first refresh of a day at start-up must not hold 100,000 customers' rows at once,
+issue 13); the rules themselves stay in `core.segments`. Everything here runs in a session
+given by a unit of work; nothing commits on its own.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     DateTime,
     Integer,
@@ -33,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
 
 from crmcompanion.core.feedback import ComplaintStatus
 from crmcompanion.core.why_stay import HAPPIEST, OTHERS, GroupTotals
@@ -76,31 +79,69 @@ def _when(session: Session, moment: datetime) -> object:
 # to praise).
 _NO_FEEDBACK = (0, None, 0, 0, 0, 0, 0)
 
+# Customers whose facts are read (and whose segments are written) at a time by a full
+# recompute. The facts of every customer at once were 100,000 tuples (with their stored
+# reasons, the lists of rows to write beside) held together: ~55 MB more peak RSS in the
+# first refresh of a day, at start-up (issue 13's `startup_rss_mb`). 5,000 at a time keep
+# that to a few MB for ~60 more statements of a few ms each (2,000: ~3 MB less, more CPU).
+FACT_CHUNK = 5_000
+# Below every customer id: the keyset's start.
+_BEFORE_ANY_ID = -(2**63)
 
-def fact_rows(
+FactRow = tuple[int, "str | None", "str | None", tuple]
+
+
+def fact_chunks(
     session: Session, today: date, window_days: int, ids: Sequence[int] | None = None
-) -> list[tuple[int, str | None, str | None, tuple]]:
+) -> Iterator[list[FactRow]]:
     """(id, stored segment, stored reasons, facts) of every non-archived customer (or those
-    of `ids`): None, None when no segment is stored; the facts a `core.segments.FACT_FIELDS`
-    tuple, `base_days` left off for a customer ever contacted (it only counts for one
-    never contacted, so customers with the same facts share one tuple).
+    of `ids`), a chunk at a time in id order: None, None when no segment is stored; the facts
+    a `core.segments.FACT_FIELDS` tuple, `base_days` left off for a customer ever contacted
+    (it only counts for one never contacted, so customers with the same facts share one
+    tuple).
 
-    Three statements, whatever the count: the customers' own columns with the last
-    conversation (a correlated max over `ix_interactions_customer`, one index probe a
-    customer) and ages as whole days before `today` computed by the database; feedback and
-    check-back answers grouped by customer over their small tables, joined here by id.
-    Fetched apart because most customers have no feedback: 100,000 rows of eight feedback
-    columns, nearly all zero, cost ~150 ms of CPU more to fetch than the few thousand grouped
-    rows (the 100,000-customer demo, same process, sqlite3)."""
-    customers: list[Sequence] = []
-    feedback: dict[int, tuple] = {}
-    answers: dict[int, int] = {}
-    for chunk in (_chunks(ids) if ids is not None else [None]):
-        customers += _customer_rows(session, today, chunk)
-        feedback.update(_feedback_facts(session, today, window_days, chunk))
-        answers.update(_not_satisfied(session, today, window_days, chunk))
+    Three statements a chunk: the customers' own columns with the last conversation (a
+    correlated max over `ix_interactions_customer`, one index probe a customer) and ages as
+    whole days before `today` computed by the database, the next `FACT_CHUNK` after the
+    previous chunk's last id (a keyset over the primary key: each chunk reads only its own
+    rows); feedback and check-back answers grouped by customer over their small tables for
+    the chunk's id range, joined here by id. Fetched apart because most customers have no
+    feedback: 100,000 rows of eight feedback columns, nearly all zero, cost ~150 ms of CPU
+    more to fetch than the few thousand grouped rows (the 100,000-customer demo, same
+    process, sqlite3). Each statement is compiled once for every chunk (~4 ms a compile).
+    The caller may write between chunks in the same transaction: a chunk is read whole
+    before it is yielded, no read stays open."""
+    c, f = m.Customer, m.FeedbackItem
+    if ids is not None:
+        for chunk in _chunks(ids):
+            customers, feedback, answers = _fact_statements(
+                session, today, window_days, c.id.in_(chunk), f.customer_id.in_(chunk))
+            yield _joined(customers.rows(), feedback.rows(), answers.rows())
+        return
+    lo = bindparam("lo", _BEFORE_ANY_ID, type_=BigInteger)
+    hi = bindparam("hi", _BEFORE_ANY_ID, type_=BigInteger)
+    customers, feedback, answers = _fact_statements(
+        session, today, window_days, c.id > lo, f.customer_id.between(lo, hi), FACT_CHUNK)
+    after = _BEFORE_ANY_ID
+    while True:
+        rows = customers.rows(lo=after)
+        if rows:
+            span = {"lo": rows[0][0], "hi": rows[-1][0]}
+            yield _joined(rows, feedback.rows(**span), answers.rows(**span))
+        if len(rows) < FACT_CHUNK:
+            return
+        after = rows[-1][0]
+
+
+def _joined(customers: Sequence[Sequence], feedback: Sequence[Sequence],
+            answers: Sequence[Sequence]) -> list[FactRow]:
+    """The customers' rows (`_customers_query`) with their feedback facts
+    (`_feedback_query`) and answers (`_not_satisfied_query`), as `fact_chunks` yields them."""
+    by_customer = {row[0]: tuple(int(v) if v is not None else None for v in row[1:])
+                   for row in feedback}
+    answered = {cid: int(n) for cid, n in answers}
     out = []
-    get_feedback, get_answers, no_feedback = feedback.get, answers.get, _NO_FEEDBACK
+    get_feedback, get_answers, no_feedback = by_customer.get, answered.get, _NO_FEEDBACK
     for cid, segment, reasons, status, key, reason, note, last, rhythm, base in customers:
         facts = (status, key, reason, note, last, rhythm, *get_feedback(cid, no_feedback),
                  get_answers(cid, 0))
@@ -108,50 +149,76 @@ def fact_rows(
     return out
 
 
-def _of(column: object, ids: Sequence[int] | None) -> list:
-    return [column.in_(ids)] if ids is not None else []  # type: ignore[attr-defined]
+class _Prepared:
+    """A statement compiled once and run with new values for its named parameters. SQLite:
+    through the driver's own cursor, no per-value type processing (100,000 rows);
+    PostgreSQL: `session.execute` (its compiled cache)."""
+
+    def __init__(self, session: Session, query: Select) -> None:
+        self._session = session
+        self._query = query
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
+        if self._sqlite:
+            compiled = query.compile(dialect=session.get_bind().dialect,
+                                     compile_kwargs={"render_postcompile": True})
+            self._sql = str(compiled)
+            self._params = compiled.construct_params()
+            self._names = compiled.positiontup or []
+
+    def rows(self, **values: object) -> list[Sequence]:
+        if not self._sqlite:
+            return [tuple(row) for row in self._session.execute(self._query, values)]
+        params = {**self._params, **values}
+        cursor = self._session.connection().connection.cursor()
+        try:
+            return cursor.execute(self._sql, [params[name] for name in self._names]).fetchall()
+        finally:
+            cursor.close()
+
+
+def _fact_statements(
+    session: Session, today: date, window_days: int, customers: ColumnElement[bool],
+    feedback: ColumnElement[bool], limit: int | None = None,
+) -> tuple[_Prepared, _Prepared, _Prepared]:
+    """The three statements of `fact_chunks` for the customers `customers` picks (the first
+    `limit` of them in id order) and the feedback rows `feedback` picks."""
+    query = _customers_query(session, today, customers)
+    if limit is not None:
+        query = query.order_by(m.Customer.id).limit(limit)
+    return (_Prepared(session, query),
+            _Prepared(session, _feedback_query(session, today, window_days, feedback)),
+            _Prepared(session, _not_satisfied_query(session, today, window_days, feedback)))
 
 
 def _window(session: Session, today: date, days: int) -> object:
     return _when(session, datetime.combine(today - timedelta(days=days), datetime.min.time()))
 
 
-def _customer_rows(session: Session, today: date, ids: Sequence[int] | None) -> list[Sequence]:
+def _customers_query(session: Session, today: date, where: ColumnElement[bool]) -> Select:
     """(id, stored segment, stored reasons, status, key account, lost reason, lost note, days
-    since the last conversation, rhythm, days since joining) of each non-archived customer."""
+    since the last conversation, rhythm, days since joining) of each non-archived customer
+    `where` picks."""
     c, r, i, h = m.Customer, m.ContactRhythm, m.Interaction, m.CustomerHealth
     last_at = (select(func.max(i.occurred_at)).where(i.customer_id == c.id)
                .correlate(c).scalar_subquery())
     since = func.coalesce(c.customer_since, c.created_at) if _postgres(session) \
         else func.coalesce(func.substr(c.customer_since, 1, 10), func.substr(c.created_at, 1, 10))
-    query = (
+    return (
         select(c.id, h.segment, h.reasons, c.status, c.key_account, c.lost_reason, c.lost_note,
                days_before(session, today, last_at), r.cadence_days,
                days_before(session, today, since))
         .select_from(c)
         .outerjoin(r, r.customer_id == c.id)
         .outerjoin(h, h.customer_id == c.id)
-        .where(c.archived_at.is_(None), *_of(c.id, ids))
+        .where(c.archived_at.is_(None), where)
     )
-    if _postgres(session):
-        return [tuple(row) for row in session.execute(query)]
-    # SQLite: the driver's own cursor, no per-value type processing (100,000 rows).
-    compiled = query.compile(dialect=session.get_bind().dialect,
-                             compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    cursor = session.connection().connection.cursor()
-    try:
-        return cursor.execute(str(compiled),
-                              [params[name] for name in compiled.positiontup]).fetchall()
-    finally:
-        cursor.close()
 
 
-def _feedback_facts(session: Session, today: date, window_days: int,
-                    ids: Sequence[int] | None) -> dict[int, tuple]:
-    """Customer id -> (open complaints, days since the oldest open one, satisfaction sum and
-    count in the window, the same in the window before, praise in the window), one GROUP BY
-    over the feedback of customers that have any."""
+def _feedback_query(session: Session, today: date, window_days: int,
+                    where: ColumnElement[bool]) -> Select:
+    """Customer id, open complaints, days since the oldest open one, satisfaction sum and
+    count in the window, the same in the window before, praise in the window: one GROUP BY
+    over the feedback `where` picks (customers that have any)."""
     f = m.FeedbackItem
     window = _window(session, today, window_days)
     before = _window(session, today, 2 * window_days)
@@ -159,7 +226,7 @@ def _feedback_facts(session: Session, today: date, window_days: int,
     recent = f.created_at >= window
     earlier = and_(f.created_at >= before, f.created_at < window)
     rated = f.satisfaction.is_not(None)
-    query = (
+    return (
         select(
             f.customer_id,
             func.count(case((open_complaint, 1))),
@@ -170,26 +237,24 @@ def _feedback_facts(session: Session, today: date, window_days: int,
             func.count(case((and_(earlier, rated), 1))),
             func.count(case((and_(recent, f.kind == "praise"), 1))),
         )
-        .where(f.customer_id.is_not(None), *_of(f.customer_id, ids))
+        .where(f.customer_id.is_not(None), where)
         .group_by(f.customer_id)
     )
-    return {row[0]: tuple(int(v) if v is not None else None for v in row[1:])
-            for row in session.execute(query)}
 
 
-def _not_satisfied(session: Session, today: date, window_days: int,
-                   ids: Sequence[int] | None) -> dict[int, int]:
-    """Customer id -> check-backs answered "not satisfied" in the window."""
+def _not_satisfied_query(session: Session, today: date, window_days: int,
+                         where: ColumnElement[bool]) -> Select:
+    """Customer id, check-backs answered "not satisfied" in the window, of the feedback
+    `where` picks."""
     f, e = m.FeedbackItem, m.FeedbackEvent
-    query = (
+    return (
         select(f.customer_id, func.count())
         .join(e, e.item_id == f.id)
         .where(e.to_status == ComplaintStatus.NOT_SATISFIED.value,
                e.at >= _window(session, today, window_days),
-               f.customer_id.is_not(None), *_of(f.customer_id, ids))
+               f.customer_id.is_not(None), where)
         .group_by(f.customer_id)
     )
-    return {cid: int(n) for cid, n in session.execute(query)}
 
 
 # --- stored segments ------------------------------------------------------------------------
@@ -230,91 +295,117 @@ def needing_update(session: Session) -> list[int]:
     return sorted(dirty.union(missing))
 
 
-def write_health(
-    session: Session, today: date, inserts: Sequence[tuple[int, str, str]],
-    moves: Sequence[tuple[int, str, str, str]], rewords: Sequence[tuple[int, str]],
-    ids: Sequence[int] | None = None, computed: int | None = None,
-) -> None:
-    """Write what a recompute found: new rows (id, segment, reasons), segment moves (id,
-    segment, reasons, segment before: the day is remembered), reasons reworded (id,
-    reasons); then clear the dirty marks of `ids` (None: every row) and drop the rows of
-    customers archived or deleted since. A bounded number of statements, whatever the count:
-    one executemany per kind of change.
+class HealthWriter:
+    """Writes what a recompute finds, a chunk at a time (`write`), then `finish`es: clears
+    the dirty marks of the customers computed (`ids`; None: every row) and drops the rows
+    of customers archived or deleted since. Everything in the caller's transaction.
 
-    `computed` (with `ids` None): how many customers the recompute covered, every one of
-    them now with a row; as many rows in the table means none is left over, and the
-    search for rows to drop (a probe of `customers` per row) is skipped."""
-    h, c = m.CustomerHealth, m.Customer
-    if session.get_bind().dialect.name == "sqlite":
-        # DB-API executemany: the ORM's per-row bookkeeping would cost ~1 s at 100k.
-        raw = session.connection().connection.driver_connection
-        day = today.isoformat()
-        _insert_health(raw, inserts, computed)
-        raw.executemany(  # type: ignore[union-attr]
-            "UPDATE customer_health SET segment = ?, reasons = ?, previous_segment = ?, "
-            "changed_on = ?, dirty = 0 WHERE customer_id = ?",
-            [(seg, why, was, day, cid) for cid, seg, why, was in moves])
-        raw.executemany(  # type: ignore[union-attr]
-            "UPDATE customer_health SET reasons = ?, dirty = 0 WHERE customer_id = ?",
-            [(why, cid) for cid, why in rewords])
-    else:
+    The first recompute of a database (at least `_REINDEX_ABOVE` customers, at least half of
+    them without a row; on SQLite) drops the indexes on segment and day moved before the
+    first row and builds them once in `finish` (a sort), not kept up row by row."""
+
+    def __init__(self, session: Session, today: date, ids: Sequence[int] | None) -> None:
+        self._session = session
+        self._today = today
+        self._ids = ids
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
+        self._rebuild: list[tuple[str, str]] = []
+        if self._sqlite and ids is None:
+            self._rebuild = _drop_for_bulk(session)
+
+    def write(self, inserts: Sequence[tuple[int, str, str]],
+              moves: Sequence[tuple[int, str, str, str]],
+              rewords: Sequence[tuple[int, str]]) -> None:
+        """New rows (id, segment, reasons), segment moves (id, segment, reasons, segment
+        before: the day is remembered), reasons reworded (id, reasons): one executemany per
+        kind of change."""
+        if self._sqlite:
+            # DB-API executemany: the ORM's per-row bookkeeping would cost ~1 s at 100k.
+            raw = self._session.connection().connection.driver_connection
+            day = self._today.isoformat()
+            raw.executemany(  # type: ignore[union-attr]
+                "INSERT INTO customer_health (customer_id, segment, reasons, dirty, "
+                "previous_segment, changed_on) VALUES (?, ?, ?, 0, NULL, NULL)", inserts)
+            raw.executemany(  # type: ignore[union-attr]
+                "UPDATE customer_health SET segment = ?, reasons = ?, previous_segment = ?, "
+                "changed_on = ?, dirty = 0 WHERE customer_id = ?",
+                [(seg, why, was, day, cid) for cid, seg, why, was in moves])
+            raw.executemany(  # type: ignore[union-attr]
+                "UPDATE customer_health SET reasons = ?, dirty = 0 WHERE customer_id = ?",
+                [(why, cid) for cid, why in rewords])
+            return
+        # Core statements on the table: one executemany each, no ORM row bookkeeping.
+        table = m.CustomerHealth.__table__
         if inserts:
-            session.execute(insert(h), [
+            self._session.execute(insert(table), [
                 {"customer_id": cid, "segment": seg, "reasons": why, "dirty": False,
                  "previous_segment": None, "changed_on": None} for cid, seg, why in inserts])
-        # Core statements on the table: one executemany each, no ORM row bookkeeping.
-        table = h.__table__
         if moves:
-            session.execute(
+            self._session.execute(
                 update(table).where(table.c.customer_id == bindparam("cid")).values(
                     segment=bindparam("seg"), reasons=bindparam("why"),
-                    previous_segment=bindparam("was"), changed_on=today, dirty=False),
+                    previous_segment=bindparam("was"), changed_on=self._today, dirty=False),
                 [{"cid": cid, "seg": seg, "why": why, "was": was}
                  for cid, seg, why, was in moves])
         if rewords:
-            session.execute(
+            self._session.execute(
                 update(table).where(table.c.customer_id == bindparam("cid")).values(
                     reasons=bindparam("why"), dirty=False),
                 [{"cid": cid, "why": why} for cid, why in rewords])
-    # Rows computed but unchanged still lose their dirty mark ("dirty = 1" is the partial
-    # index's own predicate, so SQLite finds them through it).
-    dirty = text("customer_health.dirty = 1") \
-        if session.get_bind().dialect.name == "sqlite" else h.dirty.is_(True)
-    kept = select(c.id).where(c.id == h.customer_id, c.archived_at.is_(None)).exists()
-    if ids is None:
-        session.execute(update(h).where(dirty).values(dirty=False))
-        if computed is None or session.scalar(select(func.count()).select_from(h)) != computed:
-            session.execute(delete(h).where(~kept))
-    else:
-        for chunk in _chunks(list(ids)):
-            session.execute(update(h).where(h.customer_id.in_(chunk), dirty)
-                            .values(dirty=False))
-            session.execute(delete(h).where(h.customer_id.in_(chunk), ~kept))
+
+    def finish(self, computed: int | None = None) -> None:
+        """Rows computed but unchanged lose their dirty mark; left-over rows go.
+
+        `computed` (with `ids` None): how many customers the recompute covered, every one
+        of them now with a row; as many rows in the table means none is left over, and the
+        search for rows to drop (a probe of `customers` per row) is skipped."""
+        session, h, c = self._session, m.CustomerHealth, m.Customer
+        raw = session.connection().connection.driver_connection if self._rebuild else None
+        for _name, sql in self._rebuild:
+            raw.execute(sql)  # type: ignore[union-attr]
+        self._rebuild = []
+        # "dirty = 1" is the partial index's own predicate, so SQLite finds them through it.
+        dirty = text("customer_health.dirty = 1") if self._sqlite else h.dirty.is_(True)
+        kept = select(c.id).where(c.id == h.customer_id, c.archived_at.is_(None)).exists()
+        if self._ids is None:
+            session.execute(update(h).where(dirty).values(dirty=False))
+            if computed is None or session.scalar(select(func.count()).select_from(h)) != computed:
+                session.execute(delete(h).where(~kept))
+        else:
+            for chunk in _chunks(list(self._ids)):
+                session.execute(update(h).where(h.customer_id.in_(chunk), dirty)
+                                .values(dirty=False))
+                session.execute(delete(h).where(h.customer_id.in_(chunk), ~kept))
 
 
-# Inserting this many rows, at least half of the table: the indexes on segment and day
-# moved are dropped first and built once after (a sort), not kept up row by row.
+# A full recompute with this many customers without a row, at least half of the customers:
+# the indexes on segment and day moved are dropped first and built once after.
 _REINDEX_ABOVE = 10_000
 _REBUILT_INDEXES = ("ix_customer_health_segment", "ix_customer_health_changed")
 
 
-def _insert_health(raw: object, inserts: Sequence[tuple[int, str, str]],
-                   computed: int | None) -> None:
-    """New rows on SQLite, one executemany; the first recompute of a database (every
-    customer new) builds the two secondary indexes after the rows instead of with them."""
-    statement = ("INSERT INTO customer_health (customer_id, segment, reasons, dirty, "
-                 "previous_segment, changed_on) VALUES (?, ?, ?, 0, NULL, NULL)")
-    rebuild: list[tuple[str, str]] = []
-    if len(inserts) >= _REINDEX_ABOVE and computed is not None and 2 * len(inserts) >= computed:
-        marks = ", ".join("?" for _ in _REBUILT_INDEXES)
-        rebuild = raw.execute(  # type: ignore[attr-defined]
-            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
-            f"tbl_name = 'customer_health' AND name IN ({marks})", _REBUILT_INDEXES).fetchall()
-        for name, _sql in rebuild:
-            raw.execute(f'DROP INDEX "{name}"')  # type: ignore[attr-defined]
-    raw.executemany(statement, inserts)  # type: ignore[attr-defined]
-    for _name, sql in rebuild:
-        raw.execute(sql)  # type: ignore[attr-defined]
+def _drop_for_bulk(session: Session) -> list[tuple[str, str]]:
+    """On the first recompute of a database (SQLite): drop the secondary indexes of
+    `customer_health` and return their (name, CREATE statement) to build after the rows.
+    Decided before the first chunk, from two counts: customers not archived less the rows
+    stored (fewer than the customers without a row when some rows belong to customers
+    archived since; a first recompute has no row at all)."""
+    c, h = m.Customer, m.CustomerHealth
+    # Everyone less the archived (its partial index): no scan of the customers' rows.
+    customers = (session.scalar(select(func.count()).select_from(c)) or 0) - (session.scalar(
+        select(func.count()).select_from(c).where(c.archived_at.is_not(None))) or 0)
+    stored = session.scalar(select(func.count()).select_from(h)) or 0
+    new = customers - stored
+    if new < _REINDEX_ABOVE or 2 * new < customers:
+        return []
+    raw = session.connection().connection.driver_connection
+    marks = ", ".join("?" for _ in _REBUILT_INDEXES)
+    rebuild = raw.execute(  # type: ignore[union-attr]
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+        f"tbl_name = 'customer_health' AND name IN ({marks})", _REBUILT_INDEXES).fetchall()
+    for name, _sql in rebuild:
+        raw.execute(f'DROP INDEX "{name}"')  # type: ignore[union-attr]
+    return rebuild
 
 
 def segment_counts(session: Session, tag: str | None = None) -> dict[str, int]:

@@ -5,4 +5,5 @@ segments kept current, the dashboard's and why-stay's SQL aggregates."""
 from __future__ import annotations
 
 from tests.services.test_insights import *  # noqa: F403 - the tests and fixtures
+from tests.services.test_insights_chunks import *  # noqa: F403 - chunked reads and writes
 from tests.services.test_insights_sql_agrees import *  # noqa: F403 - SQL = the rules
