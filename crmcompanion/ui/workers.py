@@ -31,13 +31,19 @@ _running: dict[int, BackgroundTask] = {}
 _keys = itertools.count(1)
 
 
+def single_thread_pool() -> QThreadPool:
+    """A pool of one thread, kept 30 s after its last job (a burst of jobs reuses it)."""
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    pool.setExpiryTimeout(30_000)
+    return pool
+
+
 def task_pool() -> QThreadPool:
     """The one worker thread all GUI-started database jobs share (one writer at a time)."""
     global _pool
     if _pool is None:
-        _pool = QThreadPool()
-        _pool.setMaxThreadCount(1)
-        _pool.setExpiryTimeout(30_000)
+        _pool = single_thread_pool()
     return _pool
 
 

@@ -7,16 +7,22 @@ each once raised from the worker thread or the event loop ("Signal source has be
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import delete, isValid
 
 from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
+from crmcompanion.services.customers import ListQuery
+from crmcompanion.services.demo import fill_demo
 from crmcompanion.ui.bus import AppState
+from crmcompanion.ui.customer_model import PAGE_SIZE, CustomerTableModel, count_pool
 from crmcompanion.ui.today_view import ROWS_SHOWN_FALLBACK_MS, TodayView
 from crmcompanion.ui.workers import BackgroundTask, TaskState, task_pool
+from tests.ui.test_customer_list_speed import GatedCount
 
 
 def _blocked_task(release: threading.Event, parent: QObject | None = None,
@@ -102,3 +108,33 @@ def test_today_deleted_before_its_rows_shown_fallback_fires(qtbot, services) -> 
 
     delete(view)
     qtbot.wait(ROWS_SHOWN_FALLBACK_MS + 300)  # past the timer: it must have died with the view
+
+
+def test_a_customer_list_deleted_while_its_count_runs(qtbot, services, monkeypatch) -> None:
+    """The counting thread's last reference to the list's counter must not be dropped on
+    that thread (its pool would be destroyed from inside itself, waiting for itself): the
+    list closed mid-count drops the count, and the next list still counts."""
+    fill_demo(services.db, services.clock, 3 * PAGE_SIZE, staff_id=services.staff_id)
+    model = CustomerTableModel(services.customers)
+    gated = GatedCount(services, monkeypatch)
+    model.set_query(ListQuery(search="a"), count_later=True)
+    assert not model.counted  # more than a page matched: the count is left to the thread
+    qtbot.waitUntil(lambda: gated.counted == [] and count_pool().activeThreadCount() == 1)
+    freed_on: list[str] = []
+    weakref.finalize(model._counter, lambda: freed_on.append(threading.current_thread().name))
+
+    delete(model)  # the list closed while its count waits at the gate
+    del model
+    gc.collect()
+    gated.release()
+    assert count_pool().waitForDone(10_000)  # the count ended: no thread stuck in teardown
+    QApplication.processEvents()  # its queued result: to nobody
+    gc.collect()
+    # Freed on the GUI thread (it was freed on the counting thread, with its pool and relay).
+    assert freed_on == [threading.main_thread().name]
+    assert gated.counted == ["a"]
+
+    again = CustomerTableModel(services.customers)
+    again.set_query(ListQuery(search="a"), count_later=True)
+    qtbot.waitUntil(lambda: again.counted)
+    assert again.rowCount() == services.customers.count(ListQuery(search="a"))
