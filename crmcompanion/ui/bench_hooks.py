@@ -63,7 +63,7 @@ class _AfterPaint(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and self._ready():
             self._widget.removeEventFilter(self)
-            QTimer.singleShot(0, self._then)  # after the whole paint pass
+            QTimer.singleShot(0, self, self._then)  # after the whole paint pass
         return False
 
 
@@ -145,4 +145,4 @@ def report_when_useful(window: MainWindow, reminders: ReminderTray, what: str) -
             relay.done.emit(None)  # from the scheduler's thread: queued to the GUI thread
 
     reminders.engine.run_pass = counted_pass  # type: ignore[method-assign]
-    today.loaded.connect(lambda: QTimer.singleShot(0, painted))
+    today.loaded.connect(lambda: QTimer.singleShot(0, today, painted))

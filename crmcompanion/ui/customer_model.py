@@ -16,6 +16,7 @@ navigation all work meanwhile; a count for an older query is dropped (a generati
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -44,6 +45,7 @@ from crmcompanion.ui.formatting import short_date
 from crmcompanion.ui.style import MUTED, STATUS_TITLES
 from crmcompanion.ui.text_display import plain_tooltip, shown
 from crmcompanion.ui.widgets import STATUS_ROLE
+from crmcompanion.ui.workers import single_thread_pool
 
 logger = logging.getLogger(__name__)
 
@@ -158,29 +160,57 @@ class _CountRelay(QObject):
     counted = Signal(int, int)  # generation, count (-1: the count failed)
 
 
+# The counting thread's pool and relay: one each for every list, made on the GUI thread and
+# never deleted. Were they a list's own, a count running when its list closed would hold
+# their last reference and drop it on the counting thread: the relay deleted off its thread,
+# the pool destroyed from inside itself (its destructor waits for its own thread). A count's
+# generation is unique across lists (`_generations`), so each list takes only its own.
+_generations = itertools.count(1)
+
+
+@functools.cache
+def count_pool() -> QThreadPool:
+    """The one thread lists are counted on (tests and closing wait on it)."""
+    return single_thread_pool()
+
+
+@functools.cache
+def _relay() -> _CountRelay:
+    return _CountRelay()
+
+
+class _Latest:
+    """The generation a list still wants counted; shared by a list's counter and its counts
+    (a plain object: whichever thread drops it last, nothing of Qt goes with it)."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+
 class _Count(QRunnable):
     """One count of a list query on the counting thread; skipped if a newer query came."""
 
-    def __init__(self, counter: _Counter, generation: int, query: ListQuery) -> None:
+    def __init__(self, customers: CustomerService, latest: _Latest, generation: int,
+                 query: ListQuery) -> None:
         super().__init__()
         self.setAutoDelete(True)
-        self._counter = counter
+        # Never the counter (see _count_pool): what the count needs, and the relay, which
+        # lives for the whole run.
+        self._customers = customers
+        self._latest = latest
+        self._relay = _relay()
         self._generation = generation
         self._query = query
 
     def run(self) -> None:
-        counter = self._counter
-        if counter.latest != self._generation:
+        if self._latest.generation != self._generation:
             return  # typed over before its turn came: nobody waits for this count
         try:
-            total = counter.customers.count(self._query)
+            total = self._customers.count(self._query)
         except Exception:  # logged; the list keeps its rows and pages on without a count
             logger.exception("Could not count the customer list")
             total = -1
-        try:
-            counter.relay.counted.emit(self._generation, total)
-        except RuntimeError:  # the list was closed meanwhile: nobody to tell
-            logger.debug("Customer list gone before its count arrived")
+        self._relay.counted.emit(self._generation, total)
 
 
 class _Counter:
@@ -190,20 +220,22 @@ class _Counter:
 
     def __init__(self, customers: CustomerService) -> None:
         self.customers = customers
-        self.relay = _CountRelay()
-        self.latest = 0
-        self.pool = QThreadPool()
-        self.pool.setMaxThreadCount(1)
-        self.pool.setExpiryTimeout(30_000)
+        self.relay = _relay()
+        self.pool = count_pool()
+        self._latest = _Latest()
+
+    @property
+    def latest(self) -> int:
+        return self._latest.generation
 
     def start(self, generation: int, query: ListQuery) -> None:
-        self.latest = generation
-        self.pool.start(_Count(self, generation, query))
+        self._latest.generation = generation
+        self.pool.start(_Count(self.customers, self._latest, generation, query))
 
     def forget(self) -> None:
         """No count is wanted (the last query's came with its page, or was taken in
         place): one still queued is skipped."""
-        self.latest = -1
+        self._latest.generation = -1
 
     def wait(self, msecs: int = -1) -> bool:
         return self.pool.waitForDone(msecs)
@@ -253,7 +285,7 @@ class CustomerTableModel(QAbstractTableModel):
         page, total = self._customers.first_page(query, PAGE_SIZE)
         if total is None and not count_later:
             total = self._customers.count(query)
-        self._generation += 1
+        self._generation = next(_generations)  # unique across lists: they share a relay
         self.beginResetModel()
         self._query = query
         self._pages.clear()

@@ -651,7 +651,7 @@ class CustomersView(QWidget):
         if kept is not None and kept in ids:
             row = first_row + ids.index(kept)
             # Read while painting: select once the paint is over.
-            QTimer.singleShot(0, lambda: self._select_kept(kept, row))
+            QTimer.singleShot(0, self, lambda: self._select_kept(kept, row))
 
     def _select_kept(self, customer_id: int, row: int) -> None:
         if self._kept_id == customer_id and self.model.loaded_row_of(customer_id) == row:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
     QVBoxLayout,
     QWidget,
 )
@@ -168,6 +170,25 @@ class ChartCard(QFrame):
         write_chart_csv(self.data, path)
 
 
+def date_edit_width(edit: QDateEdit) -> int:
+    """The width that shows every date of `edit`'s display format whole: the widest month's
+    text (two-digit day, this year) through the style's own arithmetic for a calendar-popup
+    date edit (frame, padding, the drop-down button), as QDateTimeEdit.sizeHint() does for
+    its minimum and maximum dates."""
+    metrics = edit.fontMetrics()
+    year = edit.date().year()
+    widest = max(metrics.horizontalAdvance(edit.locale().toString(QDate(year, month, 28),
+                                                                  edit.displayFormat()) + " ")
+                 for month in range(1, 13))
+    option = QStyleOptionComboBox()
+    option.initFrom(edit)
+    option.editable = True
+    option.frame = True
+    contents = QSize(widest + 2, edit.sizeHint().height())  # + 2: the text cursor
+    return edit.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, option, contents,
+                                         edit).width()
+
+
 class InsightsView(QWidget):
     segment_requested = Signal(str)  # a segment's bar clicked: show those customers
     customer_requested = Signal(int)
@@ -202,7 +223,8 @@ class InsightsView(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat(formatting.date_edit_format())
             edit.setEnabled(False)
-            # Never narrower than the date it shows ("1 03 202" at 900 px otherwise).
+            # Never narrower than the date it shows ("1 Mar 202" at 900 px otherwise).
+            edit.setMinimumWidth(date_edit_width(edit))
             edit.setSizePolicy(QSizePolicy.Policy.Minimum, edit.sizePolicy().verticalPolicy())
         self.tag = QComboBox()
         self.tag.setMinimumWidth(100)
@@ -218,8 +240,10 @@ class InsightsView(QWidget):
         bar.addWidget(QLabel("Tag"))
         bar.addWidget(self.tag)
         bar.addStretch(1)
-        bar.addWidget(self.status)
-        # In the header, beside the title: the filter row keeps its room for the dates.
+        # "Updating…" and Refresh in the header, beside the title: the filter row keeps its
+        # room for the dates (at 900 px the row has ~630 px; with the status it needed ~700
+        # and squeezed the date pickers below their text).
+        self.header.add_action(self.status)
         self.header.add_action(self.refresh_button)
         layout.addLayout(bar)
 

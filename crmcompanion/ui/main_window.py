@@ -452,7 +452,7 @@ class MainWindow(QMainWindow):
         super().paintEvent(event)
         if not self.painted:
             self.painted = True
-            QTimer.singleShot(0, self.first_painted.emit)  # after the whole paint pass
+            QTimer.singleShot(0, self, self.first_painted.emit)  # after the whole paint pass
 
     def show_section(self, section: int) -> None:
         self.nav.setCurrentRow(section)

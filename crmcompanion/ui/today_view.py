@@ -989,7 +989,7 @@ class TodayView(QWidget):
         if self._needs_load:
             # After the first paint of the page (the window is on screen), never before it.
             self._needs_load = False
-            QTimer.singleShot(0, self.load)
+            QTimer.singleShot(0, self, self.load)  # the view as context: dies with it
 
     # --- the hook for greetings ----------------------------------------------------------
     def enable_drafts(self, enabled: bool = True) -> None:
@@ -1121,13 +1121,15 @@ class TodayView(QWidget):
         if self.stack.currentWidget() is self.list:
             self.list.viewport().installEventFilter(self)
         else:
-            QTimer.singleShot(0, self._rows_painted)
-        QTimer.singleShot(ROWS_SHOWN_FALLBACK_MS, self._rows_painted)
+            QTimer.singleShot(0, self, self._rows_painted)
+        # The view as the timers' context object: a view deleted before they fire (a test's
+        # window closed, a rebuilt page) takes them with it instead of being called deleted.
+        QTimer.singleShot(ROWS_SHOWN_FALLBACK_MS, self, self._rows_painted)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and self._rows_pending:
             watched.removeEventFilter(self)
-            QTimer.singleShot(0, self._rows_painted)  # after the whole paint pass
+            QTimer.singleShot(0, self, self._rows_painted)  # after the whole paint pass
         return False
 
     def _rows_painted(self) -> None:

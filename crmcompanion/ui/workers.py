@@ -11,37 +11,49 @@ is the progress window with Cancel that every long action shows.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
+from shiboken6 import isValid
 
 from crmcompanion.ui.formatting import number
 
 logger = logging.getLogger(__name__)
 
 _pool: QThreadPool | None = None
-# Tasks still running: held here so Python cannot collect one while its thread reports to it.
-_running: set[BackgroundTask] = set()
+# Tasks still running, by key: held here so Python cannot collect one before its outcome is
+# delivered (its C++ side may still go with its parent: the relay checks).
+_running: dict[int, BackgroundTask] = {}
+_keys = itertools.count(1)
+
+
+def single_thread_pool() -> QThreadPool:
+    """A pool of one thread, kept 30 s after its last job (a burst of jobs reuses it)."""
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    pool.setExpiryTimeout(30_000)
+    return pool
 
 
 def task_pool() -> QThreadPool:
     """The one worker thread all GUI-started database jobs share (one writer at a time)."""
     global _pool
     if _pool is None:
-        _pool = QThreadPool()
-        _pool.setMaxThreadCount(1)
-        _pool.setExpiryTimeout(30_000)
+        _pool = single_thread_pool()
     return _pool
 
 
 class TaskState:
     """What the work function receives: report progress, and check whether to stop."""
 
-    def __init__(self, task: BackgroundTask) -> None:
-        self._task = task
+    def __init__(self, key: int) -> None:
+        # The task's key, not the task: the worker thread never holds a reference to a
+        # QObject of the GUI thread (its last reference dropped there would delete it there).
+        self._key = key
         # Imported here: services.import_export brings the CSV parser and phonenumbers
         # (~20 ms), which the first paint does without (Today's feedback actions import
         # this module at start-up).
@@ -50,60 +62,117 @@ class TaskState:
         self.cancel_token = CancelToken()
 
     def progress(self, done: int, total: int) -> None:
-        # Called on the worker thread; the signal is queued to the GUI thread's receivers.
-        self._task.progressed.emit(int(done), int(total))
+        # Called on the worker thread: through the relay, never the task itself, whose C++
+        # object its parent may have deleted meanwhile (emitting on it would raise).
+        _relay().progressed.emit(self._key, int(done), int(total))
 
     @property
     def cancelled(self) -> bool:
         return self.cancel_token.cancelled
 
 
+class _Relay(QObject):
+    """Carries every task's progress and outcome from the worker thread to the GUI thread.
+
+    Why not the task's own signals: a task is often a child of a dialog or a view, and Qt
+    deletes it with its parent while its work still runs; emitting on a deleted object raises
+    "Signal source has been deleted" on the worker thread. The relay is made once, on the GUI
+    thread, with no parent, and never deleted, so it outlives every runnable by construction;
+    its slots run on the GUI thread and hand the message to the task if the task still exists.
+    """
+
+    progressed = Signal(int, int, int)  # task key, done, total
+    outcome = Signal(int, bool, object)  # task key, ok, result or exception
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.progressed.connect(self._progress, Qt.ConnectionType.QueuedConnection)
+        self.outcome.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def _progress(self, key: int, done: int, total: int) -> None:
+        task = _running.get(key)
+        if task is not None and isValid(task):
+            task.progressed.emit(done, total)
+
+    def _deliver(self, key: int, ok: bool, value: object) -> None:
+        task = _running.pop(key, None)
+        if task is None or not isValid(task):
+            # Its window was closed meanwhile: nobody is left to tell.
+            logger.debug("Background task #%s finished after its owner was deleted", key)
+            return
+        task._deliver(ok, value)
+
+
+_relay_instance: _Relay | None = None
+
+
+def _relay() -> _Relay:
+    """The one relay; first made by `BackgroundTask.start` on the GUI thread."""
+    global _relay_instance
+    if _relay_instance is None:
+        _relay_instance = _Relay()
+    return _relay_instance
+
+
 class _Runner(QRunnable):
+    """Runs one task's work. Holds the work and the state, not the task: what it reports
+    goes through the relay by the task's key, so a deleted task is never touched here."""
+
     def __init__(self, task: BackgroundTask) -> None:
         super().__init__()
         self.setAutoDelete(True)
-        self._task = task
+        self._key = task.key  # never the task itself: see TaskState
+        self._name = task.name
+        self._work = task.work
+        self._state = task.state
+        self._relay = _relay()
 
     def run(self) -> None:
-        task = self._task
         try:
-            result = task.work(task.state)
+            result = self._work(self._state)
         except Exception as exc:  # handed to the GUI, which shows it; never lost
             if not isinstance(exc, _EXPECTED):
-                logger.exception("Background task %s failed", task.name)
-            task._outcome.emit(False, exc)
+                logger.exception("Background task %s failed", self._name)
+            self._report(False, exc)
         else:
-            task._outcome.emit(True, result)
+            self._report(True, result)
+
+    def _report(self, ok: bool, value: object) -> None:
+        try:
+            self._relay.outcome.emit(self._key, ok, value)
+        except RuntimeError:
+            # Only when the interpreter is shutting down (module globals and the relay
+            # torn down while this thread still ran): no window is left to tell.
+            logger.debug("Background task %s finished after the application quit", self._name)
 
 
 class BackgroundTask(QObject):
     """One call of `work(state)` on the worker thread, reported by signals on the GUI thread.
 
-    `succeeded(result)` or `failed(exception)`, then `finished()`, always exactly once.
+    `succeeded(result)` or `failed(exception)`, then `finished()`, always exactly once, unless
+    the task was deleted (with its parent) before it finished: then the result is dropped.
     """
 
     progressed = Signal(int, int)
     succeeded = Signal(object)
     failed = Signal(object)
     finished = Signal()
-    _outcome = Signal(bool, object)  # worker -> GUI thread, queued
 
     def __init__(self, work: Callable[[TaskState], Any], name: str = "task",
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.work = work
         self.name = name
-        self.state = TaskState(self)
+        self.key = next(_keys)
+        self.state = TaskState(self.key)
         self.running = False
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
-        # The task object lives on the GUI thread, so this slot runs there.
-        self._outcome.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def start(self) -> BackgroundTask:
         self.running = True
-        _running.add(self)
+        _running[self.key] = self
         task_pool().start(_Runner(self))
         return self
 
@@ -118,7 +187,6 @@ class BackgroundTask(QObject):
     def _deliver(self, ok: bool, value: object) -> None:
         self.running = False
         self.done = True
-        _running.discard(self)
         if ok:
             self.result = value
             self.succeeded.emit(value)

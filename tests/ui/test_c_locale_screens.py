@@ -11,11 +11,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QDate, QLocale, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QAbstractSpinBox,
+    QApplication,
     QLabel,
     QLineEdit,
     QWidget,
@@ -137,3 +138,28 @@ def test_no_screen_shows_a_numeric_c_date(qtbot, c_locale, services, make_window
     # The dates are there, written with month names.
     for screen in seen:
         assert any(WORDED_DATE.search(text) for text in seen[screen]), (screen, seen[screen])
+
+
+def test_insights_date_pickers_show_whole_dates_at_900x600(qtbot, c_locale, make_window):
+    """The custom period's pickers read "28 Sep 2026", not "28 Sep 202": at 900 px the filter
+    row once squeezed them below their text. Every month's name is tried, as a user picks."""
+    window = make_window()
+    window.resize(900, 600)
+    window.show_section(INSIGHTS)
+    view = window.insights_view
+    qtbot.waitUntil(lambda: view.isVisible() and view.start.isVisible(), timeout=60_000)
+    view.period.setCurrentIndex(view.period.count() - 1)  # "Dates…": the pickers are live
+    assert view.start.isEnabled()
+    for month in range(1, 13):
+        for edit in (view.start, view.end):
+            edit.setDate(QDate(2026, month, 28))
+            QApplication.processEvents()  # laid out again
+            line = edit.lineEdit()
+            margins = line.textMargins()
+            # QLineEdit keeps 2 px each side of its text inside its contents rectangle.
+            room = line.contentsRect().width() - margins.left() - margins.right() - 4
+            text = edit.text()
+            assert WORDED_DATE.fullmatch(text), text
+            assert line.fontMetrics().horizontalAdvance(text) <= room, (text, room)
+    assert view.start.geometry().right() < view.end.geometry().left()  # side by side
+    assert view.tag.geometry().right() <= view.width()
