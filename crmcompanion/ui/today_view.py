@@ -795,10 +795,20 @@ class TodayList(QListView):
 
 
 class _LoadRelay(QObject):
-    """Carries the worker's result to the GUI thread (a queued connection)."""
+    """Carries the worker's result to the GUI thread (a queued connection).
+
+    Made without a parent and kept in `_RELAYS` for the life of the process: a view closed
+    while its worker runs is deleted on the GUI thread, and a relay deleted with it (as its
+    child) could be emitted on from the worker thread mid-deletion, which crashed the process
+    (SIGSEGV in `relay.phones.emit`) instead of raising. A relay that outlives every worker
+    loses only its connections when the view goes: the late result reaches nobody."""
 
     done = Signal(int, bool, object)  # generation, ok, TodayLoad or the exception
     phones = Signal(int, object)  # generation, {stored number: display form}
+
+
+# One small QObject per Today view ever built (one in the app; one per test in the suite).
+_RELAYS: list[_LoadRelay] = []
 
 
 class SkipDialog(QDialog):
@@ -916,7 +926,8 @@ class TodayView(QWidget):
         self._needs_load = True
         self._reload_after = False
         self._generation = 0
-        self._relay = _LoadRelay(self)
+        self._relay = _LoadRelay()  # no parent, never deleted: see _LoadRelay
+        _RELAYS.append(self._relay)
         self._relay.done.connect(self._load_finished, Qt.ConnectionType.QueuedConnection)
         self._relay.phones.connect(self._phones_formatted, Qt.ConnectionType.QueuedConnection)
 

@@ -110,6 +110,27 @@ def test_today_deleted_before_its_rows_shown_fallback_fires(qtbot, services) -> 
     qtbot.wait(ROWS_SHOWN_FALLBACK_MS + 300)  # past the timer: it must have died with the view
 
 
+def test_today_relay_outlives_its_view_so_a_late_worker_emits_safely(qtbot, services) -> None:
+    """Today's load and phone-formatting threads emit on the view's relay. Deleted with the
+    view (as its child) the relay could be emitted on mid-deletion from the worker thread, a
+    SIGSEGV seen in the suite; it must outlive the view, and a late emit reach nobody."""
+    view = TodayView(services, AppState())
+    relay = view._relay
+    delete(view)
+    QApplication.processEvents()
+    assert isValid(relay)
+    done = threading.Event()
+
+    def late_worker() -> None:
+        relay.phones.emit(1, {"+4930123": "+49 30 123"})
+        relay.done.emit(1, False, RuntimeError("late"))
+        done.set()
+
+    threading.Thread(target=late_worker).start()
+    assert done.wait(5)
+    qtbot.wait(50)  # the queued deliveries, to nobody
+
+
 def test_a_customer_list_deleted_while_its_count_runs(qtbot, services, monkeypatch) -> None:
     """The counting thread's last reference to the list's counter must not be dropped on
     that thread (its pool would be destroyed from inside itself, waiting for itself): the
