@@ -738,14 +738,15 @@ def first_page(
 
 
 # A page's activity columns in one statement, one round trip: the last logged conversation
-# (kind 0), the health segment and its reasons (issue 16's optional columns; kind 1), the
-# special dates (kind 2), each in its own columns (PostgreSQL's UNION wants one type a
-# column), each an indexed read for the page's ids. Sent straight to the
-# driver with the ids written in (integers the list itself read): through SQLAlchemy, its
-# three statements with expanding IN lists cost ~1.5 ms of Python per keystroke against
-# ~0.35 ms of SQL (issue 13).
+# (part 0), the health segment and its reasons (issue 16's optional columns; part 1), the
+# special dates (part 2), each an indexed read for the page's ids, each in its own columns
+# (PostgreSQL's UNION wants one type a column and takes an untyped NULL for text). Sent
+# straight to the driver with the ids written in (integers the list itself read): through
+# SQLAlchemy, three statements with expanding IN lists cost ~1.5 ms of Python per keystroke
+# against ~0.35 ms of SQL (issue 13).
 _ACTIVITY = (
-    "SELECT 0, customer_id, max(occurred_on), NULL, NULL, NULL, NULL, NULL FROM interactions "
+    "SELECT 0, customer_id, max(occurred_on), NULL, NULL, CAST(NULL AS INTEGER), "
+    "CAST(NULL AS INTEGER), CAST(NULL AS INTEGER) FROM interactions "
     "WHERE customer_id IN ({ids}) GROUP BY customer_id "
     "UNION ALL SELECT 1, customer_id, NULL, segment, reasons, NULL, NULL, NULL "
     "FROM customer_health WHERE customer_id IN ({ids}) "
