@@ -623,6 +623,10 @@ class CustomersView(QWidget):
             return False
         self.table.selectRow(row)
         if scroll:
+            # position_of may have just taken the list's count (rows inserted): the scroll
+            # bar's range follows on the next layout pass, so bring it up to date first, or
+            # the scroll stops at the end of the rows listed before the count.
+            self.table.updateGeometries()
             self.table.scrollTo(
                 self.model.index(row, NAME), QAbstractItemView.ScrollHint.PositionAtCenter
             )
