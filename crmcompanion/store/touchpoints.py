@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, Row, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy import Date, Row, Select, and_, bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import Status
@@ -780,17 +780,26 @@ def keep_in_touch_hits(
         statement = statement.where(r.customer_id == customer_id)
     if customer_ids is not None:
         statement = statement.where(r.customer_id.in_(customer_ids))
+    statement = _unhidden_page(session, statement, _keep_in_touch_key_sql(session),
+                               not_fired_for, shown, offset, limit)
+    return [RhythmHit(*row) for row in session.execute(statement)]
+
+
+def _unhidden_page(session: Session, statement: Select, key_sql: str,
+                   not_fired_for: int | None, shown: Shown | None, offset: int,
+                   limit: int | None) -> Select:
+    """A keep-in-touch or follow-up read narrowed by its occurrence key (`key_sql`): to
+    those not yet in `not_fired_for`'s reminder log, to those no recorded state hides
+    (`shown`), then to the page [offset, offset+limit)."""
     if not_fired_for is not None:
-        statement = statement.where(
-            _not_fired(session, _keep_in_touch_key_sql(session), not_fired_for))
+        statement = statement.where(_not_fired(session, key_sql, not_fired_for))
     if shown is not None:
-        statement = statement.where(
-            _not_hidden_by_key(session, _keep_in_touch_key_sql(session), shown))
+        statement = statement.where(_not_hidden_by_key(session, key_sql, shown))
     if offset:
         statement = statement.offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
-    return [RhythmHit(*row) for row in session.execute(statement)]
+    return statement
 
 
 # --- one-off follow-ups --------------------------------------------------------------------
@@ -855,16 +864,8 @@ def follow_up_hits(
         statement = statement.where(f.customer_id.in_(customer_ids))
     if occasions is not None:
         statement = statement.where(f.occasion.in_([o.value for o in occasions]))
-    if not_fired_for is not None:
-        statement = statement.where(
-            _not_fired(session, _follow_up_key_sql(session), not_fired_for))
-    if shown is not None:
-        statement = statement.where(
-            _not_hidden_by_key(session, _follow_up_key_sql(session), shown))
-    if offset:
-        statement = statement.offset(offset)
-    if limit is not None:
-        statement = statement.limit(limit)
+    statement = _unhidden_page(session, statement, _follow_up_key_sql(session),
+                               not_fired_for, shown, offset, limit)
     return [(row, row.display_name) for row in session.execute(statement)]
 
 

@@ -4,19 +4,8 @@ for "a" at 100,000 customers). The row is found in the pages read, or once its p
 
 from __future__ import annotations
 
-from crmcompanion.services.demo import fill_demo
 from crmcompanion.ui.customer_model import ID_ROLE, NAME, PAGE_SIZE
-from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.test_customer_list_speed import statements_by_thread
-
-
-def _page(make_window, services, qtbot, customers: int):
-    fill_demo(services.db, services.clock, customers, staff_id=services.staff_id)
-    window = make_window()
-    window.show_section(CUSTOMERS)
-    view = window.customers
-    qtbot.waitUntil(lambda: view.model.rowCount() == customers)
-    return view
+from tests.ui.test_customer_list_speed import _list_page, statements_by_thread
 
 
 def _first_letter_matches(view, services, row: int) -> tuple[int, str, int]:
@@ -42,7 +31,7 @@ def _beyond_first_page(view, services) -> tuple[int, str, int]:
 
 def test_a_keystroke_with_a_customer_selected_counts_the_list_once(qtbot, make_window,
                                                                    services):
-    view = _page(make_window, services, qtbot, 3 * PAGE_SIZE)
+    view = _list_page(qtbot, make_window, services, 3 * PAGE_SIZE)
     customer_id, letter, position = _beyond_first_page(view, services)
     view.select_customer(customer_id)
     assert view.selected_id() == customer_id
@@ -70,7 +59,7 @@ def test_a_keystroke_with_a_customer_selected_counts_the_list_once(qtbot, make_w
 
 
 def test_a_customer_on_the_first_page_stays_selected_at_once(qtbot, make_window, services):
-    view = _page(make_window, services, qtbot, PAGE_SIZE // 2)
+    view = _list_page(qtbot, make_window, services, PAGE_SIZE // 2)
     customer_id, letter, position = _first_letter_matches(view, services, 10)
     view.select_customer(customer_id)
     qtbot.keyClicks(view.search, letter)
@@ -80,7 +69,7 @@ def test_a_customer_on_the_first_page_stays_selected_at_once(qtbot, make_window,
 
 def test_a_customer_kept_across_keystrokes_then_escape_forgets_it(qtbot, make_window,
                                                                   services):
-    view = _page(make_window, services, qtbot, 3 * PAGE_SIZE)
+    view = _list_page(qtbot, make_window, services, 3 * PAGE_SIZE)
     customer_id, letter, position = _beyond_first_page(view, services)
     view.select_customer(customer_id)
     qtbot.keyClicks(view.search, letter)
