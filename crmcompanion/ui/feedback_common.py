@@ -10,8 +10,15 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QHelpEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolTip,
+)
 
 from crmcompanion.core.feedback import ComplaintStatus
 from crmcompanion.ui import formatting
@@ -70,13 +77,114 @@ def form_banner() -> QLabel:
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
+# A column this narrow (in average characters of the table's font) at its widest is kept
+# whole: dates, statuses and counts are never elided. A wider one may be narrowed, never under
+# MIN_ELIDED_CHARS: a name or a theme still says what it is ("Jordan K. (…"); a column that
+# would need to be narrower is hidden instead (`ListTable.drop_first`; the panel beside the
+# list or the tooltip shows its text).
+SHORT_COLUMN_CHARS = 18
+MIN_ELIDED_CHARS = 10
+
+
+class ListTable(QTableWidget):
+    """A read-only table whose columns always fit its width: no sideways scrolling.
+
+    Each column gets the width of its contents while they all fit; the last one takes what is
+    left. When they do not, the widest are narrowed alike (their text elided, whole in the
+    tooltip) down to a floor, and if even the floors do not fit, the columns in `drop_first`
+    are hidden in that order. Fitted again whenever the table's width changes, so a wider
+    window gives the long columns the room (the old fixed 240-pixel cap wasted it at 1600
+    px) and a 900-pixel one never scrolls sideways."""
+
+    def __init__(self, columns: tuple[str, ...] | list[str],
+                 drop_first: tuple[int, ...] = ()) -> None:
+        super().__init__(0, len(columns))
+        self.setHorizontalHeaderLabels(list(columns))
+        self.drop_first = drop_first
+        self._natural: list[int] = []  # each column's content width, taken by `measure`
+
+    def measure(self) -> None:
+        """Take each column's content width (after its rows changed) and fit them."""
+        header = self.horizontalHeader()
+        self._natural = [max(self.sizeHintForColumn(c), header.sectionSizeHint(c))
+                         for c in range(self.columnCount())]
+        # Fitted here, the last column included: a stretched last section keeps Qt's default
+        # section size (100 px) at the least, which overflowed a narrow list.
+        header.setStretchLastSection(False)
+        self.fit_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # Also called when the viewport's width changes (a vertical scroll bar appears).
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def _floor(self, column: int) -> int:
+        natural = self._natural[column]
+        char = self.fontMetrics().averageCharWidth()
+        if natural <= char * SHORT_COLUMN_CHARS:
+            return natural
+        return min(natural, max(self.horizontalHeader().sectionSizeHint(column),
+                                char * MIN_ELIDED_CHARS))
+
+    def fit_columns(self) -> None:
+        if len(self._natural) != self.columnCount():
+            return
+        room = self.viewport().width()
+        shown = list(range(self.columnCount()))
+        hidden: list[int] = []
+        for column in self.drop_first:
+            if sum(self._floor(c) for c in shown) <= room or len(shown) <= 1:
+                break
+            shown.remove(column)
+            hidden.append(column)
+        for column in range(self.columnCount()):
+            self.setColumnHidden(column, column in hidden)
+        widths = _water_fill([self._natural[c] for c in shown],
+                             [self._floor(c) for c in shown], room)
+        # The last shown column takes what is left.
+        widths[-1] = max(widths[-1], room - sum(widths[:-1]))
+        for column, width in zip(shown, widths, strict=True):
+            self.setColumnWidth(column, width)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        # An elided cell without a tooltip of its own shows its whole text on hover.
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            cell = self.itemAt(event.pos())
+            if cell is not None and not cell.toolTip():
+                text = cell.text()
+                wanted = self.fontMetrics().horizontalAdvance(text) + 2 * _CELL_PADDING
+                if wanted > self.columnWidth(cell.column()):
+                    QToolTip.showText(event.globalPos(), text, self.viewport())
+                    return True
+        return super().viewportEvent(event)
+
+
+_CELL_PADDING = 6
+
+
+def _water_fill(natural: list[int], floors: list[int], room: int) -> list[int]:
+    """Widths that fit `room`: each column its natural width up to a common level, never
+    under its floor; the highest level that fits (all natural when they fit)."""
+    def total(level: int) -> int:
+        return sum(max(f, min(n, level)) for n, f in zip(natural, floors, strict=True))
+
+    low, high = 0, max(natural, default=0)
+    while low < high:  # the largest level whose total fits
+        middle = (low + high + 1) // 2
+        if total(middle) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return [max(f, min(n, low)) for n, f in zip(natural, floors, strict=True)]
+
 
 def list_table(columns: tuple[str, ...] | list[str],
                selection: QAbstractItemView.SelectionMode =
-               QAbstractItemView.SelectionMode.SingleSelection) -> QTableWidget:
-    """A read-only table of whole rows, the last column taking the spare width."""
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
+               QAbstractItemView.SelectionMode.SingleSelection,
+               drop_first: tuple[int, ...] = ()) -> ListTable:
+    """A read-only table of whole rows whose columns fit its width (`ListTable`), the last
+    column taking the spare width."""
+    table = ListTable(columns, drop_first)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(selection)
@@ -86,16 +194,13 @@ def list_table(columns: tuple[str, ...] | list[str],
     return table
 
 
-# The widest a column may grow to its contents: one long idea or
-# complaint must not push the columns after it out of a 900-pixel window (its text is elided
-# and shown whole in its tooltip).
-MAX_COLUMN_WIDTH = 240
 _LONG_TEXT = 30
 
 
-def fill_rows(table: QTableWidget, rows: list[tuple[int | None, tuple[str, ...]]]) -> None:
+def fill_rows(table: ListTable, rows: list[tuple[int | None, tuple[str, ...]]]) -> None:
     """Rows of plain text, each cell carrying its row's item id under ID_ROLE; counts are
-    right-aligned, long texts carry their whole text as a tooltip."""
+    right-aligned, long texts carry their whole text as a tooltip. The columns are then
+    fitted to the table's width (`ListTable`)."""
     table.setRowCount(len(rows))
     for row, (item_id, cells) in enumerate(rows):
         for column, text in enumerate(cells):
@@ -107,16 +212,7 @@ def fill_rows(table: QTableWidget, rows: list[tuple[int | None, tuple[str, ...]]
             elif len(text) > _LONG_TEXT:
                 cell.setToolTip(text)
             table.setItem(row, column, cell)
-    table.resizeColumnsToContents()
-    last = table.columnCount() - 1
-    for column in range(last):
-        if table.columnWidth(column) > MAX_COLUMN_WIDTH:
-            table.setColumnWidth(column, MAX_COLUMN_WIDTH)
-    header = table.horizontalHeader()
-    if header.stretchLastSection() and last >= 0:
-        # Sized to its contents the last column scrolled sideways; left small, it stretches
-        # over exactly the room there is and elides the rest (whole in the tooltip).
-        table.setColumnWidth(last, header.minimumSectionSize())
+    table.measure()
 
 
 def who_said(record: FeedbackRecord) -> str:

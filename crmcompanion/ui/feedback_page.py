@@ -90,7 +90,10 @@ class ComplaintsTab(QWidget):
         bar.addStretch(1)
         layout.addLayout(bar)
         split = QSplitter()
-        self.table = list_table(("Date", "Customer", "Status", "Themes", "Complaint"))
+        # Beside the complaint's panel at 900 px the list has ~330 pixels: Themes, then
+        # Status, give way first (the panel shows both for the chosen complaint).
+        self.table = list_table(("Date", "Customer", "Status", "Themes", "Complaint"),
+                                drop_first=(3, 2))
         self.table.itemSelectionChanged.connect(self._selected)
         split.addWidget(self.table)
         self.panel = ComplaintPanel(services)
@@ -210,7 +213,7 @@ class AllFeedbackTab(QWidget):
         bar.addWidget(self.reply_button)
         layout.addLayout(bar)
         self.table = list_table(("Date", "Customer", "Type", "Source", "Status", "Themes",
-                                 "What they said"))
+                                 "What they said"), drop_first=(5, 3))
         self.table.itemSelectionChanged.connect(self._update_reply)
         layout.addWidget(self.table, 1)
         self._update_reply()
