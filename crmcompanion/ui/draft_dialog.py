@@ -584,18 +584,27 @@ class GreetingsHook(QObject):
         self._services: Services = window.services  # type: ignore[attr-defined]
         self._bus: AppState = window.bus  # type: ignore[attr-defined]
         self.dialog: QDialog | None = None
+        # One action for the Today header's button and Ctrl+Shift+D: disabled while nothing
+        # is due today or late, the key does nothing either (a separate shortcut opened an
+        # empty "Draft all" on a day whose button was greyed out).
+        self.draft_all_action = QAction("Draft all for today…", window)
+        self.draft_all_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
+        self.draft_all_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.draft_all_action.triggered.connect(self.draft_all)
+        window.addAction(self.draft_all_action)
         today = getattr(window, "today", None)
         if today is not None and hasattr(today, "draft_requested"):
             today.draft_requested.connect(self.draft_for_touchpoint)
             today.enable_drafts(True)
-            self.batch_button = QPushButton("Draft all for today…")
+            self.draft_all_action.setEnabled(bool(getattr(today, "due", True)))
+            if hasattr(today, "due_changed"):
+                today.due_changed.connect(self.draft_all_action.setEnabled)
+            self.batch_button = QPushButton(self.draft_all_action.text())
             self.batch_button.setToolTip("Write today's greetings one after another "
                                          "(Ctrl+Shift+D)")
-            self.batch_button.clicked.connect(self.draft_all)
-            # Disabled while nothing is due today or late (an empty database): nothing to draft.
-            self.batch_button.setEnabled(bool(getattr(today, "due", True)))
-            if hasattr(today, "due_changed"):
-                today.due_changed.connect(self.batch_button.setEnabled)
+            self.batch_button.clicked.connect(self.draft_all_action.trigger)
+            self.batch_button.setEnabled(self.draft_all_action.isEnabled())
+            self.draft_all_action.enabledChanged.connect(self.batch_button.setEnabled)
             today.header.add_action(self.batch_button)
         # The customer page's "Write greeting…" button. The main window builds that page on
         # first use (after the first paint): wire it then, without building it now.
@@ -604,10 +613,6 @@ class GreetingsHook(QObject):
             built.connect(self._attach_customer_page)
         else:
             self._attach_customer_page(getattr(window, "customers", None))
-        action = QAction("Draft all for today", window)
-        action.setShortcut(QKeySequence("Ctrl+Shift+D"))
-        action.triggered.connect(self.draft_all)
-        window.addAction(action)
 
     def _attach_customer_page(self, customers: object) -> None:
         activity = getattr(getattr(customers, "detail", None), "activity", None)

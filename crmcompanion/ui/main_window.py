@@ -533,13 +533,17 @@ class MainWindow(QMainWindow):
 
     def draft_greeting(self) -> QDialog | None:
         """Ctrl+D: a greeting for the Today row in focus or the open customer; elsewhere,
-        today's greetings one after another."""
+        today's greetings one after another (when any are due, as "Draft all" says)."""
         item = self._focused_item()
         if item is not None:
             return self.greetings.draft_for_touchpoint(item.touchpoint)
         customer_id = self._open_customer_id()
         if customer_id is not None:
             return self.greetings.draft_for_customer(customer_id)
+        if not self.greetings.draft_all_action.isEnabled():  # as its greyed-out button says
+            self.statusBar().showMessage(
+                "Nothing is due today or late: choose a customer to write a greeting.", 8000)
+            return None
         return self.greetings.draft_all()
 
     def open_data_folder(self) -> None:

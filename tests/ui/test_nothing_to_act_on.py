@@ -45,3 +45,31 @@ def test_export_is_disabled_without_customers(qtbot, make_window, services):
     _add_birthday_today(window, services)
     qtbot.waitUntil(view.export_button.isEnabled)
     assert view.export_action.isEnabled()
+
+
+def _press(qtbot, window, key: Qt.Key, modifiers: Qt.KeyboardModifier) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window.today.list, key, modifiers)
+
+
+def test_draft_all_shortcut_follows_its_button(qtbot, make_window, services):
+    """Ctrl+Shift+D on a day with nothing due opens nothing, as the greyed-out button
+    says; once a greeting is due, the key opens "Draft all" like the button."""
+    window = make_window()
+    qtbot.waitUntil(lambda: window._greetings is not None)
+    greetings = window.greetings
+    assert not greetings.batch_button.isEnabled()
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    _press(qtbot, window, Qt.Key.Key_D, ctrl_shift)
+    _press(qtbot, window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)  # Ctrl+D too
+    assert greetings.dialog is None
+    assert "Nothing is due today" in window.statusBar().currentMessage()
+
+    _add_birthday_today(window, services)
+    qtbot.waitUntil(greetings.batch_button.isEnabled)
+    assert greetings.draft_all_action.isEnabled()
+    _press(qtbot, window, Qt.Key.Key_D, ctrl_shift)
+    qtbot.waitUntil(lambda: greetings.dialog is not None and greetings.dialog.isVisible())
+    assert "1 greeting to send today" in greetings.dialog.summary.text()
+    greetings.dialog.reject()
