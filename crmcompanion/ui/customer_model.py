@@ -138,10 +138,10 @@ def _key_account_font() -> QFont:
     return font
 
 
-@functools.lru_cache(maxsize=1024)
 def _short_date(day: date) -> str:
     """A date as the user's locale writes it in lists (QLocale's short format, through
-    ui.formatting so every screen writes dates alike)."""
+    ui.formatting so every screen writes dates alike; cached there per locale: a cache
+    here of the date alone kept an earlier locale's text)."""
     return short_date(day)
 
 

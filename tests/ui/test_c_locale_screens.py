@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from crmcompanion.services.demo import fill_demo
-from crmcompanion.ui import customer_model, formatting
+from crmcompanion.ui import formatting
 from crmcompanion.ui.insights_lost import LostReasonDialog
 from crmcompanion.ui.log_conversation import LogConversationDialog
 from crmcompanion.ui.main_window import CUSTOMERS, FEEDBACK, INSIGHTS
@@ -40,11 +40,10 @@ WORDED_DATE = re.compile(rf"\b\d{{1,2}} ({MONTHS})[a-z]* \d{{4}}\b")
 @pytest.fixture
 def c_locale(qapp):
     previous = QLocale()
+    # Nothing to clear: list dates are cached per locale (ui.formatting).
     QLocale.setDefault(QLocale.c())
-    customer_model._short_date.cache_clear()  # list dates are cached per day
     yield
     QLocale.setDefault(previous)
-    customer_model._short_date.cache_clear()
 
 
 def screen_texts(root: QWidget) -> list[str]:
