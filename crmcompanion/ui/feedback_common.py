@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QHelpEvent, QResizeEvent
+from PySide6.QtGui import QHelpEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from crmcompanion.core.feedback import ComplaintStatus
 from crmcompanion.ui import formatting
+from crmcompanion.ui.style import MUTED, themed
 from crmcompanion.ui.workers import BackgroundTask
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 # would need to be narrower is hidden instead (`ListTable.drop_first`; the panel beside the
 # list or the tooltip shows its text).
 SHORT_COLUMN_CHARS = 18
+EMPTY_TEXT_CHARS = 80  # the widest line of the sentence an empty list shows
 MIN_ELIDED_CHARS = 10
 
 
@@ -102,6 +104,30 @@ class ListTable(QTableWidget):
         self.setHorizontalHeaderLabels(list(columns))
         self.drop_first = drop_first
         self._natural: list[int] = []  # each column's content width, taken by `measure`
+        # Said in the empty list itself (a bare header over a blank area said nothing).
+        self.empty_text = ""
+
+    def set_empty_text(self, text: str) -> None:
+        """What the list says while it has no rows: what fills it and how."""
+        self.empty_text = text
+        self.viewport().update()
+
+    def showing_empty_text(self) -> bool:
+        return self.rowCount() == 0 and bool(self.empty_text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.showing_empty_text():
+            painter = QPainter(self.viewport())
+            painter.setPen(themed(MUTED))
+            area = self.viewport().rect().adjusted(24, 20, -24, -20)
+            # A readable line, not one running across a 1600-pixel window.
+            width = min(area.width(), self.fontMetrics().averageCharWidth() * EMPTY_TEXT_CHARS)
+            area.setLeft(area.center().x() - width // 2)
+            area.setWidth(width)
+            painter.drawText(area, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+                             | Qt.TextFlag.TextWordWrap, self.empty_text)
+            painter.end()
 
     def measure(self) -> None:
         """Take each column's content width (after its rows changed) and fit them."""
@@ -189,7 +215,10 @@ def list_table(columns: tuple[str, ...] | list[str],
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(selection)
     table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(True)
+    # Over its column's text, not centred over a wide column (counts: right, by fill_rows).
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     table.setWordWrap(False)  # one line a row; the text is elided, the panel shows it all
     return table
 
@@ -212,6 +241,13 @@ def fill_rows(table: ListTable, rows: list[tuple[int | None, tuple[str, ...]]]) 
             elif len(text) > _LONG_TEXT:
                 cell.setToolTip(text)
             table.setItem(row, column, cell)
+    for column in range(table.columnCount()):
+        title = table.horizontalHeaderItem(column)
+        counts = bool(rows) and all(cells[column].isdigit() for _, cells in rows)
+        if title is not None:
+            title.setTextAlignment((Qt.AlignmentFlag.AlignRight if counts
+                                    else Qt.AlignmentFlag.AlignLeft)
+                                   | Qt.AlignmentFlag.AlignVCenter)
     table.measure()
 
 

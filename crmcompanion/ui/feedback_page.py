@@ -65,6 +65,9 @@ NONE_LISTED_TITLE = "No complaints to show"
 NONE_LISTED_TEXT = ("When a customer complains, record it with Add feedback… and follow it "
                     "up here until the customer is satisfied.")
 
+NO_FEEDBACK = ("No feedback yet. Add feedback… records what a customer tells you (praise, a "
+               "question, a complaint, an idea); Import reviews… brings in public reviews.")
+
 FILTERS = (("Open", "open"), ("All", "all"), *[
     (s.title, s.value) for s in ComplaintStatus])
 
@@ -227,6 +230,9 @@ class AllFeedbackTab(QWidget):
 
     def _show(self, records: list[FeedbackRecord]) -> None:
         self.records = records
+        kind = self.filter.currentData()
+        self.table.set_empty_text(NO_FEEDBACK if kind is None else
+                                  f"Nothing recorded as “{FeedbackType(kind).title}” yet.")
         fill_rows(self.table, [
             (r.id, (short_date(r.created_at), who_said(r), r.kind.title, r.source.title,
                     r.status_title, ", ".join(r.themes), " ".join(r.text.split())))

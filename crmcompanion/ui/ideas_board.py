@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 COLUMNS = ("Idea", "Status", "Customers", "Since", "Asked by")
 
 
-NO_IDEAS = ("No ideas yet: when a customer suggests something, add it with Add feedback… as "
+NO_IDEAS = ("No ideas yet. When a customer suggests something, add it with Add feedback… as "
             "an idea. When one is done, Today reminds you to tell everyone who asked for it.")
 
 
@@ -51,7 +51,11 @@ class IdeasBoard(QWidget):
         self.cards: list[IdeaCard] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
-        bar = QHBoxLayout()
+        # The buttons act on a chosen idea: on an empty board they stood there greyed out as
+        # the first thing on screen. Hidden until there is an idea; the list says what to do.
+        self.actions = QWidget()
+        bar = QHBoxLayout(self.actions)
+        bar.setContentsMargins(0, 0, 0, 0)
         self.planned_button = QPushButton("Mark planned")
         self.done_button = QPushButton("Mark done")
         self.done_button.setObjectName("primary")
@@ -66,14 +70,10 @@ class IdeasBoard(QWidget):
         self.merge_button.clicked.connect(self.merge)
         bar.addWidget(self.merge_button)
         bar.addStretch(1)
-        layout.addLayout(bar)
-        # An empty board said nothing (a bare header, four greyed buttons): say what fills it.
-        self.empty = QLabel(NO_IDEAS)
-        self.empty.setObjectName("muted")
-        self.empty.setWordWrap(True)
-        self.empty.setVisible(False)
-        layout.addWidget(self.empty)
+        self.actions.setVisible(False)
+        layout.addWidget(self.actions)
         self.table = list_table(COLUMNS, QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.set_empty_text(NO_IDEAS)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         layout.addWidget(self.table, 1)
         self.told = QLabel()
@@ -95,7 +95,7 @@ class IdeasBoard(QWidget):
                          str(len(c.requesters)), short_date(c.item.created_at),
                          ", ".join(name for _, name in c.requesters)))
             for c in cards])
-        self.empty.setVisible(not cards)
+        self.actions.setVisible(bool(cards))
         self._update_buttons()
         self.ready = True
 

@@ -23,6 +23,8 @@ from crmcompanion.ui.feedback_common import fill_rows, list_table, run_off_threa
 logger = logging.getLogger(__name__)
 
 BARS = "▁▂▃▄▅▆▇█"
+NO_THEMES = ("No themes yet. Give feedback a theme (like “delivery”) when you add it, to see "
+             "what customers keep telling you.")
 COLUMNS = ("Theme", "Customers", "Open", "Resolved", "Last 12 months", "What they say")
 
 
@@ -51,6 +53,7 @@ class ThemesView(QWidget):
         self.note.setObjectName("muted")
         layout.addWidget(self.note)
         self.table = list_table(COLUMNS)
+        self.table.set_empty_text(NO_THEMES)
         layout.addWidget(self.table, 1)
 
     def refresh(self) -> None:
@@ -71,9 +74,7 @@ class ThemesView(QWidget):
                 self.table.item(row, column).setTextAlignment(right)
             self.table.item(row, 4).setToolTip(", ".join(
                 f"{short_date(first)}: {n}" for first, n in theme.months))
-        self.note.setText("Themes by the number of customers affected." if summaries else
-                          "No themes yet: give feedback a theme (like “delivery”) to see "
-                          "what customers keep telling you.")
+        self.note.setVisible(bool(summaries))  # the empty list says what to do instead
         self.ready = True
 
     def theme_names(self) -> list[str]:

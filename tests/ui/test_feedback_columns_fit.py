@@ -4,9 +4,11 @@ board's idea column grows with the window instead of stopping at a fixed 240 pix
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from crmcompanion.core.customer import CustomerDraft
+from crmcompanion.services.changes import Changed
 from tests.ui.test_feedback_ui import _open_page
 
 LONG_COMPLAINT = ("The parcel arrived three days late, the box was crushed on one side and "
@@ -80,3 +82,40 @@ def test_ideas_column_grows_with_the_window(qtbot, services, make_window) -> Non
     assert widths[900] < widths[1366] < widths[1600], widths
     assert widths[1600] > 240, widths  # the old fixed cap
     assert table.item(0, 0).toolTip() == LONG_IDEA  # elided at 900 px: whole on hover
+
+
+def _painted_pixels(table) -> int:
+    """Pixels of the list's viewport that differ from its background (its top-left corner,
+    which no row or text reaches)."""
+    image = table.viewport().grab().toImage()
+    background = image.pixel(1, 1)
+    return sum(1 for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)
+               if image.pixel(x, y) != background)
+
+
+def test_empty_lists_say_what_fills_them(qtbot, services, make_window) -> None:
+    window = make_window()
+    window.resize(900, 600)
+    page = _open_page(qtbot, window)
+    board = page.ideas
+    for tab, words in ((page.themes, "No themes yet"), (board, "No ideas yet"),
+                       (page.everything, "No feedback yet")):
+        page.tabs.setCurrentWidget(tab)
+        qtbot.waitUntil(tab.table.isVisible)
+        QApplication.processEvents()
+        assert tab.table.showing_empty_text(), tab
+        assert tab.table.empty_text.startswith(words)
+        assert _painted_pixels(tab.table) > 50, tab  # the sentence is on screen
+    # The idea buttons (all greyed out with nothing to act on) wait for an idea.
+    page.tabs.setCurrentWidget(board)
+    assert not board.actions.isVisible()
+    nora = _customers(services, 1)[0]
+    services.feedback.add(nora, "idea", LONG_IDEA)
+    window.bus.publish(Changed(feedback=True))
+    qtbot.waitUntil(lambda: board.ready and board.table.rowCount() == 1)
+    qtbot.waitUntil(board.actions.isVisible)
+    assert not board.table.showing_empty_text()
+    # The count's heading sits over its right-aligned numbers.
+    count_title = board.table.horizontalHeaderItem(2)
+    assert count_title.text() == "Customers"
+    assert count_title.textAlignment() & Qt.AlignmentFlag.AlignRight

@@ -96,7 +96,12 @@ def test_theme_suggestions_show_whole_in_the_log_conversation_dialog(qtbot, serv
 
 
 def _readable(root: QWidget) -> list[str]:
-    return [label.text() for label in root.findChildren(QLabel) if label.isVisible()]
+    """The visible labels, and the sentence an empty list paints in itself."""
+    from crmcompanion.ui.feedback_common import ListTable
+
+    return [label.text() for label in root.findChildren(QLabel) if label.isVisible()] + [
+        table.empty_text for table in root.findChildren(ListTable)
+        if table.isVisible() and table.showing_empty_text()]
 
 
 def test_the_complaints_tab_says_what_to_do_before_a_complaint_is_chosen(
