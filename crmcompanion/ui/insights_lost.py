@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -45,12 +46,16 @@ class LostReasonDialog(QDialog):
         self.customer_id = customer_id
         self.result_value: MarkedLost | None = None
         self.setWindowTitle("Why did they leave?")
+        self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
         intro = QLabel(f"{name} is now a lost customer. Why did they leave? The reasons are "
                        "counted in Insights, so you can work on the most common one.")
         intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.PlainText)  # a name is never markup
         layout.addWidget(intro)
         form = QFormLayout()
+        # The fields take the dialog's width (the note's hint was cut off in half of it).
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.reason = QComboBox()
         for reason in CHOOSABLE_REASONS:
             self.reason.addItem(LOST_REASON_TITLES[reason], reason.value)
@@ -66,8 +71,14 @@ class LostReasonDialog(QDialog):
         self.win_back_on.setMinimumDate(QDate(today + timedelta(days=1)))
         self.win_back_on.setEnabled(False)
         self.win_back.toggled.connect(self.win_back_on.setEnabled)
-        form.addRow(self.win_back, self.win_back_on)
         layout.addLayout(form)
+        # On a line of its own: as a form row the long check box set the width of the label
+        # column and squeezed Reason and Note into what was left.
+        win_back_row = QHBoxLayout()
+        win_back_row.addWidget(self.win_back)
+        win_back_row.addWidget(self.win_back_on)
+        win_back_row.addStretch(1)
+        layout.addLayout(win_back_row)
         self.error = QLabel("")
         self.error.setObjectName("fieldError")
         self.error.setWordWrap(True)
