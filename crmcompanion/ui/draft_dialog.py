@@ -62,7 +62,7 @@ from crmcompanion.services.container import Services
 from crmcompanion.services.greetings import Draft
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
-from crmcompanion.ui.formatting import day_month, long_date
+from crmcompanion.ui.formatting import day_month, long_date, number
 from crmcompanion.ui.formatting import phone as phone_text
 from crmcompanion.ui.icons import icon
 from crmcompanion.ui.style import current_theme
@@ -513,7 +513,8 @@ class BatchDraftWindow(QDialog):
         layout.setContentsMargins(18, 16, 18, 14)
         count = len(self.drafts)
         self.summary = _label(
-            f"{count} greeting{'s' if count != 1 else ''} to send today" if count
+            # Grouped as the locale groups ("1,192"): a first run can list over a thousand.
+            f"{number(count)} greeting{'s' if count != 1 else ''} to send today" if count
             else "Nothing to send today.", "pageTitle")
         layout.addWidget(self.summary)
         split = QSplitter()
@@ -564,7 +565,7 @@ class BatchDraftWindow(QDialog):
         item.setText("✓ " + item.text().replace("\n", "  (sent)\n", 1))
         self.editor.setEnabled(False)
         remaining = [r for r in range(len(self.drafts)) if r not in self.sent_keys]
-        self.summary.setText(f"{len(remaining)} left to send" if remaining
+        self.summary.setText(f"{number(len(remaining))} left to send" if remaining
                              else "All sent. Well done!")
         if remaining:
             later = [r for r in remaining if r > row]
