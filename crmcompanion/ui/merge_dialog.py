@@ -74,7 +74,10 @@ VALUE_WIDTH = 140
 
 
 def group_text(group: DuplicateGroup) -> str:
-    names = " · ".join(embedded(c.display_name) for c in group.customers)
+    shown = [embedded(c.display_name) for c in group.customers]
+    # "João Silva (2 records)", not the same name over and over ("João Silva · João Silva").
+    names = (f"{shown[0]} ({len(shown)} records)" if len(set(shown)) == 1
+             else " · ".join(shown))
     reasons = ", ".join(dict.fromkeys(
         f"{REASON_TITLES.get(r.kind, r.kind)} {r.value}".strip()
         if r.kind in ("email", "phone") else REASON_TITLES.get(r.kind, r.kind)
@@ -150,8 +153,14 @@ class MergeDialog(QDialog):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.group_list = QListWidget()
-        self.group_list.setWordWrap(True)
-        self.group_list.setStyleSheet("QListWidget::item { padding: 8px 6px; }")
+        # Two lines a group (the names, the reasons), each cut with "…" to the list's width
+        # and whole in the tooltip. Wrapped, a long email pushed the text out of a list
+        # that then scrolled sideways, and rows measured for one width and painted at
+        # another lost their last line ("Émilie Nowak (2 records)…" over an empty line).
+        self.group_list.setWordWrap(False)
+        self.group_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.group_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.group_list.setSpacing(4)
         self.group_list.currentRowChanged.connect(self._group_chosen)
         split.addWidget(self.group_list)
 
@@ -216,6 +225,7 @@ class MergeDialog(QDialog):
         self.group_list.clear()
         for group in self.groups:
             item = QListWidgetItem(group_text(group))
+            item.setToolTip(item.text())
             self.group_list.addItem(item)
         self.group_list.blockSignals(False)
         count = len(self.groups)

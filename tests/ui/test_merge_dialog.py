@@ -80,3 +80,33 @@ def test_swap_keeps_the_other_record(qtbot, make_window, services):
     assert services.customers.get(second.id).first_name == "Robert"
     assert shown_names(window.customers) == ["Robert Stone"]
     assert first.id not in [c.id for c in services.customers.search("stone")]
+
+
+def test_groups_read_in_two_lines_that_fit_the_list(qtbot, services):
+    """Same-name records say how many they are (not the name twice); a long reason is cut
+    with "…" to the list's width (whole in the tooltip), and the list never scrolls
+    sideways."""
+    from PySide6.QtWidgets import QApplication
+
+    from crmcompanion.ui.bus import AppState
+    from crmcompanion.ui.merge_dialog import MergeDialog
+
+    long_email = "joao.silva.da.costa.pereira@correio.example.com.br"
+    for _ in range(2):
+        services.customers.create(CustomerDraft(
+            first_name="João", last_name="Silva", emails=(EmailAddress(long_email),)))
+    dialog = MergeDialog(services, AppState())
+    qtbot.addWidget(dialog)
+    dialog.resize(900, 600)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    QApplication.processEvents()
+    groups = dialog.group_list
+    assert groups.count() == 1
+    item = groups.item(0)
+    assert item.text() == f"João Silva (2 records)\nsame email {long_email}, same name"
+    assert item.toolTip() == item.text()
+    assert groups.horizontalScrollBar().maximum() == 0
+    assert not groups.wordWrap()  # cut, not wrapped onto lines the row has no room for
+    # Both lines have room in the row.
+    assert groups.visualItemRect(item).height() >= 2 * groups.fontMetrics().lineSpacing()
