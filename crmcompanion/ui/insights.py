@@ -142,6 +142,15 @@ class ChartCard(QFrame):
             self.chart.set_data(data)
         self.note.setText(note)
         self.note.setVisible(bool(note))
+        # Nothing to save from a chart of nothing (no rows, or every bar at 0): the links
+        # are disabled, and look it, instead of saving an empty picture.
+        if self.chart is not None:
+            figures = any(value for _, values in data.rows for value in values)
+        else:
+            figures = any(value is not None for row in data.csv_rows for value in row)
+        for button in (self.png_button, self.csv_button):
+            button.setEnabled(figures)
+            button.setToolTip("" if figures else "Nothing to save yet")
 
     def _target(self, suffix: str, kind: str) -> str:
         path, _ = QFileDialog.getSaveFileName(
@@ -429,7 +438,7 @@ class InsightsView(QWidget):
             csv_header=("segment", "customers"),
             csv_rows=tuple((s.value, counts[s.value]) for s in SEGMENT_ORDER),
             colours=tuple(SEGMENT_COLOURS[s] for s in SEGMENT_ORDER),
-        ), "Click a bar to see those customers.")
+        ), "Click a bar to see those customers." if any(counts.values()) else "")
         lost = figures.lost_reasons
         self.cards["lost_reasons"].set_data(ChartData(
             series=("Share",),
