@@ -111,6 +111,11 @@ class ComplaintPanel(QWidget):
         layout.addLayout(note_row)
         self.history = QListWidget()
         self.history.setMinimumHeight(90)  # a few notes even when the panel scrolls
+        # A note is read whole: wrapped to the panel's width (at 900 px a note ran off the
+        # list's edge mid-sentence), never scrolled sideways.
+        self.history.setWordWrap(True)
+        self.history.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.history.setResizeMode(QListWidget.ResizeMode.Adjust)
         layout.addWidget(self.history, 1)
         self.setEnabled(False)
 

@@ -51,3 +51,26 @@ def test_complaint_panel_and_ideas_fit_900x600(qtbot, services, make_window) -> 
     assert table.horizontalScrollBar().maximum() == 0
     assert table.item(0, 0).toolTip() == LONG_IDEA  # the elided idea, whole on hover
     assert table.item(0, 2).text() == "6"
+
+
+def test_a_long_progress_note_wraps_in_the_panel_at_900x600(qtbot, services, make_window):
+    nora = services.customers.create(CustomerDraft(first_name="Nora")).customer.id
+    item = services.feedback.add(nora, "complaint", "The parcel never arrived").item.id
+    note = ("Apologised on the phone and promised to look into it with the courier before "
+            "the end of the week, then call her back with what they say")
+    services.feedback.add_note(item, note)
+    window = make_window()
+    window.resize(900, 600)
+    page = _open_page(qtbot, window)
+    complaints = page.complaints
+    qtbot.waitUntil(lambda: complaints.table.rowCount() == 1)
+    complaints.table.selectRow(0)
+    history = complaints.panel.history
+    qtbot.waitUntil(lambda: history.count() >= 1 and history.isVisible())
+    QApplication.processEvents()
+    row = next(history.item(r) for r in range(history.count())
+               if note in history.item(r).text())
+    rect = history.visualItemRect(row)
+    assert history.horizontalScrollBar().maximum() == 0
+    assert rect.right() <= history.viewport().width()  # not past the list's edge
+    assert rect.height() >= 2 * history.fontMetrics().lineSpacing()  # wrapped, read whole
