@@ -17,6 +17,18 @@ def _right_edge_in(widget: QWidget, area: QWidget) -> int:
     return widget.mapTo(area, widget.rect().topRight()).x()
 
 
+def _first_complaint_at_900x600(qtbot, make_window):
+    """The Feedback page in a 900x600 window with its one complaint chosen, as the owner
+    does."""
+    window = make_window()
+    window.resize(900, 600)
+    page = _open_page(qtbot, window)
+    complaints = page.complaints
+    qtbot.waitUntil(lambda: complaints.table.rowCount() == 1)
+    complaints.table.selectRow(0)
+    return page
+
+
 def test_complaint_panel_and_ideas_fit_900x600(qtbot, services, make_window) -> None:
     ids = [services.customers.create(CustomerDraft(
         first_name=f"Maximiliane{n}", last_name="Oberhauser-Wittgenstein")).customer.id
@@ -27,12 +39,8 @@ def test_complaint_panel_and_ideas_fit_900x600(qtbot, services, make_window) -> 
     idea = services.feedback.add(ids[0], "idea", LONG_IDEA).item.id
     for cid in ids[1:]:
         services.feedback.add_requester(idea, cid)
-    window = make_window()
-    window.resize(900, 600)
-    page = _open_page(qtbot, window)
+    page = _first_complaint_at_900x600(qtbot, make_window)
     complaints = page.complaints
-    qtbot.waitUntil(lambda: complaints.table.rowCount() == 1)
-    complaints.table.selectRow(0)
     panel = complaints.panel
     qtbot.waitUntil(lambda: panel.isEnabled())
     QApplication.processEvents()
@@ -59,13 +67,7 @@ def test_a_long_progress_note_wraps_in_the_panel_at_900x600(qtbot, services, mak
     note = ("Apologised on the phone and promised to look into it with the courier before "
             "the end of the week, then call her back with what they say")
     services.feedback.add_note(item, note)
-    window = make_window()
-    window.resize(900, 600)
-    page = _open_page(qtbot, window)
-    complaints = page.complaints
-    qtbot.waitUntil(lambda: complaints.table.rowCount() == 1)
-    complaints.table.selectRow(0)
-    history = complaints.panel.history
+    history = _first_complaint_at_900x600(qtbot, make_window).complaints.panel.history
     qtbot.waitUntil(lambda: history.count() >= 1 and history.isVisible())
     QApplication.processEvents()
     row = next(history.item(r) for r in range(history.count())
