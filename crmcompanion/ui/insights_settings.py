@@ -25,7 +25,7 @@ from crmcompanion.core.segments import (
 )
 from crmcompanion.core.settings import SettingSpec
 from crmcompanion.services.changes import Changed
-from crmcompanion.ui.settings_dialog import SettingsSection, add_settings_page
+from crmcompanion.ui.settings_dialog import FieldLabel, SettingsSection, add_settings_page
 from crmcompanion.ui.text_display import plain_label
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ class InsightThresholdsSection(SettingsSection):
         stored: dict[str, Any] = services.settings.all() if services is not None else {}
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        # Short numbers in short fields, as on the other pages (not stretched to 320 px).
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.editors: dict[str, QAbstractSpinBox] = {}
         self._stored: dict[str, int] = {}
         for spec, label, suffix, tenths in FIELDS:
@@ -82,8 +84,14 @@ class InsightThresholdsSection(SettingsSection):
             editor.setAccessibleName(label)
             editor.setToolTip(spec.description)
             editor.setMinimumWidth(170)
-            layout.addRow(label, editor)
+            layout.addRow(FieldLabel(label, editor), editor)
             self.editors[spec.key] = editor
+        # One width for the column of numbers: the widest field's (its suffix).
+        for editor in self.editors.values():
+            editor.ensurePolished()
+        widest = max(editor.sizeHint().width() for editor in self.editors.values())
+        for editor in self.editors.values():
+            editor.setMinimumWidth(widest)
         layout.addRow(plain_label("Every customer's segment follows these numbers as soon as "
                                   "they are saved.", "muted"))
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTime
+from PySide6.QtCore import QEvent, Qt, QTime
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -89,6 +89,26 @@ class SettingField:
     unit: str = ""  # shown after a number ("days")
     minimum: int = 0
     maximum: int = 1_000_000
+
+
+class FieldLabel(QLabel):
+    """A form row's label, level with its field's text. QFormLayout sets a label at the top
+    of its row at its own height, so beside a 30-pixel field its text sat ~3 pixels above
+    the field's; it is given the field's height, its text centred in it."""
+
+    def __init__(self, text: str, field: QWidget) -> None:
+        super().__init__(text)
+        self.setBuddy(field)
+        self._field = field
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def event(self, event: QEvent) -> bool:
+        # On polish (the stylesheet sets the field's padding) and on show.
+        if event.type() in (QEvent.Type.Polish, QEvent.Type.Show):
+            self._field.ensurePolished()
+            self.setFixedHeight(max(self._field.sizeHint().height(),
+                                    self.fontMetrics().lineSpacing()))
+        return super().event(event)
 
 
 class SettingsSection(QWidget):
@@ -347,7 +367,7 @@ class DataPlacesSection(SettingsSection):
             folder = path.parent if title != "Backups" else path  # type: ignore[attr-defined]
             show.clicked.connect(lambda _c=False, f=folder: crash.open_folder(f))
             line.addWidget(show)
-            form.addRow(title, line)
+            form.addRow(FieldLabel(title, text), line)
             self.paths[title] = str(path)
         note = plain_label(
             "Everything stays on this computer. To move it, set CRMCOMPANION_HOME to another "
@@ -424,9 +444,7 @@ class SettingsPage(QWidget):
             if spec.type is bool:
                 form.addRow("", box)
             else:
-                label = QLabel(item.label)
-                label.setBuddy(editor)
-                form.addRow(label, box)
+                form.addRow(FieldLabel(item.label, editor), box)
         if page.title == "General":
             self.staff_label = plain_label("", "muted")
             self.staff_label.setVisible(False)
