@@ -119,3 +119,40 @@ def test_empty_lists_say_what_fills_them(qtbot, services, make_window) -> None:
     count_title = board.table.horizontalHeaderItem(2)
     assert count_title.text() == "Customers"
     assert count_title.textAlignment() & Qt.AlignmentFlag.AlignRight
+
+
+def test_an_elided_cell_shows_its_whole_text_on_hover(qtbot, services, make_window) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    name = "Maximiliane Oberhauser"  # short enough to carry no tooltip of its own
+    nora = services.customers.create(CustomerDraft(
+        first_name="Maximiliane", last_name="Oberhauser")).customer.id
+    services.feedback.add(nora, "complaint", LONG_COMPLAINT)
+    window = make_window()
+    window.resize(900, 600)
+    page = _open_page(qtbot, window)
+    table = page.complaints.table
+    qtbot.waitUntil(lambda: table.rowCount() == 1)
+    table.selectRow(0)
+    qtbot.waitUntil(page.complaints.showing_complaint)
+    _settled(qtbot, table)
+    cell = table.item(0, 1)
+    assert cell.text() == name and not cell.toolTip()
+    # Narrowed until the name is cut, as a narrow list does.
+    table.setColumnWidth(1, table.fontMetrics().horizontalAdvance(name) // 2)
+    spot = table.visualItemRect(cell).center()
+    QApplication.sendEvent(table.viewport(), QHelpEvent(
+        QEvent.Type.ToolTip, spot, table.viewport().mapToGlobal(spot)))
+    qtbot.waitUntil(QToolTip.isVisible)
+    assert QToolTip.text() == name
+    QToolTip.hideText()
+    qtbot.waitUntil(lambda: not QToolTip.isVisible())
+    # Whole, it shows no tooltip.
+    table.setColumnWidth(1, table.fontMetrics().horizontalAdvance(name) + 40)
+    spot = table.visualItemRect(cell).center()
+    QApplication.sendEvent(table.viewport(), QHelpEvent(
+        QEvent.Type.ToolTip, spot, table.viewport().mapToGlobal(spot)))
+    QApplication.processEvents()
+    assert not QToolTip.isVisible()
