@@ -180,7 +180,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         self.nav.currentRowChanged.connect(self._show_page)
         self.nav.setCurrentRow(TODAY)
-        # The unseen-reminder count as a badge on Today (kept by the Today page's list).
+        # The unseen-reminder count as a badge on Today (kept by the Today page's list, which
+        # is built once its rows are shown: the page relays the count).
         self.nav.setItemDelegate(BadgeDelegate(self.nav))
         self.today.reminder_count_changed.connect(self.set_today_badge)
         # The app's reminder glue decides what closing means (hide to the tray or quit):
