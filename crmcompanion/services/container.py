@@ -3,7 +3,7 @@
 Customers, import/export, duplicates, personal data and greetings are built on first use:
 their modules (customer search and edit conflicts, the CSV, vCard and iCalendar codecs, the
 greeting templates among them) are not needed to open the window or show Today's rows, and
-importing them at every start cost ~20 ms of the first paint.
+importing them at every start made both wait.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ class Services:
     @cached_property
     def customers(self) -> CustomerService:
         # Built on first use: the Customers page, the editor and most commands need it;
-        # Today's first rows do not, and its modules (search, conflicts, the customer
-        # store) cost ~10% of the imports before them (issue 13).
+        # Today's first rows do not, and its modules (search, edit conflicts, the customer
+        # store) were ~3% of the imports before them (issue 13).
         from crmcompanion.services.customers import CustomerService
 
         settings = self.settings
