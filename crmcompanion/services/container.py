@@ -1,8 +1,9 @@
 """The services of one open database, built once and shared by the GUI, the CLI and reminders.
 
-Import/export, duplicates, personal data and greetings are built on first use: their modules
-(the CSV, vCard and iCalendar codecs, the greeting templates among them) are not needed to
-open the window, and importing them at every start cost ~20 ms of the first paint.
+Customers, import/export, duplicates, personal data and greetings are built on first use:
+their modules (customer search and edit conflicts, the CSV, vCard and iCalendar codecs, the
+greeting templates among them) are not needed to open the window or show Today's rows, and
+importing them at every start made both wait.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from crmcompanion.core.clock import Clock, SystemClock
 from crmcompanion.core.settings import DEFAULT_REGION
 from crmcompanion.services import feedback_timeline
 from crmcompanion.services.backups import BackupService
-from crmcompanion.services.customers import CustomerService
 from crmcompanion.services.interactions import InteractionService
 from crmcompanion.services.reminders import ReminderService, TouchpointDueSource
 from crmcompanion.services.settings import SettingsService
@@ -24,6 +24,7 @@ from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store.database import Database, ensure_local_staff, open_database
 
 if TYPE_CHECKING:
+    from crmcompanion.services.customers import CustomerService
     from crmcompanion.services.duplicates import DuplicateService
     from crmcompanion.services.feedback import FeedbackService
     from crmcompanion.services.greetings import GreetingService
@@ -38,10 +39,20 @@ class Services:
     clock: Clock
     staff_id: int
     settings: SettingsService
-    customers: CustomerService
     reminders: ReminderService
     touchpoints: TouchpointService
     interactions: InteractionService
+
+    @cached_property
+    def customers(self) -> CustomerService:
+        # Built on first use: the Customers page, the editor and most commands need it;
+        # Today's first rows do not, and its modules (search, edit conflicts, the customer
+        # store) were ~3% of the imports before them (issue 13).
+        from crmcompanion.services.customers import CustomerService
+
+        settings = self.settings
+        return CustomerService(self.db, self.clock, self.staff_id,
+                               region=lambda: settings.get(DEFAULT_REGION))
 
     @cached_property
     def greetings(self) -> GreetingService:
@@ -116,15 +127,14 @@ def build_services(db: Database, clock: Clock | None = None) -> Services:
     feedback_timeline.register()
     staff_id = ensure_local_staff(db)
     settings = SettingsService(db)
-    customers = CustomerService(db, clock, staff_id, region=lambda: settings.get(DEFAULT_REGION))
     touchpoints = TouchpointService(db, clock, staff_id, values=settings.all)
     reminders = ReminderService(
         db, clock, staff_id, TouchpointDueSource(touchpoints, db), settings.get
     )
     interactions = InteractionService(db, clock, staff_id, settings=touchpoints.settings)
     return Services(
-        db=db, clock=clock, staff_id=staff_id, settings=settings, customers=customers,
-        reminders=reminders, touchpoints=touchpoints, interactions=interactions,
+        db=db, clock=clock, staff_id=staff_id, settings=settings, reminders=reminders,
+        touchpoints=touchpoints, interactions=interactions,
     )
 
 

@@ -41,8 +41,7 @@ from crmcompanion.core.validation import format_phone
 from crmcompanion.services.customers import EditConflict, FieldConflict
 from crmcompanion.ui import formatting
 from crmcompanion.ui.customer_detail import describe_special_date
-from crmcompanion.ui.customer_editor import CHANNEL_TITLES
-from crmcompanion.ui.style import STATUS_TITLES
+from crmcompanion.ui.style import CHANNEL_TITLES, STATUS_TITLES
 from crmcompanion.ui.text_display import embedded, fit_to_screen, plain_label
 from crmcompanion.ui.widgets import DialogButtons
 

@@ -52,8 +52,7 @@ from crmcompanion.services.today_support import (
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_detail import LabelPool, shows_batched
-from crmcompanion.ui.customer_editor import CHANNEL_TITLES
-from crmcompanion.ui.style import translate_widget
+from crmcompanion.ui.style import CHANNEL_TITLES, translate_widget
 from crmcompanion.ui.text_display import embedded, plain_label, shown
 from crmcompanion.ui.timeline import TimelineView, long_date
 from crmcompanion.ui.widgets import DialogButtons

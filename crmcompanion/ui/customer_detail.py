@@ -40,9 +40,8 @@ from crmcompanion.core.customer import Customer, Kind, SpecialDate, Status
 from crmcompanion.core.settings import MAP_SERVICE, MAP_SERVICES
 from crmcompanion.core.validation import format_phone
 from crmcompanion.ui import formatting, text_display
-from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.formatting import number
-from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES
+from crmcompanion.ui.style import CHANNEL_TITLES, STATUS_COLOURS, STATUS_TITLES
 from crmcompanion.ui.text_display import clipped, embed, plain_tooltip, shown
 from crmcompanion.ui.widgets import country_name
 

@@ -61,7 +61,7 @@ from crmcompanion.services.customers import (
     Saved,
 )
 from crmcompanion.ui.crash import log_hint
-from crmcompanion.ui.style import STATUS_TITLES, repolish
+from crmcompanion.ui.style import CHANNEL_TITLES, STATUS_TITLES, repolish
 from crmcompanion.ui.text_display import headline, plain, plain_label, shown
 from crmcompanion.ui.widgets import DialogButtons, fit_on_screen, name_controls
 
@@ -70,14 +70,6 @@ logger = logging.getLogger(__name__)
 LABEL_WIDTH = 104  # one label column width, so every section lines up
 EMAIL_LABELS = ("home", "work", "other")
 PHONE_LABELS = ("mobile", "home", "work", "other")
-CHANNEL_TITLES: dict[Channel, str] = {
-    Channel.EMAIL: "Email",
-    Channel.PHONE: "Phone call",
-    Channel.SMS: "Text message",
-    Channel.IN_PERSON: "In person",
-    Channel.LETTER: "Letter",
-    Channel.OTHER: "Other",
-}
 SPECIAL_DATE_TITLES: dict[SpecialDateKind, str] = {
     SpecialDateKind.BIRTHDAY: "Birthday",
     SpecialDateKind.WEDDING_ANNIVERSARY: "Wedding anniversary",

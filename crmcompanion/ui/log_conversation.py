@@ -41,10 +41,10 @@ from crmcompanion.services.changes import Changed
 from crmcompanion.services.feedback import FeedbackService, Saved
 from crmcompanion.services.interactions import InteractionService, Logged
 from crmcompanion.services.touchpoints import Touchpoint, TouchpointService
-from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.feedback_chips import FeedbackCapture
 from crmcompanion.ui.feedback_common import form_banner, run_off_thread
 from crmcompanion.ui.formatting import date_edit_format
+from crmcompanion.ui.style import CHANNEL_TITLES
 from crmcompanion.ui.text_display import embedded
 from crmcompanion.ui.widgets import DialogButtons
 

@@ -37,9 +37,9 @@ from crmcompanion.core.settings import APPEARANCE
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.ui import crash
+from crmcompanion.ui.badge import BadgeDelegate, BadgeRole, badge_text
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.icons import ICON_SIZE, icon
-from crmcompanion.ui.reminder_list import BadgeDelegate, BadgeRole, badge_text
 from crmcompanion.ui.resources import APP_ICON, icon_path
 from crmcompanion.ui.style import apply_look, current_theme
 from crmcompanion.ui.today_view import TodayView
@@ -180,9 +180,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         self.nav.currentRowChanged.connect(self._show_page)
         self.nav.setCurrentRow(TODAY)
-        # The unseen-reminder count as a badge on Today (kept by the Today page's list).
+        # The unseen-reminder count as a badge on Today (kept by the Today page's list, which
+        # is built once its rows are shown: the page relays the count).
         self.nav.setItemDelegate(BadgeDelegate(self.nav))
-        self.today.reminders.count_changed.connect(self.set_today_badge)
+        self.today.reminder_count_changed.connect(self.set_today_badge)
         # The app's reminder glue decides what closing means (hide to the tray or quit):
         # it returns True to keep running with the window hidden.
         self.close_handler: Callable[[], bool] | None = None

@@ -2,17 +2,18 @@
 
 Every delivered reminder lands here whatever the notification backends did, so a reminder
 is never lost even where no desktop notification or tray exists. The Today view embeds
-`ReminderListWidget`; the main window shows `badge_text(count)` on the sidebar's Today entry
-with `BadgeDelegate`. The list reads the database only once it is first shown (or asked to),
-never while the window is being built, so it costs nothing before the first paint.
+`ReminderListWidget` (built once Today's rows are shown); the main window shows
+`badge_text(count)` on the sidebar's Today entry with `ui.badge.BadgeDelegate`. The list
+reads the database only once it is first shown (or asked to), never while the window is
+being built, so it costs nothing before the first paint.
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QShowEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,15 +21,13 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSizePolicy,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.reminders import DeliveredReminder, ReminderService
+from crmcompanion.ui.badge import badge_text
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.formatting import day_month
 from crmcompanion.ui.style import SURFACE
@@ -36,10 +35,7 @@ from crmcompanion.ui.text_display import embedded
 
 logger = logging.getLogger(__name__)
 
-BADGE_MAX = 99
 ReminderRole = Qt.ItemDataRole.UserRole + 1
-BadgeRole = Qt.ItemDataRole.UserRole + 2  # on a sidebar item: the badge text ("" for none)
-BADGE_COLOUR = "#d92d20"
 LIST_LIMIT = 500
 LIST_MAX_HEIGHT = 260  # about five reminders; more scroll, so "Losing touch" keeps its room
 
@@ -52,51 +48,10 @@ QLabel#reminderHeading {{ font-weight: 600; }}
 """
 
 
-def badge_text(count: int) -> str:
-    """"" for none, "7", or "99+" so the badge never grows wider than three characters."""
-    if count <= 0:
-        return ""
-    return f"{BADGE_MAX}+" if count > BADGE_MAX else str(count)
-
-
 def item_text(reminder: DeliveredReminder) -> str:
     """Two lines for the narrow Today column: who and what, then when it was due."""
     when = day_month(reminder.remind_on)
     return f"{embedded(reminder.title)}\n{embedded(reminder.description)} · from {when}"
-
-
-class BadgeDelegate(QStyledItemDelegate):
-    """Paints an item as usual plus a small red count pill at its right edge (the sidebar's
-    Today entry). The count is the item's `BadgeRole` text; nothing is drawn for ""."""
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        super().paint(painter, option, index)
-        text = index.data(BadgeRole)
-        if not text:
-            return
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = painter.font()
-        font.setBold(True)
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        painter.setFont(font)
-        metrics = painter.fontMetrics()
-        height = metrics.height() + 2
-        width = max(height, metrics.horizontalAdvance(str(text)) + 12)
-        rect = option.rect  # type: ignore[attr-defined]
-        pill = QRectF(
-            rect.right() - width - 10, rect.center().y() - height / 2 + 0.5, width, height
-        )
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("white") if selected else QColor(BADGE_COLOUR))
-        painter.drawRoundedRect(pill, height / 2, height / 2)
-        painter.setPen(QColor(BADGE_COLOUR) if selected else QColor("white"))
-        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, str(text))
-        painter.restore()
 
 
 class ReminderListWidget(QWidget):

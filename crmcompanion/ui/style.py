@@ -23,7 +23,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
-from crmcompanion.core.customer import Status
+from crmcompanion.core.customer import Channel, Status
 from crmcompanion.ui.resources import icon_path
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,16 @@ STATUS_TITLES: dict[Status, str] = {
     Status.LEAD: "Lead",
     Status.ACTIVE: "Active",
     Status.LOST: "Lost",
+}
+# Here, beside the status titles, rather than in the customer editor: Today's rows and the
+# timeline name channels too, and they are on screen before the editor's modules are loaded.
+CHANNEL_TITLES: dict[Channel, str] = {
+    Channel.EMAIL: "Email",
+    Channel.PHONE: "Phone call",
+    Channel.SMS: "Text message",
+    Channel.IN_PERSON: "In person",
+    Channel.LETTER: "Letter",
+    Channel.OTHER: "Other",
 }
 
 # Light colours written into other modules' own stylesheets, and what each becomes in dark

@@ -56,8 +56,7 @@ from crmcompanion.services.timeline import (
     TimelineService,
 )
 from crmcompanion.ui import formatting
-from crmcompanion.ui.customer_editor import CHANNEL_TITLES
-from crmcompanion.ui.style import ACCENT, MUTED
+from crmcompanion.ui.style import ACCENT, CHANNEL_TITLES, MUTED
 from crmcompanion.ui.text_display import shown
 
 logger = logging.getLogger(__name__)

@@ -92,13 +92,12 @@ from crmcompanion.services.today_support import (
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui import formatting
 from crmcompanion.ui.bus import AppState
-from crmcompanion.ui.customer_editor import CHANNEL_TITLES
 from crmcompanion.ui.formatting import number as format_number
-from crmcompanion.ui.reminder_list import ReminderListWidget
 from crmcompanion.ui.style import (
     ACCENT,
     BACKGROUND,
     BORDER,
+    CHANNEL_TITLES,
     ERROR,
     MUTED,
     current_theme,
@@ -112,6 +111,7 @@ if TYPE_CHECKING:  # imported when first used: the dialogs bring the feedback se
     # (~30 ms of modules) that no part of Today's first rows needs (issue 13)
     from crmcompanion.ui.feedback_checkback import CheckbackDialog
     from crmcompanion.ui.log_conversation import LogConversationDialog
+    from crmcompanion.ui.reminder_list import ReminderListWidget
 
 logger = logging.getLogger(__name__)
 
@@ -902,6 +902,9 @@ class TodayView(QWidget):
     # for Today's rows starts from here: the phones' formatting, the reminder badge, other
     # features' header links (issue 13: each of them ran before the rows' first paint).
     rows_shown = Signal()
+    # The delivered reminders' unseen count (the sidebar badge): the reminder list's own
+    # `count_changed`, relayed so the window can listen before the list is built.
+    reminder_count_changed = Signal(int)
     add_customer_requested = Signal()
     import_requested = Signal()
     samples_requested = Signal()
@@ -937,17 +940,16 @@ class TodayView(QWidget):
         self.header = PageHeader("Today", long_date(self.today))
         layout.addWidget(self.header)
         # Delivered reminders are the same occasions as the rows below: no second list of
-        # the same people, only the count (the sidebar badge) and a way to clear it.
-        self.reminders = ReminderListWidget(services.reminders, self._bus, self,
-                                            load_now=False)
-        self.reminders.setVisible(False)
+        # the same people, only the count (the sidebar badge) and a way to clear it. The
+        # list itself (`reminders`) is built once the rows are shown, or when first asked
+        # for: its module and widgets are no part of those rows (issue 13).
+        self._reminders: ReminderListWidget | None = None
         self.reminders_button = QPushButton()
         self.reminders_button.setObjectName("link")
         self.reminders_button.setToolTip("Reminders delivered since you last looked: they are "
                                          "the rows of this list. Clears the badge.")
-        self.reminders_button.clicked.connect(self.reminders.acknowledge_all)
+        self.reminders_button.clicked.connect(lambda: self.reminders.acknowledge_all())
         self.reminders_button.setVisible(False)
-        self.reminders.count_changed.connect(self._reminder_count)
         self.header.add_action(self.reminders_button)
 
         self.stack = QStackedWidget()
@@ -994,6 +996,21 @@ class TodayView(QWidget):
         self._day_timer.setInterval(60_000)
         self._day_timer.timeout.connect(self._check_day)
         self._day_timer.start()
+
+    @property
+    def reminders(self) -> ReminderListWidget:
+        """The delivered reminders' list (hidden: the badge and the header's link show its
+        count), built on first use."""
+        if self._reminders is None:
+            from crmcompanion.ui.reminder_list import ReminderListWidget
+
+            widget = ReminderListWidget(self._services.reminders, self._bus, self,
+                                        load_now=False)
+            widget.setVisible(False)
+            widget.count_changed.connect(self._reminder_count)
+            widget.count_changed.connect(self.reminder_count_changed)
+            self._reminders = widget
+        return self._reminders
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -1395,6 +1412,10 @@ class TodayView(QWidget):
 
     # --- refreshing -------------------------------------------------------------------------
     def _on_changed(self, changed: Changed) -> None:
+        if changed.reminders and self._reminders is None:
+            # Delivered before the list was built (Today's rows not shown yet, or their read
+            # failed): build it now so the badge counts them; once built it hears the bus.
+            self.reminders.refresh()
         if (changed.touchpoints or changed.interactions or changed.customers
                 or changed.customer_list or changed.settings):
             self.refresh()

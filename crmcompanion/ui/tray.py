@@ -44,7 +44,7 @@ from crmcompanion.services.reminders import (
     REMINDER_TIME,
     TRAY_HINT_SHOWN,
 )
-from crmcompanion.ui.reminder_list import badge_text
+from crmcompanion.ui.badge import badge_text
 
 if TYPE_CHECKING:  # imported for real only when the runner starts (APScheduler is heavy)
     from crmcompanion.reminders.runner import ReminderRunner

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from crmcompanion.core.clock import SystemClock
 from crmcompanion.core.settings import WELCOME_COMPLETED
 from crmcompanion.services.container import open_services
@@ -39,6 +41,16 @@ NOT_BEFORE_TODAY = (
     "crmcompanion.core.csv_export",
     "wordllama",
     "numpy",
+    # Pages and dialogs not on screen at start: built when first shown (issue 13, boot).
+    "crmcompanion.ui.customers_view",  # the Customers page
+    "crmcompanion.ui.customer_editor",  # the editor (Today's channel names are in ui.style)
+    "crmcompanion.ui.reminder_list",  # the delivered reminders' list: once the rows are shown
+    "crmcompanion.ui.feedback_page",
+    "crmcompanion.ui.settings_dialog",
+    "crmcompanion.ui.backups",
+    "crmcompanion.ui.welcome",
+    "crmcompanion.services.customers",  # Services.customers: built on first use
+    "crmcompanion.store.customers",
 )
 
 # Run in the app's process: add the imported modules to the hook's one JSON line.
@@ -221,3 +233,63 @@ def test_draft_clicked_before_the_hook_is_plugged_opens_one_draft(qtbot, qapp, s
     drafts = [w for w in window.findChildren(DraftDialog) if w.isVisible()]
     assert len(drafts) == 1 and drafts[0] is window.greetings.dialog
     drafts[0].reject()
+
+
+def test_pages_left_for_later_are_built_when_first_asked_for(qtbot, make_window, services):
+    """The pages and lists Today's rows do not need are built by the key or click that first
+    shows them, and work as if they had been there from the start: the reminder list once
+    the rows are painted (read from the database: nothing delivered, no badge), the
+    Customers page on Ctrl+2, the editor on Ctrl+N (a customer saved through it is listed)."""
+    from crmcompanion.ui.main_window import CUSTOMERS, TODAY
+
+    fill_demo(services.db, services.clock, 60, staff_id=services.staff_id)
+    window = make_window()
+    assert window._customers is None  # a stand-in holds its place until it is shown
+    qtbot.waitUntil(lambda: window.today._reminders is not None, timeout=10_000)
+    assert window.today.reminders.loaded and window.today_badge() == ""
+    # Ctrl+2: the Customers page, built now, with the demo's customers listed.
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.currentIndex() == CUSTOMERS
+    view = window.customers
+    assert window.pages.currentWidget() is view
+    qtbot.waitUntil(lambda: view.model.rowCount() == services.customers.total(), timeout=10_000)
+    assert view.model.rowCount() > 0
+    # Ctrl+N: the editor, whose module was not loaded for Today; saving lists the customer.
+    before = services.customers.total()
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    editor = view.editor
+    assert editor is not None and editor.windowTitle() == "New customer"
+    qtbot.keyClicks(editor.first_name, "Zelda")
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: services.customers.total() == before + 1, timeout=10_000)
+    # Ctrl+1: back on Today, its rows still there.
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.currentIndex() == TODAY and window.today.rows()
+
+
+def test_a_reminder_delivered_before_the_list_is_built_shows_on_the_badge(qtbot, services):
+    """A window whose Today has not shown its rows (never painted: started in the tray)
+    has no reminder list yet; a reminder pass that delivers builds it, and the sidebar's
+    badge counts the delivered reminder as before."""
+    from datetime import timedelta
+
+    from PySide6.QtGui import QIcon
+
+    from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
+    from crmcompanion.reminders.engine import ReminderEngine
+    from crmcompanion.reminders.notifier import NotifierChain
+    from crmcompanion.ui.main_window import MainWindow
+    from crmcompanion.ui.tray import TrayController, TrayNotifier
+
+    day = services.clock.today() + timedelta(days=3)  # due now: a 3-day lead
+    services.customers.create(CustomerDraft(first_name="Ada", special_dates=(
+        SpecialDate(SpecialDateKind.BIRTHDAY, day.month, day.day, 1980),)))
+    window = MainWindow(services)
+    qtbot.addWidget(window)  # never shown: Today never paints, its rows never show
+    assert window.today._reminders is None
+    engine = ReminderEngine(services.reminders, NotifierChain([TrayNotifier(
+        TrayController(QIcon()))]))
+    report = engine.run_pass()
+    window.bus.publish(report.changed)
+    assert window.today._reminders is not None and window.today.reminders.count == 1
+    assert window.today_badge() == "1"
