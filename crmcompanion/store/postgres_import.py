@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -128,61 +128,58 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
             f"SELECT m.id, {', '.join('s.' + c for c in pgb.SEARCH_COLUMNS[1:])} "
             + joined.format(table="search", then="")))
     pgb.advance_sequences(session)
-    days = None
-    if contacts is not None and contacts.lines:
-        days = _log_staged_last_contacts(session, contacts)
+    logged = contacts is not None and bool(contacts.lines) and _log_staged_last_contacts(
+        session, contacts)
     if rhythm is None:
         tp_repo.mark_customers_dirty(session, first_id, last_id)
-        if days is not None:
-            _mark_last_contacts(session, days)
+        if logged:
+            _mark_last_contacts(session, first_id, last_id)
         pgb.analyze_loaded(session)
     else:
-        _new_rhythm(session, first_id, last_id, rhythm, days)
+        _new_rhythm(session, first_id, last_id, rhythm, logged)
         pgb.analyze_loaded(session, _ANALYZED_WITH_RHYTHM)
-    if days is not None:
-        session.execute(text(f"DROP TABLE {days}"))
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)
 
 
-_CONTACT_DAYS = "import_contact_days"  # temp: (customer_id, day) of the logged contacts
+# The new customers' last interaction days: their "Last contact" conversations, the only
+# interactions an import brings (a join, not a second COPY of the days into a temp table).
+_LAST_DAYS = (
+    "(SELECT customer_id, max(occurred_on) AS day FROM interactions "
+    "WHERE customer_id BETWEEN :first AND :last GROUP BY customer_id)"
+)
 
 
-def _log_staged_last_contacts(session: Session, contacts: LastContacts) -> str:
+def _log_staged_last_contacts(session: Session, contacts: LastContacts) -> bool:
     """The just-imported customers' "Last contact" (file line and UTC minute since the epoch
     of each row that has one) as one conversation each: their new ids read from the stage
     cursor's numbering (temp.import_ids), the rows written through the column types (the
     SQLite path builds SQLite's storage forms, which a server refuses), by COPY (an
-    executemany of 100,000 inserts took ~17 s). Returns the temporary table of (customer_id,
-    day) it leaves for the rhythm rows; the caller drops it."""
+    executemany of 100,000 inserts took ~17 s). Whether any was logged."""
     cursor: sqlite3.Cursor = session.info[STAGE_CURSOR]
     by_line = dict(zip(contacts.lines, contacts.minutes, strict=True))
-    logged: list[tuple[int, datetime, date]] = []
-    for customer_id, line in cursor.execute(
-            f"SELECT i.id, s.line FROM temp.import_ids i JOIN {SCHEMA}.customers s "
-            "ON s.row = i.row ORDER BY i.id"):
-        minute = by_line.get(line)
-        if minute is None:
-            continue
-        moment = datetime.fromtimestamp(minute * 60, UTC)
-        # the local calendar day, as add_interaction stores it
-        logged.append((customer_id, moment.replace(tzinfo=None),
-                       datetime.fromtimestamp(minute * 60).date()))
     staff_id, summary, created = contacts.staff_id, contacts.summary, contacts.created
-    pgb.copy_rows(session, "interactions", pgb.INTERACTION_COLUMNS, (
-        (cid, at, day, None, staff_id, summary, created) for cid, at, day in logged))
-    session.execute(text(f"CREATE TEMP TABLE {_CONTACT_DAYS} "
-                         "(customer_id integer PRIMARY KEY, day date) ON COMMIT DROP"))
-    pgb.copy_rows(session, _CONTACT_DAYS, ("customer_id", "day"),
-                  ((cid, day) for cid, _at, day in logged))
-    return _CONTACT_DAYS
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for customer_id, line in cursor.execute(
+                f"SELECT i.id, s.line FROM temp.import_ids i JOIN {SCHEMA}.customers s "
+                "ON s.row = i.row ORDER BY i.id"):
+            minute = by_line.get(line)
+            if minute is None:
+                continue
+            moment = datetime.fromtimestamp(minute * 60, UTC)
+            # the local calendar day, as add_interaction stores it
+            yield (customer_id, moment.replace(tzinfo=None),
+                   datetime.fromtimestamp(minute * 60).date(), None, staff_id, summary, created)
+
+    return pgb.copy_rows(session, "interactions", pgb.INTERACTION_COLUMNS, rows()) > 0
 
 
-def _mark_last_contacts(session: Session, days: str) -> None:
-    """The dirty rhythm rows of the customers in `days` given their last interaction day
-    (for `touchpoints.sync_dirty` to recompute): one joined UPDATE."""
+def _mark_last_contacts(session: Session, first_id: int, last_id: int) -> None:
+    """The dirty rhythm rows of customers first_id..last_id given their last interaction
+    day (for `touchpoints.sync_dirty` to recompute): one joined UPDATE."""
     session.execute(text(
-        "UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.day "
-        f"FROM {days} d WHERE r.customer_id = d.customer_id"))
+        f"UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.day FROM {_LAST_DAYS} "
+        "d WHERE r.customer_id = d.customer_id"), {"first": first_id, "last": last_id})
 
 
 # The tables an import with its touchpoint rows written final has filled or rewritten and
@@ -236,11 +233,11 @@ _ADD_DUE_COUNTS = (
 
 
 def _new_rhythm(session: Session, first_id: int, last_id: int, settings: TouchpointSettings,
-                days: str | None) -> None:
+                contacted: bool) -> None:
     """touchpoints.insert_new_rhythm on PostgreSQL: the derived rows of customers
     first_id..last_id (just copied, the per-row triggers set aside): their ask-for-feedback
     follow-ups, yearly sources, rhythm rows with their final values and due days added to
-    the counts. `days`: the temporary table of their last interaction days, if any.
+    the counts. `contacted`: some have a "Last contact" conversation.
 
     Why: the rhythm rows were inserted dirty, given their last contact day by an UPDATE,
     then recomputed by sync_dirty's UPDATE (three writes of every row, ~8 s of a
@@ -255,13 +252,13 @@ def _new_rhythm(session: Session, first_id: int, last_id: int, settings: Touchpo
     session.execute(text(_NEW_SOURCES), params)
     any_tag_cadence = session.execute(text(
         "SELECT 1 FROM tags WHERE cadence_days IS NOT NULL LIMIT 1")).first() is not None
-    joins = (f"LEFT JOIN {days} d ON d.customer_id = c.id " if days else "") + (
+    joins = (f"LEFT JOIN {_LAST_DAYS} d ON d.customer_id = c.id " if contacted else "") + (
         _TAG_CADENCES if any_tag_cadence else "")
     cadence = settings.cadence
     pgt.set_aside(session, DUE_COUNT_TRIGGERS, True)
     session.execute(
         text(_NEW_RHYTHM.format(
-            last="d.day" if days else "CAST(NULL AS date)", override=pgt._OVERRIDE,
+            last="d.day" if contacted else "CAST(NULL AS date)", override=pgt._OVERRIDE,
             tags="tc.days" if any_tag_cadence else "NULL", default=pgt._DEFAULT_CADENCE,
             joins=joins)),
         {**params, "key_account": cadence.key_account, "active": cadence.active,

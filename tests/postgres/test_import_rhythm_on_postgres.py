@@ -13,12 +13,13 @@ driver and are not counted here; one per table, and the customers' per chunk of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from crmcompanion.services.container import Services
 from tests.services import test_import_touchpoints_at_insert as on_sqlite
@@ -104,3 +105,30 @@ def test_the_statements_of_an_import_do_not_grow_with_its_rows(stocked: Services
                                                               tmp_path: Path) -> None:
     few = _statements_of_an_import(stocked, tmp_path, 40)
     assert _statements_of_an_import(stocked, tmp_path, 400) == few
+
+
+def test_an_import_copies_each_table_once(stocked: Services, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # The COPYs go by the driver, not the engine: seen by wrapping the real copy_rows. The
+    # customers go by chunks of BATCH_SIZE (progress and cancel between them); every other
+    # table once (the "Last contact" days were COPYed a second time into a temp table).
+    from crmcompanion.services.import_export import BATCH_SIZE
+    from crmcompanion.store import postgres_bulk
+
+    copied: list[str] = []
+    real = postgres_bulk.copy_rows
+
+    def copy_rows(session: Session, table: str, columns: Sequence[str],
+                  rows: Iterable[tuple[object, ...]]) -> int:
+        copied.append(table)
+        return real(session, table, columns, rows)
+
+    monkeypatch.setattr(postgres_bulk, "copy_rows", copy_rows)
+    customers = BATCH_SIZE + 10
+    _imported(stocked, tmp_path, customers)
+    assert copied.count("customers") == 2
+    # The rows of the file's tables, its batch, its search rows and its "Last contact"
+    # conversations, each once; nothing else.
+    assert sorted(t for t in copied if t != "customers") == [
+        "customer_emails", "customer_phones", "customer_search", "customer_tags",
+        "import_batch_customers", "interactions", "special_dates"], copied
