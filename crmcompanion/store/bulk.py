@@ -589,11 +589,7 @@ def insert_staged(
         from crmcompanion.store import postgres_import
 
         postgres_import.insert_staged(session, first_id, last_id, now, staff_id, batch_id,
-                                      chunk, after_chunk)
-        if contacts is not None and contacts.lines:
-            postgres_import.log_staged_last_contacts(
-                session, contacts.lines, contacts.minutes, contacts.staff_id,
-                contacts.summary, contacts.created)
+                                      chunk, after_chunk, contacts, rhythm)
         return
     cursor = session.connection().connection.cursor()
     *statements, search = _staged_statements(stage)

@@ -141,10 +141,10 @@ def copy_search(session: Session, rows: Iterable[Row]) -> int:
 ANALYZED_AFTER_LOAD = ("customer_search", "customer_phones")
 
 
-def analyze_loaded(session: Session) -> None:
-    """Fresh statistics for ANALYZED_AFTER_LOAD (inside the load's transaction: ANALYZE
-    samples the rows this transaction wrote, and its statistics land with the commit)."""
-    session.execute(text(f"ANALYZE {', '.join(ANALYZED_AFTER_LOAD)}"))
+def analyze_loaded(session: Session, tables: Sequence[str] = ANALYZED_AFTER_LOAD) -> None:
+    """Fresh statistics for `tables` (inside the load's transaction: ANALYZE samples the
+    rows this transaction wrote, and its statistics land with the commit)."""
+    session.execute(text(f"ANALYZE {', '.join(tables)}"))
 
 
 def advance_sequences(session: Session) -> None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -23,8 +24,13 @@ from sqlalchemy.orm import Session
 from crmcompanion.core.customer import new_uids
 from crmcompanion.store import customers as repo
 from crmcompanion.store import postgres_bulk as pgb
+from crmcompanion.store import postgres_touchpoints as pgt
 from crmcompanion.store.rows import DATA_COLUMNS
 from crmcompanion.store.staging import SCHEMA
+
+if TYPE_CHECKING:
+    from crmcompanion.core.touchpoints import TouchpointSettings
+    from crmcompanion.store.bulk import LastContacts
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +68,14 @@ def stage_cursor(session: Session, path: str) -> sqlite3.Cursor:
 
 def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
                   staff_id: int | None, batch_id: int, chunk: int,
-                  after_chunk: Callable[[int], None] | None = None) -> None:
+                  after_chunk: Callable[[int], None] | None = None,
+                  contacts: LastContacts | None = None,
+                  rhythm: TouchpointSettings | None = None) -> None:
     """store.bulk.insert_staged on PostgreSQL: the rows numbered in temp.import_ids (on the
-    stage cursor) as customers first_id..last_id of batch `batch_id`."""
+    stage cursor) as customers first_id..last_id of batch `batch_id`, with their "Last
+    contact" conversations (`contacts`). With the touchpoint settings `rhythm`, the new
+    customers' touchpoint rows are written once with their final values (`_new_rhythm`);
+    without, marked dirty for the caller's `touchpoints.sync_dirty`."""
     if last_id < first_id:
         return
     cursor: sqlite3.Cursor = session.info[STAGE_CURSOR]
@@ -117,47 +128,140 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
             f"SELECT m.id, {', '.join('s.' + c for c in pgb.SEARCH_COLUMNS[1:])} "
             + joined.format(table="search", then="")))
     pgb.advance_sequences(session)
-    tp_repo.mark_customers_dirty(session, first_id, last_id)
-    pgb.analyze_loaded(session)
+    logged = contacts is not None and bool(contacts.lines) and _log_staged_last_contacts(
+        session, contacts)
+    if rhythm is None:
+        tp_repo.mark_customers_dirty(session, first_id, last_id)
+        if logged:
+            _mark_last_contacts(session, first_id, last_id)
+        pgb.analyze_loaded(session)
+    else:
+        _new_rhythm(session, first_id, last_id, rhythm, logged)
+        pgb.analyze_loaded(session, _ANALYZED_WITH_RHYTHM)
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)
 
 
-def log_last_contacts(session: Session, contacts: Sequence[tuple[int, datetime, date]],
-                      staff_id: int | None, summary: str, created: datetime) -> None:
-    """The imported customers' "Last contact" as one conversation each (customer id, stamp
-    in naive UTC, local day), and their keep-in-touch clock marked for a recompute from it:
-    a COPY and one joined UPDATE (an executemany of 100,000 inserts and 100,000 updates
-    took ~17 s)."""
-    pgb.copy_rows(session, "interactions", pgb.INTERACTION_COLUMNS, (
-        (cid, at, day, None, staff_id, summary, created) for cid, at, day in contacts))
-    session.execute(text("CREATE TEMP TABLE import_contact_days "
-                         "(customer_id integer PRIMARY KEY, day date) ON COMMIT DROP"))
-    pgb.copy_rows(session, "import_contact_days", ("customer_id", "day"),
-                  ((cid, day) for cid, _at, day in contacts))
-    session.execute(text(
-        "UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.day "
-        "FROM import_contact_days d WHERE r.customer_id = d.customer_id"))
-    session.execute(text("DROP TABLE import_contact_days"))
+# The new customers' last interaction days: their "Last contact" conversations, the only
+# interactions an import brings (a join, not a second COPY of the days into a temp table).
+_LAST_DAYS = (
+    "(SELECT customer_id, max(occurred_on) AS day FROM interactions "
+    "WHERE customer_id BETWEEN :first AND :last GROUP BY customer_id)"
+)
 
 
-def log_staged_last_contacts(session: Session, lines: Sequence[int], minutes: Sequence[int],
-                             staff_id: int | None, summary: str, created: datetime) -> None:
+def _log_staged_last_contacts(session: Session, contacts: LastContacts) -> bool:
     """The just-imported customers' "Last contact" (file line and UTC minute since the epoch
-    of each row that has one) as `log_last_contacts` takes them: their new ids read from the
-    stage cursor's numbering (temp.import_ids), the rows written through the column types
-    (the SQLite path builds SQLite's storage forms, which a server refuses)."""
+    of each row that has one) as one conversation each: their new ids read from the stage
+    cursor's numbering (temp.import_ids), the rows written through the column types (the
+    SQLite path builds SQLite's storage forms, which a server refuses), by COPY (an
+    executemany of 100,000 inserts took ~17 s). Whether any was logged."""
     cursor: sqlite3.Cursor = session.info[STAGE_CURSOR]
-    by_line = dict(zip(lines, minutes, strict=True))
-    logged: list[tuple[int, datetime, date]] = []
-    for customer_id, line in cursor.execute(
-            f"SELECT i.id, s.line FROM temp.import_ids i JOIN {SCHEMA}.customers s "
-            "ON s.row = i.row ORDER BY i.id"):
-        minute = by_line.get(line)
-        if minute is None:
-            continue
-        moment = datetime.fromtimestamp(minute * 60, UTC)
-        # the local calendar day, as add_interaction stores it
-        logged.append((customer_id, moment.replace(tzinfo=None),
-                       datetime.fromtimestamp(minute * 60).date()))
-    if logged:
-        log_last_contacts(session, logged, staff_id, summary, created)
+    by_line = dict(zip(contacts.lines, contacts.minutes, strict=True))
+    staff_id, summary, created = contacts.staff_id, contacts.summary, contacts.created
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for customer_id, line in cursor.execute(
+                f"SELECT i.id, s.line FROM temp.import_ids i JOIN {SCHEMA}.customers s "
+                "ON s.row = i.row ORDER BY i.id"):
+            minute = by_line.get(line)
+            if minute is None:
+                continue
+            moment = datetime.fromtimestamp(minute * 60, UTC)
+            # the local calendar day, as add_interaction stores it
+            yield (customer_id, moment.replace(tzinfo=None),
+                   datetime.fromtimestamp(minute * 60).date(), None, staff_id, summary, created)
+
+    return pgb.copy_rows(session, "interactions", pgb.INTERACTION_COLUMNS, rows()) > 0
+
+
+def _mark_last_contacts(session: Session, first_id: int, last_id: int) -> None:
+    """The dirty rhythm rows of customers first_id..last_id given their last interaction
+    day (for `touchpoints.sync_dirty` to recompute): one joined UPDATE."""
+    session.execute(text(
+        f"UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.day FROM {_LAST_DAYS} "
+        "d WHERE r.customer_id = d.customer_id"), {"first": first_id, "last": last_id})
+
+
+# The tables an import with its touchpoint rows written final has filled or rewritten and
+# whose plans go wrong without statistics (see postgres_bulk.ANALYZED_AFTER_LOAD; the
+# rhythm and touchpoint rows for the Today reads, which sync_dirty analyzed before). The
+# search table by its matched columns only: its folded texts, which no plan looks at, made
+# its ANALYZE 1.0-1.3 s of 100,000 rows instead of ~0.5 s. Not customers (~2 s, every
+# column): its row count comes from its size, its columns' statistics from autovacuum.
+_ANALYZED_WITH_RHYTHM = ("customer_search (rowid, terms)", "customer_phones", "contact_rhythm",
+                         "touchpoint_sources")
+_NEW = "FROM customers c WHERE c.id BETWEEN :first AND :last"
+_NEW_SOURCES = (
+    "INSERT INTO touchpoint_sources (customer_id, occasion, source_id, md_key, year, label) "
+    "SELECT c.id, sd.kind, sd.id, sd.md_key, sd.year, sd.label FROM customers c "
+    "JOIN special_dates sd ON sd.customer_id = c.id WHERE c.id BETWEEN :first AND :last "
+    f"AND {pgt._ELIGIBLE} AND {pgt._NOT_OPTED_OUT.format(occasion='sd.kind')} "
+    "UNION ALL "
+    "SELECT c.id, 'customer_anniversary', NULL, "
+    "extract(month FROM c.customer_since)::integer * 100 "
+    "+ extract(day FROM c.customer_since)::integer, "
+    "extract(year FROM c.customer_since)::integer, '' "
+    f"{_NEW} AND c.customer_since IS NOT NULL AND {pgt._ELIGIBLE} "
+    f"AND {pgt._NOT_OPTED_OUT.format(occasion=chr(39) + 'customer_anniversary' + chr(39))}"
+)
+# The shortest tag cadence of each new customer, joined (not a sub-query per customer).
+_TAG_CADENCES = (
+    "LEFT JOIN (SELECT ct.customer_id, min(t.cadence_days) AS days FROM customer_tags ct "
+    "JOIN tags t ON t.id = ct.tag_id WHERE t.cadence_days IS NOT NULL "
+    "AND ct.customer_id BETWEEN :first AND :last GROUP BY ct.customer_id) tc "
+    "ON tc.customer_id = c.id "
+)
+# The rows touchpoints.sync_dirty's UPDATE gives new customers (no reset day yet), inserted.
+_NEW_RHYTHM = (
+    "INSERT INTO contact_rhythm (customer_id, dirty, last_interaction_on, reset_on, "
+    "contact_base_on, cadence_days, next_due_on) "
+    "SELECT x.id, false, x.last, NULL, x.base, x.cadence, x.base + x.cadence FROM ("
+    "SELECT c.id AS id, {last} AS last, coalesce({last}, c.customer_since, "
+    "(timezone(CAST(:zone AS text), c.created_at AT TIME ZONE 'UTC'))::date) AS base, "
+    f"CASE WHEN {pgt._ELIGIBLE} AND "
+    f"{pgt._NOT_OPTED_OUT.format(occasion=chr(39) + 'keep_in_touch' + chr(39))} "
+    "THEN coalesce({override}, {tags}, {default}) END AS cadence "
+    "FROM customers c {joins}WHERE c.id BETWEEN :first AND :last) AS x"
+)
+_ADD_DUE_COUNTS = (
+    "INSERT INTO keep_in_touch_due_counts (due_on, customers) "
+    "SELECT next_due_on, count(*) FROM contact_rhythm "
+    "WHERE customer_id BETWEEN :first AND :last AND next_due_on IS NOT NULL "
+    "GROUP BY next_due_on ON CONFLICT (due_on) DO UPDATE SET "
+    "customers = keep_in_touch_due_counts.customers + excluded.customers"
+)
+
+
+def _new_rhythm(session: Session, first_id: int, last_id: int, settings: TouchpointSettings,
+                contacted: bool) -> None:
+    """touchpoints.insert_new_rhythm on PostgreSQL: the derived rows of customers
+    first_id..last_id (just copied, the per-row triggers set aside): their ask-for-feedback
+    follow-ups, yearly sources, rhythm rows with their final values and due days added to
+    the counts. `contacted`: some have a "Last contact" conversation.
+
+    Why: the rhythm rows were inserted dirty, given their last contact day by an UPDATE,
+    then recomputed by sync_dirty's UPDATE (three writes of every row, ~8 s of a
+    100,000-row import with the ANALYZE the first needed); now one INSERT of joins."""
+    from crmcompanion.store import feedback_rhythm
+    from crmcompanion.store.touchpoints import DUE_COUNT_TRIGGERS
+
+    params: dict[str, object] = {"first": first_id, "last": last_id}
+    if feedback_rhythm.any_rhythm(session):
+        feedback_rhythm.refresh(session, "SELECT id FROM customers WHERE id BETWEEN :first "
+                                "AND :last", params)
+    session.execute(text(_NEW_SOURCES), params)
+    any_tag_cadence = session.execute(text(
+        "SELECT 1 FROM tags WHERE cadence_days IS NOT NULL LIMIT 1")).first() is not None
+    joins = (f"LEFT JOIN {_LAST_DAYS} d ON d.customer_id = c.id " if contacted else "") + (
+        _TAG_CADENCES if any_tag_cadence else "")
+    cadence = settings.cadence
+    pgt.set_aside(session, DUE_COUNT_TRIGGERS, True)
+    session.execute(
+        text(_NEW_RHYTHM.format(
+            last="d.day" if contacted else "CAST(NULL AS date)", override=pgt._OVERRIDE,
+            tags="tc.days" if any_tag_cadence else "NULL", default=pgt._DEFAULT_CADENCE,
+            joins=joins)),
+        {**params, "key_account": cadence.key_account, "active": cadence.active,
+         "lead": cadence.lead, "internal": cadence.internal, "zone": pgt.local_zone()})
+    pgt.set_aside(session, DUE_COUNT_TRIGGERS, False)
+    session.execute(text(_ADD_DUE_COUNTS), params)

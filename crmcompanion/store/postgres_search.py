@@ -64,6 +64,9 @@ def with_terms(rows: Iterable[Sequence[object]]) -> Iterator[tuple[object, ...]]
     split = _SEPARATORS.split
     # A word under 500 characters is under the byte limit whatever its characters.
     short = _MAX_LEXEME_BYTES // 4
+    # The flags' token count per flags text: a handful of distinct texts (status, kind,
+    # archived), split once each instead of once per row (~0.5 s of 100,000).
+    flag_words: dict[str, int] = {}
     for row in rows:
         joined = " ".join([str(v or "") for v in row[1:7]])
         found = split(joined)  # with "" at either end when a text starts or ends with one
@@ -73,10 +76,15 @@ def with_terms(rows: Iterable[Sequence[object]]) -> Iterator[tuple[object, ...]]
             unique = {w for w in unique if len(w.encode()) < _MAX_LEXEME_BYTES}
         terms = ""
         if unique:
-            body = " ".join(sorted(unique)).replace("\\", "\\\\").replace("'", "''")
+            # Unsorted: the server sorts a tsvector's lexemes as it reads it.
+            body = " ".join(unique).replace("\\", "\\\\").replace("'", "''")
             terms = "'" + body.replace(" ", "' '") + "'"
         words = len(found) - found.count("")
-        yield (*row, terms, words + len(_words(str(row[7] or ""))))
+        flags = str(row[7] or "")
+        flagged = flag_words.get(flags)
+        if flagged is None:
+            flagged = flag_words[flags] = len(_words(flags))
+        yield (*row, terms, words + flagged)
 
 
 def is_postgres(session: Session) -> bool:
