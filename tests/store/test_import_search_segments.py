@@ -1,0 +1,148 @@
+"""An import into a search index that already has rows writes each search statement as one
+FTS5 segment, merging nothing meanwhile (store.bulk._FTS_IMPORT_CONFIG), and restores the
+index's everyday settings after.
+
+Why it matters: with the bulk settings a demo load uses (automerge 16, a 4 MB hash), 100,000
+imported rows into a 100,000-customer index were flushed every 4 MB and merged with the old
+segments as they came (~5.2 s of CPU); written once per statement and not merged, ~3.2 s. The
+checks are on the settings the search statements run under, the segments they leave and what
+searches find afterwards, never on a timing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crmcompanion.core.clock import FixedClock
+from crmcompanion.services import import_export
+from crmcompanion.services.container import Services, open_services
+from crmcompanion.store import bulk
+
+QUERIES = ("anna", "mü", "+33 6", "0610", "lilies", "example.org", "a", "zz")
+
+
+def _csv(path: Path, start: int, count: int) -> Path:
+    path.write_text("First Name,Last Name,E-mail Address,Mobile Phone,Notes\n" + "".join(
+        f"Anna{i},Müller,anna{i}@example.org,+33 6 10 01 {i // 100 % 100:02} {i % 100:02},"
+        f"likes lilies {i}\n" for i in range(start, start + count)), encoding="utf-8")
+    return path
+
+
+def _import(services: Services, path: Path) -> int:
+    return services.import_export.run(services.import_export.preview(path).plan).created
+
+
+@contextmanager
+def _statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The SQL the loading connection runs inside `bulk.insert_staged` (values expanded)."""
+    seen: list[str] = []
+    real_insert = bulk.insert_staged
+
+    def traced(session: Session, *args: Any, **kwargs: Any) -> None:
+        raw = session.connection().connection.driver_connection
+        raw.set_trace_callback(seen.append)
+        try:
+            real_insert(session, *args, **kwargs)
+        finally:
+            raw.set_trace_callback(None)
+
+    monkeypatch.setattr(bulk, "insert_staged", traced)
+    yield seen
+
+
+def _settings_at_search_inserts(seen: list[str]) -> list[dict[str, int]]:
+    """The FTS5 settings in force at each statement inserting the search rows."""
+    current: dict[str, int] = {}
+    found: list[dict[str, int]] = []
+    for sql in seen:
+        flat = " ".join(sql.split())
+        if flat.startswith("INSERT INTO customer_search(customer_search, rank) VALUES"):
+            key, value = flat.split("VALUES (", 1)[1].rstrip(")").split(", ")
+            current[key.strip("'")] = int(value)
+        elif flat.startswith("INSERT INTO customer_search ("):
+            found.append(dict(current))
+    return found
+
+
+def _segments(services: Services) -> int:
+    with services.db.read() as session:
+        return int(session.execute(text(
+            "SELECT count(DISTINCT segid) FROM customer_search_idx")).scalar_one())
+
+
+def _stored_settings(services: Services) -> dict[str, int]:
+    with services.db.read() as session:
+        return {k: int(v) for k, v in session.execute(text(
+            "SELECT k, v FROM customer_search_config WHERE k IN "
+            "('automerge', 'crisismerge', 'hashsize')"))}
+
+
+def test_an_import_into_a_filled_index_writes_one_segment_per_statement_unmerged(
+        services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _import(services, _csv(tmp_path / "first.csv", 0, 30)) == 30
+    before = _segments(services)
+    monkeypatch.setattr(import_export, "BATCH_SIZE", 5)  # customers per statement
+    monkeypatch.setattr(bulk, "_SEARCH_CHUNK", 25)  # search rows per statement
+    with _statements(monkeypatch) as seen:
+        assert _import(services, _csv(tmp_path / "second.csv", 30, 60)) == 60
+
+    at_inserts = _settings_at_search_inserts(seen)
+    assert len(at_inserts) == 3  # 60 rows by 25
+    assert all(s == dict(bulk._FTS_IMPORT_CONFIG) for s in at_inserts)
+    assert dict(bulk._FTS_IMPORT_CONFIG)["automerge"] == 0
+    assert _segments(services) == before + 3  # nothing merged
+    assert _stored_settings(services) == dict(bulk._FTS_DEFAULT_CONFIG)
+
+
+def test_more_statements_than_unmerged_segments_allowed_keep_the_merging_settings(
+        services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _import(services, _csv(tmp_path / "first.csv", 0, 30)) == 30
+    monkeypatch.setattr(import_export, "BATCH_SIZE", 5)
+    monkeypatch.setattr(bulk, "_SEARCH_CHUNK", 5)
+    with _statements(monkeypatch) as seen:
+        assert _import(services, _csv(tmp_path / "second.csv", 30, 60)) == 60
+
+    at_inserts = _settings_at_search_inserts(seen)
+    assert len(at_inserts) == 12 > bulk._UNMERGED_SEGMENTS
+    assert all(s == dict(bulk._FTS_BULK_CONFIG) for s in at_inserts)
+    assert _stored_settings(services) == dict(bulk._FTS_DEFAULT_CONFIG)
+
+
+def _searched(url: str, folder: Path, clock: FixedClock) -> tuple[object, ...]:
+    services = open_services(url, folder / "backups", clock)
+    try:
+        _import(services, _csv(folder / "first.csv", 0, 40))
+        _import(services, _csv(folder / "second.csv", 40, 90))
+        with services.db.write() as session:  # raises if the index is malformed
+            session.execute(text(
+                "INSERT INTO customer_search(customer_search) VALUES ('integrity-check')"))
+        with services.db.read() as session:
+            rows = session.execute(text(
+                "SELECT rowid, * FROM customer_search ORDER BY rowid")).all()
+        hits = {q: [c.id for c in services.customers.search(q, limit=10_000)]
+                for q in QUERIES}
+        return rows, hits
+    finally:
+        services.close()
+
+
+def test_the_search_finds_what_it_found_with_the_bulk_settings(
+        tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(import_export, "BATCH_SIZE", 10)
+    monkeypatch.setattr(bulk, "_SEARCH_CHUNK", 20)
+    (tmp_path / "new").mkdir()
+    (tmp_path / "old").mkdir()
+    new = _searched(f"sqlite:///{tmp_path / 'new' / 'crm.sqlite3'}", tmp_path / "new", clock)
+    monkeypatch.setattr(bulk, "_FTS_IMPORT_CONFIG", bulk._FTS_BULK_CONFIG)
+    old = _searched(f"sqlite:///{tmp_path / 'old' / 'crm.sqlite3'}", tmp_path / "old", clock)
+    assert new == old
+    rows, hits = new
+    assert len(rows) == 130  # type: ignore[arg-type]
+    assert len(hits["anna"]) == 130 and hits["zz"] == []  # type: ignore[index]
