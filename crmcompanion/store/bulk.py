@@ -73,7 +73,7 @@ _INSERT_CUSTOMER = (
 # defaults are restored after, so later edits behave as before.
 _FTS_BULK_CONFIG = (("automerge", 16), ("crisismerge", 64), ("hashsize", 4 * 1024 * 1024))
 _FTS_DEFAULT_CONFIG = (("automerge", 4), ("crisismerge", 16), ("hashsize", 1024 * 1024))
-# An import into a search index that already has rows: no merging during the load, and a hash
+# An import's search rows: no merging during the load, and a hash
 # big enough that each search statement (_SEARCH_CHUNK rows) is written out as ONE new segment
 # at its end. With the bulk settings above, 100,000 rows into a 100,000-customer index spent
 # ~5.2 s of CPU and left 6 new segments (4 MB flushes, merged with the old ones as they came);
@@ -82,6 +82,7 @@ _FTS_DEFAULT_CONFIG = (("automerge", 4), ("crisismerge", 16), ("hashsize", 1024 
 # 50,000 rows take ~50 MB more memory while they are held.
 # Only while at most _UNMERGED_SEGMENTS statements are needed: the segments stay below the
 # crisis-merge level (16) the defaults restore, so no later one-row edit pays for a big merge.
+# Also used for the index an import into an empty one builds aside (store.search_aside).
 _FTS_IMPORT_CONFIG = (("automerge", 0), ("crisismerge", 64), ("hashsize", 128 * 1024 * 1024))
 _UNMERGED_SEGMENTS = 8
 # Tables a bulk load fills; their plain indexes are rebuilt after a big load.
@@ -609,8 +610,12 @@ def insert_staged(
         return
     cursor = session.connection().connection.cursor()
     *statements, search = _staged_statements(stage)
+    # The same settings for the index built aside (into an empty index in a scratch file):
+    # its segments are copied in as they are.
+    fts = _FTS_IMPORT_CONFIG if -(-(last_id - first_id + 1) // _SEARCH_CHUNK) \
+        <= _UNMERGED_SEGMENTS else _FTS_BULK_CONFIG
     if aside is not None:
-        aside.start(cursor, stage_path, first_id, search, _SEARCH_CHUNK, _FTS_BULK_CONFIG)
+        aside.start(cursor, stage_path, first_id, search, _SEARCH_CHUNK, fts)
     try:
         # Each tag's name: the least of its spellings in the rows imported. DISTINCT keeps
         # the few pairs in a small index as it reads, where GROUP BY sorted every tag row
@@ -632,9 +637,6 @@ def insert_staged(
         search_from = first_id
         # Not the interactions: an import brings none, so their indexes can stay.
         tables = [t for t in _LOADED_TABLES if t != "interactions"]
-        statements_of_search = -(-(last_id - first_id + 1) // _SEARCH_CHUNK)
-        fts = _FTS_IMPORT_CONFIG if aside is None and statements_of_search <= _UNMERGED_SEGMENTS \
-            else _FTS_BULK_CONFIG
         with _loading(session, first_id, last_id, tables, rhythm, fts) as load:
             for start in range(first_id, last_id + 1, chunk):
                 end = min(last_id, start + chunk - 1)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from crmcompanion.core.clock import FixedClock
 from crmcompanion.services import import_export
 from crmcompanion.services.container import Services, open_services
-from crmcompanion.store import bulk
+from crmcompanion.store import bulk, search_aside
 
 QUERIES = ("anna", "mü", "+33 6", "0610", "lilies", "example.org", "a", "zz")
 
@@ -113,6 +113,30 @@ def test_more_statements_than_unmerged_segments_allowed_keep_the_merging_setting
     assert len(at_inserts) == 12 > bulk._UNMERGED_SEGMENTS
     assert all(s == dict(bulk._FTS_BULK_CONFIG) for s in at_inserts)
     assert _stored_settings(services) == dict(bulk._FTS_DEFAULT_CONFIG)
+
+
+def test_an_index_built_aside_takes_the_same_settings(
+        services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Into an empty index a big import's search rows are indexed by a second process
+    (store.search_aside) and its segments copied in: written the same way."""
+    monkeypatch.setattr(search_aside, "MIN_ROWS", 10)
+    monkeypatch.setattr(search_aside, "MIN_SPAWNED_ROWS", 10)
+    monkeypatch.setattr(import_export, "BATCH_SIZE", 5)
+    monkeypatch.setattr(bulk, "_SEARCH_CHUNK", 25)
+    given: list[object] = []
+    real_start = search_aside.SearchAside.start
+
+    def start(self: search_aside.SearchAside, *args: Any) -> None:
+        given.append(args[-1])
+        real_start(self, *args)
+
+    monkeypatch.setattr(search_aside.SearchAside, "start", start)
+    assert _import(services, _csv(tmp_path / "first.csv", 0, 60)) == 60
+
+    assert given == [bulk._FTS_IMPORT_CONFIG]
+    assert _segments(services) == 3  # one per statement of 25 rows, none merged
+    assert _stored_settings(services) == dict(bulk._FTS_DEFAULT_CONFIG)
+    assert len(services.customers.search("anna", limit=100)) == 60
 
 
 def _searched(url: str, folder: Path, clock: FixedClock) -> tuple[object, ...]:
