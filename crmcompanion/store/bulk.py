@@ -73,18 +73,30 @@ _INSERT_CUSTOMER = (
 # defaults are restored after, so later edits behave as before.
 _FTS_BULK_CONFIG = (("automerge", 16), ("crisismerge", 64), ("hashsize", 4 * 1024 * 1024))
 _FTS_DEFAULT_CONFIG = (("automerge", 4), ("crisismerge", 16), ("hashsize", 1024 * 1024))
-# An import's search rows: no merging during the load, and a hash
-# big enough that each search statement (_SEARCH_CHUNK rows) is written out as ONE new segment
-# at its end. With the bulk settings above, 100,000 rows into a 100,000-customer index spent
-# ~5.2 s of CPU and left 6 new segments (4 MB flushes, merged with the old ones as they came);
-# with these ~3.2 s and 2 new segments (on copies of one database, the same rows; what a
-# search finds does not depend on how the index is split into segments). The pending terms of
-# 50,000 rows take ~50 MB more memory while they are held.
-# Only while at most _UNMERGED_SEGMENTS statements are needed: the segments stay below the
-# crisis-merge level (16) the defaults restore, so no later one-row edit pays for a big merge.
-# Also used for the index an import into an empty one builds aside (store.search_aside).
+# An import's search rows: no merging during the load, and a hash big enough that each search
+# statement (_SEARCH_CHUNK rows) is written out as ONE new segment at its end. With the bulk
+# settings above, 100,000 rows into a 100,000-customer index spent ~5.2 s of CPU (4 MB
+# flushes, merged with the old segments as they came), with these ~3.2 s and 2 new segments
+# (on copies of one database, the same rows; what a search finds does not depend on how the
+# index is split into segments). The pending terms of 50,000 rows take ~50 MB more memory.
+# Only when no level of the index then reaches the crisis-merge level the defaults restore
+# (16 segments): else the first one-row edit after the import would merge that whole level
+# (measured: 2.2 s after such an import into a `demo` index, whose level 0 holds 15 segments;
+# 0.4 s after the bulk settings' import). Also used for the index an import into an empty
+# one builds aside (store.search_aside), whose segments are copied in as they are.
 _FTS_IMPORT_CONFIG = (("automerge", 0), ("crisismerge", 64), ("hashsize", 128 * 1024 * 1024))
-_UNMERGED_SEGMENTS = 8
+_CRISIS_MERGE = dict(_FTS_DEFAULT_CONFIG)["crisismerge"]
+
+
+def _import_fts_settings(cursor: sqlite3.Cursor, rows: int) -> tuple[tuple[str, int], ...]:
+    """_FTS_IMPORT_CONFIG when the index can take the import's new segments (one per search
+    statement) on any one level without reaching the crisis-merge level, else the bulk ones."""
+    from crmcompanion.store import search_aside  # it needs nothing of this module's
+
+    fullest = search_aside.fullest_level(cursor)
+    statements = -(-rows // _SEARCH_CHUNK)
+    return _FTS_IMPORT_CONFIG if fullest is not None \
+        and fullest + statements < _CRISIS_MERGE else _FTS_BULK_CONFIG
 # Tables a bulk load fills; their plain indexes are rebuilt after a big load.
 _LOADED_TABLES = (
     "customers", "customer_emails", "customer_phones", "customer_tags", "special_dates",
@@ -610,10 +622,7 @@ def insert_staged(
         return
     cursor = session.connection().connection.cursor()
     *statements, search = _staged_statements(stage)
-    # The same settings for the index built aside (into an empty index in a scratch file):
-    # its segments are copied in as they are.
-    fts = _FTS_IMPORT_CONFIG if -(-(last_id - first_id + 1) // _SEARCH_CHUNK) \
-        <= _UNMERGED_SEGMENTS else _FTS_BULK_CONFIG
+    fts = _import_fts_settings(cursor, last_id - first_id + 1)
     if aside is not None:
         aside.start(cursor, stage_path, first_id, search, _SEARCH_CHUNK, fts)
     try:

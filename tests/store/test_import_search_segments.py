@@ -1,6 +1,7 @@
-"""An import into a search index that already has rows writes each search statement as one
-FTS5 segment, merging nothing meanwhile (store.bulk._FTS_IMPORT_CONFIG), and restores the
-index's everyday settings after.
+"""An import writes each search statement as one FTS5 segment, merging nothing meanwhile
+(store.bulk._FTS_IMPORT_CONFIG), unless a level of the index would then hold the 16 segments
+that make the next one-row edit merge it whole; the index's everyday settings are restored
+after.
 
 Why it matters: with the bulk settings a demo load uses (automerge 16, a 4 MB hash), 100,000
 imported rows into a 100,000-customer index were flushed every 4 MB and merged with the old
@@ -98,21 +99,35 @@ def test_an_import_into_a_filled_index_writes_one_segment_per_statement_unmerged
     assert all(s == dict(bulk._FTS_IMPORT_CONFIG) for s in at_inserts)
     assert dict(bulk._FTS_IMPORT_CONFIG)["automerge"] == 0
     assert _segments(services) == before + 3  # nothing merged
+    assert sum(_levels(services)) == before + 3
     assert _stored_settings(services) == dict(bulk._FTS_DEFAULT_CONFIG)
 
 
-def test_more_statements_than_unmerged_segments_allowed_keep_the_merging_settings(
+def test_segments_that_would_reach_the_crisis_merge_level_keep_the_merging_settings(
         services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _import(services, _csv(tmp_path / "first.csv", 0, 30)) == 30
+    """Unmerged, the new segments would bring a level to 16: the first one-row edit after the
+    import would then merge that whole level (seconds at 100,000 customers)."""
     monkeypatch.setattr(import_export, "BATCH_SIZE", 5)
     monkeypatch.setattr(bulk, "_SEARCH_CHUNK", 5)
+    assert _import(services, _csv(tmp_path / "first.csv", 0, 50)) == 50  # 10 segments
+    levels = _levels(services)
+    assert sum(levels) == _segments(services) == 10 and 8 <= max(levels) < 16
     with _statements(monkeypatch) as seen:
-        assert _import(services, _csv(tmp_path / "second.csv", 30, 60)) == 60
+        assert _import(services, _csv(tmp_path / "second.csv", 50, 40)) == 40
 
     at_inserts = _settings_at_search_inserts(seen)
-    assert len(at_inserts) == 12 > bulk._UNMERGED_SEGMENTS
+    assert len(at_inserts) == 8 and max(levels) + 8 >= 16
     assert all(s == dict(bulk._FTS_BULK_CONFIG) for s in at_inserts)
     assert _stored_settings(services) == dict(bulk._FTS_DEFAULT_CONFIG)
+
+
+def _levels(services: Services) -> list[int]:
+    with services.db.read() as session:
+        blob = session.execute(text(
+            "SELECT block FROM customer_search_data WHERE id = 10")).scalar_one()
+    levels = search_aside.level_sizes(blob)
+    assert levels is not None
+    return levels
 
 
 def test_an_index_built_aside_takes_the_same_settings(
