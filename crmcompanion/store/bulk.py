@@ -79,24 +79,37 @@ _FTS_DEFAULT_CONFIG = (("automerge", 4), ("crisismerge", 16), ("hashsize", 1024 
 # flushes, merged with the old segments as they came), with these ~3.2 s and 2 new segments
 # (on copies of one database, the same rows; what a search finds does not depend on how the
 # index is split into segments). The pending terms of 50,000 rows take ~50 MB more memory.
-# Only when no level of the index then reaches the crisis-merge level the defaults restore
-# (16 segments): else the first one-row edit after the import would merge that whole level
-# (measured: 2.2 s after such an import into a `demo` index, whose level 0 holds 15 segments;
-# 0.4 s after the bulk settings' import). Also used for the index an import into an empty
-# one builds aside (store.search_aside), whose segments are copied in as they are.
+# A level of the index must not reach the crisis-merge level the defaults restore (16
+# segments): the first one-row edit after the import would merge that whole level (2.2 s of
+# CPU after such an import into a `demo` index, whose level 0 holds 15 segments). Where it
+# would, that level is merged first, in the import's transaction (`('merge', N)`: ~1.2 s
+# there, work the next write would do anyway), then the rows go in unmerged: 3.7-4.3 s in
+# all, against 5.1 s plus 0.4 s at the next edit with the bulk settings. An import of so many
+# rows that its own segments would reach that level keeps the bulk settings. Also used for
+# the index an import into an empty one builds aside (store.search_aside), whose segments are
+# copied in as they are.
 _FTS_IMPORT_CONFIG = (("automerge", 0), ("crisismerge", 64), ("hashsize", 128 * 1024 * 1024))
 _CRISIS_MERGE = dict(_FTS_DEFAULT_CONFIG)["crisismerge"]
+_MERGE_PAGES = 1 << 30  # `merge` stops after this many pages written: in effect, never
 
 
 def _import_fts_settings(cursor: sqlite3.Cursor, rows: int) -> tuple[tuple[str, int], ...]:
     """_FTS_IMPORT_CONFIG when the index can take the import's new segments (one per search
-    statement) on any one level without reaching the crisis-merge level, else the bulk ones."""
+    statement) on any one level without reaching the crisis-merge level, merging its fuller
+    levels first if that makes room; else the bulk settings."""
     from crmcompanion.store import search_aside  # it needs nothing of this module's
 
-    fullest = search_aside.fullest_level(cursor)
     statements = -(-rows // _SEARCH_CHUNK)
+    fullest = search_aside.fullest_level(cursor)
+    if fullest is not None and fullest + statements >= _CRISIS_MERGE > statements:
+        # Merges every level holding `usermerge` (4) segments or more.
+        cursor.execute("INSERT INTO customer_search(customer_search, rank) VALUES ('merge', ?)",
+                       (_MERGE_PAGES,))
+        fullest = search_aside.fullest_level(cursor)
     return _FTS_IMPORT_CONFIG if fullest is not None \
         and fullest + statements < _CRISIS_MERGE else _FTS_BULK_CONFIG
+
+
 # Tables a bulk load fills; their plain indexes are rebuilt after a big load.
 _LOADED_TABLES = (
     "customers", "customer_emails", "customer_phones", "customer_tags", "special_dates",

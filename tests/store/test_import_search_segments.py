@@ -1,7 +1,7 @@
 """An import writes each search statement as one FTS5 segment, merging nothing meanwhile
-(store.bulk._FTS_IMPORT_CONFIG), unless a level of the index would then hold the 16 segments
-that make the next one-row edit merge it whole; the index's everyday settings are restored
-after.
+(store.bulk._FTS_IMPORT_CONFIG); a level of the index that would then hold the 16 segments
+that make the next one-row edit merge it whole is merged first. The index's everyday settings
+are restored after.
 
 Why it matters: with the bulk settings a demo load uses (automerge 16, a 4 MB hash), 100,000
 imported rows into a 100,000-customer index were flushed every 4 MB and merged with the old
@@ -66,7 +66,8 @@ def _settings_at_search_inserts(seen: list[str]) -> list[dict[str, int]]:
         flat = " ".join(sql.split())
         if flat.startswith("INSERT INTO customer_search(customer_search, rank) VALUES"):
             key, value = flat.split("VALUES (", 1)[1].rstrip(")").split(", ")
-            current[key.strip("'")] = int(value)
+            if key.strip("'") != "merge":  # a command, not a setting
+                current[key.strip("'")] = int(value)
         elif flat.startswith("INSERT INTO customer_search ("):
             found.append(dict(current))
     return found
@@ -103,10 +104,11 @@ def test_an_import_into_a_filled_index_writes_one_segment_per_statement_unmerged
     assert _stored_settings(services) == dict(bulk._FTS_DEFAULT_CONFIG)
 
 
-def test_segments_that_would_reach_the_crisis_merge_level_keep_the_merging_settings(
+def test_a_level_that_would_reach_the_crisis_merge_level_is_merged_first(
         services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Unmerged, the new segments would bring a level to 16: the first one-row edit after the
-    import would then merge that whole level (seconds at 100,000 customers)."""
+    import would then merge that whole level (seconds at 100,000 customers). The import
+    merges it first, then adds its rows unmerged."""
     monkeypatch.setattr(import_export, "BATCH_SIZE", 5)
     monkeypatch.setattr(bulk, "_SEARCH_CHUNK", 5)
     assert _import(services, _csv(tmp_path / "first.csv", 0, 50)) == 50  # 10 segments
@@ -117,7 +119,29 @@ def test_segments_that_would_reach_the_crisis_merge_level_keep_the_merging_setti
 
     at_inserts = _settings_at_search_inserts(seen)
     assert len(at_inserts) == 8 and max(levels) + 8 >= 16
+    assert all(s == dict(bulk._FTS_IMPORT_CONFIG) for s in at_inserts)
+    merges = [i for i, sql in enumerate(seen) if "VALUES ('merge'," in sql]
+    first_insert = next(i for i, sql in enumerate(seen)
+                        if sql.startswith("INSERT INTO customer_search ("))
+    assert len(merges) == 1 and merges[0] < first_insert
+    after = _levels(services)
+    assert max(after) < 16 and sum(after) < 10 + 8  # merged, the next edit merges nothing big
+    assert _stored_settings(services) == dict(bulk._FTS_DEFAULT_CONFIG)
+    assert len(services.customers.search("anna", limit=1000)) == 90
+
+
+def test_an_import_whose_own_segments_reach_the_crisis_level_keeps_the_bulk_settings(
+        services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(import_export, "BATCH_SIZE", 5)
+    monkeypatch.setattr(bulk, "_SEARCH_CHUNK", 5)
+    assert _import(services, _csv(tmp_path / "first.csv", 0, 10)) == 10
+    with _statements(monkeypatch) as seen:
+        assert _import(services, _csv(tmp_path / "second.csv", 10, 80)) == 80
+
+    at_inserts = _settings_at_search_inserts(seen)
+    assert len(at_inserts) == 16
     assert all(s == dict(bulk._FTS_BULK_CONFIG) for s in at_inserts)
+    assert not any("VALUES ('merge'," in sql for sql in seen)
     assert _stored_settings(services) == dict(bulk._FTS_DEFAULT_CONFIG)
 
 
