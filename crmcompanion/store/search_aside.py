@@ -79,13 +79,12 @@ def level_sizes(blob: bytes) -> list[int] | None:
         levels, at = _varint(blob, at)
         segments, at = _varint(blob, at)
         _, at = _varint(blob, at)  # write counter
-        if v2:
-            _, at = _varint(blob, at)  # origin counter
         sizes: list[int] = []
         for _ in range(levels):
             _, at = _varint(blob, at)  # segments being merged
             count, at = _varint(blob, at)
-            for _ in range(count * (8 if v2 else 3)):  # segment id, first and last page...
+            # Segment id, first and last page (v2: and its origin and tombstone counts).
+            for _ in range(count * (8 if v2 else 3)):
                 _, at = _varint(blob, at)
             sizes.append(count)
     except IndexError:

@@ -209,3 +209,28 @@ def test_the_search_finds_what_it_found_with_the_bulk_settings(
     rows, hits = new
     assert len(rows) == 130  # type: ignore[arg-type]
     assert len(hits["anna"]) == 130 and hits["zz"] == []  # type: ignore[index]
+
+
+def _record(levels: list[list[tuple[int, ...]]], v2: bool) -> bytes:
+    """An FTS5 structure record as fts5StructureWrite lays it out (small values: one byte
+    per varint, except 300, written as two)."""
+    def varint(value: int) -> bytes:
+        return bytes([value]) if value < 0x80 else bytes([0x80 | value >> 7, value & 0x7F])
+
+    out = b"\x00\x00\x00\x07" + (b"\xff\x00\x00\x01" if v2 else b"")
+    out += varint(len(levels)) + varint(sum(map(len, levels))) + varint(300)
+    for segments in levels:
+        out += varint(0) + varint(len(segments))
+        for segment in segments:
+            out += b"".join(map(varint, segment))
+    return out
+
+
+def test_the_structure_record_is_read_in_both_layouts() -> None:
+    v1 = [[(1, 1, 9), (2, 10, 300)], [(3, 1, 4)]]
+    assert search_aside.level_sizes(_record(v1, v2=False)) == [2, 1]
+    v2 = [[(1, 1, 9, 1, 1, 0, 0, 40), (2, 10, 300, 2, 2, 0, 0, 7)], [], [(3, 1, 4, 3, 3, 0, 0, 2)]]
+    assert search_aside.level_sizes(_record(v2, v2=True)) == [2, 0, 1]
+    # Anything else is not guessed at: the caller then keeps the bulk settings.
+    assert search_aside.level_sizes(_record(v2, v2=True)[:-1]) is None
+    assert search_aside.level_sizes(_record(v1, v2=False) + b"\x00") is None
