@@ -73,6 +73,43 @@ _INSERT_CUSTOMER = (
 # defaults are restored after, so later edits behave as before.
 _FTS_BULK_CONFIG = (("automerge", 16), ("crisismerge", 64), ("hashsize", 4 * 1024 * 1024))
 _FTS_DEFAULT_CONFIG = (("automerge", 4), ("crisismerge", 16), ("hashsize", 1024 * 1024))
+# An import's search rows: no merging during the load, and a hash big enough that each search
+# statement (_SEARCH_CHUNK rows) is written out as ONE new segment at its end. With the bulk
+# settings above, 100,000 rows into a 100,000-customer index spent ~5.2 s of CPU (4 MB
+# flushes, merged with the old segments as they came), with these ~3.2 s and 2 new segments
+# (on copies of one database, the same rows; what a search finds does not depend on how the
+# index is split into segments). The pending terms of 50,000 rows take ~50 MB more memory.
+# A level of the index must not reach the crisis-merge level the defaults restore (16
+# segments): the first one-row edit after the import would merge that whole level (2.2 s of
+# CPU after such an import into a `demo` index, whose level 0 holds 15 segments). Where it
+# would, that level is merged first, in the import's transaction (`('merge', N)`: ~1.2 s
+# there, work the next write would do anyway), then the rows go in unmerged: 3.7-4.3 s in
+# all, against 5.1 s plus 0.4 s at the next edit with the bulk settings. An import of so many
+# rows that its own segments would reach that level keeps the bulk settings. Also used for
+# the index an import into an empty one builds aside (store.search_aside), whose segments are
+# copied in as they are.
+_FTS_IMPORT_CONFIG = (("automerge", 0), ("crisismerge", 64), ("hashsize", 128 * 1024 * 1024))
+_CRISIS_MERGE = dict(_FTS_DEFAULT_CONFIG)["crisismerge"]
+_MERGE_PAGES = 1 << 30  # `merge` stops after this many pages written: in effect, never
+
+
+def _import_fts_settings(cursor: sqlite3.Cursor, rows: int) -> tuple[tuple[str, int], ...]:
+    """_FTS_IMPORT_CONFIG when the index can take the import's new segments (one per search
+    statement) on any one level without reaching the crisis-merge level, merging its fuller
+    levels first if that makes room; else the bulk settings."""
+    from crmcompanion.store import search_aside  # it needs nothing of this module's
+
+    statements = -(-rows // _SEARCH_CHUNK)
+    fullest = search_aside.fullest_level(cursor)
+    if fullest is not None and fullest + statements >= _CRISIS_MERGE > statements:
+        # Merges every level holding `usermerge` (4) segments or more.
+        cursor.execute("INSERT INTO customer_search(customer_search, rank) VALUES ('merge', ?)",
+                       (_MERGE_PAGES,))
+        fullest = search_aside.fullest_level(cursor)
+    return _FTS_IMPORT_CONFIG if fullest is not None \
+        and fullest + statements < _CRISIS_MERGE else _FTS_BULK_CONFIG
+
+
 # Tables a bulk load fills; their plain indexes are rebuilt after a big load.
 _LOADED_TABLES = (
     "customers", "customer_emails", "customer_phones", "customer_tags", "special_dates",
@@ -271,10 +308,11 @@ class _Load:
 @contextmanager
 def _loading(session: Session, first_id: int, last_id: int,
              tables: Sequence[str] = _LOADED_TABLES,
-             rhythm: TouchpointSettings | None = None) -> Iterator[_Load]:
+             rhythm: TouchpointSettings | None = None,
+             fts: tuple[tuple[str, int], ...] = _FTS_BULK_CONFIG) -> Iterator[_Load]:
     """Around inserting customers first_id..last_id (consecutive, new) and their rows into
     `tables`: the per-row triggers set aside, those tables' plain indexes rebuilt after a load
-    at least as big as the customers table, FTS5 tuned for bulk; then the customers' rhythm
+    at least as big as the customers table, FTS5 tuned for bulk (`fts`); then the customers' rhythm
     rows: with the touchpoint settings `rhythm`, written with their final values
     (`touchpoints.insert_new_rhythm`), else dirty, for the next `sync_dirty`."""
     existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
@@ -288,7 +326,7 @@ def _loading(session: Session, first_id: int, last_id: int,
             size = last_id - first_id + 1
             with _indexes_rebuilt_after(session, size >= max(existing, 1000), tables) as now:
                 load.indexes_now = now
-                _configure_fts(cursor, _FTS_BULK_CONFIG)
+                _configure_fts(cursor, fts)
                 yield load
                 _configure_fts(cursor, _FTS_DEFAULT_CONFIG)
             # After the index rebuild: the last-interaction lookup uses the interactions index.
@@ -593,8 +631,9 @@ def insert_staged(
         return
     cursor = session.connection().connection.cursor()
     *statements, search = _staged_statements(stage)
+    fts = _import_fts_settings(cursor, last_id - first_id + 1)
     if aside is not None:
-        aside.start(cursor, stage_path, first_id, search, _SEARCH_CHUNK, _FTS_BULK_CONFIG)
+        aside.start(cursor, stage_path, first_id, search, _SEARCH_CHUNK, fts)
     try:
         # Each tag's name: the least of its spellings in the rows imported. DISTINCT keeps
         # the few pairs in a small index as it reads, where GROUP BY sorted every tag row
@@ -616,7 +655,7 @@ def insert_staged(
         search_from = first_id
         # Not the interactions: an import brings none, so their indexes can stay.
         tables = [t for t in _LOADED_TABLES if t != "interactions"]
-        with _loading(session, first_id, last_id, tables, rhythm) as load:
+        with _loading(session, first_id, last_id, tables, rhythm, fts) as load:
             for start in range(first_id, last_id + 1, chunk):
                 end = min(last_id, start + chunk - 1)
                 params["first"], params["last"] = start, end
