@@ -132,10 +132,17 @@ _MUTED_COLUMNS = frozenset((LAST_CONTACT, NEXT_OCCASION, UPDATED))
 
 
 @functools.cache
-def _key_account_font() -> QFont:
+def key_account_font() -> QFont:
+    """A key account's name is written a little bolder (only the weight: the rest is the
+    list's font)."""
     font = QFont()
     font.setWeight(QFont.Weight.DemiBold)
     return font
+
+
+def muted_colour() -> QColor:
+    """The text colour of the quieter columns (dates) and of archived customers."""
+    return _MUTED_COLOR
 
 
 def _short_date(day: date) -> str:
@@ -496,8 +503,18 @@ class CustomerTableModel(QAbstractTableModel):
         if role == _FOREGROUND and (row.archived or column in _MUTED_COLUMNS):
             return _MUTED_COLOR
         if role == _FONT and column == NAME and row.key_account:
-            return _key_account_font()
+            return key_account_font()
         return None
+
+    def cell(self, row: int, column: int) -> tuple[str, bool, bool] | None:
+        """What the list's delegate paints in a cell (ui.customer_cells): its text, whether
+        it is muted, whether bold; the display, foreground and font roles of data() in one
+        Python call instead of three round trips through Qt. None: no such row."""
+        found = self.row_at(row)
+        if found is None:
+            return None
+        return (self._display(found, column), found.archived or column in _MUTED_COLUMNS,
+                column == NAME and found.key_account)
 
     def _display(self, row: CustomerRow, column: int) -> str:
         if column == NAME:

@@ -8,12 +8,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from sqlalchemy import event
 
-from crmcompanion.services.customers import ListQuery
+from crmcompanion.services.customers import ListQuery, SortColumn
 from crmcompanion.services.demo import fill_demo
-from crmcompanion.ui.customer_model import ID_ROLE, NAME, PAGE_SIZE, CustomerTableModel
+from crmcompanion.ui.customer_model import COMPANY, ID_ROLE, NAME, PAGE_SIZE, CustomerTableModel
 
 
 def test_roles_the_list_never_sets_are_answered_without_reading_a_row(qapp, services):
@@ -220,3 +220,49 @@ def test_a_late_count_of_an_older_search_is_dropped(qtbot, make_window, services
     assert model.counts_taken == taken + 1  # the second search's count only
     assert gated.counted == ["a", other]  # the cleared list was never counted
     assert [total for _generation, total in arrived] == [a_count, expected]
+
+
+class _Paints(QObject):
+    """Counts the paint events of the widgets it watches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_a_keystroke_leaves_the_column_header_unpainted(qtbot, make_window, services):
+    """Issue 13: a new search resets the model's rows, never its columns, yet Qt's header
+    reset re-laid and repainted the whole column header on every keystroke. The list's rows
+    are repainted; the header is not, and it still sorts on a click."""
+    view = _list_page(qtbot, make_window, services, 3 * PAGE_SIZE)
+    view.window().resize(1100, 700)  # the benchmark's size: the columns scroll sideways
+    qtbot.waitUntil(lambda: view.table.horizontalScrollBar().isVisible())
+    header = view.table.horizontalHeader()
+    rows, sections = _Paints(), _Paints()
+    view.table.viewport().installEventFilter(rows)
+    header.viewport().installEventFilter(sections)
+    # Searches listing more rows than the window shows: the vertical scroll bar stays, so
+    # the header keeps its width (a scroll bar coming or going resizes it: a fair repaint).
+    shown = view.table.viewport().height() // view.table.rowHeight(0)
+    typed_ones = [t for t in ("a", "e", "i", "o", "n", "r", "s", "an", "ma")
+                  if services.customers.count(ListQuery(search=t)) > 2 * shown][:4]
+    assert len(typed_ones) >= 3
+    for typed in typed_ones:
+        view.search.clear()
+        view.model.wait_for_count()
+        qtbot.wait(150)  # the cleared list's count, if any, taken in
+        rows.count = sections.count = 0
+        qtbot.keyClicks(view.search, typed)
+        qtbot.wait(10)
+        assert rows.count >= 1, typed  # the new rows were painted
+        assert sections.count == 0, typed
+    header.viewport().removeEventFilter(sections)
+    company = header.sectionViewportPosition(COMPANY) + 5
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(company, header.height() // 2))
+    assert view.model.query.sort == SortColumn.COMPANY

@@ -87,3 +87,30 @@ def test_a_customer_kept_across_keystrokes_then_escape_forgets_it(qtbot, make_wi
     view.table.scrollTo(view.model.index(position, NAME))
     qtbot.wait(20)
     assert view.selected_id() is None
+
+
+def test_the_open_profile_is_not_reloaded_while_its_customer_stays_selected(
+        qtbot, make_window, services, monkeypatch):
+    """Issue 13: a keystroke resets the list (the selection goes, then comes back on the
+    first page, or stays kept by id beyond it); the profile panel of that customer must not
+    be read and laid out again for it: a profile with its timeline costs more than the
+    keystroke's whole page."""
+    view = _list_page(qtbot, make_window, services, 3 * PAGE_SIZE)
+    near, near_letter, near_position = _first_letter_matches(view, services, 10)
+    assert near_position < PAGE_SIZE
+    far, far_letter, _ = _beyond_first_page(view, services)
+    for customer_id, letter, on_first_page in ((near, near_letter, True),
+                                               (far, far_letter, False)):
+        view.search.clear()
+        view.select_customer(customer_id)
+        view.open_customer(customer_id)
+        assert view.detail.isVisible() and view.detail.customer.id == customer_id
+        shown: list[int] = []
+        monkeypatch.setattr(view.detail, "show_customer",
+                            lambda customer, shown=shown: shown.append(customer.id))
+        qtbot.keyClicks(view.search, letter)
+        qtbot.wait(20)
+        assert (view.selected_id() == customer_id) is on_first_page, letter
+        assert view.detail.isVisible() and view.detail.customer.id == customer_id
+        assert shown == [], letter  # not reloaded
+        monkeypatch.undo()
