@@ -422,7 +422,7 @@ def _hashed_walk(session: Session, match: Match, plain: object, offset: int, lim
     the same way from their own partial index, so no customer row is read during the walk."""
     from crmcompanion.store.customers import SORT_COLUMNS
 
-    column = SORT_COLUMNS[plain.sort].key  # type: ignore[attr-defined]
+    column = SORT_COLUMNS[plain.sort].expression.name  # type: ignore[attr-defined]
     way = " DESC" if plain.descending else ""  # type: ignore[attr-defined]
     hidden = ("" if plain.archived is None else  # type: ignore[attr-defined]
               " AND w.id NOT IN (SELECT a.id FROM customers a WHERE a.archived_at IS NOT NULL)")
