@@ -621,25 +621,14 @@ class Database:
                 from crmcompanion.store.postgres import configure_engine
 
                 configure_engine(self.read_engine)
-        read_bind: Engine = self.read_engine
-        if self.read_engine.dialect.name == "postgresql":
-            # Read units in autocommit on PostgreSQL: each statement reads its own snapshot
-            # at READ COMMITTED inside a transaction too, so nothing is less consistent; what
-            # goes is a BEGIN and a ROLLBACK round trip per unit (2 of a Today view's 15), and
-            # the rollback's clearing of psycopg's prepared statements (it clears them on
-            # every rollback(), so no statement of the app was ever prepared).
-            read_bind = self.read_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._read_sessions = sessionmaker(
-            read_bind, expire_on_commit=False,
+            self.read_engine, expire_on_commit=False,
             class_=Session if self.is_sqlite else RetryingReadSession)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only unit of work: one consistent snapshot on SQLite; on PostgreSQL each
-        statement reads its own (READ COMMITTED) in autocommit, so a temporary table made
-        here outlives the unit on its pooled connection (drop it before the unit ends; ON
-        COMMIT DROP would drop it at once). Always closed. A connection
+        """A read-only unit of work: one consistent snapshot, always closed. A connection
         the server dropped between calls is replaced before use (pre-ping); on a server, a
         statement whose connection drops during the read runs once more on a new one
         (RetryingReadSession), and a second drop is `ConnectionDropped` (the next call

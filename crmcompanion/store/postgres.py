@@ -258,7 +258,7 @@ def qmark_cursor_class() -> type:
 
 
 # Session settings every connection of the app gets (see configure_engine).
-SESSION_SETTINGS = (("jit", "off"), ("plan_cache_mode", "force_custom_plan"))
+SESSION_SETTINGS = (("jit", "off"),)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -270,13 +270,7 @@ def configure_engine(engine: Engine) -> None:
     thousands match; such a plan's cost passes jit_above_cost and PostgreSQL compiles it
     first (measured at 100,000 customers: 265 ms of JIT for a 300 ms keystroke statement).
     JIT pays for long analytic queries only, which the app never runs. Set per session, so
-    the server's own configuration is left alone.
-
-    Custom plans always (`plan_cache_mode = force_custom_plan`): the read units keep their
-    connection's prepared statements (store.database.Database: psycopg prepares a statement
-    run five times), and a prepared search statement planned once for all typed words would
-    read the whole book for 'a' the way it suits 'zoë'. Each run is planned for its values
-    as before; parsing and analysis are saved."""
+    the server's own configuration is left alone."""
     cursor_class = qmark_cursor_class()
 
     @event.listens_for(engine, "connect")

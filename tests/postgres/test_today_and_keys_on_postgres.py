@@ -185,28 +185,3 @@ def test_a_raw_read_that_made_a_temporary_table_makes_it_again_after_a_drop(
             names = cursor.fetchall()
     assert len(killed) == 1
     assert names == [("Mara",)]
-
-
-def test_reads_keep_their_prepared_statements_and_writes_their_transactions(
-        filled: Services) -> None:
-    # psycopg clears its prepared statements on every rollback(), and every read unit ended
-    # with one: no statement was ever prepared, each Today statement parsed and planned
-    # anew, with a BEGIN and a ROLLBACK round trip per unit.
-    from psycopg.pq import TransactionStatus
-
-    for _ in range(6):
-        filled.touchpoints.today_view()
-    with filled.db.read() as session:
-        raw = session.connection().connection.driver_connection
-        assert raw.autocommit is True
-        prepared = session.execute(text(
-            "SELECT statement FROM pg_prepared_statements")).scalars().all()
-        assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == (
-            "force_custom_plan")
-        assert raw.info.transaction_status == TransactionStatus.IDLE  # no BEGIN sent
-    assert any("touchpoint_sources" in s for s in prepared), prepared
-    with filled.db.write() as session:
-        session.execute(text("SELECT 1"))
-        raw = session.connection().connection.driver_connection
-        assert raw.autocommit is False
-        assert raw.info.transaction_status == TransactionStatus.INTRANS
