@@ -126,10 +126,12 @@ class RetryingReadSession(Session):
     session SET, a named cursor or prepared statement: `_makes_state`) is made again on the
     fresh connection, by running those statements of the unit again in their order, before
     the dropped statement runs once more; if that fails the unit is ConnectionDropped. Not
-    covered, and why: rows a statement streamed in COPY (nothing keeps what was sent), and a
-    result already partly read from a server-side cursor when the drop came (its first rows
-    are with the caller): both raise the driver's error. No read of this app does either on
-    PostgreSQL today (the import's temporary tables are made in a write, never retried)."""
+    covered, and why: a raw cursor's COPY (`cursor.copy()`, not wrapped: the rows already
+    streamed in or out cannot be taken back or handed out twice), and a result already
+    partly read from a server-side (named) cursor when the drop came (its first rows are
+    with the caller): both raise the driver's error. No read of this app does either on
+    PostgreSQL today: its only COPY is a bulk load's (store.postgres_bulk, a write: writes
+    are never retried), and the import's temporary tables are made in writes too."""
 
     _retried = False
     _state: list[Callable[[], object]] | None = None
