@@ -181,7 +181,7 @@ def _day(value: date | None) -> str:
 
 def _with_versions(session: Session, items: list[Touchpoint]) -> list[Touchpoint]:
     """The items with the versions of their recorded states (few: expired snoozes), read
-    by primary key in chunks; items without one keep version 0."""
+    by primary key (store.touchpoints.state_versions); items without one keep version 0."""
     found = repo.state_versions(session, [item.key for item in items], VERSION_CHUNK)
     if not found:
         return items
