@@ -181,14 +181,8 @@ def _day(value: date | None) -> str:
 
 def _with_versions(session: Session, items: list[Touchpoint]) -> list[Touchpoint]:
     """The items with the versions of their recorded states (few: expired snoozes), read
-    by primary key in chunks; items without one keep version 0."""
-    keys = [item.key for item in items]
-    found: dict[str, int] = {}
-    t = m.TouchpointRecord
-    for start in range(0, len(keys), VERSION_CHUNK):
-        rows = session.execute(select(t.occurrence_key, t.version)
-                               .where(t.occurrence_key.in_(keys[start:start + VERSION_CHUNK])))
-        found.update((key, version) for key, version in rows)
+    by primary key (store.touchpoints.state_versions); items without one keep version 0."""
+    found = repo.state_versions(session, [item.key for item in items], VERSION_CHUNK)
     if not found:
         return items
     return [replace(item, version=found[item.key]) if item.key in found else item

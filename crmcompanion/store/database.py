@@ -44,6 +44,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import sqlite3
 import stat
 from collections.abc import Callable, Iterator
@@ -119,9 +120,37 @@ class RetryingReadSession(Session):
     snapshot already, so the retried statement sees no less consistent data than it would
     have. Statements through ORM loads, `execute`, `scalar` and `scalars` are covered, and
     so are the raw DBAPI cursors the store takes from `session.connection().connection`
-    (exports, the duplicate finder, display names, insight facts: `_RetryingCursor`)."""
+    (exports, the duplicate finder, display names, insight facts: `_RetryingCursor`).
+
+    State a read made on its connection (a temporary table and the rows put in it, a
+    session SET, a named cursor or prepared statement: `_makes_state`) is made again on the
+    fresh connection, by running those statements of the unit again in their order, before
+    the dropped statement runs once more; if that fails the unit is ConnectionDropped. Not
+    covered, and why: a raw cursor's COPY (`cursor.copy()`, not wrapped: the rows already
+    streamed in or out cannot be taken back or handed out twice), and a result already
+    partly read from a server-side (named) cursor when the drop came (its first rows are
+    with the caller): both raise the driver's error. No read of this app does either on
+    PostgreSQL today: its only COPY is a bulk load's (store.postgres_bulk, a write: writes
+    are never retried), and the import's temporary tables are made in writes too."""
 
     _retried = False
+    _state: list[Callable[[], object]] | None = None
+
+    def _remember(self, statement: object, call: Callable[[], object]) -> None:
+        """Keep `call` to run again on a fresh connection if `statement` made session state."""
+        if _makes_state(statement):
+            if self._state is None:
+                self._state = []
+            self._state.append(call)
+
+    def _restore(self) -> None:
+        """Make this unit's session state again on the (fresh) connection it holds now; any
+        failure (SQLAlchemy's or a raw cursor's driver error) is ConnectionDropped."""
+        for call in self._state or ():
+            try:
+                call()
+            except Exception as again:
+                raise ConnectionDropped(READ_DROPPED) from again
 
     def connection(self, *args: Any, **kw: Any) -> Any:
         # Only what the store's raw paths reach through it is wrapped; the session's own
@@ -145,9 +174,9 @@ class RetryingReadSession(Session):
         self.rollback()
         return True
 
-    def _once_more(self, call: Callable[[], _T]) -> _T:
+    def _once_more(self, call: Callable[[], _T], statement: object = None) -> _T:
         try:
-            return call()
+            result = call()
         except DBAPIError as exc:
             if not exc.connection_invalidated or self._retried:
                 raise
@@ -155,16 +184,38 @@ class RetryingReadSession(Session):
             logger.warning("The database connection dropped during a read; reading again: %s",
                            type(exc.orig).__name__)
             self.rollback()  # the dead connection goes; the next statement takes a new one
-            return call()
+            self._restore()
+            result = call()
+        self._remember(statement, call)
+        return result
 
     def execute(self, *args: Any, **kw: Any) -> Any:
-        return self._once_more(lambda: super(RetryingReadSession, self).execute(*args, **kw))
+        return self._once_more(lambda: super(RetryingReadSession, self).execute(*args, **kw),
+                               args[0] if args else None)
 
     def scalar(self, *args: Any, **kw: Any) -> Any:
-        return self._once_more(lambda: super(RetryingReadSession, self).scalar(*args, **kw))
+        return self._once_more(lambda: super(RetryingReadSession, self).scalar(*args, **kw),
+                               args[0] if args else None)
 
     def scalars(self, *args: Any, **kw: Any) -> Any:
-        return self._once_more(lambda: super(RetryingReadSession, self).scalars(*args, **kw))
+        return self._once_more(lambda: super(RetryingReadSession, self).scalars(*args, **kw),
+                               args[0] if args else None)
+
+
+# Statements that leave state on the server session a later statement may need (see
+# RetryingReadSession): temporary tables and what is written into them, settings, cursors
+# and prepared statements. A read unit runs nothing else that writes.
+_STATEFUL = re.compile(
+    r"\s*(CREATE\s+(GLOBAL\s+|LOCAL\s+)?TEMP|INSERT\s|UPDATE\s|DELETE\s|TRUNCATE\s|"
+    r"DROP\s|ALTER\s|SET\s|SELECT\s+set_config\s*\(|DECLARE\s|PREPARE\s|ANALYZE\b)",
+    re.IGNORECASE)
+
+
+def _makes_state(statement: object) -> bool:
+    """Whether `statement` (SQL text, a text() clause; ORM/Core selects never) is one of
+    _STATEFUL's."""
+    sql = statement if isinstance(statement, str) else getattr(statement, "text", None)
+    return isinstance(sql, str) and _STATEFUL.match(sql) is not None
 
 
 class _RetryingConnection:
@@ -183,7 +234,8 @@ class _RetryingConnection:
         return self._connection
 
     def _call(self, name: str, *args: Any, **kw: Any) -> Any:
-        return self._session._once_more(lambda: getattr(self._current(), name)(*args, **kw))
+        return self._session._once_more(lambda: getattr(self._current(), name)(*args, **kw),
+                                        args[0] if args else None)
 
     def execute(self, *args: Any, **kw: Any) -> Any:
         return self._call("execute", *args, **kw)
@@ -221,8 +273,9 @@ class _RetryingCursor:
     """A raw DBAPI cursor of a read unit on a server: a statement whose connection dropped
     runs once more on a cursor of a fresh connection (reads only: nothing to do twice; the
     statements before it in the unit have given their rows already, and each statement reads
-    its own snapshot at READ COMMITTED anyway). A second drop is ConnectionDropped; a
-    statement needing state the dead connection held (a temporary table) raises its error."""
+    its own snapshot at READ COMMITTED anyway). A second drop is ConnectionDropped; the
+    state the unit made on the dead connection (a temporary table) is made again first
+    (RetryingReadSession._restore)."""
 
     def __init__(self, session: RetryingReadSession, cursor: Any, args: tuple[Any, ...],
                  kw: dict[str, Any]) -> None:
@@ -236,11 +289,17 @@ class _RetryingCursor:
         except Exception as exc:
             if not self._session._raw_dropped(self._cursor, exc):
                 raise
-            made_args, made_kw = self._made
-            fresh = Session.connection(self._session).connection
-            self._cursor = fresh.cursor(*made_args, **made_kw)
+            self._session._restore()
+            self._cursor = self._fresh()
             getattr(self._cursor, method)(*args, **kw)
+        # Made again, if need be, on a cursor of whatever connection the unit then holds.
+        self._session._remember(args[0] if args else None,
+                                lambda: getattr(self._fresh(), method)(*args, **kw))
         return self
+
+    def _fresh(self) -> Any:
+        made_args, made_kw = self._made
+        return Session.connection(self._session).connection.cursor(*made_args, **made_kw)
 
     def execute(self, *args: Any, **kw: Any) -> _RetryingCursor:
         return self._run("execute", *args, **kw)

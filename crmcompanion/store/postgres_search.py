@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import ClassVar
 
-from sqlalchemy import Boolean, bindparam, text
+from sqlalchemy import Boolean, bindparam, literal_column, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -289,6 +289,49 @@ def _probe(match: Match) -> TextClause:
     return text(words).bindparams(*(bindparam(k, v) for k, v in match.params().items()))
 
 
+def estimated_matches(session: Session, match: Match) -> int:
+    """The planner's estimate of how many customers `match` finds (EXPLAIN: planning only,
+    from GIN's statistics of the search words; within a few % for one word at 100,000
+    customers once the table is analyzed, as every bulk load leaves it). Several words are
+    estimated one by one and the least taken: words typed together are often found together
+    ('trade fa'), which the planner's product of their shares put at 4,817 for 21,025."""
+    params: dict[str, object] = dict(match.params())
+    if len(match.terms) > 1 and match.phone is None:
+        parts = []
+        for i, term in enumerate(match.terms):
+            params[f"pg_t{i}"] = f"{_lexeme(term)}:*"
+            parts.append(f"(SELECT w.rowid FROM customer_search w "
+                         f"WHERE w.terms @@ CAST(:pg_t{i} AS tsquery))")
+        statement = " UNION ALL ".join(parts)
+    else:
+        statement = match.ids()
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {statement}"), params).scalar_one()
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    top = plan[0]["Plan"]
+    if len(match.terms) > 1 and match.phone is None:
+        return min(int(part["Plan Rows"]) for part in top["Plans"])
+    return int(top["Plan Rows"])
+
+
+# The fewest matches a rarer search's walk is sized for (see uncounted_window).
+FEW_MATCHES = 1000
+# Whether the customers table's pages are nearly all marked all-visible (VACUUM's
+# visibility map; ANALYZE reports it too): only then does an index-only walk read no
+# customer row. Right after a bulk load, before autovacuum has come by, each walked entry
+# read its heap page ('so' and 'z': ~330 ms at 100,000 customers, against ~140 ms for the
+# walk of the span and the read of every match).
+_ALL_VISIBLE = literal_column(
+    "(SELECT relallvisible >= 0.8 * relpages FROM pg_class "
+    "WHERE oid = CAST('customers' AS regclass))")
+# A rarer search's walk (`_hashed_walk`) reads at most this many times its expected matches
+# of the sort index before giving up for the read of all matches: a walk entry costs ~1/20
+# of a customer read by primary key, so a walk that fails costs less than that read.
+HASHED_WALK_RATIO = 4
+
+
 def uncounted_window(session: Session, query: object, offset: int, limit: int,
                      columns: Sequence[object], ordered: object
                      ) -> tuple[list[Sequence[object]], int | None]:
@@ -298,18 +341,25 @@ def uncounted_window(session: Session, query: object, offset: int, limit: int,
     and the count when it came free (a short list read whole), else None. `ordered` is
     store.customers._ordered (query, reverse, walk, columns) -> Select.
 
-    How: the list's first (offset + limit) x WALK_SPAN customers in order are walked, each
-    probed for a match (`_probe`), stopping as soon as the page is full: a one- or
-    two-letter search matching a fifth of the book or more reads ~100-250 customers by
-    index, where its exact count re-checks every match on the heap after building GIN's
-    whole bitmap (45-70 ms at 100,000 customers). The walk ends at the sort key of the last
-    customer in that span (a row comparison on the sort index); when it found too few rows
-    (rarer matches, or matches bunched further down the list) the page is read as the
-    counted list reads few matches: every match by GIN, their customers by primary key,
-    sorted. Same rows and order as store.customers.page_at with the count."""
+    How, by the planner's estimate of the matches (`estimated_matches`):
+    - one customer in WALK_SPAN or more ('a', 'e', "example.org"): the list's first
+      (offset + limit) x WALK_SPAN customers in order are walked, each probed for a match
+      (`_probe`), stopping as soon as the page is full (~100-250 customers read by index,
+      where an exact count re-checks every match after building GIN's whole bitmap,
+      45-70 ms at 100,000 customers). The walk ends at the sort key of the last customer
+      in that span;
+    - rarer ('mül', 'ross', 'lena': 1-4% of the book), when the list filters on nothing but
+      the archived state and the table's visibility map is set (`_ALL_VISIBLE`): the sort
+      index walked index-only against the matching ids hashed once (`_hashed_walk`), for
+      at most HASHED_WALK_RATIO x the expected matches;
+    - when a walk found too few rows (rare matches, or matches bunched further down the
+      list, 'z', 'zoë'), or a filtered list's walk of its span: the page is read as the
+      counted list reads few matches: every match by GIN, their customers by primary key,
+      sorted.
+    Same rows and order as store.customers.page_at with the count."""
     from dataclasses import replace
 
-    from sqlalchemy import tuple_
+    from sqlalchemy import func, select, tuple_
 
     from crmcompanion.store import models as m
     from crmcompanion.store.customers import SORT_COLUMNS
@@ -320,22 +370,82 @@ def uncounted_window(session: Session, query: object, offset: int, limit: int,
     plain = replace(query, search="")  # type: ignore[type-var]
     sort = SORT_COLUMNS[plain.sort]
     span = (offset + limit) * WALK_SPAN
+    few = ordered(query, reverse=False, walk=False, columns=columns  # type: ignore[operator]
+                  ).offset(offset).limit(limit)
     # The span's end from the sort index alone (an index-only scan: no filter, whose columns
-    # are on the heap); a few filtered-out customers in it only shorten the walk.
+    # are on the heap; a few filtered-out customers in it only shorten the walk), and the
+    # book's size (the highest id: one index entry).
     everyone = replace(plain, archived=None, status=None, kind=None, tag=None, segment=None)
-    last = session.execute(ordered(everyone, reverse=False, columns=(sort, m.Customer.id))  # type: ignore[operator]
-                           .offset(span - 1).limit(1)).first()
+    population = select(func.max(m.Customer.id)).scalar_subquery()
+    found = session.execute(ordered(  # type: ignore[operator]
+        everyone, reverse=False, columns=(sort, m.Customer.id, population, _ALL_VISIBLE))
+        .offset(span - 1).limit(1)).first()
+    last = None if found is None else tuple(found[:2])
+    if found is not None and found[3] and _id_walkable(plain):
+        expected = estimated_matches(session, match)
+        if expected * WALK_SPAN < (found[2] or 0):
+            # The walk is bounded by the estimate, but never below FEW_MATCHES' worth: an
+            # estimate can be far too low (typed digits, '030': 253 for 10,248 matches;
+            # words found together, 'trade fa': 4,817 for 21,025), and then the matches
+            # are dense and the walk fills the page early.
+            rows = _hashed_walk(session, match, plain, offset, limit, columns, ordered,
+                                offset + limit + HASHED_WALK_RATIO * max(expected,
+                                                                         FEW_MATCHES))
+            return (rows, None) if rows is not None else (list(session.execute(few)), None)
     walk = ordered(plain, reverse=False, columns=columns).where(_probe(match))  # type: ignore[operator]
     if last is not None:
         key = tuple_(sort, m.Customer.id)
-        walk = walk.where(key >= tuple(last) if plain.descending else key <= tuple(last))
+        walk = walk.where(key >= last if plain.descending else key <= last)
     rows = list(session.execute(walk.offset(offset).limit(limit)))
     if len(rows) == limit:
         return rows, None
     if last is None:  # the whole list was walked: these are all its matches from offset on
         return rows, (offset + len(rows)) if rows or offset == 0 else None
-    few = ordered(query, reverse=False, walk=False, columns=columns)  # type: ignore[operator]
-    return list(session.execute(few.offset(offset).limit(limit))), None
+    return list(session.execute(few)), None
+
+
+def _id_walkable(plain: object) -> bool:
+    """Whether the list of `plain` (a ListQuery without its search) filters on nothing but
+    the archived state, hidden or shown: then which customers are listed follows from their
+    ids alone, and the sort index holds everything a walk needs (`_hashed_walk`)."""
+    return (plain.archived is not True and plain.status is None  # type: ignore[attr-defined]
+            and plain.kind is None and not plain.tag  # type: ignore[attr-defined]
+            and not plain.segment)  # type: ignore[attr-defined]
+
+
+def _hashed_walk(session: Session, match: Match, plain: object, offset: int, limit: int,
+                 columns: Sequence[object], ordered: object, entries: int
+                 ) -> list[Sequence[object]] | None:
+    """uncounted_window's page of a search matching 1-5% of the book, or None when the
+    list's first `entries` customers hold too few matches: the sort index walked in order,
+    index only, each entry tested against the matching ids, read once from the search
+    indexes and hashed, stopping at the page; then only the page's customers are read.
+
+    It replaced a walk probing a thousand search rows one by one (~26 ms of execution for
+    'mül' at 100,000 customers), which then fell back to reading every match's customer
+    by primary key to sort them all (~2,600 for 'mül': ~60 ms). As a plain `id IN
+    (sub-query)` the planner turned the match into a semi-join probing each walked
+    customer's search row again (1.3 s for 'z'); under `OR false` the sub-query is not
+    pulled up and stays a hashed sub-plan, built once. The archived customers are left out
+    the same way from their own partial index, so no customer row is read during the walk."""
+    from crmcompanion.store.customers import SORT_COLUMNS
+
+    column = SORT_COLUMNS[plain.sort].expression.name  # type: ignore[attr-defined]
+    way = " DESC" if plain.descending else ""  # type: ignore[attr-defined]
+    hidden = ("" if plain.archived is None else  # type: ignore[attr-defined]
+              " AND w.id NOT IN (SELECT a.id FROM customers a WHERE a.archived_at IS NOT NULL)")
+    page = (
+        f"SELECT w.id FROM (SELECT c.id, c.{column} AS k FROM customers c "
+        f"ORDER BY c.{column}{way}, c.id{way} LIMIT :pg_walk) w "
+        f"WHERE (w.id IN ({match.ids()}) OR false){hidden} "
+        f"ORDER BY w.k{way}, w.id{way} OFFSET :pg_offset LIMIT :pg_limit")
+    listed = text(f"customers.id = ANY(ARRAY({page}))").bindparams(
+        *(bindparam(k, v) for k, v in match.params().items()),
+        bindparam("pg_walk", entries), bindparam("pg_offset", offset),
+        bindparam("pg_limit", limit))
+    rows = list(session.execute(ordered(plain, reverse=False, columns=columns)  # type: ignore[operator]
+                                .where(listed)))
+    return rows if len(rows) == limit else None
 
 
 class SearchCondition(ColumnElement[bool]):

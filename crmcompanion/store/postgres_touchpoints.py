@@ -11,6 +11,7 @@ store.touchpoints dispatches to these functions when its session is on PostgreSQ
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
 import time
@@ -174,3 +175,27 @@ def sync_dirty(session: Session, settings: TouchpointSettings) -> int:
     else:
         session.execute(update, params)
     return count
+
+
+def state_versions(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    """store.touchpoints.state_versions on PostgreSQL: every key as ONE bound array probed in
+    the primary key (`= ANY`). As `IN (...)` of one bound value per key (~800 for a Today
+    view at 100,000 customers), SQLAlchemy rendered and psycopg parsed ~800 placeholders
+    per call (~20 ms of client CPU) and the server filtered every state row against the
+    list (a sequential scan, ~3.5 ms)."""
+    rows = session.execute(
+        text("SELECT occurrence_key, version FROM touchpoint_states "
+             "WHERE occurrence_key = ANY(CAST(:keys AS text[]))"), {"keys": list(keys)})
+    return {key: version for key, version in rows}
+
+
+def yearly_date(table: str, year: int, feb28: bool) -> str:
+    """SQL: the DATE on which a `table` (touchpoint_sources) row occurs in `year`, as
+    store.touchpoints._yearly_day_sql's text names it: 29 February on the 28th (`feb28`) or
+    on 1 March when `year` has none. make_date, not the text cast: each row of a Today
+    read's hidden check evaluates it."""
+    made = f"make_date({int(year)}, {table}.md_key / 100, {table}.md_key % 100)"
+    if calendar.isleap(year):
+        return made
+    moved = f"DATE '{int(year):04d}-{'02-28' if feb28 else '03-01'}'"
+    return f"CASE WHEN {table}.md_key = 229 THEN {moved} ELSE {made} END"
