@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from PySide6.QtCore import QDate, QDateTime, Qt
+from PySide6.QtCore import QDate, QDateTime, QEvent, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -51,6 +51,23 @@ from crmcompanion.ui.widgets import DialogButtons
 logger = logging.getLogger(__name__)
 
 NEXT_STEP_DEFAULT_DAYS = 7
+SUMMARY_HEIGHT = 96  # a few lines of summary
+
+
+class SummaryEdit(QPlainTextEdit):
+    """The summary field, a few lines high. A fixed height alone does not hold: polishing
+    (on show, on a theme change) applies the stylesheet's min-height for fields over it, and
+    a small dialog then squeezed the summary to one line."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self.setFixedHeight(SUMMARY_HEIGHT)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.Polish:  # after the style has polished it
+            self.setFixedHeight(SUMMARY_HEIGHT)
+        return handled
 
 
 class LogConversationDialog(QDialog):
@@ -84,7 +101,9 @@ class LogConversationDialog(QDialog):
         self.feedback_saved: Saved | None = None
         self.saving = False
         self.setWindowTitle(f"Log conversation with {customer_name}")
-        self.setMinimumWidth(440)
+        # No minimum width of its own: the layout's minimum is the width that shows every
+        # field and every feedback chip whole (a fixed 440 px let the dialog be narrower than
+        # that, cutting "Feedback" and "Complaint" to "edba" and "mpla").
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
@@ -112,10 +131,9 @@ class LogConversationDialog(QDialog):
             self.channel.setCurrentIndex(max(0, self.channel.findData(channel.value)))
         self.channel.setAccessibleName("Channel")
         form.addRow("Channel", self.channel)
-        self.summary = QPlainTextEdit(summary)
+        self.summary = SummaryEdit(summary)
         self.summary.setPlaceholderText("What did you talk about? (optional)")
         self.summary.setTabChangesFocus(True)
-        self.summary.setFixedHeight(96)
         self.summary.setAccessibleName("Summary")
         form.addRow("Summary", self.summary)
 

@@ -5,11 +5,14 @@ is needed: nothing is clicked that would connect."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from crmcompanion.ui import style
 from crmcompanion.ui.team_database import TeamDatabaseDialog
+from tests.ui.helpers import save_shot
 
 
 def _look(button: QPushButton) -> str:
@@ -25,7 +28,7 @@ def _look(button: QPushButton) -> str:
     return max(colours, key=colours.__getitem__) + "/" + background
 
 
-def test_actions_wait_for_the_server_and_the_database(qtbot, qapp) -> None:
+def test_actions_wait_for_the_server_and_the_database(qtbot, qapp, tmp_path: Path) -> None:
     style.apply_look(qapp, "light")
     dialog = TeamDatabaseDialog()
     qtbot.addWidget(dialog)
@@ -34,7 +37,7 @@ def test_actions_wait_for_the_server_and_the_database(qtbot, qapp) -> None:
     buttons = (dialog.test_button, dialog.migrate_button)
     assert not any(button.isEnabled() for button in buttons)
     empty_look = [_look(button) for button in buttons]
-    dialog.grab().save("/tmp/shots/tidy2/team_database_empty.png")
+    save_shot(dialog, tmp_path, "team_database_empty.png")
 
     # A click on a greyed-out button starts nothing and says nothing.
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
@@ -46,7 +49,7 @@ def test_actions_wait_for_the_server_and_the_database(qtbot, qapp) -> None:
     assert all(button.isEnabled() for button in buttons)
     # Enabled, they look different from how they looked greyed out.
     assert [_look(button) for button in buttons] != empty_look
-    dialog.grab().save("/tmp/shots/tidy2/team_database_filled.png")
+    save_shot(dialog, tmp_path, "team_database_filled.png")
 
     dialog.host.selectAll()
     qtbot.keyClick(dialog.host, Qt.Key.Key_Backspace)
