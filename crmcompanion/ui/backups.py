@@ -43,6 +43,7 @@ from crmcompanion.services.container import Services
 from crmcompanion.ui.feedback_common import list_table
 from crmcompanion.ui.formatting import number, short_datetime
 from crmcompanion.ui.text_display import ask, plain_label, tell
+from crmcompanion.ui.widgets import FieldLabel
 from crmcompanion.ui.workers import BackgroundTask
 
 logger = logging.getLogger(__name__)
@@ -97,12 +98,12 @@ class BackupsDialog(QDialog):
         self.choose_folder_button.clicked.connect(self.choose_folder)
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(self.choose_folder_button)
-        form.addRow("Backup folder", folder_row)
+        form.addRow(FieldLabel("Backup folder", self.folder), folder_row)
         self.keep = QSpinBox()
         self.keep.setRange(1, 1000)
         self.keep.setValue(int(services.settings.get(BACKUPS_KEPT)))
         self.keep.setSuffix(" backups")
-        form.addRow("Keep the newest", self.keep)
+        form.addRow(FieldLabel("Keep the newest", self.keep), self.keep)
         layout.addLayout(form)
 
         self.status = QLabel("")

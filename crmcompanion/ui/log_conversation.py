@@ -46,7 +46,7 @@ from crmcompanion.ui.feedback_chips import FeedbackCapture
 from crmcompanion.ui.feedback_common import form_banner, run_off_thread
 from crmcompanion.ui.formatting import date_edit_format
 from crmcompanion.ui.text_display import embedded
-from crmcompanion.ui.widgets import DialogButtons
+from crmcompanion.ui.widgets import DialogButtons, FieldLabel
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class LogConversationDialog(QDialog):
         self.when.setDisplayFormat("ddd d MMM yyyy  HH:mm")
         # A conversation is logged after it happened: the future is not offered.
         self.when.setMaximumDateTime(QDateTime(now.date(), now.time()).addSecs(60))
-        form.addRow("When", self.when)
+        form.addRow(FieldLabel("When", self.when), self.when)
         self.channel = QComboBox()
         self.channel.addItem("—", "")
         for value, title_text in CHANNEL_TITLES.items():
@@ -130,12 +130,12 @@ class LogConversationDialog(QDialog):
         if channel is not None:
             self.channel.setCurrentIndex(max(0, self.channel.findData(channel.value)))
         self.channel.setAccessibleName("Channel")
-        form.addRow("Channel", self.channel)
+        form.addRow(FieldLabel("Channel", self.channel), self.channel)
         self.summary = SummaryEdit(summary)
         self.summary.setPlaceholderText("What did you talk about? (optional)")
         self.summary.setTabChangesFocus(True)
         self.summary.setAccessibleName("Summary")
-        form.addRow("Summary", self.summary)
+        form.addRow(FieldLabel("Summary", self.summary), self.summary)
 
         # The next step: a follow-up on Today on the chosen day.
         self.next_step = QCheckBox("Next step")
@@ -164,7 +164,7 @@ class LogConversationDialog(QDialog):
         self.capture = FeedbackCapture(feedback, customer_id)
         self.capture.setVisible(feedback is not None)
         self.capture.watch(self.summary)
-        feedback_label = QLabel("Feedback")
+        feedback_label = FieldLabel("Feedback", self.capture, line=self.capture.chips)
         feedback_label.setToolTip("Also record what they said as feedback: pick its type")
         feedback_label.setVisible(feedback is not None)
         form.addRow(feedback_label, self.capture)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from crmcompanion.core.errors import DomainError
 from crmcompanion.services import team_database
 from crmcompanion.ui.text_display import plain_label
+from crmcompanion.ui.widgets import FieldLabel
 from crmcompanion.ui.workers import BackgroundTask
 
 logger = logging.getLogger(__name__)
@@ -64,11 +65,11 @@ class TeamDatabaseDialog(QDialog):
         self.tls = QComboBox()
         for shown, mode in TLS_CHOICES:
             self.tls.addItem(shown, mode)
-        form.addRow("Server", self.host)
-        form.addRow("Port", self.port)
-        form.addRow("Database", self.database)
-        form.addRow("User", self.user)
-        form.addRow("Encryption (TLS)", self.tls)
+        form.addRow(FieldLabel("Server", self.host), self.host)
+        form.addRow(FieldLabel("Port", self.port), self.port)
+        form.addRow(FieldLabel("Database", self.database), self.database)
+        form.addRow(FieldLabel("User", self.user), self.user)
+        form.addRow(FieldLabel("Encryption (TLS)", self.tls), self.tls)
         layout.addLayout(form)
         self.status = plain_label("", selectable=True)
         layout.addWidget(self.status)

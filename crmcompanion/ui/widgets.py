@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSize,
     Qt,
@@ -50,6 +51,40 @@ from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES, current_theme
 from crmcompanion.ui.text_display import fit_to_screen, plain
 
 logger = logging.getLogger(__name__)
+
+
+class FieldLabel(QLabel):
+    """A form row's label, level with its field's text. QFormLayout sets a label at the top
+    of its row at its own height, so beside a 30-pixel field its text sat ~3 pixels above
+    the field's; it takes the height that puts its centred text level with the field's
+    first line: a one-line field's middle, a text box's first line (not its middle), or
+    `line`, a part of a larger field (the chips above a feedback row's themes)."""
+
+    def __init__(self, text: str, field: QWidget, line: QWidget | None = None) -> None:
+        super().__init__(text)
+        self.setBuddy(field)
+        self._field = field
+        self._line = line or field
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def event(self, event: QEvent) -> bool:
+        # On polish (the stylesheet sets the field's padding) and on show (laid out by then).
+        if event.type() in (QEvent.Type.Polish, QEvent.Type.Show):
+            self.setFixedHeight(max(2 * self._line_middle(), self.fontMetrics().lineSpacing()))
+        return super().event(event)
+
+    def _line_middle(self) -> int:
+        """How far below the field's top the middle of its first line of text is."""
+        line = self._line
+        line.ensurePolished()
+        above = line.mapTo(self._field, QPoint(0, 0)).y() if line is not self._field else 0
+        if isinstance(line, QPlainTextEdit | QTextEdit):
+            margin = line.document().documentMargin()
+            # The viewport sits inside the contents margins (frame and padding, set on
+            # polish); its own geometry is not laid out yet when the label is shown.
+            top = line.contentsRect().top() + round(margin)
+            return above + top + line.fontMetrics().lineSpacing() // 2
+        return above + line.sizeHint().height() // 2
 
 
 class DialogButtons(QHBoxLayout):
