@@ -46,7 +46,7 @@ from crmcompanion.ui.feedback_chips import FeedbackCapture
 from crmcompanion.ui.feedback_common import form_banner, run_off_thread
 from crmcompanion.ui.formatting import date_edit_format
 from crmcompanion.ui.text_display import embedded
-from crmcompanion.ui.widgets import DialogButtons, FieldLabel
+from crmcompanion.ui.widgets import DialogButtons, FieldCheckBox, FieldLabel
 
 logger = logging.getLogger(__name__)
 
@@ -138,11 +138,11 @@ class LogConversationDialog(QDialog):
         form.addRow(FieldLabel("Summary", self.summary), self.summary)
 
         # The next step: a follow-up on Today on the chosen day.
-        self.next_step = QCheckBox("Next step")
+        self.next_note = QLineEdit()
+        self.next_step = FieldCheckBox("Next step", self.next_note)
         self.next_step.setToolTip("Add a follow-up to Today on the chosen day")
         step_row = QHBoxLayout()
         step_row.setSpacing(8)
-        self.next_note = QLineEdit()
         self.next_note.setPlaceholderText("e.g. send the quote, call back")
         self.next_note.setMaxLength(500)
         self.next_note.setAccessibleName("Next step")

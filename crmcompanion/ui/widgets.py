@@ -27,6 +27,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
+    QCheckBox,
     QComboBox,
     QCompleter,
     QDialog,
@@ -53,6 +54,24 @@ from crmcompanion.ui.text_display import fit_to_screen, plain
 logger = logging.getLogger(__name__)
 
 
+def _line_middle(field: QWidget, line: QWidget) -> int:
+    """How far below `field`'s top the middle of its first line of text (in `line`) is."""
+    line.ensurePolished()
+    above = line.mapTo(field, QPoint(0, 0)).y() if line is not field else 0
+    if isinstance(line, QPlainTextEdit | QTextEdit):
+        margin = line.document().documentMargin()
+        # The viewport sits inside the contents margins (frame and padding, set on polish);
+        # its own geometry is not laid out yet when the label is shown.
+        top = line.contentsRect().top() + round(margin)
+        return above + top + line.fontMetrics().lineSpacing() // 2
+    return above + line.sizeHint().height() // 2
+
+
+def _levels(event: QEvent) -> bool:
+    # On polish (the stylesheet sets the field's padding) and on show (laid out by then).
+    return event.type() in (QEvent.Type.Polish, QEvent.Type.Show)
+
+
 class FieldLabel(QLabel):
     """A form row's label, level with its field's text. QFormLayout sets a label at the top
     of its row at its own height, so beside a 30-pixel field its text sat ~3 pixels above
@@ -68,23 +87,26 @@ class FieldLabel(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
     def event(self, event: QEvent) -> bool:
-        # On polish (the stylesheet sets the field's padding) and on show (laid out by then).
-        if event.type() in (QEvent.Type.Polish, QEvent.Type.Show):
-            self.setFixedHeight(max(2 * self._line_middle(), self.fontMetrics().lineSpacing()))
+        if _levels(event):
+            self.setFixedHeight(max(2 * _line_middle(self._field, self._line),
+                                    self.fontMetrics().lineSpacing()))
         return super().event(event)
 
-    def _line_middle(self) -> int:
-        """How far below the field's top the middle of its first line of text is."""
-        line = self._line
-        line.ensurePolished()
-        above = line.mapTo(self._field, QPoint(0, 0)).y() if line is not self._field else 0
-        if isinstance(line, QPlainTextEdit | QTextEdit):
-            margin = line.document().documentMargin()
-            # The viewport sits inside the contents margins (frame and padding, set on
-            # polish); its own geometry is not laid out yet when the label is shown.
-            top = line.contentsRect().top() + round(margin)
-            return above + top + line.fontMetrics().lineSpacing() // 2
-        return above + line.sizeHint().height() // 2
+
+class FieldCheckBox(QCheckBox):
+    """A check box in a form row's label place (its row's field counts when it is ticked:
+    Log conversation's "Next step"), level with the field's text as a `FieldLabel` is: at
+    its own height it sat ~6 pixels above it."""
+
+    def __init__(self, text: str, field: QWidget) -> None:
+        super().__init__(text)
+        self._field = field
+
+    def event(self, event: QEvent) -> bool:
+        if _levels(event):
+            self.setFixedHeight(max(2 * _line_middle(self._field, self._field),
+                                    super().sizeHint().height()))
+        return super().event(event)
 
 
 class DialogButtons(QHBoxLayout):
