@@ -571,6 +571,9 @@ class BatchDraftWindow(QDialog):
             item = QListWidgetItem(f"{embedded(draft.customer_name)}\n"
                                    f"{embedded(draft.occasion_title)} · "
                                    f"{_when_text(draft, today, last_contact)}")
+            # The list is narrow (the composer takes the room) and cuts a long line with
+            # "…": the whole row on hover.
+            item.setToolTip(plain_tooltip(item.text()))
             self.list.addItem(item)
         split.addWidget(self.list)
         self.editor = DraftEditor(services, bus, self)

@@ -50,6 +50,8 @@ def test_keep_in_touch_rows_say_when_they_were_last_contacted(qtbot, services,
         seen = {"last": 0, "never": 0, "other": 0}
         for row, (customer_id, occasion, due) in enumerate(listed):
             shown = window.list.item(row).text().split("\n")[1]
+            # Cut with "…" in the narrow list, whole on hover.
+            assert window.list.item(row).toolTip().endswith(shown)
             if occasion is not Occasion.KEEP_IN_TOUCH:
                 assert formatting.day_month(due) in shown or formatting.long_date(due) in shown
                 seen["other"] += 1
