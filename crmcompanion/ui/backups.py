@@ -18,13 +18,11 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -42,8 +40,10 @@ from crmcompanion.services.backups import (
     restore_database,
 )
 from crmcompanion.services.container import Services
+from crmcompanion.ui.feedback_common import list_table
 from crmcompanion.ui.formatting import number, short_datetime
-from crmcompanion.ui.text_display import ask, tell
+from crmcompanion.ui.text_display import ask, plain_label, tell
+from crmcompanion.ui.widgets import FieldLabel
 from crmcompanion.ui.workers import BackgroundTask
 
 logger = logging.getLogger(__name__)
@@ -73,13 +73,19 @@ class BackupsDialog(QDialog):
         self.shown: list[BackupFile] = []
 
         layout = QVBoxLayout(self)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # What the window is and what fills its list, above the list (it opened on a bare
+        # table header, and an empty list said nothing).
+        title = QLabel("Backups")
+        title.setObjectName("pageTitle")
+        layout.addWidget(title)
+        layout.addWidget(plain_label(
+            f"{APP_NAME} copies your customer book to the backup folder once a day while it "
+            "runs. Restore one to go back to that day."))
+        # Columns fitted to the width, the long file name elided (whole on hover).
+        self.table = list_table(COLUMNS)
+        self.table.set_empty_text(
+            f"No backups yet. {APP_NAME} makes one every day while it runs; press "
+            "“Back up now” to make one now.")
         layout.addWidget(self.table, 1)
 
         form = QFormLayout()
@@ -92,12 +98,12 @@ class BackupsDialog(QDialog):
         self.choose_folder_button.clicked.connect(self.choose_folder)
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(self.choose_folder_button)
-        form.addRow("Backup folder", folder_row)
+        form.addRow(FieldLabel("Backup folder", self.folder), folder_row)
         self.keep = QSpinBox()
         self.keep.setRange(1, 1000)
         self.keep.setValue(int(services.settings.get(BACKUPS_KEPT)))
         self.keep.setSuffix(" backups")
-        form.addRow("Keep the newest", self.keep)
+        form.addRow(FieldLabel("Keep the newest", self.keep), self.keep)
         layout.addLayout(form)
 
         self.status = QLabel("")
@@ -133,6 +139,7 @@ class BackupsDialog(QDialog):
             cells = (short_datetime(backup.made_at), size_text(backup.size), str(backup.path))
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
+        self.table.measure()
 
     def selected(self) -> BackupFile | None:
         rows = self.table.selectionModel().selectedRows()

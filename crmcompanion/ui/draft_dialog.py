@@ -60,6 +60,7 @@ from crmcompanion.core.templates import (
 )
 from crmcompanion.services.container import Services
 from crmcompanion.services.greetings import Draft
+from crmcompanion.services.today_support import glances
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
 from crmcompanion.ui.formatting import day_month, long_date, number
@@ -129,6 +130,9 @@ class DraftEditor(QWidget):
     def __init__(self, services: Services, bus: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services = services
+        # Customer id -> last contact day, for keep-in-touch drafts (the batch window reads
+        # them all at once; a single draft looks its customer up).
+        self.last_contact: dict[int, date | None] = {}
         self._bus = bus
         self.draft: Draft | None = None
         self.rendered: RenderedMessage | None = None
@@ -219,6 +223,15 @@ class DraftEditor(QWidget):
         self.sent_button.clicked.connect(self.mark_sent)
 
     # --- loading ------------------------------------------------------------------------
+    def _when(self, draft: Draft) -> str:
+        """The draft's day; for keep-in-touch the last contact, not the (old) due day."""
+        if draft.occasion is not Occasion.KEEP_IN_TOUCH:
+            return long_date(draft.occasion_date)
+        if draft.customer_id not in self.last_contact:
+            self.last_contact.update(last_contacts(self._services, [draft.customer_id]))
+        last = self.last_contact[draft.customer_id]
+        return "Never contacted" if last is None else f"Last contact {long_date(last)}"
+
     def set_draft(self, draft: Draft) -> None:
         """Show `draft`: its template's text in the editors, its templates in the combo."""
         self._loading = True
@@ -227,7 +240,7 @@ class DraftEditor(QWidget):
             self.heading.setText(
                 f"{headline(draft.occasion_title)} · {headline(draft.customer_name)}")
             self.heading.setToolTip(plain_tooltip(shown(draft.customer_name)))
-            where = [long_date(draft.occasion_date)]
+            where = [self._when(draft)]
             if draft.email:
                 where.append(embedded(draft.email))
             if draft.mobile:
@@ -497,6 +510,30 @@ class DraftDialog(QDialog):
         self.editor.set_draft(draft)
 
 
+def last_contacts(services: Services, customer_ids: list[int]) -> dict[int, date | None]:
+    """Each customer's last contact day (None: never), in one statement."""
+    if not customer_ids:
+        return {}
+    found = glances(services.db, customer_ids, formatted=False)
+    return {customer_id: found[customer_id].last_contact_on if customer_id in found else None
+            for customer_id in customer_ids}
+
+
+def _day_text(day: date, today: date) -> str:
+    return day_month(day) if day.year == today.year else long_date(day)
+
+
+def _when_text(draft: Draft, today: date, last_contact: dict[int, date | None]) -> str:
+    """A batch row's date in the owner's terms: an occasion's day ("overdue" when past), or
+    for keep-in-touch the last contact ("last contact 10 March 2012", "never contacted"), in
+    the words of its reason on Today."""
+    if draft.occasion is Occasion.KEEP_IN_TOUCH:
+        last = last_contact.get(draft.customer_id)
+        return "never contacted" if last is None else f"last contact {_day_text(last, today)}"
+    when = draft.occasion_date
+    return _day_text(when, today) + (" (overdue)" if when < today else "")
+
+
 class BatchDraftWindow(QDialog):
     """ "Draft all for today": today's (and overdue) occasions on the left, the selected
     draft on the right; each is edited and sent on its own."""
@@ -524,15 +561,23 @@ class BatchDraftWindow(QDialog):
         self.list.setMinimumWidth(150)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         today = services.clock.today()
+        # A keep-in-touch draft's date is the day it fell due (the last contact plus the
+        # cadence), years back for a customer not heard from in years ("10 March 2012
+        # (overdue)" told the owner nothing): its row says when they were last in touch.
+        # One statement for all of them.
+        last_contact = last_contacts(services, [
+            d.customer_id for d in self.drafts if d.occasion is Occasion.KEEP_IN_TOUCH])
         for draft in self.drafts:
-            when = draft.occasion_date
-            when_text = day_month(when) if when.year == today.year else long_date(when)
-            overdue = " (overdue)" if when < today else ""
             item = QListWidgetItem(f"{embedded(draft.customer_name)}\n"
-                                   f"{embedded(draft.occasion_title)} · {when_text}{overdue}")
+                                   f"{embedded(draft.occasion_title)} · "
+                                   f"{_when_text(draft, today, last_contact)}")
+            # The list is narrow (the composer takes the room) and cuts a long line with
+            # "…": the whole row on hover.
+            item.setToolTip(plain_tooltip(item.text()))
             self.list.addItem(item)
         split.addWidget(self.list)
         self.editor = DraftEditor(services, bus, self)
+        self.editor.last_contact = last_contact
         holder = QWidget()
         holder_layout = QVBoxLayout(holder)
         holder_layout.setContentsMargins(14, 0, 0, 0)

@@ -38,6 +38,7 @@ from crmcompanion.ui.feedback_common import (
     run_off_thread,
     section_label,
 )
+from crmcompanion.ui.widgets import FieldLabel
 
 if TYPE_CHECKING:
     from crmcompanion.ui.feedback_common import SimilarFound
@@ -66,31 +67,31 @@ class FeedbackDialog(QDialog):
         form = QFormLayout()
         self.customer = QLineEdit(customer)
         self.customer.setPlaceholderText("Name, email, phone or #number")
-        form.addRow("Customer", self.customer)
+        form.addRow(FieldLabel("Customer", self.customer), self.customer)
         self.chips = FeedbackTypeChips(required=True)
         self.type_buttons = self.chips.buttons
         self.chips.set_kind(FeedbackType.FEEDBACK)
         self.chips.changed.connect(self._type_changed)
-        form.addRow("Type", self.chips)
+        form.addRow(FieldLabel("Type", self.chips), self.chips)
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("What the customer said")
         self.lookup = SimilarLookup(self, self._similar_work, self._show_similar,
                                     SIMILAR_DELAY_MS)
         self.text.textChanged.connect(lambda: self.lookup.set_text(self.text.toPlainText()))
-        form.addRow("Said", self.text)
+        form.addRow(FieldLabel("Said", self.text), self.text)
         self.themes = QLineEdit()
         self.themes.setPlaceholderText("Themes, separated by commas (e.g. delivery, price)")
-        form.addRow("Themes", self.themes)
+        form.addRow(FieldLabel("Themes", self.themes), self.themes)
         self.satisfaction = QComboBox()
         self.satisfaction.addItem("Not given", None)
         for n in range(1, 6):
             self.satisfaction.addItem("★" * n, n)
-        form.addRow("Satisfaction", self.satisfaction)
+        form.addRow(FieldLabel("Satisfaction", self.satisfaction), self.satisfaction)
         self.severity = QComboBox()
         for level in Severity:
             self.severity.addItem(level.title, level.value)
         self.severity.setCurrentIndex(1)
-        self.severity_label = QLabel("Severity")
+        self.severity_label = FieldLabel("Severity", self.severity)
         form.addRow(self.severity_label, self.severity)
         layout.addLayout(form)
 

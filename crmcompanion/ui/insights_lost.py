@@ -31,7 +31,7 @@ from crmcompanion.core.lost import CHOOSABLE_REASONS, LOST_REASON_TITLES
 from crmcompanion.services.container import Services
 from crmcompanion.services.insights import MarkedLost
 from crmcompanion.ui.formatting import date_edit_format
-from crmcompanion.ui.widgets import DialogButtons
+from crmcompanion.ui.widgets import DialogButtons, FieldLabel
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +59,10 @@ class LostReasonDialog(QDialog):
         self.reason = QComboBox()
         for reason in CHOOSABLE_REASONS:
             self.reason.addItem(LOST_REASON_TITLES[reason], reason.value)
-        form.addRow("Reason", self.reason)
+        form.addRow(FieldLabel("Reason", self.reason), self.reason)
         self.note = QLineEdit()
         self.note.setPlaceholderText("In your words (needed for “Other”)")
-        form.addRow("Note", self.note)
+        form.addRow(FieldLabel("Note", self.note), self.note)
         self.win_back = QCheckBox("Remind me to try to win them back on")
         today = services.clock.today()
         self.win_back_on = QDateEdit(QDate(today + timedelta(days=WIN_BACK_AFTER_DAYS)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from PySide6.QtCore import QDate, QDateTime, Qt
+from PySide6.QtCore import QDate, QDateTime, QEvent, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,11 +46,28 @@ from crmcompanion.ui.feedback_common import form_banner, run_off_thread
 from crmcompanion.ui.formatting import date_edit_format
 from crmcompanion.ui.style import CHANNEL_TITLES
 from crmcompanion.ui.text_display import embedded
-from crmcompanion.ui.widgets import DialogButtons
+from crmcompanion.ui.widgets import DialogButtons, FieldCheckBox, FieldLabel
 
 logger = logging.getLogger(__name__)
 
 NEXT_STEP_DEFAULT_DAYS = 7
+SUMMARY_HEIGHT = 96  # a few lines of summary
+
+
+class SummaryEdit(QPlainTextEdit):
+    """The summary field, a few lines high. A fixed height alone does not hold: polishing
+    (on show, on a theme change) applies the stylesheet's min-height for fields over it, and
+    a small dialog then squeezed the summary to one line."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self.setFixedHeight(SUMMARY_HEIGHT)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.Polish:  # after the style has polished it
+            self.setFixedHeight(SUMMARY_HEIGHT)
+        return handled
 
 
 class LogConversationDialog(QDialog):
@@ -84,7 +101,9 @@ class LogConversationDialog(QDialog):
         self.feedback_saved: Saved | None = None
         self.saving = False
         self.setWindowTitle(f"Log conversation with {customer_name}")
-        self.setMinimumWidth(440)
+        # No minimum width of its own: the layout's minimum is the width that shows every
+        # field and every feedback chip whole (a fixed 440 px let the dialog be narrower than
+        # that, cutting "Feedback" and "Complaint" to "edba" and "mpla").
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 16)
@@ -103,7 +122,7 @@ class LogConversationDialog(QDialog):
         self.when.setDisplayFormat("ddd d MMM yyyy  HH:mm")
         # A conversation is logged after it happened: the future is not offered.
         self.when.setMaximumDateTime(QDateTime(now.date(), now.time()).addSecs(60))
-        form.addRow("When", self.when)
+        form.addRow(FieldLabel("When", self.when), self.when)
         self.channel = QComboBox()
         self.channel.addItem("—", "")
         for value, title_text in CHANNEL_TITLES.items():
@@ -111,20 +130,19 @@ class LogConversationDialog(QDialog):
         if channel is not None:
             self.channel.setCurrentIndex(max(0, self.channel.findData(channel.value)))
         self.channel.setAccessibleName("Channel")
-        form.addRow("Channel", self.channel)
-        self.summary = QPlainTextEdit(summary)
+        form.addRow(FieldLabel("Channel", self.channel), self.channel)
+        self.summary = SummaryEdit(summary)
         self.summary.setPlaceholderText("What did you talk about? (optional)")
         self.summary.setTabChangesFocus(True)
-        self.summary.setFixedHeight(96)
         self.summary.setAccessibleName("Summary")
-        form.addRow("Summary", self.summary)
+        form.addRow(FieldLabel("Summary", self.summary), self.summary)
 
         # The next step: a follow-up on Today on the chosen day.
-        self.next_step = QCheckBox("Next step")
+        self.next_note = QLineEdit()
+        self.next_step = FieldCheckBox("Next step", self.next_note)
         self.next_step.setToolTip("Add a follow-up to Today on the chosen day")
         step_row = QHBoxLayout()
         step_row.setSpacing(8)
-        self.next_note = QLineEdit()
         self.next_note.setPlaceholderText("e.g. send the quote, call back")
         self.next_note.setMaxLength(500)
         self.next_note.setAccessibleName("Next step")
@@ -146,7 +164,7 @@ class LogConversationDialog(QDialog):
         self.capture = FeedbackCapture(feedback, customer_id)
         self.capture.setVisible(feedback is not None)
         self.capture.watch(self.summary)
-        feedback_label = QLabel("Feedback")
+        feedback_label = FieldLabel("Feedback", self.capture, line=self.capture.chips)
         feedback_label.setToolTip("Also record what they said as feedback: pick its type")
         feedback_label.setVisible(feedback is not None)
         form.addRow(feedback_label, self.capture)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, QTime
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -70,7 +70,7 @@ from crmcompanion.services.settings import SettingsService
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
 from crmcompanion.ui.text_display import embedded, fit_to_screen, plain_label
-from crmcompanion.ui.widgets import CountryPicker, DialogButtons, name_controls
+from crmcompanion.ui.widgets import CountryPicker, DialogButtons, FieldLabel, name_controls
 
 if TYPE_CHECKING:
     from crmcompanion.services.container import Services
@@ -89,26 +89,6 @@ class SettingField:
     unit: str = ""  # shown after a number ("days")
     minimum: int = 0
     maximum: int = 1_000_000
-
-
-class FieldLabel(QLabel):
-    """A form row's label, level with its field's text. QFormLayout sets a label at the top
-    of its row at its own height, so beside a 30-pixel field its text sat ~3 pixels above
-    the field's; it is given the field's height, its text centred in it."""
-
-    def __init__(self, text: str, field: QWidget) -> None:
-        super().__init__(text)
-        self.setBuddy(field)
-        self._field = field
-        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-
-    def event(self, event: QEvent) -> bool:
-        # On polish (the stylesheet sets the field's padding) and on show.
-        if event.type() in (QEvent.Type.Polish, QEvent.Type.Show):
-            self._field.ensurePolished()
-            self.setFixedHeight(max(self._field.sizeHint().height(),
-                                    self.fontMetrics().lineSpacing()))
-        return super().event(event)
 
 
 class SettingsSection(QWidget):

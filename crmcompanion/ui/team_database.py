@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from crmcompanion.core.errors import DomainError
 from crmcompanion.services import team_database
 from crmcompanion.ui.text_display import plain_label
+from crmcompanion.ui.widgets import FieldLabel
 from crmcompanion.ui.workers import BackgroundTask
 
 logger = logging.getLogger(__name__)
@@ -64,11 +65,11 @@ class TeamDatabaseDialog(QDialog):
         self.tls = QComboBox()
         for shown, mode in TLS_CHOICES:
             self.tls.addItem(shown, mode)
-        form.addRow("Server", self.host)
-        form.addRow("Port", self.port)
-        form.addRow("Database", self.database)
-        form.addRow("User", self.user)
-        form.addRow("Encryption (TLS)", self.tls)
+        form.addRow(FieldLabel("Server", self.host), self.host)
+        form.addRow(FieldLabel("Port", self.port), self.port)
+        form.addRow(FieldLabel("Database", self.database), self.database)
+        form.addRow(FieldLabel("User", self.user), self.user)
+        form.addRow(FieldLabel("Encryption (TLS)", self.tls), self.tls)
         layout.addLayout(form)
         self.status = plain_label("", selectable=True)
         layout.addWidget(self.status)
@@ -83,7 +84,20 @@ class TeamDatabaseDialog(QDialog):
         layout.addWidget(buttons)
         self.test_button.clicked.connect(self.test_connection)
         self.migrate_button.clicked.connect(self.migrate)
+        # Both actions need a server and a database: greyed out until both are typed, so
+        # nothing on the window invites a click that can only answer "enter the server".
+        self.host.textChanged.connect(self._update_buttons)
+        self.database.textChanged.connect(self._update_buttons)
+        self._update_buttons()
         self.resize(520, 360)
+
+    def _filled(self) -> bool:
+        return bool(self.host.text().strip() and self.database.text().strip())
+
+    def _update_buttons(self) -> None:
+        ready = self._filled() and (self.task is None or self.task.done)
+        self.test_button.setEnabled(ready)
+        self.migrate_button.setEnabled(ready)
 
     def url(self) -> str:
         """The URL the fields describe, without any password."""
@@ -95,7 +109,7 @@ class TeamDatabaseDialog(QDialog):
         return f"postgresql+psycopg://{at}{host}:{self.port.value()}/{name}?sslmode={mode}"
 
     def _run(self, work: object, done: object, doing: str) -> None:
-        if not self.host.text().strip() or not self.database.text().strip():
+        if not self._filled():  # the buttons are greyed out then; a shortcut may still ask
             self.status.setText("Enter the server and the database.")
             return
         self.test_button.setEnabled(False)
@@ -141,5 +155,5 @@ class TeamDatabaseDialog(QDialog):
             self.status.setText(f"Something went wrong: {error}")
 
     def _finished(self) -> None:
-        self.test_button.setEnabled(True)
-        self.migrate_button.setEnabled(True)
+        self.test_button.setEnabled(self._filled())
+        self.migrate_button.setEnabled(self._filled())

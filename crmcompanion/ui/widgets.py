@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSize,
     Qt,
@@ -26,6 +27,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
+    QCheckBox,
     QComboBox,
     QCompleter,
     QDialog,
@@ -50,6 +52,61 @@ from crmcompanion.ui.style import STATUS_COLOURS, STATUS_TITLES, current_theme
 from crmcompanion.ui.text_display import fit_to_screen, plain
 
 logger = logging.getLogger(__name__)
+
+
+def _line_middle(field: QWidget, line: QWidget) -> int:
+    """How far below `field`'s top the middle of its first line of text (in `line`) is."""
+    line.ensurePolished()
+    above = line.mapTo(field, QPoint(0, 0)).y() if line is not field else 0
+    if isinstance(line, QPlainTextEdit | QTextEdit):
+        margin = line.document().documentMargin()
+        # The viewport sits inside the contents margins (frame and padding, set on polish);
+        # its own geometry is not laid out yet when the label is shown.
+        top = line.contentsRect().top() + round(margin)
+        return above + top + line.fontMetrics().lineSpacing() // 2
+    return above + line.sizeHint().height() // 2
+
+
+def _levels(event: QEvent) -> bool:
+    # On polish (the stylesheet sets the field's padding) and on show (laid out by then).
+    return event.type() in (QEvent.Type.Polish, QEvent.Type.Show)
+
+
+class FieldLabel(QLabel):
+    """A form row's label, level with its field's text. QFormLayout sets a label at the top
+    of its row at its own height, so beside a 30-pixel field its text sat ~3 pixels above
+    the field's; it takes the height that puts its centred text level with the field's
+    first line: a one-line field's middle, a text box's first line (not its middle), or
+    `line`, a part of a larger field (the chips above a feedback row's themes)."""
+
+    def __init__(self, text: str, field: QWidget, line: QWidget | None = None) -> None:
+        super().__init__(text)
+        self.setBuddy(field)
+        self._field = field
+        self._line = line or field
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def event(self, event: QEvent) -> bool:
+        if _levels(event):
+            self.setFixedHeight(max(2 * _line_middle(self._field, self._line),
+                                    self.fontMetrics().lineSpacing()))
+        return super().event(event)
+
+
+class FieldCheckBox(QCheckBox):
+    """A check box in a form row's label place (its row's field counts when it is ticked:
+    Log conversation's "Next step"), level with the field's text as a `FieldLabel` is: at
+    its own height it sat ~6 pixels above it."""
+
+    def __init__(self, text: str, field: QWidget) -> None:
+        super().__init__(text)
+        self._field = field
+
+    def event(self, event: QEvent) -> bool:
+        if _levels(event):
+            self.setFixedHeight(max(2 * _line_middle(self._field, self._field),
+                                    super().sizeHint().height()))
+        return super().event(event)
 
 
 class DialogButtons(QHBoxLayout):

@@ -40,6 +40,15 @@ def click_save(qtbot, editor):
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
 
 
+def painted_pixels(table) -> int:
+    """Pixels of a list's viewport that differ from its background (its top-left corner,
+    which no row or text reaches): how much an empty list's sentence covers."""
+    image = table.viewport().grab().toImage()
+    background = image.pixel(1, 1)
+    return sum(1 for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)
+               if image.pixel(x, y) != background)
+
+
 def save_shot(widget, tmp_path: Path, name: str) -> Path:
     """A screenshot of `widget` for a person to look at: under the test's own `tmp_path`
     (or $CRMCOMPANION_SHOTS when set), never a fixed /tmp folder that two runs or two users

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from crmcompanion.core.customer import CustomerDraft
 from crmcompanion.services.changes import Changed
+from tests.ui.helpers import painted_pixels
 from tests.ui.test_feedback_ui import _open_page
 
 LONG_COMPLAINT = ("The parcel arrived three days late, the box was crushed on one side and "
@@ -84,15 +85,6 @@ def test_ideas_column_grows_with_the_window(qtbot, services, make_window) -> Non
     assert table.item(0, 0).toolTip() == LONG_IDEA  # elided at 900 px: whole on hover
 
 
-def _painted_pixels(table) -> int:
-    """Pixels of the list's viewport that differ from its background (its top-left corner,
-    which no row or text reaches)."""
-    image = table.viewport().grab().toImage()
-    background = image.pixel(1, 1)
-    return sum(1 for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)
-               if image.pixel(x, y) != background)
-
-
 def test_empty_lists_say_what_fills_them(qtbot, services, make_window) -> None:
     window = make_window()
     window.resize(900, 600)
@@ -105,7 +97,7 @@ def test_empty_lists_say_what_fills_them(qtbot, services, make_window) -> None:
         QApplication.processEvents()
         assert tab.table.showing_empty_text(), tab
         assert tab.table.empty_text.startswith(words)
-        assert _painted_pixels(tab.table) > 50, tab  # the sentence is on screen
+        assert painted_pixels(tab.table) > 50, tab  # the sentence is on screen
     # The idea buttons (all greyed out with nothing to act on) wait for an idea.
     page.tabs.setCurrentWidget(board)
     assert not board.actions.isVisible()
