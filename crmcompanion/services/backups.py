@@ -69,7 +69,7 @@ def backup_due(newest: datetime | None, clock: Clock, every: timedelta = DAILY) 
 
 
 # Team mode: the server keeps the data, and its backups are made there.
-_NOT_A_FILE = ("Only a database file (SQLite) is backed up by CRM Companion; back up a "
+SERVER_BACKUP_ADVICE = ("Only a database file (SQLite) is backed up by CRM Companion; back up a "
                "PostgreSQL database on its server with pg_dump (and restore with pg_restore).")
 
 
@@ -77,7 +77,7 @@ def database_file(url: str) -> Path:
     """The SQLite file a database URL names, or BackupProblem (backups are of files)."""
     path = sqlite_path(url)
     if path is None:
-        raise BackupProblem(_NOT_A_FILE)
+        raise BackupProblem(SERVER_BACKUP_ADVICE)
     return path
 
 
@@ -134,8 +134,14 @@ class BackupService:
     @property
     def database(self) -> Path:
         if self._db.info.path is None:
-            raise BackupProblem(_NOT_A_FILE)
+            raise BackupProblem(SERVER_BACKUP_ADVICE)
         return self._db.info.path
+
+    @property
+    def on_server(self) -> bool:
+        """Team mode: the server's administrator backs the data up (SERVER_BACKUP_ADVICE),
+        so there is no backup file, folder or daily copy of ours."""
+        return self._db.info.path is None
 
     @property
     def default_folder(self) -> Path | None:
@@ -183,7 +189,7 @@ class BackupService:
         return backup_file(written)
 
     def daily_backup_due(self) -> bool:
-        if self._db.info.path is None:  # a server's backups are its administrator's (pg_dump)
+        if self.on_server:  # a server's backups are its administrator's (pg_dump)
             return False
         routine = [b for b in list_backups(self.folder()) if b.routine]
         return backup_due(routine[0].made_at if routine else None, self._clock)

@@ -34,6 +34,7 @@ from crmcompanion.core.errors import DomainError
 from crmcompanion.services.backups import (
     BACKUP_FOLDER,
     BACKUPS_KEPT,
+    SERVER_BACKUP_ADVICE,
     BackupFile,
     newest_good_backup_in,
     restorable,
@@ -78,12 +79,17 @@ class BackupsDialog(QDialog):
         title = QLabel("Backups")
         title.setObjectName("pageTitle")
         layout.addWidget(title)
+        # In team mode the server's administrator makes the backups: say so, and offer
+        # nothing the app cannot do there (it used to promise a daily copy).
+        on_server = services.backups.on_server
         layout.addWidget(plain_label(
+            SERVER_BACKUP_ADVICE if on_server else
             f"{APP_NAME} copies your customer book to the backup folder once a day while it "
             "runs. Restore one to go back to that day."))
         # Columns fitted to the width, the long file name elided (whole on hover).
         self.table = list_table(COLUMNS)
         self.table.set_empty_text(
+            "No backups here: the server's administrator keeps them." if on_server else
             f"No backups yet. {APP_NAME} makes one every day while it runs; press "
             "“Back up now” to make one now.")
         layout.addWidget(self.table, 1)
@@ -125,6 +131,11 @@ class BackupsDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(close)
         layout.addLayout(buttons)
+        if on_server:
+            for control in (self.folder, self.choose_folder_button, self.keep,
+                            self.back_up_button, self.restore_button, self.save_button):
+                control.setEnabled(False)
+            return
         self.refresh()
 
     # --- the list ------------------------------------------------------------------------
