@@ -102,12 +102,31 @@ def _import_fts_settings(cursor: sqlite3.Cursor, rows: int) -> tuple[tuple[str, 
     statements = -(-rows // _SEARCH_CHUNK)
     fullest = search_aside.fullest_level(cursor)
     if fullest is not None and fullest + statements >= _CRISIS_MERGE > statements:
-        # Merges every level holding `usermerge` (4) segments or more.
-        cursor.execute("INSERT INTO customer_search(customer_search, rank) VALUES ('merge', ?)",
-                       (_MERGE_PAGES,))
-        fullest = search_aside.fullest_level(cursor)
+        fullest = _merge_full_levels(cursor)
     return _FTS_IMPORT_CONFIG if fullest is not None \
         and fullest + statements < _CRISIS_MERGE else _FTS_BULK_CONFIG
+
+
+def _merge_full_levels(cursor: sqlite3.Cursor) -> int | None:
+    """Merge every level of the search index holding `usermerge` (4) segments or more, now
+    (FTS5 'merge'); the fullest level after (see `search_aside.fullest_level`)."""
+    from crmcompanion.store import search_aside
+
+    cursor.execute("INSERT INTO customer_search(customer_search, rank) VALUES ('merge', ?)",
+                   (_MERGE_PAGES,))
+    return search_aside.fullest_level(cursor)
+
+
+def _settle_search_index(cursor: sqlite3.Cursor) -> None:
+    """After a demo load (its settings: `_import_fts_settings`): if a level of the index is
+    one segment short of the crisis-merge level, merge it now, in the load's transaction, so
+    the user's first one-row edit does not (a `demo` load whose rows overflowed the hash
+    often enough, or `demo --append` onto a full level)."""
+    from crmcompanion.store import search_aside
+
+    fullest = search_aside.fullest_level(cursor)
+    if fullest is not None and fullest + 1 >= _CRISIS_MERGE:
+        _merge_full_levels(cursor)
 
 
 # Tables a bulk load fills; their plain indexes are rebuilt after a big load.
@@ -309,11 +328,12 @@ class _Load:
 def _loading(session: Session, first_id: int, last_id: int,
              tables: Sequence[str] = _LOADED_TABLES,
              rhythm: TouchpointSettings | None = None,
-             fts: tuple[tuple[str, int], ...] = _FTS_BULK_CONFIG) -> Iterator[_Load]:
+             fts: tuple[tuple[str, int], ...] | None = None) -> Iterator[_Load]:
     """Around inserting customers first_id..last_id (consecutive, new) and their rows into
     `tables`: the per-row triggers set aside, those tables' plain indexes rebuilt after a load
-    at least as big as the customers table, FTS5 tuned for bulk (`fts`); then the customers' rhythm
-    rows: with the touchpoint settings `rhythm`, written with their final values
+    at least as big as the customers table, FTS5 tuned for bulk (`fts`; None: a demo load,
+    `_import_fts_settings` and `_settle_search_index` after); then the customers' rhythm rows:
+    with the touchpoint settings `rhythm`, written with their final values
     (`touchpoints.insert_new_rhythm`), else dirty, for the next `sync_dirty`."""
     existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
     load = _Load(session.connection().connection.cursor())
@@ -326,8 +346,13 @@ def _loading(session: Session, first_id: int, last_id: int,
             size = last_id - first_id + 1
             with _indexes_rebuilt_after(session, size >= max(existing, 1000), tables) as now:
                 load.indexes_now = now
+                demo = fts is None
+                if fts is None:
+                    fts = _import_fts_settings(cursor, last_id - first_id + 1)
                 _configure_fts(cursor, fts)
                 yield load
+                if demo:
+                    _settle_search_index(cursor)
                 _configure_fts(cursor, _FTS_DEFAULT_CONFIG)
             # After the index rebuild: the last-interaction lookup uses the interactions index.
             if rhythm is not None and (load.last_interactions is not None
