@@ -118,15 +118,18 @@ def _merge_full_levels(cursor: sqlite3.Cursor) -> int | None:
 
 
 def _settle_search_index(cursor: sqlite3.Cursor) -> None:
-    """After a demo load (its settings: `_import_fts_settings`): if a level of the index is
-    one segment short of the crisis-merge level, merge it now, in the load's transaction, so
-    the user's first one-row edit does not (a `demo` load whose rows overflowed the hash
-    often enough, or `demo --append` onto a full level)."""
-    from crmcompanion.store import search_aside
+    """After a demo load: merge, in the load's transaction, every level of the search index
+    holding 4 segments or more, so the user's next edits do not.
 
-    fullest = search_aside.fullest_level(cursor)
-    if fullest is not None and fullest + 1 >= _CRISIS_MERGE:
-        _merge_full_levels(cursor)
+    With the bulk settings a 100,000-customer demo left 15 segments on level 0; the first
+    one-row edit after it brought the level to the crisis-merge level (16) and merged it whole
+    (0.72 s of CPU in that save, 12,752 blocks written). Merged here: 0.57 s of CPU in the
+    demo (~8.4 s in its process), then 60 one-row edits in 0.27 s in all. Measured and
+    rejected: the import's settings (one 100,000-row segment on level 0, no merge): the same
+    load time, but the 15th edit after it then merged that level (1.1 s). A smaller demo's
+    fuller levels are merged too (`merge` leaves levels of fewer than 4 segments alone): each
+    one-row edit adds a segment to level 0, so 7 there would reach 16 in 9 edits."""
+    _merge_full_levels(cursor)
 
 
 # Tables a bulk load fills; their plain indexes are rebuilt after a big load.
@@ -331,8 +334,8 @@ def _loading(session: Session, first_id: int, last_id: int,
              fts: tuple[tuple[str, int], ...] | None = None) -> Iterator[_Load]:
     """Around inserting customers first_id..last_id (consecutive, new) and their rows into
     `tables`: the per-row triggers set aside, those tables' plain indexes rebuilt after a load
-    at least as big as the customers table, FTS5 tuned for bulk (`fts`; None: a demo load,
-    `_import_fts_settings` and `_settle_search_index` after); then the customers' rhythm rows:
+    at least as big as the customers table, FTS5 tuned for bulk (`fts`; None: a demo load, the
+    bulk settings and `_settle_search_index` after); then the customers' rhythm rows:
     with the touchpoint settings `rhythm`, written with their final values
     (`touchpoints.insert_new_rhythm`), else dirty, for the next `sync_dirty`."""
     existing = session.scalar(select(func.count()).select_from(m.Customer)) or 0
@@ -347,15 +350,7 @@ def _loading(session: Session, first_id: int, last_id: int,
             with _indexes_rebuilt_after(session, size >= max(existing, 1000), tables) as now:
                 load.indexes_now = now
                 demo = fts is None
-                if fts is None:
-                    # A demo's search rows as an import's: with the bulk settings a
-                    # 100,000-customer demo left 15 segments on level 0 and the user's first
-                    # one-row edit merged that level (0.5-0.9 s of CPU, 12,752 blocks
-                    # written). With these, ONE segment; indexing 100,000 rows (in memory)
-                    # took 1.5-2.5 s of CPU either way, run to run, against 0.5 s more for
-                    # merging the 15 segments at the end. The next big merge then comes where
-                    # it came anyway (~230-250 one-row edits later, default settings).
-                    fts = _import_fts_settings(cursor, last_id - first_id + 1)
+                fts = _FTS_BULK_CONFIG if fts is None else fts
                 _configure_fts(cursor, fts)
                 yield load
                 if demo:

@@ -3,9 +3,8 @@
 Why it matters: with the bulk FTS5 settings a `demo --customers 100000` left 15 segments on
 level 0 of the customer search index; the first customer saved after it brought that level to
 the crisis-merge level (16) and SQLite merged the whole level in that save (~0.7 s of CPU,
-12,752 blocks written). The demo now loads its search rows as an import does (no merging, one
-big hash: store.bulk._import_fts_settings) and merges, in its own transaction, a level left one
-segment short of that level (store.bulk._settle_search_index).
+12,752 blocks written). The demo now merges its search index's full levels at the end of its
+load, in its own transaction (store.bulk._settle_search_index).
 
 To make small demos fill the levels as a big one does, the hash the load's settings give FTS5
 is made tiny (a flush every few rows) and the index's pages small; the checks are on the
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.clock_sensitive
 
 TINY_HASH = 512  # bytes: the pending terms of a few customers
 SMALL_PAGE = 64  # bytes (FTS5 `pgsz`): a merged level is many blocks, one row's terms few
-CRISIS_MERGE = 16  # FTS5's default crisis-merge level, which the load restores
+USERMERGE = 4  # FTS5's 'merge' merges the levels holding this many segments or more
 # One customer's old and new terms at 64-byte pages take 25-40 blocks; the save that merged
 # the 15 segments the bulk settings left on level 0 wrote 188 (measured on the old code).
 MANY_BLOCKS = 60
@@ -89,7 +88,7 @@ def test_the_first_save_after_demo_merges_nothing_big(services: Services) -> Non
     # One segment per customer (the tiny hash): as the 100,000-customer demo, the bulk
     # settings left 15 on level 0 ([15]); the next write then merged the level whole.
     levels = _levels(services)
-    assert max(levels) + 1 < CRISIS_MERGE, levels
+    assert max(levels) < USERMERGE, levels
     written = _blocks_one_save_writes(services, 7)
     assert written <= MANY_BLOCKS, (levels, written)
     _check_index(services, 15)
@@ -102,7 +101,7 @@ def test_the_first_save_after_demo_append_merges_nothing_big(services: Services)
     fill_demo(services.db, services.clock, 5, seed=3, append=True,
               staff_id=services.staff_id)
 
-    assert max(_levels(services)) + 1 < CRISIS_MERGE
+    assert max(_levels(services)) < USERMERGE
     written = _blocks_one_save_writes(services, 12)
     assert written <= MANY_BLOCKS, written
     _check_index(services, 15)
