@@ -92,14 +92,18 @@ def level_sizes(blob: bytes) -> list[int] | None:
     return sizes if sum(sizes) == segments and at == len(blob) else None
 
 
+def index_levels(cursor: sqlite3.Cursor) -> list[int] | None:
+    """The number of segments on each level of the search index ([]: none yet), or None when
+    its structure cannot be read."""
+    found = cursor.execute(f"SELECT block FROM main.{SEARCH_TABLE}_data WHERE id = ?",
+                           (_STRUCTURE_ROWID,)).fetchone()
+    return [] if found is None else level_sizes(bytes(found[0]))
+
+
 def fullest_level(cursor: sqlite3.Cursor) -> int | None:
     """The most segments one level of the search index holds (0: none), or None when its
     structure cannot be read."""
-    found = cursor.execute(f"SELECT block FROM main.{SEARCH_TABLE}_data WHERE id = ?",
-                           (_STRUCTURE_ROWID,)).fetchone()
-    if found is None:
-        return 0
-    sizes = level_sizes(bytes(found[0]))
+    sizes = index_levels(cursor)
     return None if sizes is None else max(sizes, default=0)
 
 
