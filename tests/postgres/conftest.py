@@ -23,14 +23,20 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from glob import glob
 from pathlib import Path
 
 import pytest
 
+from crmcompanion.core.clock import FixedClock
+from crmcompanion.services.container import Services, open_services
 from tests.system_programs import missing
 
 TEMPLATE = "crm_template"
+# The moment the PostgreSQL-only tests' services (`pg_services`) and demos live at: a fixed
+# clock, so what they read does not depend on the day the suite runs.
+CLOCK = FixedClock(datetime(2026, 12, 6, 9, 0))
 
 
 def newest_bin() -> Path | None:
@@ -142,6 +148,14 @@ def pg_database(pg_cluster: Cluster) -> Iterator[str]:
 def empty_pg_database(pg_cluster: Cluster) -> Iterator[str]:
     """The URL of an empty (unmigrated) PostgreSQL database."""
     yield from _database(pg_cluster, None)
+
+
+@pytest.fixture
+def pg_services(pg_database: str) -> Iterator[Services]:
+    """The app's services on a fresh PostgreSQL database of this test's own, at CLOCK."""
+    opened = open_services(pg_database, None, CLOCK)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,28 +5,17 @@ DBAPI reads surviving a dropped connection."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import text
 
-from crmcompanion.core.clock import FixedClock
-from crmcompanion.services.container import Services, open_services
+from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo
+from tests.postgres.conftest import CLOCK
 from tests.postgres.dropping import dsn
 from tests.services.helpers import export_demo_csv
-
-CLOCK = FixedClock(datetime(2026, 12, 6, 9, 0))
-
-
-@pytest.fixture
-def pg_services(pg_database: str) -> Iterator[Services]:
-    opened = open_services(pg_database, None, CLOCK)
-    yield opened
-    opened.close()
 
 
 def _analyzed(url: str, table: str) -> bool:

@@ -7,28 +7,18 @@ connection drops after it made a temporary table makes it again and reads on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import event, text
 
-from crmcompanion.core.clock import FixedClock
 from crmcompanion.core.customer import CustomerDraft
-from crmcompanion.services.container import Services, open_services
+from crmcompanion.services.container import Services
 from crmcompanion.services.demo import fill_demo
 from crmcompanion.store import postgres_search
 from crmcompanion.store.customers import ListQuery
 from crmcompanion.store.postgres import vacuum
-
-CLOCK = FixedClock(datetime(2026, 12, 6, 9, 0))
-
-
-@pytest.fixture
-def pg_services(pg_database: str) -> Iterator[Services]:
-    opened = open_services(pg_database, None, CLOCK)
-    yield opened
-    opened.close()
+from tests.postgres.conftest import CLOCK
 
 
 @pytest.fixture
