@@ -30,6 +30,7 @@ from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.text import digits, fts_query, indexable, phone_tokens, sort_key
 from crmcompanion.store import models as m
 from crmcompanion.store import postgres_search as pg
+from crmcompanion.store.fts_structure import STRUCTURE_ROWID, level_sizes
 from crmcompanion.store.rows import FLAG_MARK, search_name
 
 # Bound parameters per IN (...) list: far below SQLite's 32,766 variables.
@@ -603,8 +604,9 @@ def _from_prefix(
 
 # The FTS5 index's b-tree segments, above which a probe of one customer is dearer than the pass
 # over every match that _from_prefix makes. Each probe (MATCH and rowid = ?) seeks the typed
-# prefix in every segment: ~8-15 us with the index merged into one (after a bulk load,
-# compact_search_index), ~90-250 us with the 15 a 100,000-customer demo leaves.
+# prefix in every segment: ~8-15 us with the index merged into one (FTS5 'optimize'),
+# ~90-250 us with the 15 a 100,000-customer demo left before its load merged its full levels
+# (store.bulk._settle_search_index).
 _PROBE_SEGMENTS = 2
 # At most this many customers probed for a page (a search matching a quarter of the customers
 # or more): past it, a page of sparser matches probes more than one pass over them costs.
@@ -613,21 +615,6 @@ _MAX_PROBES = 600
 # longer one ("exam"*) is gathered from every term it begins, per probe (~12 ms each).
 _INDEXED_PREFIX = 3
 _PREFIX_TERM = re.compile(r'"((?:[^"]|"")*)"\*')
-# FTS5's structure record (fts5_index.c): a 4-byte cookie, then nLevel, nSegment as varints
-# (newer SQLite versions may put a 4-byte "structure v2" marker before them).
-_STRUCTURE_ROWID = 10
-_STRUCTURE_V2 = b"\xff\x00\x00\x01"
-
-
-def _varint(data: bytes, at: int) -> tuple[int, int]:
-    """SQLite's varint at `at`: (value, the offset after it)."""
-    value = 0
-    for i in range(8):
-        byte = data[at + i]
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            return value, at + i + 1
-    return (value << 8) | data[at + 8], at + 9
 
 
 def search_segments(session: Session) -> int | None:
@@ -635,24 +622,9 @@ def search_segments(session: Session) -> int | None:
     if pg.is_postgres(session):
         return None
     block = session.connection().exec_driver_sql(
-        f"SELECT block FROM customer_search_data WHERE id = {_STRUCTURE_ROWID}").scalar()
-    if not isinstance(block, bytes) or len(block) < 6:
-        return None
-    at = 8 if block[4:8] == _STRUCTURE_V2 else 4
-    try:
-        _levels, at = _varint(block, at)
-        segments, _ = _varint(block, at)
-    except IndexError:
-        return None
-    return segments
-
-
-def compact_search_index(session: Session) -> None:
-    """Merge the search index into one segment (~3 s at 100,000 customers): after a bulk
-    load, so that a typed letter's first page probes its first customers one by one
-    (_from_probes, ~1 ms) instead of passing over every match (5-20 ms)."""
-    if not pg.is_postgres(session):
-        session.execute(text("INSERT INTO customer_search(customer_search) VALUES('optimize')"))
+        f"SELECT block FROM customer_search_data WHERE id = {STRUCTURE_ROWID}").scalar()
+    sizes = level_sizes(block) if isinstance(block, bytes) else None
+    return None if sizes is None else sum(sizes)
 
 
 def _from_probes(
