@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from crmcompanion.core.customer import new_uids
 from crmcompanion.store import customers as repo
 from crmcompanion.store import postgres_bulk as pgb
-from crmcompanion.store import postgres_touchpoints as pgt
 from crmcompanion.store.rows import DATA_COLUMNS
 from crmcompanion.store.staging import SCHEMA
 
@@ -74,7 +73,8 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
     """store.bulk.insert_staged on PostgreSQL: the rows numbered in temp.import_ids (on the
     stage cursor) as customers first_id..last_id of batch `batch_id`, with their "Last
     contact" conversations (`contacts`). With the touchpoint settings `rhythm`, the new
-    customers' touchpoint rows are written once with their final values (`_new_rhythm`);
+    customers' touchpoint rows are written once with their final values
+    (`touchpoints.insert_new_rhythm`);
     without, marked dirty for the caller's `touchpoints.sync_dirty`."""
     if last_id < first_id:
         return
@@ -136,7 +136,8 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
             _mark_last_contacts(session, first_id, last_id)
         pgb.analyze_loaded(session)
     else:
-        _new_rhythm(session, first_id, last_id, rhythm, logged)
+        tp_repo.insert_new_rhythm(session, first_id, last_id, rhythm,
+                                  _LAST_DAYS if logged else None)
         pgb.analyze_loaded(session, _ANALYZED_WITH_RHYTHM)
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)
 
@@ -190,78 +191,3 @@ def _mark_last_contacts(session: Session, first_id: int, last_id: int) -> None:
 # column): its row count comes from its size, its columns' statistics from autovacuum.
 _ANALYZED_WITH_RHYTHM = ("customer_search (rowid, terms)", "customer_phones", "contact_rhythm",
                          "touchpoint_sources")
-_NEW = "FROM customers c WHERE c.id BETWEEN :first AND :last"
-_NEW_SOURCES = (
-    "INSERT INTO touchpoint_sources (customer_id, occasion, source_id, md_key, year, label) "
-    "SELECT c.id, sd.kind, sd.id, sd.md_key, sd.year, sd.label FROM customers c "
-    "JOIN special_dates sd ON sd.customer_id = c.id WHERE c.id BETWEEN :first AND :last "
-    f"AND {pgt._ELIGIBLE} AND {pgt._NOT_OPTED_OUT.format(occasion='sd.kind')} "
-    "UNION ALL "
-    "SELECT c.id, 'customer_anniversary', NULL, "
-    "extract(month FROM c.customer_since)::integer * 100 "
-    "+ extract(day FROM c.customer_since)::integer, "
-    "extract(year FROM c.customer_since)::integer, '' "
-    f"{_NEW} AND c.customer_since IS NOT NULL AND {pgt._ELIGIBLE} "
-    f"AND {pgt._NOT_OPTED_OUT.format(occasion=chr(39) + 'customer_anniversary' + chr(39))}"
-)
-# The shortest tag cadence of each new customer, joined (not a sub-query per customer).
-_TAG_CADENCES = (
-    "LEFT JOIN (SELECT ct.customer_id, min(t.cadence_days) AS days FROM customer_tags ct "
-    "JOIN tags t ON t.id = ct.tag_id WHERE t.cadence_days IS NOT NULL "
-    "AND ct.customer_id BETWEEN :first AND :last GROUP BY ct.customer_id) tc "
-    "ON tc.customer_id = c.id "
-)
-# The rows touchpoints.sync_dirty's UPDATE gives new customers (no reset day yet), inserted.
-_NEW_RHYTHM = (
-    "INSERT INTO contact_rhythm (customer_id, dirty, last_interaction_on, reset_on, "
-    "contact_base_on, cadence_days, next_due_on) "
-    "SELECT x.id, false, x.last, NULL, x.base, x.cadence, x.base + x.cadence FROM ("
-    "SELECT c.id AS id, {last} AS last, coalesce({last}, c.customer_since, "
-    "(timezone(CAST(:zone AS text), c.created_at AT TIME ZONE 'UTC'))::date) AS base, "
-    f"CASE WHEN {pgt._ELIGIBLE} AND "
-    f"{pgt._NOT_OPTED_OUT.format(occasion=chr(39) + 'keep_in_touch' + chr(39))} "
-    "THEN coalesce({override}, {tags}, {default}) END AS cadence "
-    "FROM customers c {joins}WHERE c.id BETWEEN :first AND :last) AS x"
-)
-_ADD_DUE_COUNTS = (
-    "INSERT INTO keep_in_touch_due_counts (due_on, customers) "
-    "SELECT next_due_on, count(*) FROM contact_rhythm "
-    "WHERE customer_id BETWEEN :first AND :last AND next_due_on IS NOT NULL "
-    "GROUP BY next_due_on ON CONFLICT (due_on) DO UPDATE SET "
-    "customers = keep_in_touch_due_counts.customers + excluded.customers"
-)
-
-
-def _new_rhythm(session: Session, first_id: int, last_id: int, settings: TouchpointSettings,
-                contacted: bool) -> None:
-    """touchpoints.insert_new_rhythm on PostgreSQL: the derived rows of customers
-    first_id..last_id (just copied, the per-row triggers set aside): their ask-for-feedback
-    follow-ups, yearly sources, rhythm rows with their final values and due days added to
-    the counts. `contacted`: some have a "Last contact" conversation.
-
-    Why: the rhythm rows were inserted dirty, given their last contact day by an UPDATE,
-    then recomputed by sync_dirty's UPDATE (three writes of every row, ~8 s of a
-    100,000-row import with the ANALYZE the first needed); now one INSERT of joins."""
-    from crmcompanion.store import feedback_rhythm
-    from crmcompanion.store.touchpoints import DUE_COUNT_TRIGGERS
-
-    params: dict[str, object] = {"first": first_id, "last": last_id}
-    if feedback_rhythm.any_rhythm(session):
-        feedback_rhythm.refresh(session, "SELECT id FROM customers WHERE id BETWEEN :first "
-                                "AND :last", params)
-    session.execute(text(_NEW_SOURCES), params)
-    any_tag_cadence = session.execute(text(
-        "SELECT 1 FROM tags WHERE cadence_days IS NOT NULL LIMIT 1")).first() is not None
-    joins = (f"LEFT JOIN {_LAST_DAYS} d ON d.customer_id = c.id " if contacted else "") + (
-        _TAG_CADENCES if any_tag_cadence else "")
-    cadence = settings.cadence
-    pgt.set_aside(session, DUE_COUNT_TRIGGERS, True)
-    session.execute(
-        text(_NEW_RHYTHM.format(
-            last="d.day" if contacted else "CAST(NULL AS date)", override=pgt._OVERRIDE,
-            tags="tc.days" if any_tag_cadence else "NULL", default=pgt._DEFAULT_CADENCE,
-            joins=joins)),
-        {**params, "key_account": cadence.key_account, "active": cadence.active,
-         "lead": cadence.lead, "internal": cadence.internal, "zone": pgt.local_zone()})
-    pgt.set_aside(session, DUE_COUNT_TRIGGERS, False)
-    session.execute(text(_ADD_DUE_COUNTS), params)

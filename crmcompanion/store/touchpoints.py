@@ -443,18 +443,23 @@ _ADD_NEW_DUE_COUNTS = (
 def insert_new_rhythm(session: Session, first_id: int, last_id: int,
                       settings: TouchpointSettings, last_interactions: str | None = None
                       ) -> None:
-    """SQLite: the derived rows of customers first_id..last_id, just bulk-inserted with the
+    """The derived rows of customers first_id..last_id, just bulk-inserted with the
     per-row triggers set aside (`triggers_set_aside` of BULK_INSERT_TRIGGERS and
     DUE_COUNT_TRIGGERS): their ask-for-feedback follow-ups, yearly sources and rhythm rows,
     the rhythm rows written once with their final values (what `mark_customers_dirty` and
     then `sync_dirty` give, whose UPDATE of every new row cost ~1.5-2 s of a 100,000-row
     import), and their due days added to the counts. `last_interactions` names a table of
     (customer_id INTEGER PRIMARY KEY, occurred_on) of the loaded customers that have
-    one. Four statements whatever the number of customers (five with a feedback rhythm)."""
+    one. Four statements whatever the number of customers (five with a feedback rhythm).
+    On PostgreSQL (store.postgres_touchpoints.insert_new_rhythm) `last_interactions` is the
+    SQL of a relation (customer_id, day) instead."""
     params: dict[str, object] = {"first": first_id, "last": last_id}
     if feedback_rhythm.any_rhythm(session):
         feedback_rhythm.refresh(session, "SELECT id FROM customers WHERE id BETWEEN :first "
                                 "AND :last", params)
+    if _postgres(session):
+        pgt.insert_new_rhythm(session, params, settings, last_interactions, DUE_COUNT_TRIGGERS)
+        return
     session.execute(text(_INSERT_NEW_SOURCES), params)
     any_tag_cadence = session.scalar(
         select(m.Tag.id).where(m.Tag.cadence_days.is_not(None)).limit(1)
