@@ -47,7 +47,9 @@ class SettingsService:
 
     def all(self) -> dict[str, Any]:
         with self._db.read() as session:
-            stored = dict(session.execute(select(m.Setting.key, m.Setting.value)).all())
+            # Core (the table's columns): read before Today's first rows (store.tables).
+            settings = m.Setting.__table__.c
+            stored = dict(session.execute(select(settings.key, settings.value)).all())
         values: dict[str, Any] = {}
         for key, spec in ALL_SETTINGS.items():
             values[key] = spec.default

@@ -29,6 +29,7 @@ from crmcompanion.core.validation import format_phone
 from crmcompanion.services.timeline import channel_or_none
 from crmcompanion.services.touchpoints import PageCursor, Touchpoint, TouchpointService
 from crmcompanion.store import models as m
+from crmcompanion.store import tables
 from crmcompanion.store.database import Database
 from crmcompanion.store.touchpoints import YEARLY_OCCASIONS
 
@@ -228,7 +229,8 @@ class AgendaService:
         spans = self.windows(today, values)
         totals = self._touchpoints.window_counts(list(spans.values()), values)
         with self._db.read() as session:
-            has_customers = session.scalar(select(m.Customer.id).limit(1)) is not None
+            has_customers = session.scalar(
+                select(tables.customers.c.id).limit(1)) is not None
         return AgendaCounts(today, dict(zip(spans, totals, strict=True)), has_customers)
 
     def page(
@@ -276,17 +278,19 @@ def glances(
     ids = sorted(set(customer_ids))
     if not ids:
         return {}
-    c, r, i = m.Customer, m.ContactRhythm, m.Interaction
+    # Core, against the tables: read before Today's first rows (see store.tables).
+    c, r, i = tables.customers.c, tables.contact_rhythm.c, tables.interactions.c
     latest = (
         select(i.id).where(i.customer_id == c.id)
         .order_by(i.occurred_at.desc(), i.id.desc()).limit(1)
-        .correlate(c).scalar_subquery()
+        .correlate(tables.customers).scalar_subquery()
     )
     statement = (
         select(c.id, c.preferred_channel, c.primary_email, c.primary_phone,
                r.last_interaction_on, i.summary, i.channel)
-        .outerjoin(r, r.customer_id == c.id)
-        .outerjoin(i, i.id == latest)
+        .select_from(tables.customers)
+        .outerjoin(tables.contact_rhythm, r.customer_id == c.id)
+        .outerjoin(tables.interactions, i.id == latest)
         .where(c.id.in_(ids))
     )
     found: dict[int, CustomerGlance] = {}

@@ -30,7 +30,7 @@ from crmcompanion.core.customer import Status
 from crmcompanion.core.dates import LeapDayPolicy, month_day_key_ranges
 from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, TouchpointSettings, occurrence_key
-from crmcompanion.store import feedback_rhythm
+from crmcompanion.store import feedback_rhythm, tables
 from crmcompanion.store import models as m
 from crmcompanion.store import postgres_touchpoints as pgt
 
@@ -62,8 +62,11 @@ def occasion_rank(column: object) -> object:
 
 
 # Built once: a CASE of ten branches costs ~0.3 ms of SQLAlchemy work per statement built.
-_RANKS = {"yearly": occasion_rank(m.TouchpointSource.occasion),
-          "follow_ups": occasion_rank(m.FollowUp.occasion)}
+# The list reads below are written against the tables (store.tables), not the mapped
+# classes: plain Core statements, which neither configure the mappers before Today's first
+# rows nor load their rows through the ORM (issue 13).
+_RANKS = {"yearly": occasion_rank(tables.touchpoint_sources.c.occasion),
+          "follow_ups": occasion_rank(tables.follow_ups.c.occasion)}
 _OCCASION_OF = {o.value: o for o in Occasion}
 
 
@@ -551,7 +554,7 @@ def year_segments(start: date, end: date) -> list[tuple[date, date]]:
 
 
 def _segment_condition(seg_start: date, seg_end: date, policy: LeapDayPolicy) -> object | None:
-    s = m.TouchpointSource
+    s = tables.touchpoint_sources.c
     ranges = month_day_key_ranges(seg_start, seg_end, policy)
     if not ranges:
         return None
@@ -572,7 +575,7 @@ def count_yearly(session: Session, start: date, end: date, policy: LeapDayPolicy
         condition = _segment_condition(seg_start, seg_end, policy)
         if condition is not None:
             total += session.scalar(
-                select(func.count()).select_from(m.TouchpointSource).where(condition)
+                select(func.count()).select_from(tables.touchpoint_sources).where(condition)
             ) or 0
     return total
 
@@ -692,7 +695,7 @@ def yearly_hits(
     those customers' (the few a recorded state names); `occasions`: only those;
     `not_fired_for`: only occurrences not yet in that staff member's reminder log;
     `shown`: only occurrences no recorded state hides."""
-    s = m.TouchpointSource
+    s, c = tables.touchpoint_sources.c, tables.customers.c
     hits: list[YearlyHit] = []
     skip = offset
     rank = _RANKS["yearly"]
@@ -715,18 +718,18 @@ def yearly_hits(
         if skip:
             # A whole year segment before the page: counted (a covering-index range count),
             # not read row by row.
-            counted = select(func.count()).select_from(s).where(*filters)
+            counted = select(func.count()).select_from(tables.touchpoint_sources).where(
+                *filters)
             in_segment = session.scalar(counted) or 0
             if in_segment <= skip:
                 skip -= in_segment
                 continue
         statement = (
-            select(s.customer_id, m.Customer.display_name, s.occasion, s.source_id, s.md_key,
-                   s.year, s.label)
-            .join(m.Customer, m.Customer.id == s.customer_id)
+            select(s.customer_id, c.display_name, s.occasion, s.source_id, s.md_key, s.year,
+                   s.label)
+            .join(tables.customers, c.id == s.customer_id)
             .where(*filters)
-            .order_by(s.md_key, rank, m.Customer.sort_name, s.customer_id,
-                      func.coalesce(s.source_id, 0))
+            .order_by(s.md_key, rank, c.sort_name, s.customer_id, func.coalesce(s.source_id, 0))
         )
         if skip:
             statement = statement.offset(skip)
@@ -759,7 +762,7 @@ class RhythmHit:
 def count_keep_in_touch(session: Session, start: date | None, end: date) -> int:
     """Customers due for a check-in in [start, end] (start None: any time before): a sum
     over the per-day counts, so 97,000 overdue customers cost a few hundred rows, not 97,000."""
-    d = m.KeepInTouchDueCount
+    d = tables.keep_in_touch_due_counts.c
     condition = d.due_on <= end if start is None else d.due_on.between(start, end)
     return session.scalar(select(func.sum(d.customers)).where(condition)) or 0
 
@@ -779,14 +782,14 @@ def keep_in_touch_hits(
     after skipping the first `offset` (a page of the Today list); `customer_ids`: only
     those customers; `not_fired_for`: only check-ins not yet in that staff member's
     reminder log; `shown`: only check-ins no recorded state hides."""
-    r = m.ContactRhythm
+    r, c = tables.contact_rhythm.c, tables.customers.c
     condition = r.next_due_on <= end if start is None else r.next_due_on.between(start, end)
     statement = (
-        select(r.customer_id, m.Customer.display_name, r.next_due_on, r.contact_base_on,
+        select(r.customer_id, c.display_name, r.next_due_on, r.contact_base_on,
                r.cadence_days, r.last_interaction_on)
-        .join(m.Customer, m.Customer.id == r.customer_id)
+        .join(tables.customers, c.id == r.customer_id)
         .where(condition)
-        .order_by(r.next_due_on, m.Customer.sort_name, r.customer_id)
+        .order_by(r.next_due_on, c.sort_name, r.customer_id)
     )
     if customer_id is not None:
         statement = statement.where(r.customer_id == customer_id)
@@ -818,7 +821,7 @@ def _unhidden_page(session: Session, statement: Select, key_sql: str,
 
 
 def _eligible_customer() -> object:
-    c = m.Customer
+    c = tables.customers.c
     return and_(c.do_not_contact.is_(False), c.archived_at.is_(None),
                 c.status != Status.LOST.value)
 
@@ -827,18 +830,18 @@ def _eligible_for_follow_up() -> object:
     """`_eligible_customer`, except that a complaint check-back is for every customer who is
     not archived (internal, lost and do-not-contact included: the complaint is still open
     with them, issue 15)."""
+    c, f = tables.customers.c, tables.follow_ups.c
     return or_(_eligible_customer(),
-               and_(m.FollowUp.occasion == Occasion.COMPLAINT_CHECKBACK.value,
-                    m.Customer.archived_at.is_(None)),
+               and_(f.occasion == Occasion.COMPLAINT_CHECKBACK.value, c.archived_at.is_(None)),
                # A win-back is for a lost customer by definition (issue 16).
-               and_(m.FollowUp.occasion == Occasion.WIN_BACK.value,
-                    m.Customer.archived_at.is_(None), m.Customer.do_not_contact.is_(False)))
+               and_(f.occasion == Occasion.WIN_BACK.value, c.archived_at.is_(None),
+                    c.do_not_contact.is_(False)))
 
 
 def _not_opted_out() -> object:
-    o = m.TouchpointOptOut
+    o, f = tables.touchpoint_opt_outs.c, tables.follow_ups.c
     return ~select(o.customer_id).where(
-        o.customer_id == m.FollowUp.customer_id, o.occasion == m.FollowUp.occasion
+        o.customer_id == f.customer_id, o.occasion == f.occasion
     ).exists()
 
 
@@ -859,16 +862,15 @@ def follow_up_hits(
     after skipping the first `offset` (a page of the Today list); `customer_ids`: only
     those customers; `occasions`: only those; `not_fired_for`: only occurrences not yet
     in that staff member's reminder log; `shown`: only those no recorded state hides."""
-    f = m.FollowUp
+    f, c = tables.follow_ups.c, tables.customers.c
     due = f.due_on <= end if start is None else f.due_on.between(start, end)
-    # Columns, not the FollowUp entity: the rows are read, never changed (ORM loading was
-    # most of a Today section's follow-up read, usually of a few rows).
+    # Columns of the tables, not the FollowUp entity: the rows are read, never changed (ORM
+    # loading was most of a Today section's follow-up read, usually of a few rows).
     statement = (
-        select(f.id, f.customer_id, f.occasion, f.due_on, f.note, f.source_id,
-               m.Customer.display_name)
-        .join(m.Customer, m.Customer.id == f.customer_id)
+        select(f.id, f.customer_id, f.occasion, f.due_on, f.note, f.source_id, c.display_name)
+        .join(tables.customers, c.id == f.customer_id)
         .where(f.open.is_(True), due, _eligible_for_follow_up(), _not_opted_out())
-        .order_by(f.due_on, _RANKS["follow_ups"], m.Customer.sort_name, f.customer_id, f.id)
+        .order_by(f.due_on, _RANKS["follow_ups"], c.sort_name, f.customer_id, f.id)
     )
     if customer_id is not None:
         statement = statement.where(f.customer_id == customer_id)
@@ -882,12 +884,12 @@ def follow_up_hits(
 
 
 def count_follow_ups(session: Session, start: date | None, end: date) -> int:
-    f = m.FollowUp
+    f = tables.follow_ups.c
     due = f.due_on <= end if start is None else f.due_on.between(start, end)
     return session.scalar(
         select(func.count())
-        .select_from(f)
-        .join(m.Customer, m.Customer.id == f.customer_id)
+        .select_from(tables.follow_ups)
+        .join(tables.customers, tables.customers.c.id == f.customer_id)
         .where(f.open.is_(True), due, _eligible_for_follow_up(), _not_opted_out())
     ) or 0
 
@@ -903,7 +905,7 @@ def state_versions(session: Session, keys: Sequence[str], chunk: int) -> dict[st
         return {}
     if _postgres(session):
         return pgt.state_versions(session, keys)
-    t = m.TouchpointRecord
+    t = tables.touchpoint_states.c
     found: dict[str, int] = {}
     for start in range(0, len(keys), chunk):
         rows = session.execute(select(t.occurrence_key, t.version)
