@@ -82,9 +82,6 @@ _HEAD_OCCASIONS: tuple[Occasion, ...] = tuple(
     if o in repo.YEARLY_OCCASIONS
     and _OCCASION_RANK[o] < min(r for x, r in _OCCASION_RANK.items()
                                 if x not in repo.YEARLY_OCCASIONS))
-# Keys per statement when the versions of listed rows are read: a Today view of 200 rows a
-# section in one statement.
-VERSION_CHUNK = 1000
 # Identity of an occurrence hidden by a recorded state -> (customer id, occurrence date).
 Hidden = dict[tuple, tuple[int, date]]
 # Where a page of touchpoints starts: rows already read from the yearly dates, the
@@ -182,7 +179,7 @@ def _day(value: date | None) -> str:
 def _with_versions(session: Session, items: list[Touchpoint]) -> list[Touchpoint]:
     """The items with the versions of their recorded states (few: expired snoozes), read
     by primary key (store.touchpoints.state_versions); items without one keep version 0."""
-    found = repo.state_versions(session, [item.key for item in items], VERSION_CHUNK)
+    found = repo.state_versions(session, [item.key for item in items])
     if not found:
         return items
     return [replace(item, version=found[item.key]) if item.key in found else item
@@ -315,8 +312,8 @@ class TouchpointService:
                                    limit_per_section, versions=False, shown=shown,
                                    head_read=head)
                      for section, head in zip(TODAY_SECTIONS, heads, strict=True)]
-            # The versions of every section's rows in one pass (one statement per
-            # VERSION_CHUNK rows, not one per section).
+            # The versions of every section's rows in one pass (one statement, not one
+            # per section).
             versioned = iter(_with_versions(session, [i for items in found for i in items]))
         sections = tuple(
             TodaySection(section, tuple(next(versioned) for _ in items), total)

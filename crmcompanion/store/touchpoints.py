@@ -17,13 +17,29 @@ a session given by a unit of work; nothing commits on its own.
 from __future__ import annotations
 
 import calendar
+import json
 import logging
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import Date, Row, Select, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy import (
+    Date,
+    Row,
+    Select,
+    TextClause,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from crmcompanion.core.customer import Status
@@ -182,7 +198,7 @@ def _shown_params(shown: Shown) -> list[object]:
 
 
 def _not_hidden_by_key(session: Session, key_sql: str, shown: Shown) -> object:
-    return text(
+    return _text(
         "NOT EXISTS (SELECT 1 FROM touchpoint_states hs WHERE hs.occurrence_key = "
         f"{key_sql} AND {_hiding(session, 'hs')})"
     ).bindparams(*_shown_params(shown))
@@ -192,11 +208,20 @@ def _not_hidden_yearly(session: Session, year: int, policy: LeapDayPolicy,
                        shown: Shown) -> object:
     day = _yearly_date_sql(session, year, policy)
     s = "touchpoint_sources"
-    return text(
+    return _text(
         "NOT EXISTS (SELECT 1 FROM touchpoint_states hs WHERE hs.customer_id = "
         f"{s}.customer_id AND hs.occasion = {s}.occasion AND hs.occurrence_on = {day} "
         f"AND {_hiding(session, 'hs')})"
     ).bindparams(*_shown_params(shown))
+
+
+@lru_cache(maxsize=64)
+def _text(sql: str) -> TextClause:
+    """`text(sql)`, made once per SQL string. text() finds its bound names with a regular
+    expression over the whole string (the Today counts' statements are several KB), and
+    the Today reads run the same few statements on every refresh (issue 13). The clause is
+    never changed in place: `.bindparams` returns a copy."""
+    return text(sql)
 
 
 # The occurrence in the year of the date itself (year 0) is the wedding or the first day as
@@ -221,7 +246,7 @@ def has_dirty(session: Session) -> bool:
     """Whether any customer's derived rows are stale (a lookup in a partial index)."""
     # Plain SQL: this runs before every Today read, where ORM statement overhead adds up.
     found = session.execute(
-        text(_sql(session, "SELECT 1 FROM contact_rhythm WHERE dirty IS 1 LIMIT 1"))
+        _text(_sql(session, "SELECT 1 FROM contact_rhythm WHERE dirty IS 1 LIMIT 1"))
     ).first()
     return found is not None
 
@@ -643,7 +668,7 @@ def window_totals(
             "AND o.occasion = f.occasion))"
         )
         columns.append(" + ".join(parts))
-    row = session.execute(text(_sql(session, "SELECT " + ", ".join(columns))), params).one()
+    row = session.execute(_text(_sql(session, "SELECT " + ", ".join(columns))), params).one()
     return [int(value) for value in row]
 
 
@@ -659,13 +684,16 @@ def yearly_counts_on(session: Session, days: Sequence[date], policy: LeapDayPoli
             params[f"d{n}o{o}occ"] = occasion.value
             columns.append("0" if sql is None else f"{sql[:-1]} AND occasion = :d{n}o{o}occ)")
     row = [int(value) for value in session.execute(
-        text("SELECT " + ", ".join(columns)), params).one()]
+        _text("SELECT " + ", ".join(columns)), params).one()]
     width = len(occasions)
     return [row[n * width:(n + 1) * width] for n in range(len(days))]
 
 
-@dataclass(frozen=True)
-class YearlyHit:
+class YearlyHit(NamedTuple):
+    """A yearly source row of a list read. A named tuple, not a frozen dataclass: a Today
+    view builds ~600 of them per call, and a frozen dataclass's __init__ (one
+    object.__setattr__ per field) cost ~3x a tuple's (issue 13, Today 30 days)."""
+
     customer_id: int
     display_name: str
     occasion: Occasion
@@ -736,7 +764,8 @@ def yearly_hits(
             skip = 0
         if limit is not None:
             statement = statement.limit(limit - len(hits))
-        for cid, name, occasion, sid, md_key, year, label in session.execute(statement):
+        # .all(): one fetch of the rows, not one per row (the result's iteration).
+        for cid, name, occasion, sid, md_key, year, label in session.execute(statement).all():
             hits.append(
                 YearlyHit(cid, name, _OCCASION_OF[occasion], sid, md_key // 100, md_key % 100,
                           year, label, segment)
@@ -749,8 +778,9 @@ def yearly_hits(
 # --- keep in touch -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RhythmHit:
+class RhythmHit(NamedTuple):
+    """A keep-in-touch row of a list read (a named tuple, as `YearlyHit`)."""
+
     customer_id: int
     display_name: str
     next_due_on: date
@@ -797,7 +827,7 @@ def keep_in_touch_hits(
         statement = statement.where(r.customer_id.in_(customer_ids))
     statement = _unhidden_page(session, statement, _keep_in_touch_key_sql(session),
                                not_fired_for, shown, offset, limit)
-    return [RhythmHit(*row) for row in session.execute(statement)]
+    return [RhythmHit(*row) for row in session.execute(statement).all()]
 
 
 def _unhidden_page(session: Session, statement: Select, key_sql: str,
@@ -880,7 +910,7 @@ def follow_up_hits(
         statement = statement.where(f.occasion.in_([o.value for o in occasions]))
     statement = _unhidden_page(session, statement, _follow_up_key_sql(session),
                                not_fired_for, shown, offset, limit)
-    return [(row, row.display_name) for row in session.execute(statement)]
+    return [(row, row.display_name) for row in session.execute(statement).all()]
 
 
 def count_follow_ups(session: Session, start: date | None, end: date) -> int:
@@ -897,22 +927,20 @@ def count_follow_ups(session: Session, start: date | None, end: date) -> int:
 # --- recorded states -----------------------------------------------------------------------
 
 
-def state_versions(session: Session, keys: Sequence[str], chunk: int) -> dict[str, int]:
+def state_versions(session: Session, keys: Sequence[str]) -> dict[str, int]:
     """The versions of the recorded states of `keys` (occurrence keys; few have one), by
-    primary key: `chunk` keys per statement on SQLite; on PostgreSQL one statement binding
-    them all as one array (store.postgres_touchpoints.state_versions)."""
+    primary key, in one statement: on SQLite the keys go in as ONE bound JSON array read by
+    `json_each`, on PostgreSQL as one bound array (store.postgres_touchpoints.state_versions).
+    As an expanding `IN` of one bound value per key, SQLAlchemy rendered the ~800 bound
+    names of a Today view again on every call (~3 ms of CPU, issue 13)."""
     if not keys:
         return {}
     if _postgres(session):
         return pgt.state_versions(session, keys)
-    t = tables.touchpoint_states.c
-    found: dict[str, int] = {}
-    for start in range(0, len(keys), chunk):
-        rows = session.execute(select(t.occurrence_key, t.version)
-                               .where(t.occurrence_key.in_(keys[start:start + chunk])))
-        found.update((key, version) for key, version in rows)
-    return found
-
+    rows = session.execute(_text(
+        "SELECT occurrence_key, version FROM touchpoint_states WHERE occurrence_key IN "
+        "(SELECT value FROM json_each(:keys))"), {"keys": json.dumps(list(keys))}).all()
+    return dict(rows)
 
 
 def hiding_states(session: Session, today: date, since: date) -> list[m.TouchpointRecord]:
@@ -941,7 +969,7 @@ def hiding_state_rows(
     # `+state` keeps the first part on the occurrence-date index.
     state = "state" if _postgres(session) else "+state"
     rows = session.execute(
-        text(
+        _text(
             "SELECT customer_id, occasion, occurrence_on, occurrence_key FROM touchpoint_states "
             f"WHERE occurrence_on >= :since AND {state} IN ('done', 'skipped') "
             "UNION ALL "
@@ -1022,7 +1050,7 @@ def real_hidden_days(
         "c.id = follow_ups.customer_id WHERE follow_ups.customer_id = h.customer_id AND "
         f"{_follow_up_key_sql(session)} = h.occurrence_key AND {_FOLLOW_UP_ELIGIBLE})")
     sql = f"WITH h AS ({hiding}) " + " UNION ALL ".join(parts)
-    rows = session.execute(text(_sql(session, sql)).bindparams(
+    rows = session.execute(_text(_sql(session, sql)).bindparams(
         *_dates(**days), *(bindparam(name, year) for name, year in years.items())))
     return [(bool(yearly), on if isinstance(on, date) else date.fromisoformat(on))
             for yearly, on in rows]

@@ -228,7 +228,9 @@ def test_a_today_page_full_of_birthdays_reads_no_follow_ups_of_that_day(svc):
 
 def test_the_today_view_reads_the_versions_of_all_its_rows_at_once(svc, tmp_path):
     """The versions of the recorded states (an expired snooze) come with the rows in one
-    statement for all four sections, and still reach the right rows."""
+    statement for all four sections, and still reach the right rows. The statement binds
+    ONE value (the keys as a JSON array), not one per key: SQLAlchemy rendered an expanding
+    IN of the ~800 keys of a Today view again on every call (issue 13, Today 30 days)."""
     fill_demo(svc.db, svc.clock, 300, staff_id=svc.staff_id)
     upcoming = svc.touchpoints.today_view(limit_per_section=7).section(Section.NEXT_7_DAYS)
     target = upcoming.items[0]
@@ -244,8 +246,10 @@ def test_the_today_view_reads_the_versions_of_all_its_rows_at_once(svc, tmp_path
         later.close()
     assert sum(len(section.items) for section in view.sections) < 500
     assert all(section.items for section in view.sections)
-    version_reads = [s for s in seen if "touchpoint_states.version" in s]
+    version_reads = [s for s in (" ".join(s.split()) for s in seen)
+                     if "version FROM touchpoint_states" in s]
     assert len(version_reads) == 1, version_reads
+    assert version_reads[0].count("?") == 1, version_reads
     shown = {item.key: item.version for section in view.sections for item in section.items}
     assert shown[target.key] == 1
 
