@@ -977,7 +977,7 @@ def hiding_state_rows(
             "WHERE state = 'snoozed' AND snoozed_until > :today"
         ),
         {"since": since.isoformat(), "today": today.isoformat()},
-    )
+    ).all()  # one fetch of the few hundred rows, not one per row
     return [(cid, occasion, on if isinstance(on, date) else date.fromisoformat(on), key)
             for cid, occasion, on, key in rows]
 
@@ -1051,6 +1051,6 @@ def real_hidden_days(
         f"{_follow_up_key_sql(session)} = h.occurrence_key AND {_FOLLOW_UP_ELIGIBLE})")
     sql = f"WITH h AS ({hiding}) " + " UNION ALL ".join(parts)
     rows = session.execute(_text(_sql(session, sql)).bindparams(
-        *_dates(**days), *(bindparam(name, year) for name, year in years.items())))
+        *_dates(**days), *(bindparam(name, year) for name, year in years.items()))).all()
     return [(bool(yearly), on if isinstance(on, date) else date.fromisoformat(on))
             for yearly, on in rows]
