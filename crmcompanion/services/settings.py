@@ -12,6 +12,7 @@ from crmcompanion.core.errors import ValidationError
 from crmcompanion.core.settings import ALL_SETTINGS, WELCOME_COMPLETED, SettingSpec
 from crmcompanion.services.changes import Changed
 from crmcompanion.store import models as m
+from crmcompanion.store import tables
 from crmcompanion.store.database import Database, utcnow
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class SettingsService:
     def all(self) -> dict[str, Any]:
         with self._db.read() as session:
             # Core (the table's columns): read before Today's first rows (store.tables).
-            settings = m.Setting.__table__.c
+            settings = tables.settings.c
             stored = dict(session.execute(select(settings.key, settings.value)).all())
         values: dict[str, Any] = {}
         for key, spec in ALL_SETTINGS.items():
