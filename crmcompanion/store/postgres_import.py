@@ -142,10 +142,12 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)
 
 
-# The new customers' last interaction days: their "Last contact" conversations, the only
-# interactions an import brings (a join, not a second COPY of the days into a temp table).
+# The new customers' last interaction days (touchpoints.insert_new_rhythm's
+# `last_interactions` shape: customer_id, occurred_on): their "Last contact" conversations,
+# the only interactions an import brings (a join, not a second COPY of the days into a temp
+# table).
 _LAST_DAYS = (
-    "(SELECT customer_id, max(occurred_on) AS day FROM interactions "
+    "(SELECT customer_id, max(occurred_on) AS occurred_on FROM interactions "
     "WHERE customer_id BETWEEN :first AND :last GROUP BY customer_id)"
 )
 
@@ -179,8 +181,9 @@ def _mark_last_contacts(session: Session, first_id: int, last_id: int) -> None:
     """The dirty rhythm rows of customers first_id..last_id given their last interaction
     day (for `touchpoints.sync_dirty` to recompute): one joined UPDATE."""
     session.execute(text(
-        f"UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.day FROM {_LAST_DAYS} "
-        "d WHERE r.customer_id = d.customer_id"), {"first": first_id, "last": last_id})
+        "UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.occurred_on "
+        f"FROM {_LAST_DAYS} d WHERE r.customer_id = d.customer_id"),
+        {"first": first_id, "last": last_id})
 
 
 # The tables an import with its touchpoint rows written final has filled or rewritten and
