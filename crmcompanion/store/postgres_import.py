@@ -105,7 +105,8 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
     if empty:
         pgb.set_checks_aside(session)
     with tp_repo.triggers_set_aside(
-            session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS):
+            session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS), \
+            pgb.foreign_keys_checked_after(session, _COPIED):
         for start in range(0, len(customers), chunk):
             pgb.copy_rows(session, "customers", pgb.TABLES[0][2],
                           customers[start:start + chunk])
@@ -124,12 +125,14 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
             pgb.copy_rows(session, table, columns, rows)
         pgb.copy_rows(session, "import_batch_customers", ("batch_id", "customer_id"),
                       ((batch_id, cid) for cid in range(first_id, last_id + 1)))
-        pgb.copy_search(session, cursor.execute(
-            f"SELECT m.id, {', '.join('s.' + c for c in pgb.SEARCH_COLUMNS[1:])} "
-            + joined.format(table="search", then="")))
+    # After the block above: the search table's statistics trigger must run.
+    pgb.copy_search(session, cursor.execute(
+        f"SELECT m.id, {', '.join('s.' + c for c in pgb.SEARCH_COLUMNS[1:])} "
+        + joined.format(table="search", then="")))
     pgb.advance_sequences(session)
-    logged = contacts is not None and bool(contacts.lines) and _log_staged_last_contacts(
-        session, contacts)
+    with pgb.foreign_keys_checked_after(session, ("interactions",)):
+        logged = contacts is not None and bool(contacts.lines) and _log_staged_last_contacts(
+            session, contacts)
     if rhythm is None:
         tp_repo.mark_customers_dirty(session, first_id, last_id)
         if logged:
@@ -140,6 +143,12 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
                                   _LAST_DAYS if logged else None)
         pgb.analyze_loaded(session, _ANALYZED_WITH_RHYTHM)
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)
+
+
+# The tables the import COPYs its customers' rows into (their foreign keys checked once after,
+# into a database that holds customers: postgres_bulk.foreign_keys_checked_after).
+_COPIED = ("customers", "customer_emails", "customer_phones", "customer_tags", "special_dates",
+           "import_batch_customers")
 
 
 # The new customers' last interaction days (touchpoints.insert_new_rhythm's
