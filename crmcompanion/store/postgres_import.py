@@ -123,8 +123,12 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
                     f"SELECT m.id, {', '.join('s.' + c for c in columns[1:])} "
                     + joined.format(table=field, then=_THEN[field])).fetchall()
             pgb.copy_rows(session, table, columns, rows)
-        pgb.copy_rows(session, "import_batch_customers", ("batch_id", "customer_id"),
-                      ((batch_id, cid) for cid in range(first_id, last_id + 1)))
+        # The batch's rows made by the server: ids first_id..last_id need no shipping.
+        session.execute(text(
+            "INSERT INTO import_batch_customers (batch_id, customer_id) "
+            "SELECT :batch, g FROM generate_series(CAST(:first AS bigint), "
+            "CAST(:last AS bigint)) g"),
+            {"batch": batch_id, "first": first_id, "last": last_id})
     # After the block above: the search table's statistics trigger must run.
     pgb.copy_search(session, cursor.execute(
         f"SELECT m.id, {', '.join('s.' + c for c in pgb.SEARCH_COLUMNS[1:])} "
