@@ -140,3 +140,32 @@ def test_a_role_that_may_not_switch_checks_off_imports_with_row_checks(
         assert _row_locked(services, before) == _without_follow_ups(services, before) > 0
     finally:
         services.close()
+
+
+def test_a_cancelled_import_into_a_filled_database_leaves_it_as_it_was(
+        stocked: Services, tmp_path: Path) -> None:
+    from crmcompanion.services.import_export import CancelToken, ImportCancelled
+
+    tables = ("customers", "customer_emails", "customer_tags", "special_dates", "interactions",
+              "import_batch_customers", "contact_rhythm", "touchpoint_sources",
+              "customer_search")
+
+    def counts() -> list[int]:
+        with stocked.db.read() as session:
+            return [session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                    for t in tables]
+
+    before = counts()
+    path = tmp_path / "own.csv"
+    write_own_file(path, 40)
+    importer = stocked.import_export
+    plan = importer.preview(path, find_duplicates=True).plan
+    token = CancelToken()
+    # Cancelled after the customers' COPY, inside the block whose per-row checks are off.
+    with pytest.raises(ImportCancelled):
+        importer.run(plan, skip_invalid=True, cancel=token,
+                     progress=lambda done, _total: token.cancel() if done else None)
+    assert counts() == before
+    with stocked.db.write() as session:  # the write engine's connection: checks on again
+        assert session.execute(text("SHOW session_replication_role")).scalar() == "origin"
+    assert importer.run(plan, skip_invalid=True).created == 40
