@@ -169,8 +169,11 @@ def foreign_keys_checked_after(session: Session, tables: Sequence[str]) -> Itera
     `ALTER TABLE ... VALIDATE CONSTRAINT` does, by one anti-join of the whole table; the
     rows they name in tables that other writers could change meanwhile are locked
     FOR KEY SHARE first, as each per-row check would have (the tables this transaction
-    holds locked against writers, customers during a load, need no row locks). A failed
-    check raises LoadBrokeForeignKey, and the caller's transaction rolls back.
+    holds locked against writers, customers during a load, need no row locks). Every row
+    the table names is locked, not only those the new rows name (a superset, and small:
+    the staff, the tags, the import batches): a concurrent delete of one of them waits for
+    this commit. A failed check raises LoadBrokeForeignKey, and the caller's transaction
+    rolls back.
     Every constraint stays in place and valid throughout: other connections see no change.
 
     Replica mode skips every ordinary trigger too: the block may only write tables whose
