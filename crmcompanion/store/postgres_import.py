@@ -105,7 +105,8 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
     if empty:
         pgb.set_checks_aside(session)
     with tp_repo.triggers_set_aside(
-            session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS):
+            session, tp_repo.BULK_INSERT_TRIGGERS + tp_repo.DUE_COUNT_TRIGGERS), \
+            pgb.foreign_keys_checked_after(session, _COPIED):
         for start in range(0, len(customers), chunk):
             pgb.copy_rows(session, "customers", pgb.TABLES[0][2],
                           customers[start:start + chunk])
@@ -122,14 +123,20 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
                     f"SELECT m.id, {', '.join('s.' + c for c in columns[1:])} "
                     + joined.format(table=field, then=_THEN[field])).fetchall()
             pgb.copy_rows(session, table, columns, rows)
-        pgb.copy_rows(session, "import_batch_customers", ("batch_id", "customer_id"),
-                      ((batch_id, cid) for cid in range(first_id, last_id + 1)))
-        pgb.copy_search(session, cursor.execute(
-            f"SELECT m.id, {', '.join('s.' + c for c in pgb.SEARCH_COLUMNS[1:])} "
-            + joined.format(table="search", then="")))
+        # The batch's rows made by the server: ids first_id..last_id need no shipping.
+        session.execute(text(
+            "INSERT INTO import_batch_customers (batch_id, customer_id) "
+            "SELECT :batch, g FROM generate_series(CAST(:first AS bigint), "
+            "CAST(:last AS bigint)) g"),
+            {"batch": batch_id, "first": first_id, "last": last_id})
+    # After the block above: the search table's statistics trigger must run.
+    pgb.copy_search(session, cursor.execute(
+        f"SELECT m.id, {', '.join('s.' + c for c in pgb.SEARCH_COLUMNS[1:])} "
+        + joined.format(table="search", then="")))
     pgb.advance_sequences(session)
-    logged = contacts is not None and bool(contacts.lines) and _log_staged_last_contacts(
-        session, contacts)
+    with pgb.foreign_keys_checked_after(session, ("interactions",)):
+        logged = contacts is not None and bool(contacts.lines) and _log_staged_last_contacts(
+            session, contacts)
     if rhythm is None:
         tp_repo.mark_customers_dirty(session, first_id, last_id)
         if logged:
@@ -142,10 +149,18 @@ def insert_staged(session: Session, first_id: int, last_id: int, now: datetime,
     logger.debug("Copied %d imported customers into PostgreSQL", last_id - first_id + 1)
 
 
-# The new customers' last interaction days: their "Last contact" conversations, the only
-# interactions an import brings (a join, not a second COPY of the days into a temp table).
+# The tables the import COPYs its customers' rows into (their foreign keys checked once after,
+# into a database that holds customers: postgres_bulk.foreign_keys_checked_after).
+_COPIED = ("customers", "customer_emails", "customer_phones", "customer_tags", "special_dates",
+           "import_batch_customers")
+
+
+# The new customers' last interaction days (touchpoints.insert_new_rhythm's
+# `last_interactions` shape: customer_id, occurred_on): their "Last contact" conversations,
+# the only interactions an import brings (a join, not a second COPY of the days into a temp
+# table).
 _LAST_DAYS = (
-    "(SELECT customer_id, max(occurred_on) AS day FROM interactions "
+    "(SELECT customer_id, max(occurred_on) AS occurred_on FROM interactions "
     "WHERE customer_id BETWEEN :first AND :last GROUP BY customer_id)"
 )
 
@@ -179,8 +194,9 @@ def _mark_last_contacts(session: Session, first_id: int, last_id: int) -> None:
     """The dirty rhythm rows of customers first_id..last_id given their last interaction
     day (for `touchpoints.sync_dirty` to recompute): one joined UPDATE."""
     session.execute(text(
-        f"UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.day FROM {_LAST_DAYS} "
-        "d WHERE r.customer_id = d.customer_id"), {"first": first_id, "last": last_id})
+        "UPDATE contact_rhythm r SET dirty = true, last_interaction_on = d.occurred_on "
+        f"FROM {_LAST_DAYS} d WHERE r.customer_id = d.customer_id"),
+        {"first": first_id, "last": last_id})
 
 
 # The tables an import with its touchpoint rows written final has filled or rewritten and

@@ -476,11 +476,12 @@ def insert_new_rhythm(session: Session, first_id: int, last_id: int,
     DUE_COUNT_TRIGGERS): their ask-for-feedback follow-ups, yearly sources and rhythm rows,
     the rhythm rows written once with their final values (what `mark_customers_dirty` and
     then `sync_dirty` give, whose UPDATE of every new row cost ~1.5-2 s of a 100,000-row
-    import), and their due days added to the counts. `last_interactions` names a table of
-    (customer_id INTEGER PRIMARY KEY, occurred_on) of the loaded customers that have
-    one. Four statements whatever the number of customers (five with a feedback rhythm).
-    On PostgreSQL (store.postgres_touchpoints.insert_new_rhythm) `last_interactions` is the
-    SQL of a relation (customer_id, day) instead."""
+    import), and their due days added to the counts. `last_interactions`, on both engines:
+    the SQL of a relation (a table's name, or a parenthesised SELECT) of (customer_id,
+    occurred_on), one row per loaded customer that has an interaction, its last interaction
+    day (SQLite's import passes its staging table, keyed by customer_id; PostgreSQL's a
+    grouped read of the conversations just copied). Four statements whatever the number of
+    customers (five with a feedback rhythm)."""
     params: dict[str, object] = {"first": first_id, "last": last_id}
     if feedback_rhythm.any_rhythm(session):
         feedback_rhythm.refresh(session, "SELECT id FROM customers WHERE id BETWEEN :first "
