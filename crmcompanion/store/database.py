@@ -666,6 +666,8 @@ class Database:
             finally:
                 with suppress(DBAPIError):  # a dead connection has nothing to end
                     if done and self._read_commits:
+                        # A unit that caught a failed statement ends the same way: the
+                        # server answers the COMMIT of an aborted transaction with ROLLBACK.
                         session.commit()
                     else:
                         session.rollback()

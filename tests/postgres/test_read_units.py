@@ -145,3 +145,18 @@ def test_service_reads_neither_write_nor_lock(filled: Services, tmp_path: Path,
     filled.insights.dashboard()
     assert len(read_statements) > 20
     assert [s for s in read_statements if _LOCKS_OR_WRITES.search(s)] == []
+
+
+def test_a_read_that_caught_a_failed_statement_ends_cleanly(pg_services: Services) -> None:
+    # The unit ends with COMMIT even then: the server answers the COMMIT of an aborted
+    # transaction with ROLLBACK, and the pool's connection is idle and usable afterwards.
+    from psycopg.pq import TransactionStatus
+
+    cid = pg_services.customers.create(CustomerDraft(first_name="Mara", last_name="Vogt")
+                                       ).customer.id
+    with pg_services.db.read() as session:
+        raw = session.connection().connection.driver_connection
+        with pytest.raises(DBAPIError, match="division by zero"):
+            session.execute(text("SELECT 1 / 0"))
+    assert raw.info.transaction_status == TransactionStatus.IDLE
+    assert pg_services.customers.get(cid).first_name == "Mara"
