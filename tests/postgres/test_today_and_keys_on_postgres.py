@@ -108,6 +108,33 @@ def test_a_rarer_search_walks_the_sort_index_against_its_hashed_matches(
     assert sum("OR false" in statement for statement, _ in sent) > 50
 
 
+def test_a_walk_that_falls_short_reads_the_matches_once(
+        vacuumed: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Matches sorting past the walk ('z', 'jose' at 100,000 customers): the fallback was a
+    # second statement reading every match from the search indexes again (~2,600 pages of
+    # the search table for 'z') and a round trip more. Now one statement serves both, and
+    # its page is still the counted list's.
+    from crmcompanion.store import customers as repo
+
+    monkeypatch.setattr(postgres_search, "estimated_matches", lambda _s, _m: 0)
+    monkeypatch.setattr(postgres_search, "FEW_MATCHES", 0)
+    monkeypatch.setattr(postgres_search, "HASHED_WALK_RATIO", 0)  # a walk of one page
+    with vacuumed.db.read() as session:
+        walked = {row.id for row, _extra in repo.page_at(session, ListQuery(), 0, 20, None)}
+    fell_short = 0
+    for typed in ("a", "m", "s", "t", "z", "so"):
+        query = ListQuery(search=typed)
+        ids, sent = _first_page(vacuumed, query)
+        searched = [s for s in sent if "customer_search" in s]
+        assert len(searched) == 1 and "OR false" in searched[0], (typed, searched)
+        with vacuumed.db.read() as session:
+            counted = repo.page_at(session, query, 0, 20,
+                                   repo.count_customers(session, query))
+        assert ids == [row.id for row, _extra in counted], typed
+        fell_short += bool(set(ids) - walked)  # a match past the 20 entries walked
+    assert fell_short >= 2
+
+
 def test_no_index_only_walk_before_the_visibility_map_is_set(
         filled: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     # Right after a bulk load (ANALYZE, no VACUUM yet) each walked entry would read its
