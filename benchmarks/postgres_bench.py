@@ -139,7 +139,10 @@ def _keystrokes(services: Any, raw: Any, report: Any, queries: tuple[str, ...], 
     times = [_timed(lambda t=t: keystroke(t)) for t in typed]
     raw_times = [_timed(lambda t=t: raw_keystroke(t)) for t in typed]
     report.add("pg_search_keystroke_p95_ms", _ms(p95(times)), "ms", _ms(p95(raw_times)))
+    server_before, cpu = _server_cpu(raw), time.process_time()
     pages = [_timed(lambda t=t: first_page(t)) for t in typed]
+    _print_cpu("keystroke first page", time.process_time() - cpu, server_before, raw,
+               len(typed), "key")
     report.add("pg_search_first_page_p95_ms", _ms(p95(pages)), "ms", _ms(p95(raw_times)))
     # Ranked (the command line's `customers search`): bm25 is computed for every match, so
     # it is timed on what people type there, whole words (the queries as typed in full).
@@ -156,6 +159,14 @@ def _today(services: Any, raw: Any, report: Any) -> None:
     import touchpoints_bench
 
     figures = touchpoints_bench.measure(services)
+    # The view's CPU apart, this process's and the server's: wall figures on a shared machine
+    # are noisy (several runs of the same code differ by 2x at a load of 6-9).
+    views = 10
+    server_before, cpu = _server_cpu(raw), time.process_time()
+    for _ in range(views):
+        services.touchpoints.today_view()
+    _print_cpu(f"Today view ({figures['upcoming_touchpoints_statements']:.0f} statements)",
+               time.process_time() - cpu, server_before, raw, views, "view")
     today = services.clock.today()
     windows = touchpoints_bench.section_windows(today)
 
@@ -238,6 +249,17 @@ def _export_import(services: Any, raw: Any, url: str, report: Any) -> None:
         report.add("pg_import_run_s", round(run_seconds, 2), "s", raw_seconds)
         print(f"  import run CPU: client {cpu:.2f} s, server "
               + (f"{server:.2f} s" if server is not None else "not readable here"), flush=True)
+
+
+def _print_cpu(what: str, client_s: float, server_before: float | None, raw: Any,
+               count: int, unit: str) -> None:
+    """One line: the CPU milliseconds per `unit` of this process and of the server's
+    processes (when readable here: `_server_cpu`) over `count` of them."""
+    after = _server_cpu(raw)
+    server = (f"{(after - server_before) * 1000 / count:.1f} ms"
+              if after is not None and server_before is not None else "not readable here")
+    print(f"  {what} CPU per {unit}: client {client_s * 1000 / count:.1f} ms, server {server}",
+          flush=True)
 
 
 def _server_cpu(raw: Any) -> float | None:

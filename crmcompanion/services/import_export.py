@@ -522,7 +522,7 @@ class ImportExportService:
             cursor = bulk.staging_cursor(session, staged.file.path)
             with staging.work_tables(cursor):
                 return self._match_staged(session, cursor,
-                                          lookup=bulk.next_customer_id(session) > 1)
+                                          lookup=bulk.holds_customers(session))
 
     def _preview_csv(self, path: str, mapping: Mapping[str, str | None] | None,
                      order: DateOrder | None, region: str) -> _StreamedPreview:

@@ -207,8 +207,16 @@ _INTERACTION_COLUMNS = (
 )
 
 
+def holds_customers(session: Session) -> bool:
+    """Whether any customer row is stored (archived ones too), for a read unit: the question
+    an import preview asks of `next_customer_id`, without its lock."""
+    return session.scalar(select(m.Customer.id).limit(1)) is not None
+
+
 def next_customer_id(session: Session) -> int:
-    """The first id a bulk load in this (write) transaction gives its customers."""
+    """The first id a bulk load in this (write) transaction gives its customers. On
+    PostgreSQL it locks the customers table until the commit: only for a write unit (a read
+    unit neither writes nor locks: `holds_customers` is its question)."""
     if session.get_bind().dialect.name == "postgresql":
         from crmcompanion.store import postgres_bulk
 

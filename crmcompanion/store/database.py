@@ -116,16 +116,20 @@ class RetryingReadSession(Session):
     connection before the user is told anything; a second drop in the same unit is
     ConnectionDropped. Only reads: nothing was changed, so running a statement again cannot
     do anything twice (a save whose connection drops is never retried blindly: the user saves
-    again, Database.write). The server reads at READ COMMITTED, each statement on its own
-    snapshot already, so the retried statement sees no less consistent data than it would
-    have. Statements through ORM loads, `execute`, `scalar` and `scalars` are covered, and
-    so are the raw DBAPI cursors the store takes from `session.connection().connection`
-    (exports, the duplicate finder, display names, insight facts: `_RetryingCursor`).
+    again, Database.write). A unit reads one snapshot (PostgreSQL: REPEATABLE READ, see
+    `Database.read`) until a drop; the retried statement and those after it read the fresh
+    connection's, which may hold writes committed meanwhile: for a unit that lost its
+    connection, as consistent as READ COMMITTED (each statement its own snapshot), which is
+    what every read unit was before. Statements through ORM loads, `execute`, `scalar` and
+    `scalars` are covered, and so are the raw DBAPI cursors the store takes from
+    `session.connection().connection` (exports, the duplicate finder, display names, insight
+    facts: `_RetryingCursor`).
 
-    State a read made on its connection (a temporary table and the rows put in it, a
-    session SET, a named cursor or prepared statement: `_makes_state`) is made again on the
-    fresh connection, by running those statements of the unit again in their order, before
-    the dropped statement runs once more; if that fails the unit is ConnectionDropped. Not
+    State a read made on its connection (a session SET or set_config, a named cursor or
+    prepared statement: `_makes_state`; not a temporary table on PostgreSQL, whose read
+    units are READ ONLY, see `Database.read`) is made again on the fresh connection, by
+    running those statements of the unit again in their order, before the dropped
+    statement runs once more; if that fails the unit is ConnectionDropped. Not
     covered, and why: a raw cursor's COPY (`cursor.copy()`, not wrapped: the rows already
     streamed in or out cannot be taken back or handed out twice), and a result already
     partly read from a server-side (named) cursor when the drop came (its first rows are
@@ -203,8 +207,9 @@ class RetryingReadSession(Session):
 
 
 # Statements that leave state on the server session a later statement may need (see
-# RetryingReadSession): temporary tables and what is written into them, settings, cursors
-# and prepared statements. A read unit runs nothing else that writes.
+# RetryingReadSession): settings, cursors and prepared statements (temporary tables and what
+# is written into them where a read unit may make them). A read unit runs nothing that
+# writes.
 _STATEFUL = re.compile(
     r"\s*(CREATE\s+(GLOBAL\s+|LOCAL\s+)?TEMP|INSERT\s|UPDATE\s|DELETE\s|TRUNCATE\s|"
     r"DROP\s|ALTER\s|SET\s|SELECT\s+set_config\s*\(|DECLARE\s|PREPARE\s|ANALYZE\b)",
@@ -623,8 +628,15 @@ class Database:
                 from crmcompanion.store.postgres import configure_engine
 
                 configure_engine(self.read_engine)
+        read_bind: Engine = self.read_engine
+        # A read unit's end: COMMIT on PostgreSQL (see `read`), ROLLBACK elsewhere.
+        self._read_commits = self.read_engine.dialect.name == "postgresql"
+        if self._read_commits:
+            from crmcompanion.store.postgres import READ_UNIT_OPTIONS
+
+            read_bind = self.read_engine.execution_options(**READ_UNIT_OPTIONS)
         self._read_sessions = sessionmaker(
-            self.read_engine, expire_on_commit=False,
+            read_bind, expire_on_commit=False,
             class_=Session if self.is_sqlite else RetryingReadSession)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -634,17 +646,31 @@ class Database:
         the server dropped between calls is replaced before use (pre-ping); on a server, a
         statement whose connection drops during the read runs once more on a new one
         (RetryingReadSession), and a second drop is `ConnectionDropped` (the next call
-        reconnects)."""
+        reconnects).
+
+        On PostgreSQL the unit is a `REPEATABLE READ READ ONLY` transaction
+        (store.postgres.READ_UNIT_OPTIONS): one snapshot for all its statements, as on
+        SQLite (the Today view's counts and rows agree), and the server refuses any write,
+        row lock or CREATE in it. It ends with COMMIT, which ends a read-only transaction as
+        ROLLBACK would, but psycopg clears its prepared statements on every rollback():
+        ended so, no statement the app repeats was ever prepared."""
         with self._read_sessions() as session:
+            done = False
             try:
                 yield session
+                done = True
             except DBAPIError as exc:
                 if exc.connection_invalidated:
                     raise ConnectionDropped(READ_DROPPED) from exc
                 raise
             finally:
-                with suppress(DBAPIError):  # a dead connection has nothing to roll back
-                    session.rollback()
+                with suppress(DBAPIError):  # a dead connection has nothing to end
+                    if done and self._read_commits:
+                        # A unit that caught a failed statement ends the same way: the
+                        # server answers the COMMIT of an aborted transaction with ROLLBACK.
+                        session.commit()
+                    else:
+                        session.rollback()
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -258,7 +258,11 @@ def qmark_cursor_class() -> type:
 
 
 # Session settings every connection of the app gets (see configure_engine).
-SESSION_SETTINGS = (("jit", "off"),)
+SESSION_SETTINGS = (("jit", "off"), ("plan_cache_mode", "force_custom_plan"))
+# What a read unit's transaction is (store.database.Database.read): one snapshot for all its
+# statements, and no write, row lock or CREATE allowed by the server. Set on psycopg's side
+# (its BEGIN says so): no statement more than a plain BEGIN.
+READ_UNIT_OPTIONS = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 
 def configure_engine(engine: Engine) -> None:
@@ -270,7 +274,14 @@ def configure_engine(engine: Engine) -> None:
     thousands match; such a plan's cost passes jit_above_cost and PostgreSQL compiles it
     first (measured at 100,000 customers: 265 ms of JIT for a 300 ms keystroke statement).
     JIT pays for long analytic queries only, which the app never runs. Set per session, so
-    the server's own configuration is left alone."""
+    the server's own configuration is left alone.
+
+    Custom plans always (`plan_cache_mode = force_custom_plan`): psycopg prepares a
+    statement a connection runs a fifth time (units keep them: reads end with COMMIT,
+    store.database.Database.read), and a search statement planned once generically would
+    read the whole book for 'a' the way it suits 'zoë'. Each run is still planned for its
+    own values; what preparing saves is the parse and analysis (and psycopg's own
+    conversion of the query)."""
     cursor_class = qmark_cursor_class()
 
     @event.listens_for(engine, "connect")

@@ -3,7 +3,7 @@
 a real server, never a timing: the Today view's versions read is one statement binding one
 array, its hidden checks make dates without text casts, a rarer search's first page walks
 the sort index against a hashed match set (same rows as the counted list), and a read whose
-connection drops after it made a temporary table makes it again and reads on."""
+connection drops after it made session state makes it again and reads on."""
 
 from __future__ import annotations
 
@@ -49,9 +49,10 @@ def _sent(services: Services, action: Callable[[], object]
         event.remove(services.db.read_engine, "before_cursor_execute", log)
 
 
-def test_the_today_view_reads_its_versions_as_one_bound_array(filled: Services) -> None:
+def test_the_today_view_reads_its_versions_as_one_bound_text(filled: Services) -> None:
     # ~800 rows at 100,000 customers: as IN (...) one placeholder each, which SQLAlchemy
-    # rendered and psycopg parsed on every view (~20 ms of client CPU).
+    # rendered and psycopg parsed on every view (~20 ms of client CPU); as a bound list,
+    # which psycopg dumped element by element (~2 ms).
     view, sent = _sent(filled, filled.touchpoints.today_view)
     rows = sum(len(section.items) for section in view.sections)
     assert rows > 100  # enough rows for the old IN to have needed one mark per row
@@ -60,7 +61,8 @@ def test_the_today_view_reads_its_versions_as_one_bound_array(filled: Services) 
     assert len(versions) == 1, [s for s, _ in versions]
     statement, params = versions[0]
     assert "= ANY(" in statement and statement.count("%(") == 1, statement
-    assert isinstance(params, dict) and len(params["keys"]) == rows
+    assert isinstance(params, dict) and isinstance(params["keys"], str)
+    assert len(params["keys"].split("\n")) == rows
 
 
 def test_the_hidden_checks_make_yearly_dates_without_text(filled: Services) -> None:
@@ -106,6 +108,33 @@ def test_a_rarer_search_walks_the_sort_index_against_its_hashed_matches(
     assert sum("OR false" in statement for statement, _ in sent) > 50
 
 
+def test_a_walk_that_falls_short_reads_the_matches_once(
+        vacuumed: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Matches sorting past the walk ('z', 'jose' at 100,000 customers): the fallback was a
+    # second statement reading every match from the search indexes again (~2,600 pages of
+    # the search table for 'z') and a round trip more. Now one statement serves both, and
+    # its page is still the counted list's.
+    from crmcompanion.store import customers as repo
+
+    monkeypatch.setattr(postgres_search, "estimated_matches", lambda _s, _m: 0)
+    monkeypatch.setattr(postgres_search, "FEW_MATCHES", 0)
+    monkeypatch.setattr(postgres_search, "HASHED_WALK_RATIO", 0)  # a walk of one page
+    with vacuumed.db.read() as session:
+        walked = {row.id for row, _extra in repo.page_at(session, ListQuery(), 0, 20, None)}
+    fell_short = 0
+    for typed in ("a", "m", "s", "t", "z", "so"):
+        query = ListQuery(search=typed)
+        ids, sent = _first_page(vacuumed, query)
+        searched = [s for s in sent if "customer_search" in s]
+        assert len(searched) == 1 and "OR false" in searched[0], (typed, searched)
+        with vacuumed.db.read() as session:
+            counted = repo.page_at(session, query, 0, 20,
+                                   repo.count_customers(session, query))
+        assert ids == [row.id for row, _extra in counted], typed
+        fell_short += bool(set(ids) - walked)  # a match past the 20 entries walked
+    assert fell_short >= 2
+
+
 def test_no_index_only_walk_before_the_visibility_map_is_set(
         filled: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     # Right after a bulk load (ANALYZE, no VACUUM yet) each walked entry would read its
@@ -141,25 +170,26 @@ def test_the_hashed_walk_builds_the_match_set_once(vacuumed: Services,
     assert "Semi Join" not in plan and "customer_search_pkey" not in plan, plan
 
 
-def test_a_read_that_made_a_temporary_table_makes_it_again_after_a_drop(
+def test_a_read_that_made_session_state_makes_it_again_after_a_drop(
         pg_services: Services, pg_database: str) -> None:
     # The retry ran the dropped statement alone on a fresh connection, where the unit's
-    # temporary table did not exist: "relation does not exist" instead of the rows.
+    # session state (here a setting; a read unit may not CREATE a temporary table, see
+    # test_read_units) did not exist: no row instead of the customer's.
     from tests.postgres.test_gaps_on_postgres import _dropped_during_read
 
     cid = pg_services.customers.create(CustomerDraft(first_name="Mara", last_name="Vogt")
                                        ).customer.id
     with pg_services.db.read() as session:
-        session.execute(text("CREATE TEMP TABLE picked (id integer PRIMARY KEY)"))
-        session.execute(text("INSERT INTO picked VALUES (:id)"), {"id": cid})
+        session.execute(text("SELECT set_config('crm.picked', :id, false)"), {"id": str(cid)})
         with _dropped_during_read(pg_database) as killed:
             names = session.execute(text(
-                "SELECT c.first_name FROM picked p JOIN customers c ON c.id = p.id")).all()
+                "SELECT c.first_name FROM customers c "
+                "WHERE c.id = CAST(current_setting('crm.picked', true) AS integer)")).all()
     assert len(killed) == 1
     assert names == [("Mara",)]
 
 
-def test_a_raw_read_that_made_a_temporary_table_makes_it_again_after_a_drop(
+def test_a_raw_read_that_made_session_state_makes_it_again_after_a_drop(
         pg_services: Services, pg_database: str) -> None:
     # The same through the raw DBAPI cursors the store's bulk reads use.
     from tests.postgres.test_gaps_on_postgres import _dropped_during_read
@@ -168,10 +198,10 @@ def test_a_raw_read_that_made_a_temporary_table_makes_it_again_after_a_drop(
                                        ).customer.id
     with pg_services.db.read() as session:
         cursor = session.connection().connection.cursor()
-        cursor.execute("CREATE TEMP TABLE picked (id integer PRIMARY KEY)")
-        cursor.execute("INSERT INTO picked VALUES (?)", (cid,))
+        cursor.execute("SELECT set_config('crm.picked', ?, false)", (str(cid),))
         with _dropped_during_read(pg_database) as killed:
-            cursor.execute("SELECT c.first_name FROM picked p JOIN customers c ON c.id = p.id")
+            cursor.execute("SELECT c.first_name FROM customers c "
+                           "WHERE c.id = CAST(current_setting('crm.picked', true) AS integer)")
             names = cursor.fetchall()
     assert len(killed) == 1
     assert names == [("Mara",)]
