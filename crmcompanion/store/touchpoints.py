@@ -931,7 +931,8 @@ def count_follow_ups(session: Session, start: date | None, end: date) -> int:
 def state_versions(session: Session, keys: Sequence[str]) -> dict[str, int]:
     """The versions of the recorded states of `keys` (occurrence keys; few have one), by
     primary key, in one statement: on SQLite the keys go in as ONE bound JSON array read by
-    `json_each`, on PostgreSQL as one bound array (store.postgres_touchpoints.state_versions).
+    `json_each`, on PostgreSQL as one bound text split by the server
+    (store.postgres_touchpoints.state_versions).
     As an expanding `IN` of one bound value per key, SQLAlchemy rendered the ~800 bound
     names of a Today view again on every call (~3 ms of CPU, issue 13)."""
     if not keys:
