@@ -80,7 +80,7 @@ from crmcompanion.ui.text_display import (
     plain_tooltip,
     shown,
 )
-from crmcompanion.ui.widgets import fit_on_screen, name_controls
+from crmcompanion.ui.widgets import EmptyState, fit_on_screen, name_controls
 
 if TYPE_CHECKING:  # opened from the dialog only: its settings pages are no part of drafting
     from crmcompanion.ui.template_library import TemplateLibraryDialog
@@ -647,6 +647,15 @@ class BatchDraftWindow(QDialog):
         self._dragged = False
         split.splitterMoved.connect(self._splitter_moved)  # only a drag moves it
         layout.addWidget(split, 1)
+        # Nothing due: say so, instead of an empty list beside a blank, disabled composer.
+        self.empty = EmptyState(
+            "✓", "No greetings to write today",
+            "Birthdays, anniversaries and customers to keep in touch with are listed here on "
+            "their day, each with a draft ready to edit and send.")
+        layout.addWidget(self.empty, 1)
+        split.setVisible(bool(self.drafts))
+        self.empty.setVisible(not self.drafts)
+        self.summary.setVisible(bool(self.drafts))  # the empty state says it
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         self.close_button = QPushButton("Close")
