@@ -11,14 +11,11 @@ from PySide6.QtWidgets import QApplication
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.draft_dialog import BatchDraftWindow
 from tests.ui.helpers import save_shot
+from tests.ui.test_fit_900x600 import at_900x600
 
 
 def test_nothing_due_shows_an_empty_state(qtbot, services, tmp_path: Path) -> None:
-    window = BatchDraftWindow(services, AppState())
-    qtbot.addWidget(window)
-    window.resize(900, 600)
-    window.show()
-    qtbot.waitExposed(window)
+    window = at_900x600(qtbot, BatchDraftWindow(services, AppState()))
     QApplication.processEvents()
     save_shot(window, tmp_path, "draft_all_nothing_due.png")
     assert window.drafts == []
