@@ -87,6 +87,8 @@ if TYPE_CHECKING:  # opened from the dialog only: its settings pages are no part
 
 logger = logging.getLogger(__name__)
 
+NO_BREAK = "\u00a0"  # a space a line never wraps at
+
 CHANNEL_CHOICES: tuple[tuple[Channel, str], ...] = (
     (Channel.EMAIL, "Email"),
     (Channel.SMS, "SMS"),
@@ -250,7 +252,9 @@ class DraftEditor(QWidget):
             if draft.email:
                 where.append(embedded(draft.email))
             if draft.mobile:
-                where.append(f"mobile {embedded(phone_text(draft.mobile))}")
+                # A number is read whole: never broken across the line's wrap.
+                number_text = embedded(phone_text(draft.mobile)).replace(" ", NO_BREAK)
+                where.append(f"mobile{NO_BREAK}{number_text}")
             self.context_label.setText("   ·   ".join(where))
             self._fill_templates(draft.template_key)
             self.channel_combo.setCurrentIndex(max(0, self.channel_combo.findData(draft.channel)))
