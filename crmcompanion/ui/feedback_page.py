@@ -266,6 +266,9 @@ class AllFeedbackTab(QWidget):
                           "the review was posted.")
 
 
+NO_CUSTOMER_TIP = "Add a customer first: feedback is always from a customer"
+
+
 class FeedbackPage(QWidget):
     """The "Feedback & ideas" page."""
 
@@ -320,6 +323,16 @@ class FeedbackPage(QWidget):
     def refresh(self) -> None:
         for part in self.parts:
             part.refresh()
+        self._offer_adding()
+
+    def _offer_adding(self) -> None:
+        """Feedback is always a customer's: with no customer yet, "Add feedback…" and "Ask
+        for feedback…" are disabled and say why (the dialog could only refuse to save)."""
+        anyone = self.services.customers.total() > 0
+        for button, tip in ((self.add_button, "Record what a customer told you"),
+                            (self.ask_button, "Draft a short feedback request to a customer")):
+            button.setEnabled(anyone)
+            button.setToolTip(tip if anyone else NO_CUSTOMER_TIP)
 
     def publish(self, changed: Changed) -> None:
         self.bus.publish(changed)
