@@ -315,6 +315,7 @@ class FeedbackPage(QWidget):
             part.changed.connect(self.publish)
         bus.changed.connect(self._on_changed)
         self.refresh()
+        self._offer_adding()
 
     @property
     def ready(self) -> bool:
@@ -323,7 +324,6 @@ class FeedbackPage(QWidget):
     def refresh(self) -> None:
         for part in self.parts:
             part.refresh()
-        self._offer_adding()
 
     def _offer_adding(self) -> None:
         """Feedback is always a customer's: with no customer yet, "Add feedback…" and "Ask
@@ -341,6 +341,8 @@ class FeedbackPage(QWidget):
         # Feedback itself, or a merge or erase of customers (which carries their feedback).
         if changed.feedback or changed.customer_list:
             self.refresh()
+        if changed.customer_list:  # counted only when customers come or go
+            self._offer_adding()
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
