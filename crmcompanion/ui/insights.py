@@ -70,6 +70,9 @@ OUTCOMES = (("on_time", "On time"), ("late", "Late"), ("missed", "Missed"))
 NO_CUSTOMERS_TEXT = ("No customers yet. Add or import customers and each one's segment "
                      "shows here.")
 NO_TOUCHPOINTS_TEXT = "No touchpoints done or missed in this period yet."
+NO_CUSTOMERS_STAY_TEXT = ("No customers yet. Once you have some, this compares your "
+                          "happiest customers with everyone else.")
+NO_PRAISE_TEXT = "No praise with a theme yet."
 # (title, days back; None: all time; -1: the dates chosen)
 PERIODS: tuple[tuple[str, int | None], ...] = (
     ("All time", None), ("Last 30 days", 30), ("Last 90 days", 90),
@@ -506,10 +509,18 @@ class InsightsView(QWidget):
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.moved_list.addItem(empty)
         if loaded.why is not None:
-            self.why_comparison.set_figures(loaded.why)
-            self.why_stay.set_data(stay_chart_data(loaded.why),
+            why = loaded.why
+            self.why_comparison.set_figures(why)
+            # No customer at all: one sentence, not a table of 0s and dashes over "Nothing to
+            # show yet" over "No praise with a theme yet".
+            nobody = not (why.happiest.customers or why.others.customers)
+            self.why_comparison.setVisible(not nobody)
+            chart = self.why_stay.chart
+            assert chart is not None
+            chart.empty_text = NO_CUSTOMERS_STAY_TEXT if nobody else NO_PRAISE_TEXT
+            self.why_stay.set_data(stay_chart_data(why),
                                    "The five themes customers praise most."
-                                   if loaded.why.praise_themes else "No praise with a theme yet.")
+                                   if why.praise_themes else "")
         self.loaded.emit()
 
     def _segment_clicked(self, row: int) -> None:
