@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 
+from crmcompanion.core.customer import CustomerDraft, SpecialDate, SpecialDateKind
 from crmcompanion.services.demo import fill_demo
+from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.draft_dialog import ROW_PADDING, BatchDraftWindow
 from tests.ui.helpers import save_shot
 
@@ -64,3 +67,41 @@ def test_draft_all_rows_are_read_whole_at_900x600(qtbot, services, make_window,
     listed.setCurrentRow(long_row)
     listed.scrollToItem(listed.item(long_row))
     save_shot(window, tmp_path, "draft_all_900x600.png")
+
+
+def _drag(handle, dx: int) -> None:
+    """Drag a splitter handle `dx` px sideways with the left button, as the owner does."""
+    start = QPointF(handle.width() / 2, handle.height() / 2)
+    end = QPointF(start.x() + dx, start.y())
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    for kind, at, button, held in ((QEvent.Type.MouseButtonPress, start, left, left),
+                                   (QEvent.Type.MouseMove, end, none, left),
+                                   (QEvent.Type.MouseButtonRelease, end, left, none)):
+        QApplication.sendEvent(handle, QMouseEvent(
+            kind, at, handle.mapToGlobal(at), button, held, Qt.KeyboardModifier.NoModifier))
+
+
+def test_the_owners_own_share_stands(qtbot, services) -> None:
+    """The list keeps about a third as the window is resized, until the owner drags the
+    splitter: then their share stands through later resizes."""
+    services.customers.create(CustomerDraft(  # a birthday today: one greeting to write
+        first_name="Nora", special_dates=(SpecialDate(SpecialDateKind.BIRTHDAY, 3, 1, 1990),)))
+    window = BatchDraftWindow(services, AppState())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)  # wider than the 800 px screen
+    window.resize(960, 600)
+    QApplication.processEvents()
+    listed = window.list
+    narrow = listed.width()
+    window.resize(1100, 600)
+    QApplication.processEvents()
+    assert listed.width() > narrow  # its share followed the window
+    _drag(window.split.handle(1), -80)
+    QApplication.processEvents()
+    dragged = listed.width()
+    assert dragged <= narrow - 20
+    window.resize(1000, 600)
+    QApplication.processEvents()
+    assert listed.width() == dragged  # the owner's share, not a third again
