@@ -136,6 +136,11 @@ class BackupsDialog(QDialog):
                             self.back_up_button, self.restore_button, self.save_button):
                 control.setEnabled(False)
             return
+        # "Save settings" is offered when there is something to save (it looked ready with
+        # nothing changed, and a change left unsaved looked no different).
+        self.folder.textChanged.connect(self._settings_edited)
+        self.keep.valueChanged.connect(self._settings_edited)
+        self._settings_edited()
         self.refresh()
 
     # --- the list ------------------------------------------------------------------------
@@ -162,6 +167,15 @@ class BackupsDialog(QDialog):
         if chosen:
             self.folder.setText(chosen)
 
+    def _stored(self) -> tuple[str, int]:
+        settings = self.services.settings
+        return str(settings.get(BACKUP_FOLDER)).strip(), int(settings.get(BACKUPS_KEPT))
+
+    def _settings_edited(self) -> None:
+        edited = (self.folder.text().strip(), self.keep.value()) != self._stored()
+        self.save_button.setEnabled(edited)
+        self.save_button.setToolTip("" if edited else "Nothing changed to save")
+
     def save_settings(self) -> bool:
         try:
             self.services.settings.update(
@@ -171,6 +185,7 @@ class BackupsDialog(QDialog):
             self.status.setText(str(exc))
             return False
         self.status.setText("Backup settings saved.")
+        self._settings_edited()
         self.refresh()
         return True
 

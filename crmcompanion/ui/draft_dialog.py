@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -28,6 +29,8 @@ from PySide6.QtGui import (
     QFont,
     QGuiApplication,
     QKeySequence,
+    QResizeEvent,
+    QShowEvent,
     QSyntaxHighlighter,
     QTextCharFormat,
     QTextCursor,
@@ -39,11 +42,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -74,12 +80,14 @@ from crmcompanion.ui.text_display import (
     plain_tooltip,
     shown,
 )
-from crmcompanion.ui.widgets import fit_on_screen, name_controls
+from crmcompanion.ui.widgets import EmptyState, fit_on_screen, name_controls
 
 if TYPE_CHECKING:  # opened from the dialog only: its settings pages are no part of drafting
     from crmcompanion.ui.template_library import TemplateLibraryDialog
 
 logger = logging.getLogger(__name__)
+
+NO_BREAK = "\u00a0"  # a space a line never wraps at
 
 CHANNEL_CHOICES: tuple[tuple[Channel, str], ...] = (
     (Channel.EMAIL, "Email"),
@@ -244,7 +252,9 @@ class DraftEditor(QWidget):
             if draft.email:
                 where.append(embedded(draft.email))
             if draft.mobile:
-                where.append(f"mobile {embedded(phone_text(draft.mobile))}")
+                # A number is read whole: never broken across the line's wrap.
+                number_text = embedded(phone_text(draft.mobile)).replace(" ", NO_BREAK)
+                where.append(f"mobile{NO_BREAK}{number_text}")
             self.context_label.setText("   ·   ".join(where))
             self._fill_templates(draft.template_key)
             self.channel_combo.setCurrentIndex(max(0, self.channel_combo.findData(draft.channel)))
@@ -534,6 +544,54 @@ def _when_text(draft: Draft, today: date, last_contact: dict[int, date | None]) 
     return _day_text(when, today) + (" (overdue)" if when < today else "")
 
 
+ROW_PADDING = 2 * 12 + 4  # the sidebar list's item padding (style.py) and a little air
+SEPARATOR = " · "
+# A view shows an item's "\n" as Unicode's line separator (QStyledItemDelegate.displayText).
+LINE_BREAK = "\u2028"
+LIST_NARROWEST, LIST_WIDEST = 220, 400
+COMPOSER_MARGIN = 14 + 8  # the composer holder's left margin and the splitter's handle
+
+
+def wrapped_row(text: str, room: int, width: Callable[[str], int]) -> str:
+    """A batch row's lines, each line wider than `room` px broken at its first " · " (the
+    occasion above its day: "Keep in touch" over "last contact 24 December 2025"), so both
+    parts are read whole rather than cut with "…"."""
+    lines: list[str] = []
+    for line in text.split(LINE_BREAK):
+        if width(line) > room and SEPARATOR in line:
+            lines.extend(line.split(SEPARATOR, 1))
+        else:
+            lines.append(line)
+    return LINE_BREAK.join(lines)
+
+
+def list_share(width: int, composer_minimum: int) -> tuple[int, int]:
+    """The list's and the composer's widths in a splitter `width` px wide: the list about a
+    third (a row's "Keep in touch · last contact 24 December 2025" on one line from about
+    1,100 px), never less than LIST_NARROWEST nor so much that the composer gets less than
+    it needs."""
+    room_left = width - COMPOSER_MARGIN - composer_minimum
+    wanted = min(max(width // 3, LIST_NARROWEST), LIST_WIDEST)
+    share = max(min(wanted, room_left), LIST_NARROWEST)
+    return share, width - share
+
+
+class RowLines(QStyledItemDelegate):
+    """Draws (and sizes) a batch row with its long line broken at " · " to fit the list's
+    width, at whatever width the window or the splitter gives it. The row's text itself
+    (and its tooltip) stays as it is."""
+
+    def __init__(self, view: QListWidget) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def initStyleOption(self, option: QStyleOptionViewItem,
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        room = self._view.viewport().width() - ROW_PADDING
+        option.text = wrapped_row(option.text, room, option.fontMetrics.horizontalAdvance)
+
+
 class BatchDraftWindow(QDialog):
     """ "Draft all for today": today's (and overdue) occasions on the left, the selected
     draft on the right; each is edited and sent on its own."""
@@ -560,6 +618,12 @@ class BatchDraftWindow(QDialog):
         # 150 px: with the composer's own minimum the window still fits an 800 px wide screen.
         self.list.setMinimumWidth(150)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Rows are as tall as their lines at the list's width, laid out again when the
+        # width changes (a row with its day on a line of its own is three lines high).
+        # (QListView lays rows out again on a width change only when it wraps text.)
+        self.list.setItemDelegate(RowLines(self.list))
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setWordWrap(True)
         today = services.clock.today()
         # A keep-in-touch draft's date is the day it fell due (the last contact plus the
         # cadence), years back for a customer not heard from in years ("10 March 2012
@@ -571,8 +635,7 @@ class BatchDraftWindow(QDialog):
             item = QListWidgetItem(f"{embedded(draft.customer_name)}\n"
                                    f"{embedded(draft.occasion_title)} · "
                                    f"{_when_text(draft, today, last_contact)}")
-            # The list is narrow (the composer takes the room) and cuts a long line with
-            # "…": the whole row on hover.
+            # A name too long even for a line of its own is cut with "…": whole on hover.
             item.setToolTip(plain_tooltip(item.text()))
             self.list.addItem(item)
         split.addWidget(self.list)
@@ -584,7 +647,19 @@ class BatchDraftWindow(QDialog):
         holder_layout.addWidget(self.editor)
         split.addWidget(holder)
         split.setStretchFactor(1, 1)
+        self.split = split
+        self._dragged = False
+        split.splitterMoved.connect(self._splitter_moved)  # only a drag moves it
         layout.addWidget(split, 1)
+        # Nothing due: say so, instead of an empty list beside a blank, disabled composer.
+        self.empty = EmptyState(
+            "✓", "No greetings to write today",
+            "Birthdays, anniversaries and customers to keep in touch with are listed here on "
+            "their day, each with a draft ready to edit and send.")
+        layout.addWidget(self.empty, 1)
+        split.setVisible(bool(self.drafts))
+        self.empty.setVisible(not self.drafts)
+        self.summary.setVisible(bool(self.drafts))  # the empty state says it
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         self.close_button = QPushButton("Close")
@@ -597,6 +672,24 @@ class BatchDraftWindow(QDialog):
         if self.drafts:
             self.list.setCurrentRow(0)
         name_controls(self)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._share()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._share()
+
+    def _share(self) -> None:
+        """The list's share of the width, kept as the window is resized, until the owner
+        drags the splitter: their own share then stands."""
+        if not self._dragged and self.isVisible():
+            self.split.setSizes(list(list_share(self.split.width(),
+                                                self.editor.minimumSizeHint().width())))
+
+    def _splitter_moved(self) -> None:
+        self._dragged = True
 
     def _show(self, row: int) -> None:
         if 0 <= row < len(self.drafts):

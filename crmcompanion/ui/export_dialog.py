@@ -48,7 +48,7 @@ from crmcompanion.services.import_export import (
     ImportExportService,
 )
 from crmcompanion.ui.formatting import number
-from crmcompanion.ui.widgets import fit_on_screen
+from crmcompanion.ui.widgets import FieldLabel, fit_on_screen
 from crmcompanion.ui.workers import BackgroundTask, TaskProgressDialog
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,9 @@ FORMATS = ((CSV, "CSV spreadsheet (.csv)"), (VCARD, "vCard contacts (.vcf)"),
 SUFFIXES = {CSV: ".csv", VCARD: ".vcf", ICS: ".ics"}
 FILTERS = {CSV: "CSV files (*.csv)", VCARD: "vCard files (*.vcf)", ICS: "iCalendar files (*.ics)"}
 DEFAULT_DAYS = 30
+COLUMNS_ACROSS = 4  # the 25 columns in 7 rows: all in view on a 600 px high screen
+CHECK_ROOM = 44  # a column's check box, its gap and the item's padding
+DIALOG_SIDES = 2 * 22 + 8  # the dialog's margins and the list's frame
 
 
 class ExportDialog(QDialog):
@@ -78,6 +81,7 @@ class ExportDialog(QDialog):
         self.progress_dialog: TaskProgressDialog | None = None
         self.result: ExportResult | None = None
         self.setWindowTitle("Export customers")
+        self._listed = listed
         self.resize(620, 640)
         # 640 px is more than a 600 px high screen has: shrink to the screen it opens on
         # (the column list gives up its height first; tests/ui/test_fit_900x600.py).
@@ -115,7 +119,7 @@ class ExportDialog(QDialog):
         self.format_combo = QComboBox()
         for key, text in FORMATS:
             self.format_combo.addItem(text, key)
-        form.addRow("Format", self.format_combo)
+        form.addRow(FieldLabel("Format", self.format_combo), self.format_combo)
         layout.addLayout(form)
 
         self.options = QStackedWidget()
@@ -154,11 +158,15 @@ class ExportDialog(QDialog):
         layout.addLayout(buttons)
         self.format_combo.currentIndexChanged.connect(self._format_changed)
         self.columns_list.itemChanged.connect(lambda _item: self._update_button())
+        self._update_button()
 
     @staticmethod
     def _listed_text(query: ListQuery, listed: int) -> str:
         filtered = bool(query.search.strip() or query.tag or query.status or query.kind
                         or query.archived is not False)
+        if listed == 0:
+            return ("No customers listed now (with the current search and filters)"
+                    if filtered else "No customers yet: nothing to export")
         noun = "customer" if listed == 1 else "customers"
         where = "listed now (with the current search and filters)" if filtered else "listed"
         return f"The {number(listed)} {noun} {where}"
@@ -192,7 +200,14 @@ class ExportDialog(QDialog):
         self.columns_list.setFlow(QListWidget.Flow.TopToBottom)
         self.columns_list.setWrapping(True)
         self.columns_list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.columns_list.setGridSize(QSize(180, 24))
+        # Each column as wide as the longest name with its check box, and the dialog wide
+        # enough for COLUMNS_ACROSS of them: four columns of a fixed 180 px did not fit its
+        # 620 px, and a 600 px high screen scrolled the list sideways over cut names.
+        metrics = self.columns_list.fontMetrics()
+        cell = max(metrics.horizontalAdvance(c.header) for c in COLUMNS.values()) + CHECK_ROOM
+        self.columns_list.setGridSize(QSize(cell, 24))
+        self.columns_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.resize(max(self.width(), COLUMNS_ACROSS * cell + DIALOG_SIDES), self.height())
         for key, column in COLUMNS.items():
             item = QListWidgetItem(column.header)
             item.setData(Qt.ItemDataRole.UserRole, key)
@@ -208,8 +223,8 @@ class ExportDialog(QDialog):
         self.delimiter_combo.addItem("Comma ( , )", ",")
         self.delimiter_combo.addItem("Semicolon ( ; ) — for Excel in many European languages",
                                      ";")
-        form.addRow("Encoding", self.encoding_combo)
-        form.addRow("Separator", self.delimiter_combo)
+        form.addRow(FieldLabel("Encoding", self.encoding_combo), self.encoding_combo)
+        form.addRow(FieldLabel("Separator", self.delimiter_combo), self.delimiter_combo)
         layout.addLayout(form)
         return page
 
@@ -313,7 +328,11 @@ class ExportDialog(QDialog):
         ok = not (self.task is not None and self.task.running)
         if self.format == CSV and not self.columns():
             ok = False
+        if self._listed == 0 and self.result is None:  # a file of no one
+            ok = False
         self.export_button.setEnabled(ok)
+        self.export_button.setToolTip(
+            "No customers are listed: nothing to export" if self._listed == 0 else "")
 
     # --- exporting ----------------------------------------------------------------------
     def start_export(self) -> BackgroundTask | None:

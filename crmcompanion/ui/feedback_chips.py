@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 SIMILAR_DELAY_MS = 350  # a pause in typing before similar complaints are looked up
 SIMILAR_SHOWN = 3  # few lines: the Log conversation dialog still fits a 600 px screen
-SIMILAR_HEIGHT = 76
 CHIP_SHEET = (f"QPushButton#chip:checked {{ background: {LIGHT.accent}; "
               f"color: {LIGHT.accent_text}; border: 1px solid {LIGHT.accent}; }}")
 
@@ -55,7 +54,10 @@ def show_similar(similar: QListWidget, row: QHBoxLayout, old: Sequence[QPushButt
     similar.clear()
     for hit in items:
         shown = f"  [{', '.join(hit.themes)}]" if hit.themes else ""
-        similar.addItem(f"{hit.customer}: {' '.join(hit.text.split())}{shown}")
+        line = f"{hit.customer}: {' '.join(hit.text.split())}{shown}"
+        similar.addItem(line)
+        similar.item(similar.count() - 1).setToolTip(line)  # whole, when elided
+    fit_rows(similar)
     for button in old:
         row.removeWidget(button)
         button.deleteLater()
@@ -78,6 +80,16 @@ def show_similar(similar: QListWidget, row: QHBoxLayout, old: Sequence[QPushButt
         if share < button.sizeHint().width():
             _shorten(button, share)
     return buttons
+
+
+def fit_rows(similar: QListWidget) -> None:
+    """Make the list exactly as tall as its rows (few: SIMILAR_SHOWN at most) and elide long
+    ones: every similar complaint in view, with no scroll bar either way."""
+    similar.setTextElideMode(Qt.TextElideMode.ElideRight)
+    similar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    similar.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    rows = sum(similar.sizeHintForRow(row) for row in range(similar.count()))
+    similar.setFixedHeight(rows + 2 * similar.frameWidth())
 
 
 def fair_shares(wanted: Sequence[int], room: int) -> list[int]:
@@ -186,7 +198,6 @@ class FeedbackCapture(QWidget):
         self.similar_label = section_label("Similar complaints from other customers")
         layout.addWidget(self.similar_label)
         self.similar = QListWidget()
-        self.similar.setMaximumHeight(SIMILAR_HEIGHT)
         self.similar.setAccessibleName("Similar complaints")
         layout.addWidget(self.similar)
         self.suggestions_row = QHBoxLayout()

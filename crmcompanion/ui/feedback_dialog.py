@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -38,7 +37,7 @@ from crmcompanion.ui.feedback_common import (
     run_off_thread,
     section_label,
 )
-from crmcompanion.ui.widgets import FieldLabel
+from crmcompanion.ui.widgets import FewLinesEdit, FieldLabel, fit_on_screen
 
 if TYPE_CHECKING:
     from crmcompanion.ui.feedback_common import SimilarFound
@@ -47,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 SIMILAR_DELAY_MS = 300  # a pause in typing before similar complaints are looked up
 SIMILAR_SHOWN = 5
+SAID_HEIGHT = 110  # five lines or so: room to write, without pushing the buttons away
+DIALOG_WIDTH = 620
 
 
 class FeedbackDialog(QDialog):
@@ -58,7 +59,6 @@ class FeedbackDialog(QDialog):
         super().__init__(parent)
         self.services = services
         self.setWindowTitle("Add feedback")
-        self.resize(620, 560)
         self.similar_items: list[SimilarItem] = []
         self.suggested: list[str] = []
         self.saving = False
@@ -73,7 +73,8 @@ class FeedbackDialog(QDialog):
         self.chips.set_kind(FeedbackType.FEEDBACK)
         self.chips.changed.connect(self._type_changed)
         form.addRow(FieldLabel("Type", self.chips), self.chips)
-        self.text = QPlainTextEdit()
+        self.text = FewLinesEdit("", SAID_HEIGHT)
+        self.text.setTabChangesFocus(True)
         self.text.setPlaceholderText("What the customer said")
         self.lookup = SimilarLookup(self, self._similar_work, self._show_similar,
                                     SIMILAR_DELAY_MS)
@@ -98,12 +99,14 @@ class FeedbackDialog(QDialog):
         self.similar_label = section_label("Similar complaints from other customers")
         layout.addWidget(self.similar_label)
         self.similar = QListWidget()
-        layout.addWidget(self.similar, 1)
+        layout.addWidget(self.similar)
         self.suggestions_row = QHBoxLayout()
         self.suggestions_row.addStretch(1)
         layout.addLayout(self.suggestions_row)
         self.suggestion_buttons: list[QPushButton] = []
 
+        # Spare height goes below the fields, not between them (the rows spread apart).
+        layout.addStretch(1)
         self.error = QLabel()
         self.error.setObjectName("fieldError")
         self.error.setWordWrap(True)
@@ -122,6 +125,13 @@ class FeedbackDialog(QDialog):
         layout.addLayout(buttons)
 
         self._type_changed()
+        # As tall as its fields: a complaint's similar complaints and suggestions, when
+        # found, grow it by their height (at most ~170 px: it still fits a 600 px screen).
+        self.resize(DIALOG_WIDTH, self.sizeHint().height())
+        fit_on_screen(self)
+        # The first field is the one to fill: the customer, or what they said when the
+        # customer is already known.
+        (self.text if customer else self.customer).setFocus()
 
     # --- type --------------------------------------------------------------------------
     def kind(self) -> FeedbackType:

@@ -266,6 +266,9 @@ class AllFeedbackTab(QWidget):
                           "the review was posted.")
 
 
+NO_CUSTOMER_TIP = "Add a customer first: feedback is always from a customer"
+
+
 class FeedbackPage(QWidget):
     """The "Feedback & ideas" page."""
 
@@ -312,6 +315,7 @@ class FeedbackPage(QWidget):
             part.changed.connect(self.publish)
         bus.changed.connect(self._on_changed)
         self.refresh()
+        self._offer_adding()
 
     @property
     def ready(self) -> bool:
@@ -321,6 +325,15 @@ class FeedbackPage(QWidget):
         for part in self.parts:
             part.refresh()
 
+    def _offer_adding(self) -> None:
+        """Feedback is always a customer's: with no customer yet, "Add feedback…" and "Ask
+        for feedback…" are disabled and say why (the dialog could only refuse to save)."""
+        anyone = self.services.customers.total() > 0
+        for button, tip in ((self.add_button, "Record what a customer told you"),
+                            (self.ask_button, "Draft a short feedback request to a customer")):
+            button.setEnabled(anyone)
+            button.setToolTip(tip if anyone else NO_CUSTOMER_TIP)
+
     def publish(self, changed: Changed) -> None:
         self.bus.publish(changed)
 
@@ -328,6 +341,8 @@ class FeedbackPage(QWidget):
         # Feedback itself, or a merge or erase of customers (which carries their feedback).
         if changed.feedback or changed.customer_list:
             self.refresh()
+        if changed.customer_list:  # counted only when customers come or go
+            self._offer_adding()
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]

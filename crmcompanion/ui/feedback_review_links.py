@@ -61,7 +61,8 @@ class ReviewLinksDialog(QDialog):
         linked = len(preview.proposed)
         layout.addWidget(plain_label(
             f"{_plural(preview.created, 'review')} in the file; "
-            f"{_plural(linked, 'author')} match a customer. Untick any that is not the "
+            f"{_plural(linked, 'author')} {'matches' if linked == 1 else 'match'} a customer. "
+            "Untick any that is not the "
             "same person: that review is imported without a customer. The others are "
             "linked to the customer shown.", "muted"))
         self.table = list_table(COLUMNS, QAbstractItemView.SelectionMode.NoSelection)

@@ -38,6 +38,9 @@ COLUMNS = ("Idea", "Status", "Customers", "Since", "Asked by")
 
 NO_IDEAS = ("No ideas yet. When a customer suggests something, add it with Add feedback… as "
             "an idea. When one is done, Today reminds you to tell everyone who asked for it.")
+CHOOSE_ONE_TIP = "Choose an idea in the list first"
+CHOOSE_TWO_TIP = "Choose two ideas (Ctrl+click the second) to merge them"
+MERGE_TIP = "Merge the two selected ideas into the older one"
 
 
 class IdeasBoard(QWidget):
@@ -61,7 +64,6 @@ class IdeasBoard(QWidget):
         self.done_button.setObjectName("primary")
         self.decline_button = QPushButton("Decline")
         self.merge_button = QPushButton("Merge")
-        self.merge_button.setToolTip("Merge the two selected ideas into the older one")
         for button, status in ((self.planned_button, IdeaStatus.PLANNED),
                                (self.done_button, IdeaStatus.DONE),
                                (self.decline_button, IdeaStatus.DECLINED)):
@@ -124,7 +126,15 @@ class IdeasBoard(QWidget):
                                (self.done_button, IdeaStatus.DONE),
                                (self.decline_button, IdeaStatus.DECLINED)):
             button.setEnabled(status.value in allowed)
+            # Greyed out, a button says why: nothing chosen, or not from this status.
+            if status.value in allowed:
+                button.setToolTip("")
+            elif card is None:
+                button.setToolTip(CHOOSE_ONE_TIP)
+            else:
+                button.setToolTip(f"Not for an idea that is {card.item.status_title.lower()}")
         self.merge_button.setEnabled(len(ids) == 2)
+        self.merge_button.setToolTip(MERGE_TIP if len(ids) == 2 else CHOOSE_TWO_TIP)
 
     def move(self, status: IdeaStatus) -> None:
         ids = self.selected_ids()

@@ -108,7 +108,7 @@ FIELD_TITLES: dict[str, str] = {
     "source_uid": "Source ID (UID)",
 }
 AUTO = "\x00auto"  # combo data: keep what the recognised format says
-IGNORED_TITLE = "ignored"
+IGNORED_TITLE = "Not imported"  # a word, not the service's raw "ignore"
 IGNORE = "ignore"  # the service's mapping word for "leave this column out"
 
 _GROUP_TITLES = {"email": "Email", "phone": "Phone", "address": "Address", "event": "Date"}

@@ -66,6 +66,13 @@ SEGMENT_COLOURS: dict[Segment, str] = {
 }
 OUTCOME_COLOURS = ("#22a06b", "#f59e0b", "#e5484d")
 OUTCOMES = (("on_time", "On time"), ("late", "Late"), ("missed", "Missed"))
+# What an empty chart says instead of a row of 0s (a new book, a quiet period).
+NO_CUSTOMERS_TEXT = ("No customers yet. Add or import customers and each one's segment "
+                     "shows here.")
+NO_TOUCHPOINTS_TEXT = "No touchpoints done or missed in this period yet."
+NO_CUSTOMERS_STAY_TEXT = ("No customers yet. Once you have some, this compares your "
+                          "happiest customers with everyone else.")
+NO_PRAISE_TEXT = "No praise with a theme yet."
 # (title, days back; None: all time; -1: the dates chosen)
 PERIODS: tuple[tuple[str, int | None], ...] = (
     ("All time", None), ("Last 30 days", 30), ("Last 90 days", 90),
@@ -280,12 +287,14 @@ class InsightsView(QWidget):
             return made
 
         self.segments_chart = BarChart()
-        self.segments_chart.setToolTip("Click a bar to see those customers")
+        self.segments_chart.empty_text = NO_CUSTOMERS_TEXT
         card("segments", "Customers by segment", 0, 0, self.segments_chart)
         card("lost_reasons", "Why customers left", 0, 1, BarChart(horizontal=True))
         card("complaints_by_theme", "Complaints by theme", 1, 0, BarChart(horizontal=True))
         card("ideas_by_requesters", "Ideas by requesters", 1, 1, BarChart(horizontal=True))
-        card("touchpoints", "Touchpoints done on time, late, missed", 2, 0, BarChart())
+        touchpoints_chart = BarChart()
+        touchpoints_chart.empty_text = NO_TOUCHPOINTS_TEXT
+        card("touchpoints", "Touchpoints done on time, late, missed", 2, 0, touchpoints_chart)
         card("satisfaction_by_month", "Satisfaction by month", 2, 1, BarChart())
         card("median_resolution_days", "Median time to resolve a complaint", 3, 0)
         moved = QFrame()
@@ -439,6 +448,9 @@ class InsightsView(QWidget):
             csv_rows=tuple((s.value, counts[s.value]) for s in SEGMENT_ORDER),
             colours=tuple(SEGMENT_COLOURS[s] for s in SEGMENT_ORDER),
         ), "Click a bar to see those customers." if any(counts.values()) else "")
+        # No bars, nothing to click.
+        self.segments_chart.setToolTip(
+            "Click a bar to see those customers" if any(counts.values()) else "")
         lost = figures.lost_reasons
         self.cards["lost_reasons"].set_data(ChartData(
             series=("Share",),
@@ -479,7 +491,7 @@ class InsightsView(QWidget):
             csv_rows=tuple(figures.satisfaction_by_month),
             value_format="{:.1f}",
             maximum=5,
-        ), "Average of the 1–5 ratings given each month.")
+        ), "Average of the 1–5 ratings given each month." if months else "")
         median = figures.median_resolution_days
         card = self.cards["median_resolution_days"]
         card.number.setText("–" if median is None else
@@ -497,10 +509,18 @@ class InsightsView(QWidget):
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.moved_list.addItem(empty)
         if loaded.why is not None:
-            self.why_comparison.set_figures(loaded.why)
-            self.why_stay.set_data(stay_chart_data(loaded.why),
+            why = loaded.why
+            self.why_comparison.set_figures(why)
+            # No customer at all: one sentence, not a table of 0s and dashes over "Nothing to
+            # show yet" over "No praise with a theme yet".
+            nobody = not (why.happiest.customers or why.others.customers)
+            self.why_comparison.setVisible(not nobody)
+            chart = self.why_stay.chart
+            assert chart is not None
+            chart.empty_text = NO_CUSTOMERS_STAY_TEXT if nobody else NO_PRAISE_TEXT
+            self.why_stay.set_data(stay_chart_data(why),
                                    "The five themes customers praise most."
-                                   if loaded.why.praise_themes else "No praise with a theme yet.")
+                                   if why.praise_themes else "")
         self.loaded.emit()
 
     def _segment_clicked(self, row: int) -> None:

@@ -81,6 +81,11 @@ class BarChart(QWidget):
             for label, values in data.rows))
         self.update()
 
+    def has_figures(self) -> bool:
+        """Whether there is anything to draw: a chart whose every bar is 0 (a new book's
+        segments, a period without touchpoints) says so in words instead of a row of 0s."""
+        return any(value for _, values in self.data.rows for value in values)
+
     # --- geometry shared by painting and clicks --------------------------------------------
     def bar_rect(self, row: int) -> QRectF:
         """Where the row's bars (or its label) are: what a click on that row hits."""
@@ -105,7 +110,7 @@ class BarChart(QWidget):
     def _layout(self, painter: QPainter | None = None) -> None:
         self._hit = []
         rows = self.data.rows
-        if not rows:
+        if not self.has_figures():  # no bars to click either
             return
         metrics = QFontMetrics(self.font())
         legend = metrics.height() + 8 if len(self.data.series) > 1 else 0
@@ -198,11 +203,13 @@ class BarChart(QWidget):
     def _paint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(self.font())
-        if not self.data.rows:
+        if not self.has_figures():
             colour = QColor(self.palette().color(self.foregroundRole()))
             colour.setAlpha(150)
             painter.setPen(colour)
-            painter.drawText(QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter, self.empty_text)
+            painter.drawText(QRectF(self.rect()).adjusted(16, 0, -16, 0),
+                             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                             self.empty_text)
             self._hit = []
             return
         self._layout(painter)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from PySide6.QtCore import QDate, QDateTime, QEvent, Qt
+from PySide6.QtCore import QDate, QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -46,7 +45,7 @@ from crmcompanion.ui.feedback_common import form_banner, run_off_thread
 from crmcompanion.ui.formatting import date_edit_format
 from crmcompanion.ui.style import CHANNEL_TITLES
 from crmcompanion.ui.text_display import embedded
-from crmcompanion.ui.widgets import DialogButtons, FieldCheckBox, FieldLabel
+from crmcompanion.ui.widgets import DialogButtons, FewLinesEdit, FieldCheckBox, FieldLabel
 
 logger = logging.getLogger(__name__)
 
@@ -54,20 +53,11 @@ NEXT_STEP_DEFAULT_DAYS = 7
 SUMMARY_HEIGHT = 96  # a few lines of summary
 
 
-class SummaryEdit(QPlainTextEdit):
-    """The summary field, a few lines high. A fixed height alone does not hold: polishing
-    (on show, on a theme change) applies the stylesheet's min-height for fields over it, and
-    a small dialog then squeezed the summary to one line."""
+class SummaryEdit(FewLinesEdit):
+    """The summary field, a few lines high."""
 
     def __init__(self, text: str = "") -> None:
-        super().__init__(text)
-        self.setFixedHeight(SUMMARY_HEIGHT)
-
-    def event(self, event: QEvent) -> bool:
-        handled = super().event(event)
-        if event.type() == QEvent.Type.Polish:  # after the style has polished it
-            self.setFixedHeight(SUMMARY_HEIGHT)
-        return handled
+        super().__init__(text, SUMMARY_HEIGHT)
 
 
 class LogConversationDialog(QDialog):

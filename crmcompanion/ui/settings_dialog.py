@@ -220,8 +220,14 @@ class TagRhythmSection(SettingsSection):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMinimumHeight(140)
-        layout.addWidget(self.table, 1)
+        # Left like the tag names below them; the count right like its figures.
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.table.horizontalHeaderItem(1).setTextAlignment(
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # Every tag's row in view, the page's one scroll bar scrolling them: a table with a
+        # scroll bar of its own inside the scrolling page showed five of twelve tags.
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.table)
         self.empty = plain_label("No tags yet: tag customers on their page or when importing.",
                                  "muted")
         layout.addWidget(self.empty)
@@ -256,6 +262,9 @@ class TagRhythmSection(SettingsSection):
                 self._stored_feedback.get(tag, 0), f"Ask “{tag}” for feedback every")
         self.empty.setVisible(not tags)
         self.table.setVisible(bool(tags))
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height()
+                                  + self.table.verticalHeader().length()
+                                  + 2 * self.table.frameWidth())
 
     def save(self) -> Changed | None:
         if self._services is None:

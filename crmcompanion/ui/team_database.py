@@ -41,6 +41,11 @@ TLS_CHOICES = (
 )
 
 
+NEEDS_SERVER_TIP = "Enter the server and the database first"
+TEST_TIP = "Connect to this database with the password in .pgpass, changing nothing"
+MIGRATE_TIP = "Create CRM Companion's tables (or bring them up to date) in this database"
+
+
 class TeamDatabaseDialog(QDialog):
     """Server, port, database, user and TLS; Test connection and Migrate."""
 
@@ -55,12 +60,13 @@ class TeamDatabaseDialog(QDialog):
             "your home folder."))
         form = QFormLayout()
         self.host = QLineEdit()
-        self.host.setPlaceholderText("db.example.com")
+        # "e.g.": a bare "crm" in grey read as filled in, beside buttons greyed out for it.
+        self.host.setPlaceholderText("e.g. db.example.com")
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
         self.port.setValue(5432)
         self.database = QLineEdit()
-        self.database.setPlaceholderText("crm")
+        self.database.setPlaceholderText("e.g. crm")
         self.user = QLineEdit()
         self.tls = QComboBox()
         for shown, mode in TLS_CHOICES:
@@ -76,8 +82,6 @@ class TeamDatabaseDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.test_button = QPushButton("Test connection")
         self.migrate_button = QPushButton("Prepare database")
-        self.migrate_button.setToolTip(
-            "Create CRM Companion's tables (or bring them up to date) in this database")
         buttons.addButton(self.test_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.migrate_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
@@ -98,6 +102,10 @@ class TeamDatabaseDialog(QDialog):
         ready = self._filled() and (self.task is None or self.task.done)
         self.test_button.setEnabled(ready)
         self.migrate_button.setEnabled(ready)
+        # Greyed out, each says what it waits for; ready, what it does.
+        filled = self._filled()
+        self.test_button.setToolTip(TEST_TIP if filled else NEEDS_SERVER_TIP)
+        self.migrate_button.setToolTip(MIGRATE_TIP if filled else NEEDS_SERVER_TIP)
 
     def url(self) -> str:
         """The URL the fields describe, without any password."""

@@ -136,6 +136,24 @@ class DialogButtons(QHBoxLayout):
         self.addWidget(self.accept_button)
 
 
+class FewLinesEdit(QPlainTextEdit):
+    """A text box a few lines high that keeps that height. A fixed height alone does not
+    hold: polishing (on show, on a theme change) applies the stylesheet's min-height for
+    fields over it, and a small dialog then squeezed the box to one line; an expanding box
+    instead spread its dialog's rows apart."""
+
+    def __init__(self, text: str, height: int) -> None:
+        super().__init__(text)
+        self._height = height
+        self.setFixedHeight(height)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.Polish:  # after the style has polished it
+            self.setFixedHeight(self._height)
+        return handled
+
+
 class PageHeader(QWidget):
     """The section title (and an optional subtitle) with room for actions on the right."""
 

@@ -109,8 +109,8 @@ def test_wizard_maps_previews_reports_imports_and_undoes(qtbot, window, services
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.page == CHECK_PAGE
 
-    # Unknown headers are listed as "ignored"; recognised ones say where they go.
-    assert wizard.mapping_combo("Nickname").currentText() == "ignored"
+    # Unknown headers are listed as "Not imported"; recognised ones say where they go.
+    assert wizard.mapping_combo("Nickname").currentText() == "Not imported"
     assert wizard.mapping_combo("First Name").currentText() == "First name (auto)"
     # Only the rows that can be imported are previewed; the other one is listed below.
     assert preview_names(wizard) == ["Bob Stone", "Chloé Martin"]
