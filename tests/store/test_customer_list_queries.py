@@ -617,3 +617,44 @@ def test_a_long_typed_prefix_is_matched_as_the_terms_it_begins(filled: Services)
     _ids, bound = _match_parameters(filled, ListQuery(search=two))
     assert " OR " in bound[-1], bound  # the two terms
 
+
+def test_on_a_compact_index_a_search_everyone_matches_is_not_counted_on_the_keystroke(
+        compact: Services, filled: Services) -> None:
+    """Issue 13: a search (nearly) every customer matches ("e", "exam" of every e-mail's
+    example.org) was counted in the key's handler, every match read (~4-7 ms at 100,000),
+    so that the search could drop out of the list. On a compact index its first page is
+    read by probing the first customers listed (~50 probes); the count is the counting
+    thread's, as for any big search. The many-segment index still counts it there."""
+    from sqlalchemy import event
+
+    everyone = [w for w in ("e", "a", "example", "exam")
+                if compact.customers.count(ListQuery(search=w, archived=None)) * 10 > 9 * N]
+    assert everyone, "no search nearly everyone matches"
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    for services, compact_index in ((compact, True), (filled, False)):
+        event.listen(services.db.read_engine, "before_cursor_execute", seen)
+        try:
+            for word in everyone:
+                for query in (ListQuery(search=word, archived=None),
+                              ListQuery(search=word, archived=None, sort=SortColumn.EMAIL,
+                                        descending=True)):
+                    statements.clear()
+                    page, total = services.customers.first_page(query, 20)
+                    assert [r.id for r in page.rows] == reference(services, query)[:20], query
+                    counted = [s for s in statements if _is_full_count(s)]
+                    if compact_index:
+                        assert total is None and counted == [], (query, counted)
+                        assert any("rowid = customers.id" in s for s in statements), query
+                    else:
+                        assert total is not None and counted, query
+        finally:
+            event.remove(services.db.read_engine, "before_cursor_execute", seen)
+
+
+def _is_full_count(statement: str) -> bool:
+    """A count of every match of a search (not the keystroke's capped read of them)."""
+    return "count(" in statement.lower() and "MATCH" in statement and "LIMIT" not in statement
