@@ -5,6 +5,7 @@ Everything here runs inside a session given by a unit of work; nothing commits o
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from crmcompanion.core import customer as c
@@ -35,6 +37,8 @@ from crmcompanion.store import postgres_search as pg
 from crmcompanion.store.database import SEARCH_TERMS
 from crmcompanion.store.fts_structure import STRUCTURE_ROWID, level_sizes
 from crmcompanion.store.rows import FLAG_MARK, search_name
+
+logger = logging.getLogger(__name__)
 
 # Bound parameters per IN (...) list: far below SQLite's 32,766 variables.
 _IN_CHUNK = 5000
@@ -431,7 +435,13 @@ def _exact_terms(session: Session, search: str) -> dict[str, tuple[str, ...]]:
         terms: list[str] = []
         at = prefix
         while len(terms) <= _EXACT_UP_TO:
-            term = connection.exec_driver_sql(step, (at,)).scalar()
+            try:
+                term = connection.exec_driver_sql(step, (at,)).scalar()
+            except OperationalError:
+                # A connection made without the vocabulary (not through store.database):
+                # the prefixes stay prefixes, the same matches read the slower way.
+                logger.debug("No search vocabulary on this connection", exc_info=True)
+                return {}
             if not isinstance(term, str) or not term.startswith(prefix):
                 break
             terms.append(term)

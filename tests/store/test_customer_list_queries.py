@@ -658,3 +658,21 @@ def test_on_a_compact_index_a_search_everyone_matches_is_not_counted_on_the_keys
 def _is_full_count(statement: str) -> bool:
     """A count of every match of a search (not the keystroke's capped read of them)."""
     return "count(" in statement.lower() and "MATCH" in statement and "LIMIT" not in statement
+
+
+def test_a_connection_without_the_vocabulary_reads_long_prefixes_as_prefixes(
+        filled: Services) -> None:
+    """The vocabulary is made by store.database's connect hook; on a connection made without
+    it, a long typed prefix stays a prefix: the same rows, no error."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    engine = create_engine(filled.db.url)  # no connect hook: no vocabulary
+    try:
+        with Session(engine) as session:
+            for typed in ("example.o", "lilies"):
+                query = ListQuery(search=typed)
+                pairs, _total = repo.page_uncounted(session, query, 0, 20)
+                assert [row.id for row, _key in pairs] == reference(filled, query)[:20]
+    finally:
+        engine.dispose()
