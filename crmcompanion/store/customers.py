@@ -5,8 +5,11 @@ Everything here runs inside a session given by a unit of work; nothing commits o
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -22,6 +25,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from crmcompanion.core import customer as c
@@ -30,8 +34,11 @@ from crmcompanion.core.occasions import Occasion
 from crmcompanion.core.text import digits, fts_query, indexable, phone_tokens, sort_key
 from crmcompanion.store import models as m
 from crmcompanion.store import postgres_search as pg
+from crmcompanion.store.database import SEARCH_TERMS
 from crmcompanion.store.fts_structure import STRUCTURE_ROWID, level_sizes
 from crmcompanion.store.rows import FLAG_MARK, search_name
+
+logger = logging.getLogger(__name__)
 
 # Bound parameters per IN (...) list: far below SQLite's 32,766 variables.
 _IN_CHUNK = 5000
@@ -278,11 +285,16 @@ def match_expression(
     archived: bool | None = False,
     status: c.Status | None = None,
     kind: c.Kind | None = None,
+    exact: Mapping[str, tuple[str, ...]] | None = None,
 ) -> str | None:
-    """The FTS5 MATCH for a typed search plus list filters; None if nothing is searchable."""
+    """The FTS5 MATCH for a typed search plus list filters; None if nothing is searchable.
+    `exact`: typed prefixes written as the index's terms that begin with them (see
+    _exact_terms), the same matches."""
     words = fts_query(search)
     if words is None:
         return None
+    if exact:
+        words = _with_exact_terms(words, exact)
     expression = f"({words})"
     if status is not None:
         expression += f" AND {_flag('status' + status.value)}"
@@ -384,7 +396,96 @@ _MATCH_SUBQUERY = "SELECT rowid FROM customer_search WHERE customer_search MATCH
 
 
 def _list_match(query: ListQuery) -> str | None:
-    return match_expression(query.search, query.archived, query.status, query.kind)
+    return match_expression(query.search, query.archived, query.status, query.kind,
+                            _EXACT_TERMS.get())
+
+
+# A typed word longer than the prefixes the search index holds ready (prefix='1 2 3', in
+# bytes: "exam"*, "mülle"*) is gathered by FTS5 from every term it begins, each time a
+# statement uses it: their whole doclists read and merged before the first match comes out
+# (3 ms for the 100,000 customers "exam" begins at 100,000 customers, ~3.5 ms per probe of
+# one customer). The terms it begins are few ("exam": "example"; "rossi": "rossi", "rossi1"
+# ...): written as those exact terms, FTS5 reads their doclists lazily like any word's (the
+# first 5,000 matches 3.1 -> 0.4 ms, a probe 3.5 ms -> 15 us, on a one-segment index). The
+# terms are read from the index's vocabulary in the same read transaction as the page, so
+# both forms match the same customers. A prefix beginning more terms than this stays a prefix.
+_EXACT_UP_TO = 4
+_EXACT_TERMS: ContextVar[Mapping[str, tuple[str, ...]] | None] = ContextVar(
+    "exact_terms", default=None)
+
+
+def _exact_terms(session: Session, search: str) -> dict[str, tuple[str, ...]]:
+    """The index's terms each long typed prefix of `search` begins ({} when none is longer
+    than the index's own prefixes, or one begins more than _EXACT_UP_TO terms). Stepping
+    from term to term (`term >= next`, one row each) reads one instance of each term, never
+    its doclist (the vocabulary's row and count forms read every match: 2.7 ms for
+    "example")."""
+    words = fts_query(search)
+    # ASCII words only: the tokenizer leaves [a-z0-9] as typed (folded), so the terms looked
+    # up are the ones FTS5 would gather; another script's word stays a prefix.
+    long = [prefix for prefix in _PREFIX_TERM.findall(words or "")
+            if len(prefix) > _INDEXED_PREFIX and prefix.isascii() and prefix.isalnum()]
+    if not long:
+        return {}
+    connection = session.connection()
+    step = f"SELECT term FROM {SEARCH_TERMS} WHERE term >= ? LIMIT 1"
+    found: dict[str, tuple[str, ...]] = {}
+    for quoted in long:
+        prefix = quoted.replace('""', '"')
+        terms: list[str] = []
+        at = prefix
+        while len(terms) <= _EXACT_UP_TO:
+            try:
+                term = connection.exec_driver_sql(step, (at,)).scalar()
+            except OperationalError:
+                # A connection made without the vocabulary (not through store.database):
+                # the prefixes stay prefixes, the same matches read the slower way.
+                logger.debug("No search vocabulary on this connection", exc_info=True)
+                return {}
+            if not isinstance(term, str) or not term.startswith(prefix):
+                break
+            terms.append(term)
+            at = term + "\0"  # the next term after it (no term holds a NUL)
+        if len(terms) <= _EXACT_UP_TO:
+            found[quoted] = tuple(terms)
+    return found
+
+
+@contextmanager
+def _exact_words(session: Session, query: ListQuery) -> Iterator[None]:
+    """Inside the block, the list's MATCH (_list_match) writes the query's long prefixes as
+    the terms they begin (SQLite only; one read unit: the terms are this snapshot's)."""
+    token = _EXACT_TERMS.set(_exact_terms(session, query.search))
+    try:
+        yield
+    finally:
+        _EXACT_TERMS.reset(token)
+
+
+def _with_exact_terms(words: str, exact: Mapping[str, tuple[str, ...]]) -> str:
+    """fts_query's expression with each prefix of `exact` replaced by its terms: one term as
+    a phrase, several as an OR group (then the implicit ANDs between words are written out:
+    FTS5 takes no implicit AND after a group). No term: the prefix as an exact word, which
+    nothing in the index is (every term it would be begins with it), so it matches nothing."""
+    def phrase(term: str) -> str:
+        return '"' + term.replace('"', '""') + '"'
+
+    def written(prefix: str) -> str:  # `prefix` as quoted in `words`
+        terms = exact.get(prefix)
+        if terms is None:
+            return f'"{prefix}"*'
+        if not terms:
+            return f'"{prefix}"'
+        if len(terms) == 1:
+            return phrase(terms[0])
+        return "(" + " OR ".join(phrase(term) for term in terms) + ")"
+
+    prefixes = _PREFIX_TERM.findall(words)
+    if words == " ".join(f'"{prefix}"*' for prefix in prefixes):
+        # Words ANDed (every typed word a prefix): rebuilt with the ANDs written out.
+        return " AND ".join(written(prefix) for prefix in prefixes)
+    # The phone form ('("493 930" OR "4930"*)'): its prefix is an OR's operand.
+    return _PREFIX_TERM.sub(lambda match: written(match.group(1)), words)
 
 
 def list_filters(query: ListQuery, walk: bool = False, sqlite: bool = False) -> list:
@@ -717,8 +818,18 @@ def _uncounted_window(
         # PostgreSQL (team mode): its sort index walked with a probe per customer, stopping
         # once the page is full (GIN would build the whole match bitmap to count first).
         return pg.uncounted_window(session, query, offset, limit, columns, _ordered)
+    if not search:
+        return _uncounted_sqlite(session, query, offset, limit, columns)
+    with _exact_words(session, query):
+        return _uncounted_sqlite(session, query, offset, limit, columns)
+
+
+def _uncounted_sqlite(
+    session: Session, query: ListQuery, offset: int, limit: int, columns: Sequence,
+) -> tuple[list[Sequence], int | None]:
+    """_uncounted_window on SQLite."""
     walk = False
-    if search:
+    if query.search.strip():
         expression = _list_match(query)
         if expression is None:
             return [], 0
@@ -734,18 +845,21 @@ def _uncounted_window(
             # Many matches: the first page from the first customers listed (a prefix sized
             # by the estimated matches), else the walk (both stop once the page is full).
             estimate = max(found, found * population // max(highest or 1, 1))
-            if 10 * estimate > 9 * population:
-                # (Nearly) everyone matches ("e", "example" in every e-mail): counted here,
-                # so that the search can drop out when it lists everyone (_plan), ~8 ms
-                # instead of checking each of ~100,000 matches against the prefix (16-22 ms).
-                total = count_customers(session, query)
-                return _window(session, query, offset, limit, total, columns, population), total
             segments = search_segments(session)
             if segments is not None and segments <= _PROBE_SEGMENTS:
+                # A compact index: the first customers listed, each probed (for a search
+                # (nearly) everyone matches, ~50 probes, 1-2 ms at 100,000 customers).
                 rows = _from_probes(session, query, offset, limit, estimate, population,
                                     columns)
                 if rows is not None:
                     return rows, None
+            if 10 * estimate > 9 * population:
+                # (Nearly) everyone matches ("e", "example" in every e-mail) and the probes
+                # could not read the page: counted here, so that the search can drop out
+                # when it lists everyone (_plan), ~8 ms instead of checking each of ~100,000
+                # matches against the prefix (16-22 ms).
+                total = count_customers(session, query)
+                return _window(session, query, offset, limit, total, columns, population), total
             rows = _from_prefix(session, query, offset, limit, estimate, population,
                                 columns, exact=False)
             if rows is not None:

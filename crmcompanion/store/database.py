@@ -583,6 +583,10 @@ def _probe_first_reads(db: Database) -> None:
             ).fetchall()
 
 
+# FTS5's vocabulary of the customer search index (one row per term instance), per connection.
+SEARCH_TERMS = "temp.customer_search_terms"
+
+
 def _configure_sqlite(engine: Engine, immediate: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
@@ -596,6 +600,11 @@ def _configure_sqlite(engine: Engine, immediate: bool) -> None:
         # more than NORMAL, see the module docstring; bulk loads switch journal mode apart).
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA secure_delete = ON")
+        # The search index's terms, in order, for store.customers._exact_terms: a table of the
+        # connection's temporary schema (made here, outside any transaction, whose rollback
+        # would drop it; it finds customer_search when first read).
+        cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEARCH_TERMS} "
+                       "USING fts5vocab(main, customer_search, instance)")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -91,3 +91,20 @@ def test_a_keystroke_repaints_the_text_cells_without_qts_item_path(qtbot, make_w
     assert view.cells.painted >= rows * len(shown)
     assert table.itemDelegateForColumn(STATUS) is not view.cells  # the status pill stays
     assert view.model.index(0, NAME).data(Qt.ItemDataRole.DisplayRole)
+
+
+def test_a_repaint_of_the_same_rows_measures_no_text_again(qtbot, make_window, services):
+    """Eliding a cell's text measures it (~5-50 us a cell, the most of a cell's paint after
+    drawing it): the elided texts are kept, so the rows a keystroke brings back and every
+    repaint of the same rows (hover, scrolling back, the count arriving) draw without
+    measuring; a narrower column measures again (its texts elide differently)."""
+    _window, view = _customers_page(qtbot, make_window, services)
+    qtbot.keyClicks(view.search, "a")
+    view.table.viewport().repaint()
+    assert view.cells.measured > 0
+    view.cells.painted = view.cells.measured = 0
+    view.table.viewport().repaint()
+    assert view.cells.painted > 20 and view.cells.measured == 0
+    view.table.horizontalHeader().resizeSection(NAME, 70)
+    view.table.viewport().repaint()
+    assert view.cells.measured > 0
