@@ -9,15 +9,18 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import ClassVar
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from sqlalchemy import event
 
 from crmcompanion.core import customer as c
 from crmcompanion.services.container import Services
 from crmcompanion.services.interactions import add_interaction
+from crmcompanion.ui import timeline as timeline_ui
 from crmcompanion.ui.timeline import PAGE
 from tests.ui.helpers import add_customer
 
@@ -184,3 +187,59 @@ def test_another_customer_opens_at_the_top_the_same_one_stays_put(
     window.open_customer(second)
     QApplication.processEvents()
     assert bar.value() == 0
+
+
+class CountingMetrics(QFontMetrics):
+    """QFontMetrics that counts the texts it wraps (`boundingRect` with a rectangle)."""
+
+    wrapped: ClassVar[list[str]] = []
+
+    def boundingRect(self, *args: object) -> QRect:  # type: ignore[override]
+        if len(args) == 3:
+            CountingMetrics.wrapped.append(str(args[2]))
+        return super().boundingRect(*args)  # type: ignore[call-overload]
+
+
+def test_the_timeline_wraps_each_entry_of_its_page_once(
+        qtbot, services, make_window, monkeypatch) -> None:
+    """Issue 13 (`timeline_ms`): each entry of the newest page is wrapped once for its height
+    (heading and text), whether the list's height, its layout or a paint asks; painting
+    wraps nothing again, and an older entry is wrapped only once shown."""
+    busy = with_history(services, "Hilde", "Lang")
+    # Long enough for the profile's scroll bar too: the list keeps its width.
+    other = with_history(services, "Ada", "Berg", 40)
+    window = make_window()
+    window.resize(1600, 1000)
+    window.open_customer(other)
+    QApplication.processEvents()
+    monkeypatch.setattr(timeline_ui, "QFontMetrics", CountingMetrics)
+    CountingMetrics.wrapped = []
+    window.open_customer(busy)
+    QApplication.processEvents()
+    timeline = window.customers.detail.activity.timeline
+    painted = [row for row in range(timeline.model.rowCount())
+               if timeline.list.visualRect(timeline.model.index(row)).intersects(
+                   timeline.list.rect())]
+    detail = window.customers.detail
+    detail._scroll.ensureWidgetVisible(timeline.list, 0, 0)
+    timeline.list.repaint()  # its entries painted (offscreen, at once)
+    QApplication.processEvents()
+    assert painted and timeline.model.rowCount() == PAGE
+    texts = [f"Talk {n:03d}" for n in range(ENTRIES - PAGE, ENTRIES)]
+    assert sorted(t for t in CountingMetrics.wrapped if t.startswith("Talk")) == texts
+    assert len(CountingMetrics.wrapped) == 2 * PAGE  # one heading and one text each
+
+
+def test_the_timeline_follows_a_font_change(qtbot, services, make_window) -> None:
+    """Heights are kept per entry: a larger font wraps them again, taller."""
+    busy = with_history(services, "Hilde", "Lang", 40)
+    window = make_window()
+    window.open_customer(busy)
+    QApplication.processEvents()
+    listed = window.customers.detail.activity.timeline.list
+    before = listed.height()
+    font = listed.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    listed.setFont(font)
+    QApplication.processEvents()
+    assert listed.height() > before * 1.3
