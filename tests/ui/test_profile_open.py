@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import ClassVar
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtCore import QEvent, QObject, QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from sqlalchemy import event
@@ -243,3 +243,41 @@ def test_the_timeline_follows_a_font_change(qtbot, services, make_window) -> Non
     listed.setFont(font)
     QApplication.processEvents()
     assert listed.height() > before * 1.3
+
+
+def test_scrolling_to_the_oldest_entry(qtbot, services, make_window) -> None:
+    """The owner's path through a long history: open the customer, "Show older" until there
+    is no more, scroll the profile to its end and read the oldest conversation there. The
+    entries are rows of one list: the 200 of them build no widget of their own."""
+    busy = with_history(services, "Hilde", "Lang")
+    window = make_window()
+    window.resize(1000, 600)
+    window.open_customer(busy)
+    QApplication.processEvents()
+    detail = window.customers.detail
+    timeline = detail.activity.timeline
+    # The segment badge is built when its segment first arrives (off the GUI thread).
+    activity = detail.activity
+    qtbot.waitUntil(lambda: activity._segment_task is None or activity._segment_task.done)
+    QApplication.processEvents()
+    widgets = len(detail.findChildren(QWidget))
+    while timeline.older_button.isVisible():
+        qtbot.mouseClick(timeline.older_button, Qt.MouseButton.LeftButton)
+        QApplication.processEvents()
+    assert timeline.model.rowCount() == ENTRIES == timeline.model.total
+    assert len(detail.findChildren(QWidget)) == widgets
+    bar = detail._scroll.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    QApplication.processEvents()
+    oldest = timeline.model.index(ENTRIES - 1)
+    assert timeline.model.data(oldest, Qt.ItemDataRole.DisplayRole).endswith("Talk 000")
+    viewport = detail._scroll.viewport()
+    rect = timeline.list.visualRect(oldest)
+    top_left = timeline.list.viewport().mapTo(viewport, rect.topLeft())
+    bottom_right = timeline.list.viewport().mapTo(viewport, rect.bottomRight())
+    assert viewport.rect().contains(top_left) and viewport.rect().contains(bottom_right)
+    # It is painted there: the list's picture of that row is not blank.
+    image = timeline.list.viewport().grab(rect).toImage()
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 3)
+               for y in range(0, image.height(), 3)}
+    assert len(colours) > 2
