@@ -281,3 +281,27 @@ def test_scrolling_to_the_oldest_entry(qtbot, services, make_window) -> None:
     colours = {image.pixel(x, y) for x in range(0, image.width(), 3)
                for y in range(0, image.height(), 3)}
     assert len(colours) > 2
+
+
+def test_opening_a_customer_listed_in_a_page_read_counts_no_rows(
+        qtbot, services, make_window) -> None:
+    """Opening a customer (Today, a reminder) selects their row in the list; when a page
+    already read holds it, that page gives its row: no count of the customers before it
+    (a count over the sort index, ~11 ms at 100,000 customers, on every open)."""
+    first = with_history(services, "Hilde", "Lang", 3)
+    second = with_history(services, "Ada", "Berg", 3)
+    window = make_window()
+    window.open_customer(first)
+    QApplication.processEvents()
+    with statements(services) as seen:
+        window.open_customer(second)
+        QApplication.processEvents()
+    # (The list's own total may be counted meanwhile, on its thread: not a position.)
+    ahead = [s for s, _ in seen if re.match(r"SELECT count\(\*\) .*FROM customers", s)
+             and re.search(r"customers\.id\) [<>]", s)]
+    assert ahead == [], ahead
+    table = window.customers.table
+    selected = [index.row() for index in table.selectionModel().selectedRows()]
+    assert len(selected) == 1
+    name = window.customers.model.index(selected[0], 0).data()
+    assert name == "Ada Berg" == window.customers.detail.customer.display_name
