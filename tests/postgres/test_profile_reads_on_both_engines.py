@@ -1,8 +1,8 @@
 """A profile's reads on both engines: the timeline's service tests
 (tests/services/test_timeline.py: its providers' statements are built once, with the page
 size and the paging moment bound) and Coming up reading its customer's states only
-(tests/services/test_coming_up_reads.py: the state statement binds the customer), which
-each engine must bind and compare as the statements before did."""
+and the lead and segment lines' one statement (tests/services/test_coming_up_reads.py),
+which each engine must bind and compare as the statements before did."""
 
 from __future__ import annotations
 

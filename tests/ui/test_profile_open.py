@@ -6,6 +6,7 @@ rebuilt. Guarded by what runs (statements, widgets), never by a timing."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -28,13 +29,16 @@ ENTRIES = 200
 
 
 @contextmanager
-def statements(services: Services) -> Iterator[list[tuple[str, object]]]:
-    """Every SQL statement run (on either engine) inside the block."""
+def statements(services: Services, thread: threading.Thread | None = None,
+               ) -> Iterator[list[tuple[str, object]]]:
+    """Every SQL statement run (on either engine) inside the block (by `thread` only, when
+    given)."""
     seen: list[tuple[str, object]] = []
 
     def record(_conn: object, _cursor: object, statement: str, parameters: object,
                *_rest: object) -> None:
-        seen.append((" ".join(statement.split()), parameters))
+        if thread is None or threading.current_thread() is thread:
+            seen.append((" ".join(statement.split()), parameters))
 
     engines = {services.db.read_engine, services.db.write_engine}
     for engine in engines:
@@ -305,3 +309,36 @@ def test_opening_a_customer_listed_in_a_page_read_counts_no_rows(
     assert len(selected) == 1
     name = window.customers.model.index(selected[0], 0).data()
     assert name == "Ada Berg" == window.customers.detail.customer.display_name
+
+
+def test_the_lead_and_segment_lines_come_from_one_read(qtbot, services, make_window) -> None:
+    """Under the name, what the profile knows at once (the last contact, do not contact,
+    the stored segment and the yearly value) is one statement on the GUI thread, not four
+    reads (the touchpoint preferences, the glance, the stored health, the yearly value)."""
+    busy = with_history(services, "Hilde", "Lang", 5)
+    other = with_history(services, "Ada", "Berg", 3)
+    services.insights.set_yearly_value(busy, 1200)
+    services.touchpoints.set_do_not_contact(busy, True)
+    window = make_window()
+    activity = window.customers.detail.activity
+
+    def settle() -> None:  # the segments brought up to date off the GUI thread, stored
+        qtbot.waitUntil(lambda: activity._segment_task is None or activity._segment_task.done)
+        QApplication.processEvents()
+
+    for customer_id in (busy, other):
+        window.open_customer(customer_id)
+        settle()
+    with statements(services, threading.current_thread()) as seen:
+        window.open_customer(busy)
+    read_by_gui = [s for s, _ in seen]
+    lines = [s for s in read_by_gui if "FROM customers LEFT OUTER JOIN contact_rhythm" in s]
+    assert len(lines) == 1 and "customer_health" in lines[0], lines
+    assert not [s for s in read_by_gui if s.startswith(("SELECT touchpoint_opt_outs.",
+                                                        "SELECT customer_health."))]
+    # What the owner sees, before the segment's refresh comes back.
+    assert activity.segment_line.isVisibleTo(window)
+    assert activity.value_label.text() == "Yearly value: 1,200"
+    assert "Do not contact: no reminders for this customer." in activity.upcoming_lines()
+    assert activity.lead.text().startswith("Last contacted")
+    settle()
