@@ -547,7 +547,7 @@ class TouchpointService:
         with self._db.read() as session:
             if session.get(m.Customer, customer_id) is None:
                 raise NotFoundError(f"Customer #{customer_id} does not exist.")
-            hidden = self._hidden(session, today, lookback)
+            hidden = self._hidden(session, today, lookback, customer_id)
             return self._collect(
                 session, today, settings, hidden, today - timedelta(days=lookback),
                 today + timedelta(days=days), None, None, customer_id=customer_id,
@@ -566,12 +566,14 @@ class TouchpointService:
         ]
 
     # --- the rows behind the lists -----------------------------------------------------
-    def _hidden(self, session: Session, today: date, lookback: int) -> Hidden:
-        """Occurrences hidden today by a recorded state: identity -> (customer, date)."""
+    def _hidden(self, session: Session, today: date, lookback: int,
+                customer_id: int | None = None) -> Hidden:
+        """Occurrences hidden today by a recorded state: identity -> (customer, date); of
+        one customer's only with `customer_id` (their profile reads no one else's)."""
         return {
             self._identity(cid, Occasion(occasion), on, key): (cid, on)
             for cid, occasion, on, key in repo.hiding_state_rows(
-                session, today, today - timedelta(days=lookback)
+                session, today, today - timedelta(days=lookback), customer_id
             )
         }
 

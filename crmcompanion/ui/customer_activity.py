@@ -6,9 +6,10 @@ line ("Last contacted 93 days ago · prefers email") and its `actions` (Log conv
 Write greeting…, Reach-out settings…) under the customer's name, and the activity itself
 (COMING UP, then the TIMELINE of `ui.timeline`) after the contact details. It reads only
 through services: `TouchpointService.for_customer` for what is coming up, the customer's
-glance (`services.today_support.glances`) for the lead line, and `TimelineService` for the
-timeline. The "Reach-out settings" dialog edits do-not-contact, per-occasion opt-outs and the
-customer's own keep-in-touch cadence through the touchpoint service.
+lead and segment lines as stored (`services.profile_lines`, one statement) and
+`TimelineService` for the timeline. The "Reach-out settings" dialog edits do-not-contact,
+per-occasion opt-outs and the customer's own keep-in-touch cadence through the touchpoint
+service.
 
 Its widgets are built once and keep their places in the profile; loading another customer
 changes their contents (the profile used to take this widget out of its layout and put it
@@ -42,13 +43,9 @@ from crmcompanion.core.segments import Segment, reasons_without_title
 from crmcompanion.core.touchpoints import MAX_CADENCE_DAYS, silence
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
+from crmcompanion.services.profile_lines import ProfileLines, profile_lines
 from crmcompanion.services.timeline import CONVERSATION, OCCASION, TimelineEntry, TimelineService
-from crmcompanion.services.today_support import (
-    CustomerGlance,
-    TouchpointPreferences,
-    glances,
-    preferences,
-)
+from crmcompanion.services.today_support import TouchpointPreferences, preferences
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_detail import LabelPool, shows_batched
@@ -97,7 +94,7 @@ def upcoming_text(item: Touchpoint, today: date) -> str:
     return f"{when[:1].upper()}{when[1:]}: {embedded(label)}"
 
 
-def lead_text(glance: CustomerGlance | None, today: date) -> str:
+def lead_text(glance: ProfileLines | None, today: date) -> str:
     """"Last contacted 93 days ago · prefers email" (or "Never contacted")."""
     last = glance.last_contact_on if glance is not None else None
     if last is None:
@@ -136,7 +133,7 @@ class CustomerActivity(QWidget):
         self._bus = bus
         self.customer_id: int | None = None
         self.customer_name = ""
-        self.glance: CustomerGlance | None = None
+        self.glance: ProfileLines | None = None  # the lead line's facts
         self.yearly_value: float | None = None
         self._segment_task: BackgroundTask | None = None
         self.dialog: QDialog | None = None
@@ -275,34 +272,37 @@ class CustomerActivity(QWidget):
         today = self._services.clock.today()
         try:
             self.upcoming = self._services.touchpoints.for_customer(customer_id)
-            prefs = preferences(self._services.db, customer_id)
-            self.glance = glances(self._services.db, [customer_id]).get(customer_id)
+            # The lead line, do-not-contact and the stored segment: one read, not four.
+            facts = profile_lines(self._services.db, customer_id)
         except DomainError as exc:
             logger.warning("Cannot load the activity of customer #%s: %s", customer_id, exc)
             self._show_upcoming([(str(exc), "muted")])
             return
-        self.lead.setText(lead_text(self.glance, today))
-        self._show_segment(customer_id)
+        self.glance = facts
+        self.lead.setText(lead_text(facts, today))
+        self._show_segment(customer_id, facts)
         lines: list[tuple[str, str]] = []  # (text, look)
-        if prefs.do_not_contact:
+        if facts.do_not_contact:
             lines.append(("Do not contact: no reminders for this customer.", "muted"))
         lines += [(upcoming_text(item, today), "") for item in self.upcoming[:UPCOMING_SHOWN]]
         if len(self.upcoming) > UPCOMING_SHOWN:
             lines.append((f"and {len(self.upcoming) - UPCOMING_SHOWN} more this year", "muted"))
-        if not self.upcoming and not prefs.do_not_contact:
+        if not self.upcoming and not facts.do_not_contact:
             lines.append(("Nothing in the next year.", "muted"))
         self._show_upcoming(lines)
         self.timeline.load(customer_id)
         self.updateGeometry()
 
-    def _show_segment(self, customer_id: int) -> None:
-        """The badge and the reasons as stored, at once; then brought up to date off the GUI
-        thread (the first answer of a day, or after a threshold changed, recomputes every
-        customer's segment: ~2 s at 100,000) and shown again if still this customer."""
+    def _show_segment(self, customer_id: int, facts: ProfileLines | None = None) -> None:
+        """The badge and the reasons as stored (`facts`, when the profile has just read
+        them), at once; then brought up to date off the GUI thread (the first answer of a
+        day, or after a threshold changed, recomputes every customer's segment: ~2 s at
+        100,000) and shown again if still this customer."""
         insights = self._services.insights
         try:
-            stored = insights.stored_health([customer_id]).get(customer_id)
-            self.yearly_value = insights.yearly_value(customer_id)
+            if facts is None:
+                facts = profile_lines(self._services.db, customer_id)
+            stored, self.yearly_value = facts.health, facts.yearly_value
         except DomainError as exc:
             logger.warning("Cannot load the segment of customer #%s: %s", customer_id, exc)
             stored = None

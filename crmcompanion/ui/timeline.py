@@ -12,7 +12,8 @@ The list does not scroll on its own: it is as tall as its entries, inside the pr
 scroll area, so the profile scrolls as one page. Its height is the sum of the entries'
 heights, which the list's own layout asks for again: each entry's heading (a locale date) and
 its wrapped height at a width are measured once and kept (issue 15: opening a profile measured
-every entry several times).
+every entry several times), with the heading's own height, so a paint wraps nothing again
+(issue 13); a font or style change measures them again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import date, datetime
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -199,9 +201,11 @@ class TimelineDelegate(QStyledItemDelegate):
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self._view = view
-        # Measured heights by (entry, text width, font): the list's height (fit_height), its
-        # layout and each paint ask again for the same entries.
-        self._sizes: dict[tuple[TimelineEntry, int, str], QSize] = {}
+        # Measured (size, heading height) by (entry, text width): the list's height
+        # (fit_height), its layout and each paint ask again for the same entries. The list
+        # forgets them when its font or style changes (_TimelineList.changeEvent).
+        self._sizes: dict[tuple[TimelineEntry, int], tuple[QSize, int]] = {}
+        self.measured = 0  # entries measured (wrapped and sized) since the start
 
     def forget_sizes(self) -> None:
         self._sizes.clear()
@@ -219,18 +223,14 @@ class TimelineDelegate(QStyledItemDelegate):
             return model.heading_of(entry)
         return heading(entry, {})
 
-    def sizeHint(self, option: QStyleOptionViewItem,
-                 index: QModelIndex | QPersistentModelIndex) -> QSize:
-        entry: TimelineEntry | None = index.data(TimelineModel.EntryRole)
-        if entry is None:
-            return QSize(0, 0)
-        font = self._view.font()
-        width = self._text_width()
-        key = (entry, width, font.key())
+    def _measure(self, index: QModelIndex | QPersistentModelIndex, entry: TimelineEntry,
+                 width: int) -> tuple[QSize, int]:
+        """The entry's size and its heading's height at `width`, wrapped once per entry."""
+        key = (entry, width)
         known = self._sizes.get(key)
         if known is not None:
-            return QSize(known)
-        fm = QFontMetrics(font)
+            return known
+        fm = QFontMetrics(self._view.font())
         head = fm.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap,
                                self._heading(index, entry)).height()
         body = self._body(entry)
@@ -239,8 +239,16 @@ class TimelineDelegate(QStyledItemDelegate):
         size = QSize(width, max(ICON, head + (text + 2 if body else 0)) + 12)
         if len(self._sizes) > 4 * PAGE * 20:  # a long session of "Show older": start again
             self._sizes.clear()
-        self._sizes[key] = size
-        return QSize(size)
+        self.measured += 1
+        self._sizes[key] = known = (size, head)
+        return known
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        entry: TimelineEntry | None = index.data(TimelineModel.EntryRole)
+        if entry is None:
+            return QSize(0, 0)
+        return QSize(self._measure(index, entry, self._text_width())[0])
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -252,7 +260,6 @@ class TimelineDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         font = QFont(self._view.font())
-        fm = QFontMetrics(font)
         circle = QRect(rect.left() + 1, rect.top() + 5, ICON, ICON)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(ICON_COLOURS.get(entry.kind, "#dbe7fb")))
@@ -261,19 +268,17 @@ class TimelineDelegate(QStyledItemDelegate):
         painter.drawText(circle, Qt.AlignmentFlag.AlignCenter, icon_for(entry))
         left = circle.right() + 12
         width = self._text_width()
-        head_text = self._heading(index, entry)
-        head = fm.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap,
-                               head_text)
+        head_height = self._measure(index, entry, width)[1]
         painter.setPen(QColor(MUTED))
         painter.setFont(font)
         top = rect.top() + 6
-        painter.drawText(QRect(left, top, width, head.height()),
-                         int(Qt.TextFlag.TextWordWrap), head_text)
+        painter.drawText(QRect(left, top, width, head_height),
+                         int(Qt.TextFlag.TextWordWrap), self._heading(index, entry))
         body = self._body(entry)
         if body:
             painter.setPen(palette.text().color())
-            painter.drawText(QRect(left, top + head.height() + 2, width,
-                                   rect.bottom() - top - head.height()),
+            painter.drawText(QRect(left, top + head_height + 2, width,
+                                   rect.bottom() - top - head_height),
                              int(Qt.TextFlag.TextWordWrap), body)
         painter.restore()
 
@@ -294,6 +299,16 @@ class _TimelineList(QListView):
         self.setUniformItemSizes(False)
         self.setWordWrap(True)
         self.setStyleSheet("QListView#timelineList { background: transparent; border: none; }")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            # Wrapped at another font, the entries take other heights.
+            delegate = self.itemDelegate()
+            if isinstance(delegate, TimelineDelegate):
+                delegate.forget_sizes()
+                self.scheduleDelayedItemsLayout()
+                self.fit_height()
 
     def fit_height(self) -> None:
         model = self.model()

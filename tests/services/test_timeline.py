@@ -111,3 +111,47 @@ def test_the_first_page_counts_only_the_providers_with_more_than_it_shows(svc):
     # Further pages count as before (a provider's entries past `before` say nothing).
     older = timeline.page(cid, 30, page.entries[-1])
     assert older.total == 41 and len(older.entries) == 11 and not older.more
+
+
+def test_pages_reuse_the_statements_built_once(svc):
+    """Issue 13 (`timeline_ms`): building each provider's select per call, then executing it
+    through the ORM, was most of a page's cost. Every page runs statement objects built once
+    per shape: the second profile opened, and the next page, build none."""
+    from sqlalchemy import event
+
+    ada = svc.customers.create(CustomerDraft(first_name="Ada")).customer.id
+    bo = svc.customers.create(CustomerDraft(first_name="Bo")).customer.id
+    start = datetime(2025, 1, 1, 10).astimezone()
+    for cid in (ada, bo):
+        for n in range(12):
+            svc.interactions.log(cid, f"Call {n:02d}", "phone", start + timedelta(days=n))
+        svc.touchpoints.add_follow_up(cid, date(2026, 3, 9), "Send the quote")
+    svc.feedback.add(bo, "complaint", "The parcel came late")
+    timeline = TimelineService(svc.db)
+    run: list[object] = []
+
+    def record(_conn, clause, *_rest):
+        run.append(clause)
+
+    def statements_of(call) -> list[object]:
+        run.clear()
+        event.listen(svc.db.read_engine, "before_execute", record)
+        try:
+            result = call()
+        finally:
+            event.remove(svc.db.read_engine, "before_execute", record)
+        assert result.entries  # (the pages below are not empty)
+        return [s for s in run if "select" in type(s).__name__.lower()]
+
+    first = statements_of(lambda: timeline.page(ada, 5))
+    again = statements_of(lambda: timeline.page(bo, 5))
+    assert len(first) >= 5  # every provider's page and the count of the calls
+    assert [id(s) for s in again] == [id(s) for s in first]
+    page = timeline.page(ada, 5)
+    older = statements_of(lambda: timeline.page(ada, 5, page.entries[-1]))
+    older_again = statements_of(lambda: timeline.page(bo, 5, page.entries[-1]))
+    assert [id(s) for s in older_again] == [id(s) for s in older]
+    # The entries are the customer's own, whichever statement object read them.
+    assert {e.customer_id for e in timeline.page(bo, 50).entries} == {bo}
+    assert "Complaint: The parcel came late" in [e.text for e in timeline.page(bo, 50).entries]
+    assert not any("parcel" in e.text for e in timeline.page(ada, 50).entries)

@@ -6,18 +6,22 @@ rebuilt. Guarded by what runs (statements, widgets), never by a timing."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import ClassVar
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from sqlalchemy import event
 
 from crmcompanion.core import customer as c
 from crmcompanion.services.container import Services
 from crmcompanion.services.interactions import add_interaction
+from crmcompanion.ui import timeline as timeline_ui
 from crmcompanion.ui.timeline import PAGE
 from tests.ui.helpers import add_customer
 
@@ -25,13 +29,16 @@ ENTRIES = 200
 
 
 @contextmanager
-def statements(services: Services) -> Iterator[list[tuple[str, object]]]:
-    """Every SQL statement run (on either engine) inside the block."""
+def statements(services: Services, thread: threading.Thread | None = None,
+               ) -> Iterator[list[tuple[str, object]]]:
+    """Every SQL statement run (on either engine) inside the block (by `thread` only, when
+    given)."""
     seen: list[tuple[str, object]] = []
 
     def record(_conn: object, _cursor: object, statement: str, parameters: object,
                *_rest: object) -> None:
-        seen.append((" ".join(statement.split()), parameters))
+        if thread is None or threading.current_thread() is thread:
+            seen.append((" ".join(statement.split()), parameters))
 
     engines = {services.db.read_engine, services.db.write_engine}
     for engine in engines:
@@ -184,3 +191,154 @@ def test_another_customer_opens_at_the_top_the_same_one_stays_put(
     window.open_customer(second)
     QApplication.processEvents()
     assert bar.value() == 0
+
+
+class CountingMetrics(QFontMetrics):
+    """QFontMetrics that counts the texts it wraps (`boundingRect` with a rectangle)."""
+
+    wrapped: ClassVar[list[str]] = []
+
+    def boundingRect(self, *args: object) -> QRect:  # type: ignore[override]
+        if len(args) == 3:
+            CountingMetrics.wrapped.append(str(args[2]))
+        return super().boundingRect(*args)  # type: ignore[call-overload]
+
+
+def test_the_timeline_wraps_each_entry_of_its_page_once(
+        qtbot, services, make_window, monkeypatch) -> None:
+    """Issue 13 (`timeline_ms`): each entry of the newest page is wrapped once for its height
+    (heading and text), whether the list's height, its layout or a paint asks; painting
+    wraps nothing again, and an older entry is wrapped only once shown."""
+    busy = with_history(services, "Hilde", "Lang")
+    # Long enough for the profile's scroll bar too: the list keeps its width.
+    other = with_history(services, "Ada", "Berg", 40)
+    window = make_window()
+    window.resize(1600, 1000)
+    window.open_customer(other)
+    QApplication.processEvents()
+    monkeypatch.setattr(timeline_ui, "QFontMetrics", CountingMetrics)
+    CountingMetrics.wrapped = []
+    window.open_customer(busy)
+    QApplication.processEvents()
+    timeline = window.customers.detail.activity.timeline
+    painted = [row for row in range(timeline.model.rowCount())
+               if timeline.list.visualRect(timeline.model.index(row)).intersects(
+                   timeline.list.rect())]
+    detail = window.customers.detail
+    detail._scroll.ensureWidgetVisible(timeline.list, 0, 0)
+    timeline.list.repaint()  # its entries painted (offscreen, at once)
+    QApplication.processEvents()
+    assert painted and timeline.model.rowCount() == PAGE
+    texts = [f"Talk {n:03d}" for n in range(ENTRIES - PAGE, ENTRIES)]
+    assert sorted(t for t in CountingMetrics.wrapped if t.startswith("Talk")) == texts
+    assert len(CountingMetrics.wrapped) == 2 * PAGE  # one heading and one text each
+
+
+def test_the_timeline_follows_a_font_change(qtbot, services, make_window) -> None:
+    """Heights are kept per entry: a larger font wraps them again, taller."""
+    busy = with_history(services, "Hilde", "Lang", 40)
+    window = make_window()
+    window.open_customer(busy)
+    QApplication.processEvents()
+    listed = window.customers.detail.activity.timeline.list
+    before = listed.height()
+    font = listed.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    listed.setFont(font)
+    QApplication.processEvents()
+    assert listed.height() > before * 1.3
+
+
+def test_scrolling_to_the_oldest_entry(qtbot, services, make_window) -> None:
+    """The owner's path through a long history: open the customer, "Show older" until there
+    is no more, scroll the profile to its end and read the oldest conversation there. The
+    entries are rows of one list: the 200 of them build no widget of their own."""
+    busy = with_history(services, "Hilde", "Lang")
+    window = make_window()
+    window.resize(1000, 600)
+    window.open_customer(busy)
+    QApplication.processEvents()
+    detail = window.customers.detail
+    timeline = detail.activity.timeline
+    # The segment badge is built when its segment first arrives (off the GUI thread).
+    activity = detail.activity
+    qtbot.waitUntil(lambda: activity._segment_task is None or activity._segment_task.done)
+    QApplication.processEvents()
+    widgets = len(detail.findChildren(QWidget))
+    while timeline.older_button.isVisible():
+        qtbot.mouseClick(timeline.older_button, Qt.MouseButton.LeftButton)
+        QApplication.processEvents()
+    assert timeline.model.rowCount() == ENTRIES == timeline.model.total
+    assert len(detail.findChildren(QWidget)) == widgets
+    bar = detail._scroll.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    QApplication.processEvents()
+    oldest = timeline.model.index(ENTRIES - 1)
+    assert timeline.model.data(oldest, Qt.ItemDataRole.DisplayRole).endswith("Talk 000")
+    viewport = detail._scroll.viewport()
+    rect = timeline.list.visualRect(oldest)
+    top_left = timeline.list.viewport().mapTo(viewport, rect.topLeft())
+    bottom_right = timeline.list.viewport().mapTo(viewport, rect.bottomRight())
+    assert viewport.rect().contains(top_left) and viewport.rect().contains(bottom_right)
+    # It is painted there: the list's picture of that row is not blank.
+    image = timeline.list.viewport().grab(rect).toImage()
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 3)
+               for y in range(0, image.height(), 3)}
+    assert len(colours) > 2
+
+
+def test_opening_a_customer_listed_in_a_page_read_counts_no_rows(
+        qtbot, services, make_window) -> None:
+    """Opening a customer (Today, a reminder) selects their row in the list; when a page
+    already read holds it, that page gives its row: no count of the customers before it
+    (a count over the sort index, ~11 ms at 100,000 customers, on every open)."""
+    first = with_history(services, "Hilde", "Lang", 3)
+    second = with_history(services, "Ada", "Berg", 3)
+    window = make_window()
+    window.open_customer(first)
+    QApplication.processEvents()
+    with statements(services) as seen:
+        window.open_customer(second)
+        QApplication.processEvents()
+    # (The list's own total may be counted meanwhile, on its thread: not a position.)
+    ahead = [s for s, _ in seen if re.match(r"SELECT count\(\*\) .*FROM customers", s)
+             and re.search(r"customers\.id\) [<>]", s)]
+    assert ahead == [], ahead
+    table = window.customers.table
+    selected = [index.row() for index in table.selectionModel().selectedRows()]
+    assert len(selected) == 1
+    name = window.customers.model.index(selected[0], 0).data()
+    assert name == "Ada Berg" == window.customers.detail.customer.display_name
+
+
+def test_the_lead_and_segment_lines_come_from_one_read(qtbot, services, make_window) -> None:
+    """Under the name, what the profile knows at once (the last contact, do not contact,
+    the stored segment and the yearly value) is one statement on the GUI thread, not four
+    reads (the touchpoint preferences, the glance, the stored health, the yearly value)."""
+    busy = with_history(services, "Hilde", "Lang", 5)
+    other = with_history(services, "Ada", "Berg", 3)
+    services.insights.set_yearly_value(busy, 1200)
+    services.touchpoints.set_do_not_contact(busy, True)
+    window = make_window()
+    activity = window.customers.detail.activity
+
+    def settle() -> None:  # the segments brought up to date off the GUI thread, stored
+        qtbot.waitUntil(lambda: activity._segment_task is None or activity._segment_task.done)
+        QApplication.processEvents()
+
+    for customer_id in (busy, other):
+        window.open_customer(customer_id)
+        settle()
+    with statements(services, threading.current_thread()) as seen:
+        window.open_customer(busy)
+    read_by_gui = [s for s, _ in seen]
+    lines = [s for s in read_by_gui if "FROM customers LEFT OUTER JOIN contact_rhythm" in s]
+    assert len(lines) == 1 and "customer_health" in lines[0], lines
+    assert not [s for s in read_by_gui if s.startswith(("SELECT touchpoint_opt_outs.",
+                                                        "SELECT customer_health."))]
+    # What the owner sees, before the segment's refresh comes back.
+    assert activity.segment_line.isVisibleTo(window)
+    assert activity.value_label.text() == "Yearly value: 1,200"
+    assert "Do not contact: no reminders for this customer." in activity.upcoming_lines()
+    assert activity.lead.text().startswith("Last contacted")
+    settle()
