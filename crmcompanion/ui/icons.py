@@ -61,10 +61,19 @@ def pixmap(name: str, colour: str, size: int, ratio: float = 1.0) -> QPixmap:
     return image
 
 
+# The theme colour each mode is drawn in unless the caller named a colour.
+_THEME_COLOURS: dict[QIcon.Mode, str] = {
+    QIcon.Mode.Normal: "text", QIcon.Mode.Active: "text",
+    QIcon.Mode.Selected: "accent_text", QIcon.Mode.Disabled: "disabled_text",
+}
+
+
 class _SvgIconEngine(QIconEngine):
     """Draws the SVG at the size and in the colour of the mode asked for, when asked:
     building an icon costs nothing at start-up (rendering every size and mode up front
-    cost ~7 ms an icon, ~100 ms for the window's)."""
+    cost ~7 ms an icon, ~100 ms for the window's). A mode without a colour of its own is
+    drawn in the theme's colour of the moment, so an icon built in light mode turns light
+    when the system switches to dark (the sidebar's were dark grey on dark grey)."""
 
     def __init__(self, name: str, colours: dict[QIcon.Mode, str]) -> None:
         super().__init__()
@@ -72,7 +81,13 @@ class _SvgIconEngine(QIconEngine):
         self._colours = colours
 
     def _colour(self, mode: QIcon.Mode) -> str:
-        return self._colours.get(mode, self._colours[QIcon.Mode.Normal])
+        from crmcompanion.ui.style import current_theme
+
+        chosen = self._colours.get(mode)
+        if chosen is not None:
+            return chosen
+        theme = current_theme()
+        return str(getattr(theme, _THEME_COLOURS.get(mode, "text")))
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode,
               state: QIcon.State) -> None:
@@ -93,16 +108,15 @@ def _cached(name: str, colour: str, size: int) -> QPixmap:
 
 
 def icon(name: str, colour: str | None = None, active_colour: str | None = None) -> QIcon:
-    """A theme-coloured icon with its normal, selected (on the accent) and disabled looks."""
-    from crmcompanion.ui.style import current_theme
-
-    theme = current_theme()
-    return QIcon(_SvgIconEngine(name, {
-        QIcon.Mode.Normal: colour or theme.text,
-        QIcon.Mode.Active: colour or theme.text,
-        QIcon.Mode.Selected: active_colour or theme.accent_text,
-        QIcon.Mode.Disabled: theme.disabled_text,
-    }))
+    """A theme-coloured icon with its normal, selected (on the accent) and disabled looks.
+    `colour` and `active_colour` fix the normal and the selected colour; the others follow
+    the theme as it changes."""
+    colours: dict[QIcon.Mode, str] = {}
+    if colour is not None:
+        colours[QIcon.Mode.Normal] = colours[QIcon.Mode.Active] = colour
+    if active_colour is not None:
+        colours[QIcon.Mode.Selected] = active_colour
+    return QIcon(_SvgIconEngine(name, colours))
 
 
 def icon_for_symbol(symbol: str) -> str | None:
