@@ -569,9 +569,13 @@ def _national_prefix(country_code: int) -> re.Pattern[str]:
     return re.compile(pattern) if pattern else _NO_PREFIX
 
 
-# The first three digits after "+" of numbers seen: the national-prefix pattern of their
-# country code and where it ends, or None when parse refuses them (see plus_number_unchanged).
-_COUNTRY_HEADS: dict[str, tuple[int, re.Pattern[str]] | None] = {}
+# What a number's first three digits after "+" decide, looked up once per distinct three
+# (a file's numbers share a few country codes): the country code's length, the `match` of
+# its national-prefix pattern and its validity check (`_validator`); None when parse refuses
+# such numbers (see plus_number_unchanged). One dictionary lookup per number, where the
+# country code was cut, converted and looked up again in `_validator`'s cache every time.
+_Head = tuple[int, Callable[[str], "re.Match[str] | None"], Callable[[str], bool]]
+_COUNTRY_HEADS: dict[str, _Head | None] = {}
 
 
 def plus_number_unchanged(digits_after_plus: str) -> bool:
@@ -581,12 +585,12 @@ def plus_number_unchanged(digits_after_plus: str) -> bool:
         head = _known_head(digits_after_plus[:3])
         if head is None:
             return True
-        size, prefix = head
-        return prefix.match(digits_after_plus[size:]) is None
+        size, prefix, _ = head
+        return prefix(digits_after_plus[size:]) is None
     return _plus_number_unchanged_slow(digits_after_plus)
 
 
-def _known_head(first_three: str) -> tuple[int, re.Pattern[str]] | None:
+def _known_head(first_three: str) -> _Head | None:
     """`_country_head`, remembered in _COUNTRY_HEADS."""
     head = _COUNTRY_HEADS.get(first_three, _MISSING)
     if head is _MISSING:
@@ -596,16 +600,16 @@ def _known_head(first_three: str) -> tuple[int, re.Pattern[str]] | None:
     return head  # type: ignore[return-value]
 
 
-def _country_head(first_three: str) -> tuple[int, re.Pattern[str]] | None:
-    """(country code length, its national-prefix pattern) for a number starting with these
-    three digits (and more), or None when parse refuses it."""
+def _country_head(first_three: str) -> _Head | None:
+    """(country code length, its national-prefix pattern's `match`, its validity check) for
+    a number starting with these three digits (and more), or None when parse refuses it."""
     for size in (1, 2, 3):
         head = first_three[:size]
         if head[0] == "0":
             return None
         code = int(head)
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            return size, _national_prefix(code)
+            return size, _national_prefix(code).match, _validator(code)
     return None
 
 
@@ -670,14 +674,14 @@ def _formatted_plus_number(typed: str) -> str | None:
     if not (digits.isascii() and digits.isdecimal()
             and 4 <= len(digits) <= import_text.MAX_PHONE_DIGITS):
         return None
-    head = _known_head(digits[:3])
+    head = _COUNTRY_HEADS.get(digits[:3]) or _known_head(digits[:3])
     if head is None:
         return None  # no known country code: the slow path says what parse says
-    size, prefix = head
+    size, prefix, valid = head
     national = digits[size:]
-    if len(national) < 2 or prefix.match(national) is not None:
+    if len(national) < 2 or prefix(national) is not None:
         return None  # parse may strip a national prefix here: the slow path decides
-    return "+" + digits if _validator(int(digits[:size]))(national) else typed
+    return "+" + digits if valid(national) else typed
 
 
 _NEVER: Final = re.compile(r"(?!)")
@@ -702,25 +706,26 @@ def _type_check(country_code: int, region: str) -> Callable[[str], bool]:
     general = _desc_test(metadata.general_desc)
     if general is None:
         return lambda _nsn: False
-    general_lengths, general_pattern = general[0], re.compile(general[1])
+    general_lengths, general_pattern = general
     names = [n for n in _TYPE_DESCS
              if not (n == "mobile" and metadata.same_mobile_and_fixed_line_pattern)]
     types = [t for t in (_desc_test(getattr(metadata, n, None)) for n in names)
              if t is not None]
-    by_length: dict[int, re.Pattern[str]] = {}
+    # One expression per number length, the general pattern as a lookahead (both must match
+    # the whole number) and lengths the general description refuses never matching: one
+    # regular expression call per number instead of two and a length check.
+    by_length: list[Callable[[str], re.Match[str] | None]] = [_NEVER.fullmatch] * 18
     for length in range(2, 18):
         patterns = [p for lengths, p in types if lengths is None or length in lengths]
-        by_length[length] = re.compile("|".join(f"(?:{p})" for p in patterns)) \
-            if patterns else _NEVER
+        if patterns and (general_lengths is None or length in general_lengths):
+            by_length[length] = re.compile(
+                f"(?=(?:{general_pattern})\\Z)(?:" + "|".join(f"(?:{p})" for p in patterns)
+                + ")").fullmatch
+    last = len(by_length) - 1
 
     def valid(nsn: str) -> bool:
         length = len(nsn)
-        if general_lengths is not None and length not in general_lengths:
-            return False
-        if general_pattern.fullmatch(nsn) is None:
-            return False
-        pattern = by_length.get(length)
-        return pattern is not None and pattern.fullmatch(nsn) is not None
+        return length <= last and by_length[length](nsn) is not None
 
     return valid
 

@@ -110,3 +110,33 @@ def test_formatted_plus_numbers_skip_phonenumbers_parse(monkeypatch) -> None:
     results = [import_phone(t, "US") for t in typed]
     assert calls == []
     assert results[0] == "+33610010000" and results[300] == "+49301000000"
+
+
+def test_country_code_work_is_done_once_per_distinct_head(monkeypatch) -> None:
+    # What the first digits decide (country code, national prefix, validity check) is looked
+    # up once per distinct three digits of a file, not once per number (issue 13): counted
+    # by wrapping the lookup, on a fresh cache.
+    from crmcompanion.core import csv_import
+
+    calls: list[str] = []
+    checks: list[int] = []
+    real, real_validator = csv_import._country_head, csv_import._validator
+
+    def counting(first_three: str):
+        calls.append(first_three)
+        return real(first_three)
+
+    def counting_validator(code: int):
+        checks.append(code)
+        return real_validator(code)
+
+    monkeypatch.setattr(csv_import, "_COUNTRY_HEADS", {})
+    monkeypatch.setattr(csv_import, "_country_head", counting)
+    monkeypatch.setattr(csv_import, "_validator", counting_validator)
+    typed = [f"+33 6 10 01 {i // 100:02} {i % 100:02}" for i in range(300)] + [
+        f"+49 30 {1000 + i} {i:03}" for i in range(300)] + [
+        f"+4930{1000 + i}{i:03}" for i in range(300)]
+    results = [import_phone(t, "US") for t in typed]
+    assert sorted(calls) == ["336", "493"]
+    assert sorted(checks) == [33, 49]
+    assert results == [_old(t, "US") for t in typed]
