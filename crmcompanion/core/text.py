@@ -198,15 +198,41 @@ def phone_search_text(numbers: Iterable[tuple[str, str]]) -> str:
     customer (~0.1 s of 100,000 less than working the digits out again into a token list)."""
     texts: list[str] = []
     for number, all_digits in numbers:
-        forms = _phone_forms(number, all_digits)
-        if not forms:
+        if not all_digits:
             continue
-        texts.append(" ".join(trigrams(forms[0])))
+        texts.append(_trigram_text(all_digits))
         texts.append(PHONE_RUN_END)
-        for national in forms[1:]:
-            texts.append(national)
-            texts.append(PHONE_RUN_END)
+        if number[:1] == "+" or number.lstrip().startswith("+"):  # as `_phone_forms`
+            national = all_digits[country_code_length(all_digits):]
+            if national:
+                texts.append("0" + national)
+                texts.append(PHONE_RUN_END)
     return " ".join(texts)
+
+
+# The trigram text of a number's digits but its last four, by those digits: an address
+# book's numbers share their country and area codes, so a bulk load of 100,000 joins each
+# such head's trigrams once and only the last four trigrams per number (~0.2 s less).
+_HEAD_TRIGRAMS: dict[str, str] = {}
+_MAX_HEADS = 65536
+# The slices of each string length's last four trigrams (a string of 7 or more digits).
+_TAIL_SLICES = [tuple(slice(i, i + 3) for i in range(length - 6, length - 2))
+                for length in range(33)]
+
+
+def _trigram_text(digit_string: str) -> str:
+    """" ".join(trigrams(digit_string)), its head's part remembered in _HEAD_TRIGRAMS."""
+    length = len(digit_string)
+    if length < 7 or length >= len(_TAIL_SLICES):
+        return " ".join(trigrams(digit_string))
+    # trigrams(s) = trigrams(s[:-4]) (those starting before length - 6) + the last four.
+    head = digit_string[:-4]
+    text = _HEAD_TRIGRAMS.get(head)
+    if text is None:
+        text = " ".join(trigrams(head))
+        if len(_HEAD_TRIGRAMS) < _MAX_HEADS:
+            _HEAD_TRIGRAMS[head] = text
+    return f"{text} {' '.join(map(digit_string.__getitem__, _TAIL_SLICES[length]))}"
 
 
 def is_phone_query(text: str) -> bool:

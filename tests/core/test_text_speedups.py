@@ -165,3 +165,37 @@ def test_sort_key_and_query() -> None:
     assert fts_query("(030)") == '"030"*'
     assert fts_query("Jo Mü") == '"jo"* "mu"*'
     assert fts_query("  '*") is None
+
+
+def _plain_search_text(number: str) -> str:
+    forms = phone_forms(number)
+    if not forms:
+        return ""
+    whole = forms[0]
+    parts = [whole] if len(whole) <= 3 else [whole[i:i + 3] for i in range(len(whole) - 2)]
+    parts.append(PHONE_RUN_END)
+    for national in forms[1:]:
+        parts += [national, PHONE_RUN_END]
+    return " ".join(parts)
+
+
+def test_phone_search_text_with_remembered_heads_equals_the_plain_definition(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The trigrams of all but a number's last four digits are joined once per such head
+    # (issue 13): the same text for every length, read cold and warm, with "+" or not.
+    from crmcompanion.core import text as text_module
+
+    monkeypatch.setattr(text_module, "_HEAD_TRIGRAMS", {})
+    rng = random.Random(24)
+    numbers = [rng.choice(("+", " +", "", "0", "(")) + "".join(
+        rng.choice("0123456789") for _ in range(length)) for length in range(45)
+        for _ in range(20)]
+    numbers += [f"+33 6 10 01 23 {i:02}" for i in range(100)]
+    for _ in range(2):
+        for number in numbers:
+            assert phone_search_text([(number, digits(number))]) == \
+                _plain_search_text(number), number
+    pairs = [(n, digits(n)) for n in numbers[-100:]]
+    assert phone_search_text(pairs) == " ".join(_plain_search_text(n) for n in numbers[-100:])
+    # The hundred numbers differing in their last two digits share one head.
+    assert sum(1 for head in text_module._HEAD_TRIGRAMS if head.startswith("3361001")) == 1
