@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from crmcompanion.core.customer import CustomerDraft
+from crmcompanion.core.customer import CustomerDraft, new_uids
 from crmcompanion.core.customer_values import values_of
 from crmcompanion.core.touchpoints import TouchpointSettings
 from crmcompanion.infra import forking
@@ -49,7 +49,6 @@ from crmcompanion.store import touchpoints as tp_repo
 from crmcompanion.store.database import Database
 from crmcompanion.store.rows import (
     CUSTOMER_COLUMNS,
-    NEW_UID_SQL,
     BulkRows,
     Row,
     open_scratch,
@@ -524,6 +523,24 @@ _STAGED_COPIES = (
 )
 
 
+# The random UIDs of the staged rows the file gave none, by customer id (`_new_uids`).
+_NEW_UIDS = "import_new_uids"
+
+
+def _new_uids(cursor: sqlite3.Cursor, stage: str) -> None:
+    """Make the random UIDs (`core.customer.new_uids`) of the rows about to be inserted that
+    the file gave none, ascending with the customer id: the UID index is unique and filled,
+    and keys put into a B-tree in order reach each leaf once, in turn, where random ones jump
+    from leaf to leaf (the 90,000-row customers insert into a 100,000-customer table: ~2.1
+    -> ~1.1 s of CPU, for ~0.2 s here). Random all the same, one per such row as before."""
+    ids = [customer_id for (customer_id,) in cursor.execute(
+        f"SELECT m.id FROM temp.import_ids m JOIN {stage}.customers s ON s.row = m.row "
+        "WHERE s.source_uid = '' ORDER BY m.id")]
+    cursor.execute(f"CREATE TEMP TABLE {_NEW_UIDS} (id INTEGER PRIMARY KEY, uid TEXT NOT NULL)")
+    cursor.executemany(f"INSERT INTO temp.{_NEW_UIDS} VALUES (?, ?)",
+                       zip(ids, sorted(new_uids(len(ids))), strict=True))
+
+
 def _staged_statements(stage: str) -> list[str]:
     """INSERT ... SELECT of the staged rows listed in temp.import_ids with ids in
     [:first, :last]: customers (stamps and staff from the parameters), their rows, their
@@ -531,8 +548,9 @@ def _staged_statements(stage: str) -> list[str]:
     fixed = {"id": "m.id", "do_not_contact": "0", "cadence_days": "NULL",
              "archived_at": "NULL", "created_at": ":stamp", "updated_at": ":stamp",
              "created_by_id": ":staff", "updated_by_id": ":staff", "version": "1"}
-    # A row the file gave no UID gets a random one here (see rows.rows_from_values).
-    fixed["source_uid"] = f"CASE WHEN s.source_uid <> '' THEN s.source_uid ELSE {NEW_UID_SQL} END"
+    # A row the file gave no UID gets a random one, made beforehand (`_new_uids`).
+    fixed["source_uid"] = (f"CASE WHEN s.source_uid <> '' THEN s.source_uid ELSE (SELECT uid "
+                           f"FROM temp.{_NEW_UIDS} u WHERE u.id = m.id) END")
     customers = ", ".join(fixed.get(c, f"s.{c}") for c in CUSTOMER_COLUMNS)
     ids = "FROM temp.import_ids m JOIN {stage}.{table} s ON s.row = m.row{join} " \
           "WHERE m.id BETWEEN :first AND :last"
@@ -686,6 +704,7 @@ def insert_staged(
             "INSERT INTO temp.import_tag_ids VALUES (?, ?)",
             [(key, tag_ids[key]) for key in names],
         )
+        _new_uids(cursor, stage)
         params = {"stamp": iso_timestamp(now), "staff": staff_id, "batch": batch_id}
         search_from = first_id
         # Not the interactions: an import brings none, so their indexes can stay.
@@ -714,6 +733,7 @@ def insert_staged(
         if aside is not None:  # the last thing done to the search index (see search_aside)
             aside.copy_into(cursor, last_id - first_id + 1)
         cursor.execute("DROP TABLE temp.import_tag_ids")
+        cursor.execute(f"DROP TABLE temp.{_NEW_UIDS}")
     finally:
         cursor.close()
 

@@ -138,8 +138,8 @@ def rows_from_values(values: Sequence[CustomerValues], first_id: int,
     name), once per folded name; `bulk.rows_from_drafts` completes both for the live tables,
     `store.staging` keeps them so. The customer-since date may also come as its ISO text
     (as the staging child receives it). With `fill_uids` a customer without a UID gets a new
-    random one; staged rows keep theirs empty (the staged insert fills them in SQL,
-    NEW_UID_SQL, so the staging's duplicate keys hold only the file's own UIDs)."""
+    random one; staged rows keep theirs empty (the staged insert gives them theirs,
+    `bulk._new_uids`, so the staging's duplicate keys hold only the file's own UIDs)."""
     rows = BulkRows()
     missing = sum(1 for v in values if not v[-1]) if fill_uids else 0  # v[-1]: source_uid
     fresh_uid = iter(new_uids(missing)).__next__ if missing else str
