@@ -40,7 +40,7 @@ from crmcompanion.core.customer import Customer, Kind, SpecialDate, Status
 from crmcompanion.core.settings import MAP_SERVICE, MAP_SERVICES
 from crmcompanion.core.validation import format_phone
 from crmcompanion.ui import formatting, text_display
-from crmcompanion.ui.formatting import number
+from crmcompanion.ui.formatting import contact_label, number
 from crmcompanion.ui.style import CHANNEL_TITLES, STATUS_COLOURS, STATUS_TITLES
 from crmcompanion.ui.text_display import clipped, embed, plain_tooltip, shown
 from crmcompanion.ui.widgets import country_name
@@ -407,10 +407,10 @@ class CustomerDetail(QFrame):
         text = self._text
         self._section("CONTACT")
         for email in customer.emails:
-            self._link(f"{embed(email.address)}  ({embed(email.label)})",
+            self._link(f"{embed(email.address)}  ({embed(contact_label(email.label))})",
                        f"mailto:{email.address}", "Write in your mail app")
         for phone in customer.phones:
-            self._link(f"{format_phone(phone.number)}  ({embed(phone.label)})",
+            self._link(f"{format_phone(phone.number)}  ({embed(contact_label(phone.label))})",
                        f"tel:{phone.number}", "Call with your phone app")
         if not customer.address.is_empty():
             # "75002 Paris, France", not "…, FR": the stored ISO code read as its name (the

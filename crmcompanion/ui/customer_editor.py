@@ -61,6 +61,7 @@ from crmcompanion.services.customers import (
     Saved,
 )
 from crmcompanion.ui.crash import log_hint
+from crmcompanion.ui.formatting import contact_label
 from crmcompanion.ui.style import CHANNEL_TITLES, STATUS_TITLES, repolish
 from crmcompanion.ui.text_display import headline, plain, plain_label, shown
 from crmcompanion.ui.widgets import DialogButtons, fit_on_screen, name_controls
@@ -125,10 +126,14 @@ class ContactRow(QWidget):
         outer.setSpacing(2)
         row = QHBoxLayout()
         row.setSpacing(6)
+        # The owner reads "Mobile", the customer keeps the stored "mobile": each item shows
+        # its word and carries the stored value; a typed label is stored as typed.
         self.label = QComboBox()
         self.label.setEditable(True)
-        self.label.addItems(list(labels))
+        for stored in labels:
+            self.label.addItem(contact_label(stored), stored)
         self.label.setFixedWidth(110)
+        self._loaded_label: str | None = None
         self.value = QLineEdit()
         self.value.setPlaceholderText(placeholder)
         self.remove = QPushButton("✕")
@@ -140,6 +145,22 @@ class ContactRow(QWidget):
         outer.addLayout(row)
         self.error = error_label()
         outer.addWidget(self.error)
+
+    def set_label(self, stored: str) -> None:
+        """Show the stored label `stored` as its word (kept as stored when saved back)."""
+        self._loaded_label = stored
+        self.label.setCurrentText(contact_label(stored))
+
+    def stored_label(self) -> str:
+        """The label to store: the loaded one if the owner left it, the offered item's
+        stored value if one is chosen (or typed as shown), else the typed text."""
+        text = self.label.currentText()
+        if self._loaded_label is not None and text == contact_label(self._loaded_label):
+            return self._loaded_label
+        index = self.label.findText(text)
+        if index >= 0:
+            return str(self.label.itemData(index))
+        return text
 
 
 class SpecialDateRow(QWidget):
@@ -464,11 +485,11 @@ class CustomerEditor(QDialog):
         self.company.setText(customer.company)
         for email in customer.emails or (EmailAddress("", "home"),):
             row = self.emails.add_row()
-            row.label.setCurrentText(email.label)
+            row.set_label(email.label)
             row.value.setText(email.address)
         for phone in customer.phones or (PhoneNumber("", "mobile"),):
             row = self.phones.add_row()
-            row.label.setCurrentText(phone.label)
+            row.set_label(phone.label)
             row.value.setText(format_phone(phone.number) if phone.number else "")
         self.preferred_channel.setCurrentIndex(
             self.preferred_channel.findData(customer.preferred_channel)
@@ -504,11 +525,11 @@ class CustomerEditor(QDialog):
             display_name=self.display_name.text(),
             company=self.company.text(),
             emails=tuple(
-                EmailAddress(row.value.text(), row.label.currentText())
+                EmailAddress(row.value.text(), row.stored_label())
                 for row in self.emails.rows
             ),
             phones=tuple(
-                PhoneNumber(row.value.text(), row.label.currentText()) for row in self.phones.rows
+                PhoneNumber(row.value.text(), row.stored_label()) for row in self.phones.rows
             ),
             address=PostalAddress(
                 street=self.street.text().strip(),

@@ -69,7 +69,7 @@ from crmcompanion.services.greetings import Draft
 from crmcompanion.services.today_support import glances
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_editor import error_label, set_invalid
-from crmcompanion.ui.formatting import day_month, long_date, number
+from crmcompanion.ui.formatting import contact_label, day_month, long_date, number
 from crmcompanion.ui.formatting import phone as phone_text
 from crmcompanion.ui.icons import icon
 from crmcompanion.ui.style import current_theme
@@ -254,7 +254,7 @@ class DraftEditor(QWidget):
             if draft.mobile:
                 # A number is read whole: never broken across the line's wrap.
                 number_text = embedded(phone_text(draft.mobile)).replace(" ", NO_BREAK)
-                where.append(f"mobile{NO_BREAK}{number_text}")
+                where.append(f"{contact_label('mobile')}{NO_BREAK}{number_text}")
             self.context_label.setText("   ·   ".join(where))
             self._fill_templates(draft.template_key)
             self.channel_combo.setCurrentIndex(max(0, self.channel_combo.findData(draft.channel)))

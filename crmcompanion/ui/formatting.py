@@ -195,6 +195,25 @@ def phone(number_text: str | None) -> str:
     return format_phone(number_text.strip())
 
 
+# The labels the app itself offers and stores (lowercase, as the importers and demo write
+# them): shown as words, never as the stored value. Any other label (typed by the owner,
+# imported in another language) is the owner's own text and is shown exactly as stored.
+CONTACT_LABEL_WORDS: dict[str, str] = {
+    "home": "Home",
+    "mobile": "Mobile",
+    "work": "Work",
+    "other": "Other",
+    "cell": "Cell",  # vCard's TYPE=CELL, as imported
+    "fax": "Fax",
+}
+
+
+def contact_label(stored: str) -> str:
+    """An email's or phone number's stored label as an owner reads it ("mobile" ->
+    "Mobile"); labels the app does not know are shown unchanged."""
+    return CONTACT_LABEL_WORDS.get(stored.strip(), stored)
+
+
 def map_url(address: str, service: str) -> str:
     """The web address that searches for `address` on the chosen map service."""
     from crmcompanion.core.settings import map_search_url

@@ -36,6 +36,18 @@ def open_editor(qtbot, window, customer_id: int):
     return editor
 
 
+def open_greeting(qtbot, window, customer_id: int):
+    """The greeting draft dialog, opened as a user does: the profile's "Write greeting…"."""
+    window.open_customer(customer_id)
+    activity = window.customers.detail.activity
+    qtbot.waitUntil(activity.draft_button.isEnabled)
+    qtbot.mouseClick(activity.draft_button, Qt.MouseButton.LeftButton)
+    dialog = window.greetings.dialog
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
 def click_save(qtbot, editor):
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
 
