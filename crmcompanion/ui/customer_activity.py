@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -185,6 +186,10 @@ class CustomerActivity(QWidget):
         actions.setContentsMargins(0, 4, 0, 4)
         actions.setSpacing(2)
         buttons = QHBoxLayout()
+        # A nested layout takes its parent's spacing (2 px here: the buttons touched): the
+        # buttons keep the style's usual gap, as the profile's Edit/Archive row has.
+        buttons.setSpacing(
+            self.style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing))
         self.log_button = QPushButton("Log conversation")
         self.log_button.setObjectName("primary")
         self.log_button.setToolTip("Record a call, visit or message with this customer")
