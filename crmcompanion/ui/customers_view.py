@@ -120,6 +120,13 @@ COLUMN_WIDTHS = {
 HIDDEN_AT_FIRST = (KIND, UPDATED, SEGMENT, SEGMENT_REASONS)
 # Shown in the profile panel anyway: hidden while it is open, so the list needs no scrolling.
 HIDDEN_WITH_DETAIL = (PHONE, NEXT_OCCASION, KIND, UPDATED, SEGMENT, SEGMENT_REASONS)
+# Beside the profile the rest must fit the list's width (no sideways scrolling at 1366x768):
+# the least useful columns there go first (the profile shows the customer's last contact,
+# tags and company), while the chosen widths are more than a little too wide...
+HIDE_TO_FIT = (LAST_CONTACT, TAGS, COMPANY, STATUS)
+ELIDE_AT_MOST = 80  # px of eliding accepted before a column is hidden
+# ...and then these columns give up width (their text elided) down to their floor.
+SHRINK_TO_FIT = {NAME: 120, COMPANY: 90, EMAIL: 120}
 # The list's columns as the owner arranged them (order, widths, hidden ones), by column title
 # so a column added later takes its default place. Stored with the data, like every setting.
 COLUMNS_SETTING = register(SettingSpec(
@@ -184,6 +191,12 @@ class CustomerTable(QTableView):
         header = ListHeader(Qt.Orientation.Horizontal, self)
         header.setSectionsClickable(True)  # as QTableView's own header
         self.setHorizontalHeader(header)
+
+    resized = Signal()  # its columns are fitted to its width beside the profile
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def selectAll(self) -> None:
         self._count_the_list()
@@ -381,6 +394,12 @@ class CustomersView(QWidget):
         self._hidden_columns: set[int] = set(HIDDEN_AT_FIRST)
         self.column_menu: QMenu | None = None
         self._restore_columns()
+        # The widths the owner chose (or the defaults), kept apart from the narrower ones the
+        # list gets beside the profile: those are never saved as the owner's.
+        self._chosen_widths = {c: header.sectionSize(c) for c in range(len(COLUMNS)) if c != TAGS}
+        self._fitting = False
+        header.sectionResized.connect(self._section_resized)
+        self.table.resized.connect(self._fit_columns)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._show_column_menu)
         self._save_columns_timer = QTimer(self)
@@ -809,10 +828,71 @@ class CustomersView(QWidget):
 
     def _show_columns(self) -> None:
         panel = self.detail.isVisible()
-        for column in range(len(COLUMNS)):
-            hidden = column in self._hidden_columns or (panel and column in HIDDEN_WITH_DETAIL)
-            if self.table.isColumnHidden(column) != hidden:
-                self.table.setColumnHidden(column, hidden)
+        hidden_now = {c for c in range(len(COLUMNS))
+                      if c in self._hidden_columns or (panel and c in HIDDEN_WITH_DETAIL)}
+        widths = {c: w for c, w in self._chosen_widths.items() if c not in hidden_now}
+        if panel:
+            hidden_now |= self._fit(widths, hidden_now)
+        self._fitting = True  # these widths are the list's, not the owner's
+        try:
+            for column in range(len(COLUMNS)):
+                hidden = column in hidden_now
+                if self.table.isColumnHidden(column) != hidden:
+                    self.table.setColumnHidden(column, hidden)
+            header = self.table.horizontalHeader()
+            for column, width in widths.items():
+                if column not in hidden_now and header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+
+    def _fit(self, widths: dict[int, int], hidden: set[int]) -> set[int]:
+        """Fit the shown columns beside the profile into the list's width: hide the least
+        useful while the chosen widths are more than ELIDE_AT_MOST too wide, then narrow the
+        SHRINK_TO_FIT columns (elided) to fit. Changes `widths`; returns the columns hidden."""
+        room = self.table.viewport().width()
+        tags = self.table.horizontalHeader().minimumSectionSize() if TAGS not in hidden else 0
+        also_hidden: set[int] = set()
+
+        def needed() -> int:
+            return sum(widths.values()) + (tags if TAGS not in also_hidden else 0)
+
+        def floors() -> int:
+            return needed() - sum(max(0, widths[c] - floor)
+                                  for c, floor in SHRINK_TO_FIT.items() if c in widths)
+
+        for column in HIDE_TO_FIT:
+            if needed() <= room + ELIDE_AT_MOST and floors() <= room:
+                break
+            if column == TAGS and tags:
+                also_hidden.add(TAGS)
+            elif column in widths:
+                also_hidden.add(column)
+                del widths[column]
+        excess = needed() - room
+        if excess > 0:
+            minimum = self.table.horizontalHeader().minimumSectionSize()
+            # Down to each floor in proportion to what it can give, then below it if the list
+            # is narrower still (a very small window), never under Qt's minimum section.
+            for floor_of in (lambda c: SHRINK_TO_FIT[c], lambda _c: minimum):
+                slack = {c: max(0, widths[c] - floor_of(c)) for c in SHRINK_TO_FIT if c in widths}
+                total = sum(slack.values())
+                if total <= 0 or excess <= 0:
+                    continue
+                for column, give in slack.items():
+                    cut = min(give, -(-excess * give // total))
+                    widths[column] -= cut
+                excess = needed() - room
+        return also_hidden
+
+    def _fit_columns(self) -> None:
+        if self.detail.isVisible():
+            self._show_columns()
+
+    def _section_resized(self, column: int, _old: int, new: int) -> None:
+        """The owner dragged a column's edge (the list's own fitting is not the owner's)."""
+        if not self._fitting and new > 0 and column != TAGS:
+            self._chosen_widths[column] = new
 
     def _show_column_menu(self, position: QPoint) -> None:
         """The header's menu: a tick per column, and a way back to the first arrangement."""
@@ -866,6 +946,7 @@ class CustomersView(QWidget):
             header.moveSection(header.visualIndex(column), column)
             if column != TAGS:
                 header.resizeSection(column, COLUMN_WIDTHS[column])
+        self._chosen_widths = {c: w for c, w in COLUMN_WIDTHS.items() if c != TAGS}
         self._hidden_columns = set(HIDDEN_AT_FIRST)
         self._show_columns()
         self._save_columns()
@@ -877,7 +958,7 @@ class CustomersView(QWidget):
             "order": [COLUMNS[header.logicalIndex(v)] for v in range(len(COLUMNS))],
             "hidden": sorted(COLUMNS[c] for c in self._hidden_columns),
             # Widths of the columns on screen (a hidden one reports 0); Tags takes the rest.
-            "widths": {COLUMNS[c]: header.sectionSize(c) for c in range(len(COLUMNS))
+            "widths": {COLUMNS[c]: self._chosen_widths[c] for c in range(len(COLUMNS))
                        if c != TAGS and not self.table.isColumnHidden(c)},
         }
         text = json.dumps(arrangement, sort_keys=True)
