@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -49,7 +50,7 @@ from crmcompanion.ui.formatting import phone as phone_text
 from crmcompanion.ui.formatting import short_date
 from crmcompanion.ui.style import STATUS_TITLES
 from crmcompanion.ui.text_display import embedded
-from crmcompanion.ui.widgets import fit_on_screen, name_controls
+from crmcompanion.ui.widgets import EmptyState, fit_on_screen, name_controls
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,12 @@ def _fitted(metrics: QFontMetrics, text: str) -> str:
                      for line in text.split("\n"))
 
 
+EMPTY_TEXT = (
+    "This window finds customers who may have been entered twice (the same email address "
+    "or phone number, or nearly the same name) and merges each pair into one. None look "
+    "alike now: open it again after adding or importing customers.")
+
+
 class MergeDialog(QDialog):
     merged = Signal(object)  # MergeResult
     undone = Signal(object)  # Changed
@@ -190,7 +197,13 @@ class MergeDialog(QDialog):
         self.group_list.setMinimumWidth(170)
         split.setSizes([230, 770])
         split.setChildrenCollapsible(False)
-        layout.addWidget(split, 1)
+        # Nothing alike (an empty book, or every customer different): instead of a bare
+        # panel, what this window finds and when to come back, as the app's other empty pages.
+        self.pages = QStackedWidget()
+        self.pages.addWidget(split)
+        self.empty = EmptyState("☺", "No duplicates found", EMPTY_TEXT)
+        self.pages.addWidget(self.empty)
+        layout.addWidget(self.pages, 1)
 
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -230,9 +243,10 @@ class MergeDialog(QDialog):
         self.group_list.blockSignals(False)
         count = len(self.groups)
         self.subtitle.setText(
-            "No likely duplicates: every customer looks like a different person."
-            if not count else f"{formatting.number(count)} group{'s' if count != 1 else ''} "
-            "of customers that look like the same person. Pick the values to keep, then Merge.")
+            f"{formatting.number(count)} group{'s' if count != 1 else ''} of customers that "
+            "look like the same person. Pick the values to keep, then Merge." if count else "")
+        self.subtitle.setVisible(bool(count))  # the empty page says it, once
+        self.pages.setCurrentWidget(self.pages.widget(0) if count else self.empty)
         if count:
             self.group_list.setCurrentRow(0)
         else:
@@ -264,8 +278,7 @@ class MergeDialog(QDialog):
         self.merge_button.setEnabled(False)
         self.swap_button.setEnabled(pair is not None)
         if pair is None:
-            self.pair_label.setText("")
-            self.grid.addWidget(QLabel("Nothing to merge."), 0, 0)
+            self.pair_label.setText("")  # the empty page is shown instead
             return
         try:
             preview = self._duplicates.merge_preview(*pair)
