@@ -67,7 +67,7 @@ def test_an_unterminated_override_in_a_name_does_not_reverse_the_app_text(
                  if "salam@ex.com" in label.text())
     document = QTextDocument()
     document.setHtml(label.text())
-    assert reads_left_to_right(document.toPlainText(), "(home)")
+    assert reads_left_to_right(document.toPlainText(), "(Home)")  # the label, as a word
 
     asked = answer_message_boxes(monkeypatch, QMessageBox.StandardButton.No)
     view.delete_customer(customer.id)
