@@ -205,6 +205,10 @@ CONTACT_LABEL_WORDS: dict[str, str] = {
     "other": "Other",
     "cell": "Cell",  # vCard's TYPE=CELL, as imported
     "fax": "Fax",
+    # What the Outlook and Apple/Google importers write (core.csv_import, core.vcard).
+    "main": "Main",
+    "pager": "Pager",
+    "car": "Car",
 }
 
 

@@ -103,3 +103,14 @@ def test_draft_line_says_mobile_as_a_word(qtbot, services, window, monkeypatch) 
     assert "Mobile +34" in line, line
     assert "mobile" not in line, line
     save_shot(dialog, Path(SHOTS), "draft_mobile_word.png")
+
+
+
+def test_every_label_the_importers_write_reads_as_a_word() -> None:
+    from crmcompanion.core import csv_import, vcard
+    from crmcompanion.ui.formatting import contact_label
+
+    outlook = {target.label for target in csv_import._outlook_table().values()
+               if target.group in ("email", "phone")}
+    for label in outlook | set(vcard._APPLE_LABELS.values()):
+        assert contact_label(label) != label and contact_label(label)[0].isupper(), label
