@@ -40,3 +40,18 @@ def test_the_app_module_imports_no_phone_library_at_start() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_background_task_imports_no_import_export_service() -> None:
+    """Every task the window starts makes a cancel token; made from services.import_export,
+    the session's first task (Today's "moved to at risk", 3 s after start) imported the CSV,
+    vCard and iCalendar code and the bulk loaders on the GUI thread: ~100-150 ms on whatever
+    the user did then (issue 13, the benchmark's one slow search keystroke per run)."""
+    code = ("import sys; from crmcompanion.ui.workers import BackgroundTask; "
+            "task = BackgroundTask(lambda state: None); "
+            "assert not task.state.cancelled; "
+            "print(sorted(m for m in sys.modules if m in ('crmcompanion.services.import_export', "
+            "'crmcompanion.core.csv_import', 'crmcompanion.core.vcard')))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == "[]"

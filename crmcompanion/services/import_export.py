@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
@@ -84,6 +83,7 @@ from crmcompanion.core.vcard import (
     vcard_for,
 )
 from crmcompanion.infra import forking
+from crmcompanion.services.cancel import CancelToken
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.settings import SettingsService
 from crmcompanion.services.touchpoints import TouchpointService
@@ -146,20 +146,6 @@ class ImportRejected(DomainError):
         super().__init__(
             f"{result.rejected_count} row(s) cannot be imported{where}; nothing was written. "
             "Fix the file or skip invalid rows.")
-
-
-class CancelToken:
-    """Set from any thread (the GUI's Cancel button); the import checks it between batches."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
 
 
 @dataclass(frozen=True)

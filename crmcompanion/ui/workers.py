@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 from shiboken6 import isValid
 
+from crmcompanion.services.cancel import CancelToken
 from crmcompanion.ui.formatting import number
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,6 @@ class TaskState:
         # The task's key, not the task: the worker thread never holds a reference to a
         # QObject of the GUI thread (its last reference dropped there would delete it there).
         self._key = key
-        # Imported here: services.import_export brings the CSV parser and phonenumbers
-        # (~20 ms), which the first paint does without (Today's feedback actions import
-        # this module at start-up).
-        from crmcompanion.services.import_export import CancelToken
-
         self.cancel_token = CancelToken()
 
     def progress(self, done: int, total: int) -> None:
