@@ -403,6 +403,24 @@ def uncounted_window(session: Session, query: object, offset: int, limit: int,
     return list(session.execute(few)), None
 
 
+def sorted_matches(session: Session, query: object, offset: int, limit: int,
+                   columns: Sequence[object], ordered: object) -> list[Sequence[object]] | None:
+    """Rows [offset, offset+limit) of the counted list of `query` (a store.customers ListQuery
+    whose search matches few enough customers not to walk the sort index: store.customers
+    _plan), or None when the list filters on more than the archived state: every match
+    sorted on its sort name from ix_customers_id_sort_name alone, then only the page's
+    customers read (`_hashed_walk`'s fallback, with no walk before it). Read as
+    `id = ANY(matches) ORDER BY sort_name`, each match's wide customer row was read to sort
+    it (3,809 rows for "o'br" at 100,000 customers)."""
+    from dataclasses import replace
+
+    match = Match(query.search)  # type: ignore[attr-defined]
+    plain = replace(query, search="")  # type: ignore[type-var]
+    if match.empty or not _id_walkable(plain):
+        return None
+    return _hashed_walk(session, match, plain, offset, limit, columns, ordered, 0)
+
+
 def _id_walkable(plain: object) -> bool:
     """Whether the list of `plain` (a ListQuery without its search) filters on nothing but
     the archived state, hidden or shown: then which customers are listed follows from their
@@ -441,17 +459,20 @@ def _hashed_walk(session: Session, match: Match, plain: object, offset: int, lim
     column = SORT_COLUMNS[plain.sort].expression.name  # type: ignore[attr-defined]
     way = " DESC" if plain.descending else ""  # type: ignore[attr-defined]
     shown_only = plain.archived is not None  # type: ignore[attr-defined]
-    hidden = (" AND w.id NOT IN (SELECT a.id FROM customers a WHERE a.archived_at IS NOT NULL)"
-              if shown_only else "")
+    archived_ids = "SELECT a.id FROM customers a WHERE a.archived_at IS NOT NULL"
+    hidden = f" AND w.id NOT IN ({archived_ids})" if shown_only else ""
     listed_first = ("WITH m AS MATERIALIZED (" + match.ids() + "), "
                     f"walked AS MATERIALIZED (SELECT w.id FROM (SELECT c.id, c.{column} AS k "
                     f"FROM customers c ORDER BY c.{column}{way}, c.id{way} LIMIT :pg_walk) w "
                     f"WHERE (w.id IN (SELECT m.rowid FROM m) OR false){hidden} "
                     f"ORDER BY w.k{way}, w.id{way} OFFSET :pg_offset LIMIT :pg_limit) ")
+    # The fallback's customers are read from ix_customers_id_sort_name (migration 0013: id
+    # with its sort name), index only, and the archived ones left out by their ids as in the
+    # walk: `f.archived_at IS NULL` read each match's wide customer row (3,464 for 'z').
     fallback = ("SELECT f.id FROM customers f WHERE "
-                + ("f.archived_at IS NULL AND " if shown_only else "")
-                + "f.id = ANY(ARRAY(SELECT m.rowid FROM m)) "
-                "AND (SELECT count(*) FROM walked) < :pg_limit "
+                "f.id = ANY(ARRAY(SELECT m.rowid FROM m)) "
+                + (f"AND f.id NOT IN ({archived_ids}) " if shown_only else "")
+                + "AND (SELECT count(*) FROM walked) < :pg_limit "
                 f"ORDER BY f.{column}{way}, f.id{way} OFFSET :pg_offset LIMIT :pg_limit")
     page = f"{listed_first}SELECT walked.id FROM walked UNION ALL ({fallback})"
     listed = text(f"customers.id = ANY(ARRAY({page}))").bindparams(
