@@ -88,7 +88,12 @@ def run(url: str, customers: int, report: Any, queries: tuple[str, ...], p95: An
 
 def _keystrokes(services: Any, raw: Any, report: Any, queries: tuple[str, ...], p95: Any,
                 list_query: Any) -> None:
-    from crmcompanion.store.postgres_search import PHONE_IDS, WORD_IDS, Match
+    from crmcompanion.store.postgres_search import (
+        PHONE_IDS,
+        WORD_IDS,
+        Match,
+        archived_matches_sql,
+    )
 
     typed = [q[:end] for q in queries for end in range(1, len(q) + 1)]
     customers = services.customers
@@ -114,9 +119,8 @@ def _keystrokes(services: Any, raw: Any, report: Any, queries: tuple[str, ...], 
             return statement.replace(":pg_q", "%(pg_q)s").replace(":pg_digits", "%(pg_digits)s")
 
         total = raw.execute(sql(
-            f"SELECT (SELECT count(*) FROM ({match.ids()}) m) - (SELECT count(*) FROM "
-            "customers c JOIN customer_search s ON s.rowid = c.id WHERE c.archived_at IS "
-            f"NOT NULL AND {match.probe('s')})"), params).fetchone()[0]
+            f"SELECT (SELECT count(*) FROM ({match.ids()}) m) - "
+            f"({archived_matches_sql(match)})"), params).fetchone()[0]
         walk = total * 20 > population
         matched = (f"c.id = ANY(ARRAY({match.ids()}))" if not walk
                    else f"c.id IN ({WORD_IDS})" if match.phone is None

@@ -47,8 +47,14 @@ def undo_0012(conn: sqlite3.Connection) -> None:
     del conn
 
 
+def undo_0013(conn: sqlite3.Connection) -> None:
+    """0013_postgres_customer_sort_name_by_id changes PostgreSQL only: nothing to undo on
+    SQLite."""
+    del conn
+
+
 # Newest first: what a test undoes to bring a head-schema file back to 0007.
-UNDO_AFTER_0007 = (undo_0012, undo_0011, undo_0010, undo_0009, undo_0008)
+UNDO_AFTER_0007 = (undo_0013, undo_0012, undo_0011, undo_0010, undo_0009, undo_0008)
 
 
 def undo_back_to_0007(conn: sqlite3.Connection) -> None:

@@ -781,6 +781,10 @@ def _window(
         if rows is not None:
             return rows
     sqlite = not pg.is_postgres(session)
+    if not walk and offset <= from_end and query.search.strip() and not sqlite:
+        rows = pg.sorted_matches(session, query, offset, limit, columns, _ordered)
+        if rows is not None:
+            return rows
     if offset > from_end and total > 0:
         start = max(0, from_end)
         size = min(limit, total - offset)

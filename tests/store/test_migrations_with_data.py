@@ -116,7 +116,8 @@ def test_the_chain_is_the_one_these_tests_know() -> None:
                          "0008_staff_and_versions",
                          "0009_voice_of_the_customer", "0010_insights",
                          "0011_feedback_rhythm",
-                         "0012_postgres_partial_indexes"], \
+                         "0012_postgres_partial_indexes",
+                         "0013_postgres_customer_sort_name_by_id"], \
         "a new migration needs a test here"
 
 
@@ -312,9 +313,11 @@ def test_0011_adds_the_feedback_rhythm_and_keeps_tags_and_their_triggers(filled)
     assert marked > 0 and asked == 1
 
 
-def test_0012_changes_nothing_on_sqlite(filled) -> None:
-    """0012 re-creates two indexes as partial on PostgreSQL (tests/postgres check them there);
-    on SQLite they already are, and down and up again leaves the schema as it was."""
+@pytest.mark.parametrize("revision", ["0012_postgres_partial_indexes",
+                                      "0013_postgres_customer_sort_name_by_id"])
+def test_postgres_only_migrations_change_nothing_on_sqlite(filled, revision: str) -> None:
+    """0012 re-creates two indexes as partial on PostgreSQL, 0013 adds one there (tests/postgres
+    check them); on SQLite down and up again leaves the schema as it was."""
     path, _ids = filled
 
     def schema() -> list[tuple]:
@@ -327,7 +330,7 @@ def test_0012_changes_nothing_on_sqlite(filled) -> None:
     before = schema()
     assert any(name == "ix_contact_rhythm_dirty" and "dirty" in sql.split("WHERE")[-1]
                for _type, name, sql in before if sql)
-    migrate(path, "downgrade", PARENT["0012_postgres_partial_indexes"])
+    migrate(path, "downgrade", PARENT[revision])
     assert schema() == before
-    migrate(path, "upgrade", "0012_postgres_partial_indexes")
+    migrate(path, "upgrade", revision)
     assert schema() == before
