@@ -52,8 +52,6 @@ class Theme:
     disabled_text: str
     disabled_background: str
     disabled_border: str
-    primary_disabled: str
-    primary_disabled_text: str
     placeholder: str
     undo_bar: str
     link_on_dark: str
@@ -65,7 +63,7 @@ LIGHT = Theme(
     background="#f5f7fa", sidebar="#eef1f6", hover="#e1e6ef", selection="#dbe7fb",
     alternate="#fafbfd", error="#c62828", error_background="#fdecea", error_border="#f5c2bd",
     disabled_text="#a3aab6", disabled_background="#eef0f3", disabled_border="#e3e6eb",
-    primary_disabled="#a9c1ee", primary_disabled_text="#eef3fc", placeholder="#98a2b3",
+    placeholder="#98a2b3",
     undo_bar="#263238", link_on_dark="#9cc3ff",
 )
 DARK = Theme(
@@ -74,7 +72,7 @@ DARK = Theme(
     background="#1a1d23", sidebar="#20242b", hover="#2e3440", selection="#2c4a7a",
     alternate="#262a33", error="#ff6b6b", error_background="#3d2326", error_border="#6e3338",
     disabled_text="#5d6573", disabled_background="#1e2127", disabled_border="#2b3039",
-    primary_disabled="#2d3b57", primary_disabled_text="#76839a", placeholder="#6b7483",
+    placeholder="#6b7483",
     undo_bar="#0f1115", link_on_dark="#9cc3ff",
 )
 
@@ -257,8 +255,8 @@ QPushButton#primary {{
 }}
 QPushButton#primary:hover {{ background: {accent_dark}; }}
 QPushButton#primary:disabled {{
-    background: {primary_disabled}; color: {primary_disabled_text};
-    border: 1px solid {primary_disabled};
+    background: {disabled_background}; color: {disabled_text};
+    border: 1px dashed {disabled_border};
 }}
 QPushButton#danger {{ color: {error}; }}
 QPushButton#danger:disabled {{ color: {disabled_text}; }}

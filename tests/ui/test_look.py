@@ -59,6 +59,15 @@ def _make(kind: str) -> QWidget:
     return QCheckBox("Confirm before deleting")
 
 
+def _shown_image(qtbot, widget: QWidget, enabled: bool) -> QImage:
+    qtbot.addWidget(widget)
+    widget.resize(160, 34)
+    widget.setEnabled(enabled)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return _image(widget)
+
+
 KINDS = ("button", "primary", "line edit", "combo box", "date field", "time field", "spin box",
          "check box")
 
@@ -68,18 +77,24 @@ KINDS = ("button", "primary", "line edit", "combo box", "date field", "time fiel
 def test_disabled_controls_look_different(qtbot, qapp, kind, appearance):
     style.apply_look(qapp, appearance)
     try:
-        images = []
-        for enabled in (True, False):
-            widget = _make(kind)
-            qtbot.addWidget(widget)
-            widget.resize(160, 34)
-            widget.setEnabled(enabled)
-            widget.show()
-            qtbot.waitExposed(widget)
-            images.append(_image(widget))
+        images = [_shown_image(qtbot, _make(kind), enabled) for enabled in (True, False)]
         changed = _differing_pixels(*images)
         # Not a few anti-aliased pixels: the state is visible at a glance.
         assert changed > 0.05 * images[0].width() * images[0].height(), (kind, changed)
+    finally:
+        style.apply_look(qapp, "light")
+
+
+@pytest.mark.parametrize("appearance", ["light", "dark"])
+def test_a_disabled_primary_button_looks_like_any_disabled_button(qtbot, qapp, appearance):
+    """The accented button (Merge, Save, Export…) greyed out reads as disabled: grey like
+    every other disabled button, not a paler accent that still looks pressable."""
+    style.apply_look(qapp, appearance)
+    try:
+        plain, primary = _make("button"), _make("primary")
+        primary.setDefault(True)  # as the dialogs set their main button
+        images = [_shown_image(qtbot, button, enabled=False) for button in (plain, primary)]
+        assert _differing_pixels(*images) == 0
     finally:
         style.apply_look(qapp, "light")
 
