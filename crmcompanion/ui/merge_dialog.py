@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from crmcompanion.core.customer import Customer
-from crmcompanion.core.errors import DomainError
+from crmcompanion.core.errors import ConflictError, DomainError, NotFoundError
 from crmcompanion.services.container import Services
 from crmcompanion.services.duplicates import (
     LIST_FIELDS,
@@ -60,12 +60,13 @@ FIELD_TITLES = {
     "first_name": "First name", "last_name": "Last name", "display_name": "Display name",
     "company": "Company", "address": "Address", "status": "Status", "kind": "Kind",
     "key_account": "Key account", "preferred_channel": "Preferred channel",
-    "customer_since": "Customer since", "notes": "Notes", "source_uid": "Source ID",
+    "customer_since": "Customer since", "notes": "Notes",
     "do_not_contact": "Do not contact", "cadence_days": "Reach out every",
     "emails": "Emails", "phones": "Phones", "tags": "Tags", "special_dates": "Special dates",
 }
 
 
+HIDDEN_FIELDS = ("source_uid",)
 CHANNEL_WORDS = {"email": "Email", "phone": "Phone call", "sms": "SMS", "in_person": "In person",
                  "letter": "Letter", "other": "Other"}
 KIND_WORDS = {"external": "Customer", "internal": "Internal contact"}
@@ -84,6 +85,49 @@ def group_text(group: DuplicateGroup) -> str:
         if r.kind in ("email", "phone") else REASON_TITLES.get(r.kind, r.kind)
         for p in group.pairs for r in p.reasons))
     return f"{names}\n{reasons}"
+
+
+def pair_names(keep: Customer, other: Customer) -> tuple[str, str]:
+    """How the window names the two customers: by name, as the owner knows them (never by
+    the record's number). Two records of one name are told apart by the first of email,
+    phone and town that differs, else by when each was added."""
+    first, second = embedded(keep.display_name), embedded(other.display_name)
+    if keep.display_name.casefold() != other.display_name.casefold():
+        return first, second
+    for word, detail in (("email", _first_email), ("phone", _first_phone),
+                         ("town", _city)):
+        mine, theirs = detail(keep), detail(other)
+        if mine.casefold() != theirs.casefold():
+            return (f"{first} ({embedded(mine) if mine else 'no ' + word})",
+                    f"{second} ({embedded(theirs) if theirs else 'no ' + word})")
+    mine, theirs = short_date(keep.created_at), short_date(other.created_at)
+    if mine != theirs:
+        return f"{first} (added {mine})", f"{second} (added {theirs})"
+    keep_first = (keep.created_at, keep.id) < (other.created_at, other.id)
+    return (f"{first} (added {'first' if keep_first else 'later'})",
+            f"{second} (added {'later' if keep_first else 'first'})")
+
+
+def _first_email(customer: Customer) -> str:
+    return customer.emails[0].address if customer.emails else ""
+
+
+def _first_phone(customer: Customer) -> str:
+    return phone_text(customer.phones[0].number) if customer.phones else ""
+
+
+def _city(customer: Customer) -> str:
+    return customer.address.city
+
+
+# The service's words name the record's number ("Customer #12 does not exist"); the owner
+# knows no numbers, so a customer gone since the list was made is said in words.
+GONE_TEXT = ("One of these customers is no longer in the book (deleted or merged since "
+             "this list was made). Close and open Find duplicates again.")
+
+
+def _problem_text(exc: DomainError) -> str:
+    return GONE_TEXT if isinstance(exc, NotFoundError) else str(exc)
 
 
 def field_value(preview: MergePreview, field: str, side: str) -> str:
@@ -247,6 +291,8 @@ class MergeDialog(QDialog):
             "look like the same person. Pick the values to keep, then Merge." if count else "")
         self.subtitle.setVisible(bool(count))  # the empty page says it, once
         self.pages.setCurrentWidget(self.pages.widget(0) if count else self.empty)
+        # Nothing to merge: no Merge button at all rather than a greyed one to puzzle over.
+        self.merge_button.setVisible(bool(count))
         if count:
             self.group_list.setCurrentRow(0)
         else:
@@ -283,21 +329,22 @@ class MergeDialog(QDialog):
         try:
             preview = self._duplicates.merge_preview(*pair)
         except DomainError as exc:
-            self.pair_label.setText(str(exc))
+            self.pair_label.setText(_problem_text(exc))
             return
         self.preview = preview
-        keep, other = preview.keep, preview.other
-        self.pair_label.setText(f"Keep {embedded(keep.display_name)} (#{keep.id}) and merge "
-                                f"{embedded(other.display_name)} (#{other.id}) into it.")
+        keep_name, other_name = pair_names(preview.keep, preview.other)
+        self.pair_label.setText(f"Keep {keep_name} and merge {other_name} into it.")
         both = "Both" if any(f in LIST_FIELDS for f in preview.differing) else ""
-        for column, text in enumerate(("", f"{embedded(keep.display_name)}  #{keep.id}",
-                                       f"{embedded(other.display_name)}  #{other.id}", both)):
+        for column, text in enumerate(("", keep_name, other_name, both)):
             label = QLabel(text)
             label.setObjectName("sectionLabel")
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setWordWrap(True)
             self.grid.addWidget(label, 0, column)
-        differing = [f for f in MERGE_FIELDS if f in preview.differing]
+        # Not the import's source ID: a code the owner cannot judge (the merge keeps the
+        # kept record's, else the other's, so a later import still finds the customer).
+        differing = [f for f in MERGE_FIELDS
+                     if f in preview.differing and f not in HIDDEN_FIELDS]
         for row, field in enumerate(differing, 1):
             self._add_field_row(row, field, preview)
         if not differing:
@@ -363,12 +410,11 @@ class MergeDialog(QDialog):
         try:
             result = self._duplicates.merge(keep_id, other_id, self.choices())
         except DomainError as exc:
-            self.status.setText(f"Could not merge: {exc}")
+            self.status.setText(f"Could not merge: {_problem_text(exc)}")
             return None
         self.last_merge = result
         self._bus.publish(result.changed)
-        self.status.setText(
-            f"Merged into {embedded(result.customer.display_name)} (#{result.kept_id}).")
+        self.status.setText(f"Merged into {embedded(result.customer.display_name)}.")
         self.undo_button.setVisible(True)
         self.undo_button.setEnabled(True)
         self.merged.emit(result)
@@ -381,8 +427,11 @@ class MergeDialog(QDialog):
             return
         try:
             changed = self._duplicates.undo_merge(result)
-        except DomainError as exc:
+        except ConflictError as exc:  # says what changed since, in words
             self.status.setText(str(exc))
+            return
+        except DomainError:  # the service's reason names record numbers
+            self.status.setText("The merge can no longer be undone.")
             return
         self.last_merge = None
         self._bus.publish(changed)
