@@ -87,25 +87,29 @@ def group_text(group: DuplicateGroup) -> str:
     return f"{names}\n{reasons}"
 
 
-def pair_names(keep: Customer, other: Customer) -> tuple[str, str]:
-    """How the window names the two customers: by name, as the owner knows them (never by
-    the record's number). Two records of one name are told apart by the first of email,
-    phone and town that differs, else by when each was added."""
-    first, second = embedded(keep.display_name), embedded(other.display_name)
+def pair_details(keep: Customer, other: Customer) -> tuple[str, str]:
+    """What tells two customers of one name apart, as the owner knows them (never the
+    record's number): the first of email, phone and town that differs, else when each was
+    added. Nothing ("", "") when their names already differ."""
     if keep.display_name.casefold() != other.display_name.casefold():
-        return first, second
+        return "", ""
     for word, detail in (("email", _first_email), ("phone", _first_phone),
                          ("town", _city)):
         mine, theirs = detail(keep), detail(other)
         if mine.casefold() != theirs.casefold():
-            return (f"{first} ({embedded(mine) if mine else 'no ' + word})",
-                    f"{second} ({embedded(theirs) if theirs else 'no ' + word})")
+            return (embedded(mine) if mine else f"no {word}",
+                    embedded(theirs) if theirs else f"no {word}")
     mine, theirs = short_date(keep.created_at), short_date(other.created_at)
     if mine != theirs:
-        return f"{first} (added {mine})", f"{second} (added {theirs})"
+        return f"added {mine}", f"added {theirs}"
     keep_first = (keep.created_at, keep.id) < (other.created_at, other.id)
-    return (f"{first} (added {'first' if keep_first else 'later'})",
-            f"{second} (added {'later' if keep_first else 'first'})")
+    return (f"added {'first' if keep_first else 'later'}",
+            f"added {'later' if keep_first else 'first'}")
+
+
+def _named(customer: Customer, detail: str) -> str:
+    name = embedded(customer.display_name)
+    return f"{name} ({detail})" if detail else name
 
 
 def _first_email(customer: Customer) -> str:
@@ -332,14 +336,24 @@ class MergeDialog(QDialog):
             self.pair_label.setText(_problem_text(exc))
             return
         self.preview = preview
-        keep_name, other_name = pair_names(preview.keep, preview.other)
-        self.pair_label.setText(f"Keep {keep_name} and merge {other_name} into it.")
+        keep_detail, other_detail = pair_details(preview.keep, preview.other)
+        self.pair_label.setText(f"Keep {_named(preview.keep, keep_detail)} and merge "
+                                f"{_named(preview.other, other_detail)} into it.")
         both = "Both" if any(f in LIST_FIELDS for f in preview.differing) else ""
-        for column, text in enumerate(("", keep_name, other_name, both)):
-            label = QLabel(text)
+        # Each column headed by its customer's name, and below it what tells the two apart,
+        # each line cut to the column (whole in the tooltip): a long email wrapped mid-word
+        # and pushed the Both column out of sight.
+        headings = [f"{embedded(customer.display_name)}\n{detail}" if detail
+                    else embedded(customer.display_name)
+                    for customer, detail in ((preview.keep, keep_detail),
+                                             (preview.other, other_detail))]
+        for column, text in enumerate(("", *headings, both)):
+            label = QLabel()
             label.setObjectName("sectionLabel")
             label.setTextFormat(Qt.TextFormat.PlainText)
-            label.setWordWrap(True)
+            label.ensurePolished()  # the heading's own (smaller, bold) font, to cut by
+            label.setText(_fitted(label.fontMetrics(), text))
+            label.setToolTip(text if column in (1, 2) else "")
             self.grid.addWidget(label, 0, column)
         # Not the import's source ID: a code the owner cannot judge (the merge keeps the
         # kept record's, else the other's, so a later import still finds the customer).

@@ -62,7 +62,8 @@ def test_two_of_one_name_are_told_apart_without_numbers(qtbot, services, first, 
     assert dialog.pair_label.text() == (f"Keep Anna Weber ({mine}) and merge Anna Weber "
                                         f"({theirs}) into it.")
     texts = _texts_on_screen(dialog)
-    assert f"Anna Weber ({mine})" in texts and f"Anna Weber ({theirs})" in texts  # the columns
+    # The columns: the name, and below it what tells the two apart.
+    assert f"Anna Weber\n{mine}" in texts and f"Anna Weber\n{theirs}" in texts
     assert [t for t in texts if RECORD_NUMBER.search(t)] == []
     # The import's source ID is a code, not something to choose between.
     assert not any("4f1c" in t or "Source ID" in t for t in texts)
