@@ -8,7 +8,7 @@ import re
 
 import pytest
 from PySide6.QtCore import QDate, QPoint
-from PySide6.QtGui import QAction, QImage
+from PySide6.QtGui import QAction, QColor, QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QTimeEdit,
     QWidget,
@@ -59,13 +60,17 @@ def _make(kind: str) -> QWidget:
     return QCheckBox("Confirm before deleting")
 
 
-def _shown_image(qtbot, widget: QWidget, enabled: bool) -> QImage:
+def _shown_image_widget(qtbot, widget: QWidget, enabled: bool = True) -> QWidget:
     qtbot.addWidget(widget)
     widget.resize(160, 34)
     widget.setEnabled(enabled)
     widget.show()
     qtbot.waitExposed(widget)
-    return _image(widget)
+    return widget
+
+
+def _shown_image(qtbot, widget: QWidget, enabled: bool) -> QImage:
+    return _image(_shown_image_widget(qtbot, widget, enabled))
 
 
 KINDS = ("button", "primary", "line edit", "combo box", "date field", "time field", "spin box",
@@ -326,3 +331,26 @@ def test_log_and_draft_keys_act_on_the_today_row_the_keyboard_is_on(qtbot, servi
     draft = window.draft_greeting()
     assert isinstance(draft, DraftDialog) and draft.customer_id == ada.id
     draft.reject()
+
+
+def _edge_contrast(widget: QWidget) -> int:
+    """How far the indicator's most distinct pixel stands from the background beside the
+    text (0-255, in grey level): an unticked box must show its edge."""
+    image = _image(widget)
+    background = QColor(image.pixel(image.width() - 2, image.height() // 2))
+    indicator = [QColor(image.pixel(x, y)) for x in range(0, 20) for y in range(image.height())]
+    return max(abs(colour.lightness() - background.lightness()) for colour in indicator)
+
+
+@pytest.mark.parametrize("appearance", ["light", "dark"])
+@pytest.mark.parametrize("kind", [QCheckBox, QRadioButton])
+def test_an_unticked_box_shows_its_edge(qtbot, qapp, kind, appearance):
+    """Fusion draws the edge from the window colour made darker: on the dark theme an
+    unticked check box or radio button (Export's columns, the merge choices) all but
+    vanished. Each keeps an edge that stands out, ticked or not."""
+    style.apply_look(qapp, appearance)
+    try:
+        box = _shown_image_widget(qtbot, kind("Segment reasons"))
+        assert _edge_contrast(box) >= 60, (kind.__name__, _edge_contrast(box))
+    finally:
+        style.apply_look(qapp, "light")
