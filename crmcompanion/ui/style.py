@@ -273,13 +273,13 @@ QPushButton#iconButton {{
 QPushButton#iconButton:hover {{ color: {error}; }}
 QPushButton#iconButton:disabled {{ color: {disabled_text}; }}
 QCheckBox:disabled, QRadioButton:disabled, QLabel:disabled {{ color: {disabled_text}; }}
-QCheckBox::indicator, QRadioButton::indicator {{
+QCheckBox::indicator, QRadioButton::indicator, QListView::indicator {{
     width: 14px; height: 14px; border: 1px solid {control_edge}; background: {surface};
 }}
-QCheckBox::indicator {{ border-radius: 3px; }}
+QCheckBox::indicator, QListView::indicator {{ border-radius: 3px; }}
 QRadioButton::indicator {{ border-radius: 8px; }}
 QCheckBox::indicator:hover, QRadioButton::indicator:hover {{ border: 1px solid {accent}; }}
-QCheckBox::indicator:checked {{
+QCheckBox::indicator:checked, QListView::indicator:checked {{
     background: {accent}; border: 1px solid {accent}; image: url({check});
 }}
 QRadioButton::indicator:checked {{
@@ -287,10 +287,12 @@ QRadioButton::indicator:checked {{
     background: qradialgradient(cx: 0.5, cy: 0.5, radius: 0.5, fx: 0.5, fy: 0.5,
         stop: 0 {accent}, stop: 0.45 {accent}, stop: 0.55 {surface}, stop: 1 {surface});
 }}
-QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {{
+QCheckBox::indicator:disabled, QRadioButton::indicator:disabled,
+QListView::indicator:disabled {{
     background: {disabled_background}; border: 1px dashed {disabled_text};
 }}
-QCheckBox::indicator:checked:disabled {{ image: url({check_disabled}); }}
+QCheckBox::indicator:checked:disabled, QListView::indicator:checked:disabled {{
+    image: url({check_disabled}); }}
 QRadioButton::indicator:checked:disabled {{
     background: qradialgradient(cx: 0.5, cy: 0.5, radius: 0.5, fx: 0.5, fy: 0.5,
         stop: 0 {disabled_text}, stop: 0.45 {disabled_text}, stop: 0.55 {disabled_background},

@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtCore import QDate, QPoint
+from PySide6.QtCore import QDate, QPoint, Qt
 from PySide6.QtGui import QAction, QColor, QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMenu,
     QPushButton,
     QRadioButton,
@@ -333,6 +335,19 @@ def test_log_and_draft_keys_act_on_the_today_row_the_keyboard_is_on(qtbot, servi
     draft.reject()
 
 
+def _unticked(kind: str) -> QWidget:
+    if kind == "check box":
+        return QCheckBox("Segment reasons")
+    if kind == "radio button":
+        return QRadioButton("Segment reasons")
+    columns = QListWidget()  # as Export's column list
+    item = QListWidgetItem("Segment reasons")
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Unchecked)
+    columns.addItem(item)
+    return columns
+
+
 def _edge_contrast(widget: QWidget) -> int:
     """How far the indicator's most distinct pixel stands from the background beside the
     text (0-255, in grey level): an unticked box must show its edge."""
@@ -343,14 +358,14 @@ def _edge_contrast(widget: QWidget) -> int:
 
 
 @pytest.mark.parametrize("appearance", ["light", "dark"])
-@pytest.mark.parametrize("kind", [QCheckBox, QRadioButton])
+@pytest.mark.parametrize("kind", ["check box", "radio button", "list item"])
 def test_an_unticked_box_shows_its_edge(qtbot, qapp, kind, appearance):
     """Fusion draws the edge from the window colour made darker: on the dark theme an
-    unticked check box or radio button (Export's columns, the merge choices) all but
-    vanished. Each keeps an edge that stands out, ticked or not."""
+    unticked check box, radio button or checkable list item (Export's columns, the merge
+    choices) all but vanished. Each keeps an edge that stands out."""
     style.apply_look(qapp, appearance)
     try:
-        box = _shown_image_widget(qtbot, kind("Segment reasons"))
-        assert _edge_contrast(box) >= 60, (kind.__name__, _edge_contrast(box))
+        box = _shown_image_widget(qtbot, _unticked(kind))
+        assert _edge_contrast(box) >= 60, (kind, _edge_contrast(box))
     finally:
         style.apply_look(qapp, "light")
