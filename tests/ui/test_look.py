@@ -369,3 +369,26 @@ def test_an_unticked_box_shows_its_edge(qtbot, qapp, kind, appearance):
         assert _edge_contrast(box) >= 60, (kind, _edge_contrast(box))
     finally:
         style.apply_look(qapp, "light")
+
+
+def test_a_list_items_box_is_whole(qtbot, qapp):
+    """The box of a checkable list item (Export's columns, rows 14 px high) shows its top
+    and bottom edges too: a 16 px box was cut to "[ ]"."""
+    style.apply_look(qapp, "dark")
+    try:
+        columns = _shown_image_widget(qtbot, _unticked("list item"))
+        row = columns.visualItemRect(columns.item(0))
+        image = _image(columns.viewport())
+        background = QColor(image.pixel(row.right() - 2, row.center().y())).lightness()
+
+        def edge(x: int, y: int) -> bool:
+            return abs(QColor(image.pixel(x, y)).lightness() - background) >= 40
+
+        middle = row.center().y()
+        sides = [x for x in range(row.left(), row.left() + 24) if edge(x, middle)]
+        assert len(sides) >= 2, sides  # the left and right edges
+        across = (sides[0] + sides[-1]) // 2
+        rows_with_edge = [y for y in range(row.top(), row.bottom() + 1) if edge(across, y)]
+        assert rows_with_edge and rows_with_edge[0] < middle < rows_with_edge[-1], rows_with_edge
+    finally:
+        style.apply_look(qapp, "light")
