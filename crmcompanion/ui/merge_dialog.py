@@ -49,7 +49,7 @@ from crmcompanion.ui.customer_detail import describe_special_date
 from crmcompanion.ui.formatting import phone as phone_text
 from crmcompanion.ui.formatting import short_date
 from crmcompanion.ui.style import STATUS_TITLES
-from crmcompanion.ui.text_display import embedded
+from crmcompanion.ui.text_display import embedded, plain_tooltip
 from crmcompanion.ui.widgets import EmptyState, fit_on_screen, name_controls
 
 logger = logging.getLogger(__name__)
@@ -353,7 +353,7 @@ class MergeDialog(QDialog):
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.ensurePolished()  # the heading's own (smaller, bold) font, to cut by
             label.setText(_fitted(label.fontMetrics(), text))
-            label.setToolTip(text if column in (1, 2) else "")
+            label.setToolTip(plain_tooltip(text) if column in (1, 2) else "")
             self.grid.addWidget(label, 0, column)
         # Not the import's source ID: a code the owner cannot judge (the merge keeps the
         # kept record's, else the other's, so a later import still finds the customer).
