@@ -286,7 +286,7 @@ class MergeDialog(QDialog):
         self.group_list.clear()
         for group in self.groups:
             item = QListWidgetItem(group_text(group))
-            item.setToolTip(item.text())
+            item.setToolTip(plain_tooltip(item.text()))
             self.group_list.addItem(item)
         self.group_list.blockSignals(False)
         count = len(self.groups)
@@ -380,7 +380,7 @@ class MergeDialog(QDialog):
             radio = QRadioButton(_fitted(self.fontMetrics(), embedded(value or "(empty)"))
                                  .replace("&", "&&"))
             if value:
-                radio.setToolTip(embedded(value))
+                radio.setToolTip(plain_tooltip(embedded(value)))
             radio.setAccessibleName(f"{FIELD_TITLES.get(field, field)}: "
                                     f"{embedded(value or '(empty)')}")
             radio.setObjectName(f"{field}:{side}")

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from PySide6 import QtGui
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress, PhoneNumber, PostalAddress
@@ -36,7 +38,7 @@ def _texts_on_screen(dialog: MergeDialog) -> list[str]:
 
 
 def _anna(**details) -> CustomerDraft:
-    return CustomerDraft(first_name="Anna", last_name="Weber", **details)
+    return CustomerDraft(**{"first_name": "Anna", "last_name": "Weber", **details})
 
 
 @pytest.mark.parametrize(("first", "second", "told_apart_by"), [
@@ -96,3 +98,23 @@ def test_merge_button_is_there_only_with_something_to_merge(qtbot, services):
     with qtbot.waitSignal(dialog.undone):
         qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
     assert dialog.merge_button.isVisible() and dialog.merge_button.isEnabled()
+
+
+def test_tooltips_show_markup_literally(qtbot, services):
+    """A name or a value that looks like HTML reads as typed in every tooltip of the window
+    (the group's, a heading's, a value's), not rendered bold."""
+    for notes in ("<b>Paid</b> late", "Pays on time"):
+        services.customers.create(_anna(first_name="<b>Anna</b>", notes=notes,
+                                        emails=(EmailAddress("anna@weber.example"),)))
+    dialog = _dialog(qtbot, services)
+    tips = [dialog.group_list.item(0).toolTip(), dialog.choice_button("notes", "keep").toolTip()]
+    tips += [w.toolTip() for w in dialog.fields.findChildren(QLabel) if "Anna" in w.toolTip()]
+    assert len(tips) == 4
+    for tip in tips:
+        # What the tooltip shows: Qt renders it as HTML when it might be rich text.
+        document = QTextDocument()
+        if QtGui.Qt.mightBeRichText(tip):
+            document.setHtml(tip)
+        else:
+            document.setPlainText(tip)
+        assert "<b>" in document.toPlainText(), tip
