@@ -50,6 +50,7 @@ from crmcompanion.services.today_support import TouchpointPreferences, preferenc
 from crmcompanion.services.touchpoints import Touchpoint
 from crmcompanion.ui.bus import AppState
 from crmcompanion.ui.customer_detail import LabelPool, shows_batched
+from crmcompanion.ui.formatting import number
 from crmcompanion.ui.style import CHANNEL_TITLES, translate_widget
 from crmcompanion.ui.text_display import embedded, plain_label, shown
 from crmcompanion.ui.timeline import TimelineView, long_date
@@ -80,7 +81,7 @@ def _label(text: str, object_name: str = "") -> QLabel:
 def upcoming_text(item: Touchpoint, today: date) -> str:
     days = (item.date - today).days
     if days < -1:
-        when = f"{-days} days late"
+        when = f"{number(-days)} days late"  # "4,849", not "4849", after years of silence
     elif days == -1:
         when = "yesterday"
     elif days == 0:

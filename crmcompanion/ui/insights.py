@@ -131,6 +131,9 @@ class ChartCard(QFrame):
         self.number.setFont(big_number_font(self.font()))
         self.number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         if chart is not None:
+            # The page computes its figures after it is shown: blank until they come, not
+            # "No customers yet" over a full book.
+            chart.waiting = True
             layout.addWidget(chart, 1)
             self.number.hide()
         else:
@@ -435,6 +438,14 @@ class InsightsView(QWidget):
         self.status.setText("")
         logger.error("Insights could not be computed: %s", error)
         self.message.emit(f"Insights could not be computed: {error}")
+        self._stop_waiting()
+
+    def _stop_waiting(self) -> None:
+        """A chart the load gave no data (failed, or a part not computed) says it is empty."""
+        for card in self.cards.values():
+            if card.chart is not None and card.chart.waiting:
+                card.chart.waiting = False
+                card.chart.update()
 
     def _show(self, loaded: Loaded) -> None:
         figures = loaded.figures
@@ -521,6 +532,7 @@ class InsightsView(QWidget):
             self.why_stay.set_data(stay_chart_data(why),
                                    "The five themes customers praise most."
                                    if why.praise_themes else "")
+        self._stop_waiting()
         self.loaded.emit()
 
     def _segment_clicked(self, row: int) -> None:

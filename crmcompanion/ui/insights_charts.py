@@ -69,12 +69,17 @@ class BarChart(QWidget):
         self.data = ChartData((), (), (), ())
         self._hit: list[tuple[QRectF, int]] = []
         self.empty_text = "Nothing to show yet"
+        # Set by a page that computes its figures after it is shown: until the first data
+        # arrives the chart draws nothing, not its empty text ("No customers yet" over a
+        # full book while the figures are counted).
+        self.waiting = False
         self.setMinimumSize(QSize(300, 190))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
 
     def set_data(self, data: ChartData) -> None:
         self.data = data
+        self.waiting = False
         self._hit = []
         self.setAccessibleDescription("; ".join(
             f"{label}: " + ", ".join(data.value_format.format(v) for v in values)
@@ -204,13 +209,15 @@ class BarChart(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(self.font())
         if not self.has_figures():
+            self._hit = []
+            if self.waiting:
+                return
             colour = QColor(self.palette().color(self.foregroundRole()))
             colour.setAlpha(150)
             painter.setPen(colour)
             painter.drawText(QRectF(self.rect()).adjusted(16, 0, -16, 0),
                              int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
                              self.empty_text)
-            self._hit = []
             return
         self._layout(painter)
 

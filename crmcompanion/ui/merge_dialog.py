@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from crmcompanion.core.customer import Customer
-from crmcompanion.core.errors import DomainError
+from crmcompanion.core.errors import ConflictError, DomainError, NotFoundError
 from crmcompanion.services.container import Services
 from crmcompanion.services.duplicates import (
     LIST_FIELDS,
@@ -49,7 +49,7 @@ from crmcompanion.ui.customer_detail import describe_special_date
 from crmcompanion.ui.formatting import phone as phone_text
 from crmcompanion.ui.formatting import short_date
 from crmcompanion.ui.style import STATUS_TITLES
-from crmcompanion.ui.text_display import embedded
+from crmcompanion.ui.text_display import embedded, plain_tooltip
 from crmcompanion.ui.widgets import EmptyState, fit_on_screen, name_controls
 
 logger = logging.getLogger(__name__)
@@ -60,12 +60,13 @@ FIELD_TITLES = {
     "first_name": "First name", "last_name": "Last name", "display_name": "Display name",
     "company": "Company", "address": "Address", "status": "Status", "kind": "Kind",
     "key_account": "Key account", "preferred_channel": "Preferred channel",
-    "customer_since": "Customer since", "notes": "Notes", "source_uid": "Source ID",
+    "customer_since": "Customer since", "notes": "Notes",
     "do_not_contact": "Do not contact", "cadence_days": "Reach out every",
     "emails": "Emails", "phones": "Phones", "tags": "Tags", "special_dates": "Special dates",
 }
 
 
+HIDDEN_FIELDS = ("source_uid",)
 CHANNEL_WORDS = {"email": "Email", "phone": "Phone call", "sms": "SMS", "in_person": "In person",
                  "letter": "Letter", "other": "Other"}
 KIND_WORDS = {"external": "Customer", "internal": "Internal contact"}
@@ -84,6 +85,53 @@ def group_text(group: DuplicateGroup) -> str:
         if r.kind in ("email", "phone") else REASON_TITLES.get(r.kind, r.kind)
         for p in group.pairs for r in p.reasons))
     return f"{names}\n{reasons}"
+
+
+def pair_details(keep: Customer, other: Customer) -> tuple[str, str]:
+    """What tells two customers of one name apart, as the owner knows them (never the
+    record's number): the first of email, phone and town that differs, else when each was
+    added. Nothing ("", "") when their names already differ."""
+    if keep.display_name.casefold() != other.display_name.casefold():
+        return "", ""
+    for word, detail in (("email", _first_email), ("phone", _first_phone),
+                         ("town", _city)):
+        mine, theirs = detail(keep), detail(other)
+        if mine.casefold() != theirs.casefold():
+            return (embedded(mine) if mine else f"no {word}",
+                    embedded(theirs) if theirs else f"no {word}")
+    mine, theirs = short_date(keep.created_at), short_date(other.created_at)
+    if mine != theirs:
+        return f"added {mine}", f"added {theirs}"
+    keep_first = (keep.created_at, keep.id) < (other.created_at, other.id)
+    return (f"added {'first' if keep_first else 'later'}",
+            f"added {'later' if keep_first else 'first'}")
+
+
+def _named(customer: Customer, detail: str) -> str:
+    name = embedded(customer.display_name)
+    return f"{name} ({detail})" if detail else name
+
+
+def _first_email(customer: Customer) -> str:
+    return customer.emails[0].address if customer.emails else ""
+
+
+def _first_phone(customer: Customer) -> str:
+    return phone_text(customer.phones[0].number) if customer.phones else ""
+
+
+def _city(customer: Customer) -> str:
+    return customer.address.city
+
+
+# The service's words name the record's number ("Customer #12 does not exist"); the owner
+# knows no numbers, so a customer gone since the list was made is said in words.
+GONE_TEXT = ("One of these customers is no longer in the book (deleted or merged since "
+             "this list was made). Close and open Find duplicates again.")
+
+
+def _problem_text(exc: DomainError) -> str:
+    return GONE_TEXT if isinstance(exc, NotFoundError) else str(exc)
 
 
 def field_value(preview: MergePreview, field: str, side: str) -> str:
@@ -238,7 +286,7 @@ class MergeDialog(QDialog):
         self.group_list.clear()
         for group in self.groups:
             item = QListWidgetItem(group_text(group))
-            item.setToolTip(item.text())
+            item.setToolTip(plain_tooltip(item.text()))
             self.group_list.addItem(item)
         self.group_list.blockSignals(False)
         count = len(self.groups)
@@ -247,6 +295,8 @@ class MergeDialog(QDialog):
             "look like the same person. Pick the values to keep, then Merge." if count else "")
         self.subtitle.setVisible(bool(count))  # the empty page says it, once
         self.pages.setCurrentWidget(self.pages.widget(0) if count else self.empty)
+        # Nothing to merge: no Merge button at all rather than a greyed one to puzzle over.
+        self.merge_button.setVisible(bool(count))
         if count:
             self.group_list.setCurrentRow(0)
         else:
@@ -283,21 +333,32 @@ class MergeDialog(QDialog):
         try:
             preview = self._duplicates.merge_preview(*pair)
         except DomainError as exc:
-            self.pair_label.setText(str(exc))
+            self.pair_label.setText(_problem_text(exc))
             return
         self.preview = preview
-        keep, other = preview.keep, preview.other
-        self.pair_label.setText(f"Keep {embedded(keep.display_name)} (#{keep.id}) and merge "
-                                f"{embedded(other.display_name)} (#{other.id}) into it.")
+        keep_detail, other_detail = pair_details(preview.keep, preview.other)
+        self.pair_label.setText(f"Keep {_named(preview.keep, keep_detail)} and merge "
+                                f"{_named(preview.other, other_detail)} into it.")
         both = "Both" if any(f in LIST_FIELDS for f in preview.differing) else ""
-        for column, text in enumerate(("", f"{embedded(keep.display_name)}  #{keep.id}",
-                                       f"{embedded(other.display_name)}  #{other.id}", both)):
-            label = QLabel(text)
+        # Each column headed by its customer's name, and below it what tells the two apart,
+        # each line cut to the column (whole in the tooltip): a long email wrapped mid-word
+        # and pushed the Both column out of sight.
+        headings = [f"{embedded(customer.display_name)}\n{detail}" if detail
+                    else embedded(customer.display_name)
+                    for customer, detail in ((preview.keep, keep_detail),
+                                             (preview.other, other_detail))]
+        for column, text in enumerate(("", *headings, both)):
+            label = QLabel()
             label.setObjectName("sectionLabel")
             label.setTextFormat(Qt.TextFormat.PlainText)
-            label.setWordWrap(True)
+            label.ensurePolished()  # the heading's own (smaller, bold) font, to cut by
+            label.setText(_fitted(label.fontMetrics(), text))
+            label.setToolTip(plain_tooltip(text) if column in (1, 2) else "")
             self.grid.addWidget(label, 0, column)
-        differing = [f for f in MERGE_FIELDS if f in preview.differing]
+        # Not the import's source ID: a code the owner cannot judge (the merge keeps the
+        # kept record's, else the other's, so a later import still finds the customer).
+        differing = [f for f in MERGE_FIELDS
+                     if f in preview.differing and f not in HIDDEN_FIELDS]
         for row, field in enumerate(differing, 1):
             self._add_field_row(row, field, preview)
         if not differing:
@@ -319,7 +380,7 @@ class MergeDialog(QDialog):
             radio = QRadioButton(_fitted(self.fontMetrics(), embedded(value or "(empty)"))
                                  .replace("&", "&&"))
             if value:
-                radio.setToolTip(embedded(value))
+                radio.setToolTip(plain_tooltip(embedded(value)))
             radio.setAccessibleName(f"{FIELD_TITLES.get(field, field)}: "
                                     f"{embedded(value or '(empty)')}")
             radio.setObjectName(f"{field}:{side}")
@@ -363,12 +424,11 @@ class MergeDialog(QDialog):
         try:
             result = self._duplicates.merge(keep_id, other_id, self.choices())
         except DomainError as exc:
-            self.status.setText(f"Could not merge: {exc}")
+            self.status.setText(f"Could not merge: {_problem_text(exc)}")
             return None
         self.last_merge = result
         self._bus.publish(result.changed)
-        self.status.setText(
-            f"Merged into {embedded(result.customer.display_name)} (#{result.kept_id}).")
+        self.status.setText(f"Merged into {embedded(result.customer.display_name)}.")
         self.undo_button.setVisible(True)
         self.undo_button.setEnabled(True)
         self.merged.emit(result)
@@ -381,8 +441,11 @@ class MergeDialog(QDialog):
             return
         try:
             changed = self._duplicates.undo_merge(result)
-        except DomainError as exc:
+        except ConflictError as exc:  # says what changed since, in words
             self.status.setText(str(exc))
+            return
+        except DomainError:  # the service's reason names record numbers
+            self.status.setText("The merge can no longer be undone.")
             return
         self.last_merge = None
         self._bus.publish(changed)

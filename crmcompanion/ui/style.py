@@ -52,8 +52,9 @@ class Theme:
     disabled_text: str
     disabled_background: str
     disabled_border: str
-    primary_disabled: str
-    primary_disabled_text: str
+    # The edge of a check box or radio button: Fusion draws it from the window colour made
+    # darker, which on the dark theme left an unticked box all but invisible.
+    control_edge: str
     placeholder: str
     undo_bar: str
     link_on_dark: str
@@ -65,7 +66,7 @@ LIGHT = Theme(
     background="#f5f7fa", sidebar="#eef1f6", hover="#e1e6ef", selection="#dbe7fb",
     alternate="#fafbfd", error="#c62828", error_background="#fdecea", error_border="#f5c2bd",
     disabled_text="#a3aab6", disabled_background="#eef0f3", disabled_border="#e3e6eb",
-    primary_disabled="#a9c1ee", primary_disabled_text="#eef3fc", placeholder="#98a2b3",
+    control_edge="#98a2b3", placeholder="#98a2b3",
     undo_bar="#263238", link_on_dark="#9cc3ff",
 )
 DARK = Theme(
@@ -74,7 +75,7 @@ DARK = Theme(
     background="#1a1d23", sidebar="#20242b", hover="#2e3440", selection="#2c4a7a",
     alternate="#262a33", error="#ff6b6b", error_background="#3d2326", error_border="#6e3338",
     disabled_text="#5d6573", disabled_background="#1e2127", disabled_border="#2b3039",
-    primary_disabled="#2d3b57", primary_disabled_text="#76839a", placeholder="#6b7483",
+    control_edge="#6b7483", placeholder="#6b7483",
     undo_bar="#0f1115", link_on_dark="#9cc3ff",
 )
 
@@ -257,8 +258,8 @@ QPushButton#primary {{
 }}
 QPushButton#primary:hover {{ background: {accent_dark}; }}
 QPushButton#primary:disabled {{
-    background: {primary_disabled}; color: {primary_disabled_text};
-    border: 1px solid {primary_disabled};
+    background: {disabled_background}; color: {disabled_text};
+    border: 1px dashed {disabled_border};
 }}
 QPushButton#danger {{ color: {error}; }}
 QPushButton#danger:disabled {{ color: {disabled_text}; }}
@@ -272,6 +273,32 @@ QPushButton#iconButton {{
 QPushButton#iconButton:hover {{ color: {error}; }}
 QPushButton#iconButton:disabled {{ color: {disabled_text}; }}
 QCheckBox:disabled, QRadioButton:disabled, QLabel:disabled {{ color: {disabled_text}; }}
+/* 12 px and the edge: the 14 px Fusion lays out for, so a list item's box is not cut. */
+QCheckBox::indicator, QRadioButton::indicator, QListView::indicator {{
+    width: 12px; height: 12px; border: 1px solid {control_edge}; background: {surface};
+}}
+QCheckBox::indicator, QListView::indicator {{ border-radius: 3px; }}
+QRadioButton::indicator {{ border-radius: 7px; }}
+QCheckBox::indicator:hover, QRadioButton::indicator:hover {{ border: 1px solid {accent}; }}
+QCheckBox::indicator:checked, QListView::indicator:checked {{
+    background: {accent}; border: 1px solid {accent}; image: url({check});
+}}
+QRadioButton::indicator:checked {{
+    border: 1px solid {accent};
+    background: qradialgradient(cx: 0.5, cy: 0.5, radius: 0.5, fx: 0.5, fy: 0.5,
+        stop: 0 {accent}, stop: 0.45 {accent}, stop: 0.55 {surface}, stop: 1 {surface});
+}}
+QCheckBox::indicator:disabled, QRadioButton::indicator:disabled,
+QListView::indicator:disabled {{
+    background: {disabled_background}; border: 1px dashed {disabled_text};
+}}
+QCheckBox::indicator:checked:disabled, QListView::indicator:checked:disabled {{
+    image: url({check_disabled}); }}
+QRadioButton::indicator:checked:disabled {{
+    background: qradialgradient(cx: 0.5, cy: 0.5, radius: 0.5, fx: 0.5, fy: 0.5,
+        stop: 0 {disabled_text}, stop: 0.45 {disabled_text}, stop: 0.55 {disabled_background},
+        stop: 1 {disabled_background});
+}}
 QComboBox::drop-down, QDateEdit::drop-down, QTimeEdit::drop-down, QDateTimeEdit::drop-down {{
     border: none; width: 24px; subcontrol-origin: padding; subcontrol-position: center right;
 }}
@@ -347,7 +374,8 @@ def stylesheet(theme: Theme = LIGHT, base_points: float | None = None) -> str:
     shade = "-light" if theme is DARK else ""
     for key, file in (("chevron", f"chevron-down{shade}"), ("chevron_up", f"chevron-up{shade}"),
                       ("chevron_disabled", "chevron-down-disabled"),
-                      ("chevron_up_disabled", "chevron-up-disabled")):
+                      ("chevron_up_disabled", "chevron-up-disabled"),
+                      ("check", "check-white"), ("check_disabled", "check-disabled")):
         path = icon_path(f"{file}.svg")
         values[key] = path.as_posix() if path else ""
     return STYLESHEET_TEMPLATE.format(**values)

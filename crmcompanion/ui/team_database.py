@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -54,10 +55,15 @@ class TeamDatabaseDialog(QDialog):
         self.setWindowTitle("Team database (PostgreSQL)")
         self.task: BackgroundTask | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(plain_label(
+        # A heading like the Backups window's: it opened on a bare paragraph.
+        self.title = QLabel("Team database")
+        self.title.setObjectName("pageTitle")
+        layout.addWidget(self.title)
+        self.explanation = plain_label(
             "Share one customer book with your team on a PostgreSQL server (version 13 or "
             "newer). CRM Companion never stores the password: put it in the file .pgpass in "
-            "your home folder."))
+            "your home folder.")
+        layout.addWidget(self.explanation)
         form = QFormLayout()
         self.host = QLineEdit()
         # "e.g.": a bare "crm" in grey read as filled in, beside buttons greyed out for it.
@@ -79,6 +85,8 @@ class TeamDatabaseDialog(QDialog):
         layout.addLayout(form)
         self.status = plain_label("", selectable=True)
         layout.addWidget(self.status)
+        # A taller window keeps the fields under their explanation; the room goes below.
+        layout.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.test_button = QPushButton("Test connection")
         self.migrate_button = QPushButton("Prepare database")

@@ -72,6 +72,18 @@ def save_shot(widget, tmp_path: Path, name: str) -> Path:
     return target
 
 
+def shown_at(qtbot, widget, width: int, height: int):
+    """`widget` shown at width x height and laid out, for a test to read what it shows."""
+    from PySide6.QtWidgets import QApplication
+
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    QApplication.processEvents()
+    return widget
+
+
 def shown_names(view) -> list[str]:
     model = view.model
     return [model.index(row, NAME).data() for row in range(model.rowCount())]

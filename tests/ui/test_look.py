@@ -7,15 +7,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtCore import QDate, QPoint
-from PySide6.QtGui import QAction, QImage
+from PySide6.QtCore import QDate, QPoint, Qt
+from PySide6.QtGui import QAction, QColor, QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMenu,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QTimeEdit,
     QWidget,
@@ -59,6 +62,19 @@ def _make(kind: str) -> QWidget:
     return QCheckBox("Confirm before deleting")
 
 
+def _shown_image_widget(qtbot, widget: QWidget, enabled: bool = True) -> QWidget:
+    qtbot.addWidget(widget)
+    widget.resize(160, 34)
+    widget.setEnabled(enabled)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def _shown_image(qtbot, widget: QWidget, enabled: bool) -> QImage:
+    return _image(_shown_image_widget(qtbot, widget, enabled))
+
+
 KINDS = ("button", "primary", "line edit", "combo box", "date field", "time field", "spin box",
          "check box")
 
@@ -68,18 +84,24 @@ KINDS = ("button", "primary", "line edit", "combo box", "date field", "time fiel
 def test_disabled_controls_look_different(qtbot, qapp, kind, appearance):
     style.apply_look(qapp, appearance)
     try:
-        images = []
-        for enabled in (True, False):
-            widget = _make(kind)
-            qtbot.addWidget(widget)
-            widget.resize(160, 34)
-            widget.setEnabled(enabled)
-            widget.show()
-            qtbot.waitExposed(widget)
-            images.append(_image(widget))
+        images = [_shown_image(qtbot, _make(kind), enabled) for enabled in (True, False)]
         changed = _differing_pixels(*images)
         # Not a few anti-aliased pixels: the state is visible at a glance.
         assert changed > 0.05 * images[0].width() * images[0].height(), (kind, changed)
+    finally:
+        style.apply_look(qapp, "light")
+
+
+@pytest.mark.parametrize("appearance", ["light", "dark"])
+def test_a_disabled_primary_button_looks_like_any_disabled_button(qtbot, qapp, appearance):
+    """The accented button (Merge, Save, Export…) greyed out reads as disabled: grey like
+    every other disabled button, not a paler accent that still looks pressable."""
+    style.apply_look(qapp, appearance)
+    try:
+        plain, primary = _make("button"), _make("primary")
+        primary.setDefault(True)  # as the dialogs set their main button
+        images = [_shown_image(qtbot, button, enabled=False) for button in (plain, primary)]
+        assert _differing_pixels(*images) == 0
     finally:
         style.apply_look(qapp, "light")
 
@@ -311,3 +333,62 @@ def test_log_and_draft_keys_act_on_the_today_row_the_keyboard_is_on(qtbot, servi
     draft = window.draft_greeting()
     assert isinstance(draft, DraftDialog) and draft.customer_id == ada.id
     draft.reject()
+
+
+def _unticked(kind: str) -> QWidget:
+    if kind == "check box":
+        return QCheckBox("Segment reasons")
+    if kind == "radio button":
+        return QRadioButton("Segment reasons")
+    columns = QListWidget()  # as Export's column list
+    item = QListWidgetItem("Segment reasons")
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Unchecked)
+    columns.addItem(item)
+    return columns
+
+
+def _edge_contrast(widget: QWidget) -> int:
+    """How far the indicator's most distinct pixel stands from the background beside the
+    text (0-255, in grey level): an unticked box must show its edge."""
+    image = _image(widget)
+    background = QColor(image.pixel(image.width() - 2, image.height() // 2))
+    indicator = [QColor(image.pixel(x, y)) for x in range(0, 20) for y in range(image.height())]
+    return max(abs(colour.lightness() - background.lightness()) for colour in indicator)
+
+
+@pytest.mark.parametrize("appearance", ["light", "dark"])
+@pytest.mark.parametrize("kind", ["check box", "radio button", "list item"])
+def test_an_unticked_box_shows_its_edge(qtbot, qapp, kind, appearance):
+    """Fusion draws the edge from the window colour made darker: on the dark theme an
+    unticked check box, radio button or checkable list item (Export's columns, the merge
+    choices) all but vanished. Each keeps an edge that stands out."""
+    style.apply_look(qapp, appearance)
+    try:
+        box = _shown_image_widget(qtbot, _unticked(kind))
+        assert _edge_contrast(box) >= 60, (kind, _edge_contrast(box))
+    finally:
+        style.apply_look(qapp, "light")
+
+
+def test_a_list_items_box_is_whole(qtbot, qapp):
+    """The box of a checkable list item (Export's columns, rows 14 px high) shows its top
+    and bottom edges too: a 16 px box was cut to "[ ]"."""
+    style.apply_look(qapp, "dark")
+    try:
+        columns = _shown_image_widget(qtbot, _unticked("list item"))
+        row = columns.visualItemRect(columns.item(0))
+        image = _image(columns.viewport())
+        background = QColor(image.pixel(row.right() - 2, row.center().y())).lightness()
+
+        def edge(x: int, y: int) -> bool:
+            return abs(QColor(image.pixel(x, y)).lightness() - background) >= 40
+
+        middle = row.center().y()
+        sides = [x for x in range(row.left(), row.left() + 24) if edge(x, middle)]
+        assert len(sides) >= 2, sides  # the left and right edges
+        across = (sides[0] + sides[-1]) // 2
+        rows_with_edge = [y for y in range(row.top(), row.bottom() + 1) if edge(across, y)]
+        assert rows_with_edge and rows_with_edge[0] < middle < rows_with_edge[-1], rows_with_edge
+    finally:
+        style.apply_look(qapp, "light")

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from crmcompanion.core.customer import CustomerDraft, EmailAddress
 from crmcompanion.ui.main_window import CUSTOMERS
-from tests.ui.helpers import add_customer, save_shot, shown_names
+from tests.ui.helpers import add_customer, save_shot, shown_at, shown_names
 
 
 def click_radio(qtbot, radio) -> None:
@@ -36,8 +36,7 @@ def test_merge_takes_a_field_from_the_other_customer_and_undo_restores(
     assert dialog.group_list.count() == 1
     assert dialog.group_list.item(0).text() == ("Anna Weber · Anna Webber\n"
                                                 "same email anna@weber.example")
-    assert dialog.pair_label.text() == (f"Keep Anna Weber (#{keep.id}) and merge Anna Webber "
-                                        f"(#{other.id}) into it.")
+    assert dialog.pair_label.text() == "Keep Anna Weber and merge Anna Webber into it."
     # Defaults: the kept customer's values, lists joined.
     assert dialog.choice_button("company", "keep").isChecked()
     assert dialog.choice_button("tags", "union").isChecked()
@@ -86,8 +85,6 @@ def test_groups_read_in_two_lines_that_fit_the_list(qtbot, services):
     """Same-name records say how many they are (not the name twice); a long reason is cut
     with "…" to the list's width (whole in the tooltip), and the list never scrolls
     sideways."""
-    from PySide6.QtWidgets import QApplication
-
     from crmcompanion.ui.bus import AppState
     from crmcompanion.ui.merge_dialog import MergeDialog
 
@@ -95,12 +92,7 @@ def test_groups_read_in_two_lines_that_fit_the_list(qtbot, services):
     for _ in range(2):
         services.customers.create(CustomerDraft(
             first_name="João", last_name="Silva", emails=(EmailAddress(long_email),)))
-    dialog = MergeDialog(services, AppState())
-    qtbot.addWidget(dialog)
-    dialog.resize(900, 600)
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    QApplication.processEvents()
+    dialog = shown_at(qtbot, MergeDialog(services, AppState()), 900, 600)
     groups = dialog.group_list
     assert groups.count() == 1
     item = groups.item(0)

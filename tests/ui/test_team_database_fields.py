@@ -56,3 +56,17 @@ def test_actions_wait_for_the_server_and_the_database(qtbot, qapp, tmp_path: Pat
     assert not any(button.isEnabled() for button in buttons)
     qtbot.keyClicks(dialog.host, "   ")  # blanks are not a server
     assert not any(button.isEnabled() for button in buttons)
+
+
+def test_a_heading_and_the_fields_under_their_explanation_when_tall(qtbot, qapp) -> None:
+    """Made taller (900x600), the window kept no heading and spread its rows down the
+    height, the fields a third of the way down away from what they are for."""
+    dialog = TeamDatabaseDialog()
+    qtbot.addWidget(dialog)
+    dialog.resize(900, 600)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.title.text() == "Team database" and dialog.title.isVisible()
+    explained_to = dialog.explanation.geometry().bottom()
+    host_top = dialog.host.mapTo(dialog, dialog.host.rect().topLeft()).y()
+    assert host_top - explained_to < 2 * dialog.fontMetrics().lineSpacing()
