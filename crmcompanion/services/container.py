@@ -19,7 +19,6 @@ from crmcompanion.services.backups import BackupService
 from crmcompanion.services.interactions import InteractionService
 from crmcompanion.services.reminders import ReminderService, TouchpointDueSource
 from crmcompanion.services.settings import SettingsService
-from crmcompanion.services.staff import StaffService
 from crmcompanion.services.touchpoints import TouchpointService
 from crmcompanion.store.database import Database, ensure_local_staff, open_database
 
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from crmcompanion.services.import_export import ImportExportService
     from crmcompanion.services.insights import InsightsService
     from crmcompanion.services.personal_data import PersonalDataService
+    from crmcompanion.services.staff import StaffService
 
 
 @dataclass
@@ -85,6 +85,9 @@ class Services:
     @cached_property
     def staff(self) -> StaffService:
         """Who this process works as (Settings shows it), and other staff members' names."""
+        # Built on first use: the Settings dialog asks, Today's first rows do not.
+        from crmcompanion.services.staff import StaffService
+
         return StaffService(self.db, self.staff_id)
 
     @cached_property

@@ -741,6 +741,11 @@ def ensure_local_staff(db: Database, identity: StaffIdentity | None = None) -> i
     a guarded UPDATE lets only one process claim it); else INSERT inside a savepoint, and a
     unique-key violation (another process inserted the same login first) reads the winner's
     row. Two processes starting at once therefore end up with one row.
+
+    Every start after a login's first finds its row, so the lookup is a read unit first: a
+    start opens no write transaction (on SQLite it would wait, up to the busy timeout, for
+    any other process's write, an import or a reminder pass, before the window could show)
+    and no write connection before Today's rows (issue 13).
     """
     who = identity or current_identity()
     table = models.Staff.__table__
@@ -748,6 +753,10 @@ def ensure_local_staff(db: Database, identity: StaffIdentity | None = None) -> i
     # (~8 ms), which at start-up can wait until after the window's first paint.
     columns = table.c
     by_login = select(columns.id).where(columns.login == who.login)
+    with db.read() as session:
+        staff_id = session.scalar(by_login)
+    if staff_id is not None:
+        return staff_id
     with db.write() as session:
         staff_id = session.scalar(by_login)
         if staff_id is not None:

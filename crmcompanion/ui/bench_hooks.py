@@ -131,18 +131,20 @@ def report_when_useful(window: MainWindow, reminders: ReminderTray, what: str) -
         today.repaint()
         today_shown()
 
-    # The engine tells its listeners only about passes that delivered something; a pass with
-    # nothing due must end the wait too, so wrap this engine's run_pass (benchmark only).
-    relay = _PassDone(window)
-    hooks.append(relay)
-    relay.done.connect(pass_done)
-    run_pass = reminders.engine.run_pass
+    if what == "settled":
+        # The engine tells its listeners only about passes that delivered something; a pass
+        # with nothing due must end the wait too, so wrap this engine's run_pass (benchmark
+        # only). Only here: the engine is otherwise built with the runner, after Today's rows.
+        relay = _PassDone(window)
+        hooks.append(relay)
+        relay.done.connect(pass_done)
+        run_pass = reminders.engine.run_pass
 
-    def counted_pass(now: object = None) -> object:
-        try:
-            return run_pass(now)  # type: ignore[arg-type]
-        finally:
-            relay.done.emit(None)  # from the scheduler's thread: queued to the GUI thread
+        def counted_pass(now: object = None) -> object:
+            try:
+                return run_pass(now)  # type: ignore[arg-type]
+            finally:
+                relay.done.emit(None)  # from the scheduler's thread: queued to the GUI thread
 
-    reminders.engine.run_pass = counted_pass  # type: ignore[method-assign]
+        reminders.engine.run_pass = counted_pass  # type: ignore[method-assign]
     today.loaded.connect(lambda: QTimer.singleShot(0, today, painted))

@@ -9,10 +9,11 @@ thread, so it only emits a signal; the queued connection shows the message on th
 Clicking a message that names one customer asks the main window to open that customer.
 
 `ReminderTray` is the glue the composition root builds: it shows the window (or not), starts
-the reminder runner only once the window is up (APScheduler is imported then, off the start-up
-path), keeps the tray count and the change bus in step with delivered reminders, applies the
-reminder settings (autostart file, reminder time) when they change, and stops the runner
-before the app quits.
+the reminder runner only once the window is up (APScheduler, the reminder engine and the
+desktop notification backends are imported then, off the path to Today's first rows), keeps
+the tray count and the change bus in step with delivered reminders, applies the reminder
+settings (autostart file, reminder time) when they change, and stops the runner before the
+app quits.
 """
 
 from __future__ import annotations
@@ -26,15 +27,6 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from crmcompanion import APP_NAME
-from crmcompanion.reminders.autostart import set_autostart
-from crmcompanion.reminders.engine import PassReport, ReminderEngine
-from crmcompanion.reminders.notifier import (
-    Notification,
-    NotificationFailed,
-    Notifier,
-    NotifierChain,
-    desktop_notifiers,
-)
 from crmcompanion.services.changes import Changed
 from crmcompanion.services.container import Services
 from crmcompanion.services.reminders import (
@@ -47,6 +39,8 @@ from crmcompanion.services.reminders import (
 from crmcompanion.ui.badge import badge_text
 
 if TYPE_CHECKING:  # imported for real only when the runner starts (APScheduler is heavy)
+    from crmcompanion.reminders.engine import PassReport, ReminderEngine
+    from crmcompanion.reminders.notifier import Notification, Notifier, NotifierChain
     from crmcompanion.reminders.runner import ReminderRunner
 
 logger = logging.getLogger(__name__)
@@ -139,6 +133,8 @@ class TrayNotifier(QObject):
         self._show.connect(tray.show_message)
 
     def notify(self, notification: Notification) -> None:
+        from crmcompanion.reminders.notifier import NotificationFailed  # loaded by the engine
+
         if not self._tray.available or not self._tray.icon.isVisible():
             raise NotificationFailed("there is no system tray to show a message in")
         if not QSystemTrayIcon.supportsMessages():
@@ -181,15 +177,11 @@ class ReminderTray(QObject):
         self.window = window
         self.tray = TrayController(icon, self)
         self.tray_notifier = TrayNotifier(self.tray)
-        # Desktop notification first (D-Bus on Linux, then plyer), the tray balloon when it
-        # fails; the in-app list has every reminder whatever these do.
-        chain = [*desktop_notifiers(), self.tray_notifier] if notifiers is None else list(notifiers)
-        self.notifiers = NotifierChain(chain)
-        self.engine = ReminderEngine(services.reminders, self.notifiers)
+        self._given_notifiers = notifiers
+        self._engine: ReminderEngine | None = None  # built with the runner (see `engine`)
         self.runner: ReminderRunner | None = None  # built by start_runner()
         self._relay = _PassRelay()
         self._relay.finished.connect(self._on_pass)
-        self.engine.add_listener(self._relay.report)
         self._publish = publish
         self._quitting = False
         self._stopped = False
@@ -202,6 +194,26 @@ class ReminderTray(QObject):
             self.tray.customer_requested.connect(self.bring_to_front)
             self.tray.customer_requested.connect(open_customer)
         self.in_tray = self.tray.show()
+
+    @property
+    def engine(self) -> ReminderEngine:
+        """The reminder engine and its notifier chain, built on first use: by the runner once
+        Today's rows are on screen, not before them (issue 13: ~5 ms of modules at start)."""
+        if self._engine is None:
+            from crmcompanion.reminders.engine import ReminderEngine
+            from crmcompanion.reminders.notifier import NotifierChain, desktop_notifiers
+
+            # Desktop notification first (D-Bus on Linux, then plyer), the tray balloon when
+            # it fails; the in-app list has every reminder whatever these do.
+            given = self._given_notifiers
+            chain = [*desktop_notifiers(), self.tray_notifier] if given is None else list(given)
+            self._engine = ReminderEngine(self.services.reminders, NotifierChain(chain))
+            self._engine.add_listener(self._relay.report)
+        return self._engine
+
+    @property
+    def notifiers(self) -> NotifierChain:
+        return self.engine.notifiers
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self, minimized: bool = False) -> None:
@@ -283,6 +295,8 @@ class ReminderTray(QObject):
             return False
         self.window.hide()
         if not self.services.settings.get(TRAY_HINT_SHOWN):
+            from crmcompanion.reminders.notifier import Notification
+
             self.tray.show_message(
                 Notification(
                     f"{APP_NAME} keeps running",
@@ -307,6 +321,8 @@ class ReminderTray(QObject):
 
     def apply_autostart(self) -> None:
         """Write or remove the login autostart entry to match the setting."""
+        from crmcompanion.reminders.autostart import set_autostart  # only when it changes
+
         enabled = bool(self.services.settings.get(AUTOSTART))
         try:
             set_autostart(enabled)

@@ -136,3 +136,30 @@ def test_processes_starting_at_once_create_one_staff_row(tmp_path: Path, existin
     rows = [row for row in staff_rows(path) if row[2] == "racer"]
     assert len(rows) == 1
     assert ids == {rows[0][0]}
+
+
+def test_a_start_after_the_first_opens_while_another_process_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staff row of a login that has started before is only read: opening the services
+    takes no write lock, so a start never waits for another process's write (an import, a
+    reminder pass from cron) before its window can show (issue 13). It used to begin a write
+    transaction, which waited the busy timeout out and then failed as "locked"."""
+    from crmcompanion.store import database
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 300)  # main waited 10 s, then failed
+    path = tmp_path / "db.sqlite3"
+    first = open_services(f"sqlite:///{path}")  # the login's first start makes its row
+    staff_id = first.staff_id
+    first.close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process is writing meanwhile
+    try:
+        again = open_services(f"sqlite:///{path}")
+        try:
+            assert again.staff_id == staff_id
+        finally:
+            again.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert [row[0] for row in staff_rows(path)] == [staff_id]

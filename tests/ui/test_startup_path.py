@@ -51,6 +51,16 @@ NOT_BEFORE_TODAY = (
     "crmcompanion.ui.welcome",
     "crmcompanion.services.customers",  # Services.customers: built on first use
     "crmcompanion.store.customers",
+    # Reminders: the engine, its notification backends and the autostart file come with the
+    # runner, once the rows are shown (issue 13, boot5); APScheduler and plyer later still.
+    "crmcompanion.reminders.engine",
+    "crmcompanion.reminders.notifier",
+    "crmcompanion.reminders.freedesktop",
+    "crmcompanion.reminders.autostart",
+    "crmcompanion.reminders.runner",
+    "apscheduler",
+    "plyer",
+    "crmcompanion.services.staff",  # Services.staff: the Settings dialog's, on first use
 )
 
 # Run in the app's process: add the imported modules to the hook's one JSON line.
