@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import pairwise
 from operator import itemgetter
 from typing import Any, Final, NamedTuple, TextIO
 
@@ -866,9 +867,17 @@ class _RowParser:
         }
         # Groups are read in the order their first filled column comes, which matters only
         # among groups of one kind (two email groups: whose address is first). When no kind
-        # has two groups, any fixed order reads the same: no ordering per row.
+        # has two groups, any fixed order reads the same: no ordering per row. Nor when no
+        # group's columns come between another's first and last (Google's "Phone 1 - Type",
+        # "Phone 1 - Value", "Phone 2 - Type"...; Outlook's one column per phone): then the
+        # first filled column of a group comes before every column of the groups after it,
+        # so every row reads them in column order (~0.1 s of 100,000 rows less).
         kinds = [group for group, _ in self._groups]
-        self._fixed_order = tuple(self._groups) if len(set(kinds)) == len(kinds) else None
+        spans = sorted((min(cols), max(cols)) for cols in (
+            [i for part in found.values() for i in part] for found in parts.values()))
+        apart = all(end < start for (_, end), (start, _) in pairwise(spans))
+        self._fixed_order = tuple(self._groups) if apart or len(set(kinds)) == len(kinds) \
+            else None
         # A sheet's phone columns ("Telefon", "Mobil"): the mobile number first.
         self._mobile_first = sum(1 for t in targets if t is not None and t.group == "phone"
                                  and t.slot.startswith("g")) > 1

@@ -390,6 +390,11 @@ OUTLOOK = [
     "Business Street", "Business City", "Business Country/Region", "Birthday", "Anniversary",
     "Categories", "Notes",
 ]
+# Two emails' and two phones' columns interleaved: whose value is first depends on the row.
+GOOGLE_INTERLEAVED = [
+    "Name", "E-mail 1 - Value", "E-mail 2 - Value", "E-mail 1 - Type", "E-mail 2 - Type",
+    "Phone 1 - Value", "Phone 2 - Type", "Phone 2 - Value", "Phone 1 - Type", "Birthday",
+]
 MAPPED = ["Vorname", "Rufname", "Mail", "Mail 2", "Ort", "Stadt", "Tel", "Geb", "Seit", "",
           "Etiketten", "Firma", "Status", "Wichtig"]
 MAPPING: dict[str, str | None] = {
@@ -484,8 +489,8 @@ def _parse_both(path: Path, mapping: dict[str, str | None] | None,
 
 @pytest.mark.parametrize("headers, mapping", [
     (OWN, None), (GOOGLE_2023, None), (GOOGLE_CLASSIC, None), (OUTLOOK, None),
-    (MAPPED, MAPPING),
-], ids=["own", "google_2023", "google_classic", "outlook", "mapped"])
+    (GOOGLE_INTERLEAVED, None), (MAPPED, MAPPING),
+], ids=["own", "google_2023", "google_classic", "outlook", "interleaved", "mapped"])
 @pytest.mark.parametrize("order", [None, DateOrder.DMY, DateOrder.MDY])
 def test_the_parser_reads_every_row_as_the_one_before_it(
         tmp_path: Path, headers: list[str], mapping: dict[str, str | None] | None,
@@ -507,3 +512,21 @@ def test_the_recognised_formats_are_the_ones_meant(tmp_path: Path) -> None:
         path = tmp_path / "h.csv"
         _write(path, headers, 0, seed=1)
         assert csv_import.inspect_header(path) == fmt
+
+
+@pytest.mark.parametrize("headers, fixed", [
+    (GOOGLE_2023, True), (GOOGLE_CLASSIC, True), (OUTLOOK, True), (GOOGLE_INTERLEAVED, False),
+], ids=["google_2023", "google_classic", "outlook", "interleaved"])
+def test_groups_whose_columns_lie_apart_are_read_in_column_order(
+        tmp_path: Path, headers: list[str], fixed: bool) -> None:
+    # Google's and Outlook's files have two groups of a kind (two phones), each group's
+    # columns side by side: every row reads them in column order, so the parser does not
+    # work the order out again per row (issue 13). Interleaved columns still are, per row
+    # (the test above compares both with the parser before it).
+    path = tmp_path / "h.csv"
+    _write(path, headers, 0, seed=1)
+    plan, stream, _ = _plan(path, None, None, None)
+    stream.close()
+    parser = _RowParser(plan.targets, plan.headers, _DateContext(None), "DE",
+                        normalise_phones=True)
+    assert (parser._fixed_order is not None) is fixed

@@ -199,3 +199,24 @@ def test_phone_search_text_with_remembered_heads_equals_the_plain_definition(
     assert phone_search_text(pairs) == " ".join(_plain_search_text(n) for n in numbers[-100:])
     # The hundred numbers differing in their last two digits share one head.
     assert sum(1 for head in text_module._HEAD_TRIGRAMS if head.startswith("3361001")) == 1
+
+
+def test_phone_search_text_works_out_each_heads_country_code_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A contacts file's numbers share their country and area codes: the country code's
+    # length is decided by the head (all digits but the last four) and worked out once per
+    # head, not once per number (issue 13: the staging writer makes 200,000 of these).
+    from crmcompanion.core import text as text_module
+
+    monkeypatch.setattr(text_module, "_HEAD_TRIGRAMS", {})
+    numbers = [f"+33 6 10 01 {i:04}" for i in range(0, 10_000, 100)]  # one head: 3361001
+    expected = " ".join(_plain_search_text(n) for n in numbers)
+    calls: list[str] = []
+
+    def counted(international_digits: str) -> int:
+        calls.append(international_digits)
+        return country_code_length(international_digits)
+
+    monkeypatch.setattr(text_module, "country_code_length", counted)
+    assert phone_search_text([(n, digits(n)) for n in numbers]) == expected
+    assert len(calls) == 1
