@@ -53,8 +53,13 @@ def undo_0013(conn: sqlite3.Connection) -> None:
     del conn
 
 
+def undo_0014(conn: sqlite3.Connection) -> None:
+    """Remove what 0014_sqlite_customer_sort_name_by_id added (the sort names by id)."""
+    conn.execute("DROP INDEX ix_customers_id_sort_name")
+
+
 # Newest first: what a test undoes to bring a head-schema file back to 0007.
-UNDO_AFTER_0007 = (undo_0013, undo_0012, undo_0011, undo_0010, undo_0009, undo_0008)
+UNDO_AFTER_0007 = (undo_0014, undo_0013, undo_0012, undo_0011, undo_0010, undo_0009, undo_0008)
 
 
 def undo_back_to_0007(conn: sqlite3.Connection) -> None:

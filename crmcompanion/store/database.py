@@ -71,13 +71,14 @@ logger = logging.getLogger(__name__)
 
 # The newest migration this build knows; a test checks it equals Alembic's head. Knowing it
 # without importing Alembic keeps start-up fast when no migration is needed.
-HEAD_REVISION = "0013_postgres_customer_sort_name_by_id"
+HEAD_REVISION = "0014_sqlite_customer_sort_name_by_id"
 KNOWN_REVISIONS = frozenset(
     {"0001_initial", "0002_touchpoints", "0003_reminders", "0004_import_batches",
      "0005_greeting_templates", "0006_search_special_letters",
      "0007_customer_uids_and_search_folding", "0008_staff_and_versions",
      "0009_voice_of_the_customer", "0010_insights", "0011_feedback_rhythm",
-     "0012_postgres_partial_indexes", "0013_postgres_customer_sort_name_by_id"}
+     "0012_postgres_partial_indexes", "0013_postgres_customer_sort_name_by_id",
+     "0014_sqlite_customer_sort_name_by_id"}
 )
 BUSY_TIMEOUT_MS = 10_000
 URL_ENV_VAR = "CRMCOMPANION_DATABASE_URL"

@@ -73,6 +73,14 @@ def tables(path: Path) -> set[str]:
     return names
 
 
+def schema(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as connection:
+        found = connection.execute(
+            "SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    connection.close()
+    return found
+
+
 def fill(services: Services) -> dict[str, int]:
     """Customers with every kind of data, a conversation, a skipped touchpoint, a follow-up,
     a saved template and an import batch."""
@@ -117,7 +125,8 @@ def test_the_chain_is_the_one_these_tests_know() -> None:
                          "0009_voice_of_the_customer", "0010_insights",
                          "0011_feedback_rhythm",
                          "0012_postgres_partial_indexes",
-                         "0013_postgres_customer_sort_name_by_id"], \
+                         "0013_postgres_customer_sort_name_by_id",
+                         "0014_sqlite_customer_sort_name_by_id"], \
         "a new migration needs a test here"
 
 
@@ -319,18 +328,31 @@ def test_postgres_only_migrations_change_nothing_on_sqlite(filled, revision: str
     """0012 re-creates two indexes as partial on PostgreSQL, 0013 adds one there (tests/postgres
     check them); on SQLite down and up again leaves the schema as it was."""
     path, _ids = filled
-
-    def schema() -> list[tuple]:
-        with sqlite3.connect(path) as connection:
-            found = connection.execute(
-                "SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
-        connection.close()
-        return found
-
-    before = schema()
+    migrate(path, "downgrade", revision)  # the schema as this revision leaves it
+    before = schema(path)
     assert any(name == "ix_contact_rhythm_dirty" and "dirty" in sql.split("WHERE")[-1]
                for _type, name, sql in before if sql)
     migrate(path, "downgrade", PARENT[revision])
-    assert schema() == before
+    assert schema(path) == before
     migrate(path, "upgrade", revision)
-    assert schema() == before
+    assert schema(path) == before
+
+
+def test_0014_adds_the_sort_names_by_id_on_sqlite(filled) -> None:
+    """0014 adds ix_customers_id_sort_name (id, sort_name) on SQLite, holding every customer's
+    sort name (the list's sorted searches read it: store.customers._matches_by_sort_name);
+    down removes it and nothing else, up again brings back the same schema."""
+    path, ids = filled
+    at_head = schema(path)
+    index = [sql for _type, name, sql in at_head if name == "ix_customers_id_sort_name"]
+    assert index == ["CREATE INDEX ix_customers_id_sort_name ON customers (id, sort_name)"]
+    with sqlite3.connect(path) as connection:
+        by_index = connection.execute(
+            "SELECT id, sort_name FROM customers INDEXED BY ix_customers_id_sort_name "
+            "ORDER BY id").fetchall()
+    connection.close()
+    assert by_index == sorted([(ids["anna"], "anna weber"), (ids["bob"], "bob baker")])
+    migrate(path, "downgrade", PARENT["0014_sqlite_customer_sort_name_by_id"])
+    assert schema(path) == [row for row in at_head if row[1] != "ix_customers_id_sort_name"]
+    migrate(path, "upgrade", "0014_sqlite_customer_sort_name_by_id")
+    assert schema(path) == at_head
