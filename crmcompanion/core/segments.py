@@ -111,6 +111,12 @@ INSIGHT_SETTINGS: tuple[SettingSpec, ...] = (
 )
 
 
+# Bumped when `assess` words its reasons differently: the stored reasons of every customer
+# are then rewritten by the next refresh (its key changes), the same day, not the next.
+# 2: "(you aim for every 90 days)" instead of "(rhythm 90)", and numbers grouped ("4,939").
+REASONS_WORDING = "w2"
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """The segment rules' numbers, with the settings' defaults."""
@@ -146,9 +152,10 @@ class Thresholds:
         )
 
     def key(self) -> str:
-        """A short fingerprint: stored segments computed under other numbers are stale."""
+        """A short fingerprint: stored segments computed under other numbers, or worded
+        by an older version (`REASONS_WORDING`), are stale."""
         return (
-            f"{self.overdue_factor_percent}/{self.default_rhythm_days}/"
+            f"{REASONS_WORDING}/{self.overdue_factor_percent}/{self.default_rhythm_days}/"
             f"{self.complaint_age_days}/{self.window_days}/{self.low_satisfaction}/"
             f"{self.falling_satisfaction}/{self.happy_satisfaction}/{self.happy_praise}"
         )
@@ -199,11 +206,16 @@ class Health:
 
 
 def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
+    return "1 day" if n == 1 else f"{n:,} days"
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return f"{n} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def _aim(rhythm: int) -> str:
+    """The keep-in-touch rhythm as the owner says it: "you aim for every 90 days"."""
+    return "you aim for every day" if rhythm == 1 else f"you aim for every {_days(rhythm)}"
 
 
 def _score(value: float) -> str:
@@ -212,7 +224,7 @@ def _score(value: float) -> str:
 
 def assess(facts: HealthFacts, today: date, rules: Thresholds | None = None) -> Health:
     """The customer's segment and the reasons in words ("At risk: no contact for 120 days
-    (rhythm 60); 1 open complaint, 14 days old")."""
+    (you aim for every 60 days); 1 open complaint, 14 days old")."""
     rules = rules or Thresholds()
     if facts.status == "lost":
         return Health(Segment.LOST, "Lost: " + lost_reason_words(facts.lost_reason,
@@ -226,7 +238,7 @@ def assess(facts: HealthFacts, today: date, rules: Thresholds | None = None) -> 
     # Key accounts get no grace: past their rhythm at all is a warning.
     allowed = rhythm if facts.key_account else rhythm * rules.overdue_factor_percent / 100
     if quiet is not None and quiet > allowed:
-        warnings.append(f"{_quiet_words(facts, quiet)} (rhythm {rhythm})")
+        warnings.append(f"{_quiet_words(facts, quiet)} ({_aim(rhythm)})")
     if facts.open_complaints and facts.oldest_open_complaint is not None:
         age = max(0, (today - facts.oldest_open_complaint).days)
         if facts.key_account or age >= rules.complaint_age_days:
@@ -251,13 +263,14 @@ def assess(facts: HealthFacts, today: date, rules: Thresholds | None = None) -> 
         happy.append(f"satisfaction {_score(recent)} of 5"
                      f" ({_plural(facts.satisfaction_count, 'answer')})")
     if facts.praise >= rules.happy_praise:
-        happy.append(f"{facts.praise} praise")
+        happy.append(f"{facts.praise:,} praise")
     # Words without day counts for customers doing well: their reasons stay the same from one
     # day to the next, so a day's first recompute rewrites only the rows that really moved.
     in_touch = quiet is not None and quiet <= rhythm
-    contact = (f"in touch within the rhythm ({rhythm} days)" if in_touch and facts.last_contact
-               else f"joined within the rhythm ({rhythm} days)" if in_touch
-               else f"a check-in is due (rhythm {rhythm} days)" if quiet is not None
+    last = "the last day" if rhythm == 1 else f"the last {_days(rhythm)}"
+    contact = (f"in touch within {last}, as you aim" if in_touch and facts.last_contact
+               else f"joined within {last}" if in_touch
+               else f"a check-in is due ({_aim(rhythm)})" if quiet is not None
                else "no contact yet")
     if happy and in_touch and not facts.open_complaints:
         return Health(Segment.HAPPIEST, "Happiest: " + "; ".join([*happy, contact]))

@@ -149,13 +149,15 @@ GREETING_CHANNELS: tuple[str, ...] = ("email", "sms", "phone", "in_person")
 """How a drafted greeting can go out; phone and in person only copy the text."""
 GREETING_CHANNEL_TITLES: tuple[str, ...] = ("Email", "SMS", "Phone call", "In person")
 
+# The descriptions are the hints under the fields in Settings, read by the owner: they say
+# where greetings use the value in words, not as the template's "$business_name".
 BUSINESS_NAME = register(SettingSpec(
     "greetings.business_name", str, "",
-    "Your business name, for $business_name in greetings.",
+    "Your business name, where a greeting names your business.",
 ))
 SIGNATURE = register(SettingSpec(
     "greetings.signature", str, "",
-    "Your sign-off for $signature; empty signs with your name and business name.",
+    "How your greetings sign off; left empty, they sign with your name and business name.",
 ))
 DEFAULT_GREETING_CHANNEL = register(SettingSpec(
     "greetings.default_channel", str, "email",

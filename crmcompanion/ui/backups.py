@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTableWidgetItem,
     QVBoxLayout,
@@ -109,6 +110,8 @@ class BackupsDialog(QDialog):
         self.keep.setRange(1, 1000)
         self.keep.setValue(int(services.settings.get(BACKUPS_KEPT)))
         self.keep.setSuffix(" backups")
+        # A number box as wide as its number ("1000 backups"), not the window's width.
+        self.keep.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         form.addRow(FieldLabel("Keep the newest", self.keep), self.keep)
         layout.addLayout(form)
 

@@ -185,6 +185,27 @@ def number(value: int | float, decimals: int = 0) -> str:
     return chosen.toString(float(value), "f", decimals)
 
 
+def money(value: int | float, decimals: int = 0) -> str:
+    """An amount of money in the locale's currency ("£4,950", "4.950 €"), the app having no
+    currency setting of its own. The C locale names no currency: the number alone ("4,950")
+    rather than a guessed symbol."""
+    chosen = locale()
+    if is_c_locale(chosen):
+        return number(value, decimals)
+    return chosen.toCurrencyString(float(value), chosen.currencySymbol(), decimals)
+
+
+def money_affixes() -> tuple[str, str]:
+    """What the locale writes before and after an amount ("£", "" or "", " €"), for a number
+    field of money; ("", "") in the C locale, as `money`."""
+    chosen = locale()
+    if is_c_locale(chosen):
+        return "", ""
+    before, _zero, after = chosen.toCurrencyString(0.0, chosen.currencySymbol(), 0) \
+        .partition(chosen.toString(0))
+    return before, after
+
+
 def phone(number_text: str | None) -> str:
     """A stored phone number as people read it ("+33 1 28 26 94 30"): always formatted,
     never the bare E.164 string; text that is not a phone number is shown as stored."""

@@ -171,6 +171,9 @@ class LogConversationDialog(QDialog):
 
         self.error = form_banner()
         layout.addWidget(self.error)
+        # A taller window keeps the rows under the heading; the room goes above the buttons
+        # (at 1366x768 When, Channel and Summary had spread 100 px apart down the height).
+        layout.addStretch(1)
 
         buttons = DialogButtons(self, self.save)
         self.cancel_button, self.save_button = buttons.cancel_button, buttons.accept_button

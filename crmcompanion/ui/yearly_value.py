@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDialog, QDoubleSpinBox, QLabel, QVBoxLayout, QWid
 
 from crmcompanion.core.errors import DomainError
 from crmcompanion.services.changes import Changed
-from crmcompanion.ui.formatting import locale, number
+from crmcompanion.ui.formatting import locale, money, money_affixes
 from crmcompanion.ui.widgets import DialogButtons
 
 logger = logging.getLogger(__name__)
@@ -25,10 +25,11 @@ NOT_SET = "Not set"
 
 
 def value_text(value: float | None) -> str:
-    """"Yearly value: 12,000" in the locale's digits, or that there is none."""
+    """"Yearly value: £12,000" in the locale's digits and currency (no symbol in the C
+    locale, which has none), or that there is none."""
     if value is None:
         return "No yearly value"
-    return f"Yearly value: {number(value, 0 if float(value).is_integer() else 2)}"
+    return f"Yearly value: {money(value, 0 if float(value).is_integer() else 2)}"
 
 
 class YearlyValueDialog(QDialog):
@@ -54,6 +55,10 @@ class YearlyValueDialog(QDialog):
         self.value.setRange(0, MAXIMUM)
         self.value.setDecimals(2)
         self.value.setGroupSeparatorShown(True)
+        # In the same currency as the profile's "Yearly value: £4,950".
+        before, after = money_affixes()
+        self.value.setPrefix(before)
+        self.value.setSuffix(after)
         # At zero the field reads "Not set": a customer with no value is listed last.
         self.value.setSpecialValueText(NOT_SET)
         self.value.setValue(value or 0)

@@ -38,7 +38,7 @@ def test_issue_example_reasons() -> None:
                         oldest_open_complaint=ago(14))
     health = assess(facts, TODAY)
     assert health.segment is Segment.AT_RISK
-    assert health.reasons == "At risk: no contact for 120 days (rhythm 60); " \
+    assert health.reasons == "At risk: no contact for 120 days (you aim for every 60 days); " \
         "1 open complaint, 14 days old"
 
 
@@ -61,7 +61,7 @@ def test_no_rhythm_uses_the_default_and_settings_change_it() -> None:
     assert assess(facts, TODAY).segment is Segment.AT_RISK  # 136 > 90 * 1.5
     rules = Thresholds.from_settings({"insights.default_rhythm_days": 100})
     assert assess(facts, TODAY, rules).segment is Segment.HEALTHY
-    assert "rhythm 100 days" in assess(facts, TODAY, rules).reasons
+    assert "(you aim for every 100 days)" in assess(facts, TODAY, rules).reasons
 
 
 def test_never_contacted_counts_from_joining() -> None:
@@ -69,6 +69,22 @@ def test_never_contacted_counts_from_joining() -> None:
     health = assess(facts, TODAY)
     assert health.segment is Segment.AT_RISK
     assert "no contact in the 200 days since joining" in health.reasons
+
+
+def test_reasons_read_as_the_owner_says_them() -> None:
+    """Day counts grouped and the rhythm in plain words: "4939 days (rhythm 90)" was seen on
+    the demo book's profile, in Insights and in the export's "Segment reasons" column."""
+    joined_long_ago = HealthFacts(contact_base=ago(4939))
+    assert assess(joined_long_ago, TODAY).reasons == "At risk: no contact in the 4,939 days " \
+        "since joining (you aim for every 90 days)"
+    daily = HealthFacts(last_contact=ago(3), rhythm_days=1, key_account=True)
+    assert assess(daily, TODAY).reasons == \
+        "At risk: no contact for 3 days (you aim for every day); key account"
+    for facts in (joined_long_ago, daily, HealthFacts(last_contact=ago(1), rhythm_days=1200),
+                  HealthFacts(contact_base=ago(5), rhythm_days=1500)):
+        assert "rhythm" not in assess(facts, TODAY).reasons
+    assert assess(HealthFacts(contact_base=ago(5), rhythm_days=1500), TODAY).reasons == \
+        "Healthy: joined within the last 1,500 days"
 
 
 @pytest.mark.parametrize(("age", "segment"), [(6, Segment.HEALTHY), (7, Segment.AT_RISK)])
@@ -122,18 +138,18 @@ def test_happiest_needs_signal_contact_and_no_open_complaint() -> None:
                         satisfaction_count=2)
     health = assess(happy, TODAY)
     assert health == type(health)(Segment.HAPPIEST, "Happiest: satisfaction 4.5 of 5 "
-                                  "(2 answers); in touch within the rhythm (60 days)")
+                                  "(2 answers); in touch within the last 60 days, as you aim")
     praised = HealthFacts(last_contact=ago(60), rhythm_days=60, praise=2)
     assert assess(praised, TODAY).segment is Segment.HAPPIEST
     one_praise = HealthFacts(last_contact=ago(10), rhythm_days=60, praise=1)
     assert assess(one_praise, TODAY).segment is Segment.HEALTHY
     # Within the grace but past the rhythm: healthy, not happiest.
     late = HealthFacts(last_contact=ago(61), rhythm_days=60, praise=3)
-    assert assess(late, TODAY).reasons == "Healthy: a check-in is due (rhythm 60 days)"
+    assert assess(late, TODAY).reasons == "Healthy: a check-in is due (you aim for every 60 days)"
     # A healthy customer's words do not change from one day to the next.
     steady = HealthFacts(last_contact=ago(10), rhythm_days=60)
     assert assess(steady, TODAY).reasons == assess(steady, TODAY + timedelta(days=1)).reasons \
-        == "Healthy: in touch within the rhythm (60 days)"
+        == "Healthy: in touch within the last 60 days, as you aim"
     young_complaint = HealthFacts(last_contact=ago(1), rhythm_days=60, praise=3,
                                   open_complaints=1, oldest_open_complaint=ago(1))
     assert assess(young_complaint, TODAY).segment is Segment.HEALTHY

@@ -10,9 +10,12 @@ import pytest
 
 from crmcompanion.core.customer import CustomerDraft, Status
 from crmcompanion.core.errors import DomainError
+from crmcompanion.core.segments import REASONS_WORDING
 from crmcompanion.services.container import Services, open_services
 from crmcompanion.services.customers import ListQuery
 from crmcompanion.services.insights import DashboardFilter
+from crmcompanion.store import insights as insights_store
+from crmcompanion.store import models as m
 from tests.conftest import FIXED_NOW
 
 TODAY = FIXED_NOW.date()
@@ -70,6 +73,24 @@ def test_every_customer_in_one_segment_and_kept_current(services: Services) -> N
     assert [c.id for c in at_risk] == [m.customer_id
                                         for m in services.insights.members("at_risk")]
     assert services.customers.count(ListQuery(segment="lost")) == 1
+
+
+def test_reasons_stored_in_older_words_are_reworded_the_same_day(services: Services) -> None:
+    """A database whose segments were refreshed today by a version that wrote "(rhythm 90)"
+    reads in today's words at the next refresh, not tomorrow's: the wording is part of the
+    key the stored segments were computed under (no migration rewrites them)."""
+    cid = _customer(services, "Quiet Quinn", customer_since=TODAY - timedelta(days=4000))
+    services.insights.refresh()
+    old_words = "At risk: no contact in the 4000 days since joining (rhythm 90)"
+    with services.db.write() as session:
+        session.execute(m.CustomerHealth.__table__.update().values(reasons=old_words))
+        key = insights_store.state(session, insights_store.SEGMENTS_KEY)
+        assert key is not None
+        # The key as the older version stored it: today's day and the same numbers.
+        insights_store.set_state(session, insights_store.SEGMENTS_KEY,
+                                 key.replace(f"{REASONS_WORDING}/", ""))
+    assert services.insights.health([cid])[cid][1] == \
+        "At risk: no contact in the 4,000 days since joining (you aim for every 90 days)"
 
 
 def test_a_threshold_change_recomputes_everyone(services: Services) -> None:

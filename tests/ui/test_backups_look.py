@@ -49,3 +49,19 @@ def test_heading_and_an_empty_list_that_says_what_fills_it(
     save_shot(dialog, tmp_path, f"backups_one_{look}.png")
     dialog.close()
     style.apply_look(qapp, "light")
+
+
+def test_the_number_box_is_as_wide_as_its_number(qtbot, qapp, make_window) -> None:
+    """"Keep the newest" stretched across the whole window at 1366x768 (1,237 px for
+    "10 backups"): it is as wide as its widest value, "1000 backups", and no wider."""
+    window = make_window()
+    window.backups_action.trigger()
+    dialog = window.findChild(BackupsDialog)
+    assert dialog is not None
+    dialog.resize(1366, 768)
+    qtbot.waitExposed(dialog)
+    QApplication.processEvents()
+    assert dialog.keep.width() == dialog.keep.sizeHint().width()
+    widest = dialog.keep.fontMetrics().horizontalAdvance("1000 backups")
+    assert widest <= dialog.keep.width() < 2 * widest  # the text, the arrows, the padding
+    dialog.close()

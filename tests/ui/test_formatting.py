@@ -118,3 +118,21 @@ def test_weekday_day_month_drops_the_year_only_where_it_is_a_clean_end(
         default_locale, name, expected):
     default_locale(QLocale(name))
     assert formatting.weekday_day_month(date(2026, 9, 30)) == expected
+
+
+def test_yearly_value_in_the_locales_currency(qapp, use_locale):
+    """The profile read "Yearly value: 4,950", no currency: the app has no currency setting,
+    so the locale's currency is shown; the C locale names none, so the number stays alone."""
+    from crmcompanion.ui.yearly_value import value_text
+
+    use_locale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
+    assert value_text(4950) == "Yearly value: £4,950"
+    assert value_text(4950.5) == "Yearly value: £4,950.50"
+    assert formatting.money_affixes() == ("£", "")
+    use_locale(QLocale.Language.German, QLocale.Country.Germany)
+    assert value_text(4950) == "Yearly value: 4.950\N{NO-BREAK SPACE}€"
+    assert formatting.money_affixes() == ("", "\N{NO-BREAK SPACE}€")
+    use_locale(QLocale.Language.C, QLocale.Country.AnyCountry)
+    assert value_text(4950) == "Yearly value: 4,950"
+    assert formatting.money_affixes() == ("", "")
+    assert value_text(None) == "No yearly value"

@@ -44,4 +44,4 @@ def test_thresholds_page_saves_and_segments_follow(qtbot, services) -> None:
     assert services.settings.get(HAPPY_SATISFACTION_TENTHS) == 40
     health = services.insights.health([cid])[cid]
     assert health[0].value == "at_risk"
-    assert "(rhythm 90)" in health[1]
+    assert "(you aim for every 90 days)" in health[1]

@@ -29,16 +29,21 @@ def _cut_buttons(dialog: LogConversationDialog) -> list[str]:
     return cut
 
 
-def test_the_dialog_fits_and_shows_every_button_at_900x600(
-        qtbot, window, services, tmp_path: Path) -> None:
+def _open_from_a_profile(qtbot, window, services) -> LogConversationDialog:
     ada = services.customers.create(CustomerDraft(first_name="Ada", last_name="Lovelace"))
-    window.resize(900, 600)
     window.open_customer(ada.customer.id)
     activity = window.customers.detail.activity
     qtbot.mouseClick(activity.log_button, Qt.MouseButton.LeftButton)
     dialog = activity.dialog
     assert isinstance(dialog, LogConversationDialog)
     qtbot.waitExposed(dialog)
+    return dialog
+
+
+def test_the_dialog_fits_and_shows_every_button_at_900x600(
+        qtbot, window, services, tmp_path: Path) -> None:
+    window.resize(900, 600)
+    dialog = _open_from_a_profile(qtbot, window, services)
     complaint = next(b for b in dialog.capture.findChildren(QAbstractButton)
                      if b.text() == FeedbackType.COMPLAINT.title)
     qtbot.mouseClick(complaint, Qt.MouseButton.LeftButton)
@@ -54,3 +59,20 @@ def test_the_dialog_fits_and_shows_every_button_at_900x600(
     assert _cut_buttons(dialog) == []
     assert dialog.summary.height() == 96  # room for a few lines, not squeezed to one
     save_shot(dialog, tmp_path, "log_conversation_smallest.png")
+
+
+def test_rows_stay_under_the_heading_when_tall(qtbot, window, services) -> None:
+    """Made tall (1366x768), the dialog spread its rows down the height: When, Channel and
+    the summary 100 px apart. They keep their spacing; the room goes above the buttons."""
+    dialog = _open_from_a_profile(qtbot, window, services)
+    dialog.resize(1366, 768)
+    QApplication.processEvents()
+    assert dialog.height() == 768
+
+    def top(widget) -> int:
+        return widget.mapTo(dialog, widget.rect().topLeft()).y()
+
+    line = dialog.fontMetrics().lineSpacing()
+    assert top(dialog.channel) - (top(dialog.when) + dialog.when.height()) < line
+    assert top(dialog.summary) - (top(dialog.channel) + dialog.channel.height()) < line
+    assert top(dialog.next_note) - (top(dialog.summary) + dialog.summary.height()) < line

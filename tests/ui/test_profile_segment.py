@@ -23,7 +23,7 @@ def test_profile_shows_segment_and_follows_a_logged_conversation(qtbot, services
     assert activity.segment_badge.text() == "At risk"
     reasons = activity.segment_reasons.text()
     assert reasons.startswith("No contact in the 365 days since joining"), reasons
-    assert "rhythm 90" in reasons
+    assert "(you aim for every 90 days)" in reasons
     save_shot(window.customers.detail, tmp_path, "profile_segment_at_risk.png")
     from PySide6.QtWidgets import QApplication
 
@@ -45,7 +45,7 @@ def test_profile_shows_segment_and_follows_a_logged_conversation(qtbot, services
     qtbot.keyClicks(dialog.summary, "Called about the spring order")
     click(qtbot, dialog.save_button)
     qtbot.waitUntil(lambda: activity.segment_badge.text() == "Healthy", timeout=15000)
-    assert activity.segment_reasons.text().startswith("In touch within the rhythm")
+    assert activity.segment_reasons.text().startswith("In touch within the last")
     assert services.insights.health([anna])[anna][0].value == "healthy"
 
 

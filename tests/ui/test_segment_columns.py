@@ -37,7 +37,8 @@ def test_segment_columns_from_the_chooser(qtbot, make_window, services) -> None:
 
     qtbot.waitUntil(lambda: shown().get("Quinn Quiet", ("",))[0] == "At risk", timeout=15000)
     rows = shown()
-    assert rows["Quinn Quiet"][1] == "No contact in the 365 days since joining (rhythm 90)"
+    assert rows["Quinn Quiet"][1] == \
+        "No contact in the 365 days since joining (you aim for every 90 days)"
     assert rows["Fay Fresh"][0] == "Healthy"
     assert services.insights.health([quiet])[quiet][0].value == "at_risk"
 

@@ -119,3 +119,14 @@ def test_a_reminder_on_the_day_reads_so(qtbot, services):
     other.setValue(3)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert (services.settings.get(follow_up), services.settings.get(birthday)) == (0, 3)
+
+
+def test_no_template_variable_shown_to_the_owner(qtbot, services):
+    """Every word on every Settings page reads as words: Greetings said "for $business_name
+    in greetings" and "Your sign-off for $signature" under its fields."""
+    from PySide6.QtWidgets import QLabel
+
+    dialog = open_settings(qtbot, services)
+    shown = [label.text() for page in dialog.pages for label in page.findChildren(QLabel)]
+    assert any("business name" in text for text in shown)
+    assert [text for text in shown if "$" in text] == []
