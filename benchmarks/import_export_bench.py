@@ -7,6 +7,10 @@ Usage: python benchmarks/import_export_bench.py [--customers N] [--json FILE]
   Beside them their CPU seconds (export_csv_cpu_s counts the forked encoder's too), and
   export_csv_reads_s / _cpu_s: the rows every export must read (profile columns and child
   rows) fetched raw into Python, nothing formatted or written: the floor of one process.
+  export_csv_reads_sqlite_cpu_s: those reads with every value read inside SQLite and
+  nothing returned: the part of that floor that building the lines in SQL instead of Python
+  would still pay (measured 2026-12-07: SQL that builds, neutralises and quotes the cells
+  costs 3-4x the Python encoder; see the README's note).
 - import_csv_s: preview (pass 1: encoding, headers, date order, duplicates) + run (pass 2, one
   transaction) of that exported file into an empty database, in a child process.
   Baseline import_csv_raw_s: csv.reader over the same file + sqlite3 executemany of the raw
@@ -216,6 +220,26 @@ def _export_reads(db_path: Path) -> tuple[float, float]:
     return time.perf_counter() - start, time.process_time() - cpu
 
 
+def _export_reads_in_sqlite(db_path: Path) -> float:
+    """CPU seconds of the same reads with every value they return read inside SQLite (each
+    text searched for one character, each integer added up) and nothing handed to Python: the
+    part of export_csv_reads_cpu_s no way of formatting the cells (Python or SQL) can remove."""
+    conn = sqlite3.connect(db_path)
+    statements = []
+    for sql in _EXPORT_READS:  # the types from a first row: integers are summed, not searched
+        cursor = conn.execute(f"SELECT * FROM ({sql}) LIMIT 1")
+        first = cursor.fetchone()
+        statements.append("SELECT sum({}) FROM ({})".format(" + ".join(
+            f'"{d[0]}"' if isinstance(value, int) else f"""coalesce(instr("{d[0]}", '~'), 0)"""
+            for d, value in zip(cursor.description, first, strict=True)), sql))
+    cpu = time.process_time()
+    for statement in statements:
+        conn.execute(statement).fetchall()
+    spent = time.process_time() - cpu
+    conn.close()
+    return spent
+
+
 def _raw_import(csv_path: Path, db_path: Path) -> float:
     start = time.perf_counter()
     conn = sqlite3.connect(db_path)
@@ -250,6 +274,7 @@ def measure(n: int) -> dict[str, float]:
         raw_export_s = _raw_export(source_db, folder / "raw.csv")
         raw_export_cpu_s = time.process_time() - raw_cpu
         reads_s, reads_cpu_s = _export_reads(source_db)
+        reads_sqlite_cpu_s = _export_reads_in_sqlite(source_db)
         child = subprocess.run(
             [sys.executable, __file__, "--child-import", str(exported),
              str(folder / "target.sqlite3")],
@@ -264,6 +289,7 @@ def measure(n: int) -> dict[str, float]:
             "export_csv_raw_cpu_s": round(raw_export_cpu_s, 3),
             "export_csv_reads_s": round(reads_s, 3),
             "export_csv_reads_cpu_s": round(reads_cpu_s, 3),
+            "export_csv_reads_sqlite_cpu_s": round(reads_sqlite_cpu_s, 3),
             "import_csv_s": round(imported["seconds"], 3),
             "import_csv_raw_s": round(raw_import_s, 3),
             "import_csv_peak_rss_mb": round(imported["peak_rss_mb"], 1),
@@ -285,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     figures = measure(args.customers)
     for name, value in figures.items():
-        print(f"{name:28} {value}")
+        print(f"{name:32} {value}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0
