@@ -205,9 +205,10 @@ def phone_search_text(numbers: Iterable[tuple[str, str]]) -> str:
     code worked out again)."""
     texts: list[str] = []
     for number, all_digits in numbers:
+        international = number[:1] == "+" or number.lstrip().startswith("+")  # `_phone_forms`
         if 7 <= len(all_digits) <= _LONGEST_HEADED:
             head = _HEAD_TRIGRAMS.get(all_digits[:-4]) or _head(all_digits[:-4])
-            if number[:1] == "+" or number.lstrip().startswith("+"):  # as `_phone_forms`
+            if international:
                 texts.append(f"{head[0]} {all_digits[-6:-3]} {all_digits[-5:-2]} "
                              f"{all_digits[-4:-1]} {all_digits[-3:]} {PHONE_RUN_END} "
                              f"0{all_digits[head[1]:]} {PHONE_RUN_END}")
@@ -219,7 +220,7 @@ def phone_search_text(numbers: Iterable[tuple[str, str]]) -> str:
             continue
         texts.append(" ".join(trigrams(all_digits)))
         texts.append(PHONE_RUN_END)
-        if number[:1] == "+" or number.lstrip().startswith("+"):
+        if international:
             national = all_digits[country_code_length(all_digits):]
             if national:
                 texts.append("0" + national)

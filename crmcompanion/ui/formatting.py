@@ -196,13 +196,9 @@ def money(value: int | float, decimals: int = 0) -> str:
 
 
 def money_affixes() -> tuple[str, str]:
-    """What the locale writes before and after an amount ("£", "" or "", " €"), for a number
-    field of money; ("", "") in the C locale, as `money`."""
-    chosen = locale()
-    if is_c_locale(chosen):
-        return "", ""
-    before, _zero, after = chosen.toCurrencyString(0.0, chosen.currencySymbol(), 0) \
-        .partition(chosen.toString(0))
+    """What `money` writes before and after an amount ("£", "" or "", " €"), for a number
+    field of money; ("", "") in the C locale."""
+    before, _zero, after = money(0).partition(number(0))
     return before, after
 
 
